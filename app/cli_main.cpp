@@ -1,0 +1,275 @@
+// hierscope-cli: the core engine for scripts and pipelines.
+// Exit codes: 0 success, 1 bad input (unreadable model or sidecar, sidecar for another model),
+// 2 usage error.
+#include "graph.h"
+#include "hierarchy.h"
+#include "model.h"
+#include "sidecar.h"
+#include "error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const char* kUsage = R"(hierscope-cli: which PyTorch module every ONNX node came from
+
+usage:
+  hierscope-cli info MODEL [--sidecar FILE] [--json]
+  hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]
+  hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--json]
+  hierscope-cli COMMAND --help
+
+exit codes: 0 success, 1 bad input (the message names the file and the problem), 2 usage error
+)";
+
+const char* commandHelp(const std::string& command) {
+    if (command == "info")
+        return "hierscope-cli info MODEL [--sidecar FILE] [--json]\n"
+               "  Producer, IR version, opsets, node/tensor/initializer counts, weight bytes, module count and\n"
+               "  assignments by confidence level and source.\n";
+    if (command == "tree")
+        return "hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]\n"
+               "  The module tree, indented, with node counts (own/total) and the lowest confidence inside.\n";
+    if (command == "tag")
+        return "hierscope-cli tag MODEL [--sidecar IN] [-o OUT.json] [--json]\n"
+               "  Computes every node's module and writes a format 1.1 sidecar (default: MODEL's name with\n"
+               "  .hierarchy.json). A sidecar given with --sidecar is used as evidence (and its manual tags kept).\n";
+    return nullptr;
+}
+
+struct Options {
+    std::string command;
+    std::string model;
+    std::string sidecar;
+    std::string output;
+    int depth = -1;
+    bool json = false;
+    bool help = false;
+};
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+Options parseArgs(int argc, char** argv) {
+    Options o;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) throw UsageError("no command given");
+    o.command = args[0];
+    if (o.command == "--help" || o.command == "-h") {
+        o.help = true;
+        return o;
+    }
+    if (!commandHelp(o.command)) throw UsageError("unknown command '" + o.command + "'");
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
+            return args[++i];
+        };
+        if (a == "--help" || a == "-h") o.help = true;
+        else if (a == "--json") o.json = true;
+        else if (a == "--sidecar") o.sidecar = value();
+        else if (a == "-o" || a == "--output") o.output = value();
+        else if (a == "--depth") {
+            std::string v = value();
+            try {
+                o.depth = std::stoi(v);
+            } catch (const std::exception&) {
+                throw UsageError("--depth needs a number, got '" + v + "'");
+            }
+        } else if (!a.empty() && a[0] == '-') throw UsageError("unknown option '" + a + "'");
+        else if (o.model.empty()) o.model = a;
+        else throw UsageError("unexpected argument '" + a + "'");
+    }
+    if (!o.help && o.model.empty()) throw UsageError(o.command + " needs a MODEL");
+    return o;
+}
+
+struct Loaded {
+    std::shared_ptr<const hs::Model> model;
+    std::unique_ptr<hs::GraphIndex> graph;
+    hs::Hierarchy hierarchy;
+};
+
+Loaded load(const Options& o) {
+    Loaded l;
+    l.model = hs::loadModel(o.model);
+    l.graph = std::make_unique<hs::GraphIndex>(l.model);
+    std::optional<hs::Sidecar> sidecar;
+    if (!o.sidecar.empty()) {
+        sidecar = hs::readSidecar(o.sidecar);
+        hs::SidecarCheck check = hs::checkSidecar(*l.graph, *sidecar);
+        if (!check.applicable) throw hs::Error(check.message);
+    }
+    l.hierarchy = hs::inferHierarchy(*l.graph, sidecar ? &*sidecar : nullptr);
+    return l;
+}
+
+json statisticsJson(const hs::HierarchyStatistics& s) {
+    json byLevel = json::object(), bySource = json::object();
+    for (int k = 0; k < 4; ++k) byLevel[hs::levelName(static_cast<hs::Level>(k))] = s.byLevel[k];
+    for (int k = 0; k < 7; ++k)
+        if (s.bySource[k]) bySource[hs::sourceName(static_cast<hs::Source>(k))] = s.bySource[k];
+    return {{"nodes", s.nodes}, {"conflicts", s.conflicts}, {"by_level", byLevel}, {"by_source", bySource}};
+}
+
+std::string statisticsLine(const hs::HierarchyStatistics& s) {
+    std::ostringstream out;
+    out << s.nodes << " nodes:";
+    for (int k = 0; k < 4; ++k) out << " " << s.byLevel[k] << " " << hs::levelName(static_cast<hs::Level>(k)) << ",";
+    out << " " << s.conflicts << " conflicts; by source:";
+    for (int k = 0; k < 7; ++k)
+        if (s.bySource[k]) out << " " << hs::sourceName(static_cast<hs::Source>(k)) << " " << s.bySource[k];
+    return out.str();
+}
+
+std::string humanBytes(std::uint64_t bytes) {
+    std::ostringstream out;
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) v /= 1024, ++u;
+    out << std::fixed << std::setprecision(u ? 1 : 0) << v << " " << units[u];
+    return out.str();
+}
+
+int runInfo(const Options& o) {
+    Loaded l = load(o);
+    const hs::Model& m = *l.model;
+    std::size_t nodes = 0;
+    for (const auto& g : m.graphs) nodes += g.nodes.size();
+    auto stats = l.hierarchy.statistics();
+    json j;
+    j["model"] = o.model;
+    j["producer"] = m.producerName + (m.producerVersion.empty() ? "" : " " + m.producerVersion);
+    j["ir_version"] = m.irVersion;
+    json opsets = json::object();
+    for (const auto& op : m.opsets) opsets[op.domain.empty() ? "ai.onnx" : op.domain] = op.version;
+    j["opsets"] = opsets;
+    j["nodes"] = m.main().nodes.size();
+    j["node_instances"] = l.graph->size();
+    j["nodes_in_all_graphs"] = nodes;
+    j["subgraphs"] = m.graphs.size() - 1 - m.functions.size();
+    j["functions"] = m.functions.size();
+    j["tensors"] = l.graph->tensorCount();
+    j["initializers"] = m.initializerCount();
+    j["weight_bytes"] = m.weightBytes();
+    j["external_weight_bytes"] = m.externalWeightBytes();
+    j["file_bytes"] = m.fileSize;
+    j["modules"] = l.hierarchy.modules.size();
+    j["assignments"] = statisticsJson(stats);
+    j["notes"] = l.hierarchy.notes;
+    if (m.irVersion > hs::knownIrVersion())
+        j["notes"].push_back("IR version " + std::to_string(m.irVersion) + " is newer than this build's ONNX library knows (" +
+                             std::to_string(hs::knownIrVersion()) + "): its checker is skipped");
+    if (o.json) {
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << "model:        " << o.model << "\n"
+              << "producer:     " << j["producer"].get<std::string>() << "\n"
+              << "IR version:   " << m.irVersion << "\n"
+              << "opsets:       ";
+    bool first = true;
+    for (const auto& op : m.opsets) std::cout << (first ? "" : ", ") << (op.domain.empty() ? "ai.onnx" : op.domain) << " " << op.version, first = false;
+    std::cout << "\n"
+              << "nodes:        " << m.main().nodes.size() << " in the main graph, " << l.graph->size()
+              << " instances in all (subgraphs: " << j["subgraphs"].get<std::size_t>() << ", functions: " << m.functions.size() << ")\n"
+              << "tensors:      " << l.graph->tensorCount() << "\n"
+              << "initializers: " << m.initializerCount() << ", " << humanBytes(m.weightBytes()) << " of weights ("
+              << humanBytes(m.externalWeightBytes()) << " external)\n"
+              << "modules:      " << l.hierarchy.modules.size() << "\n"
+              << "assignments:  " << statisticsLine(stats) << "\n";
+    for (const auto& note : j["notes"]) std::cout << "note:         " << note.get<std::string>() << "\n";
+    return 0;
+}
+
+void printTree(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
+    const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
+    std::string label = module == 0 ? "(root)" : m.name;
+    if (!m.className.empty()) label += " : " + m.className;
+    std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size() << "/"
+              << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
+              << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "") << "]\n";
+    if (maxDepth >= 0 && depth >= maxDepth) return;
+    for (int c : m.children) printTree(h, c, depth + 1, maxDepth);
+}
+
+json treeJson(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
+    const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
+    json j = {{"scope", m.scope}, {"name", m.name}, {"class", m.className}, {"path", m.path},
+              {"nodes", m.nodes.size()}, {"total_nodes", m.totalNodes}, {"parameters", m.totalParameters},
+              {"lowest_level", hs::levelName(m.lowestLevel)}, {"uncertain_nodes", m.uncertainNodes}};
+    json children = json::array();
+    if (maxDepth < 0 || depth < maxDepth)
+        for (int c : m.children) children.push_back(treeJson(h, c, depth + 1, maxDepth));
+    j["children"] = children;
+    return j;
+}
+
+int runTree(const Options& o) {
+    Loaded l = load(o);
+    if (o.json) std::cout << treeJson(l.hierarchy, 0, 0, o.depth).dump(2) << "\n";
+    else printTree(l.hierarchy, 0, 0, o.depth);
+    return 0;
+}
+
+std::string defaultSidecarPath(const std::string& model) {
+    std::string base = model;
+    if (base.size() > 5 && base.compare(base.size() - 5, 5, ".onnx") == 0) base.resize(base.size() - 5);
+    return base + ".hierarchy.json";
+}
+
+int runTag(const Options& o) {
+    Loaded l = load(o);
+    std::string out = o.output.empty() ? defaultSidecarPath(o.model) : o.output;
+    hs::writeSidecar(out, hs::makeSidecar(*l.graph, l.hierarchy));
+    auto stats = l.hierarchy.statistics();
+    if (o.json) {
+        json j = {{"sidecar", out}, {"modules", l.hierarchy.modules.size()}, {"assignments", statisticsJson(stats)}};
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::cout << "wrote " << out << "\n" << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n";
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    try {
+        o = parseArgs(argc, argv);
+    } catch (const UsageError& e) {
+        std::cerr << "hierscope-cli: " << e.what() << "\n\n" << kUsage;
+        return 2;
+    }
+    if (o.help) {
+        std::cout << (o.command == "--help" || o.command == "-h" ? kUsage : commandHelp(o.command));
+        return 0;
+    }
+    try {
+        if (o.command == "info") return runInfo(o);
+        if (o.command == "tree") return runTree(o);
+        if (o.command == "tag") return runTag(o);
+    } catch (const hs::Error& e) {
+        std::cerr << "hierscope-cli: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "hierscope-cli: " << o.model << ": " << e.what() << "\n";
+        return 1;
+    }
+    return 2;
+}

@@ -1,0 +1,80 @@
+#pragma once
+// Graph index: every node instance of a model (main graph, If/Loop/Scan bodies, and one copy of a
+// local function's body per call) in flat tables, with stable keys and dataflow between them.
+#include "model.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace hs {
+
+// One executed node: a main-graph node, a node of a control-flow body, or a function body node
+// under one particular call node.
+struct NodeInstance {
+    int graph = -1;  // index into Model::graphs
+    int node = -1;   // index into that graph's nodes
+    int parent = -1; // instance of the If/Loop/Scan or function call node that contains it, or -1
+    int depth = 0;   // nesting depth: 0 for main-graph nodes
+    std::string key; // stable identity (see DESIGN.md "Node identity")
+};
+
+struct TensorEntry {
+    std::string name;
+    int producer = -1; // instance producing it, -1 for graph inputs, initializers and outer values
+    std::vector<int> consumers;
+    bool graphInput = false;  // an input of the main graph
+    bool graphOutput = false; // an output of the main graph
+    bool initializer = false;
+    const ValueInfo* info = nullptr;       // declared type, when the model has one
+    const Initializer* init = nullptr;     // when it is an initializer
+};
+
+class GraphIndex {
+public:
+    explicit GraphIndex(std::shared_ptr<const Model> model);
+
+    const Model& model() const { return *model_; }
+    std::shared_ptr<const Model> modelPtr() const { return model_; }
+
+    std::size_t size() const { return instances_.size(); }
+    const NodeInstance& instance(int i) const { return instances_[static_cast<std::size_t>(i)]; }
+    const Node& node(int i) const;
+    const std::string& key(int i) const { return instance(i).key; }
+    int find(const std::string& key) const; // -1 when no such key
+    // Instances of main-graph nodes come first, in graph order: [0, mainCount()).
+    std::size_t mainCount() const { return mainCount_; }
+
+    const std::vector<int>& inputs(int i) const { return inputs_[static_cast<std::size_t>(i)]; }
+    const std::vector<int>& outputs(int i) const { return outputs_[static_cast<std::size_t>(i)]; }
+    const std::vector<int>& children(int i) const { return children_[static_cast<std::size_t>(i)]; }
+    const TensorEntry& tensor(int t) const { return tensors_[static_cast<std::size_t>(t)]; }
+    std::size_t tensorCount() const { return tensors_.size(); }
+    int findTensor(const std::string& mainGraphName) const; // main-graph tensors only, -1 if none
+
+    // Producers and consumers of a node's tensors (instances), without duplicates.
+    std::vector<int> producersOf(int i) const;
+    std::vector<int> consumersOf(int i) const;
+
+    // Main-graph instances in a topological order (graph order where the graph allows it).
+    std::vector<int> topologicalOrder() const;
+
+private:
+    struct Scope;
+    void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
+    int internTensor(Scope& scope, const std::string& name);
+
+    std::shared_ptr<const Model> model_;
+    std::vector<NodeInstance> instances_;
+    std::vector<std::vector<int>> inputs_, outputs_, children_;
+    std::vector<TensorEntry> tensors_;
+    std::unordered_map<std::string, int> byKey_;
+    std::unordered_map<std::string, int> mainTensors_;
+    std::size_t mainCount_ = 0;
+};
+
+// Key of node `index` of `graph` as DESIGN.md defines it (without a parent prefix).
+std::vector<std::string> localNodeKeys(const Graph& graph);
+
+} // namespace hs

@@ -1,0 +1,763 @@
+#include "hierarchy.h"
+
+#include "graph.h"
+#include "scope_names.h"
+#include "sidecar.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hs {
+namespace {
+
+constexpr std::size_t kSearchLimit = 48; // nodes visited per direction when looking for evidence
+
+// One explicit claim about a node: a chain of module calls from the root, and who says so.
+struct Claim {
+    std::vector<ScopeStep> chain;
+    std::vector<std::string> classes; // parallel to chain, "" when unknown
+    Source source = Source::NameScope;
+    std::string detail;
+    bool certain = false; // a person said so (manual, restored from a sidecar)
+};
+
+// The tree of module *calls*: a module called twice has two instances. Inference reasons about
+// calls (data cannot leave one call of a module and come back into the same call), the result is
+// reported per module.
+struct CallTree {
+    struct Call {
+        int parent = -1;
+        int depth = 0;
+        int module = 0;
+    };
+    std::vector<Call> calls{Call{}};
+    std::unordered_map<std::string, int> byKey{{"", 0}};
+
+    int lca(int a, int b) const {
+        while (calls[a].depth > calls[b].depth) a = calls[a].parent;
+        while (calls[b].depth > calls[a].depth) b = calls[b].parent;
+        while (a != b) a = calls[a].parent, b = calls[b].parent;
+        return a;
+    }
+    bool isAncestorOrSelf(int ancestor, int c) const {
+        while (c >= 0 && calls[c].depth > calls[ancestor].depth) c = calls[c].parent;
+        return c == ancestor;
+    }
+};
+
+bool isNumericAtom(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+std::string lastAtom(const std::string& name) {
+    auto dot = name.rfind('.');
+    return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+// "BertLayer.0" -> "BertLayer", "Linear[query]" -> "Linear".
+std::string classFromPathSegment(const std::string& segment) {
+    std::string s = segment.substr(0, segment.find('['));
+    auto dot = s.rfind('.');
+    if (dot != std::string::npos && isNumericAtom(s.substr(dot + 1))) s = s.substr(0, dot);
+    return s;
+}
+
+std::vector<std::string> splitPath(const std::string& path) {
+    std::vector<std::string> parts;
+    std::string current;
+    int bracket = 0;
+    for (char c : path) {
+        if (c == '[') ++bracket;
+        if (c == ']') --bracket;
+        if (c == '/' && bracket == 0) {
+            if (!current.empty()) parts.push_back(current);
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    if (!current.empty()) parts.push_back(current);
+    return parts;
+}
+
+const std::string* metadataValue(const Node& node, const char* key) {
+    for (const auto& [k, v] : node.metadata)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+class Builder {
+public:
+    Builder(const GraphIndex& graph, const Sidecar* sidecar) : g_(graph), sidecar_(sidecar) {}
+
+    Hierarchy build() {
+        h_.modules.push_back(Module{});
+        claims_.resize(g_.size());
+        collectNameScopes();
+        collectMetadata();
+        collectFunctions();
+        materializeClaims(); // modules of names and metadata exist before sidecar scopes attach to them
+        collectSidecar();
+        resolveExplicit();
+        inferRest();
+        finishModules();
+        return std::move(h_);
+    }
+
+private:
+    // ---- modules and calls -------------------------------------------------------------------
+    int moduleFor(const std::string& scope, int parentModule) {
+        auto it = moduleByScope_.find(scope);
+        if (it != moduleByScope_.end()) return it->second;
+        int id = static_cast<int>(h_.modules.size());
+        Module m;
+        m.scope = scope;
+        m.parent = parentModule;
+        m.depth = h_.modules[static_cast<std::size_t>(parentModule)].depth + 1;
+        m.name = relativeName(h_.modules[static_cast<std::size_t>(parentModule)].scope, scope);
+        h_.modules.push_back(std::move(m));
+        h_.modules[static_cast<std::size_t>(parentModule)].children.push_back(id);
+        moduleByScope_.emplace(scope, id);
+        return id;
+    }
+
+    void learnClass(int module, const std::string& className) {
+        if (className.empty()) return;
+        auto& m = h_.modules[static_cast<std::size_t>(module)];
+        if (m.className.empty()) m.className = className;
+    }
+
+    // The call at the end of a chain, created with its ancestors as needed.
+    int callFor(const std::vector<ScopeStep>& chain, const std::vector<std::string>& classes) {
+        int call = 0;
+        std::string key;
+        for (std::size_t i = 0; i < chain.size(); ++i) {
+            key += '/' + chain[i].scope + '#' + std::to_string(chain[i].call);
+            auto it = calls_.byKey.find(key);
+            int next;
+            if (it != calls_.byKey.end()) {
+                next = it->second;
+            } else {
+                next = static_cast<int>(calls_.calls.size());
+                int parentModule = calls_.calls[static_cast<std::size_t>(call)].module;
+                calls_.calls.push_back({call, calls_.calls[static_cast<std::size_t>(call)].depth + 1,
+                                        moduleFor(chain[i].scope, parentModule)});
+                calls_.byKey.emplace(key, next);
+                if (chain[i].call == 0) firstCallOfScope_.emplace(chain[i].scope, next);
+            }
+            if (i < classes.size()) learnClass(calls_.calls[static_cast<std::size_t>(next)].module, classes[i]);
+            call = next;
+        }
+        return call;
+    }
+
+    // First call of a module given only its scope (sidecars): parents are the longest known
+    // scope prefixes.
+    int callForScope(const std::string& scope) {
+        if (scope.empty()) return 0;
+        auto known = firstCallOfScope_.find(scope);
+        if (known != firstCallOfScope_.end()) return known->second;
+        int parentCall = 0;
+        for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0; dot = scope.rfind('.', dot - 1)) {
+            auto it = firstCallOfScope_.find(scope.substr(0, dot));
+            if (it != firstCallOfScope_.end()) {
+                parentCall = it->second;
+                break;
+            }
+            if (dot == 0) break;
+        }
+        std::vector<ScopeStep> chain;
+        for (int c = parentCall; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
+            chain.insert(chain.begin(), ScopeStep{h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(c)].module)].scope, 0});
+        chain.push_back({scope, 0});
+        int call = callFor(chain, {});
+        firstCallOfScope_.emplace(scope, call);
+        return call;
+    }
+
+    // ---- explicit evidence ---------------------------------------------------------------------
+    void collectNameScopes() {
+        if (producerWritesForeignNames(g_.model().producerName)) {
+            h_.notes.push_back("Node names were written by " + g_.model().producerName +
+                               " and are not PyTorch module scopes; nodes stay at the root unless other evidence places them.");
+            return;
+        }
+        std::vector<std::optional<std::vector<std::string>>> segments(g_.size());
+        std::unordered_set<std::string> literal;
+        for (std::size_t i = 0; i < g_.size(); ++i) {
+            segments[i] = torchNameSegments(g_.node(static_cast<int>(i)).name);
+            if (!segments[i]) continue;
+            for (const auto& step : qualifyTorchSegments(*segments[i], nullptr)) literal.insert(step.scope);
+        }
+        auto known = [&](const std::string& s) { return literal.count(s) > 0; };
+        std::size_t scoped = 0;
+        for (std::size_t i = 0; i < g_.size(); ++i) {
+            if (!segments[i]) continue;
+            Claim claim;
+            claim.chain = qualifyTorchSegments(*segments[i], known);
+            claim.source = Source::NameScope;
+            claim.detail = "node name '" + g_.node(static_cast<int>(i)).name + "'";
+            addClaim(static_cast<int>(i), std::move(claim));
+            ++scoped;
+        }
+        (void)scoped;
+    }
+
+    void collectMetadata() {
+        for (std::size_t i = 0; i < g_.size(); ++i) {
+            const Node& node = g_.node(static_cast<int>(i));
+            const std::string* scopes = metadataValue(node, "pkg.torch.onnx.name_scopes");
+            if (!scopes) continue;
+            std::vector<std::string> names = parsePythonStringList(*scopes);
+            std::vector<std::string> classes;
+            if (const std::string* ch = metadataValue(node, "pkg.torch.onnx.class_hierarchy"))
+                classes = parsePythonStringList(*ch);
+            if (names.empty()) continue;
+            // The last entry names the operation itself; the first is the root module.
+            Claim claim;
+            claim.source = Source::Metadata;
+            claim.detail = "node metadata pkg.torch.onnx.name_scopes " + *scopes;
+            // Nodes outside any module (runtime asserts, symbolic sizes) name a pseudo-scope first, not
+            // the root: only a list that starts at the root ('') tells the root's class.
+            std::string rootClass = names[0].empty() && !classes.empty() ? shortClassName(classes[0]) : "";
+            for (std::size_t k = 1; k + 1 < names.size(); ++k) {
+                if (names[k].empty() || names[k].rfind("_empty_nn_module_stack", 0) == 0) continue;
+                claim.chain.push_back(ScopeStep{names[k], 0});
+                claim.classes.push_back(k < classes.size() ? shortClassName(classes[k]) : "");
+            }
+            if (!rootClass.empty()) learnClass(0, rootClass);
+            addClaim(static_cast<int>(i), std::move(claim));
+        }
+    }
+
+    // Function call nodes are module instances; the bodies' nodes belong to them. The call's own
+    // scope comes from its name (torch names call nodes like any other node) or its parent call.
+    void collectFunctions() {
+        if (g_.model().functions.empty()) return;
+        for (std::size_t i = 0; i < g_.size(); ++i) {
+            const Node& node = g_.node(static_cast<int>(i));
+            int fn = g_.model().findFunction(node.domain, node.opType);
+            if (fn < 0) continue;
+            functionCalls_.push_back(static_cast<int>(i));
+        }
+    }
+
+    void collectSidecar() {
+        if (!sidecar_) return;
+        // Path -> scope, from the file's module list and from nodes whose name scope and sidecar
+        // path describe the same chain.
+        std::unordered_map<std::string, std::string> pathToScope;
+        for (const auto& m : sidecar_->modules) {
+            pathToScope[m.path] = m.scope;
+            int module = callForScope(m.scope);
+            learnClass(calls_.calls[static_cast<std::size_t>(module)].module, m.className);
+        }
+        std::map<std::string, std::map<std::string, int>> votes;
+        for (const auto& e : sidecar_->entries) {
+            int i = g_.find(e.key);
+            if (i < 0 || e.path.empty()) continue;
+            const Claim* named = firstClaim(i, Source::NameScope);
+            if (!named) named = firstClaim(i, Source::Metadata);
+            if (!named) continue;
+            auto parts = splitPath(e.path);
+            if (parts.size() != named->chain.size() + 1) continue;
+            std::string prefix;
+            votes["/" + parts[0]][""]++;
+            for (std::size_t k = 0; k < named->chain.size(); ++k) {
+                prefix += "/" + parts[k];
+                votes[prefix + "/" + parts[k + 1]][named->chain[k].scope]++;
+            }
+        }
+        for (const auto& [path, counts] : votes) {
+            auto best = std::max_element(counts.begin(), counts.end(),
+                                         [](const auto& a, const auto& b) { return a.second < b.second; });
+            pathToScope.emplace(path, best->first);
+        }
+        // Classes from paths, now that paths map to scopes.
+        for (const auto& [path, scope] : pathToScope) {
+            auto parts = splitPath(path);
+            if (parts.empty()) continue;
+            auto it = moduleByScope_.find(scope);
+            int module = scope.empty() ? 0 : it != moduleByScope_.end() ? it->second : -1;
+            if (module >= 0) learnClass(module, classFromPathSegment(parts.back()));
+        }
+        for (const auto& e : sidecar_->entries) {
+            int i = g_.find(e.key);
+            if (i < 0) continue;
+            Level level;
+            bool manual = e.source == "manual" || (parseLevel(e.level, level) && level == Level::Certain);
+            Source recorded;
+            // What this tool recorded from the model itself is recomputed, not re-applied as evidence.
+            if (!manual && parseSource(e.source, recorded) && recorded != Source::Sidecar && recorded != Source::Manual)
+                continue;
+            std::string scope;
+            bool known = e.hasScope;
+            if (known) scope = e.scope;
+            else if (auto it = pathToScope.find(e.path); it != pathToScope.end()) scope = it->second, known = true;
+            Claim claim;
+            claim.source = manual ? Source::Manual : Source::Sidecar;
+            claim.certain = manual;
+            claim.detail = std::string(manual ? "manual tag" : "sidecar") + " in " + sidecar_->filePath + ": " +
+                           (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'");
+            int call = known ? callForScope(scope) : callForUnknownPath(e.path);
+            claims_[static_cast<std::size_t>(i)].push_back({chainOf(call), {}, claim.source, claim.detail, manual});
+            claimCalls_[static_cast<std::size_t>(i)].push_back(call);
+        }
+    }
+
+    // A sidecar path that no named node explains: its modules are keyed by the path itself.
+    int callForUnknownPath(const std::string& path) {
+        auto parts = splitPath(path);
+        std::vector<ScopeStep> chain;
+        std::vector<std::string> classes;
+        std::string prefix = "@";
+        for (std::size_t k = 1; k < parts.size(); ++k) {
+            prefix += "/" + parts[k];
+            chain.push_back({prefix, 0});
+            classes.push_back(classFromPathSegment(parts[k]));
+        }
+        return callFor(chain, classes);
+    }
+
+    std::vector<ScopeStep> chainOf(int call) const {
+        std::vector<ScopeStep> chain;
+        for (int c = call; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
+            chain.insert(chain.begin(),
+                         ScopeStep{h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(c)].module)].scope, 0});
+        return chain;
+    }
+
+    const Claim* firstClaim(int node, Source source) const {
+        for (const auto& c : claims_[static_cast<std::size_t>(node)])
+            if (c.source == source) return &c;
+        return nullptr;
+    }
+
+    void addClaim(int node, Claim claim) { claims_[static_cast<std::size_t>(node)].push_back(std::move(claim)); }
+
+    // ---- resolution ------------------------------------------------------------------------------
+    // Calls in graph order, so that module children follow the order of the graph.
+    void materializeClaims() {
+        claimCalls_.assign(g_.size(), {});
+        for (std::size_t i = 0; i < g_.size(); ++i)
+            for (auto& claim : claims_[i]) claimCalls_[i].push_back(callFor(claim.chain, claim.classes));
+    }
+
+    void resolveExplicit() {
+        h_.assignments.assign(g_.size(), Assignment{});
+        nodeCall_.assign(g_.size(), -1);
+        for (std::size_t i = 0; i < g_.size(); ++i) resolveNode(static_cast<int>(i), claimCalls_[i]);
+        resolveFunctionBodies();
+    }
+
+    void resolveNode(int i, const std::vector<int>& calls) {
+        auto& claims = claims_[static_cast<std::size_t>(i)];
+        if (claims.empty()) return;
+        Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
+        for (std::size_t k = 0; k < claims.size(); ++k)
+            a.candidates.push_back({calls_.calls[static_cast<std::size_t>(calls[k])].module, claims[k].source, claims[k].detail});
+        // A person's word wins and is not a conflict.
+        for (std::size_t k = 0; k < claims.size(); ++k)
+            if (claims[k].certain) {
+                setExplicit(i, calls[k], Level::Certain, 1.0, Source::Manual,
+                            "Set by hand (" + claims[k].detail + ").");
+                return;
+            }
+        std::vector<int> modules;
+        for (int c : calls) {
+            int m = calls_.calls[static_cast<std::size_t>(c)].module;
+            if (std::find(modules.begin(), modules.end(), m) == modules.end()) modules.push_back(m);
+        }
+        if (modules.size() == 1) {
+            double score = claims.size() > 1 ? 0.97 : claims[0].source == Source::Sidecar ? 0.85 : 0.9;
+            std::string words;
+            for (const auto& c : claims) words += (words.empty() ? "" : "; ") + c.detail;
+            setExplicit(i, calls[0], Level::High, score, claims[0].source,
+                        words + (claims.size() > 1 ? " (all sources agree)" : ""));
+            return;
+        }
+        int lca = calls[0];
+        for (int c : calls) lca = calls_.lca(lca, c);
+        std::string words = "Conflicting explicit evidence:";
+        for (std::size_t k = 0; k < claims.size(); ++k)
+            words += " " + claims[k].detail + " says '" + h_.modules[static_cast<std::size_t>(a.candidates[k].module)].scope + "';";
+        words += " placed at their common ancestor until someone decides.";
+        setExplicit(i, lca, Level::Low, 0.2, claims[0].source, words);
+        a.conflict = true;
+    }
+
+    void setExplicit(int i, int call, Level level, double score, Source source, std::string evidence) {
+        Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
+        a.module = calls_.calls[static_cast<std::size_t>(call)].module;
+        a.level = level;
+        a.score = score;
+        a.source = source;
+        a.evidence = std::move(evidence);
+        nodeCall_[static_cast<std::size_t>(i)] = call;
+        explicit_.push_back(i);
+    }
+
+    // A function call node is the module instance; nodes of its body without a scope of their own
+    // belong to that instance.
+    void resolveFunctionBodies() {
+        for (int callNode : functionCalls_) {
+            int call = nodeCall_[static_cast<std::size_t>(callNode)];
+            const Node& node = g_.node(callNode);
+            if (call < 0) continue; // the call itself is unplaced: its body is inferred like any node
+            // The call node names the instance's parent scope; the function is the instance itself
+            // when the body's named nodes sit one level deeper.
+            learnFunctionClass(callNode, node.opType);
+            for (int child : g_.children(callNode)) placeFunctionBody(child, callNode);
+        }
+    }
+
+    void learnFunctionClass(int callNode, const std::string& className) {
+        // The instance is the deepest common scope of the body's explicitly placed nodes, when it lies
+        // at or below the call's own scope.
+        int instance = functionInstance(callNode);
+        if (instance >= 0) learnClass(calls_.calls[static_cast<std::size_t>(instance)].module, className);
+    }
+
+    int functionInstance(int callNode) const {
+        int common = -1;
+        std::vector<int> stack(g_.children(callNode).begin(), g_.children(callNode).end());
+        while (!stack.empty()) {
+            int n = stack.back();
+            stack.pop_back();
+            int c = nodeCall_[static_cast<std::size_t>(n)];
+            if (c >= 0 && !h_.assignments[static_cast<std::size_t>(n)].conflict) common = common < 0 ? c : calls_.lca(common, c);
+            for (int k : g_.children(n)) stack.push_back(k);
+        }
+        return common;
+    }
+
+    void placeFunctionBody(int node, int callNode) {
+        (void)node;
+        (void)callNode;
+    }
+
+    // ---- inference -------------------------------------------------------------------------------
+    // Explicitly placed nodes reached from `start` through unplaced ones, upstream or downstream.
+    // Graph inputs and outputs count as the root. `complete` is false when the search was cut.
+    void nearestPlaced(int start, bool upstream, std::vector<std::pair<int, int>>& found, bool& complete) {
+        complete = true;
+        std::vector<int> frontier{start};
+        std::unordered_set<int> seen{start};
+        while (!frontier.empty()) {
+            int n = frontier.back();
+            frontier.pop_back();
+            auto step = [&](int next) {
+                if (!seen.insert(next).second) return;
+                if (seen.size() > kSearchLimit) {
+                    complete = false;
+                    return;
+                }
+                int c = nodeCall_[static_cast<std::size_t>(next)];
+                if (c >= 0 && placedExplicitly_[static_cast<std::size_t>(next)]) found.push_back({c, next});
+                else frontier.push_back(next);
+            };
+            if (upstream) {
+                for (int t : g_.inputs(n)) {
+                    const TensorEntry& te = g_.tensor(t);
+                    if (te.producer >= 0) step(te.producer);
+                    else if (te.graphInput) found.push_back({0, -1});
+                }
+            } else {
+                for (int t : g_.outputs(n)) {
+                    const TensorEntry& te = g_.tensor(t);
+                    if (te.graphOutput) found.push_back({0, -1});
+                    for (int c : te.consumers) step(c);
+                }
+            }
+            if (!complete) return;
+        }
+    }
+
+    void inferRest() {
+        placedExplicitly_.assign(g_.size(), false);
+        for (int i : explicit_) placedExplicitly_[static_cast<std::size_t>(i)] = true;
+        if (explicit_.empty()) {
+            for (auto& a : h_.assignments) {
+                a.module = 0;
+                a.level = Level::Low;
+                a.score = 0.1;
+                a.source = Source::Fallback;
+                a.evidence = "The model carries no module scopes (no torch-scoped names, scope metadata or local "
+                             "functions, and no sidecar): every node stays at the root.";
+            }
+            return;
+        }
+        // Parents (If/Loop bodies, function calls) before children: a body node's owner is a bound.
+        for (std::size_t i = 0; i < g_.size(); ++i)
+            if (!placedExplicitly_[i]) inferNode(static_cast<int>(i));
+    }
+
+    std::string describe(int call) const {
+        const std::string& s = h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
+        return s.empty() ? "the root" : "'" + s + "'";
+    }
+
+    std::string nodeLabel(int n) const { return n < 0 ? "a graph input/output" : "'" + g_.key(n) + "'"; }
+
+    void inferNode(int i) {
+        std::vector<std::pair<int, int>> up, down;
+        bool upComplete, downComplete;
+        nearestPlaced(i, true, up, upComplete);
+        nearestPlaced(i, false, down, downComplete);
+        Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
+        a.source = Source::Inferred;
+        // Each (producer, consumer) pair bounds the node: data that leaves one call of a module cannot
+        // come back into that same call, so the node lies inside their common ancestor.
+        int best = -1;
+        std::pair<int, int> bestPair{-1, -1};
+        for (const auto& p : up)
+            for (const auto& c : down) {
+                int l = calls_.lca(p.first, c.first);
+                if (best < 0 || calls_.calls[static_cast<std::size_t>(l)].depth > calls_.calls[static_cast<std::size_t>(best)].depth)
+                    best = l, bestPair = {p.second, c.second};
+            }
+        int owner = g_.instance(i).parent;
+        int ownerCall = owner >= 0 ? nodeCall_[static_cast<std::size_t>(owner)] : -1;
+        if (ownerCall >= 0 && (best < 0 || calls_.isAncestorOrSelf(best, ownerCall))) {
+            best = ownerCall;
+            bestPair = {-2, -2};
+        }
+        std::vector<int> all;
+        for (const auto& p : up) all.push_back(p.first);
+        for (const auto& c : down) all.push_back(c.first);
+        bool agree = !all.empty() && std::all_of(all.begin(), all.end(), [&](int c) {
+            return calls_.calls[static_cast<std::size_t>(c)].module == calls_.calls[static_cast<std::size_t>(all[0])].module;
+        });
+        if (best >= 0) {
+            bool exact = agree && calls_.calls[static_cast<std::size_t>(all[0])].module == calls_.calls[static_cast<std::size_t>(best)].module;
+            a.module = calls_.calls[static_cast<std::size_t>(best)].module;
+            a.level = Level::Medium;
+            a.score = exact ? 0.75 : 0.6;
+            nodeCall_[static_cast<std::size_t>(i)] = best;
+            if (bestPair.first == -2)
+                a.evidence = "No scope of its own; it runs inside " + nodeLabel(owner) + ", which belongs to " + describe(best) + ".";
+            else
+                a.evidence = "No scope of its own; it sits on the data path from " + nodeLabel(bestPair.first) + " to " +
+                             nodeLabel(bestPair.second) + ", so it lies inside their common module " + describe(best) + ".";
+            return;
+        }
+        if (!all.empty() && upComplete && downComplete) {
+            int l = all[0];
+            for (int c : all) l = calls_.lca(l, c);
+            a.module = calls_.calls[static_cast<std::size_t>(l)].module;
+            nodeCall_[static_cast<std::size_t>(i)] = l;
+            if (agree) {
+                a.level = Level::Medium;
+                a.score = 0.7;
+                a.evidence = "No scope of its own; every node it is connected to belongs to " + describe(l) + ".";
+            } else {
+                a.level = Level::Low;
+                a.score = 0.35;
+                a.evidence = "No scope of its own; its neighbours belong to different modules, so it is placed at "
+                             "their deepest common ancestor " + describe(l) + ".";
+            }
+            return;
+        }
+        a.module = 0;
+        a.level = Level::Low;
+        a.score = 0.1;
+        a.source = Source::Fallback;
+        nodeCall_[static_cast<std::size_t>(i)] = 0;
+        a.evidence = "No scope of its own and no placed node nearby to infer from: left at the root.";
+    }
+
+    // ---- module summaries ------------------------------------------------------------------------
+    void finishModules() {
+        assignParameters();
+        computePaths();
+        h_.refreshModuleSummaries();
+    }
+
+    void assignParameters() {
+        const Model& model = g_.model();
+        for (const auto& init : model.main().initializers) {
+            std::uint64_t count = 1;
+            for (auto d : init.dims) count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
+            int owner = ownerByName(init.name);
+            if (owner < 0) {
+                int t = g_.findTensor(init.name);
+                if (t >= 0) {
+                    for (int c : g_.tensor(t).consumers) {
+                        int m = h_.assignments[static_cast<std::size_t>(c)].module;
+                        owner = owner < 0 ? m : lcaModule(owner, m);
+                    }
+                }
+            }
+            if (owner < 0) owner = 0;
+            h_.modules[static_cast<std::size_t>(owner)].parameters += count;
+        }
+    }
+
+    int ownerByName(const std::string& name) const {
+        for (std::size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0; dot = name.rfind('.', dot - 1)) {
+            auto it = moduleByScope_.find(name.substr(0, dot));
+            if (it != moduleByScope_.end()) return it->second;
+        }
+        return -1;
+    }
+
+    int lcaModule(int a, int b) const {
+        const auto& m = h_.modules;
+        while (m[static_cast<std::size_t>(a)].depth > m[static_cast<std::size_t>(b)].depth) a = m[static_cast<std::size_t>(a)].parent;
+        while (m[static_cast<std::size_t>(b)].depth > m[static_cast<std::size_t>(a)].depth) b = m[static_cast<std::size_t>(b)].parent;
+        while (a != b) a = m[static_cast<std::size_t>(a)].parent, b = m[static_cast<std::size_t>(b)].parent;
+        return a;
+    }
+
+    // Seed convention: "/" + root class, then per module its class (".N" for numeric attribute
+    // names); attribute names where the class is unknown; "Class[attr]" between clashing siblings.
+    void computePaths() {
+        auto& root = h_.modules[0];
+        root.name = "";
+        root.path = root.className.empty() ? "/" : "/" + root.className;
+        std::vector<int> stack{0};
+        while (!stack.empty()) {
+            int id = stack.back();
+            stack.pop_back();
+            const Module& parent = h_.modules[static_cast<std::size_t>(id)];
+            std::map<std::string, int> uses;
+            std::vector<std::string> segments;
+            for (int child : parent.children) {
+                segments.push_back(segmentOf(h_.modules[static_cast<std::size_t>(child)]));
+                ++uses[segments.back()];
+            }
+            std::string base = parent.path == "/" ? "" : parent.path;
+            for (std::size_t k = 0; k < parent.children.size(); ++k) {
+                Module& child = h_.modules[static_cast<std::size_t>(parent.children[k])];
+                std::string segment = segments[k];
+                if (uses[segment] > 1 && !child.className.empty()) segment = child.className + "[" + child.name + "]";
+                child.path = base + "/" + segment;
+                stack.push_back(parent.children[k]);
+            }
+        }
+    }
+
+    static std::string segmentOf(const Module& m) {
+        if (m.className.empty()) return m.name;
+        std::string atom = lastAtom(m.name);
+        return isNumericAtom(atom) ? m.className + "." + atom : m.className;
+    }
+
+    const GraphIndex& g_;
+    const Sidecar* sidecar_;
+    Hierarchy h_;
+    CallTree calls_;
+    std::unordered_map<std::string, int> moduleByScope_{{"", 0}};
+    std::unordered_map<std::string, int> firstCallOfScope_;
+    std::vector<std::vector<Claim>> claims_;
+    std::vector<std::vector<int>> claimCalls_;
+    std::vector<int> nodeCall_;
+    std::vector<int> explicit_;
+    std::vector<bool> placedExplicitly_;
+    std::vector<int> functionCalls_;
+};
+
+} // namespace
+
+Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) { return Builder(graph, sidecar).build(); }
+
+int Hierarchy::findModule(const std::string& scope) const {
+    for (std::size_t i = 0; i < modules.size(); ++i)
+        if (modules[i].scope == scope) return static_cast<int>(i);
+    return -1;
+}
+
+bool Hierarchy::isAncestorOrSelf(int ancestor, int module) const {
+    for (int m = module; m >= 0; m = modules[static_cast<std::size_t>(m)].parent)
+        if (m == ancestor) return true;
+    return false;
+}
+
+HierarchyStatistics Hierarchy::statistics() const {
+    HierarchyStatistics s;
+    s.nodes = assignments.size();
+    for (const auto& a : assignments) {
+        ++s.byLevel[static_cast<int>(a.level)];
+        ++s.bySource[static_cast<int>(a.source)];
+        if (a.conflict) ++s.conflicts;
+    }
+    return s;
+}
+
+void Hierarchy::refreshModuleSummaries() {
+    for (auto& m : modules) {
+        m.nodes.clear();
+        m.totalNodes = 0;
+        m.totalParameters = m.parameters;
+        m.lowestLevel = Level::Certain;
+        m.uncertainNodes = 0;
+    }
+    for (std::size_t i = 0; i < assignments.size(); ++i) {
+        const Assignment& a = assignments[i];
+        modules[static_cast<std::size_t>(a.module)].nodes.push_back(static_cast<int>(i));
+        bool uncertain = a.level == Level::Low || a.conflict;
+        for (int m = a.module; m >= 0; m = modules[static_cast<std::size_t>(m)].parent) {
+            Module& mod = modules[static_cast<std::size_t>(m)];
+            ++mod.totalNodes;
+            if (a.level > mod.lowestLevel) mod.lowestLevel = a.level;
+            if (uncertain) ++mod.uncertainNodes;
+        }
+    }
+    // Parameters roll up children first: modules are created parent before child.
+    for (std::size_t m = modules.size(); m-- > 1;)
+        modules[static_cast<std::size_t>(modules[m].parent)].totalParameters += modules[m].totalParameters;
+}
+
+void Hierarchy::assignManually(int node, int module) {
+    Assignment& a = assignments[static_cast<std::size_t>(node)];
+    if (a.source != Source::Manual)
+        a.candidates.push_back({a.module, a.source, std::string("before the manual tag: ") + sourceName(a.source)});
+    a.module = module;
+    a.level = Level::Certain;
+    a.score = 1.0;
+    a.source = Source::Manual;
+    a.conflict = false;
+    a.evidence = "Set by hand.";
+}
+
+const char* levelName(Level level) {
+    switch (level) {
+    case Level::Certain: return "certain";
+    case Level::High: return "high";
+    case Level::Medium: return "medium";
+    case Level::Low: return "low";
+    }
+    return "low";
+}
+
+const char* sourceName(Source source) {
+    switch (source) {
+    case Source::Manual: return "manual";
+    case Source::Metadata: return "metadata";
+    case Source::Function: return "function";
+    case Source::NameScope: return "name_scope";
+    case Source::Sidecar: return "sidecar";
+    case Source::Inferred: return "inferred";
+    case Source::Fallback: return "fallback";
+    }
+    return "fallback";
+}
+
+bool parseLevel(const std::string& text, Level& level) {
+    for (Level l : {Level::Certain, Level::High, Level::Medium, Level::Low})
+        if (text == levelName(l)) return level = l, true;
+    return false;
+}
+
+bool parseSource(const std::string& text, Source& source) {
+    for (Source s : {Source::Manual, Source::Metadata, Source::Function, Source::NameScope, Source::Sidecar,
+                     Source::Inferred, Source::Fallback})
+        if (text == sourceName(s)) return source = s, true;
+    return false;
+}
+
+} // namespace hs

@@ -1,0 +1,32 @@
+#pragma once
+// Read-only memory map of a file. Pages are only read by the OS when touched, so mapping a model
+// costs nothing in proportion to its weights until their bytes are actually used.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace hs {
+
+class MappedFile {
+public:
+    // Throws hs::Error naming the file when it cannot be opened or mapped.
+    static std::shared_ptr<const MappedFile> open(const std::string& path);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const std::string& path() const { return path_; }
+    std::uint64_t size() const { return size_; }
+    const std::uint8_t* data() const { return data_; }
+    std::string_view bytes(std::uint64_t offset, std::uint64_t length) const;
+
+private:
+    MappedFile() = default;
+    std::string path_;
+    const std::uint8_t* data_ = nullptr;
+    std::uint64_t size_ = 0;
+};
+
+} // namespace hs

@@ -1,0 +1,86 @@
+#pragma once
+// Minimal protobuf wire-format reader over a byte range. The model loader walks ModelProto with it
+// so that weight payloads (raw_data, float_data, ...) are skipped by length and never copied, and so
+// that fields newer than Debian's ONNX 1.12 classes (NodeProto.metadata_props = 9) are readable.
+#include <cstdint>
+#include <stdexcept>
+#include <string_view>
+
+namespace hs::wire {
+
+enum WireType : std::uint32_t { Varint = 0, Fixed64 = 1, LengthDelimited = 2, Fixed32 = 5 };
+
+struct Malformed : std::runtime_error {
+    explicit Malformed(const char* what) : std::runtime_error(what) {}
+};
+
+struct Field {
+    std::uint32_t number = 0;
+    WireType type = Varint;
+    std::uint64_t varint = 0;     // Varint, Fixed64, Fixed32 values
+    std::string_view bytes;       // LengthDelimited payload (points into the mapped file)
+    std::uint64_t offset = 0;     // file offset of the payload (LengthDelimited) or value
+};
+
+class Reader {
+public:
+    // base: file offset of data[0], so Field::offset is absolute.
+    Reader(std::string_view data, std::uint64_t base) : data_(data), base_(base) {}
+    bool atEnd() const { return pos_ >= data_.size(); }
+    // Reads the next field; throws Malformed on truncated or invalid input.
+    Field next();
+
+private:
+    std::uint64_t readVarint();
+    std::string_view data_;
+    std::uint64_t base_;
+    std::size_t pos_ = 0;
+};
+
+inline std::uint64_t Reader::readVarint() {
+    std::uint64_t value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (pos_ >= data_.size()) throw Malformed("truncated varint");
+        auto byte = static_cast<std::uint8_t>(data_[pos_++]);
+        value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) return value;
+    }
+    throw Malformed("varint longer than 10 bytes");
+}
+
+inline Field Reader::next() {
+    Field field;
+    std::uint64_t tag = readVarint();
+    field.number = static_cast<std::uint32_t>(tag >> 3);
+    if (field.number == 0) throw Malformed("field number 0");
+    field.type = static_cast<WireType>(tag & 7);
+    switch (field.type) {
+    case Varint:
+        field.offset = base_ + pos_;
+        field.varint = readVarint();
+        break;
+    case Fixed64:
+    case Fixed32: {
+        std::size_t width = field.type == Fixed64 ? 8 : 4;
+        if (data_.size() - pos_ < width) throw Malformed("truncated fixed-width field");
+        field.offset = base_ + pos_;
+        for (std::size_t i = 0; i < width; ++i)
+            field.varint |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(data_[pos_ + i])) << (8 * i);
+        pos_ += width;
+        break;
+    }
+    case LengthDelimited: {
+        std::uint64_t length = readVarint();
+        if (length > data_.size() - pos_) throw Malformed("length-delimited field runs past the end");
+        field.offset = base_ + pos_;
+        field.bytes = data_.substr(pos_, static_cast<std::size_t>(length));
+        pos_ += static_cast<std::size_t>(length);
+        break;
+    }
+    default:
+        throw Malformed("unsupported wire type (groups or invalid data)");
+    }
+    return field;
+}
+
+} // namespace hs::wire

@@ -28,6 +28,7 @@ usage:
   hierscope-cli info MODEL [--sidecar FILE] [--json]
   hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]
   hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--json]
+  hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
   hierscope-cli COMMAND --help
 
 exit codes: 0 success, 1 bad input (the message names the file and the problem), 2 usage error
@@ -45,6 +46,9 @@ const char* commandHelp(const std::string& command) {
         return "hierscope-cli tag MODEL [--sidecar IN] [-o OUT.json] [--json]\n"
                "  Computes every node's module and writes a format 1.1 sidecar (default: MODEL's name with\n"
                "  .hierarchy.json). A sidecar given with --sidecar is used as evidence (and its manual tags kept).\n";
+    if (command == "extract")
+        return "hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]\n"
+               "  Writes a module or a set of nodes as a standalone ONNX model (see hierscope-cli extract --help).\n";
     return nullptr;
 }
 
@@ -248,7 +252,10 @@ int runTag(const Options& o) {
 
 } // namespace
 
+int runExtract(const std::vector<std::string>& args); // cli_extract.cpp
+
 int main(int argc, char** argv) {
+    if (argc >= 2 && std::strcmp(argv[1], "extract") == 0) return runExtract(std::vector<std::string>(argv + 2, argv + argc));
     Options o;
     try {
         o = parseArgs(argc, argv);

@@ -33,6 +33,7 @@ struct CallTree {
         int parent = -1;
         int depth = 0;
         int module = 0;
+        int index = 0; // which call of the module: torch's "_N" suffix
     };
     std::vector<Call> calls{Call{}};
     std::unordered_map<std::string, int> byKey{{"", 0}};
@@ -145,7 +146,7 @@ private:
                 next = static_cast<int>(calls_.calls.size());
                 int parentModule = calls_.calls[static_cast<std::size_t>(call)].module;
                 calls_.calls.push_back({call, calls_.calls[static_cast<std::size_t>(call)].depth + 1,
-                                        moduleFor(chain[i].scope, parentModule)});
+                                        moduleFor(chain[i].scope, parentModule), chain[i].call});
                 calls_.byKey.emplace(key, next);
                 if (chain[i].call == 0) firstCallOfScope_.emplace(chain[i].scope, next);
             }
@@ -401,43 +402,149 @@ private:
         explicit_.push_back(i);
     }
 
-    // A function call node is the module instance; nodes of its body without a scope of their own
-    // belong to that instance.
+    // ---- local functions ---------------------------------------------------------------------------
+    // torch names function bodies' nodes "<Op>_<counter>" (no scope) and a call node after the last op
+    // inside it plus its class, so the instance's scope comes from the parameters it receives: they
+    // are named after their owning module ("encoder.layer.0.attention.self.query.weight").
+    static std::string commonAtomPrefix(const std::string& a, const std::string& b) {
+        std::size_t n = 0, i = 0;
+        while (i < a.size() && i < b.size() && a[i] == b[i]) {
+            ++i;
+            if ((i == a.size() || a[i] == '.') && (i == b.size() || b[i] == '.')) n = i;
+        }
+        return a.substr(0, n);
+    }
+
+    static bool isAtomPrefix(const std::string& prefix, const std::string& scope) {
+        return prefix.empty() || scope == prefix ||
+               (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 && scope[prefix.size()] == '.');
+    }
+
+    // Common owner scope of the parameters a call instance receives; `has` false when it gets none.
+    std::string parameterPrefix(int callNode, bool& has) const {
+        std::string prefix;
+        has = false;
+        for (int t : g_.inputs(callNode)) {
+            const TensorEntry& te = g_.tensor(t);
+            if (!te.initializer) continue;
+            auto dot = te.name.rfind('.');
+            if (dot == std::string::npos) continue; // "onnx::MatMul_12": not a parameter name
+            std::string owner = te.name.substr(0, dot);
+            prefix = has ? commonAtomPrefix(prefix, owner) : owner;
+            has = true;
+        }
+        return prefix;
+    }
+
+    std::vector<int> nestedCalls(int callNode) const {
+        std::vector<int> result;
+        for (int child : g_.children(callNode))
+            if (isFunctionCall_[static_cast<std::size_t>(child)]) result.push_back(child);
+        return result;
+    }
+
     void resolveFunctionBodies() {
-        for (int callNode : functionCalls_) {
-            int call = nodeCall_[static_cast<std::size_t>(callNode)];
-            const Node& node = g_.node(callNode);
-            if (call < 0) continue; // the call itself is unplaced: its body is inferred like any node
-            // The call node names the instance's parent scope; the function is the instance itself
-            // when the body's named nodes sit one level deeper.
-            learnFunctionClass(callNode, node.opType);
-            for (int child : g_.children(callNode)) placeFunctionBody(child, callNode);
+        isFunctionCall_.assign(g_.size(), false);
+        for (int c : functionCalls_) isFunctionCall_[static_cast<std::size_t>(c)] = true;
+        std::vector<int> callOf(g_.size(), -1);
+        // Instances are numbered parents first, so an enclosing call is resolved before its nested ones.
+        for (int c : functionCalls_) {
+            int owner = g_.instance(c).parent;
+            int parentCall = owner >= 0 ? callOf[static_cast<std::size_t>(owner)] : -1;
+            int call = functionInstanceCall(c, parentCall);
+            if (call < 0) continue;
+            callOf[static_cast<std::size_t>(c)] = call;
+            const Node& node = g_.node(c);
+            std::string className = node.opType;
+            std::string base;
+            int n;
+            auto dot = className.rfind('.');
+            if (dot != std::string::npos && splitCallSuffix(className.substr(0, dot) + "_" + className.substr(dot + 1), base, n))
+                className = base; // "Linear.1": a second body of the same class
+            learnClass(calls_.calls[static_cast<std::size_t>(call)].module, className);
+            std::string detail = "call of local function " + node.domain + "::" + node.opType + " ('" + g_.key(c) + "')";
+            placeByFunction(c, call, detail);
+            for (int child : g_.children(c)) {
+                if (placedExplicitly(child) || isFunctionCall_[static_cast<std::size_t>(child)]) continue;
+                placeByFunction(child, call, "body of local function " + node.domain + "::" + node.opType + " called by '" + g_.key(c) + "'");
+            }
         }
     }
 
-    void learnFunctionClass(int callNode, const std::string& className) {
-        // The instance is the deepest common scope of the body's explicitly placed nodes, when it lies
-        // at or below the call's own scope.
-        int instance = functionInstance(callNode);
-        if (instance >= 0) learnClass(calls_.calls[static_cast<std::size_t>(instance)].module, className);
-    }
+    bool placedExplicitly(int i) const { return nodeCall_[static_cast<std::size_t>(i)] >= 0; }
 
-    int functionInstance(int callNode) const {
-        int common = -1;
-        std::vector<int> stack(g_.children(callNode).begin(), g_.children(callNode).end());
-        while (!stack.empty()) {
-            int n = stack.back();
-            stack.pop_back();
-            int c = nodeCall_[static_cast<std::size_t>(n)];
-            if (c >= 0 && !h_.assignments[static_cast<std::size_t>(n)].conflict) common = common < 0 ? c : calls_.lca(common, c);
-            for (int k : g_.children(n)) stack.push_back(k);
+    void placeByFunction(int i, int call, const std::string& detail) {
+        if (placedExplicitly(i) && !claims_[static_cast<std::size_t>(i)].empty()) {
+            // Named too: agreement raises nothing, disagreement is a conflict like any other.
+            int named = calls_.calls[static_cast<std::size_t>(nodeCall_[static_cast<std::size_t>(i)])].module;
+            if (named == calls_.calls[static_cast<std::size_t>(call)].module) return;
         }
-        return common;
+        auto& a = h_.assignments[static_cast<std::size_t>(i)];
+        a.candidates.push_back({calls_.calls[static_cast<std::size_t>(call)].module, Source::Function, detail});
+        if (placedExplicitly(i)) {
+            std::vector<int> callsOfClaims = claimCalls_[static_cast<std::size_t>(i)];
+            callsOfClaims.push_back(call);
+            a.candidates.clear();
+            explicit_.erase(std::remove(explicit_.begin(), explicit_.end(), i), explicit_.end());
+            claims_[static_cast<std::size_t>(i)].push_back({chainOf(call), {}, Source::Function, detail, false});
+            resolveNode(i, callsOfClaims);
+            return;
+        }
+        setExplicit(i, call, Level::High, 0.9, Source::Function, detail + ".");
     }
 
-    void placeFunctionBody(int node, int callNode) {
-        (void)node;
-        (void)callNode;
+    // The module call a function call node stands for, or -1 when nothing tells.
+    int functionInstanceCall(int c, int parentCall) {
+        bool hasParams = false;
+        std::string prefix = parameterPrefix(c, hasParams);
+        const Node& node = g_.node(c);
+        if (parentCall < 0) {
+            auto segments = torchNameSegments(node.name);
+            if (segments && !producerWritesForeignNames(g_.model().producerName)) {
+                // The name's scope is that of the last op inside the instance: the instance is the
+                // deepest scope along it that owns all the parameters it receives.
+                auto chain = qualifyTorchSegments(*segments, [&](const std::string& s) { return moduleByScope_.count(s) > 0; });
+                while (!chain.empty() && hasParams && !isAtomPrefix(chain.back().scope, prefix)) chain.pop_back();
+                if (!chain.empty()) return callFor(chain, {});
+            }
+        }
+        std::string parentScope = parentCall >= 0 ? scopeOfCall(parentCall) : "";
+        std::string scope;
+        if (hasParams) {
+            scope = prefix;
+            // A call whose nested calls own all its parameters lies strictly above them.
+            for (int nested : nestedCalls(c)) {
+                bool nestedHas = false;
+                std::string nestedPrefix = parameterPrefix(nested, nestedHas);
+                while (nestedHas && !scope.empty() && !(isAtomPrefix(scope, nestedPrefix) && scope != nestedPrefix)) {
+                    auto dot = scope.rfind('.');
+                    scope = dot == std::string::npos ? std::string() : scope.substr(0, dot);
+                }
+            }
+        }
+        if (scope.empty() || !isAtomPrefix(parentScope, scope) || scope == parentScope) {
+            // No parameter tells its attribute name: name it by its class under its parent.
+            std::string className = node.opType.substr(0, node.opType.find('.'));
+            scope = (parentScope.empty() ? "" : parentScope + ".") + className;
+            int k = 0;
+            while (usedFunctionScopes_.count(scope + (k ? "_" + std::to_string(k) : ""))) ++k;
+            if (k) scope += "_" + std::to_string(k);
+        }
+        usedFunctionScopes_.insert(scope);
+        auto chain = parentCall >= 0 ? chainWithCalls(parentCall) : std::vector<ScopeStep>{};
+        chain.push_back({scope, 0});
+        return callFor(chain, {});
+    }
+
+    std::string scopeOfCall(int call) const {
+        return h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
+    }
+
+    std::vector<ScopeStep> chainWithCalls(int call) const {
+        std::vector<ScopeStep> chain;
+        for (int c = call; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
+            chain.insert(chain.begin(), ScopeStep{scopeOfCall(c), calls_.calls[static_cast<std::size_t>(c)].index});
+        return chain;
     }
 
     // ---- inference -------------------------------------------------------------------------------
@@ -503,6 +610,71 @@ private:
 
     std::string nodeLabel(int n) const { return n < 0 ? "a graph input/output" : "'" + g_.key(n) + "'"; }
 
+    // torch marks only the innermost module of a repeated call ("block.0_1" while "block" keeps its
+    // name), so when the two sides meet through different calls of one module, the module holding
+    // them may itself have been called twice: the bound is only its parent.
+    int widenForRepeatedCalls(int lca, int a, int b) const {
+        if (lca == 0) return lca;
+        std::unordered_map<int, int> callIndexOfModule;
+        for (int c = a; c != lca; c = calls_.calls[static_cast<std::size_t>(c)].parent)
+            callIndexOfModule[calls_.calls[static_cast<std::size_t>(c)].module] = calls_.calls[static_cast<std::size_t>(c)].index;
+        for (int c = b; c != lca; c = calls_.calls[static_cast<std::size_t>(c)].parent) {
+            auto it = callIndexOfModule.find(calls_.calls[static_cast<std::size_t>(c)].module);
+            if (it != callIndexOfModule.end() && it->second != calls_.calls[static_cast<std::size_t>(c)].index)
+                return calls_.calls[static_cast<std::size_t>(lca)].parent;
+        }
+        return lca;
+    }
+
+    // Execution order bound: torch writes nodes in trace order, so the nearest placed nodes before
+    // and after a node in its graph were traced while the same call stack was active around it.
+    int orderBound(int i) const {
+        const NodeInstance& inst = g_.instance(i);
+        int first = i - inst.node, last = first + static_cast<int>(g_.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+        int before = -1, after = -1;
+        for (int k = i - 1; k >= first && before < 0; --k)
+            if (placedExplicitly_[static_cast<std::size_t>(k)]) before = nodeCall_[static_cast<std::size_t>(k)];
+        for (int k = i + 1; k < last && after < 0; ++k)
+            if (placedExplicitly_[static_cast<std::size_t>(k)]) after = nodeCall_[static_cast<std::size_t>(k)];
+        if (before < 0 || after < 0) return 0;
+        return widenForRepeatedCalls(calls_.lca(before, after), before, after);
+    }
+
+    int deeper(int a, int b) const {
+        if (a < 0) return b;
+        if (b < 0) return a;
+        return calls_.calls[static_cast<std::size_t>(a)].depth >= calls_.calls[static_cast<std::size_t>(b)].depth ? a : b;
+    }
+
+    int moduleOfCall(int call) const { return calls_.calls[static_cast<std::size_t>(call)].module; }
+
+    // How many tensors of node i would cross the boundary of the module of `call` if the node lived
+    // there. A tensor already entering that module through another consumer costs nothing more.
+    int crossings(int i, int call) const {
+        auto inside = [&](int node) {
+            int c = nodeCall_[static_cast<std::size_t>(node)];
+            return c >= 0 && calls_.isAncestorOrSelf(call, c);
+        };
+        int cost = 0;
+        for (int t : g_.inputs(i)) {
+            const TensorEntry& te = g_.tensor(t);
+            if (te.initializer) continue;
+            if (te.producer >= 0 && inside(te.producer)) continue;
+            bool alreadyEnters = false;
+            for (int c : te.consumers)
+                if (c != i && inside(c)) alreadyEnters = true;
+            if (!alreadyEnters) ++cost;
+        }
+        for (int t : g_.outputs(i)) {
+            const TensorEntry& te = g_.tensor(t);
+            bool leaves = te.graphOutput;
+            for (int c : te.consumers)
+                if (c != i && !inside(c)) leaves = true;
+            if (leaves) ++cost;
+        }
+        return cost;
+    }
+
     void inferNode(int i) {
         std::vector<std::pair<int, int>> up, down;
         bool upComplete, downComplete;
@@ -510,56 +682,71 @@ private:
         nearestPlaced(i, false, down, downComplete);
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
         a.source = Source::Inferred;
-        // Each (producer, consumer) pair bounds the node: data that leaves one call of a module cannot
-        // come back into that same call, so the node lies inside their common ancestor.
-        int best = -1;
-        std::pair<int, int> bestPair{-1, -1};
+        // Bounds: modules the node certainly lies inside. Each (producer, consumer) pair is one (data
+        // that leaves one call of a module cannot come back into that same call), the owner of a body
+        // is one, and so is the common call of its neighbours in execution order.
+        int bound = -1;
+        std::string why;
         for (const auto& p : up)
             for (const auto& c : down) {
-                int l = calls_.lca(p.first, c.first);
-                if (best < 0 || calls_.calls[static_cast<std::size_t>(l)].depth > calls_.calls[static_cast<std::size_t>(best)].depth)
-                    best = l, bestPair = {p.second, c.second};
+                int l = widenForRepeatedCalls(calls_.lca(p.first, c.first), p.first, c.first);
+                if (deeper(bound, l) == l && l != bound) {
+                    bound = l;
+                    why = "it sits on the data path from " + nodeLabel(p.second) + " to " + nodeLabel(c.second);
+                }
             }
         int owner = g_.instance(i).parent;
         int ownerCall = owner >= 0 ? nodeCall_[static_cast<std::size_t>(owner)] : -1;
-        if (ownerCall >= 0 && (best < 0 || calls_.isAncestorOrSelf(best, ownerCall))) {
-            best = ownerCall;
-            bestPair = {-2, -2};
+        if (ownerCall >= 0 && deeper(bound, ownerCall) == ownerCall && ownerCall != bound) {
+            bound = ownerCall;
+            why = "it runs inside " + nodeLabel(owner);
+        }
+        int order = orderBound(i);
+        if (deeper(bound, order) == order && order != bound) {
+            bound = order;
+            why = "the nodes traced just before and after it share that module";
         }
         std::vector<int> all;
         for (const auto& p : up) all.push_back(p.first);
         for (const auto& c : down) all.push_back(c.first);
-        bool agree = !all.empty() && std::all_of(all.begin(), all.end(), [&](int c) {
-            return calls_.calls[static_cast<std::size_t>(c)].module == calls_.calls[static_cast<std::size_t>(all[0])].module;
-        });
-        if (best >= 0) {
-            bool exact = agree && calls_.calls[static_cast<std::size_t>(all[0])].module == calls_.calls[static_cast<std::size_t>(best)].module;
-            a.module = calls_.calls[static_cast<std::size_t>(best)].module;
-            a.level = Level::Medium;
-            a.score = exact ? 0.75 : 0.6;
-            nodeCall_[static_cast<std::size_t>(i)] = best;
-            if (bestPair.first == -2)
-                a.evidence = "No scope of its own; it runs inside " + nodeLabel(owner) + ", which belongs to " + describe(best) + ".";
-            else
-                a.evidence = "No scope of its own; it sits on the data path from " + nodeLabel(bestPair.first) + " to " +
-                             nodeLabel(bestPair.second) + ", so it lies inside their common module " + describe(best) + ".";
+        if (bound < 0) {
+            placeWithoutBound(i, all, upComplete && downComplete);
             return;
         }
-        if (!all.empty() && upComplete && downComplete) {
+        // Within the bound, the module of a neighbour (or one of its ancestors below the bound) that
+        // keeps the fewest tensors crossing module boundaries; the bound itself on a tie.
+        int best = bound, bestCost = crossings(i, bound);
+        for (int c : all) {
+            for (int k = c; k != bound && k > 0; k = calls_.calls[static_cast<std::size_t>(k)].parent) {
+                if (!calls_.isAncestorOrSelf(bound, k)) break;
+                int cost = crossings(i, k);
+                if (cost < bestCost || (cost == bestCost && best != bound && deeper(best, k) == k && k != best)) {
+                    best = k;
+                    bestCost = cost;
+                }
+            }
+        }
+        bool agree = !all.empty() && std::all_of(all.begin(), all.end(), [&](int c) { return moduleOfCall(c) == moduleOfCall(best); });
+        a.module = moduleOfCall(best);
+        a.level = Level::Medium;
+        a.score = agree ? 0.75 : best == bound ? 0.6 : 0.5;
+        nodeCall_[static_cast<std::size_t>(i)] = best;
+        a.evidence = "No scope of its own. It lies inside " + describe(bound) + ": " + why + ".";
+        if (best != bound)
+            a.evidence += " Placed in " + describe(best) + ", where the fewest of its tensors cross a module boundary.";
+    }
+
+    void placeWithoutBound(int i, const std::vector<int>& all, bool complete) {
+        Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
+        if (!all.empty() && complete) {
             int l = all[0];
             for (int c : all) l = calls_.lca(l, c);
-            a.module = calls_.calls[static_cast<std::size_t>(l)].module;
+            a.module = moduleOfCall(l);
             nodeCall_[static_cast<std::size_t>(i)] = l;
-            if (agree) {
-                a.level = Level::Medium;
-                a.score = 0.7;
-                a.evidence = "No scope of its own; every node it is connected to belongs to " + describe(l) + ".";
-            } else {
-                a.level = Level::Low;
-                a.score = 0.35;
-                a.evidence = "No scope of its own; its neighbours belong to different modules, so it is placed at "
-                             "their deepest common ancestor " + describe(l) + ".";
-            }
+            a.level = Level::Low;
+            a.score = 0.35;
+            a.evidence = "No scope of its own; placed at the deepest common module of the nodes it is connected to, " +
+                         describe(l) + ".";
             return;
         }
         a.module = 0;
@@ -659,6 +846,8 @@ private:
     std::vector<int> explicit_;
     std::vector<bool> placedExplicitly_;
     std::vector<int> functionCalls_;
+    std::vector<bool> isFunctionCall_;
+    std::unordered_set<std::string> usedFunctionScopes_;
 };
 
 } // namespace

@@ -1,0 +1,307 @@
+// Hierarchy inference on real torch exports: exact modules for scoped nodes, safe inference for
+// nodes whose names were hidden, conflicts instead of silent choices, functions and repeated calls.
+#include "error.h"
+#include "scope_names.h"
+#include "test_support.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+#include <random>
+#include <set>
+
+using namespace hs;
+using hstest::fixture;
+using hstest::Loaded;
+using hstest::sharedModel;
+
+namespace {
+
+// The scope a torch node name states, by the rules tested in test_scope_names.
+std::optional<std::string> statedScope(const Loaded& l, int node) {
+    auto segments = torchNameSegments(l.graph->node(node).name);
+    if (!segments) return std::nullopt;
+    auto steps = qualifyTorchSegments(*segments, [&](const std::string& s) { return l.hierarchy.findModule(s) >= 0; });
+    return steps.empty() ? std::string() : steps.back().scope;
+}
+
+struct HiddenNameResult {
+    std::size_t renamed = 0, eligible = 0, exact = 0, wrong = 0, nonExactHigh = 0, keptWrong = 0;
+    QStringList examples;
+};
+
+// Renames 30% of the nodes and every Constant to "Op_<n>" and compares inference with the truth
+// taken from the original names.
+HiddenNameResult hideNames(const std::string& path, unsigned seed) {
+    Loaded truth = hstest::load(path);
+    const auto& nodes = truth.model->main().nodes;
+    std::mt19937 rng(seed);
+    std::vector<int> renamed;
+    std::vector<bool> isRenamed(nodes.size(), false);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].opType == "Constant" || rng() % 100 < 30) {
+            renamed.push_back(static_cast<int>(i));
+            isRenamed[i] = true;
+        }
+    }
+    Loaded hidden = hstest::analyse(hstest::withRenamedNodes(*truth.model, renamed));
+    // Modules that still have a named node after renaming.
+    std::set<std::string> stillNamed;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+        if (!isRenamed[i] && truth.hierarchy.assignments[i].source == Source::NameScope) stillNamed.insert(truth.scopeOf(static_cast<int>(i)));
+    HiddenNameResult r;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const Assignment& t = truth.hierarchy.assignments[i];
+        if (t.source != Source::NameScope) continue; // no ground truth for nodes torch left unscoped
+        const std::string& trueScope = truth.scopeOf(static_cast<int>(i));
+        const std::string& got = hidden.scopeOf(static_cast<int>(i));
+        bool exact = got == trueScope;
+        if (!isRenamed[i]) {
+            if (!exact) ++r.keptWrong;
+            continue;
+        }
+        ++r.renamed;
+        // Judged in the true tree: the module given must be the true one or one of its ancestors.
+        int gotInTruth = truth.hierarchy.findModule(got);
+        bool safe = gotInTruth >= 0 && truth.hierarchy.isAncestorOrSelf(gotInTruth, truth.hierarchy.assignments[i].module);
+        if (!safe) {
+            ++r.wrong;
+            r.examples << QString::fromStdString(nodes[i].name + " -> " + got);
+        }
+        if (!exact && hidden.hierarchy.assignments[i].level <= Level::High) ++r.nonExactHigh;
+        if (stillNamed.count(trueScope)) {
+            ++r.eligible;
+            if (exact) ++r.exact;
+        }
+    }
+    return r;
+}
+
+nlohmann::json readJson(const std::string& path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+}
+
+} // namespace
+
+class TestHierarchy : public QObject {
+    Q_OBJECT
+private slots:
+    void scopedNodesAreExact_data() {
+        QTest::addColumn<QString>("file");
+        for (const char* f : {"bert_like_op17.onnx", "bert_like_op14.onnx", "gpt_like.onnx", "cnn_torchvision.onnx",
+                              "cnn_mobilenet_v3.onnx", "cnn_resnet.onnx", "twice.onnx"})
+            QTest::newRow(f) << QString(hstest::fixture(f).c_str());
+        for (const char* f : {"fastestdet_torch2.0.onnx", "openwakeword_hey_rhasspy_torch1.13_sequential.onnx",
+                              "genai_builder_tiny_llama_fp16_extdata/model.onnx"})
+            QTest::newRow(f) << QString(sharedModel(f).c_str());
+    }
+    void scopedNodesAreExact() {
+        QFETCH(QString, file);
+        Loaded l = hstest::load(file.toStdString());
+        std::size_t scoped = 0;
+        for (std::size_t i = 0; i < l.graph->mainCount(); ++i) {
+            auto stated = statedScope(l, static_cast<int>(i));
+            if (!stated) continue;
+            ++scoped;
+            const Assignment& a = l.hierarchy.assignments[i];
+            QCOMPARE(l.scopeOf(static_cast<int>(i)), *stated);
+            QCOMPARE(a.level, Level::High);
+            QCOMPARE(a.source, Source::NameScope);
+        }
+        QVERIFY(scoped > 0);
+    }
+
+    void knownModulesOfRealExports() {
+        Loaded bert = hstest::load(fixture("bert_like_op17.onnx"));
+        QCOMPARE(bert.scopeOf(bert.node("/encoder/layer.0/attention/output/Add")), std::string("encoder.layer.0.attention.output"));
+        QCOMPARE(bert.scopeOf(bert.node("/encoder/layer.1/attention/output/Add")), std::string("encoder.layer.1.attention.output"));
+        QCOMPARE(bert.scopeOf(bert.node("/Mul")), std::string(""));
+        // Torch left the Unsqueeze constants unscoped: inferred from their consumer, medium.
+        int constant = bert.node("Constant_41");
+        QCOMPARE(bert.scopeOf(constant), std::string("encoder.layer.0.attention.self"));
+        QCOMPARE(bert.hierarchy.assignments[static_cast<std::size_t>(constant)].level, Level::Medium);
+        QVERIFY(!bert.hierarchy.assignments[static_cast<std::size_t>(constant)].evidence.empty());
+        // Top level: exactly the model's top modules, in graph order.
+        std::vector<std::string> top;
+        for (int c : bert.hierarchy.modules[0].children) top.push_back(bert.hierarchy.modules[static_cast<std::size_t>(c)].scope);
+        QCOMPARE(top, (std::vector<std::string>{"embeddings", "encoder", "pooler"}));
+        int layer0 = bert.hierarchy.findModule("encoder.layer.0");
+        QCOMPARE(bert.hierarchy.modules[static_cast<std::size_t>(layer0)].parent, bert.hierarchy.findModule("encoder"));
+        QCOMPARE(bert.hierarchy.modules[static_cast<std::size_t>(layer0)].path, std::string("/encoder/layer.0"));
+
+        Loaded cnn = hstest::load(fixture("cnn_torchvision.onnx"));
+        int conv = cnn.node("/features/features.1/features.1.0/block/block.0/block.0.0/Conv");
+        QCOMPARE(cnn.scopeOf(conv), std::string("features.1.0.block.0.0"));
+        int block = cnn.hierarchy.findModule("features.1.0.block.0");
+        QCOMPARE(cnn.hierarchy.modules[static_cast<std::size_t>(block)].parent, cnn.hierarchy.findModule("features.1.0.block"));
+        Loaded resnet = hstest::load(fixture("cnn_resnet.onnx"));
+        QCOMPARE(resnet.scopeOf(resnet.node("/layer1/layer1.0/conv1/Conv")), std::string("layer1.0.conv1"));
+        QCOMPARE(resnet.scopeOf(resnet.node("/layer1/layer1.0/relu_1/Relu")), std::string("layer1.0.relu"));
+    }
+
+    // The exporter's sidecar (written from torch's own module list) agrees with the names.
+    void agreesWithTheExportersSidecar() {
+        Loaded bert = hstest::load(fixture("bert_like_op17.onnx"));
+        auto doc = readJson(fixture("bert_like_op17.hierarchy.json"));
+        std::size_t compared = 0;
+        for (auto it = doc["node_hierarchy"].begin(); it != doc["node_hierarchy"].end(); ++it) {
+            if (it.value()["level"] != "high") continue;
+            int node = bert.node(it.key());
+            QVERIFY(node >= 0);
+            QCOMPARE(bert.scopeOf(node), it.value()["scope"].get<std::string>());
+            ++compared;
+        }
+        QVERIFY(compared > 150);
+    }
+
+    void calledTwiceIsOneModule() {
+        Loaded l = hstest::load(fixture("twice.onnx"));
+        QCOMPARE(l.scopeOf(l.node("/block/block.0_1/Gemm")), std::string("block.0"));
+        QCOMPARE(l.scopeOf(l.node("/block/block.1_1/Relu")), std::string("block.1"));
+        QCOMPARE(l.scopeOf(l.node("/Relu")), std::string(""));
+        int block0 = l.hierarchy.findModule("block.0");
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(block0)].nodes.size(), std::size_t(2));
+        QCOMPARE(l.hierarchy.findModule("block.0_1"), -1);
+        // With the root Relu's name hidden, it must not be pulled into "block" (both calls of
+        // block.0 sit under one "block" scope in torch's names).
+        Loaded hidden = hstest::analyse(hstest::withRenamedNodes(*l.model, {2}));
+        QCOMPARE(hidden.scopeOf(2), std::string(""));
+    }
+
+    void hiddenNamesAreInferredSafely_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<uint>("seed");
+        for (const char* f : {"bert_like_op17.onnx", "bert_like_op14.onnx", "gpt_like.onnx", "cnn_torchvision.onnx", "cnn_resnet.onnx"})
+            for (uint seed : {1u, 2u, 3u})
+                QTest::newRow(qPrintable(QString("%1 seed %2").arg(f).arg(seed))) << QString(fixture(f).c_str()) << seed;
+    }
+    void hiddenNamesAreInferredSafely() {
+        QFETCH(QString, file);
+        QFETCH(uint, seed);
+        HiddenNameResult r = hideNames(file.toStdString(), seed);
+        qInfo("%zu renamed, %zu eligible, %zu exact (%.1f%%), %zu outside the true module's ancestors", r.renamed,
+              r.eligible, r.exact, r.eligible ? 100.0 * r.exact / r.eligible : 100.0, r.wrong);
+        QVERIFY(r.renamed > 0);
+        QVERIFY2(r.wrong == 0, qPrintable(r.examples.join("; ")));
+        QCOMPARE(r.keptWrong, std::size_t(0));
+        QCOMPARE(r.nonExactHigh, std::size_t(0));
+        QVERIFY2(r.exact * 100 >= r.eligible * 95, qPrintable(QString("%1 of %2 exact").arg(r.exact).arg(r.eligible)));
+    }
+
+    // The reference design's failure: a sidecar placing layer 0's residual Add in layer 1.
+    void seedFailureBecomesAConflict() {
+        const std::string key = "/encoder/layer.0/attention/output/dense/Add";
+        auto doc = readJson(fixture("bert_like_op17_seed_sidecar.json"));
+        std::string path = doc["node_hierarchy"][key]["hierarchy_path"];
+        auto pos = path.find("BertLayer.0");
+        QVERIFY(pos != std::string::npos);
+        doc["node_hierarchy"][key]["hierarchy_path"] = path.replace(pos, 11, "BertLayer.1");
+        QTemporaryDir dir;
+        std::string file = dir.filePath("seed.json").toStdString();
+        std::ofstream(file) << doc.dump();
+        Sidecar sidecar = readSidecar(file);
+        Loaded l = hstest::load(fixture("bert_like_op17.onnx"));
+        QVERIFY(checkSidecar(*l.graph, sidecar).applicable);
+        Loaded withSidecar = hstest::analyse(l.model, &sidecar);
+        const Assignment& a = withSidecar.hierarchy.assignments[static_cast<std::size_t>(withSidecar.node(key))];
+        QVERIFY(a.conflict);
+        QCOMPARE(a.level, Level::Low);
+        std::set<std::string> candidates;
+        for (const auto& c : a.candidates) candidates.insert(withSidecar.hierarchy.modules[static_cast<std::size_t>(c.module)].scope);
+        QVERIFY(candidates.count("encoder.layer.0.attention.output.dense"));
+        QVERIFY(candidates.count("encoder.layer.1.attention.output.dense"));
+        // Never silently in layer 1.
+        QVERIFY(!withSidecar.hierarchy.isAncestorOrSelf(withSidecar.hierarchy.findModule("encoder.layer.1"), a.module));
+        // The rest of the sidecar applies: names and sidecar agree elsewhere.
+        const Assignment& other =
+            withSidecar.hierarchy.assignments[static_cast<std::size_t>(withSidecar.node("/encoder/layer.1/attention/output/dense/Add"))];
+        QVERIFY(!other.conflict);
+        QCOMPARE(other.candidates.size(), std::size_t(2));
+        QCOMPARE(other.level, Level::High);
+        QCOMPARE(withSidecar.hierarchy.statistics().conflicts, std::size_t(1));
+        // Class names come from the sidecar's paths.
+        int layer = withSidecar.hierarchy.findModule("encoder.layer.0");
+        QCOMPARE(withSidecar.hierarchy.modules[static_cast<std::size_t>(layer)].className, std::string("BertLayer"));
+        QCOMPARE(withSidecar.hierarchy.modules[static_cast<std::size_t>(layer)].path, std::string("/BertModel/BertEncoder/BertLayer.0"));
+    }
+
+    void functionsExportGivesTheSameTree() {
+        Loaded named = hstest::load(fixture("bert_like_op17.onnx"));
+        Loaded functions = hstest::load(fixture("bert_like_functions.onnx"));
+        QStringList missing, wrongClass;
+        std::size_t compared = 0;
+        for (const auto& m : functions.hierarchy.modules) {
+            if (m.scope.empty()) continue;
+            int other = named.hierarchy.findModule(m.scope);
+            if (other < 0) {
+                missing << QString::fromStdString(m.scope);
+                continue;
+            }
+            ++compared;
+            int parent = functions.hierarchy.modules[static_cast<std::size_t>(m.parent)].parent;
+            (void)parent;
+            QCOMPARE(named.hierarchy.modules[static_cast<std::size_t>(named.hierarchy.modules[static_cast<std::size_t>(other)].parent)].scope,
+                     functions.hierarchy.modules[static_cast<std::size_t>(m.parent)].scope);
+        }
+        QVERIFY2(missing.isEmpty(), qPrintable("modules not in the names-based tree: " + missing.join(", ")));
+        // Every named module that owns parameters is there, with its class.
+        const char* expected[][2] = {{"encoder", "BertEncoder"}, {"encoder.layer.0", "BertLayer"},
+                                     {"encoder.layer.1.attention", "BertAttention"},
+                                     {"encoder.layer.0.attention.self", "BertSelfAttention"},
+                                     {"encoder.layer.0.attention.self.query", "Linear"},
+                                     {"encoder.layer.1.output.LayerNorm", "LayerNorm"},
+                                     {"embeddings", "BertEmbeddings"}, {"pooler", "BertPooler"}, {"pooler.dense", "Linear"}};
+        for (const auto& e : expected) {
+            int m = functions.hierarchy.findModule(e[0]);
+            QVERIFY2(m >= 0, e[0]);
+            QCOMPARE(functions.hierarchy.modules[static_cast<std::size_t>(m)].className, std::string(e[1]));
+        }
+        QVERIFY(compared >= 30);
+    }
+
+    void foreignNamesAreNotScopes_data() {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("tf2onnx") << "tf2onnx_deeplab_v3_mobilenetv2.onnx";
+        QTest::newRow("paddle2onnx") << "paddle2onnx_ppocr_mobile_v2_cls.onnx";
+    }
+    void foreignNamesAreNotScopes() {
+        QFETCH(QString, file);
+        Loaded l = hstest::load(sharedModel(file.toStdString()));
+        QCOMPARE(l.hierarchy.modules.size(), std::size_t(1));
+        for (const auto& a : l.hierarchy.assignments) {
+            QCOMPARE(a.module, 0);
+            QCOMPARE(a.level, Level::Low);
+        }
+    }
+
+    void dynamoMetadataTree() {
+        Loaded l = hstest::load(sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx"));
+        int conv = l.hierarchy.findModule("enc.0.c1");
+        QVERIFY(conv > 0);
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(conv)].className, std::string("Conv3d"));
+        int block = l.hierarchy.modules[static_cast<std::size_t>(conv)].parent;
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(block)].scope, std::string("enc.0"));
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(block)].className, std::string("Block3D"));
+        QCOMPARE(l.hierarchy.modules[0].className, std::string("Seg3D"));
+        QCOMPARE(l.hierarchy.statistics().bySource[static_cast<int>(Source::Metadata)], l.graph->size());
+    }
+
+    void ifBodiesKeepTheirScopes() {
+        Loaded l = hstest::load(sharedModel("silero_vad_16k_op15_torch2.3.onnx"));
+        std::size_t bodyScoped = 0;
+        for (std::size_t i = l.graph->mainCount(); i < l.graph->size(); ++i) {
+            auto stated = statedScope(l, static_cast<int>(i));
+            if (!stated) continue;
+            QCOMPARE(l.scopeOf(static_cast<int>(i)), *stated);
+            ++bodyScoped;
+        }
+        QVERIFY(bodyScoped > 100);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestHierarchy)
+#include "test_hierarchy.moc"

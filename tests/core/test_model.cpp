@@ -1,0 +1,241 @@
+// Model loading: structure without weights, external data, newer IR versions, node metadata_props
+// (field 9, unknown to Debian's ONNX 1.12 classes) and clear errors for bad files.
+#include "error.h"
+#include "test_support.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace hs;
+using hstest::fixture;
+using hstest::sharedModel;
+
+namespace {
+
+void writeFile(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out << bytes;
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The error message for opening `path`, or "" when it opened.
+QString openError(const std::string& path) {
+    try {
+        loadModel(path);
+    } catch (const Error& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+// Appends NodeProto.metadata_props (field 9) the way newer ONNX writes it.
+void addNodeMetadata(onnx::NodeProto& node, const std::string& key, const std::string& value) {
+    onnx::StringStringEntryProto entry;
+    entry.set_key(key);
+    entry.set_value(value);
+    node.GetReflection()->MutableUnknownFields(&node)->AddLengthDelimited(9, entry.SerializeAsString());
+}
+
+onnx::ModelProto dynamoStyleModel() {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.set_producer_name("pytorch");
+    m.add_opset_import()->set_version(17);
+    auto* g = m.mutable_graph();
+    g->set_name("main");
+    auto addInput = [&](const char* name) {
+        auto* vi = g->add_input();
+        vi->set_name(name);
+        vi->mutable_type()->mutable_tensor_type()->set_elem_type(1);
+    };
+    addInput("x");
+    struct Spec {
+        const char* name;
+        const char* op;
+        const char* in;
+        const char* out;
+        const char* scopes;
+        const char* classes;
+    };
+    const Spec specs[] = {
+        {"node_Relu_0", "Relu", "x", "a", "['', 'enc.0', 'enc.0.act', 'relu']",
+         "['__main__.Net', '__main__.Block', 'torch.nn.modules.activation.ReLU', 'aten.relu.default']"},
+        {"node_Neg_1", "Neg", "a", "b", "['', 'enc.0', 'neg']", "['__main__.Net', '__main__.Block', 'aten.neg.default']"},
+        {"node_Relu_2", "Relu", "b", "c", "['', 'enc.1', 'enc.1.act', 'relu_1']",
+         "['__main__.Net', '__main__.Block', 'torch.nn.modules.activation.ReLU', 'aten.relu.default']"},
+        {"node_Abs_3", "Abs", "c", "y", "['', 'abs']", "['__main__.Net', 'aten.abs.default']"},
+    };
+    for (const auto& s : specs) {
+        auto* n = g->add_node();
+        n->set_name(s.name);
+        n->set_op_type(s.op);
+        n->add_input(s.in);
+        n->add_output(s.out);
+        addNodeMetadata(*n, "pkg.torch.onnx.name_scopes", s.scopes);
+        addNodeMetadata(*n, "pkg.torch.onnx.class_hierarchy", s.classes);
+    }
+    auto* out = g->add_output();
+    out->set_name("y");
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(1);
+    return m;
+}
+
+} // namespace
+
+class TestModel : public QObject {
+    Q_OBJECT
+private slots:
+    void readsStructureOfARealExport() {
+        auto model = loadModel(fixture("bert_like_op17.onnx"));
+        QCOMPARE(model->producerName, std::string("pytorch"));
+        QCOMPARE(model->main().nodes.size(), std::size_t(214));
+        QVERIFY(model->opsets.size() >= 1);
+        QCOMPARE(model->opsets[0].version, std::int64_t(17));
+        QCOMPARE(model->main().inputs[0].name, std::string("input_ids"));
+        QCOMPARE(QString::fromStdString(formatType(model->main().inputs[0].type)), QString("int64[batch,sequence]"));
+        // Initializer payloads stay in the file: offsets point at the raw bytes.
+        const Initializer* query = nullptr;
+        for (const auto& init : model->main().initializers)
+            if (init.name == "encoder.layer.0.attention.self.query.bias") query = &init;
+        QVERIFY(query);
+        QCOMPARE(query->dims, std::vector<std::int64_t>{32});
+        QCOMPARE(query->payload.length, std::uint64_t(32 * 4));
+        QVERIFY(query->payload.offset + query->payload.length <= model->fileSize);
+    }
+
+    void everySharedModelOpens_data() {
+        QTest::addColumn<QString>("file");
+        for (const char* f : {"fastestdet_torch2.0.onnx", "silero_vad_16k_op15_torch2.3.onnx",
+                              "openwakeword_hey_rhasspy_torch1.13_sequential.onnx", "dynamo_seg3d_torch2.9_extdata/model.onnx",
+                              "genai_builder_tiny_llama_fp16_extdata/model.onnx", "tf2onnx_deeplab_v3_mobilenetv2.onnx",
+                              "paddle2onnx_ppocr_mobile_v2_cls.onnx", "tf2onnx_local_function_conv2d.onnx"})
+            QTest::newRow(f) << f;
+    }
+    void everySharedModelOpens() {
+        QFETCH(QString, file);
+        auto l = hstest::load(sharedModel(file.toStdString()));
+        QVERIFY(l.graph->size() > 0);
+        QCOMPARE(l.hierarchy.assignments.size(), l.graph->size());
+    }
+
+    void subgraphsAreRead() {
+        auto model = loadModel(sharedModel("silero_vad_16k_op15_torch2.3.onnx"));
+        QCOMPARE(model->main().nodes.size(), std::size_t(121));
+        std::size_t all = 0;
+        for (const auto& g : model->graphs) all += g.nodes.size();
+        QCOMPARE(all, std::size_t(350));
+        GraphIndex graph(model);
+        QCOMPARE(graph.size(), std::size_t(350));
+        // Body nodes are keyed under their If node.
+        bool nested = false;
+        for (std::size_t i = graph.mainCount(); i < graph.size(); ++i)
+            nested |= graph.key(static_cast<int>(i)).find("::then_branch::") != std::string::npos;
+        QVERIFY(nested);
+    }
+
+    void externalDataIsReferencedNotRead() {
+        auto model = loadModel(sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx"));
+        QCOMPARE(model->irVersion, std::int64_t(10));
+        QVERIFY(model->irVersion > knownIrVersion()); // newer than the library: still opens
+        std::size_t external = 0;
+        for (const auto& init : model->main().initializers)
+            if (init.external) {
+                ++external;
+                QVERIFY(init.externalPath.find("model.onnx.data") != std::string::npos);
+            }
+        QCOMPARE(external, std::size_t(17));
+        QVERIFY(model->externalWeightBytes() > 0);
+    }
+
+    void nodeMetadataPropsAreRead() {
+        QTemporaryDir dir;
+        std::string path = dir.filePath("meta.onnx").toStdString();
+        writeFile(path, dynamoStyleModel().SerializeAsString());
+        auto l = hstest::load(path);
+        QCOMPARE(l.model->main().nodes[0].metadata.size(), std::size_t(2));
+        QCOMPARE(l.scopeOf(l.node("node_Relu_0")), std::string("enc.0.act"));
+        QCOMPARE(l.scopeOf(l.node("node_Neg_1")), std::string("enc.0"));
+        QCOMPARE(l.scopeOf(l.node("node_Relu_2")), std::string("enc.1.act"));
+        QCOMPARE(l.scopeOf(l.node("node_Abs_3")), std::string(""));
+        int act = l.hierarchy.findModule("enc.0.act");
+        int block = l.hierarchy.findModule("enc.0");
+        QVERIFY(act > 0 && block > 0);
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(act)].parent, block);
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(act)].className, std::string("ReLU"));
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(block)].className, std::string("Block"));
+        QCOMPARE(l.hierarchy.modules[0].className, std::string("Net"));
+        QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(act)].path, std::string("/Net/Block.0/ReLU"));
+        for (const auto& a : l.hierarchy.assignments) {
+            QCOMPARE(a.source, Source::Metadata);
+            QCOMPARE(a.level, Level::High);
+        }
+    }
+
+    void badFilesGiveClearErrors() {
+        QTemporaryDir dir;
+        std::string good = readFile(fixture("bert_like_op17.onnx"));
+        std::string truncated = dir.filePath("truncated.onnx").toStdString();
+        writeFile(truncated, good.substr(0, good.size() / 2));
+        QString e = openError(truncated);
+        QVERIFY2(e.contains("truncated.onnx") && e.contains("truncated or corrupt"), qPrintable(e));
+
+        std::string text = dir.filePath("notes.onnx").toStdString();
+        writeFile(text, "This is a text file, not a model.\n");
+        e = openError(text);
+        QVERIFY2(e.contains("notes.onnx") && (e.contains("not an ONNX model") || e.contains("corrupt")), qPrintable(e));
+
+        std::string empty = dir.filePath("empty.onnx").toStdString();
+        writeFile(empty, "");
+        e = openError(empty);
+        QVERIFY2(e.contains("empty.onnx") && e.contains("empty file"), qPrintable(e));
+
+        e = openError(dir.filePath("absent.onnx").toStdString());
+        QVERIFY2(e.contains("absent.onnx") && e.contains("cannot open"), qPrintable(e));
+
+        e = openError(dir.path().toStdString());
+        QVERIFY2(e.contains("directory"), qPrintable(e));
+    }
+
+    void missingAndHostileExternalData() {
+        QTemporaryDir dir;
+        auto makeExternal = [&](const std::string& location) {
+            onnx::ModelProto m = dynamoStyleModel();
+            auto* init = m.mutable_graph()->add_initializer();
+            init->set_name("w");
+            init->set_data_type(1);
+            init->add_dims(4);
+            init->set_data_location(onnx::TensorProto::EXTERNAL);
+            auto* entry = init->add_external_data();
+            entry->set_key("location");
+            entry->set_value(location);
+            std::string path = dir.filePath("ext.onnx").toStdString();
+            writeFile(path, m.SerializeAsString());
+            return path;
+        };
+        QString e = openError(makeExternal("weights.bin"));
+        QVERIFY2(e.contains("ext.onnx") && e.contains("missing external data") && e.contains("weights.bin"), qPrintable(e));
+        e = openError(makeExternal("../../x"));
+        QVERIFY2(e.contains("escapes the model's folder") && e.contains("../../x"), qPrintable(e));
+        e = openError(makeExternal("/etc/passwd"));
+        QVERIFY2(e.contains("escapes the model's folder"), qPrintable(e));
+        // Too short: 4 floats need 16 bytes.
+        writeFile(dir.filePath("short.bin").toStdString(), "abc");
+        e = openError(makeExternal("short.bin"));
+        QVERIFY2(e.contains("too short"), qPrintable(e));
+        writeFile(dir.filePath("ok.bin").toStdString(), std::string(16, '\0'));
+        auto model = loadModel(makeExternal("ok.bin"));
+        QCOMPARE(model->externalWeightBytes(), std::uint64_t(16));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestModel)
+#include "test_model.moc"

@@ -1,0 +1,178 @@
+// hierscope-cli extract: a module or a set of nodes as a standalone, checked ONNX model.
+#include "error.h"
+#include "extract.h"
+#include "graph.h"
+#include "hierarchy.h"
+#include "model.h"
+#include "sidecar.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const char* kExtractHelp =
+    "hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]\n"
+    "  Writes the module SCOPE (all its nodes and its descendants', \"\" or / for the root) or the nodes with\n"
+    "  the given keys as a standalone ONNX model that passes the ONNX checker: inputs are the tensors they use\n"
+    "  from outside, outputs the tensors used outside or graph outputs; weights, Constants, local functions\n"
+    "  come along. Prints the boundary (names, types, shapes) and the node and weight counts. With --sidecar,\n"
+    "  the sidecar's hierarchy (manual re-tags included) decides what belongs to the module.\n";
+
+std::vector<std::string> splitKeys(const std::string& text) {
+    std::vector<std::string> keys;
+    std::string current;
+    for (char c : text) {
+        if (c == ',') {
+            if (!current.empty()) keys.push_back(current);
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    if (!current.empty()) keys.push_back(current);
+    return keys;
+}
+
+std::string bytesText(std::uint64_t bytes) {
+    std::ostringstream out;
+    if (bytes >= (1u << 20)) out << (bytes >> 20) << " MiB";
+    else if (bytes >= 1024) out << (bytes >> 10) << " KiB";
+    else out << bytes << " B";
+    return out.str();
+}
+
+json tensorJson(const hs::BoundaryTensor& b) {
+    json shape = json::array();
+    for (const auto& d : b.type.dims) {
+        if (d.value >= 0) shape.push_back(d.value);
+        else if (!d.param.empty()) shape.push_back(d.param);
+        else shape.push_back(nullptr);
+    }
+    json j = {{"name", b.name}, {"type", hs::formatType(b.type)}, {"elem_type", hs::dataTypeName(b.type.elemType)},
+              {"shape", b.type.hasShape ? shape : json(nullptr)}};
+    if (b.inferred) j["inferred"] = true;
+    if (b.graphInput) j["graph_input"] = true;
+    if (b.graphOutput) j["graph_output"] = true;
+    return j;
+}
+
+} // namespace
+
+int runExtract(const std::vector<std::string>& args) {
+    std::string model, module, nodes, output, sidecarPath;
+    bool haveModule = false, haveNodes = false, asJson = false;
+    auto usage = [](const std::string& message) {
+        std::cerr << "hierscope-cli: " << message << "\n\n" << kExtractHelp;
+        return 2;
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](std::string& into) {
+            if (i + 1 >= args.size()) return false;
+            into = args[++i];
+            return true;
+        };
+        if (a == "--help" || a == "-h") {
+            std::cout << kExtractHelp;
+            return 0;
+        } else if (a == "--json") asJson = true;
+        else if (a == "--module") {
+            if (!value(module)) return usage("--module needs a value");
+            haveModule = true;
+        } else if (a == "--nodes") {
+            if (!value(nodes)) return usage("--nodes needs a value");
+            haveNodes = true;
+        } else if (a == "-o" || a == "--output") {
+            if (!value(output)) return usage(a + " needs a value");
+        } else if (a == "--sidecar") {
+            if (!value(sidecarPath)) return usage("--sidecar needs a value");
+        } else if (!a.empty() && a[0] == '-') return usage("unknown option '" + a + "'");
+        else if (model.empty()) model = a;
+        else return usage("unexpected argument '" + a + "'");
+    }
+    if (model.empty()) return usage("extract needs a MODEL");
+    if (haveModule == haveNodes) return usage("extract needs exactly one of --module SCOPE and --nodes KEY,...");
+    if (output.empty()) return usage("extract needs -o OUT.onnx");
+    if (module == "/") module.clear();
+
+    try {
+        auto loaded = hs::loadModel(model);
+        hs::GraphIndex graph(loaded);
+        hs::ExtractionPlan plan;
+        if (haveModule) {
+            std::optional<hs::Sidecar> sidecar;
+            if (!sidecarPath.empty()) {
+                sidecar = hs::readSidecar(sidecarPath);
+                hs::SidecarCheck check = hs::checkSidecar(graph, *sidecar);
+                if (!check.applicable) throw hs::Error(check.message);
+            }
+            hs::Hierarchy hierarchy = hs::inferHierarchy(graph, sidecar ? &*sidecar : nullptr);
+            plan = hs::planExtraction(graph, hierarchy, module);
+        } else {
+            if (!sidecarPath.empty()) std::cerr << "hierscope-cli: note: --sidecar has no effect with --nodes\n";
+            plan = hs::planExtraction(graph, splitKeys(nodes));
+        }
+        hs::ExtractionResult result = hs::extractModel(plan, output);
+
+        std::size_t own = 0;
+        for (const auto& n : plan.nodes)
+            if (!n.copiedConstant) ++own;
+        if (asJson) {
+            json j;
+            j["model"] = model;
+            j["output"] = result.outputPath;
+            if (!result.externalDataPath.empty()) j["external_data"] = result.externalDataPath;
+            j["selection"] = plan.label;
+            if (plan.fromModule) j["module"] = plan.scope;
+            json inputs = json::array(), outputs = json::array();
+            for (const auto& b : plan.inputs) inputs.push_back(tensorJson(b));
+            for (const auto& b : plan.outputs) outputs.push_back(tensorJson(b));
+            j["inputs"] = inputs;
+            j["outputs"] = outputs;
+            j["nodes"] = result.nodes;
+            j["selected_nodes"] = own;
+            j["copied_constants"] = plan.copiedConstants;
+            j["inlined_calls"] = plan.expandedCalls.size();
+            j["initializers"] = result.initializers;
+            j["weight_bytes"] = plan.weightBytes;
+            j["functions"] = result.functions;
+            j["ir_version"] = result.irVersion;
+            j["file_bytes"] = result.fileBytes;
+            j["notes"] = result.notes;
+            std::cout << j.dump(2) << "\n";
+            return 0;
+        }
+        std::cout << "extracted " << plan.label << " of " << model << "\n"
+                  << "wrote " << result.outputPath << " (" << bytesText(result.fileBytes) << ")";
+        if (!result.externalDataPath.empty()) std::cout << " + " << result.externalDataPath << " (" << bytesText(result.externalBytes) << ")";
+        std::cout << "\ninputs (" << plan.inputs.size() << "):\n";
+        for (const auto& b : plan.inputs)
+            std::cout << "  " << b.name << " : " << hs::formatType(b.type) << (b.inferred ? "  (inferred)" : "")
+                      << (b.graphInput ? "  (graph input)" : "") << "\n";
+        std::cout << "outputs (" << plan.outputs.size() << "):\n";
+        for (const auto& b : plan.outputs)
+            std::cout << "  " << b.name << " : " << hs::formatType(b.type) << (b.inferred ? "  (inferred)" : "")
+                      << (b.graphOutput ? "  (graph output)" : "") << "\n";
+        std::cout << "nodes: " << result.nodes << " (" << own << " selected, " << plan.copiedConstants << " Constants copied in";
+        if (!plan.expandedCalls.empty()) std::cout << ", " << plan.expandedCalls.size() << " function calls inlined";
+        std::cout << ")\nweights: " << result.initializers << " initializers, " << bytesText(plan.weightBytes) << "\n"
+                  << "functions: " << result.functions << "\n";
+        for (const auto& note : result.notes) std::cout << "note: " << note << "\n";
+        return 0;
+    } catch (const hs::Error& e) {
+        std::cerr << "hierscope-cli: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "hierscope-cli: " << model << ": " << e.what() << "\n";
+        return 1;
+    }
+}

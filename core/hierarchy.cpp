@@ -85,6 +85,21 @@ std::vector<std::string> splitPath(const std::string& path) {
     return parts;
 }
 
+// Module scopes with their numbers blanked ("features.#.#.block.#.#"): repeated blocks of a model
+// share one, and so share the kinds of op they run.
+std::string scopePattern(const std::string& scope) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= scope.size()) {
+        std::size_t dot = scope.find('.', start);
+        std::string atom = scope.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        out += (out.empty() && start == 0 ? "" : ".") + (isNumericAtom(atom) ? std::string("#") : atom);
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return out;
+}
+
 const std::string* metadataValue(const Node& node, const char* key) {
     for (const auto& [k, v] : node.metadata)
         if (k == key) return &v;
@@ -190,11 +205,18 @@ private:
         std::vector<std::optional<std::vector<std::string>>> segments(g_.size());
         std::unordered_set<std::string> literal;
         for (std::size_t i = 0; i < g_.size(); ++i) {
-            segments[i] = torchNameSegments(g_.node(static_cast<int>(i)).name);
+            const Node& node = g_.node(static_cast<int>(i));
+            // torch names a function call after the last op inside it: not the instance's scope.
+            if (g_.model().findFunction(node.domain, node.opType) >= 0) continue;
+            segments[i] = torchNameSegments(node.name);
             if (!segments[i]) continue;
             for (const auto& step : qualifyTorchSegments(*segments[i], nullptr)) literal.insert(step.scope);
         }
-        auto known = [&](const std::string& s) { return literal.count(s) > 0; };
+        // "relu_1" is a second call of "relu" when "relu" exists here, or in a repeated block of the
+        // same shape (its first call's name may have been rewritten by an optimizer).
+        std::unordered_set<std::string> patterns;
+        for (const auto& s : literal) patterns.insert(scopePattern(s));
+        auto known = [&](const std::string& s) { return literal.count(s) > 0 || patterns.count(scopePattern(s)) > 0; };
         std::size_t scoped = 0;
         for (std::size_t i = 0; i < g_.size(); ++i) {
             if (!segments[i]) continue;
@@ -599,8 +621,25 @@ private:
             return;
         }
         // Parents (If/Loop bodies, function calls) before children: a body node's owner is a bound.
+        // Pass 1 places every node at its safe bound; pass 2 refines with all neighbours placed.
         for (std::size_t i = 0; i < g_.size(); ++i)
-            if (!placedExplicitly_[i]) inferNode(static_cast<int>(i));
+            if (!placedExplicitly_[i]) inferNode(static_cast<int>(i), false);
+        for (int pass = 0; pass < 2; ++pass) // a second refinement lets chains of helpers follow each other
+            for (std::size_t i = 0; i < g_.size(); ++i)
+                if (!placedExplicitly_[i]) inferNode(static_cast<int>(i), true);
+    }
+
+    // The module owning a parameter this node alone consumes ("...key.bias" -> "...key"), or -1.
+    int parameterOwnerCall(int i) const {
+        for (int t : g_.inputs(i)) {
+            const TensorEntry& te = g_.tensor(t);
+            if (!te.initializer || te.consumers.size() != 1) continue; // shared or tied weights prove nothing
+            auto dot = te.name.rfind('.');
+            if (dot == std::string::npos) continue;
+            auto it = firstCallOfScope_.find(te.name.substr(0, dot));
+            if (it != firstCallOfScope_.end()) return it->second;
+        }
+        return -1;
     }
 
     std::string describe(int call) const {
@@ -611,18 +650,13 @@ private:
     std::string nodeLabel(int n) const { return n < 0 ? "a graph input/output" : "'" + g_.key(n) + "'"; }
 
     // torch marks only the innermost module of a repeated call ("block.0_1" while "block" keeps its
-    // name), so when the two sides meet through different calls of one module, the module holding
-    // them may itself have been called twice: the bound is only its parent.
+    // name), so when either side reaches their common module through a repeated call, that module
+    // may itself have been called twice: the bound is only its parent.
     int widenForRepeatedCalls(int lca, int a, int b) const {
         if (lca == 0) return lca;
-        std::unordered_map<int, int> callIndexOfModule;
-        for (int c = a; c != lca; c = calls_.calls[static_cast<std::size_t>(c)].parent)
-            callIndexOfModule[calls_.calls[static_cast<std::size_t>(c)].module] = calls_.calls[static_cast<std::size_t>(c)].index;
-        for (int c = b; c != lca; c = calls_.calls[static_cast<std::size_t>(c)].parent) {
-            auto it = callIndexOfModule.find(calls_.calls[static_cast<std::size_t>(c)].module);
-            if (it != callIndexOfModule.end() && it->second != calls_.calls[static_cast<std::size_t>(c)].index)
-                return calls_.calls[static_cast<std::size_t>(lca)].parent;
-        }
+        for (int side : {a, b})
+            for (int c = side; c != lca; c = calls_.calls[static_cast<std::size_t>(c)].parent)
+                if (calls_.calls[static_cast<std::size_t>(c)].index > 0) return calls_.calls[static_cast<std::size_t>(lca)].parent;
         return lca;
     }
 
@@ -640,6 +674,33 @@ private:
         return widenForRepeatedCalls(calls_.lca(before, after), before, after);
     }
 
+    // The nearest placed nodes before and after node i in its graph.
+    std::vector<int> orderNeighbours(int i) const {
+        const NodeInstance& inst = g_.instance(i);
+        int first = i - inst.node, last = first + static_cast<int>(g_.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+        std::vector<int> result;
+        for (int k = i - 1; k >= first; --k)
+            if (nodeCall_[static_cast<std::size_t>(k)] >= 0) {
+                result.push_back(k);
+                break;
+            }
+        for (int k = i + 1; k < last; ++k)
+            if (nodeCall_[static_cast<std::size_t>(k)] >= 0) {
+                result.push_back(k);
+                break;
+            }
+        return result;
+    }
+
+    bool runsOpType(int module, const std::string& opType) const {
+        if (opTypesByPattern_.empty())
+            for (int n : explicit_)
+                opTypesByPattern_[scopePattern(h_.modules[static_cast<std::size_t>(h_.assignments[static_cast<std::size_t>(n)].module)].scope)]
+                    .insert(g_.node(n).opType);
+        auto it = opTypesByPattern_.find(scopePattern(h_.modules[static_cast<std::size_t>(module)].scope));
+        return it != opTypesByPattern_.end() && it->second.count(opType) > 0;
+    }
+
     int deeper(int a, int b) const {
         if (a < 0) return b;
         if (b < 0) return a;
@@ -648,34 +709,51 @@ private:
 
     int moduleOfCall(int call) const { return calls_.calls[static_cast<std::size_t>(call)].module; }
 
-    // How many tensors of node i would cross the boundary of the module of `call` if the node lived
-    // there. A tensor already entering that module through another consumer costs nothing more.
-    int crossings(int i, int call) const {
-        auto inside = [&](int node) {
-            int c = nodeCall_[static_cast<std::size_t>(node)];
-            return c >= 0 && calls_.isAncestorOrSelf(call, c);
+    int activationInputs(int i) const {
+        int n = 0;
+        for (int t : g_.inputs(i))
+            if (!g_.tensor(t).initializer) ++n;
+        return n;
+    }
+
+    int distance(int a, int b) const {
+        int l = calls_.lca(a, b);
+        return calls_.calls[static_cast<std::size_t>(a)].depth + calls_.calls[static_cast<std::size_t>(b)].depth -
+               2 * calls_.calls[static_cast<std::size_t>(l)].depth;
+    }
+
+    // How many module boundaries node i's tensors would cross if it lived in `call`: per tensor, the
+    // distance in the module tree to the nearest placed node already holding it (its producer or
+    // another consumer for inputs, a consumer for outputs). Modules do not pass tensors in and out
+    // without need, so the cheapest placement is the likeliest.
+    int crossings(int i, int call, bool inputsOnly = false) const {
+        auto nearest = [&](int t, bool input) {
+            const TensorEntry& te = g_.tensor(t);
+            int best = -1;
+            auto consider = [&](int node) {
+                int c = node < 0 ? 0 : nodeCall_[static_cast<std::size_t>(node)];
+                if (c < 0 || node == i) return;
+                int d = distance(call, c);
+                if (best < 0 || d < best) best = d;
+            };
+            if (input) {
+                if (te.producer >= 0) consider(te.producer);
+                else if (te.graphInput) consider(-1);
+            } else if (te.graphOutput) {
+                consider(-1);
+            }
+            for (int c : te.consumers) consider(c);
+            return std::max(best, 0);
         };
         int cost = 0;
-        for (int t : g_.inputs(i)) {
-            const TensorEntry& te = g_.tensor(t);
-            if (te.initializer) continue;
-            if (te.producer >= 0 && inside(te.producer)) continue;
-            bool alreadyEnters = false;
-            for (int c : te.consumers)
-                if (c != i && inside(c)) alreadyEnters = true;
-            if (!alreadyEnters) ++cost;
-        }
-        for (int t : g_.outputs(i)) {
-            const TensorEntry& te = g_.tensor(t);
-            bool leaves = te.graphOutput;
-            for (int c : te.consumers)
-                if (c != i && !inside(c)) leaves = true;
-            if (leaves) ++cost;
-        }
+        for (int t : g_.inputs(i))
+            if (!g_.tensor(t).initializer) cost += nearest(t, true);
+        if (inputsOnly) return cost;
+        for (int t : g_.outputs(i)) cost += nearest(t, false);
         return cost;
     }
 
-    void inferNode(int i) {
+    void inferNode(int i, bool refine) {
         std::vector<std::pair<int, int>> up, down;
         bool upComplete, downComplete;
         nearestPlaced(i, true, up, upComplete);
@@ -709,6 +787,17 @@ private:
         std::vector<int> all;
         for (const auto& p : up) all.push_back(p.first);
         for (const auto& c : down) all.push_back(c.first);
+        // Guesses deeper than the bound come only from nodes that are both its data neighbours and its
+        // neighbours in execution order (torch emits an op's helpers right before it).
+        std::vector<int> candidates;
+        int nextConsumerCall = -1;
+        int ownerOfParameter = refine ? parameterOwnerCall(i) : -1;
+        if (ownerOfParameter >= 0) candidates.push_back(ownerOfParameter);
+        for (int k : refine ? orderNeighbours(i) : std::vector<int>{}) {
+            auto direct = [&](const std::vector<int>& nodes) { return std::find(nodes.begin(), nodes.end(), k) != nodes.end(); };
+            if (direct(g_.producersOf(i)) || direct(g_.consumersOf(i))) candidates.push_back(nodeCall_[static_cast<std::size_t>(k)]);
+            if (k > i && direct(g_.consumersOf(i))) nextConsumerCall = nodeCall_[static_cast<std::size_t>(k)];
+        }
         if (bound < 0) {
             placeWithoutBound(i, all, upComplete && downComplete);
             return;
@@ -716,11 +805,24 @@ private:
         // Within the bound, the module of a neighbour (or one of its ancestors below the bound) that
         // keeps the fewest tensors crossing module boundaries; the bound itself on a tie.
         int best = bound, bestCost = crossings(i, bound);
-        for (int c : all) {
+        for (int c : candidates) {
             for (int k = c; k != bound && k > 0; k = calls_.calls[static_cast<std::size_t>(k)].parent) {
                 if (!calls_.isAncestorOrSelf(bound, k)) break;
+                // Only into a module known to run this kind of op: a one-op module whose op was
+                // renamed has vanished from the tree, and its op must not fall into a neighbour.
+                if (!runsOpType(moduleOfCall(k), g_.node(i).opType)) continue;
+                // ... and only where its tensors already are: placing a node where its inputs would have
+                // to be passed in is how a renamed last op of one block lands in the next, and placing
+                // it where its result must be passed out is how "x = block(x); relu(x)" lands in block.
+                // A node using a parameter of that module, or combining two or more tensors that are all
+                // there (x * sigmoid(x) of a SiLU), only needs its inputs there.
                 int cost = crossings(i, k);
-                if (cost < bestCost || (cost == bestCost && best != bound && deeper(best, k) == k && k != best)) {
+                bool inputsThere = crossings(i, k, true) == 0;
+                bool combinesThere = inputsThere && activationInputs(i) >= 2;
+                if (cost > 0 && !(inputsThere && (k == ownerOfParameter || combinesThere))) continue;
+                // On a tie, the module of the consumer traced right after it (torch emits in
+                // execution order, an op right before the next op of its module).
+                if (cost < bestCost || (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter))) {
                     best = k;
                     bestCost = cost;
                 }
@@ -733,7 +835,7 @@ private:
         nodeCall_[static_cast<std::size_t>(i)] = best;
         a.evidence = "No scope of its own. It lies inside " + describe(bound) + ": " + why + ".";
         if (best != bound)
-            a.evidence += " Placed in " + describe(best) + ", where the fewest of its tensors cross a module boundary.";
+            a.evidence += " Placed in " + describe(best) + ", where its tensors cross the fewest module boundaries.";
     }
 
     void placeWithoutBound(int i, const std::vector<int>& all, bool complete) {
@@ -845,6 +947,7 @@ private:
     std::vector<int> nodeCall_;
     std::vector<int> explicit_;
     std::vector<bool> placedExplicitly_;
+    mutable std::unordered_map<std::string, std::unordered_set<std::string>> opTypesByPattern_;
     std::vector<int> functionCalls_;
     std::vector<bool> isFunctionCall_;
     std::unordered_set<std::string> usedFunctionScopes_;

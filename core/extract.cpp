@@ -15,6 +15,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -109,7 +111,8 @@ public:
             if (!isCall(i) || g_.children(i).empty()) continue;
             expand_[k] = expandAll ? 1 : (any_[k] && !(sel_[k] && all_[k]));
         }
-        for (std::size_t i = 0; i < g_.mainCount(); ++i) walk(static_cast<int>(i));
+        // Source order, made topological where the source is not (some converters write unsorted graphs).
+        for (int i : g_.topologicalOrder()) walk(i);
     }
 
     bool isCall(int i) const {
@@ -238,7 +241,7 @@ bool typeFromProto(const onnx::TypeProto& tp, TensorType& out) {
         for (const auto& d : tp.tensor_type().shape().dim()) {
             Dim dim;
             if (d.has_dim_value()) dim.value = d.dim_value();
-            else if (d.has_dim_param()) dim.param = d.dim_param();
+            else if (d.has_dim_param() && d.dim_param().compare(0, 5, "unk__") != 0) dim.param = d.dim_param(); // not inference's made-up names
             out.dims.push_back(dim);
         }
     }
@@ -370,19 +373,91 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
             *graph->add_input() = initializerAsInput(init);
         }
     }
-    for (const auto& vi : m.main().valueInfo) *graph->add_value_info() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "value_info", vi.name);
-    for (const auto& vi : m.main().outputs) *graph->add_output() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "output", vi.name);
+    // Declared value_info and output types are left out: inference computes them from the nodes, and a
+    // wrong declaration (some converters write them) would stop it.
+    for (const auto& vi : m.main().outputs) graph->add_output()->set_name(vi.name);
     for (const auto& fn : m.functions) *mp.add_functions() = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
     return mp;
+}
+
+// Rank of a node's output where ONNX 1.12's inference gives a type without a shape (Slice with computed
+// bounds, and everything downstream of it), from the ranks of its inputs: -1 when it cannot tell.
+int outputRank(const onnx::NodeProto& n, const std::function<int(const std::string&)>& rank) {
+    static const std::unordered_set<std::string> sameAsFirst = {
+        "Slice", "Identity", "Cast", "CastLike", "Relu", "Sigmoid", "Tanh", "Erf", "Sqrt", "Neg", "Abs", "Exp", "Log",
+        "Softmax", "LogSoftmax", "LayerNormalization", "Dropout", "Clip", "LeakyRelu", "Gelu", "HardSigmoid",
+        "HardSwish", "Not", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos", "Trilu", "CumSum",
+        "BatchNormalization", "InstanceNormalization", "Softplus", "Elu", "Selu", "Transpose", "Concat", "Sign",
+        "IsNaN", "IsInf", "Mish", "Celu", "ThresholdedRelu", "Shrink", "Hardmax", "SimplifiedLayerNormalization"};
+    static const std::unordered_set<std::string> broadcast = {
+        "Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+        "And", "Or", "Xor", "Max", "Min", "Mod", "PRelu", "Sum", "Mean", "BitShift"};
+    if (n.input_size() == 0) return -1;
+    const std::string& op = n.op_type();
+    if (sameAsFirst.count(op)) return rank(n.input(0));
+    if (broadcast.count(op)) {
+        int r = 0;
+        for (const auto& in : n.input()) {
+            if (in.empty()) continue;
+            int k = rank(in);
+            if (k < 0) return -1;
+            r = std::max(r, k);
+        }
+        return r;
+    }
+    if (op == "Gather" && n.input_size() >= 2) {
+        int a = rank(n.input(0)), b = rank(n.input(1));
+        return a < 1 || b < 0 ? -1 : a + b - 1;
+    }
+    if (op == "MatMul" && n.input_size() >= 2) {
+        int a = rank(n.input(0)), b = rank(n.input(1));
+        return a < 2 || b < 2 ? -1 : std::max(a, b);
+    }
+    return -1;
 }
 
 std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat, std::string& problem) {
     std::map<std::string, TensorType> types;
     onnx::ModelProto mp = inferenceModel(g, flat);
-    try {
-        onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions(false, 0, true));
-    } catch (const std::exception& e) {
-        problem = e.what();
+    for (int round = 0; round < 8; ++round) {
+        try {
+            onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions(false, 0, true));
+        } catch (const std::exception& e) {
+            problem = e.what();
+            break;
+        }
+        // Complete the ranks inference left open, then let inference run again from there.
+        auto* graph = mp.mutable_graph();
+        std::unordered_map<std::string, onnx::ValueInfoProto*> known;
+        std::unordered_map<std::string, int> ranks;
+        for (auto* list : {graph->mutable_input(), graph->mutable_value_info(), graph->mutable_output()})
+            for (auto& vi : *list) {
+                known.emplace(vi.name(), &vi);
+                if (vi.type().tensor_type().has_shape()) ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
+            }
+        for (const auto& init : graph->initializer()) ranks[init.name()] = init.dims_size();
+        auto rank = [&](const std::string& name) {
+            auto it = ranks.find(name);
+            return it == ranks.end() ? -1 : it->second;
+        };
+        bool changed = false;
+        for (const auto& n : graph->node())
+            for (const auto& out : n.output()) {
+                if (out.empty() || rank(out) >= 0) continue;
+                auto it = known.find(out);
+                if (it == known.end() || it->second->type().tensor_type().elem_type() == 0) continue;
+                int r = outputRank(n, rank);
+                if (r < 0) continue;
+                auto* shape = it->second->mutable_type()->mutable_tensor_type()->mutable_shape();
+                for (int k = 0; k < r; ++k) shape->add_dim();
+                ranks[out] = r;
+                changed = true;
+            }
+        if (!changed) break;
+    }
+    if (const char* dump = std::getenv("HIERSCOPE_DUMP_INFERENCE")) { // debugging aid
+        std::ofstream out(dump, std::ios::binary);
+        mp.SerializeToOstream(&out);
     }
     auto take = [&](const onnx::ValueInfoProto& vi) {
         TensorType t;
@@ -392,6 +467,16 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
     for (const auto& vi : mp.graph().output()) take(vi);
     for (const auto& vi : mp.graph().input()) take(vi);
     return types;
+}
+
+// Can both describe the same tensor?
+bool compatible(const TensorType& a, const TensorType& b) {
+    if (a.elemType && b.elemType && a.elemType != b.elemType) return false;
+    if (!a.hasShape || !b.hasShape) return true;
+    if (a.dims.size() != b.dims.size()) return false;
+    for (std::size_t k = 0; k < a.dims.size(); ++k)
+        if (a.dims[k].value >= 0 && b.dims[k].value >= 0 && a.dims[k].value != b.dims[k].value) return false;
+    return true;
 }
 
 bool declaredType(const GraphIndex& g, const std::string& name, TensorType& out) {
@@ -435,6 +520,7 @@ public:
         if (!committed_ && !path_.empty()) ::unlink(path_.c_str());
     }
     int fd() const { return fd_; }
+    const std::string& path() const { return path_; }
     void write(const char* data, std::size_t size) {
         while (size > 0) {
             ssize_t n = ::write(fd_, data, size);
@@ -553,17 +639,30 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
             plan.notes.push_back("node '" + graph.key(i) + "' (" + graph.node(i).opType +
                                  ") is included with all of its bodies, also nodes assigned elsewhere");
     }
-    // Constants from outside, copied in.
+    // Constants from outside, copied in; so are Identity copies of weights (torch writes one per shared
+    // parameter), so that weights stay initializers instead of becoming inputs.
+    std::function<bool(const std::string&)> copyable = [&](const std::string& name) -> bool {
+        auto it = producer.find(name);
+        if (it == producer.end()) {
+            int t = graph.findTensor(name);
+            return t >= 0 && graph.tensor(t).initializer;
+        }
+        Unit& p = units[static_cast<std::size_t>(it->second)];
+        if (p.copied) return true;
+        if (p.selected) return false;
+        const Node& n = graph.node(p.instance);
+        bool constant = isConstantOp(n) ||
+                        (n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx") && p.inputs.size() == 1 &&
+                         p.outerRefs.empty() && copyable(p.inputs[0]));
+        if (constant) p.copied = true;
+        return constant;
+    };
     for (Unit& u : units) {
         if (!u.selected) continue;
-        auto visit = [&](const std::string& name) {
-            auto it = producer.find(name);
-            if (it == producer.end()) return;
-            Unit& p = units[static_cast<std::size_t>(it->second)];
-            if (!p.selected && !p.copied && isConstantOp(graph.node(p.instance))) p.copied = true;
-        };
-        for (const auto& in : u.inputs) visit(in);
-        for (const auto& in : u.outerRefs) visit(in);
+        for (const auto& in : u.inputs)
+            if (producer.count(in)) copyable(in);
+        for (const auto& in : u.outerRefs)
+            if (producer.count(in)) copyable(in);
     }
     std::unordered_set<std::string> seenIn, seenInit, seenOut;
     std::set<int> functions;
@@ -634,31 +733,48 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     if (plan.outputs.empty())
         throw Error(m.path + ": nothing to extract: " + label + " computes no tensor used outside it and no graph output");
 
-    // Types: declared ones first, shape inference for the rest.
-    std::vector<BoundaryTensor*> missing;
+    // Types: declared ones, checked against shape inference on the fully inlined program (ONNX 1.12
+    // infers no shapes through local function calls, and flat names do not depend on which calls are
+    // inlined). Inference completes declared types without a shape (the checker wants one on every
+    // graph input and output) and replaces declared types that contradict the producing node.
+    std::string problem;
+    Flattener inlined(graph, std::vector<char>(graph.size(), 1), true);
+    auto inferred = inferTypes(graph, inlined, problem);
+    std::vector<std::string> unknown, contradicted;
     for (auto* list : {&plan.inputs, &plan.outputs})
-        for (auto& b : *list)
-            if (!declaredType(graph, b.name, b.type)) missing.push_back(&b);
-    if (!missing.empty()) {
-        std::string problem;
-        auto inferred = inferTypes(graph, flat, problem);
-        std::vector<std::string> unknown;
-        for (BoundaryTensor* b : missing) {
-            auto it = inferred.find(b->name);
-            if (it != inferred.end()) {
-                b->type = it->second;
-                b->inferred = true;
-            } else {
-                unknown.push_back(b->name);
+        for (auto& b : *list) {
+            bool declared = declaredType(graph, b.name, b.type);
+            auto it = inferred.find(b.name);
+            bool haveInferred = it != inferred.end();
+            if (declared && haveInferred && !compatible(b.type, it->second)) {
+                contradicted.push_back(b.name + "' (declared " + formatType(b.type) + ", computed " + formatType(it->second) + ")");
+                b.type = it->second;
+                b.inferred = true;
+            } else if ((!declared || !b.type.hasShape) && haveInferred && (it->second.hasShape || b.type.elemType == 0)) {
+                b.type = it->second;
+                b.inferred = true;
             }
+            if (b.type.elemType == 0 || !b.type.hasShape) unknown.push_back(b.name);
         }
-        if (!unknown.empty()) {
-            std::string list;
-            for (std::size_t k = 0; k < unknown.size() && k < 5; ++k) list += (k ? "', '" : "'") + unknown[k];
-            plan.notes.push_back("no type known for " + std::to_string(unknown.size()) + " boundary tensor(s): " + list + "'" +
-                                 (problem.empty() ? "" : " (shape inference: " + problem + ")"));
-        }
+    std::vector<std::string> kept;
+    for (const auto& name : plan.valueInfo) {
+        TensorType declared;
+        declaredType(graph, name, declared);
+        auto it = inferred.find(name);
+        if (it == inferred.end() || compatible(declared, it->second)) kept.push_back(name);
     }
+    plan.valueInfo = std::move(kept);
+    auto listText = [](const std::vector<std::string>& names) {
+        std::string list;
+        for (std::size_t k = 0; k < names.size() && k < 5; ++k) list += (k ? ", '" : "'") + names[k] + (names[k].back() == ')' ? "" : "'");
+        return list;
+    };
+    if (!contradicted.empty())
+        plan.notes.push_back("the source declares types its nodes do not compute for " + std::to_string(contradicted.size()) +
+                             " boundary tensor(s), the computed ones are used: " + listText(contradicted));
+    if (!unknown.empty())
+        plan.notes.push_back("no type or shape known for " + std::to_string(unknown.size()) + " boundary tensor(s): " + listText(unknown) +
+                             (problem.empty() ? "" : " (shape inference: " + problem + ")"));
     return plan;
 }
 
@@ -716,9 +832,10 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     result.notes = plan.notes;
     for (const auto* list : {&plan.inputs, &plan.outputs})
         for (const auto& b : *list)
-            if (b.type.elemType == 0)
-                throw Error(outputPath + ": cannot extract " + plan.label + ": the type of boundary tensor '" + b.name +
-                            "' is unknown (not declared in " + m.path + " and shape inference cannot tell)");
+            if (b.type.elemType == 0 || !b.type.hasShape)
+                throw Error(outputPath + ": cannot extract " + plan.label + ": the " + (b.type.elemType ? "shape" : "type") +
+                            " of boundary tensor '" + b.name + "' is unknown (not declared in " + m.path +
+                            " and shape inference cannot tell), and the ONNX checker requires it; nothing written");
 
     // Rebuild the flattener state the plan was made with.
     std::vector<char> sel(g.size(), 0);
@@ -850,10 +967,38 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     result.functions = plan.functions.size();
     result.irVersion = ir;
 
+    // External data first, into a temporary file beside the output: the checker looks for it.
+    std::unique_ptr<TempFile> dataFile;
+    if (!toWrite.empty()) {
+        dataFile = std::make_unique<TempFile>(dataPath);
+        for (const auto& [init, offset] : toWrite) {
+            dataFile->padTo(offset);
+            if (init->external) {
+                dataFile->writeSparse(externalBytes(*init));
+            } else {
+                auto t = parseSpan<onnx::TensorProto>(m, init->span, "initializer", init->name);
+                dataFile->writeSparse(t.raw_data());
+            }
+        }
+        dataFile->padTo(dataSize);
+        dataFile->finish();
+        result.externalDataPath = dataPath;
+    }
     // The full check: checker plus strict shape inference (on a copy without large weight data).
     if (options.check) {
+        // ONNX 1.12 resolves external locations against the working directory here: point them at the
+        // temporary data file for the check.
+        std::vector<onnx::StringStringEntryProto*> locations;
+        if (dataFile)
+            for (auto& t : *graph->mutable_initializer())
+                for (auto& e : *t.mutable_external_data())
+                    if (e.key() == "location") {
+                        e.set_value(fs::absolute(dataFile->path()).string());
+                        locations.push_back(&e);
+                    }
         try {
             onnx::checker::check_model(mp);
+            for (auto* e : locations) e->set_value(dataName);
         } catch (const std::exception& e) {
             throw Error(outputPath + ": the extracted model of " + plan.label + " fails the ONNX checker, nothing written: " + e.what());
         }
@@ -881,23 +1026,6 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         }
     }
 
-    // Write: data file first, then the model, each through a temporary file and a rename.
-    std::unique_ptr<TempFile> dataFile;
-    if (!toWrite.empty()) {
-        dataFile = std::make_unique<TempFile>(dataPath);
-        for (const auto& [init, offset] : toWrite) {
-            dataFile->padTo(offset);
-            if (init->external) {
-                dataFile->writeSparse(externalBytes(*init));
-            } else {
-                auto t = parseSpan<onnx::TensorProto>(m, init->span, "initializer", init->name);
-                dataFile->writeSparse(t.raw_data());
-            }
-        }
-        dataFile->padTo(dataSize);
-        dataFile->finish();
-        result.externalDataPath = dataPath;
-    }
     TempFile modelFile(outputPath);
     serializeInto(mp, modelFile, outputPath);
     result.fileBytes = modelFile.position();
@@ -921,6 +1049,8 @@ void writeCaptureModel(const GraphIndex& g, const std::vector<std::string>& extr
     auto* graph = mp.mutable_graph();
     graph->clear_initializer();
     graph->clear_input();
+    graph->clear_output();
+    for (const auto& vi : m.main().outputs) *graph->add_output() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "output", vi.name);
     for (const auto& vi : m.main().inputs) {
         int t = g.findTensor(vi.name);
         if (t >= 0 && g.tensor(t).initializer && m.irVersion >= 4) continue;

@@ -32,7 +32,7 @@ struct BoundaryTensor {
 // One node of the result.
 struct PlannedNode {
     int instance = -1;              // GraphIndex instance it is copied from
-    bool copiedConstant = false;    // a Constant producer from outside the selection, copied in
+    bool copiedConstant = false;    // a Constant (or an Identity of a weight) from outside the selection, copied in
     bool inlined = false;           // from the body of an inlined function call: renamed
     int call = -1;                  // inlined: the call instance whose body it comes from
     std::vector<std::string> inputs;  // names in the result (renamed when inlined)

@@ -314,12 +314,16 @@ private:
             Level level;
             bool manual = e.source == "manual" || (parseLevel(e.level, level) && level == Level::Certain);
             Source recorded;
-            // What this tool recorded from the model itself is recomputed, not re-applied as evidence.
-            if (!manual && parseSource(e.source, recorded) && recorded != Source::Sidecar && recorded != Source::Manual)
-                continue;
+            // What this tool recorded from the model itself is recomputed, not re-applied as evidence;
+            // what an earlier sidecar said of the node is kept beside it and applies again.
+            bool recomputed = !manual && parseSource(e.source, recorded) && recorded != Source::Sidecar;
+            if (recomputed && !e.hasSidecarScope) continue;
+            // A sidecar's own fallback ("could not place it") is no evidence.
+            if (!manual && !recomputed && (e.source.find("fallback") != std::string::npos || e.level == "low")) continue;
             std::string scope;
-            bool known = e.hasScope;
-            if (known) scope = e.scope;
+            bool known = e.hasScope || e.hasSidecarScope;
+            if (e.hasSidecarScope) scope = e.sidecarScope;
+            else if (e.hasScope) scope = e.scope;
             else if (auto it = pathToScope.find(e.path); it != pathToScope.end()) scope = it->second, known = true;
             Claim claim;
             claim.source = manual ? Source::Manual : Source::Sidecar;

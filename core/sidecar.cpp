@@ -42,6 +42,8 @@ void readNodeHierarchy(const json& map, Sidecar& sidecar) {
             e.source = text(v, "source");
             e.level = text(v, "level");
             if (v.contains("confidence") && v["confidence"].is_number()) e.confidence = v["confidence"].get<double>();
+            if (v.contains("sidecar_scope") && v["sidecar_scope"].is_string())
+                e.sidecarScope = v["sidecar_scope"].get<std::string>(), e.hasSidecarScope = true;
         } else {
             throw Error(sidecar.filePath + ": node '" + e.key + "' has an entry that is neither a path nor an object");
         }
@@ -123,6 +125,7 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar) {
         entry["source"] = e.source;
         entry["confidence"] = e.confidence;
         entry["level"] = e.level;
+        if (e.hasSidecarScope) entry["sidecar_scope"] = e.sidecarScope;
         if (e.conflict) {
             entry["conflict"] = true;
             entry["candidates"] = e.candidateScopes;
@@ -184,7 +187,11 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy) {
         e.level = levelText(a);
         e.confidence = a.score;
         e.conflict = a.conflict;
-        for (const auto& c : a.candidates) e.candidateScopes.push_back(hierarchy.modules[static_cast<std::size_t>(c.module)].scope);
+        for (const auto& c : a.candidates) {
+            const std::string& scope = hierarchy.modules[static_cast<std::size_t>(c.module)].scope;
+            e.candidateScopes.push_back(scope);
+            if (c.source == Source::Sidecar && !e.hasSidecarScope) e.sidecarScope = scope, e.hasSidecarScope = true;
+        }
         sidecar.entries.push_back(std::move(e));
     }
     return sidecar;

@@ -21,6 +21,9 @@ struct SidecarEntry {
     double confidence = -1;  // as written, -1 when absent
     bool conflict = false;
     std::vector<std::string> candidateScopes; // scopes claimed by conflicting sources
+    // What an earlier sidecar said of this node, kept so that re-reading our own file re-applies it.
+    std::string sidecarScope;
+    bool hasSidecarScope = false;
 };
 
 struct SidecarModule {

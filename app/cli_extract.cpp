@@ -162,7 +162,7 @@ int runExtract(const std::vector<std::string>& args) {
         for (const auto& b : plan.outputs)
             std::cout << "  " << b.name << " : " << hs::formatType(b.type) << (b.inferred ? "  (inferred)" : "")
                       << (b.graphOutput ? "  (graph output)" : "") << "\n";
-        std::cout << "nodes: " << result.nodes << " (" << own << " selected, " << plan.copiedConstants << " Constants copied in";
+        std::cout << "nodes: " << result.nodes << " (" << own << " selected, " << plan.copiedConstants << " constants copied in";
         if (!plan.expandedCalls.empty()) std::cout << ", " << plan.expandedCalls.size() << " function calls inlined";
         std::cout << ")\nweights: " << result.initializers << " initializers, " << bytesText(plan.weightBytes) << "\n"
                   << "functions: " << result.functions << "\n";

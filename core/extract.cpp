@@ -171,8 +171,28 @@ private:
 
 // ----- ONNX building blocks -------------------------------------------------------------------------
 
+// External-data files mapped during one public call (planning, extraction, capture), released after it.
+using ExternalCache = std::map<std::string, std::shared_ptr<const MappedFile>>;
+thread_local ExternalCache* currentExternalCache = nullptr;
+
+class ExternalScope {
+public:
+    ExternalScope() {
+        if (!currentExternalCache) currentExternalCache = &cache_, owner_ = true;
+    }
+    ~ExternalScope() {
+        if (owner_) currentExternalCache = nullptr;
+    }
+    ExternalScope(const ExternalScope&) = delete;
+    ExternalScope& operator=(const ExternalScope&) = delete;
+
+private:
+    ExternalCache cache_;
+    bool owner_ = false;
+};
+
 const MappedFile& externalFile(const std::string& path) {
-    static std::map<std::string, std::shared_ptr<const MappedFile>> cache;
+    ExternalCache& cache = *currentExternalCache; // set by the ExternalScope of the public entry point
     auto it = cache.find(path);
     if (it == cache.end()) it = cache.emplace(path, MappedFile::open(path)).first;
     return *it->second;
@@ -598,6 +618,7 @@ std::int64_t maxKnownOpset(const std::string& domain) {
 // ----- planning ---------------------------------------------------------------------------------------
 
 ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances, const std::string& label) {
+    ExternalScope externalFiles;
     const Model& m = graph.model();
     std::vector<char> sel(graph.size(), 0);
     for (int i : instances)
@@ -823,6 +844,7 @@ struct BuiltModel {
 } // namespace
 
 ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath, const ExtractOptions& options) {
+    ExternalScope externalFiles;
     if (!plan.graph) throw Error("extract: empty plan");
     const GraphIndex& g = *plan.graph;
     const Model& m = g.model();
@@ -847,6 +869,17 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     std::int64_t ir = m.irVersion;
     std::int64_t known = onnx::IR_VERSION;
     if (ir > known) {
+        // Lowering is safe when nothing of the newer IRs is used: element types past bfloat16 (float8:
+        // IR 9, 4-bit: IR 10) and function fields ONNX 1.12 does not know are refused below.
+        std::vector<std::int32_t> types;
+        for (const auto* list : {&plan.inputs, &plan.outputs})
+            for (const auto& b : *list) types.push_back(b.type.elemType);
+        for (const auto& name : plan.initializers) types.push_back(g.tensor(g.findTensor(name)).init->dataType);
+        for (auto t : types)
+            if (t > onnx::TensorProto_DataType_BFLOAT16)
+                throw Error(outputPath + ": cannot extract " + plan.label + ": it uses element type " + std::to_string(t) + " of IR " +
+                            std::to_string(m.irVersion) + ", which this build's ONNX library (IR " + std::to_string(known) +
+                            ") cannot check; nothing written");
         result.notes.push_back("IR version lowered from " + std::to_string(ir) + " to " + std::to_string(known) +
                                " (the newest this build's ONNX library can check); the model uses no newer IR feature");
         ir = known;
@@ -919,8 +952,15 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     std::string dataPath = (fs::path(outputPath).parent_path() / dataName).string();
     std::vector<std::pair<const Initializer*, std::uint64_t>> toWrite; // tensor, offset in the data file
     std::uint64_t dataSize = 0;
+    std::uint64_t copied = 0;
+    auto progress = [&](std::uint64_t bytes) {
+        copied += bytes;
+        if (options.progress && !options.progress(copied, plan.weightBytes))
+            throw Error(outputPath + ": extraction of " + plan.label + " cancelled; nothing written");
+    };
     for (const auto& name : plan.initializers) {
         const Initializer* init = g.tensor(g.findTensor(name)).init;
+        if (!external || init->byteSize() < 1024) progress(init->byteSize());
         if (external && init->byteSize() >= 1024) {
             auto t = parseSpan<onnx::TensorProto>(m, init->span, "initializer", init->name);
             bool raw = init->external || t.has_raw_data();
@@ -974,10 +1014,17 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         for (const auto& [init, offset] : toWrite) {
             dataFile->padTo(offset);
             if (init->external) {
-                dataFile->writeSparse(externalBytes(*init));
+                std::string_view bytes = externalBytes(*init);
+                constexpr std::size_t kChunk = 64 << 20;
+                for (std::size_t pos = 0; pos < bytes.size(); pos += kChunk) {
+                    std::size_t n = std::min(kChunk, bytes.size() - pos);
+                    dataFile->writeSparse(bytes.substr(pos, n));
+                    progress(n);
+                }
             } else {
                 auto t = parseSpan<onnx::TensorProto>(m, init->span, "initializer", init->name);
                 dataFile->writeSparse(t.raw_data());
+                progress(t.raw_data().size());
             }
         }
         dataFile->padTo(dataSize);
@@ -1039,6 +1086,7 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
 }
 
 void writeCaptureModel(const GraphIndex& g, const std::vector<std::string>& extraOutputs, const std::string& outputPath) {
+    ExternalScope externalFiles;
     const Model& m = g.model();
     checkParentWritable(outputPath);
     std::vector<char> all(g.size(), 1);

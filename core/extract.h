@@ -12,6 +12,7 @@
 #include "model.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,9 @@ struct ExtractOptions {
     // `<output file name>.data` beside the output. Default: 2 GiB minus headroom for the structure.
     std::uint64_t inlineLimit = (std::uint64_t{2} << 30) - (std::uint64_t{64} << 20);
     bool check = true; // run the ONNX checker (and strict shape inference) before writing
+    // Called while weights are copied (bytes done, bytes in all); returning false cancels the extraction
+    // (hs::Error, nothing written). For a progress bar on big models.
+    std::function<bool(std::uint64_t done, std::uint64_t total)> progress;
 };
 
 struct ExtractionResult {

@@ -1,0 +1,662 @@
+// Extraction (issue 4): boundaries, node counts, the checker on written files, function inlining, If
+// bodies, external data in and out, manual re-tags, and the errors. The numeric comparison in ONNX
+// Runtime is extract_numeric (numeric_check.cpp).
+#include "error.h"
+#include "extract.h"
+#include "../core/test_support.h"
+#include "mapped_file.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace hs;
+using hstest::fixture;
+using hstest::sharedModel;
+
+namespace {
+
+std::vector<std::string> names(const std::vector<BoundaryTensor>& list) {
+    std::vector<std::string> out;
+    for (const auto& b : list) out.push_back(b.name);
+    return out;
+}
+
+QString joined(const std::vector<std::string>& list) {
+    QStringList out;
+    for (const auto& s : list) out << QString::fromStdString(s);
+    return out.join(", ");
+}
+
+onnx::ModelProto readModel(const std::string& path) {
+    onnx::ModelProto m;
+    std::ifstream in(path, std::ios::binary);
+    if (!m.ParseFromIstream(&in)) throw std::runtime_error("cannot parse " + path);
+    return m;
+}
+
+// The checker on the written file (it also checks external data files beside it).
+QString checkerError(const std::string& path) {
+    try {
+        onnx::checker::check_model(path);
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+std::string metadata(const onnx::ModelProto& m, const std::string& key) {
+    for (const auto& e : m.metadata_props())
+        if (e.key() == key) return e.value();
+    return {};
+}
+
+QString errorOf(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+std::size_t selectedNodes(const ExtractionPlan& plan) {
+    return static_cast<std::size_t>(std::count_if(plan.nodes.begin(), plan.nodes.end(), [](const PlannedNode& n) { return !n.copiedConstant; }));
+}
+
+std::vector<std::string> filesIn(const QString& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir.toStdString())) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
+
+class TestExtract : public QObject {
+    Q_OBJECT
+
+private slots:
+    void bertAttentionBoundary() {
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention");
+        // Inputs: the hidden states and the (extended) attention mask; output: the attention output.
+        QCOMPARE(joined(names(plan.inputs)), QString("/embeddings/LayerNorm/LayerNormalization_output_0, /Mul_output_0"));
+        QCOMPARE(joined(names(plan.outputs)), QString("/encoder/layer.0/attention/output/LayerNorm/LayerNormalization_output_0"));
+        int module = l.hierarchy.findModule("encoder.layer.0.attention");
+        QCOMPARE(selectedNodes(plan), l.hierarchy.modules[static_cast<std::size_t>(module)].totalNodes);
+        QCOMPARE(plan.inputs[0].type.elemType, 1);
+        QCOMPARE(plan.inputs[0].type.dims.size(), std::size_t{3});
+        QCOMPARE(plan.inputs[0].type.dims[2].value, std::int64_t{32});
+        QCOMPARE(plan.inputs[1].type.dims.size(), std::size_t{4});
+        QVERIFY(plan.expandedCalls.empty());
+        QCOMPARE(plan.initializers.size(), std::size_t{10}); // q, k, v, dense: weight+bias; LayerNorm: weight+bias
+
+        QTemporaryDir dir;
+        std::string out = dir.filePath("attention.onnx").toStdString();
+        ExtractionResult r = extractModel(plan, out);
+        QCOMPARE(checkerError(out), QString());
+        onnx::ModelProto m = readModel(out);
+        QCOMPARE(static_cast<std::size_t>(m.graph().node_size()), plan.nodes.size());
+        QCOMPARE(r.nodes, plan.nodes.size());
+        QCOMPARE(m.graph().input_size(), 2);
+        QCOMPARE(m.graph().output_size(), 1);
+        QCOMPARE(m.graph().initializer_size(), 10);
+        QCOMPARE(m.ir_version(), std::int64_t{8});
+        QCOMPARE(m.opset_import_size(), 1);
+        QCOMPARE(m.opset_import(0).version(), std::int64_t{17});
+        QCOMPARE(metadata(m, "hierscope.source_model"), std::string("bert_like_op17.onnx"));
+        QCOMPARE(metadata(m, "hierscope.module"), std::string("encoder.layer.0.attention"));
+        QVERIFY(r.externalDataPath.empty());
+        // Nodes keep their names and order.
+        QCOMPARE(m.graph().node(0).name(), l.graph->node(plan.nodes[0].instance).name);
+        // Only the model file: no temporary left behind.
+        QCOMPARE(filesIn(dir.path()), std::vector<std::string>{"attention.onnx"});
+    }
+
+    void bertLayerAndRoot() {
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        ExtractionPlan layer = planExtraction(*l.graph, l.hierarchy, "encoder.layer.1");
+        QCOMPARE(joined(names(layer.inputs)), QString("/encoder/layer.0/output/LayerNorm/LayerNormalization_output_0, /Mul_output_0"));
+        QCOMPARE(joined(names(layer.outputs)), QString("last_hidden_state")); // its LayerNorm writes the graph output
+        QVERIFY(layer.outputs[0].graphOutput);
+        // The root: the graph inputs and outputs of the model itself.
+        ExtractionPlan root = planExtraction(*l.graph, l.hierarchy, "");
+        std::vector<std::string> in, out;
+        for (const auto& vi : l.model->main().inputs) in.push_back(vi.name);
+        for (const auto& vi : l.model->main().outputs) out.push_back(vi.name);
+        QCOMPARE(joined(names(root.outputs)), joined(out));
+        for (const auto& b : root.inputs) QVERIFY2(std::find(in.begin(), in.end(), b.name) != in.end(), b.name.c_str());
+        QCOMPARE(root.nodes.size(), l.graph->mainCount());
+        QVERIFY(std::all_of(root.outputs.begin(), root.outputs.end(), [](const BoundaryTensor& b) { return b.graphOutput; }));
+        QTemporaryDir dir;
+        extractModel(root, dir.filePath("root.onnx").toStdString());
+        QCOMPARE(checkerError(dir.filePath("root.onnx").toStdString()), QString());
+    }
+
+    void gptAndCnnModules() {
+        QTemporaryDir dir;
+        {
+            auto l = hstest::load(fixture("gpt_like.onnx"));
+            ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "transformer.h.1.attn");
+            QCOMPARE(joined(names(plan.inputs)), QString("/transformer/h.1/ln_1/LayerNormalization_output_0"));
+            QCOMPARE(joined(names(plan.outputs)), QString("/transformer/h.1/attn/c_proj/Reshape_1_output_0"));
+            QVERIFY(plan.copiedConstants > 0); // the causal mask constants of layer 0, shared by torch
+            std::string out = dir.filePath("gpt_attn.onnx").toStdString();
+            extractModel(plan, out);
+            QCOMPARE(checkerError(out), QString());
+        }
+        {
+            auto l = hstest::load(fixture("cnn_torchvision.onnx"));
+            ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "features.1");
+            QCOMPARE(joined(names(plan.inputs)), QString("/features/features.0/features.0.2/Mul_output_0"));
+            QCOMPARE(joined(names(plan.outputs)), QString("/features/features.1/features.1.0/Add_output_0"));
+            int module = l.hierarchy.findModule("features.1");
+            QCOMPARE(selectedNodes(plan), l.hierarchy.modules[static_cast<std::size_t>(module)].totalNodes);
+            QCOMPARE(plan.inputs[0].type.dims.size(), std::size_t{4});
+            QCOMPARE(plan.inputs[0].type.dims[1].value, std::int64_t{8});
+            std::string out = dir.filePath("cnn.onnx").toStdString();
+            extractModel(plan, out);
+            QCOMPARE(checkerError(out), QString());
+        }
+    }
+
+    void everyModuleOfTheFixturesPassesTheChecker() {
+        QTemporaryDir dir;
+        for (const char* name : {"bert_like_op17.onnx", "gpt_like.onnx", "cnn_torchvision.onnx", "bert_like_functions.onnx"}) {
+            auto l = hstest::load(fixture(name));
+            std::size_t extracted = 0;
+            for (const auto& module : l.hierarchy.modules) {
+                if (module.totalNodes == 0) continue;
+                std::string out = dir.filePath("m.onnx").toStdString();
+                try {
+                    ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, module.scope);
+                    extractModel(plan, out);
+                } catch (const Error& e) {
+                    QFAIL((std::string(name) + " " + module.scope + ": " + e.what()).c_str());
+                }
+                QCOMPARE(checkerError(out), QString());
+                ++extracted;
+            }
+            QVERIFY(extracted > 5);
+        }
+    }
+
+    void nodeKeys() {
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{"/encoder/layer.0/attention/self/query/MatMul"});
+        QCOMPARE(plan.nodes.size(), std::size_t{1});
+        QCOMPARE(joined(names(plan.inputs)), QString("/embeddings/LayerNorm/LayerNormalization_output_0"));
+        QCOMPARE(joined(names(plan.outputs)), QString("/encoder/layer.0/attention/self/query/MatMul_output_0"));
+        QCOMPARE(plan.initializers.size(), std::size_t{1});
+        QTemporaryDir dir;
+        std::string out = dir.filePath("q.onnx").toStdString();
+        extractModel(plan, out);
+        QCOMPARE(checkerError(out), QString());
+        QVERIFY(metadata(readModel(out), "hierscope.nodes").find("query/MatMul") != std::string::npos);
+    }
+
+    void manualRetagDecidesMembership() {
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        const std::string key = "/encoder/layer.0/attention/output/LayerNorm/LayerNormalization";
+        int node = l.graph->find(key);
+        QVERIFY(node >= 0);
+        ExtractionPlan before = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention");
+        // Move the attention's final LayerNorm to the intermediate block.
+        l.hierarchy.assignManually(node, l.hierarchy.findModule("encoder.layer.0.intermediate"));
+        l.hierarchy.refreshModuleSummaries();
+        ExtractionPlan after = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention");
+        QCOMPARE(selectedNodes(after), selectedNodes(before) - 1);
+        QCOMPARE(joined(names(after.outputs)), QString("/encoder/layer.0/attention/output/Add_output_0"));
+        ExtractionPlan intermediate = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.intermediate");
+        QVERIFY(std::any_of(intermediate.nodes.begin(), intermediate.nodes.end(), [&](const PlannedNode& n) { return n.instance == node; }));
+        QCOMPARE(joined(names(intermediate.inputs)).contains("/encoder/layer.0/attention/output/Add_output_0"), true);
+
+        // The same through a sidecar, as `hierscope-cli extract --sidecar` does.
+        QTemporaryDir dir;
+        std::string sidecarPath = dir.filePath("retag.hierarchy.json").toStdString();
+        writeSidecar(sidecarPath, makeSidecar(*l.graph, l.hierarchy));
+        Sidecar sidecar = readSidecar(sidecarPath);
+        QVERIFY(checkSidecar(*l.graph, sidecar).applicable);
+        Hierarchy fromSidecar = inferHierarchy(*l.graph, &sidecar);
+        ExtractionPlan viaSidecar = planExtraction(*l.graph, fromSidecar, "encoder.layer.0.attention");
+        QCOMPARE(selectedNodes(viaSidecar), selectedNodes(after));
+        QCOMPARE(joined(names(viaSidecar.outputs)), joined(names(after.outputs)));
+        std::string out = dir.filePath("attention.onnx").toStdString();
+        extractModel(viaSidecar, out);
+        QCOMPARE(checkerError(out), QString());
+        onnx::ModelProto m = readModel(out);
+        for (const auto& n : m.graph().node()) QVERIFY(n.name() != key);
+    }
+
+    void localFunctions() {
+        auto l = hstest::load(fixture("bert_like_functions.onnx"));
+        QTemporaryDir dir;
+        // A module that is one call node: the call is kept and its functions come along, transitively.
+        ExtractionPlan encoder = planExtraction(*l.graph, l.hierarchy, "encoder");
+        QVERIFY(encoder.expandedCalls.empty());
+        QVERIFY(encoder.functions.size() >= 5);
+        QCOMPARE(selectedNodes(encoder), std::size_t{1});
+        std::string out = dir.filePath("encoder.onnx").toStdString();
+        ExtractionResult r = extractModel(encoder, out);
+        QCOMPARE(checkerError(out), QString());
+        QCOMPARE(r.functions, encoder.functions.size());
+        QCOMPARE(readModel(out).functions_size(), static_cast<int>(encoder.functions.size()));
+        // A module inside a function body: the calls around it are inlined, names get the call's key.
+        ExtractionPlan attention = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention");
+        QVERIFY(!attention.expandedCalls.empty());
+        QVERIFY(std::any_of(attention.nodes.begin(), attention.nodes.end(), [](const PlannedNode& n) { return n.inlined; }));
+        QVERIFY(joined(names(attention.outputs)).contains("::"));
+        out = dir.filePath("attention.onnx").toStdString();
+        extractModel(attention, out);
+        QCOMPARE(checkerError(out), QString());
+        // Inside a deeper body: every node inlined, no function needed.
+        ExtractionPlan query = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention.self.query");
+        out = dir.filePath("query.onnx").toStdString();
+        extractModel(query, out);
+        QCOMPARE(checkerError(out), QString());
+    }
+
+    void ifBodiesUseOuterTensors() {
+        // Generated: y = If(c) { x + w } else { x - w }; z = Relu(y). The bodies read x and the weight w
+        // from the main graph.
+        onnx::ModelProto m;
+        m.set_ir_version(8);
+        m.add_opset_import()->set_version(17);
+        auto* g = m.mutable_graph();
+        g->set_name("if_model");
+        auto tensorType = [](onnx::ValueInfoProto* vi, const std::string& name, int type, std::vector<std::int64_t> dims) {
+            vi->set_name(name);
+            auto* tt = vi->mutable_type()->mutable_tensor_type();
+            tt->set_elem_type(type);
+            auto* shape = tt->mutable_shape();
+            for (auto d : dims) shape->add_dim()->set_dim_value(d);
+        };
+        tensorType(g->add_input(), "c", onnx::TensorProto_DataType_BOOL, {});
+        tensorType(g->add_input(), "x", onnx::TensorProto_DataType_FLOAT, {2, 3});
+        auto* w = g->add_initializer();
+        w->set_name("w");
+        w->set_data_type(onnx::TensorProto_DataType_FLOAT);
+        w->add_dims(3);
+        for (float v : {1.f, 2.f, 3.f}) w->add_float_data(v);
+        auto* ifNode = g->add_node();
+        ifNode->set_name("if");
+        ifNode->set_op_type("If");
+        ifNode->add_input("c");
+        ifNode->add_output("y");
+        for (const char* branch : {"then_branch", "else_branch"}) {
+            auto* a = ifNode->add_attribute();
+            a->set_name(branch);
+            a->set_type(onnx::AttributeProto_AttributeType_GRAPH);
+            auto* body = a->mutable_g();
+            body->set_name(branch);
+            auto* n = body->add_node();
+            n->set_op_type(std::string(branch) == "then_branch" ? "Add" : "Sub");
+            n->set_name(std::string(branch) + "_op");
+            n->add_input("x");
+            n->add_input("w");
+            n->add_output(std::string(branch) + "_out");
+            tensorType(body->add_output(), std::string(branch) + "_out", onnx::TensorProto_DataType_FLOAT, {2, 3});
+        }
+        auto* relu = g->add_node();
+        relu->set_name("relu");
+        relu->set_op_type("Relu");
+        relu->add_input("y");
+        relu->add_output("z");
+        tensorType(g->add_output(), "z", onnx::TensorProto_DataType_FLOAT, {2, 3});
+        QTemporaryDir dir;
+        std::string source = dir.filePath("if.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        QCOMPARE(checkerError(source), QString());
+        auto l = hstest::load(source);
+        ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{"if"});
+        QCOMPARE(joined(names(plan.inputs)), QString("c, x"));
+        QCOMPARE(joined(plan.outerInputs), QString("x"));
+        QCOMPARE(joined(plan.initializers), QString("w")); // read by the bodies: carried, not an input
+        QCOMPARE(joined(names(plan.outputs)), QString("y"));
+        QCOMPARE(plan.outputs[0].type.dims.size(), std::size_t{2});
+        std::string out = dir.filePath("if_only.onnx").toStdString();
+        extractModel(plan, out);
+        QCOMPARE(checkerError(out), QString());
+        // A node inside a body, selected by its key, brings its If node whole (with a note).
+        int inner = l.graph->find("if::then_branch::then_branch_op");
+        QVERIFY(inner >= 0);
+        ExtractionPlan lifted = planSelection(*l.graph, {inner}, "a body node");
+        QCOMPARE(lifted.nodes.size(), std::size_t{1});
+        QCOMPARE(lifted.nodes[0].instance, l.graph->find("if"));
+        QVERIFY(!lifted.notes.empty() && lifted.notes[0].find("included whole") != std::string::npos);
+
+        // A real model with If bodies (silero VAD): outer references become inputs; where an If's output
+        // rank depends on the data, the checker cannot accept it and the error says so.
+        std::string silero = sharedModel("silero_vad_16k_op15_torch2.3.onnx");
+        if (!std::filesystem::exists(silero)) return;
+        auto s = hstest::load(silero);
+        bool sawOuter = false;
+        for (std::size_t i = 0; i < s.graph->mainCount(); ++i) {
+            if (s.graph->node(static_cast<int>(i)).opType != "If") continue;
+            ExtractionPlan p = planExtraction(*s.graph, std::vector<std::string>{s.graph->key(static_cast<int>(i))});
+            if (!p.outerInputs.empty()) sawOuter = true;
+            QString e = errorOf([&] { extractModel(p, dir.filePath("s.onnx").toStdString()); });
+            if (!e.isEmpty()) QVERIFY2(e.contains("shape of boundary tensor") && e.contains("checker requires it"), qPrintable(e));
+        }
+        QVERIFY(sawOuter);
+        ExtractionPlan stft = planExtraction(*s.graph, s.hierarchy, "model.stft");
+        extractModel(stft, dir.filePath("stft.onnx").toStdString());
+        QCOMPARE(checkerError(dir.filePath("stft.onnx").toStdString()), QString());
+    }
+
+    void externalDataSourceIsInlined() {
+        std::string path = sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx");
+        if (!std::filesystem::exists(path)) QSKIP("../shared/models is not available");
+        auto l = hstest::load(path);
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "model.layers.0.attn.q_proj");
+        QVERIFY(!plan.initializers.empty());
+        QTemporaryDir dir;
+        std::string out = dir.filePath("q_proj.onnx").toStdString();
+        ExtractionResult r = extractModel(plan, out);
+        QVERIFY(r.externalDataPath.empty());
+        QCOMPARE(checkerError(out), QString());
+        onnx::ModelProto m = readModel(out);
+        for (const auto& t : m.graph().initializer()) {
+            QVERIFY(t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL);
+            const Initializer* src = l.graph->tensor(l.graph->findTensor(t.name())).init;
+            QVERIFY(src);
+            if (!src->external) continue;
+            std::ifstream data(src->externalPath, std::ios::binary);
+            std::string bytes(src->externalLength, '\0');
+            data.seekg(static_cast<std::streamoff>(src->externalOffset));
+            data.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            QVERIFY(t.raw_data() == bytes);
+        }
+        // A module the checker cannot accept (SimplifiedLayerNormalization is an ORT op written in the
+        // ONNX domain): the error says why and nothing is written.
+        ExtractionPlan norm = planExtraction(*l.graph, l.hierarchy, "model.layers.0.input_layernorm");
+        std::string bad = dir.filePath("norm.onnx").toStdString();
+        QString error = errorOf([&] { extractModel(norm, bad); });
+        QVERIFY2(error.contains("fails the ONNX checker") && error.contains("SimplifiedLayerNormalization"), qPrintable(error));
+        QVERIFY(!std::filesystem::exists(bad));
+        QCOMPARE(filesIn(dir.path()), std::vector<std::string>{"q_proj.onnx"});
+    }
+
+    void externalDataOutput() {
+        // Over the inline limit, weights go to OUT.onnx.data beside the output (a small limit here).
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0");
+        QTemporaryDir dir;
+        std::string out = dir.filePath("layer.onnx").toStdString();
+        ExtractOptions options;
+        options.inlineLimit = 4096;
+        ExtractionResult r = extractModel(plan, out, options);
+        QCOMPARE(r.externalDataPath, dir.filePath("layer.onnx.data").toStdString());
+        QVERIFY(r.externalBytes > 0);
+        QCOMPARE(checkerError(out), QString());
+        // Our own reader sees the same weights as in the source.
+        auto extracted = loadModel(out);
+        std::size_t external = 0;
+        for (const auto& init : extracted->main().initializers) {
+            if (!init.external) continue;
+            ++external;
+            QCOMPARE(init.externalLocation, std::string("layer.onnx.data"));
+            const Initializer* src = l.graph->tensor(l.graph->findTensor(init.name)).init;
+            std::string_view a = l.model->file->bytes(src->payload.offset, src->payload.length);
+            std::ifstream data(init.externalPath, std::ios::binary);
+            std::string b(init.externalLength, '\0');
+            data.seekg(static_cast<std::streamoff>(init.externalOffset));
+            data.read(b.data(), static_cast<std::streamsize>(b.size()));
+            QVERIFY(a == b);
+        }
+        QVERIFY(external > 0);
+    }
+
+    void over2GBIsWrittenWithExternalData() {
+        // A generated model with 2.25 GB of (sparse, all-zero) external weights: Add(W1, W2).
+        QTemporaryDir dir;
+        const std::int64_t elements = 300LL * 1000 * 1000; // 1.2 GB per tensor
+        const std::uint64_t bytes = static_cast<std::uint64_t>(elements) * 4;
+        std::string data = dir.filePath("big.onnx.data").toStdString();
+        {
+            int fd = ::open(data.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+            QVERIFY(fd >= 0);
+            QCOMPARE(::ftruncate(fd, static_cast<off_t>(2 * bytes)), 0);
+            ::close(fd);
+        }
+        onnx::ModelProto m;
+        m.set_ir_version(8);
+        m.add_opset_import()->set_version(17);
+        auto* g = m.mutable_graph();
+        g->set_name("big");
+        for (int k = 0; k < 2; ++k) {
+            auto* t = g->add_initializer();
+            t->set_name("W" + std::to_string(k + 1));
+            t->set_data_type(onnx::TensorProto_DataType_FLOAT);
+            t->add_dims(elements);
+            t->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+            auto entry = [&](const char* key, const std::string& value) {
+                auto* e = t->add_external_data();
+                e->set_key(key);
+                e->set_value(value);
+            };
+            entry("location", "big.onnx.data");
+            entry("offset", std::to_string(k * bytes));
+            entry("length", std::to_string(bytes));
+        }
+        auto* add = g->add_node();
+        add->set_name("add");
+        add->set_op_type("Add");
+        add->add_input("W1");
+        add->add_input("W2");
+        add->add_output("sum");
+        auto* neg = g->add_node();
+        neg->set_name("neg");
+        neg->set_op_type("Neg");
+        neg->add_input("sum");
+        neg->add_output("y");
+        auto* y = g->add_output();
+        y->set_name("y");
+        y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+        y->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(elements);
+        std::string source = dir.filePath("big.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        auto l = hstest::load(source);
+        ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{"add"});
+        QCOMPARE(plan.weightBytes, 2 * bytes);
+        QCOMPARE(joined(names(plan.outputs)), QString("sum"));
+        std::string out = dir.filePath("out/add.onnx").toStdString();
+        std::filesystem::create_directories(dir.filePath("out").toStdString());
+        ExtractionResult r = extractModel(plan, out);
+        QCOMPARE(r.externalDataPath, dir.filePath("out/add.onnx.data").toStdString());
+        QVERIFY(r.notes.back().find("external data") != std::string::npos);
+        QVERIFY(r.fileBytes < 4096);
+        QCOMPARE(std::filesystem::file_size(r.externalDataPath), static_cast<std::uintmax_t>((bytes + 4095) / 4096 * 4096 + bytes));
+        struct stat st {};
+        QCOMPARE(::stat(r.externalDataPath.c_str(), &st), 0);
+        QVERIFY(static_cast<std::uint64_t>(st.st_blocks) * 512 < bytes); // written sparse
+        QCOMPARE(checkerError(out), QString());
+        onnx::ModelProto written = readModel(out);
+        QCOMPARE(written.graph().initializer_size(), 2);
+        for (const auto& t : written.graph().initializer()) {
+            QCOMPARE(t.data_location(), onnx::TensorProto_DataLocation_EXTERNAL);
+            QCOMPARE(t.external_data(0).value(), std::string("add.onnx.data"));
+        }
+        // Progress is reported, and cancelling leaves nothing behind.
+        std::uint64_t last = 0;
+        std::size_t calls = 0;
+        ExtractOptions cancel;
+        bool consistent = true;
+        cancel.progress = [&](std::uint64_t done, std::uint64_t total) {
+            if (total != 2 * bytes || done < last || done > total) consistent = false;
+            last = done;
+            return ++calls < 5;
+        };
+        std::string cancelled = dir.filePath("out/cancelled.onnx").toStdString();
+        QString e = errorOf([&] { extractModel(plan, cancelled, cancel); });
+        QVERIFY2(e.contains("cancelled"), qPrintable(e));
+        QCOMPARE(calls, std::size_t{5});
+        QVERIFY(consistent);
+        QCOMPARE(filesIn(dir.filePath("out")), (std::vector<std::string>{"add.onnx", "add.onnx.data"}));
+        std::filesystem::remove(r.externalDataPath);
+        std::filesystem::remove(data);
+    }
+
+    void nodeMetadataIsKept() {
+        // NodeProto.metadata_props (field 9, newer than ONNX 1.12's classes) survives extraction.
+        onnx::ModelProto m = readModel(fixture("bert_like_op17.onnx"));
+        onnx::NodeProto* target = nullptr;
+        for (auto& n : *m.mutable_graph()->mutable_node())
+            if (n.name() == "/encoder/layer.0/attention/self/query/MatMul") target = &n;
+        QVERIFY(target);
+        std::string entry;
+        {
+            onnx::StringStringEntryProto kv;
+            kv.set_key("pkg.torch.onnx.name_scopes");
+            kv.set_value("['', 'encoder', 'encoder.layer.0', 'encoder.layer.0.attention', 'encoder.layer.0.attention.self', 'encoder.layer.0.attention.self.query']");
+            entry = kv.SerializeAsString();
+        }
+        target->GetReflection()->MutableUnknownFields(target)->AddLengthDelimited(9, entry);
+        QTemporaryDir dir;
+        std::string source = dir.filePath("meta.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        auto l = hstest::load(source);
+        ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{"/encoder/layer.0/attention/self/query/MatMul"});
+        std::string out = dir.filePath("query.onnx").toStdString();
+        extractModel(plan, out);
+        auto extracted = loadModel(out);
+        bool found = false;
+        for (const auto& n : extracted->main().nodes)
+            for (const auto& [k, v] : n.metadata)
+                if (n.name == "/encoder/layer.0/attention/self/query/MatMul" && k == "pkg.torch.onnx.name_scopes") found = true;
+        QVERIFY(found);
+    }
+
+    void newerIrVersionIsLowered() {
+        // The same model declared IR 10: ONNX 1.12 checks up to IR 8, and nothing of IR 9/10 is used.
+        onnx::ModelProto m = readModel(fixture("bert_like_op17.onnx"));
+        m.set_ir_version(10);
+        QTemporaryDir dir;
+        std::string source = dir.filePath("ir10.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        auto l = hstest::load(source);
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0");
+        std::string out = dir.filePath("layer.onnx").toStdString();
+        ExtractionResult r = extractModel(plan, out);
+        QCOMPARE(r.irVersion, std::int64_t{8});
+        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) { return n.find("IR version lowered from 10 to 8") != std::string::npos; }));
+        QCOMPARE(checkerError(out), QString());
+        // An opset newer than the library knows cannot be checked: refused, with the reason.
+        std::string seg = sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx");
+        if (!std::filesystem::exists(seg)) return;
+        auto s = hstest::load(seg);
+        ExtractionPlan p = planExtraction(*s.graph, s.hierarchy, "enc.0");
+        QString e = errorOf([&] { extractModel(p, dir.filePath("seg.onnx").toStdString()); });
+        QVERIFY2(e.contains("opset 18") && e.contains("nothing written"), qPrintable(e));
+        QVERIFY(!std::filesystem::exists(dir.filePath("seg.onnx").toStdString()));
+    }
+
+    void commandLine() {
+        QTemporaryDir dir;
+        auto run = [&](const QStringList& args, QByteArray* out = nullptr) {
+            QString command = QString(HS_CLI);
+            for (const auto& a : args) command += " '" + a + "'";
+            command += " > '" + dir.filePath("stdout") + "' 2> '" + dir.filePath("stderr") + "'";
+            int status = std::system(command.toLocal8Bit().constData());
+            if (out) {
+                QFile f(dir.filePath("stdout"));
+                f.open(QIODevice::ReadOnly);
+                *out = f.readAll();
+            }
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        };
+        QString model = QString::fromStdString(fixture("bert_like_op17.onnx"));
+        QString out = dir.filePath("attention.onnx");
+        QByteArray text;
+        QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "-o", out, "--json"}, &text), 0);
+        auto j = QJsonDocument::fromJson(text).object();
+        QCOMPARE(j["inputs"].toArray().size(), 2);
+        QCOMPARE(j["inputs"].toArray()[0].toObject()["name"].toString(), QString("/embeddings/LayerNorm/LayerNormalization_output_0"));
+        QCOMPARE(j["inputs"].toArray()[0].toObject()["elem_type"].toString(), QString("float"));
+        QCOMPARE(j["outputs"].toArray().size(), 1);
+        QCOMPARE(j["initializers"].toInt(), 10);
+        QVERIFY(j["nodes"].toInt() > 70);
+        QCOMPARE(checkerError(out.toStdString()), QString());
+        QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "-o", out}, &text), 0);
+        QVERIFY(text.contains("inputs (2):") && text.contains("/Mul_output_0 : float[batch,1,1,sequence]"));
+        QCOMPARE(run({"extract", model, "--nodes", "/encoder/layer.0/attention/self/query/MatMul,/encoder/layer.0/attention/self/query/Add", "-o", out, "--json"}, &text), 0);
+        QCOMPARE(QJsonDocument::fromJson(text).object()["selected_nodes"].toInt(), 2);
+        QCOMPARE(run({"extract", model, "--module", "encoder.layer.9", "-o", out}), 1);
+        QCOMPARE(run({"extract", model, "--module", "encoder", "-o", dir.filePath("no/such/dir/x.onnx")}), 1);
+        QCOMPARE(run({"extract", model, "-o", out}), 2);
+        QCOMPARE(run({"extract", model, "--module", "encoder"}), 2);
+        // With a sidecar that moved a node, membership follows the sidecar.
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        int node = l.graph->find("/encoder/layer.0/attention/output/LayerNorm/LayerNormalization");
+        l.hierarchy.assignManually(node, l.hierarchy.findModule("encoder.layer.0.intermediate"));
+        std::string sidecar = dir.filePath("moved.json").toStdString();
+        writeSidecar(sidecar, makeSidecar(*l.graph, l.hierarchy));
+        QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "--sidecar", QString::fromStdString(sidecar), "-o", out, "--json"}, &text), 0);
+        j = QJsonDocument::fromJson(text).object();
+        QCOMPARE(j["outputs"].toArray()[0].toObject()["name"].toString(), QString("/encoder/layer.0/attention/output/Add_output_0"));
+    }
+
+    void errors() {
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        QString e = errorOf([&] { planExtraction(*l.graph, l.hierarchy, "encoder.layer.7"); });
+        QVERIFY2(e.contains("unknown module 'encoder.layer.7'") && e.contains("bert_like_op17.onnx"), qPrintable(e));
+        e = errorOf([&] { planExtraction(*l.graph, std::vector<std::string>{}); });
+        QVERIFY2(e.contains("nothing to extract"), qPrintable(e));
+        e = errorOf([&] { planSelection(*l.graph, {}, "an empty selection"); });
+        QVERIFY2(e.contains("nothing to extract") && e.contains("an empty selection"), qPrintable(e));
+        e = errorOf([&] { planExtraction(*l.graph, std::vector<std::string>{"no/such/node"}); });
+        QVERIFY2(e.contains("no node with key 'no/such/node'"), qPrintable(e));
+
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention");
+        QTemporaryDir dir;
+        std::string missingFolder = dir.filePath("no/such/folder/out.onnx").toStdString();
+        e = errorOf([&] { extractModel(plan, missingFolder); });
+        QVERIFY2(e.contains("cannot write") && e.contains(QString::fromStdString(missingFolder)), qPrintable(e));
+        e = errorOf([&] { extractModel(plan, dir.path().toStdString()); });
+        QVERIFY2(e.contains("cannot write") && e.contains("directory"), qPrintable(e));
+        if (::geteuid() != 0) { // root writes anywhere
+            std::string ro = dir.filePath("ro").toStdString();
+            std::filesystem::create_directories(ro);
+            ::chmod(ro.c_str(), 0555);
+            e = errorOf([&] { extractModel(plan, ro + "/out.onnx"); });
+            QVERIFY2(e.contains("cannot write"), qPrintable(e));
+            ::chmod(ro.c_str(), 0755);
+        }
+        // An existing output is replaced only by a complete file.
+        std::string existing = dir.filePath("keep.onnx").toStdString();
+        std::ofstream(existing) << "old";
+        extractModel(plan, existing);
+        QCOMPARE(checkerError(existing), QString());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestExtract)
+#include "test_extract.moc"

@@ -1,0 +1,134 @@
+#pragma once
+// The Hierscope main window: module tree (left), graph (centre), inspector (right), uncertain
+// assignments (bottom). It owns the opened ModelDocument; loading runs on a worker thread.
+#include <QMainWindow>
+#include <QPointer>
+#include <memory>
+#include <vector>
+
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QTreeView;
+class QMenu;
+class QUndoStack;
+class QDockWidget;
+template <typename T> class QFutureWatcher;
+
+namespace hs::ui {
+
+struct ModelDocument;
+class ModuleTreeModel;
+class ModuleFilterModel;
+class GraphScene;
+class GraphView;
+class Inspector;
+class UncertainList;
+class SearchPanel;
+struct GraphEntity;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Interactive windows report problems in dialogs; non-interactive ones (screenshots, tests)
+    // only emit loadFailed / write to the status bar, so nothing blocks.
+    void setInteractive(bool interactive) { interactive_ = interactive; }
+
+    // Starts loading in the background; modelLoaded or loadFailed follows. The current model stays
+    // shown (and usable) until the new one is ready.
+    void openModel(const QString& path, const QString& sidecarPath = {});
+    bool isLoading() const;
+    // True while anything is still being computed in the background (loading, graph layout).
+    bool isBusy() const;
+    // Runs the event loop until not busy (or the timeout); false on timeout.
+    bool waitUntilIdle(int timeoutMs);
+    const ModelDocument* document() const { return doc_.get(); }
+
+    // Reveals a module (by instance scope) in the tree, expanded. False when no such module.
+    bool expandScope(const QString& scope);
+    bool selectModule(int module);
+
+    // Shows a node or module everywhere: graph (expanding its ancestors), tree, inspector.
+    void navigateTo(const GraphEntity& entity);
+    // Moves nodes to a module as one undoable step (what the chooser and drops end in).
+    void retagNodes(const std::vector<int>& nodes, int module);
+    // Writes the current hierarchy (manual tags included) atomically; empty path = the default
+    // beside the model. Returns an error message, empty on success.
+    QString saveSidecar(const QString& path = {});
+    bool isModified() const;
+
+    QTreeView* moduleTree() const { return treeView_; }
+    GraphScene* graphScene() const { return scene_; }
+    GraphView* graphView() const { return view_; }
+    Inspector* inspector() const { return inspector_; }
+    UncertainList* uncertainList() const { return uncertain_; }
+    SearchPanel* searchPanel() const { return search_; }
+    QUndoStack* undoStack() const { return undo_; }
+    ModuleTreeModel* moduleModel() const { return treeModel_; }
+    QLineEdit* moduleFilter() const { return filterEdit_; }
+    QString statusText() const;
+
+signals:
+    void modelLoaded();
+    void loadFailed(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createActions();
+    void createModuleDock();
+    void createGraphAndDocks();
+    void connectSelection();
+    void onHierarchyChanged();
+    void moveSelectionToModule();
+    void saveSidecarAs();
+    void exportPicture();
+    void showSearch();
+    void onTreeCurrentChanged(const QModelIndex& current);
+    void onGraphActivated(const GraphEntity& entity);
+    QDockWidget* addDock(const QString& title, const QString& name, QWidget* widget, Qt::DockWidgetArea area);
+    void createStatusBar();
+    void showOpenDialog();
+    void onLoadFinished();
+    void cancelLoading();
+    void installDocument(std::shared_ptr<ModelDocument> doc);
+    void updateStatus();
+    void updateTitle();
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
+    void reportError(const QString& title, const QString& message);
+
+    std::shared_ptr<ModelDocument> doc_;
+    bool interactive_ = true;
+    bool explicitSidecar_ = false;
+
+    ModuleTreeModel* treeModel_ = nullptr;
+    ModuleFilterModel* filterModel_ = nullptr;
+    QTreeView* treeView_ = nullptr;
+    QLineEdit* filterEdit_ = nullptr;
+    QLabel* countsLabel_ = nullptr;
+    QLabel* confidenceLabel_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QPushButton* cancelButton_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QFutureWatcher<std::shared_ptr<ModelDocument>>* loader_ = nullptr;
+    QString loadingPath_;
+    GraphScene* scene_ = nullptr;
+    GraphView* view_ = nullptr;
+    Inspector* inspector_ = nullptr;
+    UncertainList* uncertain_ = nullptr;
+    SearchPanel* search_ = nullptr;
+    QDockWidget* searchDock_ = nullptr;
+    QUndoStack* undo_ = nullptr;
+    bool syncing_ = false;       // a selection or expansion is being mirrored between views
+    std::vector<int> lastNodes_; // nodes last selected in the graph or a list, for re-tagging
+};
+
+} // namespace hs::ui

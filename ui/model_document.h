@@ -1,0 +1,34 @@
+#pragma once
+// One opened model as the GUI holds it: the core's model, graph index and hierarchy, plus where it
+// came from. Built on a worker thread by loadModelDocument(), then owned and edited on the UI thread.
+#include "graph.h"
+#include "hierarchy.h"
+#include "model.h"
+
+#include <QString>
+#include <memory>
+
+namespace hs::ui {
+
+struct ModelDocument {
+    QString modelPath;
+    QString sidecarPath; // the sidecar that was applied; empty when none
+    QString sidecarNote; // why a sidecar was not applied, for the user; empty when nothing to say
+    std::shared_ptr<const Model> model;
+    std::unique_ptr<GraphIndex> graph;
+    Hierarchy hierarchy;
+    QString error; // set instead of the rest when the model could not be opened
+};
+
+// Opens a model and infers its hierarchy. Never throws: failures land in error / sidecarNote.
+// An explicit sidecar that does not fit the model is reported and not applied; without one, a
+// sidecar found beside the model is applied when it fits.
+std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath);
+
+// Where Save writes by default: <model>.hierarchy.json (the CLI's choice too).
+QString defaultSidecarPath(const QString& modelPath);
+// An existing sidecar beside the model (<model>_hierarchy.json as the seed names it, or
+// <model>.hierarchy.json), or an empty string.
+QString findSidecarBeside(const QString& modelPath);
+
+} // namespace hs::ui

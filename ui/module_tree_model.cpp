@@ -1,0 +1,153 @@
+#include "module_tree_model.h"
+
+#include "confidence.h"
+#include "hierarchy.h"
+
+#include <QBrush>
+
+namespace hs::ui {
+
+QString formatCount(quint64 count) {
+    if (count >= 1000000000ull) return QString::number(count / 1e9, 'f', 2) + QStringLiteral(" G");
+    if (count >= 1000000ull) return QString::number(count / 1e6, 'f', 2) + QStringLiteral(" M");
+    if (count >= 10000ull) return QString::number(count / 1e3, 'f', 1) + QStringLiteral(" k");
+    return QString::number(count);
+}
+
+ModuleTreeModel::ModuleTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
+
+void ModuleTreeModel::setHierarchy(const Hierarchy* hierarchy) {
+    beginResetModel();
+    hierarchy_ = hierarchy;
+    rowInParent_.clear();
+    if (hierarchy_) {
+        rowInParent_.assign(hierarchy_->modules.size(), 0);
+        for (const Module& m : hierarchy_->modules)
+            for (std::size_t row = 0; row < m.children.size(); ++row)
+                rowInParent_[static_cast<std::size_t>(m.children[row])] = static_cast<int>(row);
+    }
+    endResetModel();
+}
+
+void ModuleTreeModel::refreshSummaries() {
+    if (!hierarchy_ || hierarchy_->modules.size() <= 1) return;
+    // One dataChanged per parent keeps views and proxies correct without a reset (which loses expansion).
+    for (std::size_t m = 0; m < hierarchy_->modules.size(); ++m) {
+        const auto& children = hierarchy_->modules[m].children;
+        if (children.empty()) continue;
+        emit dataChanged(indexOfModule(children.front(), 0), indexOfModule(children.back(), ColumnCount - 1));
+    }
+}
+
+QModelIndex ModuleTreeModel::indexOfModule(int module, int column) const {
+    if (!hierarchy_ || module <= 0 || module >= static_cast<int>(hierarchy_->modules.size())) return {};
+    return createIndex(rowInParent_[static_cast<std::size_t>(module)], column, quintptr(module));
+}
+
+int ModuleTreeModel::moduleAt(const QModelIndex& index) const {
+    return index.isValid() ? static_cast<int>(index.internalId()) : -1;
+}
+
+QModelIndex ModuleTreeModel::index(int row, int column, const QModelIndex& parent) const {
+    if (!hierarchy_ || hierarchy_->modules.empty() || column < 0 || column >= ColumnCount || row < 0)
+        return {};
+    const int parentModule = parent.isValid() ? moduleAt(parent) : 0;
+    const auto& children = hierarchy_->modules[static_cast<std::size_t>(parentModule)].children;
+    if (row >= static_cast<int>(children.size())) return {};
+    return createIndex(row, column, quintptr(children[static_cast<std::size_t>(row)]));
+}
+
+QModelIndex ModuleTreeModel::parent(const QModelIndex& child) const {
+    if (!child.isValid() || !hierarchy_) return {};
+    const int parentModule = hierarchy_->modules[child.internalId()].parent;
+    return parentModule > 0 ? indexOfModule(parentModule) : QModelIndex();
+}
+
+int ModuleTreeModel::rowCount(const QModelIndex& parent) const {
+    if (!hierarchy_ || hierarchy_->modules.empty()) return 0;
+    if (parent.isValid() && parent.column() != 0) return 0;
+    const int module = parent.isValid() ? moduleAt(parent) : 0;
+    return static_cast<int>(hierarchy_->modules[static_cast<std::size_t>(module)].children.size());
+}
+
+int ModuleTreeModel::columnCount(const QModelIndex&) const {
+    return ColumnCount;
+}
+
+QVariant ModuleTreeModel::displayData(int module, int column) const {
+    const Module& m = hierarchy_->modules[static_cast<std::size_t>(module)];
+    switch (column) {
+    case NameColumn:
+        return m.className.empty()
+                   ? QString::fromStdString(m.name)
+                   : QStringLiteral("%1  (%2)")
+                         .arg(QString::fromStdString(m.name), QString::fromStdString(m.className));
+    case NodesColumn:
+        return QStringLiteral("%1 / %2").arg(m.nodes.size()).arg(m.totalNodes);
+    case ConfidenceColumn:
+        return m.totalNodes == 0 ? QString() : confidenceLabel(confidenceOf(m.lowestLevel));
+    case ParametersColumn:
+        return formatCount(m.totalParameters);
+    }
+    return {};
+}
+
+QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || !hierarchy_) return {};
+    const int module = moduleAt(index);
+    const Module& m = hierarchy_->modules[static_cast<std::size_t>(module)];
+    switch (role) {
+    case Qt::DisplayRole:
+        return displayData(module, index.column());
+    case Qt::ToolTipRole:
+        return QStringLiteral("%1\nscope: %2\n%3 low-confidence or conflicting node(s) inside")
+            .arg(QString::fromStdString(m.path), QString::fromStdString(m.scope))
+            .arg(m.uncertainNodes);
+    case Qt::DecorationRole:
+        if (index.column() == NameColumn && m.uncertainNodes > 0) return uncertainModuleIcon();
+        if (index.column() == ConfidenceColumn && m.totalNodes > 0)
+            return confidenceIcon(confidenceOf(m.lowestLevel));
+        return {};
+    case Qt::ForegroundRole:
+        if (index.column() == NameColumn && m.uncertainNodes > 0)
+            return QBrush(confidenceColor(Confidence::Low).darker(130));
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == NodesColumn || index.column() == ParametersColumn)
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case ModuleRole:
+        return module;
+    case FilterRole:
+        return QStringLiteral("%1 %2 %3")
+            .arg(QString::fromStdString(m.name), QString::fromStdString(m.className),
+                 QString::fromStdString(m.scope));
+    case UncertainRole:
+        return static_cast<int>(m.uncertainNodes);
+    }
+    return {};
+}
+
+QVariant ModuleTreeModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    switch (section) {
+    case NameColumn:
+        return tr("Module");
+    case NodesColumn:
+        return tr("Nodes");
+    case ConfidenceColumn:
+        return tr("Lowest");
+    case ParametersColumn:
+        return tr("Parameters");
+    }
+    return {};
+}
+
+ModuleFilterModel::ModuleFilterModel(QObject* parent) : QSortFilterProxyModel(parent) {
+    setRecursiveFilteringEnabled(true);
+    setFilterCaseSensitivity(Qt::CaseInsensitive);
+    setFilterRole(ModuleTreeModel::FilterRole);
+    setFilterKeyColumn(ModuleTreeModel::NameColumn);
+}
+
+} // namespace hs::ui

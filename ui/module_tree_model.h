@@ -1,0 +1,57 @@
+#pragma once
+// Qt item model over the core's module tree (hs::Hierarchy::modules). The invisible root is the
+// hierarchy's root module, so the top level shows the model's top modules.
+#include <QAbstractItemModel>
+#include <QSortFilterProxyModel>
+#include <vector>
+
+namespace hs {
+struct Hierarchy;
+}
+
+namespace hs::ui {
+
+class ModuleTreeModel : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, NodesColumn, ConfidenceColumn, ParametersColumn, ColumnCount };
+    enum Role {
+        ModuleRole = Qt::UserRole + 1, // int: index into Hierarchy::modules
+        FilterRole,                    // QString: name, class and scope, for the filter box
+        UncertainRole,                 // int: low or conflicting nodes in the subtree
+    };
+
+    explicit ModuleTreeModel(QObject* parent = nullptr);
+
+    // The hierarchy must outlive the model or be replaced by another setHierarchy call.
+    void setHierarchy(const Hierarchy* hierarchy);
+    const Hierarchy* hierarchy() const { return hierarchy_; }
+    // Module summaries changed (re-tagging): repaint every row; the tree's shape is unchanged.
+    void refreshSummaries();
+
+    QModelIndex indexOfModule(int module, int column = 0) const;
+    int moduleAt(const QModelIndex& index) const; // -1 for the invisible root / invalid
+
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
+    QModelIndex parent(const QModelIndex& child) const override;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    QVariant displayData(int module, int column) const;
+    const Hierarchy* hierarchy_ = nullptr;
+    std::vector<int> rowInParent_; // per module, its row among its parent's children
+};
+
+// Filter over ModuleTreeModel: a module matches on name, class or scope; its ancestors stay visible.
+class ModuleFilterModel : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    explicit ModuleFilterModel(QObject* parent = nullptr);
+};
+
+QString formatCount(quint64 count); // 1234567 -> "1.23 M"
+
+} // namespace hs::ui

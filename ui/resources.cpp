@@ -1,0 +1,15 @@
+#include "resources.h"
+
+#include <QtGlobal>
+
+// Q_INIT_RESOURCE must be used outside any namespace.
+static void initHierscopeQrc() {
+    Q_INIT_RESOURCE(hierscope);
+}
+
+namespace hs::ui {
+void initResources() {
+    static const bool done = (initHierscopeQrc(), true);
+    (void)done;
+}
+} // namespace hs::ui

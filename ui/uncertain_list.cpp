@@ -1,0 +1,69 @@
+#include "uncertain_list.h"
+
+#include "confidence.h"
+#include "model_document.h"
+
+#include <QHeaderView>
+#include <algorithm>
+
+namespace hs::ui {
+
+UncertainList::UncertainList(QWidget* parent) : QTreeWidget(parent) {
+    setRootIsDecorated(false);
+    setUniformRowHeights(true);
+    setAlternatingRowColors(true);
+    setHeaderLabels({tr("Node"), tr("Op"), tr("Module"), tr("Confidence"), tr("Score"), tr("Source")});
+    header()->setSectionResizeMode(NodeColumn, QHeaderView::Stretch);
+    header()->setStretchLastSection(false);
+    connect(this, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        if (item) emit nodeActivated(item->data(NodeColumn, Qt::UserRole).toInt());
+    });
+}
+
+void UncertainList::setDocument(const ModelDocument* doc) {
+    doc_ = doc;
+    refresh();
+}
+
+void UncertainList::refresh() {
+    const QSignalBlocker blocker(this);
+    clear();
+    if (!doc_) return;
+    const Hierarchy& h = doc_->hierarchy;
+    std::vector<int> nodes;
+    for (std::size_t i = 0; i < h.assignments.size(); ++i) {
+        const Assignment& a = h.assignments[i];
+        if (a.conflict || a.level == Level::Low || a.level == Level::Medium)
+            nodes.push_back(static_cast<int>(i));
+    }
+    // Conflicts, then low, then medium; within each, the lowest score first.
+    auto rank = [&](int n) {
+        const Assignment& a = h.assignments[static_cast<std::size_t>(n)];
+        return std::make_pair(a.conflict ? 0 : a.level == Level::Low ? 1 : 2, a.score);
+    };
+    std::stable_sort(nodes.begin(), nodes.end(), [&](int x, int y) { return rank(x) < rank(y); });
+    QList<QTreeWidgetItem*> items;
+    for (int n : nodes) {
+        const Assignment& a = h.assignments[static_cast<std::size_t>(n)];
+        const Confidence c = confidenceOf(a);
+        const Module& m = h.modules[static_cast<std::size_t>(a.module)];
+        auto* item = new QTreeWidgetItem(
+            {QString::fromStdString(doc_->graph->key(n)), QString::fromStdString(doc_->graph->node(n).opType),
+             m.scope.empty() ? QStringLiteral("(root)") : QString::fromStdString(m.scope), confidenceLabel(c),
+             QString::number(a.score, 'f', 2), QString::fromLatin1(sourceName(a.source))});
+        item->setData(NodeColumn, Qt::UserRole, n);
+        item->setIcon(ConfidenceColumn, confidenceIcon(c));
+        item->setToolTip(NodeColumn, QString::fromStdString(a.evidence));
+        items << item;
+    }
+    addTopLevelItems(items);
+    resizeColumnToContents(OpColumn);
+    resizeColumnToContents(ConfidenceColumn);
+}
+
+int UncertainList::nodeAt(int row) const {
+    QTreeWidgetItem* item = topLevelItem(row);
+    return item ? item->data(NodeColumn, Qt::UserRole).toInt() : -1;
+}
+
+} // namespace hs::ui

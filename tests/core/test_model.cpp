@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <unistd.h>
 #include <fstream>
 
 using namespace hs;
@@ -87,6 +88,40 @@ onnx::ModelProto dynamoStyleModel() {
     out->set_name("y");
     out->mutable_type()->mutable_tensor_type()->set_elem_type(1);
     return m;
+}
+
+// Protobuf framing written by hand, so that a large model can be streamed to disk without ever
+// holding its weights in memory.
+std::string varint(std::uint64_t v) {
+    std::string out;
+    while (v >= 0x80) out += static_cast<char>((v & 0x7f) | 0x80), v >>= 7;
+    return out + static_cast<char>(v);
+}
+std::string field(int number, const std::string& payload) { return varint((static_cast<std::uint64_t>(number) << 3) | 2) + varint(payload.size()) + payload; }
+std::string fieldInt(int number, std::uint64_t v) { return varint(static_cast<std::uint64_t>(number) << 3) + varint(v); }
+
+// A model with one float initializer of `bytes` bytes of raw data, written in 1 MiB chunks.
+void writeWeightHeavyModel(const std::string& path, std::uint64_t bytes) {
+    std::string node = field(1, "x") + field(1, "w") + field(2, "y") + field(3, "add") + field(4, "Add");
+    std::string input = field(1, "x");
+    std::string output = field(1, "y");
+    std::string tensorHead = fieldInt(1, bytes / 4) + fieldInt(2, 1) + field(8, "w") + varint((9 << 3) | 2) + varint(bytes);
+    std::uint64_t tensorSize = tensorHead.size() + bytes;
+    std::string graphHead = field(1, node) + field(2, "g") + field(11, input) + field(12, output) + varint((5 << 3) | 2) + varint(tensorSize);
+    std::uint64_t graphSize = graphHead.size() + tensorSize;
+    std::string modelHead = fieldInt(1, 8) + field(2, "test") + field(8, fieldInt(2, 17)) + varint((7 << 3) | 2) + varint(graphSize);
+    std::ofstream out(path, std::ios::binary);
+    out << modelHead << graphHead << tensorHead;
+    std::string chunk(1 << 20, '\x11');
+    for (std::uint64_t written = 0; written < bytes; written += chunk.size())
+        out.write(chunk.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), bytes - written)));
+}
+
+std::uint64_t residentBytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::uint64_t size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 } // namespace
@@ -178,6 +213,57 @@ private slots:
             QCOMPARE(a.source, Source::Metadata);
             QCOMPARE(a.level, Level::High);
         }
+    }
+
+    // Opening reads the structure, not the weights: resident memory does not grow with them.
+    void weightsAreNotRead() {
+        QTemporaryDir dir;
+        std::string path = dir.filePath("heavy.onnx").toStdString();
+        const std::uint64_t weights = 256ull << 20;
+        writeWeightHeavyModel(path, weights);
+        std::uint64_t before = residentBytes();
+        auto model = loadModel(path);
+        GraphIndex graph(model);
+        std::uint64_t growth = residentBytes() > before ? residentBytes() - before : 0;
+        QCOMPARE(model->main().initializers.size(), std::size_t(1));
+        QCOMPARE(model->main().initializers[0].payload.length, weights);
+        QCOMPARE(model->weightBytes(), weights);
+        QCOMPARE(model->main().nodes[0].opType, std::string("Add"));
+        qInfo("resident memory grew by %llu KiB opening a model with %llu MiB of weights",
+              static_cast<unsigned long long>(growth >> 10), static_cast<unsigned long long>(weights >> 20));
+        QVERIFY2(growth < weights / 20, "opening touched the weights");
+    }
+
+    // External data beyond 2 GB (a sparse file: nothing is written or read).
+    void externalDataOverTwoGigabytes() {
+        QTemporaryDir dir;
+        std::string data = dir.filePath("big.bin").toStdString();
+        const std::uint64_t size = 3ull << 30;
+        {
+            std::ofstream out(data, std::ios::binary);
+        }
+        std::filesystem::resize_file(data, size);
+        onnx::ModelProto m = dynamoStyleModel();
+        for (int k = 0; k < 3; ++k) {
+            auto* init = m.mutable_graph()->add_initializer();
+            init->set_name("w" + std::to_string(k));
+            init->set_data_type(1);
+            init->add_dims(256 << 20); // 1 GiB of floats each
+            init->set_data_location(onnx::TensorProto::EXTERNAL);
+            auto add = [&](const char* key, const std::string& value) {
+                auto* e = init->add_external_data();
+                e->set_key(key);
+                e->set_value(value);
+            };
+            add("location", "big.bin");
+            add("offset", std::to_string(static_cast<std::uint64_t>(k) << 30));
+            add("length", std::to_string(1ull << 30));
+        }
+        std::string path = dir.filePath("big.onnx").toStdString();
+        writeFile(path, m.SerializeAsString());
+        auto model = loadModel(path);
+        QCOMPARE(model->externalWeightBytes(), size);
+        QCOMPARE(model->main().initializers[2].externalOffset, std::uint64_t(2) << 30);
     }
 
     void badFilesGiveClearErrors() {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 packages=(build-essential cmake pkg-config clang-format
           qt6-base-dev qt6-svg-dev libgl1-mesa-dev
           libgraphviz-dev libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev
-          xvfb xauth nodejs npm)
+          xvfb xauth)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -17,6 +17,8 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # Node.js (for ONNX Runtime in the numeric tests): Debian's, unless the machine already has one.
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     as_root apt-get update -q

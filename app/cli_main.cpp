@@ -1,11 +1,11 @@
 // hierscope-cli: the core engine for scripts and pipelines.
 // Exit codes: 0 success, 1 bad input (unreadable model or sidecar, sidecar for another model),
 // 2 usage error.
+#include "error.h"
 #include "graph.h"
 #include "hierarchy.h"
 #include "model.h"
 #include "sidecar.h"
-#include "error.h"
 
 #include <nlohmann/json.hpp>
 
@@ -37,18 +37,23 @@ exit codes: 0 success, 1 bad input (the message names the file and the problem),
 const char* commandHelp(const std::string& command) {
     if (command == "info")
         return "hierscope-cli info MODEL [--sidecar FILE] [--json]\n"
-               "  Producer, IR version, opsets, node/tensor/initializer counts, weight bytes, module count and\n"
+               "  Producer, IR version, opsets, node/tensor/initializer counts, weight bytes, module count "
+               "and\n"
                "  assignments by confidence level and source.\n";
     if (command == "tree")
         return "hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]\n"
-               "  The module tree, indented, with node counts (own/total) and the lowest confidence inside.\n";
+               "  The module tree, indented, with node counts (own/total) and the lowest confidence "
+               "inside.\n";
     if (command == "tag")
         return "hierscope-cli tag MODEL [--sidecar IN] [-o OUT.json] [--json]\n"
                "  Computes every node's module and writes a format 1.1 sidecar (default: MODEL's name with\n"
-               "  .hierarchy.json). A sidecar given with --sidecar is used as evidence (and its manual tags kept).\n";
+               "  .hierarchy.json). A sidecar given with --sidecar is used as evidence (and its manual tags "
+               "kept).\n";
     if (command == "extract")
-        return "hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]\n"
-               "  Writes a module or a set of nodes as a standalone ONNX model (see hierscope-cli extract --help).\n";
+        return "hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] "
+               "[--json]\n"
+               "  Writes a module or a set of nodes as a standalone ONNX model (see hierscope-cli extract "
+               "--help).\n";
     return nullptr;
 }
 
@@ -82,10 +87,14 @@ Options parseArgs(int argc, char** argv) {
             if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
             return args[++i];
         };
-        if (a == "--help" || a == "-h") o.help = true;
-        else if (a == "--json") o.json = true;
-        else if (a == "--sidecar") o.sidecar = value();
-        else if (a == "-o" || a == "--output") o.output = value();
+        if (a == "--help" || a == "-h")
+            o.help = true;
+        else if (a == "--json")
+            o.json = true;
+        else if (a == "--sidecar")
+            o.sidecar = value();
+        else if (a == "-o" || a == "--output")
+            o.output = value();
         else if (a == "--depth") {
             std::string v = value();
             try {
@@ -93,9 +102,12 @@ Options parseArgs(int argc, char** argv) {
             } catch (const std::exception&) {
                 throw UsageError("--depth needs a number, got '" + v + "'");
             }
-        } else if (!a.empty() && a[0] == '-') throw UsageError("unknown option '" + a + "'");
-        else if (o.model.empty()) o.model = a;
-        else throw UsageError("unexpected argument '" + a + "'");
+        } else if (!a.empty() && a[0] == '-')
+            throw UsageError("unknown option '" + a + "'");
+        else if (o.model.empty())
+            o.model = a;
+        else
+            throw UsageError("unexpected argument '" + a + "'");
     }
     if (!o.help && o.model.empty()) throw UsageError(o.command + " needs a MODEL");
     return o;
@@ -123,7 +135,8 @@ Loaded load(const Options& o) {
 
 json statisticsJson(const hs::HierarchyStatistics& s) {
     json byLevel = json::object(), bySource = json::object();
-    for (int k = 0; k < 4; ++k) byLevel[hs::levelName(static_cast<hs::Level>(k))] = s.byLevel[k];
+    for (int k = 0; k < 4; ++k)
+        byLevel[hs::levelName(static_cast<hs::Level>(k))] = s.byLevel[k];
     for (int k = 0; k < 7; ++k)
         if (s.bySource[k]) bySource[hs::sourceName(static_cast<hs::Source>(k))] = s.bySource[k];
     return {{"nodes", s.nodes}, {"conflicts", s.conflicts}, {"by_level", byLevel}, {"by_source", bySource}};
@@ -132,7 +145,8 @@ json statisticsJson(const hs::HierarchyStatistics& s) {
 std::string statisticsLine(const hs::HierarchyStatistics& s) {
     std::ostringstream out;
     out << s.nodes << " nodes:";
-    for (int k = 0; k < 4; ++k) out << " " << s.byLevel[k] << " " << hs::levelName(static_cast<hs::Level>(k)) << ",";
+    for (int k = 0; k < 4; ++k)
+        out << " " << s.byLevel[k] << " " << hs::levelName(static_cast<hs::Level>(k)) << ",";
     out << " " << s.conflicts << " conflicts; by source:";
     for (int k = 0; k < 7; ++k)
         if (s.bySource[k]) out << " " << hs::sourceName(static_cast<hs::Source>(k)) << " " << s.bySource[k];
@@ -144,7 +158,8 @@ std::string humanBytes(std::uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double v = static_cast<double>(bytes);
     int u = 0;
-    while (v >= 1024 && u < 4) v /= 1024, ++u;
+    while (v >= 1024 && u < 4)
+        v /= 1024, ++u;
     out << std::fixed << std::setprecision(u ? 1 : 0) << v << " " << units[u];
     return out.str();
 }
@@ -153,14 +168,16 @@ int runInfo(const Options& o) {
     Loaded l = load(o);
     const hs::Model& m = *l.model;
     std::size_t nodes = 0;
-    for (const auto& g : m.graphs) nodes += g.nodes.size();
+    for (const auto& g : m.graphs)
+        nodes += g.nodes.size();
     auto stats = l.hierarchy.statistics();
     json j;
     j["model"] = o.model;
     j["producer"] = m.producerName + (m.producerVersion.empty() ? "" : " " + m.producerVersion);
     j["ir_version"] = m.irVersion;
     json opsets = json::object();
-    for (const auto& op : m.opsets) opsets[op.domain.empty() ? "ai.onnx" : op.domain] = op.version;
+    for (const auto& op : m.opsets)
+        opsets[op.domain.empty() ? "ai.onnx" : op.domain] = op.version;
     j["opsets"] = opsets;
     j["nodes"] = m.main().nodes.size();
     j["node_instances"] = l.graph->size();
@@ -176,7 +193,8 @@ int runInfo(const Options& o) {
     j["assignments"] = statisticsJson(stats);
     j["notes"] = l.hierarchy.notes;
     if (m.irVersion > hs::knownIrVersion())
-        j["notes"].push_back("IR version " + std::to_string(m.irVersion) + " is newer than this build's ONNX library knows (" +
+        j["notes"].push_back("IR version " + std::to_string(m.irVersion) +
+                             " is newer than this build's ONNX library knows (" +
                              std::to_string(hs::knownIrVersion()) + "): its checker is skipped");
     if (o.json) {
         std::cout << j.dump(2) << "\n";
@@ -187,16 +205,20 @@ int runInfo(const Options& o) {
               << "IR version:   " << m.irVersion << "\n"
               << "opsets:       ";
     bool first = true;
-    for (const auto& op : m.opsets) std::cout << (first ? "" : ", ") << (op.domain.empty() ? "ai.onnx" : op.domain) << " " << op.version, first = false;
+    for (const auto& op : m.opsets)
+        std::cout << (first ? "" : ", ") << (op.domain.empty() ? "ai.onnx" : op.domain) << " " << op.version,
+            first = false;
     std::cout << "\n"
               << "nodes:        " << m.main().nodes.size() << " in the main graph, " << l.graph->size()
-              << " instances in all (subgraphs: " << j["subgraphs"].get<std::size_t>() << ", functions: " << m.functions.size() << ")\n"
+              << " instances in all (subgraphs: " << j["subgraphs"].get<std::size_t>()
+              << ", functions: " << m.functions.size() << ")\n"
               << "tensors:      " << l.graph->tensorCount() << "\n"
-              << "initializers: " << m.initializerCount() << ", " << humanBytes(m.weightBytes()) << " of weights ("
-              << humanBytes(m.externalWeightBytes()) << " external)\n"
+              << "initializers: " << m.initializerCount() << ", " << humanBytes(m.weightBytes())
+              << " of weights (" << humanBytes(m.externalWeightBytes()) << " external)\n"
               << "modules:      " << l.hierarchy.modules.size() << "\n"
               << "assignments:  " << statisticsLine(stats) << "\n";
-    for (const auto& note : j["notes"]) std::cout << "note:         " << note.get<std::string>() << "\n";
+    for (const auto& note : j["notes"])
+        std::cout << "note:         " << note.get<std::string>() << "\n";
     return 0;
 }
 
@@ -204,29 +226,39 @@ void printTree(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
     const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
     std::string label = module == 0 ? "(root)" : m.name;
     if (!m.className.empty()) label += " : " + m.className;
-    std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size() << "/"
-              << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
+    std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
+              << "/" << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
               << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "") << "]\n";
     if (maxDepth >= 0 && depth >= maxDepth) return;
-    for (int c : m.children) printTree(h, c, depth + 1, maxDepth);
+    for (int c : m.children)
+        printTree(h, c, depth + 1, maxDepth);
 }
 
 json treeJson(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
     const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
-    json j = {{"scope", m.scope}, {"name", m.name}, {"class", m.className}, {"path", m.path},
-              {"nodes", m.nodes.size()}, {"total_nodes", m.totalNodes}, {"parameters", m.totalParameters},
-              {"lowest_level", hs::levelName(m.lowestLevel)}, {"uncertain_nodes", m.uncertainNodes}};
+    json j = {{"scope", m.scope},
+              {"name", m.name},
+              {"class", m.className},
+              {"path", m.path},
+              {"nodes", m.nodes.size()},
+              {"total_nodes", m.totalNodes},
+              {"parameters", m.totalParameters},
+              {"lowest_level", hs::levelName(m.lowestLevel)},
+              {"uncertain_nodes", m.uncertainNodes}};
     json children = json::array();
     if (maxDepth < 0 || depth < maxDepth)
-        for (int c : m.children) children.push_back(treeJson(h, c, depth + 1, maxDepth));
+        for (int c : m.children)
+            children.push_back(treeJson(h, c, depth + 1, maxDepth));
     j["children"] = children;
     return j;
 }
 
 int runTree(const Options& o) {
     Loaded l = load(o);
-    if (o.json) std::cout << treeJson(l.hierarchy, 0, 0, o.depth).dump(2) << "\n";
-    else printTree(l.hierarchy, 0, 0, o.depth);
+    if (o.json)
+        std::cout << treeJson(l.hierarchy, 0, 0, o.depth).dump(2) << "\n";
+    else
+        printTree(l.hierarchy, 0, 0, o.depth);
     return 0;
 }
 
@@ -242,10 +274,13 @@ int runTag(const Options& o) {
     hs::writeSidecar(out, hs::makeSidecar(*l.graph, l.hierarchy));
     auto stats = l.hierarchy.statistics();
     if (o.json) {
-        json j = {{"sidecar", out}, {"modules", l.hierarchy.modules.size()}, {"assignments", statisticsJson(stats)}};
+        json j = {{"sidecar", out},
+                  {"modules", l.hierarchy.modules.size()},
+                  {"assignments", statisticsJson(stats)}};
         std::cout << j.dump(2) << "\n";
     } else {
-        std::cout << "wrote " << out << "\n" << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n";
+        std::cout << "wrote " << out << "\n"
+                  << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n";
     }
     return 0;
 }
@@ -255,7 +290,8 @@ int runTag(const Options& o) {
 int runExtract(const std::vector<std::string>& args); // cli_extract.cpp
 
 int main(int argc, char** argv) {
-    if (argc >= 2 && std::strcmp(argv[1], "extract") == 0) return runExtract(std::vector<std::string>(argv + 2, argv + argc));
+    if (argc >= 2 && std::strcmp(argv[1], "extract") == 0)
+        return runExtract(std::vector<std::string>(argv + 2, argv + argc));
     Options o;
     try {
         o = parseArgs(argc, argv);

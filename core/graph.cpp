@@ -50,14 +50,17 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
         tensors_[static_cast<std::size_t>(t)].init = &init;
     }
     for (const auto& vi : main.inputs)
-        if (!tensors_.empty() && root.lookup(vi.name) >= 0 && tensors_[static_cast<std::size_t>(root.lookup(vi.name))].initializer)
-            tensors_[static_cast<std::size_t>(root.lookup(vi.name))].info = &vi; // old IRs list initializers as inputs
+        if (!tensors_.empty() && root.lookup(vi.name) >= 0 &&
+            tensors_[static_cast<std::size_t>(root.lookup(vi.name))].initializer)
+            tensors_[static_cast<std::size_t>(root.lookup(vi.name))].info =
+                &vi; // old IRs list initializers as inputs
         else
             declare(vi, true);
     addGraph(0, -1, "", root, 0);
     for (const auto& vi : main.valueInfo) {
         int t = root.lookup(vi.name);
-        if (t >= 0 && !tensors_[static_cast<std::size_t>(t)].info) tensors_[static_cast<std::size_t>(t)].info = &vi;
+        if (t >= 0 && !tensors_[static_cast<std::size_t>(t)].info)
+            tensors_[static_cast<std::size_t>(t)].info = &vi;
     }
     for (const auto& vi : main.outputs) {
         int t = internTensor(root, vi.name);
@@ -77,7 +80,8 @@ int GraphIndex::internTensor(Scope& scope, const std::string& name) {
     return t;
 }
 
-void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth) {
+void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string& keyPrefix, Scope& scope,
+                          int depth) {
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     std::vector<std::string> keys = localNodeKeys(graph);
     std::size_t first = instances_.size();
@@ -120,8 +124,10 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
                 Scope inner;
                 inner.parent = &scope;
                 const Graph& body = model_->graphs[static_cast<std::size_t>(sub)];
-                for (const auto& init : body.initializers) internTensor(inner, init.name);
-                for (const auto& vi : body.inputs) internTensor(inner, vi.name);
+                for (const auto& init : body.initializers)
+                    internTensor(inner, init.name);
+                for (const auto& vi : body.inputs)
+                    internTensor(inner, vi.name);
                 addGraph(sub, id, prefix + attr.name + "::", inner, depth + 1);
                 for (const auto& vi : body.outputs) { // the body's results flow into its owner
                     int t = inner.lookup(vi.name);
@@ -142,7 +148,8 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
             addGraph(function.body, id, prefix, inner, depth + 1);
             for (const auto& out : function.outputs) {
                 auto found = inner.names.find(out);
-                if (found != inner.names.end()) tensors_[static_cast<std::size_t>(found->second)].consumers.push_back(id);
+                if (found != inner.names.end())
+                    tensors_[static_cast<std::size_t>(found->second)].consumers.push_back(id);
             }
         }
     }
@@ -167,7 +174,8 @@ std::vector<int> GraphIndex::producersOf(int i) const {
     std::vector<int> result;
     for (int t : inputs(i)) {
         int p = tensor(t).producer;
-        if (p >= 0 && p != i && std::find(result.begin(), result.end(), p) == result.end()) result.push_back(p);
+        if (p >= 0 && p != i && std::find(result.begin(), result.end(), p) == result.end())
+            result.push_back(p);
     }
     return result;
 }

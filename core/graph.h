@@ -27,8 +27,8 @@ struct TensorEntry {
     bool graphInput = false;  // an input of the main graph
     bool graphOutput = false; // an output of the main graph
     bool initializer = false;
-    const ValueInfo* info = nullptr;       // declared type, when the model has one
-    const Initializer* init = nullptr;     // when it is an initializer
+    const ValueInfo* info = nullptr;   // declared type, when the model has one
+    const Initializer* init = nullptr; // when it is an initializer
 };
 
 class GraphIndex {

@@ -39,19 +39,24 @@ struct CallTree {
     std::unordered_map<std::string, int> byKey{{"", 0}};
 
     int lca(int a, int b) const {
-        while (calls[a].depth > calls[b].depth) a = calls[a].parent;
-        while (calls[b].depth > calls[a].depth) b = calls[b].parent;
-        while (a != b) a = calls[a].parent, b = calls[b].parent;
+        while (calls[a].depth > calls[b].depth)
+            a = calls[a].parent;
+        while (calls[b].depth > calls[a].depth)
+            b = calls[b].parent;
+        while (a != b)
+            a = calls[a].parent, b = calls[b].parent;
         return a;
     }
     bool isAncestorOrSelf(int ancestor, int c) const {
-        while (c >= 0 && calls[c].depth > calls[ancestor].depth) c = calls[c].parent;
+        while (c >= 0 && calls[c].depth > calls[ancestor].depth)
+            c = calls[c].parent;
         return c == ancestor;
     }
 };
 
 bool isNumericAtom(const std::string& s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return !s.empty() && std::all_of(s.begin(), s.end(),
+                                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 std::string lastAtom(const std::string& name) {
@@ -165,7 +170,8 @@ private:
                 calls_.byKey.emplace(key, next);
                 if (chain[i].call == 0) firstCallOfScope_.emplace(chain[i].scope, next);
             }
-            if (i < classes.size()) learnClass(calls_.calls[static_cast<std::size_t>(next)].module, classes[i]);
+            if (i < classes.size())
+                learnClass(calls_.calls[static_cast<std::size_t>(next)].module, classes[i]);
             call = next;
         }
         return call;
@@ -178,7 +184,8 @@ private:
         auto known = firstCallOfScope_.find(scope);
         if (known != firstCallOfScope_.end()) return known->second;
         int parentCall = 0;
-        for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0; dot = scope.rfind('.', dot - 1)) {
+        for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
+             dot = scope.rfind('.', dot - 1)) {
             auto it = firstCallOfScope_.find(scope.substr(0, dot));
             if (it != firstCallOfScope_.end()) {
                 parentCall = it->second;
@@ -188,7 +195,12 @@ private:
         }
         std::vector<ScopeStep> chain;
         for (int c = parentCall; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
-            chain.insert(chain.begin(), ScopeStep{h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(c)].module)].scope, 0});
+            chain.insert(
+                chain.begin(),
+                ScopeStep{
+                    h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(c)].module)]
+                        .scope,
+                    0});
         chain.push_back({scope, 0});
         int call = callFor(chain, {});
         firstCallOfScope_.emplace(scope, call);
@@ -199,7 +211,8 @@ private:
     void collectNameScopes() {
         if (producerWritesForeignNames(g_.model().producerName)) {
             h_.notes.push_back("Node names were written by " + g_.model().producerName +
-                               " and are not PyTorch module scopes; nodes stay at the root unless other evidence places them.");
+                               " and are not PyTorch module scopes; nodes stay at the root unless other "
+                               "evidence places them.");
             return;
         }
         std::vector<std::optional<std::vector<std::string>>> segments(g_.size());
@@ -210,13 +223,17 @@ private:
             if (g_.model().findFunction(node.domain, node.opType) >= 0) continue;
             segments[i] = torchNameSegments(node.name);
             if (!segments[i]) continue;
-            for (const auto& step : qualifyTorchSegments(*segments[i], nullptr)) literal.insert(step.scope);
+            for (const auto& step : qualifyTorchSegments(*segments[i], nullptr))
+                literal.insert(step.scope);
         }
         // "relu_1" is a second call of "relu" when "relu" exists here, or in a repeated block of the
         // same shape (its first call's name may have been rewritten by an optimizer).
         std::unordered_set<std::string> patterns;
-        for (const auto& s : literal) patterns.insert(scopePattern(s));
-        auto known = [&](const std::string& s) { return literal.count(s) > 0 || patterns.count(scopePattern(s)) > 0; };
+        for (const auto& s : literal)
+            patterns.insert(scopePattern(s));
+        auto known = [&](const std::string& s) {
+            return literal.count(s) > 0 || patterns.count(scopePattern(s)) > 0;
+        };
         std::size_t scoped = 0;
         for (std::size_t i = 0; i < g_.size(); ++i) {
             if (!segments[i]) continue;
@@ -319,19 +336,25 @@ private:
             bool recomputed = !manual && parseSource(e.source, recorded) && recorded != Source::Sidecar;
             if (recomputed && !e.hasSidecarScope) continue;
             // A sidecar's own fallback ("could not place it") is no evidence.
-            if (!manual && !recomputed && (e.source.find("fallback") != std::string::npos || e.level == "low")) continue;
+            if (!manual && !recomputed &&
+                (e.source.find("fallback") != std::string::npos || e.level == "low"))
+                continue;
             std::string scope;
             bool known = e.hasScope || e.hasSidecarScope;
-            if (e.hasSidecarScope) scope = e.sidecarScope;
-            else if (e.hasScope) scope = e.scope;
-            else if (auto it = pathToScope.find(e.path); it != pathToScope.end()) scope = it->second, known = true;
+            if (e.hasSidecarScope)
+                scope = e.sidecarScope;
+            else if (e.hasScope)
+                scope = e.scope;
+            else if (auto it = pathToScope.find(e.path); it != pathToScope.end())
+                scope = it->second, known = true;
             Claim claim;
             claim.source = manual ? Source::Manual : Source::Sidecar;
             claim.certain = manual;
-            claim.detail = std::string(manual ? "manual tag" : "sidecar") + " in " + sidecar_->filePath + ": " +
-                           (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'");
+            claim.detail = std::string(manual ? "manual tag" : "sidecar") + " in " + sidecar_->filePath +
+                           ": " + (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'");
             int call = known ? callForScope(scope) : callForUnknownPath(e.path);
-            claims_[static_cast<std::size_t>(i)].push_back({chainOf(call), {}, claim.source, claim.detail, manual});
+            claims_[static_cast<std::size_t>(i)].push_back(
+                {chainOf(call), {}, claim.source, claim.detail, manual});
             claimCalls_[static_cast<std::size_t>(i)].push_back(call);
         }
     }
@@ -353,8 +376,12 @@ private:
     std::vector<ScopeStep> chainOf(int call) const {
         std::vector<ScopeStep> chain;
         for (int c = call; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
-            chain.insert(chain.begin(),
-                         ScopeStep{h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(c)].module)].scope, 0});
+            chain.insert(
+                chain.begin(),
+                ScopeStep{
+                    h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(c)].module)]
+                        .scope,
+                    0});
         return chain;
     }
 
@@ -364,20 +391,24 @@ private:
         return nullptr;
     }
 
-    void addClaim(int node, Claim claim) { claims_[static_cast<std::size_t>(node)].push_back(std::move(claim)); }
+    void addClaim(int node, Claim claim) {
+        claims_[static_cast<std::size_t>(node)].push_back(std::move(claim));
+    }
 
     // ---- resolution ------------------------------------------------------------------------------
     // Calls in graph order, so that module children follow the order of the graph.
     void materializeClaims() {
         claimCalls_.assign(g_.size(), {});
         for (std::size_t i = 0; i < g_.size(); ++i)
-            for (auto& claim : claims_[i]) claimCalls_[i].push_back(callFor(claim.chain, claim.classes));
+            for (auto& claim : claims_[i])
+                claimCalls_[i].push_back(callFor(claim.chain, claim.classes));
     }
 
     void resolveExplicit() {
         h_.assignments.assign(g_.size(), Assignment{});
         nodeCall_.assign(g_.size(), -1);
-        for (std::size_t i = 0; i < g_.size(); ++i) resolveNode(static_cast<int>(i), claimCalls_[i]);
+        for (std::size_t i = 0; i < g_.size(); ++i)
+            resolveNode(static_cast<int>(i), claimCalls_[i]);
         resolveFunctionBodies();
     }
 
@@ -386,7 +417,8 @@ private:
         if (claims.empty()) return;
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
         for (std::size_t k = 0; k < claims.size(); ++k)
-            a.candidates.push_back({calls_.calls[static_cast<std::size_t>(calls[k])].module, claims[k].source, claims[k].detail});
+            a.candidates.push_back({calls_.calls[static_cast<std::size_t>(calls[k])].module, claims[k].source,
+                                    claims[k].detail});
         // A person's word wins and is not a conflict.
         for (std::size_t k = 0; k < claims.size(); ++k)
             if (claims[k].certain) {
@@ -402,16 +434,19 @@ private:
         if (modules.size() == 1) {
             double score = claims.size() > 1 ? 0.97 : claims[0].source == Source::Sidecar ? 0.85 : 0.9;
             std::string words;
-            for (const auto& c : claims) words += (words.empty() ? "" : "; ") + c.detail;
+            for (const auto& c : claims)
+                words += (words.empty() ? "" : "; ") + c.detail;
             setExplicit(i, calls[0], Level::High, score, claims[0].source,
                         words + (claims.size() > 1 ? " (all sources agree)" : ""));
             return;
         }
         int lca = calls[0];
-        for (int c : calls) lca = calls_.lca(lca, c);
+        for (int c : calls)
+            lca = calls_.lca(lca, c);
         std::string words = "Conflicting explicit evidence:";
         for (std::size_t k = 0; k < claims.size(); ++k)
-            words += " " + claims[k].detail + " says '" + h_.modules[static_cast<std::size_t>(a.candidates[k].module)].scope + "';";
+            words += " " + claims[k].detail + " says '" +
+                     h_.modules[static_cast<std::size_t>(a.candidates[k].module)].scope + "';";
         words += " placed at their common ancestor until someone decides.";
         setExplicit(i, lca, Level::Low, 0.2, claims[0].source, words);
         a.conflict = true;
@@ -443,7 +478,8 @@ private:
 
     static bool isAtomPrefix(const std::string& prefix, const std::string& scope) {
         return prefix.empty() || scope == prefix ||
-               (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 && scope[prefix.size()] == '.');
+               (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 &&
+                scope[prefix.size()] == '.');
     }
 
     // Common owner scope of the parameters a call instance receives; `has` false when it gets none.
@@ -471,7 +507,8 @@ private:
 
     void resolveFunctionBodies() {
         isFunctionCall_.assign(g_.size(), false);
-        for (int c : functionCalls_) isFunctionCall_[static_cast<std::size_t>(c)] = true;
+        for (int c : functionCalls_)
+            isFunctionCall_[static_cast<std::size_t>(c)] = true;
         std::vector<int> callOf(g_.size(), -1);
         // Instances are numbered parents first, so an enclosing call is resolved before its nested ones.
         for (int c : functionCalls_) {
@@ -485,14 +522,18 @@ private:
             std::string base;
             int n;
             auto dot = className.rfind('.');
-            if (dot != std::string::npos && splitCallSuffix(className.substr(0, dot) + "_" + className.substr(dot + 1), base, n))
+            if (dot != std::string::npos &&
+                splitCallSuffix(className.substr(0, dot) + "_" + className.substr(dot + 1), base, n))
                 className = base; // "Linear.1": a second body of the same class
             learnClass(calls_.calls[static_cast<std::size_t>(call)].module, className);
-            std::string detail = "call of local function " + node.domain + "::" + node.opType + " ('" + g_.key(c) + "')";
+            std::string detail =
+                "call of local function " + node.domain + "::" + node.opType + " ('" + g_.key(c) + "')";
             placeByFunction(c, call, detail);
             for (int child : g_.children(c)) {
                 if (placedExplicitly(child) || isFunctionCall_[static_cast<std::size_t>(child)]) continue;
-                placeByFunction(child, call, "body of local function " + node.domain + "::" + node.opType + " called by '" + g_.key(c) + "'");
+                placeByFunction(child, call,
+                                "body of local function " + node.domain + "::" + node.opType +
+                                    " called by '" + g_.key(c) + "'");
             }
         }
     }
@@ -506,13 +547,15 @@ private:
             if (named == calls_.calls[static_cast<std::size_t>(call)].module) return;
         }
         auto& a = h_.assignments[static_cast<std::size_t>(i)];
-        a.candidates.push_back({calls_.calls[static_cast<std::size_t>(call)].module, Source::Function, detail});
+        a.candidates.push_back(
+            {calls_.calls[static_cast<std::size_t>(call)].module, Source::Function, detail});
         if (placedExplicitly(i)) {
             std::vector<int> callsOfClaims = claimCalls_[static_cast<std::size_t>(i)];
             callsOfClaims.push_back(call);
             a.candidates.clear();
             explicit_.erase(std::remove(explicit_.begin(), explicit_.end(), i), explicit_.end());
-            claims_[static_cast<std::size_t>(i)].push_back({chainOf(call), {}, Source::Function, detail, false});
+            claims_[static_cast<std::size_t>(i)].push_back(
+                {chainOf(call), {}, Source::Function, detail, false});
             resolveNode(i, callsOfClaims);
             return;
         }
@@ -529,8 +572,10 @@ private:
             if (segments && !producerWritesForeignNames(g_.model().producerName)) {
                 // The name's scope is that of the last op inside the instance: the instance is the
                 // deepest scope along it that owns all the parameters it receives.
-                auto chain = qualifyTorchSegments(*segments, [&](const std::string& s) { return moduleByScope_.count(s) > 0; });
-                while (!chain.empty() && hasParams && !isAtomPrefix(chain.back().scope, prefix)) chain.pop_back();
+                auto chain = qualifyTorchSegments(
+                    *segments, [&](const std::string& s) { return moduleByScope_.count(s) > 0; });
+                while (!chain.empty() && hasParams && !isAtomPrefix(chain.back().scope, prefix))
+                    chain.pop_back();
                 if (!chain.empty()) return callFor(chain, {});
             }
         }
@@ -542,7 +587,8 @@ private:
             for (int nested : nestedCalls(c)) {
                 bool nestedHas = false;
                 std::string nestedPrefix = parameterPrefix(nested, nestedHas);
-                while (nestedHas && !scope.empty() && !(isAtomPrefix(scope, nestedPrefix) && scope != nestedPrefix)) {
+                while (nestedHas && !scope.empty() &&
+                       !(isAtomPrefix(scope, nestedPrefix) && scope != nestedPrefix)) {
                     auto dot = scope.rfind('.');
                     scope = dot == std::string::npos ? std::string() : scope.substr(0, dot);
                 }
@@ -553,7 +599,8 @@ private:
             std::string className = node.opType.substr(0, node.opType.find('.'));
             scope = (parentScope.empty() ? "" : parentScope + ".") + className;
             int k = 0;
-            while (usedFunctionScopes_.count(scope + (k ? "_" + std::to_string(k) : ""))) ++k;
+            while (usedFunctionScopes_.count(scope + (k ? "_" + std::to_string(k) : "")))
+                ++k;
             if (k) scope += "_" + std::to_string(k);
         }
         usedFunctionScopes_.insert(scope);
@@ -563,13 +610,15 @@ private:
     }
 
     std::string scopeOfCall(int call) const {
-        return h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
+        return h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)]
+            .scope;
     }
 
     std::vector<ScopeStep> chainWithCalls(int call) const {
         std::vector<ScopeStep> chain;
         for (int c = call; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
-            chain.insert(chain.begin(), ScopeStep{scopeOfCall(c), calls_.calls[static_cast<std::size_t>(c)].index});
+            chain.insert(chain.begin(),
+                         ScopeStep{scopeOfCall(c), calls_.calls[static_cast<std::size_t>(c)].index});
         return chain;
     }
 
@@ -590,20 +639,25 @@ private:
                     return;
                 }
                 int c = nodeCall_[static_cast<std::size_t>(next)];
-                if (c >= 0 && placedExplicitly_[static_cast<std::size_t>(next)]) found.push_back({c, next});
-                else frontier.push_back(next);
+                if (c >= 0 && placedExplicitly_[static_cast<std::size_t>(next)])
+                    found.push_back({c, next});
+                else
+                    frontier.push_back(next);
             };
             if (upstream) {
                 for (int t : g_.inputs(n)) {
                     const TensorEntry& te = g_.tensor(t);
-                    if (te.producer >= 0) step(te.producer);
-                    else if (te.graphInput) found.push_back({0, -1});
+                    if (te.producer >= 0)
+                        step(te.producer);
+                    else if (te.graphInput)
+                        found.push_back({0, -1});
                 }
             } else {
                 for (int t : g_.outputs(n)) {
                     const TensorEntry& te = g_.tensor(t);
                     if (te.graphOutput) found.push_back({0, -1});
-                    for (int c : te.consumers) step(c);
+                    for (int c : te.consumers)
+                        step(c);
                 }
             }
             if (!complete) return;
@@ -612,15 +666,17 @@ private:
 
     void inferRest() {
         placedExplicitly_.assign(g_.size(), false);
-        for (int i : explicit_) placedExplicitly_[static_cast<std::size_t>(i)] = true;
+        for (int i : explicit_)
+            placedExplicitly_[static_cast<std::size_t>(i)] = true;
         if (explicit_.empty()) {
             for (auto& a : h_.assignments) {
                 a.module = 0;
                 a.level = Level::Low;
                 a.score = 0.1;
                 a.source = Source::Fallback;
-                a.evidence = "The model carries no module scopes (no torch-scoped names, scope metadata or local "
-                             "functions, and no sidecar): every node stays at the root.";
+                a.evidence =
+                    "The model carries no module scopes (no torch-scoped names, scope metadata or local "
+                    "functions, and no sidecar): every node stays at the root.";
             }
             return;
         }
@@ -647,7 +703,8 @@ private:
     }
 
     std::string describe(int call) const {
-        const std::string& s = h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
+        const std::string& s =
+            h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
         return s.empty() ? "the root" : "'" + s + "'";
     }
 
@@ -660,7 +717,8 @@ private:
         if (lca == 0) return lca;
         for (int side : {a, b})
             for (int c = side; c != lca; c = calls_.calls[static_cast<std::size_t>(c)].parent)
-                if (calls_.calls[static_cast<std::size_t>(c)].index > 0) return calls_.calls[static_cast<std::size_t>(lca)].parent;
+                if (calls_.calls[static_cast<std::size_t>(c)].index > 0)
+                    return calls_.calls[static_cast<std::size_t>(lca)].parent;
         return lca;
     }
 
@@ -668,12 +726,16 @@ private:
     // and after a node in its graph were traced while the same call stack was active around it.
     int orderBound(int i) const {
         const NodeInstance& inst = g_.instance(i);
-        int first = i - inst.node, last = first + static_cast<int>(g_.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+        int first = i - inst.node,
+            last = first +
+                   static_cast<int>(g_.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
         int before = -1, after = -1;
         for (int k = i - 1; k >= first && before < 0; --k)
-            if (placedExplicitly_[static_cast<std::size_t>(k)]) before = nodeCall_[static_cast<std::size_t>(k)];
+            if (placedExplicitly_[static_cast<std::size_t>(k)])
+                before = nodeCall_[static_cast<std::size_t>(k)];
         for (int k = i + 1; k < last && after < 0; ++k)
-            if (placedExplicitly_[static_cast<std::size_t>(k)]) after = nodeCall_[static_cast<std::size_t>(k)];
+            if (placedExplicitly_[static_cast<std::size_t>(k)])
+                after = nodeCall_[static_cast<std::size_t>(k)];
         if (before < 0 || after < 0) return 0;
         return widenForRepeatedCalls(calls_.lca(before, after), before, after);
     }
@@ -681,7 +743,9 @@ private:
     // The nearest placed nodes before and after node i in its graph.
     std::vector<int> orderNeighbours(int i) const {
         const NodeInstance& inst = g_.instance(i);
-        int first = i - inst.node, last = first + static_cast<int>(g_.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+        int first = i - inst.node,
+            last = first +
+                   static_cast<int>(g_.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
         std::vector<int> result;
         for (int k = i - 1; k >= first; --k)
             if (nodeCall_[static_cast<std::size_t>(k)] >= 0) {
@@ -699,7 +763,10 @@ private:
     bool runsOpType(int module, const std::string& opType) const {
         if (opTypesByPattern_.empty())
             for (int n : explicit_)
-                opTypesByPattern_[scopePattern(h_.modules[static_cast<std::size_t>(h_.assignments[static_cast<std::size_t>(n)].module)].scope)]
+                opTypesByPattern_[scopePattern(
+                                      h_.modules[static_cast<std::size_t>(
+                                                     h_.assignments[static_cast<std::size_t>(n)].module)]
+                                          .scope)]
                     .insert(g_.node(n).opType);
         auto it = opTypesByPattern_.find(scopePattern(h_.modules[static_cast<std::size_t>(module)].scope));
         return it != opTypesByPattern_.end() && it->second.count(opType) > 0;
@@ -708,7 +775,10 @@ private:
     int deeper(int a, int b) const {
         if (a < 0) return b;
         if (b < 0) return a;
-        return calls_.calls[static_cast<std::size_t>(a)].depth >= calls_.calls[static_cast<std::size_t>(b)].depth ? a : b;
+        return calls_.calls[static_cast<std::size_t>(a)].depth >=
+                       calls_.calls[static_cast<std::size_t>(b)].depth
+                   ? a
+                   : b;
     }
 
     int moduleOfCall(int call) const { return calls_.calls[static_cast<std::size_t>(call)].module; }
@@ -722,7 +792,8 @@ private:
 
     int distance(int a, int b) const {
         int l = calls_.lca(a, b);
-        return calls_.calls[static_cast<std::size_t>(a)].depth + calls_.calls[static_cast<std::size_t>(b)].depth -
+        return calls_.calls[static_cast<std::size_t>(a)].depth +
+               calls_.calls[static_cast<std::size_t>(b)].depth -
                2 * calls_.calls[static_cast<std::size_t>(l)].depth;
     }
 
@@ -741,19 +812,23 @@ private:
                 if (best < 0 || d < best) best = d;
             };
             if (input) {
-                if (te.producer >= 0) consider(te.producer);
-                else if (te.graphInput) consider(-1);
+                if (te.producer >= 0)
+                    consider(te.producer);
+                else if (te.graphInput)
+                    consider(-1);
             } else if (te.graphOutput) {
                 consider(-1);
             }
-            for (int c : te.consumers) consider(c);
+            for (int c : te.consumers)
+                consider(c);
             return std::max(best, 0);
         };
         int cost = 0;
         for (int t : g_.inputs(i))
             if (!g_.tensor(t).initializer) cost += nearest(t, true);
         if (inputsOnly) return cost;
-        for (int t : g_.outputs(i)) cost += nearest(t, false);
+        for (int t : g_.outputs(i))
+            cost += nearest(t, false);
         return cost;
     }
 
@@ -774,7 +849,8 @@ private:
                 int l = widenForRepeatedCalls(calls_.lca(p.first, c.first), p.first, c.first);
                 if (deeper(bound, l) == l && l != bound) {
                     bound = l;
-                    why = "it sits on the data path from " + nodeLabel(p.second) + " to " + nodeLabel(c.second);
+                    why =
+                        "it sits on the data path from " + nodeLabel(p.second) + " to " + nodeLabel(c.second);
                 }
             }
         int owner = g_.instance(i).parent;
@@ -789,8 +865,10 @@ private:
             why = "the nodes traced just before and after it share that module";
         }
         std::vector<int> all;
-        for (const auto& p : up) all.push_back(p.first);
-        for (const auto& c : down) all.push_back(c.first);
+        for (const auto& p : up)
+            all.push_back(p.first);
+        for (const auto& c : down)
+            all.push_back(c.first);
         // Guesses deeper than the bound come only from nodes that are both its data neighbours and its
         // neighbours in execution order (torch emits an op's helpers right before it).
         std::vector<int> candidates;
@@ -798,8 +876,11 @@ private:
         int ownerOfParameter = refine ? parameterOwnerCall(i) : -1;
         if (ownerOfParameter >= 0) candidates.push_back(ownerOfParameter);
         for (int k : refine ? orderNeighbours(i) : std::vector<int>{}) {
-            auto direct = [&](const std::vector<int>& nodes) { return std::find(nodes.begin(), nodes.end(), k) != nodes.end(); };
-            if (direct(g_.producersOf(i)) || direct(g_.consumersOf(i))) candidates.push_back(nodeCall_[static_cast<std::size_t>(k)]);
+            auto direct = [&](const std::vector<int>& nodes) {
+                return std::find(nodes.begin(), nodes.end(), k) != nodes.end();
+            };
+            if (direct(g_.producersOf(i)) || direct(g_.consumersOf(i)))
+                candidates.push_back(nodeCall_[static_cast<std::size_t>(k)]);
             if (k > i && direct(g_.consumersOf(i))) nextConsumerCall = nodeCall_[static_cast<std::size_t>(k)];
         }
         if (bound < 0) {
@@ -826,33 +907,39 @@ private:
                 if (cost > 0 && !(inputsThere && (k == ownerOfParameter || combinesThere))) continue;
                 // On a tie, the module of the consumer traced right after it (torch emits in
                 // execution order, an op right before the next op of its module).
-                if (cost < bestCost || (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter))) {
+                if (cost < bestCost ||
+                    (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter))) {
                     best = k;
                     bestCost = cost;
                 }
             }
         }
-        bool agree = !all.empty() && std::all_of(all.begin(), all.end(), [&](int c) { return moduleOfCall(c) == moduleOfCall(best); });
+        bool agree = !all.empty() && std::all_of(all.begin(), all.end(), [&](int c) {
+            return moduleOfCall(c) == moduleOfCall(best);
+        });
         a.module = moduleOfCall(best);
         a.level = Level::Medium;
         a.score = agree ? 0.75 : best == bound ? 0.6 : 0.5;
         nodeCall_[static_cast<std::size_t>(i)] = best;
         a.evidence = "No scope of its own. It lies inside " + describe(bound) + ": " + why + ".";
         if (best != bound)
-            a.evidence += " Placed in " + describe(best) + ", where its tensors cross the fewest module boundaries.";
+            a.evidence +=
+                " Placed in " + describe(best) + ", where its tensors cross the fewest module boundaries.";
     }
 
     void placeWithoutBound(int i, const std::vector<int>& all, bool complete) {
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
         if (!all.empty() && complete) {
             int l = all[0];
-            for (int c : all) l = calls_.lca(l, c);
+            for (int c : all)
+                l = calls_.lca(l, c);
             a.module = moduleOfCall(l);
             nodeCall_[static_cast<std::size_t>(i)] = l;
             a.level = Level::Low;
             a.score = 0.35;
-            a.evidence = "No scope of its own; placed at the deepest common module of the nodes it is connected to, " +
-                         describe(l) + ".";
+            a.evidence =
+                "No scope of its own; placed at the deepest common module of the nodes it is connected to, " +
+                describe(l) + ".";
             return;
         }
         a.module = 0;
@@ -874,7 +961,8 @@ private:
         const Model& model = g_.model();
         for (const auto& init : model.main().initializers) {
             std::uint64_t count = 1;
-            for (auto d : init.dims) count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
+            for (auto d : init.dims)
+                count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
             int owner = ownerByName(init.name);
             if (owner < 0) {
                 int t = g_.findTensor(init.name);
@@ -891,7 +979,8 @@ private:
     }
 
     int ownerByName(const std::string& name) const {
-        for (std::size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0; dot = name.rfind('.', dot - 1)) {
+        for (std::size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0;
+             dot = name.rfind('.', dot - 1)) {
             auto it = moduleByScope_.find(name.substr(0, dot));
             if (it != moduleByScope_.end()) return it->second;
         }
@@ -900,9 +989,12 @@ private:
 
     int lcaModule(int a, int b) const {
         const auto& m = h_.modules;
-        while (m[static_cast<std::size_t>(a)].depth > m[static_cast<std::size_t>(b)].depth) a = m[static_cast<std::size_t>(a)].parent;
-        while (m[static_cast<std::size_t>(b)].depth > m[static_cast<std::size_t>(a)].depth) b = m[static_cast<std::size_t>(b)].parent;
-        while (a != b) a = m[static_cast<std::size_t>(a)].parent, b = m[static_cast<std::size_t>(b)].parent;
+        while (m[static_cast<std::size_t>(a)].depth > m[static_cast<std::size_t>(b)].depth)
+            a = m[static_cast<std::size_t>(a)].parent;
+        while (m[static_cast<std::size_t>(b)].depth > m[static_cast<std::size_t>(a)].depth)
+            b = m[static_cast<std::size_t>(b)].parent;
+        while (a != b)
+            a = m[static_cast<std::size_t>(a)].parent, b = m[static_cast<std::size_t>(b)].parent;
         return a;
     }
 
@@ -927,7 +1019,8 @@ private:
             for (std::size_t k = 0; k < parent.children.size(); ++k) {
                 Module& child = h_.modules[static_cast<std::size_t>(parent.children[k])];
                 std::string segment = segments[k];
-                if (uses[segment] > 1 && !child.className.empty()) segment = child.className + "[" + child.name + "]";
+                if (uses[segment] > 1 && !child.className.empty())
+                    segment = child.className + "[" + child.name + "]";
                 child.path = base + "/" + segment;
                 stack.push_back(parent.children[k]);
             }
@@ -959,7 +1052,9 @@ private:
 
 } // namespace
 
-Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) { return Builder(graph, sidecar).build(); }
+Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
+    return Builder(graph, sidecar).build();
+}
 
 int Hierarchy::findModule(const std::string& scope) const {
     for (std::size_t i = 0; i < modules.size(); ++i)
@@ -1011,7 +1106,8 @@ void Hierarchy::refreshModuleSummaries() {
 void Hierarchy::assignManually(int node, int module) {
     Assignment& a = assignments[static_cast<std::size_t>(node)];
     if (a.source != Source::Manual)
-        a.candidates.push_back({a.module, a.source, std::string("before the manual tag: ") + sourceName(a.source)});
+        a.candidates.push_back(
+            {a.module, a.source, std::string("before the manual tag: ") + sourceName(a.source)});
     a.module = module;
     a.level = Level::Certain;
     a.score = 1.0;
@@ -1022,23 +1118,34 @@ void Hierarchy::assignManually(int node, int module) {
 
 const char* levelName(Level level) {
     switch (level) {
-    case Level::Certain: return "certain";
-    case Level::High: return "high";
-    case Level::Medium: return "medium";
-    case Level::Low: return "low";
+    case Level::Certain:
+        return "certain";
+    case Level::High:
+        return "high";
+    case Level::Medium:
+        return "medium";
+    case Level::Low:
+        return "low";
     }
     return "low";
 }
 
 const char* sourceName(Source source) {
     switch (source) {
-    case Source::Manual: return "manual";
-    case Source::Metadata: return "metadata";
-    case Source::Function: return "function";
-    case Source::NameScope: return "name_scope";
-    case Source::Sidecar: return "sidecar";
-    case Source::Inferred: return "inferred";
-    case Source::Fallback: return "fallback";
+    case Source::Manual:
+        return "manual";
+    case Source::Metadata:
+        return "metadata";
+    case Source::Function:
+        return "function";
+    case Source::NameScope:
+        return "name_scope";
+    case Source::Sidecar:
+        return "sidecar";
+    case Source::Inferred:
+        return "inferred";
+    case Source::Fallback:
+        return "fallback";
     }
     return "fallback";
 }

@@ -22,11 +22,11 @@ struct Module {
     std::string path;      // hierarchy path: "/BertModel/BertEncoder/BertLayer.0" or "/encoder/layer.0"
     int parent = -1;
     int depth = 0;
-    std::vector<int> children;   // in order of first appearance in the graph
-    std::vector<int> nodes;      // node instances assigned directly to it
-    std::size_t totalNodes = 0;  // in its whole subtree
-    std::uint64_t parameters = 0;      // parameter elements owned directly (by initializer name or use)
-    std::uint64_t totalParameters = 0; // in its whole subtree
+    std::vector<int> children;          // in order of first appearance in the graph
+    std::vector<int> nodes;             // node instances assigned directly to it
+    std::size_t totalNodes = 0;         // in its whole subtree
+    std::uint64_t parameters = 0;       // parameter elements owned directly (by initializer name or use)
+    std::uint64_t totalParameters = 0;  // in its whole subtree
     Level lowestLevel = Level::Certain; // lowest confidence in its subtree (Certain when empty)
     std::size_t uncertainNodes = 0;     // low or conflicting nodes in its subtree
 };
@@ -55,7 +55,7 @@ struct HierarchyStatistics {
 };
 
 struct Hierarchy {
-    std::vector<Module> modules; // modules[0] is the root
+    std::vector<Module> modules;         // modules[0] is the root
     std::vector<Assignment> assignments; // one per node instance of the GraphIndex
     std::vector<std::string> notes;      // model-level remarks ("names are not torch scopes: ...")
 
@@ -73,7 +73,7 @@ struct Hierarchy {
 // The sidecar must already be checked against the model (see checkSidecar).
 Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar = nullptr);
 
-const char* levelName(Level level);  // "certain", "high", "medium", "low"
+const char* levelName(Level level);    // "certain", "high", "medium", "low"
 const char* sourceName(Source source); // "manual", "metadata", "function", "name_scope", ...
 bool parseLevel(const std::string& text, Level& level);
 bool parseSource(const std::string& text, Source& source);

@@ -21,7 +21,9 @@ using wire::Reader;
 
 constexpr int kMaxGraphDepth = 64; // hostile files could nest subgraphs without end
 
-std::string str(const Field& f) { return std::string(f.bytes); }
+std::string str(const Field& f) {
+    return std::string(f.bytes);
+}
 
 // Repeated scalar fields may be packed (one length-delimited run) or not.
 template <typename Fn> void forEachVarint(const Field& f, Fn&& fn) {
@@ -67,8 +69,10 @@ std::pair<std::string, std::string> parseStringPair(const Field& outer) {
     Reader r(outer.bytes, outer.offset);
     while (!r.atEnd()) {
         Field f = r.next();
-        if (f.number == 1 && f.type == wire::LengthDelimited) kv.first = str(f);
-        else if (f.number == 2 && f.type == wire::LengthDelimited) kv.second = str(f);
+        if (f.number == 1 && f.type == wire::LengthDelimited)
+            kv.first = str(f);
+        else if (f.number == 2 && f.type == wire::LengthDelimited)
+            kv.second = str(f);
     }
     return kv;
 }
@@ -78,8 +82,10 @@ OpsetImport parseOpset(const Field& outer) {
     Reader r(outer.bytes, outer.offset);
     while (!r.atEnd()) {
         Field f = r.next();
-        if (f.number == 1 && f.type == wire::LengthDelimited) op.domain = str(f);
-        else if (f.number == 2 && f.type == wire::Varint) op.version = static_cast<std::int64_t>(f.varint);
+        if (f.number == 1 && f.type == wire::LengthDelimited)
+            op.domain = str(f);
+        else if (f.number == 2 && f.type == wire::Varint)
+            op.version = static_cast<std::int64_t>(f.varint);
     }
     return op;
 }
@@ -94,8 +100,10 @@ void parseShape(const Field& outer, TensorType& type) {
         Reader dr(f.bytes, f.offset);
         while (!dr.atEnd()) {
             Field d = dr.next();
-            if (d.number == 1 && d.type == wire::Varint) dim.value = static_cast<std::int64_t>(d.varint);
-            else if (d.number == 2 && d.type == wire::LengthDelimited) dim.param = str(d);
+            if (d.number == 1 && d.type == wire::Varint)
+                dim.value = static_cast<std::int64_t>(d.varint);
+            else if (d.number == 2 && d.type == wire::LengthDelimited)
+                dim.param = str(d);
         }
         type.dims.push_back(std::move(dim));
     }
@@ -111,8 +119,10 @@ TensorType parseTypeProto(const Field& outer) {
             Reader tr(f.bytes, f.offset);
             while (!tr.atEnd()) {
                 Field t = tr.next();
-                if (t.number == 1 && t.type == wire::Varint) type.elemType = static_cast<std::int32_t>(t.varint);
-                else if (t.number == 2 && t.type == wire::LengthDelimited) parseShape(t, type);
+                if (t.number == 1 && t.type == wire::Varint)
+                    type.elemType = static_cast<std::int32_t>(t.varint);
+                else if (t.number == 2 && t.type == wire::LengthDelimited)
+                    parseShape(t, type);
             }
         }
     }
@@ -125,8 +135,10 @@ ValueInfo parseValueInfo(const Field& outer) {
     Reader r(outer.bytes, outer.offset);
     while (!r.atEnd()) {
         Field f = r.next();
-        if (f.number == 1 && f.type == wire::LengthDelimited) vi.name = str(f);
-        else if (f.number == 2 && f.type == wire::LengthDelimited) vi.type = parseTypeProto(f);
+        if (f.number == 1 && f.type == wire::LengthDelimited)
+            vi.name = str(f);
+        else if (f.number == 2 && f.type == wire::LengthDelimited)
+            vi.type = parseTypeProto(f);
     }
     return vi;
 }
@@ -146,18 +158,37 @@ TensorHeader parseTensorHeader(const Field& outer) {
     while (!r.atEnd()) {
         Field f = r.next();
         switch (f.number) {
-        case 1: forEachVarint(f, [&](std::uint64_t v) { t.dims.push_back(static_cast<std::int64_t>(v)); }); break;
-        case 2: t.dataType = static_cast<std::int32_t>(f.varint); break;
-        case 8: t.name = str(f); break;
-        case 4: case 5: case 6: case 7: case 9: case 10: case 11: // typed or raw payload: skipped, not copied
+        case 1:
+            forEachVarint(f, [&](std::uint64_t v) { t.dims.push_back(static_cast<std::int64_t>(v)); });
+            break;
+        case 2:
+            t.dataType = static_cast<std::int32_t>(f.varint);
+            break;
+        case 8:
+            t.name = str(f);
+            break;
+        case 4:
+        case 5:
+        case 6:
+        case 7:
+        case 9:
+        case 10:
+        case 11: // typed or raw payload: skipped, not copied
             if (f.type == wire::LengthDelimited) {
-                if (t.payload.length == 0) t.payload = {f.offset, f.bytes.size()};
-                else t.payload.length += f.bytes.size(); // unpacked repeats: an estimate of the size
+                if (t.payload.length == 0)
+                    t.payload = {f.offset, f.bytes.size()};
+                else
+                    t.payload.length += f.bytes.size(); // unpacked repeats: an estimate of the size
             }
             break;
-        case 13: t.externalData.push_back(parseStringPair(f)); break;
-        case 14: t.external = f.varint == 1; break;
-        default: break;
+        case 13:
+            t.externalData.push_back(parseStringPair(f));
+            break;
+        case 14:
+            t.external = f.varint == 1;
+            break;
+        default:
+            break;
         }
     }
     return t;
@@ -166,7 +197,8 @@ TensorHeader parseTensorHeader(const Field& outer) {
 std::string joinLimited(const std::vector<std::string>& items, std::size_t limit) {
     std::ostringstream out;
     out << '[';
-    for (std::size_t i = 0; i < items.size() && i < limit; ++i) out << (i ? ", " : "") << items[i];
+    for (std::size_t i = 0; i < items.size() && i < limit; ++i)
+        out << (i ? ", " : "") << items[i];
     if (items.size() > limit) out << ", ... (" << items.size() << ")";
     out << ']';
     return out.str();
@@ -175,7 +207,8 @@ std::string joinLimited(const std::vector<std::string>& items, std::size_t limit
 std::string describeTensor(const TensorHeader& t) {
     std::ostringstream out;
     out << "tensor " << dataTypeName(t.dataType) << '[';
-    for (std::size_t i = 0; i < t.dims.size(); ++i) out << (i ? "," : "") << t.dims[i];
+    for (std::size_t i = 0; i < t.dims.size(); ++i)
+        out << (i ? "," : "") << t.dims[i];
     out << ']';
     return out.str();
 }
@@ -190,12 +223,24 @@ public:
         while (!r.atEnd()) {
             Field f = r.next();
             switch (f.number) {
-            case 1: model_.irVersion = static_cast<std::int64_t>(f.varint); break;
-            case 2: model_.producerName = str(f); break;
-            case 3: model_.producerVersion = str(f); break;
-            case 4: model_.domain = str(f); break;
-            case 5: model_.modelVersion = static_cast<std::int64_t>(f.varint); break;
-            case 6: model_.docString = str(f); break;
+            case 1:
+                model_.irVersion = static_cast<std::int64_t>(f.varint);
+                break;
+            case 2:
+                model_.producerName = str(f);
+                break;
+            case 3:
+                model_.producerVersion = str(f);
+                break;
+            case 4:
+                model_.domain = str(f);
+                break;
+            case 5:
+                model_.modelVersion = static_cast<std::int64_t>(f.varint);
+                break;
+            case 6:
+                model_.docString = str(f);
+                break;
             case 7:
                 expect(f, wire::LengthDelimited, "graph");
                 if (sawGraph) throw Error(model_.path + ": not a valid ONNX model: more than one main graph");
@@ -203,18 +248,30 @@ public:
                 model_.graphSpan = {f.offset, f.bytes.size()};
                 mainGraph_ = f;
                 break;
-            case 8: expect(f, wire::LengthDelimited, "opset_import"); model_.opsets.push_back(parseOpset(f)); break;
-            case 14: expect(f, wire::LengthDelimited, "metadata_props"); model_.metadata.push_back(parseStringPair(f)); break;
-            case 25: expect(f, wire::LengthDelimited, "functions"); functionFields_.push_back(f); break;
-            default: break;
+            case 8:
+                expect(f, wire::LengthDelimited, "opset_import");
+                model_.opsets.push_back(parseOpset(f));
+                break;
+            case 14:
+                expect(f, wire::LengthDelimited, "metadata_props");
+                model_.metadata.push_back(parseStringPair(f));
+                break;
+            case 25:
+                expect(f, wire::LengthDelimited, "functions");
+                functionFields_.push_back(f);
+                break;
+            default:
+                break;
             }
         }
         if (!sawGraph || model_.irVersion <= 0)
-            throw Error(model_.path + ": not an ONNX model (no " + (sawGraph ? "IR version" : "graph") + " found)");
+            throw Error(model_.path + ": not an ONNX model (no " + (sawGraph ? "IR version" : "graph") +
+                        " found)");
         model_.graphs.emplace_back();
         model_.graphs[0] = parseGraph(mainGraph_, GraphKind::Main, 0);
         // Functions are parsed after the main graph so that graphs[0] stays the main graph.
-        for (const Field& f : functionFields_) parseFunction(f);
+        for (const Field& f : functionFields_)
+            parseFunction(f);
     }
 
 private:
@@ -231,13 +288,31 @@ private:
         while (!r.atEnd()) {
             Field f = r.next();
             switch (f.number) {
-            case 1: expect(f, wire::LengthDelimited, "node"); g.nodes.push_back(parseNode(f, self, static_cast<int>(g.nodes.size()), depth)); break;
-            case 2: g.name = str(f); break;
-            case 5: expect(f, wire::LengthDelimited, "initializer"); g.initializers.push_back(parseInitializer(f)); break;
-            case 11: expect(f, wire::LengthDelimited, "input"); g.inputs.push_back(parseValueInfo(f)); break;
-            case 12: expect(f, wire::LengthDelimited, "output"); g.outputs.push_back(parseValueInfo(f)); break;
-            case 13: expect(f, wire::LengthDelimited, "value_info"); g.valueInfo.push_back(parseValueInfo(f)); break;
-            default: break;
+            case 1:
+                expect(f, wire::LengthDelimited, "node");
+                g.nodes.push_back(parseNode(f, self, static_cast<int>(g.nodes.size()), depth));
+                break;
+            case 2:
+                g.name = str(f);
+                break;
+            case 5:
+                expect(f, wire::LengthDelimited, "initializer");
+                g.initializers.push_back(parseInitializer(f));
+                break;
+            case 11:
+                expect(f, wire::LengthDelimited, "input");
+                g.inputs.push_back(parseValueInfo(f));
+                break;
+            case 12:
+                expect(f, wire::LengthDelimited, "output");
+                g.outputs.push_back(parseValueInfo(f));
+                break;
+            case 13:
+                expect(f, wire::LengthDelimited, "value_info");
+                g.valueInfo.push_back(parseValueInfo(f));
+                break;
+            default:
+                break;
             }
         }
         return g;
@@ -250,14 +325,31 @@ private:
         while (!r.atEnd()) {
             Field f = r.next();
             switch (f.number) {
-            case 1: n.inputs.push_back(str(f)); break;
-            case 2: n.outputs.push_back(str(f)); break;
-            case 3: n.name = str(f); break;
-            case 4: n.opType = str(f); break;
-            case 7: n.domain = str(f); break;
-            case 5: expect(f, wire::LengthDelimited, "attribute"); n.attributes.push_back(parseAttribute(f, graph, index, depth)); break;
-            case 9: expect(f, wire::LengthDelimited, "metadata_props"); n.metadata.push_back(parseStringPair(f)); break;
-            default: break;
+            case 1:
+                n.inputs.push_back(str(f));
+                break;
+            case 2:
+                n.outputs.push_back(str(f));
+                break;
+            case 3:
+                n.name = str(f);
+                break;
+            case 4:
+                n.opType = str(f);
+                break;
+            case 7:
+                n.domain = str(f);
+                break;
+            case 5:
+                expect(f, wire::LengthDelimited, "attribute");
+                n.attributes.push_back(parseAttribute(f, graph, index, depth));
+                break;
+            case 9:
+                expect(f, wire::LengthDelimited, "metadata_props");
+                n.metadata.push_back(parseStringPair(f));
+                break;
+            default:
+                break;
             }
         }
         return n;
@@ -282,28 +374,68 @@ private:
         while (!r.atEnd()) {
             Field f = r.next();
             switch (f.number) {
-            case 1: a.name = str(f); break;
-            case 2: a.kind = AttributeKind::Float; forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); }); break;
-            case 3: a.kind = AttributeKind::Int; values.push_back(std::to_string(static_cast<std::int64_t>(f.varint))); break;
-            case 4: a.kind = AttributeKind::String; values.push_back('"' + str(f).substr(0, 80) + '"'); break;
-            case 5: a.kind = AttributeKind::Tensor; values.push_back(describeTensor(parseTensorHeader(f))); break;
-            case 6: a.kind = AttributeKind::Graph; graphFields.push_back(f); break;
-            case 7: a.kind = AttributeKind::Floats; forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); }); break;
-            case 8: a.kind = AttributeKind::Ints; forEachVarint(f, [&](std::uint64_t v) { values.push_back(std::to_string(static_cast<std::int64_t>(v))); }); break;
-            case 9: a.kind = AttributeKind::Strings; values.push_back('"' + str(f).substr(0, 40) + '"'); break;
-            case 10: a.kind = AttributeKind::Tensors; values.push_back(describeTensor(parseTensorHeader(f))); break;
-            case 11: a.kind = AttributeKind::Graphs; graphFields.push_back(f); break;
-            case 21: values.push_back("@" + str(f)); break; // ref_attr_name inside functions
-            default: break;
+            case 1:
+                a.name = str(f);
+                break;
+            case 2:
+                a.kind = AttributeKind::Float;
+                forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); });
+                break;
+            case 3:
+                a.kind = AttributeKind::Int;
+                values.push_back(std::to_string(static_cast<std::int64_t>(f.varint)));
+                break;
+            case 4:
+                a.kind = AttributeKind::String;
+                values.push_back('"' + str(f).substr(0, 80) + '"');
+                break;
+            case 5:
+                a.kind = AttributeKind::Tensor;
+                values.push_back(describeTensor(parseTensorHeader(f)));
+                break;
+            case 6:
+                a.kind = AttributeKind::Graph;
+                graphFields.push_back(f);
+                break;
+            case 7:
+                a.kind = AttributeKind::Floats;
+                forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); });
+                break;
+            case 8:
+                a.kind = AttributeKind::Ints;
+                forEachVarint(f, [&](std::uint64_t v) {
+                    values.push_back(std::to_string(static_cast<std::int64_t>(v)));
+                });
+                break;
+            case 9:
+                a.kind = AttributeKind::Strings;
+                values.push_back('"' + str(f).substr(0, 40) + '"');
+                break;
+            case 10:
+                a.kind = AttributeKind::Tensors;
+                values.push_back(describeTensor(parseTensorHeader(f)));
+                break;
+            case 11:
+                a.kind = AttributeKind::Graphs;
+                graphFields.push_back(f);
+                break;
+            case 21:
+                values.push_back("@" + str(f));
+                break; // ref_attr_name inside functions
+            default:
+                break;
             }
         }
-        for (const Field& gf : graphFields) a.subgraphs.push_back(parseSubgraph(gf, graph, node, a.name, depth));
+        for (const Field& gf : graphFields)
+            a.subgraphs.push_back(parseSubgraph(gf, graph, node, a.name, depth));
         bool list = a.kind == AttributeKind::Floats || a.kind == AttributeKind::Ints ||
                     a.kind == AttributeKind::Strings || a.kind == AttributeKind::Tensors;
         if (a.kind == AttributeKind::Graph || a.kind == AttributeKind::Graphs)
             a.summary = "graph (" + std::to_string(a.subgraphs.size()) + ")";
-        else if (list) a.summary = joinLimited(values, 16);
-        else if (!values.empty()) a.summary = values.front();
+        else if (list)
+            a.summary = joinLimited(values, 16);
+        else if (!values.empty())
+            a.summary = values.front();
         return a;
     }
 
@@ -330,16 +462,20 @@ private:
         bool hasLength = false;
         for (const auto& [key, value] : entries) {
             try {
-                if (key == "location") init.externalLocation = value;
-                else if (key == "offset") init.externalOffset = std::stoull(value);
-                else if (key == "length") init.externalLength = std::stoull(value), hasLength = true;
+                if (key == "location")
+                    init.externalLocation = value;
+                else if (key == "offset")
+                    init.externalOffset = std::stoull(value);
+                else if (key == "length")
+                    init.externalLength = std::stoull(value), hasLength = true;
             } catch (const std::exception&) {
                 throw Error(model_.path + ": tensor '" + init.name + "' has an invalid external-data " + key +
                             " '" + value + "'");
             }
         }
         if (init.externalLocation.empty())
-            throw Error(model_.path + ": tensor '" + init.name + "' is stored externally but names no location");
+            throw Error(model_.path + ": tensor '" + init.name +
+                        "' is stored externally but names no location");
         fs::path location(init.externalLocation);
         fs::path normal = location.lexically_normal();
         if (location.is_absolute() || normal.empty() || *normal.begin() == "..")
@@ -357,13 +493,15 @@ private:
         std::uint64_t fileSize = externalFileSize(init);
         if (!hasLength) {
             std::uint64_t count = 1;
-            for (auto d : init.dims) count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
+            for (auto d : init.dims)
+                count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
             std::size_t width = dataTypeSize(init.dataType);
             init.externalLength = width ? count * width : fileSize - std::min(fileSize, init.externalOffset);
         }
         if (init.externalOffset > fileSize || init.externalLength > fileSize - init.externalOffset)
-            throw Error(model_.path + ": external data file '" + init.externalLocation + "' is too short for tensor '" +
-                        init.name + "' (needs bytes " + std::to_string(init.externalOffset) + ".." +
+            throw Error(model_.path + ": external data file '" + init.externalLocation +
+                        "' is too short for tensor '" + init.name + "' (needs bytes " +
+                        std::to_string(init.externalOffset) + ".." +
                         std::to_string(init.externalOffset + init.externalLength) + ", file has " +
                         std::to_string(fileSize) + ")");
     }
@@ -373,8 +511,8 @@ private:
         if (found != externalSizes_.end()) return found->second;
         struct stat st {};
         if (::stat(init.externalPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-            throw Error(model_.path + ": missing external data file '" + init.externalLocation + "' (tensor '" +
-                        init.name + "', looked for " + init.externalPath + ")");
+            throw Error(model_.path + ": missing external data file '" + init.externalLocation +
+                        "' (tensor '" + init.name + "', looked for " + init.externalPath + ")");
         auto size = static_cast<std::uint64_t>(st.st_size);
         externalSizes_.emplace(init.externalPath, size);
         return size;
@@ -388,15 +526,32 @@ private:
         while (!r.atEnd()) {
             Field f = r.next();
             switch (f.number) {
-            case 1: fn.name = str(f); break;
-            case 4: fn.inputs.push_back(str(f)); break;
-            case 5: fn.outputs.push_back(str(f)); break;
-            case 6: fn.attributes.push_back(str(f)); break;
-            case 7: nodeFields.push_back(f); break;
-            case 9: fn.opsets.push_back(parseOpset(f)); break;
-            case 10: fn.domain = str(f); break;
-            case 13: fn.overload = str(f); break;
-            default: break;
+            case 1:
+                fn.name = str(f);
+                break;
+            case 4:
+                fn.inputs.push_back(str(f));
+                break;
+            case 5:
+                fn.outputs.push_back(str(f));
+                break;
+            case 6:
+                fn.attributes.push_back(str(f));
+                break;
+            case 7:
+                nodeFields.push_back(f);
+                break;
+            case 9:
+                fn.opsets.push_back(parseOpset(f));
+                break;
+            case 10:
+                fn.domain = str(f);
+                break;
+            case 13:
+                fn.overload = str(f);
+                break;
+            default:
+                break;
             }
         }
         int functionIndex = static_cast<int>(model_.functions.size());
@@ -408,8 +563,10 @@ private:
         body.function = functionIndex;
         for (const Field& nf : nodeFields)
             body.nodes.push_back(parseNode(nf, bodyIndex, static_cast<int>(body.nodes.size()), 1));
-        for (const auto& in : fn.inputs) body.inputs.push_back({in, {}, {}});
-        for (const auto& out : fn.outputs) body.outputs.push_back({out, {}, {}});
+        for (const auto& in : fn.inputs)
+            body.inputs.push_back({in, {}, {}});
+        for (const auto& out : fn.outputs)
+            body.outputs.push_back({out, {}, {}});
         model_.graphs[static_cast<std::size_t>(bodyIndex)] = std::move(body);
         fn.body = bodyIndex;
         model_.functions.push_back(std::move(fn));
@@ -445,7 +602,8 @@ std::shared_ptr<const Model> loadModel(const std::string& path) {
 std::uint64_t Model::weightBytes() const {
     std::uint64_t total = 0;
     for (const auto& g : graphs)
-        for (const auto& init : g.initializers) total += init.byteSize();
+        for (const auto& init : g.initializers)
+            total += init.byteSize();
     return total;
 }
 
@@ -459,7 +617,8 @@ std::uint64_t Model::externalWeightBytes() const {
 
 std::size_t Model::initializerCount() const {
     std::size_t total = 0;
-    for (const auto& g : graphs) total += g.initializers.size();
+    for (const auto& g : graphs)
+        total += g.initializers.size();
     return total;
 }
 
@@ -470,22 +629,43 @@ int Model::findFunction(const std::string& fnDomain, const std::string& name) co
 }
 
 const char* dataTypeName(std::int32_t t) {
-    static const char* const names[] = {"undefined", "float", "uint8", "int8", "uint16", "int16", "int32",
-                                        "int64", "string", "bool", "float16", "double", "uint32", "uint64",
-                                        "complex64", "complex128", "bfloat16", "float8e4m3fn", "float8e4m3fnuz",
-                                        "float8e5m2", "float8e5m2fnuz", "uint4", "int4"};
+    static const char* const names[] = {
+        "undefined",      "float",      "uint8",          "int8",       "uint16",   "int16",
+        "int32",          "int64",      "string",         "bool",       "float16",  "double",
+        "uint32",         "uint64",     "complex64",      "complex128", "bfloat16", "float8e4m3fn",
+        "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4",      "int4"};
     if (t >= 0 && t < static_cast<std::int32_t>(sizeof names / sizeof names[0])) return names[t];
     return "unknown";
 }
 
 std::size_t dataTypeSize(std::int32_t t) {
     switch (t) {
-    case 1: case 6: case 12: return 4;
-    case 2: case 3: case 9: case 17: case 18: case 19: case 20: return 1;
-    case 4: case 5: case 10: case 16: return 2;
-    case 7: case 11: case 13: case 14: return 8;
-    case 15: return 16;
-    default: return 0;
+    case 1:
+    case 6:
+    case 12:
+        return 4;
+    case 2:
+    case 3:
+    case 9:
+    case 17:
+    case 18:
+    case 19:
+    case 20:
+        return 1;
+    case 4:
+    case 5:
+    case 10:
+    case 16:
+        return 2;
+    case 7:
+    case 11:
+    case 13:
+    case 14:
+        return 8;
+    case 15:
+        return 16;
+    default:
+        return 0;
     }
 }
 

@@ -41,10 +41,10 @@ struct Initializer {
     std::string name;
     std::int32_t dataType = 0;
     std::vector<std::int64_t> dims;
-    ByteSpan span;          // the whole TensorProto in the model file
-    ByteSpan payload;       // raw_data or typed data bytes in the model file (when inline)
-    bool external = false;  // data_location == EXTERNAL
-    std::string externalPath; // resolved absolute path of the external file
+    ByteSpan span;                // the whole TensorProto in the model file
+    ByteSpan payload;             // raw_data or typed data bytes in the model file (when inline)
+    bool external = false;        // data_location == EXTERNAL
+    std::string externalPath;     // resolved absolute path of the external file
     std::string externalLocation; // as written in the model
     std::uint64_t externalOffset = 0;
     std::uint64_t externalLength = 0;
@@ -56,8 +56,8 @@ enum class AttributeKind { Float, Int, String, Tensor, Graph, Floats, Ints, Stri
 struct Attribute {
     std::string name;
     AttributeKind kind = AttributeKind::Other;
-    std::string summary;            // short human-readable value ("[1, 2]", "3.5", "tensor float[64]")
-    std::vector<int> subgraphs;     // indices into Model::graphs (Graph/Graphs attributes)
+    std::string summary;        // short human-readable value ("[1, 2]", "3.5", "tensor float[64]")
+    std::vector<int> subgraphs; // indices into Model::graphs (Graph/Graphs attributes)
 };
 
 struct Node {
@@ -84,7 +84,7 @@ struct Graph {
     int parentGraph = -1;        // Subgraph: graph holding the node whose attribute this is
     int parentNode = -1;         // Subgraph: that node's index
     std::string parentAttribute; // Subgraph: attribute name (then_branch, body, ...)
-    int function = -1;          // FunctionBody: index into Model::functions
+    int function = -1;           // FunctionBody: index into Model::functions
 };
 
 struct OpsetImport {
@@ -121,7 +121,7 @@ struct Model {
     std::shared_ptr<const MappedFile> file;
 
     const Graph& main() const { return graphs.front(); }
-    std::uint64_t weightBytes() const;      // inline + external initializer bytes, all graphs
+    std::uint64_t weightBytes() const; // inline + external initializer bytes, all graphs
     std::uint64_t externalWeightBytes() const;
     std::size_t initializerCount() const;
     // Index into functions of the local function a node calls, or -1.
@@ -138,6 +138,6 @@ std::int64_t knownIrVersion();
 
 const char* dataTypeName(std::int32_t elemType);
 std::size_t dataTypeSize(std::int32_t elemType); // bytes per element, 0 for strings/unknown
-std::string formatType(const TensorType& type); // "float[batch,128]"
+std::string formatType(const TensorType& type);  // "float[batch,128]"
 
 } // namespace hs

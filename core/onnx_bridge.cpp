@@ -6,6 +6,8 @@
 
 namespace hs {
 
-std::int64_t knownIrVersion() { return onnx::IR_VERSION; }
+std::int64_t knownIrVersion() {
+    return onnx::IR_VERSION;
+}
 
 } // namespace hs

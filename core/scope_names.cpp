@@ -7,7 +7,8 @@ namespace hs {
 namespace {
 
 bool isNumber(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return !s.empty() && std::all_of(s.begin(), s.end(),
+                                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 std::vector<std::string_view> splitAtoms(std::string_view s) {
@@ -15,7 +16,8 @@ std::vector<std::string_view> splitAtoms(std::string_view s) {
     std::size_t start = 0;
     while (true) {
         std::size_t dot = s.find('.', start);
-        atoms.push_back(s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+        atoms.push_back(
+            s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
         if (dot == std::string_view::npos) break;
         start = dot + 1;
     }
@@ -24,9 +26,9 @@ std::vector<std::string_view> splitAtoms(std::string_view s) {
 
 // The trailing "head.N.M" part of a qualified scope: its last non-numeric atom and what follows.
 struct Tail {
-    std::string_view head;                  // "" when the scope has no non-numeric atom
-    std::vector<std::string_view> numbers;  // numeric atoms after it
-    std::size_t start = 0;                  // offset in the scope where head (or the numbers) begin
+    std::string_view head;                 // "" when the scope has no non-numeric atom
+    std::vector<std::string_view> numbers; // numeric atoms after it
+    std::size_t start = 0;                 // offset in the scope where head (or the numbers) begin
 };
 
 Tail trailingName(std::string_view scope) {
@@ -34,9 +36,11 @@ Tail trailingName(std::string_view scope) {
     if (scope.empty()) return tail;
     auto atoms = splitAtoms(scope);
     std::size_t i = atoms.size();
-    while (i > 0 && isNumber(atoms[i - 1])) --i;
+    while (i > 0 && isNumber(atoms[i - 1]))
+        --i;
     if (i > 0) tail.head = atoms[i - 1];
-    for (std::size_t k = i; k < atoms.size(); ++k) tail.numbers.push_back(atoms[k]);
+    for (std::size_t k = i; k < atoms.size(); ++k)
+        tail.numbers.push_back(atoms[k]);
     std::size_t first = i > 0 ? i - 1 : 0;
     tail.start = static_cast<std::size_t>(atoms[first].data() - scope.data());
     return tail;
@@ -48,9 +52,10 @@ std::string qualify(const std::string& parent, const std::string& segment) {
     Tail parentTail = trailingName(parent);
     Tail segmentTail = trailingName(segment);
     bool segmentIsName = segmentTail.start == 0; // "layer.0": its head is its first atom
-    bool continues = segmentIsName && segmentTail.head == parentTail.head &&
-                     segmentTail.numbers.size() > parentTail.numbers.size() &&
-                     std::equal(parentTail.numbers.begin(), parentTail.numbers.end(), segmentTail.numbers.begin());
+    bool continues =
+        segmentIsName && segmentTail.head == parentTail.head &&
+        segmentTail.numbers.size() > parentTail.numbers.size() &&
+        std::equal(parentTail.numbers.begin(), parentTail.numbers.end(), segmentTail.numbers.begin());
     if (continues) return parent.substr(0, parentTail.start) + segment;
     return parent + "." + segment;
 }
@@ -133,8 +138,8 @@ std::string shortClassName(std::string_view qualified) {
 
 std::string relativeName(const std::string& parentScope, const std::string& childScope) {
     if (parentScope.empty()) return childScope;
-    if (childScope.size() > parentScope.size() + 1 && childScope.compare(0, parentScope.size(), parentScope) == 0 &&
-        childScope[parentScope.size()] == '.')
+    if (childScope.size() > parentScope.size() + 1 &&
+        childScope.compare(0, parentScope.size(), parentScope) == 0 && childScope[parentScope.size()] == '.')
         return childScope.substr(parentScope.size() + 1);
     // torch's continuation rule: "features.1" under "features" keeps its whole trailing name
     Tail parentTail = trailingName(parentScope);
@@ -144,7 +149,7 @@ std::string relativeName(const std::string& parentScope, const std::string& chil
 }
 
 bool producerWritesForeignNames(const std::string& producer) {
-    static const char* const foreign[] = {"tf2onnx", "keras2onnx", "paddle2onnx", "onnxmltools", "skl2onnx",
+    static const char* const foreign[] = {"tf2onnx", "keras2onnx",  "paddle2onnx", "onnxmltools", "skl2onnx",
                                           "caffe2",  "onnx-caffe2", "tflite2onnx", "OnnxMLTools", "jax2onnx"};
     for (const char* f : foreign)
         if (producer == f) return true;

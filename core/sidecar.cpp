@@ -36,16 +36,19 @@ void readNodeHierarchy(const json& map, Sidecar& sidecar) {
             e.path = v.get<std::string>();
         } else if (v.is_object()) {
             e.path = text(v, "hierarchy_path");
-            if (v.contains("scope") && v["scope"].is_string()) e.scope = v["scope"].get<std::string>(), e.hasScope = true;
+            if (v.contains("scope") && v["scope"].is_string())
+                e.scope = v["scope"].get<std::string>(), e.hasScope = true;
             e.moduleClass = text(v, "module_class");
             e.opType = text(v, "op_type");
             e.source = text(v, "source");
             e.level = text(v, "level");
-            if (v.contains("confidence") && v["confidence"].is_number()) e.confidence = v["confidence"].get<double>();
+            if (v.contains("confidence") && v["confidence"].is_number())
+                e.confidence = v["confidence"].get<double>();
             if (v.contains("sidecar_scope") && v["sidecar_scope"].is_string())
                 e.sidecarScope = v["sidecar_scope"].get<std::string>(), e.hasSidecarScope = true;
         } else {
-            throw Error(sidecar.filePath + ": node '" + e.key + "' has an entry that is neither a path nor an object");
+            throw Error(sidecar.filePath + ": node '" + e.key +
+                        "' has an entry that is neither a path nor an object");
         }
         sidecar.entries.push_back(std::move(e));
     }
@@ -61,10 +64,13 @@ void readHtpModules(const json& node, Sidecar& sidecar, int depth) {
     if (!m.path.empty()) sidecar.modules.push_back(m);
     auto children = node.find("children");
     if (children == node.end()) return;
-    for (const auto& child : *children) readHtpModules(child, sidecar, depth + 1);
+    for (const auto& child : *children)
+        readHtpModules(child, sidecar, depth + 1);
 }
 
-std::string levelText(const Assignment& a) { return levelName(a.level); }
+std::string levelText(const Assignment& a) {
+    return levelName(a.level);
+}
 
 } // namespace
 
@@ -111,7 +117,8 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar) {
     doc["onnx_model"] = sidecar.onnxModel;
     doc["model_digest"] = sidecar.modelDigest;
     ordered modules = ordered::object();
-    for (const auto& m : sidecar.modules) modules[m.scope] = {{"class", m.className}, {"path", m.path}};
+    for (const auto& m : sidecar.modules)
+        modules[m.scope] = {{"class", m.className}, {"path", m.path}};
     doc["modules"] = modules;
     ordered nodes = ordered::object();
     std::map<std::string, std::size_t> byLevel, bySource;
@@ -136,8 +143,11 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar) {
         ++bySource[e.source];
     }
     doc["node_hierarchy"] = std::move(nodes);
-    doc["hierarchy_statistics"] = {{"nodes", sidecar.entries.size()}, {"modules", sidecar.modules.size()},
-                                   {"conflicts", conflicts}, {"by_level", byLevel}, {"by_source", bySource}};
+    doc["hierarchy_statistics"] = {{"nodes", sidecar.entries.size()},
+                                   {"modules", sidecar.modules.size()},
+                                   {"conflicts", conflicts},
+                                   {"by_level", byLevel},
+                                   {"by_source", bySource}};
     std::string content = doc.dump(2) + "\n";
 
     fs::path target(path);
@@ -146,7 +156,9 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar) {
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     int fd = ::mkstemp(name.data());
-    if (fd < 0) throw Error(path + ": cannot save sidecar: cannot create a file in " + folder.string() + ": " + std::strerror(errno));
+    if (fd < 0)
+        throw Error(path + ": cannot save sidecar: cannot create a file in " + folder.string() + ": " +
+                    std::strerror(errno));
     const char* p = content.data();
     std::size_t left = content.size();
     bool ok = true;
@@ -163,7 +175,8 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar) {
     if (ok) ok = ::rename(name.data(), path.c_str()) == 0, err = ok ? 0 : errno;
     if (!ok) {
         ::unlink(name.data());
-        throw Error(path + ": cannot save sidecar: " + std::strerror(err) + " (the previous file is unchanged)");
+        throw Error(path + ": cannot save sidecar: " + std::strerror(err) +
+                    " (the previous file is unchanged)");
     }
 }
 
@@ -172,7 +185,8 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy) {
     sidecar.format = "1.1";
     sidecar.onnxModel = fs::path(graph.model().path).filename().string();
     sidecar.modelDigest = modelDigest(graph);
-    for (const auto& m : hierarchy.modules) sidecar.modules.push_back({m.scope, m.className, m.path});
+    for (const auto& m : hierarchy.modules)
+        sidecar.modules.push_back({m.scope, m.className, m.path});
     for (std::size_t i = 0; i < graph.size(); ++i) {
         const Assignment& a = hierarchy.assignments[i];
         const Module& m = hierarchy.modules[static_cast<std::size_t>(a.module)];
@@ -190,7 +204,8 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy) {
         for (const auto& c : a.candidates) {
             const std::string& scope = hierarchy.modules[static_cast<std::size_t>(c.module)].scope;
             e.candidateScopes.push_back(scope);
-            if (c.source == Source::Sidecar && !e.hasSidecarScope) e.sidecarScope = scope, e.hasSidecarScope = true;
+            if (c.source == Source::Sidecar && !e.hasSidecarScope)
+                e.sidecarScope = scope, e.hasSidecarScope = true;
         }
         sidecar.entries.push_back(std::move(e));
     }
@@ -199,7 +214,8 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy) {
 
 SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
     SidecarCheck check;
-    if (!sidecar.modelDigest.empty() && sidecar.modelDigest != modelDigest(graph)) check.digestMismatch = true;
+    if (!sidecar.modelDigest.empty() && sidecar.modelDigest != modelDigest(graph))
+        check.digestMismatch = true;
     for (const auto& e : sidecar.entries) {
         if (graph.find(e.key) >= 0) {
             ++check.matchedKeys;
@@ -217,8 +233,10 @@ SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
     }
     if (check.unknownKeys) {
         check.applicable = false;
-        msg << check.unknownKeys << " of " << sidecar.entries.size() << " node keys do not exist in the model (e.g. ";
-        for (std::size_t k = 0; k < check.unknownExamples.size(); ++k) msg << (k ? ", " : "") << "'" << check.unknownExamples[k] << "'";
+        msg << check.unknownKeys << " of " << sidecar.entries.size()
+            << " node keys do not exist in the model (e.g. ";
+        for (std::size_t k = 0; k < check.unknownExamples.size(); ++k)
+            msg << (k ? ", " : "") << "'" << check.unknownExamples[k] << "'";
         msg << ")";
     }
     if (sidecar.entries.empty()) {
@@ -236,15 +254,19 @@ std::string modelDigest(const GraphIndex& graph) {
         sha.update(s);
         sha.update(std::string_view("\0", 1));
     };
-    for (const auto& vi : main.inputs) add(vi.name);
+    for (const auto& vi : main.inputs)
+        add(vi.name);
     sha.update("|");
-    for (const auto& vi : main.outputs) add(vi.name);
+    for (const auto& vi : main.outputs)
+        add(vi.name);
     sha.update("|");
     for (const auto& node : main.nodes) {
         add(node.opType);
-        for (const auto& in : node.inputs) add(in);
+        for (const auto& in : node.inputs)
+            add(in);
         sha.update(">");
-        for (const auto& out : node.outputs) add(out);
+        for (const auto& out : node.outputs)
+            add(out);
         sha.update("\n");
     }
     return "sha256:" + sha.hexDigest();

@@ -10,15 +10,15 @@ class GraphIndex;
 struct Hierarchy;
 
 struct SidecarEntry {
-    std::string key;         // node key (a node name in the older forms)
-    std::string scope;       // instance scope when the file gives one
+    std::string key;   // node key (a node name in the older forms)
+    std::string scope; // instance scope when the file gives one
     bool hasScope = false;
-    std::string path;        // hierarchy path ("/BertModel/BertEncoder/BertLayer.0")
+    std::string path; // hierarchy path ("/BertModel/BertEncoder/BertLayer.0")
     std::string moduleClass;
     std::string opType;
-    std::string source;      // as written: "manual", "name_scope", "exporter", ...
-    std::string level;       // as written: "certain", "high", ... (may be empty)
-    double confidence = -1;  // as written, -1 when absent
+    std::string source;     // as written: "manual", "name_scope", "exporter", ...
+    std::string level;      // as written: "certain", "high", ... (may be empty)
+    double confidence = -1; // as written, -1 when absent
     bool conflict = false;
     std::vector<std::string> candidateScopes; // scopes claimed by conflicting sources
     // What an earlier sidecar said of this node, kept so that re-reading our own file re-applies it.
@@ -33,10 +33,10 @@ struct SidecarModule {
 };
 
 struct Sidecar {
-    std::string filePath;     // where it was read from
-    std::string format;       // "1.1", "1.0" or "htp"
-    std::string onnxModel;    // model file name it was written for, when given
-    std::string modelDigest;  // "sha256:..." when given
+    std::string filePath;    // where it was read from
+    std::string format;      // "1.1", "1.0" or "htp"
+    std::string onnxModel;   // model file name it was written for, when given
+    std::string modelDigest; // "sha256:..." when given
     std::vector<SidecarEntry> entries;
     std::vector<SidecarModule> modules;
 };

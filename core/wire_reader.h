@@ -17,9 +17,9 @@ struct Malformed : std::runtime_error {
 struct Field {
     std::uint32_t number = 0;
     WireType type = Varint;
-    std::uint64_t varint = 0;     // Varint, Fixed64, Fixed32 values
-    std::string_view bytes;       // LengthDelimited payload (points into the mapped file)
-    std::uint64_t offset = 0;     // file offset of the payload (LengthDelimited) or value
+    std::uint64_t varint = 0; // Varint, Fixed64, Fixed32 values
+    std::string_view bytes;   // LengthDelimited payload (points into the mapped file)
+    std::uint64_t offset = 0; // file offset of the payload (LengthDelimited) or value
 };
 
 class Reader {

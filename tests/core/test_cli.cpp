@@ -18,10 +18,13 @@ Run cli(const QStringList& args) {
     QProcess p;
     p.start(HS_CLI, args);
     p.waitForFinished(120000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
-QString fixture(const char* name) { return QString::fromStdString(hstest::fixture(name)); }
+QString fixture(const char* name) {
+    return QString::fromStdString(hstest::fixture(name));
+}
 } // namespace
 
 class TestCli : public QObject {

@@ -24,7 +24,8 @@ namespace {
 std::optional<std::string> statedScope(const Loaded& l, int node) {
     auto segments = torchNameSegments(l.graph->node(node).name);
     if (!segments) return std::nullopt;
-    auto steps = qualifyTorchSegments(*segments, [&](const std::string& s) { return l.hierarchy.findModule(s) >= 0; });
+    auto steps =
+        qualifyTorchSegments(*segments, [&](const std::string& s) { return l.hierarchy.findModule(s) >= 0; });
     return steps.empty() ? std::string() : steps.back().scope;
 }
 
@@ -55,7 +56,8 @@ HiddenNameResult hideNames(const std::string& path, unsigned seed) {
         if (!isRenamed[i] && truth.hierarchy.assignments[i].source == Source::NameScope) {
             stillNamed.insert(truth.scopeOf(static_cast<int>(i)));
             auto literal = qualifyTorchSegments(*torchNameSegments(nodes[i].name), nullptr);
-            if (!literal.empty() && literal.back().scope == truth.scopeOf(static_cast<int>(i))) firstCallNamed.insert(literal.back().scope);
+            if (!literal.empty() && literal.back().scope == truth.scopeOf(static_cast<int>(i)))
+                firstCallNamed.insert(literal.back().scope);
         }
     HiddenNameResult r;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -72,16 +74,20 @@ HiddenNameResult hideNames(const std::string& path, unsigned seed) {
         ++r.renamed;
         // Judged in the true tree: the module given must be the true one or one of its ancestors.
         int gotInTruth = truth.hierarchy.findModule(got);
-        bool safe = gotInTruth >= 0 && truth.hierarchy.isAncestorOrSelf(gotInTruth, truth.hierarchy.assignments[i].module);
+        bool safe = gotInTruth >= 0 &&
+                    truth.hierarchy.isAncestorOrSelf(gotInTruth, truth.hierarchy.assignments[i].module);
         if (!safe) {
             ++r.wrong;
-            r.examples << QString::fromStdString(nodes[i].name + " -> " + got + " [" + hidden.hierarchy.assignments[i].evidence + "]");
+            r.examples << QString::fromStdString(nodes[i].name + " -> " + got + " [" +
+                                                 hidden.hierarchy.assignments[i].evidence + "]");
         }
         if (!exact && hidden.hierarchy.assignments[i].level <= Level::High) ++r.nonExactHigh;
         if (stillNamed.count(trueScope)) {
             ++r.eligible;
-            if (exact) ++r.exact;
-            else r.vague << QString::fromStdString(nodes[i].name + " -> " + (got.empty() ? "(root)" : got));
+            if (exact)
+                ++r.exact;
+            else
+                r.vague << QString::fromStdString(nodes[i].name + " -> " + (got.empty() ? "(root)" : got));
         }
     }
     return r;
@@ -99,11 +105,13 @@ class TestHierarchy : public QObject {
 private slots:
     void scopedNodesAreExact_data() {
         QTest::addColumn<QString>("file");
-        for (const char* f : {"bert_like_op17.onnx", "bert_like_op14.onnx", "gpt_like.onnx", "cnn_torchvision.onnx",
-                              "cnn_mobilenet_v3.onnx", "cnn_resnet.onnx", "twice.onnx"})
+        for (const char* f :
+             {"bert_like_op17.onnx", "bert_like_op14.onnx", "gpt_like.onnx", "cnn_torchvision.onnx",
+              "cnn_mobilenet_v3.onnx", "cnn_resnet.onnx", "twice.onnx"})
             QTest::newRow(f) << QString(hstest::fixture(f).c_str());
-        for (const char* f : {"fastestdet_torch2.0.onnx", "openwakeword_hey_rhasspy_torch1.13_sequential.onnx",
-                              "genai_builder_tiny_llama_fp16_extdata/model.onnx"})
+        for (const char* f :
+             {"fastestdet_torch2.0.onnx", "openwakeword_hey_rhasspy_torch1.13_sequential.onnx",
+              "genai_builder_tiny_llama_fp16_extdata/model.onnx"})
             QTest::newRow(f) << QString(sharedModel(f).c_str());
     }
     void scopedNodesAreExact() {
@@ -124,8 +132,10 @@ private slots:
 
     void knownModulesOfRealExports() {
         Loaded bert = hstest::load(fixture("bert_like_op17.onnx"));
-        QCOMPARE(bert.scopeOf(bert.node("/encoder/layer.0/attention/output/Add")), std::string("encoder.layer.0.attention.output"));
-        QCOMPARE(bert.scopeOf(bert.node("/encoder/layer.1/attention/output/Add")), std::string("encoder.layer.1.attention.output"));
+        QCOMPARE(bert.scopeOf(bert.node("/encoder/layer.0/attention/output/Add")),
+                 std::string("encoder.layer.0.attention.output"));
+        QCOMPARE(bert.scopeOf(bert.node("/encoder/layer.1/attention/output/Add")),
+                 std::string("encoder.layer.1.attention.output"));
         QCOMPARE(bert.scopeOf(bert.node("/Mul")), std::string(""));
         // Torch left the Unsqueeze constants unscoped: inferred from their consumer, medium.
         int constant = bert.node("Constant_41");
@@ -134,17 +144,21 @@ private slots:
         QVERIFY(!bert.hierarchy.assignments[static_cast<std::size_t>(constant)].evidence.empty());
         // Top level: exactly the model's top modules, in graph order.
         std::vector<std::string> top;
-        for (int c : bert.hierarchy.modules[0].children) top.push_back(bert.hierarchy.modules[static_cast<std::size_t>(c)].scope);
+        for (int c : bert.hierarchy.modules[0].children)
+            top.push_back(bert.hierarchy.modules[static_cast<std::size_t>(c)].scope);
         QCOMPARE(top, (std::vector<std::string>{"embeddings", "encoder", "pooler"}));
         int layer0 = bert.hierarchy.findModule("encoder.layer.0");
-        QCOMPARE(bert.hierarchy.modules[static_cast<std::size_t>(layer0)].parent, bert.hierarchy.findModule("encoder"));
-        QCOMPARE(bert.hierarchy.modules[static_cast<std::size_t>(layer0)].path, std::string("/encoder/layer.0"));
+        QCOMPARE(bert.hierarchy.modules[static_cast<std::size_t>(layer0)].parent,
+                 bert.hierarchy.findModule("encoder"));
+        QCOMPARE(bert.hierarchy.modules[static_cast<std::size_t>(layer0)].path,
+                 std::string("/encoder/layer.0"));
 
         Loaded cnn = hstest::load(fixture("cnn_torchvision.onnx"));
         int conv = cnn.node("/features/features.1/features.1.0/block/block.0/block.0.0/Conv");
         QCOMPARE(cnn.scopeOf(conv), std::string("features.1.0.block.0.0"));
         int block = cnn.hierarchy.findModule("features.1.0.block.0");
-        QCOMPARE(cnn.hierarchy.modules[static_cast<std::size_t>(block)].parent, cnn.hierarchy.findModule("features.1.0.block"));
+        QCOMPARE(cnn.hierarchy.modules[static_cast<std::size_t>(block)].parent,
+                 cnn.hierarchy.findModule("features.1.0.block"));
         Loaded resnet = hstest::load(fixture("cnn_resnet.onnx"));
         QCOMPARE(resnet.scopeOf(resnet.node("/layer1/layer1.0/conv1/Conv")), std::string("layer1.0.conv1"));
         QCOMPARE(resnet.scopeOf(resnet.node("/layer1/layer1.0/relu_1/Relu")), std::string("layer1.0.relu"));
@@ -197,8 +211,8 @@ private slots:
         std::size_t eligible = 0, exact = 0;
         for (unsigned seed : {1u, 2u, 3u, 4u, 5u}) {
             HiddenNameResult r = hideNames(file.toStdString(), seed);
-            qInfo("seed %u: %zu renamed, %zu eligible, %zu exact, %zu outside the true module's ancestors", seed, r.renamed,
-                  r.eligible, r.exact, r.wrong);
+            qInfo("seed %u: %zu renamed, %zu eligible, %zu exact, %zu outside the true module's ancestors",
+                  seed, r.renamed, r.eligible, r.exact, r.wrong);
             if (!r.vague.isEmpty()) qInfo("not exact: %s", qPrintable(r.vague.join("; ")));
             QVERIFY(r.renamed > 0);
             QVERIFY2(r.wrong == 0, qPrintable(r.examples.join("; ")));
@@ -228,26 +242,31 @@ private slots:
         Loaded l = hstest::load(fixture("bert_like_op17.onnx"));
         QVERIFY(checkSidecar(*l.graph, sidecar).applicable);
         Loaded withSidecar = hstest::analyse(l.model, &sidecar);
-        const Assignment& a = withSidecar.hierarchy.assignments[static_cast<std::size_t>(withSidecar.node(key))];
+        const Assignment& a =
+            withSidecar.hierarchy.assignments[static_cast<std::size_t>(withSidecar.node(key))];
         QVERIFY(a.conflict);
         QCOMPARE(a.level, Level::Low);
         std::set<std::string> candidates;
-        for (const auto& c : a.candidates) candidates.insert(withSidecar.hierarchy.modules[static_cast<std::size_t>(c.module)].scope);
+        for (const auto& c : a.candidates)
+            candidates.insert(withSidecar.hierarchy.modules[static_cast<std::size_t>(c.module)].scope);
         QVERIFY(candidates.count("encoder.layer.0.attention.output.dense"));
         QVERIFY(candidates.count("encoder.layer.1.attention.output.dense"));
         // Never silently in layer 1.
-        QVERIFY(!withSidecar.hierarchy.isAncestorOrSelf(withSidecar.hierarchy.findModule("encoder.layer.1"), a.module));
+        QVERIFY(!withSidecar.hierarchy.isAncestorOrSelf(withSidecar.hierarchy.findModule("encoder.layer.1"),
+                                                        a.module));
         // The rest of the sidecar applies: names and sidecar agree elsewhere.
-        const Assignment& other =
-            withSidecar.hierarchy.assignments[static_cast<std::size_t>(withSidecar.node("/encoder/layer.1/attention/output/dense/Add"))];
+        const Assignment& other = withSidecar.hierarchy.assignments[static_cast<std::size_t>(
+            withSidecar.node("/encoder/layer.1/attention/output/dense/Add"))];
         QVERIFY(!other.conflict);
         QCOMPARE(other.candidates.size(), std::size_t(2));
         QCOMPARE(other.level, Level::High);
         QCOMPARE(withSidecar.hierarchy.statistics().conflicts, std::size_t(1));
         // Class names come from the sidecar's paths.
         int layer = withSidecar.hierarchy.findModule("encoder.layer.0");
-        QCOMPARE(withSidecar.hierarchy.modules[static_cast<std::size_t>(layer)].className, std::string("BertLayer"));
-        QCOMPARE(withSidecar.hierarchy.modules[static_cast<std::size_t>(layer)].path, std::string("/BertModel/BertEncoder/BertLayer.0"));
+        QCOMPARE(withSidecar.hierarchy.modules[static_cast<std::size_t>(layer)].className,
+                 std::string("BertLayer"));
+        QCOMPARE(withSidecar.hierarchy.modules[static_cast<std::size_t>(layer)].path,
+                 std::string("/BertModel/BertEncoder/BertLayer.0"));
     }
 
     void functionsExportGivesTheSameTree() {
@@ -262,7 +281,8 @@ private slots:
                 // A module without parameters called inside a function body has no name in the
                 // file (torch names body nodes "<Op>_<n>"): it is named by its class, which must be known.
                 bool namedByClass = !m.className.empty() && m.scope.size() > m.className.size() &&
-                                    m.scope.compare(m.scope.size() - m.className.size(), m.className.size(), m.className) == 0 &&
+                                    m.scope.compare(m.scope.size() - m.className.size(), m.className.size(),
+                                                    m.className) == 0 &&
                                     m.totalParameters == 0;
                 if (!namedByClass) missing << QString::fromStdString(m.scope);
                 continue;
@@ -270,17 +290,23 @@ private slots:
             ++compared;
             int parent = functions.hierarchy.modules[static_cast<std::size_t>(m.parent)].parent;
             (void)parent;
-            QCOMPARE(named.hierarchy.modules[static_cast<std::size_t>(named.hierarchy.modules[static_cast<std::size_t>(other)].parent)].scope,
+            QCOMPARE(named.hierarchy
+                         .modules[static_cast<std::size_t>(
+                             named.hierarchy.modules[static_cast<std::size_t>(other)].parent)]
+                         .scope,
                      functions.hierarchy.modules[static_cast<std::size_t>(m.parent)].scope);
         }
         QVERIFY2(missing.isEmpty(), qPrintable("modules not in the names-based tree: " + missing.join(", ")));
         // Every named module that owns parameters is there, with its class.
-        const char* expected[][2] = {{"encoder", "BertEncoder"}, {"encoder.layer.0", "BertLayer"},
+        const char* expected[][2] = {{"encoder", "BertEncoder"},
+                                     {"encoder.layer.0", "BertLayer"},
                                      {"encoder.layer.1.attention", "BertAttention"},
                                      {"encoder.layer.0.attention.self", "BertSelfAttention"},
                                      {"encoder.layer.0.attention.self.query", "Linear"},
                                      {"encoder.layer.1.output.LayerNorm", "LayerNorm"},
-                                     {"embeddings", "BertEmbeddings"}, {"pooler", "BertPooler"}, {"pooler.dense", "Linear"}};
+                                     {"embeddings", "BertEmbeddings"},
+                                     {"pooler", "BertPooler"},
+                                     {"pooler.dense", "Linear"}};
         for (const auto& e : expected) {
             int m = functions.hierarchy.findModule(e[0]);
             QVERIFY2(m >= 0, e[0]);

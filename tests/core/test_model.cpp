@@ -9,8 +9,8 @@
 #include <QtTest>
 
 #include <filesystem>
-#include <unistd.h>
 #include <fstream>
+#include <unistd.h>
 
 using namespace hs;
 using hstest::fixture;
@@ -70,7 +70,8 @@ onnx::ModelProto dynamoStyleModel() {
     const Spec specs[] = {
         {"node_Relu_0", "Relu", "x", "a", "['', 'enc.0', 'enc.0.act', 'relu']",
          "['__main__.Net', '__main__.Block', 'torch.nn.modules.activation.ReLU', 'aten.relu.default']"},
-        {"node_Neg_1", "Neg", "a", "b", "['', 'enc.0', 'neg']", "['__main__.Net', '__main__.Block', 'aten.neg.default']"},
+        {"node_Neg_1", "Neg", "a", "b", "['', 'enc.0', 'neg']",
+         "['__main__.Net', '__main__.Block', 'aten.neg.default']"},
         {"node_Relu_2", "Relu", "b", "c", "['', 'enc.1', 'enc.1.act', 'relu_1']",
          "['__main__.Net', '__main__.Block', 'torch.nn.modules.activation.ReLU', 'aten.relu.default']"},
         {"node_Abs_3", "Abs", "c", "y", "['', 'abs']", "['__main__.Net', 'aten.abs.default']"},
@@ -94,27 +95,36 @@ onnx::ModelProto dynamoStyleModel() {
 // holding its weights in memory.
 std::string varint(std::uint64_t v) {
     std::string out;
-    while (v >= 0x80) out += static_cast<char>((v & 0x7f) | 0x80), v >>= 7;
+    while (v >= 0x80)
+        out += static_cast<char>((v & 0x7f) | 0x80), v >>= 7;
     return out + static_cast<char>(v);
 }
-std::string field(int number, const std::string& payload) { return varint((static_cast<std::uint64_t>(number) << 3) | 2) + varint(payload.size()) + payload; }
-std::string fieldInt(int number, std::uint64_t v) { return varint(static_cast<std::uint64_t>(number) << 3) + varint(v); }
+std::string field(int number, const std::string& payload) {
+    return varint((static_cast<std::uint64_t>(number) << 3) | 2) + varint(payload.size()) + payload;
+}
+std::string fieldInt(int number, std::uint64_t v) {
+    return varint(static_cast<std::uint64_t>(number) << 3) + varint(v);
+}
 
 // A model with one float initializer of `bytes` bytes of raw data, written in 1 MiB chunks.
 void writeWeightHeavyModel(const std::string& path, std::uint64_t bytes) {
     std::string node = field(1, "x") + field(1, "w") + field(2, "y") + field(3, "add") + field(4, "Add");
     std::string input = field(1, "x");
     std::string output = field(1, "y");
-    std::string tensorHead = fieldInt(1, bytes / 4) + fieldInt(2, 1) + field(8, "w") + varint((9 << 3) | 2) + varint(bytes);
+    std::string tensorHead =
+        fieldInt(1, bytes / 4) + fieldInt(2, 1) + field(8, "w") + varint((9 << 3) | 2) + varint(bytes);
     std::uint64_t tensorSize = tensorHead.size() + bytes;
-    std::string graphHead = field(1, node) + field(2, "g") + field(11, input) + field(12, output) + varint((5 << 3) | 2) + varint(tensorSize);
+    std::string graphHead = field(1, node) + field(2, "g") + field(11, input) + field(12, output) +
+                            varint((5 << 3) | 2) + varint(tensorSize);
     std::uint64_t graphSize = graphHead.size() + tensorSize;
-    std::string modelHead = fieldInt(1, 8) + field(2, "test") + field(8, fieldInt(2, 17)) + varint((7 << 3) | 2) + varint(graphSize);
+    std::string modelHead = fieldInt(1, 8) + field(2, "test") + field(8, fieldInt(2, 17)) +
+                            varint((7 << 3) | 2) + varint(graphSize);
     std::ofstream out(path, std::ios::binary);
     out << modelHead << graphHead << tensorHead;
     std::string chunk(1 << 20, '\x11');
     for (std::uint64_t written = 0; written < bytes; written += chunk.size())
-        out.write(chunk.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), bytes - written)));
+        out.write(chunk.data(),
+                  static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), bytes - written)));
 }
 
 std::uint64_t residentBytes() {
@@ -136,7 +146,8 @@ private slots:
         QVERIFY(model->opsets.size() >= 1);
         QCOMPARE(model->opsets[0].version, std::int64_t(17));
         QCOMPARE(model->main().inputs[0].name, std::string("input_ids"));
-        QCOMPARE(QString::fromStdString(formatType(model->main().inputs[0].type)), QString("int64[batch,sequence]"));
+        QCOMPARE(QString::fromStdString(formatType(model->main().inputs[0].type)),
+                 QString("int64[batch,sequence]"));
         // Initializer payloads stay in the file: offsets point at the raw bytes.
         const Initializer* query = nullptr;
         for (const auto& init : model->main().initializers)
@@ -149,10 +160,12 @@ private slots:
 
     void everySharedModelOpens_data() {
         QTest::addColumn<QString>("file");
-        for (const char* f : {"fastestdet_torch2.0.onnx", "silero_vad_16k_op15_torch2.3.onnx",
-                              "openwakeword_hey_rhasspy_torch1.13_sequential.onnx", "dynamo_seg3d_torch2.9_extdata/model.onnx",
-                              "genai_builder_tiny_llama_fp16_extdata/model.onnx", "tf2onnx_deeplab_v3_mobilenetv2.onnx",
-                              "paddle2onnx_ppocr_mobile_v2_cls.onnx", "tf2onnx_local_function_conv2d.onnx"})
+        for (const char* f :
+             {"fastestdet_torch2.0.onnx", "silero_vad_16k_op15_torch2.3.onnx",
+              "openwakeword_hey_rhasspy_torch1.13_sequential.onnx",
+              "dynamo_seg3d_torch2.9_extdata/model.onnx", "genai_builder_tiny_llama_fp16_extdata/model.onnx",
+              "tf2onnx_deeplab_v3_mobilenetv2.onnx", "paddle2onnx_ppocr_mobile_v2_cls.onnx",
+              "tf2onnx_local_function_conv2d.onnx"})
             QTest::newRow(f) << f;
     }
     void everySharedModelOpens() {
@@ -166,7 +179,8 @@ private slots:
         auto model = loadModel(sharedModel("silero_vad_16k_op15_torch2.3.onnx"));
         QCOMPARE(model->main().nodes.size(), std::size_t(121));
         std::size_t all = 0;
-        for (const auto& g : model->graphs) all += g.nodes.size();
+        for (const auto& g : model->graphs)
+            all += g.nodes.size();
         QCOMPARE(all, std::size_t(350));
         GraphIndex graph(model);
         QCOMPARE(graph.size(), std::size_t(350));
@@ -239,9 +253,7 @@ private slots:
         QTemporaryDir dir;
         std::string data = dir.filePath("big.bin").toStdString();
         const std::uint64_t size = 3ull << 30;
-        {
-            std::ofstream out(data, std::ios::binary);
-        }
+        { std::ofstream out(data, std::ios::binary); }
         std::filesystem::resize_file(data, size);
         onnx::ModelProto m = dynamoStyleModel();
         for (int k = 0; k < 3; ++k) {
@@ -277,7 +289,8 @@ private slots:
         std::string text = dir.filePath("notes.onnx").toStdString();
         writeFile(text, "This is a text file, not a model.\n");
         e = openError(text);
-        QVERIFY2(e.contains("notes.onnx") && (e.contains("not an ONNX model") || e.contains("corrupt")), qPrintable(e));
+        QVERIFY2(e.contains("notes.onnx") && (e.contains("not an ONNX model") || e.contains("corrupt")),
+                 qPrintable(e));
 
         std::string empty = dir.filePath("empty.onnx").toStdString();
         writeFile(empty, "");
@@ -308,7 +321,8 @@ private slots:
             return path;
         };
         QString e = openError(makeExternal("weights.bin"));
-        QVERIFY2(e.contains("ext.onnx") && e.contains("missing external data") && e.contains("weights.bin"), qPrintable(e));
+        QVERIFY2(e.contains("ext.onnx") && e.contains("missing external data") && e.contains("weights.bin"),
+                 qPrintable(e));
         e = openError(makeExternal("../../x"));
         QVERIFY2(e.contains("escapes the model's folder") && e.contains("../../x"), qPrintable(e));
         e = openError(makeExternal("/etc/passwd"));

@@ -20,18 +20,28 @@ private slots:
     void torchScopes_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("scope");
-        QTest::newRow("bert") << "/encoder/layer.0/attention/self/query/MatMul" << "encoder.layer.0.attention.self.query";
-        QTest::newRow("repeated parents") << "/features/features.1/features.1.0/block/block.0/Conv" << "features.1.0.block.0";
-        QTest::newRow("resnet") << "/layer1/layer1.0/conv1/Conv" << "layer1.0.conv1";
+        QTest::newRow("bert") << "/encoder/layer.0/attention/self/query/MatMul"
+                              << "encoder.layer.0.attention.self.query";
+        QTest::newRow("repeated parents") << "/features/features.1/features.1.0/block/block.0/Conv"
+                                          << "features.1.0.block.0";
+        QTest::newRow("resnet") << "/layer1/layer1.0/conv1/Conv"
+                                << "layer1.0.conv1";
         QTest::newRow("efficientnet") << "/features/features.1/features.1.0/block/block.0/block.0.0/Conv"
                                       << "features.1.0.block.0.0";
-        QTest::newRow("sequential root") << "/1/Gemm" << "1";
-        QTest::newRow("root op") << "/Mul" << "";
-        QTest::newRow("gpt ln_1 literal") << "/transformer/h.0/ln_1/LayerNormalization" << "transformer.h.0.ln_1";
-        QTest::newRow("unscoped helper") << "Constant_41" << "<none>";
-        QTest::newRow("old torch") << "onnx::Mul_45" << "<none>";
-        QTest::newRow("tf names") << "MobilenetV2/expanded_conv/depthwise/Relu6" << "<none>";
-        QTest::newRow("empty segment") << "/a//Relu" << "<none>";
+        QTest::newRow("sequential root") << "/1/Gemm"
+                                         << "1";
+        QTest::newRow("root op") << "/Mul"
+                                 << "";
+        QTest::newRow("gpt ln_1 literal") << "/transformer/h.0/ln_1/LayerNormalization"
+                                          << "transformer.h.0.ln_1";
+        QTest::newRow("unscoped helper") << "Constant_41"
+                                         << "<none>";
+        QTest::newRow("old torch") << "onnx::Mul_45"
+                                   << "<none>";
+        QTest::newRow("tf names") << "MobilenetV2/expanded_conv/depthwise/Relu6"
+                                  << "<none>";
+        QTest::newRow("empty segment") << "/a//Relu"
+                                       << "<none>";
     }
     void torchScopes() {
         QFETCH(QString, name);
@@ -40,7 +50,9 @@ private slots:
     }
 
     void secondCallIsTheSameModule() {
-        auto known = [](const std::string& s) { return s == "block" || s == "block.0" || s == "layer1.0.relu"; };
+        auto known = [](const std::string& s) {
+            return s == "block" || s == "block.0" || s == "layer1.0.relu";
+        };
         auto steps = qualifyTorchSegments(*torchNameSegments("/block/block.0_1/Gemm"), known);
         QCOMPARE(steps.size(), std::size_t(2));
         QCOMPARE(QString::fromStdString(steps[1].scope), QString("block.0"));
@@ -50,7 +62,8 @@ private slots:
         auto gpt = qualifyTorchSegments(*torchNameSegments("/h.0/ln_1/Add"), known);
         QCOMPARE(QString::fromStdString(gpt.back().scope), QString("h.0.ln_1"));
         QCOMPARE(gpt.back().call, 0);
-        QCOMPARE(QString::fromStdString(scopeOf("/layer1/layer1.0/relu_1/Relu", known)), QString("layer1.0.relu"));
+        QCOMPARE(QString::fromStdString(scopeOf("/layer1/layer1.0/relu_1/Relu", known)),
+                 QString("layer1.0.relu"));
     }
 
     void pythonLists() {

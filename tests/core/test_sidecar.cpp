@@ -18,10 +18,11 @@ bool sameAssignments(const Loaded& a, const Loaded& b, QString& why) {
     for (std::size_t i = 0; i < a.hierarchy.assignments.size(); ++i) {
         const auto& x = a.hierarchy.assignments[i];
         const auto& y = b.hierarchy.assignments[i];
-        if (a.scopeOf(static_cast<int>(i)) != b.scopeOf(static_cast<int>(i)) || x.level != y.level || x.source != y.source ||
-            x.conflict != y.conflict || x.score != y.score) {
-            why = QString::fromStdString(a.graph->key(static_cast<int>(i)) + ": " + a.scopeOf(static_cast<int>(i)) + " " +
-                                         levelName(x.level) + " vs " + b.scopeOf(static_cast<int>(i)) + " " + levelName(y.level));
+        if (a.scopeOf(static_cast<int>(i)) != b.scopeOf(static_cast<int>(i)) || x.level != y.level ||
+            x.source != y.source || x.conflict != y.conflict || x.score != y.score) {
+            why = QString::fromStdString(a.graph->key(static_cast<int>(i)) + ": " +
+                                         a.scopeOf(static_cast<int>(i)) + " " + levelName(x.level) + " vs " +
+                                         b.scopeOf(static_cast<int>(i)) + " " + levelName(y.level));
             return false;
         }
     }
@@ -52,9 +53,11 @@ private slots:
             Loaded l = hstest::analyse(plain.model, s);
             int m = l.hierarchy.findModule("encoder.layer.0.attention.self");
             QVERIFY(m > 0);
-            QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(m)].className, std::string("BertSelfAttention"));
+            QCOMPARE(l.hierarchy.modules[static_cast<std::size_t>(m)].className,
+                     std::string("BertSelfAttention"));
             QCOMPARE(l.hierarchy.statistics().conflicts, std::size_t(0));
-            QCOMPARE(l.scopeOf(l.node("/encoder/layer.0/attention/output/Add")), std::string("encoder.layer.0.attention.output"));
+            QCOMPARE(l.scopeOf(l.node("/encoder/layer.0/attention/output/Add")),
+                     std::string("encoder.layer.0.attention.output"));
         }
     }
 
@@ -75,8 +78,10 @@ private slots:
         QVERIFY2(sameAssignments(first, second, why), qPrintable(why));
         QCOMPARE(second.hierarchy.assignments[static_cast<std::size_t>(node)].source, Source::Manual);
         QCOMPARE(second.hierarchy.assignments[static_cast<std::size_t>(node)].level, Level::Certain);
-        QCOMPARE(second.hierarchy.modules[static_cast<std::size_t>(second.hierarchy.findModule("encoder.layer.0"))].className,
-                 std::string("BertLayer"));
+        QCOMPARE(
+            second.hierarchy.modules[static_cast<std::size_t>(second.hierarchy.findModule("encoder.layer.0"))]
+                .className,
+            std::string("BertLayer"));
     }
 
     void sidecarForAnotherModelIsRefused() {
@@ -86,7 +91,8 @@ private slots:
         QVERIFY(!check.applicable);
         QVERIFY(check.unknownKeys > 100);
         QString msg = QString::fromStdString(check.message);
-        QVERIFY2(msg.contains("bert_like_op17.hierarchy.json") && msg.contains("do not exist") && msg.contains("e.g. '"),
+        QVERIFY2(msg.contains("bert_like_op17.hierarchy.json") && msg.contains("do not exist") &&
+                     msg.contains("e.g. '"),
                  qPrintable(msg));
         // Same keys, other structure: the digest tells.
         QTemporaryDir dir;
@@ -106,7 +112,8 @@ private slots:
         std::string target = dir.filePath("taken").toStdString();
         QDir().mkdir(QString::fromStdString(target));
         QVERIFY_THROWS_EXCEPTION(Error, writeSidecar(target, s));
-        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 0); // no temporary left behind
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(),
+                 0); // no temporary left behind
         std::string good = dir.filePath("good.json").toStdString();
         writeSidecar(good, s);
         std::ifstream before(good);

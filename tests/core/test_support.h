@@ -10,8 +10,12 @@
 
 namespace hstest {
 
-inline std::string fixture(const std::string& name) { return std::string(HS_FIXTURES) + "/" + name; }
-inline std::string sharedModel(const std::string& name) { return std::string(HS_SHARED_MODELS) + "/" + name; }
+inline std::string fixture(const std::string& name) {
+    return std::string(HS_FIXTURES) + "/" + name;
+}
+inline std::string sharedModel(const std::string& name) {
+    return std::string(HS_SHARED_MODELS) + "/" + name;
+}
 
 struct Loaded {
     std::shared_ptr<const hs::Model> model;
@@ -19,7 +23,9 @@ struct Loaded {
     hs::Hierarchy hierarchy;
 
     const std::string& scopeOf(int node) const {
-        return hierarchy.modules[static_cast<std::size_t>(hierarchy.assignments[static_cast<std::size_t>(node)].module)].scope;
+        return hierarchy
+            .modules[static_cast<std::size_t>(hierarchy.assignments[static_cast<std::size_t>(node)].module)]
+            .scope;
     }
     int node(const std::string& key) const { return graph->find(key); }
 };

@@ -21,10 +21,13 @@ using json = nlohmann::ordered_json;
 
 const char* kExtractHelp =
     "hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]\n"
-    "  Writes the module SCOPE (all its nodes and its descendants', \"\" or / for the root) or the nodes with\n"
-    "  the given keys as a standalone ONNX model that passes the ONNX checker: inputs are the tensors they use\n"
+    "  Writes the module SCOPE (all its nodes and its descendants', \"\" or / for the root) or the nodes "
+    "with\n"
+    "  the given keys as a standalone ONNX model that passes the ONNX checker: inputs are the tensors they "
+    "use\n"
     "  from outside, outputs the tensors used outside or graph outputs; weights, Constants, local functions\n"
-    "  come along. Prints the boundary (names, types, shapes) and the node and weight counts. With --sidecar,\n"
+    "  come along. Prints the boundary (names, types, shapes) and the node and weight counts. With "
+    "--sidecar,\n"
     "  the sidecar's hierarchy (manual re-tags included) decides what belongs to the module.\n";
 
 std::vector<std::string> splitKeys(const std::string& text) {
@@ -44,20 +47,28 @@ std::vector<std::string> splitKeys(const std::string& text) {
 
 std::string bytesText(std::uint64_t bytes) {
     std::ostringstream out;
-    if (bytes >= (1u << 20)) out << (bytes >> 20) << " MiB";
-    else if (bytes >= 1024) out << (bytes >> 10) << " KiB";
-    else out << bytes << " B";
+    if (bytes >= (1u << 20))
+        out << (bytes >> 20) << " MiB";
+    else if (bytes >= 1024)
+        out << (bytes >> 10) << " KiB";
+    else
+        out << bytes << " B";
     return out.str();
 }
 
 json tensorJson(const hs::BoundaryTensor& b) {
     json shape = json::array();
     for (const auto& d : b.type.dims) {
-        if (d.value >= 0) shape.push_back(d.value);
-        else if (!d.param.empty()) shape.push_back(d.param);
-        else shape.push_back(nullptr);
+        if (d.value >= 0)
+            shape.push_back(d.value);
+        else if (!d.param.empty())
+            shape.push_back(d.param);
+        else
+            shape.push_back(nullptr);
     }
-    json j = {{"name", b.name}, {"type", hs::formatType(b.type)}, {"elem_type", hs::dataTypeName(b.type.elemType)},
+    json j = {{"name", b.name},
+              {"type", hs::formatType(b.type)},
+              {"elem_type", hs::dataTypeName(b.type.elemType)},
               {"shape", b.type.hasShape ? shape : json(nullptr)}};
     if (b.inferred) j["inferred"] = true;
     if (b.graphInput) j["graph_input"] = true;
@@ -84,7 +95,8 @@ int runExtract(const std::vector<std::string>& args) {
         if (a == "--help" || a == "-h") {
             std::cout << kExtractHelp;
             return 0;
-        } else if (a == "--json") asJson = true;
+        } else if (a == "--json")
+            asJson = true;
         else if (a == "--module") {
             if (!value(module)) return usage("--module needs a value");
             haveModule = true;
@@ -95,12 +107,16 @@ int runExtract(const std::vector<std::string>& args) {
             if (!value(output)) return usage(a + " needs a value");
         } else if (a == "--sidecar") {
             if (!value(sidecarPath)) return usage("--sidecar needs a value");
-        } else if (!a.empty() && a[0] == '-') return usage("unknown option '" + a + "'");
-        else if (model.empty()) model = a;
-        else return usage("unexpected argument '" + a + "'");
+        } else if (!a.empty() && a[0] == '-')
+            return usage("unknown option '" + a + "'");
+        else if (model.empty())
+            model = a;
+        else
+            return usage("unexpected argument '" + a + "'");
     }
     if (model.empty()) return usage("extract needs a MODEL");
-    if (haveModule == haveNodes) return usage("extract needs exactly one of --module SCOPE and --nodes KEY,...");
+    if (haveModule == haveNodes)
+        return usage("extract needs exactly one of --module SCOPE and --nodes KEY,...");
     if (output.empty()) return usage("extract needs -o OUT.onnx");
     if (module == "/") module.clear();
 
@@ -118,7 +134,8 @@ int runExtract(const std::vector<std::string>& args) {
             hs::Hierarchy hierarchy = hs::inferHierarchy(graph, sidecar ? &*sidecar : nullptr);
             plan = hs::planExtraction(graph, hierarchy, module);
         } else {
-            if (!sidecarPath.empty()) std::cerr << "hierscope-cli: note: --sidecar has no effect with --nodes\n";
+            if (!sidecarPath.empty())
+                std::cerr << "hierscope-cli: note: --sidecar has no effect with --nodes\n";
             plan = hs::planExtraction(graph, splitKeys(nodes));
         }
         hs::ExtractionResult result = hs::extractModel(plan, output);
@@ -134,8 +151,10 @@ int runExtract(const std::vector<std::string>& args) {
             j["selection"] = plan.label;
             if (plan.fromModule) j["module"] = plan.scope;
             json inputs = json::array(), outputs = json::array();
-            for (const auto& b : plan.inputs) inputs.push_back(tensorJson(b));
-            for (const auto& b : plan.outputs) outputs.push_back(tensorJson(b));
+            for (const auto& b : plan.inputs)
+                inputs.push_back(tensorJson(b));
+            for (const auto& b : plan.outputs)
+                outputs.push_back(tensorJson(b));
             j["inputs"] = inputs;
             j["outputs"] = outputs;
             j["nodes"] = result.nodes;
@@ -153,20 +172,27 @@ int runExtract(const std::vector<std::string>& args) {
         }
         std::cout << "extracted " << plan.label << " of " << model << "\n"
                   << "wrote " << result.outputPath << " (" << bytesText(result.fileBytes) << ")";
-        if (!result.externalDataPath.empty()) std::cout << " + " << result.externalDataPath << " (" << bytesText(result.externalBytes) << ")";
+        if (!result.externalDataPath.empty())
+            std::cout << " + " << result.externalDataPath << " (" << bytesText(result.externalBytes) << ")";
         std::cout << "\ninputs (" << plan.inputs.size() << "):\n";
         for (const auto& b : plan.inputs)
-            std::cout << "  " << b.name << " : " << hs::formatType(b.type) << (b.inferred ? "  (inferred)" : "")
-                      << (b.graphInput ? "  (graph input)" : "") << "\n";
+            std::cout << "  " << b.name << " : " << hs::formatType(b.type)
+                      << (b.inferred ? "  (inferred)" : "") << (b.graphInput ? "  (graph input)" : "")
+                      << "\n";
         std::cout << "outputs (" << plan.outputs.size() << "):\n";
         for (const auto& b : plan.outputs)
-            std::cout << "  " << b.name << " : " << hs::formatType(b.type) << (b.inferred ? "  (inferred)" : "")
-                      << (b.graphOutput ? "  (graph output)" : "") << "\n";
-        std::cout << "nodes: " << result.nodes << " (" << own << " selected, " << plan.copiedConstants << " constants copied in";
-        if (!plan.expandedCalls.empty()) std::cout << ", " << plan.expandedCalls.size() << " function calls inlined";
-        std::cout << ")\nweights: " << result.initializers << " initializers, " << bytesText(plan.weightBytes) << "\n"
+            std::cout << "  " << b.name << " : " << hs::formatType(b.type)
+                      << (b.inferred ? "  (inferred)" : "") << (b.graphOutput ? "  (graph output)" : "")
+                      << "\n";
+        std::cout << "nodes: " << result.nodes << " (" << own << " selected, " << plan.copiedConstants
+                  << " constants copied in";
+        if (!plan.expandedCalls.empty())
+            std::cout << ", " << plan.expandedCalls.size() << " function calls inlined";
+        std::cout << ")\nweights: " << result.initializers << " initializers, " << bytesText(plan.weightBytes)
+                  << "\n"
                   << "functions: " << result.functions << "\n";
-        for (const auto& note : result.notes) std::cout << "note: " << note << "\n";
+        for (const auto& note : result.notes)
+            std::cout << "note: " << note << "\n";
         return 0;
     } catch (const hs::Error& e) {
         std::cerr << "hierscope-cli: " << e.what() << "\n";

@@ -5,6 +5,7 @@
 #include "hierarchy.h"
 #include "mapped_file.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <onnx/checker.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
@@ -15,8 +16,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
-#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
@@ -32,13 +31,18 @@ namespace fs = std::filesystem;
 
 constexpr std::uint64_t kSmallTensor = 64 * 1024; // kept with data in the weight-free inference copy
 
-bool isConstantOp(const Node& n) { return n.opType == "Constant" && (n.domain.empty() || n.domain == "ai.onnx"); }
+bool isConstantOp(const Node& n) {
+    return n.opType == "Constant" && (n.domain.empty() || n.domain == "ai.onnx");
+}
 
 std::string sizeText(std::uint64_t bytes) {
     char buf[64];
-    if (bytes >= (std::uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / double(1u << 30));
-    else if (bytes >= (1u << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / double(1u << 20));
-    else std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+    if (bytes >= (std::uint64_t{1} << 30))
+        std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / double(1u << 30));
+    else if (bytes >= (1u << 20))
+        std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / double(1u << 20));
+    else
+        std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
     return buf;
 }
 
@@ -46,24 +50,30 @@ std::string sizeText(std::uint64_t bytes) {
 void outerReferences(const Model& m, int graphIndex, std::vector<std::string>& out) {
     const Graph& g = m.graphs[static_cast<std::size_t>(graphIndex)];
     std::unordered_set<std::string> defined;
-    for (const auto& vi : g.inputs) defined.insert(vi.name);
-    for (const auto& init : g.initializers) defined.insert(init.name);
+    for (const auto& vi : g.inputs)
+        defined.insert(vi.name);
+    for (const auto& init : g.initializers)
+        defined.insert(init.name);
     for (const auto& n : g.nodes)
-        for (const auto& o : n.outputs) defined.insert(o);
+        for (const auto& o : n.outputs)
+            defined.insert(o);
     std::unordered_set<std::string> seen;
     auto use = [&](const std::string& name) {
         if (!name.empty() && !defined.count(name) && seen.insert(name).second) out.push_back(name);
     };
     for (const auto& n : g.nodes) {
-        for (const auto& in : n.inputs) use(in);
+        for (const auto& in : n.inputs)
+            use(in);
         for (const auto& a : n.attributes)
             for (int sub : a.subgraphs) {
                 std::vector<std::string> inner;
                 outerReferences(m, sub, inner);
-                for (const auto& name : inner) use(name);
+                for (const auto& name : inner)
+                    use(name);
             }
     }
-    for (const auto& vi : g.outputs) use(vi.name);
+    for (const auto& vi : g.outputs)
+        use(vi.name);
 }
 
 std::vector<std::string> nodeOuterReferences(const Model& m, const Node& n) {
@@ -93,7 +103,8 @@ struct Unit {
 
 class Flattener {
 public:
-    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll) : g_(g), m_(g.model()), sel_(std::move(selected)) {
+    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll)
+        : g_(g), m_(g.model()), sel_(std::move(selected)) {
         std::size_t n = g_.size();
         any_.assign(n, 0);
         all_.assign(n, 1);
@@ -112,7 +123,8 @@ public:
             expand_[k] = expandAll ? 1 : (any_[k] && !(sel_[k] && all_[k]));
         }
         // Source order, made topological where the source is not (some converters write unsorted graphs).
-        for (int i : g_.topologicalOrder()) walk(i);
+        for (int i : g_.topologicalOrder())
+            walk(i);
     }
 
     bool isCall(int i) const {
@@ -130,11 +142,14 @@ public:
         int p = g_.instance(i).parent;
         if (p < 0 || !expanded(p)) return local;
         const Node& call = g_.node(p);
-        const Function& fn = m_.functions[static_cast<std::size_t>(m_.findFunction(call.domain, call.opType))];
+        const Function& fn =
+            m_.functions[static_cast<std::size_t>(m_.findFunction(call.domain, call.opType))];
         for (std::size_t k = 0; k < fn.inputs.size(); ++k)
-            if (fn.inputs[k] == local) return k < call.inputs.size() ? flatName(p, call.inputs[k]) : std::string();
+            if (fn.inputs[k] == local)
+                return k < call.inputs.size() ? flatName(p, call.inputs[k]) : std::string();
         for (std::size_t k = 0; k < fn.outputs.size(); ++k)
-            if (fn.outputs[k] == local && k < call.outputs.size() && !call.outputs[k].empty()) return flatName(p, call.outputs[k]);
+            if (fn.outputs[k] == local && k < call.outputs.size() && !call.outputs[k].empty())
+                return flatName(p, call.outputs[k]);
         return g_.key(p) + "::" + local;
     }
 
@@ -145,7 +160,8 @@ private:
     void walk(int i) {
         if (expanded(i)) {
             expandedCalls.push_back(i);
-            for (int c : g_.children(i)) walk(c);
+            for (int c : g_.children(i))
+                walk(c);
             return;
         }
         Unit u;
@@ -154,8 +170,10 @@ private:
         int p = g_.instance(i).parent;
         u.call = p >= 0 && expanded(p) ? p : -1;
         const Node& n = g_.node(i);
-        for (const auto& in : n.inputs) u.inputs.push_back(flatName(i, in));
-        for (const auto& out : n.outputs) u.outputs.push_back(flatName(i, out));
+        for (const auto& in : n.inputs)
+            u.inputs.push_back(flatName(i, in));
+        for (const auto& out : n.outputs)
+            u.outputs.push_back(flatName(i, out));
         for (const auto& name : nodeOuterReferences(m_, n)) {
             std::string flat = flatName(i, name);
             u.outerRefs.push_back(flat);
@@ -198,13 +216,17 @@ const MappedFile& externalFile(const std::string& path) {
     return *it->second;
 }
 
-std::string_view spanBytes(const Model& m, const ByteSpan& span) { return m.file->bytes(span.offset, span.length); }
+std::string_view spanBytes(const Model& m, const ByteSpan& span) {
+    return m.file->bytes(span.offset, span.length);
+}
 
-template <typename Proto> Proto parseSpan(const Model& m, const ByteSpan& span, const char* what, const std::string& name) {
+template <typename Proto>
+Proto parseSpan(const Model& m, const ByteSpan& span, const char* what, const std::string& name) {
     Proto p;
     std::string_view bytes = spanBytes(m, span);
     if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-        throw Error(m.path + ": cannot parse the " + std::string(what) + " '" + name + "' at byte " + std::to_string(span.offset));
+        throw Error(m.path + ": cannot parse the " + std::string(what) + " '" + name + "' at byte " +
+                    std::to_string(span.offset));
     return p;
 }
 
@@ -231,7 +253,8 @@ onnx::ValueInfoProto initializerAsInput(const Initializer& init) {
     auto* tt = vi.mutable_type()->mutable_tensor_type();
     tt->set_elem_type(init.dataType);
     auto* shape = tt->mutable_shape();
-    for (auto d : init.dims) shape->add_dim()->set_dim_value(d);
+    for (auto d : init.dims)
+        shape->add_dim()->set_dim_value(d);
     return vi;
 }
 
@@ -245,8 +268,10 @@ onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* typ
         auto* shape = tt->mutable_shape();
         for (const Dim& d : type->dims) {
             auto* dim = shape->add_dim();
-            if (d.value >= 0) dim->set_dim_value(d.value);
-            else if (!d.param.empty()) dim->set_dim_param(d.param);
+            if (d.value >= 0)
+                dim->set_dim_value(d.value);
+            else if (!d.param.empty())
+                dim->set_dim_param(d.param);
         }
     }
     return vi;
@@ -260,8 +285,10 @@ bool typeFromProto(const onnx::TypeProto& tp, TensorType& out) {
         out.hasShape = true;
         for (const auto& d : tp.tensor_type().shape().dim()) {
             Dim dim;
-            if (d.has_dim_value()) dim.value = d.dim_value();
-            else if (d.has_dim_param() && d.dim_param().compare(0, 5, "unk__") != 0) dim.param = d.dim_param(); // not inference's made-up names
+            if (d.has_dim_value())
+                dim.value = d.dim_value();
+            else if (d.has_dim_param() && d.dim_param().compare(0, 5, "unk__") != 0)
+                dim.param = d.dim_param(); // not inference's made-up names
             out.dims.push_back(dim);
         }
     }
@@ -286,6 +313,7 @@ public:
             const onnx::AttributeProto* value = nullptr;
             for (const auto& ca : caller.attribute())
                 if (ca.name() == a.ref_attr_name()) value = &ca;
+            if (!value) value = defaultAttribute(call, a.ref_attr_name());
             if (!value) {
                 attrs->DeleteSubrange(k, 1); // not given by the caller: the attribute is absent
                 continue;
@@ -298,6 +326,34 @@ public:
     }
 
 private:
+    // FunctionProto.attribute_proto (field 11, IR 9: attributes with defaults) is unknown to ONNX 1.12's
+    // classes: read it from the unknown fields.
+    const onnx::AttributeProto* defaultAttribute(int call, const std::string& name) {
+        const Model& m = g_.model();
+        const Node& n = g_.node(call);
+        int fn = m.findFunction(n.domain, n.opType);
+        if (fn < 0) return nullptr;
+        auto it = defaults_.find(fn);
+        if (it == defaults_.end()) {
+            std::vector<onnx::AttributeProto> list;
+            const Function& f = m.functions[static_cast<std::size_t>(fn)];
+            auto proto = parseSpan<onnx::FunctionProto>(m, f.span, "function", f.name);
+            const auto& unknown = proto.GetReflection()->GetUnknownFields(proto);
+            for (int k = 0; k < unknown.field_count(); ++k) {
+                const auto& field = unknown.field(k);
+                if (field.number() != 11 ||
+                    field.type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED)
+                    continue;
+                onnx::AttributeProto a;
+                if (a.ParseFromString(field.length_delimited())) list.push_back(std::move(a));
+            }
+            it = defaults_.emplace(fn, std::move(list)).first;
+        }
+        for (const auto& a : it->second)
+            if (a.name() == name) return &a;
+        return nullptr;
+    }
+
     const onnx::NodeProto& callNode(int call) {
         auto it = cache_.find(call);
         if (it != cache_.end()) return it->second;
@@ -311,6 +367,7 @@ private:
     const GraphIndex& g_;
     const Flattener& flat_;
     std::unordered_map<int, onnx::NodeProto> cache_;
+    std::unordered_map<int, std::vector<onnx::AttributeProto>> defaults_;
 };
 
 void renameOuter(onnx::GraphProto& graph, const std::unordered_map<std::string, std::string>& renames) {
@@ -322,7 +379,8 @@ void renameOuter(onnx::GraphProto& graph, const std::unordered_map<std::string, 
         }
         for (auto& a : *n.mutable_attribute()) {
             if (a.has_g()) renameOuter(*a.mutable_g(), renames);
-            for (auto& sub : *a.mutable_graphs()) renameOuter(sub, renames);
+            for (auto& sub : *a.mutable_graphs())
+                renameOuter(sub, renames);
         }
     }
     for (auto& o : *graph.mutable_output()) {
@@ -337,15 +395,19 @@ onnx::NodeProto buildNode(const GraphIndex& g, const Unit& u, AttributeResolver&
     if (u.call >= 0) {
         node.set_name(g.key(u.instance));
         node.clear_input();
-        for (const auto& in : u.inputs) node.add_input(in);
+        for (const auto& in : u.inputs)
+            node.add_input(in);
         node.clear_output();
-        for (const auto& out : u.outputs) node.add_output(out);
+        for (const auto& out : u.outputs)
+            node.add_output(out);
         resolver.resolve(node, u.call);
         if (!u.outerRenames.empty()) {
-            std::unordered_map<std::string, std::string> renames(u.outerRenames.begin(), u.outerRenames.end());
+            std::unordered_map<std::string, std::string> renames(u.outerRenames.begin(),
+                                                                 u.outerRenames.end());
             for (auto& a : *node.mutable_attribute()) {
                 if (a.has_g()) renameOuter(*a.mutable_g(), renames);
-                for (auto& sub : *a.mutable_graphs()) renameOuter(sub, renames);
+                for (auto& sub : *a.mutable_graphs())
+                    renameOuter(sub, renames);
             }
         }
     }
@@ -364,13 +426,16 @@ void addOpsets(const Model& m, onnx::ModelProto& mp) {
 void collectFunctions(const Model& m, int graphIndex, std::set<int>& out);
 void collectFunctionsOfNode(const Model& m, const Node& n, std::set<int>& out) {
     int fn = m.findFunction(n.domain, n.opType);
-    if (fn >= 0 && out.insert(fn).second) collectFunctions(m, m.functions[static_cast<std::size_t>(fn)].body, out);
+    if (fn >= 0 && out.insert(fn).second)
+        collectFunctions(m, m.functions[static_cast<std::size_t>(fn)].body, out);
     for (const auto& a : n.attributes)
-        for (int sub : a.subgraphs) collectFunctions(m, sub, out);
+        for (int sub : a.subgraphs)
+            collectFunctions(m, sub, out);
 }
 void collectFunctions(const Model& m, int graphIndex, std::set<int>& out) {
     if (graphIndex < 0) return;
-    for (const auto& n : m.graphs[static_cast<std::size_t>(graphIndex)].nodes) collectFunctionsOfNode(m, n, out);
+    for (const auto& n : m.graphs[static_cast<std::size_t>(graphIndex)].nodes)
+        collectFunctionsOfNode(m, n, out);
 }
 
 // The whole flat program as a model without large weights, for shape inference.
@@ -382,10 +447,12 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
     auto* graph = mp.mutable_graph();
     graph->set_name("inference");
     AttributeResolver resolver(g, flat);
-    for (const Unit& u : flat.units) *graph->add_node() = buildNode(g, u, resolver);
+    for (const Unit& u : flat.units)
+        *graph->add_node() = buildNode(g, u, resolver);
     std::unordered_set<std::string> inputs;
     for (const auto& vi : m.main().inputs)
-        if (inputs.insert(vi.name).second) *graph->add_input() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "input", vi.name);
+        if (inputs.insert(vi.name).second)
+            *graph->add_input() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "input", vi.name);
     for (const auto& init : m.main().initializers) {
         if (init.byteSize() <= kSmallTensor) {
             *graph->add_initializer() = inlineTensor(m, init);
@@ -395,23 +462,84 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
     }
     // Declared value_info and output types are left out: inference computes them from the nodes, and a
     // wrong declaration (some converters write them) would stop it.
-    for (const auto& vi : m.main().outputs) graph->add_output()->set_name(vi.name);
-    for (const auto& fn : m.functions) *mp.add_functions() = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
+    for (const auto& vi : m.main().outputs)
+        graph->add_output()->set_name(vi.name);
+    for (const auto& fn : m.functions)
+        *mp.add_functions() = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
     return mp;
 }
 
 // Rank of a node's output where ONNX 1.12's inference gives a type without a shape (Slice with computed
 // bounds, and everything downstream of it), from the ranks of its inputs: -1 when it cannot tell.
 int outputRank(const onnx::NodeProto& n, const std::function<int(const std::string&)>& rank) {
-    static const std::unordered_set<std::string> sameAsFirst = {
-        "Slice", "Identity", "Cast", "CastLike", "Relu", "Sigmoid", "Tanh", "Erf", "Sqrt", "Neg", "Abs", "Exp", "Log",
-        "Softmax", "LogSoftmax", "LayerNormalization", "Dropout", "Clip", "LeakyRelu", "Gelu", "HardSigmoid",
-        "HardSwish", "Not", "Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos", "Trilu", "CumSum",
-        "BatchNormalization", "InstanceNormalization", "Softplus", "Elu", "Selu", "Transpose", "Concat", "Sign",
-        "IsNaN", "IsInf", "Mish", "Celu", "ThresholdedRelu", "Shrink", "Hardmax", "SimplifiedLayerNormalization"};
-    static const std::unordered_set<std::string> broadcast = {
-        "Add", "Sub", "Mul", "Div", "Pow", "Where", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
-        "And", "Or", "Xor", "Max", "Min", "Mod", "PRelu", "Sum", "Mean", "BitShift"};
+    static const std::unordered_set<std::string> sameAsFirst = {"Slice",
+                                                                "Identity",
+                                                                "Cast",
+                                                                "CastLike",
+                                                                "Relu",
+                                                                "Sigmoid",
+                                                                "Tanh",
+                                                                "Erf",
+                                                                "Sqrt",
+                                                                "Neg",
+                                                                "Abs",
+                                                                "Exp",
+                                                                "Log",
+                                                                "Softmax",
+                                                                "LogSoftmax",
+                                                                "LayerNormalization",
+                                                                "Dropout",
+                                                                "Clip",
+                                                                "LeakyRelu",
+                                                                "Gelu",
+                                                                "HardSigmoid",
+                                                                "HardSwish",
+                                                                "Not",
+                                                                "Reciprocal",
+                                                                "Floor",
+                                                                "Ceil",
+                                                                "Round",
+                                                                "Sin",
+                                                                "Cos",
+                                                                "Trilu",
+                                                                "CumSum",
+                                                                "BatchNormalization",
+                                                                "InstanceNormalization",
+                                                                "Softplus",
+                                                                "Elu",
+                                                                "Selu",
+                                                                "Transpose",
+                                                                "Concat",
+                                                                "Sign",
+                                                                "IsNaN",
+                                                                "IsInf",
+                                                                "Mish",
+                                                                "Celu",
+                                                                "ThresholdedRelu",
+                                                                "Shrink",
+                                                                "Hardmax",
+                                                                "SimplifiedLayerNormalization"};
+    static const std::unordered_set<std::string> broadcast = {"Add",
+                                                              "Sub",
+                                                              "Mul",
+                                                              "Div",
+                                                              "Pow",
+                                                              "Where",
+                                                              "Equal",
+                                                              "Less",
+                                                              "Greater",
+                                                              "LessOrEqual",
+                                                              "GreaterOrEqual",
+                                                              "And",
+                                                              "Or",
+                                                              "Xor",
+                                                              "Max",
+                                                              "Min",
+                                                              "Mod",
+                                                              "PRelu",
+                                                              "Sum",
+                                                              "Mean",
+                                                              "BitShift"};
     if (n.input_size() == 0) return -1;
     const std::string& op = n.op_type();
     if (sameAsFirst.count(op)) return rank(n.input(0));
@@ -436,12 +564,14 @@ int outputRank(const onnx::NodeProto& n, const std::function<int(const std::stri
     return -1;
 }
 
-std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat, std::string& problem) {
+std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
+                                             std::string& problem) {
     std::map<std::string, TensorType> types;
     onnx::ModelProto mp = inferenceModel(g, flat);
     for (int round = 0; round < 8; ++round) {
         try {
-            onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions(false, 0, true));
+            onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(),
+                                               onnx::ShapeInferenceOptions(false, 0, true));
         } catch (const std::exception& e) {
             problem = e.what();
             break;
@@ -453,9 +583,11 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
         for (auto* list : {graph->mutable_input(), graph->mutable_value_info(), graph->mutable_output()})
             for (auto& vi : *list) {
                 known.emplace(vi.name(), &vi);
-                if (vi.type().tensor_type().has_shape()) ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
+                if (vi.type().tensor_type().has_shape())
+                    ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
             }
-        for (const auto& init : graph->initializer()) ranks[init.name()] = init.dims_size();
+        for (const auto& init : graph->initializer())
+            ranks[init.name()] = init.dims_size();
         auto rank = [&](const std::string& name) {
             auto it = ranks.find(name);
             return it == ranks.end() ? -1 : it->second;
@@ -469,23 +601,23 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
                 int r = outputRank(n, rank);
                 if (r < 0) continue;
                 auto* shape = it->second->mutable_type()->mutable_tensor_type()->mutable_shape();
-                for (int k = 0; k < r; ++k) shape->add_dim();
+                for (int k = 0; k < r; ++k)
+                    shape->add_dim();
                 ranks[out] = r;
                 changed = true;
             }
         if (!changed) break;
     }
-    if (const char* dump = std::getenv("HIERSCOPE_DUMP_INFERENCE")) { // debugging aid
-        std::ofstream out(dump, std::ios::binary);
-        mp.SerializeToOstream(&out);
-    }
     auto take = [&](const onnx::ValueInfoProto& vi) {
         TensorType t;
         if (typeFromProto(vi.type(), t)) types[vi.name()] = t;
     };
-    for (const auto& vi : mp.graph().value_info()) take(vi);
-    for (const auto& vi : mp.graph().output()) take(vi);
-    for (const auto& vi : mp.graph().input()) take(vi);
+    for (const auto& vi : mp.graph().value_info())
+        take(vi);
+    for (const auto& vi : mp.graph().output())
+        take(vi);
+    for (const auto& vi : mp.graph().input())
+        take(vi);
     return types;
 }
 
@@ -511,7 +643,8 @@ bool declaredType(const GraphIndex& g, const std::string& name, TensorType& out)
         out = {};
         out.elemType = e.init->dataType;
         out.hasShape = true;
-        for (auto d : e.init->dims) out.dims.push_back({d, {}});
+        for (auto d : e.init->dims)
+            out.dims.push_back({d, {}});
         return true;
     }
     return false;
@@ -519,7 +652,9 @@ bool declaredType(const GraphIndex& g, const std::string& name, TensorType& out)
 
 // ----- writing --------------------------------------------------------------------------------------
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText() {
+    return std::strerror(errno);
+}
 
 // A temporary file beside `target`, removed unless committed.
 class TempFile {
@@ -560,7 +695,8 @@ public:
         while (pos < data.size()) {
             std::size_t n = std::min(kBlock, data.size() - pos);
             if (n == kBlock && std::memcmp(data.data() + pos, zeros.data(), n) == 0) {
-                if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) throw Error(target_ + ": cannot write (" + errnoText() + ")");
+                if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0)
+                    throw Error(target_ + ": cannot write (" + errnoText() + ")");
             } else {
                 write(data.data() + pos, n);
             }
@@ -569,7 +705,8 @@ public:
     }
     std::uint64_t position() const { return static_cast<std::uint64_t>(::lseek(fd_, 0, SEEK_CUR)); }
     void padTo(std::uint64_t size) {
-        if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw Error(target_ + ": cannot write (" + errnoText() + ")");
+        if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+            throw Error(target_ + ": cannot write (" + errnoText() + ")");
         ::lseek(fd_, static_cast<off_t>(size), SEEK_SET);
     }
     void finish() {
@@ -594,7 +731,8 @@ private:
 void serializeInto(const onnx::ModelProto& mp, TempFile& file, const std::string& target) {
     if (mp.ByteSizeLong() > static_cast<std::size_t>(INT32_MAX))
         throw Error(target + ": the model structure alone is over 2 GB and cannot be serialized");
-    if (!mp.SerializeToFileDescriptor(file.fd())) throw Error(target + ": cannot write the output file (serialization failed)");
+    if (!mp.SerializeToFileDescriptor(file.fd()))
+        throw Error(target + ": cannot write the output file (serialization failed)");
 }
 
 void checkParentWritable(const std::string& output) {
@@ -603,8 +741,11 @@ void checkParentWritable(const std::string& output) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) throw Error(output + ": cannot write the output file (it is a directory)");
     fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-    if (!fs::is_directory(dir, ec)) throw Error(output + ": cannot write the output file (folder " + dir.string() + " does not exist)");
-    if (::access(dir.c_str(), W_OK) != 0) throw Error(output + ": cannot write the output file (folder " + dir.string() + ": " + errnoText() + ")");
+    if (!fs::is_directory(dir, ec))
+        throw Error(output + ": cannot write the output file (folder " + dir.string() + " does not exist)");
+    if (::access(dir.c_str(), W_OK) != 0)
+        throw Error(output + ": cannot write the output file (folder " + dir.string() + ": " + errnoText() +
+                    ")");
 }
 
 std::int64_t maxKnownOpset(const std::string& domain) {
@@ -647,7 +788,8 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
             if (!o.empty()) producer.emplace(o, static_cast<int>(u));
         for (const auto& in : units[u].inputs)
             if (!in.empty()) consumers[in].push_back(static_cast<int>(u));
-        for (const auto& in : units[u].outerRefs) consumers[in].push_back(static_cast<int>(u));
+        for (const auto& in : units[u].outerRefs)
+            consumers[in].push_back(static_cast<int>(u));
     }
     // Notes on whole nodes taken because part of their bodies is selected.
     for (const Unit& u : units) {
@@ -672,9 +814,9 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
         if (p.copied) return true;
         if (p.selected) return false;
         const Node& n = graph.node(p.instance);
-        bool constant = isConstantOp(n) ||
-                        (n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx") && p.inputs.size() == 1 &&
-                         p.outerRefs.empty() && copyable(p.inputs[0]));
+        bool constant =
+            isConstantOp(n) || (n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx") &&
+                                p.inputs.size() == 1 && p.outerRefs.empty() && copyable(p.inputs[0]));
         if (constant) p.copied = true;
         return constant;
     };
@@ -701,8 +843,10 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
         if (u.copied) ++plan.copiedConstants;
         collectFunctionsOfNode(m, graph.node(u.instance), functions);
         std::vector<std::pair<std::string, bool>> uses;
-        for (const auto& in : u.inputs) uses.emplace_back(in, false);
-        for (const auto& in : u.outerRefs) uses.emplace_back(in, true);
+        for (const auto& in : u.inputs)
+            uses.emplace_back(in, false);
+        for (const auto& in : u.outerRefs)
+            uses.emplace_back(in, true);
         for (const auto& [name, outer] : uses) {
             if (name.empty()) continue;
             auto it = producer.find(name);
@@ -752,7 +896,8 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     }
     plan.functions.assign(functions.begin(), functions.end());
     if (plan.outputs.empty())
-        throw Error(m.path + ": nothing to extract: " + label + " computes no tensor used outside it and no graph output");
+        throw Error(m.path + ": nothing to extract: " + label +
+                    " computes no tensor used outside it and no graph output");
 
     // Types: declared ones, checked against shape inference on the fully inlined program (ONNX 1.12
     // infers no shapes through local function calls, and flat names do not depend on which calls are
@@ -768,10 +913,12 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
             auto it = inferred.find(b.name);
             bool haveInferred = it != inferred.end();
             if (declared && haveInferred && !compatible(b.type, it->second)) {
-                contradicted.push_back(b.name + "' (declared " + formatType(b.type) + ", computed " + formatType(it->second) + ")");
+                contradicted.push_back(b.name + "' (declared " + formatType(b.type) + ", computed " +
+                                       formatType(it->second) + ")");
                 b.type = it->second;
                 b.inferred = true;
-            } else if ((!declared || !b.type.hasShape) && haveInferred && (it->second.hasShape || b.type.elemType == 0)) {
+            } else if ((!declared || !b.type.hasShape) && haveInferred &&
+                       (it->second.hasShape || b.type.elemType == 0)) {
                 b.type = it->second;
                 b.inferred = true;
             }
@@ -787,14 +934,17 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     plan.valueInfo = std::move(kept);
     auto listText = [](const std::vector<std::string>& names) {
         std::string list;
-        for (std::size_t k = 0; k < names.size() && k < 5; ++k) list += (k ? ", '" : "'") + names[k] + (names[k].back() == ')' ? "" : "'");
+        for (std::size_t k = 0; k < names.size() && k < 5; ++k)
+            list += (k ? ", '" : "'") + names[k] + (names[k].back() == ')' ? "" : "'");
         return list;
     };
     if (!contradicted.empty())
-        plan.notes.push_back("the source declares types its nodes do not compute for " + std::to_string(contradicted.size()) +
+        plan.notes.push_back("the source declares types its nodes do not compute for " +
+                             std::to_string(contradicted.size()) +
                              " boundary tensor(s), the computed ones are used: " + listText(contradicted));
     if (!unknown.empty())
-        plan.notes.push_back("no type or shape known for " + std::to_string(unknown.size()) + " boundary tensor(s): " + listText(unknown) +
+        plan.notes.push_back("no type or shape known for " + std::to_string(unknown.size()) +
+                             " boundary tensor(s): " + listText(unknown) +
                              (problem.empty() ? "" : " (shape inference: " + problem + ")"));
     return plan;
 }
@@ -805,7 +955,8 @@ ExtractionPlan planExtraction(const GraphIndex& graph, const Hierarchy& hierarch
     if (module < 0) throw Error(m.path + ": unknown module '" + scope + "'");
     std::vector<int> instances;
     for (std::size_t i = 0; i < graph.size() && i < hierarchy.assignments.size(); ++i)
-        if (hierarchy.isAncestorOrSelf(module, hierarchy.assignments[i].module)) instances.push_back(static_cast<int>(i));
+        if (hierarchy.isAncestorOrSelf(module, hierarchy.assignments[i].module))
+            instances.push_back(static_cast<int>(i));
     const Module& mod = hierarchy.modules[static_cast<std::size_t>(module)];
     std::string label = scope.empty() ? std::string("the root module") : "module '" + scope + "'";
     if (instances.empty()) throw Error(m.path + ": nothing to extract: " + label + " has no nodes");
@@ -826,7 +977,8 @@ ExtractionPlan planExtraction(const GraphIndex& graph, const std::vector<std::st
         instances.push_back(i);
     }
     if (instances.empty()) throw Error(m.path + ": nothing to extract: no node keys given");
-    std::string label = nodeKeys.size() == 1 ? "node '" + nodeKeys[0] + "'" : std::to_string(nodeKeys.size()) + " nodes";
+    std::string label =
+        nodeKeys.size() == 1 ? "node '" + nodeKeys[0] + "'" : std::to_string(nodeKeys.size()) + " nodes";
     return planSelection(graph, std::move(instances), label);
 }
 
@@ -843,7 +995,8 @@ struct BuiltModel {
 
 } // namespace
 
-ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath, const ExtractOptions& options) {
+ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
+                              const ExtractOptions& options) {
     ExternalScope externalFiles;
     if (!plan.graph) throw Error("extract: empty plan");
     const GraphIndex& g = *plan.graph;
@@ -855,13 +1008,16 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     for (const auto* list : {&plan.inputs, &plan.outputs})
         for (const auto& b : *list)
             if (b.type.elemType == 0 || !b.type.hasShape)
-                throw Error(outputPath + ": cannot extract " + plan.label + ": the " + (b.type.elemType ? "shape" : "type") +
-                            " of boundary tensor '" + b.name + "' is unknown (not declared in " + m.path +
-                            " and shape inference cannot tell), and the ONNX checker requires it; nothing written");
+                throw Error(
+                    outputPath + ": cannot extract " + plan.label + ": the " +
+                    (b.type.elemType ? "shape" : "type") + " of boundary tensor '" + b.name +
+                    "' is unknown (not declared in " + m.path +
+                    " and shape inference cannot tell), and the ONNX checker requires it; nothing written");
 
     // Rebuild the flattener state the plan was made with.
     std::vector<char> sel(g.size(), 0);
-    for (int i : plan.selected) sel[static_cast<std::size_t>(i)] = 1;
+    for (int i : plan.selected)
+        sel[static_cast<std::size_t>(i)] = 1;
     Flattener flat(g, sel, false);
     AttributeResolver resolver(g, flat);
 
@@ -873,31 +1029,39 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         // IR 9, 4-bit: IR 10) and function fields ONNX 1.12 does not know are refused below.
         std::vector<std::int32_t> types;
         for (const auto* list : {&plan.inputs, &plan.outputs})
-            for (const auto& b : *list) types.push_back(b.type.elemType);
-        for (const auto& name : plan.initializers) types.push_back(g.tensor(g.findTensor(name)).init->dataType);
+            for (const auto& b : *list)
+                types.push_back(b.type.elemType);
+        for (const auto& name : plan.initializers)
+            types.push_back(g.tensor(g.findTensor(name)).init->dataType);
         for (auto t : types)
             if (t > onnx::TensorProto_DataType_BFLOAT16)
-                throw Error(outputPath + ": cannot extract " + plan.label + ": it uses element type " + std::to_string(t) + " of IR " +
-                            std::to_string(m.irVersion) + ", which this build's ONNX library (IR " + std::to_string(known) +
+                throw Error(outputPath + ": cannot extract " + plan.label + ": it uses element type " +
+                            std::to_string(t) + " of IR " + std::to_string(m.irVersion) +
+                            ", which this build's ONNX library (IR " + std::to_string(known) +
                             ") cannot check; nothing written");
-        result.notes.push_back("IR version lowered from " + std::to_string(ir) + " to " + std::to_string(known) +
-                               " (the newest this build's ONNX library can check); the model uses no newer IR feature");
+        result.notes.push_back(
+            "IR version lowered from " + std::to_string(ir) + " to " + std::to_string(known) +
+            " (the newest this build's ONNX library can check); the model uses no newer IR feature");
         ir = known;
     }
     mp.set_ir_version(ir);
     for (const auto& op : m.opsets) {
         std::int64_t max = maxKnownOpset(op.domain);
-        if ((op.domain.empty() || op.domain == "ai.onnx" || op.domain == "ai.onnx.ml") && max >= 0 && op.version > max)
-            throw Error(outputPath + ": cannot extract " + plan.label + ": " + m.path + " imports opset " + std::to_string(op.version) +
-                        " of " + (op.domain.empty() ? std::string("ai.onnx") : op.domain) + ", newer than this build's ONNX library knows (" +
-                        std::to_string(max) + "), so the result cannot be checked; nothing written");
+        if ((op.domain.empty() || op.domain == "ai.onnx" || op.domain == "ai.onnx.ml") && max >= 0 &&
+            op.version > max)
+            throw Error(outputPath + ": cannot extract " + plan.label + ": " + m.path + " imports opset " +
+                        std::to_string(op.version) + " of " +
+                        (op.domain.empty() ? std::string("ai.onnx") : op.domain) +
+                        ", newer than this build's ONNX library knows (" + std::to_string(max) +
+                        "), so the result cannot be checked; nothing written");
     }
     addOpsets(m, mp);
     mp.set_producer_name("hierscope");
     mp.set_producer_version("0.1");
     if (!m.domain.empty()) mp.set_domain(m.domain);
     mp.set_model_version(m.modelVersion);
-    mp.set_doc_string("Extracted by hierscope from " + fs::path(m.path).filename().string() + ": " + plan.label);
+    mp.set_doc_string("Extracted by hierscope from " + fs::path(m.path).filename().string() + ": " +
+                      plan.label);
     auto meta = [&](const std::string& k, const std::string& v) {
         auto* e = mp.add_metadata_props();
         e->set_key(k);
@@ -905,7 +1069,9 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     };
     meta("hierscope.source_model", fs::path(m.path).filename().string());
     meta("hierscope.source_path", fs::absolute(m.path).lexically_normal().string());
-    if (!m.producerName.empty()) meta("hierscope.source_producer", m.producerName + (m.producerVersion.empty() ? "" : " " + m.producerVersion));
+    if (!m.producerName.empty())
+        meta("hierscope.source_producer",
+             m.producerName + (m.producerVersion.empty() ? "" : " " + m.producerVersion));
     if (plan.fromModule) {
         meta("hierscope.module", plan.scope);
         if (!plan.modulePath.empty()) meta("hierscope.module_path", plan.modulePath);
@@ -920,11 +1086,13 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     meta("hierscope.selection", plan.label);
 
     auto* graph = mp.mutable_graph();
-    std::string graphName = plan.fromModule ? (plan.scope.empty() ? std::string("root") : plan.scope) : std::string("selection");
+    std::string graphName =
+        plan.fromModule ? (plan.scope.empty() ? std::string("root") : plan.scope) : std::string("selection");
     graph->set_name(graphName);
     // Nodes: the plan's list equals the flattener's selected and copied units, in order.
     std::unordered_map<int, const PlannedNode*> planned;
-    for (const auto& pn : plan.nodes) planned.emplace(pn.instance, &pn);
+    for (const auto& pn : plan.nodes)
+        planned.emplace(pn.instance, &pn);
     for (const Unit& u : flat.units) {
         auto it = planned.find(u.instance);
         if (it == planned.end()) continue;
@@ -936,17 +1104,22 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     result.nodes = static_cast<std::size_t>(graph->node_size());
 
     // Inputs and outputs with their types.
-    for (const auto& b : plan.inputs) *graph->add_input() = valueInfoFor(b.name, &b.type);
-    for (const auto& b : plan.outputs) *graph->add_output() = valueInfoFor(b.name, &b.type);
+    for (const auto& b : plan.inputs)
+        *graph->add_input() = valueInfoFor(b.name, &b.type);
+    for (const auto& b : plan.outputs)
+        *graph->add_output() = valueInfoFor(b.name, &b.type);
     for (const auto& name : plan.valueInfo) {
         const TensorEntry& e = g.tensor(g.findTensor(name));
-        if (e.info) *graph->add_value_info() = parseSpan<onnx::ValueInfoProto>(m, e.info->span, "value_info", name);
+        if (e.info)
+            *graph->add_value_info() = parseSpan<onnx::ValueInfoProto>(m, e.info->span, "value_info", name);
     }
 
     // Weights: inline under the limit, else external data beside the output.
     std::uint64_t structure = 0;
-    for (const auto& pn : plan.nodes) structure += g.node(pn.instance).span.length;
-    for (int f : plan.functions) structure += m.functions[static_cast<std::size_t>(f)].span.length;
+    for (const auto& pn : plan.nodes)
+        structure += g.node(pn.instance).span.length;
+    for (int f : plan.functions)
+        structure += m.functions[static_cast<std::size_t>(f)].span.length;
     bool external = plan.weightBytes + structure > options.inlineLimit;
     std::string dataName = fs::path(outputPath).filename().string() + ".data";
     std::string dataPath = (fs::path(outputPath).parent_path() / dataName).string();
@@ -1000,7 +1173,8 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         auto proto = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
         if (proto.GetReflection()->GetUnknownFields(proto).field_count() > 0 && m.irVersion > known)
             throw Error(outputPath + ": cannot extract " + plan.label + ": local function '" + fn.name +
-                        "' uses IR " + std::to_string(m.irVersion) + " features this build's ONNX library (IR " + std::to_string(known) +
+                        "' uses IR " + std::to_string(m.irVersion) +
+                        " features this build's ONNX library (IR " + std::to_string(known) +
                         ") cannot check; nothing written");
         *mp.add_functions() = std::move(proto);
     }
@@ -1045,9 +1219,11 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
                     }
         try {
             onnx::checker::check_model(mp);
-            for (auto* e : locations) e->set_value(dataName);
+            for (auto* e : locations)
+                e->set_value(dataName);
         } catch (const std::exception& e) {
-            throw Error(outputPath + ": the extracted model of " + plan.label + " fails the ONNX checker, nothing written: " + e.what());
+            throw Error(outputPath + ": the extracted model of " + plan.label +
+                        " fails the ONNX checker, nothing written: " + e.what());
         }
         google::protobuf::RepeatedPtrField<onnx::TensorProto> weights;
         weights.Swap(graph->mutable_initializer());
@@ -1055,21 +1231,25 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         light.CopyFrom(mp);
         weights.Swap(graph->mutable_initializer());
         for (const auto& t : graph->initializer()) {
-            bool small = (t.has_raw_data() ? t.raw_data().size() : 0) <= kSmallTensor && t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL;
+            bool small = (t.has_raw_data() ? t.raw_data().size() : 0) <= kSmallTensor &&
+                         t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL;
             if (small) {
                 *light.mutable_graph()->add_initializer() = t;
             } else {
                 auto* copy = light.mutable_graph()->add_initializer();
                 copy->set_name(t.name());
                 copy->set_data_type(t.data_type());
-                for (auto d : t.dims()) copy->add_dims(d);
+                for (auto d : t.dims())
+                    copy->add_dims(d);
             }
         }
         try {
-            onnx::shape_inference::InferShapes(light, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions(true, 1, false));
+            onnx::shape_inference::InferShapes(light, onnx::OpSchemaRegistry::Instance(),
+                                               onnx::ShapeInferenceOptions(true, 1, false));
         } catch (const std::exception& e) {
-            throw Error(outputPath + ": the extracted model of " + plan.label +
-                        " fails strict shape inference (part of the full ONNX check), nothing written: " + e.what());
+            throw Error(
+                outputPath + ": the extracted model of " + plan.label +
+                " fails strict shape inference (part of the full ONNX check), nothing written: " + e.what());
         }
     }
 
@@ -1080,12 +1260,13 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     if (dataFile) dataFile->commit();
     modelFile.commit();
     if (external)
-        result.notes.push_back("weights (" + sizeText(plan.weightBytes) + ") written as external data to " + dataName +
-                               ": inline they would exceed " + sizeText(options.inlineLimit));
+        result.notes.push_back("weights (" + sizeText(plan.weightBytes) + ") written as external data to " +
+                               dataName + ": inline they would exceed " + sizeText(options.inlineLimit));
     return result;
 }
 
-void writeCaptureModel(const GraphIndex& g, const std::vector<std::string>& extraOutputs, const std::string& outputPath) {
+void writeCaptureModel(const GraphIndex& g, const std::vector<std::string>& extraOutputs,
+                       const std::string& outputPath) {
     ExternalScope externalFiles;
     const Model& m = g.model();
     checkParentWritable(outputPath);
@@ -1098,15 +1279,18 @@ void writeCaptureModel(const GraphIndex& g, const std::vector<std::string>& extr
     graph->clear_initializer();
     graph->clear_input();
     graph->clear_output();
-    for (const auto& vi : m.main().outputs) *graph->add_output() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "output", vi.name);
+    for (const auto& vi : m.main().outputs)
+        *graph->add_output() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "output", vi.name);
     for (const auto& vi : m.main().inputs) {
         int t = g.findTensor(vi.name);
         if (t >= 0 && g.tensor(t).initializer && m.irVersion >= 4) continue;
         *graph->add_input() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "input", vi.name);
     }
-    for (const auto& init : m.main().initializers) *graph->add_initializer() = inlineTensor(m, init);
+    for (const auto& init : m.main().initializers)
+        *graph->add_initializer() = inlineTensor(m, init);
     std::unordered_set<std::string> outputs;
-    for (const auto& o : graph->output()) outputs.insert(o.name());
+    for (const auto& o : graph->output())
+        outputs.insert(o.name());
     std::vector<std::string> missing;
     for (const auto& name : extraOutputs)
         if (outputs.insert(name).second) missing.push_back(name);

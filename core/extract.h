@@ -25,42 +25,43 @@ struct Hierarchy;
 struct BoundaryTensor {
     std::string name;
     TensorType type;
-    bool inferred = false;  // the type comes from shape inference, not from the source's declarations
+    bool inferred = false;    // the type comes from shape inference, not from the source's declarations
     bool graphInput = false;  // an input of the source model
     bool graphOutput = false; // an output of the source model
 };
 
 // One node of the result.
 struct PlannedNode {
-    int instance = -1;              // GraphIndex instance it is copied from
-    bool copiedConstant = false;    // a Constant (or an Identity of a weight) from outside the selection, copied in
-    bool inlined = false;           // from the body of an inlined function call: renamed
-    int call = -1;                  // inlined: the call instance whose body it comes from
-    std::vector<std::string> inputs;  // names in the result (renamed when inlined)
+    int instance = -1; // GraphIndex instance it is copied from
+    bool copiedConstant =
+        false;            // a Constant (or an Identity of a weight) from outside the selection, copied in
+    bool inlined = false; // from the body of an inlined function call: renamed
+    int call = -1;        // inlined: the call instance whose body it comes from
+    std::vector<std::string> inputs; // names in the result (renamed when inlined)
     std::vector<std::string> outputs;
 };
 
 struct ExtractionPlan {
     const GraphIndex* graph = nullptr; // must outlive the plan
     std::string modelPath;
-    std::string scope;                 // the module's scope ("" for the root), empty for a node-key selection
-    std::string label;                 // "module 'encoder.layer.0'" or "3 nodes"
+    std::string scope; // the module's scope ("" for the root), empty for a node-key selection
+    std::string label; // "module 'encoder.layer.0'" or "3 nodes"
     bool fromModule = false;
-    std::string modulePath;            // hierarchy path of the module, when from a module
+    std::string modulePath; // hierarchy path of the module, when from a module
     std::string moduleClass;
 
-    std::vector<int> selected;         // instances selected (a module's nodes and their descendants)
-    std::vector<PlannedNode> nodes;    // the result's nodes, source order
+    std::vector<int> selected;      // instances selected (a module's nodes and their descendants)
+    std::vector<PlannedNode> nodes; // the result's nodes, source order
     std::vector<BoundaryTensor> inputs;
     std::vector<BoundaryTensor> outputs;
-    std::vector<std::string> initializers;  // main-graph initializers carried, by name, first use order
-    std::vector<int> functions;        // indices into Model::functions, used transitively, source order
-    std::vector<int> expandedCalls;    // function-call instances inlined
-    std::vector<std::string> outerInputs; // inputs that are outer-scope references of If/Loop/Scan bodies
-    std::vector<std::string> valueInfo;   // internal tensors whose declared type is carried as value_info
+    std::vector<std::string> initializers; // main-graph initializers carried, by name, first use order
+    std::vector<int> functions;            // indices into Model::functions, used transitively, source order
+    std::vector<int> expandedCalls;        // function-call instances inlined
+    std::vector<std::string> outerInputs;  // inputs that are outer-scope references of If/Loop/Scan bodies
+    std::vector<std::string> valueInfo;    // internal tensors whose declared type is carried as value_info
     std::vector<std::string> notes;
     std::size_t copiedConstants = 0;
-    std::uint64_t weightBytes = 0;     // bytes of the initializers carried
+    std::uint64_t weightBytes = 0; // bytes of the initializers carried
 };
 
 // All nodes of module `scope` and its descendants, as the hierarchy assigns them (manual re-tags
@@ -86,7 +87,7 @@ struct ExtractOptions {
 
 struct ExtractionResult {
     std::string outputPath;
-    std::string externalDataPath;  // empty when weights are inline
+    std::string externalDataPath; // empty when weights are inline
     std::uint64_t fileBytes = 0;
     std::uint64_t externalBytes = 0;
     std::size_t nodes = 0;
@@ -99,11 +100,13 @@ struct ExtractionResult {
 // Builds the model, checks it (onnx::checker::check_model plus strict shape inference, as the full
 // check does) and writes it atomically (temporary file, then rename). Throws hs::Error naming the
 // problem; nothing is written then.
-ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath, const ExtractOptions& options = {});
+ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
+                              const ExtractOptions& options = {});
 
 // For the numeric checks: the full model with every local function call inlined (so every tensor of
 // every plan exists by its flat name) and `extraOutputs` added as graph outputs after the source's.
 // Not checked; written atomically.
-void writeCaptureModel(const GraphIndex& graph, const std::vector<std::string>& extraOutputs, const std::string& outputPath);
+void writeCaptureModel(const GraphIndex& graph, const std::vector<std::string>& extraOutputs,
+                       const std::string& outputPath);
 
 } // namespace hs

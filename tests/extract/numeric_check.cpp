@@ -1,6 +1,6 @@
 // Numeric check of extraction (issue 4), driven by ctest:
 //   extract_numeric --work DIR MODEL [--range NAME=LO,HI] [--dim NAME=N] [--modules SCOPE,...]
-//                   [--tolerance T] [--allow-errors] [MODEL ...]
+//                   [--tolerance T] [--allow-errors] [--retag KEY=SCOPE] [MODEL ...]
 // For every module of every MODEL (or the listed ones): extracts it (the extraction runs the full ONNX
 // check), collects its boundary, writes the capture model (the full model, local functions inlined, with
 // every boundary tensor as an output) and a manifest, then runs tests/numeric/check_extract.js in
@@ -33,8 +33,10 @@ struct ModelSpec {
     json ranges = json::object();
     json dims = json::object();
     std::vector<std::string> modules; // empty: all
-    bool allowErrors = false;         // extraction errors are reported, not failures (models the checker rejects)
-    double tolerance = -1;            // per model; -1: the manifest's default
+    bool allowErrors = false; // extraction errors are reported, not failures (models the checker rejects)
+    double tolerance = -1;    // per model; -1: the manifest's default
+    std::vector<std::pair<std::string, std::string>>
+        retags; // node key -> module scope, as a person would move it
 };
 
 std::string safeName(const std::string& scope) {
@@ -46,7 +48,8 @@ std::string safeName(const std::string& scope) {
 
 std::string shellQuote(const std::string& s) {
     std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    for (char c : s)
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
 }
 
@@ -64,13 +67,25 @@ int main(int argc, char** argv) {
             }
             return argv[++i];
         };
-        if (a == "--work") work = next();
+        if (a == "--work")
+            work = next();
         else if ((a == "--allow-errors" || a == "--tolerance") && specs.empty()) {
             std::cerr << "extract_numeric: " << a << " must follow a MODEL\n";
             return 2;
-        } else if (a == "--allow-errors") specs.back().allowErrors = true;
-        else if (a == "--tolerance") specs.back().tolerance = std::stod(next());
-        else if (a == "--range" || a == "--dim" || a == "--modules") {
+        } else if (a == "--allow-errors")
+            specs.back().allowErrors = true;
+        else if (a == "--tolerance")
+            specs.back().tolerance = std::stod(next());
+        else if (a == "--retag") {
+            if (specs.empty()) {
+                std::cerr << "extract_numeric: --retag must follow a MODEL\n";
+                return 2;
+            }
+            std::string v = next();
+            auto eq = v.rfind('=');
+            specs.back().retags.emplace_back(v.substr(0, eq),
+                                             eq == std::string::npos ? "" : v.substr(eq + 1));
+        } else if (a == "--range" || a == "--dim" || a == "--modules") {
             if (specs.empty()) {
                 std::cerr << "extract_numeric: " << a << " must follow a MODEL\n";
                 return 2;
@@ -79,22 +94,31 @@ int main(int argc, char** argv) {
             if (a == "--modules") {
                 std::string cur;
                 for (char c : v + ",") {
-                    if (c == ',') specs.back().modules.push_back(cur), cur.clear();
-                    else cur += c;
+                    if (c == ',')
+                        specs.back().modules.push_back(cur), cur.clear();
+                    else
+                        cur += c;
                 }
                 continue;
             }
             auto eq = v.find('=');
             std::string name = v.substr(0, eq), value = eq == std::string::npos ? "" : v.substr(eq + 1);
-            if (a == "--dim") specs.back().dims[name] = std::stoll(value);
+            if (a == "--dim")
+                specs.back().dims[name] = std::stoll(value);
             else {
                 auto comma = value.find(',');
-                specs.back().ranges[name] = {std::stod(value.substr(0, comma)), std::stod(value.substr(comma + 1))};
+                specs.back().ranges[name] = {std::stod(value.substr(0, comma)),
+                                             std::stod(value.substr(comma + 1))};
             }
-        } else specs.push_back({a});
+        } else if (a.size() > 1 && a[0] == '-') {
+            std::cerr << "extract_numeric: unknown option " << a << "\n";
+            return 2;
+        } else
+            specs.push_back({a});
     }
     if (work.empty() || specs.empty()) {
-        std::cerr << "usage: extract_numeric --work DIR MODEL [--range NAME=LO,HI] [--dim NAME=N] [--modules S,...] [--tolerance T] [--allow-errors] ...\n";
+        std::cerr << "usage: extract_numeric --work DIR MODEL [--range NAME=LO,HI] [--dim NAME=N] [--modules "
+                     "S,...] [--tolerance T] [--allow-errors] [--retag KEY=SCOPE] ...\n";
         return 2;
     }
     fs::path numericDir = HS_NUMERIC_DIR;
@@ -111,23 +135,42 @@ int main(int argc, char** argv) {
         auto model = hs::loadModel(spec.path);
         hs::GraphIndex graph(model);
         hs::Hierarchy hierarchy = hs::inferHierarchy(graph);
-        json entry = {{"full", fs::absolute(spec.path).string()}, {"capture", (dir / "capture.onnx").string()},
-                      {"inputs", json::array()}, {"dims", spec.dims}, {"ranges", spec.ranges}, {"cases", json::array()}};
+        for (const auto& [key, scope] : spec.retags) {
+            int node = graph.find(key), module = hierarchy.findModule(scope);
+            if (node < 0 || module < 0) {
+                std::cout << "FAIL " << spec.path << ": --retag " << key << "=" << scope
+                          << ": no such node or module\n";
+                return 1;
+            }
+            hierarchy.assignManually(node, module);
+            std::cout << "re-tagged " << key << " to " << scope << "\n";
+        }
+        hierarchy.refreshModuleSummaries();
+        json entry = {{"full", fs::absolute(spec.path).string()},
+                      {"capture", (dir / "capture.onnx").string()},
+                      {"inputs", json::array()},
+                      {"dims", spec.dims},
+                      {"ranges", spec.ranges},
+                      {"cases", json::array()}};
         if (spec.tolerance >= 0) entry["tolerance"] = spec.tolerance;
         for (const auto& vi : model->main().inputs) {
             int t = graph.findTensor(vi.name);
             if (t >= 0 && graph.tensor(t).initializer) continue;
             json shape = json::array();
             for (const auto& d : vi.type.dims) {
-                if (d.value >= 0) shape.push_back(d.value);
-                else if (!d.param.empty()) shape.push_back(d.param);
-                else shape.push_back(nullptr);
+                if (d.value >= 0)
+                    shape.push_back(d.value);
+                else if (!d.param.empty())
+                    shape.push_back(d.param);
+                else
+                    shape.push_back(nullptr);
             }
             entry["inputs"].push_back({{"name", vi.name}, {"elem_type", vi.type.elemType}, {"shape", shape}});
         }
         std::vector<std::string> scopes = spec.modules;
         if (scopes.empty())
-            for (const auto& m : hierarchy.modules) scopes.push_back(m.scope);
+            for (const auto& m : hierarchy.modules)
+                scopes.push_back(m.scope);
         std::vector<std::string> extra;
         std::set<std::string> seen;
         std::size_t extracted = 0, nodes = 0;
@@ -142,8 +185,10 @@ int main(int argc, char** argv) {
                 hs::ExtractionPlan plan = hs::planExtraction(graph, hierarchy, scope);
                 fs::path out = dir / (safeName(scope) + ".onnx");
                 hs::ExtractionResult result = hs::extractModel(plan, out.string());
-                json c = {{"label", scope.empty() ? std::string("(root)") : scope}, {"model", out.string()},
-                          {"inputs", json::array()}, {"outputs", json::array()}};
+                json c = {{"label", scope.empty() ? std::string("(root)") : scope},
+                          {"model", out.string()},
+                          {"inputs", json::array()},
+                          {"outputs", json::array()}};
                 for (const auto& b : plan.inputs) {
                     c["inputs"].push_back(b.name);
                     if (!b.graphInput && seen.insert(b.name).second) extra.push_back(b.name);
@@ -156,14 +201,15 @@ int main(int argc, char** argv) {
                 ++extracted;
                 nodes += result.nodes;
             } catch (const std::exception& e) {
-                std::cout << (spec.allowErrors ? "not extractable: " : "FAIL ") << stem << " " << (scope.empty() ? "(root)" : scope)
-                          << ": " << e.what() << "\n";
+                std::cout << (spec.allowErrors ? "not extractable: " : "FAIL ") << stem << " "
+                          << (scope.empty() ? "(root)" : scope) << ": " << e.what() << "\n";
                 if (!spec.allowErrors) ++failures;
             }
         }
-        std::cout << stem << ": " << extracted << "/" << scopes.size() - empty << " modules extracted and checked (" << nodes
-                  << " nodes written" << (empty ? ", " + std::to_string(empty) + " modules without nodes skipped" : std::string()) << ")"
-                  << std::endl;
+        std::cout << stem << ": " << extracted << "/" << scopes.size() - empty
+                  << " modules extracted and checked (" << nodes << " nodes written"
+                  << (empty ? ", " + std::to_string(empty) + " modules without nodes skipped" : std::string())
+                  << ")" << std::endl;
         try {
             hs::writeCaptureModel(graph, extra, entry["capture"].get<std::string>());
         } catch (const std::exception& e) {
@@ -176,11 +222,13 @@ int main(int argc, char** argv) {
     fs::path manifestPath = fs::path(work) / "manifest.json";
     std::ofstream(manifestPath) << manifest.dump(1) << "\n";
     if (!haveRuntime) {
-        std::cout << "SKIP numeric comparison: onnxruntime-node is not installed in " << (numericDir / "node_modules").string()
+        std::cout << "SKIP numeric comparison: onnxruntime-node is not installed in "
+                  << (numericDir / "node_modules").string()
                   << " (run: cd tests/numeric && ONNXRUNTIME_NODE_INSTALL=skip npm ci)\n";
         return failures ? 1 : 77;
     }
-    std::string command = "node " + shellQuote((numericDir / "check_extract.js").string()) + " " + shellQuote(manifestPath.string());
+    std::string command = "node " + shellQuote((numericDir / "check_extract.js").string()) + " " +
+                          shellQuote(manifestPath.string());
     std::cout.flush();
     int status = std::system(command.c_str());
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;

@@ -1,9 +1,9 @@
 // Extraction (issue 4): boundaries, node counts, the checker on written files, function inlining, If
 // bodies, external data in and out, manual re-tags, and the errors. The numeric comparison in ONNX
 // Runtime is extract_numeric (numeric_check.cpp).
+#include "../core/test_support.h"
 #include "error.h"
 #include "extract.h"
-#include "../core/test_support.h"
 #include "mapped_file.h"
 
 #include <onnx/checker.h>
@@ -33,13 +33,15 @@ namespace {
 
 std::vector<std::string> names(const std::vector<BoundaryTensor>& list) {
     std::vector<std::string> out;
-    for (const auto& b : list) out.push_back(b.name);
+    for (const auto& b : list)
+        out.push_back(b.name);
     return out;
 }
 
 QString joined(const std::vector<std::string>& list) {
     QStringList out;
-    for (const auto& s : list) out << QString::fromStdString(s);
+    for (const auto& s : list)
+        out << QString::fromStdString(s);
     return out.join(", ");
 }
 
@@ -76,12 +78,14 @@ QString errorOf(const std::function<void()>& fn) {
 }
 
 std::size_t selectedNodes(const ExtractionPlan& plan) {
-    return static_cast<std::size_t>(std::count_if(plan.nodes.begin(), plan.nodes.end(), [](const PlannedNode& n) { return !n.copiedConstant; }));
+    return static_cast<std::size_t>(std::count_if(plan.nodes.begin(), plan.nodes.end(),
+                                                  [](const PlannedNode& n) { return !n.copiedConstant; }));
 }
 
 std::vector<std::string> filesIn(const QString& dir) {
     std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(dir.toStdString())) out.push_back(e.path().filename().string());
+    for (const auto& e : std::filesystem::directory_iterator(dir.toStdString()))
+        out.push_back(e.path().filename().string());
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -96,8 +100,10 @@ private slots:
         auto l = hstest::load(fixture("bert_like_op17.onnx"));
         ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention");
         // Inputs: the hidden states and the (extended) attention mask; output: the attention output.
-        QCOMPARE(joined(names(plan.inputs)), QString("/embeddings/LayerNorm/LayerNormalization_output_0, /Mul_output_0"));
-        QCOMPARE(joined(names(plan.outputs)), QString("/encoder/layer.0/attention/output/LayerNorm/LayerNormalization_output_0"));
+        QCOMPARE(joined(names(plan.inputs)),
+                 QString("/embeddings/LayerNorm/LayerNormalization_output_0, /Mul_output_0"));
+        QCOMPARE(joined(names(plan.outputs)),
+                 QString("/encoder/layer.0/attention/output/LayerNorm/LayerNormalization_output_0"));
         int module = l.hierarchy.findModule("encoder.layer.0.attention");
         QCOMPARE(selectedNodes(plan), l.hierarchy.modules[static_cast<std::size_t>(module)].totalNodes);
         QCOMPARE(plan.inputs[0].type.elemType, 1);
@@ -105,7 +111,8 @@ private slots:
         QCOMPARE(plan.inputs[0].type.dims[2].value, std::int64_t{32});
         QCOMPARE(plan.inputs[1].type.dims.size(), std::size_t{4});
         QVERIFY(plan.expandedCalls.empty());
-        QCOMPARE(plan.initializers.size(), std::size_t{10}); // q, k, v, dense: weight+bias; LayerNorm: weight+bias
+        QCOMPARE(plan.initializers.size(),
+                 std::size_t{10}); // q, k, v, dense: weight+bias; LayerNorm: weight+bias
 
         QTemporaryDir dir;
         std::string out = dir.filePath("attention.onnx").toStdString();
@@ -132,18 +139,24 @@ private slots:
     void bertLayerAndRoot() {
         auto l = hstest::load(fixture("bert_like_op17.onnx"));
         ExtractionPlan layer = planExtraction(*l.graph, l.hierarchy, "encoder.layer.1");
-        QCOMPARE(joined(names(layer.inputs)), QString("/encoder/layer.0/output/LayerNorm/LayerNormalization_output_0, /Mul_output_0"));
-        QCOMPARE(joined(names(layer.outputs)), QString("last_hidden_state")); // its LayerNorm writes the graph output
+        QCOMPARE(joined(names(layer.inputs)),
+                 QString("/encoder/layer.0/output/LayerNorm/LayerNormalization_output_0, /Mul_output_0"));
+        QCOMPARE(joined(names(layer.outputs)),
+                 QString("last_hidden_state")); // its LayerNorm writes the graph output
         QVERIFY(layer.outputs[0].graphOutput);
         // The root: the graph inputs and outputs of the model itself.
         ExtractionPlan root = planExtraction(*l.graph, l.hierarchy, "");
         std::vector<std::string> in, out;
-        for (const auto& vi : l.model->main().inputs) in.push_back(vi.name);
-        for (const auto& vi : l.model->main().outputs) out.push_back(vi.name);
+        for (const auto& vi : l.model->main().inputs)
+            in.push_back(vi.name);
+        for (const auto& vi : l.model->main().outputs)
+            out.push_back(vi.name);
         QCOMPARE(joined(names(root.outputs)), joined(out));
-        for (const auto& b : root.inputs) QVERIFY2(std::find(in.begin(), in.end(), b.name) != in.end(), b.name.c_str());
+        for (const auto& b : root.inputs)
+            QVERIFY2(std::find(in.begin(), in.end(), b.name) != in.end(), b.name.c_str());
         QCOMPARE(root.nodes.size(), l.graph->mainCount());
-        QVERIFY(std::all_of(root.outputs.begin(), root.outputs.end(), [](const BoundaryTensor& b) { return b.graphOutput; }));
+        QVERIFY(std::all_of(root.outputs.begin(), root.outputs.end(),
+                            [](const BoundaryTensor& b) { return b.graphOutput; }));
         QTemporaryDir dir;
         extractModel(root, dir.filePath("root.onnx").toStdString());
         QCOMPARE(checkerError(dir.filePath("root.onnx").toStdString()), QString());
@@ -154,7 +167,8 @@ private slots:
         {
             auto l = hstest::load(fixture("gpt_like.onnx"));
             ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "transformer.h.1.attn");
-            QCOMPARE(joined(names(plan.inputs)), QString("/transformer/h.1/ln_1/LayerNormalization_output_0"));
+            QCOMPARE(joined(names(plan.inputs)),
+                     QString("/transformer/h.1/ln_1/LayerNormalization_output_0"));
             QCOMPARE(joined(names(plan.outputs)), QString("/transformer/h.1/attn/c_proj/Reshape_1_output_0"));
             QVERIFY(plan.copiedConstants > 0); // the causal mask constants of layer 0, shared by torch
             std::string out = dir.filePath("gpt_attn.onnx").toStdString();
@@ -178,7 +192,8 @@ private slots:
 
     void everyModuleOfTheFixturesPassesTheChecker() {
         QTemporaryDir dir;
-        for (const char* name : {"bert_like_op17.onnx", "gpt_like.onnx", "cnn_torchvision.onnx", "bert_like_functions.onnx"}) {
+        for (const char* name :
+             {"bert_like_op17.onnx", "gpt_like.onnx", "cnn_torchvision.onnx", "bert_like_functions.onnx"}) {
             auto l = hstest::load(fixture(name));
             std::size_t extracted = 0;
             for (const auto& module : l.hierarchy.modules) {
@@ -199,10 +214,12 @@ private slots:
 
     void nodeKeys() {
         auto l = hstest::load(fixture("bert_like_op17.onnx"));
-        ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{"/encoder/layer.0/attention/self/query/MatMul"});
+        ExtractionPlan plan = planExtraction(
+            *l.graph, std::vector<std::string>{"/encoder/layer.0/attention/self/query/MatMul"});
         QCOMPARE(plan.nodes.size(), std::size_t{1});
         QCOMPARE(joined(names(plan.inputs)), QString("/embeddings/LayerNorm/LayerNormalization_output_0"));
-        QCOMPARE(joined(names(plan.outputs)), QString("/encoder/layer.0/attention/self/query/MatMul_output_0"));
+        QCOMPARE(joined(names(plan.outputs)),
+                 QString("/encoder/layer.0/attention/self/query/MatMul_output_0"));
         QCOMPARE(plan.initializers.size(), std::size_t{1});
         QTemporaryDir dir;
         std::string out = dir.filePath("q.onnx").toStdString();
@@ -224,8 +241,11 @@ private slots:
         QCOMPARE(selectedNodes(after), selectedNodes(before) - 1);
         QCOMPARE(joined(names(after.outputs)), QString("/encoder/layer.0/attention/output/Add_output_0"));
         ExtractionPlan intermediate = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.intermediate");
-        QVERIFY(std::any_of(intermediate.nodes.begin(), intermediate.nodes.end(), [&](const PlannedNode& n) { return n.instance == node; }));
-        QCOMPARE(joined(names(intermediate.inputs)).contains("/encoder/layer.0/attention/output/Add_output_0"), true);
+        QVERIFY(std::any_of(intermediate.nodes.begin(), intermediate.nodes.end(),
+                            [&](const PlannedNode& n) { return n.instance == node; }));
+        QCOMPARE(
+            joined(names(intermediate.inputs)).contains("/encoder/layer.0/attention/output/Add_output_0"),
+            true);
 
         // The same through a sidecar, as `hierscope-cli extract --sidecar` does.
         QTemporaryDir dir;
@@ -241,7 +261,8 @@ private slots:
         extractModel(viaSidecar, out);
         QCOMPARE(checkerError(out), QString());
         onnx::ModelProto m = readModel(out);
-        for (const auto& n : m.graph().node()) QVERIFY(n.name() != key);
+        for (const auto& n : m.graph().node())
+            QVERIFY(n.name() != key);
     }
 
     void localFunctions() {
@@ -260,7 +281,8 @@ private slots:
         // A module inside a function body: the calls around it are inlined, names get the call's key.
         ExtractionPlan attention = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention");
         QVERIFY(!attention.expandedCalls.empty());
-        QVERIFY(std::any_of(attention.nodes.begin(), attention.nodes.end(), [](const PlannedNode& n) { return n.inlined; }));
+        QVERIFY(std::any_of(attention.nodes.begin(), attention.nodes.end(),
+                            [](const PlannedNode& n) { return n.inlined; }));
         QVERIFY(joined(names(attention.outputs)).contains("::"));
         out = dir.filePath("attention.onnx").toStdString();
         extractModel(attention, out);
@@ -272,6 +294,87 @@ private slots:
         QCOMPARE(checkerError(out), QString());
     }
 
+    void inlinedAttributeReferences() {
+        // A local function Act(x) = LeakyRelu(x, alpha=@alpha) with a default alpha of 0.5
+        // (attribute_proto, field 11, unknown to ONNX 1.12), called without and with alpha.
+        onnx::ModelProto m;
+        m.set_ir_version(8);
+        m.add_opset_import()->set_version(17);
+        auto* local = m.add_opset_import();
+        local->set_domain("local");
+        local->set_version(1);
+        auto* fn = m.add_functions();
+        fn->set_name("Act");
+        fn->set_domain("local");
+        fn->add_input("x");
+        fn->add_output("y");
+        fn->add_attribute("alpha");
+        fn->add_opset_import()->set_version(17);
+        auto* body = fn->add_node();
+        body->set_name("lr");
+        body->set_op_type("LeakyRelu");
+        body->add_input("x");
+        body->add_output("y");
+        auto* ref = body->add_attribute();
+        ref->set_name("alpha");
+        ref->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+        ref->set_ref_attr_name("alpha");
+        onnx::AttributeProto def;
+        def.set_name("alpha");
+        def.set_type(onnx::AttributeProto_AttributeType_FLOAT);
+        def.set_f(0.5f);
+        fn->GetReflection()->MutableUnknownFields(fn)->AddLengthDelimited(11, def.SerializeAsString());
+        auto* g = m.mutable_graph();
+        g->set_name("calls");
+        auto io = [](onnx::ValueInfoProto* vi, const char* name) {
+            vi->set_name(name);
+            vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+            vi->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(4);
+        };
+        io(g->add_input(), "in");
+        for (int k = 1; k <= 2; ++k) {
+            auto* call = g->add_node();
+            call->set_name("call" + std::to_string(k));
+            call->set_op_type("Act");
+            call->set_domain("local");
+            call->add_input(k == 1 ? "in" : "mid");
+            call->add_output(k == 1 ? "mid" : "out");
+            if (k == 2) {
+                auto* a = call->add_attribute();
+                a->set_name("alpha");
+                a->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+                a->set_f(0.1f);
+            }
+        }
+        io(g->add_output(), "out");
+        QTemporaryDir dir;
+        std::string source = dir.filePath("calls.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        auto l = hstest::load(source);
+        for (int k = 1; k <= 2; ++k) {
+            std::string key = "call" + std::to_string(k) + "::lr";
+            QVERIFY2(l.graph->find(key) >= 0, key.c_str());
+            ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{key});
+            QCOMPARE(plan.expandedCalls.size(), std::size_t{1});
+            QVERIFY(plan.functions.empty());
+            QCOMPARE(joined(names(plan.inputs)), QString(k == 1 ? "in" : "mid"));
+            QCOMPARE(joined(names(plan.outputs)), QString(k == 1 ? "mid" : "out"));
+            std::string out = dir.filePath("act.onnx").toStdString();
+            extractModel(plan, out);
+            QCOMPARE(checkerError(out), QString());
+            onnx::ModelProto written = readModel(out);
+            QCOMPARE(written.graph().node_size(), 1);
+            const auto& node = written.graph().node(0);
+            QCOMPARE(node.name(), key);
+            QCOMPARE(node.attribute_size(), 1);
+            QVERIFY(node.attribute(0).ref_attr_name().empty());
+            QCOMPARE(node.attribute(0).f(), k == 1 ? 0.5f : 0.1f);
+        }
+    }
+
     void ifBodiesUseOuterTensors() {
         // Generated: y = If(c) { x + w } else { x - w }; z = Relu(y). The bodies read x and the weight w
         // from the main graph.
@@ -280,12 +383,14 @@ private slots:
         m.add_opset_import()->set_version(17);
         auto* g = m.mutable_graph();
         g->set_name("if_model");
-        auto tensorType = [](onnx::ValueInfoProto* vi, const std::string& name, int type, std::vector<std::int64_t> dims) {
+        auto tensorType = [](onnx::ValueInfoProto* vi, const std::string& name, int type,
+                             std::vector<std::int64_t> dims) {
             vi->set_name(name);
             auto* tt = vi->mutable_type()->mutable_tensor_type();
             tt->set_elem_type(type);
             auto* shape = tt->mutable_shape();
-            for (auto d : dims) shape->add_dim()->set_dim_value(d);
+            for (auto d : dims)
+                shape->add_dim()->set_dim_value(d);
         };
         tensorType(g->add_input(), "c", onnx::TensorProto_DataType_BOOL, {});
         tensorType(g->add_input(), "x", onnx::TensorProto_DataType_FLOAT, {2, 3});
@@ -293,7 +398,8 @@ private slots:
         w->set_name("w");
         w->set_data_type(onnx::TensorProto_DataType_FLOAT);
         w->add_dims(3);
-        for (float v : {1.f, 2.f, 3.f}) w->add_float_data(v);
+        for (float v : {1.f, 2.f, 3.f})
+            w->add_float_data(v);
         auto* ifNode = g->add_node();
         ifNode->set_name("if");
         ifNode->set_op_type("If");
@@ -311,7 +417,8 @@ private slots:
             n->add_input("x");
             n->add_input("w");
             n->add_output(std::string(branch) + "_out");
-            tensorType(body->add_output(), std::string(branch) + "_out", onnx::TensorProto_DataType_FLOAT, {2, 3});
+            tensorType(body->add_output(), std::string(branch) + "_out", onnx::TensorProto_DataType_FLOAT,
+                       {2, 3});
         }
         auto* relu = g->add_node();
         relu->set_name("relu");
@@ -352,10 +459,13 @@ private slots:
         bool sawOuter = false;
         for (std::size_t i = 0; i < s.graph->mainCount(); ++i) {
             if (s.graph->node(static_cast<int>(i)).opType != "If") continue;
-            ExtractionPlan p = planExtraction(*s.graph, std::vector<std::string>{s.graph->key(static_cast<int>(i))});
+            ExtractionPlan p =
+                planExtraction(*s.graph, std::vector<std::string>{s.graph->key(static_cast<int>(i))});
             if (!p.outerInputs.empty()) sawOuter = true;
             QString e = errorOf([&] { extractModel(p, dir.filePath("s.onnx").toStdString()); });
-            if (!e.isEmpty()) QVERIFY2(e.contains("shape of boundary tensor") && e.contains("checker requires it"), qPrintable(e));
+            if (!e.isEmpty())
+                QVERIFY2(e.contains("shape of boundary tensor") && e.contains("checker requires it"),
+                         qPrintable(e));
         }
         QVERIFY(sawOuter);
         ExtractionPlan stft = planExtraction(*s.graph, s.hierarchy, "model.stft");
@@ -391,7 +501,8 @@ private slots:
         ExtractionPlan norm = planExtraction(*l.graph, l.hierarchy, "model.layers.0.input_layernorm");
         std::string bad = dir.filePath("norm.onnx").toStdString();
         QString error = errorOf([&] { extractModel(norm, bad); });
-        QVERIFY2(error.contains("fails the ONNX checker") && error.contains("SimplifiedLayerNormalization"), qPrintable(error));
+        QVERIFY2(error.contains("fails the ONNX checker") && error.contains("SimplifiedLayerNormalization"),
+                 qPrintable(error));
         QVERIFY(!std::filesystem::exists(bad));
         QCOMPARE(filesIn(dir.path()), std::vector<std::string>{"q_proj.onnx"});
     }
@@ -488,7 +599,8 @@ private slots:
         QCOMPARE(r.externalDataPath, dir.filePath("out/add.onnx.data").toStdString());
         QVERIFY(r.notes.back().find("external data") != std::string::npos);
         QVERIFY(r.fileBytes < 4096);
-        QCOMPARE(std::filesystem::file_size(r.externalDataPath), static_cast<std::uintmax_t>((bytes + 4095) / 4096 * 4096 + bytes));
+        QCOMPARE(std::filesystem::file_size(r.externalDataPath),
+                 static_cast<std::uintmax_t>((bytes + 4095) / 4096 * 4096 + bytes));
         struct stat st {};
         QCOMPARE(::stat(r.externalDataPath.c_str(), &st), 0);
         QVERIFY(static_cast<std::uint64_t>(st.st_blocks) * 512 < bytes); // written sparse
@@ -530,7 +642,8 @@ private slots:
         {
             onnx::StringStringEntryProto kv;
             kv.set_key("pkg.torch.onnx.name_scopes");
-            kv.set_value("['', 'encoder', 'encoder.layer.0', 'encoder.layer.0.attention', 'encoder.layer.0.attention.self', 'encoder.layer.0.attention.self.query']");
+            kv.set_value("['', 'encoder', 'encoder.layer.0', 'encoder.layer.0.attention', "
+                         "'encoder.layer.0.attention.self', 'encoder.layer.0.attention.self.query']");
             entry = kv.SerializeAsString();
         }
         target->GetReflection()->MutableUnknownFields(target)->AddLengthDelimited(9, entry);
@@ -541,14 +654,17 @@ private slots:
             QVERIFY(m.SerializeToOstream(&f));
         }
         auto l = hstest::load(source);
-        ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{"/encoder/layer.0/attention/self/query/MatMul"});
+        ExtractionPlan plan = planExtraction(
+            *l.graph, std::vector<std::string>{"/encoder/layer.0/attention/self/query/MatMul"});
         std::string out = dir.filePath("query.onnx").toStdString();
         extractModel(plan, out);
         auto extracted = loadModel(out);
         bool found = false;
         for (const auto& n : extracted->main().nodes)
             for (const auto& [k, v] : n.metadata)
-                if (n.name == "/encoder/layer.0/attention/self/query/MatMul" && k == "pkg.torch.onnx.name_scopes") found = true;
+                if (n.name == "/encoder/layer.0/attention/self/query/MatMul" &&
+                    k == "pkg.torch.onnx.name_scopes")
+                    found = true;
         QVERIFY(found);
     }
 
@@ -567,7 +683,9 @@ private slots:
         std::string out = dir.filePath("layer.onnx").toStdString();
         ExtractionResult r = extractModel(plan, out);
         QCOMPARE(r.irVersion, std::int64_t{8});
-        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) { return n.find("IR version lowered from 10 to 8") != std::string::npos; }));
+        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+            return n.find("IR version lowered from 10 to 8") != std::string::npos;
+        }));
         QCOMPARE(checkerError(out), QString());
         // An opset newer than the library knows cannot be checked: refused, with the reason.
         std::string seg = sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx");
@@ -583,7 +701,8 @@ private slots:
         QTemporaryDir dir;
         auto run = [&](const QStringList& args, QByteArray* out = nullptr) {
             QString command = QString(HS_CLI);
-            for (const auto& a : args) command += " '" + a + "'";
+            for (const auto& a : args)
+                command += " '" + a + "'";
             command += " > '" + dir.filePath("stdout") + "' 2> '" + dir.filePath("stderr") + "'";
             int status = std::system(command.toLocal8Bit().constData());
             if (out) {
@@ -596,10 +715,12 @@ private slots:
         QString model = QString::fromStdString(fixture("bert_like_op17.onnx"));
         QString out = dir.filePath("attention.onnx");
         QByteArray text;
-        QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "-o", out, "--json"}, &text), 0);
+        QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "-o", out, "--json"}, &text),
+                 0);
         auto j = QJsonDocument::fromJson(text).object();
         QCOMPARE(j["inputs"].toArray().size(), 2);
-        QCOMPARE(j["inputs"].toArray()[0].toObject()["name"].toString(), QString("/embeddings/LayerNorm/LayerNormalization_output_0"));
+        QCOMPARE(j["inputs"].toArray()[0].toObject()["name"].toString(),
+                 QString("/embeddings/LayerNorm/LayerNormalization_output_0"));
         QCOMPARE(j["inputs"].toArray()[0].toObject()["elem_type"].toString(), QString("float"));
         QCOMPARE(j["outputs"].toArray().size(), 1);
         QCOMPARE(j["initializers"].toInt(), 10);
@@ -607,7 +728,12 @@ private slots:
         QCOMPARE(checkerError(out.toStdString()), QString());
         QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "-o", out}, &text), 0);
         QVERIFY(text.contains("inputs (2):") && text.contains("/Mul_output_0 : float[batch,1,1,sequence]"));
-        QCOMPARE(run({"extract", model, "--nodes", "/encoder/layer.0/attention/self/query/MatMul,/encoder/layer.0/attention/self/query/Add", "-o", out, "--json"}, &text), 0);
+        QCOMPARE(
+            run({"extract", model, "--nodes",
+                 "/encoder/layer.0/attention/self/query/MatMul,/encoder/layer.0/attention/self/query/Add",
+                 "-o", out, "--json"},
+                &text),
+            0);
         QCOMPARE(QJsonDocument::fromJson(text).object()["selected_nodes"].toInt(), 2);
         QCOMPARE(run({"extract", model, "--module", "encoder.layer.9", "-o", out}), 1);
         QCOMPARE(run({"extract", model, "--module", "encoder", "-o", dir.filePath("no/such/dir/x.onnx")}), 1);
@@ -619,15 +745,20 @@ private slots:
         l.hierarchy.assignManually(node, l.hierarchy.findModule("encoder.layer.0.intermediate"));
         std::string sidecar = dir.filePath("moved.json").toStdString();
         writeSidecar(sidecar, makeSidecar(*l.graph, l.hierarchy));
-        QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "--sidecar", QString::fromStdString(sidecar), "-o", out, "--json"}, &text), 0);
+        QCOMPARE(run({"extract", model, "--module", "encoder.layer.0.attention", "--sidecar",
+                      QString::fromStdString(sidecar), "-o", out, "--json"},
+                     &text),
+                 0);
         j = QJsonDocument::fromJson(text).object();
-        QCOMPARE(j["outputs"].toArray()[0].toObject()["name"].toString(), QString("/encoder/layer.0/attention/output/Add_output_0"));
+        QCOMPARE(j["outputs"].toArray()[0].toObject()["name"].toString(),
+                 QString("/encoder/layer.0/attention/output/Add_output_0"));
     }
 
     void errors() {
         auto l = hstest::load(fixture("bert_like_op17.onnx"));
         QString e = errorOf([&] { planExtraction(*l.graph, l.hierarchy, "encoder.layer.7"); });
-        QVERIFY2(e.contains("unknown module 'encoder.layer.7'") && e.contains("bert_like_op17.onnx"), qPrintable(e));
+        QVERIFY2(e.contains("unknown module 'encoder.layer.7'") && e.contains("bert_like_op17.onnx"),
+                 qPrintable(e));
         e = errorOf([&] { planExtraction(*l.graph, std::vector<std::string>{}); });
         QVERIFY2(e.contains("nothing to extract"), qPrintable(e));
         e = errorOf([&] { planSelection(*l.graph, {}, "an empty selection"); });
@@ -639,7 +770,8 @@ private slots:
         QTemporaryDir dir;
         std::string missingFolder = dir.filePath("no/such/folder/out.onnx").toStdString();
         e = errorOf([&] { extractModel(plan, missingFolder); });
-        QVERIFY2(e.contains("cannot write") && e.contains(QString::fromStdString(missingFolder)), qPrintable(e));
+        QVERIFY2(e.contains("cannot write") && e.contains(QString::fromStdString(missingFolder)),
+                 qPrintable(e));
         e = errorOf([&] { extractModel(plan, dir.path().toStdString()); });
         QVERIFY2(e.contains("cannot write") && e.contains("directory"), qPrintable(e));
         if (::geteuid() != 0) { // root writes anywhere

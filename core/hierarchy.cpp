@@ -702,6 +702,22 @@ private:
         return -1;
     }
 
+    // torch exports a Linear as MatMul with its weight pre-transposed and folded into an initializer
+    // named "onnx::MatMul_<n>", then Add with "<module>.bias": such a MatMul, feeding only that Add,
+    // belongs to the Add's module.
+    int foldedWeightOwnerCall(int i) const {
+        bool folded = false;
+        for (int t : g_.inputs(i)) {
+            const TensorEntry& te = g_.tensor(t);
+            if (te.initializer && te.consumers.size() == 1 && te.name.rfind("onnx::", 0) == 0) folded = true;
+        }
+        std::vector<int> consumers = g_.consumersOf(i);
+        if (!folded || consumers.size() != 1) return -1;
+        for (int t : g_.outputs(i))
+            if (g_.tensor(t).graphOutput) return -1;
+        return parameterOwnerCall(consumers[0]);
+    }
+
     std::string describe(int call) const {
         const std::string& s =
             h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
@@ -875,6 +891,8 @@ private:
         int nextConsumerCall = -1;
         int ownerOfParameter = refine ? parameterOwnerCall(i) : -1;
         if (ownerOfParameter >= 0) candidates.push_back(ownerOfParameter);
+        int ownerOfBias = refine ? foldedWeightOwnerCall(i) : -1;
+        if (ownerOfBias >= 0) candidates.push_back(ownerOfBias);
         for (int k : refine ? orderNeighbours(i) : std::vector<int>{}) {
             auto direct = [&](const std::vector<int>& nodes) {
                 return std::find(nodes.begin(), nodes.end(), k) != nodes.end();
@@ -904,10 +922,12 @@ private:
                 int cost = crossings(i, k);
                 bool inputsThere = crossings(i, k, true) == 0;
                 bool combinesThere = inputsThere && activationInputs(i) >= 2;
-                if (cost > 0 && !(inputsThere && (k == ownerOfParameter || combinesThere))) continue;
+                bool feedsItsBias = k == ownerOfBias && cost == crossings(i, k, true); // outputs stay there
+                if (cost > 0 && !(inputsThere && (k == ownerOfParameter || combinesThere)) && !feedsItsBias) continue;
                 // On a tie, the module of the consumer traced right after it (torch emits in
                 // execution order, an op right before the next op of its module).
-                if (cost < bestCost ||
+                if (feedsItsBias ||
+                    cost < bestCost ||
                     (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter))) {
                     best = k;
                     bestCost = cost;

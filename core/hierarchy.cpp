@@ -718,6 +718,18 @@ private:
         return parameterOwnerCall(consumers[0]);
     }
 
+    // Every computed input of node i comes from a MatMul on a folded weight of module `call`.
+    bool inputsFromFoldedWeightsOf(int i, int call) const {
+        bool any = false;
+        for (int t : g_.inputs(i)) {
+            const TensorEntry& te = g_.tensor(t);
+            if (te.initializer) continue;
+            if (te.producer < 0 || foldedWeightOwnerCall(te.producer) != call) return false;
+            any = true;
+        }
+        return any;
+    }
+
     std::string describe(int call) const {
         const std::string& s =
             h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
@@ -913,7 +925,8 @@ private:
                 if (!calls_.isAncestorOrSelf(bound, k)) break;
                 // Only into a module known to run this kind of op: a one-op module whose op was
                 // renamed has vanished from the tree, and its op must not fall into a neighbour.
-                if (!runsOpType(moduleOfCall(k), g_.node(i).opType)) continue;
+                // (Constants are exempt: torch creates them at the op that uses them.)
+                if (g_.node(i).opType != "Constant" && !runsOpType(moduleOfCall(k), g_.node(i).opType)) continue;
                 // ... and only where its tensors already are: placing a node where its inputs would have
                 // to be passed in is how a renamed last op of one block lands in the next, and placing
                 // it where its result must be passed out is how "x = block(x); relu(x)" lands in block.
@@ -922,11 +935,14 @@ private:
                 int cost = crossings(i, k);
                 bool inputsThere = crossings(i, k, true) == 0;
                 bool combinesThere = inputsThere && activationInputs(i) >= 2;
-                bool feedsItsBias = k == ownerOfBias && cost == crossings(i, k, true); // outputs stay there
-                if (cost > 0 && !(inputsThere && (k == ownerOfParameter || combinesThere)) && !feedsItsBias) continue;
+                bool feedsItsBias = k == ownerOfBias;
+                bool biasOfItsMatMul = k == ownerOfParameter && inputsFromFoldedWeightsOf(i, k);
+                if (cost > 0 && !(inputsThere && (k == ownerOfParameter || combinesThere)) && !feedsItsBias &&
+                    !biasOfItsMatMul)
+                    continue;
                 // On a tie, the module of the consumer traced right after it (torch emits in
                 // execution order, an op right before the next op of its module).
-                if (feedsItsBias ||
+                if (feedsItsBias || biasOfItsMatMul ||
                     cost < bestCost ||
                     (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter))) {
                     best = k;

@@ -926,7 +926,10 @@ private:
                 // Only into a module known to run this kind of op: a one-op module whose op was
                 // renamed has vanished from the tree, and its op must not fall into a neighbour.
                 // (Constants are exempt: torch creates them at the op that uses them.)
-                if (g_.node(i).opType != "Constant" && !runsOpType(moduleOfCall(k), g_.node(i).opType)) continue;
+                // Parameters name their module, so those candidates need no such proof.
+                bool namedByParameter = k == ownerOfParameter || k == ownerOfBias;
+                if (g_.node(i).opType != "Constant" && !namedByParameter && !runsOpType(moduleOfCall(k), g_.node(i).opType))
+                    continue;
                 // ... and only where its tensors already are: placing a node where its inputs would have
                 // to be passed in is how a renamed last op of one block lands in the next, and placing
                 // it where its result must be passed out is how "x = block(x); relu(x)" lands in block.

@@ -689,11 +689,24 @@ private:
                 if (!placedExplicitly_[i]) inferNode(static_cast<int>(i), true);
     }
 
+    // An initializer, or torch's Identity copy of one (it deduplicates equal weights and names the
+    // copy after the parameter it stands for: "encoder.layer.1.output.LayerNorm.bias").
+    bool isParameter(const TensorEntry& te) const {
+        if (te.initializer) return true;
+        if (te.producer < 0 || g_.node(te.producer).opType != "Identity") return false;
+        const auto& in = g_.inputs(te.producer);
+        return in.size() == 1 && g_.tensor(in[0]).initializer;
+    }
+
+    bool isConstantValue(const TensorEntry& te) const {
+        return isParameter(te) || (te.producer >= 0 && g_.node(te.producer).opType == "Constant");
+    }
+
     // The module owning a parameter this node alone consumes ("...key.bias" -> "...key"), or -1.
     int parameterOwnerCall(int i) const {
         for (int t : g_.inputs(i)) {
             const TensorEntry& te = g_.tensor(t);
-            if (!te.initializer || te.consumers.size() != 1) continue; // shared or tied weights prove nothing
+            if (!isParameter(te) || te.consumers.size() != 1) continue; // shared or tied weights prove nothing
             auto dot = te.name.rfind('.');
             if (dot == std::string::npos) continue;
             auto it = firstCallOfScope_.find(te.name.substr(0, dot));
@@ -814,7 +827,7 @@ private:
     int activationInputs(int i) const {
         int n = 0;
         for (int t : g_.inputs(i))
-            if (!g_.tensor(t).initializer) ++n;
+            if (!isConstantValue(g_.tensor(t))) ++n;
         return n;
     }
 
@@ -852,8 +865,8 @@ private:
             return std::max(best, 0);
         };
         int cost = 0;
-        for (int t : g_.inputs(i))
-            if (!g_.tensor(t).initializer) cost += nearest(t, true);
+        for (int t : g_.inputs(i)) // weights and constants go wherever their user is
+            if (!isConstantValue(g_.tensor(t))) cost += nearest(t, true);
         if (inputsOnly) return cost;
         for (int t : g_.outputs(i))
             cost += nearest(t, false);

@@ -960,7 +960,7 @@ private:
                 // execution order, an op right before the next op of its module).
                 if (feedsItsBias || biasOfItsMatMul ||
                     cost < bestCost ||
-                    (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter))) {
+                    (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter || combinesThere))) {
                     best = k;
                     bestCost = cost;
                 }

@@ -918,6 +918,14 @@ private:
         if (ownerOfParameter >= 0) candidates.push_back(ownerOfParameter);
         int ownerOfBias = refine ? foldedWeightOwnerCall(i) : -1;
         if (ownerOfBias >= 0) candidates.push_back(ownerOfBias);
+        // Where another user of its input sits (x.size() beside x.view() in the same module): taken
+        // only at no crossing cost, like any refinement.
+        if (refine)
+            for (int t : g_.inputs(i))
+                if (!isConstantValue(g_.tensor(t)))
+                    for (int c : g_.tensor(t).consumers)
+                        if (c != i && placedExplicitly_[static_cast<std::size_t>(c)])
+                            candidates.push_back(nodeCall_[static_cast<std::size_t>(c)]);
         for (int k : refine ? orderNeighbours(i) : std::vector<int>{}) {
             auto direct = [&](const std::vector<int>& nodes) {
                 return std::find(nodes.begin(), nodes.end(), k) != nodes.end();

@@ -200,9 +200,9 @@ private slots:
         QTest::addColumn<QString>("file");
         QTest::addColumn<int>("minimumExactPercent");
         QTest::newRow("bert_like_op17") << QString(fixture("bert_like_op17.onnx").c_str()) << 95;
-        QTest::newRow("bert_like_op14") << QString(fixture("bert_like_op14.onnx").c_str()) << 93;
-        QTest::newRow("gpt_like") << QString(fixture("gpt_like.onnx").c_str()) << 95;
-        QTest::newRow("cnn_torchvision") << QString(fixture("cnn_torchvision.onnx").c_str()) << 85;
+        QTest::newRow("bert_like_op14") << QString(fixture("bert_like_op14.onnx").c_str()) << 94;
+        QTest::newRow("gpt_like") << QString(fixture("gpt_like.onnx").c_str()) << 96;
+        QTest::newRow("cnn_torchvision") << QString(fixture("cnn_torchvision.onnx").c_str()) << 97;
         QTest::newRow("cnn_mobilenet_v3") << QString(fixture("cnn_mobilenet_v3.onnx").c_str()) << 0;
         QTest::newRow("cnn_resnet") << QString(fixture("cnn_resnet.onnx").c_str()) << 0;
     }
@@ -210,7 +210,7 @@ private slots:
         QFETCH(QString, file);
         QFETCH(int, minimumExactPercent);
         std::size_t eligible = 0, exact = 0;
-        for (unsigned seed : {1u, 2u, 3u, 4u, 5u}) {
+        for (unsigned seed = 1; seed <= 25; ++seed) {
             HiddenNameResult r = hideNames(file.toStdString(), seed);
             qInfo("seed %u: %zu renamed, %zu eligible, %zu exact, %zu outside the true module's ancestors",
                   seed, r.renamed, r.eligible, r.exact, r.wrong);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -19,6 +20,9 @@ constexpr std::size_t kSearchLimit = 48; // nodes visited per direction when loo
 // One explicit claim about a node: a chain of module calls from the root, and who says so.
 struct Claim {
     std::vector<ScopeStep> chain;
+    // Name scopes: one chain shared by every node of the same scope prefix.
+    std::shared_ptr<const std::vector<ScopeStep>> sharedChain;
+    const std::vector<ScopeStep>& steps() const { return sharedChain ? *sharedChain : chain; }
     std::vector<std::string> classes; // parallel to chain, "" when unknown
     Source source = Source::NameScope;
     std::string detail;
@@ -215,16 +219,29 @@ private:
                                "evidence places them.");
             return;
         }
-        std::vector<std::optional<std::vector<std::string>>> segments(g_.size());
+        // Many nodes share a scope prefix ("/encoder/layer.0/attention/self/"): parse each prefix once.
+        std::unordered_map<std::string_view, int> prefixIndex;
+        std::vector<std::vector<std::string>> prefixSegments;
+        std::vector<int> nodePrefix(g_.size(), -1);
         std::unordered_set<std::string> literal;
         for (std::size_t i = 0; i < g_.size(); ++i) {
             const Node& node = g_.node(static_cast<int>(i));
             // torch names a function call after the last op inside it: not the instance's scope.
             if (g_.model().findFunction(node.domain, node.opType) >= 0) continue;
-            segments[i] = torchNameSegments(node.name);
-            if (!segments[i]) continue;
-            for (const auto& step : qualifyTorchSegments(*segments[i], nullptr))
+            std::string_view name(node.name);
+            if (name.size() < 2 || name.front() != '/') continue;
+            std::string_view prefix = name.substr(0, name.rfind('/') + 1);
+            if (auto it = prefixIndex.find(prefix); it != prefixIndex.end()) {
+                nodePrefix[i] = it->second;
+                continue;
+            }
+            auto segments = torchNameSegments(name);
+            if (!segments) continue;
+            nodePrefix[i] = static_cast<int>(prefixSegments.size());
+            prefixIndex.emplace(prefix, nodePrefix[i]);
+            for (const auto& step : qualifyTorchSegments(*segments, nullptr))
                 literal.insert(step.scope);
+            prefixSegments.push_back(std::move(*segments));
         }
         // "relu_1" is a second call of "relu" when "relu" exists here, or in a repeated block of the
         // same shape (its first call's name may have been rewritten by an optimizer).
@@ -234,17 +251,20 @@ private:
         auto known = [&](const std::string& s) {
             return literal.count(s) > 0 || patterns.count(scopePattern(s)) > 0;
         };
-        std::size_t scoped = 0;
+        std::vector<std::shared_ptr<const std::vector<ScopeStep>>> chains(prefixSegments.size());
         for (std::size_t i = 0; i < g_.size(); ++i) {
-            if (!segments[i]) continue;
+            int p = nodePrefix[i];
+            if (p < 0) continue;
+            auto& chain = chains[static_cast<std::size_t>(p)];
+            if (!chain)
+                chain = std::make_shared<const std::vector<ScopeStep>>(
+                    qualifyTorchSegments(prefixSegments[static_cast<std::size_t>(p)], known));
             Claim claim;
-            claim.chain = qualifyTorchSegments(*segments[i], known);
+            claim.sharedChain = chain;
             claim.source = Source::NameScope;
             claim.detail = "node name '" + g_.node(static_cast<int>(i)).name + "'";
             addClaim(static_cast<int>(i), std::move(claim));
-            ++scoped;
         }
-        (void)scoped;
     }
 
     void collectMetadata() {
@@ -304,12 +324,13 @@ private:
             if (!named) named = firstClaim(i, Source::Metadata);
             if (!named) continue;
             auto parts = splitPath(e.path);
-            if (parts.size() != named->chain.size() + 1) continue;
+            const auto& namedChain = named->steps();
+            if (parts.size() != namedChain.size() + 1) continue;
             std::string prefix;
             votes["/" + parts[0]][""]++;
-            for (std::size_t k = 0; k < named->chain.size(); ++k) {
+            for (std::size_t k = 0; k < namedChain.size(); ++k) {
                 prefix += "/" + parts[k];
-                votes[prefix + "/" + parts[k + 1]][named->chain[k].scope]++;
+                votes[prefix + "/" + parts[k + 1]][namedChain[k].scope]++;
             }
         }
         for (const auto& [path, counts] : votes) {
@@ -354,7 +375,7 @@ private:
                            ": " + (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'");
             int call = known ? callForScope(scope) : callForUnknownPath(e.path);
             claims_[static_cast<std::size_t>(i)].push_back(
-                {chainOf(call), {}, claim.source, claim.detail, manual});
+                {chainOf(call), nullptr, {}, claim.source, claim.detail, manual});
             claimCalls_[static_cast<std::size_t>(i)].push_back(call);
         }
     }
@@ -399,9 +420,20 @@ private:
     // Calls in graph order, so that module children follow the order of the graph.
     void materializeClaims() {
         claimCalls_.assign(g_.size(), {});
+        std::unordered_map<const void*, int> callOfSharedChain;
         for (std::size_t i = 0; i < g_.size(); ++i)
-            for (auto& claim : claims_[i])
-                claimCalls_[i].push_back(callFor(claim.chain, claim.classes));
+            for (auto& claim : claims_[i]) {
+                if (!claim.sharedChain) {
+                    claimCalls_[i].push_back(callFor(claim.chain, claim.classes));
+                    continue;
+                }
+                auto it = callOfSharedChain.find(claim.sharedChain.get());
+                if (it == callOfSharedChain.end())
+                    it = callOfSharedChain
+                             .emplace(claim.sharedChain.get(), callFor(claim.steps(), claim.classes))
+                             .first;
+                claimCalls_[i].push_back(it->second);
+            }
     }
 
     void resolveExplicit() {
@@ -555,7 +587,7 @@ private:
             a.candidates.clear();
             explicit_.erase(std::remove(explicit_.begin(), explicit_.end(), i), explicit_.end());
             claims_[static_cast<std::size_t>(i)].push_back(
-                {chainOf(call), {}, Source::Function, detail, false});
+                {chainOf(call), nullptr, {}, Source::Function, detail, false});
             resolveNode(i, callsOfClaims);
             return;
         }
@@ -628,12 +660,13 @@ private:
     void nearestPlaced(int start, bool upstream, std::vector<std::pair<int, int>>& found, bool& complete) {
         complete = true;
         std::vector<int> frontier{start};
-        std::unordered_set<int> seen{start};
+        std::vector<int> seen{start}; // at most kSearchLimit entries: a vector beats a hash set here
         while (!frontier.empty()) {
             int n = frontier.back();
             frontier.pop_back();
             auto step = [&](int next) {
-                if (!seen.insert(next).second) return;
+                if (std::find(seen.begin(), seen.end(), next) != seen.end()) return;
+                seen.push_back(next);
                 if (seen.size() > kSearchLimit) {
                     complete = false;
                     return;
@@ -682,6 +715,7 @@ private:
         }
         // Parents (If/Loop bodies, function calls) before children: a body node's owner is a bound.
         // Pass 1 places every node at its safe bound; pass 2 refines with all neighbours placed.
+        bounds_.assign(g_.size(), Bound{});
         for (std::size_t i = 0; i < g_.size(); ++i)
             if (!placedExplicitly_[i]) inferNode(static_cast<int>(i), false);
         for (int pass = 0; pass < 2; ++pass) // a second refinement lets chains of helpers follow each other
@@ -706,7 +740,8 @@ private:
     int parameterOwnerCall(int i) const {
         for (int t : g_.inputs(i)) {
             const TensorEntry& te = g_.tensor(t);
-            if (!isParameter(te) || te.consumers.size() != 1) continue; // shared or tied weights prove nothing
+            if (!isParameter(te) || te.consumers.size() != 1)
+                continue; // shared or tied weights prove nothing
             auto dot = te.name.rfind('.');
             if (dot == std::string::npos) continue;
             auto it = firstCallOfScope_.find(te.name.substr(0, dot));
@@ -873,43 +908,61 @@ private:
         return cost;
     }
 
-    void inferNode(int i, bool refine) {
+    // What pass 1 learns of a node, kept for the refinement passes: it depends on explicit nodes only.
+    struct Bound {
+        int call = -1;               // deepest module the node certainly lies inside, -1 when none
+        std::string why;             // how we know
+        std::vector<int> neighbours; // calls of the nearest explicitly placed nodes up and down
+        bool complete = true;        // the search for them was not cut short
+    };
+
+    Bound computeBound(int i) {
         std::vector<std::pair<int, int>> up, down;
         bool upComplete, downComplete;
         nearestPlaced(i, true, up, upComplete);
         nearestPlaced(i, false, down, downComplete);
-        Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
-        a.source = Source::Inferred;
         // Bounds: modules the node certainly lies inside. Each (producer, consumer) pair is one (data
         // that leaves one call of a module cannot come back into that same call), the owner of a body
         // is one, and so is the common call of its neighbours in execution order.
+        Bound b;
+        b.complete = upComplete && downComplete;
         int bound = -1;
-        std::string why;
+        std::pair<int, int> pair{-1, -1};
         for (const auto& p : up)
             for (const auto& c : down) {
                 int l = widenForRepeatedCalls(calls_.lca(p.first, c.first), p.first, c.first);
-                if (deeper(bound, l) == l && l != bound) {
-                    bound = l;
-                    why =
-                        "it sits on the data path from " + nodeLabel(p.second) + " to " + nodeLabel(c.second);
-                }
+                if (deeper(bound, l) == l && l != bound) bound = l, pair = {p.second, c.second};
             }
+        if (bound >= 0)
+            b.why =
+                "it sits on the data path from " + nodeLabel(pair.first) + " to " + nodeLabel(pair.second);
         int owner = g_.instance(i).parent;
         int ownerCall = owner >= 0 ? nodeCall_[static_cast<std::size_t>(owner)] : -1;
         if (ownerCall >= 0 && deeper(bound, ownerCall) == ownerCall && ownerCall != bound) {
             bound = ownerCall;
-            why = "it runs inside " + nodeLabel(owner);
+            b.why = "it runs inside " + nodeLabel(owner);
         }
         int order = orderBound(i);
         if (deeper(bound, order) == order && order != bound) {
             bound = order;
-            why = "the nodes traced just before and after it share that module";
+            b.why = "the nodes traced just before and after it share that module";
         }
-        std::vector<int> all;
+        b.call = bound;
         for (const auto& p : up)
-            all.push_back(p.first);
+            b.neighbours.push_back(p.first);
         for (const auto& c : down)
-            all.push_back(c.first);
+            b.neighbours.push_back(c.first);
+        return b;
+    }
+
+    void inferNode(int i, bool refine) {
+        Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
+        a.source = Source::Inferred;
+        if (!refine) bounds_[static_cast<std::size_t>(i)] = computeBound(i);
+        const Bound& b = bounds_[static_cast<std::size_t>(i)];
+        int bound = b.call;
+        const std::string& why = b.why;
+        const std::vector<int>& all = b.neighbours;
         // Guesses deeper than the bound come only from nodes that are both its data neighbours and its
         // neighbours in execution order (torch emits an op's helpers right before it).
         std::vector<int> candidates;
@@ -935,7 +988,7 @@ private:
             if (k > i && direct(g_.consumersOf(i))) nextConsumerCall = nodeCall_[static_cast<std::size_t>(k)];
         }
         if (bound < 0) {
-            placeWithoutBound(i, all, upComplete && downComplete);
+            placeWithoutBound(i, all, b.complete);
             return;
         }
         // Within the bound, the module of a neighbour (or one of its ancestors below the bound) that
@@ -949,7 +1002,8 @@ private:
                 // (Constants are exempt: torch creates them at the op that uses them.)
                 // Parameters name their module, so those candidates need no such proof.
                 bool namedByParameter = k == ownerOfParameter || k == ownerOfBias;
-                if (g_.node(i).opType != "Constant" && !namedByParameter && !runsOpType(moduleOfCall(k), g_.node(i).opType))
+                if (g_.node(i).opType != "Constant" && !namedByParameter &&
+                    !runsOpType(moduleOfCall(k), g_.node(i).opType))
                     continue;
                 // ... and only where its tensors already are: placing a node where its inputs would have
                 // to be passed in is how a renamed last op of one block lands in the next, and placing
@@ -966,8 +1020,7 @@ private:
                     continue;
                 // On a tie, the module of the consumer traced right after it (torch emits in
                 // execution order, an op right before the next op of its module).
-                if (feedsItsBias || biasOfItsMatMul ||
-                    cost < bestCost ||
+                if (feedsItsBias || biasOfItsMatMul || cost < bestCost ||
                     (cost == bestCost && (k == nextConsumerCall || k == ownerOfParameter || combinesThere))) {
                     best = k;
                     bestCost = cost;
@@ -1101,6 +1154,7 @@ private:
     std::unordered_map<std::string, int> firstCallOfScope_;
     std::vector<std::vector<Claim>> claims_;
     std::vector<std::vector<int>> claimCalls_;
+    std::vector<Bound> bounds_;
     std::vector<int> nodeCall_;
     std::vector<int> explicit_;
     std::vector<bool> placedExplicitly_;

@@ -2,6 +2,7 @@
 
 #include "graph_scene.h"
 
+#include <QFontMetricsF>
 #include <QGraphicsSceneMouseEvent>
 #include <QPainter>
 #include <QStyleOptionGraphicsItem>
@@ -11,9 +12,8 @@ namespace hs::ui {
 
 using namespace graph_metrics;
 
-static bool showText(QPainter* painter) {
-    return QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) >=
-           textLevelOfDetail;
+static bool showText(QPainter* painter, qreal threshold = textLevelOfDetail) {
+    return QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) >= threshold;
 }
 
 static QColor tint(const QColor& color, qreal amount) {
@@ -64,6 +64,10 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget
     font.setBold(true);
     painter->setFont(font);
     painter->setPen(Qt::black);
+    if (name_.isEmpty()) {
+        painter->drawText(rect_, Qt::AlignCenter, opType_);
+        return;
+    }
     const QRectF top(rect_.left() + 4, rect_.top() + 2, rect_.width() - 8, rect_.height() / 2);
     painter->drawText(top, Qt::AlignHCenter | Qt::AlignBottom, opType_);
     font.setBold(false);
@@ -76,9 +80,9 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget
 
 // ---- ModuleBoxItem
 
-ModuleBoxItem::ModuleBoxItem(int module, QRectF rect, QString title, QString subtitle, Confidence lowest,
-                             bool uncertain, QString toolTip)
-    : module_(module), rect_(rect), title_(std::move(title)), subtitle_(std::move(subtitle)), lowest_(lowest),
+ModuleBoxItem::ModuleBoxItem(GraphEntity entity, QRectF rect, QString title, QString subtitle,
+                             Confidence lowest, bool uncertain, QString toolTip)
+    : entity_(entity), rect_(rect), title_(std::move(title)), subtitle_(std::move(subtitle)), lowest_(lowest),
       uncertain_(uncertain) {
     setFlag(ItemIsSelectable);
     setToolTip(toolTip);
@@ -123,7 +127,7 @@ void ModuleBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
 
 void ModuleBoxItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {
     if (handleRect().adjusted(-3, -3, 3, 3).contains(event->pos())) {
-        if (auto* s = qobject_cast<GraphScene*>(scene())) s->setExpanded(module_, true);
+        if (auto* s = qobject_cast<GraphScene*>(scene())) s->setEntityExpanded(entity_, true);
         event->accept();
         return;
     }
@@ -132,9 +136,9 @@ void ModuleBoxItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {
 
 // ---- ModuleFrameItem
 
-ModuleFrameItem::ModuleFrameItem(int module, QRectF rect, QString title, int depth, bool uncertain,
+ModuleFrameItem::ModuleFrameItem(GraphEntity entity, QRectF rect, QString title, int depth, bool uncertain,
                                  QString toolTip)
-    : module_(module), rect_(rect), title_(std::move(title)), depth_(depth), uncertain_(uncertain) {
+    : entity_(entity), rect_(rect), title_(std::move(title)), depth_(depth), uncertain_(uncertain) {
     setFlag(ItemIsSelectable);
     setToolTip(toolTip);
     setZValue(0.1 * depth); // nested frames above their parents, below nodes and edges
@@ -174,7 +178,7 @@ void ModuleFrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, 
 
 void ModuleFrameItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {
     if (handleRect().adjusted(-3, -3, 3, 3).contains(event->pos())) {
-        if (auto* s = qobject_cast<GraphScene*>(scene())) s->setExpanded(module_, false);
+        if (auto* s = qobject_cast<GraphScene*>(scene())) s->setEntityExpanded(entity_, false);
         event->accept();
         return;
     }
@@ -186,9 +190,39 @@ void ModuleFrameItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {
     QGraphicsItem::mousePressEvent(event);
 }
 
+// ---- TerminalItem
+
+TerminalItem::TerminalItem(GraphEntity entity, QRectF rect, QString name, bool input, QString toolTip)
+    : entity_(entity), rect_(rect), name_(std::move(name)), input_(input) {
+    setFlag(ItemIsSelectable);
+    setToolTip(toolTip);
+    setZValue(2);
+}
+
+QRectF TerminalItem::boundingRect() const {
+    return rect_.adjusted(-5, -5, 5, 5);
+}
+
+void TerminalItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
+    painter->setRenderHint(QPainter::Antialiasing);
+    const QColor color = input_ ? QColor(0x0e, 0x74, 0x90) : QColor(0x7c, 0x3a, 0xed);
+    painter->setPen(QPen(color, 1.5));
+    painter->setBrush(tint(color, 0.12));
+    const qreal radius = rect_.height() / 2;
+    painter->drawRoundedRect(rect_, radius, radius);
+    if (isSelected()) paintSelection(painter, rect_, radius);
+    if (!showText(painter)) return;
+    QFont font = painter->font();
+    font.setPointSizeF(font.pointSizeF() * 0.85);
+    painter->setFont(font);
+    painter->setPen(color.darker(140));
+    painter->drawText(rect_.adjusted(10, 0, -10, 0), Qt::AlignCenter, name_);
+}
+
 // ---- EdgeItem
 
-EdgeItem::EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF offset) {
+EdgeItem::EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF offset, QString label)
+    : label_(std::move(label)) {
     QPainterPath path;
     if (!route.empty()) {
         path.moveTo(route[0] + offset);
@@ -207,10 +241,21 @@ EdgeItem::EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF 
     setPath(path);
     setPen(QPen(QColor(0x6b, 0x72, 0x80), 1.2));
     setZValue(1.5);
+    // The label sits beside the middle of the edge, to its right.
+    if (!label_.isEmpty() && !path.isEmpty()) labelAnchor_ = path.pointAtPercent(0.5) + QPointF(4, 0);
+}
+
+QRectF EdgeItem::labelRect() const {
+    if (label_.isEmpty()) return {};
+    QFont font;
+    font.setPointSizeF(font.pointSizeF() * 0.75);
+    const QFontMetricsF metrics(font);
+    const QSizeF size(metrics.horizontalAdvance(label_) + 6, metrics.height() + 2);
+    return QRectF(labelAnchor_ - QPointF(0, size.height() / 2), size);
 }
 
 QRectF EdgeItem::boundingRect() const {
-    return QGraphicsPathItem::boundingRect().united(arrow_.boundingRect());
+    return QGraphicsPathItem::boundingRect().united(arrow_.boundingRect()).united(labelRect());
 }
 
 void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) {
@@ -220,6 +265,15 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     painter->setPen(Qt::NoPen);
     painter->setBrush(pen().color());
     painter->drawPolygon(arrow_);
+    if (label_.isEmpty() || !showText(painter, labelLevelOfDetail)) return;
+    const QRectF box = labelRect();
+    painter->setBrush(QColor(255, 255, 255, 220));
+    painter->drawRoundedRect(box, 3, 3);
+    QFont font = painter->font();
+    font.setPointSizeF(QFont().pointSizeF() * 0.75);
+    painter->setFont(font);
+    painter->setPen(QColor(0x33, 0x41, 0x55));
+    painter->drawText(box, Qt::AlignCenter, label_);
 }
 
 } // namespace hs::ui

@@ -3,6 +3,7 @@
 // They paint from data captured at construction (no document access while painting) and drop
 // their text when zoomed far out, so big graphs stay smooth.
 #include "confidence.h"
+#include "graph_scene.h"
 
 #include <QGraphicsItem>
 #include <QGraphicsPathItem>
@@ -12,13 +13,21 @@ namespace hs::ui {
 namespace graph_metrics {
 constexpr qreal nodeHeight = 38;
 constexpr qreal boxHeight = 46;
+constexpr qreal terminalHeight = 30;
 constexpr qreal framePadding = 14;
 constexpr qreal frameHeader = 26;
 constexpr qreal handleSize = 14;
-constexpr qreal textLevelOfDetail = 0.45; // below this zoom, items draw no text
+constexpr qreal textLevelOfDetail = 0.45;  // below this zoom, items draw no text
+constexpr qreal labelLevelOfDetail = 0.75; // below this zoom, edges draw no shape labels
 } // namespace graph_metrics
 
-enum ItemKind { NodeKind = QGraphicsItem::UserType + 1, ModuleBoxKind, ModuleFrameKind, EdgeKind };
+enum ItemKind {
+    NodeKind = QGraphicsItem::UserType + 1,
+    ModuleBoxKind,
+    ModuleFrameKind,
+    EdgeKind,
+    TerminalKind
+};
 
 class NodeItem : public QGraphicsItem {
 public:
@@ -36,12 +45,13 @@ private:
     Confidence confidence_;
 };
 
+// A collapsed module or section.
 class ModuleBoxItem : public QGraphicsItem {
 public:
-    ModuleBoxItem(int module, QRectF rect, QString title, QString subtitle, Confidence lowest, bool uncertain,
-                  QString toolTip);
+    ModuleBoxItem(GraphEntity entity, QRectF rect, QString title, QString subtitle, Confidence lowest,
+                  bool uncertain, QString toolTip);
     int type() const override { return ModuleBoxKind; }
-    int module() const { return module_; }
+    GraphEntity entity() const { return entity_; }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     QRectF handleRect() const;
@@ -50,18 +60,20 @@ protected:
     void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
 
 private:
-    int module_;
+    GraphEntity entity_;
     QRectF rect_;
     QString title_, subtitle_;
     Confidence lowest_;
     bool uncertain_;
 };
 
+// An expanded module or section, its interior drawn inside.
 class ModuleFrameItem : public QGraphicsItem {
 public:
-    ModuleFrameItem(int module, QRectF rect, QString title, int depth, bool uncertain, QString toolTip);
+    ModuleFrameItem(GraphEntity entity, QRectF rect, QString title, int depth, bool uncertain,
+                    QString toolTip);
     int type() const override { return ModuleFrameKind; }
-    int module() const { return module_; }
+    GraphEntity entity() const { return entity_; }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     QRectF handleRect() const;
@@ -70,22 +82,42 @@ protected:
     void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
 
 private:
-    int module_;
+    GraphEntity entity_;
     QRectF rect_;
     QString title_;
     int depth_;
     bool uncertain_;
 };
 
-class EdgeItem : public QGraphicsPathItem {
+// A model input or output at the root: a pill with the tensor name.
+class TerminalItem : public QGraphicsItem {
 public:
-    EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF offset);
-    int type() const override { return EdgeKind; }
+    TerminalItem(GraphEntity entity, QRectF rect, QString name, bool input, QString toolTip);
+    int type() const override { return TerminalKind; }
+    GraphEntity entity() const { return entity_; }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
 private:
+    GraphEntity entity_;
+    QRectF rect_;
+    QString name_;
+    bool input_;
+};
+
+class EdgeItem : public QGraphicsPathItem {
+public:
+    EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF offset, QString label = {});
+    int type() const override { return EdgeKind; }
+    QString label() const { return label_; }
+    QRectF boundingRect() const override;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+private:
+    QRectF labelRect() const;
     QPolygonF arrow_;
+    QString label_;
+    QPointF labelAnchor_;
 };
 
 } // namespace hs::ui

@@ -34,8 +34,40 @@ QString moduleTitle(const Module& m) {
 }
 
 QString moduleSubtitle(const Module& m) {
-    const QString count = QStringLiteral("%1 nodes").arg(m.totalNodes);
+    const QString count =
+        m.totalNodes == 1 ? QStringLiteral("1 node") : QStringLiteral("%1 nodes").arg(m.totalNodes);
     return m.className.empty() ? count : qs(m.className) + QStringLiteral(" · ") + count;
+}
+
+// A model input or output by its tensor name, shortened like node names.
+QString terminalName(const std::string& name) {
+    QString text = qs(name);
+    return text.size() > 32 ? text.left(30) + QStringLiteral("…") : text;
+}
+
+// "[batch, 128, 32]" for a float tensor, "int64 [2]" otherwise; empty when no shape is declared.
+QString tensorShapeLabel(const GraphIndex& g, int tensor) {
+    if (tensor < 0) return {};
+    const TensorEntry& t = g.tensor(tensor);
+    TensorType type;
+    if (t.info)
+        type = t.info->type;
+    else if (t.init) {
+        type.elemType = t.init->dataType;
+        type.hasShape = true;
+        for (std::int64_t d : t.init->dims)
+            type.dims.push_back({d, {}});
+    }
+    if (!type.hasShape) return {};
+    QStringList dims;
+    for (const Dim& d : type.dims)
+        dims << (d.value >= 0       ? QString::number(d.value)
+                 : !d.param.empty() ? qs(d.param)
+                                    : QStringLiteral("?"));
+    QString text = QStringLiteral("[%1]").arg(dims.join(QStringLiteral(", ")));
+    if (type.elemType != 1 && type.elemType != 0)
+        text = QString::fromLatin1(dataTypeName(type.elemType)) + QLatin1Char(' ') + text;
+    return text.size() > 40 ? text.left(38) + QStringLiteral("…") : text;
 }
 
 std::pair<int, int> keyOf(GraphEntity e) {
@@ -50,9 +82,21 @@ GraphScene::GraphScene(QObject* parent) : QGraphicsScene(parent), layouts_(new L
     setBackgroundBrush(Qt::white);
 }
 
+GraphScene::~GraphScene() {
+    // Deleting selected items emits selectionChanged: nobody may hear it while the scene goes away.
+    rebuilding_ = true;
+    blockSignals(true);
+    clear();
+}
+
 void GraphScene::setDocument(const ModelDocument* doc) {
     doc_ = doc;
     expanded_.clear();
+    expandedSections_.clear();
+    sections_.clear();
+    sectionIds_.clear();
+    splits_.clear();
+    nodePosition_.clear();
     cache_.clear();
     pendingReveal_ = {};
     relayout();
@@ -68,18 +112,136 @@ void GraphScene::setExpanded(int module, bool expanded) {
     relayout();
 }
 
+bool GraphScene::isEntityExpanded(GraphEntity e) const {
+    if (e.kind == GraphEntity::Module) return isExpanded(e.index);
+    if (e.kind == GraphEntity::Section) return expandedSections_.count(e.index) > 0;
+    return false;
+}
+
+void GraphScene::setEntityExpanded(GraphEntity e, bool expanded) {
+    if (e.kind == GraphEntity::Module) return setExpanded(e.index, expanded);
+    if (!doc_ || e.kind != GraphEntity::Section || isEntityExpanded(e) == expanded) return;
+    if (expanded)
+        expandedSections_.insert(e.index);
+    else
+        expandedSections_.erase(e.index);
+    relayout();
+}
+
+// ---- Sections of modules with very many ops
+
+const std::vector<int>& GraphScene::splitRange(int module, int begin, int end, int parent) const {
+    const int container = parent < 0 ? module : sectionContainer(parent);
+    if (auto it = splits_.find(container); it != splits_.end()) return it->second;
+    std::vector<int>& ids = splits_[container];
+    const int count = end - begin;
+    // Consecutive ops in graph order; at most ~100 sections per level, nested when that is not enough.
+    const int size = std::max(100, (count + 99) / 100);
+    int number = 0;
+    for (int b = begin; b < end; b += size) {
+        const int e = std::min(end, b + size);
+        const auto key = std::make_tuple(module, b, e);
+        auto [it, added] = sectionIds_.try_emplace(key, static_cast<int>(sections_.size()));
+        if (added) sections_.push_back({module, b, e, parent, 0});
+        sections_[static_cast<std::size_t>(it->second)].parent = parent;
+        sections_[static_cast<std::size_t>(it->second)].number = ++number;
+        ids.push_back(it->second);
+    }
+    const auto& nodes = doc_->hierarchy.modules[static_cast<std::size_t>(module)].nodes;
+    for (int i = begin; i < end; ++i)
+        nodePosition_.insert(nodes[static_cast<std::size_t>(i)], i);
+    return ids;
+}
+
+const std::vector<int>& GraphScene::sectionsIn(int container) const {
+    static const std::vector<int> none;
+    if (!doc_) return none;
+    if (container >= 0) {
+        const Module& m = doc_->hierarchy.modules[static_cast<std::size_t>(container)];
+        if (m.nodes.size() + m.children.size() <= static_cast<std::size_t>(kSectionThreshold)) return none;
+        return splitRange(container, 0, static_cast<int>(m.nodes.size()), -1);
+    }
+    const int s = -1 - container;
+    const Section sec = section(s);
+    if (sec.end - sec.begin <= kSectionThreshold) return none;
+    return splitRange(sec.module, sec.begin, sec.end, s);
+}
+
+int GraphScene::positionInModule(int node) const {
+    return nodePosition_.value(node, -1);
+}
+
+int GraphScene::sectionOfNode(int container, int node) const {
+    const std::vector<int>& ids = sectionsIn(container);
+    if (ids.empty()) return -1;
+    const int pos = positionInModule(node);
+    for (int id : ids) {
+        const Section& sec = section(id);
+        if (pos >= sec.begin && pos < sec.end) return id;
+    }
+    return -1;
+}
+
+QString GraphScene::sectionTitle(int s) const {
+    const Section& sec = section(s);
+    return tr("section %1 · ops %2–%3").arg(sec.number).arg(sec.begin + 1).arg(sec.end);
+}
+
+QString GraphScene::sectionSubtitle(int s) const {
+    // The most frequent op types, so a collapsed section says what it does.
+    const Section& sec = section(s);
+    const auto& nodes = doc_->hierarchy.modules[static_cast<std::size_t>(sec.module)].nodes;
+    std::map<std::string, int> counts;
+    for (int i = sec.begin; i < sec.end; ++i)
+        ++counts[doc_->graph->node(nodes[static_cast<std::size_t>(i)]).opType];
+    std::vector<std::pair<int, std::string>> byCount;
+    for (const auto& [op, n] : counts)
+        byCount.push_back({-n, op});
+    std::sort(byCount.begin(), byCount.end());
+    QStringList top;
+    for (std::size_t i = 0; i < byCount.size() && i < 3; ++i)
+        top << QStringLiteral("%1 %2").arg(-byCount[i].first).arg(qs(byCount[i].second));
+    return top.join(QStringLiteral(", "));
+}
+
+int GraphScene::containerOf(GraphEntity e) const {
+    const Hierarchy& h = doc_->hierarchy;
+    switch (e.kind) {
+    case GraphEntity::Module:
+        return h.modules[static_cast<std::size_t>(e.index)].parent;
+    case GraphEntity::Section: {
+        const Section& sec = section(e.index);
+        return sec.parent < 0 ? sec.module : sectionContainer(sec.parent);
+    }
+    case GraphEntity::Node: {
+        int container = h.assignments[static_cast<std::size_t>(e.index)].module;
+        for (int s = sectionOfNode(container, e.index); s >= 0; s = sectionOfNode(container, e.index))
+            container = sectionContainer(s);
+        return container;
+    }
+    default:
+        return 0;
+    }
+}
+
 void GraphScene::reveal(GraphEntity entity) {
     if (!doc_ || entity.kind == GraphEntity::None) return;
     const Hierarchy& h = doc_->hierarchy;
-    // A node is visible when its module is expanded; a module when its parent is.
-    int m = entity.kind == GraphEntity::Node ? h.assignments[static_cast<std::size_t>(entity.index)].module
-                                             : h.modules[static_cast<std::size_t>(entity.index)].parent;
     bool changed = false;
-    for (; m > 0; m = h.modules[static_cast<std::size_t>(m)].parent)
-        if (expanded_.insert(m).second) {
-            changed = true;
-            emit expansionChanged(m, true);
+    // Open every section and module around it, innermost first.
+    for (int c = containerOf(entity); c != 0;) {
+        if (c < 0) {
+            const int s = -1 - c;
+            changed |= expandedSections_.insert(s).second;
+            c = containerOf({GraphEntity::Section, s});
+        } else {
+            if (expanded_.insert(c).second) {
+                changed = true;
+                emit expansionChanged(c, true);
+            }
+            c = h.modules[static_cast<std::size_t>(c)].parent;
         }
+    }
     pendingReveal_ = entity;
     if (changed || isLayingOut())
         relayout();
@@ -88,6 +250,9 @@ void GraphScene::reveal(GraphEntity entity) {
 }
 
 void GraphScene::invalidate() {
+    // Module contents changed: sections are re-cut (ids of unchanged ranges are kept, so are expansions).
+    splits_.clear();
+    nodePosition_.clear();
     cache_.clear();
     relayout();
 }
@@ -116,83 +281,150 @@ QSizeF GraphScene::entitySize(GraphEntity entity) const {
                                  0.85 * plain.horizontalAdvance(shortNodeName(*doc_->graph, entity.index)));
         return {std::max<qreal>(70, w + 20), nodeHeight};
     }
-    const Module& m = h.modules[static_cast<std::size_t>(entity.index)];
-    if (isExpanded(entity.index)) {
-        const auto it = current_.find(entity.index);
+    if (entity.kind == GraphEntity::Input || entity.kind == GraphEntity::Output) {
+        const auto& list =
+            entity.kind == GraphEntity::Input ? doc_->model->main().inputs : doc_->model->main().outputs;
+        const QString name = terminalName(list[static_cast<std::size_t>(entity.index)].name);
+        return {std::max<qreal>(70, 0.85 * plain.horizontalAdvance(name) + 28), terminalHeight};
+    }
+    QString title, subtitle;
+    if (entity.kind == GraphEntity::Section) {
+        title = sectionTitle(entity.index);
+        subtitle = sectionSubtitle(entity.index);
+    } else {
+        const Module& m = h.modules[static_cast<std::size_t>(entity.index)];
+        title = moduleTitle(m);
+        subtitle = moduleSubtitle(m);
+    }
+    if (isEntityExpanded(entity)) {
+        const int container =
+            entity.kind == GraphEntity::Section ? sectionContainer(entity.index) : entity.index;
+        const auto it = current_.find(container);
         const QSizeF inner = it != current_.end() ? it->second.size : QSizeF(60, 20);
-        const qreal titleWidth = strong.horizontalAdvance(moduleTitle(m)) + handleSize + 24;
+        const qreal titleWidth = strong.horizontalAdvance(title) + handleSize + 24;
         return {std::max(inner.width() + 2 * framePadding, titleWidth),
                 inner.height() + frameHeader + 2 * framePadding};
     }
-    const qreal w =
-        std::max(strong.horizontalAdvance(moduleTitle(m)), 0.85 * plain.horizontalAdvance(moduleSubtitle(m)));
+    const qreal w = std::max(strong.horizontalAdvance(title), 0.85 * plain.horizontalAdvance(subtitle));
     return {std::max<qreal>(90, w + handleSize + 30), boxHeight};
 }
 
-int GraphScene::itemIndexIn(int module, int node, const Interior& interior,
-                            const QHash<int, int>& moduleRow) const {
-    const Hierarchy& h = doc_->hierarchy;
-    int m = h.assignments[static_cast<std::size_t>(node)].module;
-    if (m == module) return -2; // the caller maps direct nodes itself
-    // Lift to the child of `module` that contains it, if any.
-    while (m > 0 && h.modules[static_cast<std::size_t>(m)].parent != module)
-        m = h.modules[static_cast<std::size_t>(m)].parent;
-    if (m <= 0) return -1;
-    (void)interior;
-    return moduleRow.value(m, -1);
-}
-
-GraphScene::Interior GraphScene::buildInterior(int module) const {
+GraphScene::Interior GraphScene::buildInterior(int container) const {
     const Hierarchy& h = doc_->hierarchy;
     const GraphIndex& g = *doc_->graph;
+    const bool isSection = container < 0;
+    const Section* sec = isSection ? &section(-1 - container) : nullptr;
+    const int module = isSection ? sec->module : container;
     const Module& m = h.modules[static_cast<std::size_t>(module)];
+    const int begin = isSection ? sec->begin : 0;
+    const int end = isSection ? sec->end : static_cast<int>(m.nodes.size());
     Interior in;
-    QHash<int, int> moduleRow, nodeRow;
-    // Ops first, in graph order, then child modules in order of appearance (the core's order).
-    for (int node : m.nodes) {
-        nodeRow.insert(node, static_cast<int>(in.entities.size()));
-        in.entities.push_back({GraphEntity::Node, node});
+    QHash<int, int> moduleRow, nodeRow, sectionRow;
+    // Ops (or their sections) first, in graph order, then child modules in order of appearance.
+    const std::vector<int>& sections = sectionsIn(container);
+    for (int s : sections) {
+        sectionRow.insert(s, static_cast<int>(in.entities.size()));
+        in.entities.push_back({GraphEntity::Section, s});
     }
-    for (int child : m.children) {
-        moduleRow.insert(child, static_cast<int>(in.entities.size()));
-        in.entities.push_back({GraphEntity::Module, child});
+    if (sections.empty())
+        for (int i = begin; i < end; ++i) {
+            const int node = m.nodes[static_cast<std::size_t>(i)];
+            nodeRow.insert(node, static_cast<int>(in.entities.size()));
+            in.entities.push_back({GraphEntity::Node, node});
+        }
+    if (!isSection)
+        for (int child : m.children) {
+            moduleRow.insert(child, static_cast<int>(in.entities.size()));
+            in.entities.push_back({GraphEntity::Module, child});
+        }
+    // The model's inputs and outputs at the root (initializers listed as inputs are weights, not shown).
+    QHash<int, int> inputRow, outputRow; // tensor -> row
+    if (container == 0) {
+        const Graph& main = doc_->model->main();
+        for (std::size_t i = 0; i < main.inputs.size(); ++i) {
+            const int t = g.findTensor(main.inputs[i].name);
+            if (t < 0 || g.tensor(t).initializer) continue;
+            inputRow.insert(t, static_cast<int>(in.entities.size()));
+            in.entities.push_back({GraphEntity::Input, static_cast<int>(i)});
+        }
+        for (std::size_t i = 0; i < main.outputs.size(); ++i) {
+            const int t = g.findTensor(main.outputs[i].name);
+            if (t < 0) continue;
+            outputRow.insert(t, static_cast<int>(in.entities.size()));
+            in.entities.push_back({GraphEntity::Output, static_cast<int>(i)});
+        }
     }
     for (const GraphEntity& e : in.entities)
         in.sizes.push_back(entitySize(e));
 
-    auto rowOf = [&](int node) {
-        const int r = itemIndexIn(module, node, in, moduleRow);
-        return r == -2 ? nodeRow.value(node, -1) : r;
-    };
-    // Edges from every node of the subtree, lifted to the visible children; one edge per pair.
-    std::set<std::pair<int, int>> seen;
-    std::vector<int> stack{module};
-    while (!stack.empty()) {
-        const Module& sm = h.modules[static_cast<std::size_t>(stack.back())];
-        stack.pop_back();
-        stack.insert(stack.end(), sm.children.begin(), sm.children.end());
-        for (int node : sm.nodes) {
-            const int from = rowOf(node);
-            if (from < 0) continue;
-            for (int consumer : g.consumersOf(node)) {
-                const int to = rowOf(consumer);
-                if (to >= 0 && to != from && seen.insert({from, to}).second) in.edges.push_back({from, to});
+    // The entity of this interior that shows a node, or -1.
+    auto rowOf = [&](int node) -> int {
+        int nm = h.assignments[static_cast<std::size_t>(node)].module;
+        if (nm == module) {
+            if (isSection) {
+                const int pos = positionInModule(node);
+                if (pos < begin || pos >= end) return -1;
             }
+            if (sections.empty()) return nodeRow.value(node, -1);
+            return sectionRow.value(sectionOfNode(container, node), -1);
+        }
+        if (isSection) return -1;
+        while (nm > 0 && h.modules[static_cast<std::size_t>(nm)].parent != module)
+            nm = h.modules[static_cast<std::size_t>(nm)].parent;
+        return nm > 0 ? moduleRow.value(nm, -1) : -1;
+    };
+    // Edges from every node inside, lifted to the visible children; one edge per pair, labelled with
+    // the shape of the first tensor it carries.
+    std::map<std::pair<int, int>, std::size_t> seen;
+    auto addEdge = [&](int from, int to, int tensor) {
+        if (from < 0 || to < 0 || from == to) return;
+        auto [it, added] = seen.try_emplace({from, to}, in.edges.size());
+        if (added) {
+            in.edges.push_back({from, to});
+            in.edgeLabels.push_back(tensorShapeLabel(g, tensor));
+        }
+    };
+    auto addNode = [&](int node) {
+        const int from = rowOf(node);
+        if (from < 0) return;
+        for (int t : g.outputs(node)) {
+            for (int consumer : g.tensor(t).consumers)
+                addEdge(from, rowOf(consumer), t);
+            if (container == 0 && outputRow.contains(t)) addEdge(from, outputRow.value(t), t);
+        }
+    };
+    if (isSection) {
+        for (int i = begin; i < end; ++i)
+            addNode(m.nodes[static_cast<std::size_t>(i)]);
+    } else {
+        std::vector<int> stack{module};
+        while (!stack.empty()) {
+            const Module& sm = h.modules[static_cast<std::size_t>(stack.back())];
+            stack.pop_back();
+            stack.insert(stack.end(), sm.children.begin(), sm.children.end());
+            for (int node : sm.nodes)
+                addNode(node);
         }
     }
+    for (auto it = inputRow.constBegin(); it != inputRow.constEnd(); ++it)
+        for (int consumer : g.tensor(it.key()).consumers)
+            addEdge(it.value(), rowOf(consumer), it.key());
     return in;
 }
 
-QString GraphScene::cacheKey(const Interior& interior, int module) const {
-    // The interior's shape depends only on the module's contents (fixed until invalidate) and the
+QString GraphScene::cacheKey(const Interior& interior, int container) const {
+    // The interior's shape depends only on the container's contents (fixed until invalidate) and the
     // sizes of its children, which change when descendants expand or collapse.
-    QString key = QString::number(module);
+    QString key = QString::number(container);
     for (std::size_t i = 0; i < interior.entities.size(); ++i)
-        if (interior.entities[i].kind == GraphEntity::Module)
-            key += QStringLiteral(";%1:%2x%3")
-                       .arg(interior.entities[i].index)
-                       .arg(interior.sizes[i].width(), 0, 'f', 1)
-                       .arg(interior.sizes[i].height(), 0, 'f', 1);
+        if (interior.entities[i].kind == GraphEntity::Module ||
+            interior.entities[i].kind == GraphEntity::Section)
+            key +=
+                QStringLiteral(";%1%2:%3x%4")
+                    .arg(interior.entities[i].kind == GraphEntity::Section ? QStringLiteral("s") : QString())
+                    .arg(interior.entities[i].index)
+                    .arg(interior.sizes[i].width(), 0, 'f', 1)
+                    .arg(interior.sizes[i].height(), 0, 'f', 1);
     return key;
 }
 
@@ -208,14 +440,17 @@ void GraphScene::relayout() {
         return;
     }
     const Hierarchy& h = doc_->hierarchy;
-    // Pre-order over visible expanded modules, then reversed: children before parents.
+    // Pre-order over visible expanded modules and sections, then reversed: children before parents.
     std::vector<int> stack{0};
     while (!stack.empty()) {
-        const int m = stack.back();
+        const int c = stack.back();
         stack.pop_back();
-        queue_.push_back(m);
-        for (int child : h.modules[static_cast<std::size_t>(m)].children)
-            if (expanded_.count(child)) stack.push_back(child);
+        queue_.push_back(c);
+        for (int s : sectionsIn(c))
+            if (expandedSections_.count(s)) stack.push_back(sectionContainer(s));
+        if (c >= 0)
+            for (int child : h.modules[static_cast<std::size_t>(c)].children)
+                if (expanded_.count(child)) stack.push_back(child);
     }
     std::reverse(queue_.begin(), queue_.end());
     layoutNext();
@@ -262,18 +497,18 @@ void GraphScene::rebuildItems() {
     clearSelection();
     clear();
     items_.clear();
-    if (doc_ && current_.count(0)) place(0, QPointF(0, 0), nullptr);
+    edgeLabels_.clear();
+    if (doc_ && current_.count(0)) place(0, QPointF(0, 0));
     setSceneRect(itemsBoundingRect().adjusted(-40, -40, 40, 40));
     setDimConfident(dimConfident_);
     rebuilding_ = false;
 }
 
-void GraphScene::place(int module, QPointF origin, QGraphicsItem* frame) {
-    (void)frame;
+void GraphScene::place(int container, QPointF origin) {
     const Hierarchy& h = doc_->hierarchy;
     const GraphIndex& g = *doc_->graph;
-    const LayoutResult& layout = current_.at(module);
-    const Interior& in = interiors_.at(module);
+    const LayoutResult& layout = current_.at(container);
+    const Interior& in = interiors_.at(container);
     if (layout.centers.size() != in.entities.size()) return; // layout failed
     for (std::size_t i = 0; i < in.entities.size(); ++i) {
         const GraphEntity e = in.entities[i];
@@ -286,7 +521,35 @@ void GraphScene::place(int module, QPointF origin, QGraphicsItem* frame) {
             const QString tip =
                 QStringLiteral("%1\n%2 · %3\n%4")
                     .arg(qs(g.key(e.index)), qs(n.opType), confidenceLabel(confidenceOf(a)), qs(a.evidence));
-            item = new NodeItem(e.index, rect, qs(n.opType), shortNodeName(g, e.index), confidenceOf(a), tip);
+            QString name = shortNodeName(g, e.index);
+            if (name == qs(n.opType)) name.clear(); // "Shape / Shape" says nothing twice
+            item = new NodeItem(e.index, rect, qs(n.opType), name, confidenceOf(a), tip);
+        } else if (e.kind == GraphEntity::Input || e.kind == GraphEntity::Output) {
+            const bool input = e.kind == GraphEntity::Input;
+            const ValueInfo& v = (input ? doc_->model->main().inputs
+                                        : doc_->model->main().outputs)[static_cast<std::size_t>(e.index)];
+            const QString tip =
+                QStringLiteral("%1 %2\n%3")
+                    .arg(input ? tr("model input") : tr("model output"), qs(v.name), qs(formatType(v.type)));
+            item = new TerminalItem(e, rect, terminalName(v.name), input, tip);
+        } else if (e.kind == GraphEntity::Section) {
+            const Section& sec = section(e.index);
+            const QString tip =
+                tr("%1 of %2\nops %3 to %4 of its %5 direct ops, in graph order")
+                    .arg(sectionTitle(e.index),
+                         sec.module == 0 ? tr("the root")
+                                         : qs(h.modules[static_cast<std::size_t>(sec.module)].scope))
+                    .arg(sec.begin + 1)
+                    .arg(sec.end)
+                    .arg(h.modules[static_cast<std::size_t>(sec.module)].nodes.size());
+            if (isEntityExpanded(e)) {
+                item = new ModuleFrameItem(e, rect, sectionTitle(e.index), 1, false, tip);
+                place(sectionContainer(e.index),
+                      rect.topLeft() + QPointF(framePadding, frameHeader + framePadding));
+            } else {
+                item = new ModuleBoxItem(e, rect, sectionTitle(e.index), sectionSubtitle(e.index),
+                                         Confidence::High, false, tip);
+            }
         } else {
             const Module& m = h.modules[static_cast<std::size_t>(e.index)];
             const QString tip =
@@ -294,27 +557,40 @@ void GraphScene::place(int module, QPointF origin, QGraphicsItem* frame) {
             if (isExpanded(e.index)) {
                 QString title = moduleTitle(m);
                 if (!m.className.empty()) title += QStringLiteral("  (%1)").arg(qs(m.className));
-                item = new ModuleFrameItem(e.index, rect, title, m.depth, m.uncertainNodes > 0, tip);
-                place(e.index, rect.topLeft() + QPointF(framePadding, frameHeader + framePadding), item);
+                item = new ModuleFrameItem(e, rect, title, m.depth, m.uncertainNodes > 0, tip);
+                place(e.index, rect.topLeft() + QPointF(framePadding, frameHeader + framePadding));
             } else {
-                item = new ModuleBoxItem(e.index, rect, moduleTitle(m), moduleSubtitle(m),
+                item = new ModuleBoxItem(e, rect, moduleTitle(m), moduleSubtitle(m),
                                          confidenceOf(m.lowestLevel), m.uncertainNodes > 0, tip);
             }
         }
-        item->setData(0, module); // the module the item is drawn in
+        item->setData(0, container); // the container the item is drawn in
         addItem(item);
         items_[keyOf(e)] = item;
     }
-    for (std::size_t k = 0; k < in.edges.size() && k < layout.routes.size(); ++k)
-        addItem(new EdgeItem(layout.routes[k], layout.arrowTips[k], origin));
+    for (std::size_t k = 0; k < in.edges.size() && k < layout.routes.size(); ++k) {
+        const QString& label = in.edgeLabels[k];
+        addItem(new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, label));
+        if (!label.isEmpty()) edgeLabels_ << label;
+    }
 }
 
 std::vector<GraphEntity> GraphScene::visibleChildren(int module) const {
     std::vector<GraphEntity> result;
     for (const auto& [key, item] : items_)
-        if (item->data(0).toInt() == module)
+        if (item->data(0).toInt() == module &&
+            (key.first == GraphEntity::Node || key.first == GraphEntity::Module ||
+             key.first == GraphEntity::Section))
             result.push_back({static_cast<GraphEntity::Kind>(key.first), key.second});
     return result;
+}
+
+std::vector<GraphEntity> GraphScene::visibleInSection(int s) const {
+    return visibleChildren(sectionContainer(s));
+}
+
+QStringList GraphScene::edgeLabels() const {
+    return edgeLabels_;
 }
 
 QGraphicsItem* GraphScene::itemFor(GraphEntity entity) const {
@@ -328,9 +604,11 @@ GraphEntity GraphScene::entityAt(const QGraphicsItem* item) const {
     case NodeKind:
         return {GraphEntity::Node, static_cast<const NodeItem*>(item)->node()};
     case ModuleBoxKind:
-        return {GraphEntity::Module, static_cast<const ModuleBoxItem*>(item)->module()};
+        return static_cast<const ModuleBoxItem*>(item)->entity();
     case ModuleFrameKind:
-        return {GraphEntity::Module, static_cast<const ModuleFrameItem*>(item)->module()};
+        return static_cast<const ModuleFrameItem*>(item)->entity();
+    case TerminalKind:
+        return static_cast<const TerminalItem*>(item)->entity();
     }
     return {};
 }
@@ -369,8 +647,8 @@ void GraphScene::emitSelection() {
 
 void GraphScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent* event) {
     const GraphEntity e = entityAt(itemAt(event->scenePos(), QTransform()));
-    if (e.kind == GraphEntity::Module) {
-        setExpanded(e.index, !isExpanded(e.index));
+    if (e.kind == GraphEntity::Module || e.kind == GraphEntity::Section) {
+        setEntityExpanded(e, !isEntityExpanded(e));
         event->accept();
         return;
     }

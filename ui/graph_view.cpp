@@ -1,24 +1,33 @@
 #include "graph_view.h"
 
 #include "confidence.h"
+#include "graph_items.h"
 #include "graph_scene.h"
+#include "module_tree_model.h"
 
+#include <QApplication>
+#include <QDrag>
+
+#include <QContextMenuEvent>
 #include <QImage>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QPainter>
 #include <QSvgGenerator>
 #include <QWheelEvent>
+#include <cmath>
 
 namespace hs::ui {
 
 QString confidenceLegendHtml() {
-    QString html = QStringLiteral("<b>Confidence</b><br>");
+    // One line: it sits in a strip above the graph, never over it.
+    QString html = QStringLiteral("<b>Confidence:</b>");
     for (Confidence c :
          {Confidence::Certain, Confidence::High, Confidence::Medium, Confidence::Low, Confidence::Conflict})
-        html += QStringLiteral("<span style='color:%1; font-size:large'>&#9632;</span> %2<br>")
+        html += QStringLiteral("&nbsp;&nbsp;<span style='color:%1'>&#9632;</span>&nbsp;%2")
                     .arg(confidenceColor(c).name(), confidenceLabel(c));
-    return html + QStringLiteral("<span style='color:%1'>&#9633;</span> module with uncertain nodes")
+    return html + QStringLiteral("&nbsp;&nbsp;&nbsp;<span style='color:%1'>&#9633;</span>&nbsp;module with "
+                                 "uncertain nodes")
                       .arg(confidenceColor(Confidence::Low).name());
 }
 
@@ -31,9 +40,9 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     legend_ = new QLabel(this);
     legend_->setTextFormat(Qt::RichText);
     legend_->setText(confidenceLegendHtml());
-    legend_->setStyleSheet(
-        QStringLiteral("QLabel { background: rgba(255,255,255,225); border: 1px solid #cbd5e1;"
-                       " border-radius: 4px; padding: 4px; }"));
+    legend_->setObjectName(QStringLiteral("graphLegend"));
+    legend_->setStyleSheet(QStringLiteral("QLabel { background: #f8fafc; border-bottom: 1px solid #cbd5e1;"
+                                          " padding: 2px 6px; }"));
     legend_->adjustSize();
     placeLegend();
 }
@@ -45,11 +54,115 @@ void GraphView::zoomBy(qreal factor) {
 }
 
 void GraphView::fitAll() {
-    const QRectF rect = scene_->itemsBoundingRect();
+    fitRect(scene_->itemsBoundingRect());
+}
+
+void GraphView::fitRect(const QRectF& rect) {
     if (rect.isEmpty()) return;
     fitInView(rect.adjusted(-20, -20, 20, 20), Qt::KeepAspectRatio);
     // Do not blow small graphs up beyond natural size.
-    if (zoom() > 1.0) setTransform(QTransform());
+    if (zoom() > 1.0) {
+        setTransform(QTransform());
+        centerOn(rect.center());
+    }
+}
+
+GraphEntity GraphView::selectNeighbour(Qt::Key direction) {
+    QGraphicsItem* current = nullptr;
+    const QList<QGraphicsItem*> selected = scene_->selectedItems();
+    if (!selected.isEmpty()) current = selected.first();
+    const QPointF from =
+        current ? current->sceneBoundingRect().center() : mapToScene(viewport()->rect().center());
+    QPointF axis;
+    switch (direction) {
+    case Qt::Key_Up:
+        axis = {0, -1};
+        break;
+    case Qt::Key_Down:
+        axis = {0, 1};
+        break;
+    case Qt::Key_Left:
+        axis = {-1, 0};
+        break;
+    default:
+        axis = {1, 0};
+        break;
+    }
+    QGraphicsItem* best = nullptr;
+    qreal bestScore = 0;
+    for (QGraphicsItem* item : scene_->items()) {
+        // Ops, collapsed boxes and model inputs/outputs; frames are containers, not stops.
+        if (item == current ||
+            (item->type() != NodeKind && item->type() != ModuleBoxKind && item->type() != TerminalKind))
+            continue;
+        const QPointF d = item->sceneBoundingRect().center() - from;
+        const qreal along = d.x() * axis.x() + d.y() * axis.y();
+        const qreal across = std::abs(d.x() * axis.y() - d.y() * axis.x());
+        if (current && along <= 1) continue;
+        if (current && across > 3 * along) continue; // within a wide cone around the direction
+        const qreal score = current ? along + 2 * across : std::hypot(d.x(), d.y());
+        if (!best || score < bestScore) {
+            best = item;
+            bestScore = score;
+        }
+    }
+    if (!best) return current ? scene_->entityAt(current) : GraphEntity{};
+    scene_->clearSelection();
+    best->setSelected(true); // a user selection: the window follows (inspector, tree)
+    ensureVisible(best, 60, 60);
+    return scene_->entityAt(best);
+}
+
+QMimeData* GraphView::selectionMimeData() const {
+    const std::vector<int> nodes = scene_->selectedNodes();
+    return nodes.empty() || !documentTag_ ? nullptr : nodesMimeData(nodes, documentTag_);
+}
+
+void GraphView::mousePressEvent(QMouseEvent* event) {
+    QGraphicsView::mousePressEvent(event);
+    dragArmed_ = false;
+    if (event->button() != Qt::LeftButton) return;
+    for (QGraphicsItem* item : items(event->pos()))
+        if (item->type() == NodeKind) {
+            dragArmed_ = item->isSelected();
+            pressPos_ = event->pos();
+            break;
+        }
+}
+
+void GraphView::mouseMoveEvent(QMouseEvent* event) {
+    if (dragArmed_ && (event->buttons() & Qt::LeftButton) &&
+        (event->pos() - pressPos_).manhattanLength() >= QApplication::startDragDistance()) {
+        dragArmed_ = false;
+        if (QMimeData* data = selectionMimeData()) {
+            auto* drag = new QDrag(this);
+            drag->setMimeData(data);
+            drag->exec(Qt::MoveAction | Qt::CopyAction, Qt::MoveAction);
+            return;
+        }
+    }
+    QGraphicsView::mouseMoveEvent(event);
+}
+
+void GraphView::mouseReleaseEvent(QMouseEvent* event) {
+    dragArmed_ = false;
+    QGraphicsView::mouseReleaseEvent(event);
+}
+
+void GraphView::contextMenuEvent(QContextMenuEvent* event) {
+    GraphEntity entity;
+    if (event->reason() == QContextMenuEvent::Mouse) {
+        for (QGraphicsItem* item : items(event->pos())) {
+            entity = scene_->entityAt(item);
+            if (entity.kind != GraphEntity::None) break;
+        }
+    } else {
+        entity = scene_->selectedEntity();
+        if (entity.kind == GraphEntity::None && !scene_->selectedNodes().empty())
+            entity = {GraphEntity::Node, scene_->selectedNodes().front()};
+    }
+    emit contextMenuRequested(entity, event->globalPos());
+    event->accept();
 }
 
 void GraphView::wheelEvent(QWheelEvent* event) {
@@ -71,6 +184,24 @@ void GraphView::keyPressEvent(QKeyEvent* event) {
     case Qt::Key_F:
         fitAll();
         return;
+    case Qt::Key_Up:
+    case Qt::Key_Down:
+    case Qt::Key_Left:
+    case Qt::Key_Right:
+        if (event->modifiers() == Qt::NoModifier || event->modifiers() == Qt::KeypadModifier) {
+            selectNeighbour(static_cast<Qt::Key>(event->key()));
+            return;
+        }
+        break;
+    case Qt::Key_Return:
+    case Qt::Key_Enter: {
+        const GraphEntity e = scene_->selectedEntity();
+        if (e.kind == GraphEntity::Module || e.kind == GraphEntity::Section) {
+            scene_->setEntityExpanded(e, !scene_->isEntityExpanded(e));
+            return;
+        }
+        break;
+    }
     }
     QGraphicsView::keyPressEvent(event);
 }
@@ -81,7 +212,9 @@ void GraphView::resizeEvent(QResizeEvent* event) {
 }
 
 void GraphView::placeLegend() {
-    legend_->move(width() - legend_->width() - 24, 8);
+    const int h = legend_->sizeHint().height();
+    setViewportMargins(0, h, 0, 0);
+    legend_->setGeometry(frameWidth(), frameWidth(), width() - 2 * frameWidth(), h);
 }
 
 QString GraphView::exportSvg(const QString& path) const {

@@ -2,6 +2,7 @@
 
 #include "confidence.h"
 #include "error.h"
+#include "extraction.h"
 #include "graph_scene.h"
 #include "graph_view.h"
 #include "inspector.h"
@@ -17,6 +18,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QContextMenuEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFileDialog>
@@ -37,6 +40,7 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
 
 namespace hs::ui {
 
@@ -50,6 +54,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     loader_ = new QFutureWatcher<std::shared_ptr<ModelDocument>>(this);
     connect(loader_, &QFutureWatcherBase::finished, this, &MainWindow::onLoadFinished);
     undo_ = new QUndoStack(this);
+    extraction_ = new ExtractionJob(this);
+    connect(extraction_, &ExtractionJob::planned, this, &MainWindow::onExtractionPlanned);
+    connect(extraction_, &ExtractionJob::written, this, &MainWindow::onExtractionWritten);
+    connect(extraction_, &ExtractionJob::failed, this, &MainWindow::onExtractionFailed);
+    connect(extraction_, &ExtractionJob::cancelled, this, [this] {
+        extractDoc_.reset();
+        statusBar()->showMessage(tr("Extraction cancelled"), 5000);
+        emit extractionFinished(extractOutput_, tr("cancelled"));
+    });
     connect(undo_, &QUndoStack::cleanChanged, this, [this](bool clean) { setWindowModified(!clean); });
     createModuleDock();
     createGraphAndDocks();
@@ -67,6 +80,9 @@ MainWindow::~MainWindow() {
     // A load still running owns its own document; wait so it does not outlive the watcher.
     loader_->disconnect(this);
     loader_->waitForFinished();
+    // Child widgets outlive this object's members: they must not call back into it.
+    scene_->disconnect(this);
+    treeView_->selectionModel()->disconnect(this);
 }
 
 void MainWindow::createActions() {
@@ -97,9 +113,21 @@ void MainWindow::createActions() {
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
-    edit->addAction(tr("&Move to Module..."), this, &MainWindow::moveSelectionToModule)
-        ->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    QAction* move = edit->addAction(tr("&Move to Module..."), this, &MainWindow::moveSelectionToModule);
+    move->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    move->setObjectName(QStringLiteral("moveToModuleAction"));
     edit->addAction(tr("&Find..."), this, &MainWindow::showSearch)->setShortcut(QKeySequence::Find);
+    edit->addSeparator();
+    extractAction_ = edit->addAction(tr("E&xtract Subgraph..."), this, [this] {
+        const ExtractTarget target = currentExtractTarget();
+        if (target.isValid())
+            requestExtraction(target);
+        else
+            statusBar()->showMessage(tr("Select a module (tree or graph) or nodes in the graph first."),
+                                     5000);
+    });
+    extractAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    extractAction_->setObjectName(QStringLiteral("extractAction"));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Fit"), view_, &GraphView::fitAll)->setShortcut(QKeySequence(Qt::Key_F));
@@ -130,6 +158,14 @@ void MainWindow::createModuleDock() {
     treeView_ = new QTreeView(panel);
     treeView_->setModel(filterModel_);
     treeView_->setUniformRowHeights(true);
+    treeView_->setContextMenuPolicy(Qt::CustomContextMenu);
+    // Graph nodes dropped on a module are moved to it (one undoable step).
+    treeView_->setDragDropMode(QAbstractItemView::DropOnly);
+    treeView_->setAcceptDrops(true);
+    treeView_->setDropIndicatorShown(true);
+    connect(treeModel_, &ModuleTreeModel::nodesDropped, this,
+            [this](const std::vector<int>& nodes, int module) { retagNodes(nodes, module); });
+    connect(treeView_, &QWidget::customContextMenuRequested, this, &MainWindow::showTreeContextMenu);
     treeView_->setAlternatingRowColors(true);
     treeView_->header()->setSectionResizeMode(ModuleTreeModel::NameColumn, QHeaderView::Stretch);
     treeView_->header()->setStretchLastSection(false);
@@ -185,7 +221,7 @@ bool MainWindow::isLoading() const {
 }
 
 bool MainWindow::isBusy() const {
-    return isLoading() || scene_->isLayingOut();
+    return isLoading() || scene_->isLayingOut() || extraction_->isRunning();
 }
 
 bool MainWindow::waitUntilIdle(int timeoutMs) {
@@ -235,6 +271,8 @@ void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
     // Detach every view before the old hierarchy goes away.
     undo_->clear();
     treeModel_->setHierarchy(nullptr);
+    treeModel_->setDocumentTag(nullptr);
+    view_->setDocumentTag(nullptr);
     scene_->setDocument(nullptr);
     inspector_->setDocument(nullptr);
     uncertain_->setDocument(nullptr);
@@ -242,6 +280,8 @@ void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
     lastNodes_.clear();
     doc_ = std::move(doc);
     treeModel_->setHierarchy(&doc_->hierarchy);
+    treeModel_->setDocumentTag(doc_.get());
+    view_->setDocumentTag(doc_.get());
     scene_->setDocument(doc_.get());
     inspector_->setDocument(doc_.get());
     uncertain_->setDocument(doc_.get());
@@ -269,6 +309,7 @@ void MainWindow::createGraphAndDocks() {
     resizeDocks({findChild<QDockWidget*>(QStringLiteral("modulesDock")),
                  findChild<QDockWidget*>(QStringLiteral("inspectorDock"))},
                 {400, 340}, Qt::Horizontal);
+    connect(view_, &GraphView::contextMenuRequested, this, &MainWindow::showGraphContextMenu);
     connect(scene_, &GraphScene::layoutFailed, this,
             [this](const QString& m) { statusBar()->showMessage(m, 10000); });
 }
@@ -324,11 +365,17 @@ void MainWindow::onTreeCurrentChanged(const QModelIndex& current) {
 void MainWindow::onGraphActivated(const GraphEntity& e) {
     if (!doc_) return;
     lastNodes_ = scene_->selectedNodes();
-    if (e.kind == GraphEntity::Node)
+    int module = -1;
+    if (e.kind == GraphEntity::Node) {
         inspector_->showNode(e.index);
-    else
+        module = doc_->hierarchy.assignments[static_cast<std::size_t>(e.index)].module;
+    } else if (e.kind == GraphEntity::Module) {
         inspector_->showModule(e.index);
-    const int module = e.kind == GraphEntity::Module ? e.index : doc_->hierarchy.assignments[e.index].module;
+        module = e.index;
+    } else if (e.kind == GraphEntity::Section) {
+        module = scene_->section(e.index).module;
+    }
+    if (module < 0) return;
     syncing_ = true;
     selectModule(module);
     syncing_ = false;
@@ -374,6 +421,205 @@ void MainWindow::moveSelectionToModule() {
     const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
     const int module = ModuleChooser::choose(doc_->hierarchy, current, this);
     if (module >= 0) retagNodes(nodes, module);
+}
+
+// ---- Extraction
+
+ExtractTarget MainWindow::currentExtractTarget() const {
+    if (!doc_) return {ExtractTarget{false, {}, {}, {}}};
+    const std::vector<int> nodes = scene_->selectedNodes();
+    if (!nodes.empty()) return nodesTarget(*doc_->graph, nodes);
+    const GraphEntity selected = scene_->selectedEntity();
+    if (selected.kind == GraphEntity::Module) return moduleTarget(doc_->hierarchy, selected.index);
+    if (selected.kind == GraphEntity::Section) return sectionTarget(selected.index);
+    const int module = treeModel_->moduleAt(filterModel_->mapToSource(treeView_->currentIndex()));
+    if (module > 0) return moduleTarget(doc_->hierarchy, module);
+    return {ExtractTarget{false, {}, {}, {}}};
+}
+
+ExtractTarget MainWindow::sectionTarget(int section) const {
+    const GraphScene::Section& sec = scene_->section(section);
+    const auto& nodes = doc_->hierarchy.modules[static_cast<std::size_t>(sec.module)].nodes;
+    ExtractTarget target =
+        nodesTarget(*doc_->graph, std::vector<int>(nodes.begin() + sec.begin, nodes.begin() + sec.end));
+    target.label =
+        tr("ops %1 to %2 of %3")
+            .arg(sec.begin + 1)
+            .arg(sec.end)
+            .arg(sec.module == 0 ? tr("the root")
+                                 : QString::fromStdString(doc_->hierarchy.modules[sec.module].scope));
+    return target;
+}
+
+bool MainWindow::isExtracting() const {
+    return extraction_->isRunning();
+}
+
+void MainWindow::requestExtraction(const ExtractTarget& target) {
+    if (!doc_ || !target.isValid()) return;
+    if (extraction_->isRunning()) {
+        statusBar()->showMessage(tr("An extraction is already running."), 5000);
+        return;
+    }
+    startExtraction(target, QString());
+}
+
+bool MainWindow::extractModule(const QString& scope, const QString& outputPath) {
+    if (!doc_ || extraction_->isRunning() || outputPath.isEmpty()) return false;
+    ExtractTarget target;
+    target.isModule = true;
+    target.scope = scope;
+    target.label = tr("module '%1'").arg(scope);
+    startExtraction(target, outputPath);
+    return true;
+}
+
+bool MainWindow::extractNodes(const std::vector<int>& nodes, const QString& outputPath) {
+    if (!doc_ || extraction_->isRunning() || outputPath.isEmpty() || nodes.empty()) return false;
+    startExtraction(nodesTarget(*doc_->graph, nodes), outputPath);
+    return true;
+}
+
+void MainWindow::startExtraction(const ExtractTarget& target, const QString& outputPath) {
+    extractDoc_ = doc_;
+    extractOutput_ = outputPath;
+    extractLabel_ = target.label;
+    statusBar()->showMessage(tr("Planning the extraction of %1...").arg(target.label));
+    extraction_->plan(extractDoc_, target);
+}
+
+QString MainWindow::askExtractionPath(const ExtractionPlan& plan) {
+    const QFileInfo model(extractDoc_->modelPath);
+    QString suffix = plan.fromModule
+                         ? (plan.scope.empty() ? QStringLiteral("root") : QString::fromStdString(plan.scope))
+                         : QStringLiteral("selection");
+    const QString suggested = model.absoluteDir().filePath(model.completeBaseName() + QLatin1Char('_') +
+                                                           suffix + QStringLiteral(".onnx"));
+    QFileDialog dialog(this, tr("Save extracted model"), suggested,
+                       tr("ONNX models (*.onnx);;All files (*)"));
+    dialog.setObjectName(QStringLiteral("extractSaveDialog"));
+    dialog.setAcceptMode(QFileDialog::AcceptSave);
+    dialog.setFileMode(QFileDialog::AnyFile);
+    dialog.setDefaultSuffix(QStringLiteral("onnx"));
+    dialog.selectFile(suggested);
+    if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty()) return {};
+    return dialog.selectedFiles().first();
+}
+
+void MainWindow::onExtractionPlanned(std::shared_ptr<const ExtractionPlan> plan) {
+    if (!extractDoc_) return;
+    QString path = extractOutput_;
+    if (path.isEmpty()) {
+        ExtractPreviewDialog preview(*plan, QFileInfo(extractDoc_->modelPath).fileName(), this);
+        if (preview.exec() != QDialog::Accepted) {
+            extractDoc_.reset();
+            statusBar()->clearMessage();
+            return;
+        }
+        path = askExtractionPath(*plan);
+        if (path.isEmpty()) {
+            extractDoc_.reset();
+            statusBar()->clearMessage();
+            return;
+        }
+        if (QFileInfo(path).absoluteFilePath() == QFileInfo(extractDoc_->modelPath).absoluteFilePath()) {
+            onExtractionFailed(
+                tr("Cannot write %1:\nit is the model that is open; choose another file.").arg(path));
+            return;
+        }
+        extractOutput_ = path;
+    }
+    statusBar()->showMessage(tr("Extracting %1 to %2...").arg(extractLabel_, path));
+    extraction_->write(extractDoc_, plan, path);
+}
+
+void MainWindow::onExtractionWritten(const QString& path, const QString& summary) {
+    extractDoc_.reset();
+    statusBar()->showMessage(summary, 15000);
+    emit extractionFinished(path, QString());
+    if (!interactive_) return;
+    QMessageBox box(QMessageBox::Information, tr("Subgraph extracted"), summary, QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("extractDoneBox"));
+    QPushButton* open = box.addButton(tr("Open in New Window"), QMessageBox::AcceptRole);
+    open->setObjectName(QStringLiteral("openInNewWindow"));
+    box.addButton(QMessageBox::Close);
+    box.setDefaultButton(open);
+    box.exec();
+    if (box.clickedButton() == open) openInNewWindow(path);
+}
+
+void MainWindow::onExtractionFailed(const QString& message) {
+    extractDoc_.reset();
+    reportError(tr("Cannot extract subgraph"), message);
+    emit extractionFinished(extractOutput_, message);
+}
+
+MainWindow* MainWindow::openInNewWindow(const QString& path) {
+    auto* window = new MainWindow;
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->setInteractive(interactive_);
+    window->resize(size());
+    window->move(pos() + QPoint(40, 40));
+    window->show();
+    window->openModel(path);
+    emit newWindowOpened(window);
+    return window;
+}
+
+void MainWindow::showTreeContextMenu(const QPoint& pos) {
+    if (!doc_) return;
+    const int module = treeModel_->moduleAt(filterModel_->mapToSource(treeView_->indexAt(pos)));
+    if (module <= 0) return;
+    QMenu menu(this);
+    menu.addAction(tr("E&xtract Subgraph..."), this,
+                   [this, module] { requestExtraction(moduleTarget(doc_->hierarchy, module)); });
+    menu.addAction(tr("&Show in Graph"), this, [this, module] { navigateTo({GraphEntity::Module, module}); });
+    const std::vector<int> nodes = scene_->selectedNodes();
+    if (!nodes.empty())
+        menu.addAction(tr("&Move %n Selected Node(s) Here", nullptr, static_cast<int>(nodes.size())), this,
+                       [this, nodes, module] { retagNodes(nodes, module); });
+    menu.exec(treeView_->viewport()->mapToGlobal(pos));
+}
+
+void MainWindow::showGraphContextMenu(const GraphEntity& entity, const QPoint& globalPos) {
+    if (!doc_) return;
+    QMenu menu(this);
+    std::vector<int> nodes = scene_->selectedNodes();
+    if (entity.kind == GraphEntity::Node) {
+        if (std::find(nodes.begin(), nodes.end(), entity.index) == nodes.end()) nodes = {entity.index};
+        const int owner = doc_->hierarchy.assignments[static_cast<std::size_t>(entity.index)].module;
+        menu.addAction(nodes.size() == 1 ? tr("E&xtract Node...")
+                                         : tr("E&xtract %1 Selected Nodes...").arg(nodes.size()),
+                       this, [this, nodes] { requestExtraction(nodesTarget(*doc_->graph, nodes)); });
+        if (owner > 0) {
+            const QString scope = QString::fromStdString(doc_->hierarchy.modules[owner].scope);
+            menu.addAction(tr("Extract Module '%1'...").arg(scope), this,
+                           [this, owner] { requestExtraction(moduleTarget(doc_->hierarchy, owner)); });
+        }
+        menu.addSeparator();
+        menu.addAction(tr("&Move to Module..."), this, [this, nodes] {
+            lastNodes_ = nodes;
+            const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
+            const int module = ModuleChooser::choose(doc_->hierarchy, current, this);
+            if (module >= 0) retagNodes(nodes, module);
+        });
+    } else if (entity.kind == GraphEntity::Section) {
+        const int section = entity.index;
+        menu.addAction(tr("E&xtract Section..."), this,
+                       [this, section] { requestExtraction(sectionTarget(section)); });
+        menu.addAction(
+            scene_->isEntityExpanded(entity) ? tr("&Collapse") : tr("&Expand"), this,
+            [this, entity] { scene_->setEntityExpanded(entity, !scene_->isEntityExpanded(entity)); });
+    } else if (entity.kind == GraphEntity::Module) {
+        const int module = entity.index;
+        menu.addAction(tr("E&xtract Subgraph..."), this,
+                       [this, module] { requestExtraction(moduleTarget(doc_->hierarchy, module)); });
+        menu.addAction(scene_->isExpanded(module) ? tr("&Collapse") : tr("&Expand"), this,
+                       [this, module] { scene_->setExpanded(module, !scene_->isExpanded(module)); });
+    } else {
+        return;
+    }
+    menu.exec(globalPos);
 }
 
 bool MainWindow::isModified() const {

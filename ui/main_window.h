@@ -6,6 +6,10 @@
 #include <memory>
 #include <vector>
 
+namespace hs {
+struct ExtractionPlan;
+}
+
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -14,6 +18,7 @@ class QTreeView;
 class QMenu;
 class QUndoStack;
 class QDockWidget;
+class QAction;
 template <typename T> class QFutureWatcher;
 
 namespace hs::ui {
@@ -27,6 +32,8 @@ class Inspector;
 class UncertainList;
 class SearchPanel;
 struct GraphEntity;
+struct ExtractTarget;
+class ExtractionJob;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -61,6 +68,24 @@ public:
     QString saveSidecar(const QString& path = {});
     bool isModified() const;
 
+    // Extraction (issue 4). The Extract Subgraph action and the context menus end in
+    // requestExtraction: it plans the target off the UI thread from the current hierarchy (manual
+    // re-tags included), shows the boundary, asks where to save and writes with progress and cancel.
+    void requestExtraction(const ExtractTarget& target);
+    // The same without the preview and save dialogs: extracts module `scope` ("" = root) or the node
+    // instances to `outputPath` in the background; extractionFinished follows. False when another
+    // extraction is running or no model is open.
+    bool extractModule(const QString& scope, const QString& outputPath);
+    bool extractNodes(const std::vector<int>& nodes, const QString& outputPath);
+    bool isExtracting() const;
+    // What the Extract Subgraph action works on: the nodes selected in the graph, else the selected
+    // module (graph or tree). Invalid when nothing is selected.
+    ExtractTarget currentExtractTarget() const;
+    QAction* extractAction() const { return extractAction_; }
+    ExtractTarget sectionTarget(int section) const; // the ops of a graph section
+    // Opens a model in a second main window (deleted when closed); newWindowOpened follows.
+    MainWindow* openInNewWindow(const QString& path);
+
     QTreeView* moduleTree() const { return treeView_; }
     GraphScene* graphScene() const { return scene_; }
     GraphView* graphView() const { return view_; }
@@ -75,6 +100,9 @@ public:
 signals:
     void modelLoaded();
     void loadFailed(const QString& message);
+    // An extraction ended: error is empty on success (the file exists then).
+    void extractionFinished(const QString& outputPath, const QString& error);
+    void newWindowOpened(hs::ui::MainWindow* window);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -104,6 +132,13 @@ private:
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
     void reportError(const QString& title, const QString& message);
+    void startExtraction(const ExtractTarget& target, const QString& outputPath);
+    void onExtractionPlanned(std::shared_ptr<const ExtractionPlan> plan);
+    void onExtractionWritten(const QString& path, const QString& summary);
+    void onExtractionFailed(const QString& message);
+    QString askExtractionPath(const ExtractionPlan& plan);
+    void showTreeContextMenu(const QPoint& pos);
+    void showGraphContextMenu(const GraphEntity& entity, const QPoint& globalPos);
 
     std::shared_ptr<ModelDocument> doc_;
     bool interactive_ = true;
@@ -129,6 +164,11 @@ private:
     QUndoStack* undo_ = nullptr;
     bool syncing_ = false;       // a selection or expansion is being mirrored between views
     std::vector<int> lastNodes_; // nodes last selected in the graph or a list, for re-tagging
+    ExtractionJob* extraction_ = nullptr;
+    QAction* extractAction_ = nullptr;
+    std::shared_ptr<ModelDocument> extractDoc_; // the document the running extraction reads
+    QString extractOutput_;                     // given by extractModule/extractNodes; empty = ask
+    QString extractLabel_;
 };
 
 } // namespace hs::ui

@@ -3,6 +3,8 @@
 #include "confidence.h"
 #include "hierarchy.h"
 
+#include <QMimeData>
+
 #include <QBrush>
 
 namespace hs::ui {
@@ -14,7 +16,61 @@ QString formatCount(quint64 count) {
     return QString::number(count);
 }
 
+QMimeData* nodesMimeData(const std::vector<int>& nodes, const void* document) {
+    QStringList parts{QString::number(reinterpret_cast<quintptr>(document))};
+    for (int n : nodes)
+        parts << QString::number(n);
+    auto* data = new QMimeData;
+    data->setData(QString::fromLatin1(kNodesMimeType), parts.join(QLatin1Char(',')).toLatin1());
+    data->setText(QObject::tr("%n node(s)", nullptr, static_cast<int>(nodes.size())));
+    return data;
+}
+
+std::vector<int> nodesFromMimeData(const QMimeData* data, const void* document) {
+    std::vector<int> nodes;
+    if (!data || !document || !data->hasFormat(QString::fromLatin1(kNodesMimeType))) return nodes;
+    const QList<QByteArray> parts = data->data(QString::fromLatin1(kNodesMimeType)).split(',');
+    if (parts.isEmpty() || parts.first().toULongLong() != reinterpret_cast<quintptr>(document)) return nodes;
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        bool ok = false;
+        const int n = parts[i].toInt(&ok);
+        if (ok && n >= 0) nodes.push_back(n);
+    }
+    return nodes;
+}
+
 ModuleTreeModel::ModuleTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
+
+Qt::ItemFlags ModuleTreeModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractItemModel::flags(index);
+    if (index.isValid()) f |= Qt::ItemIsDropEnabled;
+    return f;
+}
+
+QStringList ModuleTreeModel::mimeTypes() const {
+    return {QString::fromLatin1(kNodesMimeType)};
+}
+
+Qt::DropActions ModuleTreeModel::supportedDropActions() const {
+    return Qt::MoveAction | Qt::CopyAction;
+}
+
+bool ModuleTreeModel::canDropMimeData(const QMimeData* data, Qt::DropAction, int, int,
+                                      const QModelIndex& parent) const {
+    if (!hierarchy_ || !parent.isValid()) return false;
+    const std::vector<int> nodes = nodesFromMimeData(data, documentTag_);
+    if (nodes.empty()) return false;
+    for (int n : nodes)
+        if (static_cast<std::size_t>(n) >= hierarchy_->assignments.size()) return false;
+    return true;
+}
+
+bool ModuleTreeModel::dropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
+                                   const QModelIndex& parent) {
+    if (!canDropMimeData(data, action, row, column, parent)) return false;
+    emit nodesDropped(nodesFromMimeData(data, documentTag_), moduleAt(parent));
+    return true;
+}
 
 void ModuleTreeModel::setHierarchy(const Hierarchy* hierarchy) {
     beginResetModel();

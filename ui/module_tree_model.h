@@ -2,6 +2,7 @@
 // Qt item model over the core's module tree (hs::Hierarchy::modules). The invisible root is the
 // hierarchy's root module, so the top level shows the model's top modules.
 #include <QAbstractItemModel>
+#include <QMimeData>
 #include <QSortFilterProxyModel>
 #include <vector>
 
@@ -32,6 +33,17 @@ public:
     QModelIndex indexOfModule(int module, int column = 0) const;
     int moduleAt(const QModelIndex& index) const; // -1 for the invisible root / invalid
 
+    // Graph nodes dropped on a module re-tag them: the model only checks and reports the drop
+    // (nodesDropped); the window turns it into one undoable step. Drops from another document are refused.
+    void setDocumentTag(const void* document) { documentTag_ = document; }
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    QStringList mimeTypes() const override;
+    Qt::DropActions supportedDropActions() const override;
+    bool canDropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
+                         const QModelIndex& parent) const override;
+    bool dropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
+                      const QModelIndex& parent) override;
+
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     QModelIndex parent(const QModelIndex& child) const override;
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -39,9 +51,13 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+signals:
+    void nodesDropped(const std::vector<int>& nodes, int module);
+
 private:
     QVariant displayData(int module, int column) const;
     const Hierarchy* hierarchy_ = nullptr;
+    const void* documentTag_ = nullptr;
     std::vector<int> rowInParent_; // per module, its row among its parent's children
 };
 
@@ -53,5 +69,11 @@ public:
 };
 
 QString formatCount(quint64 count); // 1234567 -> "1.23 M"
+
+// Node instances dragged out of the graph, tagged with the document they belong to.
+inline constexpr char kNodesMimeType[] = "application/x-hierscope-nodes";
+QMimeData* nodesMimeData(const std::vector<int>& nodes, const void* document);
+// The nodes in `data` when it carries nodes of `document`; empty otherwise.
+std::vector<int> nodesFromMimeData(const QMimeData* data, const void* document);
 
 } // namespace hs::ui

@@ -1,11 +1,14 @@
 #include "screenshot.h"
 
+#include "graph_scene.h"
 #include "graph_view.h"
 #include "main_window.h"
+#include "model_document.h"
 
 #include <QCoreApplication>
 
 #include <QEventLoop>
+#include <QGraphicsItem>
 #include <QPixmap>
 #include <QTimer>
 #include <cstdio>
@@ -45,7 +48,14 @@ int renderScreenshot(const QString& model, const QString& sidecar, const QString
         if (!window.expandScope(scope))
             std::fprintf(stderr, "hierscope: no module with scope '%s'\n", qPrintable(scope));
     window.waitUntilIdle(120000);
+    // The last module asked for is what the picture is about: fit it (readable) when it is too big to
+    // read within the whole graph, otherwise show everything.
     window.graphView()->fitAll();
+    if (!expandScopes.isEmpty() && window.document() && window.graphView()->zoom() < 0.7) {
+        const int module = window.document()->hierarchy.findModule(expandScopes.last().toStdString());
+        if (QGraphicsItem* frame = window.graphScene()->itemFor({GraphEntity::Module, module}))
+            window.graphView()->fitRect(frame->sceneBoundingRect());
+    }
     QCoreApplication::processEvents();
     if (!window.grab().save(outPath)) {
         std::fprintf(stderr, "hierscope: cannot write %s\n", qPrintable(outPath));

@@ -3,15 +3,23 @@
 #include "gui_test_support.h"
 
 #include "graph_scene.h"
+#include "graph_view.h"
 #include "inspector.h"
 #include "model_document.h"
 #include "module_chooser.h"
+#include "module_tree_model.h"
 #include "search_panel.h"
 #include "uncertain_list.h"
 
+#include <QAction>
+#include <QGraphicsItem>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPushButton>
 #include <QTemporaryDir>
+#include <QTreeView>
 #include <QUndoStack>
 
 using namespace hs;
@@ -26,6 +34,9 @@ private slots:
     void retagUndoRedoSaveReopen();
     void moduleChooserFilters();
     void searchNavigates();
+    void dropNodesOnTreeModule();
+    void moveToModuleThroughChooser();
+    void closeAsksAboutUnsavedChanges();
 };
 
 void TestEditing::uncertainListShowsEvidence() {
@@ -145,6 +156,152 @@ void TestEditing::searchNavigates() {
     // Tensor names are searched too.
     w.searchPanel()->search(QStringLiteral("attention_mask"));
     QVERIFY(results->count() >= 1);
+}
+
+void TestEditing::dropNodesOnTreeModule() {
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("bert_like_op17.onnx")));
+    const GraphIndex& g = *w.document()->graph;
+    const Hierarchy& h = w.document()->hierarchy;
+    const int q = g.find("/encoder/layer.0/attention/self/query/MatMul");
+    const int k = g.find("/encoder/layer.0/attention/self/key/MatMul");
+    const int target = h.findModule("encoder.layer.0.attention.output");
+    const Assignment qBefore = h.assignments[q], kBefore = h.assignments[k];
+    // Select both in the graph, as a user does before dragging them.
+    w.graphScene()->reveal({GraphEntity::Node, k});
+    QVERIFY(w.waitUntilIdle(60000));
+    w.navigateTo({GraphEntity::Node, q});
+    QVERIFY(w.waitUntilIdle(60000));
+    w.graphScene()->itemFor({GraphEntity::Node, k})->setSelected(true);
+    std::unique_ptr<QMimeData> data(w.graphView()->selectionMimeData());
+    QVERIFY(data);
+
+    // Drop on the module's row in the tree: drag enter, move, drop, as the platform delivers them.
+    QVERIFY(w.expandScope(QStringLiteral("encoder.layer.0.attention.output")));
+    QTreeView* tree = w.moduleTree();
+    const QModelIndex row = tree->currentIndex();
+    QCOMPARE(row.data(ModuleTreeModel::ModuleRole).toInt(), target);
+    tree->scrollTo(row);
+    const QPoint at = tree->visualRect(row).center();
+    const int commands = w.undoStack()->count();
+    QDragEnterEvent enter(at, Qt::MoveAction | Qt::CopyAction, data.get(), Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(tree->viewport(), &enter);
+    QVERIFY(enter.isAccepted());
+    QDragMoveEvent move(at, Qt::MoveAction | Qt::CopyAction, data.get(), Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(tree->viewport(), &move);
+    QVERIFY(move.isAccepted());
+    QDropEvent drop(at, Qt::MoveAction | Qt::CopyAction, data.get(), Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(tree->viewport(), &drop);
+    QVERIFY(w.waitUntilIdle(60000));
+
+    QCOMPARE(h.assignments[q].module, target);
+    QCOMPARE(h.assignments[k].module, target);
+    QCOMPARE(h.assignments[q].source, Source::Manual);
+    QCOMPARE(h.assignments[k].level, Level::Certain);
+    QCOMPARE(w.undoStack()->count(), commands + 1); // one step for both nodes
+    w.undoStack()->undo();
+    QCOMPARE(h.assignments[q].module, qBefore.module);
+    QCOMPARE(h.assignments[k].module, kBefore.module);
+
+    // Nodes of another document are refused.
+    std::unique_ptr<QMimeData> foreign(nodesMimeData({q}, &w));
+    QVERIFY(!w.moduleTree()->model()->canDropMimeData(foreign.get(), Qt::MoveAction, -1, -1, row));
+}
+
+void TestEditing::moveToModuleThroughChooser() {
+    MainWindow w; // interactive: the chooser is a real dialog
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("bert_like_op17.onnx")));
+    const Hierarchy& h = w.document()->hierarchy;
+    const int node = w.document()->graph->find("/encoder/layer.0/attention/self/query/MatMul");
+    w.navigateTo({GraphEntity::Node, node});
+    QVERIFY(w.waitUntilIdle(60000));
+    auto* move = w.findChild<QAction*>(QStringLiteral("moveToModuleAction"));
+    QVERIFY(move);
+
+    // Cancelled: nothing changes.
+    const int before = h.assignments[node].module;
+    {
+        ModalDriver driver;
+        driver.then<ModuleChooser>([](ModuleChooser* c) { c->reject(); });
+        move->trigger();
+        QVERIFY(driver.done());
+    }
+    QCOMPARE(h.assignments[node].module, before);
+    QCOMPARE(w.undoStack()->count(), 0);
+
+    // Filter, then Enter: the first match is taken.
+    QString preselected;
+    ModalDriver driver;
+    driver.then<ModuleChooser>([&](ModuleChooser* c) {
+        preselected = c->list()->currentItem() ? c->list()->currentItem()->text() : QString();
+        QTest::keyClicks(c->filterEdit(), QStringLiteral("layer.1.attention.self.qu"));
+        QTest::keyClick(c->filterEdit(), Qt::Key_Return);
+    });
+    move->trigger();
+    QVERIFY(driver.done());
+    QVERIFY2(preselected.startsWith(QStringLiteral("encoder.layer.0.attention.self")),
+             qPrintable(preselected));
+    QCOMPARE(h.assignments[node].module, h.findModule("encoder.layer.1.attention.self.query"));
+    QCOMPARE(h.assignments[node].source, Source::Manual);
+    QCOMPARE(w.undoStack()->count(), 1);
+    QVERIFY(w.isWindowModified());
+    w.undoStack()->setClean(); // no close prompt when the test's window goes away
+}
+
+void TestEditing::closeAsksAboutUnsavedChanges() {
+    QTemporaryDir dir;
+    const QString model = dir.filePath(QStringLiteral("bert.onnx"));
+    QVERIFY(QFile::copy(fixture("bert_like_op17.onnx"), model));
+    MainWindow w; // interactive: closing asks
+    w.show();
+    QVERIFY(openAndSettle(w, model));
+    const int node = w.document()->graph->find("/encoder/layer.0/attention/self/query/MatMul");
+    w.retagNodes({node}, w.document()->hierarchy.findModule("encoder.layer.0.attention"));
+    QVERIFY(w.isModified());
+
+    QString question;
+    auto answer = [&](QMessageBox::StandardButton button) {
+        return [&question, button](QMessageBox* box) {
+            question = box->text();
+            box->button(button)->click();
+        };
+    };
+    {
+        ModalDriver driver;
+        driver.then<QMessageBox>(answer(QMessageBox::Cancel));
+        QVERIFY(!w.close()); // Cancel keeps the window and the edit
+        QVERIFY(driver.done());
+    }
+    QVERIFY2(question.contains(QStringLiteral("not saved")), qPrintable(question));
+    QVERIFY(w.isVisible());
+    QVERIFY(w.isModified());
+    QVERIFY(!QFile::exists(defaultSidecarPath(model)));
+    {
+        ModalDriver driver;
+        driver.then<QMessageBox>(answer(QMessageBox::Save));
+        QVERIFY(w.close()); // Save writes the sidecar, then closes
+        QVERIFY(driver.done());
+    }
+    QVERIFY(QFile::exists(defaultSidecarPath(model)));
+    QVERIFY(!w.isModified());
+
+    // Discard closes without writing.
+    MainWindow other;
+    other.show();
+    QVERIFY(openAndSettle(other, fixture("bert_like_op17.onnx")));
+    other.retagNodes({node}, other.document()->hierarchy.findModule("encoder.layer.0.attention"));
+    const QString fixtureSidecar = defaultSidecarPath(fixture("bert_like_op17.onnx"));
+    const QDateTime stamp = QFileInfo(fixtureSidecar).lastModified();
+    {
+        ModalDriver driver;
+        driver.then<QMessageBox>(answer(QMessageBox::Discard));
+        QVERIFY(other.close());
+        QVERIFY(driver.done());
+    }
+    QCOMPARE(QFileInfo(fixtureSidecar).lastModified(), stamp);
 }
 
 QTEST_MAIN(TestEditing)

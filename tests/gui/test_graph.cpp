@@ -2,12 +2,15 @@
 // tree, a screenshot that actually shows a graph, picture export.
 #include "gui_test_support.h"
 
+#include "extraction.h"
 #include "graph_scene.h"
 #include "graph_view.h"
+#include "inspector.h"
 #include "model_document.h"
 #include "module_tree_model.h"
 
 #include <QGraphicsItem>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTreeView>
 #include <algorithm>
@@ -24,6 +27,10 @@ private slots:
     void expandFromTreeShowsDirectChildren();
     void layoutRunsOffTheUiThread();
     void screenshotIsNotBlank();
+    void bigModulesAreSplitIntoSections();
+    void inputsOutputsAndShapeLabels();
+    void arrowKeysMoveBetweenNodes();
+    void screenshotCommandIsNotBlank();
     void exportsPictures();
 };
 
@@ -94,13 +101,20 @@ void TestGraph::expandFromTreeShowsDirectChildren() {
 }
 
 void TestGraph::layoutRunsOffTheUiThread() {
-    // paddle2onnx names are not torch scopes: all 471 nodes sit at the root, one big dot layout.
+    // paddle2onnx names are not torch scopes: all 471 nodes sit at the root, in sections of consecutive
+    // ops; opening every section lays them all out.
     MainWindow w;
     w.setInteractive(false);
     w.show();
     QSignalSpy loaded(&w, &MainWindow::modelLoaded);
     w.openModel(sharedModel("paddle2onnx_ppocr_mobile_v2_cls.onnx"));
     QVERIFY(loaded.wait(60000));
+    QVERIFY(w.waitUntilIdle(60000));
+    GraphScene* scene = w.graphScene();
+    const std::vector<int> sections = scene->sectionsIn(0);
+    QCOMPARE(static_cast<int>(sections.size()), 5);
+    for (int s : sections)
+        scene->setEntityExpanded({GraphEntity::Section, s}, true);
     QVERIFY(w.graphScene()->isLayingOut());
     int ticks = 0;
     QTimer timer;
@@ -116,8 +130,133 @@ void TestGraph::layoutRunsOffTheUiThread() {
     // The event loop kept running: the timer fired regularly during the layout.
     QVERIFY(ticks > 0);
     QVERIFY(ticks >= elapsed / 40);
-    QCOMPARE(static_cast<int>(w.graphScene()->visibleChildren(0).size()),
-             static_cast<int>(w.document()->graph->size()));
+    std::size_t shown = 0;
+    for (int s : sections)
+        shown += scene->visibleInSection(s).size();
+    QCOMPARE(shown, w.document()->graph->size());
+}
+
+void TestGraph::bigModulesAreSplitIntoSections() {
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, sharedModel("paddle2onnx_ppocr_mobile_v2_cls.onnx")));
+    const Hierarchy& h = w.document()->hierarchy;
+    GraphScene* scene = w.graphScene();
+    QVERIFY(h.modules[0].nodes.size() > GraphScene::kSectionThreshold);
+    // The root shows sections (collapsed boxes) instead of 471 ops; they cover every op once, in order.
+    const std::vector<GraphEntity> root = sorted(scene->visibleChildren(0));
+    std::vector<GraphEntity> expected;
+    for (int s : scene->sectionsIn(0))
+        expected.push_back({GraphEntity::Section, s});
+    QCOMPARE(root, sorted(expected));
+    int next = 0;
+    for (int s : scene->sectionsIn(0)) {
+        QCOMPARE(scene->section(s).begin, next);
+        QVERIFY(scene->section(s).end - scene->section(s).begin <= 100);
+        next = scene->section(s).end;
+        QVERIFY(scene->itemFor({GraphEntity::Section, s}));
+    }
+    QCOMPARE(next, static_cast<int>(h.modules[0].nodes.size()));
+    // Revealing an op opens the section holding it, and only that one.
+    const int node = h.modules[0].nodes[250];
+    scene->reveal({GraphEntity::Node, node});
+    QVERIFY(w.waitUntilIdle(60000));
+    QCOMPARE(scene->selectedEntity(), (GraphEntity{GraphEntity::Node, node}));
+    const int holder = scene->sectionOfNode(0, node);
+    QVERIFY(scene->isEntityExpanded({GraphEntity::Section, holder}));
+    for (int s : scene->sectionsIn(0))
+        if (s != holder) QVERIFY(!scene->isEntityExpanded({GraphEntity::Section, s}));
+    QCOMPARE(static_cast<int>(scene->visibleInSection(holder).size()),
+             scene->section(holder).end - scene->section(holder).begin);
+    // The whole section is extractable from its context menu target.
+    const ExtractTarget target = w.sectionTarget(holder);
+    QVERIFY(!target.isModule);
+    QCOMPARE(static_cast<int>(target.nodes.size()),
+             scene->section(holder).end - scene->section(holder).begin);
+}
+
+void TestGraph::inputsOutputsAndShapeLabels() {
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("bert_like_op17.onnx")));
+    const Model& m = w.document()->graph->model();
+    GraphScene* scene = w.graphScene();
+    // Every model input and output is drawn at the root.
+    for (std::size_t i = 0; i < m.main().inputs.size(); ++i)
+        QVERIFY(scene->itemFor({GraphEntity::Input, static_cast<int>(i)}));
+    for (std::size_t i = 0; i < m.main().outputs.size(); ++i)
+        QVERIFY(scene->itemFor({GraphEntity::Output, static_cast<int>(i)}));
+    // Their edges carry the declared shapes.
+    const QStringList labels = scene->edgeLabels();
+    QVERIFY2(labels.contains(QStringLiteral("int64 [batch, sequence]")),
+             qPrintable(labels.join(QStringLiteral(" | "))));
+    QVERIFY2(labels.contains(QStringLiteral("[batch, sequence, 32]")),
+             qPrintable(labels.join(QStringLiteral(" | "))));
+}
+
+void TestGraph::arrowKeysMoveBetweenNodes() {
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("bert_like_op17.onnx")));
+    QVERIFY(w.expandScope(QStringLiteral("encoder.layer.0.attention.self")));
+    QVERIFY(w.waitUntilIdle(60000));
+    const GraphIndex& g = *w.document()->graph;
+    const int start = g.find("/encoder/layer.0/attention/self/query/MatMul");
+    QVERIFY(start >= 0);
+    w.navigateTo({GraphEntity::Node, start});
+    QVERIFY(w.waitUntilIdle(60000));
+    GraphScene* scene = w.graphScene();
+    QCOMPARE(scene->selectedEntity(), (GraphEntity{GraphEntity::Node, start}));
+    const QPointF before = scene->itemFor({GraphEntity::Node, start})->sceneBoundingRect().center();
+    w.graphView()->setFocus();
+    QTest::keyClick(w.graphView(), Qt::Key_Down);
+    const GraphEntity below = scene->selectedEntity();
+    QVERIFY(below.kind != GraphEntity::None);
+    QVERIFY(!(below == GraphEntity{GraphEntity::Node, start}));
+    QVERIFY(scene->itemFor(below)->sceneBoundingRect().center().y() > before.y());
+    // The inspector follows like for a click.
+    if (below.kind == GraphEntity::Node) QCOMPARE(w.inspector()->shownNode(), below.index);
+    QTest::keyClick(w.graphView(), Qt::Key_Up);
+    const GraphEntity back = scene->selectedEntity();
+    QVERIFY(scene->itemFor(back)->sceneBoundingRect().center().y() <
+            scene->itemFor(below)->sceneBoundingRect().center().y());
+    // Enter on a collapsed module opens it.
+    const int layer1 = w.document()->hierarchy.findModule("encoder.layer.1");
+    w.navigateTo({GraphEntity::Module, layer1});
+    QVERIFY(w.waitUntilIdle(60000));
+    QVERIFY(!scene->isExpanded(layer1));
+    QTest::keyClick(w.graphView(), Qt::Key_Return);
+    QVERIFY(w.waitUntilIdle(60000));
+    QVERIFY(scene->isExpanded(layer1));
+}
+
+void TestGraph::screenshotCommandIsNotBlank() {
+    // The real executable, as the README's screenshot is made.
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("shot.png"));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(HS_GUI_EXE), {QStringLiteral("--screenshot"), out, fixture("bert_like_op17.onnx"),
+                                         QStringLiteral("--expand"), QStringLiteral("encoder.layer.0")});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    const QImage shot(out);
+    QVERIFY(!shot.isNull());
+    QCOMPARE(shot.size(), QSize(1600, 1000));
+    // The graph area is the central part of the window (docks left, right and below): count the pixels
+    // that differ from the white background there.
+    const QRect area(shot.width() * 3 / 10, 60, shot.width() * 4 / 10, shot.height() / 2);
+    int differing = 0, sampled = 0;
+    for (int y = area.top(); y < area.bottom(); y += 2)
+        for (int x = area.left(); x < area.right(); x += 2, ++sampled)
+            differing += (shot.pixel(x, y) & 0xffffff) != 0xffffff;
+    qInfo() << differing << "of" << sampled << "sampled pixels are drawn";
+    QVERIFY(differing > sampled / 50);
 }
 
 void TestGraph::screenshotIsNotBlank() {

@@ -16,6 +16,11 @@ static bool showText(QPainter* painter, qreal threshold = textLevelOfDetail) {
     return QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) >= threshold;
 }
 
+static bool isTiny(QPainter* painter) {
+    return QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) <
+           tinyLevelOfDetail;
+}
+
 static QColor tint(const QColor& color, qreal amount) {
     // Mix with white: amount 0 = white, 1 = the colour.
     return QColor::fromRgbF(1 - (1 - color.redF()) * amount, 1 - (1 - color.greenF()) * amount,
@@ -53,6 +58,10 @@ QRectF NodeItem::boundingRect() const {
 
 void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
     const QColor color = confidenceColor(confidence_);
+    if (isTiny(painter)) { // a few pixels at most: a plain mark in its colour is all that shows
+        painter->fillRect(rect_, color);
+        return;
+    }
     const bool alarming = confidence_ == Confidence::Low || confidence_ == Confidence::Conflict;
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setPen(QPen(color.darker(alarming ? 110 : 125), alarming ? 3 : 1.3));
@@ -243,6 +252,19 @@ EdgeItem::EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF 
     setZValue(1.5);
     // The label sits beside the middle of the edge, to its right.
     if (!label_.isEmpty() && !path.isEmpty()) labelAnchor_ = path.pointAtPercent(0.5) + QPointF(4, 0);
+    bounds_ = QGraphicsPathItem::boundingRect().united(arrow_.boundingRect()).united(labelRect());
+    setFlag(ItemUsesExtendedStyleOption); // paint() needs the exposed rectangle
+    constexpr qreal longEdge = 4000;
+    if (route.size() >= 4 && (bounds_.height() > longEdge || bounds_.width() > longEdge)) {
+        for (std::size_t k = 1; k + 2 < route.size(); k += 3) {
+            QPainterPath piece(route[k - 1] + offset);
+            piece.cubicTo(route[k] + offset, route[k + 1] + offset, route[k + 2] + offset);
+            pieces_.push_back(piece);
+        }
+        QPainterPath tail(route.back() + offset);
+        tail.lineTo(arrowTip + offset);
+        pieces_.push_back(tail);
+    }
 }
 
 QRectF EdgeItem::labelRect() const {
@@ -255,12 +277,21 @@ QRectF EdgeItem::labelRect() const {
 }
 
 QRectF EdgeItem::boundingRect() const {
-    return QGraphicsPathItem::boundingRect().united(arrow_.boundingRect()).united(labelRect());
+    return bounds_;
 }
 
 void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) {
+    if (isTiny(painter)) return; // sub-pixel lines: nothing a reader could follow
     painter->setRenderHint(QPainter::Antialiasing);
-    QGraphicsPathItem::paint(painter, option, widget);
+    if (pieces_.empty()) {
+        QGraphicsPathItem::paint(painter, option, widget);
+    } else {
+        const QRectF view = option->exposedRect.adjusted(-4, -4, 4, 4);
+        painter->setPen(pen());
+        painter->setBrush(Qt::NoBrush);
+        for (const QPainterPath& piece : pieces_)
+            if (piece.controlPointRect().intersects(view)) painter->drawPath(piece);
+    }
     if (arrow_.isEmpty()) return;
     painter->setPen(Qt::NoPen);
     painter->setBrush(pen().color());

@@ -1,4 +1,5 @@
 #pragma once
+#include <vector>
 // Scene items of the graph: op nodes, collapsed module boxes, expanded module frames and edges.
 // They paint from data captured at construction (no document access while painting) and drop
 // their text when zoomed far out, so big graphs stay smooth.
@@ -19,6 +20,7 @@ constexpr qreal frameHeader = 26;
 constexpr qreal handleSize = 14;
 constexpr qreal textLevelOfDetail = 0.45;  // below this zoom, items draw no text
 constexpr qreal labelLevelOfDetail = 0.75; // below this zoom, edges draw no shape labels
+constexpr qreal tinyLevelOfDetail = 0.05;  // below this zoom, items draw as plain marks, edges not at all
 } // namespace graph_metrics
 
 enum ItemKind {
@@ -118,6 +120,10 @@ private:
     QPolygonF arrow_;
     QString label_;
     QPointF labelAnchor_;
+    QRectF bounds_; // computed once: the scene index asks for it constantly
+    // Pieces of a very long edge (a lifted edge can span a whole expanded model): painting only the
+    // pieces in view keeps a repaint from stroking the full path.
+    std::vector<QPainterPath> pieces_;
 };
 
 } // namespace hs::ui

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <queue>
+#include <string_view>
 
 namespace hs {
 
@@ -9,36 +10,128 @@ namespace {
 constexpr int kMaxFunctionDepth = 16; // recursive local functions are invalid; do not expand forever
 }
 
+namespace {
+
+// Tensor names of one scope while the index is built: an open-addressing table of views into the
+// model's own strings (which outlive the build), with the hash kept beside each key. On big graphs a
+// node-based map of copied strings spent most of the build on allocations and cache misses.
+// A value of -1 means "not bound" (a function's formal input fed by nothing) and reads as absent.
+class NameTable {
+public:
+    void reserve(std::size_t n) {
+        std::size_t capacity = 16;
+        while (capacity < 2 * n)
+            capacity *= 2;
+        if (capacity > slots_.size()) rehash(capacity);
+    }
+    // The value bound to `name`, or -1.
+    int find(std::string_view name) const {
+        if (slots_.empty()) return -1;
+        const std::size_t h = std::hash<std::string_view>{}(name);
+        for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+            const Slot& slot = slots_[i];
+            if (!slot.used) return -1;
+            if (slot.hash == h && slot.key == name) return slot.value;
+        }
+    }
+    // Binds `name` to `value` unless it is bound already; returns the bound value and whether it was new.
+    std::pair<int, bool> tryEmplace(std::string_view name, int value) {
+        if (2 * (count_ + 1) > slots_.size()) rehash(std::max<std::size_t>(16, 2 * slots_.size()));
+        const std::size_t h = std::hash<std::string_view>{}(name);
+        for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+            Slot& slot = slots_[i];
+            if (!slot.used) {
+                slot = {h, name, value, true};
+                ++count_;
+                return {value, true};
+            }
+            if (slot.hash == h && slot.key == name) {
+                if (slot.value >= 0) return {slot.value, false};
+                slot.value = value; // unbound: bind it now
+                return {value, true};
+            }
+        }
+    }
+    template <typename Fn> void forEach(Fn&& fn) const {
+        for (const Slot& slot : slots_)
+            if (slot.used && slot.value >= 0) fn(slot.key, slot.value);
+    }
+    std::size_t size() const { return count_; }
+
+private:
+    struct Slot {
+        std::size_t hash = 0;
+        std::string_view key;
+        int value = -1;
+        bool used = false;
+    };
+    std::size_t mask() const { return slots_.size() - 1; }
+    void rehash(std::size_t capacity) {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(capacity, Slot{});
+        for (const Slot& slot : old)
+            if (slot.used)
+                for (std::size_t i = slot.hash & mask();; i = (i + 1) & mask())
+                    if (!slots_[i].used) {
+                        slots_[i] = slot;
+                        break;
+                    }
+    }
+    std::vector<Slot> slots_;
+    std::size_t count_ = 0;
+};
+
+} // namespace
+
 // Lexical scope of tensor names: a body sees its own names first, then its parents'.
 struct GraphIndex::Scope {
     Scope* parent = nullptr;
-    std::unordered_map<std::string, int> names;
+    NameTable names; // views of names owned by the model
     int lookup(const std::string& name) const {
         for (const Scope* s = this; s; s = s->parent) {
-            auto it = s->names.find(name);
-            if (it != s->names.end()) return it->second;
+            const int t = s->names.find(name);
+            if (t >= 0) return t;
         }
         return -1;
     }
 };
 
 std::vector<std::string> localNodeKeys(const Graph& graph) {
-    std::unordered_map<std::string, int> counts;
-    counts.reserve(graph.nodes.size());
-    for (const auto& n : graph.nodes)
-        if (!n.name.empty()) ++counts[n.name];
+    // A name is a key when no other node of the graph has it: views of the names (they live in the
+    // model), the first holder of each name in the table, every holder of a repeated name marked.
+    NameTable first;
+    first.reserve(graph.nodes.size());
+    std::vector<char> repeated(graph.nodes.size(), 0);
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+        if (!graph.nodes[i].name.empty()) {
+            const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, static_cast<int>(i));
+            if (!inserted) repeated[static_cast<std::size_t>(holder)] = repeated[i] = 1;
+        }
     std::vector<std::string> keys;
     keys.reserve(graph.nodes.size());
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-        const auto& name = graph.nodes[i].name;
-        keys.push_back(!name.empty() && counts[name] == 1 ? name : "#" + std::to_string(i));
-    }
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+        keys.push_back(!graph.nodes[i].name.empty() && !repeated[i] ? graph.nodes[i].name
+                                                                    : "#" + std::to_string(i));
     return keys;
 }
 
 GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(model)) {
     Scope root;
     const Graph& main = model_->main();
+    // Sizes known up front: no rehashing or regrowth of the big tables on large graphs.
+    std::size_t nodes = 0, values = main.initializers.size() + main.inputs.size() + main.outputs.size();
+    for (const auto& g : model_->graphs) {
+        nodes += g.nodes.size();
+        for (const auto& n : g.nodes)
+            values += n.outputs.size();
+    }
+    instances_.reserve(nodes);
+    inputs_.reserve(nodes);
+    outputs_.reserve(nodes);
+    children_.reserve(nodes);
+    byKey_.reserve(nodes);
+    tensors_.reserve(values);
+    root.names.reserve(values);
     auto declare = [&](const ValueInfo& vi, bool input) {
         int t = internTensor(root, vi.name);
         tensors_[static_cast<std::size_t>(t)].info = &vi;
@@ -67,17 +160,18 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
         tensors_[static_cast<std::size_t>(t)].graphOutput = true;
         tensors_[static_cast<std::size_t>(t)].info = &vi;
     }
-    mainTensors_ = std::move(root.names);
+    mainTensors_.reserve(root.names.size());
+    root.names.forEach([&](std::string_view name, int t) { mainTensors_.emplace(std::string(name), t); });
 }
 
 int GraphIndex::internTensor(Scope& scope, const std::string& name) {
-    auto it = scope.names.find(name);
-    if (it != scope.names.end()) return it->second;
-    int t = static_cast<int>(tensors_.size());
-    tensors_.push_back({});
+    const int next = static_cast<int>(tensors_.size());
+    // `name` is one of the model's strings: the table keeps a view of it.
+    const auto [bound, inserted] = scope.names.tryEmplace(name, next); // one hash and probe
+    if (!inserted) return bound;
+    tensors_.emplace_back();
     tensors_.back().name = name;
-    scope.names.emplace(name, t);
-    return t;
+    return next;
 }
 
 void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string& keyPrefix, Scope& scope,
@@ -89,12 +183,14 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     // regardless of the order nodes are listed in.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(instances_.size());
-        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth, keyPrefix + keys[i]});
+        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth,
+                              keyPrefix.empty() ? std::move(keys[i]) : keyPrefix + keys[i]});
         byKey_.emplace(instances_.back().key, id);
         inputs_.emplace_back();
         outputs_.emplace_back();
         children_.emplace_back();
         if (parentInstance >= 0) children_[static_cast<std::size_t>(parentInstance)].push_back(id);
+        outputs_.back().reserve(graph.nodes[i].outputs.size());
         for (const auto& out : graph.nodes[i].outputs) {
             if (out.empty()) continue;
             int t = internTensor(scope, out);
@@ -106,6 +202,7 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     // Pass 2: inputs, resolved through the enclosing scopes.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
+        inputs_[static_cast<std::size_t>(id)].reserve(graph.nodes[i].inputs.size());
         for (const auto& in : graph.nodes[i].inputs) {
             if (in.empty()) continue;
             int t = scope.lookup(in);
@@ -118,6 +215,9 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
         const Node& node = graph.nodes[i];
+        const bool hasBodies = std::any_of(node.attributes.begin(), node.attributes.end(),
+                                           [](const Attribute& a) { return !a.subgraphs.empty(); });
+        if (!hasBodies && model_->functions.empty()) continue; // the common case: nothing nested
         std::string prefix = instances_[static_cast<std::size_t>(id)].key + "::";
         for (const auto& attr : node.attributes)
             for (int sub : attr.subgraphs) {
@@ -141,15 +241,12 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
             for (std::size_t k = 0; k < function.inputs.size(); ++k) {
                 std::size_t position = k;
                 if (position < node.inputs.size() && !node.inputs[position].empty())
-                    inner.names.emplace(function.inputs[k], scope.lookup(node.inputs[position]));
-            }
-            for (auto it = inner.names.begin(); it != inner.names.end();)
-                it = it->second < 0 ? inner.names.erase(it) : std::next(it);
+                    inner.names.tryEmplace(function.inputs[k], scope.lookup(node.inputs[position]));
+            } // inputs fed by nothing stay unbound (-1), which reads as absent
             addGraph(function.body, id, prefix, inner, depth + 1);
             for (const auto& out : function.outputs) {
-                auto found = inner.names.find(out);
-                if (found != inner.names.end())
-                    tensors_[static_cast<std::size_t>(found->second)].consumers.push_back(id);
+                const int found = inner.names.find(out);
+                if (found >= 0) tensors_[static_cast<std::size_t>(found)].consumers.push_back(id);
             }
         }
     }

@@ -7,9 +7,9 @@
 #include <unordered_map>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace hs {
@@ -194,23 +194,29 @@ TensorHeader parseTensorHeader(const Field& outer) {
     return t;
 }
 
+// Attribute summaries are built for every node: plain string appends, no ostringstream (which costs a
+// locale setup per use and dominated opening graphs with many Constants).
 std::string joinLimited(const std::vector<std::string>& items, std::size_t limit) {
-    std::ostringstream out;
-    out << '[';
-    for (std::size_t i = 0; i < items.size() && i < limit; ++i)
-        out << (i ? ", " : "") << items[i];
-    if (items.size() > limit) out << ", ... (" << items.size() << ")";
-    out << ']';
-    return out.str();
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
+        if (i) out += ", ";
+        out += items[i];
+    }
+    if (items.size() > limit) out += ", ... (" + std::to_string(items.size()) + ")";
+    out += ']';
+    return out;
 }
 
 std::string describeTensor(const TensorHeader& t) {
-    std::ostringstream out;
-    out << "tensor " << dataTypeName(t.dataType) << '[';
-    for (std::size_t i = 0; i < t.dims.size(); ++i)
-        out << (i ? "," : "") << t.dims[i];
-    out << ']';
-    return out.str();
+    std::string out = "tensor ";
+    out += dataTypeName(t.dataType);
+    out += '[';
+    for (std::size_t i = 0; i < t.dims.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(t.dims[i]);
+    }
+    out += ']';
+    return out;
 }
 
 class Loader {
@@ -284,6 +290,7 @@ private:
         Graph g;
         g.kind = kind;
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
+        reserveRepeated(outer, g);
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
             Field f = r.next();
@@ -316,6 +323,20 @@ private:
             }
         }
         return g;
+    }
+
+    // A quick pass over the graph's own fields (weights are skipped by length) to size the node and
+    // initializer vectors: big graphs otherwise spend their time moving Nodes while the vector grows.
+    static void reserveRepeated(const Field& outer, Graph& g) {
+        std::size_t nodes = 0, initializers = 0;
+        Reader r(outer.bytes, outer.offset);
+        while (!r.atEnd()) {
+            Field f = r.next();
+            nodes += f.number == 1;
+            initializers += f.number == 5;
+        }
+        g.nodes.reserve(nodes);
+        g.initializers.reserve(initializers);
     }
 
     Node parseNode(const Field& outer, int graph, int index, int depth) {
@@ -439,10 +460,10 @@ private:
         return a;
     }
 
-    static std::string formatFloat(float v) {
-        std::ostringstream out;
-        out << v;
-        return out.str();
+    static std::string formatFloat(float v) { // as `std::ostream << v` writes it (%g, 6 digits)
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+        return buf;
     }
 
     Initializer parseInitializer(const Field& f) {

@@ -11,39 +11,46 @@ bool isNumber(std::string_view s) {
                                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-std::vector<std::string_view> splitAtoms(std::string_view s) {
-    std::vector<std::string_view> atoms;
-    std::size_t start = 0;
-    while (true) {
-        std::size_t dot = s.find('.', start);
-        atoms.push_back(
-            s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-        if (dot == std::string_view::npos) break;
-        start = dot + 1;
-    }
-    return atoms;
-}
-
 // The trailing "head.N.M" part of a qualified scope: its last non-numeric atom and what follows.
+// Found by scanning back from the end, without allocating: it runs for every segment of every node name.
 struct Tail {
-    std::string_view head;                 // "" when the scope has no non-numeric atom
-    std::vector<std::string_view> numbers; // numeric atoms after it
-    std::size_t start = 0;                 // offset in the scope where head (or the numbers) begin
+    std::string_view head;    // "" when the scope has no non-numeric atom
+    std::string_view numbers; // the numeric atoms after it ("0.1"), "" when none
+    std::size_t count = 0;    // how many numeric atoms
+    std::size_t start = 0;    // offset in the scope where head (or the numbers) begin
 };
 
 Tail trailingName(std::string_view scope) {
     Tail tail;
     if (scope.empty()) return tail;
-    auto atoms = splitAtoms(scope);
-    std::size_t i = atoms.size();
-    while (i > 0 && isNumber(atoms[i - 1]))
-        --i;
-    if (i > 0) tail.head = atoms[i - 1];
-    for (std::size_t k = i; k < atoms.size(); ++k)
-        tail.numbers.push_back(atoms[k]);
-    std::size_t first = i > 0 ? i - 1 : 0;
-    tail.start = static_cast<std::size_t>(atoms[first].data() - scope.data());
+    std::size_t end = scope.size(); // the current atom is [begin, end)
+    std::size_t numbersBegin = end;
+    while (true) {
+        const std::size_t dot = end == 0 ? std::string_view::npos : scope.rfind('.', end - 1);
+        const std::size_t begin = dot == std::string_view::npos ? 0 : dot + 1;
+        const std::string_view atom = scope.substr(begin, end - begin);
+        if (!isNumber(atom)) {
+            tail.head = atom;
+            tail.start = begin;
+            break;
+        }
+        ++tail.count;
+        numbersBegin = begin;
+        if (dot == std::string_view::npos) { // only numbers
+            tail.start = 0;
+            break;
+        }
+        end = dot;
+    }
+    if (tail.count) tail.numbers = scope.substr(numbersBegin);
     return tail;
+}
+
+// True when the numeric atoms `prefix` ("0") begin the numeric atoms `numbers` ("0.1"), atom by atom.
+bool numbersPrefix(std::string_view prefix, std::string_view numbers) {
+    if (prefix.empty()) return true;
+    return numbers.size() > prefix.size() && numbers.compare(0, prefix.size(), prefix) == 0 &&
+           numbers[prefix.size()] == '.';
 }
 
 // Combines a parent scope with a segment by torch's continuation rule.
@@ -52,12 +59,18 @@ std::string qualify(const std::string& parent, const std::string& segment) {
     Tail parentTail = trailingName(parent);
     Tail segmentTail = trailingName(segment);
     bool segmentIsName = segmentTail.start == 0; // "layer.0": its head is its first atom
-    bool continues =
-        segmentIsName && segmentTail.head == parentTail.head &&
-        segmentTail.numbers.size() > parentTail.numbers.size() &&
-        std::equal(parentTail.numbers.begin(), parentTail.numbers.end(), segmentTail.numbers.begin());
-    if (continues) return parent.substr(0, parentTail.start) + segment;
-    return parent + "." + segment;
+    bool continues = segmentIsName && segmentTail.head == parentTail.head &&
+                     segmentTail.count > parentTail.count &&
+                     numbersPrefix(parentTail.numbers, segmentTail.numbers);
+    std::string out;
+    if (continues) {
+        out.reserve(parentTail.start + segment.size());
+        out.append(parent, 0, parentTail.start).append(segment);
+    } else {
+        out.reserve(parent.size() + 1 + segment.size());
+        out.append(parent).append(1, '.').append(segment);
+    }
+    return out;
 }
 
 } // namespace
@@ -79,23 +92,24 @@ std::optional<std::vector<std::string>> torchNameSegments(std::string_view name)
 
 std::vector<ScopeStep> qualifyTorchSegments(const std::vector<std::string>& segments,
                                             const std::function<bool(const std::string&)>& isKnownScope) {
+    static const std::string root;
     std::vector<ScopeStep> steps;
-    std::string current;
+    steps.reserve(segments.size());
     for (const auto& segment : segments) {
+        const std::string& current = steps.empty() ? root : steps.back().scope;
         ScopeStep step;
         std::string base;
         int call = 0;
         std::string literal = qualify(current, segment);
-        if (splitCallSuffix(segment, base, call) && call > 0 && isKnownScope) {
+        if (isKnownScope && splitCallSuffix(segment, base, call) && call > 0) {
             std::string candidate = qualify(current, base);
             if (candidate != literal && isKnownScope(candidate) && !isKnownScope(literal + ".")) {
-                step.scope = candidate;
+                step.scope = std::move(candidate);
                 step.call = call;
             }
         }
-        if (step.scope.empty()) step.scope = literal;
-        current = step.scope;
-        steps.push_back(std::move(step));
+        if (step.scope.empty()) step.scope = std::move(literal);
+        steps.push_back(std::move(step)); // `current` is not used past this point
     }
     return steps;
 }
@@ -124,10 +138,12 @@ std::vector<std::string> parsePythonStringList(std::string_view text) {
 bool splitCallSuffix(const std::string& text, std::string& base, int& call) {
     std::size_t underscore = text.rfind('_');
     if (underscore == std::string::npos || underscore == 0 || underscore + 1 >= text.size()) return false;
-    std::string digits = text.substr(underscore + 1);
+    const std::string_view digits = std::string_view(text).substr(underscore + 1);
     if (!isNumber(digits) || digits.size() > 6) return false;
     base = text.substr(0, underscore);
-    call = std::stoi(digits);
+    call = 0;
+    for (char c : digits)
+        call = call * 10 + (c - '0');
     return true;
 }
 

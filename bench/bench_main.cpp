@@ -1,0 +1,917 @@
+// hierscope-bench: the measurements of issue 5 on the generated models, each against a baseline taken in
+// the same run, printed as it goes and written to docs/PERFORMANCE.md. `bench/run` builds, generates and
+// calls it; see docs/PERFORMANCE.md for what each figure means.
+//
+//   hierscope-bench --cache DIR [--report FILE] [--command TEXT] [--flat-cap SECONDS] [--quick]
+// Internal modes (run in a child process, so peak memory and time caps stay clean):
+//   hierscope-bench --memory open|parse MODEL      prints the peak resident growth in KiB
+//   hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints seconds
+#include "error.h"
+#include "extract.h"
+#include "graph.h"
+#include "graph_items.h"
+#include "graph_layout.h"
+#include "graph_scene.h"
+#include "graph_view.h"
+#include "hierarchy.h"
+#include "model.h"
+#include "model_document.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QGraphicsItem>
+#include <QImage>
+#include <QPainter>
+#include <QScrollBar>
+#include <QStyleOptionGraphicsItem>
+#include <QTimer>
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <spawn.h>
+#include <sstream>
+#include <string>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+using namespace hs;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Median seconds of `reps` runs of fn.
+double timeMedian(int reps, const std::function<void()>& fn) {
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+        auto start = Clock::now();
+        fn();
+        t.push_back(since(start));
+    }
+    return median(t);
+}
+
+// Median seconds of `reps` runs of fn, which returns what it built: destroyed after the clock stops.
+template <typename Fn> double timeBuild(int reps, Fn fn) {
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+        auto start = Clock::now();
+        auto built = fn();
+        t.push_back(since(start));
+    }
+    return median(t);
+}
+
+std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* format, ...) {
+    char buf[512];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(buf, sizeof buf, format, args);
+    va_end(args);
+    return buf;
+}
+
+std::string secs(double s) {
+    if (s < 1e-3) return fmt("%.0f µs", s * 1e6);
+    if (s < 1) return fmt("%.1f ms", s * 1e3);
+    return fmt("%.2f s", s);
+}
+
+std::string mb(double bytes) {
+    return bytes >= 1e9 ? fmt("%.2f GB", bytes / 1e9) : fmt("%.1f MB", bytes / 1e6);
+}
+
+// ---- report -------------------------------------------------------------------------------------------
+
+struct Row {
+    std::string figure, model, measured, baseline, ratio;
+};
+struct Budget {
+    std::string figure, budget, measured;
+    bool met = false;
+    std::string note;
+};
+
+std::vector<Row> rows;
+std::vector<Budget> budgets;
+std::vector<std::string> notes;
+
+void row(const std::string& figure, const std::string& model, const std::string& measured,
+         const std::string& baseline = "", const std::string& ratio = "") {
+    rows.push_back({figure, model, measured, baseline, ratio});
+    std::printf("  %-44s %-12s %-14s %-30s %s\n", figure.c_str(), model.c_str(), measured.c_str(),
+                baseline.c_str(), ratio.c_str());
+    std::fflush(stdout);
+}
+
+void budget(const std::string& figure, const std::string& target, const std::string& measured, bool met,
+            const std::string& note = "") {
+    budgets.push_back({figure, target, measured, met, note});
+    std::printf("BUDGET %-40s %-52s %-36s %s\n", figure.c_str(), target.c_str(), measured.c_str(),
+                met ? "met" : "NOT MET");
+    std::fflush(stdout);
+}
+
+// ---- processes and memory ----------------------------------------------------------------------------
+
+std::string selfExe() {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "hierscope-bench";
+}
+
+// Runs this executable with args; returns its stdout, or sets timedOut when it ran longer than cap (and
+// crashSignal when it died of a signal of its own).
+std::string runChild(const std::vector<std::string>& args, double capSeconds, bool& timedOut, double& seconds,
+                     int* crashSignal = nullptr) {
+    timedOut = false;
+    if (crashSignal) *crashSignal = 0;
+    char tmpl[] = "/tmp/hierscope-bench-XXXXXX";
+    int fd = ::mkstemp(tmpl);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fd, 1);
+    std::vector<std::string> all{selfExe()};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    auto start = Clock::now();
+    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+        ::close(fd);
+        ::unlink(tmpl);
+        return {};
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    while (true) {
+        pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (since(start) > capSeconds) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            timedOut = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    seconds = since(start);
+    if (crashSignal && !timedOut && WIFSIGNALED(status)) *crashSignal = WTERMSIG(status);
+    std::string out;
+    std::ifstream in(tmpl);
+    std::getline(in, out, '\0');
+    ::close(fd);
+    ::unlink(tmpl);
+    return out;
+}
+
+long statusKb(const char* key) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key));
+    return -1;
+}
+
+// Child: peak resident growth (VmHWM after, VmRSS before) of opening or of a full protobuf parse.
+int memoryChild(const std::string& what, const std::string& path) {
+    { std::ofstream("/proc/self/clear_refs") << "5"; } // resets VmHWM to the current RSS
+    const long before = statusKb("VmRSS:");
+    if (what == "open") {
+        auto model = loadModel(path);
+        GraphIndex graph(model);
+        Hierarchy h = inferHierarchy(graph);
+        std::printf("%ld %zu\n", statusKb("VmHWM:") - before, h.modules.size());
+    } else {
+        int fd = ::open(path.c_str(), O_RDONLY);
+        struct stat st {};
+        ::fstat(fd, &st);
+        void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+        onnx::ModelProto proto;
+        bool ok = proto.ParseFromArray(p, static_cast<int>(st.st_size));
+        std::printf("%ld %d\n", statusKb("VmHWM:") - before, ok ? 1 : 0);
+    }
+    return 0;
+}
+
+// Child: one dot layout of every main-graph node of the model, edges producer -> consumer.
+int flatLayoutChild(const std::string& path) {
+    auto model = loadModel(path);
+    GraphIndex graph(model);
+    ui::LayoutRequest request;
+    const int n = static_cast<int>(graph.mainCount());
+    request.items.assign(static_cast<std::size_t>(n), QSizeF(110, 38)); // the scene's op box size
+    std::set<std::pair<int, int>> seen;
+    for (int i = 0; i < n; ++i)
+        for (int c : graph.consumersOf(i))
+            if (c < n && seen.insert({i, c}).second) request.edges.push_back({i, c});
+    auto start = Clock::now();
+    ui::LayoutResult result = ui::computeLayout(request);
+    std::printf("%.3f %zu %zu %s\n", since(start), request.items.size(), request.edges.size(),
+                result.error.isEmpty() ? "ok" : "error");
+    return 0;
+}
+
+// Pages of a file resident in the page cache.
+std::uint64_t residentBytes(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return 0;
+    struct stat st {};
+    ::fstat(fd, &st);
+    std::uint64_t resident = 0;
+    if (st.st_size > 0) {
+        void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+        const long page = ::sysconf(_SC_PAGESIZE);
+        std::vector<unsigned char> vec((static_cast<std::size_t>(st.st_size) + page - 1) / page);
+        if (p != MAP_FAILED && ::mincore(p, static_cast<std::size_t>(st.st_size), vec.data()) == 0)
+            for (unsigned char v : vec)
+                if (v & 1) resident += static_cast<std::uint64_t>(page);
+        if (p != MAP_FAILED) ::munmap(p, static_cast<std::size_t>(st.st_size));
+    }
+    ::close(fd);
+    return resident;
+}
+
+void dropFromCache(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return;
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+}
+
+void warm(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    }
+}
+
+std::string readAll(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// ---- the measurements ---------------------------------------------------------------------------------
+
+struct Models {
+    std::string bert, deep200, deep1000, external;
+};
+
+struct Opened {
+    std::shared_ptr<const Model> model;
+    std::unique_ptr<GraphIndex> graph;
+    Hierarchy hierarchy;
+};
+
+Opened openModel(const std::string& path) {
+    Opened o;
+    o.model = loadModel(path);
+    o.graph = std::make_unique<GraphIndex>(o.model);
+    o.hierarchy = inferHierarchy(*o.graph);
+    return o;
+}
+
+double parseSeconds(const std::string& path, int reps) {
+    auto file = std::make_shared<std::string>(); // mapped like the open does: the bytes, warm
+    int fd = ::open(path.c_str(), O_RDONLY);
+    struct stat st {};
+    ::fstat(fd, &st);
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    double t = timeMedian(reps, [&] {
+        onnx::ModelProto proto;
+        if (!proto.ParseFromArray(p, static_cast<int>(st.st_size)))
+            throw std::runtime_error("parse failed: " + path);
+    });
+    ::munmap(p, static_cast<std::size_t>(st.st_size));
+    return t;
+}
+
+void measureOpen(const std::string& label, const std::string& path, int reps, bool budgets420,
+                 bool budgetsExternal) {
+    warm(path);
+    Opened o = openModel(path); // warm-up (and the node count)
+    const double load = timeBuild(reps, [&] { return loadModel(path); });
+    const double index = timeBuild(reps, [&] { return std::make_unique<GraphIndex>(o.model); });
+    const double infer = timeBuild(reps, [&] { return inferHierarchy(*o.graph); });
+    const double open = timeBuild(reps, [&] { return openModel(path); });
+    const double parse = parseSeconds(path, std::max(3, reps / 2));
+    const double fileBytes = static_cast<double>(o.model->fileSize);
+    row("open (map+structure+index+hierarchy)", label, secs(open), "ParseFromArray " + secs(parse),
+        parse >= open ? fmt("%.1fx faster", parse / open) : fmt("%.1fx slower", open / parse));
+    row("  of which loadModel / GraphIndex / infer", label,
+        fmt("%s / %s / %s", secs(load).c_str(), secs(index).c_str(), secs(infer).c_str()));
+    row("hierarchy inference", label, fmt("%.2f M nodes/s", o.graph->size() / infer / 1e6),
+        fmt("%zu nodes", o.graph->size()));
+
+    bool to = false;
+    double s = 0;
+    std::string mOpen = runChild({"--memory", "open", path}, 600, to, s);
+    std::string mParse = runChild({"--memory", "parse", path}, 600, to, s);
+    const double growOpen = std::atof(mOpen.c_str()) * 1024, growParse = std::atof(mParse.c_str()) * 1024;
+    row("peak memory growth, open", label, mb(growOpen), "file " + mb(fileBytes) + "; parse " + mb(growParse),
+        fmt("%.1f%% of file", 100 * growOpen / fileBytes));
+
+    if (budgets420) {
+        budget("open, 420 MB weight-heavy model", ">= 20x faster than ParseFromArray",
+               fmt("%.1fx (%s vs %s)", parse / open, secs(open).c_str(), secs(parse).c_str()),
+               parse / open >= 20);
+        budget(
+            "peak memory growth, 420 MB model", "< 10% of the file size",
+            fmt("%.1f%% (%s of %s)", 100 * growOpen / fileBytes, mb(growOpen).c_str(), mb(fileBytes).c_str()),
+            growOpen < 0.1 * fileBytes);
+        // Cold open: what the open reads from disk at all.
+        dropFromCache(path);
+        const std::uint64_t before = residentBytes(path);
+        openModel(path);
+        const std::uint64_t after = residentBytes(path);
+        row("bytes read from disk by a cold open", label, mb(static_cast<double>(after - before)),
+            "file " + mb(fileBytes),
+            fmt("%.2f%% of file", 100.0 * static_cast<double>(after - before) / fileBytes));
+        warm(path);
+    }
+    if (budgetsExternal) {
+        std::uint64_t external = o.model->externalWeightBytes();
+        std::string dataPath;
+        for (const auto& init : o.model->main().initializers)
+            if (init.external) dataPath = init.externalPath;
+        dropFromCache(dataPath);
+        const std::uint64_t before = residentBytes(dataPath);
+        openModel(path);
+        const std::uint64_t read = residentBytes(dataPath) - before;
+        row("external weight bytes read by open", label, mb(static_cast<double>(read)),
+            "external " + mb(static_cast<double>(external)));
+        budget("open, 3 GB external-data model", "< 0.5 s; weights never read",
+               fmt("%s; %s of %s external weights read", secs(open).c_str(),
+                   mb(static_cast<double>(read)).c_str(), mb(static_cast<double>(external)).c_str()),
+               open < 0.5 && read == 0);
+    }
+}
+
+// Waits until the scene has no layout pending (after `action`), up to `capSeconds`.
+double untilLaidOut(ui::GraphScene& scene, const std::function<void()>& action, double capSeconds = 600) {
+    QEventLoop loop;
+    auto c = QObject::connect(&scene, &ui::GraphScene::layoutFinished, &loop, [&] {
+        if (!scene.isLayingOut()) loop.quit();
+    });
+    QTimer cap;
+    cap.setSingleShot(true);
+    QObject::connect(&cap, &QTimer::timeout, &loop, &QEventLoop::quit);
+    auto start = Clock::now();
+    action();
+    if (scene.isLayingOut()) {
+        cap.start(static_cast<int>(capSeconds * 1000));
+        loop.exec();
+    }
+    const double t = since(start);
+    QObject::disconnect(c);
+    return t;
+}
+
+std::vector<int> postOrder(const Hierarchy& h) {
+    std::vector<int> order, stack{0};
+    std::vector<int> pre;
+    while (!stack.empty()) {
+        int m = stack.back();
+        stack.pop_back();
+        pre.push_back(m);
+        for (int c : h.modules[static_cast<std::size_t>(m)].children)
+            stack.push_back(c);
+    }
+    for (auto it = pre.rbegin(); it != pre.rend(); ++it)
+        if (*it != 0) order.push_back(*it);
+    return order;
+}
+
+struct Gui {
+    std::shared_ptr<ui::ModelDocument> doc;
+    std::unique_ptr<ui::GraphScene> scene;
+    std::unique_ptr<ui::GraphView> view;
+};
+
+// Open, lay out and paint the root view into an image (what a user sees first).
+double firstPaint(const std::string& path, Gui& gui) {
+    auto start = Clock::now();
+    gui.doc = ui::loadModelDocument(QString::fromStdString(path), QString());
+    if (!gui.doc->error.isEmpty()) throw Error(gui.doc->error.toStdString());
+    gui.scene = std::make_unique<ui::GraphScene>();
+    gui.view = std::make_unique<ui::GraphView>(gui.scene.get());
+    gui.view->resize(1600, 1000);
+    gui.view->show();
+    untilLaidOut(*gui.scene, [&] { gui.scene->setDocument(gui.doc.get()); });
+    gui.view->fitAll();
+    QImage image(gui.view->viewport()->size(), QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::white);
+    QPainter painter(&image);
+    gui.view->render(&painter);
+    painter.end();
+    return since(start);
+}
+
+void closeGui(Gui& gui) {
+    gui.view.reset();
+    gui.scene.reset();
+    gui.doc.reset();
+}
+
+void measureFirstPaint(const std::string& label, const std::string& path, double budgetSeconds, int reps) {
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+        Gui gui;
+        t.push_back(firstPaint(path, gui));
+        closeGui(gui);
+    }
+    const double first = t.front();
+    const double m = median(t);
+    const double open = timeBuild(3, [&] { return openModel(path); });
+    row("time to first paint (root view)", label, secs(m), "open alone " + secs(open),
+        fmt("first run %s", secs(first).c_str()));
+    budget("first paint, " + label, "< " + secs(budgetSeconds), secs(m), m < budgetSeconds);
+}
+
+// Prototype of the fix proposed for ui/graph_items.cpp (EdgeItem::paint): stroke only the pieces of the
+// route that meet the exposed rectangle, splitting long cubics (de Casteljau) until each piece is small
+// or outside. Used by the benchmark only, to measure what the fix would give.
+class CulledEdgeItem : public QGraphicsItem {
+public:
+    CulledEdgeItem(QPainterPath path, QPen pen, QRectF bounds)
+        : path_(std::move(path)), pen_(pen), bounds_(bounds) {
+        setFlag(ItemUsesExtendedStyleOption);
+        setZValue(1.5);
+    }
+    QRectF boundingRect() const override { return bounds_; }
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) override {
+        painter->setRenderHint(QPainter::Antialiasing);
+        painter->setPen(pen_);
+        painter->setBrush(Qt::NoBrush);
+        const QRectF exposed = option->exposedRect.adjusted(-4, -4, 4, 4);
+        QPointF last;
+        for (int i = 0; i < path_.elementCount(); ++i) {
+            const QPainterPath::Element e = path_.elementAt(i);
+            if (e.isMoveTo()) {
+                last = e;
+            } else if (e.isLineTo()) {
+                if (QRectF(last, QPointF(e)).normalized().adjusted(-1, -1, 1, 1).intersects(exposed))
+                    painter->drawLine(last, e);
+                last = e;
+            } else if (e.isCurveTo() && i + 2 < path_.elementCount()) {
+                const QPointF c1 = path_.elementAt(i), c2 = path_.elementAt(i + 1),
+                              p = path_.elementAt(i + 2);
+                drawCubic(painter, exposed, last, c1, c2, p, 0);
+                last = p;
+                i += 2;
+            }
+        }
+    }
+
+private:
+    static void drawCubic(QPainter* painter, const QRectF& exposed, QPointF p0, QPointF c1, QPointF c2,
+                          QPointF p1, int depth) {
+        const QRectF box = QPolygonF({p0, c1, c2, p1}).boundingRect().adjusted(-1, -1, 1, 1);
+        if (!box.intersects(exposed)) return;
+        if (depth < 24 && (box.width() > 2 * exposed.width() || box.height() > 2 * exposed.height())) {
+            const QPointF a = (p0 + c1) / 2, b = (c1 + c2) / 2, c = (c2 + p1) / 2, ab = (a + b) / 2,
+                          bc = (b + c) / 2, mid = (ab + bc) / 2;
+            drawCubic(painter, exposed, p0, a, ab, mid, depth + 1);
+            drawCubic(painter, exposed, mid, bc, c, p1, depth + 1);
+            return;
+        }
+        QPainterPath piece(p0);
+        piece.cubicTo(c1, c2, p1);
+        painter->drawPath(piece);
+    }
+    QPainterPath path_;
+    QPen pen_;
+    QRectF bounds_;
+};
+
+void measureExpand(const std::string& label, const std::string& path, double flatCap, bool full) {
+    Gui gui;
+    firstPaint(path, gui);
+    ui::GraphScene& scene = *gui.scene;
+    const Hierarchy& h = gui.doc->hierarchy;
+    const int encoder = h.findModule("encoder");
+    untilLaidOut(scene, [&] { scene.setExpanded(encoder, true); });
+    const int layers = static_cast<int>(h.modules[static_cast<std::size_t>(encoder)].children.size());
+    std::vector<double> t;
+    for (int k = 0; k < 9; ++k) {
+        const int layer = h.findModule("encoder.layer." + std::to_string((k * 37 + 3) % layers));
+        t.push_back(untilLaidOut(scene, [&] { scene.setExpanded(layer, true); }));
+        untilLaidOut(scene, [&] { scene.setExpanded(layer, false); });
+    }
+    const double one = median(t);
+    row("expand one layer (interior + ancestors)", label, secs(one), fmt("%d layers in encoder", layers),
+        fmt("max %s", secs(*std::max_element(t.begin(), t.end())).c_str()));
+    budget("expand one layer, " + label, "< 50 ms (median)", secs(one), one < 0.05);
+    if (!full) {
+        closeGui(gui);
+        return;
+    }
+
+    // Everything: children before parents, so each interior is laid out once, with its final sizes.
+    untilLaidOut(scene, [&] { scene.setExpanded(encoder, false); });
+    const std::vector<int> order = postOrder(h);
+    const double all = untilLaidOut(scene, [&] {
+        for (int m : order)
+            scene.setExpanded(m, true);
+    });
+    const std::size_t items = scene.items().size();
+    bool timedOut = false;
+    double wall = 0;
+    const double cap = std::max(flatCap, 25 * all);
+    int crash = 0;
+    std::string flat = runChild({"--flat-layout", path}, cap, timedOut, wall, &crash);
+    // A layout that did not finish (cap hit, or Graphviz died: it overflows on very big flat graphs) took
+    // more than the time it ran.
+    const bool unfinished = timedOut || crash != 0 || std::atof(flat.c_str()) <= 0;
+    const double flatSeconds = timedOut ? cap : unfinished ? wall : std::atof(flat.c_str());
+    const std::string flatText = timedOut ? "more than " + secs(cap)
+                                 : unfinished
+                                     ? fmt("more than %s (dot died, signal %d, %s)", secs(wall).c_str(),
+                                           crash, crash == SIGSEGV ? "SIGSEGV" : "see stderr")
+                                     : secs(flatSeconds);
+    const double ratio = flatSeconds / all;
+    row("expand everything", label, secs(all), "one flat dot layout " + flatText,
+        fmt("%s%.1fx faster", unfinished ? "more than " : "", ratio));
+    row("  items in the expanded scene", label, std::to_string(items));
+    budget("expand everything, " + label, ">= 20x faster than one flat dot layout",
+           fmt("%s%.1fx (%s vs %s)", unfinished ? "> " : "", ratio, secs(all).c_str(), flatText.c_str()),
+           ratio >= 20);
+
+    // Repaint of the viewport: at natural size on a layer's attention, and with the whole graph fitted.
+    ui::GraphView& view = *gui.view;
+    QCoreApplication::processEvents();
+    view.resetTransform();
+    if (QGraphicsItem* item =
+            scene.itemFor({ui::GraphEntity::Module, h.findModule("encoder.layer.100.attention.self")}))
+        view.centerOn(item);
+    else
+        view.centerOn(scene.itemsBoundingRect().center());
+    view.viewport()->repaint(); // first paint after the change builds the scene's index
+    const double natural = timeMedian(21, [&] { view.viewport()->repaint(); });
+    view.fitAll();
+    view.viewport()->repaint();
+    const double fitted = timeMedian(11, [&] { view.viewport()->repaint(); });
+    row("repaint viewport 1600x1000, zoom 1:1", label, secs(natural), "16 ms frame");
+    row("repaint viewport 1600x1000, whole graph", label, secs(fitted), "16 ms frame",
+        fmt("zoom %.3f", view.transform().m11()));
+    // Where the repaint time goes: the same two repaints with one kind of item hidden at a time (kind -1:
+    // edges longer than the viewport is tall).
+    for (const auto& [kind, name] :
+         std::vector<std::pair<int, const char*>>{{ui::ModuleFrameKind, "expanded-module frames"},
+                                                  {ui::EdgeKind, "edges"},
+                                                  {-1, "edges taller than the viewport"},
+                                                  {ui::NodeKind, "op nodes"}}) {
+        std::vector<QGraphicsItem*> hidden;
+        qreal tallest = 0;
+        for (QGraphicsItem* item : scene.items())
+            if (item->type() == ui::EdgeKind) tallest = std::max(tallest, item->boundingRect().height());
+        for (QGraphicsItem* item : scene.items())
+            if (item->isVisible() && (item->type() == kind || (kind == -1 && item->type() == ui::EdgeKind &&
+                                                               item->boundingRect().height() > 1000)))
+                hidden.push_back(item);
+        for (QGraphicsItem* item : hidden)
+            item->setVisible(false);
+        view.viewport()->repaint();
+        const double fittedWithout = timeMedian(5, [&] { view.viewport()->repaint(); });
+        const QTransform fit = view.transform();
+        view.resetTransform();
+        if (QGraphicsItem* item =
+                scene.itemFor({ui::GraphEntity::Module, h.findModule("encoder.layer.100.attention.self")}))
+            view.centerOn(item);
+        view.viewport()->repaint();
+        const double naturalWithout = timeMedian(5, [&] { view.viewport()->repaint(); });
+        view.setTransform(fit);
+        for (QGraphicsItem* item : hidden)
+            item->setVisible(true);
+        row(std::string("  repaint without ") + name, label,
+            fmt("1:1 %s, fit %s", secs(naturalWithout).c_str(), secs(fittedWithout).c_str()),
+            kind == -1 ? fmt("%zu hidden, %.0f units tall", hidden.size(), tallest)
+                       : fmt("%zu items hidden", hidden.size()));
+    }
+    // The two fixes proposed in docs/PERFORMANCE.md, prototyped on this scene: (1) edges stroked only where
+    // exposed, (2) with the whole graph fitted, the interiors of module frames smaller than 30 px on screen
+    // not painted (semantic zoom).
+    {
+        std::vector<std::pair<QGraphicsItem*, QGraphicsItem*>> swapped;
+        for (QGraphicsItem* item : scene.items())
+            if (item->type() == ui::EdgeKind) {
+                auto* edge = static_cast<QGraphicsPathItem*>(item);
+                auto* culled = new CulledEdgeItem(edge->path(), edge->pen(), edge->boundingRect());
+                scene.addItem(culled);
+                edge->setVisible(false);
+                swapped.push_back({edge, culled});
+            }
+        const QTransform fit = view.transform();
+        view.resetTransform();
+        if (QGraphicsItem* item =
+                scene.itemFor({ui::GraphEntity::Module, h.findModule("encoder.layer.100.attention.self")}))
+            view.centerOn(item);
+        view.viewport()->repaint();
+        const double naturalCulled = timeMedian(11, [&] { view.viewport()->repaint(); });
+        view.setTransform(fit);
+        std::vector<QGraphicsItem*> hidden;
+        const qreal zoom = view.transform().m11();
+        for (QGraphicsItem* frame : scene.items())
+            if (frame->type() == ui::ModuleFrameKind) {
+                const QRectF r = frame->sceneBoundingRect();
+                if (std::max(r.width(), r.height()) * zoom >= 30) continue;
+                for (QGraphicsItem* inside : scene.items(r, Qt::ContainsItemBoundingRect))
+                    if (inside != frame && inside->isVisible() && inside->type() != ui::ModuleFrameKind) {
+                        inside->setVisible(false);
+                        hidden.push_back(inside);
+                    }
+            }
+        view.viewport()->repaint();
+        const double fittedSemantic = timeMedian(11, [&] { view.viewport()->repaint(); });
+        for (QGraphicsItem* item : hidden)
+            item->setVisible(true);
+        for (auto& [edge, culled] : swapped) {
+            scene.removeItem(culled);
+            delete culled;
+            edge->setVisible(true);
+        }
+        row("  prototype: edges stroked only where exposed", label, "1:1 " + secs(naturalCulled),
+            "as measured " + secs(natural), fmt("%.1fx faster", natural / naturalCulled));
+        row("  prototype: + interiors of frames < 30 px hidden", label, "fit " + secs(fittedSemantic),
+            "as measured " + secs(fitted),
+            fmt("%.1fx faster; %zu items not painted", fitted / fittedSemantic, hidden.size()));
+    }
+    budget("repaint, expanded " + label + " view (1:1)", "< 16 ms (median)", secs(natural), natural < 0.016);
+    budget("repaint, expanded " + label + " view (fit all)", "< 16 ms (median)", secs(fitted),
+           fitted < 0.016);
+    closeGui(gui);
+}
+
+void measureExtract(const std::string& label, const std::string& path, const std::string& tmp) {
+    Opened o = openModel(path);
+    const std::string scope = "encoder.layer.5";
+    const std::string out = tmp + "/layer.onnx";
+    ExtractionResult result;
+    const double ours = timeMedian(3, [&] {
+        ExtractionPlan plan = planExtraction(*o.graph, o.hierarchy, scope);
+        result = extractModel(plan, out);
+    });
+    ExtractionPlan plan = planExtraction(*o.graph, o.hierarchy, scope);
+    // Baseline 1: what a protobuf-based tool does at least: parse everything, copy, serialize, write.
+    const std::string bytes = readAll(path);
+    const double full = timeMedian(3, [&] {
+        onnx::ModelProto proto;
+        proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+        onnx::ModelProto copy;
+        copy.CopyFrom(proto);
+        std::string serialized;
+        copy.SerializeToString(&serialized);
+        std::ofstream(tmp + "/full.onnx", std::ios::binary)
+            .write(serialized.data(), static_cast<std::streamsize>(serialized.size()));
+    });
+    ::unlink((tmp + "/full.onnx").c_str());
+    row("extract one layer (" + scope + ")", label, secs(ours), "parse+copy+serialize " + secs(full),
+        fmt("%.1fx faster", full / ours));
+    row("  extracted", label,
+        fmt("%zu nodes, %s", result.nodes, mb(static_cast<double>(result.fileBytes)).c_str()));
+
+    // Baseline 2: onnx.utils.extract_model on the same boundary (python3-onnx), timed inside Python.
+    std::string ins, outs;
+    for (const auto& b : plan.inputs)
+        ins += (ins.empty() ? "" : ",") + b.name;
+    for (const auto& b : plan.outputs)
+        outs += (outs.empty() ? "" : ",") + b.name;
+    const std::string script = tmp + "/extract.py";
+    std::ofstream(script)
+        << "import sys, time\n"
+           "try:\n    import onnx, onnx.utils\nexcept ImportError:\n    print('missing'); sys.exit(0)\n"
+           "t = time.perf_counter()\n"
+           "onnx.utils.extract_model(sys.argv[1], sys.argv[2], sys.argv[3].split(','), "
+           "sys.argv[4].split(','))\n"
+           "print('%.4f' % (time.perf_counter() - t))\n";
+    std::vector<double> py;
+    std::string last;
+    for (int i = 0; i < 2; ++i) {
+        std::string cmd = "/usr/bin/python3 " + script + " '" + path + "' '" + tmp + "/py.onnx' '" + ins +
+                          "' '" + outs + "' 2>&1";
+        FILE* p = ::popen(cmd.c_str(), "r");
+        if (!p) break;
+        char buf[4096];
+        last.clear();
+        while (std::fgets(buf, sizeof buf, p))
+            last += buf;
+        ::pclose(p);
+        if (last.rfind("missing", 0) == 0 || std::atof(last.c_str()) <= 0) break;
+        py.push_back(std::atof(last.c_str()));
+    }
+    ::unlink((tmp + "/py.onnx").c_str());
+    if (py.empty()) {
+        row("extract one layer vs onnx.utils.extract_model", label, secs(ours), "python3-onnx not available");
+        notes.push_back("onnx.utils.extract_model was not measured: " + last.substr(0, 200));
+        budget("extract one layer, 420 MB model", ">= 10x faster than onnx.utils.extract_model",
+               "not measured", false, "python3-onnx missing");
+        return;
+    }
+    const double pyT = median(py);
+    row("extract one layer vs onnx.utils.extract_model", label, secs(ours), "extract_model " + secs(pyT),
+        fmt("%.1fx faster", pyT / ours));
+    budget("extract one layer, 420 MB model", ">= 10x faster than onnx.utils.extract_model",
+           fmt("%.1fx (%s vs %s)", pyT / ours, secs(ours).c_str(), secs(pyT).c_str()), pyT / ours >= 10);
+}
+
+std::string machineLine() {
+    std::string cpu = "unknown CPU";
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0) {
+            cpu = line.substr(line.find(':') + 2);
+            break;
+        }
+    struct utsname u {};
+    ::uname(&u);
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    std::string os = "Linux";
+    std::ifstream osr("/etc/os-release");
+    while (std::getline(osr, line))
+        if (line.rfind("PRETTY_NAME=", 0) == 0) os = line.substr(13, line.size() - 14);
+    double load[3] = {0, 0, 0};
+    ::getloadavg(load, 3);
+    return fmt("%s, %u cores, %.0f GB RAM, %s, kernel %s; load average %.2f at the start", cpu.c_str(),
+               std::thread::hardware_concurrency(),
+               static_cast<double>(pages) * static_cast<double>(page) / 1e9, os.c_str(), u.release, load[0]);
+}
+
+std::string mdEscape(std::string s) {
+    std::string out;
+    for (char c : s)
+        out += c == '|' ? std::string("\\|") : std::string(1, c);
+    return out;
+}
+
+void writeReport(const std::string& path, const std::string& command, const std::string& machine,
+                 const std::string& when, const Models& m) {
+    // Keep the hand-written part of the file (everything from the "## Notes" heading on).
+    std::string keep;
+    {
+        std::string old = readAll(path);
+        auto at = old.find("\n## Notes");
+        if (at != std::string::npos) keep = old.substr(at + 1);
+    }
+    std::ostringstream out;
+    out << "# Performance\n\n"
+        << "Latest output of `" << command
+        << "` (issue 5). Figures are medians; every ratio is against a baseline "
+        << "measured in the same run on the same machine. The models are generated by "
+           "`bench/generate_model.cpp` "
+        << "(see \"Models\" below) into `bench/cache/` (not committed).\n\n"
+        << "- machine: " << machine << "\n- run: " << when << "\n- command: `" << command << "`\n\n"
+        << "## Budgets\n\n| figure | budget | measured | status |\n|---|---|---|---|\n";
+    for (const auto& b : budgets)
+        out << "| " << mdEscape(b.figure) << " | " << mdEscape(b.budget) << " | " << mdEscape(b.measured)
+            << " | " << (b.met ? "met" : "**not met**") << (b.note.empty() ? "" : " (" + b.note + ")")
+            << " |\n";
+    out << "\n## Measurements\n\n| figure | model | measured | baseline (same run) | ratio "
+           "|\n|---|---|---|---|---|\n";
+    for (const auto& r : rows)
+        out << "| " << mdEscape(r.figure) << " | " << r.model << " | " << mdEscape(r.measured) << " | "
+            << mdEscape(r.baseline) << " | " << mdEscape(r.ratio) << " |\n";
+    out << "\n## Models\n\n";
+    for (const auto& [name, p] :
+         std::vector<std::pair<std::string, std::string>>{{"bert-base", m.bert},
+                                                          {"deep-200", m.deep200},
+                                                          {"deep-1000", m.deep1000},
+                                                          {"external-3g", m.external}}) {
+        try {
+            auto model = loadModel(p);
+            out << "- " << name << ": " << model->main().nodes.size() << " nodes, "
+                << model->initializerCount() << " initializers, "
+                << mb(static_cast<double>(model->weightBytes())) << " of weights ("
+                << (model->externalWeightBytes() ? "external data" : "inline") << "), .onnx file "
+                << mb(static_cast<double>(model->fileSize)) << "\n";
+        } catch (const std::exception& e) {
+            out << "- " << name << ": " << e.what() << "\n";
+        }
+    }
+    for (const auto& n : notes)
+        out << "\n" << n << "\n";
+    if (!keep.empty()) out << "\n" << keep;
+    std::ofstream(path) << out.str();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() == 3 && args[0] == "--memory") return memoryChild(args[1], args[2]);
+    if (args.size() == 2 && args[0] == "--flat-layout") return flatLayoutChild(args[1]);
+
+    std::string cache = "bench/cache", report, command = "bench/run";
+    double flatCap = 60;
+    bool quick = false;
+    std::string only; // one section: open, paint, expand, extract (for profiling)
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--cache" && i + 1 < args.size())
+            cache = args[++i];
+        else if (args[i] == "--report" && i + 1 < args.size())
+            report = args[++i];
+        else if (args[i] == "--command" && i + 1 < args.size())
+            command = args[++i];
+        else if (args[i] == "--flat-cap" && i + 1 < args.size())
+            flatCap = std::atof(args[++i].c_str());
+        else if (args[i] == "--quick")
+            quick = true;
+        else if (args[i] == "--only" && i + 1 < args.size())
+            only = args[++i];
+        else {
+            std::fprintf(stderr, "usage: hierscope-bench --cache DIR [--report FILE] [--command TEXT] "
+                                 "[--flat-cap SECONDS] [--quick]\n");
+            return 2;
+        }
+    }
+    if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    Models m{cache + "/bert-base.onnx", cache + "/deep-200.onnx", cache + "/deep-1000.onnx",
+             cache + "/external-3g/external-3g.onnx"};
+    const std::string machine = machineLine();
+    const std::time_t now = std::time(nullptr);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", std::localtime(&now));
+    std::printf("machine: %s\n", machine.c_str());
+    char tmpl[] = "/tmp/hierscope-bench-dir-XXXXXX";
+    const std::string tmp = ::mkdtemp(tmpl);
+    try {
+        const int reps = quick ? 3 : 7;
+        auto section = [&](const char* name) {
+            if (!only.empty() && only != name) return false;
+            std::printf("== %s\n", name);
+            return true;
+        };
+        if (section("open")) {
+            measureOpen("bert-base", m.bert, reps, true, false);
+            measureOpen("external-3g", m.external, reps, false, true);
+            measureOpen("deep-200", m.deep200, reps, false, false);
+            measureOpen("deep-1000", m.deep1000, quick ? 3 : 5, false, false);
+            Opened o = openModel(m.deep1000);
+            const double infer = timeBuild(quick ? 3 : 5, [&] { return inferHierarchy(*o.graph); });
+            const double rate = static_cast<double>(o.graph->size()) / infer;
+            budget("hierarchy inference, 130k-node model", ">= 2 M nodes/s",
+                   fmt("%.2f M nodes/s (%zu nodes in %s)", rate / 1e6, o.graph->size(), secs(infer).c_str()),
+                   rate >= 2e6);
+        }
+        if (section("paint")) {
+            measureFirstPaint("deep-200", m.deep200, 0.3, quick ? 3 : 5);
+            measureFirstPaint("deep-1000", m.deep1000, 1.0, 3);
+        }
+        if (section("expand")) {
+            measureExpand("bert-base", m.bert, flatCap, false);
+            measureExpand("deep-200", m.deep200, flatCap, true);
+        }
+        if (section("extract")) measureExtract("bert-base", m.bert, tmp);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hierscope-bench: %s\n", e.what());
+        notes.push_back(std::string("The run stopped early: ") + e.what());
+    }
+    std::filesystem::remove_all(tmp);
+    std::size_t met = 0;
+    for (const auto& b : budgets)
+        met += b.met;
+    std::printf("== %zu of %zu budgets met\n", met, budgets.size());
+    if (!report.empty()) {
+        writeReport(report, command, machine, when, m);
+        std::printf("wrote %s\n", report.c_str());
+    }
+    return 0;
+}

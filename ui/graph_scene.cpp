@@ -497,11 +497,45 @@ void GraphScene::rebuildItems() {
     clearSelection();
     clear();
     items_.clear();
+    containers_.clear();
     edgeLabels_.clear();
     if (doc_ && current_.count(0)) place(0, QPointF(0, 0));
     setSceneRect(itemsBoundingRect().adjusted(-40, -40, 40, 40));
     setDimConfident(dimConfident_);
+    applySemanticZoom();
     rebuilding_ = false;
+}
+
+void GraphScene::setViewScale(qreal scale) {
+    if (qFuzzyCompare(scale, viewScale_)) return;
+    viewScale_ = scale;
+    applySemanticZoom();
+}
+
+bool GraphScene::containerShown(int container, std::map<int, bool>& memo) const {
+    constexpr qreal minimumOnScreen = 24; // pixels: below this a module's insides are unreadable specks
+    auto known = memo.find(container);
+    if (known != memo.end()) return known->second;
+    auto it = containers_.find(container);
+    bool shown = true;
+    if (it != containers_.end() && it->second.frame) {
+        const QRectF r = it->second.frame->boundingRect();
+        shown = std::min(r.width(), r.height()) * viewScale_ >= minimumOnScreen &&
+                containerShown(it->second.parent, memo);
+    }
+    memo[container] = shown;
+    return shown;
+}
+
+void GraphScene::applySemanticZoom() {
+    std::map<int, bool> memo;
+    for (auto& [container, entry] : containers_) {
+        const bool shown = containerShown(container, memo);
+        if (shown == entry.shown) continue;
+        entry.shown = shown;
+        for (QGraphicsItem* item : entry.items)
+            item->setVisible(shown);
+    }
 }
 
 void GraphScene::place(int container, QPointF origin) {
@@ -544,6 +578,8 @@ void GraphScene::place(int container, QPointF origin) {
                     .arg(h.modules[static_cast<std::size_t>(sec.module)].nodes.size());
             if (isEntityExpanded(e)) {
                 item = new ModuleFrameItem(e, rect, sectionTitle(e.index), 1, false, tip);
+                containers_[sectionContainer(e.index)].frame = item;
+                containers_[sectionContainer(e.index)].parent = container;
                 place(sectionContainer(e.index),
                       rect.topLeft() + QPointF(framePadding, frameHeader + framePadding));
             } else {
@@ -558,6 +594,8 @@ void GraphScene::place(int container, QPointF origin) {
                 QString title = moduleTitle(m);
                 if (!m.className.empty()) title += QStringLiteral("  (%1)").arg(qs(m.className));
                 item = new ModuleFrameItem(e, rect, title, m.depth, m.uncertainNodes > 0, tip);
+                containers_[e.index].frame = item;
+                containers_[e.index].parent = container;
                 place(e.index, rect.topLeft() + QPointF(framePadding, frameHeader + framePadding));
             } else {
                 item = new ModuleBoxItem(e, rect, moduleTitle(m), moduleSubtitle(m),
@@ -567,10 +605,13 @@ void GraphScene::place(int container, QPointF origin) {
         item->setData(0, container); // the container the item is drawn in
         addItem(item);
         items_[keyOf(e)] = item;
+        containers_[container].items.push_back(item);
     }
     for (std::size_t k = 0; k < in.edges.size() && k < layout.routes.size(); ++k) {
         const QString& label = in.edgeLabels[k];
-        addItem(new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, label));
+        auto* edge = new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, label);
+        addItem(edge);
+        containers_[container].items.push_back(edge);
         if (!label.isEmpty()) edgeLabels_ << label;
     }
 }

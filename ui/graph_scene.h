@@ -61,6 +61,11 @@ public:
     void invalidate();
     bool isLayingOut() const { return !queue_.empty(); }
 
+    // Semantic zoom: the view's scale decides which expanded modules are big enough on screen to show
+    // their insides; the others show only their frame, so a zoomed-out view paints what can be seen.
+    void setViewScale(qreal scale);
+    qreal viewScale() const { return viewScale_; }
+
     void setDimConfident(bool dim);
     bool dimConfident() const { return dimConfident_; }
 
@@ -128,6 +133,16 @@ private:
     GraphEntity pendingReveal_;
     bool dimConfident_ = false;
     bool rebuilding_ = false;
+    struct ContainerItems {
+        QGraphicsItem* frame = nullptr; // the expanded module's (or section's) frame, none for the root
+        int parent = 0;                 // the container its frame is drawn in
+        std::vector<QGraphicsItem*> items;
+        bool shown = true;
+    };
+    std::map<int, ContainerItems> containers_; // items drawn directly in each container, this pass
+    qreal viewScale_ = 1.0;
+    void applySemanticZoom();
+    bool containerShown(int container, std::map<int, bool>& memo) const;
 };
 
 } // namespace hs::ui

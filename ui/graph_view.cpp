@@ -47,6 +47,13 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     placeLegend();
 }
 
+void GraphView::paintEvent(QPaintEvent* event) {
+    // Every way of zooming (wheel, keys, fit, programmatic) ends in a repaint: the scene learns the
+    // scale here and hides the insides of modules too small on screen to be read.
+    scene_->setViewScale(zoom());
+    QGraphicsView::paintEvent(event);
+}
+
 void GraphView::zoomBy(qreal factor) {
     const qreal next = zoom() * factor;
     if (next < 0.02 || next > 8) return;

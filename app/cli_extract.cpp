@@ -1,4 +1,5 @@
 // hierscope-cli extract: a module or a set of nodes as a standalone, checked ONNX model.
+#include "cli_format.h"
 #include "error.h"
 #include "extract.h"
 #include "graph.h"
@@ -43,17 +44,6 @@ std::vector<std::string> splitKeys(const std::string& text) {
     }
     if (!current.empty()) keys.push_back(current);
     return keys;
-}
-
-std::string bytesText(std::uint64_t bytes) {
-    std::ostringstream out;
-    if (bytes >= (1u << 20))
-        out << (bytes >> 20) << " MiB";
-    else if (bytes >= 1024)
-        out << (bytes >> 10) << " KiB";
-    else
-        out << bytes << " B";
-    return out.str();
 }
 
 json tensorJson(const hs::BoundaryTensor& b) {
@@ -171,9 +161,10 @@ int runExtract(const std::vector<std::string>& args) {
             return 0;
         }
         std::cout << "extracted " << plan.label << " of " << model << "\n"
-                  << "wrote " << result.outputPath << " (" << bytesText(result.fileBytes) << ")";
+                  << "wrote " << result.outputPath << " (" << hs::cli::humanBytes(result.fileBytes) << ")";
         if (!result.externalDataPath.empty())
-            std::cout << " + " << result.externalDataPath << " (" << bytesText(result.externalBytes) << ")";
+            std::cout << " + " << result.externalDataPath << " (" << hs::cli::humanBytes(result.externalBytes)
+                      << ")";
         std::cout << "\ninputs (" << plan.inputs.size() << "):\n";
         for (const auto& b : plan.inputs)
             std::cout << "  " << b.name << " : " << hs::formatType(b.type)
@@ -188,8 +179,8 @@ int runExtract(const std::vector<std::string>& args) {
                   << " constants copied in";
         if (!plan.expandedCalls.empty())
             std::cout << ", " << plan.expandedCalls.size() << " function calls inlined";
-        std::cout << ")\nweights: " << result.initializers << " initializers, " << bytesText(plan.weightBytes)
-                  << "\n"
+        std::cout << ")\nweights: " << result.initializers << " initializers, "
+                  << hs::cli::humanBytes(plan.weightBytes) << "\n"
                   << "functions: " << result.functions << "\n";
         for (const auto& note : result.notes)
             std::cout << "note: " << note << "\n";

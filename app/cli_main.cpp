@@ -1,6 +1,7 @@
 // hierscope-cli: the core engine for scripts and pipelines.
 // Exit codes: 0 success, 1 bad input (unreadable model or sidecar, sidecar for another model),
 // 2 usage error.
+#include "cli_format.h"
 #include "error.h"
 #include "graph.h"
 #include "hierarchy.h"
@@ -153,17 +154,6 @@ std::string statisticsLine(const hs::HierarchyStatistics& s) {
     return out.str();
 }
 
-std::string humanBytes(std::uint64_t bytes) {
-    std::ostringstream out;
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(bytes);
-    int u = 0;
-    while (v >= 1024 && u < 4)
-        v /= 1024, ++u;
-    out << std::fixed << std::setprecision(u ? 1 : 0) << v << " " << units[u];
-    return out.str();
-}
-
 int runInfo(const Options& o) {
     Loaded l = load(o);
     const hs::Model& m = *l.model;
@@ -213,8 +203,8 @@ int runInfo(const Options& o) {
               << " instances in all (subgraphs: " << j["subgraphs"].get<std::size_t>()
               << ", functions: " << m.functions.size() << ")\n"
               << "tensors:      " << l.graph->tensorCount() << "\n"
-              << "initializers: " << m.initializerCount() << ", " << humanBytes(m.weightBytes())
-              << " of weights (" << humanBytes(m.externalWeightBytes()) << " external)\n"
+              << "initializers: " << m.initializerCount() << ", " << hs::cli::humanBytes(m.weightBytes())
+              << " of weights (" << hs::cli::humanBytes(m.externalWeightBytes()) << " external)\n"
               << "modules:      " << l.hierarchy.modules.size() << "\n"
               << "assignments:  " << statisticsLine(stats) << "\n";
     for (const auto& note : j["notes"])

@@ -979,13 +979,17 @@ private:
                     for (int c : g_.tensor(t).consumers)
                         if (c != i && placedExplicitly_[static_cast<std::size_t>(c)])
                             candidates.push_back(nodeCall_[static_cast<std::size_t>(c)]);
-        for (int k : refine ? orderNeighbours(i) : std::vector<int>{}) {
-            auto direct = [&](const std::vector<int>& nodes) {
+        if (refine) {
+            const std::vector<int> producers = g_.producersOf(i), consumers = g_.consumersOf(i);
+            auto among = [](const std::vector<int>& nodes, int k) {
                 return std::find(nodes.begin(), nodes.end(), k) != nodes.end();
             };
-            if (direct(g_.producersOf(i)) || direct(g_.consumersOf(i)))
-                candidates.push_back(nodeCall_[static_cast<std::size_t>(k)]);
-            if (k > i && direct(g_.consumersOf(i))) nextConsumerCall = nodeCall_[static_cast<std::size_t>(k)];
+            for (int k : orderNeighbours(i)) {
+                const bool consumer = among(consumers, k);
+                if (consumer || among(producers, k))
+                    candidates.push_back(nodeCall_[static_cast<std::size_t>(k)]);
+                if (k > i && consumer) nextConsumerCall = nodeCall_[static_cast<std::size_t>(k)];
+            }
         }
         if (bound < 0) {
             placeWithoutBound(i, all, b.complete);

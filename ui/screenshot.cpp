@@ -53,8 +53,19 @@ int renderScreenshot(const QString& model, const QString& sidecar, const QString
     window.graphView()->fitAll();
     if (!expandScopes.isEmpty() && window.document() && window.graphView()->zoom() < 0.7) {
         const int module = window.document()->hierarchy.findModule(expandScopes.last().toStdString());
-        if (QGraphicsItem* frame = window.graphScene()->itemFor({GraphEntity::Module, module}))
-            window.graphView()->fitRect(frame->sceneBoundingRect());
+        if (QGraphicsItem* frame = window.graphScene()->itemFor({GraphEntity::Module, module})) {
+            GraphView* view = window.graphView();
+            const QRectF rect = frame->sceneBoundingRect();
+            view->fitRect(rect);
+            // Still unreadable (a module of hundreds of layers is a very tall column): show its top at
+            // a readable size rather than a sliver of the whole.
+            constexpr qreal readable = 0.6;
+            if (view->zoom() < readable / 2) {
+                view->setTransform(QTransform::fromScale(readable, readable));
+                const qreal halfHeight = view->viewport()->height() / (2 * readable);
+                view->centerOn(rect.center().x(), rect.top() + halfHeight);
+            }
+        }
     }
     QCoreApplication::processEvents();
     if (!window.grab().save(outPath)) {

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
+#include <functional>
 #include <map>
-#include <memory>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -17,16 +17,26 @@ namespace {
 
 constexpr std::size_t kSearchLimit = 48; // nodes visited per direction when looking for evidence
 
-// One explicit claim about a node: a chain of module calls from the root, and who says so.
+// One explicit claim about a node: a module call, and who says so. Claims of a node form a list
+// threaded through one pool (`next`), so that 100k named nodes cost no allocation each.
 struct Claim {
-    std::vector<ScopeStep> chain;
-    // Name scopes: one chain shared by every node of the same scope prefix.
-    std::shared_ptr<const std::vector<ScopeStep>> sharedChain;
-    const std::vector<ScopeStep>& steps() const { return sharedChain ? *sharedChain : chain; }
-    std::vector<std::string> classes; // parallel to chain, "" when unknown
+    int chain = -1; // names and metadata: index of the pending chain, until calls are created
+    int call = -1;
     Source source = Source::NameScope;
-    std::string detail;
+    ClaimKind kind = ClaimKind::NodeName;
+    int ref = -1;
     bool certain = false; // a person said so (manual, restored from a sidecar)
+    int next = -1;        // the node's next claim
+};
+
+// One step of a chain of module calls from the root, as names and metadata state it, linked to the
+// step before it: node names of one scope prefix ("/encoder/layer.0/attention/") share one chain, and
+// prefixes share their parents' steps.
+struct PendingChain {
+    int parent = -1; // the step before, -1 when this is the first below the root
+    ScopeStep step;
+    std::string className; // "" when unknown
+    int call = -1;         // once created
 };
 
 // The tree of module *calls*: a module called twice has two instances. Inference reasons about
@@ -39,8 +49,22 @@ struct CallTree {
         int module = 0;
         int index = 0; // which call of the module: torch's "_N" suffix
     };
+    struct Key {
+        int parent, module, index;
+        bool operator==(const Key& o) const {
+            return parent == o.parent && module == o.module && index == o.index;
+        }
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const {
+            std::uint64_t h = static_cast<std::uint32_t>(k.parent);
+            h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.module);
+            h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.index);
+            return static_cast<std::size_t>(h ^ (h >> 29));
+        }
+    };
     std::vector<Call> calls{Call{}};
-    std::unordered_map<std::string, int> byKey{{"", 0}};
+    std::unordered_map<Key, int, KeyHash> byKey; // (parent call, module, index) -> call
 
     int lca(int a, int b) const {
         while (calls[a].depth > calls[b].depth)
@@ -121,10 +145,13 @@ public:
 
     Hierarchy build() {
         h_.modules.push_back(Module{});
-        claims_.resize(g_.size());
+        firstClaim_.assign(g_.size(), -1);
+        lastClaim_.assign(g_.size(), -1);
+        claims_.reserve(g_.size());
         collectNameScopes();
         collectMetadata();
         collectFunctions();
+        h_.modules.reserve(h_.modules.size() + chains_.size());
         materializeClaims(); // modules of names and metadata exist before sidecar scopes attach to them
         collectSidecar();
         resolveExplicit();
@@ -136,8 +163,8 @@ public:
 private:
     // ---- modules and calls -------------------------------------------------------------------
     int moduleFor(const std::string& scope, int parentModule) {
-        auto it = moduleByScope_.find(scope);
-        if (it != moduleByScope_.end()) return it->second;
+        int known = findModule(scope);
+        if (known >= 0) return known;
         int id = static_cast<int>(h_.modules.size());
         Module m;
         m.scope = scope;
@@ -146,8 +173,21 @@ private:
         m.name = relativeName(h_.modules[static_cast<std::size_t>(parentModule)].scope, scope);
         h_.modules.push_back(std::move(m));
         h_.modules[static_cast<std::size_t>(parentModule)].children.push_back(id);
-        moduleByScope_.emplace(scope, id);
+        scopeKeys_.push_back(scope);
+        moduleByScope_.emplace(std::string_view(scopeKeys_.back()), id);
+        firstCallOfModule_.push_back(-1);
         return id;
+    }
+
+    int findModule(std::string_view scope) const {
+        auto it = moduleByScope_.find(scope);
+        return it == moduleByScope_.end() ? -1 : it->second;
+    }
+
+    // The first call of the module of that scope (call index 0), -1 when there is none.
+    int firstCallOf(std::string_view scope) const {
+        int module = findModule(scope);
+        return module < 0 ? -1 : firstCallOfModule_[static_cast<std::size_t>(module)];
     }
 
     void learnClass(int module, const std::string& className) {
@@ -158,26 +198,31 @@ private:
 
     // The call at the end of a chain, created with its ancestors as needed.
     int callFor(const std::vector<ScopeStep>& chain, const std::vector<std::string>& classes) {
+        static const std::string unknown;
         int call = 0;
-        std::string key;
-        for (std::size_t i = 0; i < chain.size(); ++i) {
-            key += '/' + chain[i].scope + '#' + std::to_string(chain[i].call);
-            auto it = calls_.byKey.find(key);
-            int next;
-            if (it != calls_.byKey.end()) {
-                next = it->second;
-            } else {
-                next = static_cast<int>(calls_.calls.size());
-                int parentModule = calls_.calls[static_cast<std::size_t>(call)].module;
-                calls_.calls.push_back({call, calls_.calls[static_cast<std::size_t>(call)].depth + 1,
-                                        moduleFor(chain[i].scope, parentModule), chain[i].call});
-                calls_.byKey.emplace(key, next);
-                if (chain[i].call == 0) firstCallOfScope_.emplace(chain[i].scope, next);
-            }
-            if (i < classes.size())
-                learnClass(calls_.calls[static_cast<std::size_t>(next)].module, classes[i]);
-            call = next;
+        for (std::size_t i = 0; i < chain.size(); ++i)
+            call = callStep(call, chain[i], i < classes.size() ? classes[i] : unknown);
+        return call;
+    }
+
+    // The call of `step` inside call `parent`, created as needed.
+    int callStep(int parent, const ScopeStep& step, const std::string& className) {
+        const int parentModule = calls_.calls[static_cast<std::size_t>(parent)].module;
+        const int module = moduleFor(step.scope, parentModule);
+        const CallTree::Key key{parent, module, step.call};
+        auto it = calls_.byKey.find(key);
+        int call;
+        if (it != calls_.byKey.end()) {
+            call = it->second;
+        } else {
+            call = static_cast<int>(calls_.calls.size());
+            calls_.calls.push_back(
+                {parent, calls_.calls[static_cast<std::size_t>(parent)].depth + 1, module, step.call});
+            calls_.byKey.emplace(key, call);
+            if (step.call == 0 && firstCallOfModule_[static_cast<std::size_t>(module)] < 0)
+                firstCallOfModule_[static_cast<std::size_t>(module)] = call;
         }
+        learnClass(module, className);
         return call;
     }
 
@@ -185,17 +230,14 @@ private:
     // scope prefixes.
     int callForScope(const std::string& scope) {
         if (scope.empty()) return 0;
-        auto known = firstCallOfScope_.find(scope);
-        if (known != firstCallOfScope_.end()) return known->second;
+        if (int known = firstCallOf(scope); known >= 0) return known;
         int parentCall = 0;
         for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
              dot = scope.rfind('.', dot - 1)) {
-            auto it = firstCallOfScope_.find(scope.substr(0, dot));
-            if (it != firstCallOfScope_.end()) {
-                parentCall = it->second;
+            if (int call = firstCallOf(std::string_view(scope).substr(0, dot)); call >= 0) {
+                parentCall = call;
                 break;
             }
-            if (dot == 0) break;
         }
         std::vector<ScopeStep> chain;
         for (int c = parentCall; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
@@ -206,9 +248,7 @@ private:
                         .scope,
                     0});
         chain.push_back({scope, 0});
-        int call = callFor(chain, {});
-        firstCallOfScope_.emplace(scope, call);
-        return call;
+        return callFor(chain, {});
     }
 
     // ---- explicit evidence ---------------------------------------------------------------------
@@ -219,52 +259,105 @@ private:
                                "evidence places them.");
             return;
         }
-        // Many nodes share a scope prefix ("/encoder/layer.0/attention/self/"): parse each prefix once.
-        std::unordered_map<std::string_view, int> prefixIndex;
-        std::vector<std::vector<std::string>> prefixSegments;
+        // Many nodes share a scope prefix ("/encoder/layer.0/attention/self/"), and prefixes share
+        // their parents: each segment is qualified once, after its parent prefix.
+        prefixes_.assign(1, NamePrefix{});
+        prefixIndex_.clear();
+        prefixIndex_.emplace(std::string_view("/"), 0);
         std::vector<int> nodePrefix(g_.size(), -1);
-        std::unordered_set<std::string> literal;
+        std::string_view lastPrefix;
+        int lastIndex = -1;
         for (std::size_t i = 0; i < g_.size(); ++i) {
             const Node& node = g_.node(static_cast<int>(i));
             // torch names a function call after the last op inside it: not the instance's scope.
-            if (g_.model().findFunction(node.domain, node.opType) >= 0) continue;
-            std::string_view name(node.name);
-            if (name.size() < 2 || name.front() != '/') continue;
-            std::string_view prefix = name.substr(0, name.rfind('/') + 1);
-            if (auto it = prefixIndex.find(prefix); it != prefixIndex.end()) {
-                nodePrefix[i] = it->second;
+            if (!g_.model().functions.empty() && g_.model().findFunction(node.domain, node.opType) >= 0)
                 continue;
-            }
-            auto segments = torchNameSegments(name);
-            if (!segments) continue;
-            nodePrefix[i] = static_cast<int>(prefixSegments.size());
-            prefixIndex.emplace(prefix, nodePrefix[i]);
-            for (const auto& step : qualifyTorchSegments(*segments, nullptr))
-                literal.insert(step.scope);
-            prefixSegments.push_back(std::move(*segments));
+            std::string_view name(node.name);
+            if (name.size() < 2 || name.front() != '/' || name.back() == '/') continue;
+            std::string_view prefix = name.substr(0, name.rfind('/') + 1);
+            // Neighbours in graph order mostly share their prefix: compare before hashing.
+            if (prefix != lastPrefix) lastPrefix = prefix, lastIndex = prefixFor(prefix);
+            nodePrefix[i] = lastIndex;
         }
         // "relu_1" is a second call of "relu" when "relu" exists here, or in a repeated block of the
         // same shape (its first call's name may have been rewritten by an optimizer).
-        std::unordered_set<std::string> patterns;
-        for (const auto& s : literal)
-            patterns.insert(scopePattern(s));
-        auto known = [&](const std::string& s) {
+        std::unordered_set<std::string> literal, patterns;
+        const std::function<bool(const std::string&)> known = [&](const std::string& s) {
+            if (literal.empty())
+                for (std::size_t p = 1; p < prefixes_.size(); ++p) {
+                    literal.insert(prefixes_[p].literal);
+                    patterns.insert(scopePattern(prefixes_[p].literal));
+                }
             return literal.count(s) > 0 || patterns.count(scopePattern(s)) > 0;
         };
-        std::vector<std::shared_ptr<const std::vector<ScopeStep>>> chains(prefixSegments.size());
         for (std::size_t i = 0; i < g_.size(); ++i) {
-            int p = nodePrefix[i];
-            if (p < 0) continue;
-            auto& chain = chains[static_cast<std::size_t>(p)];
-            if (!chain)
-                chain = std::make_shared<const std::vector<ScopeStep>>(
-                    qualifyTorchSegments(prefixSegments[static_cast<std::size_t>(p)], known));
+            if (nodePrefix[i] < 0) continue;
             Claim claim;
-            claim.sharedChain = chain;
+            claim.chain = chainOfPrefix(nodePrefix[i], known);
+            if (claim.chain < 0) claim.call = 0; // "/Add": the root
             claim.source = Source::NameScope;
-            claim.detail = "node name '" + g_.node(static_cast<int>(i)).name + "'";
-            addClaim(static_cast<int>(i), std::move(claim));
+            claim.kind = ClaimKind::NodeName;
+            claim.ref = static_cast<int>(i);
+            addClaim(static_cast<int>(i), claim);
         }
+    }
+
+    // One scope prefix of node names, "/.../" ("/" is the root): its own segment after its parent's.
+    struct NamePrefix {
+        int parent = -1;
+        std::string segment;
+        std::string literal; // the prefix's scope with every "_N" read literally
+        int chain = -1;      // its chain, once qualified
+    };
+
+    // Index of a prefix ("/encoder/layer.0/"), created with its parents; -1 when it is no torch scope
+    // path (an empty segment: "//").
+    int prefixFor(std::string_view prefix) {
+        if (auto it = prefixIndex_.find(prefix); it != prefixIndex_.end()) return it->second;
+        const std::size_t cut = prefix.rfind('/', prefix.size() - 2);
+        const std::string_view segment = prefix.substr(cut + 1, prefix.size() - cut - 2);
+        if (segment.empty()) return -1;
+        const int parent = prefixFor(prefix.substr(0, cut + 1));
+        if (parent < 0) return -1;
+        NamePrefix p;
+        p.parent = parent;
+        p.segment = std::string(segment);
+        p.literal =
+            qualifyTorchSegment(prefixes_[static_cast<std::size_t>(parent)].literal, p.segment, nullptr)
+                .scope;
+        const int index = static_cast<int>(prefixes_.size());
+        prefixes_.push_back(std::move(p));
+        prefixIndex_.emplace(prefix, index);
+        return index;
+    }
+
+    // The chain a prefix states, qualified with `known` scopes; -1 for the root.
+    int chainOfPrefix(int prefix, const std::function<bool(const std::string&)>& known) {
+        if (prefix == 0) return -1;
+        if (prefixes_[static_cast<std::size_t>(prefix)].chain >= 0)
+            return prefixes_[static_cast<std::size_t>(prefix)].chain;
+        const int parentChain = chainOfPrefix(prefixes_[static_cast<std::size_t>(prefix)].parent, known);
+        static const std::string root;
+        const std::string& parentScope =
+            parentChain < 0 ? root : chains_[static_cast<std::size_t>(parentChain)].step.scope;
+        const NamePrefix& p = prefixes_[static_cast<std::size_t>(prefix)];
+        PendingChain chain;
+        chain.parent = parentChain;
+        // Read literally unless a "_N" suffix may name a repeated call, or the parent's was one.
+        const bool literal = p.segment.find('_') == std::string::npos &&
+                             parentScope == prefixes_[static_cast<std::size_t>(p.parent)].literal;
+        chain.step = literal ? ScopeStep{p.literal, 0} : qualifyTorchSegment(parentScope, p.segment, known);
+        const int index = static_cast<int>(chains_.size());
+        chains_.push_back(std::move(chain));
+        return prefixes_[static_cast<std::size_t>(prefix)].chain = index;
+    }
+
+    // The steps of a chain from the root.
+    std::vector<ScopeStep> stepsOf(int chain) const {
+        std::vector<ScopeStep> steps;
+        for (int k = chain; k >= 0; k = chains_[static_cast<std::size_t>(k)].parent)
+            steps.insert(steps.begin(), chains_[static_cast<std::size_t>(k)].step);
+        return steps;
     }
 
     void collectMetadata() {
@@ -278,19 +371,27 @@ private:
                 classes = parsePythonStringList(*ch);
             if (names.empty()) continue;
             // The last entry names the operation itself; the first is the root module.
-            Claim claim;
-            claim.source = Source::Metadata;
-            claim.detail = "node metadata pkg.torch.onnx.name_scopes " + *scopes;
             // Nodes outside any module (runtime asserts, symbolic sizes) name a pseudo-scope first, not
             // the root: only a list that starts at the root ('') tells the root's class.
             std::string rootClass = names[0].empty() && !classes.empty() ? shortClassName(classes[0]) : "";
+            int chain = -1;
             for (std::size_t k = 1; k + 1 < names.size(); ++k) {
                 if (names[k].empty() || names[k].rfind("_empty_nn_module_stack", 0) == 0) continue;
-                claim.chain.push_back(ScopeStep{names[k], 0});
-                claim.classes.push_back(k < classes.size() ? shortClassName(classes[k]) : "");
+                PendingChain step;
+                step.parent = chain;
+                step.step = ScopeStep{names[k], 0};
+                step.className = k < classes.size() ? shortClassName(classes[k]) : "";
+                chain = static_cast<int>(chains_.size());
+                chains_.push_back(std::move(step));
             }
             if (!rootClass.empty()) learnClass(0, rootClass);
-            addClaim(static_cast<int>(i), std::move(claim));
+            Claim claim;
+            claim.chain = chain;
+            if (chain < 0) claim.call = 0;
+            claim.source = Source::Metadata;
+            claim.kind = ClaimKind::NodeMetadata;
+            claim.ref = static_cast<int>(i);
+            addClaim(static_cast<int>(i), claim);
         }
     }
 
@@ -324,7 +425,7 @@ private:
             if (!named) named = firstClaim(i, Source::Metadata);
             if (!named) continue;
             auto parts = splitPath(e.path);
-            const auto& namedChain = named->steps();
+            const auto namedChain = stepsOf(named->chain);
             if (parts.size() != namedChain.size() + 1) continue;
             std::string prefix;
             votes["/" + parts[0]][""]++;
@@ -342,8 +443,7 @@ private:
         for (const auto& [path, scope] : pathToScope) {
             auto parts = splitPath(path);
             if (parts.empty()) continue;
-            auto it = moduleByScope_.find(scope);
-            int module = scope.empty() ? 0 : it != moduleByScope_.end() ? it->second : -1;
+            int module = scope.empty() ? 0 : findModule(scope);
             if (module >= 0) learnClass(module, classFromPathSegment(parts.back()));
         }
         for (const auto& e : sidecar_->entries) {
@@ -371,12 +471,12 @@ private:
             Claim claim;
             claim.source = manual ? Source::Manual : Source::Sidecar;
             claim.certain = manual;
-            claim.detail = std::string(manual ? "manual tag" : "sidecar") + " in " + sidecar_->filePath +
-                           ": " + (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'");
-            int call = known ? callForScope(scope) : callForUnknownPath(e.path);
-            claims_[static_cast<std::size_t>(i)].push_back(
-                {chainOf(call), nullptr, {}, claim.source, claim.detail, manual});
-            claimCalls_[static_cast<std::size_t>(i)].push_back(call);
+            claim.kind = ClaimKind::Text;
+            claim.ref = static_cast<int>(h_.texts.size());
+            h_.texts.push_back(std::string(manual ? "manual tag" : "sidecar") + " in " + sidecar_->filePath +
+                               ": " + (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'"));
+            claim.call = known ? callForScope(scope) : callForUnknownPath(e.path);
+            addClaim(i, claim);
         }
     }
 
@@ -394,103 +494,92 @@ private:
         return callFor(chain, classes);
     }
 
-    std::vector<ScopeStep> chainOf(int call) const {
-        std::vector<ScopeStep> chain;
-        for (int c = call; c > 0; c = calls_.calls[static_cast<std::size_t>(c)].parent)
-            chain.insert(
-                chain.begin(),
-                ScopeStep{
-                    h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(c)].module)]
-                        .scope,
-                    0});
-        return chain;
-    }
-
     const Claim* firstClaim(int node, Source source) const {
-        for (const auto& c : claims_[static_cast<std::size_t>(node)])
-            if (c.source == source) return &c;
+        for (int k = firstClaim_[static_cast<std::size_t>(node)]; k >= 0;
+             k = claims_[static_cast<std::size_t>(k)].next)
+            if (claims_[static_cast<std::size_t>(k)].source == source)
+                return &claims_[static_cast<std::size_t>(k)];
         return nullptr;
     }
 
     void addClaim(int node, Claim claim) {
-        claims_[static_cast<std::size_t>(node)].push_back(std::move(claim));
+        const int k = static_cast<int>(claims_.size());
+        claim.next = -1;
+        claims_.push_back(claim);
+        int& last = lastClaim_[static_cast<std::size_t>(node)];
+        if (last >= 0)
+            claims_[static_cast<std::size_t>(last)].next = k;
+        else
+            firstClaim_[static_cast<std::size_t>(node)] = k;
+        last = k;
     }
+
+    bool hasClaims(int node) const { return firstClaim_[static_cast<std::size_t>(node)] >= 0; }
 
     // ---- resolution ------------------------------------------------------------------------------
     // Calls in graph order, so that module children follow the order of the graph.
     void materializeClaims() {
-        claimCalls_.assign(g_.size(), {});
-        std::unordered_map<const void*, int> callOfSharedChain;
         for (std::size_t i = 0; i < g_.size(); ++i)
-            for (auto& claim : claims_[i]) {
-                if (!claim.sharedChain) {
-                    claimCalls_[i].push_back(callFor(claim.chain, claim.classes));
-                    continue;
-                }
-                auto it = callOfSharedChain.find(claim.sharedChain.get());
-                if (it == callOfSharedChain.end())
-                    it = callOfSharedChain
-                             .emplace(claim.sharedChain.get(), callFor(claim.steps(), claim.classes))
-                             .first;
-                claimCalls_[i].push_back(it->second);
+            for (int k = firstClaim_[i]; k >= 0; k = claims_[static_cast<std::size_t>(k)].next) {
+                Claim& claim = claims_[static_cast<std::size_t>(k)];
+                if (claim.chain >= 0) claim.call = callOfChain(claim.chain);
             }
+    }
+
+    int callOfChain(int chain) {
+        if (chains_[static_cast<std::size_t>(chain)].call >= 0)
+            return chains_[static_cast<std::size_t>(chain)].call;
+        const int parent = chains_[static_cast<std::size_t>(chain)].parent;
+        const int parentCall = parent < 0 ? 0 : callOfChain(parent);
+        const PendingChain& c = chains_[static_cast<std::size_t>(chain)];
+        return chains_[static_cast<std::size_t>(chain)].call = callStep(parentCall, c.step, c.className);
     }
 
     void resolveExplicit() {
         h_.assignments.assign(g_.size(), Assignment{});
         nodeCall_.assign(g_.size(), -1);
         for (std::size_t i = 0; i < g_.size(); ++i)
-            resolveNode(static_cast<int>(i), claimCalls_[i]);
+            resolveNode(static_cast<int>(i));
         resolveFunctionBodies();
     }
 
-    void resolveNode(int i, const std::vector<int>& calls) {
-        auto& claims = claims_[static_cast<std::size_t>(i)];
-        if (claims.empty()) return;
+    void resolveNode(int i) {
+        int first = firstClaim_[static_cast<std::size_t>(i)];
+        if (first < 0) return;
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
-        for (std::size_t k = 0; k < claims.size(); ++k)
-            a.candidates.push_back({calls_.calls[static_cast<std::size_t>(calls[k])].module, claims[k].source,
-                                    claims[k].detail});
+        const Claim& head = claims_[static_cast<std::size_t>(first)];
+        bool oneModule = true;
+        int lca = head.call;
+        for (int k = first; k >= 0; k = claims_[static_cast<std::size_t>(k)].next) {
+            const Claim& c = claims_[static_cast<std::size_t>(k)];
+            a.candidates.push_back({moduleOfCall(c.call), c.source, c.kind, c.ref});
+            oneModule = oneModule && moduleOfCall(c.call) == moduleOfCall(head.call);
+            lca = calls_.lca(lca, c.call);
+        }
         // A person's word wins and is not a conflict.
-        for (std::size_t k = 0; k < claims.size(); ++k)
-            if (claims[k].certain) {
-                setExplicit(i, calls[k], Level::Certain, 1.0, Source::Manual,
-                            "Set by hand (" + claims[k].detail + ").");
+        for (int k = first, n = 0; k >= 0; k = claims_[static_cast<std::size_t>(k)].next, ++n)
+            if (claims_[static_cast<std::size_t>(k)].certain) {
+                setExplicit(i, claims_[static_cast<std::size_t>(k)].call, Level::Certain, 1.0, Source::Manual,
+                            Reason{Reason::ClaimedByHand, Reason::DataPath, 0, n, -1});
                 return;
             }
-        std::vector<int> modules;
-        for (int c : calls) {
-            int m = calls_.calls[static_cast<std::size_t>(c)].module;
-            if (std::find(modules.begin(), modules.end(), m) == modules.end()) modules.push_back(m);
-        }
-        if (modules.size() == 1) {
-            double score = claims.size() > 1 ? 0.97 : claims[0].source == Source::Sidecar ? 0.85 : 0.9;
-            std::string words;
-            for (const auto& c : claims)
-                words += (words.empty() ? "" : "; ") + c.detail;
-            setExplicit(i, calls[0], Level::High, score, claims[0].source,
-                        words + (claims.size() > 1 ? " (all sources agree)" : ""));
+        const bool several = a.candidates.size() > 1;
+        if (oneModule) {
+            double score = several ? 0.97 : head.source == Source::Sidecar ? 0.85 : 0.9;
+            setExplicit(i, head.call, Level::High, score, head.source, Reason{Reason::Claims});
             return;
         }
-        int lca = calls[0];
-        for (int c : calls)
-            lca = calls_.lca(lca, c);
-        std::string words = "Conflicting explicit evidence:";
-        for (std::size_t k = 0; k < claims.size(); ++k)
-            words += " " + claims[k].detail + " says '" +
-                     h_.modules[static_cast<std::size_t>(a.candidates[k].module)].scope + "';";
-        words += " placed at their common ancestor until someone decides.";
-        setExplicit(i, lca, Level::Low, 0.2, claims[0].source, words);
+        setExplicit(i, lca, Level::Low, 0.2, head.source, Reason{Reason::Conflict});
         a.conflict = true;
     }
 
-    void setExplicit(int i, int call, Level level, double score, Source source, std::string evidence) {
+    void setExplicit(int i, int call, Level level, double score, Source source, Reason reason) {
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
         a.module = calls_.calls[static_cast<std::size_t>(call)].module;
         a.level = level;
         a.score = score;
         a.source = source;
-        a.evidence = std::move(evidence);
+        a.reason = reason;
         nodeCall_[static_cast<std::size_t>(i)] = call;
         explicit_.push_back(i);
     }
@@ -558,40 +647,38 @@ private:
                 splitCallSuffix(className.substr(0, dot) + "_" + className.substr(dot + 1), base, n))
                 className = base; // "Linear.1": a second body of the same class
             learnClass(calls_.calls[static_cast<std::size_t>(call)].module, className);
-            std::string detail =
-                "call of local function " + node.domain + "::" + node.opType + " ('" + g_.key(c) + "')";
-            placeByFunction(c, call, detail);
+            placeByFunction(c, call, ClaimKind::FunctionCall, c);
             for (int child : g_.children(c)) {
                 if (placedExplicitly(child) || isFunctionCall_[static_cast<std::size_t>(child)]) continue;
-                placeByFunction(child, call,
-                                "body of local function " + node.domain + "::" + node.opType +
-                                    " called by '" + g_.key(c) + "'");
+                placeByFunction(child, call, ClaimKind::FunctionBody, c);
             }
         }
     }
 
     bool placedExplicitly(int i) const { return nodeCall_[static_cast<std::size_t>(i)] >= 0; }
 
-    void placeByFunction(int i, int call, const std::string& detail) {
-        if (placedExplicitly(i) && !claims_[static_cast<std::size_t>(i)].empty()) {
+    // `callNode` is the function call that says so (the node itself, or the call of its body).
+    void placeByFunction(int i, int call, ClaimKind kind, int callNode) {
+        if (placedExplicitly(i) && hasClaims(i)) {
             // Named too: agreement raises nothing, disagreement is a conflict like any other.
-            int named = calls_.calls[static_cast<std::size_t>(nodeCall_[static_cast<std::size_t>(i)])].module;
-            if (named == calls_.calls[static_cast<std::size_t>(call)].module) return;
+            if (moduleOfCall(nodeCall_[static_cast<std::size_t>(i)]) == moduleOfCall(call)) return;
         }
         auto& a = h_.assignments[static_cast<std::size_t>(i)];
-        a.candidates.push_back(
-            {calls_.calls[static_cast<std::size_t>(call)].module, Source::Function, detail});
         if (placedExplicitly(i)) {
-            std::vector<int> callsOfClaims = claimCalls_[static_cast<std::size_t>(i)];
-            callsOfClaims.push_back(call);
             a.candidates.clear();
             explicit_.erase(std::remove(explicit_.begin(), explicit_.end(), i), explicit_.end());
-            claims_[static_cast<std::size_t>(i)].push_back(
-                {chainOf(call), nullptr, {}, Source::Function, detail, false});
-            resolveNode(i, callsOfClaims);
+            Claim claim;
+            claim.call = call;
+            claim.source = Source::Function;
+            claim.kind = kind;
+            claim.ref = callNode;
+            addClaim(i, claim);
+            resolveNode(i);
             return;
         }
-        setExplicit(i, call, Level::High, 0.9, Source::Function, detail + ".");
+        a.candidates.push_back({moduleOfCall(call), Source::Function, kind, callNode});
+        setExplicit(i, call, Level::High, 0.9, Source::Function,
+                    Reason{Reason::OneClaim, Reason::DataPath, 0, static_cast<int>(a.candidates.size()) - 1});
     }
 
     // The module call a function call node stands for, or -1 when nothing tells.
@@ -604,8 +691,8 @@ private:
             if (segments && !producerWritesForeignNames(g_.model().producerName)) {
                 // The name's scope is that of the last op inside the instance: the instance is the
                 // deepest scope along it that owns all the parameters it receives.
-                auto chain = qualifyTorchSegments(
-                    *segments, [&](const std::string& s) { return moduleByScope_.count(s) > 0; });
+                auto chain =
+                    qualifyTorchSegments(*segments, [&](const std::string& s) { return findModule(s) >= 0; });
                 while (!chain.empty() && hasParams && !isAtomPrefix(chain.back().scope, prefix))
                     chain.pop_back();
                 if (!chain.empty()) return callFor(chain, {});
@@ -655,12 +742,15 @@ private:
     }
 
     // ---- inference -------------------------------------------------------------------------------
-    // Explicitly placed nodes reached from `start` through unplaced ones, upstream or downstream.
-    // Graph inputs and outputs count as the root. `complete` is false when the search was cut.
+    // Explicitly placed nodes reached from `start` through unplaced ones, upstream or downstream, as
+    // (call, node) pairs appended to `found`. Graph inputs and outputs count as the root (node -1).
+    // `complete` is false when the search was cut.
     void nearestPlaced(int start, bool upstream, std::vector<std::pair<int, int>>& found, bool& complete) {
         complete = true;
-        std::vector<int> frontier{start};
-        std::vector<int> seen{start}; // at most kSearchLimit entries: a vector beats a hash set here
+        std::vector<int>& frontier = frontierScratch_;
+        std::vector<int>& seen = seenScratch_; // at most kSearchLimit entries: a vector beats a hash set
+        frontier.assign(1, start);
+        seen.assign(1, start);
         while (!frontier.empty()) {
             int n = frontier.back();
             frontier.pop_back();
@@ -707,15 +797,14 @@ private:
                 a.level = Level::Low;
                 a.score = 0.1;
                 a.source = Source::Fallback;
-                a.evidence =
-                    "The model carries no module scopes (no torch-scoped names, scope metadata or local "
-                    "functions, and no sidecar): every node stays at the root.";
+                a.reason = Reason{Reason::NoScopesInModel};
             }
             return;
         }
         // Parents (If/Loop bodies, function calls) before children: a body node's owner is a bound.
         // Pass 1 places every node at its safe bound; pass 2 refines with all neighbours placed.
         bounds_.assign(g_.size(), Bound{});
+        nodeKinds_.assign(g_.size(), NodeKind::Unknown);
         for (std::size_t i = 0; i < g_.size(); ++i)
             if (!placedExplicitly_[i]) inferNode(static_cast<int>(i), false);
         for (int pass = 0; pass < 2; ++pass) // a second refinement lets chains of helpers follow each other
@@ -727,13 +816,26 @@ private:
     // copy after the parameter it stands for: "encoder.layer.1.output.LayerNorm.bias").
     bool isParameter(const TensorEntry& te) const {
         if (te.initializer) return true;
-        if (te.producer < 0 || g_.node(te.producer).opType != "Identity") return false;
+        if (te.producer < 0 || kindOf(te.producer) != NodeKind::Identity) return false;
         const auto& in = g_.inputs(te.producer);
         return in.size() == 1 && g_.tensor(in[0]).initializer;
     }
 
     bool isConstantValue(const TensorEntry& te) const {
-        return isParameter(te) || (te.producer >= 0 && g_.node(te.producer).opType == "Constant");
+        return isParameter(te) || (te.producer >= 0 && kindOf(te.producer) == NodeKind::Constant);
+    }
+
+    // Op types inference asks about, read once per node rather than compared as strings each time.
+    enum class NodeKind : char { Unknown, Constant, Identity, Other };
+    NodeKind kindOf(int i) const {
+        NodeKind& kind = nodeKinds_[static_cast<std::size_t>(i)];
+        if (kind == NodeKind::Unknown) {
+            const std::string& op = g_.node(i).opType;
+            kind = op == "Constant"   ? NodeKind::Constant
+                   : op == "Identity" ? NodeKind::Identity
+                                      : NodeKind::Other;
+        }
+        return kind;
     }
 
     // The module owning a parameter this node alone consumes ("...key.bias" -> "...key"), or -1.
@@ -744,8 +846,7 @@ private:
                 continue; // shared or tied weights prove nothing
             auto dot = te.name.rfind('.');
             if (dot == std::string::npos) continue;
-            auto it = firstCallOfScope_.find(te.name.substr(0, dot));
-            if (it != firstCallOfScope_.end()) return it->second;
+            if (int call = firstCallOf(std::string_view(te.name).substr(0, dot)); call >= 0) return call;
         }
         return -1;
     }
@@ -759,11 +860,24 @@ private:
             const TensorEntry& te = g_.tensor(t);
             if (te.initializer && te.consumers.size() == 1 && te.name.rfind("onnx::", 0) == 0) folded = true;
         }
-        std::vector<int> consumers = g_.consumersOf(i);
-        if (!folded || consumers.size() != 1) return -1;
+        if (!folded) return -1;
+        int consumer = soleConsumer(i);
+        if (consumer < 0) return -1;
         for (int t : g_.outputs(i))
             if (g_.tensor(t).graphOutput) return -1;
-        return parameterOwnerCall(consumers[0]);
+        return parameterOwnerCall(consumer);
+    }
+
+    // The one node consuming node i's results, or -1 when none or several do.
+    int soleConsumer(int i) const {
+        int only = -1;
+        for (int t : g_.outputs(i))
+            for (int c : g_.tensor(t).consumers) {
+                if (c == i || c == only) continue;
+                if (only >= 0) return -1;
+                only = c;
+            }
+        return only;
     }
 
     // Every computed input of node i comes from a MatMul on a folded weight of module `call`.
@@ -777,14 +891,6 @@ private:
         }
         return any;
     }
-
-    std::string describe(int call) const {
-        const std::string& s =
-            h_.modules[static_cast<std::size_t>(calls_.calls[static_cast<std::size_t>(call)].module)].scope;
-        return s.empty() ? "the root" : "'" + s + "'";
-    }
-
-    std::string nodeLabel(int n) const { return n < 0 ? "a graph input/output" : "'" + g_.key(n) + "'"; }
 
     // torch marks only the innermost module of a repeated call ("block.0_1" while "block" keeps its
     // name), so when either side reaches their common module through a repeated call, that module
@@ -816,36 +922,51 @@ private:
         return widenForRepeatedCalls(calls_.lca(before, after), before, after);
     }
 
-    // The nearest placed nodes before and after node i in its graph.
-    std::vector<int> orderNeighbours(int i) const {
+    // The nearest placed nodes before and after node i in its graph (-1 where there is none).
+    std::pair<int, int> orderNeighbours(int i) const {
         const NodeInstance& inst = g_.instance(i);
         int first = i - inst.node,
             last = first +
                    static_cast<int>(g_.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
-        std::vector<int> result;
+        std::pair<int, int> result{-1, -1};
         for (int k = i - 1; k >= first; --k)
             if (nodeCall_[static_cast<std::size_t>(k)] >= 0) {
-                result.push_back(k);
+                result.first = k;
                 break;
             }
         for (int k = i + 1; k < last; ++k)
             if (nodeCall_[static_cast<std::size_t>(k)] >= 0) {
-                result.push_back(k);
+                result.second = k;
                 break;
             }
         return result;
     }
 
     bool runsOpType(int module, const std::string& opType) const {
-        if (opTypesByPattern_.empty())
-            for (int n : explicit_)
-                opTypesByPattern_[scopePattern(
-                                      h_.modules[static_cast<std::size_t>(
-                                                     h_.assignments[static_cast<std::size_t>(n)].module)]
-                                          .scope)]
-                    .insert(g_.node(n).opType);
-        auto it = opTypesByPattern_.find(scopePattern(h_.modules[static_cast<std::size_t>(module)].scope));
-        return it != opTypesByPattern_.end() && it->second.count(opType) > 0;
+        if (patternOfModule_.empty()) {
+            patternOfModule_.assign(h_.modules.size(), kPatternUnknown);
+            for (int n : explicit_) {
+                int p = patternOf(h_.assignments[static_cast<std::size_t>(n)].module, true);
+                opTypesOfPattern_[static_cast<std::size_t>(p)].insert(g_.node(n).opType);
+            }
+        }
+        int p = patternOf(module, false);
+        return p >= 0 && opTypesOfPattern_[static_cast<std::size_t>(p)].count(opType) > 0;
+    }
+
+    // Index of the module's scope pattern among those of explicitly placed nodes (-1: none of them
+    // has it), created when `add`. Cached per module: patterns are strings.
+    int patternOf(int module, bool add) const {
+        int& cached = patternOfModule_[static_cast<std::size_t>(module)];
+        if (cached != kPatternUnknown && (cached >= 0 || !add)) return cached;
+        std::string pattern = scopePattern(h_.modules[static_cast<std::size_t>(module)].scope);
+        auto it = patternIds_.find(pattern);
+        if (it == patternIds_.end()) {
+            if (!add) return cached = -1;
+            it = patternIds_.emplace(std::move(pattern), static_cast<int>(opTypesOfPattern_.size())).first;
+            opTypesOfPattern_.emplace_back();
+        }
+        return cached = it->second;
     }
 
     int deeper(int a, int b) const {
@@ -910,14 +1031,19 @@ private:
 
     // What pass 1 learns of a node, kept for the refinement passes: it depends on explicit nodes only.
     struct Bound {
-        int call = -1;               // deepest module the node certainly lies inside, -1 when none
-        std::string why;             // how we know
-        std::vector<int> neighbours; // calls of the nearest explicitly placed nodes up and down
-        bool complete = true;        // the search for them was not cut short
+        int call = -1;                      // deepest module the node certainly lies inside, -1 when none
+        Reason::Why why = Reason::DataPath; // how we know, with the nodes that show it
+        int a = -1, b = -1;
+        int neighbours = 0, neighbourCount = 0; // calls of the nearest explicitly placed nodes up and
+                                                // down, in neighbourCalls_
+        bool complete = true;                   // the search for them was not cut short
     };
 
     Bound computeBound(int i) {
-        std::vector<std::pair<int, int>> up, down;
+        auto& up = upScratch_;
+        auto& down = downScratch_;
+        up.clear();
+        down.clear();
         bool upComplete, downComplete;
         nearestPlaced(i, true, up, upComplete);
         nearestPlaced(i, false, down, downComplete);
@@ -927,32 +1053,48 @@ private:
         Bound b;
         b.complete = upComplete && downComplete;
         int bound = -1;
-        std::pair<int, int> pair{-1, -1};
         for (const auto& p : up)
             for (const auto& c : down) {
                 int l = widenForRepeatedCalls(calls_.lca(p.first, c.first), p.first, c.first);
-                if (deeper(bound, l) == l && l != bound) bound = l, pair = {p.second, c.second};
+                if (deeper(bound, l) == l && l != bound) bound = l, b.a = p.second, b.b = c.second;
             }
-        if (bound >= 0)
-            b.why =
-                "it sits on the data path from " + nodeLabel(pair.first) + " to " + nodeLabel(pair.second);
         int owner = g_.instance(i).parent;
         int ownerCall = owner >= 0 ? nodeCall_[static_cast<std::size_t>(owner)] : -1;
         if (ownerCall >= 0 && deeper(bound, ownerCall) == ownerCall && ownerCall != bound) {
             bound = ownerCall;
-            b.why = "it runs inside " + nodeLabel(owner);
+            b.why = Reason::InsideOwner;
+            b.a = owner;
         }
         int order = orderBound(i);
         if (deeper(bound, order) == order && order != bound) {
             bound = order;
-            b.why = "the nodes traced just before and after it share that module";
+            b.why = Reason::OrderNeighbours;
         }
         b.call = bound;
+        b.neighbours = static_cast<int>(neighbourCalls_.size());
         for (const auto& p : up)
-            b.neighbours.push_back(p.first);
+            neighbourCalls_.push_back(p.first);
         for (const auto& c : down)
-            b.neighbours.push_back(c.first);
+            neighbourCalls_.push_back(c.first);
+        b.neighbourCount = static_cast<int>(neighbourCalls_.size()) - b.neighbours;
         return b;
+    }
+
+    // Producers and consumers of node i, without duplicates, into scratch vectors.
+    void collectNeighbours(int i) {
+        producerScratch_.clear();
+        consumerScratch_.clear();
+        for (int t : g_.inputs(i)) {
+            int p = g_.tensor(t).producer;
+            if (p >= 0 && p != i &&
+                std::find(producerScratch_.begin(), producerScratch_.end(), p) == producerScratch_.end())
+                producerScratch_.push_back(p);
+        }
+        for (int t : g_.outputs(i))
+            for (int c : g_.tensor(t).consumers)
+                if (c != i &&
+                    std::find(consumerScratch_.begin(), consumerScratch_.end(), c) == consumerScratch_.end())
+                    consumerScratch_.push_back(c);
     }
 
     void inferNode(int i, bool refine) {
@@ -960,12 +1102,13 @@ private:
         a.source = Source::Inferred;
         if (!refine) bounds_[static_cast<std::size_t>(i)] = computeBound(i);
         const Bound& b = bounds_[static_cast<std::size_t>(i)];
-        int bound = b.call;
-        const std::string& why = b.why;
-        const std::vector<int>& all = b.neighbours;
+        const int bound = b.call;
+        const int* all = neighbourCalls_.data() + b.neighbours;
+        const int allCount = b.neighbourCount;
         // Guesses deeper than the bound come only from nodes that are both its data neighbours and its
         // neighbours in execution order (torch emits an op's helpers right before it).
-        std::vector<int> candidates;
+        std::vector<int>& candidates = candidateScratch_;
+        candidates.clear();
         int nextConsumerCall = -1;
         int ownerOfParameter = refine ? parameterOwnerCall(i) : -1;
         if (ownerOfParameter >= 0) candidates.push_back(ownerOfParameter);
@@ -980,19 +1123,21 @@ private:
                         if (c != i && placedExplicitly_[static_cast<std::size_t>(c)])
                             candidates.push_back(nodeCall_[static_cast<std::size_t>(c)]);
         if (refine) {
-            const std::vector<int> producers = g_.producersOf(i), consumers = g_.consumersOf(i);
+            collectNeighbours(i);
             auto among = [](const std::vector<int>& nodes, int k) {
                 return std::find(nodes.begin(), nodes.end(), k) != nodes.end();
             };
-            for (int k : orderNeighbours(i)) {
-                const bool consumer = among(consumers, k);
-                if (consumer || among(producers, k))
+            auto [before, after] = orderNeighbours(i);
+            for (int k : {before, after}) {
+                if (k < 0) continue;
+                const bool consumer = among(consumerScratch_, k);
+                if (consumer || among(producerScratch_, k))
                     candidates.push_back(nodeCall_[static_cast<std::size_t>(k)]);
                 if (k > i && consumer) nextConsumerCall = nodeCall_[static_cast<std::size_t>(k)];
             }
         }
         if (bound < 0) {
-            placeWithoutBound(i, all, b.complete);
+            placeWithoutBound(i, all, allCount, b.complete);
             return;
         }
         // Within the bound, the module of a neighbour (or one of its ancestors below the bound) that
@@ -1006,7 +1151,7 @@ private:
                 // (Constants are exempt: torch creates them at the op that uses them.)
                 // Parameters name their module, so those candidates need no such proof.
                 bool namedByParameter = k == ownerOfParameter || k == ownerOfBias;
-                if (g_.node(i).opType != "Constant" && !namedByParameter &&
+                if (kindOf(i) != NodeKind::Constant && !namedByParameter &&
                     !runsOpType(moduleOfCall(k), g_.node(i).opType))
                     continue;
                 // ... and only where its tensors already are: placing a node where its inputs would have
@@ -1031,32 +1176,27 @@ private:
                 }
             }
         }
-        bool agree = !all.empty() && std::all_of(all.begin(), all.end(), [&](int c) {
-            return moduleOfCall(c) == moduleOfCall(best);
-        });
+        bool agree = allCount > 0 && std::all_of(all, all + allCount, [&](int c) {
+                         return moduleOfCall(c) == moduleOfCall(best);
+                     });
         a.module = moduleOfCall(best);
         a.level = Level::Medium;
         a.score = agree ? 0.75 : best == bound ? 0.6 : 0.5;
         nodeCall_[static_cast<std::size_t>(i)] = best;
-        a.evidence = "No scope of its own. It lies inside " + describe(bound) + ": " + why + ".";
-        if (best != bound)
-            a.evidence +=
-                " Placed in " + describe(best) + ", where its tensors cross the fewest module boundaries.";
+        a.reason = Reason{Reason::Inferred, b.why, moduleOfCall(bound), b.a, b.b};
     }
 
-    void placeWithoutBound(int i, const std::vector<int>& all, bool complete) {
+    void placeWithoutBound(int i, const int* all, int allCount, bool complete) {
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
-        if (!all.empty() && complete) {
+        if (allCount > 0 && complete) {
             int l = all[0];
-            for (int c : all)
-                l = calls_.lca(l, c);
+            for (int k = 0; k < allCount; ++k)
+                l = calls_.lca(l, all[k]);
             a.module = moduleOfCall(l);
             nodeCall_[static_cast<std::size_t>(i)] = l;
             a.level = Level::Low;
             a.score = 0.35;
-            a.evidence =
-                "No scope of its own; placed at the deepest common module of the nodes it is connected to, " +
-                describe(l) + ".";
+            a.reason = Reason{Reason::Connected};
             return;
         }
         a.module = 0;
@@ -1064,7 +1204,7 @@ private:
         a.score = 0.1;
         a.source = Source::Fallback;
         nodeCall_[static_cast<std::size_t>(i)] = 0;
-        a.evidence = "No scope of its own and no placed node nearby to infer from: left at the root.";
+        a.reason = Reason{Reason::Unplaced};
     }
 
     // ---- module summaries ------------------------------------------------------------------------
@@ -1074,32 +1214,30 @@ private:
         h_.refreshModuleSummaries();
     }
 
+    // Main-graph initializers are the tensors with an `init` (bodies' initializers have none).
     void assignParameters() {
-        const Model& model = g_.model();
-        for (const auto& init : model.main().initializers) {
+        for (std::size_t t = 0; t < g_.tensorCount(); ++t) {
+            const TensorEntry& te = g_.tensor(static_cast<int>(t));
+            if (!te.init) continue;
             std::uint64_t count = 1;
-            for (auto d : init.dims)
+            for (auto d : te.init->dims)
                 count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
-            int owner = ownerByName(init.name);
-            if (owner < 0) {
-                int t = g_.findTensor(init.name);
-                if (t >= 0) {
-                    for (int c : g_.tensor(t).consumers) {
-                        int m = h_.assignments[static_cast<std::size_t>(c)].module;
-                        owner = owner < 0 ? m : lcaModule(owner, m);
-                    }
+            int owner = ownerByName(te.name);
+            if (owner < 0)
+                for (int c : te.consumers) {
+                    int m = h_.assignments[static_cast<std::size_t>(c)].module;
+                    owner = owner < 0 ? m : lcaModule(owner, m);
                 }
-            }
             if (owner < 0) owner = 0;
             h_.modules[static_cast<std::size_t>(owner)].parameters += count;
         }
     }
 
     int ownerByName(const std::string& name) const {
+        std::string_view view(name);
         for (std::size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0;
              dot = name.rfind('.', dot - 1)) {
-            auto it = moduleByScope_.find(name.substr(0, dot));
-            if (it != moduleByScope_.end()) return it->second;
+            if (int module = findModule(view.substr(0, dot)); module >= 0) return module;
         }
         return -1;
     }
@@ -1154,15 +1292,27 @@ private:
     const Sidecar* sidecar_;
     Hierarchy h_;
     CallTree calls_;
-    std::unordered_map<std::string, int> moduleByScope_{{"", 0}};
-    std::unordered_map<std::string, int> firstCallOfScope_;
-    std::vector<std::vector<Claim>> claims_;
-    std::vector<std::vector<int>> claimCalls_;
+    std::deque<std::string> scopeKeys_{""}; // stable storage for the keys of moduleByScope_
+    std::unordered_map<std::string_view, int> moduleByScope_{{std::string_view(scopeKeys_.front()), 0}};
+    std::vector<int> firstCallOfModule_{-1};
+    std::vector<Claim> claims_;               // every node's claims, threaded by Claim::next
+    std::vector<int> firstClaim_, lastClaim_; // per node, -1 when it has none
+    std::vector<PendingChain> chains_;
+    std::vector<NamePrefix> prefixes_;
+    std::unordered_map<std::string_view, int> prefixIndex_; // views into node names
     std::vector<Bound> bounds_;
+    std::vector<int> neighbourCalls_; // Bound::neighbours of every node, one after another
     std::vector<int> nodeCall_;
     std::vector<int> explicit_;
     std::vector<bool> placedExplicitly_;
-    mutable std::unordered_map<std::string, std::unordered_set<std::string>> opTypesByPattern_;
+    mutable std::vector<NodeKind> nodeKinds_;
+    static constexpr int kPatternUnknown = -2;
+    mutable std::vector<int> patternOfModule_;
+    mutable std::unordered_map<std::string, int> patternIds_;
+    mutable std::vector<std::unordered_set<std::string>> opTypesOfPattern_;
+    // Reused per node so that inference allocates nothing per node.
+    std::vector<int> frontierScratch_, seenScratch_, candidateScratch_, producerScratch_, consumerScratch_;
+    std::vector<std::pair<int, int>> upScratch_, downScratch_;
     std::vector<int> functionCalls_;
     std::vector<bool> isFunctionCall_;
     std::unordered_set<std::string> usedFunctionScopes_;
@@ -1198,40 +1348,144 @@ HierarchyStatistics Hierarchy::statistics() const {
 }
 
 void Hierarchy::refreshModuleSummaries() {
-    for (auto& m : modules) {
-        m.nodes.clear();
-        m.totalNodes = 0;
-        m.totalParameters = m.parameters;
-        m.lowestLevel = Level::Certain;
-        m.uncertainNodes = 0;
+    std::vector<std::size_t> direct(modules.size(), 0);
+    for (const auto& a : assignments)
+        ++direct[static_cast<std::size_t>(a.module)];
+    for (std::size_t m = 0; m < modules.size(); ++m) {
+        Module& mod = modules[m];
+        mod.nodes.clear();
+        mod.nodes.reserve(direct[m]);
+        mod.totalNodes = direct[m];
+        mod.totalParameters = mod.parameters;
+        mod.lowestLevel = Level::Certain;
+        mod.uncertainNodes = 0;
     }
     for (std::size_t i = 0; i < assignments.size(); ++i) {
         const Assignment& a = assignments[i];
-        modules[static_cast<std::size_t>(a.module)].nodes.push_back(static_cast<int>(i));
-        bool uncertain = a.level == Level::Low || a.conflict;
-        for (int m = a.module; m >= 0; m = modules[static_cast<std::size_t>(m)].parent) {
-            Module& mod = modules[static_cast<std::size_t>(m)];
-            ++mod.totalNodes;
-            if (a.level > mod.lowestLevel) mod.lowestLevel = a.level;
-            if (uncertain) ++mod.uncertainNodes;
-        }
+        Module& mod = modules[static_cast<std::size_t>(a.module)];
+        mod.nodes.push_back(static_cast<int>(i));
+        if (a.level > mod.lowestLevel) mod.lowestLevel = a.level;
+        if (a.level == Level::Low || a.conflict) ++mod.uncertainNodes;
     }
-    // Parameters roll up children first: modules are created parent before child.
-    for (std::size_t m = modules.size(); m-- > 1;)
-        modules[static_cast<std::size_t>(modules[m].parent)].totalParameters += modules[m].totalParameters;
+    // Roll up children first: modules are created parent before child.
+    for (std::size_t m = modules.size(); m-- > 1;) {
+        const Module& child = modules[m];
+        Module& parent = modules[static_cast<std::size_t>(child.parent)];
+        parent.totalNodes += child.totalNodes;
+        parent.totalParameters += child.totalParameters;
+        parent.uncertainNodes += child.uncertainNodes;
+        if (child.lowestLevel > parent.lowestLevel) parent.lowestLevel = child.lowestLevel;
+    }
 }
 
 void Hierarchy::assignManually(int node, int module) {
     Assignment& a = assignments[static_cast<std::size_t>(node)];
-    if (a.source != Source::Manual)
-        a.candidates.push_back(
-            {a.module, a.source, std::string("before the manual tag: ") + sourceName(a.source)});
+    if (a.source != Source::Manual) a.candidates.push_back({a.module, a.source, ClaimKind::BeforeManual, -1});
     a.module = module;
     a.level = Level::Certain;
     a.score = 1.0;
     a.source = Source::Manual;
     a.conflict = false;
-    a.evidence = "Set by hand.";
+    a.reason = Reason{Reason::ByHand};
+}
+
+namespace {
+
+std::string quoteModule(const Hierarchy& h, int module) {
+    const std::string& s = h.modules[static_cast<std::size_t>(module)].scope;
+    return s.empty() ? "the root" : "'" + s + "'";
+}
+
+std::string quoteNode(const GraphIndex& graph, int node) {
+    return node < 0 ? "a graph input/output" : "'" + graph.key(node) + "'";
+}
+
+std::string whyInside(const GraphIndex& graph, const Reason& r) {
+    switch (r.why) {
+    case Reason::DataPath:
+        return "it sits on the data path from " + quoteNode(graph, r.a) + " to " + quoteNode(graph, r.b);
+    case Reason::InsideOwner:
+        return "it runs inside " + quoteNode(graph, r.a);
+    case Reason::OrderNeighbours:
+        return "the nodes traced just before and after it share that module";
+    }
+    return {};
+}
+
+} // namespace
+
+std::string Hierarchy::describe(const GraphIndex& graph, const Candidate& c) const {
+    switch (c.kind) {
+    case ClaimKind::NodeName:
+        return "node name '" + graph.node(c.ref).name + "'";
+    case ClaimKind::NodeMetadata: {
+        const std::string* scopes = metadataValue(graph.node(c.ref), "pkg.torch.onnx.name_scopes");
+        return "node metadata pkg.torch.onnx.name_scopes " + (scopes ? *scopes : std::string());
+    }
+    case ClaimKind::FunctionCall:
+    case ClaimKind::FunctionBody: {
+        const Node& call = graph.node(c.ref);
+        const std::string function = call.domain + "::" + call.opType;
+        return c.kind == ClaimKind::FunctionCall
+                   ? "call of local function " + function + " ('" + graph.key(c.ref) + "')"
+                   : "body of local function " + function + " called by '" + graph.key(c.ref) + "'";
+    }
+    case ClaimKind::Text:
+        return c.ref >= 0 && static_cast<std::size_t>(c.ref) < texts.size()
+                   ? texts[static_cast<std::size_t>(c.ref)]
+                   : std::string();
+    case ClaimKind::BeforeManual:
+        return std::string("before the manual tag: ") + sourceName(c.source);
+    }
+    return {};
+}
+
+std::string Hierarchy::explain(const GraphIndex& graph, int node) const {
+    const Assignment& a = assignments[static_cast<std::size_t>(node)];
+    const Reason& r = a.reason;
+    auto candidate = [&](int k) {
+        return k >= 0 && static_cast<std::size_t>(k) < a.candidates.size()
+                   ? describe(graph, a.candidates[static_cast<std::size_t>(k)])
+                   : std::string();
+    };
+    switch (r.kind) {
+    case Reason::Claims: {
+        std::string words;
+        for (const auto& c : a.candidates)
+            words += (words.empty() ? "" : "; ") + describe(graph, c);
+        return words + (a.candidates.size() > 1 ? " (all sources agree)" : "");
+    }
+    case Reason::OneClaim:
+        return candidate(r.a) + ".";
+    case Reason::Conflict: {
+        std::string words = "Conflicting explicit evidence:";
+        for (const auto& c : a.candidates)
+            words += " " + describe(graph, c) + " says '" +
+                     modules[static_cast<std::size_t>(c.module)].scope + "';";
+        return words + " placed at their common ancestor until someone decides.";
+    }
+    case Reason::ClaimedByHand:
+        return "Set by hand (" + candidate(r.a) + ").";
+    case Reason::ByHand:
+        return "Set by hand.";
+    case Reason::NoScopesInModel:
+        return "The model carries no module scopes (no torch-scoped names, scope metadata or local "
+               "functions, and no sidecar): every node stays at the root.";
+    case Reason::Inferred: {
+        std::string words = "No scope of its own. It lies inside " + quoteModule(*this, r.bound) + ": " +
+                            whyInside(graph, r) + ".";
+        if (a.module != r.bound)
+            words += " Placed in " + quoteModule(*this, a.module) +
+                     ", where its tensors cross the fewest module boundaries.";
+        return words;
+    }
+    case Reason::Connected:
+        return "No scope of its own; placed at the deepest common module of the nodes it is connected to, " +
+               quoteModule(*this, a.module) + ".";
+    case Reason::Unplaced:
+        return "No scope of its own and no placed node nearby to infer from: left at the root.";
+    }
+    return {};
 }
 
 const char* levelName(Level level) {

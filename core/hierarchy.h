@@ -31,10 +31,73 @@ struct Module {
     std::size_t uncertainNodes = 0;     // low or conflicting nodes in its subtree
 };
 
+// What a claim quotes. Kept as a reference, not as words: graphs have 100k+ nodes, and the words
+// are wanted for the one node a person looks at (Hierarchy::describe renders them).
+enum class ClaimKind : std::uint8_t {
+    NodeName,     // ref: the node whose torch scope name says so
+    NodeMetadata, // ref: the node whose pkg.torch.onnx.name_scopes says so
+    FunctionCall, // ref: the call node of a local function (the node itself)
+    FunctionBody, // ref: the call node whose function body holds the node
+    Text,         // ref: index into Hierarchy::texts (sidecar entries)
+    BeforeManual, // the assignment a manual tag replaced
+};
+
 struct Candidate {
     int module = -1;
     Source source = Source::Inferred;
-    std::string detail; // what says so: "node name '/encoder/layer.0/...'", "sidecar path '/Bert...'"
+    ClaimKind kind = ClaimKind::Text;
+    int ref = -1;
+};
+
+// Why a node is where it is, compact (see ClaimKind); Hierarchy::explain puts it in words.
+struct Reason {
+    enum Kind : std::uint8_t {
+        Claims,          // every candidate agrees
+        OneClaim,        // candidate `a` alone
+        Conflict,        // candidates disagree: placed at their common ancestor
+        ClaimedByHand,   // candidate `a` is a manual tag
+        ByHand,          // re-tagged in this session
+        NoScopesInModel, // the model carries no scope evidence at all
+        Inferred,        // inside module `bound` because of `why`; maybe placed deeper
+        Connected,       // at the deepest common module of its placed neighbours
+        Unplaced,        // nothing nearby to infer from
+    };
+    enum Why : std::uint8_t { DataPath, InsideOwner, OrderNeighbours };
+    Kind kind = Unplaced;
+    Why why = DataPath;
+    int bound = 0; // module the node certainly lies inside (Inferred)
+    int a = -1;    // Inferred: data path start or owner node (-1: a graph input/output);
+                   // OneClaim/ClaimedByHand: candidate index
+    int b = -1;    // Inferred: data path end; Analogy: the twin node
+};
+
+// The claims about one node: almost always exactly one, kept inline so that 100k named nodes cost no
+// allocation each; more spill to the heap. A vector's interface, as far as it is used.
+class CandidateList {
+public:
+    void push_back(const Candidate& c) {
+        if (size_ == 0) {
+            first_ = c;
+        } else {
+            if (size_ == 1) more_.assign(1, first_);
+            more_.push_back(c);
+        }
+        ++size_;
+    }
+    void clear() {
+        size_ = 0;
+        more_.clear();
+    }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const Candidate* begin() const { return size_ > 1 ? more_.data() : &first_; }
+    const Candidate* end() const { return begin() + size_; }
+    const Candidate& operator[](std::size_t i) const { return begin()[i]; }
+
+private:
+    Candidate first_;
+    std::vector<Candidate> more_; // all of them once there are two or more
+    std::size_t size_ = 0;
 };
 
 struct Assignment {
@@ -43,8 +106,8 @@ struct Assignment {
     double score = 0.0; // 0..1, orders assignments within a level
     Source source = Source::Fallback;
     bool conflict = false;
-    std::vector<Candidate> candidates; // every explicit claim about this node (two or more on conflict)
-    std::string evidence;              // "why is this node here?", in words
+    CandidateList candidates; // every explicit claim about this node (two or more on conflict)
+    Reason reason;            // "why is this node here?": Hierarchy::explain
 };
 
 struct HierarchyStatistics {
@@ -58,6 +121,7 @@ struct Hierarchy {
     std::vector<Module> modules;         // modules[0] is the root
     std::vector<Assignment> assignments; // one per node instance of the GraphIndex
     std::vector<std::string> notes;      // model-level remarks ("names are not torch scopes: ...")
+    std::vector<std::string> texts;      // claims quoted as words (ClaimKind::Text)
 
     int findModule(const std::string& scope) const; // -1 when absent
     bool isAncestorOrSelf(int ancestor, int module) const;
@@ -66,6 +130,11 @@ struct Hierarchy {
     void refreshModuleSummaries();
     // A person moves a node: certain, source manual, previous claims kept as candidates.
     void assignManually(int node, int module);
+
+    // "Why is this node here?", in words; `graph` is the one the hierarchy was built from.
+    std::string explain(const GraphIndex& graph, int node) const;
+    // What a candidate claim says: "node name '/encoder/layer.0/...'", "sidecar in f.json: path '...'".
+    std::string describe(const GraphIndex& graph, const Candidate& candidate) const;
 };
 
 // Builds the hierarchy from all explicit evidence of the model (node-name scopes, node metadata,

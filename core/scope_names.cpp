@@ -90,27 +90,31 @@ std::optional<std::vector<std::string>> torchNameSegments(std::string_view name)
     return segments;
 }
 
+ScopeStep qualifyTorchSegment(const std::string& parent, const std::string& segment,
+                              const std::function<bool(const std::string&)>& isKnownScope) {
+    ScopeStep step;
+    std::string base;
+    int call = 0;
+    std::string literal = qualify(parent, segment);
+    if (isKnownScope && splitCallSuffix(segment, base, call) && call > 0) {
+        std::string candidate = qualify(parent, base);
+        if (candidate != literal && isKnownScope(candidate) && !isKnownScope(literal + ".")) {
+            step.scope = std::move(candidate);
+            step.call = call;
+        }
+    }
+    if (step.scope.empty()) step.scope = std::move(literal);
+    return step;
+}
+
 std::vector<ScopeStep> qualifyTorchSegments(const std::vector<std::string>& segments,
                                             const std::function<bool(const std::string&)>& isKnownScope) {
     static const std::string root;
     std::vector<ScopeStep> steps;
     steps.reserve(segments.size());
-    for (const auto& segment : segments) {
-        const std::string& current = steps.empty() ? root : steps.back().scope;
-        ScopeStep step;
-        std::string base;
-        int call = 0;
-        std::string literal = qualify(current, segment);
-        if (isKnownScope && splitCallSuffix(segment, base, call) && call > 0) {
-            std::string candidate = qualify(current, base);
-            if (candidate != literal && isKnownScope(candidate) && !isKnownScope(literal + ".")) {
-                step.scope = std::move(candidate);
-                step.call = call;
-            }
-        }
-        if (step.scope.empty()) step.scope = std::move(literal);
-        steps.push_back(std::move(step)); // `current` is not used past this point
-    }
+    for (const auto& segment : segments)
+        steps.push_back(
+            qualifyTorchSegment(steps.empty() ? root : steps.back().scope, segment, isKnownScope));
     return steps;
 }
 

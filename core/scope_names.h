@@ -26,6 +26,9 @@ std::optional<std::vector<std::string>> torchNameSegments(std::string_view nodeN
 // call N of module X when isKnownScope(qualified X) says X exists; otherwise it is taken literally.
 std::vector<ScopeStep> qualifyTorchSegments(const std::vector<std::string>& segments,
                                             const std::function<bool(const std::string&)>& isKnownScope);
+// One step of qualifyTorchSegments: `segment` below the qualified scope `parent` ("" for the root).
+ScopeStep qualifyTorchSegment(const std::string& parent, const std::string& segment,
+                              const std::function<bool(const std::string&)>& isKnownScope);
 
 // "['', 'enc.0', 'enc.0.c1']" -> {"", "enc.0", "enc.0.c1"}. Tolerates double quotes and escapes.
 std::vector<std::string> parsePythonStringList(std::string_view text);

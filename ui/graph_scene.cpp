@@ -552,9 +552,9 @@ void GraphScene::place(int container, QPointF origin) {
         if (e.kind == GraphEntity::Node) {
             const Node& n = g.node(e.index);
             const Assignment& a = h.assignments[static_cast<std::size_t>(e.index)];
-            const QString tip =
-                QStringLiteral("%1\n%2 · %3\n%4")
-                    .arg(qs(g.key(e.index)), qs(n.opType), confidenceLabel(confidenceOf(a)), qs(a.evidence));
+            const QString tip = QStringLiteral("%1\n%2 · %3\n%4")
+                                    .arg(qs(g.key(e.index)), qs(n.opType), confidenceLabel(confidenceOf(a)),
+                                         qs(h.explain(g, e.index)));
             QString name = shortNodeName(g, e.index);
             if (name == qs(n.opType)) name.clear(); // "Shape / Shape" says nothing twice
             item = new NodeItem(e.index, rect, qs(n.opType), name, confidenceOf(a), tip);

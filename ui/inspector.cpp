@@ -68,14 +68,14 @@ QString nodeDetailsHtml(const ModelDocument& doc, int node) {
                                                   .arg(confidenceColor(c).name(), confidenceLabel(c))
                                                   .arg(a.score, 0, 'f', 2));
     html += row(QStringLiteral("Source"), QString::fromLatin1(sourceName(a.source)));
-    html += QStringLiteral("</table><h4>Why is this node here?</h4><p>%1</p>").arg(esc(a.evidence));
+    html += QStringLiteral("</table><h4>Why is this node here?</h4><p>%1</p>").arg(esc(h.explain(g, node)));
     if (!a.candidates.empty()) {
         html += QStringLiteral("<h4>%1</h4><ul>")
                     .arg(a.conflict ? QStringLiteral("Conflicting claims") : QStringLiteral("Claims"));
         for (const Candidate& cand : a.candidates) {
             html += QStringLiteral("<li>%1 — %2, %3")
                         .arg(moduleLink(h, cand.module), QString::fromLatin1(sourceName(cand.source)),
-                             esc(cand.detail));
+                             esc(h.describe(g, cand)));
             if (a.conflict && cand.module != a.module)
                 html += QStringLiteral(" <a href='accept:%1'>[accept]</a>").arg(cand.module);
             html += QStringLiteral("</li>");

@@ -53,7 +53,7 @@ void UncertainList::refresh() {
              QString::number(a.score, 'f', 2), QString::fromLatin1(sourceName(a.source))});
         item->setData(NodeColumn, Qt::UserRole, n);
         item->setIcon(ConfidenceColumn, confidenceIcon(c));
-        item->setToolTip(NodeColumn, QString::fromStdString(a.evidence));
+        item->setToolTip(NodeColumn, QString::fromStdString(h.explain(*doc_->graph, n)));
         items << item;
     }
     addTopLevelItems(items);

@@ -78,8 +78,9 @@ HiddenNameResult hideNames(const std::string& path, unsigned seed) {
                     truth.hierarchy.isAncestorOrSelf(gotInTruth, truth.hierarchy.assignments[i].module);
         if (!safe) {
             ++r.wrong;
-            r.examples << QString::fromStdString(nodes[i].name + " -> " + got + " [" +
-                                                 hidden.hierarchy.assignments[i].evidence + "]");
+            r.examples << QString::fromStdString(
+                nodes[i].name + " -> " + got + " [" +
+                hidden.hierarchy.explain(*hidden.graph, static_cast<int>(i)) + "]");
         }
         if (!exact && hidden.hierarchy.assignments[i].level <= Level::High) ++r.nonExactHigh;
         if (stillNamed.count(trueScope)) {
@@ -87,8 +88,9 @@ HiddenNameResult hideNames(const std::string& path, unsigned seed) {
             if (exact)
                 ++r.exact;
             else
-                r.vague << QString::fromStdString(nodes[i].name + " -> " + (got.empty() ? "(root)" : got) +
-                                                  " [" + hidden.hierarchy.assignments[i].evidence + "]");
+                r.vague << QString::fromStdString(
+                    nodes[i].name + " -> " + (got.empty() ? "(root)" : got) + " [" +
+                    hidden.hierarchy.explain(*hidden.graph, static_cast<int>(i)) + "]");
         }
     }
     return r;
@@ -142,7 +144,7 @@ private slots:
         int constant = bert.node("Constant_41");
         QCOMPARE(bert.scopeOf(constant), std::string("encoder.layer.0.attention.self"));
         QCOMPARE(bert.hierarchy.assignments[static_cast<std::size_t>(constant)].level, Level::Medium);
-        QVERIFY(!bert.hierarchy.assignments[static_cast<std::size_t>(constant)].evidence.empty());
+        QVERIFY(!bert.hierarchy.explain(*bert.graph, constant).empty());
         // Top level: exactly the model's top modules, in graph order.
         std::vector<std::string> top;
         for (int c : bert.hierarchy.modules[0].children)

@@ -58,7 +58,7 @@ void TestEditing::uncertainListShowsEvidence() {
     QVERIFY(w.waitUntilIdle(60000));
     QCOMPARE(w.inspector()->shownNode(), node);
     const QString text = w.inspector()->toPlainText();
-    QVERIFY2(text.contains(QString::fromStdString(h.assignments[node].evidence)), qPrintable(text));
+    QVERIFY2(text.contains(QString::fromStdString(h.explain(*w.document()->graph, node))), qPrintable(text));
     QVERIFY(text.contains(QStringLiteral("low")));
     QVERIFY(text.contains(QString::fromStdString(w.document()->graph->key(node))));
     // And the graph selected it.

@@ -20,13 +20,14 @@ struct NodeInstance {
     std::string key; // stable identity (see DESIGN.md "Node identity")
 };
 
+// What inference reads on every visit comes first: it then sits in one cache line.
 struct TensorEntry {
-    std::string name;
-    int producer = -1; // instance producing it, -1 for graph inputs, initializers and outer values
-    std::vector<int> consumers;
+    int producer = -1;        // instance producing it, -1 for graph inputs, initializers and outer values
     bool graphInput = false;  // an input of the main graph
     bool graphOutput = false; // an output of the main graph
     bool initializer = false;
+    std::vector<int> consumers;
+    std::string name;
     const ValueInfo* info = nullptr;   // declared type, when the model has one
     const Initializer* init = nullptr; // when it is an initializer
 };

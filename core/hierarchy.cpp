@@ -82,14 +82,9 @@ struct CallTree {
     }
 };
 
-bool isNumericAtom(const std::string& s) {
+bool isNumericAtom(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(),
                                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-}
-
-std::string lastAtom(const std::string& name) {
-    auto dot = name.rfind('.');
-    return dot == std::string::npos ? name : name.substr(dot + 1);
 }
 
 // "BertLayer.0" -> "BertLayer", "Linear[query]" -> "Linear".
@@ -803,13 +798,16 @@ private:
         }
         // Parents (If/Loop bodies, function calls) before children: a body node's owner is a bound.
         // Pass 1 places every node at its safe bound; pass 2 refines with all neighbours placed.
-        bounds_.assign(g_.size(), Bound{});
-        nodeKinds_.assign(g_.size(), NodeKind::Unknown);
+        std::vector<int> inferred;
         for (std::size_t i = 0; i < g_.size(); ++i)
-            if (!placedExplicitly_[i]) inferNode(static_cast<int>(i), false);
+            if (!placedExplicitly_[i]) inferred.push_back(static_cast<int>(i));
+        bounds_.assign(inferred.size(), Bound{}); // parallel to `inferred`
+        nodeKinds_.assign(g_.size(), NodeKind::Unknown);
+        for (std::size_t k = 0; k < inferred.size(); ++k)
+            inferNode(inferred[k], bounds_[k], false);
         for (int pass = 0; pass < 2; ++pass) // a second refinement lets chains of helpers follow each other
-            for (std::size_t i = 0; i < g_.size(); ++i)
-                if (!placedExplicitly_[i]) inferNode(static_cast<int>(i), true);
+            for (std::size_t k = 0; k < inferred.size(); ++k)
+                inferNode(inferred[k], bounds_[k], true);
     }
 
     // An initializer, or torch's Identity copy of one (it deduplicates equal weights and names the
@@ -1029,6 +1027,259 @@ private:
         return cost;
     }
 
+    // ---- analogy with repeated module instances ---------------------------------------------------
+    // Repeated blocks (encoder.layer.0, encoder.layer.1) run the same ops in the same submodules. A
+    // node whose bound is one instance goes where a named node of the same shape, its twin, sits in
+    // another instance, when its named neighbours sit where the twin's neighbours predict. Cheap
+    // necessary conditions come first: on a 100k-node model few nodes get to the twin search.
+
+    static constexpr int kTwinInstances = 4; // other instances searched: the nearest in graph order
+
+    bool namedAndClear(int n) const {
+        return n >= 0 && placedExplicitly_[static_cast<std::size_t>(n)] &&
+               !h_.assignments[static_cast<std::size_t>(n)].conflict;
+    }
+
+    // The call below `best` where node i sits by analogy with a named twin in another instance of
+    // the bound's module pattern, or -1; `twin` receives the twin deciding it.
+    int analogousCall(int i, int bound, int best, int& twin) {
+        if (bound < 0 || h_.modules[static_cast<std::size_t>(moduleOfCall(best))].children.empty()) return -1;
+        // The proof needs a named neighbour inside the twin's position, which lies below `best`.
+        if (!hasNamedNeighbourBelow(i, best)) return -1;
+        const std::vector<int>& instances = instancesLike(bound);
+        if (instances.size() < 2) return -1; // nothing to compare with
+        const std::string shape = shapeSignature(i);
+        std::string position;
+        int twinNode = -1, twinInstance = -1;
+        for (int instance : nearestInstances(instances, bound)) {
+            if (moduleOfCall(instance) == moduleOfCall(bound)) continue; // another call of the same module
+            for (int y : explicitNodesUnder(instance)) {
+                if (g_.node(y).opType != g_.node(i).opType || !namedAndClear(y) ||
+                    g_.inputs(y).size() != g_.inputs(i).size() ||
+                    g_.outputs(y).size() != g_.outputs(i).size() || shapeSignature(y) != shape)
+                    continue;
+                std::vector<std::string> checked;
+                if (!neighboursAgree(i, bound, y, instance, checked)) continue;
+                std::string rel = relativePosition(nodeCall_[static_cast<std::size_t>(y)], instance);
+                // Proof needs a named neighbour inside that module on both sides: being connected only to
+                // what lies outside it, a node could as well be a sibling module's twin (key beside value).
+                bool inside = std::any_of(checked.begin(), checked.end(), [&](const std::string& r) {
+                    return r.compare(0, rel.size(), rel) == 0 &&
+                           (r.size() == rel.size() || r[rel.size()] == '/');
+                });
+                if (!inside) continue;
+                if (twinNode >= 0 && rel != position) return -1; // proven twins disagree
+                if (twinNode < 0) twinNode = y, twinInstance = instance, position = rel;
+            }
+        }
+        if (twinNode < 0 || position.empty()) return -1;
+        const int call = sameCallBelow(bound, nodeCall_[static_cast<std::size_t>(twinNode)], twinInstance);
+        if (call < 0 || call == best || !calls_.isAncestorOrSelf(best, call)) return -1;
+        twin = twinNode;
+        return call;
+    }
+
+    bool hasNamedNeighbourBelow(int i, int call) const {
+        auto below = [&](int n) {
+            if (!namedAndClear(n)) return false;
+            int c = nodeCall_[static_cast<std::size_t>(n)];
+            return c != call && calls_.isAncestorOrSelf(call, c);
+        };
+        for (int t : g_.inputs(i))
+            if (below(g_.tensor(t).producer)) return true;
+        for (int t : g_.outputs(i))
+            for (int c : g_.tensor(t).consumers)
+                if (below(c)) return true;
+        return false;
+    }
+
+    // The calls whose modules share the scope pattern of call c's module, at its depth, in graph order.
+    const std::vector<int>& instancesLike(int c) {
+        if (instancesOfPattern_.empty()) {
+            std::unordered_map<std::string, int> ids;
+            patternIdOfCall_.assign(calls_.calls.size(), -1);
+            for (std::size_t k = 1; k < calls_.calls.size(); ++k) {
+                std::string pattern =
+                    std::to_string(calls_.calls[k].depth) + ":" +
+                    scopePattern(h_.modules[static_cast<std::size_t>(calls_.calls[k].module)].scope);
+                auto it = ids.emplace(std::move(pattern), static_cast<int>(ids.size())).first;
+                if (static_cast<std::size_t>(it->second) == instancesOfPattern_.size())
+                    instancesOfPattern_.emplace_back();
+                instancesOfPattern_[static_cast<std::size_t>(it->second)].push_back(static_cast<int>(k));
+                patternIdOfCall_[k] = it->second;
+            }
+        }
+        static const std::vector<int> none;
+        const int id = c > 0 ? patternIdOfCall_[static_cast<std::size_t>(c)] : -1;
+        return id < 0 ? none : instancesOfPattern_[static_cast<std::size_t>(id)];
+    }
+
+    // Up to kTwinInstances other instances, the nearest to `c` in the order the calls were created.
+    std::vector<int> nearestInstances(const std::vector<int>& instances, int c) const {
+        const auto at = std::lower_bound(instances.begin(), instances.end(), c);
+        std::vector<int> nearest;
+        auto before = at, after = at != instances.end() && *at == c ? at + 1 : at;
+        while (static_cast<int>(nearest.size()) < kTwinInstances &&
+               (before != instances.begin() || after != instances.end())) {
+            if (before != instances.begin()) nearest.push_back(*--before);
+            if (after != instances.end() && static_cast<int>(nearest.size()) < kTwinInstances)
+                nearest.push_back(*after++);
+        }
+        return nearest;
+    }
+
+    // Explicitly placed nodes in call c and the calls below it.
+    std::vector<int> explicitNodesUnder(int c) {
+        if (explicitByCall_.empty()) {
+            // Calls' children and explicit nodes per call, as offsets into flat lists (built once).
+            childCallStart_.assign(calls_.calls.size() + 1, 0);
+            for (std::size_t k = 1; k < calls_.calls.size(); ++k)
+                ++childCallStart_[static_cast<std::size_t>(calls_.calls[k].parent) + 1];
+            explicitStart_.assign(calls_.calls.size() + 1, 0);
+            for (int n : explicit_)
+                ++explicitStart_[static_cast<std::size_t>(nodeCall_[static_cast<std::size_t>(n)]) + 1];
+            for (std::size_t k = 1; k <= calls_.calls.size(); ++k) {
+                childCallStart_[k] += childCallStart_[k - 1];
+                explicitStart_[k] += explicitStart_[k - 1];
+            }
+            childCalls_.resize(calls_.calls.size());
+            explicitByCall_.resize(explicit_.size());
+            std::vector<int> fill(childCallStart_.begin(), childCallStart_.end() - 1);
+            for (std::size_t k = 1; k < calls_.calls.size(); ++k)
+                childCalls_[static_cast<std::size_t>(
+                    fill[static_cast<std::size_t>(calls_.calls[k].parent)]++)] = static_cast<int>(k);
+            fill.assign(explicitStart_.begin(), explicitStart_.end() - 1);
+            for (int n : explicit_)
+                explicitByCall_[static_cast<std::size_t>(
+                    fill[static_cast<std::size_t>(nodeCall_[static_cast<std::size_t>(n)])]++)] = n;
+        }
+        std::vector<int> nodes, stack{c};
+        while (!stack.empty()) {
+            int k = stack.back();
+            stack.pop_back();
+            for (int j = explicitStart_[static_cast<std::size_t>(k)];
+                 j < explicitStart_[static_cast<std::size_t>(k) + 1]; ++j)
+                nodes.push_back(explicitByCall_[static_cast<std::size_t>(j)]);
+            for (int j = childCallStart_[static_cast<std::size_t>(k)];
+                 j < childCallStart_[static_cast<std::size_t>(k) + 1]; ++j)
+                stack.push_back(childCalls_[static_cast<std::size_t>(j)]);
+        }
+        return nodes;
+    }
+
+    // The call below `base` at the position `c` has below `instance`: same module names, same call
+    // numbers; -1 when this instance has no such module.
+    int sameCallBelow(int base, int c, int instance) const {
+        std::vector<int> chain;
+        for (int k = c; k != instance; k = calls_.calls[static_cast<std::size_t>(k)].parent)
+            chain.insert(chain.begin(), k);
+        int call = base;
+        for (int k : chain) {
+            const std::string& name = h_.modules[static_cast<std::size_t>(moduleOfCall(k))].name;
+            int next = -1;
+            for (int child : h_.modules[static_cast<std::size_t>(moduleOfCall(call))].children)
+                if (h_.modules[static_cast<std::size_t>(child)].name == name) next = child;
+            if (next < 0) return -1;
+            auto it =
+                calls_.byKey.find(CallTree::Key{call, next, calls_.calls[static_cast<std::size_t>(k)].index});
+            if (it == calls_.byKey.end()) return -1;
+            call = it->second;
+        }
+        return call;
+    }
+
+    // Where call c lies below call `base`: module names and call numbers down from it; "^" outside.
+    std::string relativePosition(int c, int base) const {
+        if (c < 0 || !calls_.isAncestorOrSelf(base, c)) return "^";
+        std::string rel;
+        for (int k = c; k != base; k = calls_.calls[static_cast<std::size_t>(k)].parent)
+            rel = "/" + h_.modules[static_cast<std::size_t>(moduleOfCall(k))].name + "#" +
+                  std::to_string(calls_.calls[static_cast<std::size_t>(k)].index) + rel;
+        return rel;
+    }
+
+    // The node's shape, without names: op type, per input what produces it, per output the kinds of
+    // its users.
+    std::string shapeSignature(int i) const {
+        std::string s = g_.node(i).opType + "(";
+        for (int t : g_.inputs(i)) {
+            const TensorEntry& te = g_.tensor(t);
+            if (isConstantValue(te)) {
+                s += "c,";
+            } else if (te.producer < 0) {
+                s += te.graphInput ? "in," : "?,";
+            } else {
+                const auto& outs = g_.outputs(te.producer);
+                s += g_.node(te.producer).opType + ":" +
+                     std::to_string(std::find(outs.begin(), outs.end(), t) - outs.begin()) + ",";
+            }
+        }
+        s += ")->";
+        for (int t : g_.outputs(i)) {
+            const TensorEntry& te = g_.tensor(t);
+            std::vector<std::string> users;
+            for (int c : te.consumers)
+                users.push_back(consumerKey(c, t));
+            std::sort(users.begin(), users.end());
+            s += te.graphOutput ? "[out," : "[";
+            for (const auto& u : users)
+                s += u + ",";
+            s += "]";
+        }
+        return s;
+    }
+
+    std::string consumerKey(int c, int t) const {
+        const auto& ins = g_.inputs(c);
+        return g_.node(c).opType + ":" + std::to_string(std::find(ins.begin(), ins.end(), t) - ins.begin());
+    }
+
+    // Whether the named neighbours of x (bound `bx`) and of y (instance `by`) agree on their positions
+    // relative to the instances: none contradicts. `checked` receives the positions of neighbours
+    // named on both sides (a neighbour named on one side only confirms nothing).
+    bool neighboursAgree(int x, int bx, int y, int by, std::vector<std::string>& checked) const {
+        const auto& inX = g_.inputs(x);
+        const auto& inY = g_.inputs(y);
+        for (std::size_t k = 0; k < inX.size(); ++k) {
+            int px = g_.tensor(inX[k]).producer, py = g_.tensor(inY[k]).producer;
+            if (!namedAndClear(px) || !namedAndClear(py)) continue;
+            std::string rel = relativePosition(nodeCall_[static_cast<std::size_t>(px)], bx);
+            if (rel != relativePosition(nodeCall_[static_cast<std::size_t>(py)], by)) return false;
+            checked.push_back(rel);
+        }
+        const auto& outX = g_.outputs(x);
+        const auto& outY = g_.outputs(y);
+        for (std::size_t k = 0; k < outX.size(); ++k) {
+            // Users of one kind are interchangeable: each named user of x pairs with a named user of y
+            // of its kind at the same relative position, else with an unnamed one of its kind.
+            std::vector<std::pair<std::string, std::string>> ys, xs; // kind, position ("" unknown)
+            for (int c : g_.tensor(outY[k]).consumers)
+                ys.push_back({consumerKey(c, outY[k]),
+                              namedAndClear(c) ? relativePosition(nodeCall_[static_cast<std::size_t>(c)], by)
+                                               : std::string()});
+            for (int c : g_.tensor(outX[k]).consumers)
+                if (namedAndClear(c))
+                    xs.push_back({consumerKey(c, outX[k]),
+                                  relativePosition(nodeCall_[static_cast<std::size_t>(c)], bx)});
+            for (auto it = xs.begin(); it != xs.end();) {
+                auto match = std::find(ys.begin(), ys.end(), *it);
+                if (match == ys.end()) {
+                    ++it;
+                    continue;
+                }
+                checked.push_back(it->second);
+                ys.erase(match);
+                it = xs.erase(it);
+            }
+            for (const auto& unmatched : xs) {
+                auto match = std::find(ys.begin(), ys.end(), std::make_pair(unmatched.first, std::string()));
+                if (match == ys.end()) return false;
+                ys.erase(match);
+            }
+        }
+        return true;
+    }
+
     // What pass 1 learns of a node, kept for the refinement passes: it depends on explicit nodes only.
     struct Bound {
         int call = -1;                      // deepest module the node certainly lies inside, -1 when none
@@ -1037,7 +1288,12 @@ private:
         int neighbours = 0, neighbourCount = 0; // calls of the nearest explicitly placed nodes up and
                                                 // down, in neighbourCalls_
         bool complete = true;                   // the search for them was not cut short
+        int ownerOfParameter = kNotYet;         // parameterOwnerCall, foldedWeightOwnerCall
+        int ownerOfBias = kNotYet;
+        int analogous = kNotYet; // analogousCall, with the twin deciding it
+        int twin = -1;
     };
+    static constexpr int kNotYet = -2;
 
     Bound computeBound(int i) {
         auto& up = upScratch_;
@@ -1097,11 +1353,11 @@ private:
                     consumerScratch_.push_back(c);
     }
 
-    void inferNode(int i, bool refine) {
+    // `b` is the node's bound: computed here on the first pass, used by the refinements.
+    void inferNode(int i, Bound& b, bool refine) {
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
         a.source = Source::Inferred;
-        if (!refine) bounds_[static_cast<std::size_t>(i)] = computeBound(i);
-        const Bound& b = bounds_[static_cast<std::size_t>(i)];
+        if (!refine) b = computeBound(i);
         const int bound = b.call;
         const int* all = neighbourCalls_.data() + b.neighbours;
         const int allCount = b.neighbourCount;
@@ -1110,9 +1366,14 @@ private:
         std::vector<int>& candidates = candidateScratch_;
         candidates.clear();
         int nextConsumerCall = -1;
-        int ownerOfParameter = refine ? parameterOwnerCall(i) : -1;
+        if (refine && b.ownerOfParameter == kNotYet) {
+            // They depend on names only: looked up once, on the first refinement.
+            b.ownerOfParameter = parameterOwnerCall(i);
+            b.ownerOfBias = foldedWeightOwnerCall(i);
+        }
+        const int ownerOfParameter = refine ? b.ownerOfParameter : -1;
         if (ownerOfParameter >= 0) candidates.push_back(ownerOfParameter);
-        int ownerOfBias = refine ? foldedWeightOwnerCall(i) : -1;
+        const int ownerOfBias = refine ? b.ownerOfBias : -1;
         if (ownerOfBias >= 0) candidates.push_back(ownerOfBias);
         // Where another user of its input sits (x.size() beside x.view() in the same module): taken
         // only at no crossing cost, like any refinement.
@@ -1176,6 +1437,14 @@ private:
                 }
             }
         }
+        // Deeper still where a named twin in another instance of the bound's module says so. It depends
+        // on explicit nodes and the bound only: looked for once, on the first refinement.
+        if (refine && b.analogous == kNotYet) {
+            b.analogous = analogousCall(i, bound, best, b.twin);
+        }
+        const bool byAnalogy =
+            refine && b.analogous >= 0 && b.analogous != best && calls_.isAncestorOrSelf(best, b.analogous);
+        if (byAnalogy) best = b.analogous;
         bool agree = allCount > 0 && std::all_of(all, all + allCount, [&](int c) {
                          return moduleOfCall(c) == moduleOfCall(best);
                      });
@@ -1183,7 +1452,12 @@ private:
         a.level = Level::Medium;
         a.score = agree ? 0.75 : best == bound ? 0.6 : 0.5;
         nodeCall_[static_cast<std::size_t>(i)] = best;
-        a.reason = Reason{Reason::Inferred, b.why, moduleOfCall(bound), b.a, b.b};
+        a.reason = Reason{byAnalogy ? Reason::Analogy : Reason::Inferred,
+                          b.why,
+                          moduleOfCall(bound),
+                          b.a,
+                          b.b,
+                          byAnalogy ? b.twin : -1};
     }
 
     void placeWithoutBound(int i, const int* all, int allCount, bool complete) {
@@ -1260,23 +1534,35 @@ private:
         root.name = "";
         root.path = root.className.empty() ? "/" : "/" + root.className;
         std::vector<int> stack{0};
+        std::vector<std::string> segments;
+        std::vector<std::size_t> order;
+        std::vector<bool> clash;
         while (!stack.empty()) {
             int id = stack.back();
             stack.pop_back();
             const Module& parent = h_.modules[static_cast<std::size_t>(id)];
-            std::map<std::string, int> uses;
-            std::vector<std::string> segments;
-            for (int child : parent.children) {
-                segments.push_back(segmentOf(h_.modules[static_cast<std::size_t>(child)]));
-                ++uses[segments.back()];
-            }
-            std::string base = parent.path == "/" ? "" : parent.path;
-            for (std::size_t k = 0; k < parent.children.size(); ++k) {
+            const std::size_t count = parent.children.size();
+            segments.resize(std::max(segments.size(), count));
+            for (std::size_t k = 0; k < count; ++k)
+                segments[k] = segmentOf(h_.modules[static_cast<std::size_t>(parent.children[k])]);
+            // Segments used by two or more siblings: found by sorting, not by a map per module.
+            order.resize(count);
+            for (std::size_t k = 0; k < count; ++k)
+                order[k] = k;
+            std::sort(order.begin(), order.end(),
+                      [&](std::size_t a, std::size_t b) { return segments[a] < segments[b]; });
+            clash.assign(count, false);
+            for (std::size_t k = 1; k < count; ++k)
+                if (segments[order[k]] == segments[order[k - 1]])
+                    clash[order[k]] = clash[order[k - 1]] = true;
+            const std::string_view base =
+                parent.path == "/" ? std::string_view() : std::string_view(parent.path);
+            for (std::size_t k = 0; k < count; ++k) {
                 Module& child = h_.modules[static_cast<std::size_t>(parent.children[k])];
-                std::string segment = segments[k];
-                if (uses[segment] > 1 && !child.className.empty())
-                    segment = child.className + "[" + child.name + "]";
-                child.path = base + "/" + segment;
+                if (clash[k] && !child.className.empty())
+                    segments[k] = child.className + "[" + child.name + "]";
+                child.path.reserve(base.size() + 1 + segments[k].size());
+                child.path.assign(base).append(1, '/').append(segments[k]);
                 stack.push_back(parent.children[k]);
             }
         }
@@ -1284,8 +1570,13 @@ private:
 
     static std::string segmentOf(const Module& m) {
         if (m.className.empty()) return m.name;
-        std::string atom = lastAtom(m.name);
-        return isNumericAtom(atom) ? m.className + "." + atom : m.className;
+        const std::size_t dot = m.name.rfind('.');
+        const std::string_view atom =
+            dot == std::string::npos ? std::string_view(m.name) : std::string_view(m.name).substr(dot + 1);
+        if (!isNumericAtom(atom)) return m.className;
+        std::string segment;
+        segment.reserve(m.className.size() + 1 + atom.size());
+        return segment.append(m.className).append(1, '.').append(atom);
     }
 
     const GraphIndex& g_;
@@ -1306,6 +1597,11 @@ private:
     std::vector<int> explicit_;
     std::vector<bool> placedExplicitly_;
     mutable std::vector<NodeKind> nodeKinds_;
+    // Analogy (built on first use): calls by scope pattern and depth, calls' children and explicit
+    // nodes per call as flat lists with offsets.
+    std::vector<std::vector<int>> instancesOfPattern_;
+    std::vector<int> patternIdOfCall_;
+    std::vector<int> childCallStart_, childCalls_, explicitStart_, explicitByCall_;
     static constexpr int kPatternUnknown = -2;
     mutable std::vector<int> patternOfModule_;
     mutable std::unordered_map<std::string, int> patternIds_;
@@ -1478,6 +1774,16 @@ std::string Hierarchy::explain(const GraphIndex& graph, int node) const {
             words += " Placed in " + quoteModule(*this, a.module) +
                      ", where its tensors cross the fewest module boundaries.";
         return words;
+    }
+    case Reason::Analogy: {
+        int instance = r.twin >= 0 ? assignments[static_cast<std::size_t>(r.twin)].module : 0;
+        while (instance > 0 && modules[static_cast<std::size_t>(instance)].depth >
+                                   modules[static_cast<std::size_t>(r.bound)].depth)
+            instance = modules[static_cast<std::size_t>(instance)].parent;
+        return "No scope of its own. It lies inside " + quoteModule(*this, r.bound) + ": " +
+               whyInside(graph, r) + ". Placed in " + quoteModule(*this, a.module) + " like its twin " +
+               quoteNode(graph, r.twin) + " in " + quoteModule(*this, instance) +
+               ", another instance of the same block.";
     }
     case Reason::Connected:
         return "No scope of its own; placed at the deepest common module of the nodes it is connected to, " +

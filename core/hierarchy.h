@@ -10,10 +10,10 @@ namespace hs {
 class GraphIndex;
 struct Sidecar;
 
-enum class Level { Certain = 0, High = 1, Medium = 2, Low = 3 };
+enum class Level : std::uint8_t { Certain = 0, High = 1, Medium = 2, Low = 3 };
 
 // Where an assignment comes from. Order is the strength of explicit evidence.
-enum class Source { Manual, Metadata, Function, NameScope, Sidecar, Inferred, Fallback };
+enum class Source : std::uint8_t { Manual, Metadata, Function, NameScope, Sidecar, Inferred, Fallback };
 
 struct Module {
     std::string scope;     // instance scope: "encoder.layer.0"; "" for the root
@@ -59,16 +59,18 @@ struct Reason {
         ByHand,          // re-tagged in this session
         NoScopesInModel, // the model carries no scope evidence at all
         Inferred,        // inside module `bound` because of `why`; maybe placed deeper
+        Analogy,         // inside `bound` because of `why`, placed deeper like `twin` in another instance
         Connected,       // at the deepest common module of its placed neighbours
         Unplaced,        // nothing nearby to infer from
     };
     enum Why : std::uint8_t { DataPath, InsideOwner, OrderNeighbours };
     Kind kind = Unplaced;
     Why why = DataPath;
-    int bound = 0; // module the node certainly lies inside (Inferred)
-    int a = -1;    // Inferred: data path start or owner node (-1: a graph input/output);
+    int bound = 0; // module the node certainly lies inside (Inferred, Analogy)
+    int a = -1;    // Inferred, Analogy: data path start or owner node (-1: a graph input/output);
                    // OneClaim/ClaimedByHand: candidate index
-    int b = -1;    // Inferred: data path end; Analogy: the twin node
+    int b = -1;    // Inferred, Analogy: data path end
+    int twin = -1; // Analogy: the named node in another instance of the block that it follows
 };
 
 // The claims about one node: almost always exactly one, kept inline so that 100k named nodes cost no
@@ -97,7 +99,7 @@ public:
 private:
     Candidate first_;
     std::vector<Candidate> more_; // all of them once there are two or more
-    std::size_t size_ = 0;
+    std::uint32_t size_ = 0;
 };
 
 struct Assignment {

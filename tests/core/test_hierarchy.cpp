@@ -201,9 +201,9 @@ private slots:
     void hiddenNamesAreInferredSafely_data() {
         QTest::addColumn<QString>("file");
         QTest::addColumn<int>("minimumExactPercent");
-        QTest::newRow("bert_like_op17") << QString(fixture("bert_like_op17.onnx").c_str()) << 95;
-        QTest::newRow("bert_like_op14") << QString(fixture("bert_like_op14.onnx").c_str()) << 94;
-        QTest::newRow("gpt_like") << QString(fixture("gpt_like.onnx").c_str()) << 96;
+        QTest::newRow("bert_like_op17") << QString(fixture("bert_like_op17.onnx").c_str()) << 96;
+        QTest::newRow("bert_like_op14") << QString(fixture("bert_like_op14.onnx").c_str()) << 96;
+        QTest::newRow("gpt_like") << QString(fixture("gpt_like.onnx").c_str()) << 97;
         QTest::newRow("cnn_torchvision") << QString(fixture("cnn_torchvision.onnx").c_str()) << 97;
         QTest::newRow("cnn_mobilenet_v3") << QString(fixture("cnn_mobilenet_v3.onnx").c_str()) << 0;
         QTest::newRow("cnn_resnet") << QString(fixture("cnn_resnet.onnx").c_str()) << 0;
@@ -228,6 +228,37 @@ private slots:
               eligible ? 100.0 * static_cast<double>(exact) / static_cast<double>(eligible) : 100.0);
         QVERIFY2(exact * 100 >= eligible * static_cast<std::size_t>(minimumExactPercent),
                  qPrintable(QString("%1 of %2 exact").arg(exact).arg(eligible)));
+    }
+
+    // GELU's last op (x * 0.5) with its name and its constant's hidden: its input is inside the
+    // activation module, its result leaves it, so only layer 0's named twin can tell where it sits.
+    void hiddenLastOpFollowsItsTwin() {
+        Loaded l = hstest::load(fixture("bert_like_op14.onnx"));
+        const int mul = l.node("/encoder/layer.1/intermediate/intermediate_act_fn/Mul_1");
+        QVERIFY(mul >= 0);
+        std::vector<int> hidden{mul};
+        for (int t : l.graph->inputs(mul)) {
+            const int producer = l.graph->tensor(t).producer;
+            if (producer >= 0 && l.graph->node(producer).opType == "Constant") hidden.push_back(producer);
+        }
+        QCOMPARE(hidden.size(), std::size_t(2));
+        Loaded h = hstest::analyse(hstest::withRenamedNodes(*l.model, hidden));
+        QCOMPARE(h.scopeOf(mul), std::string("encoder.layer.1.intermediate.intermediate_act_fn"));
+        const Assignment& a = h.hierarchy.assignments[static_cast<std::size_t>(mul)];
+        QCOMPARE(a.level, Level::Medium);
+        QCOMPARE(a.reason.kind, Reason::Analogy);
+        const std::string why = h.hierarchy.explain(*h.graph, mul);
+        QVERIFY2(why.find("like its twin '/encoder/layer.0/intermediate/intermediate_act_fn/Mul_1' in "
+                          "'encoder.layer.0'") != std::string::npos,
+                 why.c_str());
+        // Its constant follows it.
+        QCOMPARE(h.scopeOf(hidden[1]), std::string("encoder.layer.1.intermediate.intermediate_act_fn"));
+        // Without layer 0's name to go by, the same node stays one level up, where it certainly is.
+        const int twin = l.node("/encoder/layer.0/intermediate/intermediate_act_fn/Mul_1");
+        hidden.push_back(twin);
+        Loaded both = hstest::analyse(hstest::withRenamedNodes(*l.model, hidden));
+        QCOMPARE(both.scopeOf(mul), std::string("encoder.layer.1"));
+        QCOMPARE(both.hierarchy.assignments[static_cast<std::size_t>(mul)].reason.kind, Reason::Inferred);
     }
 
     // The reference design's failure: a sidecar placing layer 0's residual Add in layer 1.

@@ -126,9 +126,10 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
             values += n.outputs.size();
     }
     instances_.reserve(nodes);
-    inputs_.reserve(nodes);
-    outputs_.reserve(nodes);
-    children_.reserve(nodes);
+    nodeLinks_.reserve(nodes);
+    inputs_.reserve(values); // about one input per value
+    outputs_.reserve(values);
+    consumerPairs_.reserve(values);
     byKey_.reserve(nodes);
     tensors_.reserve(values);
     root.names.reserve(values);
@@ -160,6 +161,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
         tensors_[static_cast<std::size_t>(t)].graphOutput = true;
         tensors_[static_cast<std::size_t>(t)].info = &vi;
     }
+    linkChildrenAndConsumers();
     mainTensors_.reserve(root.names.size());
     root.names.forEach([&](std::string_view name, int t) { mainTensors_.emplace(std::string(name), t); });
 }
@@ -186,30 +188,31 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
         instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth,
                               keyPrefix.empty() ? std::move(keys[i]) : keyPrefix + keys[i]});
         byKey_.emplace(instances_.back().key, id);
-        inputs_.emplace_back();
-        outputs_.emplace_back();
-        children_.emplace_back();
-        if (parentInstance >= 0) children_[static_cast<std::size_t>(parentInstance)].push_back(id);
-        outputs_.back().reserve(graph.nodes[i].outputs.size());
+        nodeLinks_.emplace_back();
+        NodeLinks& links = nodeLinks_.back();
+        links.outputs.first = static_cast<std::uint32_t>(outputs_.size());
         for (const auto& out : graph.nodes[i].outputs) {
             if (out.empty()) continue;
             int t = internTensor(scope, out);
             tensors_[static_cast<std::size_t>(t)].producer = id;
-            outputs_.back().push_back(t);
+            outputs_.push_back(t);
         }
+        links.outputs.count = static_cast<std::uint32_t>(outputs_.size()) - links.outputs.first;
     }
     if (graphIndex == 0) mainCount_ = instances_.size();
     // Pass 2: inputs, resolved through the enclosing scopes.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
-        inputs_[static_cast<std::size_t>(id)].reserve(graph.nodes[i].inputs.size());
+        Run& inputs = nodeLinks_[static_cast<std::size_t>(id)].inputs;
+        inputs.first = static_cast<std::uint32_t>(inputs_.size());
         for (const auto& in : graph.nodes[i].inputs) {
             if (in.empty()) continue;
             int t = scope.lookup(in);
             if (t < 0) t = internTensor(scope, in); // dangling in the file: keep it visible
-            inputs_[static_cast<std::size_t>(id)].push_back(t);
-            tensors_[static_cast<std::size_t>(t)].consumers.push_back(id);
+            inputs_.push_back(t);
+            addConsumer(t, id);
         }
+        inputs.count = static_cast<std::uint32_t>(inputs_.size()) - inputs.first;
     }
     // Pass 3: nested bodies and function calls, each under its node instance.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -231,7 +234,7 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
                 addGraph(sub, id, prefix + attr.name + "::", inner, depth + 1);
                 for (const auto& vi : body.outputs) { // the body's results flow into its owner
                     int t = inner.lookup(vi.name);
-                    if (t >= 0) tensors_[static_cast<std::size_t>(t)].consumers.push_back(id);
+                    if (t >= 0) addConsumer(t, id);
                 }
             }
         int fn = model_->findFunction(node.domain, node.opType);
@@ -246,10 +249,45 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
             addGraph(function.body, id, prefix, inner, depth + 1);
             for (const auto& out : function.outputs) {
                 const int found = inner.names.find(out);
-                if (found >= 0) tensors_[static_cast<std::size_t>(found)].consumers.push_back(id);
+                if (found >= 0) addConsumer(found, id);
             }
         }
     }
+}
+
+// Children and consumers arrive out of order while bodies are walked: laid out once at the end, in
+// the order they arrived (a stable counting sort).
+void GraphIndex::linkChildrenAndConsumers() {
+    std::vector<std::uint32_t> childCount(instances_.size(), 0);
+    for (const auto& inst : instances_)
+        if (inst.parent >= 0) ++childCount[static_cast<std::size_t>(inst.parent)];
+    std::uint32_t offset = 0;
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+        nodeLinks_[i].children = {offset, 0};
+        offset += childCount[i];
+    }
+    children_.resize(offset);
+    for (std::size_t i = 0; i < instances_.size(); ++i) // ids grow in creation order
+        if (instances_[i].parent >= 0) {
+            Run& run = nodeLinks_[static_cast<std::size_t>(instances_[i].parent)].children;
+            children_[run.first + run.count++] = static_cast<int>(i);
+        }
+    consumerRuns_.assign(tensors_.size(), Run{});
+    for (const auto& [t, node] : consumerPairs_)
+        ++consumerRuns_[static_cast<std::size_t>(t)].count;
+    offset = 0;
+    for (Run& run : consumerRuns_) {
+        run.first = offset;
+        offset += run.count;
+        run.count = 0;
+    }
+    consumers_.resize(offset);
+    for (const auto& [t, node] : consumerPairs_) {
+        Run& run = consumerRuns_[static_cast<std::size_t>(t)];
+        consumers_[run.first + run.count++] = node;
+    }
+    consumerPairs_.clear();
+    consumerPairs_.shrink_to_fit();
 }
 
 const Node& GraphIndex::node(int i) const {
@@ -280,7 +318,7 @@ std::vector<int> GraphIndex::producersOf(int i) const {
 std::vector<int> GraphIndex::consumersOf(int i) const {
     std::vector<int> result;
     for (int t : outputs(i))
-        for (int c : tensor(t).consumers)
+        for (int c : consumers(t))
             if (c != i && std::find(result.begin(), result.end(), c) == result.end()) result.push_back(c);
     return result;
 }

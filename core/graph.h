@@ -3,6 +3,7 @@
 // local function's body per call) in flat tables, with stable keys and dataflow between them.
 #include "model.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -26,10 +27,28 @@ struct TensorEntry {
     bool graphInput = false;  // an input of the main graph
     bool graphOutput = false; // an output of the main graph
     bool initializer = false;
-    std::vector<int> consumers;
     std::string name;
     const ValueInfo* info = nullptr;   // declared type, when the model has one
     const Initializer* init = nullptr; // when it is an initializer
+};
+
+// A read-only run of indices inside one of the index's flat tables (a node's inputs, a tensor's
+// consumers, ...). Valid as long as the index.
+class IndexSpan {
+public:
+    IndexSpan() = default;
+    IndexSpan(const int* first, const int* last) : first_(first), last_(last) {}
+    const int* begin() const { return first_; }
+    const int* end() const { return last_; }
+    std::size_t size() const { return static_cast<std::size_t>(last_ - first_); }
+    bool empty() const { return first_ == last_; }
+    int operator[](std::size_t i) const { return first_[i]; }
+    int front() const { return *first_; }
+    int back() const { return last_[-1]; }
+
+private:
+    const int* first_ = nullptr;
+    const int* last_ = nullptr;
 };
 
 class GraphIndex {
@@ -47,9 +66,11 @@ public:
     // Instances of main-graph nodes come first, in graph order: [0, mainCount()).
     std::size_t mainCount() const { return mainCount_; }
 
-    const std::vector<int>& inputs(int i) const { return inputs_[static_cast<std::size_t>(i)]; }
-    const std::vector<int>& outputs(int i) const { return outputs_[static_cast<std::size_t>(i)]; }
-    const std::vector<int>& children(int i) const { return children_[static_cast<std::size_t>(i)]; }
+    // Dataflow, in flat tables: one allocation for all nodes, neighbours near each other in memory.
+    IndexSpan inputs(int i) const { return span(inputs_, nodeLinks_[static_cast<std::size_t>(i)].inputs); }
+    IndexSpan outputs(int i) const { return span(outputs_, nodeLinks_[static_cast<std::size_t>(i)].outputs); }
+    IndexSpan children(int i) const { return span(children_, nodeLinks_[static_cast<std::size_t>(i)].children); }
+    IndexSpan consumers(int t) const { return span(consumers_, consumerRuns_[static_cast<std::size_t>(t)]); }
     const TensorEntry& tensor(int t) const { return tensors_[static_cast<std::size_t>(t)]; }
     std::size_t tensorCount() const { return tensors_.size(); }
     int findTensor(const std::string& mainGraphName) const; // main-graph tensors only, -1 if none
@@ -63,12 +84,27 @@ public:
 
 private:
     struct Scope;
+    struct Run {
+        std::uint32_t first = 0, count = 0;
+    };
+    struct NodeLinks {
+        Run inputs, outputs, children;
+    };
+    static IndexSpan span(const std::vector<int>& table, Run run) {
+        const int* first = table.data() + run.first;
+        return {first, first + run.count};
+    }
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
     int internTensor(Scope& scope, const std::string& name);
+    void addConsumer(int tensor, int node) { consumerPairs_.push_back({tensor, node}); }
+    void linkChildrenAndConsumers();
 
     std::shared_ptr<const Model> model_;
     std::vector<NodeInstance> instances_;
-    std::vector<std::vector<int>> inputs_, outputs_, children_;
+    std::vector<NodeLinks> nodeLinks_;
+    std::vector<int> inputs_, outputs_, children_, consumers_;
+    std::vector<Run> consumerRuns_;                        // per tensor, into consumers_
+    std::vector<std::pair<int, int>> consumerPairs_;       // (tensor, node) while building
     std::vector<TensorEntry> tensors_;
     std::unordered_map<std::string, int> byKey_;
     std::unordered_map<std::string, int> mainTensors_;

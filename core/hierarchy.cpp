@@ -774,7 +774,7 @@ private:
                 for (int t : g_.outputs(n)) {
                     const TensorEntry& te = g_.tensor(t);
                     if (te.graphOutput) found.push_back({0, -1});
-                    for (int c : te.consumers)
+                    for (int c : g_.consumers(t))
                         step(c);
                 }
             }
@@ -840,7 +840,7 @@ private:
     int parameterOwnerCall(int i) const {
         for (int t : g_.inputs(i)) {
             const TensorEntry& te = g_.tensor(t);
-            if (!isParameter(te) || te.consumers.size() != 1)
+            if (!isParameter(te) || g_.consumers(t).size() != 1)
                 continue; // shared or tied weights prove nothing
             auto dot = te.name.rfind('.');
             if (dot == std::string::npos) continue;
@@ -856,7 +856,7 @@ private:
         bool folded = false;
         for (int t : g_.inputs(i)) {
             const TensorEntry& te = g_.tensor(t);
-            if (te.initializer && te.consumers.size() == 1 && te.name.rfind("onnx::", 0) == 0) folded = true;
+            if (te.initializer && g_.consumers(t).size() == 1 && te.name.rfind("onnx::", 0) == 0) folded = true;
         }
         if (!folded) return -1;
         int consumer = soleConsumer(i);
@@ -870,7 +870,7 @@ private:
     int soleConsumer(int i) const {
         int only = -1;
         for (int t : g_.outputs(i))
-            for (int c : g_.tensor(t).consumers) {
+            for (int c : g_.consumers(t)) {
                 if (c == i || c == only) continue;
                 if (only >= 0) return -1;
                 only = c;
@@ -1014,7 +1014,7 @@ private:
             } else if (te.graphOutput) {
                 consider(-1);
             }
-            for (int c : te.consumers)
+            for (int c : g_.consumers(t))
                 consider(c);
             return std::max(best, 0);
         };
@@ -1088,7 +1088,7 @@ private:
         for (int t : g_.inputs(i))
             if (below(g_.tensor(t).producer)) return true;
         for (int t : g_.outputs(i))
-            for (int c : g_.tensor(t).consumers)
+            for (int c : g_.consumers(t))
                 if (below(c)) return true;
         return false;
     }
@@ -1218,7 +1218,7 @@ private:
         for (int t : g_.outputs(i)) {
             const TensorEntry& te = g_.tensor(t);
             std::vector<std::string> users;
-            for (int c : te.consumers)
+            for (int c : g_.consumers(t))
                 users.push_back(consumerKey(c, t));
             std::sort(users.begin(), users.end());
             s += te.graphOutput ? "[out," : "[";
@@ -1253,11 +1253,11 @@ private:
             // Users of one kind are interchangeable: each named user of x pairs with a named user of y
             // of its kind at the same relative position, else with an unnamed one of its kind.
             std::vector<std::pair<std::string, std::string>> ys, xs; // kind, position ("" unknown)
-            for (int c : g_.tensor(outY[k]).consumers)
+            for (int c : g_.consumers(outY[k]))
                 ys.push_back({consumerKey(c, outY[k]),
                               namedAndClear(c) ? relativePosition(nodeCall_[static_cast<std::size_t>(c)], by)
                                                : std::string()});
-            for (int c : g_.tensor(outX[k]).consumers)
+            for (int c : g_.consumers(outX[k]))
                 if (namedAndClear(c))
                     xs.push_back({consumerKey(c, outX[k]),
                                   relativePosition(nodeCall_[static_cast<std::size_t>(c)], bx)});
@@ -1347,7 +1347,7 @@ private:
                 producerScratch_.push_back(p);
         }
         for (int t : g_.outputs(i))
-            for (int c : g_.tensor(t).consumers)
+            for (int c : g_.consumers(t))
                 if (c != i &&
                     std::find(consumerScratch_.begin(), consumerScratch_.end(), c) == consumerScratch_.end())
                     consumerScratch_.push_back(c);
@@ -1380,7 +1380,7 @@ private:
         if (refine)
             for (int t : g_.inputs(i))
                 if (!isConstantValue(g_.tensor(t)))
-                    for (int c : g_.tensor(t).consumers)
+                    for (int c : g_.consumers(t))
                         if (c != i && placedExplicitly_[static_cast<std::size_t>(c)])
                             candidates.push_back(nodeCall_[static_cast<std::size_t>(c)]);
         if (refine) {
@@ -1498,7 +1498,7 @@ private:
                 count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
             int owner = ownerByName(te.name);
             if (owner < 0)
-                for (int c : te.consumers) {
+                for (int c : g_.consumers(static_cast<int>(t))) {
                     int m = h_.assignments[static_cast<std::size_t>(c)].module;
                     owner = owner < 0 ? m : lcaModule(owner, m);
                 }

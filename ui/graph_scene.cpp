@@ -388,7 +388,7 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
         const int from = rowOf(node);
         if (from < 0) return;
         for (int t : g.outputs(node)) {
-            for (int consumer : g.tensor(t).consumers)
+            for (int consumer : g.consumers(t))
                 addEdge(from, rowOf(consumer), t);
             if (container == 0 && outputRow.contains(t)) addEdge(from, outputRow.value(t), t);
         }
@@ -407,7 +407,7 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
         }
     }
     for (auto it = inputRow.constBegin(); it != inputRow.constEnd(); ++it)
-        for (int consumer : g.tensor(it.key()).consumers)
+        for (int consumer : g.consumers(it.key()))
             addEdge(it.value(), rowOf(consumer), it.key());
     return in;
 }

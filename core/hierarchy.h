@@ -98,18 +98,18 @@ public:
 
 private:
     Candidate first_;
-    std::vector<Candidate> more_; // all of them once there are two or more
     std::uint32_t size_ = 0;
+    std::vector<Candidate> more_; // all of them once there are two or more
 };
 
 struct Assignment {
     int module = 0;
     Level level = Level::Low;
-    double score = 0.0; // 0..1, orders assignments within a level
     Source source = Source::Fallback;
     bool conflict = false;
-    CandidateList candidates; // every explicit claim about this node (two or more on conflict)
+    double score = 0.0;       // 0..1, orders assignments within a level
     Reason reason;            // "why is this node here?": Hierarchy::explain
+    CandidateList candidates; // every explicit claim about this node (two or more on conflict)
 };
 
 struct HierarchyStatistics {

@@ -69,7 +69,9 @@ public:
     // Dataflow, in flat tables: one allocation for all nodes, neighbours near each other in memory.
     IndexSpan inputs(int i) const { return span(inputs_, nodeLinks_[static_cast<std::size_t>(i)].inputs); }
     IndexSpan outputs(int i) const { return span(outputs_, nodeLinks_[static_cast<std::size_t>(i)].outputs); }
-    IndexSpan children(int i) const { return span(children_, nodeLinks_[static_cast<std::size_t>(i)].children); }
+    IndexSpan children(int i) const {
+        return span(children_, nodeLinks_[static_cast<std::size_t>(i)].children);
+    }
     IndexSpan consumers(int t) const { return span(consumers_, consumerRuns_[static_cast<std::size_t>(t)]); }
     const TensorEntry& tensor(int t) const { return tensors_[static_cast<std::size_t>(t)]; }
     std::size_t tensorCount() const { return tensors_.size(); }
@@ -103,8 +105,8 @@ private:
     std::vector<NodeInstance> instances_;
     std::vector<NodeLinks> nodeLinks_;
     std::vector<int> inputs_, outputs_, children_, consumers_;
-    std::vector<Run> consumerRuns_;                        // per tensor, into consumers_
-    std::vector<std::pair<int, int>> consumerPairs_;       // (tensor, node) while building
+    std::vector<Run> consumerRuns_;                  // per tensor, into consumers_
+    std::vector<std::pair<int, int>> consumerPairs_; // (tensor, node) while building
     std::vector<TensorEntry> tensors_;
     std::unordered_map<std::string, int> byKey_;
     std::unordered_map<std::string, int> mainTensors_;

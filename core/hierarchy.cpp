@@ -356,6 +356,7 @@ private:
     }
 
     void collectMetadata() {
+        if (g_.model().nodesWithMetadata == 0) return; // the common case: not a dynamo export
         for (std::size_t i = 0; i < g_.size(); ++i) {
             const Node& node = g_.node(static_cast<int>(i));
             const std::string* scopes = metadataValue(node, "pkg.torch.onnx.name_scopes");
@@ -856,7 +857,8 @@ private:
         bool folded = false;
         for (int t : g_.inputs(i)) {
             const TensorEntry& te = g_.tensor(t);
-            if (te.initializer && g_.consumers(t).size() == 1 && te.name.rfind("onnx::", 0) == 0) folded = true;
+            if (te.initializer && g_.consumers(t).size() == 1 && te.name.rfind("onnx::", 0) == 0)
+                folded = true;
         }
         if (!folded) return -1;
         int consumer = soleConsumer(i);

@@ -367,6 +367,7 @@ private:
                 break;
             case 9:
                 expect(f, wire::LengthDelimited, "metadata_props");
+                if (n.metadata.empty()) ++model_.nodesWithMetadata;
                 n.metadata.push_back(parseStringPair(f));
                 break;
             default:

@@ -117,6 +117,7 @@ struct Model {
     StringPairs metadata;
     std::vector<Graph> graphs; // graphs[0] is the main graph; subgraphs and function bodies follow
     std::vector<Function> functions;
+    std::size_t nodesWithMetadata = 0; // nodes carrying metadata_props, all graphs
     ByteSpan graphSpan;
     std::shared_ptr<const MappedFile> file;
 

@@ -885,7 +885,8 @@ int main(int argc, char** argv) {
             measureOpen("deep-200", m.deep200, reps, false, false);
             measureOpen("deep-1000", m.deep1000, quick ? 3 : 5, false, false);
             Opened o = openModel(m.deep1000);
-            const double infer = timeBuild(quick ? 3 : 5, [&] { return inferHierarchy(*o.graph); });
+            // 9 runs: one inference takes ~50 ms, and single runs on this shared machine vary by 30%.
+            const double infer = timeBuild(quick ? 3 : 9, [&] { return inferHierarchy(*o.graph); });
             const double rate = static_cast<double>(o.graph->size()) / infer;
             budget("hierarchy inference, 130k-node model", ">= 2 M nodes/s",
                    fmt("%.2f M nodes/s (%zu nodes in %s)", rate / 1e6, o.graph->size(), secs(infer).c_str()),

@@ -262,7 +262,10 @@ private:
         std::vector<int> nodePrefix(g_.size(), -1);
         std::string_view lastPrefix;
         int lastIndex = -1;
+        constexpr std::size_t kAhead = 8;
         for (std::size_t i = 0; i < g_.size(); ++i) {
+            // Names live wherever the loader allocated them: ask for the next ones early.
+            if (i + kAhead < g_.size()) __builtin_prefetch(g_.node(static_cast<int>(i + kAhead)).name.data());
             const Node& node = g_.node(static_cast<int>(i));
             // torch names a function call after the last op inside it: not the instance's scope.
             if (!g_.model().functions.empty() && g_.model().findFunction(node.domain, node.opType) >= 0)

@@ -305,21 +305,30 @@ int GraphIndex::findTensor(const std::string& name) const {
     return it == mainTensors_.end() ? -1 : it->second;
 }
 
-std::vector<int> GraphIndex::producersOf(int i) const {
-    std::vector<int> result;
+void GraphIndex::producersOf(int i, std::vector<int>& out) const {
+    out.clear();
     for (int t : inputs(i)) {
         int p = tensor(t).producer;
-        if (p >= 0 && p != i && std::find(result.begin(), result.end(), p) == result.end())
-            result.push_back(p);
+        if (p >= 0 && p != i && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
     }
+}
+
+void GraphIndex::consumersOf(int i, std::vector<int>& out) const {
+    out.clear();
+    for (int t : outputs(i))
+        for (int c : consumers(t))
+            if (c != i && std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+}
+
+std::vector<int> GraphIndex::producersOf(int i) const {
+    std::vector<int> result;
+    producersOf(i, result);
     return result;
 }
 
 std::vector<int> GraphIndex::consumersOf(int i) const {
     std::vector<int> result;
-    for (int t : outputs(i))
-        for (int c : consumers(t))
-            if (c != i && std::find(result.begin(), result.end(), c) == result.end()) result.push_back(c);
+    consumersOf(i, result);
     return result;
 }
 

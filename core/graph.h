@@ -80,6 +80,9 @@ public:
     // Producers and consumers of a node's tensors (instances), without duplicates.
     std::vector<int> producersOf(int i) const;
     std::vector<int> consumersOf(int i) const;
+    // The same into `out` (cleared first), for callers that reuse one buffer over many nodes.
+    void producersOf(int i, std::vector<int>& out) const;
+    void consumersOf(int i, std::vector<int>& out) const;
 
     // Main-graph instances in a topological order (graph order where the graph allows it).
     std::vector<int> topologicalOrder() const;

@@ -1341,23 +1341,6 @@ private:
         return b;
     }
 
-    // Producers and consumers of node i, without duplicates, into scratch vectors.
-    void collectNeighbours(int i) {
-        producerScratch_.clear();
-        consumerScratch_.clear();
-        for (int t : g_.inputs(i)) {
-            int p = g_.tensor(t).producer;
-            if (p >= 0 && p != i &&
-                std::find(producerScratch_.begin(), producerScratch_.end(), p) == producerScratch_.end())
-                producerScratch_.push_back(p);
-        }
-        for (int t : g_.outputs(i))
-            for (int c : g_.consumers(t))
-                if (c != i &&
-                    std::find(consumerScratch_.begin(), consumerScratch_.end(), c) == consumerScratch_.end())
-                    consumerScratch_.push_back(c);
-    }
-
     // `b` is the node's bound: computed here on the first pass, used by the refinements.
     void inferNode(int i, Bound& b, bool refine) {
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
@@ -1389,7 +1372,8 @@ private:
                         if (c != i && placedExplicitly_[static_cast<std::size_t>(c)])
                             candidates.push_back(nodeCall_[static_cast<std::size_t>(c)]);
         if (refine) {
-            collectNeighbours(i);
+            g_.producersOf(i, producerScratch_);
+            g_.consumersOf(i, consumerScratch_);
             auto among = [](const std::vector<int>& nodes, int k) {
                 return std::find(nodes.begin(), nodes.end(), k) != nodes.end();
             };
@@ -1701,16 +1685,21 @@ std::string quoteNode(const GraphIndex& graph, int node) {
     return node < 0 ? "a graph input/output" : "'" + graph.key(node) + "'";
 }
 
-std::string whyInside(const GraphIndex& graph, const Reason& r) {
+// "No scope of its own. It lies inside <bound>: <why>." (Inferred and Analogy reasons)
+std::string insideBound(const Hierarchy& h, const GraphIndex& graph, const Reason& r) {
+    std::string why;
     switch (r.why) {
     case Reason::DataPath:
-        return "it sits on the data path from " + quoteNode(graph, r.a) + " to " + quoteNode(graph, r.b);
+        why = "it sits on the data path from " + quoteNode(graph, r.a) + " to " + quoteNode(graph, r.b);
+        break;
     case Reason::InsideOwner:
-        return "it runs inside " + quoteNode(graph, r.a);
+        why = "it runs inside " + quoteNode(graph, r.a);
+        break;
     case Reason::OrderNeighbours:
-        return "the nodes traced just before and after it share that module";
+        why = "the nodes traced just before and after it share that module";
+        break;
     }
-    return {};
+    return "No scope of its own. It lies inside " + quoteModule(h, r.bound) + ": " + why + ".";
 }
 
 } // namespace
@@ -1773,8 +1762,7 @@ std::string Hierarchy::explain(const GraphIndex& graph, int node) const {
         return "The model carries no module scopes (no torch-scoped names, scope metadata or local "
                "functions, and no sidecar): every node stays at the root.";
     case Reason::Inferred: {
-        std::string words = "No scope of its own. It lies inside " + quoteModule(*this, r.bound) + ": " +
-                            whyInside(graph, r) + ".";
+        std::string words = insideBound(*this, graph, r);
         if (a.module != r.bound)
             words += " Placed in " + quoteModule(*this, a.module) +
                      ", where its tensors cross the fewest module boundaries.";
@@ -1785,9 +1773,8 @@ std::string Hierarchy::explain(const GraphIndex& graph, int node) const {
         while (instance > 0 && modules[static_cast<std::size_t>(instance)].depth >
                                    modules[static_cast<std::size_t>(r.bound)].depth)
             instance = modules[static_cast<std::size_t>(instance)].parent;
-        return "No scope of its own. It lies inside " + quoteModule(*this, r.bound) + ": " +
-               whyInside(graph, r) + ". Placed in " + quoteModule(*this, a.module) + " like its twin " +
-               quoteNode(graph, r.twin) + " in " + quoteModule(*this, instance) +
+        return insideBound(*this, graph, r) + " Placed in " + quoteModule(*this, a.module) +
+               " like its twin " + quoteNode(graph, r.twin) + " in " + quoteModule(*this, instance) +
                ", another instance of the same block.";
     }
     case Reason::Connected:

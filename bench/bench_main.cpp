@@ -577,14 +577,21 @@ void measureExpand(const std::string& label, const std::string& path, double fla
     // Repaint of the viewport: at natural size on a layer's attention, and with the whole graph fitted.
     ui::GraphView& view = *gui.view;
     QCoreApplication::processEvents();
-    view.resetTransform();
-    if (QGraphicsItem* item =
-            scene.itemFor({ui::GraphEntity::Module, h.findModule("encoder.layer.100.attention.self")}))
-        view.centerOn(item);
-    else
-        view.centerOn(scene.itemsBoundingRect().center());
-    view.viewport()->repaint(); // first paint after the change builds the scene's index
-    const double natural = timeMedian(21, [&] { view.viewport()->repaint(); });
+    // Median repaint at 1:1 centred on a layer's attention; the view's transform is restored after.
+    auto repaintAtNaturalSize = [&](int reps) {
+        const QTransform before = view.transform();
+        view.resetTransform();
+        if (QGraphicsItem* item =
+                scene.itemFor({ui::GraphEntity::Module, h.findModule("encoder.layer.100.attention.self")}))
+            view.centerOn(item);
+        else
+            view.centerOn(scene.itemsBoundingRect().center());
+        view.viewport()->repaint(); // the first paint after a change builds the scene's index
+        const double median = timeMedian(reps, [&] { view.viewport()->repaint(); });
+        view.setTransform(before);
+        return median;
+    };
+    const double natural = repaintAtNaturalSize(21);
     view.fitAll();
     view.viewport()->repaint();
     const double fitted = timeMedian(11, [&] { view.viewport()->repaint(); });
@@ -610,14 +617,7 @@ void measureExpand(const std::string& label, const std::string& path, double fla
             item->setVisible(false);
         view.viewport()->repaint();
         const double fittedWithout = timeMedian(5, [&] { view.viewport()->repaint(); });
-        const QTransform fit = view.transform();
-        view.resetTransform();
-        if (QGraphicsItem* item =
-                scene.itemFor({ui::GraphEntity::Module, h.findModule("encoder.layer.100.attention.self")}))
-            view.centerOn(item);
-        view.viewport()->repaint();
-        const double naturalWithout = timeMedian(5, [&] { view.viewport()->repaint(); });
-        view.setTransform(fit);
+        const double naturalWithout = repaintAtNaturalSize(5);
         for (QGraphicsItem* item : hidden)
             item->setVisible(true);
         row(std::string("  repaint without ") + name, label,
@@ -638,14 +638,7 @@ void measureExpand(const std::string& label, const std::string& path, double fla
                 edge->setVisible(false);
                 swapped.push_back({edge, culled});
             }
-        const QTransform fit = view.transform();
-        view.resetTransform();
-        if (QGraphicsItem* item =
-                scene.itemFor({ui::GraphEntity::Module, h.findModule("encoder.layer.100.attention.self")}))
-            view.centerOn(item);
-        view.viewport()->repaint();
-        const double naturalCulled = timeMedian(11, [&] { view.viewport()->repaint(); });
-        view.setTransform(fit);
+        const double naturalCulled = repaintAtNaturalSize(11);
         std::vector<QGraphicsItem*> hidden;
         const qreal zoom = view.transform().m11();
         for (QGraphicsItem* frame : scene.items())

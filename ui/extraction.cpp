@@ -200,21 +200,11 @@ void ExtractionJob::plan(std::shared_ptr<const ModelDocument> doc, const Extract
     shared_ = std::make_shared<Shared>();
     // The hierarchy as it is now, manual re-tags included.
     auto hierarchy = std::make_shared<Hierarchy>(doc_->hierarchy);
-    auto run = [doc = doc_, hierarchy, target]() -> Outcome {
-        Outcome out;
-        try {
-            auto p = std::make_shared<ExtractionPlan>(
-                target.isModule ? planExtraction(*doc->graph, *hierarchy, target.scope.toStdString())
-                                : planSelection(*doc->graph, target.nodes, target.label.toStdString()));
-            out.plan = std::move(p);
-        } catch (const std::exception& e) {
-            out.error = QString::fromUtf8(e.what());
-        }
-        return out;
-    };
-    watcher_ = new QFutureWatcher<Outcome>(this);
-    connect(watcher_, &QFutureWatcherBase::finished, this, &ExtractionJob::onFinished);
-    watcher_->setFuture(QtConcurrent::run(run));
+    launch([doc = doc_, hierarchy, target](Outcome& out) {
+        out.plan = std::make_shared<ExtractionPlan>(
+            target.isModule ? planExtraction(*doc->graph, *hierarchy, target.scope.toStdString())
+                            : planSelection(*doc->graph, target.nodes, target.label.toStdString()));
+    });
     showProgress(tr("Working out the boundary of %1...").arg(target.label), false);
 }
 
@@ -226,8 +216,8 @@ void ExtractionJob::write(std::shared_ptr<const ModelDocument> doc,
     outputPath_ = outputPath;
     stage_ = Stage::Writing;
     shared_ = std::make_shared<Shared>();
-    auto run = [doc = doc_, plan = plan_, shared = shared_, path = outputPath.toStdString()]() -> Outcome {
-        Outcome out;
+    // `doc` rides along: the plan points into its model, which must outlive the write.
+    launch([doc = doc_, plan = plan_, shared = shared_, path = outputPath.toStdString()](Outcome& out) {
         out.plan = plan;
         ExtractOptions options;
         options.progress = [shared](std::uint64_t done, std::uint64_t total) {
@@ -235,8 +225,16 @@ void ExtractionJob::write(std::shared_ptr<const ModelDocument> doc,
             shared->total = total;
             return !shared->cancel.load();
         };
+        out.result = extractModel(*plan, path, options);
+    });
+    showProgress(tr("Writing %1...").arg(QFileInfo(outputPath).fileName()), true);
+}
+
+void ExtractionJob::launch(std::function<void(Outcome&)> work) {
+    auto run = [work = std::move(work)]() -> Outcome {
+        Outcome out;
         try {
-            out.result = extractModel(*plan, path, options);
+            work(out);
         } catch (const std::exception& e) {
             out.error = QString::fromUtf8(e.what());
         }
@@ -245,7 +243,6 @@ void ExtractionJob::write(std::shared_ptr<const ModelDocument> doc,
     watcher_ = new QFutureWatcher<Outcome>(this);
     connect(watcher_, &QFutureWatcherBase::finished, this, &ExtractionJob::onFinished);
     watcher_->setFuture(QtConcurrent::run(run));
-    showProgress(tr("Writing %1...").arg(QFileInfo(outputPath).fileName()), true);
 }
 
 void ExtractionJob::pollProgress() {

@@ -10,6 +10,7 @@
 #include <QObject>
 #include <QString>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -80,6 +81,8 @@ private:
         ExtractionResult result;
         QString error;
     };
+    // Runs `work` on a worker thread; an exception becomes the outcome's error.
+    void launch(std::function<void(Outcome&)> work);
     void showProgress(const QString& text, bool determinate);
     void onFinished();
     void pollProgress();

@@ -42,6 +42,15 @@ static void paintHandle(QPainter* painter, const QRectF& r, bool expanded) {
     if (!expanded) painter->drawLine(QPointF(c.x(), r.top() + 3), QPointF(c.x(), r.bottom() - 3));
 }
 
+// A press on a module's +/- handle expands or collapses it; true when the press was on the handle.
+static bool pressHandle(QGraphicsItem* item, const QRectF& handle, GraphEntity entity, bool expand,
+                        QGraphicsSceneMouseEvent* event) {
+    if (!handle.adjusted(-3, -3, 3, 3).contains(event->pos())) return false;
+    if (auto* s = qobject_cast<GraphScene*>(item->scene())) s->setEntityExpanded(entity, expand);
+    event->accept();
+    return true;
+}
+
 // ---- NodeItem
 
 NodeItem::NodeItem(int node, QRectF rect, QString opType, QString name, Confidence confidence,
@@ -135,11 +144,7 @@ void ModuleBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
 }
 
 void ModuleBoxItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {
-    if (handleRect().adjusted(-3, -3, 3, 3).contains(event->pos())) {
-        if (auto* s = qobject_cast<GraphScene*>(scene())) s->setEntityExpanded(entity_, true);
-        event->accept();
-        return;
-    }
+    if (pressHandle(this, handleRect(), entity_, true, event)) return;
     QGraphicsItem::mousePressEvent(event);
 }
 
@@ -186,11 +191,7 @@ void ModuleFrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, 
 }
 
 void ModuleFrameItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {
-    if (handleRect().adjusted(-3, -3, 3, 3).contains(event->pos())) {
-        if (auto* s = qobject_cast<GraphScene*>(scene())) s->setEntityExpanded(entity_, false);
-        event->accept();
-        return;
-    }
+    if (pressHandle(this, handleRect(), entity_, false, event)) return;
     // Only the header selects the frame: clicks on its background should not steal selection.
     if (event->pos().y() > rect_.top() + frameHeader) {
         event->ignore();

@@ -3,6 +3,7 @@
 #include "gui_test_support.h"
 
 #include "extraction.h"
+#include "graph_items.h"
 #include "graph_scene.h"
 #include "graph_view.h"
 #include "inspector.h"
@@ -25,6 +26,7 @@ private slots:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void rootShowsTopModulesCollapsed();
     void expandFromTreeShowsDirectChildren();
+    void handlesExpandAndCollapse();
     void layoutRunsOffTheUiThread();
     void screenshotIsNotBlank();
     void bigModulesAreSplitIntoSections();
@@ -98,6 +100,32 @@ void TestGraph::expandFromTreeShowsDirectChildren() {
     QVERIFY(!w.graphScene()->isLayingOut()); // no worker round trip needed
     QCOMPARE(sorted(w.graphScene()->visibleChildren(layer0)), directChildren(h, layer0));
     QCOMPARE(w.graphScene()->cacheSize(), cached);
+}
+
+// The +/- handle on a module, clicked with the mouse in the view.
+static void clickHandle(GraphView* view, QGraphicsItem* item, const QRectF& handle) {
+    view->centerOn(item);
+    const QPoint at = view->mapFromScene(item->mapToScene(handle.center()));
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, at);
+}
+
+void TestGraph::handlesExpandAndCollapse() {
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("bert_like_op17.onnx")));
+    const int encoder = w.document()->hierarchy.findModule("encoder");
+    GraphScene* scene = w.graphScene();
+    QGraphicsItem* box = scene->itemFor({GraphEntity::Module, encoder});
+    QVERIFY(box && box->type() == ModuleBoxKind);
+    clickHandle(w.graphView(), box, static_cast<ModuleBoxItem*>(box)->handleRect());
+    QVERIFY(w.waitUntilIdle(60000));
+    QVERIFY(scene->isExpanded(encoder));
+    QGraphicsItem* frame = scene->itemFor({GraphEntity::Module, encoder});
+    QVERIFY(frame && frame->type() == ModuleFrameKind);
+    clickHandle(w.graphView(), frame, static_cast<ModuleFrameItem*>(frame)->handleRect());
+    QVERIFY(w.waitUntilIdle(60000));
+    QVERIFY(!scene->isExpanded(encoder));
 }
 
 void TestGraph::layoutRunsOffTheUiThread() {

@@ -5,6 +5,7 @@
 #include "graph.h"
 #include "hierarchy.h"
 #include "model.h"
+#include "shape_json.h"
 #include "sidecar.h"
 
 #include <nlohmann/json.hpp>
@@ -47,19 +48,10 @@ std::vector<std::string> splitKeys(const std::string& text) {
 }
 
 json tensorJson(const hs::BoundaryTensor& b) {
-    json shape = json::array();
-    for (const auto& d : b.type.dims) {
-        if (d.value >= 0)
-            shape.push_back(d.value);
-        else if (!d.param.empty())
-            shape.push_back(d.param);
-        else
-            shape.push_back(nullptr);
-    }
     json j = {{"name", b.name},
               {"type", hs::formatType(b.type)},
               {"elem_type", hs::dataTypeName(b.type.elemType)},
-              {"shape", b.type.hasShape ? shape : json(nullptr)}};
+              {"shape", b.type.hasShape ? hs::shapeJson<json>(b.type) : json(nullptr)}};
     if (b.inferred) j["inferred"] = true;
     if (b.graphInput) j["graph_input"] = true;
     if (b.graphOutput) j["graph_output"] = true;

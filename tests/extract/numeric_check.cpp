@@ -11,6 +11,7 @@
 #include "graph.h"
 #include "hierarchy.h"
 #include "model.h"
+#include "shape_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -156,16 +157,8 @@ int main(int argc, char** argv) {
         for (const auto& vi : model->main().inputs) {
             int t = graph.findTensor(vi.name);
             if (t >= 0 && graph.tensor(t).initializer) continue;
-            json shape = json::array();
-            for (const auto& d : vi.type.dims) {
-                if (d.value >= 0)
-                    shape.push_back(d.value);
-                else if (!d.param.empty())
-                    shape.push_back(d.param);
-                else
-                    shape.push_back(nullptr);
-            }
-            entry["inputs"].push_back({{"name", vi.name}, {"elem_type", vi.type.elemType}, {"shape", shape}});
+            entry["inputs"].push_back(
+                {{"name", vi.name}, {"elem_type", vi.type.elemType}, {"shape", hs::shapeJson(vi.type)}});
         }
         std::vector<std::string> scopes = spec.modules;
         if (scopes.empty())

@@ -53,7 +53,6 @@ struct Candidate {
 struct Reason {
     enum Kind : std::uint8_t {
         Claims,          // every candidate agrees
-        OneClaim,        // candidate `a` alone
         Conflict,        // candidates disagree: placed at their common ancestor
         ClaimedByHand,   // candidate `a` is a manual tag
         ByHand,          // re-tagged in this session
@@ -68,7 +67,7 @@ struct Reason {
     Why why = DataPath;
     int bound = 0; // module the node certainly lies inside (Inferred, Analogy)
     int a = -1;    // Inferred, Analogy: data path start or owner node (-1: a graph input/output);
-                   // OneClaim/ClaimedByHand: candidate index
+                   // ClaimedByHand: candidate index
     int b = -1;    // Inferred, Analogy: data path end
     int twin = -1; // Analogy: the named node in another instance of the block that it follows
 };

@@ -4,12 +4,26 @@
 #include <cctype>
 
 namespace hs {
-namespace {
 
-bool isNumber(std::string_view s) {
+bool isNumericAtom(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(),
                                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
+
+std::string scopePattern(const std::string& scope) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= scope.size()) {
+        std::size_t dot = scope.find('.', start);
+        std::string atom = scope.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        out += (out.empty() && start == 0 ? "" : ".") + (isNumericAtom(atom) ? std::string("#") : atom);
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    return out;
+}
+
+namespace {
 
 // The trailing "head.N.M" part of a qualified scope: its last non-numeric atom and what follows.
 // Found by scanning back from the end, without allocating: it runs for every segment of every node name.
@@ -29,7 +43,7 @@ Tail trailingName(std::string_view scope) {
         const std::size_t dot = end == 0 ? std::string_view::npos : scope.rfind('.', end - 1);
         const std::size_t begin = dot == std::string_view::npos ? 0 : dot + 1;
         const std::string_view atom = scope.substr(begin, end - begin);
-        if (!isNumber(atom)) {
+        if (!isNumericAtom(atom)) {
             tail.head = atom;
             tail.start = begin;
             break;
@@ -143,7 +157,7 @@ bool splitCallSuffix(const std::string& text, std::string& base, int& call) {
     std::size_t underscore = text.rfind('_');
     if (underscore == std::string::npos || underscore == 0 || underscore + 1 >= text.size()) return false;
     const std::string_view digits = std::string_view(text).substr(underscore + 1);
-    if (!isNumber(digits) || digits.size() > 6) return false;
+    if (!isNumericAtom(digits) || digits.size() > 6) return false;
     base = text.substr(0, underscore);
     call = 0;
     for (char c : digits)

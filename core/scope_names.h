@@ -42,6 +42,13 @@ std::string shortClassName(std::string_view qualified);
 // The part of a child's scope below its parent's: ("encoder", "encoder.layer.0") -> "layer.0".
 std::string relativeName(const std::string& parentScope, const std::string& childScope);
 
+// "12" -> true; "", "layer", "1a" -> false.
+bool isNumericAtom(std::string_view atom);
+
+// Module scopes with their numbers blanked ("features.#.#.block.#.#"): repeated blocks of a model
+// share one, and so share the kinds of op they run.
+std::string scopePattern(const std::string& scope);
+
 // True for converters whose '/'-separated names are not torch module scopes.
 bool producerWritesForeignNames(const std::string& producerName);
 

@@ -1,0 +1,153 @@
+#include "inference.h"
+
+#include "graph.h"
+
+#include <algorithm>
+
+namespace hs {
+
+InferenceContext::InferenceContext(const GraphIndex& g, Hierarchy& h, ModuleCalls& c, std::vector<int>& nc,
+                                   const std::vector<int>& explicitList)
+    : graph(g), hierarchy(h), calls(c), nodeCall(nc), explicitNodes(explicitList),
+      placedExplicitly(g.size(), false), kinds_(g.size(), NodeKind::Unknown) {
+    for (int i : explicitNodes)
+        placedExplicitly[static_cast<std::size_t>(i)] = true;
+}
+
+bool InferenceContext::namedAndClear(int n) const {
+    return n >= 0 && isExplicit(n) && !hierarchy.assignments[static_cast<std::size_t>(n)].conflict;
+}
+
+InferenceContext::NodeKind InferenceContext::kindOf(int i) const {
+    NodeKind& kind = kinds_[static_cast<std::size_t>(i)];
+    if (kind == NodeKind::Unknown) {
+        const std::string& op = graph.node(i).opType;
+        kind = op == "Constant"   ? NodeKind::Constant
+               : op == "Identity" ? NodeKind::Identity
+                                  : NodeKind::Other;
+    }
+    return kind;
+}
+
+bool InferenceContext::isParameter(const TensorEntry& te) const {
+    if (te.initializer) return true;
+    if (te.producer < 0 || kindOf(te.producer) != NodeKind::Identity) return false;
+    const auto& in = graph.inputs(te.producer);
+    return in.size() == 1 && graph.tensor(in[0]).initializer;
+}
+
+bool InferenceContext::isConstantValue(const TensorEntry& te) const {
+    return isParameter(te) || (te.producer >= 0 && kindOf(te.producer) == NodeKind::Constant);
+}
+
+std::pair<int, int> InferenceContext::orderNeighbours(int i) const {
+    const NodeInstance& inst = graph.instance(i);
+    int first = i - inst.node,
+        last =
+            first + static_cast<int>(graph.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+    std::pair<int, int> result{-1, -1};
+    for (int k = i - 1; k >= first; --k)
+        if (callOf(k) >= 0) {
+            result.first = k;
+            break;
+        }
+    for (int k = i + 1; k < last; ++k)
+        if (callOf(k) >= 0) {
+            result.second = k;
+            break;
+        }
+    return result;
+}
+
+namespace {
+
+// Drives the passes over the nodes without explicit evidence. Parents (If/Loop bodies, function
+// calls) come before children in node order: a body node's owner is a bound.
+class Driver {
+public:
+    explicit Driver(InferenceContext& c) : c_(c), bounds_(c), refinement_(c), analogy_(c) {}
+
+    void run() {
+        std::vector<int> inferred;
+        for (std::size_t i = 0; i < c_.graph.size(); ++i)
+            if (!c_.placedExplicitly[i]) inferred.push_back(static_cast<int>(i));
+        std::vector<Bound> bound(inferred.size()); // parallel to `inferred`
+        // Pass 1 places every node at its safe bound; passes 2 and 3 refine with all neighbours placed
+        // (a second refinement lets chains of helpers follow each other).
+        for (std::size_t k = 0; k < inferred.size(); ++k) {
+            bound[k] = bounds_.compute(inferred[k]);
+            place(inferred[k], bound[k], false);
+        }
+        for (int pass = 0; pass < 2; ++pass)
+            for (std::size_t k = 0; k < inferred.size(); ++k)
+                place(inferred[k], bound[k], true);
+    }
+
+private:
+    void place(int i, Bound& b, bool refine) {
+        Assignment& a = c_.hierarchy.assignments[static_cast<std::size_t>(i)];
+        a.source = Source::Inferred;
+        const int* all = bounds_.neighbourCalls(b);
+        const int allCount = b.neighbourCount;
+        int best = refine ? refinement_.refine(i, b) : b.call;
+        if (b.call < 0) {
+            placeWithoutBound(i, all, allCount, b.complete);
+            return;
+        }
+        // Deeper still where a named twin in another instance of the bound's module says so. It depends
+        // on explicit nodes and the bound only: looked for once, on the first refinement.
+        if (refine && b.analogous == Bound::kNotYet)
+            b.analogous = analogy_.analogousCall(i, b.call, best, b.twin);
+        const bool byAnalogy =
+            refine && b.analogous >= 0 && b.analogous != best && c_.calls.isAncestorOrSelf(best, b.analogous);
+        if (byAnalogy) best = b.analogous;
+        const ModuleCalls& calls = c_.calls;
+        bool agree = allCount > 0 && std::all_of(all, all + allCount, [&](int c) {
+                         return calls.moduleOf(c) == calls.moduleOf(best);
+                     });
+        a.module = calls.moduleOf(best);
+        a.level = Level::Medium;
+        a.score = agree ? 0.75 : best == b.call ? 0.6 : 0.5;
+        c_.nodeCall[static_cast<std::size_t>(i)] = best;
+        a.reason = Reason{byAnalogy ? Reason::Analogy : Reason::Inferred,
+                          b.why,
+                          calls.moduleOf(b.call),
+                          b.a,
+                          b.b,
+                          byAnalogy ? b.twin : -1};
+    }
+
+    void placeWithoutBound(int i, const int* all, int allCount, bool complete) {
+        Assignment& a = c_.hierarchy.assignments[static_cast<std::size_t>(i)];
+        if (allCount > 0 && complete) {
+            int l = all[0];
+            for (int k = 0; k < allCount; ++k)
+                l = c_.calls.lca(l, all[k]);
+            a.module = c_.calls.moduleOf(l);
+            c_.nodeCall[static_cast<std::size_t>(i)] = l;
+            a.level = Level::Low;
+            a.score = 0.35;
+            a.reason = Reason{Reason::Connected};
+            return;
+        }
+        a.module = 0;
+        a.level = Level::Low;
+        a.score = 0.1;
+        a.source = Source::Fallback;
+        c_.nodeCall[static_cast<std::size_t>(i)] = 0;
+        a.reason = Reason{Reason::Unplaced};
+    }
+
+    InferenceContext& c_;
+    Bounds bounds_;
+    Refinement refinement_;
+    Analogy analogy_;
+};
+
+} // namespace
+
+void inferUnplacedNodes(InferenceContext& context) {
+    Driver(context).run();
+}
+
+} // namespace hs

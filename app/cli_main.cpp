@@ -138,7 +138,7 @@ json statisticsJson(const hs::HierarchyStatistics& s) {
     json byLevel = json::object(), bySource = json::object();
     for (int k = 0; k < 4; ++k)
         byLevel[hs::levelName(static_cast<hs::Level>(k))] = s.byLevel[k];
-    for (int k = 0; k < 7; ++k)
+    for (int k = 0; k < hs::kSourceCount; ++k)
         if (s.bySource[k]) bySource[hs::sourceName(static_cast<hs::Source>(k))] = s.bySource[k];
     return {{"nodes", s.nodes}, {"conflicts", s.conflicts}, {"by_level", byLevel}, {"by_source", bySource}};
 }
@@ -149,7 +149,7 @@ std::string statisticsLine(const hs::HierarchyStatistics& s) {
     for (int k = 0; k < 4; ++k)
         out << " " << s.byLevel[k] << " " << hs::levelName(static_cast<hs::Level>(k)) << ",";
     out << " " << s.conflicts << " conflicts; by source:";
-    for (int k = 0; k < 7; ++k)
+    for (int k = 0; k < hs::kSourceCount; ++k)
         if (s.bySource[k]) out << " " << hs::sourceName(static_cast<hs::Source>(k)) << " " << s.bySource[k];
     return out.str();
 }
@@ -181,6 +181,7 @@ int runInfo(const Options& o) {
     j["file_bytes"] = m.fileSize;
     j["modules"] = l.hierarchy.modules.size();
     j["assignments"] = statisticsJson(stats);
+    j["module_tree_from"] = hs::sourcesSummary(stats);
     j["notes"] = l.hierarchy.notes;
     if (m.irVersion > hs::knownIrVersion())
         j["notes"].push_back("IR version " + std::to_string(m.irVersion) +
@@ -206,6 +207,7 @@ int runInfo(const Options& o) {
               << "initializers: " << m.initializerCount() << ", " << hs::cli::humanBytes(m.weightBytes())
               << " of weights (" << hs::cli::humanBytes(m.externalWeightBytes()) << " external)\n"
               << "modules:      " << l.hierarchy.modules.size() << "\n"
+              << "module tree:  from " << hs::sourcesSummary(stats) << "\n"
               << "assignments:  " << statisticsLine(stats) << "\n";
     for (const auto& note : j["notes"])
         std::cout << "note:         " << note.get<std::string>() << "\n";
@@ -216,6 +218,7 @@ void printTree(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
     const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
     std::string label = module == 0 ? "(root)" : m.name;
     if (!m.className.empty()) label += " : " + m.className;
+    if (m.fromConverterNames) label += " (layer path)";
     std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
               << "/" << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
               << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "") << "]\n";
@@ -234,7 +237,8 @@ json treeJson(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
               {"total_nodes", m.totalNodes},
               {"parameters", m.totalParameters},
               {"lowest_level", hs::levelName(m.lowestLevel)},
-              {"uncertain_nodes", m.uncertainNodes}};
+              {"uncertain_nodes", m.uncertainNodes},
+              {"from_converter_names", m.fromConverterNames}};
     json children = json::array();
     if (maxDepth < 0 || depth < maxDepth)
         for (int c : m.children)
@@ -245,10 +249,14 @@ json treeJson(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
 
 int runTree(const Options& o) {
     Loaded l = load(o);
-    if (o.json)
-        std::cout << treeJson(l.hierarchy, 0, 0, o.depth).dump(2) << "\n";
-    else
+    if (o.json) {
+        json tree = treeJson(l.hierarchy, 0, 0, o.depth);
+        tree["sources"] = hs::sourcesSummary(l.hierarchy.statistics());
+        std::cout << tree.dump(2) << "\n";
+    } else {
+        std::cout << "# module tree from " << hs::sourcesSummary(l.hierarchy.statistics()) << "\n";
         printTree(l.hierarchy, 0, 0, o.depth);
+    }
     return 0;
 }
 

@@ -24,6 +24,7 @@ struct Claim {
     ClaimKind kind = ClaimKind::NodeName;
     int ref = -1;
     bool certain = false; // a person said so (manual, restored from a sidecar)
+    bool medium = false;  // evidence of the medium level at most (a fused op's parameters, converter names)
     int next = -1;        // the node's next claim
 };
 
@@ -75,6 +76,9 @@ void collectNameScopes(Evidence& evidence);    // evidence_names.cpp: TorchScrip
 void collectMetadata(Evidence& evidence);      // evidence_metadata.cpp: dynamo name_scopes metadata
 void collectSidecarClaims(Evidence& evidence); // evidence_sidecar.cpp: a sidecar file's entries
 void collectFunctions(Evidence& evidence);     // evidence_functions.cpp: ONNX local functions
+void collectParameters(Evidence& evidence);    // evidence_parameters.cpp: parameter names ("x.y.weight")
+// evidence_converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else spoke.
+void collectConverterScopes(Evidence& evidence);
 
 // The value of a node's metadata_props entry, null when absent (evidence_metadata.cpp).
 const std::string* metadataValue(const Node& node, const char* key);

@@ -119,6 +119,9 @@ void collectSidecarClaims(Evidence& ev) {
             scope = e.scope;
         else if (auto it = pathToScope.find(e.path); it != pathToScope.end())
             scope = it->second, known = true;
+        // Exporters tag what they could not place with the model's own path ("/BertModel"): a claim of
+        // the root only says the node is in the model, and must not contradict a module that uses it.
+        if (!manual && known && scope.empty()) continue;
         Claim claim;
         claim.source = manual ? Source::Manual : Source::Sidecar;
         claim.certain = manual;

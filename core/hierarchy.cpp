@@ -91,14 +91,51 @@ const char* sourceName(Source source) {
         return "function";
     case Source::NameScope:
         return "name_scope";
+    case Source::Parameter:
+        return "parameter";
     case Source::Sidecar:
         return "sidecar";
+    case Source::ConverterScope:
+        return "converter_scope";
     case Source::Inferred:
         return "inferred";
     case Source::Fallback:
         return "fallback";
     }
     return "fallback";
+}
+
+const char* sourceDescription(Source source) {
+    switch (source) {
+    case Source::Manual:
+        return "manual tags";
+    case Source::Metadata:
+        return "dynamo node metadata";
+    case Source::Function:
+        return "local functions";
+    case Source::NameScope:
+        return "TorchScript name scopes";
+    case Source::Parameter:
+        return "parameter names";
+    case Source::Sidecar:
+        return "a sidecar";
+    case Source::ConverterScope:
+        return "another converter's layer paths";
+    case Source::Inferred:
+        return "inferred from the graph";
+    case Source::Fallback:
+        return "root fallback";
+    }
+    return "root fallback";
+}
+
+std::string sourcesSummary(const HierarchyStatistics& s) {
+    std::string words;
+    for (int k = 0; k < kSourceCount; ++k)
+        if (s.bySource[k])
+            words += std::string(words.empty() ? "" : ", ") + sourceDescription(static_cast<Source>(k)) +
+                     " (" + std::to_string(s.bySource[k]) + (s.bySource[k] == 1 ? " node)" : " nodes)");
+    return words;
 }
 
 bool parseLevel(const std::string& text, Level& level) {
@@ -108,9 +145,8 @@ bool parseLevel(const std::string& text, Level& level) {
 }
 
 bool parseSource(const std::string& text, Source& source) {
-    for (Source s : {Source::Manual, Source::Metadata, Source::Function, Source::NameScope, Source::Sidecar,
-                     Source::Inferred, Source::Fallback})
-        if (text == sourceName(s)) return source = s, true;
+    for (int k = 0; k < kSourceCount; ++k)
+        if (text == sourceName(static_cast<Source>(k))) return source = static_cast<Source>(k), true;
     return false;
 }
 

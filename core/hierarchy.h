@@ -13,13 +13,25 @@ struct Sidecar;
 enum class Level : std::uint8_t { Certain = 0, High = 1, Medium = 2, Low = 3 };
 
 // Where an assignment comes from. Order is the strength of explicit evidence.
-enum class Source : std::uint8_t { Manual, Metadata, Function, NameScope, Sidecar, Inferred, Fallback };
+enum class Source : std::uint8_t {
+    Manual,
+    Metadata,
+    Function,
+    NameScope,
+    Parameter, // the node uses a parameter named "<module>.<attribute>"
+    Sidecar,
+    ConverterScope, // another converter's name path (tf2onnx, Keras): never a PyTorch module
+    Inferred,
+    Fallback
+};
+constexpr int kSourceCount = 9;
 
 struct Module {
     std::string scope;     // instance scope: "encoder.layer.0"; "" for the root
     std::string name;      // the part of the scope below the parent: "layer.0"
     std::string className; // "BertLayer"; empty when unknown
     std::string path;      // hierarchy path: "/BertModel/BertEncoder/BertLayer.0" or "/encoder/layer.0"
+    bool fromConverterNames = false; // a layer of another converter's name paths, not a PyTorch module
     int parent = -1;
     int depth = 0;
     std::vector<int> children;          // in order of first appearance in the graph
@@ -34,12 +46,14 @@ struct Module {
 // What a claim quotes. Kept as a reference, not as words: graphs have 100k+ nodes, and the words
 // are wanted for the one node a person looks at (Hierarchy::describe renders them).
 enum class ClaimKind : std::uint8_t {
-    NodeName,     // ref: the node whose torch scope name says so
-    NodeMetadata, // ref: the node whose pkg.torch.onnx.name_scopes says so
-    FunctionCall, // ref: the call node of a local function (the node itself)
-    FunctionBody, // ref: the call node whose function body holds the node
-    Text,         // ref: index into Hierarchy::texts (sidecar entries)
-    BeforeManual, // the assignment a manual tag replaced
+    NodeName,      // ref: the node whose torch scope name says so
+    NodeMetadata,  // ref: the node whose pkg.torch.onnx.name_scopes says so
+    FunctionCall,  // ref: the call node of a local function (the node itself)
+    FunctionBody,  // ref: the call node whose function body holds the node
+    Text,          // ref: index into Hierarchy::texts (sidecar entries)
+    Parameter,     // ref: the node, whose parameters ("x.y.weight") say so
+    ConverterName, // ref: the node whose name path (tf2onnx, Keras) says so
+    BeforeManual,  // the assignment a manual tag replaced
 };
 
 struct Candidate {
@@ -115,7 +129,7 @@ struct HierarchyStatistics {
     std::size_t nodes = 0;
     std::size_t byLevel[4] = {0, 0, 0, 0};
     std::size_t conflicts = 0;
-    std::size_t bySource[7] = {0, 0, 0, 0, 0, 0, 0};
+    std::size_t bySource[kSourceCount] = {};
 };
 
 struct Hierarchy {
@@ -145,6 +159,11 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar = nullp
 
 const char* levelName(Level level);    // "certain", "high", "medium", "low"
 const char* sourceName(Source source); // "manual", "metadata", "function", "name_scope", ...
+// What a source is, in words for people: "TorchScript name scopes", "parameter names", ...
+const char* sourceDescription(Source source);
+// The sources a hierarchy's assignments came from, strongest first, in words with their node counts:
+// "parameter names (26 nodes), inferred from the graph (164 nodes)".
+std::string sourcesSummary(const HierarchyStatistics& statistics);
 bool parseLevel(const std::string& text, Level& level);
 bool parseSource(const std::string& text, Source& source);
 

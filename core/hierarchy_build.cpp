@@ -40,9 +40,15 @@ public:
                 return;
             }
         const bool several = a.candidates.size() > 1;
-        if (oneModule) {
-            double score = several ? 0.97 : head.source == Source::Sidecar ? 0.85 : 0.9;
-            place(i, head.call, Level::High, score, head.source, Reason{Reason::Claims});
+        int agreed = head.call;
+        Source source = head.source;
+        if (oneModule || insideEveryFunctionBody(first, agreed, source)) {
+            if (allMedium(first)) {
+                place(i, agreed, Level::Medium, several ? 0.75 : 0.7, source, Reason{Reason::Claims});
+                return;
+            }
+            double score = several ? 0.97 : source == Source::Sidecar ? 0.85 : 0.9;
+            place(i, agreed, Level::High, score, source, Reason{Reason::Claims});
             return;
         }
         place(i, lca, Level::Low, 0.2, head.source, Reason{Reason::Conflict});
@@ -50,6 +56,38 @@ public:
     }
 
 private:
+    bool allMedium(int first) const {
+        for (int k = first; k >= 0; k = ev_.claim(k).next)
+            if (!ev_.claim(k).medium) return false;
+        return true;
+    }
+
+    // A function body claim says "inside this call", not which module below it: claims of one module
+    // inside every function body claim agree with them (a parameter of a module not exported as a
+    // function, used in the body of an enclosing one). `agreed` and `source` receive that claim's.
+    bool insideEveryFunctionBody(int first, int& agreed, Source& source) const {
+        const ModuleCalls& calls = ev_.calls;
+        int exact = -1;
+        bool body = false;
+        for (int k = first; k >= 0; k = ev_.claim(k).next) {
+            const Claim& c = ev_.claim(k);
+            if (c.kind == ClaimKind::FunctionBody) {
+                body = true;
+                continue;
+            }
+            if (exact >= 0 && calls.moduleOf(exact) != calls.moduleOf(c.call)) return false;
+            if (exact < 0) source = c.source;
+            exact = c.call;
+        }
+        if (!body || exact < 0) return false;
+        for (int k = first; k >= 0; k = ev_.claim(k).next)
+            if (ev_.claim(k).kind == ClaimKind::FunctionBody &&
+                !calls.isAncestorOrSelf(ev_.claim(k).call, exact))
+                return false;
+        agreed = exact;
+        return true;
+    }
+
     void place(int i, int call, Level level, double score, Source source, Reason reason) {
         Assignment& a = h_.assignments[static_cast<std::size_t>(i)];
         a.module = ev_.calls.moduleOf(call);
@@ -176,6 +214,8 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
     evidence.materialize(); // modules of names and metadata exist before other sources attach to them
     collectSidecarClaims(evidence);
     collectFunctions(evidence);
+    collectParameters(evidence);      // after the sources it must agree with
+    collectConverterScopes(evidence); // only where none of the above spoke
 
     h.assignments.assign(graph.size(), Assignment{});
     std::vector<int> nodeCall(graph.size(), -1), explicitNodes;

@@ -3,6 +3,7 @@
 #include "evidence.h"
 #include "graph.h"
 #include "hierarchy.h"
+#include "parameters.h"
 
 namespace hs {
 
@@ -56,6 +57,17 @@ std::string Hierarchy::describe(const GraphIndex& graph, const Candidate& c) con
         return c.ref >= 0 && static_cast<std::size_t>(c.ref) < texts.size()
                    ? texts[static_cast<std::size_t>(c.ref)]
                    : std::string();
+    case ClaimKind::Parameter: {
+        std::string words;
+        for (const std::string& name : parameterNamesUsedBy(graph, c.ref))
+            words += (words.empty() ? "'" : ", '") + name + "'";
+        return "uses parameter " + words + " (parameters are named after the module that owns them)";
+    }
+    case ClaimKind::ConverterName:
+        return "node name '" + graph.node(c.ref).name + "' (a layer path written by " +
+               (graph.model().producerName.empty() ? std::string("another converter")
+                                                   : graph.model().producerName) +
+               ", not a PyTorch module)";
     case ClaimKind::BeforeManual:
         return std::string("before the manual tag: ") + sourceName(c.source);
     }
@@ -89,8 +101,8 @@ std::string Hierarchy::explain(const GraphIndex& graph, int node) const {
     case Reason::ByHand:
         return "Set by hand.";
     case Reason::NoScopesInModel:
-        return "The model carries no module scopes (no torch-scoped names, scope metadata or local "
-               "functions, and no sidecar): every node stays at the root.";
+        return "The model carries no module scopes (no torch-scoped names, scope metadata, local functions, "
+               "parameter names or layer name paths, and no sidecar): every node stays at the root.";
     case Reason::Inferred: {
         std::string words = insideBound(*this, graph, r);
         if (a.module != r.bound)

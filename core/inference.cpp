@@ -36,6 +36,12 @@ bool InferenceContext::isParameter(const TensorEntry& te) const {
     return in.size() == 1 && graph.tensor(in[0]).initializer;
 }
 
+bool InferenceContext::isWeightCopy(int node) const {
+    if (kindOf(node) != NodeKind::Identity) return false;
+    const auto& in = graph.inputs(node);
+    return in.size() == 1 && graph.tensor(in[0]).initializer;
+}
+
 bool InferenceContext::isConstantValue(const TensorEntry& te) const {
     return isParameter(te) || (te.producer >= 0 && kindOf(te.producer) == NodeKind::Constant);
 }

@@ -43,6 +43,8 @@ public:
     // copy after the parameter it stands for: "encoder.layer.1.output.LayerNorm.bias").
     bool isParameter(const TensorEntry& te) const;
     bool isConstantValue(const TensorEntry& te) const;
+    // torch's Identity copy of a weight (its one input is an initializer).
+    bool isWeightCopy(int node) const;
     // The nearest placed nodes before and after the node in its graph (-1 where there is none).
     std::pair<int, int> orderNeighbours(int node) const;
 

@@ -110,11 +110,14 @@ int Bounds::orderBound(int i) const {
     int first = i - inst.node,
         last = first +
                static_cast<int>(c_.graph.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+    // torch's Identity copies of equal weights stand at the top of the graph, not where they are used:
+    // they say nothing about the trace order.
+    auto traced = [&](int k) { return c_.isExplicit(k) && !c_.isWeightCopy(k); };
     int before = -1, after = -1;
     for (int k = i - 1; k >= first && before < 0; --k)
-        if (c_.isExplicit(k)) before = c_.callOf(k);
+        if (traced(k)) before = c_.callOf(k);
     for (int k = i + 1; k < last && after < 0; ++k)
-        if (c_.isExplicit(k)) after = c_.callOf(k);
+        if (traced(k)) after = c_.callOf(k);
     if (before < 0 || after < 0) return 0;
     return widenForRepeatedCalls(c_.calls.lca(before, after), before, after);
 }

@@ -8,6 +8,15 @@
 #include <algorithm>
 
 namespace hs {
+namespace {
+
+// A name the exporter made up for a folded constant: "onnx::MatMul_12" (torch >= 1.11), "302" (older).
+bool isGeneratedName(const std::string& name) {
+    return name.rfind("onnx::", 0) == 0 ||
+           (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos);
+}
+
+} // namespace
 
 int Refinement::refine(int i, Bound& b) {
     const GraphIndex& g = c_.graph;
@@ -56,8 +65,11 @@ int Refinement::refine(int i, Bound& b) {
             // vanished from the tree, and its op must not fall into a neighbour. (Constants are exempt:
             // torch creates them at the op that uses them.) Parameters name their module, so those
             // candidates need no such proof.
+            // A module with submodules has not vanished, whatever ops are known of it.
             bool namedByParameter = k == ownerOfParameter || k == ownerOfBias;
-            if (c_.kindOf(i) != InferenceContext::NodeKind::Constant && !namedByParameter &&
+            bool hasSubmodules =
+                !c_.hierarchy.modules[static_cast<std::size_t>(calls.moduleOf(k))].children.empty();
+            if (c_.kindOf(i) != InferenceContext::NodeKind::Constant && !namedByParameter && !hasSubmodules &&
                 !runsOpType(calls.moduleOf(k), g.node(i).opType))
                 continue;
             // ... and only where its tensors already are: placing a node where its inputs would have to
@@ -99,14 +111,13 @@ int Refinement::parameterOwnerCall(int i) const {
 }
 
 // torch exports a Linear as MatMul with its weight pre-transposed and folded into an initializer named
-// "onnx::MatMul_<n>", then Add with "<module>.bias": such a MatMul, feeding only that Add, belongs to
-// the Add's module.
+// "onnx::MatMul_<n>" (a number before torch 1.11), then Add with "<module>.bias": such a MatMul, feeding only
+// that Add, belongs to the Add's module.
 int Refinement::foldedWeightOwnerCall(int i) const {
     bool folded = false;
     for (int t : c_.graph.inputs(i)) {
         const TensorEntry& te = c_.graph.tensor(t);
-        if (te.initializer && c_.graph.consumers(t).size() == 1 && te.name.rfind("onnx::", 0) == 0)
-            folded = true;
+        if (te.initializer && c_.graph.consumers(t).size() == 1 && isGeneratedName(te.name)) folded = true;
     }
     if (!folded) return -1;
     int consumer = soleConsumer(i);

@@ -77,6 +77,23 @@ int ModuleCalls::callForScope(const std::string& scope) {
     return callFor(chain, {});
 }
 
+int ModuleCalls::callForScopePath(const std::string& scope) {
+    if (scope.empty()) return 0;
+    if (int known = firstCallOf(scope); known >= 0) return known;
+    int c = 0;
+    std::size_t start = 0; // where the part below the known prefix begins
+    for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
+         dot = scope.rfind('.', dot - 1))
+        if (int known = firstCallOf(std::string_view(scope).substr(0, dot)); known >= 0) {
+            c = known;
+            start = dot + 1;
+            break;
+        }
+    for (std::size_t dot = scope.find('.', start); dot != std::string::npos; dot = scope.find('.', dot + 1))
+        c = callStep(c, ScopeStep{scope.substr(0, dot), 0}, std::string());
+    return callStep(c, ScopeStep{scope, 0}, std::string());
+}
+
 int ModuleCalls::firstCallOf(std::string_view scope) const {
     int m = findModule(scope);
     return m < 0 ? -1 : firstCallOfModule_[static_cast<std::size_t>(m)];

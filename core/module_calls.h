@@ -30,6 +30,10 @@ public:
     int findModule(std::string_view scope) const; // -1 when absent
     // The module of `scope`, created below `parentModule` when new.
     int moduleFor(const std::string& scope, int parentModule);
+    // The module is a layer of another converter's name paths, not a PyTorch module.
+    void markConverterModule(int module) {
+        modules_[static_cast<std::size_t>(module)].fromConverterNames = true;
+    }
     // Sets the module's class unless one is known already.
     void learnClass(int module, const std::string& className);
     const Module& module(int m) const { return modules_[static_cast<std::size_t>(m)]; }
@@ -46,6 +50,9 @@ public:
     int callFor(const std::vector<ScopeStep>& chain, const std::vector<std::string>& classes);
     // First call of a module given only its scope: its parent is the longest known scope prefix.
     int callForScope(const std::string& scope);
+    // First call of a module given its dotted scope, with a module for every dotted prefix below the
+    // longest known one ("features.0.1" under "features.0" under "features").
+    int callForScopePath(const std::string& scope);
     // The first call (call index 0) of the module of that scope, -1 when there is none.
     int firstCallOf(std::string_view scope) const;
     // The call (parent, module, index), -1 when it does not exist.

@@ -46,8 +46,9 @@ private slots:
         Run r = cli({"tree", fixture("bert_like_op17.onnx"), "--depth", "1"});
         QCOMPARE(r.code, 0);
         QStringList lines = r.out.trimmed().split('\n');
-        QCOMPARE(lines.size(), 4); // root + embeddings, encoder, pooler
-        QVERIFY(lines[2].trimmed().startsWith("encoder"));
+        QCOMPARE(lines.size(), 5); // where the tree comes from, root + embeddings, encoder, pooler
+        QVERIFY(lines[0].startsWith("# module tree from TorchScript name scopes ("));
+        QVERIFY(lines[3].trimmed().startsWith("encoder"));
         Run j = cli({"tree", fixture("bert_like_op17.onnx"), "--json"});
         QJsonObject root = QJsonDocument::fromJson(j.out.toUtf8()).object();
         QCOMPARE(root["children"].toArray().size(), 3);

@@ -1,0 +1,138 @@
+// Evidence from parameter names: a node that uses the parameter "encoder.layer.0.attention.self.query.weight"
+// (directly or through weight-only ops) ran in module encoder.layer.0.attention.self.query. It is what
+// older torch exports (no scope names) and ONNX Runtime's fused files keep of the module tree.
+#include "evidence.h"
+#include "graph.h"
+#include "parameters.h"
+#include "scope_names.h"
+
+namespace hs {
+namespace {
+
+bool isAtomPrefix(const std::string& prefix, const std::string& scope) {
+    return prefix.empty() || scope == prefix ||
+           (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 &&
+            scope[prefix.size()] == '.');
+}
+
+std::string commonAtomPrefix(const std::string& a, const std::string& b) {
+    std::size_t n = 0, i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) {
+        ++i;
+        if ((i == a.size() || a[i] == '.') && (i == b.size() || b[i] == '.')) n = i;
+    }
+    return a.substr(0, n);
+}
+
+std::string parentScope(const std::string& scope) {
+    const std::size_t dot = scope.rfind('.');
+    return dot == std::string::npos ? std::string() : scope.substr(0, dot);
+}
+
+// ONNX Runtime's contrib ops (Attention, SkipLayerNormalization, FastGelu, ...) fuse the ops of a
+// module and of the modules around it: the module owning their parameters is only the innermost part.
+bool isFusedOp(const Node& node, const Model& model) {
+    return node.domain == "com.microsoft" && model.findFunction(node.domain, node.opType) < 0;
+}
+
+class ParameterClaims {
+public:
+    explicit ParameterClaims(Evidence& ev) : ev_(ev), g_(ev.graph), uses_(ev.graph) {}
+
+    void collect() {
+        for (std::size_t i = 0; i < g_.size(); ++i) {
+            const int node = static_cast<int>(i);
+            const Node& n = g_.node(node);
+            // A function call's parameters tell its instance (evidence_functions.cpp), not its own op.
+            if (!g_.model().functions.empty() && g_.model().findFunction(n.domain, n.opType) >= 0) continue;
+            bool medium = false;
+            std::string scope;
+            if (!ownerScope(node, scope, medium)) continue;
+            Claim claim;
+            claim.call = callFor(node, scope, medium);
+            claim.source = Source::Parameter;
+            claim.kind = ClaimKind::Parameter;
+            claim.ref = node;
+            claim.medium = medium;
+            ev_.add(node, claim);
+        }
+    }
+
+private:
+    // The module the node's own parameters name: the owner of a parameter only it uses, the common
+    // module of several; false when it uses none, or only shared ones (a parameter several nodes use,
+    // tied or merged by an optimizer, names no single owner). `medium` for a fused op, placed one level
+    // up from a single owner (the innermost module it fuses).
+    bool ownerScope(int node, std::string& common, bool& medium) const {
+        if (uses_.isWeightOnly(node)) {
+            // torch's Identity copy of an equal weight stands for the parameter it is named after; one
+            // renamed ("onnx::Conv_503") stands for an unknown parameter: its input's owner is not its.
+            for (int t : g_.outputs(node))
+                if (uses_.parameterOf(t) == t) return parameterOwner(g_.tensor(t).name, common);
+            if (g_.node(node).opType == "Identity") return false;
+        }
+        bool any = false, several = false;
+        std::string owner;
+        for (int p : uses_.parametersOf(node)) {
+            if (uses_.users(p) > 1 || !parameterOwner(g_.tensor(p).name, owner)) continue;
+            several = several || (any && owner != common);
+            common = any ? commonAtomPrefix(common, owner) : owner;
+            any = true;
+        }
+        if (!any) return false;
+        if (isFusedOp(g_.node(node), g_.model())) {
+            medium = true;
+            if (!several) {
+                if (common.empty()) return false;
+                common = parentScope(common);
+            }
+        }
+        return true;
+    }
+
+    // Where the claim goes. Where names (or other sources) already place the node, a parameter naming
+    // the same module agrees, and so does one naming a part of it that no module tree knows (the
+    // ONNX Runtime GenAI builder's "q_proj.MatMul.weight" in "/model/layers.0/attn/q_proj/MatMul"), and
+    // a fused op's claim (the module it lies in, `around`) containing that place; anything else is
+    // claimed as it stands and shows as a conflict.
+    int callFor(int node, const std::string& scope, bool around) {
+        const int existing = agreedCall(node);
+        if (existing >= 0) {
+            const std::string& placed = ev_.calls.scopeOf(existing);
+            if (placed == scope || (around && isAtomPrefix(scope, placed))) return existing;
+            if (isAtomPrefix(placed, scope) && ev_.calls.findModule(scope) < 0 && !onlyFunctionBodies(node))
+                return existing;
+        }
+        return ev_.calls.callForScopePath(scope);
+    }
+
+    // The call every claim so far places the node in, -1 when none or they disagree.
+    int agreedCall(int node) const {
+        int call = -1;
+        for (int k = ev_.head(node); k >= 0; k = ev_.claim(k).next) {
+            const int c = ev_.claim(k).call;
+            if (call >= 0 && ev_.calls.moduleOf(c) != ev_.calls.moduleOf(call)) return -1;
+            call = c;
+        }
+        return call;
+    }
+
+    bool onlyFunctionBodies(int node) const {
+        for (int k = ev_.head(node); k >= 0; k = ev_.claim(k).next)
+            if (ev_.claim(k).kind != ClaimKind::FunctionBody) return false;
+        return true;
+    }
+
+    Evidence& ev_;
+    const GraphIndex& g_;
+    ParameterUses uses_;
+};
+
+} // namespace
+
+void collectParameters(Evidence& ev) {
+    if (producerWritesForeignNames(ev.graph.model().producerName)) return; // converter_scope's ground
+    ParameterClaims(ev).collect();
+}
+
+} // namespace hs

@@ -134,6 +134,8 @@ QVariant ModuleTreeModel::displayData(int module, int column) const {
     const Module& m = hierarchy_->modules[static_cast<std::size_t>(module)];
     switch (column) {
     case NameColumn:
+        if (m.fromConverterNames)
+            return QStringLiteral("%1  (layer path)").arg(QString::fromStdString(m.name));
         return m.className.empty()
                    ? QString::fromStdString(m.name)
                    : QStringLiteral("%1  (%2)")
@@ -156,9 +158,12 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     case Qt::DisplayRole:
         return displayData(module, index.column());
     case Qt::ToolTipRole:
-        return QStringLiteral("%1\nscope: %2\n%3 low-confidence or conflicting node(s) inside")
+        return QStringLiteral("%1\nscope: %2\n%3 low-confidence or conflicting node(s) inside%4")
             .arg(QString::fromStdString(m.path), QString::fromStdString(m.scope))
-            .arg(m.uncertainNodes);
+            .arg(m.uncertainNodes)
+            .arg(m.fromConverterNames
+                     ? QStringLiteral("\na layer of another converter's node names, not a PyTorch module")
+                     : QString());
     case Qt::DecorationRole:
         if (index.column() == NameColumn && m.uncertainNodes > 0) return uncertainModuleIcon();
         if (index.column() == ConfidenceColumn && m.totalNodes > 0)

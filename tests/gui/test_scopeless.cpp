@@ -1,0 +1,74 @@
+// Issue 9 as a user sees it: a model without torch scope names (an older torch export, another
+// converter's file) opens with a module tree, not a flat wall of ops, and says where the tree comes from.
+#include "graph_scene.h"
+#include "gui_test_support.h"
+#include "inspector.h"
+#include "model_document.h"
+#include "module_tree_model.h"
+
+#include <QTextBrowser>
+#include <QTreeView>
+#include <QtTest>
+
+using namespace hs::ui;
+using hs::ui::test::openAndSettle;
+using hs::ui::test::sharedModel;
+
+class TestScopeless : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    // DistilBERT exported by torch 1.10: node names "Gather_2", parameter names kept.
+    void olderTorchExportShowsItsModules() {
+        const QString path = sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx");
+        if (!QFile::exists(path)) QSKIP(qPrintable(path + " is absent"));
+        MainWindow w;
+        w.setInteractive(false);
+        w.show();
+        QVERIFY(openAndSettle(w, path));
+        QAbstractItemModel* tree = w.moduleTree()->model();
+        QStringList top;
+        for (int row = 0; row < tree->rowCount(); ++row)
+            top << tree->index(row, 0).data().toString();
+        QCOMPARE(top, QStringList({"distilbert", "pre_classifier", "classifier"}));
+        // The inspector says why a node is where it is: the parameter it uses.
+        const auto& doc = *w.document();
+        const int add = doc.graph->find("Add_28");
+        QVERIFY(add >= 0);
+        w.navigateTo(GraphEntity{GraphEntity::Node, add});
+        const QString text = w.inspector()->toPlainText();
+        QVERIFY2(text.contains("uses parameter 'distilbert.transformer.layer.0.attention.q_lin.bias'"),
+                 qPrintable(text));
+        QVERIFY2(text.contains("parameter"), qPrintable(text));
+    }
+
+    // tf2onnx's DeepLab: its layers are shown as layers, not as PyTorch modules.
+    void converterLayersAreMarked() {
+        const QString path = sharedModel("tf2onnx_deeplab_v3_mobilenetv2.onnx");
+        if (!QFile::exists(path)) QSKIP(qPrintable(path + " is absent"));
+        MainWindow w;
+        w.setInteractive(false);
+        w.show();
+        QVERIFY(openAndSettle(w, path));
+        const int mobilenet = w.document()->hierarchy.findModule("MobilenetV2");
+        QVERIFY(mobilenet > 0);
+        auto* model = qobject_cast<ModuleTreeModel*>(w.moduleTree()->model());
+        QModelIndex index;
+        if (model) {
+            index = model->indexOfModule(mobilenet);
+        } else { // behind a filter proxy
+            auto* proxy = qobject_cast<QSortFilterProxyModel*>(w.moduleTree()->model());
+            QVERIFY(proxy);
+            auto* source = qobject_cast<ModuleTreeModel*>(proxy->sourceModel());
+            QVERIFY(source);
+            index = proxy->mapFromSource(source->indexOfModule(mobilenet));
+        }
+        QVERIFY(index.isValid());
+        QVERIFY2(index.data().toString().contains("layer path"), qPrintable(index.data().toString()));
+        QVERIFY(index.data(Qt::ToolTipRole).toString().contains("not a PyTorch module"));
+    }
+};
+
+QTEST_MAIN(TestScopeless)
+#include "test_scopeless.moc"

@@ -31,10 +31,10 @@ template <typename... Signals> static bool waitFor(MainWindow& window, int timeo
 }
 
 int renderScreenshot(const QString& model, const QString& sidecar, const QStringList& expandScopes,
-                     const QString& outPath) {
+                     const QString& outPath, QSize size) {
     MainWindow window;
     window.setInteractive(false);
-    window.resize(1600, 1000);
+    window.resize(size);
     window.show();
     QString error;
     QObject::connect(&window, &MainWindow::loadFailed, [&](const QString& message) { error = message; });
@@ -44,34 +44,31 @@ int renderScreenshot(const QString& model, const QString& sidecar, const QString
                      qPrintable(error.isEmpty() ? QStringLiteral("timed out opening ") + model : error));
         return 1;
     }
+    window.waitUntilIdle(120000);
     for (const QString& scope : expandScopes)
         if (!window.expandScope(scope))
             std::fprintf(stderr, "hierscope: no module with scope '%s'\n", qPrintable(scope));
     window.waitUntilIdle(120000);
-    // The last module asked for is what the picture is about: fit it (readable) when it is too big to
-    // read within the whole graph, otherwise show everything.
-    window.graphView()->fitAll();
-    if (!expandScopes.isEmpty() && window.document() && window.graphView()->zoom() < 0.7) {
+    // The last module asked for is what the picture is about: shown as a user who opened it sees it
+    // (whole when that stays readable, else its top at a readable zoom); without one, the first view.
+    GraphView* view = window.graphView();
+    QGraphicsItem* focus = nullptr;
+    if (!expandScopes.isEmpty() && window.document()) {
         const int module = window.document()->hierarchy.findModule(expandScopes.last().toStdString());
-        if (QGraphicsItem* frame = window.graphScene()->itemFor({GraphEntity::Module, module})) {
-            GraphView* view = window.graphView();
-            const QRectF rect = frame->sceneBoundingRect();
-            view->fitRect(rect);
-            // Still unreadable (a module of hundreds of layers is a very tall column): show its top at
-            // a readable size rather than a sliver of the whole.
-            constexpr qreal readable = 0.6;
-            if (view->zoom() < readable / 2) {
-                view->setTransform(QTransform::fromScale(readable, readable));
-                const qreal halfHeight = view->viewport()->height() / (2 * readable);
-                view->centerOn(rect.center().x(), rect.top() + halfHeight);
-            }
-        }
+        focus = window.graphScene()->itemFor({GraphEntity::Module, module});
     }
+    if (focus)
+        view->showReadable(focus->sceneBoundingRect());
+    else
+        window.showFirstView();
     QCoreApplication::processEvents();
     if (!window.grab().save(outPath)) {
         std::fprintf(stderr, "hierscope: cannot write %s\n", qPrintable(outPath));
         return 1;
     }
+    // What the picture shows, for a reader of the log and for the test that checks labels are readable.
+    std::printf("%s: %dx%d, graph zoom %.2f\n", qPrintable(outPath), window.width(), window.height(),
+                view->zoom());
     return 0;
 }
 

@@ -91,9 +91,10 @@ void GraphView::bringIntoView(const QRectF& rect) {
     if (zoom() < graph_metrics::readableZoom)
         setTransform(QTransform::fromScale(graph_metrics::readableZoom, graph_metrics::readableZoom));
     const QSizeF room = visibleSceneRect().size();
-    if (rect.width() + 40 / zoom() <= room.width() && rect.height() + 40 / zoom() <= room.height())
-        ensureVisible(rect, 20, 20);
-    else
+    if (rect.width() + 40 / zoom() <= room.width() && rect.height() + 40 / zoom() <= room.height()) {
+        // Already whole on screen: nothing moves; otherwise it comes to the centre, not to an edge.
+        if (!visibleSceneRect().contains(rect)) centerOn(rect.center());
+    } else
         showTopOf(rect);
 }
 

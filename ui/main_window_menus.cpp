@@ -99,12 +99,13 @@ void MainWindow::createViewMenu() {
 
 void MainWindow::collapseAll() {
     if (!doc_) return;
+    // Connected first: with every layout cached, the scene finishes laying out within collapseAll().
+    connect(
+        scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); }, Qt::SingleShotConnection);
     scene_->collapseAll();
     syncing_ = true; // rows the filter opened close too; the graph is already collapsed
     treeView_->collapseAll();
     syncing_ = false;
-    connect(
-        scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); }, Qt::SingleShotConnection);
 }
 
 void MainWindow::resetView() {
@@ -178,6 +179,11 @@ void MainWindow::showShortcuts() {
         }
         table->setEditTriggers(QAbstractItemView::NoEditTriggers);
         table->verticalHeader()->hide();
+        table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 8);
+        table->setSelectionMode(QAbstractItemView::NoSelection);
+        table->setFocusPolicy(Qt::NoFocus);
+        table->setShowGrid(false);
+        table->setAlternatingRowColors(true);
         table->resizeColumnsToContents();
         table->horizontalHeader()->setStretchLastSection(true);
         auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);

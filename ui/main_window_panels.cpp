@@ -90,10 +90,11 @@ void MainWindow::updateEmptyHints() {
     if (!doc_)
         tree = tr("Open a model to see its PyTorch module tree.");
     else if (doc_->hierarchy.modules.size() <= 1)
-        tree = tr("No modules: the node names and metadata of this model carry no PyTorch module scopes "
-                  "(a converter such as tf2onnx or paddle2onnx, or names stripped), so every node sits at "
-                  "the root. The graph shows them in sections; Edit > Move to Module cannot help without "
-                  "modules. A sidecar (--sidecar) can supply them.");
+        tree = tr(
+            "No modules: the node names and metadata of this model carry no PyTorch module scopes "
+            "(a converter such as tf2onnx or paddle2onnx, or names stripped), so every node sits at "
+            "the root, shown in the graph in sections of consecutive ops. A sidecar (--sidecar) can supply "
+            "the modules.");
     else if (filterModel_->rowCount() == 0)
         tree = tr("No module matches \u201c%1\u201d.").arg(filterEdit_->text());
     treeHint_->setHint(tree);
@@ -120,7 +121,7 @@ void MainWindow::createGraphAndDocks() {
     resizeDocks({uncertainDock}, {190}, Qt::Vertical);
     resizeDocks({findChild<QDockWidget*>(QStringLiteral("modulesDock")),
                  findChild<QDockWidget*>(QStringLiteral("inspectorDock"))},
-                {400, 340}, Qt::Horizontal);
+                {340, 290}, Qt::Horizontal); // the graph keeps about half of a 1280-pixel window
     graphHint_ = new EmptyHint(view_);
     uncertainHint_ = new EmptyHint(uncertain_);
     connect(view_, &GraphView::contextMenuRequested, this, &MainWindow::showGraphContextMenu);

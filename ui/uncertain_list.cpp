@@ -65,6 +65,7 @@ void UncertainList::refresh() {
     }
     addTopLevelItems(items);
     resizeColumnToContents(OpColumn);
+    resizeColumnToContents(ModuleColumn); // scopes are long; the node key column gives way
     resizeColumnToContents(ConfidenceColumn);
     keepCurrentRow(currentNode, currentRow);
 }

@@ -200,6 +200,16 @@ void TestFirstHour::collapseAllAndReset() {
     QVERIFY(w.graphScene()->expandedModules().empty());
     QVERIFY(expandedTreeModules(w).empty());
     QVERIFY(w.graphView()->zoom() >= graph_metrics::readableZoom - 1e-6);
+    // The next expansion is followed (the first view, shown once, does not come back over it).
+    const int layer1 = w.document()->hierarchy.findModule("encoder.layer.1");
+    w.graphScene()->setExpanded(w.document()->hierarchy.findModule("encoder"), true);
+    w.graphScene()->setExpanded(layer1, true);
+    QVERIFY(w.waitUntilIdle(60000));
+    QVERIFY(w.graphView()->visibleSceneRect().contains(
+        w.graphScene()->itemFor({GraphEntity::Module, layer1})->sceneBoundingRect().topLeft() +
+        QPointF(20, 10)));
+    collapse->trigger();
+    QVERIFY(w.waitUntilIdle(60000));
     // Reset also clears the filter and the zoom the user chose.
     w.graphView()->zoomBy(0.3);
     QVERIFY(w.expandScope(QStringLiteral("encoder.layer.1.attention.self")));

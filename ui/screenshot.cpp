@@ -1,5 +1,6 @@
 #include "screenshot.h"
 
+#include "graph_items.h"
 #include "graph_scene.h"
 #include "graph_view.h"
 #include "main_window.h"
@@ -11,6 +12,7 @@
 #include <QGraphicsItem>
 #include <QPixmap>
 #include <QTimer>
+#include <algorithm>
 #include <cstdio>
 
 namespace hs::ui {
@@ -28,6 +30,19 @@ template <typename... Signals> static bool waitFor(MainWindow& window, int timeo
     QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
     loop.exec();
     return fired;
+}
+
+// Whether GraphView::showReadable(outer) would show `inner` whole: outer fitted when that stays readable,
+// else its top at the readable zoom (centred across when it fits, else from its left edge).
+static bool readableViewHolds(const GraphView* view, const QRectF& outer, const QRectF& inner) {
+    const QSizeF room = view->viewport()->size();
+    const QRectF padded = outer.adjusted(-20, -20, 20, 20);
+    const qreal zoom = std::clamp(std::min(room.width() / padded.width(), room.height() / padded.height()),
+                                  graph_metrics::readableZoom, 1.0);
+    const QSizeF seen = room / zoom;
+    const qreal left =
+        padded.width() <= seen.width() ? padded.center().x() - seen.width() / 2 : padded.left();
+    return QRectF(QPointF(left, padded.top()), seen).contains(inner);
 }
 
 int renderScreenshot(const QString& model, const QString& sidecar, const QStringList& expandScopes,
@@ -49,13 +64,21 @@ int renderScreenshot(const QString& model, const QString& sidecar, const QString
         if (!window.expandScope(scope))
             std::fprintf(stderr, "hierscope: no module with scope '%s'\n", qPrintable(scope));
     window.waitUntilIdle(120000);
-    // The last module asked for is what the picture is about: shown as a user who opened it sees it
-    // (whole when that stays readable, else its top at a readable zoom); without one, the first view.
+    // The last module asked for is what the picture is about: shown with as much of its context as a
+    // readable zoom allows (the outermost expanded ancestor whose readable view still holds it whole),
+    // as a user who opened it sees it. Without one, the first view.
     GraphView* view = window.graphView();
     QGraphicsItem* focus = nullptr;
     if (!expandScopes.isEmpty() && window.document()) {
-        const int module = window.document()->hierarchy.findModule(expandScopes.last().toStdString());
-        focus = window.graphScene()->itemFor({GraphEntity::Module, module});
+        const Hierarchy& h = window.document()->hierarchy;
+        QGraphicsItem* target = window.graphScene()->itemFor(
+            {GraphEntity::Module, h.findModule(expandScopes.last().toStdString())});
+        for (int m = h.findModule(expandScopes.last().toStdString()); target && m > 0;
+             m = h.modules[m].parent)
+            if (QGraphicsItem* frame = window.graphScene()->itemFor({GraphEntity::Module, m});
+                frame && readableViewHolds(view, frame->sceneBoundingRect(), target->sceneBoundingRect()))
+                focus = frame;
+        if (!focus) focus = target;
     }
     if (focus)
         view->showReadable(focus->sceneBoundingRect());

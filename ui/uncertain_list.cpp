@@ -34,6 +34,7 @@ void UncertainList::refresh() {
     const QSignalBlocker blocker(this);
     const int currentNode = currentItem() ? currentItem()->data(NodeColumn, Qt::UserRole).toInt() : -1;
     const int currentRow = currentItem() ? indexOfTopLevelItem(currentItem()) : -1;
+    const bool currentSelected = currentItem() && currentItem()->isSelected();
     clear();
     if (!doc_) return;
     const Hierarchy& h = doc_->hierarchy;
@@ -67,17 +68,18 @@ void UncertainList::refresh() {
     resizeColumnToContents(OpColumn);
     resizeColumnToContents(ModuleColumn); // scopes are long; the node key column gives way
     resizeColumnToContents(ConfidenceColumn);
-    keepCurrentRow(currentNode, currentRow);
+    keepCurrentRow(currentNode, currentRow, currentSelected);
 }
 
-void UncertainList::keepCurrentRow(int node, int row) {
+void UncertainList::keepCurrentRow(int node, int row, bool selected) {
     // Without a current row, the list's next focus-in makes the first row current, which would announce
     // an unrelated node: a re-tagged node the list no longer holds hands its place to the row after it,
     // quietly (no selection, no signal; the caller's signals are blocked).
     if (row < 0) return;
     for (int r = 0; r < topLevelItemCount(); ++r)
         if (topLevelItem(r)->data(NodeColumn, Qt::UserRole).toInt() == node) {
-            setCurrentItem(topLevelItem(r));
+            setCurrentItem(topLevelItem(r), 0,
+                           selected ? QItemSelectionModel::ClearAndSelect : QItemSelectionModel::NoUpdate);
             return;
         }
     if (QTreeWidgetItem* next = topLevelItem(std::min(row, topLevelItemCount() - 1)))

@@ -18,7 +18,7 @@ signals:
     void nodeActivated(int node);
 
 private:
-    void keepCurrentRow(int node, int row);
+    void keepCurrentRow(int node, int row, bool selected);
     void setHeaderToolTips();
     const ModelDocument* doc_ = nullptr;
 };

@@ -281,11 +281,13 @@ void TestFirstHour::edgeLabelsDoNotOverlap() {
     MainWindow w;
     QVERIFY(openSample(w));
     checkLabelsApart(w.graphScene()); // the root: input_ids and token_type_ids both feed embeddings
+    QVERIFY(!QTest::currentTestFailed());
     // Every shape still shows somewhere: a dropped label moves to the edge's tooltip.
     QVERIFY(w.graphScene()->edgeLabels().contains(QStringLiteral("int64 [batch, sequence]")));
     QVERIFY(w.expandScope(QStringLiteral("encoder.layer.0.attention.self")));
     QVERIFY(w.waitUntilIdle(60000));
     checkLabelsApart(w.graphScene());
+    QVERIFY(!QTest::currentTestFailed());
     MainWindow cnn;
     QVERIFY(openSample(cnn, fixture("cnn_resnet.onnx")));
     checkLabelsApart(cnn.graphScene());

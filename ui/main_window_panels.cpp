@@ -15,6 +15,7 @@
 #include "uncertain_list.h"
 
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QMenu>
@@ -81,8 +82,9 @@ void MainWindow::mirrorGraphExpansionInTree() {
 }
 
 void MainWindow::updateEmptyHints() {
-    graphHint_->setHint(doc_ || isLoading()
-                            ? QString()
+    graphHint_->setHint(doc_ ? QString()
+                        : isLoading()
+                            ? tr("Opening %1...").arg(QFileInfo(loadingPath_).fileName())
                             : tr("No model open.\n\nFile > Open... (%1), File > Open Recent, or "
                                  "drop an .onnx file here.")
                                   .arg(QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText)));
@@ -123,6 +125,8 @@ void MainWindow::createGraphAndDocks() {
                  findChild<QDockWidget*>(QStringLiteral("inspectorDock"))},
                 {340, 290}, Qt::Horizontal); // the graph keeps about half of a 1280-pixel window
     graphHint_ = new EmptyHint(view_);
+    // Opening and failing to open both end in a status message: the empty graph's hint follows them.
+    connect(statusBar(), &QStatusBar::messageChanged, this, [this] { updateEmptyHints(); });
     uncertainHint_ = new EmptyHint(uncertain_);
     connect(view_, &GraphView::contextMenuRequested, this, &MainWindow::showGraphContextMenu);
     connect(scene_, &GraphScene::layoutFailed, this,

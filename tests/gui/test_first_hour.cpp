@@ -343,6 +343,23 @@ void TestFirstHour::emptyPanelsSaySo() {
     QVERIFY(graphHint && graphHint->isVisible());
     QVERIFY2(graphHint->text().contains(QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText)),
              qPrintable(graphHint->text()));
+    // While the first model opens, it says so; a model that cannot be opened brings the hint back.
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("broken.onnx"));
+    QFile file(bad);
+    QVERIFY(file.open(QIODevice::WriteOnly) && file.write("not a model") > 0);
+    file.close();
+    QSignalSpy failed(&empty, &MainWindow::loadFailed);
+    empty.openModel(bad);
+    QVERIFY(graphHint->text().contains(QStringLiteral("Opening broken.onnx")));
+    QVERIFY(failed.wait(30000));
+    QVERIFY2(graphHint->isVisible() && graphHint->text().contains(QStringLiteral("No model open")),
+             qPrintable(graphHint->text()));
+    empty.openModel(fixture("bert_like_op17.onnx"));
+    QVERIFY2(graphHint->text().contains(QStringLiteral("Opening bert_like_op17.onnx")),
+             qPrintable(graphHint->text()));
+    QVERIFY(openAndSettle(empty, fixture("bert_like_op17.onnx")));
+    QVERIFY(!graphHint->isVisible());
 
     MainWindow paddle;
     QVERIFY(openSample(paddle, sharedModel("paddle2onnx_ppocr_mobile_v2_cls.onnx")));

@@ -319,7 +319,8 @@ void GraphScene::place(int container, QPointF origin) {
                                          confidenceOf(m.lowestLevel), m.uncertainNodes > 0, tip);
             }
         }
-        item->setData(0, container); // the container the item is drawn in
+        item->setData(0, container);                              // the container the item is drawn in
+        if (item->type() != ModuleFrameKind) takeLabelSpot(rect); // edge labels are not drawn over boxes
         addItem(item);
         items_[keyOf(e)] = item;
         containers_[container].items.push_back(item);

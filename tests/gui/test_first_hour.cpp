@@ -191,11 +191,20 @@ void TestFirstHour::searchKeepsTreeAndGraphInStep() {
     const GraphIndex& g = *w.document()->graph;
     const int node = g.find("/encoder/layer.1/attention/self/query/MatMul");
     QVERIFY(node >= 0);
-    w.navigateTo({GraphEntity::Node, node});
+    // A filter hides the rows of the modules the search result opens in the graph.
+    QTest::keyClicks(w.moduleFilter(), QStringLiteral("pooler"));
+    w.navigateTo({GraphEntity::Node, node}); // what the search panel does with a result
     QVERIFY(w.waitUntilIdle(60000));
     QCOMPARE(w.graphScene()->selectedEntity(), (GraphEntity{GraphEntity::Node, node}));
-    QCOMPARE(expandedTreeModules(w), expandedGraphModules(w));
     QVERIFY(visibleInView(w.graphView(), w.graphScene()->itemFor({GraphEntity::Node, node})));
+    // Without the filter the tree shows what the graph has open, no more, no less.
+    w.moduleFilter()->clear();
+    QVERIFY(w.waitUntilIdle(60000));
+    QCOMPARE(expandedTreeModules(w), expandedGraphModules(w));
+    QVERIFY(expandedGraphModules(w).count(w.document()->hierarchy.findModule("encoder.layer.1.attention")));
+    w.navigateTo({GraphEntity::Node, g.find("/encoder/layer.0/attention/self/key/MatMul")});
+    QVERIFY(w.waitUntilIdle(60000));
+    QCOMPARE(expandedTreeModules(w), expandedGraphModules(w));
 }
 
 void TestFirstHour::collapseAllAndReset() {

@@ -1,6 +1,6 @@
 // hierscope: the desktop explorer.
 //   hierscope [MODEL] [--sidecar FILE]
-//   hierscope --screenshot OUT.png MODEL [--expand SCOPE]...   (renders the window and exits)
+//   hierscope --screenshot OUT.png MODEL [--expand SCOPE]... [--size WxH]   (renders the window and exits)
 #include "main_window.h"
 #include "screenshot.h"
 
@@ -30,7 +30,10 @@ int main(int argc, char** argv) {
     const QCommandLineOption expand(QStringLiteral("expand"),
                                     QStringLiteral("Expand the module with this scope (repeatable)."),
                                     QStringLiteral("SCOPE"));
-    parser.addOptions({sidecar, screenshot, expand});
+    const QCommandLineOption size(QStringLiteral("size"),
+                                  QStringLiteral("Window size of the screenshot (default 1280x800)."),
+                                  QStringLiteral("WxH"), QStringLiteral("1280x800"));
+    parser.addOptions({sidecar, screenshot, expand, size});
     parser.process(app);
 
     const QStringList models = parser.positionalArguments();
@@ -45,8 +48,15 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "hierscope: --screenshot needs a MODEL\n");
             return 2;
         }
+        const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+        const QSize windowSize(wh.value(0).toInt(), wh.value(1).toInt());
+        if (wh.size() != 2 || windowSize.width() < 200 || windowSize.height() < 200) {
+            std::fprintf(stderr, "hierscope: --size expects WIDTHxHEIGHT (at least 200x200), got '%s'\n",
+                         qPrintable(parser.value(size)));
+            return 2;
+        }
         return hs::ui::renderScreenshot(model, parser.value(sidecar), parser.values(expand),
-                                        parser.value(screenshot));
+                                        parser.value(screenshot), windowSize);
     }
 
     hs::ui::MainWindow window;

@@ -46,7 +46,12 @@ static void paintHandle(QPainter* painter, const QRectF& r, bool expanded) {
 static bool pressHandle(QGraphicsItem* item, const QRectF& handle, GraphEntity entity, bool expand,
                         QGraphicsSceneMouseEvent* event) {
     if (!handle.adjusted(-3, -3, 3, 3).contains(event->pos())) return false;
-    if (auto* s = qobject_cast<GraphScene*>(item->scene())) s->setEntityExpanded(entity, expand);
+    if (auto* s = qobject_cast<GraphScene*>(item->scene())) {
+        // The module the user acted on is the selected one (its frame or box stays selected).
+        s->clearSelection();
+        item->setSelected(true);
+        s->setEntityExpanded(entity, expand);
+    }
     event->accept();
     return true;
 }
@@ -251,9 +256,7 @@ EdgeItem::EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF 
     setPath(path);
     setPen(QPen(QColor(0x6b, 0x72, 0x80), 1.2));
     setZValue(1.5);
-    // The label sits beside the middle of the edge, to its right.
-    if (!label_.isEmpty() && !path.isEmpty()) labelAnchor_ = path.pointAtPercent(0.5) + QPointF(4, 0);
-    bounds_ = QGraphicsPathItem::boundingRect().united(arrow_.boundingRect()).united(labelRect());
+    setLabelAt(0.5);
     setFlag(ItemUsesExtendedStyleOption); // paint() needs the exposed rectangle
     constexpr qreal longEdge = 4000;
     if (route.size() >= 4 && (bounds_.height() > longEdge || bounds_.width() > longEdge)) {
@@ -268,13 +271,31 @@ EdgeItem::EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF 
     }
 }
 
-QRectF EdgeItem::labelRect() const {
-    if (label_.isEmpty()) return {};
+QRectF EdgeItem::labelRectAt(qreal percent) const {
+    if (label_.isEmpty() || path().isEmpty()) return {};
     QFont font;
     font.setPointSizeF(font.pointSizeF() * 0.75);
     const QFontMetricsF metrics(font);
     const QSizeF size(metrics.horizontalAdvance(label_) + 6, metrics.height() + 2);
-    return QRectF(labelAnchor_ - QPointF(0, size.height() / 2), size);
+    const QPointF anchor = path().pointAtPercent(percent) + QPointF(4, 0); // beside the edge, to its right
+    return QRectF(anchor - QPointF(0, size.height() / 2), size);
+}
+
+QRectF EdgeItem::labelRect() const {
+    return labelRectAt(labelAt_);
+}
+
+void EdgeItem::setLabelAt(qreal percent) {
+    prepareGeometryChange();
+    labelAt_ = percent;
+    bounds_ = QGraphicsPathItem::boundingRect().united(arrow_.boundingRect()).united(labelRect());
+}
+
+void EdgeItem::dropLabel() {
+    if (label_.isEmpty()) return;
+    setToolTip(label_);
+    label_.clear();
+    setLabelAt(labelAt_);
 }
 
 QRectF EdgeItem::boundingRect() const {

@@ -20,7 +20,10 @@ constexpr qreal frameHeader = 26;
 constexpr qreal handleSize = 14;
 constexpr qreal textLevelOfDetail = 0.45;  // below this zoom, items draw no text
 constexpr qreal labelLevelOfDetail = 0.75; // below this zoom, edges draw no shape labels
-constexpr qreal tinyLevelOfDetail = 0.05;  // below this zoom, items draw as plain marks, edges not at all
+// The smallest zoom at which a person reads node and edge labels without effort: the first view and a
+// view that follows an expansion never start below it.
+constexpr qreal readableZoom = 0.8;
+constexpr qreal tinyLevelOfDetail = 0.05; // below this zoom, items draw as plain marks, edges not at all
 } // namespace graph_metrics
 
 enum ItemKind {
@@ -54,6 +57,7 @@ public:
                   bool uncertain, QString toolTip);
     int type() const override { return ModuleBoxKind; }
     GraphEntity entity() const { return entity_; }
+    Confidence lowest() const { return lowest_; } // the colour of its strip
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     QRectF handleRect() const;
@@ -76,6 +80,8 @@ public:
                     QString toolTip);
     int type() const override { return ModuleFrameKind; }
     GraphEntity entity() const { return entity_; }
+    QString title() const { return title_; }
+    QRectF rect() const { return rect_; }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     QRectF handleRect() const;
@@ -112,15 +118,26 @@ public:
     EdgeItem(const std::vector<QPointF>& route, QPointF arrowTip, QPointF offset, QString label = {});
     int type() const override { return EdgeKind; }
     QString label() const { return label_; }
+    // Where the label is drawn, in scene coordinates (empty without a label).
+    QRectF labelRect() const;
+    // Moves the label along the edge to the first spot free of `isTaken`; when there is none the label
+    // is dropped (the shape stays in the edge's tooltip) rather than drawn over another one.
+    template <typename Taken> void placeLabel(Taken isTaken) {
+        for (qreal at : {0.5, 0.35, 0.65, 0.22, 0.78, 0.1, 0.9})
+            if (!label_.isEmpty() && !isTaken(labelRectAt(at))) return setLabelAt(at);
+        dropLabel();
+    }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
 private:
-    QRectF labelRect() const;
+    QRectF labelRectAt(qreal percent) const;
+    void setLabelAt(qreal percent);
+    void dropLabel();
     QPolygonF arrow_;
     QString label_;
-    QPointF labelAnchor_;
-    QRectF bounds_; // computed once: the scene index asks for it constantly
+    qreal labelAt_ = 0.5; // where along the edge the label sits
+    QRectF bounds_;       // computed once: the scene index asks for it constantly
     // Pieces of a very long edge (a lifted edge can span a whole expanded model): painting only the
     // pieces in view keeps a repaint from stroking the full path.
     std::vector<QPainterPath> pieces_;

@@ -1,6 +1,9 @@
+// GraphScene: expansion, the layout pass (deepest containers first, on the layout thread) and the scene
+// items placed from its results; graph_scene_interior.cpp builds what each container shows.
 #include "graph_scene.h"
 
 #include "graph_items.h"
+#include "graph_text.h"
 #include "layout_service.h"
 #include "model_document.h"
 
@@ -9,66 +12,15 @@
 #include <QGraphicsView>
 #include <QGuiApplication>
 #include <algorithm>
+#include <cmath>
+#include <utility>
 
 namespace hs::ui {
 
 using namespace graph_metrics;
+using namespace graph_text;
 
 namespace {
-
-QString qs(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
-// The last segment of a node name ("/encoder/layer.0/attention/self/MatMul_1" -> "MatMul_1").
-QString shortNodeName(const GraphIndex& graph, int node) {
-    QString name = qs(graph.node(node).name);
-    if (name.isEmpty()) name = qs(graph.key(node));
-    const int slash = name.lastIndexOf(QLatin1Char('/'));
-    if (slash >= 0 && slash + 1 < name.size()) name = name.mid(slash + 1);
-    return name.size() > 28 ? name.left(26) + QStringLiteral("…") : name;
-}
-
-QString moduleTitle(const Module& m) {
-    return m.name.empty() ? QStringLiteral("(root)") : qs(m.name);
-}
-
-QString moduleSubtitle(const Module& m) {
-    const QString count =
-        m.totalNodes == 1 ? QStringLiteral("1 node") : QStringLiteral("%1 nodes").arg(m.totalNodes);
-    return m.className.empty() ? count : qs(m.className) + QStringLiteral(" · ") + count;
-}
-
-// A model input or output by its tensor name, shortened like node names.
-QString terminalName(const std::string& name) {
-    QString text = qs(name);
-    return text.size() > 32 ? text.left(30) + QStringLiteral("…") : text;
-}
-
-// "[batch, 128, 32]" for a float tensor, "int64 [2]" otherwise; empty when no shape is declared.
-QString tensorShapeLabel(const GraphIndex& g, int tensor) {
-    if (tensor < 0) return {};
-    const TensorEntry& t = g.tensor(tensor);
-    TensorType type;
-    if (t.info)
-        type = t.info->type;
-    else if (t.init) {
-        type.elemType = t.init->dataType;
-        type.hasShape = true;
-        for (std::int64_t d : t.init->dims)
-            type.dims.push_back({d, {}});
-    }
-    if (!type.hasShape) return {};
-    QStringList dims;
-    for (const Dim& d : type.dims)
-        dims << (d.value >= 0       ? QString::number(d.value)
-                 : !d.param.empty() ? qs(d.param)
-                                    : QStringLiteral("?"));
-    QString text = QStringLiteral("[%1]").arg(dims.join(QStringLiteral(", ")));
-    if (type.elemType != 1 && type.elemType != 0)
-        text = QString::fromLatin1(dataTypeName(type.elemType)) + QLatin1Char(' ') + text;
-    return text.size() > 40 ? text.left(38) + QStringLiteral("…") : text;
-}
 
 std::pair<int, int> keyOf(GraphEntity e) {
     return {static_cast<int>(e.kind), e.index};
@@ -108,7 +60,18 @@ void GraphScene::setExpanded(int module, bool expanded) {
         expanded_.insert(module);
     else
         expanded_.erase(module);
+    follow_ = {GraphEntity::Module, module};
     emit expansionChanged(module, expanded);
+    relayout();
+}
+
+void GraphScene::collapseAll() {
+    if (!doc_) return;
+    const std::set<int> modules = std::exchange(expanded_, {});
+    expandedSections_.clear();
+    pendingReveal_ = follow_ = {};
+    for (int module : modules)
+        emit expansionChanged(module, false);
     relayout();
 }
 
@@ -125,106 +88,11 @@ void GraphScene::setEntityExpanded(GraphEntity e, bool expanded) {
         expandedSections_.insert(e.index);
     else
         expandedSections_.erase(e.index);
+    follow_ = e;
     relayout();
 }
 
-// ---- Sections of modules with very many ops
-
-const std::vector<int>& GraphScene::splitRange(int module, int begin, int end, int parent) const {
-    const int container = parent < 0 ? module : sectionContainer(parent);
-    if (auto it = splits_.find(container); it != splits_.end()) return it->second;
-    std::vector<int>& ids = splits_[container];
-    const int count = end - begin;
-    // Consecutive ops in graph order; at most ~100 sections per level, nested when that is not enough.
-    const int size = std::max(100, (count + 99) / 100);
-    int number = 0;
-    for (int b = begin; b < end; b += size) {
-        const int e = std::min(end, b + size);
-        const auto key = std::make_tuple(module, b, e);
-        auto [it, added] = sectionIds_.try_emplace(key, static_cast<int>(sections_.size()));
-        if (added) sections_.push_back({module, b, e, parent, 0});
-        sections_[static_cast<std::size_t>(it->second)].parent = parent;
-        sections_[static_cast<std::size_t>(it->second)].number = ++number;
-        ids.push_back(it->second);
-    }
-    const auto& nodes = doc_->hierarchy.modules[static_cast<std::size_t>(module)].nodes;
-    for (int i = begin; i < end; ++i)
-        nodePosition_.insert(nodes[static_cast<std::size_t>(i)], i);
-    return ids;
-}
-
-const std::vector<int>& GraphScene::sectionsIn(int container) const {
-    static const std::vector<int> none;
-    if (!doc_) return none;
-    if (container >= 0) {
-        const Module& m = doc_->hierarchy.modules[static_cast<std::size_t>(container)];
-        if (m.nodes.size() + m.children.size() <= static_cast<std::size_t>(kSectionThreshold)) return none;
-        return splitRange(container, 0, static_cast<int>(m.nodes.size()), -1);
-    }
-    const int s = -1 - container;
-    const Section sec = section(s);
-    if (sec.end - sec.begin <= kSectionThreshold) return none;
-    return splitRange(sec.module, sec.begin, sec.end, s);
-}
-
-int GraphScene::positionInModule(int node) const {
-    return nodePosition_.value(node, -1);
-}
-
-int GraphScene::sectionOfNode(int container, int node) const {
-    const std::vector<int>& ids = sectionsIn(container);
-    if (ids.empty()) return -1;
-    const int pos = positionInModule(node);
-    for (int id : ids) {
-        const Section& sec = section(id);
-        if (pos >= sec.begin && pos < sec.end) return id;
-    }
-    return -1;
-}
-
-QString GraphScene::sectionTitle(int s) const {
-    const Section& sec = section(s);
-    return tr("section %1 · ops %2–%3").arg(sec.number).arg(sec.begin + 1).arg(sec.end);
-}
-
-QString GraphScene::sectionSubtitle(int s) const {
-    // The most frequent op types, so a collapsed section says what it does.
-    const Section& sec = section(s);
-    const auto& nodes = doc_->hierarchy.modules[static_cast<std::size_t>(sec.module)].nodes;
-    std::map<std::string, int> counts;
-    for (int i = sec.begin; i < sec.end; ++i)
-        ++counts[doc_->graph->node(nodes[static_cast<std::size_t>(i)]).opType];
-    std::vector<std::pair<int, std::string>> byCount;
-    for (const auto& [op, n] : counts)
-        byCount.push_back({-n, op});
-    std::sort(byCount.begin(), byCount.end());
-    QStringList top;
-    for (std::size_t i = 0; i < byCount.size() && i < 3; ++i)
-        top << QStringLiteral("%1 %2").arg(-byCount[i].first).arg(qs(byCount[i].second));
-    return top.join(QStringLiteral(", "));
-}
-
-int GraphScene::containerOf(GraphEntity e) const {
-    const Hierarchy& h = doc_->hierarchy;
-    switch (e.kind) {
-    case GraphEntity::Module:
-        return h.modules[static_cast<std::size_t>(e.index)].parent;
-    case GraphEntity::Section: {
-        const Section& sec = section(e.index);
-        return sec.parent < 0 ? sec.module : sectionContainer(sec.parent);
-    }
-    case GraphEntity::Node: {
-        int container = h.assignments[static_cast<std::size_t>(e.index)].module;
-        for (int s = sectionOfNode(container, e.index); s >= 0; s = sectionOfNode(container, e.index))
-            container = sectionContainer(s);
-        return container;
-    }
-    default:
-        return 0;
-    }
-}
-
-void GraphScene::reveal(GraphEntity entity) {
+void GraphScene::reveal(GraphEntity entity, const std::vector<int>& alsoSelect) {
     if (!doc_ || entity.kind == GraphEntity::None) return;
     const Hierarchy& h = doc_->hierarchy;
     bool changed = false;
@@ -243,6 +111,7 @@ void GraphScene::reveal(GraphEntity entity) {
         }
     }
     pendingReveal_ = entity;
+    pendingAlsoSelect_ = alsoSelect;
     if (changed || isLayingOut())
         relayout();
     else
@@ -265,167 +134,6 @@ void GraphScene::setDimConfident(bool dim) {
             const bool confident = c == Confidence::Certain || c == Confidence::High;
             item->setOpacity(dim && confident ? 0.18 : 1.0);
         }
-}
-
-// ---- Building one module's interior
-
-QSizeF GraphScene::entitySize(GraphEntity entity) const {
-    const QFont font = QGuiApplication::font();
-    QFont bold = font;
-    bold.setBold(true);
-    const QFontMetricsF plain(font), strong(bold);
-    const Hierarchy& h = doc_->hierarchy;
-    if (entity.kind == GraphEntity::Node) {
-        const Node& n = doc_->graph->node(entity.index);
-        const qreal w = std::max(strong.horizontalAdvance(qs(n.opType)),
-                                 0.85 * plain.horizontalAdvance(shortNodeName(*doc_->graph, entity.index)));
-        return {std::max<qreal>(70, w + 20), nodeHeight};
-    }
-    if (entity.kind == GraphEntity::Input || entity.kind == GraphEntity::Output) {
-        const auto& list =
-            entity.kind == GraphEntity::Input ? doc_->model->main().inputs : doc_->model->main().outputs;
-        const QString name = terminalName(list[static_cast<std::size_t>(entity.index)].name);
-        return {std::max<qreal>(70, 0.85 * plain.horizontalAdvance(name) + 28), terminalHeight};
-    }
-    QString title, subtitle;
-    if (entity.kind == GraphEntity::Section) {
-        title = sectionTitle(entity.index);
-        subtitle = sectionSubtitle(entity.index);
-    } else {
-        const Module& m = h.modules[static_cast<std::size_t>(entity.index)];
-        title = moduleTitle(m);
-        subtitle = moduleSubtitle(m);
-    }
-    if (isEntityExpanded(entity)) {
-        const int container =
-            entity.kind == GraphEntity::Section ? sectionContainer(entity.index) : entity.index;
-        const auto it = current_.find(container);
-        const QSizeF inner = it != current_.end() ? it->second.size : QSizeF(60, 20);
-        const qreal titleWidth = strong.horizontalAdvance(title) + handleSize + 24;
-        return {std::max(inner.width() + 2 * framePadding, titleWidth),
-                inner.height() + frameHeader + 2 * framePadding};
-    }
-    const qreal w = std::max(strong.horizontalAdvance(title), 0.85 * plain.horizontalAdvance(subtitle));
-    return {std::max<qreal>(90, w + handleSize + 30), boxHeight};
-}
-
-GraphScene::Interior GraphScene::buildInterior(int container) const {
-    const Hierarchy& h = doc_->hierarchy;
-    const GraphIndex& g = *doc_->graph;
-    const bool isSection = container < 0;
-    const Section* sec = isSection ? &section(-1 - container) : nullptr;
-    const int module = isSection ? sec->module : container;
-    const Module& m = h.modules[static_cast<std::size_t>(module)];
-    const int begin = isSection ? sec->begin : 0;
-    const int end = isSection ? sec->end : static_cast<int>(m.nodes.size());
-    Interior in;
-    QHash<int, int> moduleRow, nodeRow, sectionRow;
-    // Ops (or their sections) first, in graph order, then child modules in order of appearance.
-    const std::vector<int>& sections = sectionsIn(container);
-    for (int s : sections) {
-        sectionRow.insert(s, static_cast<int>(in.entities.size()));
-        in.entities.push_back({GraphEntity::Section, s});
-    }
-    if (sections.empty())
-        for (int i = begin; i < end; ++i) {
-            const int node = m.nodes[static_cast<std::size_t>(i)];
-            nodeRow.insert(node, static_cast<int>(in.entities.size()));
-            in.entities.push_back({GraphEntity::Node, node});
-        }
-    if (!isSection)
-        for (int child : m.children) {
-            moduleRow.insert(child, static_cast<int>(in.entities.size()));
-            in.entities.push_back({GraphEntity::Module, child});
-        }
-    // The model's inputs and outputs at the root (initializers listed as inputs are weights, not shown).
-    QHash<int, int> inputRow, outputRow; // tensor -> row
-    if (container == 0) {
-        const Graph& main = doc_->model->main();
-        for (std::size_t i = 0; i < main.inputs.size(); ++i) {
-            const int t = g.findTensor(main.inputs[i].name);
-            if (t < 0 || g.tensor(t).initializer) continue;
-            inputRow.insert(t, static_cast<int>(in.entities.size()));
-            in.entities.push_back({GraphEntity::Input, static_cast<int>(i)});
-        }
-        for (std::size_t i = 0; i < main.outputs.size(); ++i) {
-            const int t = g.findTensor(main.outputs[i].name);
-            if (t < 0) continue;
-            outputRow.insert(t, static_cast<int>(in.entities.size()));
-            in.entities.push_back({GraphEntity::Output, static_cast<int>(i)});
-        }
-    }
-    for (const GraphEntity& e : in.entities)
-        in.sizes.push_back(entitySize(e));
-
-    // The entity of this interior that shows a node, or -1.
-    auto rowOf = [&](int node) -> int {
-        int nm = h.assignments[static_cast<std::size_t>(node)].module;
-        if (nm == module) {
-            if (isSection) {
-                const int pos = positionInModule(node);
-                if (pos < begin || pos >= end) return -1;
-            }
-            if (sections.empty()) return nodeRow.value(node, -1);
-            return sectionRow.value(sectionOfNode(container, node), -1);
-        }
-        if (isSection) return -1;
-        while (nm > 0 && h.modules[static_cast<std::size_t>(nm)].parent != module)
-            nm = h.modules[static_cast<std::size_t>(nm)].parent;
-        return nm > 0 ? moduleRow.value(nm, -1) : -1;
-    };
-    // Edges from every node inside, lifted to the visible children; one edge per pair, labelled with
-    // the shape of the first tensor it carries.
-    std::map<std::pair<int, int>, std::size_t> seen;
-    auto addEdge = [&](int from, int to, int tensor) {
-        if (from < 0 || to < 0 || from == to) return;
-        auto [it, added] = seen.try_emplace({from, to}, in.edges.size());
-        if (added) {
-            in.edges.push_back({from, to});
-            in.edgeLabels.push_back(tensorShapeLabel(g, tensor));
-        }
-    };
-    auto addNode = [&](int node) {
-        const int from = rowOf(node);
-        if (from < 0) return;
-        for (int t : g.outputs(node)) {
-            for (int consumer : g.consumers(t))
-                addEdge(from, rowOf(consumer), t);
-            if (container == 0 && outputRow.contains(t)) addEdge(from, outputRow.value(t), t);
-        }
-    };
-    if (isSection) {
-        for (int i = begin; i < end; ++i)
-            addNode(m.nodes[static_cast<std::size_t>(i)]);
-    } else {
-        std::vector<int> stack{module};
-        while (!stack.empty()) {
-            const Module& sm = h.modules[static_cast<std::size_t>(stack.back())];
-            stack.pop_back();
-            stack.insert(stack.end(), sm.children.begin(), sm.children.end());
-            for (int node : sm.nodes)
-                addNode(node);
-        }
-    }
-    for (auto it = inputRow.constBegin(); it != inputRow.constEnd(); ++it)
-        for (int consumer : g.consumers(it.key()))
-            addEdge(it.value(), rowOf(consumer), it.key());
-    return in;
-}
-
-QString GraphScene::cacheKey(const Interior& interior, int container) const {
-    // The interior's shape depends only on the container's contents (fixed until invalidate) and the
-    // sizes of its children, which change when descendants expand or collapse.
-    QString key = QString::number(container);
-    for (std::size_t i = 0; i < interior.entities.size(); ++i)
-        if (interior.entities[i].kind == GraphEntity::Module ||
-            interior.entities[i].kind == GraphEntity::Section)
-            key +=
-                QStringLiteral(";%1%2:%3x%4")
-                    .arg(interior.entities[i].kind == GraphEntity::Section ? QStringLiteral("s") : QString())
-                    .arg(interior.entities[i].index)
-                    .arg(interior.sizes[i].width(), 0, 'f', 1)
-                    .arg(interior.sizes[i].height(), 0, 'f', 1);
-    return key;
 }
 
 // ---- Layout pass: deepest expanded modules first, each waits for its children's sizes
@@ -478,6 +186,8 @@ void GraphScene::layoutNext() {
     }
     rebuildItems();
     applyPendingReveal();
+    if (QGraphicsItem* followed = itemFor(std::exchange(follow_, {})))
+        emit focusRequested(followed->sceneBoundingRect());
     emit layoutFinished();
 }
 
@@ -494,12 +204,19 @@ void GraphScene::onLayoutFinished(const LayoutResult& result) {
 
 void GraphScene::rebuildItems() {
     rebuilding_ = true;
+    // What the user selected stays selected in the new items (an expanded box becomes a selected frame).
+    std::vector<GraphEntity> selected;
+    for (QGraphicsItem* item : selectedItems())
+        selected.push_back(entityAt(item));
     clearSelection();
     clear();
     items_.clear();
     containers_.clear();
     edgeLabels_.clear();
+    labelCells_.clear();
     if (doc_ && current_.count(0)) place(0, QPointF(0, 0));
+    for (const GraphEntity& e : selected)
+        if (QGraphicsItem* item = itemFor(e)) item->setSelected(true);
     setSceneRect(itemsBoundingRect().adjusted(-40, -40, 40, 40));
     setDimConfident(dimConfident_);
     applySemanticZoom();
@@ -583,17 +300,17 @@ void GraphScene::place(int container, QPointF origin) {
                 place(sectionContainer(e.index),
                       rect.topLeft() + QPointF(framePadding, frameHeader + framePadding));
             } else {
-                item = new ModuleBoxItem(e, rect, sectionTitle(e.index), sectionSubtitle(e.index),
-                                         Confidence::High, false, tip);
+                bool uncertain = false;
+                const Confidence lowest = sectionLowest(e.index, &uncertain);
+                item = new ModuleBoxItem(e, rect, sectionTitle(e.index), sectionSubtitle(e.index), lowest,
+                                         uncertain, tip);
             }
         } else {
             const Module& m = h.modules[static_cast<std::size_t>(e.index)];
             const QString tip =
                 QStringLiteral("%1\nscope: %2\n%3").arg(qs(m.path), qs(m.scope), moduleSubtitle(m));
             if (isExpanded(e.index)) {
-                QString title = moduleTitle(m);
-                if (!m.className.empty()) title += QStringLiteral("  (%1)").arg(qs(m.className));
-                item = new ModuleFrameItem(e, rect, title, m.depth, m.uncertainNodes > 0, tip);
+                item = new ModuleFrameItem(e, rect, frameTitle(m), m.depth, m.uncertainNodes > 0, tip);
                 containers_[e.index].frame = item;
                 containers_[e.index].parent = container;
                 place(e.index, rect.topLeft() + QPointF(framePadding, frameHeader + framePadding));
@@ -602,7 +319,8 @@ void GraphScene::place(int container, QPointF origin) {
                                          confidenceOf(m.lowestLevel), m.uncertainNodes > 0, tip);
             }
         }
-        item->setData(0, container); // the container the item is drawn in
+        item->setData(0, container);                              // the container the item is drawn in
+        if (item->type() != ModuleFrameKind) takeLabelSpot(rect); // edge labels are not drawn over boxes
         addItem(item);
         items_[keyOf(e)] = item;
         containers_[container].items.push_back(item);
@@ -610,10 +328,40 @@ void GraphScene::place(int container, QPointF origin) {
     for (std::size_t k = 0; k < in.edges.size() && k < layout.routes.size(); ++k) {
         const QString& label = in.edgeLabels[k];
         auto* edge = new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, label);
+        edge->placeLabel([this](const QRectF& r) { return labelSpotTaken(r); });
         addItem(edge);
         containers_[container].items.push_back(edge);
-        if (!label.isEmpty()) edgeLabels_ << label;
+        if (!edge->label().isEmpty()) {
+            takeLabelSpot(edge->labelRect());
+            edgeLabels_ << label;
+        }
     }
+}
+
+// Labels are small: a grid of cells a few labels wide finds the ones near a spot without a scan of all.
+static constexpr qreal kLabelCell = 160;
+
+template <typename Visit> static void forCells(const QRectF& r, Visit visit) {
+    for (auto x = static_cast<qint64>(std::floor(r.left() / kLabelCell));
+         x <= static_cast<qint64>(std::floor(r.right() / kLabelCell)); ++x)
+        for (auto y = static_cast<qint64>(std::floor(r.top() / kLabelCell));
+             y <= static_cast<qint64>(std::floor(r.bottom() / kLabelCell)); ++y)
+            visit((static_cast<quint64>(x) << 32) ^ static_cast<quint32>(y));
+}
+
+bool GraphScene::labelSpotTaken(const QRectF& rect) const {
+    bool taken = false;
+    forCells(rect, [&](quint64 cell) {
+        const auto it = labelCells_.constFind(cell);
+        if (it != labelCells_.constEnd())
+            for (const QRectF& other : *it)
+                taken = taken || other.intersects(rect);
+    });
+    return taken;
+}
+
+void GraphScene::takeLabelSpot(const QRectF& rect) {
+    forCells(rect, [&](quint64 cell) { labelCells_[cell].push_back(rect); });
 }
 
 std::vector<GraphEntity> GraphScene::visibleChildren(int module) const {
@@ -675,9 +423,11 @@ void GraphScene::applyPendingReveal() {
     rebuilding_ = true; // a programmatic selection is not a user activation
     clearSelection();
     item->setSelected(true);
+    for (int node : std::exchange(pendingAlsoSelect_, {}))
+        if (QGraphicsItem* other = itemFor({GraphEntity::Node, node})) other->setSelected(true);
     rebuilding_ = false;
-    for (QGraphicsView* view : views())
-        view->ensureVisible(item, 40, 40);
+    follow_ = {}; // the revealed entity is what the user asked to see
+    emit focusRequested(item->sceneBoundingRect());
 }
 
 void GraphScene::emitSelection() {

@@ -2,6 +2,7 @@
 // The graph of the opened model, one module interior at a time (DESIGN.md "Layout and rendering at
 // scale"): the root's direct children, with expanded modules opened in place. Each expanded module's
 // interior is laid out on the layout thread and cached; expanding re-lays out its ancestors around it.
+#include "confidence.h"
 #include "graph_layout.h"
 
 #include <QGraphicsScene>
@@ -35,7 +36,11 @@ public:
     const ModelDocument* document() const { return doc_; }
 
     bool isExpanded(int module) const { return module == 0 || expanded_.count(module) > 0; }
+    // Expanding or collapsing follows the module: once laid out, focusRequested shows it.
     void setExpanded(int module, bool expanded);
+    const std::set<int>& expandedModules() const { return expanded_; }
+    // Every module and section collapsed: the first view again.
+    void collapseAll();
     // Modules and sections alike (other kinds are never expanded).
     bool isEntityExpanded(GraphEntity entity) const;
     void setEntityExpanded(GraphEntity entity, bool expanded);
@@ -56,7 +61,8 @@ public:
     // The section directly in `container` that holds `node`, or -1.
     int sectionOfNode(int container, int node) const;
     // Expands every ancestor so the node (or module) becomes visible, then selects it once laid out.
-    void reveal(GraphEntity entity);
+    // `alsoSelect` (nodes in the same container) are selected with it: a group moved together.
+    void reveal(GraphEntity entity, const std::vector<int>& alsoSelect = {});
     // Module contents changed (re-tagging): drop cached layouts and lay out again.
     void invalidate();
     bool isLayingOut() const { return !queue_.empty(); }
@@ -83,6 +89,9 @@ public:
 
 signals:
     void layoutFinished();
+    // The user's attention moved to this scene rectangle (an expanded module, a revealed node): views
+    // bring it into view.
+    void focusRequested(const QRectF& sceneRect);
     void expansionChanged(int module, bool expanded);
     void entityActivated(hs::ui::GraphEntity entity); // selection by the user in the graph
     void layoutFailed(const QString& message);
@@ -106,7 +115,8 @@ private:
     int positionInModule(int node) const;
     QString sectionTitle(int s) const;
     QString sectionSubtitle(int s) const;
-    int containerOf(GraphEntity entity) const; // the container that shows an entity directly
+    Confidence sectionLowest(int s, bool* uncertain) const; // over the section's ops
+    int containerOf(GraphEntity entity) const;              // the container that shows an entity directly
     void relayout();
     void layoutNext();
     void onLayoutFinished(const LayoutResult& result);
@@ -124,6 +134,10 @@ private:
     mutable std::map<int, std::vector<int>> splits_;              // container -> its sections
     mutable QHash<int, int> nodePosition_;                        // node -> index in Module::nodes
     QStringList edgeLabels_;
+    // Edge labels drawn this pass, by grid cell, so no label is drawn over another.
+    QHash<quint64, std::vector<QRectF>> labelCells_;
+    bool labelSpotTaken(const QRectF& rect) const;
+    void takeLabelSpot(const QRectF& rect);
     quint64 generation_ = 0;
     std::vector<int> queue_;              // expanded modules still to lay out, deepest first
     std::map<int, LayoutResult> current_; // this pass's results, by module
@@ -131,6 +145,8 @@ private:
     QHash<QString, LayoutResult> cache_;
     std::map<std::pair<int, int>, QGraphicsItem*> items_; // (kind, index) -> item
     GraphEntity pendingReveal_;
+    std::vector<int> pendingAlsoSelect_;
+    GraphEntity follow_; // expanded or collapsed by the user: brought into view once laid out
     bool dimConfident_ = false;
     bool rebuilding_ = false;
     struct ContainerItems {

@@ -15,19 +15,21 @@
 #include <QPainter>
 #include <QSvgGenerator>
 #include <QWheelEvent>
+#include <algorithm>
 #include <cmath>
 
 namespace hs::ui {
 
 QString confidenceLegendHtml() {
-    // One line: it sits in a strip above the graph, never over it.
+    // One line when there is room; entries are separated by breakable spaces so a narrow view wraps
+    // the legend between them instead of cutting its end.
     QString html = QStringLiteral("<b>Confidence:</b>");
     for (Confidence c :
          {Confidence::Certain, Confidence::High, Confidence::Medium, Confidence::Low, Confidence::Conflict})
-        html += QStringLiteral("&nbsp;&nbsp;<span style='color:%1'>&#9632;</span>&nbsp;%2")
+        html += QStringLiteral("&nbsp; <span style='color:%1'>&#9632;</span>&nbsp;%2")
                     .arg(confidenceColor(c).name(), confidenceLabel(c));
-    return html + QStringLiteral("&nbsp;&nbsp;&nbsp;<span style='color:%1'>&#9633;</span>&nbsp;module with "
-                                 "uncertain nodes")
+    return html + QStringLiteral("&nbsp;&nbsp; <span style='color:%1'>&#9633;</span>&nbsp;module&nbsp;with "
+                                 "uncertain&nbsp;nodes")
                       .arg(confidenceColor(Confidence::Low).name());
 }
 
@@ -39,12 +41,14 @@ GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, 
     setFocusPolicy(Qt::StrongFocus);
     legend_ = new QLabel(this);
     legend_->setTextFormat(Qt::RichText);
+    legend_->setWordWrap(true);
     legend_->setText(confidenceLegendHtml());
     legend_->setObjectName(QStringLiteral("graphLegend"));
     legend_->setStyleSheet(QStringLiteral("QLabel { background: #f8fafc; border-bottom: 1px solid #cbd5e1;"
                                           " padding: 2px 6px; }"));
     legend_->adjustSize();
     placeLegend();
+    connect(scene_, &GraphScene::focusRequested, this, &GraphView::bringIntoView);
 }
 
 void GraphView::paintEvent(QPaintEvent* event) {
@@ -72,6 +76,41 @@ void GraphView::fitRect(const QRectF& rect) {
         setTransform(QTransform());
         centerOn(rect.center());
     }
+}
+
+void GraphView::showReadable(const QRectF& rect, qreal focusX) {
+    if (rect.isEmpty()) return;
+    fitRect(rect);
+    if (zoom() >= graph_metrics::readableZoom) return;
+    setTransform(QTransform::fromScale(graph_metrics::readableZoom, graph_metrics::readableZoom));
+    showTopOf(rect, focusX);
+}
+
+void GraphView::bringIntoView(const QRectF& rect) {
+    if (rect.isEmpty()) return;
+    if (zoom() < graph_metrics::readableZoom)
+        setTransform(QTransform::fromScale(graph_metrics::readableZoom, graph_metrics::readableZoom));
+    const QSizeF room = visibleSceneRect().size();
+    if (rect.width() + 40 / zoom() <= room.width() && rect.height() + 40 / zoom() <= room.height()) {
+        // Already whole on screen: nothing moves; otherwise it comes to the centre, not to an edge.
+        if (!visibleSceneRect().contains(rect)) centerOn(rect.center());
+    } else
+        showTopOf(rect);
+}
+
+void GraphView::showTopOf(const QRectF& rect, qreal focusX) {
+    const QSizeF room = visibleSceneRect().size();
+    const qreal margin = 20 / zoom();
+    const qreal left = rect.left() - margin + room.width() / 2,
+                right = rect.right() + margin - room.width() / 2;
+    const qreal x = rect.width() + 2 * margin <= room.width() ? rect.center().x()
+                    : qIsNaN(focusX)                          ? left
+                                                              : std::clamp(focusX, left, right);
+    centerOn(x, rect.top() - margin + room.height() / 2);
+}
+
+QRectF GraphView::visibleSceneRect() const {
+    return mapToScene(viewport()->rect()).boundingRect();
 }
 
 GraphEntity GraphView::selectNeighbour(Qt::Key direction) {
@@ -219,9 +258,10 @@ void GraphView::resizeEvent(QResizeEvent* event) {
 }
 
 void GraphView::placeLegend() {
-    const int h = legend_->sizeHint().height();
+    const int w = width() - 2 * frameWidth();
+    const int h = std::max(legend_->heightForWidth(w), legend_->minimumSizeHint().height());
     setViewportMargins(0, h, 0, 0);
-    legend_->setGeometry(frameWidth(), frameWidth(), width() - 2 * frameWidth(), h);
+    legend_->setGeometry(frameWidth(), frameWidth(), w, h);
 }
 
 QString GraphView::exportSvg(const QString& path) const {

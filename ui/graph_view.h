@@ -29,6 +29,16 @@ public:
     void zoomBy(qreal factor);
     void fitAll();
     void fitRect(const QRectF& sceneRect); // shows the rectangle whole, never zoomed beyond 1:1
+    // The first view of a rectangle: fitted when labels stay readable that way, else its top at the
+    // readable zoom (a person reads from the top and scrolls down rather than squint at a miniature).
+    // A rectangle wider than the view is shown around `focusX` (the model's input), else from its left.
+    void showReadable(const QRectF& sceneRect, qreal focusX = qQNaN());
+    // Follows the user to a rectangle (an expanded module, a revealed node): scrolls it into view and
+    // zooms in to the readable zoom when the view is below it, but never re-fits the whole graph.
+    void bringIntoView(const QRectF& sceneRect);
+    // The scene rectangle the viewport shows.
+    QRectF visibleSceneRect() const;
+    QLabel* legend() const { return legend_; }
     qreal zoom() const { return transform().m11(); }
 
     // The whole graph (not just the visible part) as a picture. Errors as a message, empty on success.
@@ -51,6 +61,7 @@ protected:
 
 private:
     void placeLegend();
+    void showTopOf(const QRectF& rect, qreal focusX = qQNaN()); // its top, centred when it fits across
     GraphScene* scene_;
     QLabel* legend_;
     const void* documentTag_ = nullptr;

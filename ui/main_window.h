@@ -34,6 +34,7 @@ class SearchPanel;
 struct GraphEntity;
 struct ExtractTarget;
 class ExtractionJob;
+class EmptyHint;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -97,6 +98,13 @@ public:
     QLineEdit* moduleFilter() const { return filterEdit_; }
     QString statusText() const;
 
+    // View > Collapse All: every module and section closed, the graph shown from its top.
+    void collapseAll();
+    // View > Reset View: also clears the tree filter and the selection.
+    void resetView();
+    // The first view of the graph: fitted when labels stay readable, else its top at a readable zoom.
+    void showFirstView();
+
 signals:
     void modelLoaded();
     void loadFailed(const QString& message);
@@ -110,11 +118,21 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
-    void createActions();
+    void createActions(); // every menu (main_window_menus.cpp)
+    void createFileMenu();
+    void createEditMenu();
+    void createViewMenu();
+    void createHelpMenu();
+    void updateActions(); // actions that need a model are disabled without one
+    void showShortcuts();
+    void showAbout();
     void createModuleDock();
     void createGraphAndDocks();
     void connectSelection();
     void onHierarchyChanged();
+    void filterModules(const QString& text);
+    void mirrorGraphExpansionInTree();
+    void updateEmptyHints();
     void moveSelectionToModule();
     void saveSidecarAs();
     void exportPicture();
@@ -148,6 +166,9 @@ private:
     ModuleFilterModel* filterModel_ = nullptr;
     QTreeView* treeView_ = nullptr;
     QLineEdit* filterEdit_ = nullptr;
+    EmptyHint* treeHint_ = nullptr;
+    EmptyHint* graphHint_ = nullptr;
+    EmptyHint* uncertainHint_ = nullptr;
     QLabel* countsLabel_ = nullptr;
     QLabel* confidenceLabel_ = nullptr;
     QProgressBar* progress_ = nullptr;
@@ -166,6 +187,7 @@ private:
     std::vector<int> lastNodes_; // nodes last selected in the graph or a list, for re-tagging
     ExtractionJob* extraction_ = nullptr;
     QAction* extractAction_ = nullptr;
+    std::vector<QAction*> modelActions_;        // enabled only while a model is open
     std::shared_ptr<ModelDocument> extractDoc_; // the document the running extraction reads
     QString extractOutput_;                     // given by extractModule/extractNodes; empty = ask
     QString extractLabel_;

@@ -158,12 +158,7 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     case Qt::DisplayRole:
         return displayData(module, index.column());
     case Qt::ToolTipRole:
-        return QStringLiteral("%1\nscope: %2\n%3 low-confidence or conflicting node(s) inside%4")
-            .arg(QString::fromStdString(m.path), QString::fromStdString(m.scope))
-            .arg(m.uncertainNodes)
-            .arg(m.fromConverterNames
-                     ? QStringLiteral("\na layer of another converter's node names, not a PyTorch module")
-                     : QString());
+        return toolTip(m);
     case Qt::DecorationRole:
         if (index.column() == NameColumn && m.uncertainNodes > 0) return uncertainModuleIcon();
         if (index.column() == ConfidenceColumn && m.totalNodes > 0)
@@ -189,8 +184,24 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     return {};
 }
 
+QString ModuleTreeModel::toolTip(const Module& m) const {
+    // The same words as the columns: the lowest confidence inside is what the Lowest column shows.
+    QString tip = tr("%1\nscope: %2\n%3 node(s) directly in it, %4 with its submodules")
+                      .arg(QString::fromStdString(m.path), QString::fromStdString(m.scope))
+                      .arg(m.nodes.size())
+                      .arg(m.totalNodes);
+    if (m.fromConverterNames) tip += tr("\na layer of another converter's node names, not a PyTorch module");
+    if (m.totalNodes == 0) return tip;
+    tip += tr("\nlowest confidence inside: %1").arg(confidenceLabel(confidenceOf(m.lowestLevel)));
+    if (m.uncertainNodes > 0)
+        tip += tr("\n%n low-confidence or conflicting node(s)", nullptr, static_cast<int>(m.uncertainNodes));
+    return tip;
+}
+
 QVariant ModuleTreeModel::headerData(int section, Qt::Orientation orientation, int role) const {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    if (orientation != Qt::Horizontal) return {};
+    if (role == Qt::ToolTipRole) return headerToolTip(section);
+    if (role != Qt::DisplayRole) return {};
     switch (section) {
     case NameColumn:
         return tr("Module");
@@ -209,6 +220,24 @@ ModuleFilterModel::ModuleFilterModel(QObject* parent) : QSortFilterProxyModel(pa
     setFilterCaseSensitivity(Qt::CaseInsensitive);
     setFilterRole(ModuleTreeModel::FilterRole);
     setFilterKeyColumn(ModuleTreeModel::NameColumn);
+}
+
+} // namespace hs::ui
+
+namespace hs::ui {
+
+QVariant ModuleTreeModel::headerToolTip(int section) const {
+    switch (section) {
+    case NameColumn:
+        return tr("Module name (class); a warning mark when low-confidence or conflicting nodes are inside");
+    case NodesColumn:
+        return tr("Nodes placed directly in the module / in the module and all its submodules");
+    case ConfidenceColumn:
+        return tr("The lowest confidence of any node in the module or its submodules");
+    case ParametersColumn:
+        return tr("Parameters (weight elements) of the module and its submodules");
+    }
+    return {};
 }
 
 } // namespace hs::ui

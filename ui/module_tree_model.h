@@ -8,7 +8,8 @@
 
 namespace hs {
 struct Hierarchy;
-}
+struct Module;
+} // namespace hs
 
 namespace hs::ui {
 
@@ -56,6 +57,8 @@ signals:
 
 private:
     QVariant displayData(int module, int column) const;
+    QString toolTip(const Module& m) const;
+    QVariant headerToolTip(int section) const;
     const Hierarchy* hierarchy_ = nullptr;
     const void* documentTag_ = nullptr;
     std::vector<int> rowInParent_; // per module, its row among its parent's children

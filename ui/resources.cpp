@@ -8,6 +8,10 @@ static void initHierscopeQrc() {
 }
 
 namespace hs::ui {
+QString hierscopeVersion() {
+    return QStringLiteral(HIERSCOPE_VERSION);
+}
+
 void initResources() {
     static const bool done = (initHierscopeQrc(), true);
     (void)done;

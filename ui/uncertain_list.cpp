@@ -18,6 +18,11 @@ UncertainList::UncertainList(QWidget* parent) : QTreeWidget(parent) {
     connect(this, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         if (item) emit nodeActivated(item->data(NodeColumn, Qt::UserRole).toInt());
     });
+    // A click on the row that is already current (kept across a refresh) shows its node too.
+    connect(this, &QTreeWidget::itemPressed, this, [this](QTreeWidgetItem* item) {
+        if (item == currentItem()) emit nodeActivated(item->data(NodeColumn, Qt::UserRole).toInt());
+    });
+    setHeaderToolTips();
 }
 
 void UncertainList::setDocument(const ModelDocument* doc) {
@@ -27,6 +32,9 @@ void UncertainList::setDocument(const ModelDocument* doc) {
 
 void UncertainList::refresh() {
     const QSignalBlocker blocker(this);
+    const int currentNode = currentItem() ? currentItem()->data(NodeColumn, Qt::UserRole).toInt() : -1;
+    const int currentRow = currentItem() ? indexOfTopLevelItem(currentItem()) : -1;
+    const bool currentSelected = currentItem() && currentItem()->isSelected();
     clear();
     if (!doc_) return;
     const Hierarchy& h = doc_->hierarchy;
@@ -58,7 +66,35 @@ void UncertainList::refresh() {
     }
     addTopLevelItems(items);
     resizeColumnToContents(OpColumn);
+    resizeColumnToContents(ModuleColumn); // scopes are long; the node key column gives way
     resizeColumnToContents(ConfidenceColumn);
+    keepCurrentRow(currentNode, currentRow, currentSelected);
+}
+
+void UncertainList::keepCurrentRow(int node, int row, bool selected) {
+    // Without a current row, the list's next focus-in makes the first row current, which would announce
+    // an unrelated node: a re-tagged node the list no longer holds hands its place to the row after it,
+    // quietly (no selection, no signal; the caller's signals are blocked).
+    if (row < 0) return;
+    for (int r = 0; r < topLevelItemCount(); ++r)
+        if (topLevelItem(r)->data(NodeColumn, Qt::UserRole).toInt() == node) {
+            setCurrentItem(topLevelItem(r), 0,
+                           selected ? QItemSelectionModel::ClearAndSelect : QItemSelectionModel::NoUpdate);
+            return;
+        }
+    if (QTreeWidgetItem* next = topLevelItem(std::min(row, topLevelItemCount() - 1)))
+        setCurrentItem(next, 0, QItemSelectionModel::NoUpdate);
+}
+
+void UncertainList::setHeaderToolTips() {
+    QTreeWidgetItem* header = headerItem();
+    header->setToolTip(NodeColumn, tr("The node instance (its key in the graph)"));
+    header->setToolTip(ModuleColumn, tr("The module the node is placed in now"));
+    header->setToolTip(ConfidenceColumn, tr("Conflict: its sources disagree; low, medium: inferred from "
+                                            "the graph around it"));
+    header->setToolTip(ScoreColumn, tr("How sure the placement is, from 0 (a guess) to 1 (certain)"));
+    header->setToolTip(SourceColumn, tr("What placed the node: name scopes, metadata, a sidecar, "
+                                        "inference, a manual tag"));
 }
 
 int UncertainList::nodeAt(int row) const {

@@ -18,6 +18,8 @@ signals:
     void nodeActivated(int node);
 
 private:
+    void keepCurrentRow(int node, int row, bool selected);
+    void setHeaderToolTips();
     const ModelDocument* doc_ = nullptr;
 };
 

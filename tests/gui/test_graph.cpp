@@ -33,6 +33,7 @@ private slots:
     void inputsOutputsAndShapeLabels();
     void arrowKeysMoveBetweenNodes();
     void screenshotCommandIsNotBlank();
+    void readmeScreenshotIsReadable();
     void exportsPictures();
 };
 
@@ -275,7 +276,7 @@ void TestGraph::screenshotCommandIsNotBlank() {
     QCOMPARE(p.exitCode(), 0);
     const QImage shot(out);
     QVERIFY(!shot.isNull());
-    QCOMPARE(shot.size(), QSize(1600, 1000));
+    QCOMPARE(shot.size(), QSize(1280, 800)); // the default window size
     // The graph area is the central part of the window (docks left, right and below): count the pixels
     // that differ from the white background there.
     const QRect area(shot.width() * 3 / 10, 60, shot.width() * 4 / 10, shot.height() / 2);
@@ -285,6 +286,37 @@ void TestGraph::screenshotCommandIsNotBlank() {
             differing += (shot.pixel(x, y) & 0xffffff) != 0xffffff;
     qInfo() << differing << "of" << sampled << "sampled pixels are drawn";
     QVERIFY(differing > sampled / 50);
+}
+
+// The README's picture, made as its caption says: the graph's zoom the command reports is one at which
+// labels are drawn and read (not the fitted miniature where boxes carry no text).
+void TestGraph::readmeScreenshotIsReadable() {
+    const QString sample = QStringLiteral(HS_FIXTURES "/../../resources/sample/");
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("readme.png"));
+    for (const QStringList& extra :
+         {QStringList{},
+          QStringList{QStringLiteral("--sidecar"),
+                      sample + QStringLiteral("bert_like_op17_seed_sidecar.json"), QStringLiteral("--expand"),
+                      QStringLiteral("encoder.layer.0.attention.output")}}) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(HS_GUI_EXE),
+                QStringList{QStringLiteral("--screenshot"), out,
+                            sample + QStringLiteral("bert_like_op17.onnx"), QStringLiteral("--size"),
+                            QStringLiteral("1280x800")} +
+                    extra);
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString report = QString::fromLocal8Bit(p.readAllStandardOutput());
+        const QRegularExpressionMatch zoom =
+            QRegularExpression(QStringLiteral("graph zoom ([0-9.]+)")).match(report);
+        QVERIFY2(zoom.hasMatch(), qPrintable(report));
+        QVERIFY2(zoom.captured(1).toDouble() >= graph_metrics::readableZoom - 0.005, qPrintable(report));
+        QCOMPARE(QImage(out).size(), QSize(1280, 800));
+    }
 }
 
 void TestGraph::screenshotIsNotBlank() {

@@ -34,6 +34,7 @@ class SearchPanel;
 struct GraphEntity;
 struct ExtractTarget;
 class ExtractionJob;
+class SidecarActions;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -44,6 +45,7 @@ public:
     // Interactive windows report problems in dialogs; non-interactive ones (screenshots, tests)
     // only emit loadFailed / write to the status bar, so nothing blocks.
     void setInteractive(bool interactive) { interactive_ = interactive; }
+    bool isInteractive() const { return interactive_; }
 
     // Starts loading in the background; modelLoaded or loadFailed follows. The current model stays
     // shown (and usable) until the new one is ready.
@@ -63,9 +65,10 @@ public:
     void navigateTo(const GraphEntity& entity);
     // Moves nodes to a module as one undoable step (what the chooser and drops end in).
     void retagNodes(const std::vector<int>& nodes, int module);
-    // Writes the current hierarchy (manual tags included) atomically; empty path = the default
-    // beside the model. Returns an error message, empty on success.
+    // Writes the current hierarchy (manual tags included) atomically, now; empty path = Save's choice
+    // (see SidecarActions). Returns an error message, empty on success.
     QString saveSidecar(const QString& path = {});
+    SidecarActions* sidecarActions() const { return sidecarActions_; }
     bool isModified() const;
 
     // Extraction (issue 4). The Extract Subgraph action and the context menus end in
@@ -116,7 +119,6 @@ private:
     void connectSelection();
     void onHierarchyChanged();
     void moveSelectionToModule();
-    void saveSidecarAs();
     void exportPicture();
     void showSearch();
     void onTreeCurrentChanged(const QModelIndex& current);
@@ -165,6 +167,7 @@ private:
     bool syncing_ = false;       // a selection or expansion is being mirrored between views
     std::vector<int> lastNodes_; // nodes last selected in the graph or a list, for re-tagging
     ExtractionJob* extraction_ = nullptr;
+    SidecarActions* sidecarActions_ = nullptr;
     QAction* extractAction_ = nullptr;
     std::shared_ptr<ModelDocument> extractDoc_; // the document the running extraction reads
     QString extractOutput_;                     // given by extractModule/extractNodes; empty = ask

@@ -1,6 +1,8 @@
-// Reading sidecars: one pass over the bytes with nlohmann's SAX parser. The node map (100k+ entries on
-// big models) goes straight into SidecarEntry values; only the small module tables are built as JSON
-// values, because their shape (ours: a map by scope; HTP: a nested tree) is known only at the end.
+// Reading sidecars: one recursive-descent pass over the mapped bytes that knows the sidecar forms. The
+// node map (100k+ entries on big models) goes straight into SidecarEntry values, each string parsed
+// once into its field; only the small module tables are built as JSON values (their shape, ours: a map
+// by scope, HTP: a nested tree, is known only at the end). Strict JSON, except that bytes which are not
+// UTF-8 are taken as they are (a key written by another tool then still matches its node).
 #include "display_text.h"
 #include "error.h"
 #include "mapped_file.h"
@@ -9,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +22,215 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr int kMaxDepth = 256; // deeper nesting is refused: no sidecar form needs it
+
+struct ParseFailure {
+    std::size_t at;
+    std::string what;
+};
+
+class JsonCursor {
+public:
+    JsonCursor(const char* begin, const char* end) : begin_(begin), p_(begin), end_(end) {}
+
+    [[noreturn]] void fail(const std::string& what) const { throw ParseFailure{offset(), what}; }
+    std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
+
+    char peek() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+            ++p_;
+        return p_ < end_ ? *p_ : '\0';
+    }
+    bool atEnd() { return peek() == '\0' && p_ == end_; }
+    void expect(char c) {
+        if (peek() != c) fail(std::string("expected '") + c + "'");
+        ++p_;
+    }
+    // After '{' or '[': true when the container goes on with a member, false at its end.
+    bool firstMember(char close) {
+        if (peek() != close) return true;
+        ++p_;
+        return false;
+    }
+    bool nextMember(char close) {
+        const char c = peek();
+        if (c == ',') return ++p_, true;
+        if (c == close) return ++p_, false;
+        fail(std::string("expected ',' or '") + close + "'");
+    }
+
+    void string(std::string& out) {
+        expect('"');
+        out.clear();
+        for (;;) {
+            const char* run = p_;
+            while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20)
+                ++p_;
+            out.append(run, p_);
+            if (p_ >= end_) fail("unterminated string");
+            if (*p_ == '"') return void(++p_);
+            if (*p_ != '\\') fail("control character in a string");
+            ++p_;
+            escape(out);
+        }
+    }
+
+    double number() {
+        const char* start = p_;
+        if (p_ < end_ && *p_ == '-') ++p_;
+        if (p_ < end_ && *p_ == '0')
+            ++p_;
+        else if (!digits())
+            fail("invalid number");
+        if (p_ < end_ && *p_ == '.' && (++p_, !digits())) fail("invalid number");
+        if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+            ++p_;
+            if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+            if (!digits()) fail("invalid number");
+        }
+        // from_chars, not strtod: the GUI runs under the user's locale, whose decimal point may be a comma.
+        double v = 0;
+        const auto [end, ec] = std::from_chars(start, p_, v);
+        if (ec == std::errc::result_out_of_range || end != p_) {
+            const std::string text(start, p_);
+            p_ = start;
+            fail("number out of range near " + quoteInput(text, 40));
+        }
+        return v;
+    }
+
+    bool literal() { // true, false or null; returns its truth
+        for (const char* word : {"true", "false", "null"}) {
+            const std::size_t n = std::strlen(word);
+            if (static_cast<std::size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
+                p_ += n;
+                return word[0] == 't';
+            }
+        }
+        fail("unexpected " + (p_ < end_ ? quoteInput(std::string_view(p_, 1)) : std::string("end of file")));
+    }
+
+    // Any value as a JSON value (the module tables), or dropped when `out` is null.
+    void value(json* out, int depth) {
+        if (depth > kMaxDepth) fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        const char c = peek();
+        if (c == '{' || c == '[') {
+            ++p_;
+            const char close = c == '{' ? '}' : ']';
+            if (out) *out = c == '{' ? json::object() : json::array();
+            std::string key;
+            for (bool more = firstMember(close); more; more = nextMember(close)) {
+                json* slot = nullptr;
+                if (c == '{') {
+                    string(key);
+                    expect(':');
+                    if (out) slot = &(*out)[key];
+                } else if (out) {
+                    out->push_back(json());
+                    slot = &out->back();
+                }
+                value(slot, depth + 1);
+            }
+        } else if (c == '"') {
+            std::string s;
+            string(s);
+            if (out) *out = std::move(s);
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            const double v = number();
+            if (out) *out = v;
+        } else {
+            const char* start = p_;
+            const bool truth = literal();
+            if (out) *out = *start == 'n' ? json() : json(truth);
+        }
+    }
+
+private:
+    bool digits() {
+        const char* start = p_;
+        while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
+            ++p_;
+        return p_ > start;
+    }
+    unsigned hex4() {
+        if (end_ - p_ < 4) fail("invalid \\u escape");
+        unsigned v = 0;
+        for (int k = 0; k < 4; ++k, ++p_) {
+            const char c = *p_;
+            const int d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+            if (d < 0) fail("invalid \\u escape");
+            v = v * 16 + static_cast<unsigned>(d);
+        }
+        return v;
+    }
+    void escape(std::string& out) {
+        if (p_ >= end_) fail("unterminated string");
+        const char c = *p_++;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+            out += c;
+            return;
+        case 'b':
+            out += '\b';
+            return;
+        case 'f':
+            out += '\f';
+            return;
+        case 'n':
+            out += '\n';
+            return;
+        case 'r':
+            out += '\r';
+            return;
+        case 't':
+            out += '\t';
+            return;
+        case 'u':
+            break;
+        default:
+            --p_;
+            fail("invalid escape in a string");
+        }
+        unsigned code = hex4();
+        if (code >= 0xD800 && code <= 0xDBFF) { // a surrogate pair
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') fail("unpaired surrogate in a string");
+            p_ += 2;
+            const unsigned low = hex4();
+            if (low < 0xDC00 || low > 0xDFFF) fail("unpaired surrogate in a string");
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+        } else if (code >= 0xDC00 && code <= 0xDFFF) {
+            fail("unpaired surrogate in a string");
+        }
+        appendUtf8(out, code);
+    }
+    static void appendUtf8(std::string& out, unsigned code) {
+        if (code < 0x80) {
+            out += static_cast<char>(code);
+        } else if (code < 0x800) {
+            out += static_cast<char>(0xC0 | (code >> 6));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        } else if (code < 0x10000) {
+            out += static_cast<char>(0xE0 | (code >> 12));
+            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (code >> 18));
+            out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        }
+    }
+
+    const char* begin_;
+    const char* p_;
+    const char* end_;
+};
+
 std::string text(const json& object, const char* key) {
     auto it = object.find(key);
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -25,7 +238,7 @@ std::string text(const json& object, const char* key) {
 
 // HTP's nested module tree: {class_name, traced_tag, scope, children: {attr: {...}} or [...]}.
 void readHtpModules(const json& node, Sidecar& sidecar, int depth) {
-    if (!node.is_object() || depth > 256) return;
+    if (!node.is_object() || depth > kMaxDepth) return;
     SidecarModule m;
     m.className = text(node, "class_name");
     m.path = text(node, "traced_tag");
@@ -43,260 +256,167 @@ void readOurModules(const json& modules, Sidecar& sidecar) {
             sidecar.modules.push_back({it.key(), text(it.value(), "class"), text(it.value(), "path")});
 }
 
-// What the parser is inside of.
-enum class Role : std::uint8_t {
-    Top,        // the document's object
-    NodeMap,    // node_hierarchy / nodes / tagged_nodes: key -> entry
-    Entry,      // one node's object
-    Candidates, // an entry's "candidates" array
-    Value,      // a JSON value being built (modules, and anything under an unknown key: skipped)
-};
-
-class SidecarHandler : public nlohmann::json_sax<json> {
+class SidecarReader {
 public:
-    explicit SidecarHandler(std::string path) : path_(std::move(path)) {}
+    SidecarReader(const std::string& path, const char* begin, const char* end)
+        : path_(path), in_(begin, end) {}
 
-    bool null() override { return scalar(json()); }
-    bool boolean(bool v) override {
-        if (role() == Role::Entry && key_ == "conflict") return entry().conflict = v, true;
-        if (role() == Role::Entry && key_ == "sidecar_used") return claimUnused_ = !v, true;
-        return scalar(json(v));
-    }
-    bool number_integer(number_integer_t v) override { return number(static_cast<double>(v), json(v)); }
-    bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v), json(v)); }
-    bool number_float(number_float_t v, const string_t&) override { return number(v, json(v)); }
-    bool binary(binary_t&) override { return scalar(json()); }
-
-    bool string(string_t& v) override {
-        switch (role()) {
-        case Role::Top:
-            if (key_ == "format_version") version_ = v, hasVersion_ = true;
-            if (key_ == "onnx_model") sidecar_.onnxModel = v;
-            if (key_ == "model_digest") sidecar_.modelDigest = v;
-            if (key_ == "generator") sidecar_.generator = v;
-            return true;
-        case Role::NodeMap:
-            startEntry();
-            entry().path = std::move(v);
-            return true;
-        case Role::Entry:
-            entryField(v);
-            return true;
-        case Role::Candidates:
-            entry().candidateScopes.push_back(std::move(v));
-            return true;
-        case Role::Value:
-            return scalar(json(std::move(v)));
+    Sidecar read() {
+        if (in_.peek() != '{') {
+            in_.value(nullptr, 0); // a valid document that is not an object, or the parse error
+            throw Error(path_ + ": not a hierarchy sidecar (top level is not a JSON object)");
         }
-        return true;
-    }
-
-    bool start_object(std::size_t) override {
-        switch (role()) {
-        case Role::Top:
-            if (stack_.empty()) return push(Role::Top);
-            if (isNodeMapKey(key_)) return beginNodeMap();
-            if (key_ == "modules") return modules_ = json::object(), beginValue(&modules_);
-            return beginValue(nullptr);
-        case Role::NodeMap:
-            startEntry();
-            return push(Role::Entry);
-        case Role::Entry:
-        case Role::Candidates:
-            return beginValue(nullptr);
-        case Role::Value:
-            return beginValue(addToValue(json::object()));
+        in_.expect('{');
+        std::string key;
+        for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
+            in_.string(key);
+            in_.expect(':');
+            topMember(key);
         }
+        if (!in_.atEnd()) in_.fail("unexpected text after the document");
+        return finish();
+    }
+
+private:
+    void topMember(const std::string& key) {
+        const bool isString = in_.peek() == '"';
+        if (isString &&
+            (key == "format_version" || key == "onnx_model" || key == "model_digest" || key == "generator")) {
+            std::string& field = key == "format_version" ? version_
+                                 : key == "onnx_model"   ? sidecar_.onnxModel
+                                 : key == "model_digest" ? sidecar_.modelDigest
+                                                         : sidecar_.generator;
+            in_.string(field);
+            hasVersion_ = hasVersion_ || key == "format_version";
+        } else if (in_.peek() == '{' &&
+                   (key == "node_hierarchy" || key == "nodes" || key == "tagged_nodes")) {
+            nodeMap(mapFor(key));
+        } else if (key == "modules") {
+            in_.value(&modules_, 1);
+        } else {
+            in_.value(nullptr, 1);
+        }
+    }
+
+    // A second map of the same name replaces the first, as JSON readers keep the last.
+    std::vector<SidecarEntry>& mapFor(const std::string& key) {
+        auto it = std::find_if(maps_.begin(), maps_.end(), [&](const auto& m) { return m.first == key; });
+        if (it == maps_.end()) it = maps_.insert(maps_.end(), {key, {}});
+        it->second.clear();
+        return it->second;
+    }
+
+    void nodeMap(std::vector<SidecarEntry>& entries) {
+        in_.expect('{');
+        for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
+            entries.emplace_back();
+            SidecarEntry& e = entries.back();
+            in_.string(e.key);
+            in_.expect(':');
+            const char c = in_.peek();
+            if (c == '"')
+                in_.string(e.path);
+            else if (c == '{')
+                entry(e);
+            else
+                throw Error(path_ + ": node " + quoteInput(e.key) +
+                            " has an entry that is neither a path nor an object");
+        }
+    }
+
+    void entry(SidecarEntry& e) {
+        in_.expect('{');
+        bool claimUnused = false;
+        for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
+            in_.string(key_);
+            in_.expect(':');
+            const char c = in_.peek();
+            if (c == '"' && entryText(e, key_)) continue;
+            if (key_ == "confidence" && (c == '-' || (c >= '0' && c <= '9')))
+                e.confidence = in_.number();
+            else if (key_ == "conflict" && (c == 't' || c == 'f'))
+                e.conflict = in_.literal();
+            else if (key_ == "sidecar_used" && (c == 't' || c == 'f'))
+                claimUnused = !in_.literal();
+            else if (key_ == "candidates" && c == '[')
+                candidates(e);
+            else
+                in_.value(nullptr, 3);
+        }
+        e.hasSidecarClaim = e.hasSidecarClaim || e.sidecarScopeKnown;
+        e.hasSidecarScope = e.sidecarScopeKnown && !claimUnused;
+    }
+
+    // A string member of an entry read into its field; false for a key that has none.
+    bool entryText(SidecarEntry& e, const std::string& key) {
+        std::string* field = key == "hierarchy_path"   ? &e.path
+                             : key == "scope"          ? &e.scope
+                             : key == "module_class"   ? &e.moduleClass
+                             : key == "op_type"        ? &e.opType
+                             : key == "source"         ? &e.source
+                             : key == "level"          ? &e.level
+                             : key == "sidecar_scope"  ? &e.sidecarScope
+                             : key == "sidecar_path"   ? &e.sidecarPath
+                             : key == "sidecar_source" ? &e.sidecarSource
+                                                       : nullptr;
+        if (!field) return false;
+        in_.string(*field);
+        e.hasScope = e.hasScope || key == "scope";
+        e.sidecarScopeKnown = e.sidecarScopeKnown || key == "sidecar_scope";
+        e.hasSidecarClaim = e.hasSidecarClaim || key == "sidecar_path";
         return true;
     }
 
-    bool key(string_t& k) override {
-        if (role() == Role::NodeMap)
-            entryKey_ = std::move(k);
-        else
-            key_ = std::move(k);
-        return true;
+    void candidates(SidecarEntry& e) {
+        in_.expect('[');
+        for (bool more = in_.firstMember(']'); more; more = in_.nextMember(']')) {
+            if (in_.peek() != '"') {
+                in_.value(nullptr, 4);
+                continue;
+            }
+            e.candidateScopes.emplace_back();
+            in_.string(e.candidateScopes.back());
+        }
     }
 
-    bool end_object() override { return pop(); }
-
-    bool start_array(std::size_t) override {
-        if (role() == Role::Entry && key_ == "candidates") return push(Role::Candidates);
-        if (role() == Role::NodeMap) return badEntry();
-        if (role() == Role::Value) return beginValue(addToValue(json::array()));
-        if (role() == Role::Top && key_ == "modules" && !stack_.empty())
-            return modules_ = json::array(), beginValue(&modules_);
-        return beginValue(nullptr);
-    }
-    bool end_array() override { return pop(); }
-
-    bool parse_error(std::size_t position, const std::string& token,
-                     const nlohmann::detail::exception& e) override {
-        if (!error_.empty()) return false; // a problem found by the handler itself
-        // The library's words are not shown alone: the file, the place and what is wrong, in ours.
-        const bool tooBig = e.id == 406;
-        error_ = path_ + ": not a valid JSON sidecar (" +
-                 (tooBig ? "number out of range" : std::string("parse error")) + " at byte " +
-                 std::to_string(position) + (token.empty() ? "" : " near " + quoteInput(token, 40)) + ")";
-        return false;
-    }
-
-    const std::string& error() const { return error_; }
-
-    // After a successful parse: the sidecar of the form found, or an error message.
     Sidecar finish() {
-        if (!sawTopObject_) {
-            error_ = path_ + ": not a hierarchy sidecar (top level is not a JSON object)";
-            return {};
-        }
         Sidecar s = std::move(sidecar_);
         s.filePath = path_;
-        const char* forms[] = {"node_hierarchy", "nodes", "tagged_nodes"};
-        for (const char* form : forms) {
+        for (const char* form : {"node_hierarchy", "nodes", "tagged_nodes"}) {
             auto it =
                 std::find_if(maps_.begin(), maps_.end(), [&](const auto& m) { return m.first == form; });
             if (it == maps_.end()) continue;
             s.entries = std::move(it->second);
-            const bool ours = std::string(form) == "node_hierarchy";
+            const bool ours = it->first == "node_hierarchy";
             s.format = ours ? (hasVersion_ && !version_.empty() ? version_ : "1.0") : "htp";
             if (ours && modules_.is_object()) readOurModules(modules_, s);
             if (!ours) readHtpModules(modules_, s, 0);
             return s;
         }
-        error_ = path_ + ": not a hierarchy sidecar (no node_hierarchy, nodes or tagged_nodes map)";
-        return {};
+        throw Error(path_ + ": not a hierarchy sidecar (no node_hierarchy, nodes or tagged_nodes map)");
     }
 
-private:
-    struct Frame {
-        Role role;
-        json* value; // Role::Value: where the object or array is built; null: skipped
-    };
-
-    Role role() const { return stack_.empty() ? Role::Top : stack_.back().role; }
-    SidecarEntry& entry() { return currentMap_->back(); }
-
-    static bool isNodeMapKey(const std::string& k) {
-        return k == "node_hierarchy" || k == "nodes" || k == "tagged_nodes";
-    }
-
-    bool push(Role r, json* value = nullptr) {
-        if (r == Role::Top) sawTopObject_ = true;
-        stack_.push_back({r, value});
-        return true;
-    }
-    bool pop() {
-        if (stack_.empty()) return true;
-        const Frame f = stack_.back();
-        if (f.role == Role::Entry) finishEntry();
-        if (f.role == Role::Value && f.value) --valueDepth_;
-        stack_.pop_back();
-        return true;
-    }
-
-    bool beginNodeMap() {
-        // A second map of the same name replaces the first, as a JSON reader would keep the last.
-        auto it = std::find_if(maps_.begin(), maps_.end(), [&](const auto& m) { return m.first == key_; });
-        if (it == maps_.end()) it = maps_.insert(maps_.end(), {key_, {}});
-        it->second.clear();
-        currentMap_ = &it->second;
-        return push(Role::NodeMap);
-    }
-
-    // A JSON value built under `target` (null: parsed and dropped). Depth is bounded so that a
-    // hostile file cannot make the module reader recurse without end.
-    bool beginValue(json* target) {
-        if (target && valueDepth_ > 256) target = nullptr;
-        if (target) ++valueDepth_;
-        return push(Role::Value, target);
-    }
-    json* addToValue(json v) {
-        json* parent = stack_.back().value;
-        if (!parent) return nullptr;
-        if (parent->is_array()) {
-            parent->push_back(std::move(v));
-            return &parent->back();
-        }
-        json& slot = (*parent)[key_];
-        slot = std::move(v);
-        return &slot;
-    }
-    bool scalar(json v) {
-        if (role() == Role::Value) addToValue(std::move(v));
-        if (role() == Role::NodeMap) return badEntry();
-        return true;
-    }
-    bool number(double d, json v) {
-        if (role() == Role::Entry && key_ == "confidence") return entry().confidence = d, true;
-        return scalar(std::move(v));
-    }
-
-    void startEntry() {
-        currentMap_->emplace_back();
-        currentMap_->back().key = std::move(entryKey_);
-        key_.clear();
-        claimUnused_ = false;
-    }
-    void entryField(std::string& v) {
-        SidecarEntry& e = entry();
-        if (key_ == "hierarchy_path")
-            e.path = std::move(v);
-        else if (key_ == "scope")
-            e.scope = std::move(v), e.hasScope = true;
-        else if (key_ == "module_class")
-            e.moduleClass = std::move(v);
-        else if (key_ == "op_type")
-            e.opType = std::move(v);
-        else if (key_ == "source")
-            e.source = std::move(v);
-        else if (key_ == "level")
-            e.level = std::move(v);
-        else if (key_ == "sidecar_scope")
-            e.sidecarScope = std::move(v), e.sidecarScopeKnown = true;
-        else if (key_ == "sidecar_path")
-            e.sidecarPath = std::move(v), e.hasSidecarClaim = true;
-        else if (key_ == "sidecar_source")
-            e.sidecarSource = std::move(v);
-    }
-    void finishEntry() {
-        SidecarEntry& e = entry();
-        e.hasSidecarClaim = e.hasSidecarClaim || e.sidecarScopeKnown;
-        e.hasSidecarScope = e.sidecarScopeKnown && !claimUnused_;
-    }
-    bool badEntry() {
-        error_ =
-            path_ + ": node " + quoteInput(entryKey_) + " has an entry that is neither a path nor an object";
-        return false;
-    }
-
-    std::string path_;
+    const std::string& path_;
+    JsonCursor in_;
     Sidecar sidecar_;
     std::string version_;
     bool hasVersion_ = false;
-    bool sawTopObject_ = false;
-    bool claimUnused_ = false; // the entry being read says `"sidecar_used": false`
-    std::string key_;          // last key of the object being read
-    std::string entryKey_;     // last key of a node map
-    std::vector<Frame> stack_;
-    int valueDepth_ = 0; // containers being built, for the depth bound
+    std::string key_; // the member being read, reused
     std::vector<std::pair<std::string, std::vector<SidecarEntry>>> maps_;
-    std::vector<SidecarEntry>* currentMap_ = nullptr;
     json modules_;
-    std::string error_;
 };
 
 } // namespace
 
 Sidecar readSidecar(const std::string& path) {
     std::shared_ptr<const MappedFile> file = MappedFile::open(path); // its errors name the file
-    SidecarHandler handler(path);
     const char* begin = reinterpret_cast<const char*>(file->data());
-    const bool ok = json::sax_parse(begin, begin + file->size(), &handler);
-    if (!ok || !handler.error().empty())
-        throw Error(handler.error().empty() ? path + ": not a valid JSON sidecar" : handler.error());
-    Sidecar sidecar = handler.finish();
-    if (!handler.error().empty()) throw Error(handler.error());
-    return sidecar;
+    try {
+        return SidecarReader(path, begin, begin + file->size()).read();
+    } catch (const ParseFailure& f) {
+        throw Error(path + ": not a valid JSON sidecar (" + f.what + " at byte " + std::to_string(f.at) +
+                    ")");
+    }
 }
 
 } // namespace hs

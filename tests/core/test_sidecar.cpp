@@ -266,6 +266,33 @@ private slots:
                  msg.c_str());
     }
 
+    // The reader is a JSON reader: escapes, no whitespace, other numbers, unknown members of any shape.
+    void readsAnyJsonSpelling() {
+        QTemporaryDir dir;
+        std::string text = readText(fixture("bert_like_op17.hierarchy.json"));
+        std::string compact;
+        for (char c : text) {
+            if (c == '\n' || c == ' ') continue; // no key or value of the fixture has spaces
+            compact += c == '/' ? std::string("\\/") : std::string(1, c);
+        }
+        compact.replace(compact.find("{\"format_version"), 1,
+                        "{\"extra\":[1,-2.5e3,true,null,{\"a\":[[]]},\"\\u00e9\\ud83d\\ude00\"],");
+        const std::string path = dir.filePath("compact.json").toStdString();
+        std::ofstream(path) << compact;
+        const Sidecar a = readSidecar(fixture("bert_like_op17.hierarchy.json")), b = readSidecar(path);
+        QCOMPARE(b.entries.size(), a.entries.size());
+        QCOMPARE(b.modules.size(), a.modules.size());
+        for (std::size_t i = 0; i < a.entries.size(); ++i) {
+            QCOMPARE(b.entries[i].key, a.entries[i].key);
+            QCOMPARE(b.entries[i].path, a.entries[i].path);
+            QCOMPARE(b.entries[i].confidence, a.entries[i].confidence);
+        }
+        for (const char* bad : {"[1,2]", "{\"nodes\":{}} x", "{\"a\":01}", "{\"a\":\"\\ud800\"}", "{\"a\":[1,]}", ""}) {
+            std::ofstream(path) << bad;
+            QVERIFY_THROWS_EXCEPTION(Error, readSidecar(path));
+        }
+    }
+
     // One rule, in core, for the sidecar beside a model (the CLI and the GUI use it).
     void discoveryFollowsOneRule() {
         QTemporaryDir dir;

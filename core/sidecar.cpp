@@ -56,8 +56,10 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const S
     sidecar.format = "1.1";
     sidecar.onnxModel = fs::path(graph.model().path).filename().string();
     sidecar.modelDigest = modelDigest(graph);
+    sidecar.modules.reserve(hierarchy.modules.size());
     for (const auto& m : hierarchy.modules)
         sidecar.modules.push_back({m.scope, m.className, m.path});
+    sidecar.entries.reserve(graph.size());
     for (std::size_t i = 0; i < graph.size(); ++i) {
         const Assignment& a = hierarchy.assignments[i];
         const Module& m = hierarchy.modules[static_cast<std::size_t>(a.module)];

@@ -41,7 +41,9 @@ SidecarActions::SidecarActions(MainWindow* window, QUndoStack* undo)
     poll_ = new QTimer(this);
     poll_->setInterval(100);
     connect(poll_, &QTimer::timeout, this, [this] {
-        if (!shared_ || shared_->total == 0) return;
+        // Busy while the sidecar is made from the hierarchy, then how much of it is written.
+        if (!shared_ || shared_->total == 0) return progress_->setRange(0, 0);
+        progress_->setRange(0, 1000);
         progress_->setValue(static_cast<int>(1000.0 * static_cast<double>(shared_->done) /
                                              static_cast<double>(shared_->total)));
     });
@@ -76,18 +78,18 @@ void SidecarActions::updateLabel() {
     }
     const QString applied = doc_->sidecarPath;
     const QString own = doc_->ownSidecarPath;
-    QString text = applied.isEmpty()
-                       ? tr("No sidecar")
-                       : tr("Sidecar: %1%2")
-                             .arg(QFileInfo(applied).fileName(),
-                                  doc_->sidecarFoundBeside ? tr(" (found beside the model)") : QString());
-    if (!own.isEmpty() && own != applied) text += tr("; saved to %1").arg(QFileInfo(own).fileName());
+    // Short: the status bar also shows messages. The full paths are in the tooltip.
+    QString text = tr("No sidecar");
+    if (!applied.isEmpty())
+        text = tr("Sidecar: %1%2")
+                   .arg(QFileInfo(applied).fileName(),
+                        doc_->sidecarFoundBeside ? tr(" (found beside the model)") : QString());
+    if (!own.isEmpty() && own != applied) text = tr("Sidecar: saved to %1").arg(QFileInfo(own).fileName());
     label_->setText(text);
-    label_->setToolTip(applied.isEmpty() && own.isEmpty()
-                           ? tr("No sidecar applied. File > Load Sidecar... or drop a .json file here.")
-                           : tr("Applied: %1\nSaves go to: %2")
-                                 .arg(applied.isEmpty() ? tr("none") : applied,
-                                      own.isEmpty() ? defaultSidecarPath(doc_->modelPath) : own));
+    label_->setToolTip(
+        tr("Applied: %1\nSaves go to: %2")
+            .arg(applied.isEmpty() ? tr("none (File > Load Sidecar... or drop a .json file here)") : applied,
+                 own.isEmpty() ? defaultSidecarPath(doc_->modelPath) : own));
 }
 
 void SidecarActions::showStatus(const QString& message, int ms) const {
@@ -108,7 +110,7 @@ SidecarActions::Target SidecarActions::chooseTarget() const {
     }
     t.path = beside;
     if (!doc_->sidecarPath.isEmpty())
-        t.note = tr(" (format 1.1, beside the model; %1 was left as it is)")
+        t.note = tr(" beside the model (format 1.1; %1 is left as it is)")
                      .arg(QFileInfo(doc_->sidecarPath).fileName());
     return t;
 }
@@ -177,10 +179,10 @@ void SidecarActions::saveAs() {
 }
 
 void SidecarActions::startWriting(const QString& path, const QString& note) {
-    // The snapshot is taken here, on the UI thread that edits the hierarchy; the text and the file are
-    // made in the background. Edits made meanwhile stay unsaved (the undo index tells).
-    auto sidecar =
-        std::make_shared<const Sidecar>(makeSidecar(*doc_->graph, doc_->hierarchy, doc_->sidecar.get()));
+    // The snapshot is a copy of the hierarchy taken here, on the UI thread that edits it; the sidecar,
+    // its text and the file are made in the background. Edits made meanwhile stay unsaved (the undo
+    // index tells).
+    auto hierarchy = std::make_shared<const Hierarchy>(doc_->hierarchy);
     saving_ = doc_;
     savingPath_ = path;
     savingNote_ = note;
@@ -188,23 +190,24 @@ void SidecarActions::startWriting(const QString& path, const QString& note) {
     shared_ = std::make_shared<Shared>();
     writer_ = new QFutureWatcher<QString>(this);
     connect(writer_, &QFutureWatcherBase::finished, this, &SidecarActions::onWritten);
-    writer_->setFuture(
-        QtConcurrent::run([sidecar, shared = shared_, target = path.toStdString()]() -> QString {
-            try {
-                writeSidecar(target, *sidecar, [shared](std::size_t done, std::size_t total) {
-                    shared->done = done;
-                    shared->total = total;
-                });
-            } catch (const std::exception& e) {
-                return QString::fromUtf8(e.what());
-            }
-            return {};
-        }));
+    writer_->setFuture(QtConcurrent::run([doc = std::shared_ptr<const ModelDocument>(doc_), hierarchy,
+                                          shared = shared_, target = path.toStdString()]() -> QString {
+        try {
+            writeSidecar(target, makeSidecar(*doc->graph, *hierarchy, doc->sidecar.get()),
+                         [shared](std::size_t done, std::size_t total) {
+                             shared->done = done;
+                             shared->total = total;
+                         });
+        } catch (const std::exception& e) {
+            return QString::fromUtf8(e.what());
+        }
+        return {};
+    }));
     showStatus(tr("Saving %1...").arg(path), 0);
     // A progress bar only when it takes longer than a moment.
     QTimer::singleShot(300, this, [this] {
         if (!isSaving()) return;
-        progress_->setValue(0);
+        progress_->setRange(0, 0);
         progress_->show();
         poll_->start();
     });
@@ -235,7 +238,7 @@ void SidecarActions::finishSave(const QString& path, const QString& note) {
         updateLabel();
     }
     saving_.reset();
-    showStatus(tr("Saved %1%2").arg(absolute, note), 10000);
+    showStatus(tr("Saved %1%2").arg(QFileInfo(absolute).fileName(), note), 10000);
 }
 
 bool SidecarActions::isSaving() const {

@@ -9,6 +9,7 @@
 #include "sidecar.h"
 #include "sidecar_actions.h"
 
+#include <QAction>
 #include <QDropEvent>
 #include <QLabel>
 #include <QMimeData>
@@ -145,6 +146,11 @@ private slots:
         w.setInteractive(false);
         QVERIFY(openAndSettle(w, model));
         QCOMPARE(sidecarLabel(w), QStringLiteral("No sidecar"));
+        // Alone, the model has the root and 39 traced modules: 40, as `hierscope-cli info` says (test_cli).
+        QVERIFY2(w.statusText().startsWith(QStringLiteral("214 nodes, 40 modules")),
+                 qPrintable(w.statusText()));
+        QAction* loadAction = w.findChild<QAction*>(QStringLiteral("loadSidecarAction"));
+        QVERIFY(loadAction && loadAction->text().contains(QStringLiteral("Load Sidecar")));
         const ModelDocument* before = w.document();
 
         // A sidecar written for another model: refused with the check's message, the model stays.

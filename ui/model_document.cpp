@@ -5,6 +5,7 @@
 #include "sidecar_discovery.h"
 
 #include <QFileInfo>
+#include <algorithm>
 
 namespace hs::ui {
 
@@ -42,6 +43,12 @@ std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const
         doc->graph = std::make_unique<GraphIndex>(doc->model);
         chooseDocumentSidecar(*doc, modelPath, sidecarPath);
         doc->hierarchy = inferHierarchy(*doc->graph, doc->sidecar.get());
+        // Kept for the claims it carries into every save. A file of ours without any (the usual case)
+        // adds nothing to what the hierarchy now says: not kept (100k+ entries on big models).
+        if (doc->sidecar && writtenByHierscope(*doc->sidecar) &&
+            std::none_of(doc->sidecar->entries.begin(), doc->sidecar->entries.end(),
+                         [](const SidecarEntry& e) { return e.hasSidecarClaim; }))
+            doc->sidecar.reset();
     } catch (const std::exception& e) {
         // hs::Error messages name the file already; anything else (bad_alloc, ...) gets the path added.
         const bool named = dynamic_cast<const Error*>(&e) != nullptr;

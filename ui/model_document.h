@@ -19,7 +19,8 @@ struct ModelDocument {
     QString sidecarPath;             // the sidecar that was applied; empty when none
     QString sidecarNote;             // why a sidecar was not applied, for the user; empty when nothing to say
     bool sidecarFoundBeside = false; // applied without being named (sidecar discovery)
-    // The applied sidecar as read: its claims go into every save (makeSidecar's `loaded`).
+    // The applied sidecar as read: its claims go into every save (makeSidecar's `loaded`). Null when
+    // none was applied, or when it is a file of ours that carries no claim of another file.
     std::shared_ptr<const Sidecar> sidecar;
     // The file Save may replace without asking: a sidecar of ours that was applied, or the one the
     // last save of this session wrote. Empty when Save must write beside the model (or ask).

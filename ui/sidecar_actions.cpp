@@ -160,7 +160,9 @@ void SidecarActions::save() {
     }
     if (t.ask) {
         if (!window_->isInteractive()) {
-            emit saveFinished(QString(), saveNow());
+            const QString error = saveNow();
+            if (!error.isEmpty()) emit problem(tr("Cannot save sidecar"), error);
+            emit saveFinished(QString(), error);
             return;
         }
         t.path = askPath(defaultSidecarPath(doc_->modelPath));

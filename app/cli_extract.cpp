@@ -2,11 +2,13 @@
 #include "cli_format.h"
 #include "error.h"
 #include "extract.h"
+#include "extract_sidecar.h"
 #include "graph.h"
 #include "hierarchy.h"
 #include "model.h"
 #include "shape_json.h"
 #include "sidecar.h"
+#include "sidecar_discovery.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+void printSidecarChoice(const hs::ChosenSidecar& chosen); // cli_main.cpp
 
 namespace {
 
@@ -30,7 +34,9 @@ const char* kExtractHelp =
     "  from outside, outputs the tensors used outside or graph outputs; weights, Constants, local functions\n"
     "  come along. Prints the boundary (names, types, shapes) and the node and weight counts. With "
     "--sidecar,\n"
-    "  the sidecar's hierarchy (manual re-tags included) decides what belongs to the module.\n";
+    "  the sidecar's hierarchy (manual re-tags included) decides what belongs to the module (without it,\n"
+    "  a sidecar found beside MODEL does). The module hierarchy of the result is written beside it as\n"
+    "  OUT.hierarchy.json (found when OUT is opened).\n";
 
 std::vector<std::string> splitKeys(const std::string& text) {
     std::vector<std::string> keys;
@@ -105,22 +111,15 @@ int runExtract(const std::vector<std::string>& args) {
     try {
         auto loaded = hs::loadModel(model);
         hs::GraphIndex graph(loaded);
-        hs::ExtractionPlan plan;
-        if (haveModule) {
-            std::optional<hs::Sidecar> sidecar;
-            if (!sidecarPath.empty()) {
-                sidecar = hs::readSidecar(sidecarPath);
-                hs::SidecarCheck check = hs::checkSidecar(graph, *sidecar);
-                if (!check.applicable) throw hs::Error(check.message);
-            }
-            hs::Hierarchy hierarchy = hs::inferHierarchy(graph, sidecar ? &*sidecar : nullptr);
-            plan = hs::planExtraction(graph, hierarchy, module);
-        } else {
-            if (!sidecarPath.empty())
-                std::cerr << "hierscope-cli: note: --sidecar has no effect with --nodes\n";
-            plan = hs::planExtraction(graph, splitKeys(nodes));
-        }
+        hs::ChosenSidecar chosen = hs::chooseSidecar(graph, model, sidecarPath);
+        printSidecarChoice(chosen);
+        // The hierarchy decides a module's nodes, and travels with the result in its sidecar.
+        const hs::Hierarchy hierarchy =
+            hs::inferHierarchy(graph, chosen.sidecar ? &*chosen.sidecar : nullptr);
+        hs::ExtractionPlan plan = haveModule ? hs::planExtraction(graph, hierarchy, module)
+                                             : hs::planExtraction(graph, splitKeys(nodes));
         hs::ExtractionResult result = hs::extractModel(plan, output);
+        const std::string extractedSidecar = hs::writeExtractionSidecar(plan, hierarchy, result.outputPath);
 
         std::size_t own = 0;
         for (const auto& n : plan.nodes)
@@ -149,6 +148,7 @@ int runExtract(const std::vector<std::string>& args) {
             j["ir_version"] = result.irVersion;
             j["file_bytes"] = result.fileBytes;
             j["notes"] = result.notes;
+            j["sidecar"] = extractedSidecar;
             std::cout << j.dump(2) << "\n";
             return 0;
         }
@@ -157,6 +157,7 @@ int runExtract(const std::vector<std::string>& args) {
         if (!result.externalDataPath.empty())
             std::cout << " + " << result.externalDataPath << " (" << hs::cli::humanBytes(result.externalBytes)
                       << ")";
+        std::cout << "\nwrote " << extractedSidecar << " (its module hierarchy)";
         std::cout << "\ninputs (" << plan.inputs.size() << "):\n";
         for (const auto& b : plan.inputs)
             std::cout << "  " << b.name << " : " << hs::formatType(b.type)

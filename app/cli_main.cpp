@@ -7,10 +7,12 @@
 #include "hierarchy.h"
 #include "model.h"
 #include "sidecar.h"
+#include "sidecar_discovery.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -32,6 +34,10 @@ usage:
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
   hierscope-cli COMMAND --help
 
+Without --sidecar, a sidecar beside MODEL is used: MODEL.hierarchy.json, MODEL_hierarchy.json,
+MODEL.sidecar.json, MODEL_sidecar.json, MODEL_seed_sidecar.json or MODEL_htp_sidecar.json (MODEL without
+.onnx; the first that exists). Which sidecar was used is printed on stderr.
+
 exit codes: 0 success, 1 bad input (the message names the file and the problem), 2 usage error
 )";
 
@@ -48,8 +54,9 @@ const char* commandHelp(const std::string& command) {
     if (command == "tag")
         return "hierscope-cli tag MODEL [--sidecar IN] [-o OUT.json] [--json]\n"
                "  Computes every node's module and writes a format 1.1 sidecar (default: MODEL's name with\n"
-               "  .hierarchy.json). A sidecar given with --sidecar is used as evidence (and its manual tags "
-               "kept).\n";
+               "  .hierarchy.json). A sidecar given with --sidecar, or else found beside MODEL, is used as\n"
+               "  evidence: its manual tags and every claim it made are kept. Another tool's file is never\n"
+               "  replaced in place.\n";
     if (command == "extract")
         return "hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] "
                "[--json]\n"
@@ -114,9 +121,23 @@ Options parseArgs(int argc, char** argv) {
     return o;
 }
 
+} // namespace
+
+// Which sidecar was used, on stderr (stdout stays what a script parses). Shared with cli_extract.cpp.
+void printSidecarChoice(const hs::ChosenSidecar& chosen) {
+    if (!chosen.note.empty()) std::cerr << "hierscope-cli: note: " << chosen.note << "\n";
+    if (!chosen.sidecar) return;
+    std::cerr << "hierscope-cli: sidecar " << chosen.path << " ("
+              << (chosen.foundBeside ? "found beside the model" : "given with --sidecar") << ", format "
+              << chosen.sidecar->format << ")\n";
+}
+
+namespace {
+
 struct Loaded {
     std::shared_ptr<const hs::Model> model;
     std::unique_ptr<hs::GraphIndex> graph;
+    std::optional<hs::Sidecar> sidecar; // the one applied
     hs::Hierarchy hierarchy;
 };
 
@@ -124,13 +145,10 @@ Loaded load(const Options& o) {
     Loaded l;
     l.model = hs::loadModel(o.model);
     l.graph = std::make_unique<hs::GraphIndex>(l.model);
-    std::optional<hs::Sidecar> sidecar;
-    if (!o.sidecar.empty()) {
-        sidecar = hs::readSidecar(o.sidecar);
-        hs::SidecarCheck check = hs::checkSidecar(*l.graph, *sidecar);
-        if (!check.applicable) throw hs::Error(check.message);
-    }
-    l.hierarchy = hs::inferHierarchy(*l.graph, sidecar ? &*sidecar : nullptr);
+    hs::ChosenSidecar chosen = hs::chooseSidecar(*l.graph, o.model, o.sidecar);
+    printSidecarChoice(chosen);
+    l.sidecar = std::move(chosen.sidecar);
+    l.hierarchy = hs::inferHierarchy(*l.graph, l.sidecar ? &*l.sidecar : nullptr);
     return l;
 }
 
@@ -260,19 +278,20 @@ int runTree(const Options& o) {
     return 0;
 }
 
-std::string defaultSidecarPath(const std::string& model) {
-    std::string base = model;
-    if (base.size() > 5 && base.compare(base.size() - 5, 5, ".onnx") == 0) base.resize(base.size() - 5);
-    return base + ".hierarchy.json";
-}
-
 int runTag(const Options& o) {
     Loaded l = load(o);
-    std::string out = o.output.empty() ? defaultSidecarPath(o.model) : o.output;
-    hs::writeSidecar(out, hs::makeSidecar(*l.graph, l.hierarchy));
+    std::string out = o.output.empty() ? hs::defaultSidecarPath(o.model) : o.output;
+    // Another tool's file (or another format) is read, never replaced in place.
+    std::error_code ec;
+    if (l.sidecar && !hs::writtenByHierscope(*l.sidecar) &&
+        std::filesystem::equivalent(out, l.sidecar->filePath, ec))
+        throw hs::Error(out + ": not replaced: it is a format " + l.sidecar->format +
+                        " sidecar from another tool; write ours elsewhere with -o OUT.json");
+    hs::writeSidecar(out, hs::makeSidecar(*l.graph, l.hierarchy, l.sidecar ? &*l.sidecar : nullptr));
     auto stats = l.hierarchy.statistics();
     if (o.json) {
         json j = {{"sidecar", out},
+                  {"sidecar_used", l.sidecar ? json(l.sidecar->filePath) : json()},
                   {"modules", l.hierarchy.modules.size()},
                   {"assignments", statisticsJson(stats)}};
         std::cout << j.dump(2) << "\n";

@@ -16,6 +16,7 @@
 #include "hierarchy.h"
 #include "model.h"
 #include "model_document.h"
+#include "sidecar.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -744,6 +745,37 @@ void measureExtract(const std::string& label, const std::string& path, const std
            fmt("%.1fx (%s vs %s)", pyT / ours, secs(ours).c_str(), secs(pyT).c_str()), pyT / ours >= 10);
 }
 
+// Saving and reading back the sidecar of a big model (issue 10, item 16): what `hierscope-cli tag` and the
+// GUI's Save do (makeSidecar + writeSidecar), and what opening the model with it adds (readSidecarFor:
+// read, keys bound, checked against the model), each against the open of the same model in this run.
+void measureSidecar(const std::string& label, const std::string& path, const std::string& tmp, int reps) {
+    warm(path);
+    Opened o = openModel(path);
+    const double open = timeBuild(reps, [&] { return openModel(path); });
+    const std::string file = tmp + "/sidecar.hierarchy.json";
+    const double save = timeMedian(reps, [&] { writeSidecar(file, makeSidecar(*o.graph, o.hierarchy)); });
+    const double make = timeBuild(reps, [&] { return makeSidecar(*o.graph, o.hierarchy); });
+    const double read = timeBuild(reps, [&] { return readSidecarFor(*o.graph, file); });
+    const Sidecar sidecar = readSidecarFor(*o.graph, file);
+    const double infer = timeBuild(reps, [&] { return inferHierarchy(*o.graph, &sidecar); });
+    const double inferAlone = timeBuild(reps, [&] { return inferHierarchy(*o.graph); });
+    const double bytes = static_cast<double>(std::filesystem::file_size(file));
+    const std::string baseline = "open " + secs(open);
+    row("save sidecar (makeSidecar + writeSidecar)", label, secs(save), baseline,
+        fmt("%.2fx the open", save / open));
+    row("  of which makeSidecar", label, secs(make), mb(bytes) + " written",
+        fmt("%.0f MB/s", bytes / 1e6 / (save - make)));
+    row("read sidecar (read + bind keys + check)", label, secs(read), baseline,
+        fmt("%.2fx the open", read / open));
+    row("  inferHierarchy with the sidecar", label, secs(infer), "without it " + secs(inferAlone),
+        fmt("%.1fx", infer / inferAlone));
+    budget("save sidecar, 130k-node model", "<= the open of the same model (1.0x)",
+           fmt("%.2fx (%s vs %s)", save / open, secs(save).c_str(), secs(open).c_str()), save <= open);
+    budget("read sidecar, 130k-node model", "<= the open of the same model (1.0x)",
+           fmt("%.2fx (%s vs %s)", read / open, secs(read).c_str(), secs(open).c_str()), read <= open);
+    std::filesystem::remove(file);
+}
+
 std::string machineLine() {
     std::string cpu = "unknown CPU";
     std::ifstream in("/proc/cpuinfo");
@@ -834,7 +866,7 @@ int main(int argc, char** argv) {
     std::string cache = "bench/cache", report, command = "bench/run";
     double flatCap = 60;
     bool quick = false;
-    std::string only; // one section: open, paint, expand, extract (for profiling)
+    std::string only; // one section: open, paint, expand, extract, sidecar (for profiling)
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--cache" && i + 1 < args.size())
             cache = args[++i];
@@ -894,6 +926,7 @@ int main(int argc, char** argv) {
             measureExpand("deep-200", m.deep200, flatCap, true);
         }
         if (section("extract")) measureExtract("bert-base", m.bert, tmp);
+        if (section("sidecar")) measureSidecar("deep-1000", m.deep1000, tmp, quick ? 3 : 5);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hierscope-bench: %s\n", e.what());
         notes.push_back(std::string("The run stopped early: ") + e.what());

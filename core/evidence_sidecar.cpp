@@ -113,7 +113,7 @@ void collectSidecarClaims(Evidence& ev) {
             continue;
         std::string scope;
         bool known = e.hasScope || e.hasSidecarScope;
-        if (e.hasSidecarScope)
+        if (e.hasSidecarScope && !manual) // a manual tag is the node's scope; the claim beside it is not
             scope = e.sidecarScope;
         else if (e.hasScope)
             scope = e.scope;

@@ -58,10 +58,14 @@ std::string Hierarchy::describe(const GraphIndex& graph, const Candidate& c) con
                    ? texts[static_cast<std::size_t>(c.ref)]
                    : std::string();
     case ClaimKind::Parameter: {
-        std::string words;
-        for (const std::string& name : parameterNamesUsedBy(graph, c.ref))
-            words += (words.empty() ? "'" : ", '") + name + "'";
-        return "uses parameter " + words + " (parameters are named after the module that owns them)";
+        // "uses parameter 'a.b.weight' of module 'a.b'": parameters are named after their owner.
+        std::string words, owner;
+        for (const std::string& name : parameterNamesUsedBy(graph, c.ref)) {
+            parameterOwner(name, owner);
+            words += std::string(words.empty() ? "uses parameter '" : ", parameter '") + name + "' of " +
+                     (owner.empty() ? std::string("the root module") : "module '" + owner + "'");
+        }
+        return words;
     }
     case ClaimKind::ConverterName:
         return "node name '" + graph.node(c.ref).name + "' (a layer path written by " +

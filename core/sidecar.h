@@ -1,6 +1,7 @@
 #pragma once
 // Hierarchy sidecar files: ours (format 1.1), the seed's 1.0 form and the HTP metadata forms.
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,16 @@ struct SidecarEntry {
     double confidence = -1; // as written, -1 when absent
     bool conflict = false;
     std::vector<std::string> candidateScopes; // scopes claimed by conflicting sources
-    // What an earlier sidecar said of this node, kept so that re-reading our own file re-applies it.
-    std::string sidecarScope;
+    // What an earlier sidecar (another tool's file, or the one ours was saved from) said of this node,
+    // kept in every save (`sidecar_path`, `sidecar_scope`, `sidecar_source`, `sidecar_used`) so that
+    // nothing it said is lost. hasSidecarScope: the claim is evidence and applies again when the file is
+    // read (false for a claim the engine did not use, such as an exporter's "could not place it").
+    std::string sidecarScope; // the module the claim maps to
     bool hasSidecarScope = false;
+    bool sidecarScopeKnown = false;
+    bool hasSidecarClaim = false; // the earlier file spoke about the node at all
+    std::string sidecarPath;      // its hierarchy path, exactly as that file wrote it
+    std::string sidecarSource;    // its source as written ("exporter_fallback"), may be empty
 };
 
 struct SidecarModule {
@@ -37,6 +45,7 @@ struct Sidecar {
     std::string format;      // "1.1", "1.0" or "htp"
     std::string onnxModel;   // model file name it was written for, when given
     std::string modelDigest; // "sha256:..." when given
+    std::string generator;   // "hierscope" in files this project's CLI and GUI write
     std::vector<SidecarEntry> entries;
     std::vector<SidecarModule> modules;
 };
@@ -44,12 +53,24 @@ struct Sidecar {
 // Reads any supported form. Throws hs::Error naming the file and the problem.
 Sidecar readSidecar(const std::string& path);
 
-// Writes format 1.1 atomically: a temporary file in the same folder, flushed, then renamed over the
-// target. On failure the previous file is left intact and hs::Error is thrown.
-void writeSidecar(const std::string& path, const Sidecar& sidecar);
+// Called while a sidecar is written: entries done, entries in all.
+using SidecarProgress = std::function<void(std::size_t done, std::size_t total)>;
 
-// Our format for the model's current hierarchy (manual edits included).
-Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy);
+// Writes format 1.1 atomically: a temporary file in the same folder, flushed, then renamed over the
+// target. A replaced file keeps its mode; a new one gets 0666 minus the umask, like any new file.
+// Text from the model (node names, scopes) that is not valid UTF-8 is written escaped (`\xFF`).
+// On failure the previous file is left intact and hs::Error is thrown. Linear in the entries.
+void writeSidecar(const std::string& path, const Sidecar& sidecar, const SidecarProgress& progress = {});
+
+// Our format for the model's current hierarchy (manual edits included). `loaded` is the sidecar the
+// hierarchy was built with, if any: every node it spoke about keeps that claim (sidecar_path,
+// sidecar_scope, sidecar_source), whether the engine agreed with it, disagreed or did not use it.
+Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const Sidecar* loaded = nullptr);
+
+// True for files this project's CLI and GUI wrote (format 1.1 and our generator or a structural
+// digest): the only ones Save may replace in place. Another format, or another tool's 1.1 file (the
+// PyTorch-side exporter's), is never rewritten without asking.
+bool writtenByHierscope(const Sidecar& sidecar);
 
 struct SidecarCheck {
     bool applicable = true;
@@ -63,6 +84,14 @@ struct SidecarCheck {
 // Is this sidecar for this model? A digest that differs, or any node key the model does not have,
 // makes it not applicable; the message gives counts and examples.
 SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar);
+
+// Entries whose key is the escaped form of a node key that is not valid UTF-8 (what writeSidecar
+// writes for it) get the node's own key back, so such nodes match when the file is read again.
+void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar);
+
+// readSidecar + bindSidecarKeys + checkSidecar: the sidecar, ready for inferHierarchy. Throws hs::Error
+// naming the file when it cannot be read or is for another model (the check's message).
+Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path);
 
 // "sha256:<hex>" over the graph structure (op types and tensor names in order), not the weights.
 std::string modelDigest(const GraphIndex& graph);

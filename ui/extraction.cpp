@@ -1,6 +1,7 @@
 #include "extraction.h"
 
 #include "error.h"
+#include "extract_sidecar.h"
 #include "graph.h"
 #include "model_document.h"
 
@@ -200,6 +201,7 @@ void ExtractionJob::plan(std::shared_ptr<const ModelDocument> doc, const Extract
     shared_ = std::make_shared<Shared>();
     // The hierarchy as it is now, manual re-tags included.
     auto hierarchy = std::make_shared<Hierarchy>(doc_->hierarchy);
+    hierarchy_ = hierarchy;
     launch([doc = doc_, hierarchy, target](Outcome& out) {
         out.plan = std::make_shared<ExtractionPlan>(
             target.isModule ? planExtraction(*doc->graph, *hierarchy, target.scope.toStdString())
@@ -216,8 +218,10 @@ void ExtractionJob::write(std::shared_ptr<const ModelDocument> doc,
     outputPath_ = outputPath;
     stage_ = Stage::Writing;
     shared_ = std::make_shared<Shared>();
+    if (!hierarchy_) hierarchy_ = std::make_shared<Hierarchy>(doc_->hierarchy);
     // `doc` rides along: the plan points into its model, which must outlive the write.
-    launch([doc = doc_, plan = plan_, shared = shared_, path = outputPath.toStdString()](Outcome& out) {
+    launch([doc = doc_, plan = plan_, hierarchy = hierarchy_, shared = shared_,
+            path = outputPath.toStdString()](Outcome& out) {
         out.plan = plan;
         ExtractOptions options;
         options.progress = [shared](std::uint64_t done, std::uint64_t total) {
@@ -226,6 +230,7 @@ void ExtractionJob::write(std::shared_ptr<const ModelDocument> doc,
             return !shared->cancel.load();
         };
         out.result = extractModel(*plan, path, options);
+        out.sidecarPath = writeExtractionSidecar(*plan, *hierarchy, out.result.outputPath);
     });
     showProgress(tr("Writing %1...").arg(QFileInfo(outputPath).fileName()), true);
 }
@@ -287,6 +292,7 @@ void ExtractionJob::onFinished() {
     const QString modelName = doc_ ? QFileInfo(doc_->modelPath).fileName() : QString();
     doc_.reset();
     plan_.reset();
+    if (stage == Stage::Writing) hierarchy_.reset();
     if (stage == Stage::Planning) {
         if (!out.error.isEmpty())
             emit failed(tr("Cannot extract from %1:\n%2").arg(modelName, out.error));
@@ -313,6 +319,7 @@ void ExtractionJob::onFinished() {
         summary += tr(", weights in %1 (%2)")
                        .arg(QString::fromStdString(out.result.externalDataPath))
                        .arg(bytesText(out.result.externalBytes));
+    summary += tr("; module hierarchy in %1").arg(QString::fromStdString(out.sidecarPath));
     emit written(outputPath_, summary);
 }
 

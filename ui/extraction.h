@@ -79,6 +79,7 @@ private:
     struct Outcome {
         std::shared_ptr<const ExtractionPlan> plan;
         ExtractionResult result;
+        std::string sidecarPath; // the extracted model's hierarchy, written beside it
         QString error;
     };
     // Runs `work` on a worker thread; an exception becomes the outcome's error.
@@ -95,6 +96,7 @@ private:
     QTimer* poll_ = nullptr;
     std::shared_ptr<const ModelDocument> doc_; // kept alive while the job uses its graph
     std::shared_ptr<const ExtractionPlan> plan_;
+    std::shared_ptr<const Hierarchy> hierarchy_; // the copy the plan was made from
     QString outputPath_;
     struct Shared {
         std::atomic<std::uint64_t> done{0}, total{0};

@@ -15,6 +15,7 @@
 #include "retag_command.h"
 #include "search_panel.h"
 #include "sidecar.h"
+#include "sidecar_actions.h"
 #include "uncertain_list.h"
 
 #include <QAction>
@@ -69,6 +70,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     createModuleDock();
     createGraphAndDocks();
     connectSelection();
+    sidecarActions_ = new SidecarActions(this, undo_);
+    connect(sidecarActions_, &SidecarActions::problem, this, &MainWindow::reportError);
     createActions();
     createStatusBar();
     QSettings settings;
@@ -94,14 +97,7 @@ void MainWindow::createFileMenu() {
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
     file->addSeparator();
-    file->addAction(tr("&Save Sidecar"), this,
-                    [this] {
-                        const QString error = saveSidecar();
-                        if (!error.isEmpty()) reportError(tr("Cannot save sidecar"), error);
-                    })
-        ->setShortcut(QKeySequence::Save);
-    file->addAction(tr("Save Sidecar &As..."), this, &MainWindow::saveSidecarAs)
-        ->setShortcut(QKeySequence::SaveAs);
+    sidecarActions_->addTo(file);
     file->addAction(tr("&Export Picture (SVG, PNG)..."), this, &MainWindow::exportPicture);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -212,6 +208,7 @@ void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
     inspector_->setDocument(doc_.get());
     uncertain_->setDocument(doc_.get());
     search_->setDocument(doc_.get());
+    sidecarActions_->setDocument(doc_);
     connect(
         scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); }, Qt::SingleShotConnection);
     addRecentFile(doc_->modelPath);
@@ -224,28 +221,7 @@ bool MainWindow::isModified() const {
 }
 
 QString MainWindow::saveSidecar(const QString& path) {
-    if (!doc_) return tr("No model is open.");
-    const QString target = !path.isEmpty()                ? path
-                           : !doc_->sidecarPath.isEmpty() ? doc_->sidecarPath
-                                                          : defaultSidecarPath(doc_->modelPath);
-    try {
-        writeSidecar(target.toStdString(), makeSidecar(*doc_->graph, doc_->hierarchy));
-    } catch (const std::exception& e) {
-        return QString::fromStdString(e.what());
-    }
-    doc_->sidecarPath = target;
-    undo_->setClean();
-    statusBar()->showMessage(tr("Saved %1").arg(target), 5000);
-    return {};
-}
-
-void MainWindow::saveSidecarAs() {
-    if (!doc_) return;
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Save sidecar"), defaultSidecarPath(doc_->modelPath), tr("Hierarchy sidecar (*.json)"));
-    if (path.isEmpty()) return;
-    const QString error = saveSidecar(path);
-    if (!error.isEmpty()) reportError(tr("Cannot save sidecar"), error);
+    return sidecarActions_->saveNow(path);
 }
 
 void MainWindow::exportPicture() {
@@ -272,8 +248,8 @@ void MainWindow::updateStatus() {
         return;
     }
     const HierarchyStatistics stats = doc_->hierarchy.statistics();
-    countsLabel_->setText(
-        tr("%1 nodes, %2 modules").arg(stats.nodes).arg(doc_->hierarchy.modules.size() - 1));
+    // The root (the model itself) counts as a module, as in hierscope-cli info.
+    countsLabel_->setText(tr("%1 nodes, %2 modules").arg(stats.nodes).arg(doc_->hierarchy.modules.size()));
     QStringList parts;
     for (int level = 0; level < 4; ++level) {
         const Confidence c = confidenceOf(static_cast<Level>(level));
@@ -355,7 +331,12 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 
 void MainWindow::dropEvent(QDropEvent* event) {
     const QList<QUrl> urls = event->mimeData()->urls();
-    if (!urls.isEmpty() && urls.first().isLocalFile()) openModel(urls.first().toLocalFile());
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    const QString path = urls.first().toLocalFile();
+    if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
+        sidecarActions_->load(path); // a sidecar for the open model
+    else
+        openModel(path);
 }
 
 } // namespace hs::ui

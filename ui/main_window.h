@@ -35,6 +35,7 @@ struct GraphEntity;
 struct ExtractTarget;
 class ExtractionJob;
 class EmptyHint;
+class SidecarActions;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -45,6 +46,7 @@ public:
     // Interactive windows report problems in dialogs; non-interactive ones (screenshots, tests)
     // only emit loadFailed / write to the status bar, so nothing blocks.
     void setInteractive(bool interactive) { interactive_ = interactive; }
+    bool isInteractive() const { return interactive_; }
 
     // Starts loading in the background; modelLoaded or loadFailed follows. The current model stays
     // shown (and usable) until the new one is ready.
@@ -64,9 +66,10 @@ public:
     void navigateTo(const GraphEntity& entity);
     // Moves nodes to a module as one undoable step (what the chooser and drops end in).
     void retagNodes(const std::vector<int>& nodes, int module);
-    // Writes the current hierarchy (manual tags included) atomically; empty path = the default
-    // beside the model. Returns an error message, empty on success.
+    // Writes the current hierarchy (manual tags included) atomically, now; empty path = Save's choice
+    // (see SidecarActions). Returns an error message, empty on success.
     QString saveSidecar(const QString& path = {});
+    SidecarActions* sidecarActions() const { return sidecarActions_; }
     bool isModified() const;
 
     // Extraction (issue 4). The Extract Subgraph action and the context menus end in
@@ -134,7 +137,6 @@ private:
     void mirrorGraphExpansionInTree();
     void updateEmptyHints();
     void moveSelectionToModule();
-    void saveSidecarAs();
     void exportPicture();
     void showSearch();
     void onTreeCurrentChanged(const QModelIndex& current);
@@ -186,6 +188,7 @@ private:
     bool syncing_ = false;       // a selection or expansion is being mirrored between views
     std::vector<int> lastNodes_; // nodes last selected in the graph or a list, for re-tagging
     ExtractionJob* extraction_ = nullptr;
+    SidecarActions* sidecarActions_ = nullptr;
     QAction* extractAction_ = nullptr;
     std::vector<QAction*> modelActions_;        // enabled only while a model is open
     std::shared_ptr<ModelDocument> extractDoc_; // the document the running extraction reads

@@ -2,41 +2,37 @@
 
 #include "error.h"
 #include "sidecar.h"
+#include "sidecar_discovery.h"
 
 #include <QFileInfo>
-#include <optional>
+#include <algorithm>
 
 namespace hs::ui {
 
-static QString baseWithoutOnnx(const QString& modelPath) {
-    QString base = modelPath;
-    if (base.endsWith(QLatin1String(".onnx"), Qt::CaseInsensitive)) base.chop(5);
-    return base;
-}
-
 QString defaultSidecarPath(const QString& modelPath) {
-    return baseWithoutOnnx(modelPath) + QStringLiteral(".hierarchy.json");
+    return QString::fromStdString(hs::defaultSidecarPath(modelPath.toStdString()));
 }
 
 QString findSidecarBeside(const QString& modelPath) {
-    const QString base = baseWithoutOnnx(modelPath);
-    for (const QString& candidate :
-         {base + QStringLiteral(".hierarchy.json"), base + QStringLiteral("_hierarchy.json")})
-        if (QFileInfo::exists(candidate)) return candidate;
-    return {};
+    return QString::fromStdString(hs::findSidecarBeside(modelPath.toStdString()));
 }
 
-// Reads and checks a sidecar; returns it only when it fits the model, otherwise explains in note.
-static std::optional<Sidecar> fittingSidecar(const GraphIndex& graph, const QString& path, QString& note) {
+// The sidecar given, or found beside the model, applied to the document when it fits.
+static void chooseDocumentSidecar(ModelDocument& doc, const QString& modelPath, const QString& given) {
     try {
-        Sidecar sidecar = readSidecar(path.toStdString());
-        SidecarCheck check = checkSidecar(graph, sidecar);
-        if (check.applicable) return sidecar;
-        note = QStringLiteral("Sidecar not applied: %1").arg(QString::fromStdString(check.message));
+        ChosenSidecar chosen = chooseSidecar(*doc.graph, modelPath.toStdString(), given.toStdString());
+        if (!chosen.note.empty())
+            doc.sidecarNote =
+                QStringLiteral("Sidecar not applied: %1").arg(QString::fromStdString(chosen.note));
+        if (!chosen.sidecar) return;
+        const QString path = QFileInfo(QString::fromStdString(chosen.path)).absoluteFilePath();
+        doc.sidecarPath = path;
+        doc.sidecarFoundBeside = chosen.foundBeside;
+        if (writtenByHierscope(*chosen.sidecar)) doc.ownSidecarPath = path;
+        doc.sidecar = std::make_shared<const Sidecar>(std::move(*chosen.sidecar));
     } catch (const Error& e) {
-        note = QStringLiteral("Sidecar not applied: %1").arg(QString::fromStdString(e.what()));
+        doc.sidecarNote = QStringLiteral("Sidecar not applied: %1").arg(QString::fromStdString(e.what()));
     }
-    return std::nullopt;
 }
 
 std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath) {
@@ -45,11 +41,14 @@ std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const
     try {
         doc->model = loadModel(modelPath.toStdString());
         doc->graph = std::make_unique<GraphIndex>(doc->model);
-        const QString offered = sidecarPath.isEmpty() ? findSidecarBeside(modelPath) : sidecarPath;
-        std::optional<Sidecar> sidecar;
-        if (!offered.isEmpty()) sidecar = fittingSidecar(*doc->graph, offered, doc->sidecarNote);
-        if (sidecar) doc->sidecarPath = QFileInfo(offered).absoluteFilePath();
-        doc->hierarchy = inferHierarchy(*doc->graph, sidecar ? &*sidecar : nullptr);
+        chooseDocumentSidecar(*doc, modelPath, sidecarPath);
+        doc->hierarchy = inferHierarchy(*doc->graph, doc->sidecar.get());
+        // Kept for the claims it carries into every save. A file of ours without any (the usual case)
+        // adds nothing to what the hierarchy now says: not kept (100k+ entries on big models).
+        if (doc->sidecar && writtenByHierscope(*doc->sidecar) &&
+            std::none_of(doc->sidecar->entries.begin(), doc->sidecar->entries.end(),
+                         [](const SidecarEntry& e) { return e.hasSidecarClaim; }))
+            doc->sidecar.reset();
     } catch (const std::exception& e) {
         // hs::Error messages name the file already; anything else (bad_alloc, ...) gets the path added.
         const bool named = dynamic_cast<const Error*>(&e) != nullptr;

@@ -8,12 +8,23 @@
 #include <QString>
 #include <memory>
 
+namespace hs {
+struct Sidecar;
+}
+
 namespace hs::ui {
 
 struct ModelDocument {
     QString modelPath;
-    QString sidecarPath; // the sidecar that was applied; empty when none
-    QString sidecarNote; // why a sidecar was not applied, for the user; empty when nothing to say
+    QString sidecarPath;             // the sidecar that was applied; empty when none
+    QString sidecarNote;             // why a sidecar was not applied, for the user; empty when nothing to say
+    bool sidecarFoundBeside = false; // applied without being named (sidecar discovery)
+    // The applied sidecar as read: its claims go into every save (makeSidecar's `loaded`). Null when
+    // none was applied, or when it is a file of ours that carries no claim of another file.
+    std::shared_ptr<const Sidecar> sidecar;
+    // The file Save may replace without asking: a sidecar of ours that was applied, or the one the
+    // last save of this session wrote. Empty when Save must write beside the model (or ask).
+    QString ownSidecarPath;
     std::shared_ptr<const Model> model;
     std::unique_ptr<GraphIndex> graph;
     Hierarchy hierarchy;
@@ -22,13 +33,12 @@ struct ModelDocument {
 
 // Opens a model and infers its hierarchy. Never throws: failures land in error / sidecarNote.
 // An explicit sidecar that does not fit the model is reported and not applied; without one, a
-// sidecar found beside the model is applied when it fits.
+// sidecar found beside the model (core's chooseSidecar, the CLI's rule) is applied when it fits.
 std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath);
 
-// Where Save writes by default: <model>.hierarchy.json (the CLI's choice too).
+// Where Save writes by default: <model>.hierarchy.json (the CLI's choice too; core/sidecar_discovery.h).
 QString defaultSidecarPath(const QString& modelPath);
-// An existing sidecar beside the model (<model>_hierarchy.json as the seed names it, or
-// <model>.hierarchy.json), or an empty string.
+// An existing sidecar beside the model by core's rule (core/sidecar_discovery.h), or an empty string.
 QString findSidecarBeside(const QString& modelPath);
 
 } // namespace hs::ui

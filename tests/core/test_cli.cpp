@@ -1,6 +1,7 @@
 // The command-line tool as a script would use it: JSON output, exit codes, one-line errors.
 #include "test_support.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -25,6 +26,26 @@ Run cli(const QStringList& args) {
 QString fixture(const char* name) {
     return QString::fromStdString(hstest::fixture(name));
 }
+
+QJsonObject jsonFile(const QString& path) {
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+QByteArray bytesOf(const QString& path) {
+    QFile f(path);
+    f.open(QIODevice::ReadOnly);
+    return f.readAll();
+}
+
+// Classes named anywhere in a `tree --json` answer.
+void collectClasses(const QJsonObject& module, QStringList& classes) {
+    if (!module["class"].toString().isEmpty())
+        classes << module["scope"].toString() + QLatin1Char('=') + module["class"].toString();
+    for (const auto& child : module["children"].toArray())
+        collectClasses(child.toObject(), classes);
+}
 } // namespace
 
 class TestCli : public QObject {
@@ -39,7 +60,17 @@ private slots:
         QCOMPARE(j["opsets"].toObject()["ai.onnx"].toInt(), 17);
         QVERIFY(j["weight_bytes"].toDouble() > 50000);
         QCOMPARE(j["assignments"].toObject()["nodes"].toInt(), 214);
-        QCOMPARE(j["modules"].toInt(), 40); // root + 39 traced modules
+        // The exporter's sidecar beside the fixture is found: its modules include the 7 Dropouts, which
+        // execute no ONNX node.
+        QVERIFY2(r.err.contains("bert_like_op17.hierarchy.json (found beside the model, format 1.1)"),
+                 qPrintable(r.err));
+        QCOMPARE(j["modules"].toInt(), 47);
+        // Alone, the names give the root + 39 traced modules.
+        QTemporaryDir dir;
+        QVERIFY(QFile::copy(fixture("bert_like_op17.onnx"), dir.filePath("alone.onnx")));
+        Run alone = cli({"info", dir.filePath("alone.onnx"), "--json"});
+        QCOMPARE(QJsonDocument::fromJson(alone.out.toUtf8()).object()["modules"].toInt(), 40);
+        QVERIFY(alone.err.isEmpty());
     }
 
     void treeDepth() {
@@ -73,6 +104,128 @@ private slots:
         QCOMPARE(wrong.code, 1);
         QVERIFY(wrong.err.contains("t.json") && wrong.err.contains("does not match"));
         QCOMPARE(wrong.err.trimmed().count('\n'), 0);
+    }
+
+    // `tag --sidecar IN -o OUT`: every node IN spoke about keeps IN's claim in OUT.
+    void tagKeepsTheClaimsOfTheSidecarItRead() {
+        QTemporaryDir dir;
+        const QString seedPath = fixture("bert_like_op17_seed_sidecar.json");
+        const QString out = dir.filePath("out.json");
+        Run r = cli({"tag", fixture("bert_like_op17.onnx"), "--sidecar", seedPath, "-o", out});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.err.contains("sidecar " + seedPath + " (given with --sidecar, format 1.0)"),
+                 qPrintable(r.err));
+        const QJsonObject seed = jsonFile(seedPath)["node_hierarchy"].toObject();
+        const QJsonObject saved = jsonFile(out)["node_hierarchy"].toObject();
+        QCOMPARE(saved.size(), seed.size());
+        for (auto it = seed.begin(); it != seed.end(); ++it) {
+            const QJsonObject e = saved[it.key()].toObject();
+            QCOMPARE(e["sidecar_path"].toString(), it.value().toObject()["hierarchy_path"].toString());
+            QVERIFY2(e.contains("sidecar_scope"), qPrintable(it.key()));
+        }
+        const QJsonObject constant = saved["Constant_41"].toObject();
+        QCOMPARE(constant["sidecar_path"].toString(), QString("/BertModel"));
+        QCOMPARE(constant["sidecar_scope"].toString(), QString(""));
+        QCOMPARE(constant["sidecar_source"].toString(), QString("exporter_fallback"));
+        QCOMPARE(constant["sidecar_used"].toBool(true), false);
+        QCOMPARE(QFileInfo(out).permissions() & QFileDevice::ReadOther, QFileDevice::ReadOther);
+    }
+
+    // The CLI finds the sidecar beside the model by the GUI's rule and says which; another tool's file
+    // is never replaced in place.
+    void sidecarBesideTheModel() {
+        QTemporaryDir dir;
+        const QString model = dir.filePath("bert.onnx");
+        QVERIFY(QFile::copy(fixture("bert_like_op17.onnx"), model));
+        QVERIFY(
+            QFile::copy(fixture("bert_like_op17_seed_sidecar.json"), dir.filePath("bert_seed_sidecar.json")));
+        Run info = cli({"info", model});
+        QCOMPARE(info.code, 0);
+        QVERIFY2(info.err.contains("bert_seed_sidecar.json (found beside the model, format 1.0)"),
+                 qPrintable(info.err));
+        Run tag = cli({"tag", model});
+        QCOMPARE(tag.code, 0);
+        QVERIFY(jsonFile(dir.filePath("bert.hierarchy.json"))["node_hierarchy"]
+                    .toObject()["Constant_41"]
+                    .toObject()
+                    .contains("sidecar_path"));
+        // Now ours comes first; a foreign file under our name is refused, unchanged.
+        QVERIFY(
+            cli({"info", model}).err.contains("bert.hierarchy.json (found beside the model, format 1.1)"));
+        QFile::remove(dir.filePath("bert.hierarchy.json"));
+        QVERIFY(QFile::copy(fixture("bert_like_op17.hierarchy.json"), dir.filePath("bert.hierarchy.json")));
+        const QByteArray before = bytesOf(dir.filePath("bert.hierarchy.json"));
+        Run refused = cli({"tag", model});
+        QCOMPARE(refused.code, 1);
+        QVERIFY2(refused.err.contains("not replaced"), qPrintable(refused.err));
+        QCOMPARE(bytesOf(dir.filePath("bert.hierarchy.json")), before);
+    }
+
+    // Extraction writes the module hierarchy beside the result; opening the result finds it.
+    void extractionKeepsTheHierarchy() {
+        QTemporaryDir dir;
+        const QString out = dir.filePath("attention.onnx");
+        Run r = cli({"extract", fixture("bert_like_op17.onnx"), "--module", "encoder.layer.0.attention", "-o",
+                     out, "--json"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["sidecar"].toString(),
+                 dir.filePath("attention.hierarchy.json"));
+        Run tree = cli({"tree", out, "--json"});
+        QCOMPARE(tree.code, 0);
+        QVERIFY2(tree.err.contains("attention.hierarchy.json (found beside the model"), qPrintable(tree.err));
+        QStringList classes;
+        collectClasses(QJsonDocument::fromJson(tree.out.toUtf8()).object(), classes);
+        QVERIFY2(classes.contains("encoder.layer.0.attention=BertAttention") &&
+                     classes.contains("encoder.layer.0.attention.self=BertSelfAttention") &&
+                     classes.contains("=BertModel"),
+                 qPrintable(classes.join(", ")));
+    }
+
+    // Issue 12: a node name with a 0xFF byte can be tagged, and the sidecar applies again.
+    void tagsAModelWithInvalidUtf8Names() {
+        QTemporaryDir dir;
+        QByteArray bytes = bytesOf(fixture("gpt_like.onnx"));
+        const Run keys = cli({"tag", fixture("gpt_like.onnx"), "-o", dir.filePath("plain.json")});
+        QCOMPARE(keys.code, 0);
+        // The first node name field (NodeProto.name, tag 0x1a) gets a 0xFF byte, same length.
+        const QJsonObject nodes = jsonFile(dir.filePath("plain.json"))["node_hierarchy"].toObject();
+        QByteArray name;
+        for (auto it = nodes.begin(); it != nodes.end() && name.isEmpty(); ++it)
+            if (it.key().size() > 4 && it.key().size() < 120 && !it.key().startsWith('#'))
+                name = it.key().toUtf8();
+        const QByteArray field = QByteArray("\x1a") + char(name.size()) + name;
+        const int at = bytes.indexOf(field);
+        QVERIFY2(at >= 0, name.constData());
+        bytes[at + 3] = char(0xFF);
+        const QString model = dir.filePath("bad.onnx");
+        QFile f(model);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(bytes);
+        f.close();
+        Run tag = cli({"tag", model});
+        QVERIFY2(tag.code == 0, qPrintable(tag.err));
+        const QByteArray written = bytesOf(dir.filePath("bad.hierarchy.json"));
+        QVERIFY(written.contains("\\\\xFF"));
+        Run again = cli({"info", model});
+        QVERIFY2(again.code == 0 && again.err.contains("found beside the model"), qPrintable(again.err));
+    }
+
+    // Issue 12: a sidecar the JSON reader cannot take names the sidecar, not the model.
+    void badSidecarIsNamed() {
+        QTemporaryDir dir;
+        QByteArray text = bytesOf(fixture("bert_like_op17.hierarchy.json"));
+        text.replace(text.indexOf("0.9"), 3, "1e400");
+        const QString bad = dir.filePath("overflow.json");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(text);
+        f.close();
+        Run r = cli({"info", fixture("bert_like_op17.onnx"), "--sidecar", bad});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.startsWith("hierscope-cli: " + bad + ": ") && r.err.contains("number out of range"),
+                 qPrintable(r.err));
+        QVERIFY2(!r.err.contains("json.exception") && !r.err.contains("bert_like_op17.onnx"),
+                 qPrintable(r.err));
     }
 
     void errorsAndUsage() {

@@ -1,6 +1,7 @@
 // Sidecars: every supported form reads, ours round-trips exactly, saves are atomic, and a sidecar
 // written for another model is refused with counts and examples.
 #include "error.h"
+#include "sidecar_discovery.h"
 #include "test_support.h"
 
 #include <QDir>
@@ -8,6 +9,9 @@
 #include <QtTest>
 
 #include <fstream>
+#include <functional>
+#include <map>
+#include <sys/stat.h>
 
 using namespace hs;
 using hstest::fixture;
@@ -27,6 +31,46 @@ bool sameAssignments(const Loaded& a, const Loaded& b, QString& why) {
         }
     }
     return true;
+}
+std::string readText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::map<std::string, const SidecarEntry*> byKey(const Sidecar& s) {
+    std::map<std::string, const SidecarEntry*> m;
+    for (const auto& e : s.entries)
+        m[e.key] = &e;
+    return m;
+}
+
+// Every node the seed file spoke about carries its claim in `saved`: the path exactly as the seed
+// wrote it and the module it maps to.
+void verifySeedClaims(const Sidecar& seed, const Sidecar& saved) {
+    const auto entries = byKey(saved);
+    for (const auto& claim : seed.entries) {
+        auto it = entries.find(claim.key);
+        QVERIFY2(it != entries.end(), claim.key.c_str());
+        const SidecarEntry& e = *it->second;
+        QVERIFY2(e.hasSidecarClaim && e.sidecarScopeKnown, claim.key.c_str());
+        QCOMPARE(e.sidecarPath, claim.path);
+        QCOMPARE(e.sidecarSource, claim.source);
+    }
+}
+
+mode_t modeOf(const std::string& path) {
+    struct stat st {};
+    ::stat(path.c_str(), &st);
+    return st.st_mode & 07777;
+}
+
+std::string expectQuotedError(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "no error";
 }
 } // namespace
 
@@ -121,6 +165,148 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, writeSidecar(dir.filePath("missing/dir/x.json").toStdString(), s));
         std::ifstream after(good);
         QCOMPARE(std::string((std::istreambuf_iterator<char>(after)), std::istreambuf_iterator<char>()), old);
+    }
+
+    // Issue 10 item 4: a seed 1.0 sidecar loaded, one node edited, saved, read again: every other node
+    // keeps what the seed said of it (the fallback claim of Constant_41 included), save after save.
+    void savingKeepsEveryClaimOfTheLoadedSidecar() {
+        QTemporaryDir dir;
+        const Sidecar seed = readSidecar(fixture("bert_like_op17_seed_sidecar.json"));
+        Loaded first = hstest::load(fixture("bert_like_op17.onnx"), &seed);
+        const int edited = first.node("/encoder/layer.0/attention/output/Add");
+        first.hierarchy.assignManually(edited, first.hierarchy.findModule("encoder.layer.0"));
+        first.hierarchy.refreshModuleSummaries();
+        const std::string path = dir.filePath("bert.hierarchy.json").toStdString();
+        writeSidecar(path, makeSidecar(*first.graph, first.hierarchy, &seed));
+
+        const Sidecar saved = readSidecarFor(*first.graph, path);
+        QVERIFY(writtenByHierscope(saved));
+        verifySeedClaims(seed, saved);
+        const SidecarEntry& constant = *byKey(saved).at("Constant_41");
+        QCOMPARE(constant.sidecarPath, std::string("/BertModel"));
+        QCOMPARE(constant.sidecarScope, std::string("")); // the root module
+        QCOMPARE(constant.sidecarSource, std::string("exporter_fallback"));
+        QVERIFY(!constant.hasSidecarScope); // a fallback: kept, but no evidence
+        const SidecarEntry& agreeing = *byKey(saved).at("/encoder/layer.0/attention/self/query/MatMul");
+        QCOMPARE(agreeing.sidecarScope, std::string("encoder.layer.0.attention.self.query"));
+        QVERIFY(agreeing.hasSidecarScope);
+
+        // Read again, the same hierarchy; saved again from there, still every claim.
+        Loaded second = hstest::analyse(first.model, &saved);
+        QString why;
+        QVERIFY2(sameAssignments(first, second, why), qPrintable(why));
+        QCOMPARE(second.hierarchy.assignments[static_cast<std::size_t>(edited)].source, Source::Manual);
+        const std::string again = dir.filePath("again.hierarchy.json").toStdString();
+        writeSidecar(again, makeSidecar(*second.graph, second.hierarchy, &saved));
+        verifySeedClaims(seed, readSidecarFor(*second.graph, again));
+        QVERIFY(readText(again).find("\"sidecar_path\": \"/BertModel\"") != std::string::npos);
+    }
+
+    void savedFilesKeepTheirMode() {
+        QTemporaryDir dir;
+        Loaded l = hstest::load(fixture("twice.onnx"));
+        const Sidecar s = makeSidecar(*l.graph, l.hierarchy);
+        const mode_t old = ::umask(022);
+        const std::string fresh = dir.filePath("new.json").toStdString();
+        writeSidecar(fresh, s);
+        QCOMPARE(modeOf(fresh), mode_t(0644)); // mkstemp's 0600 is not what a saved file gets
+        ::chmod(fresh.c_str(), 0640);
+        writeSidecar(fresh, s);
+        QCOMPARE(modeOf(fresh), mode_t(0640)); // a replaced file keeps its mode
+        ::umask(old);
+    }
+
+    // Issue 12: a node name that is not UTF-8 is written escaped, and the file applies again.
+    void invalidUtf8NamesAreSavedEscapedAndReadBack() {
+        QTemporaryDir dir;
+        Loaded plain = hstest::load(fixture("bert_like_op17.onnx"));
+        auto model = std::make_shared<Model>(*plain.model);
+        const int bad = plain.node("Constant_41");
+        model->graphs[0].nodes[static_cast<std::size_t>(bad)].name = std::string("Const\xFF\x80_41");
+        Loaded l = hstest::analyse(model);
+        l.hierarchy.assignManually(bad, l.hierarchy.findModule("encoder.layer.0.attention"));
+        l.hierarchy.refreshModuleSummaries();
+        const std::string path = dir.filePath("bad.hierarchy.json").toStdString();
+        writeSidecar(path, makeSidecar(*l.graph, l.hierarchy));
+        QVERIFY(readText(path).find("\"Const\\\\xFF\\\\x80_41\"") != std::string::npos);
+        const Sidecar back = readSidecarFor(*l.graph, path);
+        QVERIFY(byKey(back).count(l.graph->key(bad)) == 1); // the node's own key again
+        Loaded again = hstest::analyse(model, &back);
+        QCOMPARE(again.hierarchy.assignments[static_cast<std::size_t>(bad)].source, Source::Manual);
+        QCOMPARE(again.scopeOf(bad), std::string("encoder.layer.0.attention"));
+    }
+
+    // Issue 12: numbers out of range, NULs in keys, keys of 5,000 characters: one clear line naming the
+    // sidecar, with the input quoted escaped and bounded, never the JSON library's words alone.
+    void hostileSidecarsGiveBoundedMessages() {
+        QTemporaryDir dir;
+        std::string text = readText(fixture("bert_like_op17.hierarchy.json"));
+        text.replace(text.find("0.9"), 3, "1e400");
+        const std::string huge = dir.filePath("huge.json").toStdString();
+        std::ofstream(huge) << text;
+        std::string msg = expectQuotedError([&] { readSidecar(huge); });
+        QVERIFY2(QString::fromStdString(msg).startsWith(QString::fromStdString(huge)), msg.c_str());
+        QVERIFY2(msg.find("number out of range") != std::string::npos, msg.c_str());
+        QVERIFY2(msg.find("json.exception") == std::string::npos, msg.c_str());
+
+        const std::string keys = dir.filePath("keys.json").toStdString();
+        std::ofstream(keys) << "{\"node_hierarchy\": {\"abc\\u0000def\": \"/M\", \"" << std::string(5000, 'k')
+                            << "\": \"/M\"}}";
+        Loaded l = hstest::load(fixture("twice.onnx"));
+        msg = expectQuotedError([&] { readSidecarFor(*l.graph, keys); });
+        QVERIFY2(msg.find("'abc\\0def'") != std::string::npos, msg.c_str()); // not cut at the NUL
+        QVERIFY2(msg.find("more bytes") != std::string::npos, msg.c_str());
+        QVERIFY2(msg.size() < 600, msg.c_str());
+        QCOMPARE(std::count(msg.begin(), msg.end(), '\n'), 0);
+
+        const std::string entry = dir.filePath("entry.json").toStdString();
+        std::ofstream(entry) << "{\"nodes\": {\"" << std::string(3000, 'x') << "\": 12}}";
+        msg = expectQuotedError([&] { readSidecar(entry); });
+        QVERIFY2(msg.find("neither a path nor an object") != std::string::npos && msg.size() < 400,
+                 msg.c_str());
+    }
+
+    // The reader is a JSON reader: escapes, no whitespace, other numbers, unknown members of any shape.
+    void readsAnyJsonSpelling() {
+        QTemporaryDir dir;
+        std::string text = readText(fixture("bert_like_op17.hierarchy.json"));
+        std::string compact;
+        for (char c : text) {
+            if (c == '\n' || c == ' ') continue; // no key or value of the fixture has spaces
+            compact += c == '/' ? std::string("\\/") : std::string(1, c);
+        }
+        compact.replace(compact.find("{\"format_version"), 1,
+                        "{\"extra\":[1,-2.5e3,true,null,{\"a\":[[]]},\"\\u00e9\\ud83d\\ude00\"],");
+        const std::string path = dir.filePath("compact.json").toStdString();
+        std::ofstream(path) << compact;
+        const Sidecar a = readSidecar(fixture("bert_like_op17.hierarchy.json")), b = readSidecar(path);
+        QCOMPARE(b.entries.size(), a.entries.size());
+        QCOMPARE(b.modules.size(), a.modules.size());
+        for (std::size_t i = 0; i < a.entries.size(); ++i) {
+            QCOMPARE(b.entries[i].key, a.entries[i].key);
+            QCOMPARE(b.entries[i].path, a.entries[i].path);
+            QCOMPARE(b.entries[i].confidence, a.entries[i].confidence);
+        }
+        for (const char* bad : {"[1,2]", "{\"nodes\":{}} x", "{\"a\":01}", "{\"a\":\"\\ud800\"}", "{\"a\":[1,]}", ""}) {
+            std::ofstream(path) << bad;
+            QVERIFY_THROWS_EXCEPTION(Error, readSidecar(path));
+        }
+    }
+
+    // One rule, in core, for the sidecar beside a model (the CLI and the GUI use it).
+    void discoveryFollowsOneRule() {
+        QTemporaryDir dir;
+        const std::string model = dir.filePath("m.onnx").toStdString();
+        QCOMPARE(findSidecarBeside(model), std::string());
+        QCOMPARE(defaultSidecarPath(model), dir.filePath("m.hierarchy.json").toStdString());
+        std::ofstream(dir.filePath("m_seed_sidecar.json").toStdString()) << "{}";
+        QCOMPARE(findSidecarBeside(model), dir.filePath("m_seed_sidecar.json").toStdString());
+        std::ofstream(dir.filePath("m_hierarchy.json").toStdString()) << "{}";
+        QCOMPARE(findSidecarBeside(model), dir.filePath("m_hierarchy.json").toStdString());
+        std::ofstream(dir.filePath("m.hierarchy.json").toStdString()) << "{}";
+        QCOMPARE(findSidecarBeside(model), dir.filePath("m.hierarchy.json").toStdString());
+        std::ofstream(dir.filePath("mother_hierarchy.json").toStdString()) << "{}"; // another model's
+        QCOMPARE(findSidecarBeside(dir.filePath("mo.onnx").toStdString()), std::string());
     }
 
     void badSidecarsGiveClearErrors() {

@@ -1,5 +1,6 @@
 // hierscope-cli extract: a module or a set of nodes as a standalone, checked ONNX model.
 #include "cli_format.h"
+#include "cli_json.h"
 #include "error.h"
 #include "extract.h"
 #include "graph.h"
@@ -149,7 +150,7 @@ int runExtract(const std::vector<std::string>& args) {
             j["ir_version"] = result.irVersion;
             j["file_bytes"] = result.fileBytes;
             j["notes"] = result.notes;
-            std::cout << j.dump(2) << "\n";
+            std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
             return 0;
         }
         std::cout << "extracted " << plan.label << " of " << model << "\n"

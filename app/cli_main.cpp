@@ -2,6 +2,7 @@
 // Exit codes: 0 success, 1 bad input (unreadable model or sidecar, sidecar for another model),
 // 2 usage error.
 #include "cli_format.h"
+#include "cli_json.h"
 #include "error.h"
 #include "graph.h"
 #include "hierarchy.h"
@@ -187,7 +188,7 @@ int runInfo(const Options& o) {
                              " is newer than this build's ONNX library knows (" +
                              std::to_string(hs::knownIrVersion()) + "): its checker is skipped");
     if (o.json) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
         return 0;
     }
     std::cout << "model:        " << o.model << "\n"
@@ -246,7 +247,7 @@ json treeJson(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
 int runTree(const Options& o) {
     Loaded l = load(o);
     if (o.json)
-        std::cout << treeJson(l.hierarchy, 0, 0, o.depth).dump(2) << "\n";
+        std::cout << hs::cli::escapedJson(treeJson(l.hierarchy, 0, 0, o.depth)).dump(2) << "\n";
     else
         printTree(l.hierarchy, 0, 0, o.depth);
     return 0;
@@ -267,7 +268,7 @@ int runTag(const Options& o) {
         json j = {{"sidecar", out},
                   {"modules", l.hierarchy.modules.size()},
                   {"assignments", statisticsJson(stats)}};
-        std::cout << j.dump(2) << "\n";
+        std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
     } else {
         std::cout << "wrote " << out << "\n"
                   << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n";

@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include "display_text.h"
 #include "error.h"
 #include "mapped_file.h"
 #include "wire_reader.h"
@@ -480,52 +481,78 @@ private:
         return init;
     }
 
+    // A decimal count as written in external_data ("-1" and "1e3" are refused: std::stoull would take
+    // the first as 2^64-1).
+    static bool parseCount(const std::string& text, std::uint64_t& out) {
+        if (text.empty() || text.size() > 20) return false;
+        std::uint64_t value = 0;
+        for (char c : text) {
+            if (c < '0' || c > '9') return false;
+            auto digit = static_cast<std::uint64_t>(c - '0');
+            if (value > (UINT64_MAX - digit) / 10) return false;
+            value = value * 10 + digit;
+        }
+        out = value;
+        return true;
+    }
+
+    std::string tensorText(const Initializer& init) const { return "tensor " + quoteInput(init.name); }
+
     void resolveExternal(Initializer& init, const StringPairs& entries) {
         bool hasLength = false;
         for (const auto& [key, value] : entries) {
-            try {
-                if (key == "location")
-                    init.externalLocation = value;
-                else if (key == "offset")
-                    init.externalOffset = std::stoull(value);
-                else if (key == "length")
-                    init.externalLength = std::stoull(value), hasLength = true;
-            } catch (const std::exception&) {
-                throw Error(model_.path + ": tensor '" + init.name + "' has an invalid external-data " + key +
-                            " '" + value + "'");
-            }
+            bool valid = true;
+            if (key == "location")
+                init.externalLocation = value;
+            else if (key == "offset")
+                valid = parseCount(value, init.externalOffset);
+            else if (key == "length")
+                valid = parseCount(value, init.externalLength), hasLength = true;
+            if (!valid)
+                throw Error(model_.path + ": " + tensorText(init) + " has an invalid external-data " + key +
+                            " " + quoteInput(value) + " (not a byte count)");
         }
         if (init.externalLocation.empty())
-            throw Error(model_.path + ": tensor '" + init.name +
-                        "' is stored externally but names no location");
-        fs::path location(init.externalLocation);
-        fs::path normal = location.lexically_normal();
-        if (location.is_absolute() || normal.empty() || *normal.begin() == "..")
-            throw Error(model_.path + ": external data location '" + init.externalLocation + "' of tensor '" +
-                        init.name + "' escapes the model's folder");
+            throw Error(model_.path + ": " + tensorText(init) +
+                        " is stored externally but names no location");
+        std::string location = "external data location " + quoteInput(init.externalLocation);
+        if (init.externalLocation.find('\0') != std::string::npos)
+            throw Error(model_.path + ": " + location + " of " + tensorText(init) + " contains a NUL byte");
+        fs::path path(init.externalLocation);
+        fs::path normal = path.lexically_normal();
+        if (path.is_absolute() || normal.empty() || *normal.begin() == "..")
+            throw Error(model_.path + ": " + location + " of " + tensorText(init) +
+                        " escapes the model's folder");
         fs::path full = folder_ / normal;
         std::error_code ec;
         fs::path real = fs::weakly_canonical(full, ec);
         fs::path realFolder = fs::weakly_canonical(folder_, ec);
         auto rel = real.lexically_relative(realFolder);
         if (rel.empty() || *rel.begin() == "..")
-            throw Error(model_.path + ": external data location '" + init.externalLocation + "' of tensor '" +
-                        init.name + "' escapes the model's folder (through a link)");
+            throw Error(model_.path + ": " + location + " of " + tensorText(init) +
+                        " escapes the model's folder (through a link)");
         init.externalPath = full.string();
         std::uint64_t fileSize = externalFileSize(init);
-        if (!hasLength) {
-            std::uint64_t count = 1;
-            for (auto d : init.dims)
-                count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
-            std::size_t width = dataTypeSize(init.dataType);
-            init.externalLength = width ? count * width : fileSize - std::min(fileSize, init.externalOffset);
-        }
+        if (!hasLength) init.externalLength = impliedLength(init, fileSize);
         if (init.externalOffset > fileSize || init.externalLength > fileSize - init.externalOffset)
-            throw Error(model_.path + ": external data file '" + init.externalLocation +
-                        "' is too short for tensor '" + init.name + "' (needs bytes " +
-                        std::to_string(init.externalOffset) + ".." +
-                        std::to_string(init.externalOffset + init.externalLength) + ", file has " +
-                        std::to_string(fileSize) + ")");
+            throw Error(model_.path + ": external data file " + quoteInput(init.externalLocation) +
+                        " is too short for " + tensorText(init) + " (needs " +
+                        std::to_string(init.externalLength) + " bytes from offset " +
+                        std::to_string(init.externalOffset) + ", file has " + std::to_string(fileSize) + ")");
+    }
+
+    // Without a length: what the dims and type need, or the rest of the file for strings.
+    std::uint64_t impliedLength(const Initializer& init, std::uint64_t fileSize) const {
+        std::size_t width = dataTypeSize(init.dataType);
+        if (!width) return fileSize - std::min(fileSize, init.externalOffset);
+        std::uint64_t bytes = width;
+        for (auto d : init.dims) {
+            if (d < 0 || (d > 0 && bytes > UINT64_MAX / static_cast<std::uint64_t>(d)))
+                throw Error(model_.path + ": " + tensorText(init) +
+                            " has invalid dimensions for external data");
+            bytes *= static_cast<std::uint64_t>(d);
+        }
+        return bytes;
     }
 
     std::uint64_t externalFileSize(const Initializer& init) {
@@ -533,8 +560,8 @@ private:
         if (found != externalSizes_.end()) return found->second;
         struct stat st {};
         if (::stat(init.externalPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-            throw Error(model_.path + ": missing external data file '" + init.externalLocation +
-                        "' (tensor '" + init.name + "', looked for " + init.externalPath + ")");
+            throw Error(model_.path + ": missing external data file " + quoteInput(init.externalLocation) +
+                        " (" + tensorText(init) + ", looked for " + quoteInput(init.externalPath, 200) + ")");
         auto size = static_cast<std::uint64_t>(st.st_size);
         externalSizes_.emplace(init.externalPath, size);
         return size;

@@ -7,7 +7,6 @@
 #include "graph.h"
 #include "hierarchy.h"
 
-#include <functional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +14,67 @@
 namespace hs {
 
 using namespace extraction;
+
+namespace {
+
+bool isIdentityOp(const Node& n) {
+    return n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx");
+}
+
+// Constants from outside the selection are copied in; so are (chains of) Identity copies of weights
+// and Constants (torch writes one per shared parameter), so that weights stay initializers instead of
+// becoming inputs. Chains are followed without recursion: a fuzzed model had an Identity cycle, and a
+// long chain would overflow the stack just the same.
+void markCopiedConstants(const GraphIndex& graph, std::vector<Unit>& units,
+                         const std::unordered_map<std::string, int>& producer) {
+    enum : signed char { Unknown = -1, No = 0, Yes = 1, InChain = 2 };
+    std::vector<signed char> state(units.size(), Unknown);
+    std::vector<std::size_t> chain;
+    auto copyable = [&](std::string name) {
+        chain.clear();
+        bool answer = false;
+        for (;;) {
+            auto it = producer.find(name);
+            if (it == producer.end()) {
+                int t = graph.findTensor(name);
+                answer = t >= 0 && graph.tensor(t).initializer;
+                break;
+            }
+            auto k = static_cast<std::size_t>(it->second);
+            const Unit& p = units[k];
+            if (state[k] == Yes || state[k] == No) {
+                answer = state[k] == Yes;
+                break;
+            }
+            if (state[k] == InChain || p.selected) break; // a cycle, or computed inside the selection
+            const Node& n = graph.node(p.instance);
+            if (isConstantOp(n)) {
+                answer = true;
+                chain.push_back(k);
+                break;
+            }
+            if (!isIdentityOp(n) || p.inputs.size() != 1 || !p.outerRefs.empty()) {
+                state[k] = No;
+                break;
+            }
+            state[k] = InChain;
+            chain.push_back(k);
+            name = p.inputs[0];
+        }
+        for (std::size_t k : chain) {
+            state[k] = answer ? Yes : No;
+            units[k].copied = answer;
+        }
+    };
+    for (const Unit& u : units) {
+        if (!u.selected) continue;
+        for (const auto* names : {&u.inputs, &u.outerRefs})
+            for (const auto& in : *names)
+                if (producer.count(in)) copyable(in);
+    }
+}
+
+} // namespace
 
 ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances, const std::string& label) {
     ExternalScope externalFiles;
@@ -62,31 +122,7 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
                                  quoteInput(graph.node(i).opType) +
                                  ") is included with all of its bodies, also nodes assigned elsewhere");
     }
-    // Constants from outside, copied in; so are Identity copies of weights (torch writes one per shared
-    // parameter), so that weights stay initializers instead of becoming inputs.
-    std::function<bool(const std::string&)> copyable = [&](const std::string& name) -> bool {
-        auto it = producer.find(name);
-        if (it == producer.end()) {
-            int t = graph.findTensor(name);
-            return t >= 0 && graph.tensor(t).initializer;
-        }
-        Unit& p = units[static_cast<std::size_t>(it->second)];
-        if (p.copied) return true;
-        if (p.selected) return false;
-        const Node& n = graph.node(p.instance);
-        bool constant =
-            isConstantOp(n) || (n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx") &&
-                                p.inputs.size() == 1 && p.outerRefs.empty() && copyable(p.inputs[0]));
-        if (constant) p.copied = true;
-        return constant;
-    };
-    for (Unit& u : units) {
-        if (!u.selected) continue;
-        for (const auto& in : u.inputs)
-            if (producer.count(in)) copyable(in);
-        for (const auto& in : u.outerRefs)
-            if (producer.count(in)) copyable(in);
-    }
+    markCopiedConstants(graph, units, producer);
     std::unordered_set<std::string> seenIn, seenInit, seenOut;
     std::set<int> functions;
     for (std::size_t k = 0; k < units.size(); ++k) {
@@ -166,6 +202,10 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     std::string problem;
     Flattener inlined(graph, std::vector<char>(graph.size(), 1), true);
     auto inferred = inferTypes(graph, inlined, problem);
+    // The library's messages quote node names raw: cut, then escape what is not UTF-8.
+    if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
+    problem = utf8Escaped(problem);
+    plan.inferenceProblem = problem;
     std::vector<std::string> unknown, contradicted;
     for (auto* list : {&plan.inputs, &plan.outputs})
         for (auto& b : *list) {

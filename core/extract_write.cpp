@@ -154,11 +154,12 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     for (const auto* list : {&plan.inputs, &plan.outputs})
         for (const auto& b : *list)
             if (b.type.elemType == 0 || !b.type.hasShape)
-                throw Error(
-                    outputPath + ": cannot extract " + plan.label + ": the " +
-                    (b.type.elemType ? "shape" : "type") + " of boundary tensor " + quoteInput(b.name) +
-                    " is unknown (not declared in " + m.path +
-                    " and shape inference cannot tell), and the ONNX checker requires it; nothing written");
+                throw Error(outputPath + ": cannot extract " + plan.label + ": the " +
+                            (b.type.elemType ? "shape" : "type") + " of boundary tensor " +
+                            quoteInput(b.name) + " is unknown (not declared in " + m.path +
+                            " and shape inference cannot tell" +
+                            (plan.inferenceProblem.empty() ? "" : ": " + plan.inferenceProblem) +
+                            "), and the ONNX checker requires it; nothing written");
 
     // Rebuild the flattener state the plan was made with.
     std::vector<char> sel(g.size(), 0);

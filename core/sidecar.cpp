@@ -82,6 +82,8 @@ Sidecar readSidecar(const std::string& path) {
         doc = json::parse(in);
     } catch (const json::parse_error& e) {
         throw Error(path + ": not a valid JSON sidecar (parse error at byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception&) { // found by fuzz_sidecar: a number out of range (1e400)
+        throw Error(path + ": not a valid JSON sidecar (a number is out of range)");
     }
     if (!doc.is_object()) throw Error(path + ": not a hierarchy sidecar (top level is not a JSON object)");
     Sidecar sidecar;

@@ -8,28 +8,31 @@
 #include "extract.h"
 #include "graph.h"
 #include "hierarchy.h"
-#include "model.h"
+
+namespace {
+
+void planFirstModule(const hs::GraphIndex& graph, const hs::Hierarchy& hierarchy) {
+    for (std::size_t m = 1; m < hierarchy.modules.size(); ++m)
+        if (hierarchy.modules[m].totalNodes > 0) {
+            try {
+                (void)hs::planExtraction(graph, hierarchy, hierarchy.modules[m].scope);
+            } catch (const hs::Error&) {
+            }
+            return;
+        }
+}
+
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    std::string path = hs::fuzz::writeInput(data, size, ".onnx");
-    try {
-        auto model = hs::loadModel(path);
-        hs::GraphIndex graph(model);
-        hs::Hierarchy hierarchy = hs::inferHierarchy(graph);
-        for (std::size_t m = 1; m < hierarchy.modules.size(); ++m)
-            if (hierarchy.modules[m].totalNodes > 0) {
-                try {
-                    (void)hs::planExtraction(graph, hierarchy, hierarchy.modules[m].scope);
-                } catch (const hs::Error&) {
-                }
-                break;
-            }
-        std::vector<int> first;
-        for (std::size_t i = 0; i < graph.size() && i < 3; ++i)
-            first.push_back(static_cast<int>(i));
-        hs::ExtractionPlan plan = hs::planSelection(graph, first, "the first nodes");
-        if (!plan.outputs.empty()) (void)hs::extractModel(plan, path + ".out.onnx");
-    } catch (const hs::Error&) {
-    }
+    hs::fuzz::withAnalysedModel(
+        data, size, [](const std::string& path, const hs::GraphIndex& graph, const hs::Hierarchy& hierarchy) {
+            planFirstModule(graph, hierarchy);
+            std::vector<int> first;
+            for (std::size_t i = 0; i < graph.size() && i < 3; ++i)
+                first.push_back(static_cast<int>(i));
+            hs::ExtractionPlan plan = hs::planSelection(graph, first, "the first nodes");
+            if (!plan.outputs.empty()) (void)hs::extractModel(plan, path + ".out.onnx");
+        });
     return 0;
 }

@@ -1,5 +1,10 @@
 #include "fuzz_support.h"
 
+#include "error.h"
+#include "graph.h"
+#include "hierarchy.h"
+#include "model.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
@@ -35,6 +40,19 @@ std::string writeInput(const std::uint8_t* data, std::size_t size, const char* s
     }
     ::close(fd);
     return path;
+}
+
+void withAnalysedModel(
+    const std::uint8_t* data, std::size_t size,
+    const std::function<void(const std::string&, const GraphIndex&, const Hierarchy&)>& use) {
+    std::string path = writeInput(data, size, ".onnx");
+    try {
+        auto model = loadModel(path);
+        GraphIndex graph(model);
+        Hierarchy hierarchy = inferHierarchy(graph);
+        use(path, graph, hierarchy);
+    } catch (const Error&) {
+    }
 }
 
 } // namespace hs::fuzz

@@ -4,6 +4,7 @@
 #include "../core/test_support.h"
 #include "error.h"
 #include "extract.h"
+#include "extract_test_util.h"
 #include "mapped_file.h"
 
 #include <onnx/checker.h>
@@ -26,7 +27,9 @@
 #include <unistd.h>
 
 using namespace hs;
+using hstest::errorOf;
 using hstest::fixture;
+using hstest::readModel;
 using hstest::sharedModel;
 
 namespace {
@@ -45,13 +48,6 @@ QString joined(const std::vector<std::string>& list) {
     return out.join(", ");
 }
 
-onnx::ModelProto readModel(const std::string& path) {
-    onnx::ModelProto m;
-    std::ifstream in(path, std::ios::binary);
-    if (!m.ParseFromIstream(&in)) throw std::runtime_error("cannot parse " + path);
-    return m;
-}
-
 // The checker on the written file (it also checks external data files beside it).
 QString checkerError(const std::string& path) {
     try {
@@ -65,15 +61,6 @@ QString checkerError(const std::string& path) {
 std::string metadata(const onnx::ModelProto& m, const std::string& key) {
     for (const auto& e : m.metadata_props())
         if (e.key() == key) return e.value();
-    return {};
-}
-
-QString errorOf(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
     return {};
 }
 

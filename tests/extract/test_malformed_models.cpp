@@ -5,6 +5,7 @@
 #include "../core/test_support.h"
 #include "error.h"
 #include "extract.h"
+#include "extract_test_util.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -19,16 +20,11 @@
 #include <sys/wait.h>
 
 using namespace hs;
+using hstest::errorOf;
 using hstest::fixture;
+using hstest::readModel;
 
 namespace {
-
-onnx::ModelProto readModel(const std::string& path) {
-    onnx::ModelProto m;
-    std::ifstream in(path, std::ios::binary);
-    if (!m.ParseFromIstream(&in)) throw std::runtime_error("cannot parse " + path);
-    return m;
-}
 
 void writeModel(const onnx::ModelProto& m, const std::string& path) {
     std::ofstream out(path, std::ios::binary);
@@ -39,15 +35,6 @@ onnx::NodeProto& nodeNamed(onnx::ModelProto& m, const std::string& name) {
     for (auto& n : *m.mutable_graph()->mutable_node())
         if (n.name() == name) return n;
     throw std::runtime_error("no node " + name);
-}
-
-QString errorOf(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
 }
 
 struct Run {

@@ -139,6 +139,96 @@ void checkParentWritable(const std::string& output) {
                     ")");
 }
 
+// Where the extracted model comes from: producer, doc string and hierscope.* metadata.
+void addProvenance(onnx::ModelProto& mp, const GraphIndex& g, const ExtractionPlan& plan) {
+    const Model& m = g.model();
+    mp.set_producer_name("hierscope");
+    mp.set_producer_version("0.1");
+    if (!m.domain.empty()) mp.set_domain(m.domain);
+    mp.set_model_version(m.modelVersion);
+    mp.set_doc_string("Extracted by hierscope from " + fs::path(m.path).filename().string() + ": " +
+                      plan.label);
+    auto meta = [&](const std::string& k, const std::string& v) {
+        auto* e = mp.add_metadata_props();
+        e->set_key(k);
+        e->set_value(v);
+    };
+    meta("hierscope.source_model", fs::path(m.path).filename().string());
+    meta("hierscope.source_path", fs::absolute(m.path).lexically_normal().string());
+    if (!m.producerName.empty())
+        meta("hierscope.source_producer",
+             m.producerName + (m.producerVersion.empty() ? "" : " " + m.producerVersion));
+    if (plan.fromModule) {
+        meta("hierscope.module", plan.scope);
+        if (!plan.modulePath.empty()) meta("hierscope.module_path", plan.modulePath);
+        if (!plan.moduleClass.empty()) meta("hierscope.module_class", plan.moduleClass);
+    } else {
+        std::string keys;
+        std::size_t count = 0;
+        for (const auto& pn : plan.nodes)
+            if (!pn.copiedConstant && count++ < 50) keys += (keys.empty() ? "" : ",") + g.key(pn.instance);
+        meta("hierscope.nodes", keys);
+    }
+    meta("hierscope.selection", plan.label);
+}
+
+// The cause in a library's exception, for a message: bounded, and escaped where it quotes input bytes.
+std::string libraryText(const std::exception& e) {
+    std::string text = e.what();
+    if (text.size() > 400) text = text.substr(0, 400) + "...";
+    return utf8Escaped(text);
+}
+
+// The full check: checker plus strict shape inference (on a copy without large weight data). `subject`
+// starts the messages ("out.onnx: the extracted model of module 'x'").
+void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const std::string& dataName,
+                    const std::string& subject) {
+    auto* graph = mp.mutable_graph();
+    // ONNX 1.12 resolves external locations against the working directory here: point them at the
+    // temporary data file for the check.
+    std::vector<onnx::StringStringEntryProto*> locations;
+    if (!dataFilePath.empty())
+        for (auto& t : *graph->mutable_initializer())
+            for (auto& e : *t.mutable_external_data())
+                if (e.key() == "location") {
+                    e.set_value(fs::absolute(dataFilePath).string());
+                    locations.push_back(&e);
+                }
+    try {
+        onnx::checker::check_model(mp);
+        for (auto* e : locations)
+            e->set_value(dataName);
+    } catch (const std::exception& e) {
+        throw Error(subject + " fails the ONNX checker, nothing written: " + libraryText(e));
+    }
+    google::protobuf::RepeatedPtrField<onnx::TensorProto> weights;
+    weights.Swap(graph->mutable_initializer());
+    onnx::ModelProto light;
+    light.CopyFrom(mp);
+    weights.Swap(graph->mutable_initializer());
+    for (const auto& t : graph->initializer()) {
+        bool small = (t.has_raw_data() ? t.raw_data().size() : 0) <= kSmallTensor &&
+                     t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL;
+        if (small) {
+            *light.mutable_graph()->add_initializer() = t;
+        } else {
+            auto* copy = light.mutable_graph()->add_initializer();
+            copy->set_name(t.name());
+            copy->set_data_type(t.data_type());
+            for (auto d : t.dims())
+                copy->add_dims(d);
+        }
+    }
+    try {
+        onnx::shape_inference::InferShapes(light, onnx::OpSchemaRegistry::Instance(),
+                                           onnx::ShapeInferenceOptions(true, 1, false));
+    } catch (const std::exception& e) {
+        throw Error(subject +
+                    " fails strict shape inference (part of the full ONNX check), nothing written: " +
+                    libraryText(e));
+    }
+}
+
 } // namespace
 
 ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
@@ -203,34 +293,7 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
                         "), so the result cannot be checked; nothing written");
     }
     addOpsets(m, mp);
-    mp.set_producer_name("hierscope");
-    mp.set_producer_version("0.1");
-    if (!m.domain.empty()) mp.set_domain(m.domain);
-    mp.set_model_version(m.modelVersion);
-    mp.set_doc_string("Extracted by hierscope from " + fs::path(m.path).filename().string() + ": " +
-                      plan.label);
-    auto meta = [&](const std::string& k, const std::string& v) {
-        auto* e = mp.add_metadata_props();
-        e->set_key(k);
-        e->set_value(v);
-    };
-    meta("hierscope.source_model", fs::path(m.path).filename().string());
-    meta("hierscope.source_path", fs::absolute(m.path).lexically_normal().string());
-    if (!m.producerName.empty())
-        meta("hierscope.source_producer",
-             m.producerName + (m.producerVersion.empty() ? "" : " " + m.producerVersion));
-    if (plan.fromModule) {
-        meta("hierscope.module", plan.scope);
-        if (!plan.modulePath.empty()) meta("hierscope.module_path", plan.modulePath);
-        if (!plan.moduleClass.empty()) meta("hierscope.module_class", plan.moduleClass);
-    } else {
-        std::string keys;
-        std::size_t count = 0;
-        for (const auto& pn : plan.nodes)
-            if (!pn.copiedConstant && count++ < 50) keys += (keys.empty() ? "" : ",") + g.key(pn.instance);
-        meta("hierscope.nodes", keys);
-    }
-    meta("hierscope.selection", plan.label);
+    addProvenance(mp, g, plan);
 
     auto* graph = mp.mutable_graph();
     std::string graphName =
@@ -352,56 +415,13 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         dataFile->finish();
         result.externalDataPath = dataPath;
     }
-    // The full check: checker plus strict shape inference (on a copy without large weight data).
     if (options.check) {
         // The checker and inference trust payload sizes and schemas: screen first.
         if (std::string problem = modelProblem(mp); !problem.empty())
             throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path +
                         ": the model is malformed there: " + problem + "; nothing written");
-        // ONNX 1.12 resolves external locations against the working directory here: point them at the
-        // temporary data file for the check.
-        std::vector<onnx::StringStringEntryProto*> locations;
-        if (dataFile)
-            for (auto& t : *graph->mutable_initializer())
-                for (auto& e : *t.mutable_external_data())
-                    if (e.key() == "location") {
-                        e.set_value(fs::absolute(dataFile->path()).string());
-                        locations.push_back(&e);
-                    }
-        try {
-            onnx::checker::check_model(mp);
-            for (auto* e : locations)
-                e->set_value(dataName);
-        } catch (const std::exception& e) {
-            throw Error(outputPath + ": the extracted model of " + plan.label +
-                        " fails the ONNX checker, nothing written: " + e.what());
-        }
-        google::protobuf::RepeatedPtrField<onnx::TensorProto> weights;
-        weights.Swap(graph->mutable_initializer());
-        onnx::ModelProto light;
-        light.CopyFrom(mp);
-        weights.Swap(graph->mutable_initializer());
-        for (const auto& t : graph->initializer()) {
-            bool small = (t.has_raw_data() ? t.raw_data().size() : 0) <= kSmallTensor &&
-                         t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL;
-            if (small) {
-                *light.mutable_graph()->add_initializer() = t;
-            } else {
-                auto* copy = light.mutable_graph()->add_initializer();
-                copy->set_name(t.name());
-                copy->set_data_type(t.data_type());
-                for (auto d : t.dims())
-                    copy->add_dims(d);
-            }
-        }
-        try {
-            onnx::shape_inference::InferShapes(light, onnx::OpSchemaRegistry::Instance(),
-                                               onnx::ShapeInferenceOptions(true, 1, false));
-        } catch (const std::exception& e) {
-            throw Error(
-                outputPath + ": the extracted model of " + plan.label +
-                " fails strict shape inference (part of the full ONNX check), nothing written: " + e.what());
-        }
+        checkExtracted(mp, dataFile ? dataFile->path() : std::string(), dataName,
+                       outputPath + ": the extracted model of " + plan.label);
     }
 
     TempFile modelFile(outputPath);

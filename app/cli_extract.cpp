@@ -182,7 +182,9 @@ int runExtract(const std::vector<std::string>& args) {
         std::cerr << "hierscope-cli: " << e.what() << "\n";
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "hierscope-cli: " << model << ": " << e.what() << "\n";
+        // Not an hs::Error: a failure the core did not foresee, said as such (the library's text quoted).
+        std::cerr << "hierscope-cli: " << model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
+                  << "\n";
         return 1;
     }
 }

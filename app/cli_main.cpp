@@ -302,7 +302,9 @@ int main(int argc, char** argv) {
         std::cerr << "hierscope-cli: " << e.what() << "\n";
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "hierscope-cli: " << o.model << ": " << e.what() << "\n";
+        // Not an hs::Error: a failure the core did not foresee, said as such (the library's text quoted).
+        std::cerr << "hierscope-cli: " << o.model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
+                  << "\n";
         return 1;
     }
     return 2;

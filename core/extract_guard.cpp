@@ -200,6 +200,8 @@ std::string screenForInference(onnx::ModelProto& mp) {
         bool typed = t.data_type() > TensorProto::UNDEFINED && t.data_type() <= TensorProto::BFLOAT16;
         for (auto d : t.dims())
             typed = typed && d >= 0;
+        for (const auto& input : graph->input()) // before IR 4 initializers are listed as inputs too
+            typed = typed && input.name() != t.name();
         if (typed) {
             auto* vi = graph->add_input();
             vi->set_name(t.name());

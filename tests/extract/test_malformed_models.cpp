@@ -116,6 +116,24 @@ private slots:
         QVERIFY2(r.err.contains("constant_") && r.err.contains("raw_data"), r.err.constData());
     }
 
+    // The same for a weight: a float [32] bias with 10 bytes. Inference sees it as a typed input; the
+    // extracted model that would carry it is refused before the checker reads it.
+    void initializerPayloadNotMatchingItsDims() {
+        QTemporaryDir dir;
+        onnx::ModelProto m = readModel(fixture("bert_like_op17.onnx"));
+        for (auto& t : *m.mutable_graph()->mutable_initializer())
+            if (t.name() == "encoder.layer.0.attention.self.query.bias")
+                t.set_raw_data(std::string(10, '\0'));
+        std::string path = dir.filePath("bias.onnx").toStdString();
+        writeModel(m, path);
+        auto l = hstest::load(path);
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0.attention.self.query");
+        QString e = errorOf([&] { extractModel(plan, dir.filePath("query.onnx").toStdString()); });
+        QVERIFY2(e.contains("bias.onnx") && e.contains("'encoder.layer.0.attention.self.query.bias'") &&
+                     e.contains("10 bytes of raw_data") && e.contains("need 128"),
+                 qPrintable(e));
+    }
+
     // ONNX 1.12's data propagation (Shape, Concat, ...) read the type of every input without asking
     // whether there is one: a graph input without a type or a name nothing produces made shape
     // inference jump to address 0x28 (SEGV). Planning now completes; what stays unknown is said.

@@ -1,5 +1,6 @@
 // hierscope-cli extract: a module or a set of nodes as a standalone, checked ONNX model.
 #include "cli_format.h"
+#include "cli_json.h"
 #include "error.h"
 #include "extract.h"
 #include "extract_sidecar.h"
@@ -149,7 +150,7 @@ int runExtract(const std::vector<std::string>& args) {
             j["file_bytes"] = result.fileBytes;
             j["notes"] = result.notes;
             j["sidecar"] = extractedSidecar;
-            std::cout << j.dump(2) << "\n";
+            std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
             return 0;
         }
         std::cout << "extracted " << plan.label << " of " << model << "\n"
@@ -182,7 +183,9 @@ int runExtract(const std::vector<std::string>& args) {
         std::cerr << "hierscope-cli: " << e.what() << "\n";
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "hierscope-cli: " << model << ": " << e.what() << "\n";
+        // Not an hs::Error: a failure the core did not foresee, said as such (the library's text quoted).
+        std::cerr << "hierscope-cli: " << model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
+                  << "\n";
         return 1;
     }
 }

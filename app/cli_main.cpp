@@ -2,6 +2,7 @@
 // Exit codes: 0 success, 1 bad input (unreadable model or sidecar, sidecar for another model),
 // 2 usage error.
 #include "cli_format.h"
+#include "cli_json.h"
 #include "error.h"
 #include "graph.h"
 #include "hierarchy.h"
@@ -206,7 +207,7 @@ int runInfo(const Options& o) {
                              " is newer than this build's ONNX library knows (" +
                              std::to_string(hs::knownIrVersion()) + "): its checker is skipped");
     if (o.json) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
         return 0;
     }
     std::cout << "model:        " << o.model << "\n"
@@ -270,7 +271,7 @@ int runTree(const Options& o) {
     if (o.json) {
         json tree = treeJson(l.hierarchy, 0, 0, o.depth);
         tree["sources"] = hs::sourcesSummary(l.hierarchy.statistics());
-        std::cout << tree.dump(2) << "\n";
+        std::cout << hs::cli::escapedJson(tree).dump(2) << "\n";
     } else {
         std::cout << "# module tree from " << hs::sourcesSummary(l.hierarchy.statistics()) << "\n";
         printTree(l.hierarchy, 0, 0, o.depth);
@@ -294,7 +295,7 @@ int runTag(const Options& o) {
                   {"sidecar_used", l.sidecar ? json(l.sidecar->filePath) : json()},
                   {"modules", l.hierarchy.modules.size()},
                   {"assignments", statisticsJson(stats)}};
-        std::cout << j.dump(2) << "\n";
+        std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
     } else {
         std::cout << "wrote " << out << "\n"
                   << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n";
@@ -328,7 +329,9 @@ int main(int argc, char** argv) {
         std::cerr << "hierscope-cli: " << e.what() << "\n";
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "hierscope-cli: " << o.model << ": " << e.what() << "\n";
+        // Not an hs::Error: a failure the core did not foresee, said as such (the library's text quoted).
+        std::cerr << "hierscope-cli: " << o.model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
+                  << "\n";
         return 1;
     }
     return 2;

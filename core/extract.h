@@ -60,6 +60,9 @@ struct ExtractionPlan {
     std::vector<std::string> outerInputs;  // inputs that are outer-scope references of If/Loop/Scan bodies
     std::vector<std::string> valueInfo;    // internal tensors whose declared type is carried as value_info
     std::vector<std::string> notes;
+    // Why shape inference could not type everything (parts of a malformed model left out, the library's
+    // own complaint), bounded; empty when it ran through.
+    std::string inferenceProblem;
     std::size_t copiedConstants = 0;
     std::uint64_t weightBytes = 0; // bytes of the initializers carried
 };

@@ -1,16 +1,15 @@
 #include "model.h"
 
 #include "error.h"
+#include "external_data.h"
 #include "mapped_file.h"
 #include "wire_reader.h"
 
 #include <unordered_map>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <sys/stat.h>
 
 namespace hs {
 namespace {
@@ -221,7 +220,7 @@ std::string describeTensor(const TensorHeader& t) {
 
 class Loader {
 public:
-    Loader(Model& model, fs::path folder) : model_(model), folder_(std::move(folder)) {}
+    Loader(Model& model, const fs::path& folder) : model_(model), external_(model.path, folder) {}
 
     void parseModel(std::string_view bytes) {
         Reader r(bytes, 0);
@@ -476,68 +475,8 @@ private:
         init.span = {f.offset, f.bytes.size()};
         init.payload = t.payload;
         init.external = t.external;
-        if (init.external) resolveExternal(init, t.externalData);
+        if (init.external) external_.resolve(init, t.externalData);
         return init;
-    }
-
-    void resolveExternal(Initializer& init, const StringPairs& entries) {
-        bool hasLength = false;
-        for (const auto& [key, value] : entries) {
-            try {
-                if (key == "location")
-                    init.externalLocation = value;
-                else if (key == "offset")
-                    init.externalOffset = std::stoull(value);
-                else if (key == "length")
-                    init.externalLength = std::stoull(value), hasLength = true;
-            } catch (const std::exception&) {
-                throw Error(model_.path + ": tensor '" + init.name + "' has an invalid external-data " + key +
-                            " '" + value + "'");
-            }
-        }
-        if (init.externalLocation.empty())
-            throw Error(model_.path + ": tensor '" + init.name +
-                        "' is stored externally but names no location");
-        fs::path location(init.externalLocation);
-        fs::path normal = location.lexically_normal();
-        if (location.is_absolute() || normal.empty() || *normal.begin() == "..")
-            throw Error(model_.path + ": external data location '" + init.externalLocation + "' of tensor '" +
-                        init.name + "' escapes the model's folder");
-        fs::path full = folder_ / normal;
-        std::error_code ec;
-        fs::path real = fs::weakly_canonical(full, ec);
-        fs::path realFolder = fs::weakly_canonical(folder_, ec);
-        auto rel = real.lexically_relative(realFolder);
-        if (rel.empty() || *rel.begin() == "..")
-            throw Error(model_.path + ": external data location '" + init.externalLocation + "' of tensor '" +
-                        init.name + "' escapes the model's folder (through a link)");
-        init.externalPath = full.string();
-        std::uint64_t fileSize = externalFileSize(init);
-        if (!hasLength) {
-            std::uint64_t count = 1;
-            for (auto d : init.dims)
-                count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
-            std::size_t width = dataTypeSize(init.dataType);
-            init.externalLength = width ? count * width : fileSize - std::min(fileSize, init.externalOffset);
-        }
-        if (init.externalOffset > fileSize || init.externalLength > fileSize - init.externalOffset)
-            throw Error(model_.path + ": external data file '" + init.externalLocation +
-                        "' is too short for tensor '" + init.name + "' (needs bytes " +
-                        std::to_string(init.externalOffset) + ".." +
-                        std::to_string(init.externalOffset + init.externalLength) + ", file has " +
-                        std::to_string(fileSize) + ")");
-    }
-
-    std::uint64_t externalFileSize(const Initializer& init) {
-        auto found = externalSizes_.find(init.externalPath);
-        if (found != externalSizes_.end()) return found->second;
-        struct stat st {};
-        if (::stat(init.externalPath.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-            throw Error(model_.path + ": missing external data file '" + init.externalLocation +
-                        "' (tensor '" + init.name + "', looked for " + init.externalPath + ")");
-        auto size = static_cast<std::uint64_t>(st.st_size);
-        externalSizes_.emplace(init.externalPath, size);
-        return size;
     }
 
     void parseFunction(const Field& outer) {
@@ -595,10 +534,9 @@ private:
     }
 
     Model& model_;
-    fs::path folder_;
+    ExternalData external_;
     Field mainGraph_;
     std::vector<Field> functionFields_;
-    std::unordered_map<std::string, std::uint64_t> externalSizes_;
 };
 
 } // namespace
@@ -648,59 +586,6 @@ int Model::findFunction(const std::string& fnDomain, const std::string& name) co
     for (std::size_t i = 0; i < functions.size(); ++i)
         if (functions[i].name == name && functions[i].domain == fnDomain) return static_cast<int>(i);
     return -1;
-}
-
-const char* dataTypeName(std::int32_t t) {
-    static const char* const names[] = {
-        "undefined",      "float",      "uint8",          "int8",       "uint16",   "int16",
-        "int32",          "int64",      "string",         "bool",       "float16",  "double",
-        "uint32",         "uint64",     "complex64",      "complex128", "bfloat16", "float8e4m3fn",
-        "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4",      "int4"};
-    if (t >= 0 && t < static_cast<std::int32_t>(sizeof names / sizeof names[0])) return names[t];
-    return "unknown";
-}
-
-std::size_t dataTypeSize(std::int32_t t) {
-    switch (t) {
-    case 1:
-    case 6:
-    case 12:
-        return 4;
-    case 2:
-    case 3:
-    case 9:
-    case 17:
-    case 18:
-    case 19:
-    case 20:
-        return 1;
-    case 4:
-    case 5:
-    case 10:
-    case 16:
-        return 2;
-    case 7:
-    case 11:
-    case 13:
-    case 14:
-        return 8;
-    case 15:
-        return 16;
-    default:
-        return 0;
-    }
-}
-
-std::string formatType(const TensorType& type) {
-    std::string out = dataTypeName(type.elemType);
-    if (!type.hasShape) return out + "[?]";
-    out += '[';
-    for (std::size_t i = 0; i < type.dims.size(); ++i) {
-        if (i) out += ',';
-        const Dim& d = type.dims[i];
-        out += !d.param.empty() ? d.param : d.value >= 0 ? std::to_string(d.value) : "?";
-    }
-    return out + ']';
 }
 
 } // namespace hs

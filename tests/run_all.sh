@@ -11,3 +11,10 @@ cmake -S . -B build-asan -DHIERSCOPE_SANITIZE=ON -DHIERSCOPE_BUILD_GUI=OFF -DCMA
 cmake --build build-asan -j"$(nproc)" >> build-asan.log 2>&1 || { tail -60 build-asan.log; exit 1; }
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 900 -L core
+
+echo "== fuzz targets (libFuzzer, clang, ASan + UBSan): a short run of each from its seed corpus"
+cmake -S . -B build-fuzz -DHIERSCOPE_FUZZ=ON -DHIERSCOPE_BUILD_GUI=OFF -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo > build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_model fuzz_sidecar fuzz_extract >> build-fuzz.log 2>&1 ||
+  { tail -60 build-fuzz.log; exit 1; }
+fuzz/run build-fuzz 30

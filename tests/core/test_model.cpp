@@ -335,6 +335,50 @@ private slots:
         auto model = loadModel(makeExternal("ok.bin"));
         QCOMPARE(model->externalWeightBytes(), std::uint64_t(16));
     }
+
+    // Found by fuzzing (issue 12): a NUL in a location cut the message (and the path looked up) at the
+    // NUL, "-1" lengths wrapped to 2^64-1, long locations and names were echoed whole.
+    void externalDataEntriesFromAFuzzer() {
+        QTemporaryDir dir;
+        writeFile(dir.filePath("model.onnx.data").toStdString(), std::string(16, '\0'));
+        auto makeExternal = [&](const std::string& name, const StringPairs& entries) {
+            onnx::ModelProto m = dynamoStyleModel();
+            auto* init = m.mutable_graph()->add_initializer();
+            init->set_name(name);
+            init->set_data_type(1);
+            init->add_dims(4);
+            init->set_data_location(onnx::TensorProto::EXTERNAL);
+            for (const auto& [key, value] : entries) {
+                auto* entry = init->add_external_data();
+                entry->set_key(key);
+                entry->set_value(value);
+            }
+            std::string path = dir.filePath("fuzzed.onnx").toStdString();
+            writeFile(path, m.SerializeAsString());
+            return path;
+        };
+        std::string nul("model.onnx.data\0evil", 20);
+        QString e = openError(makeExternal("w", {{"location", nul}}));
+        QVERIFY2(e.contains("fuzzed.onnx") && e.contains("model.onnx.data\\0evil") && e.contains("NUL"),
+                 qPrintable(e));
+        for (const char* key : {"length", "offset"}) {
+            e = openError(makeExternal("w", {{"location", "model.onnx.data"}, {key, "-1"}}));
+            QVERIFY2(e.contains("fuzzed.onnx") && e.contains(QString("invalid external-data ") + key) &&
+                         e.contains("'-1'") && !e.contains("18446744073709551615"),
+                     qPrintable(e));
+        }
+        e = openError(
+            makeExternal("w", {{"location", "model.onnx.data"}, {"length", "99999999999999999999999"}}));
+        QVERIFY2(e.contains("invalid external-data length"), qPrintable(e));
+        e = openError(makeExternal(
+            "w", {{"location", "model.onnx.data"}, {"offset", "18446744073709551615"}, {"length", "16"}}));
+        QVERIFY2(e.contains("too short") && e.contains("16 bytes from offset 18446744073709551615"),
+                 qPrintable(e));
+        // Names and locations are quoted escaped and bounded: a 100 KB location gives a short line.
+        e = openError(
+            makeExternal(std::string(100000, 'n') + "\xFF", {{"location", std::string(100000, 'x')}}));
+        QVERIFY2(e.contains("fuzzed.onnx") && e.size() < 600 && e.contains("..."), qPrintable(e.left(600)));
+    }
 };
 
 QTEST_APPLESS_MAIN(TestModel)

@@ -1,0 +1,255 @@
+// Extraction (issue 4), what the written file carries: external data in (inlined) and out (beside the
+// output, also over 2 GB), node metadata, IR versions newer than the ONNX library knows.
+#include "../core/test_support.h"
+#include "error.h"
+#include "extract.h"
+#include "extract_test_util.h"
+#include "mapped_file.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace hs;
+using namespace hstest;
+
+class TestExtractOutput : public QObject {
+    Q_OBJECT
+
+private slots:
+    void externalDataSourceIsInlined() {
+        std::string path = sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx");
+        if (!std::filesystem::exists(path)) QSKIP("../shared/models is not available");
+        auto l = hstest::load(path);
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "model.layers.0.attn.q_proj");
+        QVERIFY(!plan.initializers.empty());
+        QTemporaryDir dir;
+        std::string out = dir.filePath("q_proj.onnx").toStdString();
+        ExtractionResult r = extractModel(plan, out);
+        QVERIFY(r.externalDataPath.empty());
+        QCOMPARE(checkerError(out), QString());
+        onnx::ModelProto m = readModel(out);
+        for (const auto& t : m.graph().initializer()) {
+            QVERIFY(t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL);
+            const Initializer* src = l.graph->tensor(l.graph->findTensor(t.name())).init;
+            QVERIFY(src);
+            if (!src->external) continue;
+            std::ifstream data(src->externalPath, std::ios::binary);
+            std::string bytes(src->externalLength, '\0');
+            data.seekg(static_cast<std::streamoff>(src->externalOffset));
+            data.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            QVERIFY(t.raw_data() == bytes);
+        }
+        // A module the checker cannot accept (SimplifiedLayerNormalization is an ORT op written in the
+        // ONNX domain): the error says why and nothing is written.
+        ExtractionPlan norm = planExtraction(*l.graph, l.hierarchy, "model.layers.0.input_layernorm");
+        std::string bad = dir.filePath("norm.onnx").toStdString();
+        QString error = errorOf([&] { extractModel(norm, bad); });
+        QVERIFY2(error.contains("fails the ONNX checker") && error.contains("SimplifiedLayerNormalization"),
+                 qPrintable(error));
+        QVERIFY(!std::filesystem::exists(bad));
+        QCOMPARE(filesIn(dir.path()), std::vector<std::string>{"q_proj.onnx"});
+    }
+
+    void externalDataOutput() {
+        // Over the inline limit, weights go to OUT.onnx.data beside the output (a small limit here).
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0");
+        QTemporaryDir dir;
+        std::string out = dir.filePath("layer.onnx").toStdString();
+        ExtractOptions options;
+        options.inlineLimit = 4096;
+        ExtractionResult r = extractModel(plan, out, options);
+        QCOMPARE(r.externalDataPath, dir.filePath("layer.onnx.data").toStdString());
+        QVERIFY(r.externalBytes > 0);
+        QCOMPARE(checkerError(out), QString());
+        // Our own reader sees the same weights as in the source.
+        auto extracted = loadModel(out);
+        std::size_t external = 0;
+        for (const auto& init : extracted->main().initializers) {
+            if (!init.external) continue;
+            ++external;
+            QCOMPARE(init.externalLocation, std::string("layer.onnx.data"));
+            const Initializer* src = l.graph->tensor(l.graph->findTensor(init.name)).init;
+            std::string_view a = l.model->file->bytes(src->payload.offset, src->payload.length);
+            std::ifstream data(init.externalPath, std::ios::binary);
+            std::string b(init.externalLength, '\0');
+            data.seekg(static_cast<std::streamoff>(init.externalOffset));
+            data.read(b.data(), static_cast<std::streamsize>(b.size()));
+            QVERIFY(a == b);
+        }
+        QVERIFY(external > 0);
+    }
+
+    void over2GBIsWrittenWithExternalData() {
+        // A generated model with 2.25 GB of (sparse, all-zero) external weights: Add(W1, W2).
+        QTemporaryDir dir;
+        const std::int64_t elements = 300LL * 1000 * 1000; // 1.2 GB per tensor
+        const std::uint64_t bytes = static_cast<std::uint64_t>(elements) * 4;
+        std::string data = dir.filePath("big.onnx.data").toStdString();
+        {
+            int fd = ::open(data.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+            QVERIFY(fd >= 0);
+            QCOMPARE(::ftruncate(fd, static_cast<off_t>(2 * bytes)), 0);
+            ::close(fd);
+        }
+        onnx::ModelProto m;
+        m.set_ir_version(8);
+        m.add_opset_import()->set_version(17);
+        auto* g = m.mutable_graph();
+        g->set_name("big");
+        for (int k = 0; k < 2; ++k) {
+            auto* t = g->add_initializer();
+            t->set_name("W" + std::to_string(k + 1));
+            t->set_data_type(onnx::TensorProto_DataType_FLOAT);
+            t->add_dims(elements);
+            t->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+            auto entry = [&](const char* key, const std::string& value) {
+                auto* e = t->add_external_data();
+                e->set_key(key);
+                e->set_value(value);
+            };
+            entry("location", "big.onnx.data");
+            entry("offset", std::to_string(k * bytes));
+            entry("length", std::to_string(bytes));
+        }
+        auto* add = g->add_node();
+        add->set_name("add");
+        add->set_op_type("Add");
+        add->add_input("W1");
+        add->add_input("W2");
+        add->add_output("sum");
+        auto* neg = g->add_node();
+        neg->set_name("neg");
+        neg->set_op_type("Neg");
+        neg->add_input("sum");
+        neg->add_output("y");
+        auto* y = g->add_output();
+        y->set_name("y");
+        y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+        y->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(elements);
+        std::string source = dir.filePath("big.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        auto l = hstest::load(source);
+        ExtractionPlan plan = planExtraction(*l.graph, std::vector<std::string>{"add"});
+        QCOMPARE(plan.weightBytes, 2 * bytes);
+        QCOMPARE(joined(names(plan.outputs)), QString("sum"));
+        std::string out = dir.filePath("out/add.onnx").toStdString();
+        std::filesystem::create_directories(dir.filePath("out").toStdString());
+        ExtractionResult r = extractModel(plan, out);
+        QCOMPARE(r.externalDataPath, dir.filePath("out/add.onnx.data").toStdString());
+        QVERIFY(r.notes.back().find("external data") != std::string::npos);
+        QVERIFY(r.fileBytes < 4096);
+        QCOMPARE(std::filesystem::file_size(r.externalDataPath),
+                 static_cast<std::uintmax_t>((bytes + 4095) / 4096 * 4096 + bytes));
+        struct stat st {};
+        QCOMPARE(::stat(r.externalDataPath.c_str(), &st), 0);
+        QVERIFY(static_cast<std::uint64_t>(st.st_blocks) * 512 < bytes); // written sparse
+        QCOMPARE(checkerError(out), QString());
+        onnx::ModelProto written = readModel(out);
+        QCOMPARE(written.graph().initializer_size(), 2);
+        for (const auto& t : written.graph().initializer()) {
+            QCOMPARE(t.data_location(), onnx::TensorProto_DataLocation_EXTERNAL);
+            QCOMPARE(t.external_data(0).value(), std::string("add.onnx.data"));
+        }
+        // Progress is reported, and cancelling leaves nothing behind.
+        std::uint64_t last = 0;
+        std::size_t calls = 0;
+        ExtractOptions cancel;
+        bool consistent = true;
+        cancel.progress = [&](std::uint64_t done, std::uint64_t total) {
+            if (total != 2 * bytes || done < last || done > total) consistent = false;
+            last = done;
+            return ++calls < 5;
+        };
+        std::string cancelled = dir.filePath("out/cancelled.onnx").toStdString();
+        QString e = errorOf([&] { extractModel(plan, cancelled, cancel); });
+        QVERIFY2(e.contains("cancelled"), qPrintable(e));
+        QCOMPARE(calls, std::size_t{5});
+        QVERIFY(consistent);
+        QCOMPARE(filesIn(dir.filePath("out")), (std::vector<std::string>{"add.onnx", "add.onnx.data"}));
+        std::filesystem::remove(r.externalDataPath);
+        std::filesystem::remove(data);
+    }
+
+    void nodeMetadataIsKept() {
+        // NodeProto.metadata_props (field 9, newer than ONNX 1.12's classes) survives extraction.
+        onnx::ModelProto m = readModel(fixture("bert_like_op17.onnx"));
+        onnx::NodeProto* target = nullptr;
+        for (auto& n : *m.mutable_graph()->mutable_node())
+            if (n.name() == "/encoder/layer.0/attention/self/query/MatMul") target = &n;
+        QVERIFY(target);
+        std::string entry;
+        {
+            onnx::StringStringEntryProto kv;
+            kv.set_key("pkg.torch.onnx.name_scopes");
+            kv.set_value("['', 'encoder', 'encoder.layer.0', 'encoder.layer.0.attention', "
+                         "'encoder.layer.0.attention.self', 'encoder.layer.0.attention.self.query']");
+            entry = kv.SerializeAsString();
+        }
+        target->GetReflection()->MutableUnknownFields(target)->AddLengthDelimited(9, entry);
+        QTemporaryDir dir;
+        std::string source = dir.filePath("meta.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        auto l = hstest::load(source);
+        ExtractionPlan plan = planExtraction(
+            *l.graph, std::vector<std::string>{"/encoder/layer.0/attention/self/query/MatMul"});
+        std::string out = dir.filePath("query.onnx").toStdString();
+        extractModel(plan, out);
+        auto extracted = loadModel(out);
+        bool found = false;
+        for (const auto& n : extracted->main().nodes)
+            for (const auto& [k, v] : n.metadata)
+                if (n.name == "/encoder/layer.0/attention/self/query/MatMul" &&
+                    k == "pkg.torch.onnx.name_scopes")
+                    found = true;
+        QVERIFY(found);
+    }
+
+    void newerIrVersionIsLowered() {
+        // The same model declared IR 10: ONNX 1.12 checks up to IR 8, and nothing of IR 9/10 is used.
+        onnx::ModelProto m = readModel(fixture("bert_like_op17.onnx"));
+        m.set_ir_version(10);
+        QTemporaryDir dir;
+        std::string source = dir.filePath("ir10.onnx").toStdString();
+        {
+            std::ofstream f(source, std::ios::binary);
+            QVERIFY(m.SerializeToOstream(&f));
+        }
+        auto l = hstest::load(source);
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "encoder.layer.0");
+        std::string out = dir.filePath("layer.onnx").toStdString();
+        ExtractionResult r = extractModel(plan, out);
+        QCOMPARE(r.irVersion, std::int64_t{8});
+        QVERIFY(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+            return n.find("IR version lowered from 10 to 8") != std::string::npos;
+        }));
+        QCOMPARE(checkerError(out), QString());
+        // An opset newer than the library knows cannot be checked: refused, with the reason.
+        std::string seg = sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx");
+        if (!std::filesystem::exists(seg)) return;
+        auto s = hstest::load(seg);
+        ExtractionPlan p = planExtraction(*s.graph, s.hierarchy, "enc.0");
+        QString e = errorOf([&] { extractModel(p, dir.filePath("seg.onnx").toStdString()); });
+        QVERIFY2(e.contains("opset 18") && e.contains("nothing written"), qPrintable(e));
+        QVERIFY(!std::filesystem::exists(dir.filePath("seg.onnx").toStdString()));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestExtractOutput)
+#include "test_extract_output.moc"

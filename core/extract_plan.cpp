@@ -74,6 +74,25 @@ void markCopiedConstants(const GraphIndex& graph, std::vector<Unit>& units,
     }
 }
 
+// torch's Identity copies of a weight belong to the module they are named after; when that module's
+// ops were moved elsewhere (a manual re-tag), a copy none of the selection uses would only become a
+// useless output: a weight copy goes where its users go (copied in above when they are selected).
+void dropUnusedWeightCopies(const GraphIndex& graph, std::vector<char>& sel) {
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        const int node = static_cast<int>(i);
+        if (!sel[i] || !isIdentityOp(graph.node(node)) || graph.inputs(node).size() != 1) continue;
+        const TensorEntry& in = graph.tensor(graph.inputs(node)[0]);
+        if (!in.initializer) continue;
+        bool used = false;
+        for (int t : graph.outputs(node)) {
+            used = used || graph.tensor(t).graphOutput;
+            for (int c : graph.consumers(t))
+                used = used || sel[static_cast<std::size_t>(c)];
+        }
+        if (!used) sel[i] = 0;
+    }
+}
+
 } // namespace
 
 ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances, const std::string& label) {
@@ -87,6 +106,7 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
         int p = graph.instance(static_cast<int>(i)).parent;
         if (p >= 0 && sel[static_cast<std::size_t>(p)]) sel[i] = 1; // parents have lower indices
     }
+    dropUnusedWeightCopies(graph, sel);
     ExtractionPlan plan;
     plan.graph = &graph;
     plan.modelPath = m.path;

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "graph.h"
 #include "hierarchy.h"
+#include "hierscope_version.h"
 #include "model.h"
 #include "sidecar.h"
 
@@ -31,6 +32,7 @@ usage:
   hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--json]
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
   hierscope-cli COMMAND --help
+  hierscope-cli --version
 
 exit codes: 0 success, 1 bad input (the message names the file and the problem), 2 usage error
 )";
@@ -280,6 +282,10 @@ int runTag(const Options& o) {
 int runExtract(const std::vector<std::string>& args); // cli_extract.cpp
 
 int main(int argc, char** argv) {
+    if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
+        std::cout << "hierscope-cli " HIERSCOPE_VERSION "\n";
+        return 0;
+    }
     if (argc >= 2 && std::strcmp(argv[1], "extract") == 0)
         return runExtract(std::vector<std::string>(argv + 2, argv + argc));
     Options o;

@@ -9,7 +9,8 @@ packages=(build-essential cmake pkg-config clang-format
           qt6-base-dev qt6-svg-dev libgl1-mesa-dev
           libgraphviz-dev libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev
           xvfb xauth
-          clang libclang-rt-14-dev python3-onnx) # fuzz targets (libFuzzer) and their seed builder
+          clang libclang-rt-14-dev python3-onnx   # fuzz targets (libFuzzer) and their seed builder
+          lintian appstream shared-mime-info libglib2.0-bin) # the Debian package's test (tests/package)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

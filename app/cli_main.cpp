@@ -6,6 +6,7 @@
 #include "error.h"
 #include "graph.h"
 #include "hierarchy.h"
+#include "hierscope_version.h"
 #include "model.h"
 #include "sidecar.h"
 #include "sidecar_discovery.h"
@@ -34,6 +35,7 @@ usage:
   hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--json]
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
   hierscope-cli COMMAND --help
+  hierscope-cli --version
 
 Without --sidecar, a sidecar beside MODEL is used: MODEL.hierarchy.json, MODEL_hierarchy.json,
 MODEL.sidecar.json, MODEL_sidecar.json, MODEL_seed_sidecar.json or MODEL_htp_sidecar.json (MODEL without
@@ -308,6 +310,10 @@ int runTag(const Options& o) {
 int runExtract(const std::vector<std::string>& args); // cli_extract.cpp
 
 int main(int argc, char** argv) {
+    if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
+        std::cout << "hierscope-cli " HIERSCOPE_VERSION "\n";
+        return 0;
+    }
     if (argc >= 2 && std::strcmp(argv[1], "extract") == 0)
         return runExtract(std::vector<std::string>(argv + 2, argv + argc));
     Options o;

@@ -1,18 +1,33 @@
 // hierscope: the desktop explorer.
 //   hierscope [MODEL] [--sidecar FILE]
 //   hierscope --screenshot OUT.png MODEL [--expand SCOPE]... [--size WxH]   (renders the window and exits)
+#include "hierscope_version.h"
 #include "main_window.h"
 #include "screenshot.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace {
+// --help and --version only print text: they must work without a display (scripts, package checks), so
+// they get a QCoreApplication, which is all QCommandLineParser needs to answer them.
+bool onlyPrintsText(int argc, char** argv) {
+    for (int i = 1; i < argc && std::strcmp(argv[i], "--") != 0; ++i)
+        for (const char* option : {"-h", "--help", "-?", "--help-all", "-v", "--version"})
+            if (std::strcmp(argv[i], option) == 0) return true;
+    return false;
+}
+} // namespace
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
+    std::unique_ptr<QCoreApplication> app(onlyPrintsText(argc, argv) ? new QCoreApplication(argc, argv)
+                                                                     : new QApplication(argc, argv));
     QApplication::setOrganizationName(QStringLiteral("Hierscope"));
     QApplication::setApplicationName(QStringLiteral("Hierscope"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setApplicationVersion(QStringLiteral(HIERSCOPE_VERSION));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -34,7 +49,11 @@ int main(int argc, char** argv) {
                                   QStringLiteral("Window size of the screenshot (default 1280x800)."),
                                   QStringLiteral("WxH"), QStringLiteral("1280x800"));
     parser.addOptions({sidecar, screenshot, expand, size});
-    parser.process(app);
+    parser.process(*app);
+    if (!qobject_cast<QApplication*>(app.get())) { // "--help" given as an option's value
+        std::fprintf(stderr, "hierscope: -h, --help, -v and --version cannot be option values\n");
+        return 2;
+    }
 
     const QStringList models = parser.positionalArguments();
     if (models.size() > 1) {
@@ -62,5 +81,5 @@ int main(int argc, char** argv) {
     hs::ui::MainWindow window;
     window.show();
     if (!model.isEmpty()) window.openModel(model, parser.value(sidecar));
-    return app.exec();
+    return app->exec();
 }

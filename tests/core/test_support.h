@@ -1,5 +1,7 @@
 #pragma once
 // Shared helpers of the core test suites: fixture paths and a loaded model with its hierarchy.
+// Third-party models: hstest::sharedModel and HSTEST_SKIP_IF_ABSENT (../model_paths.h).
+#include "../model_paths.h"
 #include "graph.h"
 #include "hierarchy.h"
 #include "model.h"
@@ -12,9 +14,6 @@ namespace hstest {
 
 inline std::string fixture(const std::string& name) {
     return std::string(HS_FIXTURES) + "/" + name;
-}
-inline std::string sharedModel(const std::string& name) {
-    return std::string(HS_SHARED_MODELS) + "/" + name;
 }
 
 struct Loaded {

@@ -395,7 +395,6 @@ private slots:
         // A real model with If bodies (silero VAD): outer references become inputs; where an If's output
         // rank depends on the data, the checker cannot accept it and the error says so.
         std::string silero = sharedModel("silero_vad_16k_op15_torch2.3.onnx");
-        if (!std::filesystem::exists(silero)) return;
         auto s = hstest::load(silero);
         bool sawOuter = false;
         for (std::size_t i = 0; i < s.graph->mainCount(); ++i) {

@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the GUI tests: open a model in a real main window and wait for the background work.
+#include "../model_paths.h"
 #include "main_window.h"
 
 #include <QApplication>
@@ -15,15 +16,31 @@ inline QString fixture(const char* name) {
     return QStringLiteral(HS_FIXTURES "/") + QLatin1String(name);
 }
 inline QString sharedModel(const char* name) {
-    return QStringLiteral(HS_SHARED_MODELS "/") + QLatin1String(name);
+    return QString::fromStdString(hstest::sharedModel(name));
+}
+
+// Opens and waits for the model. A load that fails ends the wait at once and fails the test with the
+// loader's message (the caller's QVERIFY then stops it).
+inline bool openAndWaitLoaded(MainWindow& w, const QString& path) {
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    QSignalSpy failed(&w, &MainWindow::loadFailed);
+    w.openModel(path);
+    if (!QTest::qWaitFor([&] { return !loaded.isEmpty() || !failed.isEmpty(); }, 120000)) {
+        QTest::qFail(qPrintable(QStringLiteral("no answer within 120 s from loading ") + path), __FILE__,
+                     __LINE__);
+        return false;
+    }
+    if (!failed.isEmpty()) {
+        QTest::qFail(qPrintable(QStringLiteral("loading failed: ") + failed.first().first().toString()),
+                     __FILE__, __LINE__);
+        return false;
+    }
+    return true;
 }
 
 // Opens and waits for the model and its first graph layout.
 inline bool openAndSettle(MainWindow& w, const QString& path) {
-    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-    w.openModel(path);
-    if (!loaded.wait(120000)) return false;
-    return w.waitUntilIdle(120000);
+    return openAndWaitLoaded(w, path) && w.waitUntilIdle(120000);
 }
 
 // Drives modal dialogs the code under test opens with exec(): each step waits until a modal widget of

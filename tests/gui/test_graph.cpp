@@ -135,10 +135,7 @@ void TestGraph::layoutRunsOffTheUiThread() {
     MainWindow w;
     w.setInteractive(false);
     w.show();
-    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-    w.openModel(sharedModel("paddle2onnx_ppocr_mobile_v2_cls.onnx"));
-    QVERIFY(loaded.wait(60000));
-    QVERIFY(w.waitUntilIdle(60000));
+    QVERIFY(openAndSettle(w, sharedModel("paddle2onnx_ppocr_mobile_v2_cls.onnx")));
     GraphScene* scene = w.graphScene();
     const std::vector<int> sections = scene->sectionsIn(0);
     QCOMPARE(static_cast<int>(sections.size()), 5);

@@ -1,5 +1,6 @@
 // The main window as a user drives it: open a model, see its tree and counts; a broken file
 // reports its problem and leaves the window usable.
+#include "gui_test_support.h"
 #include "main_window.h"
 #include "model_document.h"
 #include "module_tree_model.h"
@@ -29,9 +30,7 @@ void TestMainWindow::initTestCase() {
 }
 
 bool TestMainWindow::open(MainWindow& w, const QString& path) {
-    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-    w.openModel(path);
-    return loaded.wait(60000);
+    return hs::ui::test::openAndWaitLoaded(w, path);
 }
 
 void TestMainWindow::opensModel() {
@@ -55,7 +54,7 @@ void TestMainWindow::brokenFileKeepsWindowUsable() {
     MainWindow w;
     w.setInteractive(false);
     w.show();
-    QVERIFY(open(w, QStringLiteral(HS_SHARED_MODELS "/fastestdet_torch2.0.onnx")));
+    QVERIFY(open(w, hs::ui::test::sharedModel("fastestdet_torch2.0.onnx")));
     QTemporaryDir dir;
     const QString bad = dir.filePath(QStringLiteral("not_a_model.onnx"));
     QFile file(bad);

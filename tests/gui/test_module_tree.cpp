@@ -1,4 +1,5 @@
 // ModuleTreeModel over real hierarchies: Qt's model tester, and the tree mirrors the core's tree.
+#include "../model_paths.h"
 #include "graph.h"
 #include "hierarchy.h"
 #include "model.h"
@@ -37,8 +38,9 @@ private slots:
 void TestModuleTree::modelTester_data() {
     QTest::addColumn<QString>("path");
     QTest::newRow("bert_like_op17") << QStringLiteral(HS_FIXTURES "/bert_like_op17.onnx");
-    QTest::newRow("fastestdet") << QStringLiteral(HS_SHARED_MODELS "/fastestdet_torch2.0.onnx");
-    QTest::newRow("silero_vad") << QStringLiteral(HS_SHARED_MODELS "/silero_vad_16k_op15_torch2.3.onnx");
+    QTest::newRow("fastestdet") << QString::fromStdString(hstest::sharedModel("fastestdet_torch2.0.onnx"));
+    QTest::newRow("silero_vad") << QString::fromStdString(
+        hstest::sharedModel("silero_vad_16k_op15_torch2.3.onnx"));
 }
 
 void TestModuleTree::modelTester() {

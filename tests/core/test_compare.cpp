@@ -277,6 +277,83 @@ private slots:
                  (std::set<std::string>{"encoder.layer.0.attention.output", "encoder.layer.1"}));
         QCOMPARE(delta(c, "encoder.layer.1").summary, std::string("0 ops -> 1: nothing -> Add"));
     }
+    // hierscope-cli diff: the readable tree, the JSON, --depth, and bad input.
+    void cliTreeOfChangedModules() {
+        Run r = cli({"diff", fixture("cmp_bert_train.onnx"), fixture("cmp_bert_train_edited.onnx"),
+                     "--changed-only"});
+        QCOMPARE(r.code, 0);
+        QStringList lines = r.out.split('\n', Qt::SkipEmptyParts);
+        QVERIFY(lines[2].startsWith(
+            "# 3 modules changed (0 only in B, 1 only in A), 0 named nodes changed module"));
+        QVERIFY(lines.contains("        - dropout  [nodes 3 -> 0, parameters 0 -> 0]"));
+        QVERIFY(lines.contains("            removed: 3 ops: Constant\u00d72, Dropout"));
+        QVERIFY(lines.contains("        ~ dense  [nodes 3 -> 3, parameters 544 -> 816]"));
+        QVERIFY(lines.contains("            parameters 528 -> 784"));
+        QVERIFY(!r.out.contains("layer.0") && !r.out.contains("embeddings")); // unchanged, left out
+        QCOMPARE(lines.size(), 14); // 3 header lines, 8 modules, 3 summaries
+
+        Run shallow = cli({"diff", fixture("cmp_bert_train.onnx"), fixture("cmp_bert_train_edited.onnx"),
+                           "--changed-only", "--depth", "1"});
+        QCOMPARE(shallow.code, 0);
+        QVERIFY(shallow.out.contains("      (changes below)\n"));
+        QVERIFY(!shallow.out.contains("layer.1"));
+
+        Run full = cli({"diff", fixture("cmp_bert_train.onnx"), fixture("cmp_bert_train_edited.onnx")});
+        QVERIFY(
+            full.out.contains("\n      layer.0  [nodes 113 -> 113,")); // without --changed-only: every module
+    }
+
+    void cliJson() {
+        Run r = cli({"diff", fixture("cmp_bert_op14.onnx"), fixture("cmp_bert_op17.onnx"), "--json",
+                     "--changed-only"});
+        QCOMPARE(r.code, 0);
+        QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(j["a"].toObject()["nodes"].toInt(), 264);
+        QCOMPARE(j["b"].toObject()["nodes"].toInt(), 214);
+        QCOMPARE(j["changed_modules"].toInt(), 5);
+        QJsonArray modules = j["modules"].toArray();
+        QCOMPARE(modules.size(), 5);
+        QJsonObject ln = modules[0].toObject();
+        QCOMPARE(ln["scope"].toString(), QString("embeddings.LayerNorm"));
+        QCOMPARE(ln["match"].toString(), QString("scope"));
+        QCOMPARE(ln["ops_a"].toObject()["ReduceMean"].toInt(), 2);
+        QCOMPARE(ln["ops_b"].toObject().keys(), QStringList{"LayerNormalization"});
+        QCOMPARE(ln["total_nodes"].toArray()[0].toInt(), 11);
+        QCOMPARE(ln["total_nodes"].toArray()[1].toInt(), 1);
+        QVERIFY(ln["summary"].toString().startsWith("11 ops -> 1: ReduceMean"));
+        QCOMPARE(j["moved_nodes"].toArray().size(), 0);
+
+        Run all = cli(
+            {"diff", fixture("cmp_bert_op14.onnx"), fixture("cmp_bert_op17.onnx"), "--json", "--depth", "1"});
+        QJsonArray shallow = QJsonDocument::fromJson(all.out.toUtf8()).object()["modules"].toArray();
+        QCOMPARE(shallow.size(), 4); // root, embeddings, encoder, pooler
+    }
+
+    void cliSidecarsAndErrors() {
+        QCOMPARE(cli({"diff", fixture("bert_like_op17.onnx"), fixture("cmp_bert_op17.onnx"), "--sidecar-a",
+                      fixture("bert_like_op17.hierarchy.json")})
+                     .code,
+                 0);
+        Run wrong = cli({"diff", fixture("bert_like_op17.onnx"), fixture("gpt_like.onnx"), "--sidecar-b",
+                         fixture("bert_like_op17.hierarchy.json")});
+        QCOMPARE(wrong.code, 1);
+        QVERIFY(wrong.err.contains("bert_like_op17.hierarchy.json") && wrong.err.contains("does not match"));
+        QCOMPARE(wrong.err.trimmed().count('\n'), 0);
+        Run missing = cli({"diff", fixture("cmp_bert_op17.onnx"), "/nonexistent/b.onnx"});
+        QCOMPARE(missing.code, 1);
+        QVERIFY(missing.err.contains("/nonexistent/b.onnx"));
+        QCOMPARE(missing.err.trimmed().count('\n'), 0);
+        QCOMPARE(cli({"diff", fixture("cmp_bert_op17.onnx")}).code, 2);
+        QCOMPARE(
+            cli({"diff", fixture("cmp_bert_op17.onnx"), fixture("cmp_bert_op17.onnx"), "--depth", "-1"}).code,
+            2);
+        QCOMPARE(cli({"diff", fixture("cmp_bert_op17.onnx"), fixture("cmp_bert_op17.onnx"), "--what"}).code,
+                 2);
+        Run help = cli({"diff", "--help"});
+        QCOMPARE(help.code, 0);
+        QVERIFY(help.out.startsWith("hierscope-cli diff A.onnx B.onnx"));
+        QVERIFY(cli({"--help"}).out.contains("hierscope-cli diff A.onnx B.onnx"));
+    }
 };
 
 QTEST_APPLESS_MAIN(TestCompare)

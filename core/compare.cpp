@@ -5,6 +5,8 @@
 #include "parameters.h"
 
 #include <algorithm>
+#include <deque>
+#include <string_view>
 #include <unordered_map>
 
 namespace hs {
@@ -14,21 +16,33 @@ namespace {
 constexpr int kNone = -1;
 
 // Op types of both sides interned to small integers, so that per-module counting needs no string work.
+// Keys are views into the models' nodes (which outlive the comparison), or into names_ for op types of
+// other domains: no string is built per node.
 class OpTypes {
 public:
     int intern(const Node& node) {
-        std::string name =
-            node.domain.empty() || node.domain == "ai.onnx" ? node.opType : node.domain + "." + node.opType;
-        auto [it, inserted] = ids_.emplace(std::move(name), static_cast<int>(names_.size()));
-        if (inserted) names_.push_back(it->first);
-        return it->second;
+        const bool plain = node.domain.empty() || node.domain == "ai.onnx";
+        if (plain) {
+            auto it = plain_.find(node.opType);
+            if (it != plain_.end()) return it->second;
+            return plain_.emplace(node.opType, add(node.opType)).first->second;
+        }
+        std::string name = node.domain + "." + node.opType;
+        auto it = ids_.find(name);
+        if (it != ids_.end()) return it->second;
+        return ids_.emplace(std::move(name), add(node.domain + "." + node.opType)).first->second;
     }
     const std::string& name(int id) const { return names_[static_cast<std::size_t>(id)]; }
     std::size_t size() const { return names_.size(); }
 
 private:
+    int add(std::string name) {
+        names_.push_back(std::move(name));
+        return static_cast<int>(names_.size() - 1);
+    }
+    std::unordered_map<std::string_view, int> plain_;
     std::unordered_map<std::string, int> ids_;
-    std::vector<std::string> names_;
+    std::deque<std::string> names_;
 };
 
 struct Side {

@@ -6,6 +6,7 @@
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
 //   hierscope-bench --memory open|parse MODEL      prints the peak resident growth in KiB
 //   hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints seconds
+#include "compare.h"
 #include "error.h"
 #include "extract.h"
 #include "graph.h"
@@ -744,6 +745,27 @@ void measureExtract(const std::string& label, const std::string& path, const std
            fmt("%.1fx (%s vs %s)", pyT / ours, secs(ours).c_str(), secs(pyT).c_str()), pyT / ours >= 10);
 }
 
+// Issue 11: two exports compared module by module, against inferring one hierarchy (same run). The same
+// file opened twice: every named node is looked up on the other side and every module matched by scope;
+// deep-200 against deep-1000: 800 layers only in B.
+void measureCompare(const std::string& pathA, const std::string& pathB, const std::string& label, int reps) {
+    Opened a = openModel(pathA), b = openModel(pathB);
+    HierarchyComparison c;
+    const double compare = timeMedian(reps, [&] {
+        c = compareHierarchies({*a.graph, a.hierarchy}, {*b.graph, b.hierarchy});
+    });
+    const double infer = timeBuild(reps, [&] { return inferHierarchy(*b.graph); });
+    row("compare two exports module by module", label, secs(compare), "infer one hierarchy " + secs(infer),
+        fmt("%.2fx of inference", compare / infer));
+    row("  compared", label,
+        fmt("%zu + %zu nodes, %zu deltas, %zu changed", a.graph->size(), b.graph->size(), c.modules.size(),
+            c.changedModules));
+    if (pathA == pathB)
+        budget("compare two 126k-node models", "well under 1 s",
+               fmt("%s (%zu + %zu nodes)", secs(compare).c_str(), a.graph->size(), b.graph->size()),
+               compare < 0.5);
+}
+
 std::string machineLine() {
     std::string cpu = "unknown CPU";
     std::ifstream in("/proc/cpuinfo");
@@ -894,6 +916,10 @@ int main(int argc, char** argv) {
             measureExpand("deep-200", m.deep200, flatCap, true);
         }
         if (section("extract")) measureExtract("bert-base", m.bert, tmp);
+        if (section("compare")) {
+            measureCompare(m.deep1000, m.deep1000, "deep-1000 x2", quick ? 3 : 7);
+            measureCompare(m.deep200, m.deep1000, "deep-200/1000", quick ? 3 : 7);
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hierscope-bench: %s\n", e.what());
         notes.push_back(std::string("The run stopped early: ") + e.what());

@@ -151,7 +151,8 @@ bool MainWindow::isLoading() const {
 }
 
 bool MainWindow::isBusy() const {
-    return isLoading() || scene_->isLayingOut() || extraction_->isRunning() || compareLoader_;
+    return isLoading() || scene_->isLayingOut() || extraction_->isRunning() || compareLoader_ ||
+           (sceneB_ && sceneB_->isLayingOut());
 }
 
 bool MainWindow::waitUntilIdle(int timeoutMs) {

@@ -107,6 +107,9 @@ public:
     void compareWith(const QString& path, const QString& sidecarPath = {});
     const Comparison* comparison() const { return comparison_.get(); }
     QCheckBox* changedOnlyBox() const { return changedOnly_; }
+    // The compared model's graph, beside this one's while comparing (else nullptr): it opens the
+    // counterpart of every module opened here and shows the counterpart of the module selected in the tree.
+    GraphScene* comparedGraphScene() const { return sceneB_; }
 
     // View > Collapse All: every module and section closed, the graph shown from its top.
     void collapseAll();
@@ -172,6 +175,8 @@ private:
     void showCompareDialog();
     void installComparison(std::shared_ptr<const ModelDocument> other);
     void clearComparison();
+    void showComparedGraph();
+    int comparedModule(int module) const; // the counterpart of a module in the compared model, or -1
 
     std::shared_ptr<ModelDocument> doc_;
     bool interactive_ = true;
@@ -209,6 +214,8 @@ private:
     std::shared_ptr<Comparison> comparison_;
     QCheckBox* changedOnly_ = nullptr;
     QFutureWatcher<std::shared_ptr<ModelDocument>>* compareLoader_ = nullptr;
+    GraphScene* sceneB_ = nullptr;
+    QWidget* splitB_ = nullptr; // the central splitter holding both graphs while comparing
 };
 
 } // namespace hs::ui

@@ -2,6 +2,8 @@
 #include "main_window.h"
 
 #include "comparison.h"
+#include "graph_scene.h"
+#include "graph_view.h"
 #include "inspector.h"
 #include "model_document.h"
 #include "module_tree_model.h"
@@ -11,8 +13,13 @@
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QTimer>
 #include <QTreeView>
+#include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace hs::ui {
@@ -65,8 +72,57 @@ void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {
     comparison_ = std::move(fresh);
     filterModel_->setChangedOnly(changedOnly_->isChecked());
     changedOnly_->show();
-    if (first) mirrorGraphExpansionInTree(); // the model was reset for its new columns
+    if (first) {
+        mirrorGraphExpansionInTree(); // the model was reset for its new columns
+        showComparedGraph();
+    }
     inspector_->refresh();
+}
+
+// The compared model's graph below this one's (both as wide as the centre: two docks already share the
+// width), laid out the same lazy way.
+void MainWindow::showComparedGraph() {
+    auto* split = new QSplitter(Qt::Vertical);
+    split->setMinimumWidth(480); // the docks' wide columns must not squeeze both graphs to a strip
+    auto* right = new QWidget(split);
+    auto* layout = new QVBoxLayout(right);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* title = new QLabel(tr("Compared: <b>%1</b> (read only)")
+                                 .arg(QFileInfo(comparison_->other->modelPath).fileName().toHtmlEscaped()),
+                             right);
+    title->setSizePolicy(QSizePolicy::Ignored,
+                         QSizePolicy::Preferred); // a long name must not squeeze A's graph
+    title->setToolTip(comparison_->other->modelPath);
+    sceneB_ = new GraphScene(this);
+    sceneB_->setDocument(comparison_->other.get());
+    auto* viewB = new GraphView(sceneB_, right);
+    layout->addWidget(title);
+    layout->addWidget(viewB);
+    takeCentralWidget(); // view_, kept
+    split->addWidget(view_);
+    split->addWidget(right);
+    setCentralWidget(split);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    // Half each, once the splitter has its width.
+    QTimer::singleShot(0, split, [split] { split->setSizes({split->height() / 2, split->height() / 2}); });
+    splitB_ = split;
+    // Modules opened here open there too; the module selected in the tree is shown there.
+    for (int module : scene_->expandedModules())
+        if (comparedModule(module) > 0) sceneB_->setExpanded(comparedModule(module), true);
+    connect(scene_, &GraphScene::expansionChanged, sceneB_, [this](int module, bool expanded) {
+        if (comparedModule(module) > 0) sceneB_->setExpanded(comparedModule(module), expanded);
+    });
+    connect(treeView_->selectionModel(), &QItemSelectionModel::currentChanged, sceneB_,
+            [this](const QModelIndex& current) {
+                const int b = comparedModule(treeModel_->moduleAt(filterModel_->mapToSource(current)));
+                if (b > 0) sceneB_->reveal({GraphEntity::Module, b});
+            });
+}
+
+int MainWindow::comparedModule(int module) const {
+    const ModuleDelta* d = comparison_ ? comparison_->deltaFor(module) : nullptr;
+    return d ? d->moduleB : -1;
 }
 
 void MainWindow::clearComparison() {
@@ -76,6 +132,14 @@ void MainWindow::clearComparison() {
     filterModel_->setChangedOnly(false);
     treeModel_->setComparison(nullptr);
     inspector_->setComparison(nullptr);
+    if (splitB_) {
+        takeCentralWidget();
+        setCentralWidget(view_); // out of the splitter, which goes with the compared graph's view
+        delete splitB_;
+        splitB_ = nullptr;
+        delete sceneB_;
+        sceneB_ = nullptr;
+    }
     comparison_.reset();
 }
 

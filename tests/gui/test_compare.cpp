@@ -1,6 +1,7 @@
 // File > Compare With... as a user drives it (issue 11): delta columns in the module tree, the "changed only"
 // filter, both sides' ops in the inspector, and re-tagging still acting on the primary model.
 #include "comparison.h"
+#include "graph_scene.h"
 #include "gui_test_support.h"
 #include "inspector.h"
 #include "model_document.h"
@@ -92,6 +93,21 @@ private slots:
         QVERIFY2(text.contains("Changed: parameters 544 -> 816"), qPrintable(text));
         QVERIFY2(text.contains("Own ops"), qPrintable(text));
 
+        // Both interiors side by side: a module opened here opens its counterpart in the compared graph,
+        // and the module selected in the tree is shown there (its ancestors opened).
+        GraphScene* other = w.comparedGraphScene();
+        QVERIFY(other);
+        const hs::Hierarchy& hb = w.comparison()->other->hierarchy;
+        const int outputA = w.document()->hierarchy.findModule("encoder.layer.1.output");
+        w.graphScene()->setExpanded(outputA, true);
+        QVERIFY(w.waitUntilIdle(120000));
+        QVERIFY(other->isExpanded(hb.findModule("encoder.layer.1.output")));
+        QVERIFY(!other->isExpanded(hb.findModule("encoder.layer.0.output")));
+        QVERIFY(w.selectModule(w.document()->hierarchy.findModule("encoder.layer.0.attention.self.query")));
+        QVERIFY(w.waitUntilIdle(120000));
+        QVERIFY(other->isExpanded(hb.findModule("encoder.layer.0.attention.self")));
+        QVERIFY(!other->items().isEmpty());
+
         // Re-tagging acts on the primary model and the comparison follows it.
         const int add = w.document()->graph->find("/encoder/layer.0/attention/output/Add");
         QVERIFY(add >= 0);
@@ -104,7 +120,8 @@ private slots:
 
         if (qEnvironmentVariableIsSet("HS_COMPARE_SCREENSHOT")) {
             w.changedOnlyBox()->setChecked(true);
-            QVERIFY(w.selectModule(w.document()->hierarchy.findModule("encoder.layer.1.output.dropout")));
+            QVERIFY(w.selectModule(outputA));
+            QVERIFY(w.waitUntilIdle(120000));
             QTest::qWait(300);
             w.grab().save(qEnvironmentVariable("HS_COMPARE_SCREENSHOT"));
         }
@@ -131,6 +148,7 @@ private slots:
         QCOMPARE(w.comparison()->result.changedModules, std::size_t(5));
         QVERIFY(openAndSettle(w, fixture("cmp_bert_op17.onnx")));
         QVERIFY(w.comparison() == nullptr);
+        QVERIFY(w.comparedGraphScene() == nullptr);
         QCOMPARE(w.moduleTree()->model()->columnCount(), 4);
     }
 };

@@ -48,14 +48,6 @@ void MainWindow::compareWith(const QString& path, const QString& sidecarPath) {
             return;
         }
         installComparison(std::move(other));
-        const HierarchyComparison& r = comparison_->result;
-        statusBar()->showMessage(tr("Compared with %1: %2 module(s) changed, %3 only there, %4 only here, %5 "
-                                    "named node(s) in another module")
-                                     .arg(QFileInfo(path).fileName())
-                                     .arg(r.changedModules)
-                                     .arg(r.addedModules)
-                                     .arg(r.removedModules)
-                                     .arg(r.moved.size()));
         emit comparisonReady();
     });
     statusBar()->showMessage(tr("Opening %1 to compare...").arg(path));
@@ -72,6 +64,15 @@ void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {
     comparison_ = std::move(fresh);
     filterModel_->setChangedOnly(changedOnly_->isChecked());
     changedOnly_->show();
+    const HierarchyComparison& r = comparison_->result;
+    statusBar()->showMessage(
+        tr("Compared with %1: %2 module(s) changed, %3 only there, %4 only here, %5 named "
+           "node(s) in another module")
+            .arg(QFileInfo(comparison_->other->modelPath).fileName())
+            .arg(r.changedModules)
+            .arg(r.addedModules)
+            .arg(r.removedModules)
+            .arg(r.moved.size()));
     if (first) {
         mirrorGraphExpansionInTree(); // the model was reset for its new columns
         showComparedGraph();

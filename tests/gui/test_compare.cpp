@@ -9,6 +9,7 @@
 
 #include <QCheckBox>
 #include <QSortFilterProxyModel>
+#include <QStatusBar>
 #include <QTreeView>
 #include <QtTest>
 
@@ -114,6 +115,9 @@ private slots:
         w.retagNodes({add}, w.document()->hierarchy.findModule("encoder.layer.0"));
         QVERIFY(w.waitUntilIdle(120000));
         QCOMPARE(w.comparison()->result.moved.size(), std::size_t(1));
+        QVERIFY2(w.statusBar()->currentMessage().contains("5 module(s) changed") &&
+                     w.statusBar()->currentMessage().contains("1 named node(s) in another module"),
+                 qPrintable(w.statusBar()->currentMessage()));
         QCOMPARE(w.document()->hierarchy.assignments[static_cast<std::size_t>(add)].module,
                  w.document()->hierarchy.findModule("encoder.layer.0"));
         QCOMPARE(cell(w, "encoder.layer.0", 4), QString("113")); // its subtree keeps the node

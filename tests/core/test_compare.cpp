@@ -1,12 +1,12 @@
 // Comparing two exports module by module (core/compare.h, hierscope-cli diff) on fixtures made for it
 // (tests/fixtures/generate_compare.py and optimize_ort.js): exact module deltas.
+#include "cli_run.h"
 #include "compare.h"
 #include "test_support.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QtTest>
 
 #include <algorithm>
@@ -58,21 +58,11 @@ bool parametersUnchanged(const hs::HierarchyComparison& c) {
 const char* const kLinears[] = {"attention.self.query",   "attention.self.key", "attention.self.value",
                                 "attention.output.dense", "intermediate.dense", "output.dense"};
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
-
-Run cli(const QStringList& args) {
-    QProcess p;
-    p.start(HS_CLI, args);
-    p.waitForFinished(120000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
+using Run = hstest::CliRun;
+using hstest::cli;
 
 QString fixture(const char* name) {
-    return QString::fromStdString(hstest::fixture(name));
+    return hstest::fixturePath(name);
 }
 
 } // namespace

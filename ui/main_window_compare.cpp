@@ -75,6 +75,9 @@ void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {
             .arg(r.moved.size()));
     if (first) {
         mirrorGraphExpansionInTree(); // the model was reset for its new columns
+        // The deltas right after the names, where a narrow dock still shows them.
+        treeView_->header()->moveSection(ModuleTreeModel::NodesDeltaColumn, 1);
+        treeView_->header()->moveSection(ModuleTreeModel::ParametersDeltaColumn, 2);
         showComparedGraph();
     }
     inspector_->refresh();

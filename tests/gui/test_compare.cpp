@@ -8,6 +8,7 @@
 #include "module_tree_model.h"
 
 #include <QCheckBox>
+#include <QHeaderView>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTreeView>
@@ -61,6 +62,8 @@ private slots:
 
         QVERIFY(compareAndSettle(w, fixture("cmp_bert_train_edited.onnx")));
         QCOMPARE(tree->columnCount(), 6);
+        QCOMPARE(w.moduleTree()->header()->visualIndex(ModuleTreeModel::NodesDeltaColumn),
+                 1); // beside the names
         QCOMPARE(tree->headerData(4, Qt::Horizontal).toString(), QString("Nodes A \u2192 B"));
         QCOMPARE(tree->headerData(5, Qt::Horizontal).toString(), QString("Parameters A \u2192 B"));
         QCOMPARE(cell(w, "encoder", 4), QString("224 \u2192 221"));
@@ -154,6 +157,8 @@ private slots:
         QVERIFY(w.comparison() == nullptr);
         QVERIFY(w.comparedGraphScene() == nullptr);
         QCOMPARE(w.moduleTree()->model()->columnCount(), 4);
+        QCOMPARE(w.moduleTree()->header()->visualIndex(ModuleTreeModel::NodesColumn),
+                 1); // the deltas' moves undone
     }
 };
 

@@ -856,7 +856,7 @@ int main(int argc, char** argv) {
     std::string cache = "bench/cache", report, command = "bench/run";
     double flatCap = 60;
     bool quick = false;
-    std::string only; // one section: open, paint, expand, extract (for profiling)
+    std::string only; // one section: open, paint, expand, extract, compare (for profiling)
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--cache" && i + 1 < args.size())
             cache = args[++i];

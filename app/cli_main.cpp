@@ -34,6 +34,7 @@ usage:
   hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]
   hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--json]
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
+  hierscope-cli diff A.onnx B.onnx [--sidecar-a F] [--sidecar-b F] [--json] [--changed-only] [--depth N]
   hierscope-cli COMMAND --help
   hierscope-cli --version
 
@@ -308,6 +309,7 @@ int runTag(const Options& o) {
 } // namespace
 
 int runExtract(const std::vector<std::string>& args); // cli_extract.cpp
+int runDiff(const std::vector<std::string>& args);    // cli_diff.cpp
 
 int main(int argc, char** argv) {
     if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
@@ -316,6 +318,8 @@ int main(int argc, char** argv) {
     }
     if (argc >= 2 && std::strcmp(argv[1], "extract") == 0)
         return runExtract(std::vector<std::string>(argv + 2, argv + argc));
+    if (argc >= 2 && std::strcmp(argv[1], "diff") == 0)
+        return runDiff(std::vector<std::string>(argv + 2, argv + argc));
     Options o;
     try {
         o = parseArgs(argc, argv);

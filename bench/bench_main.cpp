@@ -6,6 +6,7 @@
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
 //   hierscope-bench --memory open|parse MODEL      prints the peak resident growth in KiB
 //   hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints seconds
+#include "compare.h"
 #include "error.h"
 #include "extract.h"
 #include "graph.h"
@@ -776,6 +777,27 @@ void measureSidecar(const std::string& label, const std::string& path, const std
     std::filesystem::remove(file);
 }
 
+// Issue 11: two exports compared module by module, against inferring one hierarchy (same run). The same
+// file opened twice: every named node is looked up on the other side and every module matched by scope;
+// deep-200 against deep-1000: 800 layers only in B.
+void measureCompare(const std::string& pathA, const std::string& pathB, const std::string& label, int reps) {
+    Opened a = openModel(pathA), b = openModel(pathB);
+    HierarchyComparison c;
+    const double compare = timeMedian(reps, [&] {
+        c = compareHierarchies({*a.graph, a.hierarchy}, {*b.graph, b.hierarchy});
+    });
+    const double infer = timeBuild(reps, [&] { return inferHierarchy(*b.graph); });
+    row("compare two exports module by module", label, secs(compare), "infer one hierarchy " + secs(infer),
+        fmt("%.2fx of inference", compare / infer));
+    row("  compared", label,
+        fmt("%zu + %zu nodes, %zu deltas, %zu changed", a.graph->size(), b.graph->size(), c.modules.size(),
+            c.changedModules));
+    if (pathA == pathB)
+        budget("compare two 126k-node models", "well under 1 s",
+               fmt("%s (%zu + %zu nodes)", secs(compare).c_str(), a.graph->size(), b.graph->size()),
+               compare < 0.5);
+}
+
 std::string machineLine() {
     std::string cpu = "unknown CPU";
     std::ifstream in("/proc/cpuinfo");
@@ -866,7 +888,7 @@ int main(int argc, char** argv) {
     std::string cache = "bench/cache", report, command = "bench/run";
     double flatCap = 60;
     bool quick = false;
-    std::string only; // one section: open, paint, expand, extract, sidecar (for profiling)
+    std::string only; // one section: open, paint, expand, extract, sidecar, compare (for profiling)
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--cache" && i + 1 < args.size())
             cache = args[++i];
@@ -927,6 +949,10 @@ int main(int argc, char** argv) {
         }
         if (section("extract")) measureExtract("bert-base", m.bert, tmp);
         if (section("sidecar")) measureSidecar("deep-1000", m.deep1000, tmp, quick ? 3 : 5);
+        if (section("compare")) {
+            measureCompare(m.deep1000, m.deep1000, "deep-1000 x2", quick ? 3 : 7);
+            measureCompare(m.deep200, m.deep1000, "deep-200/1000", quick ? 3 : 7);
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hierscope-bench: %s\n", e.what());
         notes.push_back(std::string("The run stopped early: ") + e.what());

@@ -1,5 +1,6 @@
 #include "inspector.h"
 
+#include "comparison.h"
 #include "confidence.h"
 #include "model_document.h"
 #include "module_tree_model.h"
@@ -145,7 +146,8 @@ void Inspector::refresh() {
     if (node_ >= 0)
         setHtml(nodeDetailsHtml(*doc_, node_));
     else if (module_ >= 0)
-        setHtml(moduleDetailsHtml(*doc_, module_));
+        setHtml(moduleDetailsHtml(*doc_, module_) +
+                (comparison_ ? comparisonHtml(*comparison_, module_) : QString()));
     else
         clear();
 }

@@ -5,6 +5,7 @@
 namespace hs::ui {
 
 struct ModelDocument;
+struct Comparison;
 
 QString nodeDetailsHtml(const ModelDocument& doc, int node);
 QString moduleDetailsHtml(const ModelDocument& doc, int module);
@@ -14,6 +15,8 @@ class Inspector : public QTextBrowser {
 public:
     explicit Inspector(QWidget* parent = nullptr);
     void setDocument(const ModelDocument* doc);
+    // While comparing: a module's page ends with both sides' ops (comparison.h); nullptr stops it.
+    void setComparison(const Comparison* comparison) { comparison_ = comparison; }
     void showNode(int node);
     void showModule(int module);
     void refresh(); // the shown entity changed (re-tagging)
@@ -26,6 +29,7 @@ signals:
 private:
     void onAnchor(const QUrl& url);
     const ModelDocument* doc_ = nullptr;
+    const Comparison* comparison_ = nullptr;
     int node_ = -1, module_ = -1;
 };
 

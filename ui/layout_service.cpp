@@ -1,9 +1,19 @@
 #include "layout_service.h"
 
+#include <QMutex>
+
 namespace hs::ui {
 
 void LayoutWorker::run(const LayoutRequest& request) {
-    emit finished(computeLayout(request));
+    // Graphviz is not thread-safe, and each scene has its own worker (a second window, the compared
+    // model's graph): one layout at a time in the whole process.
+    static QMutex graphviz;
+    LayoutResult result;
+    {
+        QMutexLocker lock(&graphviz);
+        result = computeLayout(request);
+    }
+    emit finished(result);
 }
 
 LayoutService::LayoutService(QObject* parent) : QObject(parent), worker_(new LayoutWorker) {

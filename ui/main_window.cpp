@@ -88,6 +88,9 @@ MainWindow::~MainWindow() {
     // Child widgets outlive this object's members: they must not call back into it.
     scene_->disconnect(this);
     treeView_->selectionModel()->disconnect(this);
+    // The tree model and inspector point into the comparison: detach them before it goes.
+    if (compareLoader_) compareLoader_->disconnect(this), compareLoader_->waitForFinished();
+    clearComparison();
 }
 
 void MainWindow::createFileMenu() {
@@ -96,6 +99,7 @@ void MainWindow::createFileMenu() {
     open->setShortcut(QKeySequence::Open);
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
+    file->addAction(tr("Compare &With..."), this, &MainWindow::showCompareDialog);
     file->addSeparator();
     sidecarActions_->addTo(file);
     file->addAction(tr("&Export Picture (SVG, PNG)..."), this, &MainWindow::exportPicture);
@@ -143,7 +147,8 @@ bool MainWindow::isLoading() const {
 }
 
 bool MainWindow::isBusy() const {
-    return isLoading() || scene_->isLayingOut() || extraction_->isRunning();
+    return isLoading() || scene_->isLayingOut() || extraction_->isRunning() || compareLoader_ ||
+           (sceneB_ && sceneB_->isLayingOut());
 }
 
 bool MainWindow::waitUntilIdle(int timeoutMs) {
@@ -191,6 +196,7 @@ void MainWindow::onLoadFinished() {
 
 void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
     // Detach every view before the old hierarchy goes away.
+    clearComparison();
     undo_->clear();
     treeModel_->setHierarchy(nullptr);
     treeModel_->setDocumentTag(nullptr);

@@ -10,6 +10,7 @@ namespace hs {
 struct ExtractionPlan;
 }
 
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -24,6 +25,7 @@ template <typename T> class QFutureWatcher;
 namespace hs::ui {
 
 struct ModelDocument;
+struct Comparison;
 class ModuleTreeModel;
 class ModuleFilterModel;
 class GraphScene;
@@ -101,6 +103,17 @@ public:
     QLineEdit* moduleFilter() const { return filterEdit_; }
     QString statusText() const;
 
+    // File > Compare With... (main_window_compare.cpp): loads a second model in the background and
+    // compares it module by module with this one; comparisonReady or comparisonFailed follows. The tree
+    // gains delta columns and a "changed only" box, the inspector both sides' ops. The second model is
+    // only read: re-tagging (which re-compares) and extraction act on this one.
+    void compareWith(const QString& path, const QString& sidecarPath = {});
+    const Comparison* comparison() const { return comparison_.get(); }
+    QCheckBox* changedOnlyBox() const { return changedOnly_; }
+    // The compared model's graph, beside this one's while comparing (else nullptr): it opens the
+    // counterpart of every module opened here and shows the counterpart of the module selected in the tree.
+    GraphScene* comparedGraphScene() const { return sceneB_; }
+
     // View > Collapse All: every module and section closed, the graph shown from its top.
     void collapseAll();
     // View > Reset View: also clears the tree filter and the selection.
@@ -114,6 +127,8 @@ signals:
     // An extraction ended: error is empty on success (the file exists then).
     void extractionFinished(const QString& outputPath, const QString& error);
     void newWindowOpened(hs::ui::MainWindow* window);
+    void comparisonReady();
+    void comparisonFailed(const QString& message);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -159,6 +174,11 @@ private:
     QString askExtractionPath(const ExtractionPlan& plan);
     void showTreeContextMenu(const QPoint& pos);
     void showGraphContextMenu(const GraphEntity& entity, const QPoint& globalPos);
+    void showCompareDialog();
+    void installComparison(std::shared_ptr<const ModelDocument> other);
+    void clearComparison();
+    void showComparedGraph();
+    int comparedModule(int module) const; // the counterpart of a module in the compared model, or -1
 
     std::shared_ptr<ModelDocument> doc_;
     bool interactive_ = true;
@@ -194,6 +214,11 @@ private:
     std::shared_ptr<ModelDocument> extractDoc_; // the document the running extraction reads
     QString extractOutput_;                     // given by extractModule/extractNodes; empty = ask
     QString extractLabel_;
+    std::shared_ptr<Comparison> comparison_;
+    QCheckBox* changedOnly_ = nullptr;
+    QFutureWatcher<std::shared_ptr<ModelDocument>>* compareLoader_ = nullptr;
+    GraphScene* sceneB_ = nullptr;
+    QWidget* splitB_ = nullptr; // the central splitter holding both graphs while comparing
 };
 
 } // namespace hs::ui

@@ -2,6 +2,7 @@
 // is mirrored in the others (tree <-> graph <-> inspector), re-tagging and the context menus.
 #include "main_window.h"
 
+#include "comparison.h"
 #include "empty_hint.h"
 #include "extraction.h"
 #include "graph_scene.h"
@@ -14,6 +15,7 @@
 #include "search_panel.h"
 #include "uncertain_list.h"
 
+#include <QCheckBox>
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QHeaderView>
@@ -57,6 +59,14 @@ void MainWindow::createModuleDock() {
     treeHint_ = new EmptyHint(treeView_);
     connect(filterEdit_, &QLineEdit::textChanged, this, &MainWindow::filterModules);
     layout->addWidget(filterEdit_);
+    changedOnly_ = new QCheckBox(tr("Changed only"), panel); // shown while comparing (Compare With...)
+    changedOnly_->setToolTip(tr("Only modules whose own ops or parameters differ in the compared model"));
+    changedOnly_->hide();
+    connect(changedOnly_, &QCheckBox::toggled, this, [this](bool on) {
+        filterModel_->setChangedOnly(on);
+        if (on) treeView_->expandAll();
+    });
+    layout->addWidget(changedOnly_);
     layout->addWidget(treeView_);
     dock->setWidget(panel);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
@@ -229,6 +239,7 @@ void MainWindow::retagNodes(const std::vector<int>& nodes, int module) {
 }
 
 void MainWindow::onHierarchyChanged() {
+    if (comparison_) installComparison(comparison_->other); // a re-tag moves nodes between modules
     treeModel_->refreshSummaries();
     uncertain_->refresh();
     inspector_->refresh();

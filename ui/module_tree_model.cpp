@@ -1,5 +1,6 @@
 #include "module_tree_model.h"
 
+#include "comparison.h"
 #include "confidence.h"
 #include "hierarchy.h"
 
@@ -91,7 +92,8 @@ void ModuleTreeModel::refreshSummaries() {
     for (std::size_t m = 0; m < hierarchy_->modules.size(); ++m) {
         const auto& children = hierarchy_->modules[m].children;
         if (children.empty()) continue;
-        emit dataChanged(indexOfModule(children.front(), 0), indexOfModule(children.back(), ColumnCount - 1));
+        emit dataChanged(indexOfModule(children.front(), 0),
+                         indexOfModule(children.back(), columnCount() - 1));
     }
 }
 
@@ -105,7 +107,7 @@ int ModuleTreeModel::moduleAt(const QModelIndex& index) const {
 }
 
 QModelIndex ModuleTreeModel::index(int row, int column, const QModelIndex& parent) const {
-    if (!hierarchy_ || hierarchy_->modules.empty() || column < 0 || column >= ColumnCount || row < 0)
+    if (!hierarchy_ || hierarchy_->modules.empty() || column < 0 || column >= columnCount() || row < 0)
         return {};
     const int parentModule = parent.isValid() ? moduleAt(parent) : 0;
     const auto& children = hierarchy_->modules[static_cast<std::size_t>(parentModule)].children;
@@ -127,7 +129,18 @@ int ModuleTreeModel::rowCount(const QModelIndex& parent) const {
 }
 
 int ModuleTreeModel::columnCount(const QModelIndex&) const {
-    return ColumnCount;
+    return comparison_ ? int(CompareColumnCount) : int(ColumnCount);
+}
+
+void ModuleTreeModel::setComparison(const Comparison* comparison) {
+    if ((comparison != nullptr) == (comparison_ != nullptr)) { // a fresh comparison (after a re-tag)
+        comparison_ = comparison;
+        return refreshSummaries();
+    }
+    // The column count changes: a reset (the window restores the tree's expansion afterwards).
+    beginResetModel();
+    comparison_ = comparison;
+    endResetModel();
 }
 
 QVariant ModuleTreeModel::displayData(int module, int column) const {
@@ -147,6 +160,11 @@ QVariant ModuleTreeModel::displayData(int module, int column) const {
     case ParametersColumn:
         return formatCount(m.totalParameters);
     }
+    const ModuleDelta* d = comparison_ ? comparison_->deltaFor(module) : nullptr;
+    if (!d) return {};
+    if (d->match == ModuleMatch::Removed) return tr("only here");
+    if (column == NodesDeltaColumn) return deltaText(d->totalNodesA, d->totalNodesB, true);
+    if (column == ParametersDeltaColumn) return deltaText(d->totalParametersA, d->totalParametersB, false);
     return {};
 }
 
@@ -165,11 +183,14 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
             return confidenceIcon(confidenceOf(m.lowestLevel));
         return {};
     case Qt::ForegroundRole:
+        if (index.column() >= ColumnCount && data(index, ChangedRole).toBool())
+            return QBrush(QColor(0xb4, 0x53, 0x09));
         if (index.column() == NameColumn && m.uncertainNodes > 0)
             return QBrush(confidenceColor(Confidence::Low).darker(130));
         return {};
     case Qt::TextAlignmentRole:
-        if (index.column() == NodesColumn || index.column() == ParametersColumn)
+        if (index.column() == NodesColumn || index.column() == ParametersColumn ||
+            index.column() >= ColumnCount)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case ModuleRole:
@@ -180,6 +201,10 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
                  QString::fromStdString(m.scope));
     case UncertainRole:
         return static_cast<int>(m.uncertainNodes);
+    case ChangedRole: {
+        const ModuleDelta* d = comparison_ ? comparison_->deltaFor(module) : nullptr;
+        return d && d->changed;
+    }
     }
     return {};
 }
@@ -211,6 +236,10 @@ QVariant ModuleTreeModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Lowest");
     case ParametersColumn:
         return tr("Parameters");
+    case NodesDeltaColumn:
+        return tr("Nodes A → B");
+    case ParametersDeltaColumn:
+        return tr("Parameters A → B");
     }
     return {};
 }
@@ -220,6 +249,19 @@ ModuleFilterModel::ModuleFilterModel(QObject* parent) : QSortFilterProxyModel(pa
     setFilterCaseSensitivity(Qt::CaseInsensitive);
     setFilterRole(ModuleTreeModel::FilterRole);
     setFilterKeyColumn(ModuleTreeModel::NameColumn);
+}
+
+void ModuleFilterModel::setChangedOnly(bool changedOnly) {
+    // Also when unchanged: the window calls it again when the comparison was redone.
+    changedOnly_ = changedOnly;
+    invalidateFilter();
+}
+
+bool ModuleFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
+    if (changedOnly_ &&
+        !sourceModel()->index(sourceRow, 0, sourceParent).data(ModuleTreeModel::ChangedRole).toBool())
+        return false;
+    return QSortFilterProxyModel::filterAcceptsRow(sourceRow, sourceParent);
 }
 
 } // namespace hs::ui
@@ -236,6 +278,10 @@ QVariant ModuleTreeModel::headerToolTip(int section) const {
         return tr("The lowest confidence of any node in the module or its submodules");
     case ParametersColumn:
         return tr("Parameters (weight elements) of the module and its submodules");
+    case NodesDeltaColumn:
+        return tr("Nodes in the module and its submodules: this model → the compared one");
+    case ParametersDeltaColumn:
+        return tr("Parameters of the module and its submodules: this model → the compared one");
     }
     return {};
 }

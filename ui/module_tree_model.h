@@ -13,14 +13,19 @@ struct Module;
 
 namespace hs::ui {
 
+struct Comparison;
+
 class ModuleTreeModel : public QAbstractItemModel {
     Q_OBJECT
 public:
     enum Column { NameColumn, NodesColumn, ConfidenceColumn, ParametersColumn, ColumnCount };
+    // While comparing with a second model (comparison.h): nodes and parameters, this model -> the other.
+    enum CompareColumn { NodesDeltaColumn = ColumnCount, ParametersDeltaColumn, CompareColumnCount };
     enum Role {
         ModuleRole = Qt::UserRole + 1, // int: index into Hierarchy::modules
         FilterRole,                    // QString: name, class and scope, for the filter box
         UncertainRole,                 // int: low or conflicting nodes in the subtree
+        ChangedRole,                   // bool: while comparing, the module's own ops or parameters differ
     };
 
     explicit ModuleTreeModel(QObject* parent = nullptr);
@@ -30,6 +35,8 @@ public:
     const Hierarchy* hierarchy() const { return hierarchy_; }
     // Module summaries changed (re-tagging): repaint every row; the tree's shape is unchanged.
     void refreshSummaries();
+    // Shows (or, with nullptr, hides) the delta columns; the comparison must outlive its use here.
+    void setComparison(const Comparison* comparison);
 
     QModelIndex indexOfModule(int module, int column = 0) const;
     int moduleAt(const QModelIndex& index) const; // -1 for the invisible root / invalid
@@ -61,6 +68,7 @@ private:
     QVariant headerToolTip(int section) const;
     const Hierarchy* hierarchy_ = nullptr;
     const void* documentTag_ = nullptr;
+    const Comparison* comparison_ = nullptr;
     std::vector<int> rowInParent_; // per module, its row among its parent's children
 };
 
@@ -69,6 +77,15 @@ class ModuleFilterModel : public QSortFilterProxyModel {
     Q_OBJECT
 public:
     explicit ModuleFilterModel(QObject* parent = nullptr);
+    // "Changed only" while comparing: modules whose own ops or parameters differ (and their ancestors).
+    void setChangedOnly(bool changedOnly);
+    bool changedOnly() const { return changedOnly_; }
+
+protected:
+    bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+
+private:
+    bool changedOnly_ = false;
 };
 
 QString formatCount(quint64 count); // 1234567 -> "1.23 M"

@@ -1,30 +1,20 @@
 // The command-line tool as a script would use it: JSON output, exit codes, one-line errors.
+#include "cli_run.h"
 #include "test_support.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
 namespace {
-struct Run {
-    int code = -1;
-    QString out, err;
-};
-
-Run cli(const QStringList& args) {
-    QProcess p;
-    p.start(HS_CLI, args);
-    p.waitForFinished(120000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
+using Run = hstest::CliRun;
+using hstest::cli;
 
 QString fixture(const char* name) {
-    return QString::fromStdString(hstest::fixture(name));
+    return hstest::fixturePath(name);
 }
 
 QJsonObject jsonFile(const QString& path) {

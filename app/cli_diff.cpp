@@ -1,0 +1,270 @@
+// hierscope-cli diff: two exports of one model compared module by module (core/compare.h).
+#include "compare.h"
+#include "display_text.h"
+#include "error.h"
+#include "graph.h"
+#include "hierarchy.h"
+#include "model.h"
+#include "sidecar.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const char* kDiffHelp =
+    "hierscope-cli diff A.onnx B.onnx [--sidecar-a F] [--sidecar-b F] [--json] [--changed-only] [--depth N]\n"
+    "  Compares two exports of one model (another opset, exporter or optimizer) module by module: modules\n"
+    "  are matched by scope (else by the parameter names their nodes use, else by place among siblings);\n"
+    "  for each, the nodes by op type and the parameter elements on both sides, added and removed modules,\n"
+    "  and named nodes whose module changed. Prints the module tree with a one-line summary per changed\n"
+    "  module ('~' changed, '+' only in B, '-' only in A); --changed-only keeps changed modules and the\n"
+    "  modules around them, --depth N stops the tree at depth N, --json writes the comparison for scripts.\n";
+
+struct Side {
+    std::string path;
+    std::shared_ptr<const hs::Model> model;
+    std::unique_ptr<hs::GraphIndex> graph;
+    hs::Hierarchy hierarchy;
+};
+
+Side loadSide(const std::string& path, const std::string& sidecarPath) {
+    Side s;
+    s.path = path;
+    s.model = hs::loadModel(path);
+    s.graph = std::make_unique<hs::GraphIndex>(s.model);
+    std::optional<hs::Sidecar> sidecar;
+    if (!sidecarPath.empty()) {
+        sidecar = hs::readSidecar(sidecarPath);
+        hs::SidecarCheck check = hs::checkSidecar(*s.graph, *sidecar);
+        if (!check.applicable) throw hs::Error(check.message);
+    }
+    s.hierarchy = hs::inferHierarchy(*s.graph, sidecar ? &*sidecar : nullptr);
+    return s;
+}
+
+struct DiffOptions {
+    std::string a, b, sidecarA, sidecarB;
+    bool json = false, changedOnly = false;
+    int depth = -1;
+};
+
+int depthOf(const hs::HierarchyComparison& c, int delta) {
+    int depth = 0;
+    for (int p = c.modules[static_cast<std::size_t>(delta)].parent; p >= 0;
+         p = c.modules[static_cast<std::size_t>(p)].parent)
+        ++depth;
+    return depth;
+}
+
+// The part of a scope below its parent's ("layer.0" under "encoder"); the whole scope otherwise.
+std::string shortName(const hs::HierarchyComparison& c, const hs::ModuleDelta& d) {
+    if (d.parent < 0) return "(root)";
+    const std::string& parent = c.modules[static_cast<std::size_t>(d.parent)].scope;
+    if (!parent.empty() && d.scope.size() > parent.size() + 1 &&
+        d.scope.compare(0, parent.size(), parent) == 0 && d.scope[parent.size()] == '.')
+        return d.scope.substr(parent.size() + 1);
+    return d.scope;
+}
+
+char marker(const hs::ModuleDelta& d) {
+    if (d.match == hs::ModuleMatch::Added) return '+';
+    if (d.match == hs::ModuleMatch::Removed) return '-';
+    return d.changed ? '~' : ' ';
+}
+
+void printTree(const hs::HierarchyComparison& c, int delta, int depth, const DiffOptions& o) {
+    const hs::ModuleDelta& d = c.modules[static_cast<std::size_t>(delta)];
+    if (o.changedOnly && !d.subtreeChanged) return;
+    std::string line = std::string(static_cast<std::size_t>(depth) * 2, ' ') + marker(d) + " " +
+                       hs::utf8Escaped(shortName(c, d));
+    if (!d.className.empty()) line += " : " + hs::utf8Escaped(d.className);
+    if (!d.scopeB.empty())
+        line += " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
+    line += "  [nodes " + std::to_string(d.totalNodesA) + " -> " + std::to_string(d.totalNodesB) +
+            ", parameters " + std::to_string(d.totalParametersA) + " -> " +
+            std::to_string(d.totalParametersB) + "]";
+    std::cout << line << "\n";
+    std::string indent(static_cast<std::size_t>(depth) * 2 + 4, ' ');
+    if (d.changed) std::cout << indent << d.summary << "\n";
+    if (d.movedIn || d.movedOut)
+        std::cout << indent << d.movedIn << " named nodes moved in, " << d.movedOut << " moved out\n";
+    bool stop = o.depth >= 0 && depth >= o.depth;
+    if (stop) {
+        bool below = false;
+        for (int k : d.children)
+            below = below || c.modules[static_cast<std::size_t>(k)].subtreeChanged;
+        if (below) std::cout << indent << "(changes below)\n";
+        return;
+    }
+    for (int k : d.children)
+        printTree(c, k, depth + 1, o);
+}
+
+json opsJson(const std::vector<hs::OpCount>& ops) {
+    json j = json::object();
+    for (const auto& op : ops)
+        j[hs::utf8Escaped(op.opType)] = op.count;
+    return j;
+}
+
+json sideJson(const Side& s) {
+    return {{"model", hs::utf8Escaped(s.path)},
+            {"nodes", s.graph->size()},
+            {"modules", s.hierarchy.modules.size()},
+            {"module_tree_from", hs::sourcesSummary(s.hierarchy.statistics())}};
+}
+
+json comparisonJson(const hs::HierarchyComparison& c, const Side& a, const Side& b, const DiffOptions& o) {
+    json j;
+    j["a"] = sideJson(a);
+    j["b"] = sideJson(b);
+    j["changed_modules"] = c.changedModules;
+    j["added_modules"] = c.addedModules;
+    j["removed_modules"] = c.removedModules;
+    j["matched_by_parameters"] = c.matchedByParameters;
+    j["matched_by_position"] = c.matchedByPosition;
+    json modules = json::array();
+    for (std::size_t k = 0; k < c.modules.size(); ++k) {
+        const hs::ModuleDelta& d = c.modules[k];
+        int depth = depthOf(c, static_cast<int>(k));
+        if ((o.changedOnly && !d.changed) || (o.depth >= 0 && depth > o.depth)) continue;
+        json m = {{"scope", hs::utf8Escaped(d.scope)},
+                  {"scope_b", hs::utf8Escaped(d.scopeB.empty() ? d.scope : d.scopeB)},
+                  {"class", hs::utf8Escaped(d.className)},
+                  {"depth", depth},
+                  {"match", hs::moduleMatchName(d.match)},
+                  {"changed", d.changed},
+                  {"subtree_changed", d.subtreeChanged},
+                  {"nodes", {d.nodesA, d.nodesB}},
+                  {"total_nodes", {d.totalNodesA, d.totalNodesB}},
+                  {"parameters", {d.parametersA, d.parametersB}},
+                  {"total_parameters", {d.totalParametersA, d.totalParametersB}},
+                  {"ops_a", opsJson(d.opsA)},
+                  {"ops_b", opsJson(d.opsB)},
+                  {"moved_in", d.movedIn},
+                  {"moved_out", d.movedOut},
+                  {"summary", d.summary}};
+        if (d.match == hs::ModuleMatch::Removed) m["scope_b"] = nullptr;
+        if (d.match == hs::ModuleMatch::Added) m["scope"] = nullptr;
+        modules.push_back(m);
+    }
+    j["modules"] = modules;
+    json moved = json::array();
+    for (const hs::MovedNode& n : c.moved)
+        moved.push_back({{"node", hs::utf8Escaped(n.key)},
+                         {"op_type", hs::utf8Escaped(n.opType)},
+                         {"module_a", hs::utf8Escaped(c.modules[static_cast<std::size_t>(n.deltaA)].scope)},
+                         {"module_b", hs::utf8Escaped(c.modules[static_cast<std::size_t>(n.deltaB)].scope)}});
+    j["moved_nodes"] = moved;
+    return j;
+}
+
+void printText(const hs::HierarchyComparison& c, const Side& a, const Side& b, const DiffOptions& o) {
+    std::cout << "# A: " << hs::utf8Escaped(a.path) << " (" << a.graph->size() << " nodes, "
+              << a.hierarchy.modules.size() << " modules)\n"
+              << "# B: " << hs::utf8Escaped(b.path) << " (" << b.graph->size() << " nodes, "
+              << b.hierarchy.modules.size() << " modules)\n"
+              << "# " << c.changedModules << " modules changed (" << c.addedModules << " only in B, "
+              << c.removedModules << " only in A), " << c.moved.size() << " named nodes changed module";
+    if (c.matchedByParameters || c.matchedByPosition)
+        std::cout << "; matched under other scopes: " << c.matchedByParameters << " by parameters, "
+                  << c.matchedByPosition << " by position";
+    std::cout << "\n";
+    if (o.changedOnly && c.changedModules == 0 && c.moved.empty()) {
+        std::cout << "no module changed\n";
+        return;
+    }
+    printTree(c, 0, 0, o);
+    constexpr std::size_t kMovedShown = 20;
+    for (std::size_t k = 0; k < c.moved.size() && k < kMovedShown; ++k) {
+        const hs::MovedNode& n = c.moved[k];
+        std::cout << "moved " << hs::utf8Escaped(n.key) << " (" << hs::utf8Escaped(n.opType) << "): '"
+                  << hs::utf8Escaped(c.modules[static_cast<std::size_t>(n.deltaA)].scope) << "' -> '"
+                  << hs::utf8Escaped(c.modules[static_cast<std::size_t>(n.deltaB)].scope) << "'\n";
+    }
+    if (c.moved.size() > kMovedShown)
+        std::cout << "... and " << c.moved.size() - kMovedShown << " more moved nodes (--json lists all)\n";
+}
+
+// Returns 0 when parsed, else the exit code (0 for --help, 2 for a usage error).
+int parseDiffArgs(const std::vector<std::string>& args, DiffOptions& o, bool& done) {
+    auto usage = [&](const std::string& message) {
+        std::cerr << "hierscope-cli: " << message << "\n\n" << kDiffHelp;
+        done = true;
+        return 2;
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](std::string& into) {
+            if (i + 1 >= args.size()) return false;
+            into = args[++i];
+            return true;
+        };
+        if (a == "--help" || a == "-h") {
+            std::cout << kDiffHelp;
+            done = true;
+            return 0;
+        } else if (a == "--json") {
+            o.json = true;
+        } else if (a == "--changed-only") {
+            o.changedOnly = true;
+        } else if (a == "--sidecar-a" || a == "--sidecar-b") {
+            if (!value(a == "--sidecar-a" ? o.sidecarA : o.sidecarB)) return usage(a + " needs a value");
+        } else if (a == "--depth") {
+            std::string v;
+            if (!value(v)) return usage("--depth needs a value");
+            try {
+                std::size_t used = 0;
+                o.depth = std::stoi(v, &used);
+                if (used != v.size() || o.depth < 0) throw std::invalid_argument(v);
+            } catch (const std::exception&) {
+                return usage("--depth needs a number >= 0, got " + hs::quoteInput(v));
+            }
+        } else if (!a.empty() && a[0] == '-') {
+            return usage("unknown option " + hs::quoteInput(a));
+        } else if (o.a.empty()) {
+            o.a = a;
+        } else if (o.b.empty()) {
+            o.b = a;
+        } else {
+            return usage("unexpected argument " + hs::quoteInput(a));
+        }
+    }
+    if (o.b.empty()) return usage("diff needs two models, A.onnx and B.onnx");
+    return 0;
+}
+
+} // namespace
+
+int runDiff(const std::vector<std::string>& args) {
+    DiffOptions o;
+    bool done = false;
+    int code = parseDiffArgs(args, o, done);
+    if (done) return code;
+    std::string current = o.a;
+    try {
+        Side a = loadSide(o.a, o.sidecarA);
+        current = o.b;
+        Side b = loadSide(o.b, o.sidecarB);
+        hs::HierarchyComparison c = hs::compareHierarchies({*a.graph, a.hierarchy}, {*b.graph, b.hierarchy});
+        if (o.json)
+            std::cout << comparisonJson(c, a, b, o).dump(2) << "\n";
+        else
+            printText(c, a, b, o);
+        return 0;
+    } catch (const hs::Error& e) {
+        std::cerr << "hierscope-cli: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "hierscope-cli: " << hs::quoteInput(current) << ": " << e.what() << "\n";
+        return 1;
+    }
+}

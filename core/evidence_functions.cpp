@@ -12,21 +12,6 @@ namespace {
 // torch names function bodies' nodes "<Op>_<counter>" (no scope) and a call node after the last op
 // inside it plus its class, so the instance's scope comes from the parameters it receives: they are
 // named after their owning module ("encoder.layer.0.attention.self.query.weight").
-std::string commonAtomPrefix(const std::string& a, const std::string& b) {
-    std::size_t n = 0, i = 0;
-    while (i < a.size() && i < b.size() && a[i] == b[i]) {
-        ++i;
-        if ((i == a.size() || a[i] == '.') && (i == b.size() || b[i] == '.')) n = i;
-    }
-    return a.substr(0, n);
-}
-
-bool isAtomPrefix(const std::string& prefix, const std::string& scope) {
-    return prefix.empty() || scope == prefix ||
-           (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 &&
-            scope[prefix.size()] == '.');
-}
-
 class FunctionCalls {
 public:
     explicit FunctionCalls(Evidence& ev) : ev_(ev), g_(ev.graph), isCall_(ev.graph.size(), false) {}

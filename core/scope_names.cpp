@@ -23,6 +23,22 @@ std::string scopePattern(const std::string& scope) {
     return out;
 }
 
+// (declared in scope_names.h)
+bool isAtomPrefix(const std::string& prefix, const std::string& scope) {
+    return prefix.empty() || scope == prefix ||
+           (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 &&
+            scope[prefix.size()] == '.');
+}
+
+std::string commonAtomPrefix(const std::string& a, const std::string& b) {
+    std::size_t n = 0, i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) {
+        ++i;
+        if ((i == a.size() || a[i] == '.') && (i == b.size() || b[i] == '.')) n = i;
+    }
+    return a.substr(0, n);
+}
+
 namespace {
 
 // The trailing "head.N.M" part of a qualified scope: its last non-numeric atom and what follows.

@@ -106,12 +106,6 @@ std::shared_ptr<const Model> withOldTorchNames(const Model& model) {
     return copy;
 }
 
-bool isAtomPrefix(const std::string& prefix, const std::string& scope) {
-    return prefix.empty() || scope == prefix ||
-           (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 &&
-            scope[prefix.size()] == '.');
-}
-
 struct OldNamesResult {
     std::size_t eligible = 0, exact = 0, wrong = 0, wrongHigh = 0;
     QStringList examples, vague;

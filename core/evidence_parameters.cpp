@@ -9,11 +9,6 @@
 namespace hs {
 namespace {
 
-std::string parentScope(const std::string& scope) {
-    const std::size_t dot = scope.rfind('.');
-    return dot == std::string::npos ? std::string() : scope.substr(0, dot);
-}
-
 // ONNX Runtime's contrib ops (Attention, SkipLayerNormalization, FastGelu, ...) fuse the ops of a
 // module and of the modules around it: the module owning their parameters is only the innermost part.
 bool isFusedOp(const Node& node, const Model& model) {
@@ -35,6 +30,9 @@ public:
             if (!ownerScope(node, scope, medium)) continue;
             Claim claim;
             claim.call = callFor(node, scope, medium);
+            // Where the node's name (or metadata) alone says the same, the parameter repeats it: not kept,
+            // so that the one claim of 100k named nodes stays inline (CandidateList).
+            if (onlyScopesAgreeWith(node, claim.call)) continue;
             claim.source = Source::Parameter;
             claim.kind = ClaimKind::Parameter;
             claim.ref = node;
@@ -48,20 +46,23 @@ private:
     // module of several; false when it uses none, or only shared ones (a parameter several nodes use,
     // tied or merged by an optimizer, names no single owner). `medium` for a fused op, placed one level
     // up from a single owner (the innermost module it fuses).
-    bool ownerScope(int node, std::string& common, bool& medium) const {
+    bool ownerScope(int node, std::string& scope, bool& medium) const {
         if (uses_.isWeightOnly(node)) {
             // torch's Identity copy of an equal weight stands for the parameter it is named after; one
             // renamed ("onnx::Conv_503") stands for an unknown parameter: its input's owner is not its.
             for (int t : g_.outputs(node))
-                if (uses_.parameterOf(t) == t) return parameterOwner(g_.tensor(t).name, common);
+                if (uses_.parameterOf(t) == t) return parameterOwner(g_.tensor(t).name, scope);
             if (g_.node(node).opType == "Identity") return false;
         }
+        // Views into the parameters' names: most nodes use none, and the rest one or two.
         bool any = false, several = false;
-        std::string owner;
-        for (int p : uses_.parametersOf(node)) {
-            if (uses_.users(p) > 1 || !parameterOwner(g_.tensor(p).name, owner)) continue;
+        std::string_view common, owner;
+        const IndexSpan inputs = g_.inputs(node);
+        for (std::size_t k = 0; k < inputs.size(); ++k) {
+            const int p = uses_.parameterOf(inputs[k]);
+            if (p < 0 || uses_.users(p) > 1 || !isParameterName(g_.tensor(p).name, &owner)) continue;
             several = several || (any && owner != common);
-            common = any ? commonAtomPrefix(common, owner) : owner;
+            common = any ? commonAtomPrefixView(common, owner) : owner;
             any = true;
         }
         if (!any) return false;
@@ -69,10 +70,22 @@ private:
             medium = true;
             if (!several) {
                 if (common.empty()) return false;
-                common = parentScope(common);
+                const std::size_t dot = common.rfind('.');
+                common = dot == std::string_view::npos ? std::string_view() : common.substr(0, dot);
             }
         }
+        scope.assign(common);
         return true;
+    }
+
+    // The common atom prefix of two scopes, as a view into the first.
+    static std::string_view commonAtomPrefixView(std::string_view a, std::string_view b) {
+        std::size_t n = 0, i = 0;
+        while (i < a.size() && i < b.size() && a[i] == b[i]) {
+            ++i;
+            if ((i == a.size() || a[i] == '.') && (i == b.size() || b[i] == '.')) n = i;
+        }
+        return a.substr(0, n);
     }
 
     // Where the claim goes. Where names (or other sources) already place the node, a parameter naming
@@ -100,6 +113,16 @@ private:
             call = c;
         }
         return call;
+    }
+
+    bool onlyScopesAgreeWith(int node, int call) const {
+        if (ev_.head(node) < 0) return false;
+        for (int k = ev_.head(node); k >= 0; k = ev_.claim(k).next) {
+            const Claim& c = ev_.claim(k);
+            if ((c.source != Source::NameScope && c.source != Source::Metadata) || c.call != call)
+                return false;
+        }
+        return true;
     }
 
     bool onlyFunctionBodies(int node) const {

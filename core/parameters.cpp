@@ -3,6 +3,7 @@
 #include "graph.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace hs {
 namespace {
@@ -14,16 +15,17 @@ bool isIdentifierChar(char c) {
 // Ops that only transform a weight on its way to its user (torch's Linear transpose, a dtype cast, a
 // reshape, dequantization of a quantized weight).
 bool transformsWeight(const std::string& opType) {
-    static const char* const ops[] = {"Identity",  "Transpose", "Cast",    "CastLike",        "Reshape",
-                                      "Unsqueeze", "Squeeze",   "Flatten", "DequantizeLinear"};
-    return std::any_of(std::begin(ops), std::end(ops), [&](const char* op) { return opType == op; });
+    static const std::unordered_set<std::string_view> ops = {"Identity", "Transpose", "Cast",
+                                                             "CastLike", "Reshape",   "Unsqueeze",
+                                                             "Squeeze",  "Flatten",   "DequantizeLinear"};
+    return ops.count(opType) > 0;
 }
 
 constexpr int kMaxChain = 4; // weight-only ops followed back from a user to its parameter
 
 } // namespace
 
-bool parameterOwner(std::string_view name, std::string& owner) {
+bool isParameterName(std::string_view name, std::string_view* owner) {
     if (name.empty() || name.back() == '.') return false;
     bool atomStart = true, letter = false;
     for (char c : name) {
@@ -37,8 +39,17 @@ bool parameterOwner(std::string_view name, std::string& owner) {
         atomStart = false;
     }
     if (!letter) return false; // "1234", "12.3": numbered constants of older exporters
-    const std::size_t dot = name.rfind('.');
-    owner.assign(dot == std::string_view::npos ? std::string_view() : name.substr(0, dot));
+    if (owner) {
+        const std::size_t dot = name.rfind('.');
+        *owner = dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
+    }
+    return true;
+}
+
+bool parameterOwner(std::string_view name, std::string& owner) {
+    std::string_view view;
+    if (!isParameterName(name, &view)) return false;
+    owner.assign(view);
     return true;
 }
 
@@ -46,13 +57,18 @@ ParameterUses::ParameterUses(const GraphIndex& g)
     : g_(g), parameterOfTensor_(g.tensorCount(), -2), users_(g.tensorCount(), 0),
       weightOnly_(g.size(), false) {
     // A weight-only op transforms a weight (its first input: an initializer, or the result of another
-    // weight-only op) with constants (a shape, a scale). Chains are short: marked in a few rounds.
+    // weight-only op) with constants (a shape, a scale). Chains are short: marked in a few rounds, over
+    // the few nodes whose op can transform a weight.
+    std::vector<int> candidates;
+    for (std::size_t i = 0; i < g.size(); ++i)
+        if (!g.inputs(static_cast<int>(i)).empty() && transformsWeight(g.node(static_cast<int>(i)).opType))
+            candidates.push_back(static_cast<int>(i));
     for (int round = 0; round < kMaxChain; ++round) {
         bool changed = false;
-        for (std::size_t i = 0; i < g.size(); ++i) {
-            const int node = static_cast<int>(i);
+        for (int node : candidates) {
+            const std::size_t i = static_cast<std::size_t>(node);
+            if (weightOnly_[i]) continue;
             const IndexSpan inputs = g.inputs(node);
-            if (weightOnly_[i] || inputs.empty() || !transformsWeight(g.node(node).opType)) continue;
             const TensorEntry& weight = g.tensor(inputs[0]);
             const bool fromWeight =
                 weight.initializer ||
@@ -67,24 +83,32 @@ ParameterUses::ParameterUses(const GraphIndex& g)
     }
     for (std::size_t t = 0; t < g.tensorCount(); ++t)
         resolve(static_cast<int>(t), 0);
-    for (std::size_t i = 0; i < g.size(); ++i)
-        if (!weightOnly_[i])
-            for (int p : parametersOf(static_cast<int>(i)))
-                ++users_[static_cast<std::size_t>(p)];
+    // Users: computing nodes, each counted once per parameter (a node reading it twice is one user).
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        if (weightOnly_[i]) continue;
+        const IndexSpan inputs = g.inputs(static_cast<int>(i));
+        for (std::size_t k = 0; k < inputs.size(); ++k) {
+            const int p = parameterOf(inputs[k]);
+            if (p < 0) continue;
+            bool seen = false;
+            for (std::size_t j = 0; j < k && !seen; ++j)
+                seen = parameterOf(inputs[j]) == p;
+            if (!seen) ++users_[static_cast<std::size_t>(p)];
+        }
+    }
 }
 
 int ParameterUses::resolve(int t, int depth) {
     int& cached = parameterOfTensor_[static_cast<std::size_t>(t)];
     if (cached != -2) return cached;
     const TensorEntry& te = g_.tensor(t);
-    std::string owner;
-    if (te.initializer) return cached = parameterOwner(te.name, owner) ? t : -1;
+    if (te.initializer) return cached = isParameterName(te.name, nullptr) ? t : -1;
     const int producer = te.producer;
     if (producer < 0 || !weightOnly_[static_cast<std::size_t>(producer)] || depth >= kMaxChain)
         return cached = -1;
     // torch's Identity copies of equal weights stand for the parameter they are named after; one renamed
     // ("onnx::Conv_503") is of unknown owner, never the owner of its input.
-    if (g_.node(producer).opType == "Identity") return cached = parameterOwner(te.name, owner) ? t : -1;
+    if (g_.node(producer).opType == "Identity") return cached = isParameterName(te.name, nullptr) ? t : -1;
     return cached = resolve(g_.inputs(producer)[0], depth + 1);
 }
 

@@ -15,6 +15,8 @@ class GraphIndex;
 // a root parameter, "cls_token" -> ""). Generated names are not: "onnx::MatMul_12",
 // "/enc/Constant_output_0", "1234", converter paths with '/' or ':'.
 bool parameterOwner(std::string_view tensorName, std::string& owner);
+// The same without a copy: `owner` (may be null) views into the name.
+bool isParameterName(std::string_view tensorName, std::string_view* owner);
 
 // The parameter names node `node` uses (through weight-only ops), or the one it is torch's copy of;
 // for the words of an explanation (no graph-wide analysis).

@@ -287,7 +287,8 @@ private slots:
             QCOMPARE(b.entries[i].path, a.entries[i].path);
             QCOMPARE(b.entries[i].confidence, a.entries[i].confidence);
         }
-        for (const char* bad : {"[1,2]", "{\"nodes\":{}} x", "{\"a\":01}", "{\"a\":\"\\ud800\"}", "{\"a\":[1,]}", ""}) {
+        for (const char* bad :
+             {"[1,2]", "{\"nodes\":{}} x", "{\"a\":01}", "{\"a\":\"\\ud800\"}", "{\"a\":[1,]}", ""}) {
             std::ofstream(path) << bad;
             QVERIFY_THROWS_EXCEPTION(Error, readSidecar(path));
         }

@@ -67,8 +67,8 @@ inline std::string metadata(const onnx::ModelProto& m, const std::string& key) {
 }
 
 inline std::size_t selectedNodes(const hs::ExtractionPlan& plan) {
-    return static_cast<std::size_t>(std::count_if(plan.nodes.begin(), plan.nodes.end(),
-                                                  [](const hs::PlannedNode& n) { return !n.copiedConstant; }));
+    return static_cast<std::size_t>(std::count_if(
+        plan.nodes.begin(), plan.nodes.end(), [](const hs::PlannedNode& n) { return !n.copiedConstant; }));
 }
 
 inline std::vector<std::string> filesIn(const QString& dir) {

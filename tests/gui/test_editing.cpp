@@ -83,7 +83,8 @@ void TestEditing::retagUndoRedoSaveReopen() {
         key = QString::fromStdString(w.document()->graph->key(node));
         const Assignment before = w.document()->hierarchy.assignments[node];
         target = w.document()->hierarchy.findModule("encoder.layer.0.attention.self");
-        if (target == before.module) target = w.document()->hierarchy.findModule("encoder.layer.1.attention.self");
+        if (target == before.module)
+            target = w.document()->hierarchy.findModule("encoder.layer.1.attention.self");
         QVERIFY(target >= 0 && target != before.module);
         const int uncertainRows = list->topLevelItemCount();
 

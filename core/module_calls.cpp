@@ -111,30 +111,4 @@ std::vector<ScopeStep> ModuleCalls::chainOf(int c) const {
     return chain;
 }
 
-int ModuleCalls::lca(int a, int b) const {
-    while (call(a).depth > call(b).depth)
-        a = call(a).parent;
-    while (call(b).depth > call(a).depth)
-        b = call(b).parent;
-    while (a != b)
-        a = call(a).parent, b = call(b).parent;
-    return a;
-}
-
-bool ModuleCalls::isAncestorOrSelf(int ancestor, int c) const {
-    while (c >= 0 && call(c).depth > call(ancestor).depth)
-        c = call(c).parent;
-    return c == ancestor;
-}
-
-int ModuleCalls::distance(int a, int b) const {
-    return call(a).depth + call(b).depth - 2 * call(lca(a, b)).depth;
-}
-
-int ModuleCalls::deeper(int a, int b) const {
-    if (a < 0) return b;
-    if (b < 0) return a;
-    return call(a).depth >= call(b).depth ? a : b;
-}
-
 } // namespace hs

@@ -60,10 +60,29 @@ public:
     // The steps from the root down to call c.
     std::vector<ScopeStep> chainOf(int c) const;
 
-    int lca(int a, int b) const;
-    bool isAncestorOrSelf(int ancestor, int c) const;
-    int distance(int a, int b) const; // edges between two calls in the call tree
-    int deeper(int a, int b) const;   // the deeper of two calls; -1 stands for none
+    // Inline: inference asks these for every candidate of every node.
+    int lca(int a, int b) const {
+        while (call(a).depth > call(b).depth)
+            a = call(a).parent;
+        while (call(b).depth > call(a).depth)
+            b = call(b).parent;
+        while (a != b)
+            a = call(a).parent, b = call(b).parent;
+        return a;
+    }
+    bool isAncestorOrSelf(int ancestor, int c) const {
+        while (c >= 0 && call(c).depth > call(ancestor).depth)
+            c = call(c).parent;
+        return c == ancestor;
+    }
+    int distance(int a, int b) const { // edges between two calls in the call tree
+        return call(a).depth + call(b).depth - 2 * call(lca(a, b)).depth;
+    }
+    int deeper(int a, int b) const { // the deeper of two calls; -1 stands for none
+        if (a < 0) return b;
+        if (b < 0) return a;
+        return call(a).depth >= call(b).depth ? a : b;
+    }
 
 private:
     struct Key {

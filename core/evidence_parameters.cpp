@@ -22,11 +22,10 @@ public:
     void collect() {
         for (std::size_t i = 0; i < g_.size(); ++i) {
             const int node = static_cast<int>(i);
-            const Node& n = g_.node(node);
             // A function call's parameters tell its instance (evidence_functions.cpp), not its own op.
-            if (!g_.model().functions.empty() && g_.model().findFunction(n.domain, n.opType) >= 0) continue;
+            if (!g_.model().functions.empty() && isFunctionCall(node)) continue;
             bool medium = false;
-            std::string scope;
+            std::string_view scope; // a view into a parameter's name
             if (!ownerScope(node, scope, medium)) continue;
             Claim claim;
             claim.call = callFor(node, scope, medium);
@@ -46,12 +45,15 @@ private:
     // module of several; false when it uses none, or only shared ones (a parameter several nodes use,
     // tied or merged by an optimizer, names no single owner). `medium` for a fused op, placed one level
     // up from a single owner (the innermost module it fuses).
-    bool ownerScope(int node, std::string& scope, bool& medium) const {
+    bool ownerScope(int node, std::string_view& scope, bool& medium) const {
         if (uses_.isWeightOnly(node)) {
             // torch's Identity copy of an equal weight stands for the parameter it is named after; one
             // renamed ("onnx::Conv_503") stands for an unknown parameter: its input's owner is not its.
             for (int t : g_.outputs(node))
-                if (uses_.parameterOf(t) == t) return parameterOwner(g_.tensor(t).name, scope);
+                if (uses_.parameterOf(t) == t) {
+                    scope = uses_.ownerOf(t);
+                    return true;
+                }
             if (g_.node(node).opType == "Identity") return false;
         }
         // Views into the parameters' names: most nodes use none, and the rest one or two.
@@ -60,7 +62,8 @@ private:
         const IndexSpan inputs = g_.inputs(node);
         for (std::size_t k = 0; k < inputs.size(); ++k) {
             const int p = uses_.parameterOf(inputs[k]);
-            if (p < 0 || uses_.users(p) > 1 || !isParameterName(g_.tensor(p).name, &owner)) continue;
+            if (p < 0 || uses_.users(p) > 1) continue;
+            owner = uses_.ownerOf(p);
             several = several || (any && owner != common);
             common = any ? commonAtomPrefixView(common, owner) : owner;
             any = true;
@@ -74,7 +77,7 @@ private:
                 common = dot == std::string_view::npos ? std::string_view() : common.substr(0, dot);
             }
         }
-        scope.assign(common);
+        scope = common;
         return true;
     }
 
@@ -93,7 +96,7 @@ private:
     // ONNX Runtime GenAI builder's "q_proj.MatMul.weight" in "/model/layers.0/attn/q_proj/MatMul"), and
     // a fused op's claim (the module it lies in, `around`) containing that place; anything else is
     // claimed as it stands and shows as a conflict.
-    int callFor(int node, const std::string& scope, bool around) {
+    int callFor(int node, std::string_view scope, bool around) {
         const int existing = agreedCall(node);
         if (existing >= 0) {
             const std::string& placed = ev_.calls.scopeOf(existing);
@@ -101,7 +104,7 @@ private:
             if (isAtomPrefix(placed, scope) && ev_.calls.findModule(scope) < 0 && !onlyFunctionBodies(node))
                 return existing;
         }
-        return ev_.calls.callForScopePath(scope);
+        return ev_.calls.callForScopePath(std::string(scope));
     }
 
     // The call every claim so far places the node in, -1 when none or they disagree.
@@ -123,6 +126,11 @@ private:
                 return false;
         }
         return true;
+    }
+
+    bool isFunctionCall(int node) const {
+        const Node& n = g_.node(node);
+        return g_.model().findFunction(n.domain, n.opType) >= 0;
     }
 
     bool onlyFunctionBodies(int node) const {

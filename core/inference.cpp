@@ -30,16 +30,13 @@ InferenceContext::NodeKind InferenceContext::kindOf(int i) const {
 }
 
 bool InferenceContext::isParameter(const TensorEntry& te) const {
-    if (te.initializer) return true;
-    if (te.producer < 0 || kindOf(te.producer) != NodeKind::Identity) return false;
-    const auto& in = graph.inputs(te.producer);
-    return in.size() == 1 && graph.tensor(in[0]).initializer;
+    return te.initializer || (te.producer >= 0 && isWeightCopy(te.producer));
 }
 
 bool InferenceContext::isWeightCopy(int node) const {
-    if (kindOf(node) != NodeKind::Identity) return false;
-    const auto& in = graph.inputs(node);
-    return in.size() == 1 && graph.tensor(in[0]).initializer;
+    // The flat input tables first: most nodes fail there without their op type being read.
+    const IndexSpan in = graph.inputs(node);
+    return in.size() == 1 && graph.tensor(in[0]).initializer && kindOf(node) == NodeKind::Identity;
 }
 
 bool InferenceContext::isConstantValue(const TensorEntry& te) const {

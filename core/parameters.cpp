@@ -3,7 +3,6 @@
 #include "graph.h"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace hs {
 namespace {
@@ -13,12 +12,23 @@ bool isIdentifierChar(char c) {
 }
 
 // Ops that only transform a weight on its way to its user (torch's Linear transpose, a dtype cast, a
-// reshape, dequantization of a quantized weight).
+// reshape, dequantization of a quantized weight). Asked of every node of the graph: compared by length
+// first rather than hashed.
 bool transformsWeight(const std::string& opType) {
-    static const std::unordered_set<std::string_view> ops = {"Identity", "Transpose", "Cast",
-                                                             "CastLike", "Reshape",   "Unsqueeze",
-                                                             "Squeeze",  "Flatten",   "DequantizeLinear"};
-    return ops.count(opType) > 0;
+    switch (opType.size()) {
+    case 4:
+        return opType == "Cast";
+    case 7:
+        return opType == "Reshape" || opType == "Squeeze" || opType == "Flatten";
+    case 8:
+        return opType == "Identity" || opType == "CastLike";
+    case 9:
+        return opType == "Transpose" || opType == "Unsqueeze";
+    case 16:
+        return opType == "DequantizeLinear";
+    default:
+        return false;
+    }
 }
 
 constexpr int kMaxChain = 4; // weight-only ops followed back from a user to its parameter
@@ -54,62 +64,73 @@ bool parameterOwner(std::string_view name, std::string& owner) {
 }
 
 ParameterUses::ParameterUses(const GraphIndex& g)
-    : g_(g), parameterOfTensor_(g.tensorCount(), -2), users_(g.tensorCount(), 0),
-      weightOnly_(g.size(), false) {
-    // A weight-only op transforms a weight (its first input: an initializer, or the result of another
-    // weight-only op) with constants (a shape, a scale). Chains are short: marked in a few rounds, over
-    // the few nodes whose op can transform a weight.
-    std::vector<int> candidates;
-    for (std::size_t i = 0; i < g.size(); ++i)
-        if (!g.inputs(static_cast<int>(i)).empty() && transformsWeight(g.node(static_cast<int>(i)).opType))
-            candidates.push_back(static_cast<int>(i));
-    for (int round = 0; round < kMaxChain; ++round) {
-        bool changed = false;
-        for (int node : candidates) {
-            const std::size_t i = static_cast<std::size_t>(node);
-            if (weightOnly_[i]) continue;
-            const IndexSpan inputs = g.inputs(node);
-            const TensorEntry& weight = g.tensor(inputs[0]);
-            const bool fromWeight =
-                weight.initializer ||
-                (weight.producer >= 0 && weightOnly_[static_cast<std::size_t>(weight.producer)]);
-            const bool restConstant = std::all_of(inputs.begin() + 1, inputs.end(), [&](int t) {
-                const TensorEntry& te = g.tensor(t);
-                return te.initializer || (te.producer >= 0 && g.node(te.producer).opType == "Constant");
-            });
-            if (fromWeight && restConstant) weightOnly_[i] = changed = true;
-        }
-        if (!changed) break;
-    }
+    : g_(g), parameterOfTensor_(g.tensorCount(), -1), users_(g.tensorCount(), 0),
+      ownerLength_(g.tensorCount(), -1), weightOnly_(g.size(), false) {
+    // Walked forward from the initializers, the only place a parameter can start: a graph of 100k
+    // nodes has a few thousand weights, and only their consumers' op types are read.
+    std::vector<int> carriers, frontier, next; // tensors carrying a parameter; the last round's
     for (std::size_t t = 0; t < g.tensorCount(); ++t)
-        resolve(static_cast<int>(t), 0);
-    // Users: computing nodes, each counted once per parameter (a node reading it twice is one user).
-    for (std::size_t i = 0; i < g.size(); ++i) {
-        if (weightOnly_[i]) continue;
-        const IndexSpan inputs = g.inputs(static_cast<int>(i));
-        for (std::size_t k = 0; k < inputs.size(); ++k) {
-            const int p = parameterOf(inputs[k]);
-            if (p < 0) continue;
-            bool seen = false;
-            for (std::size_t j = 0; j < k && !seen; ++j)
-                seen = parameterOf(inputs[j]) == p;
-            if (!seen) ++users_[static_cast<std::size_t>(p)];
+        if (g.tensor(static_cast<int>(t)).initializer) {
+            frontier.push_back(static_cast<int>(t));
+            parameterOfTensor_[t] = isParameter(static_cast<int>(t)) ? static_cast<int>(t) : -1;
+        }
+    carriers = frontier;
+    // A weight-only op transforms a weight (its first input: an initializer, or the result of another
+    // weight-only op) with constants (a shape, a scale); chains are short.
+    for (int depth = 0; depth < kMaxChain && !frontier.empty(); ++depth) {
+        next.clear();
+        for (int weight : frontier)
+            for (int node : g.consumers(weight))
+                if (markWeightOnly(node, weight))
+                    for (int out : g.outputs(node)) {
+                        // torch's Identity copies of equal weights stand for the parameter they are named
+                        // after; one renamed ("onnx::Conv_503") is of unknown owner, never its input's.
+                        const bool copy = g.node(node).opType == "Identity";
+                        const int p = copy ? (isParameter(out) ? out : -1) : parameterOf(weight);
+                        parameterOfTensor_[static_cast<std::size_t>(out)] = p;
+                        next.push_back(out);
+                        carriers.push_back(out);
+                    }
+        frontier.swap(next);
+    }
+    // Users: computing nodes, each counted once per parameter (a node reading it twice, directly or
+    // through two copies, is one user: counted at its first input carrying it).
+    for (int t : carriers) {
+        const int p = parameterOf(t);
+        if (p < 0) continue;
+        const IndexSpan consumers = g.consumers(t);
+        for (std::size_t k = 0; k < consumers.size(); ++k) {
+            const int node = consumers[k];
+            if (weightOnly_[static_cast<std::size_t>(node)] ||
+                std::find(consumers.begin(), consumers.begin() + k, node) != consumers.begin() + k)
+                continue;
+            for (int input : g.inputs(node))
+                if (parameterOf(input) == p) {
+                    if (input == t) ++users_[static_cast<std::size_t>(p)];
+                    break;
+                }
         }
     }
 }
 
-int ParameterUses::resolve(int t, int depth) {
-    int& cached = parameterOfTensor_[static_cast<std::size_t>(t)];
-    if (cached != -2) return cached;
-    const TensorEntry& te = g_.tensor(t);
-    if (te.initializer) return cached = isParameterName(te.name, nullptr) ? t : -1;
-    const int producer = te.producer;
-    if (producer < 0 || !weightOnly_[static_cast<std::size_t>(producer)] || depth >= kMaxChain)
-        return cached = -1;
-    // torch's Identity copies of equal weights stand for the parameter they are named after; one renamed
-    // ("onnx::Conv_503") is of unknown owner, never the owner of its input.
-    if (g_.node(producer).opType == "Identity") return cached = isParameterName(te.name, nullptr) ? t : -1;
-    return cached = resolve(g_.inputs(producer)[0], depth + 1);
+// Marks `node` weight-only when it transforms `weight` (its first input) with constants only.
+bool ParameterUses::markWeightOnly(int node, int weight) {
+    const std::size_t i = static_cast<std::size_t>(node);
+    if (weightOnly_[i]) return false;
+    const IndexSpan inputs = g_.inputs(node);
+    if (inputs.empty() || inputs[0] != weight || !transformsWeight(g_.node(node).opType)) return false;
+    const bool restConstant = std::all_of(inputs.begin() + 1, inputs.end(), [&](int t) {
+        const TensorEntry& te = g_.tensor(t);
+        return te.initializer || (te.producer >= 0 && g_.node(te.producer).opType == "Constant");
+    });
+    return weightOnly_[i] = restConstant;
+}
+
+bool ParameterUses::isParameter(int t) {
+    std::string_view owner;
+    if (!isParameterName(g_.tensor(t).name, &owner)) return false;
+    ownerLength_[static_cast<std::size_t>(t)] = static_cast<int>(owner.size());
+    return true;
 }
 
 std::vector<std::string> parameterNamesUsedBy(const GraphIndex& g, int node) {
@@ -137,6 +158,13 @@ std::vector<std::string> parameterNamesUsedBy(const GraphIndex& g, int node) {
         }
     }
     return names;
+}
+
+std::string_view ParameterUses::ownerOf(int parameter) const {
+    const int length = ownerLength_[static_cast<std::size_t>(parameter)];
+    return length < 0
+               ? std::string_view()
+               : std::string_view(g_.tensor(parameter).name).substr(0, static_cast<std::size_t>(length));
 }
 
 std::vector<int> ParameterUses::parametersOf(int node) const {

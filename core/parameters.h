@@ -37,15 +37,20 @@ public:
     // How many computing nodes (not weight-only ops) consume the parameter: more than one means it is
     // shared (tied embeddings, or equal weights merged by an optimizer) and names no single owner.
     int users(int parameter) const { return users_[static_cast<std::size_t>(parameter)]; }
+    // The module a parameter names ("a.b.weight" -> "a.b"; "" for a root parameter), a view into its
+    // name, read once when the graph was analysed.
+    std::string_view ownerOf(int parameter) const;
     // A weight-only op whose inputs are all constant (it transforms a weight; it computes nothing).
     bool isWeightOnly(int node) const { return weightOnly_[static_cast<std::size_t>(node)]; }
 
 private:
-    int resolve(int tensor, int depth);
+    bool markWeightOnly(int node, int weight);
+    bool isParameter(int tensor); // a parameter name; keeps its owner's length
 
     const GraphIndex& g_;
     std::vector<int> parameterOfTensor_;
     std::vector<int> users_;
+    std::vector<int> ownerLength_; // per tensor, -1 for what is not a parameter
     std::vector<bool> weightOnly_;
 };
 

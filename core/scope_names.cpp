@@ -24,7 +24,7 @@ std::string scopePattern(const std::string& scope) {
 }
 
 // (declared in scope_names.h)
-bool isAtomPrefix(const std::string& prefix, const std::string& scope) {
+bool isAtomPrefix(std::string_view prefix, std::string_view scope) {
     return prefix.empty() || scope == prefix ||
            (scope.size() > prefix.size() && scope.compare(0, prefix.size(), prefix) == 0 &&
             scope[prefix.size()] == '.');

@@ -51,7 +51,7 @@ std::string scopePattern(const std::string& scope);
 
 // Scopes as dotted atoms: "encoder.layer" is an atom prefix of "encoder.layer.0" ("" of every scope),
 // not of "encoder.layers"; the common atom prefix of "a.b.c" and "a.b.d" is "a.b".
-bool isAtomPrefix(const std::string& prefix, const std::string& scope);
+bool isAtomPrefix(std::string_view prefix, std::string_view scope);
 std::string commonAtomPrefix(const std::string& a, const std::string& b);
 
 // True for converters whose '/'-separated names are not torch module scopes.

@@ -71,9 +71,15 @@ public:
     explicit Driver(InferenceContext& c) : c_(c), bounds_(c), refinement_(c), analogy_(c) {}
 
     void run() {
-        std::vector<int> inferred;
+        // Constants after the other nodes: torch creates a constant at the op that uses it, so it
+        // follows its consumer, which must have been refined first.
+        std::vector<int> inferred, constants;
         for (std::size_t i = 0; i < c_.graph.size(); ++i)
-            if (!c_.placedExplicitly[i]) inferred.push_back(static_cast<int>(i));
+            if (!c_.placedExplicitly[i])
+                (c_.kindOf(static_cast<int>(i)) == InferenceContext::NodeKind::Constant ? constants
+                                                                                        : inferred)
+                    .push_back(static_cast<int>(i));
+        inferred.insert(inferred.end(), constants.begin(), constants.end());
         std::vector<Bound> bound(inferred.size()); // parallel to `inferred`
         // Pass 1 places every node at its safe bound; passes 2 and 3 refine with all neighbours placed
         // (a second refinement lets chains of helpers follow each other).

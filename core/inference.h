@@ -136,6 +136,7 @@ private:
 
     const InferenceContext& c_;
     std::vector<int> candidates_, producers_, consumers_;
+    mutable std::vector<int> holders_; // crossings(): calls holding one tensor
     static constexpr int kPatternUnknown = -2;
     mutable std::vector<int> patternOfModule_;
     mutable std::unordered_map<std::string, int> patternIds_;

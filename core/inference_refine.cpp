@@ -186,19 +186,19 @@ int Refinement::activationInputs(int i) const {
 }
 
 // How many module boundaries node i's tensors would cross if it lived in `call`: per tensor, the
-// distance in the module tree to the nearest placed node already holding it (its producer or another
-// consumer for inputs, a consumer for outputs). Modules do not pass tensors in and out without need,
-// so the cheapest placement is the likeliest.
+// distance in the module tree to the modules it already passes through (from its producer, or the
+// graph, to each placed consumer: every module on those paths holds it). Modules do not pass tensors
+// in and out without need, so the cheapest placement is the likeliest. "x.size()" beside
+// "embeddings.word_embeddings(x)" costs nothing in "embeddings": x passes through it anyway.
 int Refinement::crossings(int i, int call, bool inputsOnly) const {
     const GraphIndex& g = c_.graph;
+    const ModuleCalls& calls = c_.calls;
     auto nearest = [&](int t, bool input) {
         const TensorEntry& te = g.tensor(t);
-        int best = -1;
+        holders_.clear();
         auto consider = [&](int node) {
             int c = node < 0 ? 0 : c_.callOf(node);
-            if (c < 0 || node == i) return;
-            int d = c_.calls.distance(call, c);
-            if (best < 0 || d < best) best = d;
+            if (c >= 0 && node != i) holders_.push_back(c);
         };
         if (input) {
             if (te.producer >= 0)
@@ -210,7 +210,19 @@ int Refinement::crossings(int i, int call, bool inputsOnly) const {
         }
         for (int c : g.consumers(t))
             consider(c);
-        return std::max(best, 0);
+        if (holders_.empty()) return 0;
+        // The paths between the holders meet at their common call; below it, a call is on them when it
+        // is an ancestor of one holder.
+        int top = holders_.front();
+        for (int h : holders_)
+            top = calls.lca(top, h);
+        if (!calls.isAncestorOrSelf(top, call)) return calls.distance(call, top);
+        int best = -1;
+        for (int h : holders_) {
+            const int d = calls.call(call).depth - calls.call(calls.lca(call, h)).depth;
+            if (best < 0 || d < best) best = d;
+        }
+        return best;
     };
     int cost = 0;
     for (int t : g.inputs(i)) // weights and constants go wherever their user is

@@ -126,6 +126,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
             values += n.outputs.size();
     }
     instances_.reserve(nodes);
+    opKinds_.reserve(nodes);
     nodeLinks_.reserve(nodes);
     inputs_.reserve(values); // about one input per value
     outputs_.reserve(values);
@@ -185,8 +186,13 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     // regardless of the order nodes are listed in.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(instances_.size());
+        const std::string& opType = graph.nodes[i].opType;
+        const OpKind kind = opType == "Constant"   ? OpKind::Constant
+                            : opType == "Identity" ? OpKind::Identity
+                                                   : OpKind::Other;
         instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth,
                               keyPrefix.empty() ? std::move(keys[i]) : keyPrefix + keys[i]});
+        opKinds_.push_back(kind);
         byKey_.emplace(instances_.back().key, id);
         nodeLinks_.emplace_back();
         NodeLinks& links = nodeLinks_.back();

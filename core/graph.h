@@ -11,6 +11,10 @@
 
 namespace hs {
 
+// Op types graph analyses ask about on every visit, read once while indexing (a Node lives wherever
+// the loader put it; comparing its op type again is a cache miss per node).
+enum class OpKind : std::uint8_t { Other, Constant, Identity };
+
 // One executed node: a main-graph node, a node of a control-flow body, or a function body node
 // under one particular call node.
 struct NodeInstance {
@@ -61,6 +65,7 @@ public:
     std::size_t size() const { return instances_.size(); }
     const NodeInstance& instance(int i) const { return instances_[static_cast<std::size_t>(i)]; }
     const Node& node(int i) const;
+    OpKind opKind(int i) const { return opKinds_[static_cast<std::size_t>(i)]; } // one byte per node
     const std::string& key(int i) const { return instance(i).key; }
     int find(const std::string& key) const; // -1 when no such key
     // Instances of main-graph nodes come first, in graph order: [0, mainCount()).
@@ -106,6 +111,7 @@ private:
 
     std::shared_ptr<const Model> model_;
     std::vector<NodeInstance> instances_;
+    std::vector<OpKind> opKinds_; // per instance
     std::vector<NodeLinks> nodeLinks_;
     std::vector<int> inputs_, outputs_, children_, consumers_;
     std::vector<Run> consumerRuns_;                  // per tensor, into consumers_

@@ -9,7 +9,7 @@ namespace hs {
 InferenceContext::InferenceContext(const GraphIndex& g, Hierarchy& h, ModuleCalls& c, std::vector<int>& nc,
                                    const std::vector<int>& explicitList)
     : graph(g), hierarchy(h), calls(c), nodeCall(nc), explicitNodes(explicitList),
-      placedExplicitly(g.size(), false), kinds_(g.size(), NodeKind::Unknown) {
+      placedExplicitly(g.size(), false) {
     for (int i : explicitNodes)
         placedExplicitly[static_cast<std::size_t>(i)] = true;
 }
@@ -19,14 +19,14 @@ bool InferenceContext::namedAndClear(int n) const {
 }
 
 InferenceContext::NodeKind InferenceContext::kindOf(int i) const {
-    NodeKind& kind = kinds_[static_cast<std::size_t>(i)];
-    if (kind == NodeKind::Unknown) {
-        const std::string& op = graph.node(i).opType;
-        kind = op == "Constant"   ? NodeKind::Constant
-               : op == "Identity" ? NodeKind::Identity
-                                  : NodeKind::Other;
+    switch (graph.opKind(i)) {
+    case OpKind::Constant:
+        return NodeKind::Constant;
+    case OpKind::Identity:
+        return NodeKind::Identity;
+    default:
+        return NodeKind::Other;
     }
-    return kind;
 }
 
 bool InferenceContext::isParameter(const TensorEntry& te) const {
@@ -34,9 +34,9 @@ bool InferenceContext::isParameter(const TensorEntry& te) const {
 }
 
 bool InferenceContext::isWeightCopy(int node) const {
-    // The flat input tables first: most nodes fail there without their op type being read.
+    if (kindOf(node) != NodeKind::Identity) return false; // one byte per node: checked first
     const IndexSpan in = graph.inputs(node);
-    return in.size() == 1 && graph.tensor(in[0]).initializer && kindOf(node) == NodeKind::Identity;
+    return in.size() == 1 && graph.tensor(in[0]).initializer;
 }
 
 bool InferenceContext::isConstantValue(const TensorEntry& te) const {
@@ -81,19 +81,35 @@ public:
                     .push_back(static_cast<int>(i));
         inferred.insert(inferred.end(), constants.begin(), constants.end());
         std::vector<Bound> bound(inferred.size()); // parallel to `inferred`
-        // Pass 1 places every node at its safe bound; passes 2 and 3 refine with all neighbours placed
-        // (a second refinement lets chains of helpers follow each other).
+        // The first pass places every node at its safe bound; the next refine with all neighbours
+        // placed (later refinements let chains of helpers follow each other).
         for (std::size_t k = 0; k < inferred.size(); ++k) {
             bound[k] = bounds_.compute(inferred[k]);
             place(inferred[k], bound[k], false);
         }
-        for (int pass = 0; pass < 2; ++pass)
-            for (std::size_t k = 0; k < inferred.size(); ++k)
-                place(inferred[k], bound[k], true);
+        // Later passes also let a node left at its bound follow a named twin through neighbours placed
+        // by inference, and repeat for those nodes (and the constants that follow them) while that
+        // moves nodes: each pass proves the next link of a chain of renamed helpers.
+        for (int pass = 0; pass < kRefinementPasses; ++pass) {
+            bool moved = false;
+            for (std::size_t k = 0; k < inferred.size(); ++k) {
+                const int node = inferred[k], before = c_.callOf(node);
+                const bool settled =
+                    before != bound[k].call && c_.kindOf(node) != InferenceContext::NodeKind::Constant;
+                if (pass > 1 && settled) continue;
+                place(node, bound[k], true, pass > 0);
+                moved = moved || c_.callOf(node) != before;
+            }
+            if (pass > 0 && !moved) break;
+        }
     }
 
 private:
-    void place(int i, Bound& b, bool refine) {
+    static constexpr int kRefinementPasses = 5;
+
+    // `trustInferred`: a node no named twin placed may follow one through neighbours placed by
+    // inference.
+    void place(int i, Bound& b, bool refine, bool trustInferred = false) {
         Assignment& a = c_.hierarchy.assignments[static_cast<std::size_t>(i)];
         a.source = Source::Inferred;
         const int* all = bounds_.neighbourCalls(b);
@@ -107,6 +123,8 @@ private:
         // on explicit nodes and the bound only: looked for once, on the first refinement.
         if (refine && b.analogous == Bound::kNotYet)
             b.analogous = analogy_.analogousCall(i, b.call, best, b.twin);
+        if (trustInferred && b.analogous < 0)
+            b.analogous = analogy_.analogousCall(i, b.call, best, b.twin, true);
         const bool byAnalogy =
             refine && b.analogous >= 0 && b.analogous != best && c_.calls.isAncestorOrSelf(best, b.analogous);
         if (byAnalogy) best = b.analogous;

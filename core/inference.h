@@ -37,7 +37,7 @@ public:
     bool namedAndClear(int node) const;
 
     // Op types inference asks about, read once per node rather than compared as strings each time.
-    enum class NodeKind : char { Unknown, Constant, Identity, Other };
+    enum class NodeKind : char { Constant, Identity, Other };
     NodeKind kindOf(int node) const;
     // An initializer, or torch's Identity copy of one (it deduplicates equal weights and names the
     // copy after the parameter it stands for: "encoder.layer.1.output.LayerNorm.bias").
@@ -47,9 +47,6 @@ public:
     bool isWeightCopy(int node) const;
     // The nearest placed nodes before and after the node in its graph (-1 where there is none).
     std::pair<int, int> orderNeighbours(int node) const;
-
-private:
-    mutable std::vector<NodeKind> kinds_;
 };
 
 // What the bounds pass learns of a node, kept for the refinement passes: it depends on explicit nodes
@@ -94,10 +91,12 @@ class Analogy {
 public:
     explicit Analogy(const InferenceContext& context) : c_(context) {}
     // The call below `best` where the node sits by analogy with a named twin in another instance of
-    // the bound's module pattern, or -1; `twin` receives the twin deciding it.
-    int analogousCall(int node, int bound, int best, int& twin);
+    // the bound's module pattern, or -1; `twin` receives the twin deciding it. With `trustInferred`,
+    // neighbours placed by inference count as well as named ones (the twin itself must be named).
+    int analogousCall(int node, int bound, int best, int& twin, bool trustInferred = false);
 
 private:
+    bool known(int node) const;
     bool hasNamedNeighbourBelow(int node, int call) const;
     const std::vector<int>& instancesLike(int call);
     std::vector<int> nearestInstances(const std::vector<int>& instances, int call) const;
@@ -106,9 +105,16 @@ private:
     std::string relativePosition(int call, int base) const;
     std::string shapeSignature(int node) const;
     std::string consumerKey(int consumer, int tensor) const;
+    struct Position {
+        std::string rel; // relativePosition(); "" for a neighbour whose position is unknown
+        bool inferred = false;
+    };
     bool neighboursAgree(int x, int bx, int y, int by, std::vector<std::string>& checked) const;
+    bool isInferred(int node) const;
+    static bool vaguerThan(const Position& a, const Position& b);
 
     const InferenceContext& c_;
+    bool trustInferred_ = false;
     // Built on first use: calls by scope pattern and depth, calls' children and explicit nodes per call
     // as flat lists with offsets.
     std::vector<std::vector<int>> instancesOfPattern_;

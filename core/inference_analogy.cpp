@@ -14,7 +14,8 @@ namespace {
 constexpr int kTwinInstances = 4; // other instances searched: the nearest in graph order
 }
 
-int Analogy::analogousCall(int i, int bound, int best, int& twin) {
+int Analogy::analogousCall(int i, int bound, int best, int& twin, bool trustInferred) {
+    trustInferred_ = trustInferred;
     const GraphIndex& g = c_.graph;
     const ModuleCalls& calls = c_.calls;
     if (bound < 0 || c_.hierarchy.modules[static_cast<std::size_t>(calls.moduleOf(best))].children.empty())
@@ -53,9 +54,18 @@ int Analogy::analogousCall(int i, int bound, int best, int& twin) {
     return call;
 }
 
+// A neighbour whose position counts: named (explicit and clear) or, once trusted, placed by inference,
+// which places a node in its true module or an ancestor of it: "inside" still proves inside.
+bool Analogy::known(int n) const {
+    if (c_.namedAndClear(n)) return true;
+    // Not a constant: placed after its user, it proves nothing about it.
+    return trustInferred_ && n >= 0 && !c_.isExplicit(n) && c_.callOf(n) >= 0 &&
+           c_.kindOf(n) != InferenceContext::NodeKind::Constant;
+}
+
 bool Analogy::hasNamedNeighbourBelow(int i, int call) const {
     auto below = [&](int n) {
-        if (!c_.namedAndClear(n)) return false;
+        if (!known(n)) return false;
         int c = c_.callOf(n);
         return c != call && c_.calls.isAncestorOrSelf(call, c);
     };
@@ -215,47 +225,73 @@ std::string Analogy::consumerKey(int c, int t) const {
 
 // Whether the named neighbours of x (bound `bx`) and of y (instance `by`) agree on their positions
 // relative to the instances: none contradicts. `checked` receives the positions of neighbours named on
-// both sides (a neighbour named on one side only confirms nothing).
+// both sides (a neighbour named on one side only confirms nothing). A neighbour placed by inference
+// (trusted) at an ancestor of its counterpart's position does not contradict it, nor confirm it: its
+// true module may be that position.
 bool Analogy::neighboursAgree(int x, int bx, int y, int by, std::vector<std::string>& checked) const {
     const GraphIndex& g = c_.graph;
     const auto& inX = g.inputs(x);
     const auto& inY = g.inputs(y);
     for (std::size_t k = 0; k < inX.size(); ++k) {
         int px = g.tensor(inX[k]).producer, py = g.tensor(inY[k]).producer;
-        if (!c_.namedAndClear(px) || !c_.namedAndClear(py)) continue;
-        std::string rel = relativePosition(c_.callOf(px), bx);
-        if (rel != relativePosition(c_.callOf(py), by)) return false;
-        checked.push_back(rel);
+        if (!known(px) || !known(py)) continue;
+        Position a{relativePosition(c_.callOf(px), bx), isInferred(px)};
+        Position b{relativePosition(c_.callOf(py), by), isInferred(py)};
+        if (a.rel == b.rel)
+            checked.push_back(a.rel);
+        else if (!vaguerThan(a, b) && !vaguerThan(b, a))
+            return false;
     }
     const auto& outX = g.outputs(x);
     const auto& outY = g.outputs(y);
     for (std::size_t k = 0; k < outX.size(); ++k) {
-        // Users of one kind are interchangeable: each named user of x pairs with a named user of y of
-        // its kind at the same relative position, else with an unnamed one of its kind.
-        std::vector<std::pair<std::string, std::string>> ys, xs; // kind, position ("" unknown)
+        // Users of one kind are interchangeable: each known user of x pairs with a known user of y of
+        // its kind at the same relative position, else with an unknown one of its kind, else (placed
+        // by inference on one side) with one at a compatible position.
+        std::vector<std::pair<std::string, Position>> ys, xs; // kind, position ("" unknown)
         for (int c : g.consumers(outY[k]))
-            ys.push_back({consumerKey(c, outY[k]),
-                          c_.namedAndClear(c) ? relativePosition(c_.callOf(c), by) : std::string()});
+            ys.push_back(
+                {consumerKey(c, outY[k]),
+                 known(c) ? Position{relativePosition(c_.callOf(c), by), isInferred(c)} : Position{}});
         for (int c : g.consumers(outX[k]))
-            if (c_.namedAndClear(c))
-                xs.push_back({consumerKey(c, outX[k]), relativePosition(c_.callOf(c), bx)});
-        for (auto it = xs.begin(); it != xs.end();) {
-            auto match = std::find(ys.begin(), ys.end(), *it);
-            if (match == ys.end()) {
-                ++it;
-                continue;
+            if (known(c))
+                xs.push_back(
+                    {consumerKey(c, outX[k]), Position{relativePosition(c_.callOf(c), bx), isInferred(c)}});
+        auto take = [&](auto matches) {
+            for (auto it = xs.begin(); it != xs.end();) {
+                auto match = std::find_if(ys.begin(), ys.end(), [&](const auto& u) {
+                    return u.first == it->first && matches(it->second, u.second);
+                });
+                if (match == ys.end()) {
+                    ++it;
+                    continue;
+                }
+                if (it->second.rel == match->second.rel) checked.push_back(it->second.rel);
+                ys.erase(match);
+                it = xs.erase(it);
             }
-            checked.push_back(it->second);
-            ys.erase(match);
-            it = xs.erase(it);
-        }
-        for (const auto& unmatched : xs) {
-            auto match = std::find(ys.begin(), ys.end(), std::make_pair(unmatched.first, std::string()));
-            if (match == ys.end()) return false;
-            ys.erase(match);
-        }
+        };
+        take([](const Position& a, const Position& b) { return a.rel == b.rel; });
+        take([](const Position&, const Position& b) { return b.rel.empty() && !b.inferred; });
+        take([&](const Position& a, const Position& b) {
+            return !b.rel.empty() && (vaguerThan(a, b) || vaguerThan(b, a));
+        });
+        if (!xs.empty()) return false;
     }
     return true;
+}
+
+bool Analogy::isInferred(int n) const {
+    return n >= 0 && !c_.isExplicit(n);
+}
+
+// `a`, placed by inference, sits at or above `b`'s position: "^" (outside the instance) or an
+// ancestor path of it.
+bool Analogy::vaguerThan(const Position& a, const Position& b) {
+    if (!a.inferred) return false;
+    if (a.rel == "^") return true;
+    return b.rel != "^" && b.rel.compare(0, a.rel.size(), a.rel) == 0 &&
+           (b.rel.size() == a.rel.size() || b.rel[a.rel.size()] == '/');
 }
 
 } // namespace hs

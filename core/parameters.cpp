@@ -85,7 +85,7 @@ ParameterUses::ParameterUses(const GraphIndex& g)
                     for (int out : g.outputs(node)) {
                         // torch's Identity copies of equal weights stand for the parameter they are named
                         // after; one renamed ("onnx::Conv_503") is of unknown owner, never its input's.
-                        const bool copy = g.node(node).opType == "Identity";
+                        const bool copy = g.opKind(node) == OpKind::Identity;
                         const int p = copy ? (isParameter(out) ? out : -1) : parameterOf(weight);
                         parameterOfTensor_[static_cast<std::size_t>(out)] = p;
                         next.push_back(out);
@@ -121,7 +121,7 @@ bool ParameterUses::markWeightOnly(int node, int weight) {
     if (inputs.empty() || inputs[0] != weight || !transformsWeight(g_.node(node).opType)) return false;
     const bool restConstant = std::all_of(inputs.begin() + 1, inputs.end(), [&](int t) {
         const TensorEntry& te = g_.tensor(t);
-        return te.initializer || (te.producer >= 0 && g_.node(te.producer).opType == "Constant");
+        return te.initializer || (te.producer >= 0 && g_.opKind(te.producer) == OpKind::Constant);
     });
     return weightOnly_[i] = restConstant;
 }

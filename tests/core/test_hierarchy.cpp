@@ -253,21 +253,24 @@ private slots:
         QCOMPARE(hidden.scopeOf(2), std::string(""));
     }
 
-    // Issue 2 asks for 95% exact; the floor asserted here is what inference reaches today (see
-    // docs/ARCHITECTURE.md, "Inference"), so that any regression fails. Safety is absolute.
+    // Issue 9 asks for 97.5% exact on every model (in tenths of a percent here); safety is absolute.
+    // ResNet's renamed nodes with a surviving module are all ReLUs of its blocks' twice-called "relu":
+    // the op after "out += identity" is either the block's relu (second call) or the parent's, and
+    // nothing but a twin in another block can tell (there is one other block, renamed as often).
+    // MobileNetV3's renamed nodes have no surviving module (every one is a one-op module).
     void hiddenNamesAreInferredSafely_data() {
         QTest::addColumn<QString>("file");
-        QTest::addColumn<int>("minimumExactPercent");
-        QTest::newRow("bert_like_op17") << QString(fixture("bert_like_op17.onnx").c_str()) << 96;
-        QTest::newRow("bert_like_op14") << QString(fixture("bert_like_op14.onnx").c_str()) << 96;
-        QTest::newRow("gpt_like") << QString(fixture("gpt_like.onnx").c_str()) << 97;
-        QTest::newRow("cnn_torchvision") << QString(fixture("cnn_torchvision.onnx").c_str()) << 97;
+        QTest::addColumn<int>("minimumExactPermille");
+        QTest::newRow("bert_like_op17") << QString(fixture("bert_like_op17.onnx").c_str()) << 975;
+        QTest::newRow("bert_like_op14") << QString(fixture("bert_like_op14.onnx").c_str()) << 975;
+        QTest::newRow("gpt_like") << QString(fixture("gpt_like.onnx").c_str()) << 975;
+        QTest::newRow("cnn_torchvision") << QString(fixture("cnn_torchvision.onnx").c_str()) << 975;
         QTest::newRow("cnn_mobilenet_v3") << QString(fixture("cnn_mobilenet_v3.onnx").c_str()) << 0;
         QTest::newRow("cnn_resnet") << QString(fixture("cnn_resnet.onnx").c_str()) << 0;
     }
     void hiddenNamesAreInferredSafely() {
         QFETCH(QString, file);
-        QFETCH(int, minimumExactPercent);
+        QFETCH(int, minimumExactPermille);
         std::size_t eligible = 0, exact = 0;
         for (unsigned seed = 1; seed <= 25; ++seed) {
             HiddenNameResult r = hideNames(file.toStdString(), seed);
@@ -283,7 +286,7 @@ private slots:
         }
         qInfo("%zu of %zu renamed nodes with a surviving module placed exactly (%.1f%%)", exact, eligible,
               eligible ? 100.0 * static_cast<double>(exact) / static_cast<double>(eligible) : 100.0);
-        QVERIFY2(exact * 100 >= eligible * static_cast<std::size_t>(minimumExactPercent),
+        QVERIFY2(exact * 1000 >= eligible * static_cast<std::size_t>(minimumExactPermille),
                  qPrintable(QString("%1 of %2 exact").arg(exact).arg(eligible)));
     }
 

@@ -7,9 +7,23 @@
 namespace hs {
 namespace {
 
-bool isIdentifierChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
+// Character classes of parameter names, looked up rather than compared: every initializer's name is
+// scanned once per inference.
+enum CharClass : unsigned char { kOther, kDigit, kLetter, kDot };
+struct CharClasses {
+    CharClass of[256] = {};
+    constexpr CharClasses() {
+        for (int c = 'a'; c <= 'z'; ++c)
+            of[c] = kLetter;
+        for (int c = 'A'; c <= 'Z'; ++c)
+            of[c] = kLetter;
+        for (int c = '0'; c <= '9'; ++c)
+            of[c] = kDigit;
+        of[static_cast<unsigned char>('_')] = kLetter;
+        of[static_cast<unsigned char>('.')] = kDot;
+    }
+};
+constexpr CharClasses kCharClasses;
 
 // Ops that only transform a weight on its way to its user (torch's Linear transpose, a dtype cast, a
 // reshape, dequantization of a quantized weight). Asked of every node of the graph: compared by length
@@ -39,13 +53,19 @@ bool isParameterName(std::string_view name, std::string_view* owner) {
     if (name.empty() || name.back() == '.') return false;
     bool atomStart = true, letter = false;
     for (char c : name) {
-        if (c == '.') {
+        switch (kCharClasses.of[static_cast<unsigned char>(c)]) {
+        case kDot:
             if (atomStart) return false; // empty atom: "a..b", ".a"
             atomStart = true;
             continue;
+        case kOther:
+            return false; // "onnx::MatMul_1", "/enc/x", "conv:0"
+        case kLetter:
+            letter = true;
+            break;
+        case kDigit:
+            break;
         }
-        if (!isIdentifierChar(c)) return false; // "onnx::MatMul_1", "/enc/x", "conv:0"
-        letter = letter || !(c >= '0' && c <= '9');
         atomStart = false;
     }
     if (!letter) return false; // "1234", "12.3": numbered constants of older exporters

@@ -330,6 +330,43 @@ private slots:
                  qPrintable(QString("%1 of %2 exact").arg(r.exact).arg(r.eligible)));
     }
 
+    // A renamed chain of GELU's ops (Div, Erf, Add) between a named `dense` and a named `Mul`: only the
+    // Add has a named neighbour inside the activation, so each pass proves one more link from the twins
+    // in layer 0, through neighbours placed by inference. The same with layer 0's `Mul` renamed too:
+    // layer 1's `Mul_1` follows its named twin although both twins' producers are inferred.
+    void renamedChainFollowsItsTwins() {
+        Loaded l = hstest::load(fixture("bert_like_op17.onnx"));
+        const std::string act = "/encoder/layer.1/intermediate/intermediate_act_fn/";
+        std::vector<int> chain;
+        for (const char* op : {"Div", "Erf", "Add"})
+            chain.push_back(l.node(act + op));
+        std::vector<int> hidden = chain;
+        for (std::size_t i = 0; i < l.graph->mainCount(); ++i)
+            if (l.graph->node(static_cast<int>(i)).opType == "Constant")
+                hidden.push_back(static_cast<int>(i));
+        Loaded h = hstest::analyse(hstest::withRenamedNodes(*l.model, hidden));
+        for (int n : chain) {
+            QCOMPARE(h.scopeOf(n), std::string("encoder.layer.1.intermediate.intermediate_act_fn"));
+            QCOMPARE(h.hierarchy.assignments[static_cast<std::size_t>(n)].level, Level::Medium);
+        }
+        // At least one link is proven by its twin; the others may follow it by refinement.
+        QVERIFY(std::any_of(chain.begin(), chain.end(), [&](int n) {
+            return h.hierarchy.assignments[static_cast<std::size_t>(n)].reason.kind == Reason::Analogy;
+        }));
+
+        const int mul1 = l.node(act + "Mul_1");
+        std::vector<int> tail{mul1, l.node(act + "Mul"),
+                              l.node("/encoder/layer.0/intermediate/intermediate_act_fn/Mul")};
+        for (std::size_t i = 0; i < l.graph->mainCount(); ++i)
+            if (l.graph->node(static_cast<int>(i)).opType == "Constant") tail.push_back(static_cast<int>(i));
+        Loaded t = hstest::analyse(hstest::withRenamedNodes(*l.model, tail));
+        QCOMPARE(t.scopeOf(mul1), std::string("encoder.layer.1.intermediate.intermediate_act_fn"));
+        QCOMPARE(t.hierarchy.assignments[static_cast<std::size_t>(mul1)].reason.kind, Reason::Analogy);
+        const std::string why = t.hierarchy.explain(*t.graph, mul1);
+        QVERIFY2(why.find("/encoder/layer.0/intermediate/intermediate_act_fn/Mul_1") != std::string::npos,
+                 why.c_str());
+    }
+
     // GELU's last op (x * 0.5) with its name and its constant's hidden: its input is inside the
     // activation module, its result leaves it, so only layer 0's named twin can tell where it sits.
     void hiddenLastOpFollowsItsTwin() {

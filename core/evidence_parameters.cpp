@@ -20,13 +20,17 @@ public:
     explicit ParameterClaims(Evidence& ev) : ev_(ev), g_(ev.graph), uses_(ev.graph) {}
 
     void collect() {
-        for (std::size_t i = 0; i < g_.size(); ++i) {
-            const int node = static_cast<int>(i);
+        for (const int node : uses_.nodesWithParameters()) {
             // A function call's parameters tell its instance (evidence_functions.cpp), not its own op.
             if (!g_.model().functions.empty() && isFunctionCall(node)) continue;
-            bool medium = false;
+            bool several = false, copy = false;
             std::string_view scope; // a view into a parameter's name
-            if (!ownerScope(node, scope, medium)) continue;
+            if (!ownerScope(node, scope, several, copy)) continue;
+            // Most nodes of a named export: their parameters repeat their name scope (checked before
+            // anything else is read of them).
+            if (repeatsNameScope(node, scope)) continue;
+            const bool medium = !copy && isFusedOp(g_.node(node), g_.model());
+            if (medium && !fusedOpScope(scope, several)) continue;
             Claim claim;
             claim.call = callFor(node, scope, medium);
             // Where the node's name (or metadata) alone says the same, the parameter repeats it: not kept,
@@ -42,43 +46,57 @@ public:
 
 private:
     // The module the node's own parameters name: the owner of a parameter only it uses, the common
-    // module of several; false when it uses none, or only shared ones (a parameter several nodes use,
-    // tied or merged by an optimizer, names no single owner). `medium` for a fused op, placed one level
-    // up from a single owner (the innermost module it fuses).
-    bool ownerScope(int node, std::string_view& scope, bool& medium) const {
+    // module of several (`several`); false when it uses none, or only shared ones (a parameter several
+    // nodes use, tied or merged by an optimizer, names no single owner). `copy`: torch's Identity copy
+    // of a weight, which names the parameter it stands for.
+    bool ownerScope(int node, std::string_view& scope, bool& several, bool& copy) const {
         if (uses_.isWeightOnly(node)) {
             // torch's Identity copy of an equal weight stands for the parameter it is named after; one
             // renamed ("onnx::Conv_503") stands for an unknown parameter: its input's owner is not its.
             for (int t : g_.outputs(node))
                 if (uses_.parameterOf(t) == t) {
                     scope = uses_.ownerOf(t);
+                    copy = true;
                     return true;
                 }
-            if (g_.node(node).opType == "Identity") return false;
+            if (g_.opKind(node) == OpKind::Identity) return false;
         }
         // Views into the parameters' names: most nodes use none, and the rest one or two.
-        bool any = false, several = false;
+        bool any = false;
         std::string_view common, owner;
-        const IndexSpan inputs = g_.inputs(node);
-        for (std::size_t k = 0; k < inputs.size(); ++k) {
-            const int p = uses_.parameterOf(inputs[k]);
+        for (int input : g_.inputs(node)) {
+            const int p = uses_.parameterOf(input);
             if (p < 0 || uses_.users(p) > 1) continue;
             owner = uses_.ownerOf(p);
             several = several || (any && owner != common);
             common = any ? commonAtomPrefixView(common, owner) : owner;
             any = true;
         }
-        if (!any) return false;
-        if (isFusedOp(g_.node(node), g_.model())) {
-            medium = true;
-            if (!several) {
-                if (common.empty()) return false;
-                const std::size_t dot = common.rfind('.');
-                common = dot == std::string_view::npos ? std::string_view() : common.substr(0, dot);
-            }
-        }
         scope = common;
+        return any;
+    }
+
+    // A fused op (medium) is placed one level up from a single owner (the innermost module it fuses);
+    // false when that is nothing.
+    static bool fusedOpScope(std::string_view& scope, bool several) {
+        if (several) return true;
+        if (scope.empty()) return false;
+        const std::size_t dot = scope.rfind('.');
+        scope = dot == std::string_view::npos ? std::string_view() : scope.substr(0, dot);
         return true;
+    }
+
+    // Every claim so far is the node's name (or metadata) placing it in one call of module `scope`.
+    bool repeatsNameScope(int node, std::string_view scope) const {
+        const int first = ev_.head(node);
+        if (first < 0) return false;
+        const int call = ev_.claim(first).call;
+        for (int k = first; k >= 0; k = ev_.claim(k).next) {
+            const Claim& c = ev_.claim(k);
+            if ((c.source != Source::NameScope && c.source != Source::Metadata) || c.call != call)
+                return false;
+        }
+        return call >= 0 && ev_.calls.scopeOf(call) == scope;
     }
 
     // The common atom prefix of two scopes, as a view into the first.

@@ -115,6 +115,27 @@ std::vector<std::string> localNodeKeys(const Graph& graph) {
     return keys;
 }
 
+OpKind opKindOf(const std::string& opType) {
+    switch (opType.size()) { // by length first: asked of every node of a graph
+    case 4:
+        return opType == "Cast" ? OpKind::WeightTransform : OpKind::Other;
+    case 7:
+        return opType == "Reshape" || opType == "Squeeze" || opType == "Flatten" ? OpKind::WeightTransform
+                                                                                 : OpKind::Other;
+    case 8:
+        return opType == "Constant"   ? OpKind::Constant
+               : opType == "Identity" ? OpKind::Identity
+               : opType == "CastLike" ? OpKind::WeightTransform
+                                      : OpKind::Other;
+    case 9:
+        return opType == "Transpose" || opType == "Unsqueeze" ? OpKind::WeightTransform : OpKind::Other;
+    case 16:
+        return opType == "DequantizeLinear" ? OpKind::WeightTransform : OpKind::Other;
+    default:
+        return OpKind::Other;
+    }
+}
+
 GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(model)) {
     Scope root;
     const Graph& main = model_->main();
@@ -143,6 +164,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
         int t = internTensor(root, init.name);
         tensors_[static_cast<std::size_t>(t)].initializer = true;
         tensors_[static_cast<std::size_t>(t)].init = &init;
+        initializers_.push_back(t);
     }
     for (const auto& vi : main.inputs)
         if (!tensors_.empty() && root.lookup(vi.name) >= 0 &&
@@ -186,10 +208,7 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     // regardless of the order nodes are listed in.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(instances_.size());
-        const std::string& opType = graph.nodes[i].opType;
-        const OpKind kind = opType == "Constant"   ? OpKind::Constant
-                            : opType == "Identity" ? OpKind::Identity
-                                                   : OpKind::Other;
+        const OpKind kind = opKindOf(graph.nodes[i].opType);
         instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth,
                               keyPrefix.empty() ? std::move(keys[i]) : keyPrefix + keys[i]});
         opKinds_.push_back(kind);

@@ -12,8 +12,11 @@
 namespace hs {
 
 // Op types graph analyses ask about on every visit, read once while indexing (a Node lives wherever
-// the loader put it; comparing its op type again is a cache miss per node).
-enum class OpKind : std::uint8_t { Other, Constant, Identity };
+// the loader put it; comparing its op type again is a cache miss per node). `WeightTransform`: an op
+// that can carry a weight to its user unchanged in meaning (Transpose, Cast, CastLike, Reshape,
+// Unsqueeze, Squeeze, Flatten, DequantizeLinear); Identity is one too.
+enum class OpKind : std::uint8_t { Other, Constant, Identity, WeightTransform };
+OpKind opKindOf(const std::string& opType);
 
 // One executed node: a main-graph node, a node of a control-flow body, or a function body node
 // under one particular call node.
@@ -81,6 +84,8 @@ public:
     const TensorEntry& tensor(int t) const { return tensors_[static_cast<std::size_t>(t)]; }
     std::size_t tensorCount() const { return tensors_.size(); }
     int findTensor(const std::string& mainGraphName) const; // main-graph tensors only, -1 if none
+    // The tensors that are initializers (of the main graph), in the model's order.
+    const std::vector<int>& initializers() const { return initializers_; }
 
     // Producers and consumers of a node's tensors (instances), without duplicates.
     std::vector<int> producersOf(int i) const;
@@ -117,6 +122,7 @@ private:
     std::vector<Run> consumerRuns_;                  // per tensor, into consumers_
     std::vector<std::pair<int, int>> consumerPairs_; // (tensor, node) while building
     std::vector<TensorEntry> tensors_;
+    std::vector<int> initializers_;
     std::unordered_map<std::string, int> byKey_;
     std::unordered_map<std::string, int> mainTensors_;
     std::size_t mainCount_ = 0;

@@ -10,37 +10,11 @@ InferenceContext::InferenceContext(const GraphIndex& g, Hierarchy& h, ModuleCall
                                    const std::vector<int>& explicitList)
     : graph(g), hierarchy(h), calls(c), nodeCall(nc), explicitNodes(explicitList),
       placedExplicitly(g.size(), false) {
-    for (int i : explicitNodes)
+    clear_.assign(g.size(), false);
+    for (int i : explicitNodes) {
         placedExplicitly[static_cast<std::size_t>(i)] = true;
-}
-
-bool InferenceContext::namedAndClear(int n) const {
-    return n >= 0 && isExplicit(n) && !hierarchy.assignments[static_cast<std::size_t>(n)].conflict;
-}
-
-InferenceContext::NodeKind InferenceContext::kindOf(int i) const {
-    switch (graph.opKind(i)) {
-    case OpKind::Constant:
-        return NodeKind::Constant;
-    case OpKind::Identity:
-        return NodeKind::Identity;
-    default:
-        return NodeKind::Other;
+        clear_[static_cast<std::size_t>(i)] = !h.assignments[static_cast<std::size_t>(i)].conflict;
     }
-}
-
-bool InferenceContext::isParameter(const TensorEntry& te) const {
-    return te.initializer || (te.producer >= 0 && isWeightCopy(te.producer));
-}
-
-bool InferenceContext::isWeightCopy(int node) const {
-    if (kindOf(node) != NodeKind::Identity) return false; // one byte per node: checked first
-    const IndexSpan in = graph.inputs(node);
-    return in.size() == 1 && graph.tensor(in[0]).initializer;
-}
-
-bool InferenceContext::isConstantValue(const TensorEntry& te) const {
-    return isParameter(te) || (te.producer >= 0 && kindOf(te.producer) == NodeKind::Constant);
 }
 
 std::pair<int, int> InferenceContext::orderNeighbours(int i) const {

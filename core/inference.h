@@ -4,6 +4,7 @@
 // (inference_refine.cpp: a deeper module its neighbours and parameters point to, under guards) and
 // analogy (inference_analogy.cpp: a named twin in another instance of a repeated block).
 // inference.cpp drives them.
+#include "graph.h"
 #include "hierarchy.h"
 #include "module_calls.h"
 
@@ -14,9 +15,6 @@
 #include <vector>
 
 namespace hs {
-
-class GraphIndex;
-struct TensorEntry;
 
 // What inference reads and writes: the graph, the module calls, and each node's call.
 class InferenceContext {
@@ -34,19 +32,39 @@ public:
     int callOf(int node) const { return nodeCall[static_cast<std::size_t>(node)]; }
     bool isExplicit(int node) const { return placedExplicitly[static_cast<std::size_t>(node)]; }
     // Explicitly placed and not in conflict: a node whose position can be trusted.
-    bool namedAndClear(int node) const;
+    bool namedAndClear(int node) const { return node >= 0 && clear_[static_cast<std::size_t>(node)]; }
 
     // Op types inference asks about, read once per node rather than compared as strings each time.
     enum class NodeKind : char { Constant, Identity, Other };
-    NodeKind kindOf(int node) const;
+    NodeKind kindOf(int node) const {
+        switch (graph.opKind(node)) {
+        case OpKind::Constant:
+            return NodeKind::Constant;
+        case OpKind::Identity:
+            return NodeKind::Identity;
+        default:
+            return NodeKind::Other;
+        }
+    }
     // An initializer, or torch's Identity copy of one (it deduplicates equal weights and names the
     // copy after the parameter it stands for: "encoder.layer.1.output.LayerNorm.bias").
-    bool isParameter(const TensorEntry& te) const;
-    bool isConstantValue(const TensorEntry& te) const;
+    bool isParameter(const TensorEntry& te) const {
+        return te.initializer || (te.producer >= 0 && isWeightCopy(te.producer));
+    }
+    bool isConstantValue(const TensorEntry& te) const {
+        return isParameter(te) || (te.producer >= 0 && kindOf(te.producer) == NodeKind::Constant);
+    }
     // torch's Identity copy of a weight (its one input is an initializer).
-    bool isWeightCopy(int node) const;
+    bool isWeightCopy(int node) const {
+        if (kindOf(node) != NodeKind::Identity) return false; // one byte per node: checked first
+        const IndexSpan in = graph.inputs(node);
+        return in.size() == 1 && graph.tensor(in[0]).initializer;
+    }
     // The nearest placed nodes before and after the node in its graph (-1 where there is none).
     std::pair<int, int> orderNeighbours(int node) const;
+
+private:
+    std::vector<bool> clear_; // per node: namedAndClear
 };
 
 // What the bounds pass learns of a node, kept for the refinement passes: it depends on explicit nodes

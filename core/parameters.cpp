@@ -26,23 +26,9 @@ struct CharClasses {
 constexpr CharClasses kCharClasses;
 
 // Ops that only transform a weight on its way to its user (torch's Linear transpose, a dtype cast, a
-// reshape, dequantization of a quantized weight). Asked of every node of the graph: compared by length
-// first rather than hashed.
-bool transformsWeight(const std::string& opType) {
-    switch (opType.size()) {
-    case 4:
-        return opType == "Cast";
-    case 7:
-        return opType == "Reshape" || opType == "Squeeze" || opType == "Flatten";
-    case 8:
-        return opType == "Identity" || opType == "CastLike";
-    case 9:
-        return opType == "Transpose" || opType == "Unsqueeze";
-    case 16:
-        return opType == "DequantizeLinear";
-    default:
-        return false;
-    }
+// reshape, dequantization of a quantized weight): OpKind::Identity and OpKind::WeightTransform.
+bool transformsWeight(OpKind kind) {
+    return kind == OpKind::Identity || kind == OpKind::WeightTransform;
 }
 
 constexpr int kMaxChain = 4; // weight-only ops followed back from a user to its parameter
@@ -84,40 +70,37 @@ bool parameterOwner(std::string_view name, std::string& owner) {
 }
 
 ParameterUses::ParameterUses(const GraphIndex& g)
-    : g_(g), parameterOfTensor_(g.tensorCount(), -1), users_(g.tensorCount(), 0),
-      ownerLength_(g.tensorCount(), -1), weightOnly_(g.size(), false) {
+    : g_(g), slot_(g.tensorCount(), -1), weightOnly_(g.size(), false) {
     // Walked forward from the initializers, the only place a parameter can start: a graph of 100k
-    // nodes has a few thousand weights, and only their consumers' op types are read.
-    std::vector<int> carriers, frontier, next; // tensors carrying a parameter; the last round's
-    for (std::size_t t = 0; t < g.tensorCount(); ++t)
-        if (g.tensor(static_cast<int>(t)).initializer) {
-            frontier.push_back(static_cast<int>(t));
-            parameterOfTensor_[t] = isParameter(static_cast<int>(t)) ? static_cast<int>(t) : -1;
-        }
-    carriers = frontier;
+    // nodes has a few thousand weights, and only their consumers are looked at.
+    std::vector<int> carriers(g.initializers()), frontier(carriers), next; // tensors carrying one
+    for (int t : carriers)
+        slot_[static_cast<std::size_t>(t)] = addParameter(t);
     // A weight-only op transforms a weight (its first input: an initializer, or the result of another
     // weight-only op) with constants (a shape, a scale); chains are short.
     for (int depth = 0; depth < kMaxChain && !frontier.empty(); ++depth) {
         next.clear();
         for (int weight : frontier)
             for (int node : g.consumers(weight))
-                if (markWeightOnly(node, weight))
+                if (markWeightOnly(node, weight)) {
+                    nodes_.push_back(node);
                     for (int out : g.outputs(node)) {
                         // torch's Identity copies of equal weights stand for the parameter they are named
                         // after; one renamed ("onnx::Conv_503") is of unknown owner, never its input's.
                         const bool copy = g.opKind(node) == OpKind::Identity;
-                        const int p = copy ? (isParameter(out) ? out : -1) : parameterOf(weight);
-                        parameterOfTensor_[static_cast<std::size_t>(out)] = p;
+                        slot_[static_cast<std::size_t>(out)] =
+                            copy ? addParameter(out) : slot_[static_cast<std::size_t>(weight)];
                         next.push_back(out);
                         carriers.push_back(out);
                     }
+                }
         frontier.swap(next);
     }
     // Users: computing nodes, each counted once per parameter (a node reading it twice, directly or
     // through two copies, is one user: counted at its first input carrying it).
     for (int t : carriers) {
-        const int p = parameterOf(t);
-        if (p < 0) continue;
+        const int slot = slot_[static_cast<std::size_t>(t)];
+        if (slot < 0) continue;
         const IndexSpan consumers = g.consumers(t);
         for (std::size_t k = 0; k < consumers.size(); ++k) {
             const int node = consumers[k];
@@ -125,12 +108,17 @@ ParameterUses::ParameterUses(const GraphIndex& g)
                 std::find(consumers.begin(), consumers.begin() + k, node) != consumers.begin() + k)
                 continue;
             for (int input : g.inputs(node))
-                if (parameterOf(input) == p) {
-                    if (input == t) ++users_[static_cast<std::size_t>(p)];
+                if (slot_[static_cast<std::size_t>(input)] == slot) {
+                    if (input == t) {
+                        ++params_[static_cast<std::size_t>(slot)].users;
+                        nodes_.push_back(node);
+                    }
                     break;
                 }
         }
     }
+    std::sort(nodes_.begin(), nodes_.end());
+    nodes_.erase(std::unique(nodes_.begin(), nodes_.end()), nodes_.end());
 }
 
 // Marks `node` weight-only when it transforms `weight` (its first input) with constants only.
@@ -138,7 +126,7 @@ bool ParameterUses::markWeightOnly(int node, int weight) {
     const std::size_t i = static_cast<std::size_t>(node);
     if (weightOnly_[i]) return false;
     const IndexSpan inputs = g_.inputs(node);
-    if (inputs.empty() || inputs[0] != weight || !transformsWeight(g_.node(node).opType)) return false;
+    if (inputs.empty() || inputs[0] != weight || !transformsWeight(g_.opKind(node))) return false;
     const bool restConstant = std::all_of(inputs.begin() + 1, inputs.end(), [&](int t) {
         const TensorEntry& te = g_.tensor(t);
         return te.initializer || (te.producer >= 0 && g_.opKind(te.producer) == OpKind::Constant);
@@ -146,11 +134,11 @@ bool ParameterUses::markWeightOnly(int node, int weight) {
     return weightOnly_[i] = restConstant;
 }
 
-bool ParameterUses::isParameter(int t) {
+int ParameterUses::addParameter(int t) {
     std::string_view owner;
-    if (!isParameterName(g_.tensor(t).name, &owner)) return false;
-    ownerLength_[static_cast<std::size_t>(t)] = static_cast<int>(owner.size());
-    return true;
+    if (!isParameterName(g_.tensor(t).name, &owner)) return -1;
+    params_.push_back({t, 0, static_cast<int>(owner.size())});
+    return static_cast<int>(params_.size()) - 1;
 }
 
 std::vector<std::string> parameterNamesUsedBy(const GraphIndex& g, int node) {
@@ -159,20 +147,20 @@ std::vector<std::string> parameterNamesUsedBy(const GraphIndex& g, int node) {
     auto add = [&](const std::string& name) {
         if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     };
-    if (g.node(node).opType == "Identity")
+    if (g.opKind(node) == OpKind::Identity)
         for (int t : g.outputs(node))
             if (parameterOwner(g.tensor(t).name, owner)) add(g.tensor(t).name);
     if (!names.empty()) return names;
     for (int t : g.inputs(node)) {
         for (int depth = 0; depth <= kMaxChain && t >= 0; ++depth) {
             const TensorEntry& te = g.tensor(t);
-            const bool transformed = te.producer >= 0 && transformsWeight(g.node(te.producer).opType);
-            const bool copy = te.producer >= 0 && g.node(te.producer).opType == "Identity";
+            const bool transformed = te.producer >= 0 && transformsWeight(g.opKind(te.producer));
+            const bool copy = te.producer >= 0 && g.opKind(te.producer) == OpKind::Identity;
             if ((te.initializer || copy) && parameterOwner(te.name, owner)) {
                 add(te.name);
                 break;
             }
-            if (!transformed || g.node(te.producer).opType == "Identity" || g.inputs(te.producer).empty())
+            if (!transformed || g.opKind(te.producer) == OpKind::Identity || g.inputs(te.producer).empty())
                 break;
             t = g.inputs(te.producer)[0];
         }
@@ -181,10 +169,8 @@ std::vector<std::string> parameterNamesUsedBy(const GraphIndex& g, int node) {
 }
 
 std::string_view ParameterUses::ownerOf(int parameter) const {
-    const int length = ownerLength_[static_cast<std::size_t>(parameter)];
-    return length < 0
-               ? std::string_view()
-               : std::string_view(g_.tensor(parameter).name).substr(0, static_cast<std::size_t>(length));
+    return std::string_view(g_.tensor(parameter).name)
+        .substr(0, static_cast<std::size_t>(paramOf(parameter).ownerLength));
 }
 
 std::vector<int> ParameterUses::parametersOf(int node) const {

@@ -31,27 +31,42 @@ public:
     // torch's Identity copy of one, named after the parameter it stands for); for an unnamed result of
     // a weight-only op (Transpose, Cast, Reshape, DequantizeLinear, ...) the parameter it transforms;
     // -1 otherwise.
-    int parameterOf(int tensor) const { return parameterOfTensor_[static_cast<std::size_t>(tensor)]; }
+    int parameterOf(int tensor) const {
+        const int slot = slot_[static_cast<std::size_t>(tensor)];
+        return slot < 0 ? -1 : params_[static_cast<std::size_t>(slot)].tensor;
+    }
     // The distinct parameters a node consumes (directly or through weight-only ops).
     std::vector<int> parametersOf(int node) const;
     // How many computing nodes (not weight-only ops) consume the parameter: more than one means it is
     // shared (tied embeddings, or equal weights merged by an optimizer) and names no single owner.
-    int users(int parameter) const { return users_[static_cast<std::size_t>(parameter)]; }
+    int users(int parameter) const { return paramOf(parameter).users; }
     // The module a parameter names ("a.b.weight" -> "a.b"; "" for a root parameter), a view into its
     // name, read once when the graph was analysed.
     std::string_view ownerOf(int parameter) const;
     // A weight-only op whose inputs are all constant (it transforms a weight; it computes nothing).
     bool isWeightOnly(int node) const { return weightOnly_[static_cast<std::size_t>(node)]; }
+    // The nodes a parameter can place, in graph order: those consuming one directly or through
+    // weight-only ops, and the weight-only ops (torch's Identity copies among them). A few thousand in a
+    // graph of 100k nodes.
+    const std::vector<int>& nodesWithParameters() const { return nodes_; }
 
 private:
+    struct Param {
+        int tensor = -1;
+        int users = 0;
+        int ownerLength = 0;
+    };
+    const Param& paramOf(int parameter) const {
+        return params_[static_cast<std::size_t>(slot_[static_cast<std::size_t>(parameter)])];
+    }
     bool markWeightOnly(int node, int weight);
-    bool isParameter(int tensor); // a parameter name; keeps its owner's length
+    int addParameter(int tensor); // its slot, or -1 when its name is no parameter name
 
     const GraphIndex& g_;
-    std::vector<int> parameterOfTensor_;
-    std::vector<int> users_;
-    std::vector<int> ownerLength_; // per tensor, -1 for what is not a parameter
+    std::vector<int> slot_;     // per tensor: index into params_ of the parameter it carries, or -1
+    std::vector<Param> params_; // parameter-named tensors
     std::vector<bool> weightOnly_;
+    std::vector<int> nodes_;
 };
 
 } // namespace hs

@@ -63,18 +63,27 @@ public:
         }
         // Later passes also let a node left at its bound follow a named twin through neighbours placed
         // by inference, and repeat for those nodes (and the constants that follow them) while that
-        // moves nodes: each pass proves the next link of a chain of renamed helpers.
+        // moves nodes: each pass proves the next link of a chain of renamed helpers. A pass refines
+        // again only a node with a neighbour that moved since it was last refined (in the pass before,
+        // or earlier in this one): for the others, refinement would find what it found.
+        std::vector<char> movedBefore(c_.graph.size(), false), moved(c_.graph.size(), false);
         for (int pass = 0; pass < kRefinementPasses; ++pass) {
-            bool moved = false;
+            bool any = false;
             for (std::size_t k = 0; k < inferred.size(); ++k) {
                 const int node = inferred[k], before = c_.callOf(node);
                 const bool settled =
                     before != bound[k].call && c_.kindOf(node) != InferenceContext::NodeKind::Constant;
                 if (pass > 1 && settled) continue;
-                place(node, bound[k], true, pass > 0);
-                moved = moved || c_.callOf(node) != before;
+                if (pass == 0 || neighbourMoved(node, movedBefore) || neighbourMoved(node, moved))
+                    place(node, bound[k], true, pass > 0);
+                else if (bound[k].analogous < 0 && bound[k].call >= 0)
+                    followTrustedTwin(node, bound[k]);
+                moved[static_cast<std::size_t>(node)] = c_.callOf(node) != before;
+                any = any || moved[static_cast<std::size_t>(node)];
             }
-            if (pass > 0 && !moved) break;
+            if (pass > 0 && !any) break;
+            movedBefore.swap(moved);
+            std::fill(moved.begin(), moved.end(), false);
         }
     }
 
@@ -116,6 +125,34 @@ private:
                           b.a,
                           b.b,
                           byAnalogy ? b.twin : -1};
+    }
+
+    // Whether a node refinement reads (a producer, a consumer, another consumer of an input, the nodes
+    // just before and after it in its graph) moved.
+    bool neighbourMoved(int i, const std::vector<char>& moved) const {
+        const GraphIndex& g = c_.graph;
+        auto hasMoved = [&](int n) { return n >= 0 && moved[static_cast<std::size_t>(n)]; };
+        for (int t : g.inputs(i)) {
+            if (hasMoved(g.tensor(t).producer)) return true;
+            for (int c : g.consumers(t))
+                if (hasMoved(c)) return true;
+        }
+        for (int t : g.outputs(i))
+            for (int c : g.consumers(t))
+                if (hasMoved(c)) return true;
+        const NodeInstance& inst = g.instance(i);
+        const int first = i - inst.node,
+                  last = first + static_cast<int>(
+                                     g.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+        return (i - 1 >= first && hasMoved(i - 1)) || (i + 1 < last && hasMoved(i + 1));
+    }
+
+    // A node whose refinement stands: only a twin proven through neighbours placed by inference can
+    // take it deeper.
+    void followTrustedTwin(int i, Bound& b) {
+        const int best = c_.callOf(i);
+        b.analogous = analogy_.analogousCall(i, b.call, best, b.twin, true);
+        if (b.analogous >= 0) place(i, b, true, true);
     }
 
     void placeWithoutBound(int i, const int* all, int allCount, bool complete) {

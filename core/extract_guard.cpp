@@ -131,6 +131,29 @@ public:
         } catch (const std::exception& e) {
             return where + "does not match its operator's definition: " + quoteInput(e.what(), 160);
         }
+        if (auto p = windowProblem(n); !p.empty()) return where + p;
+        return {};
+    }
+
+    // ONNX 1.12's convolution and pooling shape inference divides by strides (and by the group):
+    // a stride of 0 is an integer division by zero (SIGFPE, found by fuzz_extract). Their window
+    // attributes must be positive.
+    static std::string windowProblem(const onnx::NodeProto& n) {
+        static const std::set<std::string> windowed = {"Conv",          "ConvInteger", "QLinearConv",
+                                                       "ConvTranspose", "AveragePool", "MaxPool",
+                                                       "LpPool",        "MaxUnpool",   "QLinearAveragePool"};
+        if (!windowed.count(n.op_type())) return {};
+        for (const auto& a : n.attribute()) {
+            const std::string& name = a.name();
+            if (name == "strides" || name == "dilations" || name == "kernel_shape") {
+                for (std::int64_t v : a.ints())
+                    if (v <= 0)
+                        return "attribute '" + name + "' holds " + std::to_string(v) +
+                               ", not a positive size";
+            } else if (name == "group" && a.i() <= 0) {
+                return "attribute 'group' is " + std::to_string(a.i()) + ", not a positive count";
+            }
+        }
         return {};
     }
 

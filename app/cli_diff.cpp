@@ -1,4 +1,5 @@
 // hierscope-cli diff: two exports of one model compared module by module (core/compare.h).
+#include "cli_args.h"
 #include "compare.h"
 #include "display_text.h"
 #include "error.h"
@@ -197,17 +198,12 @@ void printText(const hs::HierarchyComparison& c, const Side& a, const Side& b, c
 // Returns 0 when parsed, else the exit code (0 for --help, 2 for a usage error).
 int parseDiffArgs(const std::vector<std::string>& args, DiffOptions& o, bool& done) {
     auto usage = [&](const std::string& message) {
-        std::cerr << "hierscope-cli: " << message << "\n\n" << kDiffHelp;
         done = true;
-        return 2;
+        return hs::cli::usageError(message, kDiffHelp);
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
-        auto value = [&](std::string& into) {
-            if (i + 1 >= args.size()) return false;
-            into = args[++i];
-            return true;
-        };
+        auto value = [&](std::string& into) { return hs::cli::optionValue(args, i, into); };
         if (a == "--help" || a == "-h") {
             std::cout << kDiffHelp;
             done = true;

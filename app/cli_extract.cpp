@@ -1,4 +1,5 @@
 // hierscope-cli extract: a module or a set of nodes as a standalone, checked ONNX model.
+#include "cli_args.h"
 #include "cli_format.h"
 #include "cli_json.h"
 #include "error.h"
@@ -70,17 +71,10 @@ json tensorJson(const hs::BoundaryTensor& b) {
 int runExtract(const std::vector<std::string>& args) {
     std::string model, module, nodes, output, sidecarPath;
     bool haveModule = false, haveNodes = false, asJson = false;
-    auto usage = [](const std::string& message) {
-        std::cerr << "hierscope-cli: " << message << "\n\n" << kExtractHelp;
-        return 2;
-    };
+    auto usage = [](const std::string& message) { return hs::cli::usageError(message, kExtractHelp); };
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
-        auto value = [&](std::string& into) {
-            if (i + 1 >= args.size()) return false;
-            into = args[++i];
-            return true;
-        };
+        auto value = [&](std::string& into) { return hs::cli::optionValue(args, i, into); };
         if (a == "--help" || a == "-h") {
             std::cout << kExtractHelp;
             return 0;

@@ -1,6 +1,7 @@
 // hierscope-cli: the core engine for scripts and pipelines.
 // Exit codes: 0 success, 1 bad input (unreadable model or sidecar, sidecar for another model),
 // 2 usage error.
+#include "cli_args.h"
 #include "cli_format.h"
 #include "cli_json.h"
 #include "error.h"
@@ -96,8 +97,9 @@ Options parseArgs(int argc, char** argv) {
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&]() -> std::string {
-            if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
-            return args[++i];
+            std::string v;
+            if (!hs::cli::optionValue(args, i, v)) throw UsageError(a + " needs a value");
+            return v;
         };
         if (a == "--help" || a == "-h")
             o.help = true;

@@ -91,12 +91,7 @@ private:
         const int first = ev_.head(node);
         if (first < 0) return false;
         const int call = ev_.claim(first).call;
-        for (int k = first; k >= 0; k = ev_.claim(k).next) {
-            const Claim& c = ev_.claim(k);
-            if ((c.source != Source::NameScope && c.source != Source::Metadata) || c.call != call)
-                return false;
-        }
-        return call >= 0 && ev_.calls.scopeOf(call) == scope;
+        return call >= 0 && ev_.calls.scopeOf(call) == scope && onlyScopesAgreeWith(node, call);
     }
 
     // The common atom prefix of two scopes, as a view into the first.

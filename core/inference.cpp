@@ -17,11 +17,15 @@ InferenceContext::InferenceContext(const GraphIndex& g, Hierarchy& h, ModuleCall
     }
 }
 
-std::pair<int, int> InferenceContext::orderNeighbours(int i) const {
+std::pair<int, int> InferenceContext::graphRange(int i) const {
     const NodeInstance& inst = graph.instance(i);
-    int first = i - inst.node,
-        last =
-            first + static_cast<int>(graph.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+    const int first = i - inst.node;
+    return {first, first + static_cast<int>(
+                               graph.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size())};
+}
+
+std::pair<int, int> InferenceContext::orderNeighbours(int i) const {
+    const auto [first, last] = graphRange(i);
     std::pair<int, int> result{-1, -1};
     for (int k = i - 1; k >= first; --k)
         if (callOf(k) >= 0) {
@@ -140,10 +144,7 @@ private:
         for (int t : g.outputs(i))
             for (int c : g.consumers(t))
                 if (hasMoved(c)) return true;
-        const NodeInstance& inst = g.instance(i);
-        const int first = i - inst.node,
-                  last = first + static_cast<int>(
-                                     g.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+        const auto [first, last] = c_.graphRange(i);
         return (i - 1 >= first && hasMoved(i - 1)) || (i + 1 < last && hasMoved(i + 1));
     }
 

@@ -60,6 +60,8 @@ public:
         const IndexSpan in = graph.inputs(node);
         return in.size() == 1 && graph.tensor(in[0]).initializer;
     }
+    // The instances of the node's graph (it and its siblings, in graph order): [first, last).
+    std::pair<int, int> graphRange(int node) const;
     // The nearest placed nodes before and after the node in its graph (-1 where there is none).
     std::pair<int, int> orderNeighbours(int node) const;
 

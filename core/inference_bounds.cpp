@@ -106,10 +106,7 @@ int Bounds::widenForRepeatedCalls(int lca, int a, int b) const {
 // Execution order bound: torch writes nodes in trace order, so the nearest placed nodes before and
 // after a node in its graph were traced while the same call stack was active around it.
 int Bounds::orderBound(int i) const {
-    const NodeInstance& inst = c_.graph.instance(i);
-    int first = i - inst.node,
-        last = first +
-               static_cast<int>(c_.graph.model().graphs[static_cast<std::size_t>(inst.graph)].nodes.size());
+    const auto [first, last] = c_.graphRange(i);
     // torch's Identity copies of equal weights stand at the top of the graph, not where they are used:
     // they say nothing about the trace order.
     auto traced = [&](int k) { return c_.isExplicit(k) && !c_.isWeightCopy(k); };

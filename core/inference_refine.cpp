@@ -113,7 +113,12 @@ int Refinement::parameterOwnerCall(int i) const {
 // torch exports a Linear as MatMul with its weight pre-transposed and folded into an initializer named
 // "onnx::MatMul_<n>" (a number before torch 1.11), then Add with "<module>.bias": such a MatMul, feeding only
 // that Add, belongs to the Add's module.
+// Only a matrix product's weight operand counts: a Slice's "300" (its `starts`, a number before torch
+// 1.11) or an Unsqueeze's "onnx::Unsqueeze_82" are generated initializers too, and DistilBERT's
+// position_ids Slice, feeding the position embedding's Gather alone, went into that embedding.
 int Refinement::foldedWeightOwnerCall(int i) const {
+    const std::string& opType = c_.graph.node(i).opType;
+    if (opType != "MatMul" && opType != "Gemm") return -1;
     bool folded = false;
     for (int t : c_.graph.inputs(i)) {
         const TensorEntry& te = c_.graph.tensor(t);

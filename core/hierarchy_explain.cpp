@@ -62,6 +62,7 @@ std::string Hierarchy::describe(const GraphIndex& graph, const Candidate& c) con
         std::string words, owner;
         for (const std::string& name : parameterNamesUsedBy(graph, c.ref)) {
             parameterOwner(name, owner);
+            owner = std::string(ownerWithoutOpType(owner, graph.node(c.ref).opType));
             words += std::string(words.empty() ? "uses parameter '" : ", parameter '") + name + "' of " +
                      (owner.empty() ? std::string("the root module") : "module '" + owner + "'");
         }

@@ -3,6 +3,7 @@
 // without them (docs/ARCHITECTURE.md, "Hierarchy inference").
 #include "graph.h"
 #include "inference.h"
+#include "parameters.h"
 #include "scope_names.h"
 
 #include <algorithm>
@@ -105,7 +106,9 @@ int Refinement::parameterOwnerCall(int i) const {
             continue; // shared or tied weights prove nothing
         auto dot = te.name.rfind('.');
         if (dot == std::string::npos) continue;
-        if (int call = c_.calls.firstCallOf(std::string_view(te.name).substr(0, dot)); call >= 0) return call;
+        const std::string_view owner =
+            ownerWithoutOpType(std::string_view(te.name).substr(0, dot), c_.graph.node(i).opType);
+        if (int call = c_.calls.firstCallOf(owner); call >= 0) return call;
     }
     return -1;
 }

@@ -62,6 +62,13 @@ bool isParameterName(std::string_view name, std::string_view* owner) {
     return true;
 }
 
+std::string_view ownerWithoutOpType(std::string_view owner, std::string_view opType) {
+    const std::size_t dot = owner.rfind('.');
+    const std::string_view last = dot == std::string_view::npos ? owner : owner.substr(dot + 1);
+    if (opType.empty() || last != opType) return owner;
+    return dot == std::string_view::npos ? std::string_view() : owner.substr(0, dot);
+}
+
 bool parameterOwner(std::string_view name, std::string& owner) {
     std::string_view view;
     if (!isParameterName(name, &view)) return false;
@@ -110,8 +117,10 @@ ParameterUses::ParameterUses(const GraphIndex& g)
             for (int input : g.inputs(node))
                 if (slot_[static_cast<std::size_t>(input)] == slot) {
                     if (input == t) {
-                        ++params_[static_cast<std::size_t>(slot)].users;
+                        Param& param = params_[static_cast<std::size_t>(slot)];
+                        ++param.users;
                         nodes_.push_back(node);
+                        if (param.users == 1) dropOpTypeFromOwner(param, g.node(node).opType);
                     }
                     break;
                 }
@@ -166,6 +175,12 @@ std::vector<std::string> parameterNamesUsedBy(const GraphIndex& g, int node) {
         }
     }
     return names;
+}
+
+void ParameterUses::dropOpTypeFromOwner(Param& param, const std::string& opType) const {
+    const std::string_view owner =
+        std::string_view(g_.tensor(param.tensor).name).substr(0, static_cast<std::size_t>(param.ownerLength));
+    param.ownerLength = static_cast<int>(ownerWithoutOpType(owner, opType).size());
 }
 
 std::string_view ParameterUses::ownerOf(int parameter) const {

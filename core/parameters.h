@@ -18,6 +18,11 @@ bool parameterOwner(std::string_view tensorName, std::string& owner);
 // The same without a copy: `owner` (may be null) views into the name.
 bool isParameterName(std::string_view tensorName, std::string_view* owner);
 
+// ONNX Runtime GenAI's model builder names a weight after the node using it, "<module>.<OpType>.weight"
+// ("model.layers.0.attn.q_proj.MatMul.weight"): an op is no module. The owner without its last atom
+// when that atom is the using node's op type ("model.layers.0.attn.q_proj").
+std::string_view ownerWithoutOpType(std::string_view owner, std::string_view opType);
+
 // The parameter names node `node` uses (through weight-only ops), or the one it is torch's copy of;
 // for the words of an explanation (no graph-wide analysis).
 std::vector<std::string> parameterNamesUsedBy(const GraphIndex& graph, int node);
@@ -61,6 +66,7 @@ private:
     }
     bool markWeightOnly(int node, int weight);
     int addParameter(int tensor); // its slot, or -1 when its name is no parameter name
+    void dropOpTypeFromOwner(Param& param, const std::string& opType) const;
 
     const GraphIndex& g_;
     std::vector<int> slot_;     // per tensor: index into params_ of the parameter it carries, or -1

@@ -638,6 +638,32 @@ private slots:
         QVERIFY(atRoot * 10 < l.graph->size());
     }
 
+    // ONNX Runtime GenAI's builder names each weight after the node using it ("...q_proj.MatMul.weight").
+    // With the node names gone (an optimizer renamed them), the MatMul goes to q_proj: no module is named
+    // after an op.
+    void builderWeightNamesNameTheirModule() {
+        const std::string path = sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx");
+        HSTEST_SKIP_IF_ABSENT(path);
+        Loaded truth = hstest::load(path);
+        Loaded old = hstest::analyse(withOldTorchNames(*truth.model));
+        const int q = truth.node("/model/layers.0/attn/q_proj/MatMul");
+        QVERIFY(q >= 0);
+        QCOMPARE(old.scopeOf(q), std::string("model.layers.0.attn.q_proj"));
+        QCOMPARE(old.hierarchy.assignments[static_cast<std::size_t>(q)].source, Source::Parameter);
+        const std::string why = old.hierarchy.explain(*old.graph, q);
+        QVERIFY2(
+            why.find("'model.layers.0.attn.q_proj.MatMul.weight' of module 'model.layers.0.attn.q_proj'") !=
+                std::string::npos,
+            why.c_str());
+        for (const Module& m : old.hierarchy.modules)
+            QVERIFY2(m.scope.find("MatMul") == std::string::npos, m.scope.c_str());
+        // Every node whose name said its module is placed there or above it.
+        for (std::size_t i = 0; i < truth.graph->size(); ++i)
+            if (truth.hierarchy.assignments[i].source == Source::NameScope)
+                QVERIFY2(isAtomPrefix(old.scopeOf(static_cast<int>(i)), truth.scopeOf(static_cast<int>(i))),
+                         truth.graph->node(static_cast<int>(i)).name.c_str());
+    }
+
     // Issue 9: GPT-2 after ONNX Runtime's transformer fusion keeps parameter names on fused ops.
     void ortFusedGpt2() {
         Loaded l = hstest::load(sharedModel("gpt2_tiny_random_ort_fused_past.onnx"));

@@ -1,6 +1,7 @@
 #include "inference.h"
 
 #include "graph.h"
+#include "model.h"
 
 #include <algorithm>
 
@@ -15,6 +16,62 @@ InferenceContext::InferenceContext(const GraphIndex& g, Hierarchy& h, ModuleCall
         placedExplicitly[static_cast<std::size_t>(i)] = true;
         clear_[static_cast<std::size_t>(i)] = !h.assignments[static_cast<std::size_t>(i)].conflict;
     }
+}
+
+// torch writes nodes in the order it traces them, so every module call is one stretch of the main graph.
+// ONNX Runtime's optimizer sorts them anew (its BERT puts the root's attention-mask ops between layer.0's
+// query and value, and key before query), and so may other rewriters. Such a file is known by ONNX
+// Runtime's contrib ops, or by explicitly placed nodes whose calls' stretches overlap without nesting.
+bool InferenceContext::checkTraceOrder() const {
+    const Model& model = graph.model();
+    if (model.producerName.rfind("onnxruntime", 0) == 0) return false;
+    const bool importsContribOps =
+        std::any_of(model.opsets.begin(), model.opsets.end(),
+                    [](const OpsetImport& o) { return o.domain == "com.microsoft"; });
+    if (importsContribOps)
+        for (const Node& node : model.main().nodes)
+            if (node.domain == "com.microsoft" && model.findFunction(node.domain, node.opType) < 0)
+                return false;
+    // Each call's stretch: the first and last main-graph position of an explicitly placed node in it or
+    // below it.
+    const int mainCount = static_cast<int>(graph.mainCount());
+    std::vector<int> traced;
+    for (int i : explicitNodes)
+        if (i < mainCount && inTraceOrder(i) && !hierarchy.assignments[static_cast<std::size_t>(i)].conflict)
+            traced.push_back(i);
+    if (!std::is_sorted(traced.begin(), traced.end())) std::sort(traced.begin(), traced.end());
+    std::vector<std::pair<int, int>> stretch(calls.size(), {-1, -1});
+    auto widen = [&](int c, int first, int last) {
+        auto& s = stretch[static_cast<std::size_t>(c)];
+        s.first = s.first < 0 ? first : std::min(s.first, first);
+        s.second = std::max(s.second, last);
+    };
+    for (int i : traced)
+        widen(callOf(i), i, i);
+    // A call is created after its parent: backwards, every child is done before its parent.
+    for (std::size_t c = calls.size(); c-- > 1;)
+        if (stretch[c].first >= 0)
+            widen(calls.call(static_cast<int>(c)).parent, stretch[c].first, stretch[c].second);
+    // In node order, the calls running at a node are its call and its ancestors: a call that must still
+    // run later (its stretch goes on) but does not hold the node interleaves with it, and a call is
+    // entered once, at the start of its stretch.
+    std::vector<int> running, entered;
+    for (int i : traced) {
+        const int call = callOf(i);
+        while (!running.empty() && !calls.isAncestorOrSelf(running.back(), call)) {
+            if (stretch[static_cast<std::size_t>(running.back())].second > i) return false;
+            running.pop_back();
+        }
+        const int innermost = running.empty() ? -1 : running.back();
+        entered.clear();
+        for (int c = call; c >= 0 && c != innermost; c = calls.call(c).parent)
+            entered.push_back(c);
+        for (auto it = entered.rbegin(); it != entered.rend(); ++it) {
+            if (stretch[static_cast<std::size_t>(*it)].first != i) return false; // entered before, left
+            running.push_back(*it);
+        }
+    }
+    return true;
 }
 
 std::pair<int, int> InferenceContext::graphRange(int i) const {
@@ -186,6 +243,11 @@ private:
 } // namespace
 
 void inferUnplacedNodes(InferenceContext& context) {
+    if (!context.traceOrder() && context.explicitNodes.size() < context.graph.size())
+        context.hierarchy.notes.push_back(
+            "The node order is not the order PyTorch traced the model in (ONNX Runtime's contrib ops, or "
+            "modules whose nodes interleave): nodes without evidence are placed by their data neighbours "
+            "only, not by the nodes beside them in the file.");
     Driver(context).run();
 }
 

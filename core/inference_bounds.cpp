@@ -106,10 +106,9 @@ int Bounds::widenForRepeatedCalls(int lca, int a, int b) const {
 // Execution order bound: torch writes nodes in trace order, so the nearest placed nodes before and
 // after a node in its graph were traced while the same call stack was active around it.
 int Bounds::orderBound(int i) const {
+    if (!c_.traceOrder()) return -1; // neighbours in the file's order share no call
     const auto [first, last] = c_.graphRange(i);
-    // torch's Identity copies of equal weights stand at the top of the graph, not where they are used:
-    // they say nothing about the trace order.
-    auto traced = [&](int k) { return c_.isExplicit(k) && !c_.isWeightCopy(k); };
+    auto traced = [&](int k) { return c_.isExplicit(k) && c_.inTraceOrder(k); };
     int before = -1, after = -1;
     for (int k = i - 1; k >= first && before < 0; --k)
         if (traced(k)) before = c_.callOf(k);

@@ -120,14 +120,14 @@ int Refinement::parameterOwnerCall(int i) const {
 // 1.11) or an Unsqueeze's "onnx::Unsqueeze_82" are generated initializers too, and DistilBERT's
 // position_ids Slice, feeding the position embedding's Gather alone, went into that embedding.
 int Refinement::foldedWeightOwnerCall(int i) const {
-    const std::string& opType = c_.graph.node(i).opType;
-    if (opType != "MatMul" && opType != "Gemm") return -1;
     bool folded = false;
     for (int t : c_.graph.inputs(i)) {
         const TensorEntry& te = c_.graph.tensor(t);
         if (te.initializer && c_.graph.consumers(t).size() == 1 && isGeneratedName(te.name)) folded = true;
     }
     if (!folded) return -1;
+    const std::string& opType = c_.graph.node(i).opType;
+    if (opType != "MatMul" && opType != "Gemm") return -1;
     int consumer = soleConsumer(i);
     if (consumer < 0) return -1;
     for (int t : c_.graph.outputs(i))

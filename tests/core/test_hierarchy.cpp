@@ -406,6 +406,56 @@ private slots:
         QVERIFY(differing > 0);
     }
 
+    // The order bound rests on torch writing nodes in trace order. ONNX Runtime sorts them anew (its BERT
+    // puts the root's attention-mask ops between layer.0's query and value): with every name hidden, the
+    // mask ops went into layer.0's attention.self. Such a file's order is no evidence, and says so.
+    void reorderedFilesAreNotReadInOrder() {
+        const std::string notInOrder = "not the order PyTorch traced";
+        auto noted = [&](const Loaded& l) {
+            return std::any_of(l.hierarchy.notes.begin(), l.hierarchy.notes.end(),
+                               [&](const std::string& n) { return n.find(notInOrder) != std::string::npos; });
+        };
+        Loaded ort = hstest::load(fixture("cmp_bert_op17_ort.onnx"));
+        Loaded old = hstest::analyse(withOldTorchNamesEverywhere(*ort.model));
+        QVERIFY(noted(old));
+        std::size_t checked = 0;
+        for (std::size_t i = 0; i < ort.graph->size(); ++i) {
+            if (ort.hierarchy.assignments[i].source != Source::NameScope) continue;
+            const int n = static_cast<int>(i);
+            QVERIFY2(isAtomPrefix(old.scopeOf(n), ort.scopeOf(n)),
+                     (ort.graph->node(n).name + " -> " + old.scopeOf(n)).c_str());
+            ++checked;
+        }
+        QCOMPARE(checked, std::size_t(68));
+        QCOMPARE(old.scopeOf(ort.node("/Mul")), std::string());
+        // torch's own order is evidence.
+        Loaded bert = hstest::load(fixture("bert_like_op17.onnx"));
+        QVERIFY(!noted(hstest::analyse(withOldTorchNames(*bert.model))));
+        // Without contrib ops, named nodes give a reordering away: the root's named mask ops moved right
+        // before their first consumer, in layer.0's attention.self, with one of them renamed.
+        auto moved = std::make_shared<Model>(*bert.model);
+        auto& nodes = moved->graphs[0].nodes;
+        std::vector<Node> mask;
+        for (const char* name : {"/Constant_1", "/Unsqueeze", "/Constant_2", "/Unsqueeze_1", "/Cast",
+                                 "/Constant_3", "/Sub", "/Constant_4", "/Mul"}) {
+            auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.name == name; });
+            QVERIFY(it != nodes.end());
+            mask.push_back(*it);
+            nodes.erase(it);
+        }
+        auto firstUser = std::find_if(nodes.begin(), nodes.end(), [](const Node& n) {
+            return std::find(n.inputs.begin(), n.inputs.end(), "/Mul_output_0") != n.inputs.end();
+        });
+        QVERIFY(firstUser != nodes.end());
+        QCOMPARE(firstUser->name, std::string("/encoder/layer.0/attention/self/Add"));
+        nodes.insert(firstUser, mask.begin(), mask.end());
+        auto cast = std::find_if(nodes.begin(), nodes.end(), [](const Node& n) { return n.name == "/Cast"; });
+        cast->name = "Op_cast";
+        Loaded reordered = hstest::analyse(moved);
+        QVERIFY(noted(reordered));
+        QCOMPARE(reordered.scopeOf(reordered.node("Op_cast")), std::string());
+    }
+
     // A renamed chain of GELU's ops (Div, Erf, Add) between a named `dense` and a named `Mul`: only the
     // Add has a named neighbour inside the activation, so each pass proves one more link from the twins
     // in layer 0, through neighbours placed by inference. The same with layer 0's `Mul` renamed too:

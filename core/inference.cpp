@@ -33,12 +33,16 @@ bool InferenceContext::checkTraceOrder() const {
             if (node.domain == "com.microsoft" && model.findFunction(node.domain, node.opType) < 0)
                 return false;
     // Each call's stretch: the first and last main-graph position of an explicitly placed node in it or
-    // below it.
+    // below it. Only what the file itself says of a node names its innermost call: a manual tag or a
+    // sidecar entry may name an ancestor (a person moving an Add up to its layer).
     const int mainCount = static_cast<int>(graph.mainCount());
     std::vector<int> traced;
-    for (int i : explicitNodes)
-        if (i < mainCount && inTraceOrder(i) && !hierarchy.assignments[static_cast<std::size_t>(i)].conflict)
+    for (int i : explicitNodes) {
+        const Assignment& a = hierarchy.assignments[static_cast<std::size_t>(i)];
+        if (i < mainCount && inTraceOrder(i) && !a.conflict && a.source != Source::Manual &&
+            a.source != Source::Sidecar)
             traced.push_back(i);
+    }
     if (!std::is_sorted(traced.begin(), traced.end())) std::sort(traced.begin(), traced.end());
     std::vector<std::pair<int, int>> stretch(calls.size(), {-1, -1});
     auto widen = [&](int c, int first, int last) {

@@ -248,6 +248,7 @@ QString MainWindow::statusText() const {
 void MainWindow::updateStatus() {
     updateActions();
     updateEmptyHints();
+    updateTreeOrigin();
     if (!doc_) {
         countsLabel_->setText(tr("No model: File > Open or drop an .onnx file here"));
         confidenceLabel_->clear();

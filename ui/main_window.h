@@ -102,6 +102,7 @@ public:
     ModuleTreeModel* moduleModel() const { return treeModel_; }
     QLineEdit* moduleFilter() const { return filterEdit_; }
     QString statusText() const;
+    QLabel* treeOriginLabel() const { return treeOrigin_; }
 
     // File > Compare With... (main_window_compare.cpp): loads a second model in the background and
     // compares it module by module with this one; comparisonReady or comparisonFailed follows. The tree
@@ -163,6 +164,7 @@ private:
     void cancelLoading();
     void installDocument(std::shared_ptr<ModelDocument> doc);
     void updateStatus();
+    void updateTreeOrigin();
     void updateTitle();
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
@@ -191,6 +193,8 @@ private:
     EmptyHint* treeHint_ = nullptr;
     EmptyHint* graphHint_ = nullptr;
     EmptyHint* uncertainHint_ = nullptr;
+    QLabel* treeOrigin_ = nullptr; // under the module tree: what it was built from, and the notes
+    bool notesShown_ = false;
     QLabel* countsLabel_ = nullptr;
     QLabel* confidenceLabel_ = nullptr;
     QProgressBar* progress_ = nullptr;

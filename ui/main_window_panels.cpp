@@ -19,6 +19,7 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
 #include <QStatusBar>
@@ -68,6 +69,19 @@ void MainWindow::createModuleDock() {
     });
     layout->addWidget(changedOnly_);
     layout->addWidget(treeView_);
+    // Where the tree came from (names, parameters, another converter's paths, inference), and the
+    // model's notes behind a link: a tree inferred from parameter names must not pass for torch scopes.
+    treeOrigin_ = new QLabel(panel);
+    treeOrigin_->setObjectName(QStringLiteral("treeOrigin"));
+    treeOrigin_->setWordWrap(true);
+    treeOrigin_->setTextFormat(Qt::RichText);
+    treeOrigin_->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+    treeOrigin_->setForegroundRole(QPalette::PlaceholderText);
+    connect(treeOrigin_, &QLabel::linkActivated, this, [this] {
+        notesShown_ = !notesShown_;
+        updateTreeOrigin();
+    });
+    layout->addWidget(treeOrigin_);
     dock->setWidget(panel);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
 }
@@ -341,6 +355,26 @@ void MainWindow::showGraphContextMenu(const GraphEntity& entity, const QPoint& g
         return;
     }
     menu.exec(globalPos);
+}
+
+void MainWindow::updateTreeOrigin() {
+    if (!doc_) {
+        treeOrigin_->clear();
+        return;
+    }
+    const std::vector<std::string>& notes = doc_->hierarchy.notes;
+    QString text =
+        tr("Tree from %1.")
+            .arg(QString::fromStdString(sourcesSummary(doc_->hierarchy.statistics())).toHtmlEscaped());
+    if (!notes.empty()) {
+        text += QStringLiteral(" <a href=\"notes\">%1</a>")
+                    .arg(notesShown_ ? tr("Hide notes")
+                                     : (notes.size() == 1 ? tr("1 note") : tr("%1 notes").arg(notes.size())));
+        if (notesShown_)
+            for (const std::string& note : notes)
+                text += QStringLiteral("<br>&bull; ") + QString::fromStdString(note).toHtmlEscaped();
+    }
+    treeOrigin_->setText(text);
 }
 
 } // namespace hs::ui

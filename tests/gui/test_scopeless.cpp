@@ -6,6 +6,7 @@
 #include "model_document.h"
 #include "module_tree_model.h"
 
+#include <QLabel>
 #include <QTextBrowser>
 #include <QTreeView>
 #include <QtTest>
@@ -67,6 +68,32 @@ private slots:
         QVERIFY(index.isValid());
         QVERIFY2(index.data().toString().contains("layer path"), qPrintable(index.data().toString()));
         QVERIFY(index.data(Qt::ToolTipRole).toString().contains("not a PyTorch module"));
+        // Under the tree: what it was built from, and the model's notes behind a link.
+        QLabel* origin = w.treeOriginLabel();
+        QVERIFY(origin->isVisible());
+        QVERIFY2(origin->text().contains("another converter's layer paths (67 nodes)"), qPrintable(origin->text()));
+        QVERIFY2(origin->text().contains("2 notes"), qPrintable(origin->text()));
+        QVERIFY(!origin->text().contains("not PyTorch module scopes"));
+        emit origin->linkActivated(QStringLiteral("notes"));
+        QVERIFY2(origin->text().contains("written by tf2onnx and are not PyTorch module scopes"),
+                 qPrintable(origin->text()));
+        QVERIFY(origin->text().contains("Hide notes"));
+        emit origin->linkActivated(QStringLiteral("notes"));
+        QVERIFY(!origin->text().contains("not PyTorch module scopes"));
+    }
+
+    // The tree of an older torch export says it comes from parameter names, not from torch's scopes.
+    void treeSaysWhereItComesFrom() {
+        const QString path = sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx");
+        if (!QFile::exists(path)) QSKIP(qPrintable(path + " is absent"));
+        MainWindow w;
+        w.setInteractive(false);
+        w.show();
+        QVERIFY(openAndSettle(w, path));
+        const QString text = w.treeOriginLabel()->text();
+        QVERIFY2(text.startsWith("Tree from parameter names (26 nodes), inferred from the graph (164 nodes)"),
+                 qPrintable(text));
+        QVERIFY2(!text.contains("note"), qPrintable(text));
     }
 };
 

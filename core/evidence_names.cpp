@@ -86,10 +86,8 @@ private:
 void collectNameScopes(Evidence& ev) {
     const GraphIndex& g = ev.graph;
     if (producerWritesForeignNames(g.model().producerName)) {
-        ev.hierarchy.notes.push_back(
-            "Node names were written by " + g.model().producerName +
-            " and are not PyTorch module scopes; nodes stay at the root unless other "
-            "evidence places them.");
+        ev.hierarchy.notes.push_back("Node names were written by " + g.model().producerName +
+                                     " and are not PyTorch module scopes.");
         return;
     }
     NamePrefixes prefixes(ev);

@@ -150,6 +150,12 @@ struct Hierarchy {
     std::string explain(const GraphIndex& graph, int node) const;
     // What a candidate claim says: "node name '/encoder/layer.0/...'", "sidecar in f.json: path '...'".
     std::string describe(const GraphIndex& graph, const Candidate& candidate) const;
+    // Where an inferred node may belong below its module, when nothing in the file tells: the modules
+    // on the way down to the placed nodes its data comes from and goes to, through the nodes inferred
+    // into the same module (the attention math between attention.self's projections and
+    // attention.output.dense, placed in attention: attention.self, attention.output, ...). Most
+    // connections first, then the shallower; empty for a node placed by evidence or by hand.
+    std::vector<int> deeperCandidates(const GraphIndex& graph, int node) const;
 };
 
 // Builds the hierarchy from all explicit evidence of the model (node-name scopes, node metadata,

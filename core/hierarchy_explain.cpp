@@ -5,6 +5,8 @@
 #include "hierarchy.h"
 #include "parameters.h"
 
+#include <algorithm>
+
 namespace hs {
 
 namespace {
@@ -131,6 +133,53 @@ std::string Hierarchy::explain(const GraphIndex& graph, int node) const {
         return "No scope of its own and no placed node nearby to infer from: left at the root.";
     }
     return {};
+}
+
+std::vector<int> Hierarchy::deeperCandidates(const GraphIndex& graph, int node) const {
+    const Assignment& a = assignments[static_cast<std::size_t>(node)];
+    if (a.source != Source::Inferred && a.source != Source::Fallback) return {};
+    const int home = a.module;
+    // The group: nodes inferred into the same module, connected to this one; its edge: placed nodes
+    // below that module.
+    constexpr std::size_t kGroupLimit = 256;
+    std::vector<int> group{node}, edge;
+    auto visit = [&](int n) {
+        if (n < 0 || std::find(group.begin(), group.end(), n) != group.end()) return;
+        const Assignment& b = assignments[static_cast<std::size_t>(n)];
+        if (b.module == home && (b.source == Source::Inferred || b.source == Source::Fallback)) {
+            if (group.size() < kGroupLimit) group.push_back(n);
+        } else if (b.module != home && isAncestorOrSelf(home, b.module)) {
+            edge.push_back(b.module);
+        }
+    };
+    for (std::size_t k = 0; k < group.size(); ++k) {
+        const int n = group[k];
+        for (int t : graph.inputs(n))
+            visit(graph.tensor(t).producer);
+        for (int t : graph.outputs(n))
+            for (int c : graph.consumers(t))
+                visit(c);
+    }
+    // Every module from just below `home` down to each edge module, counted once per connection.
+    std::vector<std::pair<int, int>> counted; // (module, connections)
+    for (int m : edge)
+        for (int k = m; k != home && k > 0; k = modules[static_cast<std::size_t>(k)].parent) {
+            auto it =
+                std::find_if(counted.begin(), counted.end(), [&](const auto& c) { return c.first == k; });
+            if (it == counted.end())
+                counted.emplace_back(k, 1);
+            else
+                ++it->second;
+        }
+    std::stable_sort(counted.begin(), counted.end(), [&](const auto& x, const auto& y) {
+        if (x.second != y.second) return x.second > y.second;
+        return modules[static_cast<std::size_t>(x.first)].depth <
+               modules[static_cast<std::size_t>(y.first)].depth;
+    });
+    std::vector<int> result;
+    for (const auto& c : counted)
+        result.push_back(c.first);
+    return result;
 }
 
 } // namespace hs

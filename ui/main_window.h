@@ -165,6 +165,7 @@ private:
     void installDocument(std::shared_ptr<ModelDocument> doc);
     void updateStatus();
     void updateTreeOrigin();
+    std::vector<int> suggestedModules(const std::vector<int>& nodes) const;
     void updateTitle();
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();

@@ -271,8 +271,29 @@ void MainWindow::moveSelectionToModule() {
         return;
     }
     const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
-    const int module = ModuleChooser::choose(doc_->hierarchy, current, this);
+    const int module = ModuleChooser::choose(doc_->hierarchy, current, suggestedModules(nodes), this);
     if (module >= 0) retagNodes(nodes, module);
+}
+
+// The modules the nodes may belong to below where inference left them, those offered for more of the
+// nodes first (a selection of the attention math: attention.self).
+std::vector<int> MainWindow::suggestedModules(const std::vector<int>& nodes) const {
+    std::vector<std::pair<int, int>> votes; // (module, nodes offering it), in order of first offer
+    constexpr std::size_t kNodesAsked = 64; // a selection of thousands need not be read whole
+    for (std::size_t k = 0; k < nodes.size() && k < kNodesAsked; ++k)
+        for (int m : doc_->hierarchy.deeperCandidates(*doc_->graph, nodes[k])) {
+            auto it = std::find_if(votes.begin(), votes.end(), [&](const auto& v) { return v.first == m; });
+            if (it == votes.end())
+                votes.emplace_back(m, 1);
+            else
+                ++it->second;
+        }
+    std::stable_sort(votes.begin(), votes.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::vector<int> modules;
+    for (const auto& v : votes)
+        modules.push_back(v.first);
+    return modules;
 }
 
 void MainWindow::showSearch() {
@@ -335,7 +356,7 @@ void MainWindow::showGraphContextMenu(const GraphEntity& entity, const QPoint& g
         menu.addAction(tr("&Move to Module..."), this, [this, nodes] {
             lastNodes_ = nodes;
             const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
-            const int module = ModuleChooser::choose(doc_->hierarchy, current, this);
+            const int module = ModuleChooser::choose(doc_->hierarchy, current, suggestedModules(nodes), this);
             if (module >= 0) retagNodes(nodes, module);
         });
     } else if (entity.kind == GraphEntity::Section) {

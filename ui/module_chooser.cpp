@@ -9,22 +9,40 @@
 
 namespace hs::ui {
 
-ModuleChooser::ModuleChooser(const Hierarchy& hierarchy, int current, QWidget* parent) : QDialog(parent) {
+ModuleChooser::ModuleChooser(const Hierarchy& hierarchy, int current, const std::vector<int>& suggested,
+                             QWidget* parent)
+    : QDialog(parent) {
     setWindowTitle(tr("Move to module"));
     resize(520, 480);
     filter_ = new QLineEdit(this);
     filter_->setPlaceholderText(tr("Type part of a scope, name or class"));
     filter_->setClearButtonEnabled(true);
     list_ = new QListWidget(this);
-    for (std::size_t m = 0; m < hierarchy.modules.size(); ++m) {
-        const Module& mod = hierarchy.modules[m];
+    auto addModule = [&](int m, bool isSuggestion) {
+        const Module& mod = hierarchy.modules[static_cast<std::size_t>(m)];
         QString text = mod.scope.empty() ? tr("(root)") : QString::fromStdString(mod.scope);
         if (!mod.className.empty())
             text += QStringLiteral("  (%1)").arg(QString::fromStdString(mod.className));
+        if (isSuggestion) text = tr("%1    suggested: its data goes there").arg(text);
         auto* item = new QListWidgetItem(text, list_);
-        item->setData(Qt::UserRole, static_cast<int>(m));
+        item->setData(Qt::UserRole, m);
         item->setToolTip(QString::fromStdString(mod.path));
-        if (static_cast<int>(m) == current) list_->setCurrentItem(item);
+        if (isSuggestion) {
+            QFont bold = item->font();
+            bold.setBold(true);
+            item->setFont(bold);
+        }
+        return item;
+    };
+    // The suggestions first, the first one chosen: re-tagging a vague node usually means taking it down
+    // to one of them.
+    for (int m : suggested) {
+        QListWidgetItem* item = addModule(m, true);
+        if (!list_->currentItem()) list_->setCurrentItem(item);
+    }
+    for (std::size_t m = 0; m < hierarchy.modules.size(); ++m) {
+        QListWidgetItem* item = addModule(static_cast<int>(m), false);
+        if (static_cast<int>(m) == current && !list_->currentItem()) list_->setCurrentItem(item);
     }
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
@@ -54,8 +72,9 @@ int ModuleChooser::selectedModule() const {
     return item && !item->isHidden() ? item->data(Qt::UserRole).toInt() : -1;
 }
 
-int ModuleChooser::choose(const Hierarchy& hierarchy, int current, QWidget* parent) {
-    ModuleChooser chooser(hierarchy, current, parent);
+int ModuleChooser::choose(const Hierarchy& hierarchy, int current, const std::vector<int>& suggested,
+                          QWidget* parent) {
+    ModuleChooser chooser(hierarchy, current, suggested, parent);
     return chooser.exec() == QDialog::Accepted ? chooser.selectedModule() : -1;
 }
 

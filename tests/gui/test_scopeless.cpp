@@ -4,12 +4,21 @@
 #include "gui_test_support.h"
 #include "inspector.h"
 #include "model_document.h"
+#include "module_chooser.h"
 #include "module_tree_model.h"
 
+#include <onnx/onnx_pb.h>
+
+#include <QAction>
 #include <QLabel>
+#include <QListWidget>
+#include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QTreeView>
+#include <QUndoStack>
 #include <QtTest>
+
+#include <fstream>
 
 using namespace hs::ui;
 using hs::ui::test::openAndSettle;
@@ -71,7 +80,8 @@ private slots:
         // Under the tree: what it was built from, and the model's notes behind a link.
         QLabel* origin = w.treeOriginLabel();
         QVERIFY(origin->isVisible());
-        QVERIFY2(origin->text().contains("another converter's layer paths (67 nodes)"), qPrintable(origin->text()));
+        QVERIFY2(origin->text().contains("another converter's layer paths (67 nodes)"),
+                 qPrintable(origin->text()));
         QVERIFY2(origin->text().contains("2 notes"), qPrintable(origin->text()));
         QVERIFY(!origin->text().contains("not PyTorch module scopes"));
         emit origin->linkActivated(QStringLiteral("notes"));
@@ -94,6 +104,57 @@ private slots:
         QVERIFY2(text.startsWith("Tree from parameter names (26 nodes), inferred from the graph (164 nodes)"),
                  qPrintable(text));
         QVERIFY2(!text.contains("note"), qPrintable(text));
+    }
+
+    // Every node of the BERT fixture renamed as torch <= 1.12 named them: its attention math lands in
+    // `attention` (nothing in the file tells attention.self from attention), and Move to Module offers
+    // attention.self first, chosen: Enter moves the node there.
+    void moveOffersWhereTheDataGoes() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("bert_old_names.onnx"));
+        std::string mathKey;
+        {
+            onnx::ModelProto proto;
+            std::ifstream in(hs::ui::test::fixture("bert_like_op17.onnx").toStdString(), std::ios::binary);
+            QVERIFY(proto.ParseFromIstream(&in));
+            for (int i = 0; i < proto.graph().node_size(); ++i) {
+                onnx::NodeProto* node = proto.mutable_graph()->mutable_node(i);
+                const std::string renamed = node->op_type() + "_" + std::to_string(i);
+                if (node->name() == "/encoder/layer.0/attention/self/MatMul") mathKey = renamed;
+                node->set_name(renamed);
+            }
+            std::ofstream out(path.toStdString(), std::ios::binary);
+            QVERIFY(proto.SerializeToOstream(&out));
+        }
+        QVERIFY(!mathKey.empty());
+        MainWindow w; // interactive: the chooser is a real dialog
+        w.show();
+        QVERIFY(openAndSettle(w, path));
+        const hs::Hierarchy& h = w.document()->hierarchy;
+        const int math = w.document()->graph->find(mathKey);
+        QVERIFY(math >= 0);
+        const int attention = h.findModule("encoder.layer.0.attention");
+        QCOMPARE(h.assignments[static_cast<std::size_t>(math)].module, attention);
+        w.navigateTo(GraphEntity{GraphEntity::Node, math});
+        QVERIFY(w.waitUntilIdle(60000));
+        auto* move = w.findChild<QAction*>(QStringLiteral("moveToModuleAction"));
+        QVERIFY(move);
+        QString offered;
+        hs::ui::test::ModalDriver driver;
+        driver.then<ModuleChooser>([&](ModuleChooser* c) {
+            offered = c->list()->currentItem() ? c->list()->currentItem()->text() : QString();
+            QTest::keyClick(c->list(), Qt::Key_Return);
+        });
+        move->trigger();
+        QVERIFY(driver.done());
+        QVERIFY2(offered.startsWith(QStringLiteral("encoder.layer.0.attention.self ")) &&
+                     offered.contains(QStringLiteral("suggested")),
+                 qPrintable(offered));
+        QCOMPARE(h.assignments[static_cast<std::size_t>(math)].module,
+                 h.findModule("encoder.layer.0.attention.self"));
+        w.undoStack()->undo();
+        QCOMPARE(h.assignments[static_cast<std::size_t>(math)].module, attention);
+        w.undoStack()->setClean(); // no close prompt when the test's window goes away
     }
 };
 

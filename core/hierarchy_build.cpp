@@ -8,6 +8,7 @@
 #include "scope_names.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace hs {
 namespace {
@@ -202,6 +203,33 @@ void placeEverythingAtTheRoot(Hierarchy& h) {
     }
 }
 
+// Siblings in the order the model runs them: by the first node of each one's subtree. Modules are made
+// in the order evidence meets them, and parameter evidence meets torch's Identity weight copies at the
+// top of the graph first (an older BERT showed `layer.1` above `layer.0` and `encoder` above
+// `embeddings`); those copies and Constant nodes, which torch 2 hoists, say nothing of the order.
+void orderSiblingsAsTheyRun(const GraphIndex& graph, Hierarchy& h) {
+    constexpr int kNever = std::numeric_limits<int>::max();
+    std::vector<int> first(h.modules.size(), kNever);
+    for (std::size_t i = 0; i < graph.mainCount(); ++i) {
+        const int node = static_cast<int>(i);
+        const OpKind kind = graph.opKind(node);
+        const bool weightCopy = kind == OpKind::Identity && graph.inputs(node).size() == 1 &&
+                                graph.tensor(graph.inputs(node)[0]).initializer;
+        if (kind == OpKind::Constant || weightCopy) continue;
+        int& f = first[static_cast<std::size_t>(h.assignments[i].module)];
+        f = std::min(f, node);
+    }
+    // A module is made after its parent: backwards, every child is done before its parent.
+    for (std::size_t m = h.modules.size(); m-- > 1;) {
+        int& parent = first[static_cast<std::size_t>(h.modules[m].parent)];
+        parent = std::min(parent, first[m]);
+    }
+    for (Module& module : h.modules)
+        std::stable_sort(module.children.begin(), module.children.end(), [&](int a, int b) {
+            return first[static_cast<std::size_t>(a)] < first[static_cast<std::size_t>(b)];
+        });
+}
+
 } // namespace
 
 Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
@@ -229,6 +257,7 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
         inferUnplacedNodes(context);
     }
     assignParameters(graph, h, calls);
+    orderSiblingsAsTheyRun(graph, h);
     computePaths(h);
     h.refreshModuleSummaries();
     return h;

@@ -2,6 +2,8 @@
 
 #include "hierarchy.h"
 
+#include <vector>
+
 #include <QDialogButtonBox>
 #include <QLineEdit>
 #include <QListWidget>
@@ -23,7 +25,7 @@ ModuleChooser::ModuleChooser(const Hierarchy& hierarchy, int current, const std:
         QString text = mod.scope.empty() ? tr("(root)") : QString::fromStdString(mod.scope);
         if (!mod.className.empty())
             text += QStringLiteral("  (%1)").arg(QString::fromStdString(mod.className));
-        if (isSuggestion) text = tr("%1    suggested: its data goes there").arg(text);
+        if (isSuggestion) text = tr("%1    (suggested)").arg(text);
         auto* item = new QListWidgetItem(text, list_);
         item->setData(Qt::UserRole, m);
         item->setToolTip(QString::fromStdString(mod.path));
@@ -40,9 +42,15 @@ ModuleChooser::ModuleChooser(const Hierarchy& hierarchy, int current, const std:
         QListWidgetItem* item = addModule(m, true);
         if (!list_->currentItem()) list_->setCurrentItem(item);
     }
-    for (std::size_t m = 0; m < hierarchy.modules.size(); ++m) {
-        QListWidgetItem* item = addModule(static_cast<int>(m), false);
-        if (static_cast<int>(m) == current && !list_->currentItem()) list_->setCurrentItem(item);
+    // Then every module in the tree's order (parents before their children).
+    std::vector<int> pending{0};
+    while (!pending.empty()) {
+        const int m = pending.back();
+        pending.pop_back();
+        QListWidgetItem* item = addModule(m, false);
+        if (m == current && !list_->currentItem()) list_->setCurrentItem(item);
+        const std::vector<int>& children = hierarchy.modules[static_cast<std::size_t>(m)].children;
+        pending.insert(pending.end(), children.rbegin(), children.rend());
     }
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);

@@ -362,6 +362,21 @@ private slots:
                  qPrintable(QString("%1 of %2 exact").arg(r.exact).arg(r.eligible)));
     }
 
+    // Modules are listed as the model runs them, although an older export's weight copies (at the top of
+    // the graph) name layer.1's parameters first.
+    void olderExportTreeRunsInOrder() {
+        Loaded old = hstest::analyse(withOldTorchNames(*hstest::load(fixture("bert_like_op17.onnx")).model));
+        auto names = [&](const std::string& scope) {
+            QStringList list;
+            for (int c :
+                 old.hierarchy.modules[static_cast<std::size_t>(old.hierarchy.findModule(scope))].children)
+                list << QString::fromStdString(old.hierarchy.modules[static_cast<std::size_t>(c)].scope);
+            return list;
+        };
+        QCOMPARE(names(""), QStringList({"embeddings", "encoder", "pooler"}));
+        QCOMPARE(names("encoder.layer"), QStringList({"encoder.layer.0", "encoder.layer.1"}));
+    }
+
     // A vague placement offers the modules below it that its data points into: the attention math of an
     // older BERT export sits in `attention`, and `attention.self` comes first.
     void vagueNodesOfferDeeperModules() {

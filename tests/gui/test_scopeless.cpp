@@ -51,6 +51,12 @@ private slots:
         QVERIFY2(text.contains("uses parameter 'distilbert.transformer.layer.0.attention.q_lin.bias'"),
                  qPrintable(text));
         QVERIFY2(text.contains("parameter"), qPrintable(text));
+        // Under the tree: it comes from parameter names, not from torch's scopes.
+        const QString origin = w.treeOriginLabel()->text();
+        QVERIFY2(
+            origin.startsWith("Tree from parameter names (26 nodes), inferred from the graph (164 nodes)"),
+            qPrintable(origin));
+        QVERIFY2(!origin.contains("note"), qPrintable(origin));
     }
 
     // tf2onnx's DeepLab: its layers are shown as layers, not as PyTorch modules.
@@ -90,20 +96,6 @@ private slots:
         QVERIFY(origin->text().contains("Hide notes"));
         emit origin->linkActivated(QStringLiteral("notes"));
         QVERIFY(!origin->text().contains("not PyTorch module scopes"));
-    }
-
-    // The tree of an older torch export says it comes from parameter names, not from torch's scopes.
-    void treeSaysWhereItComesFrom() {
-        const QString path = sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx");
-        if (!QFile::exists(path)) QSKIP(qPrintable(path + " is absent"));
-        MainWindow w;
-        w.setInteractive(false);
-        w.show();
-        QVERIFY(openAndSettle(w, path));
-        const QString text = w.treeOriginLabel()->text();
-        QVERIFY2(text.startsWith("Tree from parameter names (26 nodes), inferred from the graph (164 nodes)"),
-                 qPrintable(text));
-        QVERIFY2(!text.contains("note"), qPrintable(text));
     }
 
     // Every node of the BERT fixture renamed as torch <= 1.12 named them: its attention math lands in

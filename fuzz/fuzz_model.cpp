@@ -8,8 +8,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     hs::fuzz::withAnalysedModel(
         data, size, [](const std::string&, const hs::GraphIndex& graph, const hs::Hierarchy& hierarchy) {
-            for (std::size_t i = 0; i < graph.size() && i < 8; ++i)
+            for (std::size_t i = 0; i < graph.size() && i < 8; ++i) {
                 (void)hierarchy.explain(graph, static_cast<int>(i));
+                (void)hierarchy.deeperCandidates(graph, static_cast<int>(i));
+            }
         });
     return 0;
 }

@@ -39,8 +39,12 @@ bool InferenceContext::checkTraceOrder() const {
     std::vector<int> traced;
     for (int i : explicitNodes) {
         const Assignment& a = hierarchy.assignments[static_cast<std::size_t>(i)];
+        // Nor does a root claim other than a name's: dynamo's metadata leaves the scope of ops its passes
+        // made empty (the affine Mul and Add after an InstanceNormalization), and a root parameter
+        // (dynamo's "val_12", a class token) may be used anywhere.
+        const bool vagueRoot = a.module == 0 && a.source != Source::NameScope;
         if (i < mainCount && inTraceOrder(i) && !a.conflict && a.source != Source::Manual &&
-            a.source != Source::Sidecar)
+            a.source != Source::Sidecar && !vagueRoot)
             traced.push_back(i);
     }
     if (!std::is_sorted(traced.begin(), traced.end())) std::sort(traced.begin(), traced.end());

@@ -78,6 +78,20 @@ private:
         return prefix;
     }
 
+    static std::string parentScopeOf(const std::string& scope) {
+        const auto dot = scope.rfind('.');
+        return dot == std::string::npos ? std::string() : scope.substr(0, dot);
+    }
+
+    // "encoder.layer.3" is an item of the list "encoder.layer".
+    static bool isListItemOf(const std::string& item, const std::string& list) {
+        if (list.empty() || item.size() <= list.size() + 1 || item.compare(0, list.size(), list) != 0 ||
+            item[list.size()] != '.')
+            return false;
+        const std::string last = item.substr(list.size() + 1);
+        return last.find_first_not_of("0123456789") == std::string::npos;
+    }
+
     // The module call a function call node stands for, or -1 when nothing tells.
     int instanceCall(int c, int parentCall) {
         bool hasParams = false;
@@ -101,16 +115,22 @@ private:
         if (hasParams) {
             scope = prefix;
             // A call whose nested calls own all its parameters lies strictly above them.
+            bool nestedAreListItems = false, nestedOthers = false;
             for (int child : g_.children(c)) {
                 if (!isCall_[static_cast<std::size_t>(child)]) continue;
                 bool nestedHas = false;
                 std::string nestedPrefix = parameterPrefix(child, nestedHas);
                 while (nestedHas && !scope.empty() &&
                        !(isAtomPrefix(scope, nestedPrefix) && scope != nestedPrefix)) {
-                    auto dot = scope.rfind('.');
-                    scope = dot == std::string::npos ? std::string() : scope.substr(0, dot);
+                    scope = parentScopeOf(scope);
                 }
+                if (nestedHas) (isListItemOf(nestedPrefix, scope) ? nestedAreListItems : nestedOthers) = true;
             }
+            // Nested calls on the items of a list (encoder.layer.0, encoder.layer.1): the list itself runs
+            // only if it is a Sequential; a ModuleList is never called, its owner (encoder) is. Above is
+            // never wrong, only vaguer.
+            if (nestedAreListItems && !nestedOthers && classOf(node) != "Sequential")
+                scope = parentScopeOf(scope);
         }
         if (scope.empty() || !isAtomPrefix(parentScope, scope) || scope == parentScope) {
             // No parameter tells its attribute name: name it by its class under its parent.

@@ -377,6 +377,21 @@ private slots:
         QCOMPARE(names("encoder.layer"), QStringList({"encoder.layer.0", "encoder.layer.1"}));
     }
 
+    // A function call without its torch name is placed by the parameters it receives. BertEncoder gets
+    // only its layers' (encoder.layer.0..., encoder.layer.1...), and its nested BertLayer calls are the
+    // items of that list: a ModuleList is never called, so the call is its owner's, `encoder`.
+    void functionCallWithoutItsNameOwnsTheList() {
+        Loaded truth = hstest::load(fixture("bert_like_functions.onnx"));
+        Loaded old = hstest::analyse(withOldTorchNames(*truth.model));
+        const int encoder = truth.node("/encoder/layer.1/output/LayerNorm/BertEncoder");
+        QVERIFY(encoder >= 0);
+        QCOMPARE(truth.scopeOf(encoder), std::string("encoder"));
+        QCOMPARE(old.scopeOf(encoder), std::string("encoder"));
+        for (std::size_t i = 0; i < truth.graph->size(); ++i)
+            QVERIFY2(isAtomPrefix(old.scopeOf(static_cast<int>(i)), truth.scopeOf(static_cast<int>(i))),
+                     truth.graph->key(static_cast<int>(i)).c_str());
+    }
+
     // A vague placement offers the modules below it that its data points into: the attention math of an
     // older BERT export sits in `attention`, and `attention.self` comes first.
     void vagueNodesOfferDeeperModules() {

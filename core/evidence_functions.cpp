@@ -78,18 +78,9 @@ private:
         return prefix;
     }
 
-    static std::string parentScopeOf(const std::string& scope) {
-        const auto dot = scope.rfind('.');
-        return dot == std::string::npos ? std::string() : scope.substr(0, dot);
-    }
-
     // "encoder.layer.3" is an item of the list "encoder.layer".
     static bool isListItemOf(const std::string& item, const std::string& list) {
-        if (list.empty() || item.size() <= list.size() + 1 || item.compare(0, list.size(), list) != 0 ||
-            item[list.size()] != '.')
-            return false;
-        const std::string last = item.substr(list.size() + 1);
-        return last.find_first_not_of("0123456789") == std::string::npos;
+        return !list.empty() && parentScopeOf(item) == list && isNumericAtom(lastAtomOf(item));
     }
 
     // The module call a function call node stands for, or -1 when nothing tells.
@@ -122,7 +113,7 @@ private:
                 std::string nestedPrefix = parameterPrefix(child, nestedHas);
                 while (nestedHas && !scope.empty() &&
                        !(isAtomPrefix(scope, nestedPrefix) && scope != nestedPrefix)) {
-                    scope = parentScopeOf(scope);
+                    scope = std::string(parentScopeOf(scope));
                 }
                 if (nestedHas) (isListItemOf(nestedPrefix, scope) ? nestedAreListItems : nestedOthers) = true;
             }
@@ -130,7 +121,7 @@ private:
             // only if it is a Sequential; a ModuleList is never called, its owner (encoder) is. Above is
             // never wrong, only vaguer.
             if (nestedAreListItems && !nestedOthers && classOf(node) != "Sequential")
-                scope = parentScopeOf(scope);
+                scope = std::string(parentScopeOf(scope));
         }
         if (scope.empty() || !isAtomPrefix(parentScope, scope) || scope == parentScope) {
             // No parameter tells its attribute name: name it by its class under its parent.

@@ -81,8 +81,7 @@ private:
     static bool fusedOpScope(std::string_view& scope, bool several) {
         if (several) return true;
         if (scope.empty()) return false;
-        const std::size_t dot = scope.rfind('.');
-        scope = dot == std::string_view::npos ? std::string_view() : scope.substr(0, dot);
+        scope = parentScopeOf(scope);
         return true;
     }
 

@@ -82,6 +82,16 @@ public:
     }
     IndexSpan consumers(int t) const { return span(consumers_, consumerRuns_[static_cast<std::size_t>(t)]); }
     const TensorEntry& tensor(int t) const { return tensors_[static_cast<std::size_t>(t)]; }
+    // torch's Identity copy of a weight (its one input is an initializer).
+    bool isWeightCopy(int i) const {
+        if (opKind(i) != OpKind::Identity) return false; // one byte per node: checked first
+        const IndexSpan in = inputs(i);
+        return in.size() == 1 && tensor(in[0]).initializer;
+    }
+    // Whether the node stands where the exporter's trace met it: torch's Identity copies of equal
+    // weights stand at the top of the graph, wherever they are used, and torch 2 hoists Constant nodes
+    // there too.
+    bool inTraceOrder(int i) const { return opKind(i) != OpKind::Constant && !isWeightCopy(i); }
     std::size_t tensorCount() const { return tensors_.size(); }
     int findTensor(const std::string& mainGraphName) const; // main-graph tensors only, -1 if none
     // The tensors that are initializers (of the main graph), in the model's order.

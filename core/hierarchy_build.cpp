@@ -203,19 +203,16 @@ void placeEverythingAtTheRoot(Hierarchy& h) {
     }
 }
 
-// Siblings in the order the model runs them: by the first node of each one's subtree. Modules are made
-// in the order evidence meets them, and parameter evidence meets torch's Identity weight copies at the
-// top of the graph first (an older BERT showed `layer.1` above `layer.0` and `encoder` above
-// `embeddings`); those copies and Constant nodes, which torch 2 hoists, say nothing of the order.
+// Siblings in the order the model runs them: by the first node of each one's subtree that stands where
+// the trace met it. Modules are made in the order evidence meets them, and parameter evidence meets
+// torch's Identity weight copies at the top of the graph first (an older BERT showed `layer.1` above
+// `layer.0` and `encoder` above `embeddings`).
 void orderSiblingsAsTheyRun(const GraphIndex& graph, Hierarchy& h) {
     constexpr int kNever = std::numeric_limits<int>::max();
     std::vector<int> first(h.modules.size(), kNever);
     for (std::size_t i = 0; i < graph.mainCount(); ++i) {
         const int node = static_cast<int>(i);
-        const OpKind kind = graph.opKind(node);
-        const bool weightCopy = kind == OpKind::Identity && graph.inputs(node).size() == 1 &&
-                                graph.tensor(graph.inputs(node)[0]).initializer;
-        if (kind == OpKind::Constant || weightCopy) continue;
+        if (!graph.inTraceOrder(node)) continue;
         int& f = first[static_cast<std::size_t>(h.assignments[i].module)];
         f = std::min(f, node);
     }

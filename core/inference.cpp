@@ -43,7 +43,7 @@ bool InferenceContext::checkTraceOrder() const {
         // made empty (the affine Mul and Add after an InstanceNormalization), and a root parameter
         // (dynamo's "val_12", a class token) may be used anywhere.
         const bool vagueRoot = a.module == 0 && a.source != Source::NameScope;
-        if (i < mainCount && inTraceOrder(i) && !a.conflict && a.source != Source::Manual &&
+        if (i < mainCount && graph.inTraceOrder(i) && !a.conflict && a.source != Source::Manual &&
             a.source != Source::Sidecar && !vagueRoot)
             traced.push_back(i);
     }

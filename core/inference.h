@@ -54,21 +54,13 @@ public:
     bool isConstantValue(const TensorEntry& te) const {
         return isParameter(te) || (te.producer >= 0 && kindOf(te.producer) == NodeKind::Constant);
     }
-    // torch's Identity copy of a weight (its one input is an initializer).
-    bool isWeightCopy(int node) const {
-        if (kindOf(node) != NodeKind::Identity) return false; // one byte per node: checked first
-        const IndexSpan in = graph.inputs(node);
-        return in.size() == 1 && graph.tensor(in[0]).initializer;
-    }
+    bool isWeightCopy(int node) const { return graph.isWeightCopy(node); }
     // Whether the node order is the exporter's trace order, in which every module call is one stretch
     // of nodes (InferenceContext::checkTraceOrder).
     bool traceOrder() const {
         if (traceOrder_ < 0) traceOrder_ = checkTraceOrder() ? 1 : 0; // on first use: inference may need none
         return traceOrder_ == 1;
     }
-    // Whether the node stands where the trace met it: torch's Identity copies of equal weights stand at
-    // the top of the graph, wherever they are used, and torch 2 hoists Constant nodes there too.
-    bool inTraceOrder(int node) const { return kindOf(node) != NodeKind::Constant && !isWeightCopy(node); }
     // The instances of the node's graph (it and its siblings, in graph order): [first, last).
     std::pair<int, int> graphRange(int node) const;
     // The nearest placed nodes before and after the node in its graph (-1 where there is none).

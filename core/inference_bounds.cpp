@@ -108,7 +108,7 @@ int Bounds::widenForRepeatedCalls(int lca, int a, int b) const {
 int Bounds::orderBound(int i) const {
     if (!c_.traceOrder()) return -1; // neighbours in the file's order share no call
     const auto [first, last] = c_.graphRange(i);
-    auto traced = [&](int k) { return c_.isExplicit(k) && c_.inTraceOrder(k); };
+    auto traced = [&](int k) { return c_.isExplicit(k) && c_.graph.inTraceOrder(k); };
     int before = -1, after = -1;
     for (int k = i - 1; k >= first && before < 0; --k)
         if (traced(k)) before = c_.callOf(k);

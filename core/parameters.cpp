@@ -1,6 +1,7 @@
 #include "parameters.h"
 
 #include "graph.h"
+#include "scope_names.h"
 
 #include <algorithm>
 
@@ -55,18 +56,12 @@ bool isParameterName(std::string_view name, std::string_view* owner) {
         atomStart = false;
     }
     if (!letter) return false; // "1234", "12.3": numbered constants of older exporters
-    if (owner) {
-        const std::size_t dot = name.rfind('.');
-        *owner = dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
-    }
+    if (owner) *owner = parentScopeOf(name);
     return true;
 }
 
 std::string_view ownerWithoutOpType(std::string_view owner, std::string_view opType) {
-    const std::size_t dot = owner.rfind('.');
-    const std::string_view last = dot == std::string_view::npos ? owner : owner.substr(dot + 1);
-    if (opType.empty() || last != opType) return owner;
-    return dot == std::string_view::npos ? std::string_view() : owner.substr(0, dot);
+    return opType.empty() || lastAtomOf(owner) != opType ? owner : parentScopeOf(owner);
 }
 
 bool parameterOwner(std::string_view name, std::string& owner) {

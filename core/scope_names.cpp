@@ -10,6 +10,16 @@ bool isNumericAtom(std::string_view s) {
                                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
+std::string_view parentScopeOf(std::string_view scope) {
+    const std::size_t dot = scope.rfind('.');
+    return dot == std::string_view::npos ? std::string_view() : scope.substr(0, dot);
+}
+
+std::string_view lastAtomOf(std::string_view scope) {
+    const std::size_t dot = scope.rfind('.');
+    return dot == std::string_view::npos ? scope : scope.substr(dot + 1);
+}
+
 std::string scopePattern(const std::string& scope) {
     std::string out;
     std::size_t start = 0;

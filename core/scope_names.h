@@ -45,6 +45,11 @@ std::string relativeName(const std::string& parentScope, const std::string& chil
 // "12" -> true; "", "layer", "1a" -> false.
 bool isNumericAtom(std::string_view atom);
 
+// "encoder.layer.0" -> "encoder.layer"; "encoder" -> "" (the root). A view into `scope`.
+std::string_view parentScopeOf(std::string_view scope);
+// "encoder.layer.0" -> "0"; "encoder" -> "encoder". A view into `scope`.
+std::string_view lastAtomOf(std::string_view scope);
+
 // Module scopes with their numbers blanked ("features.#.#.block.#.#"): repeated blocks of a model
 // share one, and so share the kinds of op they run.
 std::string scopePattern(const std::string& scope);

@@ -248,13 +248,14 @@ QString MainWindow::statusText() const {
 void MainWindow::updateStatus() {
     updateActions();
     updateEmptyHints();
-    updateTreeOrigin();
     if (!doc_) {
         countsLabel_->setText(tr("No model: File > Open or drop an .onnx file here"));
         confidenceLabel_->clear();
+        treeOrigin_->clear();
         return;
     }
     const HierarchyStatistics stats = doc_->hierarchy.statistics();
+    updateTreeOrigin(stats);
     // The root (the model itself) counts as a module, as in hierscope-cli info.
     countsLabel_->setText(tr("%1 nodes, %2 modules").arg(stats.nodes).arg(doc_->hierarchy.modules.size()));
     QStringList parts;

@@ -8,7 +8,8 @@
 
 namespace hs {
 struct ExtractionPlan;
-}
+struct HierarchyStatistics;
+} // namespace hs
 
 class QCheckBox;
 class QLabel;
@@ -164,7 +165,8 @@ private:
     void cancelLoading();
     void installDocument(std::shared_ptr<ModelDocument> doc);
     void updateStatus();
-    void updateTreeOrigin();
+    void updateTreeOrigin(const HierarchyStatistics& stats);
+    void moveToChosenModule(const std::vector<int>& nodes);
     std::vector<int> suggestedModules(const std::vector<int>& nodes) const;
     void updateTitle();
     void addRecentFile(const QString& path);

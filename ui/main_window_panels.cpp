@@ -79,7 +79,7 @@ void MainWindow::createModuleDock() {
     treeOrigin_->setForegroundRole(QPalette::PlaceholderText);
     connect(treeOrigin_, &QLabel::linkActivated, this, [this] {
         notesShown_ = !notesShown_;
-        updateTreeOrigin();
+        if (doc_) updateTreeOrigin(doc_->hierarchy.statistics());
     });
     layout->addWidget(treeOrigin_);
     dock->setWidget(panel);
@@ -270,6 +270,11 @@ void MainWindow::moveSelectionToModule() {
                                  5000);
         return;
     }
+    moveToChosenModule(nodes);
+}
+
+// The chooser, its suggestions first, then the re-tagging: Edit > Move to Module and the graph's menu.
+void MainWindow::moveToChosenModule(const std::vector<int>& nodes) {
     const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
     const int module = ModuleChooser::choose(doc_->hierarchy, current, suggestedModules(nodes), this);
     if (module >= 0) retagNodes(nodes, module);
@@ -355,9 +360,7 @@ void MainWindow::showGraphContextMenu(const GraphEntity& entity, const QPoint& g
         menu.addSeparator();
         menu.addAction(tr("&Move to Module..."), this, [this, nodes] {
             lastNodes_ = nodes;
-            const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
-            const int module = ModuleChooser::choose(doc_->hierarchy, current, suggestedModules(nodes), this);
-            if (module >= 0) retagNodes(nodes, module);
+            moveToChosenModule(nodes);
         });
     } else if (entity.kind == GraphEntity::Section) {
         const int section = entity.index;
@@ -378,15 +381,9 @@ void MainWindow::showGraphContextMenu(const GraphEntity& entity, const QPoint& g
     menu.exec(globalPos);
 }
 
-void MainWindow::updateTreeOrigin() {
-    if (!doc_) {
-        treeOrigin_->clear();
-        return;
-    }
+void MainWindow::updateTreeOrigin(const HierarchyStatistics& stats) {
     const std::vector<std::string>& notes = doc_->hierarchy.notes;
-    QString text =
-        tr("Tree from %1.")
-            .arg(QString::fromStdString(sourcesSummary(doc_->hierarchy.statistics())).toHtmlEscaped());
+    QString text = tr("Tree from %1.").arg(QString::fromStdString(sourcesSummary(stats)).toHtmlEscaped());
     if (!notes.empty()) {
         text += QStringLiteral(" <a href=\"notes\">%1</a>")
                     .arg(notesShown_ ? tr("Hide notes")

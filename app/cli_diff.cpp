@@ -1,12 +1,12 @@
-// hierscope-cli diff: two exports of one model compared module by module (core/compare.h).
+// hierscope-cli diff: two exports of one model compared module by module (core/compare/compare.h).
 #include "cli_args.h"
-#include "compare.h"
-#include "display_text.h"
-#include "error.h"
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
-#include "sidecar.h"
+#include "common/display_text.h"
+#include "common/error.h"
+#include "compare/compare.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
+#include "sidecar/sidecar.h"
 
 #include <nlohmann/json.hpp>
 

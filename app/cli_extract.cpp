@@ -2,15 +2,15 @@
 #include "cli_args.h"
 #include "cli_format.h"
 #include "cli_json.h"
-#include "error.h"
-#include "extract.h"
-#include "extract_sidecar.h"
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
+#include "common/error.h"
+#include "extract/extract.h"
+#include "extract/extracted_sidecar.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
 #include "shape_json.h"
-#include "sidecar.h"
-#include "sidecar_discovery.h"
+#include "sidecar/discovery.h"
+#include "sidecar/sidecar.h"
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // JSON the CLI prints holds names from the model (node names, scopes, producers, dim params): they may
 // be any bytes, and JSON text must be UTF-8. Every string and key is written through hs::utf8Escaped
 // (invalid bytes as `\xNN`), so a model with a 0xFF byte in a name still gives valid JSON.
-#include "display_text.h"
+#include "common/display_text.h"
 
 #include <string>
 

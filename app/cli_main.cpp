@@ -4,13 +4,13 @@
 #include "cli_args.h"
 #include "cli_format.h"
 #include "cli_json.h"
-#include "error.h"
-#include "graph.h"
-#include "hierarchy.h"
+#include "common/error.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
 #include "hierscope_version.h"
-#include "model.h"
-#include "sidecar.h"
-#include "sidecar_discovery.h"
+#include "model/model.h"
+#include "sidecar/discovery.h"
+#include "sidecar/sidecar.h"
 
 #include <nlohmann/json.hpp>
 

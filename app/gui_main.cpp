@@ -2,8 +2,8 @@
 //   hierscope [MODEL] [--sidecar FILE]
 //   hierscope --screenshot OUT.png MODEL [--expand SCOPE]... [--size WxH]   (renders the window and exits)
 #include "hierscope_version.h"
-#include "main_window.h"
-#include "screenshot.h"
+#include "mainwindow/main_window.h"
+#include "mainwindow/screenshot.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -1,7 +1,7 @@
 #pragma once
 // A tensor shape as JSON for scripts: numbers for fixed dims, names for symbolic ones, null when
 // unknown. Shared by the CLI's --json output and the numeric test driver (both already use nlohmann).
-#include "model.h"
+#include "model/model.h"
 
 #include <nlohmann/json.hpp>
 

@@ -6,18 +6,18 @@
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
 //   hierscope-bench --memory open|parse MODEL      prints the peak resident growth in KiB
 //   hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints seconds
-#include "compare.h"
-#include "error.h"
-#include "extract.h"
-#include "graph.h"
-#include "graph_items.h"
-#include "graph_layout.h"
-#include "graph_scene.h"
-#include "graph_view.h"
-#include "hierarchy.h"
-#include "model.h"
-#include "model_document.h"
-#include "sidecar.h"
+#include "common/error.h"
+#include "compare/compare.h"
+#include "document/model_document.h"
+#include "extract/extract.h"
+#include "graph/graph.h"
+#include "graphview/graph_items.h"
+#include "graphview/graph_layout.h"
+#include "graphview/graph_scene.h"
+#include "graphview/graph_view.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
+#include "sidecar/sidecar.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -467,7 +467,7 @@ void measureFirstPaint(const std::string& label, const std::string& path, double
     budget("first paint, " + label, "< " + secs(budgetSeconds), secs(m), m < budgetSeconds);
 }
 
-// Prototype of the fix proposed for ui/graph_items.cpp (EdgeItem::paint): stroke only the pieces of the
+// Prototype of the fix proposed for ui/graphview/graph_items.cpp (EdgeItem::paint): stroke only the pieces of the
 // route that meet the exposed rectangle, splitting long cubics (de Casteljau) until each piece is small
 // or outside. Used by the benchmark only, to measure what the fix would give.
 class CulledEdgeItem : public QGraphicsItem {

@@ -4,10 +4,10 @@
 // program: this is where a hostile graph meets the ONNX library.
 #include "fuzz_support.h"
 
-#include "error.h"
-#include "extract.h"
-#include "graph.h"
-#include "hierarchy.h"
+#include "common/error.h"
+#include "extract/extract.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
 
 namespace {
 

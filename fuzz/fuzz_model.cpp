@@ -2,8 +2,8 @@
 // hs::Error (a message naming the file), never a crash, a sanitizer report or another exception type.
 #include "fuzz_support.h"
 
-#include "graph.h"
-#include "hierarchy.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     hs::fuzz::withAnalysedModel(

@@ -2,11 +2,11 @@
 // evidence when the check accepts it: hs::Error or success, nothing else.
 #include "fuzz_support.h"
 
-#include "error.h"
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
-#include "sidecar.h"
+#include "common/error.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
+#include "sidecar/sidecar.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
 #include "fuzz_support.h"
 
-#include "error.h"
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
+#include "common/error.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -2,9 +2,9 @@
 // back as written, and hierarchy inference recovers the generator's truth: every node with a torch
 // scope in its name lands exactly in that module, every unscoped helper (`Constant_41`,
 // `onnx::Gather_58`) lands in its true module or one of its ancestors, never in a sibling.
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
 #include "model_writer.h"
 
 #include <QTemporaryDir>

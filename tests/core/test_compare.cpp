@@ -1,7 +1,7 @@
-// Comparing two exports module by module (core/compare.h, hierscope-cli diff) on fixtures made for it
+// Comparing two exports module by module (core/compare/compare.h, hierscope-cli diff) on fixtures made for it
 // (tests/fixtures/generate_compare.py and optimize_ort.js): exact module deltas.
 #include "cli_run.h"
-#include "compare.h"
+#include "compare/compare.h"
 #include "test_support.h"
 
 #include <QJsonArray>

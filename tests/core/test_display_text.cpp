@@ -1,5 +1,5 @@
 // Text from input files in messages and written files: escaped, never cut at a NUL, bounded.
-#include "display_text.h"
+#include "common/display_text.h"
 
 #include <QtTest>
 

@@ -1,7 +1,7 @@
 // Hierarchy inference on real torch exports: exact modules for scoped nodes, safe inference for
 // nodes whose names were hidden, conflicts instead of silent choices, functions and repeated calls.
-#include "error.h"
-#include "scope_names.h"
+#include "common/error.h"
+#include "hierarchy/scope_names.h"
 #include "test_support.h"
 
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
 // Model loading: structure without weights, external data, newer IR versions, node metadata_props
 // (field 9, unknown to Debian's ONNX 1.12 classes) and clear errors for bad files.
-#include "error.h"
+#include "common/error.h"
 #include "test_support.h"
 
 #include <onnx/onnx_pb.h>

@@ -1,5 +1,5 @@
 // Torch's naming rules, as DESIGN.md states them, on names taken from real exports.
-#include "scope_names.h"
+#include "hierarchy/scope_names.h"
 
 #include <QtTest>
 

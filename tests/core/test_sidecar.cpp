@@ -1,7 +1,7 @@
 // Sidecars: every supported form reads, ours round-trips exactly, saves are atomic, and a sidecar
 // written for another model is refused with counts and examples.
-#include "error.h"
-#include "sidecar_discovery.h"
+#include "common/error.h"
+#include "sidecar/discovery.h"
 #include "test_support.h"
 
 #include <QDir>

@@ -2,10 +2,10 @@
 // Shared helpers of the core test suites: fixture paths and a loaded model with its hierarchy.
 // Third-party models: hstest::sharedModel and HSTEST_SKIP_IF_ABSENT (../model_paths.h).
 #include "../model_paths.h"
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
-#include "sidecar.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
+#include "sidecar/sidecar.h"
 
 #include <memory>
 #include <string>

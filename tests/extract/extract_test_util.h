@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the extraction test suites.
-#include "error.h"
-#include "extract.h"
+#include "common/error.h"
+#include "extract/extract.h"
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>

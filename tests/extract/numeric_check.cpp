@@ -6,11 +6,11 @@
 // every boundary tensor as an output) and a manifest, then runs tests/numeric/check_extract.js in
 // ONNX Runtime (onnxruntime-node), which compares each extracted model's outputs with the captured ones.
 // Exit: 0 all good, 1 a failure, 77 (ctest skip) when onnxruntime-node is not installed.
-#include "error.h"
-#include "extract.h"
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
+#include "common/error.h"
+#include "extract/extract.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
 #include "shape_json.h"
 
 #include <nlohmann/json.hpp>

@@ -3,10 +3,10 @@
 // the output: test_extract_output.cpp). The numeric comparison in ONNX
 // Runtime is extract_numeric (numeric_check.cpp).
 #include "../core/test_support.h"
-#include "error.h"
-#include "extract.h"
+#include "common/error.h"
+#include "extract/extract.h"
 #include "extract_test_util.h"
-#include "mapped_file.h"
+#include "model/mapped_file.h"
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>

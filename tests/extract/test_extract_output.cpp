@@ -1,10 +1,10 @@
 // Extraction (issue 4), what the written file carries: external data in (inlined) and out (beside the
 // output, also over 2 GB), node metadata, IR versions newer than the ONNX library knows.
 #include "../core/test_support.h"
-#include "error.h"
-#include "extract.h"
+#include "common/error.h"
+#include "extract/extract.h"
 #include "extract_test_util.h"
-#include "mapped_file.h"
+#include "model/mapped_file.h"
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>

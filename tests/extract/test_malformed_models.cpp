@@ -3,8 +3,8 @@
 // succeed), never hand the ONNX library a graph it can crash on; names that are not UTF-8 are written
 // escaped; a function call repeated 1,000 times is tagged and saved whole. fuzz/ has the fuzz targets.
 #include "../core/test_support.h"
-#include "error.h"
-#include "extract.h"
+#include "common/error.h"
+#include "extract/extract.h"
 #include "extract_test_util.h"
 
 #include <onnx/onnx_pb.h>

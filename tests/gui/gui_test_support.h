@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the GUI tests: open a model in a real main window and wait for the background work.
 #include "../model_paths.h"
-#include "main_window.h"
+#include "mainwindow/main_window.h"
 
 #include <QApplication>
 #include <QSignalSpy>

@@ -1,11 +1,11 @@
 // File > Compare With... as a user drives it (issue 11): delta columns in the module tree, the "changed only"
 // filter, both sides' ops in the inspector, and re-tagging still acting on the primary model.
-#include "comparison.h"
-#include "graph_scene.h"
+#include "document/comparison.h"
+#include "document/model_document.h"
+#include "graphview/graph_scene.h"
 #include "gui_test_support.h"
-#include "inspector.h"
-#include "model_document.h"
-#include "module_tree_model.h"
+#include "itemmodels/module_tree_model.h"
+#include "widgets/inspector.h"
 
 #include <QCheckBox>
 #include <QHeaderView>

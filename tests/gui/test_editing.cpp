@@ -2,14 +2,14 @@
 // undo/redo, save the sidecar, reopen and find the manual tag; search.
 #include "gui_test_support.h"
 
-#include "graph_scene.h"
-#include "graph_view.h"
-#include "inspector.h"
-#include "model_document.h"
-#include "module_chooser.h"
-#include "module_tree_model.h"
-#include "search_panel.h"
-#include "uncertain_list.h"
+#include "document/model_document.h"
+#include "graphview/graph_scene.h"
+#include "graphview/graph_view.h"
+#include "itemmodels/module_tree_model.h"
+#include "widgets/inspector.h"
+#include "widgets/module_chooser.h"
+#include "widgets/search_panel.h"
+#include "widgets/uncertain_list.h"
 
 #include <QAction>
 #include <QGraphicsItem>

@@ -3,10 +3,10 @@
 // membership, errors naming the file, "Open in New Window".
 #include "gui_test_support.h"
 
-#include "extraction.h"
-#include "graph_scene.h"
-#include "model.h"
-#include "model_document.h"
+#include "document/model_document.h"
+#include "graphview/graph_scene.h"
+#include "model/model.h"
+#include "widgets/extraction.h"
 
 #include <QAction>
 #include <QFileDialog>

@@ -4,15 +4,15 @@
 // themselves, the Help menu, actions that need a model, selection frames, Open Recent.
 #include "gui_test_support.h"
 
-#include "empty_hint.h"
-#include "graph_items.h"
-#include "graph_scene.h"
-#include "graph_view.h"
-#include "inspector.h"
-#include "model_document.h"
-#include "module_tree_model.h"
-#include "resources.h"
-#include "uncertain_list.h"
+#include "document/model_document.h"
+#include "graphview/graph_items.h"
+#include "graphview/graph_scene.h"
+#include "graphview/graph_view.h"
+#include "itemmodels/module_tree_model.h"
+#include "style/resources.h"
+#include "widgets/empty_hint.h"
+#include "widgets/inspector.h"
+#include "widgets/uncertain_list.h"
 
 #include <QAbstractItemModelTester>
 #include <QDialog>

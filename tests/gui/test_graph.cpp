@@ -2,13 +2,13 @@
 // tree, a screenshot that actually shows a graph, picture export.
 #include "gui_test_support.h"
 
-#include "extraction.h"
-#include "graph_items.h"
-#include "graph_scene.h"
-#include "graph_view.h"
-#include "inspector.h"
-#include "model_document.h"
-#include "module_tree_model.h"
+#include "document/model_document.h"
+#include "graphview/graph_items.h"
+#include "graphview/graph_scene.h"
+#include "graphview/graph_view.h"
+#include "itemmodels/module_tree_model.h"
+#include "widgets/extraction.h"
+#include "widgets/inspector.h"
 
 #include <QGraphicsItem>
 #include <QProcess>

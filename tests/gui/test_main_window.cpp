@@ -1,9 +1,9 @@
 // The main window as a user drives it: open a model, see its tree and counts; a broken file
 // reports its problem and leaves the window usable.
+#include "document/model_document.h"
 #include "gui_test_support.h"
-#include "main_window.h"
-#include "model_document.h"
-#include "module_tree_model.h"
+#include "itemmodels/module_tree_model.h"
+#include "mainwindow/main_window.h"
 
 #include <QLineEdit>
 #include <QSignalSpy>

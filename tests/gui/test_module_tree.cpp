@@ -1,9 +1,9 @@
 // ModuleTreeModel over real hierarchies: Qt's model tester, and the tree mirrors the core's tree.
 #include "../model_paths.h"
-#include "graph.h"
-#include "hierarchy.h"
-#include "model.h"
-#include "module_tree_model.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "itemmodels/module_tree_model.h"
+#include "model/model.h"
 
 #include <QAbstractItemModelTester>
 #include <QtTest>

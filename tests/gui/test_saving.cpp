@@ -5,9 +5,9 @@
 // the CLI does.
 #include "gui_test_support.h"
 
-#include "model_document.h"
-#include "sidecar.h"
-#include "sidecar_actions.h"
+#include "document/model_document.h"
+#include "mainwindow/sidecar_actions.h"
+#include "sidecar/sidecar.h"
 
 #include <QAction>
 #include <QDropEvent>

@@ -1,11 +1,11 @@
 // Issue 9 as a user sees it: a model without torch scope names (an older torch export, another
 // converter's file) opens with a module tree, not a flat wall of ops, and says where the tree comes from.
-#include "graph_scene.h"
+#include "document/model_document.h"
+#include "graphview/graph_scene.h"
 #include "gui_test_support.h"
-#include "inspector.h"
-#include "model_document.h"
-#include "module_chooser.h"
-#include "module_tree_model.h"
+#include "itemmodels/module_tree_model.h"
+#include "widgets/inspector.h"
+#include "widgets/module_chooser.h"
 
 #include <onnx/onnx_pb.h>
 

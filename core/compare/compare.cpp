@@ -1,0 +1,416 @@
+#include "compare/compare.h"
+
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "hierarchy/parameters.h"
+
+#include <algorithm>
+#include <deque>
+#include <string_view>
+#include <unordered_map>
+
+namespace hs {
+
+namespace {
+
+constexpr int kNone = -1;
+
+// Op types of both sides interned to small integers, so that per-module counting needs no string work.
+// Keys are views into the models' nodes (which outlive the comparison), or into names_ for op types of
+// other domains: no string is built per node.
+class OpTypes {
+public:
+    int intern(const Node& node) {
+        const bool plain = node.domain.empty() || node.domain == "ai.onnx";
+        if (plain) {
+            auto it = plain_.find(node.opType);
+            if (it != plain_.end()) return it->second;
+            return plain_.emplace(node.opType, add(node.opType)).first->second;
+        }
+        std::string name = node.domain + "." + node.opType;
+        auto it = ids_.find(name);
+        if (it != ids_.end()) return it->second;
+        return ids_.emplace(std::move(name), add(node.domain + "." + node.opType)).first->second;
+    }
+    const std::string& name(int id) const { return names_[static_cast<std::size_t>(id)]; }
+    std::size_t size() const { return names_.size(); }
+
+private:
+    int add(std::string name) {
+        names_.push_back(std::move(name));
+        return static_cast<int>(names_.size() - 1);
+    }
+    std::unordered_map<std::string_view, int> plain_;
+    std::unordered_map<std::string, int> ids_;
+    std::deque<std::string> names_;
+};
+
+struct Side {
+    const GraphIndex& graph;
+    const Hierarchy& h;
+    std::vector<int> opOf;    // per node instance: interned op type
+    std::vector<int> match;   // per module: the other side's module, or kNone
+    std::vector<int> deltaOf; // per module: its delta
+    std::size_t moduleCount() const { return h.modules.size(); }
+    const Module& module(int m) const { return h.modules[static_cast<std::size_t>(m)]; }
+};
+
+void internOps(Side& side, OpTypes& ops) {
+    side.opOf.resize(side.graph.size());
+    for (std::size_t i = 0; i < side.graph.size(); ++i)
+        side.opOf[i] = ops.intern(side.graph.node(static_cast<int>(i)));
+}
+
+void matchByScope(Side& a, Side& b) {
+    std::unordered_map<std::string_view, int> scopesB;
+    scopesB.reserve(b.moduleCount());
+    for (std::size_t m = 0; m < b.moduleCount(); ++m)
+        scopesB.emplace(b.h.modules[m].scope, static_cast<int>(m));
+    for (std::size_t m = 0; m < a.moduleCount(); ++m) {
+        auto it = scopesB.find(a.h.modules[m].scope);
+        if (it == scopesB.end()) continue;
+        a.match[m] = it->second;
+        b.match[static_cast<std::size_t>(it->second)] = static_cast<int>(m);
+    }
+}
+
+// The parameter names the own nodes of each unmatched module use (empty for matched modules).
+std::vector<std::vector<std::string_view>> unmatchedParameterNames(const Side& side) {
+    std::vector<std::vector<std::string_view>> names(side.moduleCount());
+    ParameterUses uses(side.graph);
+    std::string owner;
+    for (std::size_t i = 0; i < side.graph.size(); ++i) {
+        int m = side.h.assignments[i].module;
+        if (side.match[static_cast<std::size_t>(m)] != kNone) continue;
+        for (int p : uses.parametersOf(static_cast<int>(i))) {
+            const std::string& name = side.graph.tensor(p).name;
+            if (parameterOwner(name, owner)) names[static_cast<std::size_t>(m)].push_back(name);
+        }
+    }
+    return names;
+}
+
+bool anyUnmatched(const Side& side) {
+    return std::find(side.match.begin(), side.match.end(), kNone) != side.match.end();
+}
+
+// Modules whose scopes differ only by naming (an exporter that names modules by class, another
+// converter's layer paths) still use parameters of the same names: an unmatched module of A is matched
+// to the unmatched module of B holding most of its parameters, when that module is one and the same
+// for a strict majority of them.
+std::size_t matchByParameters(Side& a, Side& b) {
+    if (!anyUnmatched(a) || !anyUnmatched(b)) return 0;
+    auto namesA = unmatchedParameterNames(a);
+    auto namesB = unmatchedParameterNames(b);
+    std::unordered_map<std::string_view, int> holderB;
+    for (std::size_t m = 0; m < namesB.size(); ++m)
+        for (std::string_view name : namesB[m])
+            holderB.emplace(name, static_cast<int>(m));
+    std::size_t matched = 0;
+    std::unordered_map<int, std::size_t> votes;
+    for (std::size_t m = 0; m < namesA.size(); ++m) {
+        if (namesA[m].empty()) continue;
+        votes.clear();
+        for (std::string_view name : namesA[m]) {
+            auto it = holderB.find(name);
+            if (it != holderB.end()) ++votes[it->second];
+        }
+        int best = kNone;
+        std::size_t bestVotes = 0;
+        for (auto [module, count] : votes)
+            if (count > bestVotes) best = module, bestVotes = count;
+        if (best == kNone || 2 * bestVotes <= namesA[m].size()) continue;
+        if (b.match[static_cast<std::size_t>(best)] != kNone) continue;
+        a.match[m] = best;
+        b.match[static_cast<std::size_t>(best)] = static_cast<int>(m);
+        ++matched;
+    }
+    return matched;
+}
+
+bool classesAgree(const Module& x, const Module& y) {
+    return x.className.empty() || y.className.empty() || x.className == y.className;
+}
+
+// Below two matched modules, the unmatched children of both are paired in order of first appearance
+// when both sides have the same number of them and no pair has two different known classes: the same
+// block written under another name. Parents come before children in module order, so pairs made here
+// let their own children be paired too.
+std::size_t matchByPosition(Side& a, Side& b) {
+    std::size_t matched = 0;
+    std::vector<int> restA, restB;
+    for (std::size_t m = 0; m < a.moduleCount(); ++m) {
+        int mb = a.match[m];
+        if (mb == kNone) continue;
+        restA.clear(), restB.clear();
+        for (int c : a.h.modules[m].children)
+            if (a.match[static_cast<std::size_t>(c)] == kNone) restA.push_back(c);
+        for (int c : b.module(mb).children)
+            if (b.match[static_cast<std::size_t>(c)] == kNone) restB.push_back(c);
+        if (restA.empty() || restA.size() != restB.size()) continue;
+        bool agree = true;
+        for (std::size_t k = 0; k < restA.size() && agree; ++k)
+            agree = classesAgree(a.module(restA[k]), b.module(restB[k]));
+        if (!agree) continue;
+        for (std::size_t k = 0; k < restA.size(); ++k) {
+            a.match[static_cast<std::size_t>(restA[k])] = restB[k];
+            b.match[static_cast<std::size_t>(restB[k])] = restA[k];
+        }
+        matched += restA.size();
+    }
+    return matched;
+}
+
+// The delta tree: A's module tree, and under each module of B the modules only B has. A module of B
+// matched to one of A sits where A has it.
+void buildTree(HierarchyComparison& out, Side& a, Side& b, const std::vector<ModuleMatch>& matchKindA) {
+    struct Work {
+        bool sideA;
+        int module;
+        int parentDelta;
+    };
+    std::vector<Work> stack{{true, 0, kNone}};
+    a.deltaOf.assign(a.moduleCount(), kNone);
+    b.deltaOf.assign(b.moduleCount(), kNone);
+    while (!stack.empty()) {
+        Work w = stack.back();
+        stack.pop_back();
+        int index = static_cast<int>(out.modules.size());
+        out.modules.emplace_back();
+        ModuleDelta& d = out.modules.back();
+        d.parent = w.parentDelta;
+        if (w.parentDelta != kNone)
+            out.modules[static_cast<std::size_t>(w.parentDelta)].children.push_back(index);
+        Side& own = w.sideA ? a : b;
+        const Module& m = own.module(w.module);
+        d.scope = m.scope;
+        d.className = m.className;
+        own.deltaOf[static_cast<std::size_t>(w.module)] = index;
+        int other = own.match[static_cast<std::size_t>(w.module)];
+        if (w.sideA) {
+            d.moduleA = w.module;
+            d.moduleB = other;
+            d.match = other == kNone ? ModuleMatch::Removed : matchKindA[static_cast<std::size_t>(w.module)];
+            if (other != kNone) {
+                b.deltaOf[static_cast<std::size_t>(other)] = index;
+                if (b.module(other).scope != d.scope) d.scopeB = b.module(other).scope;
+                if (d.className.empty()) d.className = b.module(other).className;
+            }
+        } else {
+            d.moduleB = w.module;
+            d.match = ModuleMatch::Added;
+        }
+        // Pushed in reverse so that they are taken in order: A's children first, then B's own.
+        int counterpart = w.sideA ? other : w.module;
+        if (counterpart != kNone) {
+            const auto& kids = b.module(counterpart).children;
+            for (auto it = kids.rbegin(); it != kids.rend(); ++it)
+                if (b.match[static_cast<std::size_t>(*it)] == kNone) stack.push_back({false, *it, index});
+        }
+        if (w.sideA) {
+            const auto& kids = m.children;
+            for (auto it = kids.rbegin(); it != kids.rend(); ++it)
+                stack.push_back({true, *it, index});
+        }
+    }
+}
+
+// Own nodes of every module by op type, in order of first appearance; `slot` and `stamp` (per op type)
+// find a type's entry in the current module's list in constant time.
+void countOps(HierarchyComparison& out, const Side& side, bool sideA, const OpTypes& ops) {
+    std::vector<int> slot(ops.size(), kNone), stamp(ops.size(), kNone);
+    for (std::size_t m = 0; m < side.moduleCount(); ++m) {
+        const Module& mod = side.h.modules[m];
+        ModuleDelta& d = out.modules[static_cast<std::size_t>(side.deltaOf[m])];
+        std::vector<OpCount>& list = sideA ? d.opsA : d.opsB;
+        for (int node : mod.nodes) {
+            int op = side.opOf[static_cast<std::size_t>(node)];
+            if (stamp[static_cast<std::size_t>(op)] != static_cast<int>(m)) {
+                stamp[static_cast<std::size_t>(op)] = static_cast<int>(m);
+                slot[static_cast<std::size_t>(op)] = static_cast<int>(list.size());
+                list.push_back({ops.name(op), 0});
+            }
+            ++list[static_cast<std::size_t>(slot[static_cast<std::size_t>(op)])].count;
+        }
+        (sideA ? d.nodesA : d.nodesB) = mod.nodes.size();
+        (sideA ? d.totalNodesA : d.totalNodesB) = mod.totalNodes;
+        (sideA ? d.parametersA : d.parametersB) = mod.parameters;
+        (sideA ? d.totalParametersA : d.totalParametersB) = mod.totalParameters;
+    }
+}
+
+bool sameOps(const ModuleDelta& d) {
+    if (d.nodesA != d.nodesB || d.opsA.size() != d.opsB.size()) return false;
+    for (const OpCount& x : d.opsA) {
+        auto it = std::find_if(d.opsB.begin(), d.opsB.end(),
+                               [&](const OpCount& y) { return y.opType == x.opType; });
+        if (it == d.opsB.end() || it->count != x.count) return false;
+    }
+    return true;
+}
+
+// Nodes of one name and op type on both sides whose modules are not counterparts. Unnamed nodes (keys
+// "#<index>") are skipped: their keys are positions, not identities.
+void findMovedNodes(HierarchyComparison& out, const Side& a, const Side& b) {
+    for (std::size_t i = 0; i < a.graph.size(); ++i) {
+        const std::string& key = a.graph.key(static_cast<int>(i));
+        if (key.empty() || key[0] == '#') continue;
+        int j = b.graph.find(key);
+        if (j < 0 || a.opOf[i] != b.opOf[static_cast<std::size_t>(j)]) continue;
+        int da = a.deltaOf[static_cast<std::size_t>(a.h.assignments[i].module)];
+        int db = b.deltaOf[static_cast<std::size_t>(b.h.assignments[static_cast<std::size_t>(j)].module)];
+        if (da == db) continue;
+        out.moved.push_back({key, a.graph.node(static_cast<int>(i)).opType, static_cast<int>(i), j, da, db});
+        ++out.modules[static_cast<std::size_t>(da)].movedOut;
+        ++out.modules[static_cast<std::size_t>(db)].movedIn;
+    }
+}
+
+void classify(HierarchyComparison& out) {
+    for (ModuleDelta& d : out.modules) {
+        bool holdsAnything = d.nodesA + d.nodesB > 0 || d.parametersA + d.parametersB > 0;
+        if (d.match == ModuleMatch::Added || d.match == ModuleMatch::Removed) {
+            d.changed = holdsAnything;
+            (d.match == ModuleMatch::Added ? out.addedModules : out.removedModules) += 1;
+        } else {
+            d.changed = !sameOps(d) || d.parametersA != d.parametersB;
+        }
+        d.subtreeChanged = d.changed;
+        if (d.changed) {
+            ++out.changedModules;
+            d.summary = deltaSummary(d);
+        }
+    }
+    // Children come after their parents: one pass backwards rolls the flag up.
+    for (std::size_t k = out.modules.size(); k-- > 1;) {
+        const ModuleDelta& d = out.modules[k];
+        if (d.subtreeChanged) out.modules[static_cast<std::size_t>(d.parent)].subtreeChanged = true;
+    }
+}
+
+std::string withThousands(std::uint64_t value) {
+    std::string digits = std::to_string(value), out;
+    for (std::size_t k = 0; k < digits.size(); ++k) {
+        if (k && (digits.size() - k) % 3 == 0) out += ',';
+        out += digits[k];
+    }
+    return out;
+}
+
+std::string opList(const std::vector<OpCount>& ops) {
+    if (ops.empty()) return "nothing";
+    std::string text;
+    for (const OpCount& op : ops) {
+        if (!text.empty()) text += ", ";
+        text += op.opType;
+        if (op.count > 1) text += "\u00d7" + std::to_string(op.count);
+    }
+    return text;
+}
+
+// For long op lists: only the types whose count changed ("+Transpose×2, -Identity").
+std::string opChanges(const ModuleDelta& d) {
+    std::string text;
+    auto add = [&](char sign, const std::string& type, std::size_t count) {
+        if (!text.empty()) text += ", ";
+        text += sign + type;
+        if (count > 1) text += "\u00d7" + std::to_string(count);
+    };
+    auto countIn = [](const std::vector<OpCount>& ops, const std::string& type) -> std::size_t {
+        for (const OpCount& op : ops)
+            if (op.opType == type) return op.count;
+        return 0;
+    };
+    for (const OpCount& x : d.opsA) {
+        std::size_t inB = countIn(d.opsB, x.opType);
+        if (inB < x.count) add('-', x.opType, x.count - inB);
+    }
+    for (const OpCount& y : d.opsB) {
+        std::size_t inA = countIn(d.opsA, y.opType);
+        if (inA < y.count) add('+', y.opType, y.count - inA);
+    }
+    return text;
+}
+
+constexpr std::size_t kFullListTypes = 10; // longer lists are summarized by their changes
+
+} // namespace
+
+std::string deltaSummary(const ModuleDelta& d) {
+    std::string text;
+    auto ops = [](std::size_t n) { return std::to_string(n) + (n == 1 ? " op" : " ops"); };
+    if (d.match == ModuleMatch::Added) {
+        text = "added: " + ops(d.nodesB) + (d.nodesB ? ": " + opList(d.opsB) : "");
+    } else if (d.match == ModuleMatch::Removed) {
+        text = "removed: " + ops(d.nodesA) + (d.nodesA ? ": " + opList(d.opsA) : "");
+    } else if (!sameOps(d)) {
+        text = ops(d.nodesA) + " -> " + std::to_string(d.nodesB) + ": ";
+        if (d.opsA.size() <= kFullListTypes && d.opsB.size() <= kFullListTypes)
+            text += opList(d.opsA) + " -> " + opList(d.opsB);
+        else
+            text += opChanges(d);
+    }
+    if (d.parametersA != d.parametersB && d.match != ModuleMatch::Added && d.match != ModuleMatch::Removed) {
+        if (!text.empty()) text += "; ";
+        text += "parameters " + withThousands(d.parametersA) + " -> " + withThousands(d.parametersB);
+    }
+    return text;
+}
+
+const char* moduleMatchName(ModuleMatch match) {
+    switch (match) {
+    case ModuleMatch::Scope:
+        return "scope";
+    case ModuleMatch::Parameters:
+        return "parameters";
+    case ModuleMatch::Position:
+        return "position";
+    case ModuleMatch::Removed:
+        return "removed";
+    case ModuleMatch::Added:
+        return "added";
+    }
+    return "?";
+}
+
+int HierarchyComparison::find(const std::string& scope) const {
+    for (std::size_t k = 0; k < modules.size(); ++k)
+        if (modules[k].scope == scope) return static_cast<int>(k);
+    return -1;
+}
+
+HierarchyComparison compareHierarchies(const ComparedModel& ma, const ComparedModel& mb) {
+    Side a{ma.graph, ma.hierarchy, {}, std::vector<int>(ma.hierarchy.modules.size(), kNone), {}};
+    Side b{mb.graph, mb.hierarchy, {}, std::vector<int>(mb.hierarchy.modules.size(), kNone), {}};
+    OpTypes ops;
+    internOps(a, ops);
+    internOps(b, ops);
+
+    HierarchyComparison out;
+    out.nodesA = a.graph.size();
+    out.nodesB = b.graph.size();
+    matchByScope(a, b);
+    // The roots are always counterparts, whatever their names.
+    if (a.match[0] == kNone && b.match[0] == kNone) a.match[0] = 0, b.match[0] = 0;
+    std::vector<bool> byScope(a.moduleCount());
+    for (std::size_t m = 0; m < a.moduleCount(); ++m)
+        byScope[m] = a.match[m] != kNone;
+    out.matchedByParameters = matchByParameters(a, b);
+    std::vector<bool> byParameters(a.moduleCount());
+    for (std::size_t m = 0; m < a.moduleCount(); ++m)
+        byParameters[m] = !byScope[m] && a.match[m] != kNone;
+    out.matchedByPosition = matchByPosition(a, b);
+    std::vector<ModuleMatch> kind(a.moduleCount(), ModuleMatch::Position);
+    for (std::size_t m = 0; m < a.moduleCount(); ++m)
+        if (byScope[m] || byParameters[m])
+            kind[m] = byScope[m] ? ModuleMatch::Scope : ModuleMatch::Parameters;
+
+    buildTree(out, a, b, kind);
+    countOps(out, a, true, ops);
+    countOps(out, b, false, ops);
+    findMovedNodes(out, a, b);
+    classify(out);
+    return out;
+}
+
+} // namespace hs

@@ -1,0 +1,288 @@
+// Screening before the ONNX library: ONNX 1.12's shape inference and checker trust the protos they are
+// given. A Constant whose int64 raw_data is 14 bytes for dims that need 8 makes ParseData write past
+// its vector (heap overflow); a node that does not match its schema reaches inference functions that
+// assume it does. The loader only checks the wire format, so everything handed to the library from a
+// model file passes through here first.
+#include "extract/internal.h"
+
+#include "common/display_text.h"
+
+#include <onnx/defs/schema.h>
+
+#include <set>
+
+namespace hs::extraction {
+
+namespace {
+
+using onnx::TensorProto;
+
+// Values of the typed field a tensor of this type keeps its data in (complex: two per element), or -1
+// for a type ONNX 1.12 does not know.
+std::int64_t typedValues(const TensorProto& t) {
+    switch (t.data_type()) {
+    case TensorProto::FLOAT:
+    case TensorProto::COMPLEX64:
+        return t.float_data_size();
+    case TensorProto::UINT8:
+    case TensorProto::INT8:
+    case TensorProto::UINT16:
+    case TensorProto::INT16:
+    case TensorProto::INT32:
+    case TensorProto::BOOL:
+    case TensorProto::FLOAT16:
+    case TensorProto::BFLOAT16:
+        return t.int32_data_size();
+    case TensorProto::INT64:
+        return t.int64_data_size();
+    case TensorProto::STRING:
+        return t.string_data_size();
+    case TensorProto::DOUBLE:
+    case TensorProto::COMPLEX128:
+        return t.double_data_size();
+    case TensorProto::UINT32:
+    case TensorProto::UINT64:
+        return t.uint64_data_size();
+    default:
+        return -1;
+    }
+}
+
+std::string quotedName(const std::string& name) {
+    return name.empty() ? std::string("(unnamed)") : quoteInput(name);
+}
+
+} // namespace
+
+std::string tensorProblem(const TensorProto& t, bool externalAllowed) {
+    std::string what = "tensor " + quotedName(t.name());
+    if (t.data_type() <= TensorProto::UNDEFINED || t.data_type() > TensorProto::BFLOAT16)
+        return what + " has data type " + std::to_string(t.data_type()) + ", which ONNX 1.12 does not know";
+    if (t.has_segment()) return what + " is segmented, which is not supported";
+    constexpr std::int64_t kMaxElements = std::int64_t{1} << 48;
+    std::int64_t elements = 1;
+    for (std::int64_t d : t.dims()) {
+        if (d < 0) return what + " has a negative dimension (" + std::to_string(d) + ")";
+        if (d > 0 && elements > kMaxElements / d)
+            return what + " has dimensions whose product is over 2^48 elements";
+        elements *= d;
+    }
+    if (t.data_location() == TensorProto::EXTERNAL)
+        return externalAllowed ? std::string()
+                               : what + " refers to external data where only inline data is allowed";
+    bool complex = t.data_type() == TensorProto::COMPLEX64 || t.data_type() == TensorProto::COMPLEX128;
+    if (t.has_raw_data()) {
+        std::size_t width = dataTypeSize(t.data_type());
+        if (width == 0) return what + " of type " + dataTypeName(t.data_type()) + " has raw_data";
+        std::uint64_t expected = static_cast<std::uint64_t>(elements) * width;
+        if (t.raw_data().size() != expected)
+            return what + " has " + std::to_string(t.raw_data().size()) + " bytes of raw_data where its " +
+                   std::to_string(t.dims_size()) + " dimension(s) of " + dataTypeName(t.data_type()) +
+                   " need " + std::to_string(expected);
+        return {};
+    }
+    std::int64_t expected = complex ? 2 * elements : elements;
+    std::int64_t values = typedValues(t);
+    if (values != expected)
+        return what + " holds " + std::to_string(values) + " values where its dimensions need " +
+               std::to_string(expected);
+    return {};
+}
+
+namespace {
+
+// Checks every tensor of a node (attributes, nested bodies) and the node against its schema.
+class NodeScreen {
+public:
+    NodeScreen(const google::protobuf::RepeatedPtrField<onnx::OperatorSetIdProto>& opsets) {
+        for (const auto& o : opsets)
+            opsets_[o.domain() == "ai.onnx" ? std::string() : o.domain()] = static_cast<int>(o.version());
+    }
+
+    std::string graphProblem(const onnx::GraphProto& g) const {
+        for (const auto& t : g.initializer())
+            if (auto p = tensorProblem(t, false); !p.empty()) return p;
+        if (g.sparse_initializer_size() > 0) return "sparse initializers are not supported here";
+        for (const auto& n : g.node())
+            if (auto p = nodeProblem(n); !p.empty()) return p;
+        return {};
+    }
+
+    std::string nodeProblem(const onnx::NodeProto& n) const {
+        std::string where = "node " + quotedName(n.name()) + " (" + quoteInput(n.op_type()) + "): ";
+        for (const auto& a : n.attribute()) {
+            if (a.has_t())
+                if (auto p = tensorProblem(a.t(), false); !p.empty()) return where + p;
+            for (const auto& t : a.tensors())
+                if (auto p = tensorProblem(t, false); !p.empty()) return where + p;
+            if (a.has_sparse_tensor() || a.sparse_tensors_size() > 0)
+                return where + "sparse tensor attributes are not supported here";
+            if (a.has_g())
+                if (auto p = graphProblem(a.g()); !p.empty()) return where + "in its body: " + p;
+            for (const auto& g : a.graphs())
+                if (auto p = graphProblem(g); !p.empty()) return where + "in its body: " + p;
+        }
+        auto it = opsets_.find(n.domain() == "ai.onnx" ? std::string() : n.domain());
+        if (it == opsets_.end()) return {}; // inference skips it (no opset)
+        const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), it->second, it->first);
+        if (!schema) return {};
+        try {
+            schema->Verify(n);
+        } catch (const std::exception& e) {
+            return where + "does not match its operator's definition: " + quoteInput(e.what(), 160);
+        }
+        if (auto p = windowProblem(n); !p.empty()) return where + p;
+        return {};
+    }
+
+    // ONNX 1.12's convolution and pooling shape inference divides by strides (and by the group):
+    // a stride of 0 is an integer division by zero (SIGFPE, found by fuzz_extract). Their window
+    // attributes must be positive.
+    static std::string windowProblem(const onnx::NodeProto& n) {
+        static const std::set<std::string> windowed = {"Conv",          "ConvInteger", "QLinearConv",
+                                                       "ConvTranspose", "AveragePool", "MaxPool",
+                                                       "LpPool",        "MaxUnpool",   "QLinearAveragePool"};
+        if (!windowed.count(n.op_type())) return {};
+        for (const auto& a : n.attribute()) {
+            const std::string& name = a.name();
+            if (name == "strides" || name == "dilations" || name == "kernel_shape") {
+                for (std::int64_t v : a.ints())
+                    if (v <= 0)
+                        return "attribute '" + name + "' holds " + std::to_string(v) +
+                               ", not a positive size";
+            } else if (name == "group" && a.i() <= 0) {
+                return "attribute 'group' is " + std::to_string(a.i()) + ", not a positive count";
+            }
+        }
+        return {};
+    }
+
+private:
+    std::map<std::string, int> opsets_;
+};
+
+} // namespace
+
+namespace {
+
+// ONNX 1.12's data-propagation functions (Shape, Unsqueeze, Concat, ...) dereference the type of each
+// input without asking whether it has one: a graph input written without a type, a name nothing
+// produces, or the output of a node inference could not type crashed it (SEGV at address 0x28). Every
+// name a node reads therefore gets an entry, empty (element type undefined) where nothing else is
+// known, which inference fills in when it can. Inside bodies, names of the enclosing scopes are left
+// alone (an entry there would hide the outer type).
+void giveEveryNameAType(onnx::GraphProto& g, const std::set<std::string>& outer) {
+    std::set<std::string> known = outer;
+    for (auto& vi : *g.mutable_input()) {
+        if (!vi.has_type()) vi.mutable_type()->mutable_tensor_type();
+        known.insert(vi.name());
+    }
+    for (const auto& t : g.initializer())
+        known.insert(t.name());
+    for (const auto& vi : g.value_info())
+        if (vi.has_type()) known.insert(vi.name());
+    std::vector<std::string> missing;
+    auto need = [&](const std::string& name) {
+        if (!name.empty() && known.insert(name).second) missing.push_back(name);
+    };
+    for (const auto& n : g.node()) {
+        for (const auto& in : n.input())
+            need(in);
+        for (const auto& out : n.output())
+            need(out);
+    }
+    for (const auto& name : missing) {
+        auto* vi = g.add_value_info();
+        vi->set_name(name);
+        vi->mutable_type()->mutable_tensor_type();
+    }
+    for (auto& n : *g.mutable_node())
+        for (auto& a : *n.mutable_attribute()) {
+            if (a.has_g()) giveEveryNameAType(*a.mutable_g(), known);
+            for (auto& body : *a.mutable_graphs())
+                giveEveryNameAType(body, known);
+        }
+}
+
+} // namespace
+
+std::string screenForInference(onnx::ModelProto& mp) {
+    std::size_t removed = 0;
+    std::string first;
+    auto note = [&](const std::string& problem) {
+        if (removed++ == 0) first = problem;
+    };
+    auto* graph = mp.mutable_graph();
+    // Initializers with an inconsistent payload become typed inputs (their dims can still be right).
+    auto* inits = graph->mutable_initializer();
+    for (int k = inits->size(); k-- > 0;) {
+        std::string problem = tensorProblem((*inits)[k], false);
+        if (problem.empty()) continue;
+        note(problem);
+        const TensorProto& t = (*inits)[k];
+        bool typed = t.data_type() > TensorProto::UNDEFINED && t.data_type() <= TensorProto::BFLOAT16;
+        for (auto d : t.dims())
+            typed = typed && d >= 0;
+        for (const auto& input : graph->input()) // before IR 4 initializers are listed as inputs too
+            typed = typed && input.name() != t.name();
+        if (typed) {
+            auto* vi = graph->add_input();
+            vi->set_name(t.name());
+            auto* tt = vi->mutable_type()->mutable_tensor_type();
+            tt->set_elem_type(t.data_type());
+            auto* shape = tt->mutable_shape();
+            for (auto d : t.dims())
+                shape->add_dim()->set_dim_value(d);
+        }
+        inits->DeleteSubrange(k, 1);
+    }
+    graph->clear_sparse_initializer();
+    // Nodes the library could crash on are left out: their outputs simply get no type.
+    NodeScreen screen(mp.opset_import());
+    auto* nodes = graph->mutable_node();
+    int kept = 0;
+    for (int k = 0; k < nodes->size(); ++k) {
+        std::string problem = screen.nodeProblem((*nodes)[k]);
+        if (!problem.empty()) {
+            note(problem);
+            continue;
+        }
+        if (kept != k) nodes->SwapElements(kept, k);
+        ++kept;
+    }
+    if (kept < nodes->size()) nodes->DeleteSubrange(kept, nodes->size() - kept);
+    // A local function with a bad body is dropped whole: its calls become unknown operators.
+    auto* functions = mp.mutable_functions();
+    for (int k = functions->size(); k-- > 0;) {
+        const auto& fn = (*functions)[k];
+        NodeScreen fnScreen(fn.opset_import());
+        for (const auto& n : fn.node())
+            if (auto p = fnScreen.nodeProblem(n); !p.empty()) {
+                note("function " + quotedName(fn.name()) + ": " + p);
+                functions->DeleteSubrange(k, 1);
+                break;
+            }
+    }
+    giveEveryNameAType(*graph, {});
+    if (removed == 0) return {};
+    return std::to_string(removed) +
+           " part(s) of the model left out of shape inference as malformed, first: " + first;
+}
+
+std::string modelProblem(const onnx::ModelProto& mp) {
+    for (const auto& t : mp.graph().initializer())
+        if (auto p = tensorProblem(t, true); !p.empty()) return p;
+    if (mp.graph().sparse_initializer_size() > 0) return "sparse initializers are not supported here";
+    NodeScreen screen(mp.opset_import());
+    for (const auto& n : mp.graph().node())
+        if (auto p = screen.nodeProblem(n); !p.empty()) return p;
+    for (const auto& fn : mp.functions()) {
+        NodeScreen fnScreen(fn.opset_import());
+        for (const auto& n : fn.node())
+            if (auto p = fnScreen.nodeProblem(n); !p.empty())
+                return "function " + quotedName(fn.name()) + ": " + p;
+    }
+    return {};
+}
+
+} // namespace hs::extraction

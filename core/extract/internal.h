@@ -1,0 +1,160 @@
+#pragma once
+// Shared by the extraction translation units only (core/extract/*.cpp): the flat program, ONNX building
+// blocks, type inference and the screening that keeps hostile graphs away from the ONNX library. It
+// includes ONNX's classes, so nothing outside core/extract/ includes it.
+#include "common/error.h"
+#include "extract/extract.h"
+#include "model/model.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace hs {
+
+class GraphIndex;
+class MappedFile;
+
+namespace extraction {
+
+constexpr std::uint64_t kSmallTensor = 64 * 1024; // kept with data in the weight-free inference copy
+
+inline bool isConstantOp(const Node& n) {
+    return n.opType == "Constant" && (n.domain.empty() || n.domain == "ai.onnx");
+}
+
+// ----- the flat program (extract/flatten.cpp) ---------------------------------------------------------
+
+// Names a node's bodies use from its enclosing scopes.
+std::vector<std::string> nodeOuterReferences(const Model& m, const Node& n);
+
+struct Unit {
+    int instance = -1;
+    bool selected = false;
+    bool copied = false; // a Constant copied in
+    int call = -1;       // inlined: the call instance it comes from
+    std::vector<std::string> inputs, outputs;
+    std::vector<std::string> outerRefs; // (renamed) names its bodies use from the enclosing scope
+    std::vector<std::pair<std::string, std::string>> outerRenames; // local -> flat, inlined nodes with bodies
+};
+
+// The program of a selection: every node in (topological) source order, where a function call whose
+// body is only partly selected (or every call, with expandAll) is replaced by its body's nodes.
+class Flattener {
+public:
+    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll);
+
+    bool isCall(int i) const;
+    bool expanded(int i) const { return expand_[static_cast<std::size_t>(i)] != 0; }
+    bool anyDescendant(int i) const { return any_[static_cast<std::size_t>(i)] != 0; }
+    bool allDescendants(int i) const { return all_[static_cast<std::size_t>(i)] != 0; }
+    bool isSelected(int i) const { return sel_[static_cast<std::size_t>(i)] != 0; }
+
+    // The name `local` (as written in instance i's graph) has in the flat program.
+    std::string flatName(int i, const std::string& local) const;
+
+    std::vector<Unit> units;
+    std::vector<int> expandedCalls;
+
+private:
+    void walk(int i);
+
+    const GraphIndex& g_;
+    const Model& m_;
+    std::vector<char> sel_, any_, all_, expand_;
+};
+
+// Resolves attribute references (`ref_attr_name`) of an inlined body node against its call node.
+class AttributeResolver {
+public:
+    AttributeResolver(const GraphIndex& g, const Flattener& flat) : g_(g), flat_(flat) {}
+    void resolve(onnx::NodeProto& node, int call);
+
+private:
+    const onnx::AttributeProto* defaultAttribute(int call, const std::string& name);
+    const onnx::NodeProto& callNode(int call);
+
+    const GraphIndex& g_;
+    const Flattener& flat_;
+    std::unordered_map<int, onnx::NodeProto> cache_;
+    std::unordered_map<int, std::vector<onnx::AttributeProto>> defaults_;
+};
+
+// The unit's node as ONNX: parsed from the model, renamed and resolved when inlined.
+onnx::NodeProto buildNode(const GraphIndex& g, const Unit& u, AttributeResolver& resolver);
+
+// Functions called (transitively) by a node and its bodies.
+void collectFunctionsOfNode(const Model& m, const Node& n, std::set<int>& out);
+
+// ----- ONNX building blocks (extract/proto.cpp) -----------------------------------------------------
+
+// External-data files mapped during one public call (planning, extraction, capture), released after it.
+class ExternalScope {
+public:
+    ExternalScope();
+    ~ExternalScope();
+    ExternalScope(const ExternalScope&) = delete;
+    ExternalScope& operator=(const ExternalScope&) = delete;
+
+private:
+    std::map<std::string, std::shared_ptr<const MappedFile>> cache_;
+    bool owner_ = false;
+};
+
+std::string_view spanBytes(const Model& m, const ByteSpan& span);
+std::string_view externalBytes(const Initializer& init); // inside an ExternalScope
+
+template <typename Proto>
+Proto parseSpan(const Model& m, const ByteSpan& span, const char* what, const std::string& name) {
+    Proto p;
+    std::string_view bytes = spanBytes(m, span);
+    if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+        throw Error(m.path + ": cannot parse the " + std::string(what) + " '" + name + "' at byte " +
+                    std::to_string(span.offset));
+    return p;
+}
+
+// The initializer as a self-contained TensorProto (external data read in).
+onnx::TensorProto inlineTensor(const Model& m, const Initializer& init);
+// Name, type and dims only: for the weight-free copy shape inference runs on.
+onnx::ValueInfoProto initializerAsInput(const Initializer& init);
+onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* type);
+bool typeFromProto(const onnx::TypeProto& tp, TensorType& out);
+void addOpsets(const Model& m, onnx::ModelProto& mp);
+std::int64_t maxKnownOpset(const std::string& domain); // -1 for a domain ONNX does not know
+
+// ----- types (extract/types.cpp) ----------------------------------------------------------------------
+
+// The whole flat program as a model without large weights, for shape inference.
+onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat);
+// Types of the flat program's tensors by shape inference; `problem` says why inference stopped early.
+std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
+                                             std::string& problem);
+// Can both describe the same tensor?
+bool compatible(const TensorType& a, const TensorType& b);
+// The type the source declares (value_info, input, output) or an initializer has.
+bool declaredType(const GraphIndex& g, const std::string& name, TensorType& out);
+
+// ----- screening before the ONNX library (extract/guard.cpp) ------------------------------------------
+
+// What is wrong with a tensor's payload for its type and dims ("" when nothing): ONNX 1.12 sizes its
+// buffers from one and copies the other.
+std::string tensorProblem(const onnx::TensorProto& t, bool externalAllowed);
+// Takes out of the (weight-free, inlined) inference copy what the library cannot take safely: tensors
+// with inconsistent payloads, nodes that do not match their operator's schema, functions with such
+// nodes. Returns a note on what was left out ("" when nothing).
+std::string screenForInference(onnx::ModelProto& mp);
+// The first such problem of an extracted model ("" when none), before the checker sees it.
+std::string modelProblem(const onnx::ModelProto& mp);
+
+} // namespace extraction
+} // namespace hs

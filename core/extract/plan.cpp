@@ -1,0 +1,305 @@
+// Extraction planning (extract.h): which nodes, boundary tensors, weights and functions a selection
+// takes, and the boundary's types.
+#include "extract/internal.h"
+
+#include "common/display_text.h"
+#include "common/error.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hs {
+
+using namespace extraction;
+
+namespace {
+
+bool isIdentityOp(const Node& n) {
+    return n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx");
+}
+
+// Constants from outside the selection are copied in; so are (chains of) Identity copies of weights
+// and Constants (torch writes one per shared parameter), so that weights stay initializers instead of
+// becoming inputs. Chains are followed without recursion: a fuzzed model had an Identity cycle, and a
+// long chain would overflow the stack just the same.
+void markCopiedConstants(const GraphIndex& graph, std::vector<Unit>& units,
+                         const std::unordered_map<std::string, int>& producer) {
+    enum : signed char { Unknown = -1, No = 0, Yes = 1, InChain = 2 };
+    std::vector<signed char> state(units.size(), Unknown);
+    std::vector<std::size_t> chain;
+    auto copyable = [&](std::string name) {
+        chain.clear();
+        bool answer = false;
+        for (;;) {
+            auto it = producer.find(name);
+            if (it == producer.end()) {
+                int t = graph.findTensor(name);
+                answer = t >= 0 && graph.tensor(t).initializer;
+                break;
+            }
+            auto k = static_cast<std::size_t>(it->second);
+            const Unit& p = units[k];
+            if (state[k] == Yes || state[k] == No) {
+                answer = state[k] == Yes;
+                break;
+            }
+            if (state[k] == InChain || p.selected) break; // a cycle, or computed inside the selection
+            const Node& n = graph.node(p.instance);
+            if (isConstantOp(n)) {
+                answer = true;
+                chain.push_back(k);
+                break;
+            }
+            if (!isIdentityOp(n) || p.inputs.size() != 1 || !p.outerRefs.empty()) {
+                state[k] = No;
+                break;
+            }
+            state[k] = InChain;
+            chain.push_back(k);
+            name = p.inputs[0];
+        }
+        for (std::size_t k : chain) {
+            state[k] = answer ? Yes : No;
+            units[k].copied = answer;
+        }
+    };
+    for (const Unit& u : units) {
+        if (!u.selected) continue;
+        for (const auto* names : {&u.inputs, &u.outerRefs})
+            for (const auto& in : *names)
+                if (producer.count(in)) copyable(in);
+    }
+}
+
+// torch's Identity copies of a weight belong to the module they are named after; when that module's
+// ops were moved elsewhere (a manual re-tag), a copy none of the selection uses would only become a
+// useless output: a weight copy goes where its users go (copied in above when they are selected).
+void dropUnusedWeightCopies(const GraphIndex& graph, std::vector<char>& sel) {
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        const int node = static_cast<int>(i);
+        if (!sel[i] || !isIdentityOp(graph.node(node)) || graph.inputs(node).size() != 1) continue;
+        const TensorEntry& in = graph.tensor(graph.inputs(node)[0]);
+        if (!in.initializer) continue;
+        bool used = false;
+        for (int t : graph.outputs(node)) {
+            used = used || graph.tensor(t).graphOutput;
+            for (int c : graph.consumers(t))
+                used = used || sel[static_cast<std::size_t>(c)];
+        }
+        if (!used) sel[i] = 0;
+    }
+}
+
+} // namespace
+
+ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances, const std::string& label) {
+    ExternalScope externalFiles;
+    const Model& m = graph.model();
+    std::vector<char> sel(graph.size(), 0);
+    for (int i : instances)
+        if (i >= 0 && static_cast<std::size_t>(i) < graph.size()) sel[static_cast<std::size_t>(i)] = 1;
+    // A selected node brings its bodies.
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        int p = graph.instance(static_cast<int>(i)).parent;
+        if (p >= 0 && sel[static_cast<std::size_t>(p)]) sel[i] = 1; // parents have lower indices
+    }
+    dropUnusedWeightCopies(graph, sel);
+    ExtractionPlan plan;
+    plan.graph = &graph;
+    plan.modelPath = m.path;
+    plan.label = label;
+    for (std::size_t i = 0; i < graph.size(); ++i)
+        if (sel[i]) plan.selected.push_back(static_cast<int>(i));
+    if (plan.selected.empty()) throw Error(m.path + ": nothing to extract: " + label + " has no nodes");
+
+    Flattener flat(graph, sel, false);
+    plan.expandedCalls = flat.expandedCalls;
+    std::vector<Unit>& units = flat.units;
+
+    std::unordered_map<std::string, int> producer;
+    std::unordered_map<std::string, std::vector<int>> consumers;
+    for (std::size_t u = 0; u < units.size(); ++u) {
+        for (const auto& o : units[u].outputs)
+            if (!o.empty()) producer.emplace(o, static_cast<int>(u));
+        for (const auto& in : units[u].inputs)
+            if (!in.empty()) consumers[in].push_back(static_cast<int>(u));
+        for (const auto& in : units[u].outerRefs)
+            consumers[in].push_back(static_cast<int>(u));
+    }
+    // Notes on whole nodes taken because part of their bodies is selected.
+    for (const Unit& u : units) {
+        if (!u.selected) continue;
+        int i = u.instance;
+        if (!flat.isSelected(i))
+            plan.notes.push_back("node " + quoteInput(graph.key(i)) + " (" +
+                                 quoteInput(graph.node(i).opType) +
+                                 ") is included whole: nodes of its bodies are selected");
+        else if (!graph.children(i).empty() && !flat.allDescendants(i) && !flat.isCall(i))
+            plan.notes.push_back("node " + quoteInput(graph.key(i)) + " (" +
+                                 quoteInput(graph.node(i).opType) +
+                                 ") is included with all of its bodies, also nodes assigned elsewhere");
+    }
+    markCopiedConstants(graph, units, producer);
+    std::unordered_set<std::string> seenIn, seenInit, seenOut;
+    std::set<int> functions;
+    for (std::size_t k = 0; k < units.size(); ++k) {
+        const Unit& u = units[k];
+        if (!u.selected && !u.copied) continue;
+        PlannedNode pn;
+        pn.instance = u.instance;
+        pn.copiedConstant = u.copied;
+        pn.inlined = u.call >= 0;
+        pn.call = u.call;
+        pn.inputs = u.inputs;
+        pn.outputs = u.outputs;
+        plan.nodes.push_back(pn);
+        if (u.copied) ++plan.copiedConstants;
+        collectFunctionsOfNode(m, graph.node(u.instance), functions);
+        std::vector<std::pair<std::string, bool>> uses;
+        for (const auto& in : u.inputs)
+            uses.emplace_back(in, false);
+        for (const auto& in : u.outerRefs)
+            uses.emplace_back(in, true);
+        for (const auto& [name, outer] : uses) {
+            if (name.empty()) continue;
+            auto it = producer.find(name);
+            if (it != producer.end()) {
+                const Unit& p = units[static_cast<std::size_t>(it->second)];
+                if (p.selected || p.copied) continue;
+            }
+            int t = graph.findTensor(name);
+            bool isInit = it == producer.end() && t >= 0 && graph.tensor(t).initializer;
+            if (isInit) {
+                if (seenInit.insert(name).second) {
+                    plan.initializers.push_back(name);
+                    plan.weightBytes += graph.tensor(t).init->byteSize();
+                }
+                continue;
+            }
+            if (!seenIn.insert(name).second) continue;
+            BoundaryTensor b;
+            b.name = name;
+            b.graphInput = t >= 0 && graph.tensor(t).graphInput;
+            plan.inputs.push_back(b);
+            if (outer) plan.outerInputs.push_back(name);
+        }
+    }
+    for (const Unit& u : units) {
+        if (!u.selected) continue;
+        for (const auto& o : u.outputs) {
+            if (o.empty() || seenOut.count(o)) continue;
+            int t = graph.findTensor(o);
+            bool isGraphOutput = t >= 0 && graph.tensor(t).graphOutput;
+            bool outside = false;
+            auto it = consumers.find(o);
+            if (it != consumers.end())
+                for (int c : it->second)
+                    if (!units[static_cast<std::size_t>(c)].selected) outside = true;
+            if (!isGraphOutput && !outside) {
+                TensorType type;
+                if (declaredType(graph, o, type)) plan.valueInfo.push_back(o);
+                continue;
+            }
+            seenOut.insert(o);
+            BoundaryTensor b;
+            b.name = o;
+            b.graphOutput = isGraphOutput;
+            plan.outputs.push_back(b);
+        }
+    }
+    plan.functions.assign(functions.begin(), functions.end());
+    if (plan.outputs.empty())
+        throw Error(m.path + ": nothing to extract: " + label +
+                    " computes no tensor used outside it and no graph output");
+
+    // Types: declared ones, checked against shape inference on the fully inlined program (ONNX 1.12
+    // infers no shapes through local function calls, and flat names do not depend on which calls are
+    // inlined). Inference completes declared types without a shape (the checker wants one on every
+    // graph input and output) and replaces declared types that contradict the producing node.
+    std::string problem;
+    Flattener inlined(graph, std::vector<char>(graph.size(), 1), true);
+    auto inferred = inferTypes(graph, inlined, problem);
+    // The library's messages quote node names raw: cut, then escape what is not UTF-8.
+    if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
+    problem = utf8Escaped(problem);
+    plan.inferenceProblem = problem;
+    std::vector<std::string> unknown, contradicted;
+    for (auto* list : {&plan.inputs, &plan.outputs})
+        for (auto& b : *list) {
+            bool declared = declaredType(graph, b.name, b.type);
+            auto it = inferred.find(b.name);
+            bool haveInferred = it != inferred.end();
+            if (declared && haveInferred && !compatible(b.type, it->second)) {
+                contradicted.push_back(quoteInput(b.name) + " (declared " + formatType(b.type) +
+                                       ", computed " + formatType(it->second) + ")");
+                b.type = it->second;
+                b.inferred = true;
+            } else if ((!declared || !b.type.hasShape) && haveInferred &&
+                       (it->second.hasShape || b.type.elemType == 0)) {
+                b.type = it->second;
+                b.inferred = true;
+            }
+            if (b.type.elemType == 0 || !b.type.hasShape) unknown.push_back(quoteInput(b.name));
+        }
+    std::vector<std::string> kept;
+    for (const auto& name : plan.valueInfo) {
+        TensorType declared;
+        declaredType(graph, name, declared);
+        auto it = inferred.find(name);
+        if (it == inferred.end() || compatible(declared, it->second)) kept.push_back(name);
+    }
+    plan.valueInfo = std::move(kept);
+    auto listText = [](const std::vector<std::string>& names) {
+        std::string list;
+        for (std::size_t k = 0; k < names.size() && k < 5; ++k)
+            list += (k ? ", " : "") + names[k];
+        return list;
+    };
+    if (!contradicted.empty())
+        plan.notes.push_back("the source declares types its nodes do not compute for " +
+                             std::to_string(contradicted.size()) +
+                             " boundary tensor(s), the computed ones are used: " + listText(contradicted));
+    if (!unknown.empty())
+        plan.notes.push_back("no type or shape known for " + std::to_string(unknown.size()) +
+                             " boundary tensor(s): " + listText(unknown) +
+                             (problem.empty() ? "" : " (shape inference: " + problem + ")"));
+    return plan;
+}
+
+ExtractionPlan planExtraction(const GraphIndex& graph, const Hierarchy& hierarchy, const std::string& scope) {
+    const Model& m = graph.model();
+    int module = hierarchy.findModule(scope);
+    if (module < 0) throw Error(m.path + ": unknown module " + quoteInput(scope));
+    std::vector<int> instances;
+    for (std::size_t i = 0; i < graph.size() && i < hierarchy.assignments.size(); ++i)
+        if (hierarchy.isAncestorOrSelf(module, hierarchy.assignments[i].module))
+            instances.push_back(static_cast<int>(i));
+    const Module& mod = hierarchy.modules[static_cast<std::size_t>(module)];
+    std::string label = scope.empty() ? std::string("the root module") : "module " + quoteInput(scope);
+    if (instances.empty()) throw Error(m.path + ": nothing to extract: " + label + " has no nodes");
+    ExtractionPlan plan = planSelection(graph, std::move(instances), label);
+    plan.scope = scope;
+    plan.fromModule = true;
+    plan.modulePath = mod.path;
+    plan.moduleClass = mod.className;
+    return plan;
+}
+
+ExtractionPlan planExtraction(const GraphIndex& graph, const std::vector<std::string>& nodeKeys) {
+    const Model& m = graph.model();
+    std::vector<int> instances;
+    for (const auto& key : nodeKeys) {
+        int i = graph.find(key);
+        if (i < 0) throw Error(m.path + ": no node with key " + quoteInput(key));
+        instances.push_back(i);
+    }
+    if (instances.empty()) throw Error(m.path + ": nothing to extract: no node keys given");
+    std::string label =
+        nodeKeys.size() == 1 ? "node " + quoteInput(nodeKeys[0]) : std::to_string(nodeKeys.size()) + " nodes";
+    return planSelection(graph, std::move(instances), label);
+}
+
+} // namespace hs

@@ -1,0 +1,385 @@
+#include "graph/graph.h"
+
+#include <algorithm>
+#include <queue>
+#include <string_view>
+
+namespace hs {
+
+namespace {
+constexpr int kMaxFunctionDepth = 16; // recursive local functions are invalid; do not expand forever
+}
+
+namespace {
+
+// Tensor names of one scope while the index is built: an open-addressing table of views into the
+// model's own strings (which outlive the build), with the hash kept beside each key. On big graphs a
+// node-based map of copied strings spent most of the build on allocations and cache misses.
+// A value of -1 means "not bound" (a function's formal input fed by nothing) and reads as absent.
+class NameTable {
+public:
+    void reserve(std::size_t n) {
+        std::size_t capacity = 16;
+        while (capacity < 2 * n)
+            capacity *= 2;
+        if (capacity > slots_.size()) rehash(capacity);
+    }
+    // The value bound to `name`, or -1.
+    int find(std::string_view name) const {
+        if (slots_.empty()) return -1;
+        const std::size_t h = std::hash<std::string_view>{}(name);
+        for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+            const Slot& slot = slots_[i];
+            if (!slot.used) return -1;
+            if (slot.hash == h && slot.key == name) return slot.value;
+        }
+    }
+    // Binds `name` to `value` unless it is bound already; returns the bound value and whether it was new.
+    std::pair<int, bool> tryEmplace(std::string_view name, int value) {
+        if (2 * (count_ + 1) > slots_.size()) rehash(std::max<std::size_t>(16, 2 * slots_.size()));
+        const std::size_t h = std::hash<std::string_view>{}(name);
+        for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+            Slot& slot = slots_[i];
+            if (!slot.used) {
+                slot = {h, name, value, true};
+                ++count_;
+                return {value, true};
+            }
+            if (slot.hash == h && slot.key == name) {
+                if (slot.value >= 0) return {slot.value, false};
+                slot.value = value; // unbound: bind it now
+                return {value, true};
+            }
+        }
+    }
+    template <typename Fn> void forEach(Fn&& fn) const {
+        for (const Slot& slot : slots_)
+            if (slot.used && slot.value >= 0) fn(slot.key, slot.value);
+    }
+    std::size_t size() const { return count_; }
+
+private:
+    struct Slot {
+        std::size_t hash = 0;
+        std::string_view key;
+        int value = -1;
+        bool used = false;
+    };
+    std::size_t mask() const { return slots_.size() - 1; }
+    void rehash(std::size_t capacity) {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(capacity, Slot{});
+        for (const Slot& slot : old)
+            if (slot.used)
+                for (std::size_t i = slot.hash & mask();; i = (i + 1) & mask())
+                    if (!slots_[i].used) {
+                        slots_[i] = slot;
+                        break;
+                    }
+    }
+    std::vector<Slot> slots_;
+    std::size_t count_ = 0;
+};
+
+} // namespace
+
+// Lexical scope of tensor names: a body sees its own names first, then its parents'.
+struct GraphIndex::Scope {
+    Scope* parent = nullptr;
+    NameTable names; // views of names owned by the model
+    int lookup(const std::string& name) const {
+        for (const Scope* s = this; s; s = s->parent) {
+            const int t = s->names.find(name);
+            if (t >= 0) return t;
+        }
+        return -1;
+    }
+};
+
+std::vector<std::string> localNodeKeys(const Graph& graph) {
+    // A name is a key when no other node of the graph has it: views of the names (they live in the
+    // model), the first holder of each name in the table, every holder of a repeated name marked.
+    NameTable first;
+    first.reserve(graph.nodes.size());
+    std::vector<char> repeated(graph.nodes.size(), 0);
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+        if (!graph.nodes[i].name.empty()) {
+            const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, static_cast<int>(i));
+            if (!inserted) repeated[static_cast<std::size_t>(holder)] = repeated[i] = 1;
+        }
+    std::vector<std::string> keys;
+    keys.reserve(graph.nodes.size());
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+        keys.push_back(!graph.nodes[i].name.empty() && !repeated[i] ? graph.nodes[i].name
+                                                                    : "#" + std::to_string(i));
+    return keys;
+}
+
+OpKind opKindOf(const std::string& opType) {
+    switch (opType.size()) { // by length first: asked of every node of a graph
+    case 4:
+        return opType == "Cast" ? OpKind::WeightTransform : OpKind::Other;
+    case 7:
+        return opType == "Reshape" || opType == "Squeeze" || opType == "Flatten" ? OpKind::WeightTransform
+                                                                                 : OpKind::Other;
+    case 8:
+        return opType == "Constant"   ? OpKind::Constant
+               : opType == "Identity" ? OpKind::Identity
+               : opType == "CastLike" ? OpKind::WeightTransform
+                                      : OpKind::Other;
+    case 9:
+        return opType == "Transpose" || opType == "Unsqueeze" ? OpKind::WeightTransform : OpKind::Other;
+    case 16:
+        return opType == "DequantizeLinear" ? OpKind::WeightTransform : OpKind::Other;
+    default:
+        return OpKind::Other;
+    }
+}
+
+GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+    Scope root;
+    const Graph& main = model_->main();
+    // Sizes known up front: no rehashing or regrowth of the big tables on large graphs.
+    std::size_t nodes = 0, values = main.initializers.size() + main.inputs.size() + main.outputs.size();
+    for (const auto& g : model_->graphs) {
+        nodes += g.nodes.size();
+        for (const auto& n : g.nodes)
+            values += n.outputs.size();
+    }
+    instances_.reserve(nodes);
+    opKinds_.reserve(nodes);
+    nodeLinks_.reserve(nodes);
+    inputs_.reserve(values); // about one input per value
+    outputs_.reserve(values);
+    consumerPairs_.reserve(values);
+    byKey_.reserve(nodes);
+    tensors_.reserve(values);
+    root.names.reserve(values);
+    auto declare = [&](const ValueInfo& vi, bool input) {
+        int t = internTensor(root, vi.name);
+        tensors_[static_cast<std::size_t>(t)].info = &vi;
+        if (input) tensors_[static_cast<std::size_t>(t)].graphInput = true;
+    };
+    for (const auto& init : main.initializers) {
+        int t = internTensor(root, init.name);
+        tensors_[static_cast<std::size_t>(t)].initializer = true;
+        tensors_[static_cast<std::size_t>(t)].init = &init;
+        initializers_.push_back(t);
+    }
+    for (const auto& vi : main.inputs)
+        if (!tensors_.empty() && root.lookup(vi.name) >= 0 &&
+            tensors_[static_cast<std::size_t>(root.lookup(vi.name))].initializer)
+            tensors_[static_cast<std::size_t>(root.lookup(vi.name))].info =
+                &vi; // old IRs list initializers as inputs
+        else
+            declare(vi, true);
+    addGraph(0, -1, "", root, 0);
+    for (const auto& vi : main.valueInfo) {
+        int t = root.lookup(vi.name);
+        if (t >= 0 && !tensors_[static_cast<std::size_t>(t)].info)
+            tensors_[static_cast<std::size_t>(t)].info = &vi;
+    }
+    for (const auto& vi : main.outputs) {
+        int t = internTensor(root, vi.name);
+        tensors_[static_cast<std::size_t>(t)].graphOutput = true;
+        tensors_[static_cast<std::size_t>(t)].info = &vi;
+    }
+    linkChildrenAndConsumers();
+    mainTensors_.reserve(root.names.size());
+    root.names.forEach([&](std::string_view name, int t) { mainTensors_.emplace(std::string(name), t); });
+}
+
+int GraphIndex::internTensor(Scope& scope, const std::string& name) {
+    const int next = static_cast<int>(tensors_.size());
+    // `name` is one of the model's strings: the table keeps a view of it.
+    const auto [bound, inserted] = scope.names.tryEmplace(name, next); // one hash and probe
+    if (!inserted) return bound;
+    tensors_.emplace_back();
+    tensors_.back().name = name;
+    return next;
+}
+
+void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string& keyPrefix, Scope& scope,
+                          int depth) {
+    const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
+    std::vector<std::string> keys = localNodeKeys(graph);
+    std::size_t first = instances_.size();
+    // Pass 1: create the instances and the tensors they produce, so consumers see producers
+    // regardless of the order nodes are listed in.
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        int id = static_cast<int>(instances_.size());
+        const OpKind kind = opKindOf(graph.nodes[i].opType);
+        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth,
+                              keyPrefix.empty() ? std::move(keys[i]) : keyPrefix + keys[i]});
+        opKinds_.push_back(kind);
+        byKey_.emplace(instances_.back().key, id);
+        nodeLinks_.emplace_back();
+        NodeLinks& links = nodeLinks_.back();
+        links.outputs.first = static_cast<std::uint32_t>(outputs_.size());
+        for (const auto& out : graph.nodes[i].outputs) {
+            if (out.empty()) continue;
+            int t = internTensor(scope, out);
+            tensors_[static_cast<std::size_t>(t)].producer = id;
+            outputs_.push_back(t);
+        }
+        links.outputs.count = static_cast<std::uint32_t>(outputs_.size()) - links.outputs.first;
+    }
+    if (graphIndex == 0) mainCount_ = instances_.size();
+    // Pass 2: inputs, resolved through the enclosing scopes.
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        int id = static_cast<int>(first + i);
+        Run& inputs = nodeLinks_[static_cast<std::size_t>(id)].inputs;
+        inputs.first = static_cast<std::uint32_t>(inputs_.size());
+        for (const auto& in : graph.nodes[i].inputs) {
+            if (in.empty()) continue;
+            int t = scope.lookup(in);
+            if (t < 0) t = internTensor(scope, in); // dangling in the file: keep it visible
+            inputs_.push_back(t);
+            addConsumer(t, id);
+        }
+        inputs.count = static_cast<std::uint32_t>(inputs_.size()) - inputs.first;
+    }
+    // Pass 3: nested bodies and function calls, each under its node instance.
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        int id = static_cast<int>(first + i);
+        const Node& node = graph.nodes[i];
+        const bool hasBodies = std::any_of(node.attributes.begin(), node.attributes.end(),
+                                           [](const Attribute& a) { return !a.subgraphs.empty(); });
+        if (!hasBodies && model_->functions.empty()) continue; // the common case: nothing nested
+        std::string prefix = instances_[static_cast<std::size_t>(id)].key + "::";
+        for (const auto& attr : node.attributes)
+            for (int sub : attr.subgraphs) {
+                Scope inner;
+                inner.parent = &scope;
+                const Graph& body = model_->graphs[static_cast<std::size_t>(sub)];
+                for (const auto& init : body.initializers)
+                    internTensor(inner, init.name);
+                for (const auto& vi : body.inputs)
+                    internTensor(inner, vi.name);
+                addGraph(sub, id, prefix + attr.name + "::", inner, depth + 1);
+                for (const auto& vi : body.outputs) { // the body's results flow into its owner
+                    int t = inner.lookup(vi.name);
+                    if (t >= 0) addConsumer(t, id);
+                }
+            }
+        int fn = model_->findFunction(node.domain, node.opType);
+        if (fn >= 0 && depth < kMaxFunctionDepth) {
+            const Function& function = model_->functions[static_cast<std::size_t>(fn)];
+            Scope inner; // function bodies see only their formal parameters, not the caller's names
+            for (std::size_t k = 0; k < function.inputs.size(); ++k) {
+                std::size_t position = k;
+                if (position < node.inputs.size() && !node.inputs[position].empty())
+                    inner.names.tryEmplace(function.inputs[k], scope.lookup(node.inputs[position]));
+            } // inputs fed by nothing stay unbound (-1), which reads as absent
+            addGraph(function.body, id, prefix, inner, depth + 1);
+            for (const auto& out : function.outputs) {
+                const int found = inner.names.find(out);
+                if (found >= 0) addConsumer(found, id);
+            }
+        }
+    }
+}
+
+// Children and consumers arrive out of order while bodies are walked: laid out once at the end, in
+// the order they arrived (a stable counting sort).
+void GraphIndex::linkChildrenAndConsumers() {
+    std::vector<std::uint32_t> childCount(instances_.size(), 0);
+    for (const auto& inst : instances_)
+        if (inst.parent >= 0) ++childCount[static_cast<std::size_t>(inst.parent)];
+    std::uint32_t offset = 0;
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+        nodeLinks_[i].children = {offset, 0};
+        offset += childCount[i];
+    }
+    children_.resize(offset);
+    for (std::size_t i = 0; i < instances_.size(); ++i) // ids grow in creation order
+        if (instances_[i].parent >= 0) {
+            Run& run = nodeLinks_[static_cast<std::size_t>(instances_[i].parent)].children;
+            children_[run.first + run.count++] = static_cast<int>(i);
+        }
+    consumerRuns_.assign(tensors_.size(), Run{});
+    for (const auto& [t, node] : consumerPairs_)
+        ++consumerRuns_[static_cast<std::size_t>(t)].count;
+    offset = 0;
+    for (Run& run : consumerRuns_) {
+        run.first = offset;
+        offset += run.count;
+        run.count = 0;
+    }
+    consumers_.resize(offset);
+    for (const auto& [t, node] : consumerPairs_) {
+        Run& run = consumerRuns_[static_cast<std::size_t>(t)];
+        consumers_[run.first + run.count++] = node;
+    }
+    consumerPairs_.clear();
+    consumerPairs_.shrink_to_fit();
+}
+
+const Node& GraphIndex::node(int i) const {
+    const NodeInstance& inst = instance(i);
+    return model_->graphs[static_cast<std::size_t>(inst.graph)].nodes[static_cast<std::size_t>(inst.node)];
+}
+
+int GraphIndex::find(const std::string& key) const {
+    auto it = byKey_.find(key);
+    return it == byKey_.end() ? -1 : it->second;
+}
+
+int GraphIndex::findTensor(const std::string& name) const {
+    auto it = mainTensors_.find(name);
+    return it == mainTensors_.end() ? -1 : it->second;
+}
+
+void GraphIndex::producersOf(int i, std::vector<int>& out) const {
+    out.clear();
+    for (int t : inputs(i)) {
+        int p = tensor(t).producer;
+        if (p >= 0 && p != i && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
+}
+
+void GraphIndex::consumersOf(int i, std::vector<int>& out) const {
+    out.clear();
+    for (int t : outputs(i))
+        for (int c : consumers(t))
+            if (c != i && std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+}
+
+std::vector<int> GraphIndex::producersOf(int i) const {
+    std::vector<int> result;
+    producersOf(i, result);
+    return result;
+}
+
+std::vector<int> GraphIndex::consumersOf(int i) const {
+    std::vector<int> result;
+    consumersOf(i, result);
+    return result;
+}
+
+std::vector<int> GraphIndex::topologicalOrder() const {
+    int n = static_cast<int>(mainCount_);
+    std::vector<int> pending(static_cast<std::size_t>(n), 0);
+    for (int i = 0; i < n; ++i)
+        for (int p : producersOf(i))
+            if (p < n) ++pending[static_cast<std::size_t>(i)];
+    // A min-heap on the node index keeps graph order wherever dependencies allow it.
+    std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+    for (int i = 0; i < n; ++i)
+        if (pending[static_cast<std::size_t>(i)] == 0) ready.push(i);
+    std::vector<int> order;
+    order.reserve(static_cast<std::size_t>(n));
+    while (!ready.empty()) {
+        int i = ready.top();
+        ready.pop();
+        order.push_back(i);
+        for (int c : consumersOf(i))
+            if (c < n && --pending[static_cast<std::size_t>(c)] == 0) ready.push(c);
+    }
+    if (order.size() < static_cast<std::size_t>(n)) // a cycle: the file is invalid, keep every node anyway
+        for (int i = 0; i < n; ++i)
+            if (pending[static_cast<std::size_t>(i)] > 0) order.push_back(i);
+    return order;
+}
+
+} // namespace hs

@@ -1,0 +1,138 @@
+// Evidence from a sidecar file (ours, the seed's 1.0 form, HTP): what it says of each node's module.
+#include "sidecar/sidecar.h"
+#include "graph/graph.h"
+#include "hierarchy/evidence/evidence.h"
+#include "hierarchy/scope_names.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace hs {
+namespace {
+
+// "BertLayer.0" -> "BertLayer", "Linear[query]" -> "Linear".
+std::string classFromPathSegment(const std::string& segment) {
+    std::string s = segment.substr(0, segment.find('['));
+    auto dot = s.rfind('.');
+    if (dot != std::string::npos && isNumericAtom(s.substr(dot + 1))) s = s.substr(0, dot);
+    return s;
+}
+
+std::vector<std::string> splitPath(const std::string& path) {
+    std::vector<std::string> parts;
+    std::string current;
+    int bracket = 0;
+    for (char c : path) {
+        if (c == '[') ++bracket;
+        if (c == ']') --bracket;
+        if (c == '/' && bracket == 0) {
+            if (!current.empty()) parts.push_back(current);
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    if (!current.empty()) parts.push_back(current);
+    return parts;
+}
+
+// Path -> scope, from the file's module list and from nodes whose name scope and sidecar path
+// describe the same chain (a vote per path segment).
+std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
+    const Sidecar& sidecar = *ev.sidecar;
+    std::unordered_map<std::string, std::string> pathToScope;
+    for (const auto& m : sidecar.modules) {
+        pathToScope[m.path] = m.scope;
+        ev.calls.learnClass(ev.calls.moduleOf(ev.calls.callForScope(m.scope)), m.className);
+    }
+    std::map<std::string, std::map<std::string, int>> votes;
+    for (const auto& e : sidecar.entries) {
+        int i = ev.graph.find(e.key);
+        if (i < 0 || e.path.empty()) continue;
+        const Claim* named = ev.first(i, Source::NameScope);
+        if (!named) named = ev.first(i, Source::Metadata);
+        if (!named) continue;
+        auto parts = splitPath(e.path);
+        const auto namedChain = ev.stepsOf(named->chain);
+        if (parts.size() != namedChain.size() + 1) continue;
+        std::string prefix;
+        votes["/" + parts[0]][""]++;
+        for (std::size_t k = 0; k < namedChain.size(); ++k) {
+            prefix += "/" + parts[k];
+            votes[prefix + "/" + parts[k + 1]][namedChain[k].scope]++;
+        }
+    }
+    for (const auto& [path, counts] : votes) {
+        auto best = std::max_element(counts.begin(), counts.end(),
+                                     [](const auto& a, const auto& b) { return a.second < b.second; });
+        pathToScope.emplace(path, best->first);
+    }
+    // Classes from paths, now that paths map to scopes.
+    for (const auto& [path, scope] : pathToScope) {
+        auto parts = splitPath(path);
+        if (parts.empty()) continue;
+        int module = scope.empty() ? 0 : ev.calls.findModule(scope);
+        if (module >= 0) ev.calls.learnClass(module, classFromPathSegment(parts.back()));
+    }
+    return pathToScope;
+}
+
+// A sidecar path that no named node explains: its modules are keyed by the path itself.
+int callForUnknownPath(ModuleCalls& calls, const std::string& path) {
+    auto parts = splitPath(path);
+    std::vector<ScopeStep> chain;
+    std::vector<std::string> classes;
+    std::string prefix = "@";
+    for (std::size_t k = 1; k < parts.size(); ++k) {
+        prefix += "/" + parts[k];
+        chain.push_back({prefix, 0});
+        classes.push_back(classFromPathSegment(parts[k]));
+    }
+    return calls.callFor(chain, classes);
+}
+
+} // namespace
+
+void collectSidecarClaims(Evidence& ev) {
+    if (!ev.sidecar) return;
+    const Sidecar& sidecar = *ev.sidecar;
+    const auto pathToScope = pathsToScopes(ev);
+    for (const auto& e : sidecar.entries) {
+        int i = ev.graph.find(e.key);
+        if (i < 0) continue;
+        Level level;
+        bool manual = e.source == "manual" || (parseLevel(e.level, level) && level == Level::Certain);
+        Source recorded;
+        // What this tool recorded from the model itself is recomputed, not re-applied as evidence;
+        // what an earlier sidecar said of the node is kept beside it and applies again.
+        bool recomputed = !manual && parseSource(e.source, recorded) && recorded != Source::Sidecar;
+        if (recomputed && !e.hasSidecarScope) continue;
+        // A sidecar's own fallback ("could not place it") is no evidence.
+        if (!manual && !recomputed && (e.source.find("fallback") != std::string::npos || e.level == "low"))
+            continue;
+        std::string scope;
+        bool known = e.hasScope || e.hasSidecarScope;
+        if (e.hasSidecarScope && !manual) // a manual tag is the node's scope; the claim beside it is not
+            scope = e.sidecarScope;
+        else if (e.hasScope)
+            scope = e.scope;
+        else if (auto it = pathToScope.find(e.path); it != pathToScope.end())
+            scope = it->second, known = true;
+        // Exporters tag what they could not place with the model's own path ("/BertModel"): a claim of
+        // the root only says the node is in the model, and must not contradict a module that uses it.
+        if (!manual && known && scope.empty()) continue;
+        Claim claim;
+        claim.source = manual ? Source::Manual : Source::Sidecar;
+        claim.certain = manual;
+        claim.kind = ClaimKind::Text;
+        claim.ref = static_cast<int>(ev.hierarchy.texts.size());
+        ev.hierarchy.texts.push_back(std::string(manual ? "manual tag" : "sidecar") + " in " +
+                                     sidecar.filePath + ": " +
+                                     (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'"));
+        claim.call = known ? ev.calls.callForScope(scope) : callForUnknownPath(ev.calls, e.path);
+        ev.add(i, claim);
+    }
+}
+
+} // namespace hs

@@ -1,0 +1,114 @@
+#include "hierarchy/module_calls.h"
+
+namespace hs {
+
+ModuleCalls::ModuleCalls(std::vector<Module>& modules) : modules_(modules) {}
+
+int ModuleCalls::findModule(std::string_view scope) const {
+    auto it = moduleByScope_.find(scope);
+    return it == moduleByScope_.end() ? -1 : it->second;
+}
+
+int ModuleCalls::moduleFor(const std::string& scope, int parentModule) {
+    int known = findModule(scope);
+    if (known >= 0) return known;
+    int id = static_cast<int>(modules_.size());
+    Module m;
+    m.scope = scope;
+    m.parent = parentModule;
+    m.depth = modules_[static_cast<std::size_t>(parentModule)].depth + 1;
+    m.name = relativeName(modules_[static_cast<std::size_t>(parentModule)].scope, scope);
+    modules_.push_back(std::move(m));
+    modules_[static_cast<std::size_t>(parentModule)].children.push_back(id);
+    scopeKeys_.push_back(scope);
+    moduleByScope_.emplace(std::string_view(scopeKeys_.back()), id);
+    firstCallOfModule_.push_back(-1);
+    return id;
+}
+
+void ModuleCalls::learnClass(int module, const std::string& className) {
+    if (className.empty()) return;
+    auto& m = modules_[static_cast<std::size_t>(module)];
+    if (m.className.empty()) m.className = className;
+}
+
+int ModuleCalls::callStep(int parent, const ScopeStep& step, const std::string& className) {
+    const int parentModule = moduleOf(parent);
+    const int module = moduleFor(step.scope, parentModule);
+    const Key key{parent, module, step.call};
+    auto it = byKey_.find(key);
+    int c;
+    if (it != byKey_.end()) {
+        c = it->second;
+    } else {
+        c = static_cast<int>(calls_.size());
+        calls_.push_back({parent, call(parent).depth + 1, module, step.call});
+        byKey_.emplace(key, c);
+        if (step.call == 0 && firstCallOfModule_[static_cast<std::size_t>(module)] < 0)
+            firstCallOfModule_[static_cast<std::size_t>(module)] = c;
+    }
+    learnClass(module, className);
+    return c;
+}
+
+int ModuleCalls::callFor(const std::vector<ScopeStep>& chain, const std::vector<std::string>& classes) {
+    static const std::string unknown;
+    int c = 0;
+    for (std::size_t i = 0; i < chain.size(); ++i)
+        c = callStep(c, chain[i], i < classes.size() ? classes[i] : unknown);
+    return c;
+}
+
+int ModuleCalls::callForScope(const std::string& scope) {
+    if (scope.empty()) return 0;
+    if (int known = firstCallOf(scope); known >= 0) return known;
+    int parentCall = 0;
+    for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
+         dot = scope.rfind('.', dot - 1)) {
+        if (int c = firstCallOf(std::string_view(scope).substr(0, dot)); c >= 0) {
+            parentCall = c;
+            break;
+        }
+    }
+    std::vector<ScopeStep> chain;
+    for (int c = parentCall; c > 0; c = call(c).parent)
+        chain.insert(chain.begin(), ScopeStep{scopeOf(c), 0});
+    chain.push_back({scope, 0});
+    return callFor(chain, {});
+}
+
+int ModuleCalls::callForScopePath(const std::string& scope) {
+    if (scope.empty()) return 0;
+    if (int known = firstCallOf(scope); known >= 0) return known;
+    int c = 0;
+    std::size_t start = 0; // where the part below the known prefix begins
+    for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
+         dot = scope.rfind('.', dot - 1))
+        if (int known = firstCallOf(std::string_view(scope).substr(0, dot)); known >= 0) {
+            c = known;
+            start = dot + 1;
+            break;
+        }
+    for (std::size_t dot = scope.find('.', start); dot != std::string::npos; dot = scope.find('.', dot + 1))
+        c = callStep(c, ScopeStep{scope.substr(0, dot), 0}, std::string());
+    return callStep(c, ScopeStep{scope, 0}, std::string());
+}
+
+int ModuleCalls::firstCallOf(std::string_view scope) const {
+    int m = findModule(scope);
+    return m < 0 ? -1 : firstCallOfModule_[static_cast<std::size_t>(m)];
+}
+
+int ModuleCalls::find(int parent, int module, int index) const {
+    auto it = byKey_.find(Key{parent, module, index});
+    return it == byKey_.end() ? -1 : it->second;
+}
+
+std::vector<ScopeStep> ModuleCalls::chainOf(int c) const {
+    std::vector<ScopeStep> chain;
+    for (int k = c; k > 0; k = call(k).parent)
+        chain.insert(chain.begin(), ScopeStep{scopeOf(k), call(k).index});
+    return chain;
+}
+
+} // namespace hs

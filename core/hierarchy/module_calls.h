@@ -1,0 +1,111 @@
+#pragma once
+// The module tree and the tree of module *calls* under construction (internal to hierarchy
+// inference). A module called twice has two calls; inference reasons about calls (data cannot leave
+// one call of a module and come back into the same call), the result is reported per module.
+#include "hierarchy/hierarchy.h"
+#include "hierarchy/scope_names.h"
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace hs {
+
+class ModuleCalls {
+public:
+    struct Call {
+        int parent = -1;
+        int depth = 0;
+        int module = 0;
+        int index = 0; // which call of the module: torch's "_N" suffix
+    };
+
+    // `modules` is the hierarchy's module list; its root (modules[0]) must exist.
+    explicit ModuleCalls(std::vector<Module>& modules);
+
+    // ---- modules ----
+    int findModule(std::string_view scope) const; // -1 when absent
+    // The module of `scope`, created below `parentModule` when new.
+    int moduleFor(const std::string& scope, int parentModule);
+    // The module is a layer of another converter's name paths, not a PyTorch module.
+    void markConverterModule(int module) {
+        modules_[static_cast<std::size_t>(module)].fromConverterNames = true;
+    }
+    // Sets the module's class unless one is known already.
+    void learnClass(int module, const std::string& className);
+    const Module& module(int m) const { return modules_[static_cast<std::size_t>(m)]; }
+    std::size_t moduleCount() const { return modules_.size(); }
+
+    // ---- calls (call 0 is the root) ----
+    const Call& call(int c) const { return calls_[static_cast<std::size_t>(c)]; }
+    std::size_t size() const { return calls_.size(); }
+    int moduleOf(int c) const { return call(c).module; }
+    const std::string& scopeOf(int c) const { return module(moduleOf(c)).scope; }
+    // The call of `step` inside call `parent`, created as needed.
+    int callStep(int parent, const ScopeStep& step, const std::string& className);
+    // The call at the end of a chain from the root, created with its ancestors as needed.
+    int callFor(const std::vector<ScopeStep>& chain, const std::vector<std::string>& classes);
+    // First call of a module given only its scope: its parent is the longest known scope prefix.
+    int callForScope(const std::string& scope);
+    // First call of a module given its dotted scope, with a module for every dotted prefix below the
+    // longest known one ("features.0.1" under "features.0" under "features").
+    int callForScopePath(const std::string& scope);
+    // The first call (call index 0) of the module of that scope, -1 when there is none.
+    int firstCallOf(std::string_view scope) const;
+    // The call (parent, module, index), -1 when it does not exist.
+    int find(int parent, int module, int index) const;
+    // The steps from the root down to call c.
+    std::vector<ScopeStep> chainOf(int c) const;
+
+    // Inline: inference asks these for every candidate of every node.
+    int lca(int a, int b) const {
+        while (call(a).depth > call(b).depth)
+            a = call(a).parent;
+        while (call(b).depth > call(a).depth)
+            b = call(b).parent;
+        while (a != b)
+            a = call(a).parent, b = call(b).parent;
+        return a;
+    }
+    bool isAncestorOrSelf(int ancestor, int c) const {
+        while (c >= 0 && call(c).depth > call(ancestor).depth)
+            c = call(c).parent;
+        return c == ancestor;
+    }
+    int distance(int a, int b) const { // edges between two calls in the call tree
+        return call(a).depth + call(b).depth - 2 * call(lca(a, b)).depth;
+    }
+    int deeper(int a, int b) const { // the deeper of two calls; -1 stands for none
+        if (a < 0) return b;
+        if (b < 0) return a;
+        return call(a).depth >= call(b).depth ? a : b;
+    }
+
+private:
+    struct Key {
+        int parent, module, index;
+        bool operator==(const Key& o) const {
+            return parent == o.parent && module == o.module && index == o.index;
+        }
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const {
+            std::uint64_t h = static_cast<std::uint32_t>(k.parent);
+            h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.module);
+            h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.index);
+            return static_cast<std::size_t>(h ^ (h >> 29));
+        }
+    };
+
+    std::vector<Module>& modules_;
+    std::vector<Call> calls_{Call{}};
+    std::unordered_map<Key, int, KeyHash> byKey_;
+    std::deque<std::string> scopeKeys_{""}; // stable storage for the keys of moduleByScope_
+    std::unordered_map<std::string_view, int> moduleByScope_{{std::string_view(scopeKeys_.front()), 0}};
+    std::vector<int> firstCallOfModule_{-1};
+};
+
+} // namespace hs

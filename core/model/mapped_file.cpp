@@ -1,0 +1,52 @@
+#include "model/mapped_file.h"
+
+#include "common/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hs {
+
+std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int err = errno;
+        ::close(fd);
+        throw Error(path + ": cannot read file status: " + std::strerror(err));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw Error(path + ": is a directory, not a file");
+    }
+    std::shared_ptr<MappedFile> file(new MappedFile());
+    file->path_ = path;
+    file->size_ = static_cast<std::uint64_t>(st.st_size);
+    if (file->size_ > 0) {
+        void* addr = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (addr == MAP_FAILED) {
+            int err = errno;
+            ::close(fd);
+            throw Error(path + ": cannot map file: " + std::strerror(err));
+        }
+        file->data_ = static_cast<const std::uint8_t*>(addr);
+    }
+    ::close(fd);
+    return file;
+}
+
+MappedFile::~MappedFile() {
+    if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+
+std::string_view MappedFile::bytes(std::uint64_t offset, std::uint64_t length) const {
+    if (offset > size_ || length > size_ - offset) return {};
+    return {reinterpret_cast<const char*>(data_ + offset), static_cast<std::size_t>(length)};
+}
+
+} // namespace hs

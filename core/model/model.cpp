@@ -1,0 +1,591 @@
+#include "model/model.h"
+
+#include "common/error.h"
+#include "model/external_data.h"
+#include "model/mapped_file.h"
+#include "model/wire_reader.h"
+
+#include <unordered_map>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace hs {
+namespace {
+
+namespace fs = std::filesystem;
+using wire::Field;
+using wire::Reader;
+
+constexpr int kMaxGraphDepth = 64; // hostile files could nest subgraphs without end
+
+std::string str(const Field& f) {
+    return std::string(f.bytes);
+}
+
+// Repeated scalar fields may be packed (one length-delimited run) or not.
+template <typename Fn> void forEachVarint(const Field& f, Fn&& fn) {
+    if (f.type == wire::Varint) {
+        fn(f.varint);
+        return;
+    }
+    // Packed varints carry no tags: decode the run directly.
+    const auto* p = reinterpret_cast<const std::uint8_t*>(f.bytes.data());
+    std::size_t pos = 0, n = f.bytes.size();
+    while (pos < n) {
+        std::uint64_t value = 0;
+        for (int shift = 0;; shift += 7) {
+            if (pos >= n || shift > 63) throw wire::Malformed("truncated packed varint");
+            std::uint8_t b = p[pos++];
+            value |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if (!(b & 0x80)) break;
+        }
+        fn(value);
+    }
+}
+
+template <typename Fn> void forEachFixed32(const Field& f, Fn&& fn) {
+    auto emit = [&](std::uint32_t bits) {
+        float v;
+        std::memcpy(&v, &bits, sizeof v);
+        fn(v);
+    };
+    if (f.type == wire::Fixed32) {
+        emit(static_cast<std::uint32_t>(f.varint));
+        return;
+    }
+    if (f.bytes.size() % 4) throw wire::Malformed("packed floats of odd length");
+    for (std::size_t i = 0; i < f.bytes.size(); i += 4) {
+        std::uint32_t bits;
+        std::memcpy(&bits, f.bytes.data() + i, 4);
+        emit(bits);
+    }
+}
+
+std::pair<std::string, std::string> parseStringPair(const Field& outer) {
+    std::pair<std::string, std::string> kv;
+    Reader r(outer.bytes, outer.offset);
+    while (!r.atEnd()) {
+        Field f = r.next();
+        if (f.number == 1 && f.type == wire::LengthDelimited)
+            kv.first = str(f);
+        else if (f.number == 2 && f.type == wire::LengthDelimited)
+            kv.second = str(f);
+    }
+    return kv;
+}
+
+OpsetImport parseOpset(const Field& outer) {
+    OpsetImport op;
+    Reader r(outer.bytes, outer.offset);
+    while (!r.atEnd()) {
+        Field f = r.next();
+        if (f.number == 1 && f.type == wire::LengthDelimited)
+            op.domain = str(f);
+        else if (f.number == 2 && f.type == wire::Varint)
+            op.version = static_cast<std::int64_t>(f.varint);
+    }
+    return op;
+}
+
+void parseShape(const Field& outer, TensorType& type) {
+    type.hasShape = true;
+    Reader r(outer.bytes, outer.offset);
+    while (!r.atEnd()) {
+        Field f = r.next();
+        if (f.number != 1 || f.type != wire::LengthDelimited) continue;
+        Dim dim;
+        Reader dr(f.bytes, f.offset);
+        while (!dr.atEnd()) {
+            Field d = dr.next();
+            if (d.number == 1 && d.type == wire::Varint)
+                dim.value = static_cast<std::int64_t>(d.varint);
+            else if (d.number == 2 && d.type == wire::LengthDelimited)
+                dim.param = str(d);
+        }
+        type.dims.push_back(std::move(dim));
+    }
+}
+
+TensorType parseTypeProto(const Field& outer) {
+    TensorType type;
+    Reader r(outer.bytes, outer.offset);
+    while (!r.atEnd()) {
+        Field f = r.next();
+        // tensor_type = 1, sparse_tensor_type = 8 share the same layout.
+        if ((f.number == 1 || f.number == 8) && f.type == wire::LengthDelimited) {
+            Reader tr(f.bytes, f.offset);
+            while (!tr.atEnd()) {
+                Field t = tr.next();
+                if (t.number == 1 && t.type == wire::Varint)
+                    type.elemType = static_cast<std::int32_t>(t.varint);
+                else if (t.number == 2 && t.type == wire::LengthDelimited)
+                    parseShape(t, type);
+            }
+        }
+    }
+    return type;
+}
+
+ValueInfo parseValueInfo(const Field& outer) {
+    ValueInfo vi;
+    vi.span = {outer.offset, outer.bytes.size()};
+    Reader r(outer.bytes, outer.offset);
+    while (!r.atEnd()) {
+        Field f = r.next();
+        if (f.number == 1 && f.type == wire::LengthDelimited)
+            vi.name = str(f);
+        else if (f.number == 2 && f.type == wire::LengthDelimited)
+            vi.type = parseTypeProto(f);
+    }
+    return vi;
+}
+
+struct TensorHeader {
+    std::string name;
+    std::int32_t dataType = 0;
+    std::vector<std::int64_t> dims;
+    ByteSpan payload;
+    bool external = false;
+    StringPairs externalData;
+};
+
+TensorHeader parseTensorHeader(const Field& outer) {
+    TensorHeader t;
+    Reader r(outer.bytes, outer.offset);
+    while (!r.atEnd()) {
+        Field f = r.next();
+        switch (f.number) {
+        case 1:
+            forEachVarint(f, [&](std::uint64_t v) { t.dims.push_back(static_cast<std::int64_t>(v)); });
+            break;
+        case 2:
+            t.dataType = static_cast<std::int32_t>(f.varint);
+            break;
+        case 8:
+            t.name = str(f);
+            break;
+        case 4:
+        case 5:
+        case 6:
+        case 7:
+        case 9:
+        case 10:
+        case 11: // typed or raw payload: skipped, not copied
+            if (f.type == wire::LengthDelimited) {
+                if (t.payload.length == 0)
+                    t.payload = {f.offset, f.bytes.size()};
+                else
+                    t.payload.length += f.bytes.size(); // unpacked repeats: an estimate of the size
+            }
+            break;
+        case 13:
+            t.externalData.push_back(parseStringPair(f));
+            break;
+        case 14:
+            t.external = f.varint == 1;
+            break;
+        default:
+            break;
+        }
+    }
+    return t;
+}
+
+// Attribute summaries are built for every node: plain string appends, no ostringstream (which costs a
+// locale setup per use and dominated opening graphs with many Constants).
+std::string joinLimited(const std::vector<std::string>& items, std::size_t limit) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
+        if (i) out += ", ";
+        out += items[i];
+    }
+    if (items.size() > limit) out += ", ... (" + std::to_string(items.size()) + ")";
+    out += ']';
+    return out;
+}
+
+std::string describeTensor(const TensorHeader& t) {
+    std::string out = "tensor ";
+    out += dataTypeName(t.dataType);
+    out += '[';
+    for (std::size_t i = 0; i < t.dims.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(t.dims[i]);
+    }
+    out += ']';
+    return out;
+}
+
+class Loader {
+public:
+    Loader(Model& model, const fs::path& folder) : model_(model), external_(model.path, folder) {}
+
+    void parseModel(std::string_view bytes) {
+        Reader r(bytes, 0);
+        bool sawGraph = false;
+        while (!r.atEnd()) {
+            Field f = r.next();
+            switch (f.number) {
+            case 1:
+                model_.irVersion = static_cast<std::int64_t>(f.varint);
+                break;
+            case 2:
+                model_.producerName = str(f);
+                break;
+            case 3:
+                model_.producerVersion = str(f);
+                break;
+            case 4:
+                model_.domain = str(f);
+                break;
+            case 5:
+                model_.modelVersion = static_cast<std::int64_t>(f.varint);
+                break;
+            case 6:
+                model_.docString = str(f);
+                break;
+            case 7:
+                expect(f, wire::LengthDelimited, "graph");
+                if (sawGraph) throw Error(model_.path + ": not a valid ONNX model: more than one main graph");
+                sawGraph = true;
+                model_.graphSpan = {f.offset, f.bytes.size()};
+                mainGraph_ = f;
+                break;
+            case 8:
+                expect(f, wire::LengthDelimited, "opset_import");
+                model_.opsets.push_back(parseOpset(f));
+                break;
+            case 14:
+                expect(f, wire::LengthDelimited, "metadata_props");
+                model_.metadata.push_back(parseStringPair(f));
+                break;
+            case 25:
+                expect(f, wire::LengthDelimited, "functions");
+                functionFields_.push_back(f);
+                break;
+            default:
+                break;
+            }
+        }
+        if (!sawGraph || model_.irVersion <= 0)
+            throw Error(model_.path + ": not an ONNX model (no " + (sawGraph ? "IR version" : "graph") +
+                        " found)");
+        model_.graphs.emplace_back();
+        model_.graphs[0] = parseGraph(mainGraph_, GraphKind::Main, 0);
+        // Functions are parsed after the main graph so that graphs[0] stays the main graph.
+        for (const Field& f : functionFields_)
+            parseFunction(f);
+    }
+
+private:
+    void expect(const Field& f, wire::WireType type, const char* what) {
+        if (f.type != type) throw wire::Malformed(what);
+    }
+
+    Graph parseGraph(const Field& outer, GraphKind kind, int depth) {
+        if (depth > kMaxGraphDepth) throw wire::Malformed("subgraphs nested too deeply");
+        Graph g;
+        g.kind = kind;
+        int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
+        reserveRepeated(outer, g);
+        Reader r(outer.bytes, outer.offset);
+        while (!r.atEnd()) {
+            Field f = r.next();
+            switch (f.number) {
+            case 1:
+                expect(f, wire::LengthDelimited, "node");
+                g.nodes.push_back(parseNode(f, self, static_cast<int>(g.nodes.size()), depth));
+                break;
+            case 2:
+                g.name = str(f);
+                break;
+            case 5:
+                expect(f, wire::LengthDelimited, "initializer");
+                g.initializers.push_back(parseInitializer(f));
+                break;
+            case 11:
+                expect(f, wire::LengthDelimited, "input");
+                g.inputs.push_back(parseValueInfo(f));
+                break;
+            case 12:
+                expect(f, wire::LengthDelimited, "output");
+                g.outputs.push_back(parseValueInfo(f));
+                break;
+            case 13:
+                expect(f, wire::LengthDelimited, "value_info");
+                g.valueInfo.push_back(parseValueInfo(f));
+                break;
+            default:
+                break;
+            }
+        }
+        return g;
+    }
+
+    // A quick pass over the graph's own fields (weights are skipped by length) to size the node and
+    // initializer vectors: big graphs otherwise spend their time moving Nodes while the vector grows.
+    static void reserveRepeated(const Field& outer, Graph& g) {
+        std::size_t nodes = 0, initializers = 0;
+        Reader r(outer.bytes, outer.offset);
+        while (!r.atEnd()) {
+            Field f = r.next();
+            nodes += f.number == 1;
+            initializers += f.number == 5;
+        }
+        g.nodes.reserve(nodes);
+        g.initializers.reserve(initializers);
+    }
+
+    Node parseNode(const Field& outer, int graph, int index, int depth) {
+        Node n;
+        n.span = {outer.offset, outer.bytes.size()};
+        Reader r(outer.bytes, outer.offset);
+        while (!r.atEnd()) {
+            Field f = r.next();
+            switch (f.number) {
+            case 1:
+                n.inputs.push_back(str(f));
+                break;
+            case 2:
+                n.outputs.push_back(str(f));
+                break;
+            case 3:
+                n.name = str(f);
+                break;
+            case 4:
+                n.opType = str(f);
+                break;
+            case 7:
+                n.domain = str(f);
+                break;
+            case 5:
+                expect(f, wire::LengthDelimited, "attribute");
+                n.attributes.push_back(parseAttribute(f, graph, index, depth));
+                break;
+            case 9:
+                expect(f, wire::LengthDelimited, "metadata_props");
+                if (n.metadata.empty()) ++model_.nodesWithMetadata;
+                n.metadata.push_back(parseStringPair(f));
+                break;
+            default:
+                break;
+            }
+        }
+        return n;
+    }
+
+    int parseSubgraph(const Field& f, int parentGraph, int parentNode, const std::string& attr, int depth) {
+        int index = static_cast<int>(model_.graphs.size());
+        model_.graphs.emplace_back();
+        Graph g = parseGraph(f, GraphKind::Subgraph, depth + 1);
+        g.parentGraph = parentGraph;
+        g.parentNode = parentNode;
+        g.parentAttribute = attr;
+        model_.graphs[static_cast<std::size_t>(index)] = std::move(g);
+        return index;
+    }
+
+    Attribute parseAttribute(const Field& outer, int graph, int node, int depth) {
+        Attribute a;
+        std::vector<std::string> values;
+        std::vector<Field> graphFields;
+        Reader r(outer.bytes, outer.offset);
+        while (!r.atEnd()) {
+            Field f = r.next();
+            switch (f.number) {
+            case 1:
+                a.name = str(f);
+                break;
+            case 2:
+                a.kind = AttributeKind::Float;
+                forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); });
+                break;
+            case 3:
+                a.kind = AttributeKind::Int;
+                values.push_back(std::to_string(static_cast<std::int64_t>(f.varint)));
+                break;
+            case 4:
+                a.kind = AttributeKind::String;
+                values.push_back('"' + str(f).substr(0, 80) + '"');
+                break;
+            case 5:
+                a.kind = AttributeKind::Tensor;
+                values.push_back(describeTensor(parseTensorHeader(f)));
+                break;
+            case 6:
+                a.kind = AttributeKind::Graph;
+                graphFields.push_back(f);
+                break;
+            case 7:
+                a.kind = AttributeKind::Floats;
+                forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); });
+                break;
+            case 8:
+                a.kind = AttributeKind::Ints;
+                forEachVarint(f, [&](std::uint64_t v) {
+                    values.push_back(std::to_string(static_cast<std::int64_t>(v)));
+                });
+                break;
+            case 9:
+                a.kind = AttributeKind::Strings;
+                values.push_back('"' + str(f).substr(0, 40) + '"');
+                break;
+            case 10:
+                a.kind = AttributeKind::Tensors;
+                values.push_back(describeTensor(parseTensorHeader(f)));
+                break;
+            case 11:
+                a.kind = AttributeKind::Graphs;
+                graphFields.push_back(f);
+                break;
+            case 21:
+                values.push_back("@" + str(f));
+                break; // ref_attr_name inside functions
+            default:
+                break;
+            }
+        }
+        for (const Field& gf : graphFields)
+            a.subgraphs.push_back(parseSubgraph(gf, graph, node, a.name, depth));
+        bool list = a.kind == AttributeKind::Floats || a.kind == AttributeKind::Ints ||
+                    a.kind == AttributeKind::Strings || a.kind == AttributeKind::Tensors;
+        if (a.kind == AttributeKind::Graph || a.kind == AttributeKind::Graphs)
+            a.summary = "graph (" + std::to_string(a.subgraphs.size()) + ")";
+        else if (list)
+            a.summary = joinLimited(values, 16);
+        else if (!values.empty())
+            a.summary = values.front();
+        return a;
+    }
+
+    static std::string formatFloat(float v) { // as `std::ostream << v` writes it (%g, 6 digits)
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+        return buf;
+    }
+
+    Initializer parseInitializer(const Field& f) {
+        TensorHeader t = parseTensorHeader(f);
+        Initializer init;
+        init.name = std::move(t.name);
+        init.dataType = t.dataType;
+        init.dims = std::move(t.dims);
+        init.span = {f.offset, f.bytes.size()};
+        init.payload = t.payload;
+        init.external = t.external;
+        if (init.external) external_.resolve(init, t.externalData);
+        return init;
+    }
+
+    void parseFunction(const Field& outer) {
+        Function fn;
+        fn.span = {outer.offset, outer.bytes.size()};
+        std::vector<Field> nodeFields;
+        Reader r(outer.bytes, outer.offset);
+        while (!r.atEnd()) {
+            Field f = r.next();
+            switch (f.number) {
+            case 1:
+                fn.name = str(f);
+                break;
+            case 4:
+                fn.inputs.push_back(str(f));
+                break;
+            case 5:
+                fn.outputs.push_back(str(f));
+                break;
+            case 6:
+                fn.attributes.push_back(str(f));
+                break;
+            case 7:
+                nodeFields.push_back(f);
+                break;
+            case 9:
+                fn.opsets.push_back(parseOpset(f));
+                break;
+            case 10:
+                fn.domain = str(f);
+                break;
+            case 13:
+                fn.overload = str(f);
+                break;
+            default:
+                break;
+            }
+        }
+        int functionIndex = static_cast<int>(model_.functions.size());
+        int bodyIndex = static_cast<int>(model_.graphs.size());
+        model_.graphs.emplace_back();
+        Graph body;
+        body.kind = GraphKind::FunctionBody;
+        body.name = fn.domain + "::" + fn.name;
+        body.function = functionIndex;
+        for (const Field& nf : nodeFields)
+            body.nodes.push_back(parseNode(nf, bodyIndex, static_cast<int>(body.nodes.size()), 1));
+        for (const auto& in : fn.inputs)
+            body.inputs.push_back({in, {}, {}});
+        for (const auto& out : fn.outputs)
+            body.outputs.push_back({out, {}, {}});
+        model_.graphs[static_cast<std::size_t>(bodyIndex)] = std::move(body);
+        fn.body = bodyIndex;
+        model_.functions.push_back(std::move(fn));
+    }
+
+    Model& model_;
+    ExternalData external_;
+    Field mainGraph_;
+    std::vector<Field> functionFields_;
+};
+
+} // namespace
+
+std::shared_ptr<const Model> loadModel(const std::string& path) {
+    auto file = MappedFile::open(path);
+    if (file->size() == 0) throw Error(path + ": empty file, not an ONNX model");
+    auto model = std::make_shared<Model>();
+    model->path = path;
+    model->fileSize = file->size();
+    model->file = file;
+    fs::path folder = fs::path(path).parent_path();
+    if (folder.empty()) folder = ".";
+    Loader loader(*model, folder);
+    try {
+        loader.parseModel(file->bytes(0, file->size()));
+    } catch (const wire::Malformed& e) {
+        throw Error(path + ": truncated or corrupt ONNX file (" + e.what() + ")");
+    }
+    return model;
+}
+
+std::uint64_t Model::weightBytes() const {
+    std::uint64_t total = 0;
+    for (const auto& g : graphs)
+        for (const auto& init : g.initializers)
+            total += init.byteSize();
+    return total;
+}
+
+std::uint64_t Model::externalWeightBytes() const {
+    std::uint64_t total = 0;
+    for (const auto& g : graphs)
+        for (const auto& init : g.initializers)
+            if (init.external) total += init.externalLength;
+    return total;
+}
+
+std::size_t Model::initializerCount() const {
+    std::size_t total = 0;
+    for (const auto& g : graphs)
+        total += g.initializers.size();
+    return total;
+}
+
+int Model::findFunction(const std::string& fnDomain, const std::string& name) const {
+    for (std::size_t i = 0; i < functions.size(); ++i)
+        if (functions[i].name == name && functions[i].domain == fnDomain) return static_cast<int>(i);
+    return -1;
+}
+
+} // namespace hs

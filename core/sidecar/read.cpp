@@ -1,0 +1,422 @@
+// Reading sidecars: one recursive-descent pass over the mapped bytes that knows the sidecar forms. The
+// node map (100k+ entries on big models) goes straight into SidecarEntry values, each string parsed
+// once into its field; only the small module tables are built as JSON values (their shape, ours: a map
+// by scope, HTP: a nested tree, is known only at the end). Strict JSON, except that bytes which are not
+// UTF-8 are taken as they are (a key written by another tool then still matches its node).
+#include "common/display_text.h"
+#include "common/error.h"
+#include "model/mapped_file.h"
+#include "sidecar/sidecar.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hs {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kMaxDepth = 256; // deeper nesting is refused: no sidecar form needs it
+
+struct ParseFailure {
+    std::size_t at;
+    std::string what;
+};
+
+class JsonCursor {
+public:
+    JsonCursor(const char* begin, const char* end) : begin_(begin), p_(begin), end_(end) {}
+
+    [[noreturn]] void fail(const std::string& what) const { throw ParseFailure{offset(), what}; }
+    std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
+
+    char peek() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+            ++p_;
+        return p_ < end_ ? *p_ : '\0';
+    }
+    bool atEnd() { return peek() == '\0' && p_ == end_; }
+    void expect(char c) {
+        if (peek() != c) fail(std::string("expected '") + c + "'");
+        ++p_;
+    }
+    // After '{' or '[': true when the container goes on with a member, false at its end.
+    bool firstMember(char close) {
+        if (peek() != close) return true;
+        ++p_;
+        return false;
+    }
+    bool nextMember(char close) {
+        const char c = peek();
+        if (c == ',') return ++p_, true;
+        if (c == close) return ++p_, false;
+        fail(std::string("expected ',' or '") + close + "'");
+    }
+
+    void string(std::string& out) {
+        expect('"');
+        out.clear();
+        for (;;) {
+            const char* run = p_;
+            while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20)
+                ++p_;
+            out.append(run, p_);
+            if (p_ >= end_) fail("unterminated string");
+            if (*p_ == '"') return void(++p_);
+            if (*p_ != '\\') fail("control character in a string");
+            ++p_;
+            escape(out);
+        }
+    }
+
+    double number() {
+        const char* start = p_;
+        if (p_ < end_ && *p_ == '-') ++p_;
+        if (p_ < end_ && *p_ == '0')
+            ++p_;
+        else if (!digits())
+            fail("invalid number");
+        if (p_ < end_ && *p_ == '.' && (++p_, !digits())) fail("invalid number");
+        if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+            ++p_;
+            if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+            if (!digits()) fail("invalid number");
+        }
+        // from_chars, not strtod: the GUI runs under the user's locale, whose decimal point may be a comma.
+        double v = 0;
+        const auto [end, ec] = std::from_chars(start, p_, v);
+        if (ec == std::errc::result_out_of_range || end != p_) {
+            const std::string text(start, p_);
+            p_ = start;
+            fail("number out of range near " + quoteInput(text, 40));
+        }
+        return v;
+    }
+
+    bool literal() { // true, false or null; returns its truth
+        for (const char* word : {"true", "false", "null"}) {
+            const std::size_t n = std::strlen(word);
+            if (static_cast<std::size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
+                p_ += n;
+                return word[0] == 't';
+            }
+        }
+        fail("unexpected " + (p_ < end_ ? quoteInput(std::string_view(p_, 1)) : std::string("end of file")));
+    }
+
+    // Any value as a JSON value (the module tables), or dropped when `out` is null.
+    void value(json* out, int depth) {
+        if (depth > kMaxDepth) fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        const char c = peek();
+        if (c == '{' || c == '[') {
+            ++p_;
+            const char close = c == '{' ? '}' : ']';
+            if (out) *out = c == '{' ? json::object() : json::array();
+            std::string key;
+            for (bool more = firstMember(close); more; more = nextMember(close)) {
+                json* slot = nullptr;
+                if (c == '{') {
+                    string(key);
+                    expect(':');
+                    if (out) slot = &(*out)[key];
+                } else if (out) {
+                    out->push_back(json());
+                    slot = &out->back();
+                }
+                value(slot, depth + 1);
+            }
+        } else if (c == '"') {
+            std::string s;
+            string(s);
+            if (out) *out = std::move(s);
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            const double v = number();
+            if (out) *out = v;
+        } else {
+            const char* start = p_;
+            const bool truth = literal();
+            if (out) *out = *start == 'n' ? json() : json(truth);
+        }
+    }
+
+private:
+    bool digits() {
+        const char* start = p_;
+        while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
+            ++p_;
+        return p_ > start;
+    }
+    unsigned hex4() {
+        if (end_ - p_ < 4) fail("invalid \\u escape");
+        unsigned v = 0;
+        for (int k = 0; k < 4; ++k, ++p_) {
+            const char c = *p_;
+            const int d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+            if (d < 0) fail("invalid \\u escape");
+            v = v * 16 + static_cast<unsigned>(d);
+        }
+        return v;
+    }
+    void escape(std::string& out) {
+        if (p_ >= end_) fail("unterminated string");
+        const char c = *p_++;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+            out += c;
+            return;
+        case 'b':
+            out += '\b';
+            return;
+        case 'f':
+            out += '\f';
+            return;
+        case 'n':
+            out += '\n';
+            return;
+        case 'r':
+            out += '\r';
+            return;
+        case 't':
+            out += '\t';
+            return;
+        case 'u':
+            break;
+        default:
+            --p_;
+            fail("invalid escape in a string");
+        }
+        unsigned code = hex4();
+        if (code >= 0xD800 && code <= 0xDBFF) { // a surrogate pair
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') fail("unpaired surrogate in a string");
+            p_ += 2;
+            const unsigned low = hex4();
+            if (low < 0xDC00 || low > 0xDFFF) fail("unpaired surrogate in a string");
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+        } else if (code >= 0xDC00 && code <= 0xDFFF) {
+            fail("unpaired surrogate in a string");
+        }
+        appendUtf8(out, code);
+    }
+    static void appendUtf8(std::string& out, unsigned code) {
+        if (code < 0x80) {
+            out += static_cast<char>(code);
+        } else if (code < 0x800) {
+            out += static_cast<char>(0xC0 | (code >> 6));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        } else if (code < 0x10000) {
+            out += static_cast<char>(0xE0 | (code >> 12));
+            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (code >> 18));
+            out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (code & 0x3F));
+        }
+    }
+
+    const char* begin_;
+    const char* p_;
+    const char* end_;
+};
+
+std::string text(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// HTP's nested module tree: {class_name, traced_tag, scope, children: {attr: {...}} or [...]}.
+void readHtpModules(const json& node, Sidecar& sidecar, int depth) {
+    if (!node.is_object() || depth > kMaxDepth) return;
+    SidecarModule m;
+    m.className = text(node, "class_name");
+    m.path = text(node, "traced_tag");
+    m.scope = text(node, "scope");
+    if (!m.path.empty()) sidecar.modules.push_back(m);
+    auto children = node.find("children");
+    if (children == node.end()) return;
+    for (const auto& child : *children)
+        readHtpModules(child, sidecar, depth + 1);
+}
+
+void readOurModules(const json& modules, Sidecar& sidecar) {
+    for (auto it = modules.begin(); it != modules.end(); ++it)
+        if (it.value().is_object())
+            sidecar.modules.push_back({it.key(), text(it.value(), "class"), text(it.value(), "path")});
+}
+
+class SidecarReader {
+public:
+    SidecarReader(const std::string& path, const char* begin, const char* end)
+        : path_(path), in_(begin, end) {}
+
+    Sidecar read() {
+        if (in_.peek() != '{') {
+            in_.value(nullptr, 0); // a valid document that is not an object, or the parse error
+            throw Error(path_ + ": not a hierarchy sidecar (top level is not a JSON object)");
+        }
+        in_.expect('{');
+        std::string key;
+        for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
+            in_.string(key);
+            in_.expect(':');
+            topMember(key);
+        }
+        if (!in_.atEnd()) in_.fail("unexpected text after the document");
+        return finish();
+    }
+
+private:
+    void topMember(const std::string& key) {
+        const bool isString = in_.peek() == '"';
+        if (isString &&
+            (key == "format_version" || key == "onnx_model" || key == "model_digest" || key == "generator")) {
+            std::string& field = key == "format_version" ? version_
+                                 : key == "onnx_model"   ? sidecar_.onnxModel
+                                 : key == "model_digest" ? sidecar_.modelDigest
+                                                         : sidecar_.generator;
+            in_.string(field);
+            hasVersion_ = hasVersion_ || key == "format_version";
+        } else if (in_.peek() == '{' &&
+                   (key == "node_hierarchy" || key == "nodes" || key == "tagged_nodes")) {
+            nodeMap(mapFor(key));
+        } else if (key == "modules") {
+            in_.value(&modules_, 1);
+        } else {
+            in_.value(nullptr, 1);
+        }
+    }
+
+    // A second map of the same name replaces the first, as JSON readers keep the last.
+    std::vector<SidecarEntry>& mapFor(const std::string& key) {
+        auto it = std::find_if(maps_.begin(), maps_.end(), [&](const auto& m) { return m.first == key; });
+        if (it == maps_.end()) it = maps_.insert(maps_.end(), {key, {}});
+        it->second.clear();
+        return it->second;
+    }
+
+    void nodeMap(std::vector<SidecarEntry>& entries) {
+        in_.expect('{');
+        for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
+            entries.emplace_back();
+            SidecarEntry& e = entries.back();
+            in_.string(e.key);
+            in_.expect(':');
+            const char c = in_.peek();
+            if (c == '"')
+                in_.string(e.path);
+            else if (c == '{')
+                entry(e);
+            else
+                throw Error(path_ + ": node " + quoteInput(e.key) +
+                            " has an entry that is neither a path nor an object");
+        }
+    }
+
+    void entry(SidecarEntry& e) {
+        in_.expect('{');
+        bool claimUnused = false;
+        for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
+            in_.string(key_);
+            in_.expect(':');
+            const char c = in_.peek();
+            if (c == '"' && entryText(e, key_)) continue;
+            if (key_ == "confidence" && (c == '-' || (c >= '0' && c <= '9')))
+                e.confidence = in_.number();
+            else if (key_ == "conflict" && (c == 't' || c == 'f'))
+                e.conflict = in_.literal();
+            else if (key_ == "sidecar_used" && (c == 't' || c == 'f'))
+                claimUnused = !in_.literal();
+            else if (key_ == "candidates" && c == '[')
+                candidates(e);
+            else
+                in_.value(nullptr, 3);
+        }
+        e.hasSidecarClaim = e.hasSidecarClaim || e.sidecarScopeKnown;
+        e.hasSidecarScope = e.sidecarScopeKnown && !claimUnused;
+    }
+
+    // A string member of an entry read into its field; false for a key that has none.
+    bool entryText(SidecarEntry& e, const std::string& key) {
+        std::string* field = key == "hierarchy_path"   ? &e.path
+                             : key == "scope"          ? &e.scope
+                             : key == "module_class"   ? &e.moduleClass
+                             : key == "op_type"        ? &e.opType
+                             : key == "source"         ? &e.source
+                             : key == "level"          ? &e.level
+                             : key == "sidecar_scope"  ? &e.sidecarScope
+                             : key == "sidecar_path"   ? &e.sidecarPath
+                             : key == "sidecar_source" ? &e.sidecarSource
+                                                       : nullptr;
+        if (!field) return false;
+        in_.string(*field);
+        e.hasScope = e.hasScope || key == "scope";
+        e.sidecarScopeKnown = e.sidecarScopeKnown || key == "sidecar_scope";
+        e.hasSidecarClaim = e.hasSidecarClaim || key == "sidecar_path";
+        return true;
+    }
+
+    void candidates(SidecarEntry& e) {
+        in_.expect('[');
+        for (bool more = in_.firstMember(']'); more; more = in_.nextMember(']')) {
+            if (in_.peek() != '"') {
+                in_.value(nullptr, 4);
+                continue;
+            }
+            e.candidateScopes.emplace_back();
+            in_.string(e.candidateScopes.back());
+        }
+    }
+
+    Sidecar finish() {
+        Sidecar s = std::move(sidecar_);
+        s.filePath = path_;
+        for (const char* form : {"node_hierarchy", "nodes", "tagged_nodes"}) {
+            auto it =
+                std::find_if(maps_.begin(), maps_.end(), [&](const auto& m) { return m.first == form; });
+            if (it == maps_.end()) continue;
+            s.entries = std::move(it->second);
+            const bool ours = it->first == "node_hierarchy";
+            s.format = ours ? (hasVersion_ && !version_.empty() ? version_ : "1.0") : "htp";
+            if (ours && modules_.is_object()) readOurModules(modules_, s);
+            if (!ours) readHtpModules(modules_, s, 0);
+            return s;
+        }
+        throw Error(path_ + ": not a hierarchy sidecar (no node_hierarchy, nodes or tagged_nodes map)");
+    }
+
+    const std::string& path_;
+    JsonCursor in_;
+    Sidecar sidecar_;
+    std::string version_;
+    bool hasVersion_ = false;
+    std::string key_; // the member being read, reused
+    std::vector<std::pair<std::string, std::vector<SidecarEntry>>> maps_;
+    json modules_;
+};
+
+} // namespace
+
+Sidecar readSidecar(const std::string& path) {
+    std::shared_ptr<const MappedFile> file = MappedFile::open(path); // its errors name the file
+    const char* begin = reinterpret_cast<const char*>(file->data());
+    try {
+        return SidecarReader(path, begin, begin + file->size()).read();
+    } catch (const ParseFailure& f) {
+        throw Error(path + ": not a valid JSON sidecar (" + f.what + " at byte " + std::to_string(f.at) +
+                    ")");
+    }
+}
+
+} // namespace hs

@@ -1,0 +1,184 @@
+#include "sidecar/sidecar.h"
+
+#include "common/display_text.h"
+#include "common/error.h"
+#include "common/sha256.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+
+#include <filesystem>
+#include <sstream>
+#include <unordered_map>
+
+namespace hs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every claim the loaded sidecar made goes into ours: what it said (path, source), the module that maps
+// to, and whether the engine used it. A file of ours carries the claims it recorded forward.
+void keepEarlierClaims(const GraphIndex& graph, const Hierarchy& hierarchy, const Sidecar& loaded,
+                       std::vector<SidecarEntry>& entries) {
+    const bool ours = writtenByHierscope(loaded);
+    std::unordered_map<std::string, const std::string*> scopeByPath;
+    for (const auto& m : hierarchy.modules)
+        scopeByPath.emplace(m.path, &m.scope);
+    for (const auto& claim : loaded.entries) {
+        const int i = graph.find(claim.key);
+        if (i < 0) continue;
+        SidecarEntry& e = entries[static_cast<std::size_t>(i)];
+        if (claim.hasSidecarClaim) { // recorded by an earlier save: carried as it is
+            e.hasSidecarClaim = true;
+            e.sidecarPath = claim.sidecarPath;
+            e.sidecarSource = claim.sidecarSource;
+            e.sidecarScope = claim.sidecarScope;
+            e.sidecarScopeKnown = claim.sidecarScopeKnown;
+            e.hasSidecarScope = claim.hasSidecarScope;
+            continue;
+        }
+        if (ours) continue; // our own record of the model: recomputed, no claim of another file
+        e.hasSidecarClaim = true;
+        e.sidecarPath = claim.path;
+        e.sidecarSource = claim.source;
+        if (e.hasSidecarScope) continue; // the engine used it: the module it mapped it to is known
+        auto it = scopeByPath.find(claim.path);
+        if (claim.hasScope)
+            e.sidecarScope = claim.scope, e.sidecarScopeKnown = true;
+        else if (it != scopeByPath.end())
+            e.sidecarScope = *it->second, e.sidecarScopeKnown = true;
+    }
+}
+
+} // namespace
+
+Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const Sidecar* loaded) {
+    Sidecar sidecar;
+    sidecar.format = "1.1";
+    sidecar.onnxModel = fs::path(graph.model().path).filename().string();
+    sidecar.modelDigest = modelDigest(graph);
+    sidecar.modules.reserve(hierarchy.modules.size());
+    for (const auto& m : hierarchy.modules)
+        sidecar.modules.push_back({m.scope, m.className, m.path});
+    sidecar.entries.reserve(graph.size());
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        const Assignment& a = hierarchy.assignments[i];
+        const Module& m = hierarchy.modules[static_cast<std::size_t>(a.module)];
+        SidecarEntry e;
+        e.key = graph.key(static_cast<int>(i));
+        e.scope = m.scope;
+        e.hasScope = true;
+        e.path = m.path;
+        e.moduleClass = m.className;
+        e.opType = graph.node(static_cast<int>(i)).opType;
+        e.source = sourceName(a.source);
+        e.level = levelName(a.level);
+        e.confidence = a.score;
+        e.conflict = a.conflict;
+        for (const auto& c : a.candidates) {
+            const std::string& scope = hierarchy.modules[static_cast<std::size_t>(c.module)].scope;
+            e.candidateScopes.push_back(scope);
+            if (c.source == Source::Sidecar && !e.hasSidecarScope)
+                e.sidecarScope = scope, e.hasSidecarScope = e.sidecarScopeKnown = e.hasSidecarClaim = true;
+        }
+        sidecar.entries.push_back(std::move(e));
+    }
+    if (loaded) keepEarlierClaims(graph, hierarchy, *loaded, sidecar.entries);
+    return sidecar;
+}
+
+bool writtenByHierscope(const Sidecar& sidecar) {
+    // Files saved before the generator field existed are recognised by their structural digest (the
+    // PyTorch-side exporter writes none).
+    return sidecar.format == "1.1" &&
+           (sidecar.generator.rfind("hierscope", 0) == 0 || sidecar.modelDigest.rfind("sha256:", 0) == 0);
+}
+
+void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar) {
+    std::unordered_map<std::string, int> escaped; // built at the first key not found as it is
+    bool built = false;
+    for (auto& e : sidecar.entries) {
+        if (graph.find(e.key) >= 0) continue;
+        if (!built) {
+            for (std::size_t i = 0; i < graph.size(); ++i) {
+                const std::string& key = graph.key(static_cast<int>(i));
+                std::string shown = utf8Escaped(key);
+                if (shown != key) escaped.emplace(std::move(shown), static_cast<int>(i));
+            }
+            built = true;
+        }
+        if (escaped.empty()) return;
+        auto it = escaped.find(e.key);
+        if (it != escaped.end()) e.key = graph.key(it->second);
+    }
+}
+
+Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path) {
+    Sidecar sidecar = readSidecar(path);
+    bindSidecarKeys(graph, sidecar);
+    const SidecarCheck check = checkSidecar(graph, sidecar);
+    if (!check.applicable) throw Error(check.message);
+    return sidecar;
+}
+
+SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
+    SidecarCheck check;
+    if (!sidecar.modelDigest.empty() && sidecar.modelDigest != modelDigest(graph))
+        check.digestMismatch = true;
+    for (const auto& e : sidecar.entries) {
+        if (graph.find(e.key) >= 0) {
+            ++check.matchedKeys;
+        } else {
+            ++check.unknownKeys;
+            if (check.unknownExamples.size() < 5) check.unknownExamples.push_back(e.key);
+        }
+    }
+    std::ostringstream msg;
+    msg << sidecar.filePath << ": sidecar does not match " << graph.model().path << ": ";
+    if (check.digestMismatch) {
+        check.applicable = false;
+        msg << "it was written for a model with another structure (digest " << quoteInput(sidecar.modelDigest)
+            << ")";
+        if (check.unknownKeys) msg << "; ";
+    }
+    if (check.unknownKeys) {
+        check.applicable = false;
+        msg << check.unknownKeys << " of " << sidecar.entries.size()
+            << " node keys do not exist in the model (e.g. ";
+        for (std::size_t k = 0; k < check.unknownExamples.size(); ++k)
+            msg << (k ? ", " : "") << quoteInput(check.unknownExamples[k]);
+        msg << ")";
+    }
+    if (sidecar.entries.empty()) {
+        check.applicable = false;
+        msg << "it tags no nodes";
+    }
+    if (!check.applicable) check.message = msg.str();
+    return check;
+}
+
+std::string modelDigest(const GraphIndex& graph) {
+    Sha256 sha;
+    const Graph& main = graph.model().main();
+    auto add = [&](const std::string& s) {
+        sha.update(s);
+        sha.update(std::string_view("\0", 1));
+    };
+    for (const auto& vi : main.inputs)
+        add(vi.name);
+    sha.update("|");
+    for (const auto& vi : main.outputs)
+        add(vi.name);
+    sha.update("|");
+    for (const auto& node : main.nodes) {
+        add(node.opType);
+        for (const auto& in : node.inputs)
+            add(in);
+        sha.update(">");
+        for (const auto& out : node.outputs)
+            add(out);
+        sha.update("\n");
+    }
+    return "sha256:" + sha.hexDigest();
+}
+
+} // namespace hs

@@ -1,0 +1,44 @@
+#pragma once
+// One opened model as the GUI holds it: the core's model, graph index and hierarchy, plus where it
+// came from. Built on a worker thread by loadModelDocument(), then owned and edited on the UI thread.
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
+
+#include <QString>
+#include <memory>
+
+namespace hs {
+struct Sidecar;
+}
+
+namespace hs::ui {
+
+struct ModelDocument {
+    QString modelPath;
+    QString sidecarPath;             // the sidecar that was applied; empty when none
+    QString sidecarNote;             // why a sidecar was not applied, for the user; empty when nothing to say
+    bool sidecarFoundBeside = false; // applied without being named (sidecar discovery)
+    // The applied sidecar as read: its claims go into every save (makeSidecar's `loaded`). Null when
+    // none was applied, or when it is a file of ours that carries no claim of another file.
+    std::shared_ptr<const Sidecar> sidecar;
+    // The file Save may replace without asking: a sidecar of ours that was applied, or the one the
+    // last save of this session wrote. Empty when Save must write beside the model (or ask).
+    QString ownSidecarPath;
+    std::shared_ptr<const Model> model;
+    std::unique_ptr<GraphIndex> graph;
+    Hierarchy hierarchy;
+    QString error; // set instead of the rest when the model could not be opened
+};
+
+// Opens a model and infers its hierarchy. Never throws: failures land in error / sidecarNote.
+// An explicit sidecar that does not fit the model is reported and not applied; without one, a
+// sidecar found beside the model (core's chooseSidecar, the CLI's rule) is applied when it fits.
+std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath);
+
+// Where Save writes by default: <model>.hierarchy.json (the CLI's choice too; core/sidecar/discovery.h).
+QString defaultSidecarPath(const QString& modelPath);
+// An existing sidecar beside the model by core's rule (core/sidecar/discovery.h), or an empty string.
+QString findSidecarBeside(const QString& modelPath);
+
+} // namespace hs::ui

@@ -1,0 +1,289 @@
+#include "itemmodels/module_tree_model.h"
+
+#include "document/comparison.h"
+#include "hierarchy/hierarchy.h"
+#include "style/confidence.h"
+
+#include <QMimeData>
+
+#include <QBrush>
+
+namespace hs::ui {
+
+QString formatCount(quint64 count) {
+    if (count >= 1000000000ull) return QString::number(count / 1e9, 'f', 2) + QStringLiteral(" G");
+    if (count >= 1000000ull) return QString::number(count / 1e6, 'f', 2) + QStringLiteral(" M");
+    if (count >= 10000ull) return QString::number(count / 1e3, 'f', 1) + QStringLiteral(" k");
+    return QString::number(count);
+}
+
+QMimeData* nodesMimeData(const std::vector<int>& nodes, const void* document) {
+    QStringList parts{QString::number(reinterpret_cast<quintptr>(document))};
+    for (int n : nodes)
+        parts << QString::number(n);
+    auto* data = new QMimeData;
+    data->setData(QString::fromLatin1(kNodesMimeType), parts.join(QLatin1Char(',')).toLatin1());
+    data->setText(QObject::tr("%n node(s)", nullptr, static_cast<int>(nodes.size())));
+    return data;
+}
+
+std::vector<int> nodesFromMimeData(const QMimeData* data, const void* document) {
+    std::vector<int> nodes;
+    if (!data || !document || !data->hasFormat(QString::fromLatin1(kNodesMimeType))) return nodes;
+    const QList<QByteArray> parts = data->data(QString::fromLatin1(kNodesMimeType)).split(',');
+    if (parts.isEmpty() || parts.first().toULongLong() != reinterpret_cast<quintptr>(document)) return nodes;
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        bool ok = false;
+        const int n = parts[i].toInt(&ok);
+        if (ok && n >= 0) nodes.push_back(n);
+    }
+    return nodes;
+}
+
+ModuleTreeModel::ModuleTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
+
+Qt::ItemFlags ModuleTreeModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractItemModel::flags(index);
+    if (index.isValid()) f |= Qt::ItemIsDropEnabled;
+    return f;
+}
+
+QStringList ModuleTreeModel::mimeTypes() const {
+    return {QString::fromLatin1(kNodesMimeType)};
+}
+
+Qt::DropActions ModuleTreeModel::supportedDropActions() const {
+    return Qt::MoveAction | Qt::CopyAction;
+}
+
+bool ModuleTreeModel::canDropMimeData(const QMimeData* data, Qt::DropAction, int, int,
+                                      const QModelIndex& parent) const {
+    if (!hierarchy_ || !parent.isValid()) return false;
+    const std::vector<int> nodes = nodesFromMimeData(data, documentTag_);
+    if (nodes.empty()) return false;
+    for (int n : nodes)
+        if (static_cast<std::size_t>(n) >= hierarchy_->assignments.size()) return false;
+    return true;
+}
+
+bool ModuleTreeModel::dropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
+                                   const QModelIndex& parent) {
+    if (!canDropMimeData(data, action, row, column, parent)) return false;
+    emit nodesDropped(nodesFromMimeData(data, documentTag_), moduleAt(parent));
+    return true;
+}
+
+void ModuleTreeModel::setHierarchy(const Hierarchy* hierarchy) {
+    beginResetModel();
+    hierarchy_ = hierarchy;
+    rowInParent_.clear();
+    if (hierarchy_) {
+        rowInParent_.assign(hierarchy_->modules.size(), 0);
+        for (const Module& m : hierarchy_->modules)
+            for (std::size_t row = 0; row < m.children.size(); ++row)
+                rowInParent_[static_cast<std::size_t>(m.children[row])] = static_cast<int>(row);
+    }
+    endResetModel();
+}
+
+void ModuleTreeModel::refreshSummaries() {
+    if (!hierarchy_ || hierarchy_->modules.size() <= 1) return;
+    // One dataChanged per parent keeps views and proxies correct without a reset (which loses expansion).
+    for (std::size_t m = 0; m < hierarchy_->modules.size(); ++m) {
+        const auto& children = hierarchy_->modules[m].children;
+        if (children.empty()) continue;
+        emit dataChanged(indexOfModule(children.front(), 0),
+                         indexOfModule(children.back(), columnCount() - 1));
+    }
+}
+
+QModelIndex ModuleTreeModel::indexOfModule(int module, int column) const {
+    if (!hierarchy_ || module <= 0 || module >= static_cast<int>(hierarchy_->modules.size())) return {};
+    return createIndex(rowInParent_[static_cast<std::size_t>(module)], column, quintptr(module));
+}
+
+int ModuleTreeModel::moduleAt(const QModelIndex& index) const {
+    return index.isValid() ? static_cast<int>(index.internalId()) : -1;
+}
+
+QModelIndex ModuleTreeModel::index(int row, int column, const QModelIndex& parent) const {
+    if (!hierarchy_ || hierarchy_->modules.empty() || column < 0 || column >= columnCount() || row < 0)
+        return {};
+    const int parentModule = parent.isValid() ? moduleAt(parent) : 0;
+    const auto& children = hierarchy_->modules[static_cast<std::size_t>(parentModule)].children;
+    if (row >= static_cast<int>(children.size())) return {};
+    return createIndex(row, column, quintptr(children[static_cast<std::size_t>(row)]));
+}
+
+QModelIndex ModuleTreeModel::parent(const QModelIndex& child) const {
+    if (!child.isValid() || !hierarchy_) return {};
+    const int parentModule = hierarchy_->modules[child.internalId()].parent;
+    return parentModule > 0 ? indexOfModule(parentModule) : QModelIndex();
+}
+
+int ModuleTreeModel::rowCount(const QModelIndex& parent) const {
+    if (!hierarchy_ || hierarchy_->modules.empty()) return 0;
+    if (parent.isValid() && parent.column() != 0) return 0;
+    const int module = parent.isValid() ? moduleAt(parent) : 0;
+    return static_cast<int>(hierarchy_->modules[static_cast<std::size_t>(module)].children.size());
+}
+
+int ModuleTreeModel::columnCount(const QModelIndex&) const {
+    return comparison_ ? int(CompareColumnCount) : int(ColumnCount);
+}
+
+void ModuleTreeModel::setComparison(const Comparison* comparison) {
+    if ((comparison != nullptr) == (comparison_ != nullptr)) { // a fresh comparison (after a re-tag)
+        comparison_ = comparison;
+        return refreshSummaries();
+    }
+    // The column count changes: a reset (the window restores the tree's expansion afterwards).
+    beginResetModel();
+    comparison_ = comparison;
+    endResetModel();
+}
+
+QVariant ModuleTreeModel::displayData(int module, int column) const {
+    const Module& m = hierarchy_->modules[static_cast<std::size_t>(module)];
+    switch (column) {
+    case NameColumn:
+        if (m.fromConverterNames)
+            return QStringLiteral("%1  (layer path)").arg(QString::fromStdString(m.name));
+        return m.className.empty()
+                   ? QString::fromStdString(m.name)
+                   : QStringLiteral("%1  (%2)")
+                         .arg(QString::fromStdString(m.name), QString::fromStdString(m.className));
+    case NodesColumn:
+        return QStringLiteral("%1 / %2").arg(m.nodes.size()).arg(m.totalNodes);
+    case ConfidenceColumn:
+        return m.totalNodes == 0 ? QString() : confidenceLabel(confidenceOf(m.lowestLevel));
+    case ParametersColumn:
+        return formatCount(m.totalParameters);
+    }
+    const ModuleDelta* d = comparison_ ? comparison_->deltaFor(module) : nullptr;
+    if (!d) return {};
+    if (d->match == ModuleMatch::Removed) return tr("only here");
+    if (column == NodesDeltaColumn) return deltaText(d->totalNodesA, d->totalNodesB, true);
+    if (column == ParametersDeltaColumn) return deltaText(d->totalParametersA, d->totalParametersB, false);
+    return {};
+}
+
+QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || !hierarchy_) return {};
+    const int module = moduleAt(index);
+    const Module& m = hierarchy_->modules[static_cast<std::size_t>(module)];
+    switch (role) {
+    case Qt::DisplayRole:
+        return displayData(module, index.column());
+    case Qt::ToolTipRole:
+        return toolTip(m);
+    case Qt::DecorationRole:
+        if (index.column() == NameColumn && m.uncertainNodes > 0) return uncertainModuleIcon();
+        if (index.column() == ConfidenceColumn && m.totalNodes > 0)
+            return confidenceIcon(confidenceOf(m.lowestLevel));
+        return {};
+    case Qt::ForegroundRole:
+        if (index.column() >= ColumnCount && data(index, ChangedRole).toBool())
+            return QBrush(QColor(0xb4, 0x53, 0x09));
+        if (index.column() == NameColumn && m.uncertainNodes > 0)
+            return QBrush(confidenceColor(Confidence::Low).darker(130));
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == NodesColumn || index.column() == ParametersColumn ||
+            index.column() >= ColumnCount)
+            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case ModuleRole:
+        return module;
+    case FilterRole:
+        return QStringLiteral("%1 %2 %3")
+            .arg(QString::fromStdString(m.name), QString::fromStdString(m.className),
+                 QString::fromStdString(m.scope));
+    case UncertainRole:
+        return static_cast<int>(m.uncertainNodes);
+    case ChangedRole: {
+        const ModuleDelta* d = comparison_ ? comparison_->deltaFor(module) : nullptr;
+        return d && d->changed;
+    }
+    }
+    return {};
+}
+
+QString ModuleTreeModel::toolTip(const Module& m) const {
+    // The same words as the columns: the lowest confidence inside is what the Lowest column shows.
+    QString tip = tr("%1\nscope: %2\n%3 node(s) directly in it, %4 with its submodules")
+                      .arg(QString::fromStdString(m.path), QString::fromStdString(m.scope))
+                      .arg(m.nodes.size())
+                      .arg(m.totalNodes);
+    if (m.fromConverterNames) tip += tr("\na layer of another converter's node names, not a PyTorch module");
+    if (m.totalNodes == 0) return tip;
+    tip += tr("\nlowest confidence inside: %1").arg(confidenceLabel(confidenceOf(m.lowestLevel)));
+    if (m.uncertainNodes > 0)
+        tip += tr("\n%n low-confidence or conflicting node(s)", nullptr, static_cast<int>(m.uncertainNodes));
+    return tip;
+}
+
+QVariant ModuleTreeModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal) return {};
+    if (role == Qt::ToolTipRole) return headerToolTip(section);
+    if (role != Qt::DisplayRole) return {};
+    switch (section) {
+    case NameColumn:
+        return tr("Module");
+    case NodesColumn:
+        return tr("Nodes");
+    case ConfidenceColumn:
+        return tr("Lowest");
+    case ParametersColumn:
+        return tr("Parameters");
+    case NodesDeltaColumn:
+        return tr("Nodes A → B");
+    case ParametersDeltaColumn:
+        return tr("Parameters A → B");
+    }
+    return {};
+}
+
+ModuleFilterModel::ModuleFilterModel(QObject* parent) : QSortFilterProxyModel(parent) {
+    setRecursiveFilteringEnabled(true);
+    setFilterCaseSensitivity(Qt::CaseInsensitive);
+    setFilterRole(ModuleTreeModel::FilterRole);
+    setFilterKeyColumn(ModuleTreeModel::NameColumn);
+}
+
+void ModuleFilterModel::setChangedOnly(bool changedOnly) {
+    // Also when unchanged: the window calls it again when the comparison was redone.
+    changedOnly_ = changedOnly;
+    invalidateFilter();
+}
+
+bool ModuleFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
+    if (changedOnly_ &&
+        !sourceModel()->index(sourceRow, 0, sourceParent).data(ModuleTreeModel::ChangedRole).toBool())
+        return false;
+    return QSortFilterProxyModel::filterAcceptsRow(sourceRow, sourceParent);
+}
+
+} // namespace hs::ui
+
+namespace hs::ui {
+
+QVariant ModuleTreeModel::headerToolTip(int section) const {
+    switch (section) {
+    case NameColumn:
+        return tr("Module name (class); a warning mark when low-confidence or conflicting nodes are inside");
+    case NodesColumn:
+        return tr("Nodes placed directly in the module / in the module and all its submodules");
+    case ConfidenceColumn:
+        return tr("The lowest confidence of any node in the module or its submodules");
+    case ParametersColumn:
+        return tr("Parameters (weight elements) of the module and its submodules");
+    case NodesDeltaColumn:
+        return tr("Nodes in the module and its submodules: this model → the compared one");
+    case ParametersDeltaColumn:
+        return tr("Parameters of the module and its submodules: this model → the compared one");
+    }
+    return {};
+}
+
+} // namespace hs::ui

@@ -1,0 +1,350 @@
+// MainWindow: construction and document handling (open, load, save, recent files, close, drops). Menus,
+// panels and extraction live in main_window_menus.cpp, main_window_panels.cpp, main_window_extraction.cpp.
+#include "mainwindow/main_window.h"
+
+#include "common/error.h"
+#include "document/model_document.h"
+#include "document/retag_command.h"
+#include "graphview/graph_scene.h"
+#include "graphview/graph_view.h"
+#include "itemmodels/module_tree_model.h"
+#include "mainwindow/sidecar_actions.h"
+#include "sidecar/sidecar.h"
+#include "style/confidence.h"
+#include "style/resources.h"
+#include "widgets/extraction.h"
+#include "widgets/inspector.h"
+#include "widgets/module_chooser.h"
+#include "widgets/search_panel.h"
+#include "widgets/uncertain_list.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QContextMenuEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTreeView>
+#include <QUndoStack>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
+
+namespace hs::ui {
+
+static constexpr int kMaxRecentFiles = 8;
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    initResources();
+    setWindowIcon(QIcon(QStringLiteral(":/hierscope/hierscope.svg")));
+    setAcceptDrops(true);
+    resize(1280, 800);
+    loader_ = new QFutureWatcher<std::shared_ptr<ModelDocument>>(this);
+    connect(loader_, &QFutureWatcherBase::finished, this, &MainWindow::onLoadFinished);
+    undo_ = new QUndoStack(this);
+    extraction_ = new ExtractionJob(this);
+    connect(extraction_, &ExtractionJob::planned, this, &MainWindow::onExtractionPlanned);
+    connect(extraction_, &ExtractionJob::written, this, &MainWindow::onExtractionWritten);
+    connect(extraction_, &ExtractionJob::failed, this, &MainWindow::onExtractionFailed);
+    connect(extraction_, &ExtractionJob::cancelled, this, [this] {
+        extractDoc_.reset();
+        statusBar()->showMessage(tr("Extraction cancelled"), 5000);
+        emit extractionFinished(extractOutput_, tr("cancelled"));
+    });
+    connect(undo_, &QUndoStack::cleanChanged, this, [this](bool clean) { setWindowModified(!clean); });
+    createModuleDock();
+    createGraphAndDocks();
+    connectSelection();
+    sidecarActions_ = new SidecarActions(this, undo_);
+    connect(sidecarActions_, &SidecarActions::problem, this, &MainWindow::reportError);
+    createActions();
+    createStatusBar();
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    updateTitle();
+    updateStatus();
+}
+
+MainWindow::~MainWindow() {
+    // A load still running owns its own document; wait so it does not outlive the watcher.
+    loader_->disconnect(this);
+    loader_->waitForFinished();
+    // Child widgets outlive this object's members: they must not call back into it.
+    scene_->disconnect(this);
+    treeView_->selectionModel()->disconnect(this);
+    // The tree model and inspector point into the comparison: detach them before it goes.
+    if (compareLoader_) compareLoader_->disconnect(this), compareLoader_->waitForFinished();
+    clearComparison();
+}
+
+void MainWindow::createFileMenu() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open..."), this, &MainWindow::showOpenDialog);
+    open->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu(tr("Open &Recent"));
+    rebuildRecentMenu();
+    file->addAction(tr("Compare &With..."), this, &MainWindow::showCompareDialog);
+    file->addSeparator();
+    sidecarActions_->addTo(file);
+    file->addAction(tr("&Export Picture (SVG, PNG)..."), this, &MainWindow::exportPicture);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+}
+
+void MainWindow::createStatusBar() {
+    countsLabel_ = new QLabel(this);
+    confidenceLabel_ = new QLabel(this);
+    confidenceLabel_->setTextFormat(Qt::RichText);
+    progress_ = new QProgressBar(this);
+    progress_->setRange(0, 0); // the core gives no progress: a busy indicator
+    progress_->setMaximumWidth(120);
+    progress_->hide();
+    cancelButton_ = new QPushButton(tr("Cancel"), this);
+    cancelButton_->hide();
+    connect(cancelButton_, &QPushButton::clicked, this, &MainWindow::cancelLoading);
+    statusBar()->addWidget(countsLabel_);
+    statusBar()->addWidget(confidenceLabel_);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancelButton_);
+}
+
+void MainWindow::showOpenDialog() {
+    const QString dir = doc_ ? QFileInfo(doc_->modelPath).absolutePath() : QString();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open ONNX model"), dir,
+                                                      tr("ONNX models (*.onnx);;All files (*)"));
+    if (!path.isEmpty()) openModel(path);
+}
+
+void MainWindow::openModel(const QString& path, const QString& sidecarPath) {
+    if (isLoading()) cancelLoading();
+    loadingPath_ = path;
+    explicitSidecar_ = !sidecarPath.isEmpty();
+    progress_->show();
+    cancelButton_->show();
+    statusBar()->showMessage(tr("Opening %1...").arg(QFileInfo(path).fileName()));
+    loader_->setFuture(QtConcurrent::run(loadModelDocument, path, sidecarPath));
+}
+
+bool MainWindow::isLoading() const {
+    return !loadingPath_.isEmpty();
+}
+
+bool MainWindow::isBusy() const {
+    return isLoading() || scene_->isLayingOut() || extraction_->isRunning() || compareLoader_ ||
+           (sceneB_ && sceneB_->isLayingOut());
+}
+
+bool MainWindow::waitUntilIdle(int timeoutMs) {
+    QElapsedTimer timer;
+    timer.start();
+    while (isBusy() && timer.elapsed() < timeoutMs)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    QCoreApplication::processEvents(); // let views apply the last updates before a grab
+    return !isBusy();
+}
+
+void MainWindow::cancelLoading() {
+    // The core cannot be interrupted; the load finishes in the background and its result is dropped.
+    loader_->disconnect(this);
+    delete loader_;
+    loader_ = new QFutureWatcher<std::shared_ptr<ModelDocument>>(this);
+    connect(loader_, &QFutureWatcherBase::finished, this, &MainWindow::onLoadFinished);
+    loadingPath_.clear();
+    progress_->hide();
+    cancelButton_->hide();
+    statusBar()->showMessage(tr("Opening cancelled"), 5000);
+}
+
+void MainWindow::onLoadFinished() {
+    std::shared_ptr<ModelDocument> doc = loader_->result();
+    loadingPath_.clear();
+    progress_->hide();
+    cancelButton_->hide();
+    statusBar()->clearMessage();
+    if (!doc || !doc->error.isEmpty()) {
+        const QString message = doc ? doc->error : tr("Cannot open the model.");
+        reportError(tr("Cannot open model"), message);
+        emit loadFailed(message);
+        return;
+    }
+    if (!doc->sidecarNote.isEmpty()) {
+        if (explicitSidecar_)
+            reportError(tr("Sidecar not applied"), doc->sidecarNote);
+        else
+            statusBar()->showMessage(doc->sidecarNote, 15000);
+    }
+    installDocument(std::move(doc));
+    emit modelLoaded();
+}
+
+void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
+    // Detach every view before the old hierarchy goes away.
+    clearComparison();
+    undo_->clear();
+    treeModel_->setHierarchy(nullptr);
+    treeModel_->setDocumentTag(nullptr);
+    view_->setDocumentTag(nullptr);
+    scene_->setDocument(nullptr);
+    inspector_->setDocument(nullptr);
+    uncertain_->setDocument(nullptr);
+    search_->setDocument(nullptr);
+    lastNodes_.clear();
+    doc_ = std::move(doc);
+    treeModel_->setHierarchy(&doc_->hierarchy);
+    treeModel_->setDocumentTag(doc_.get());
+    view_->setDocumentTag(doc_.get());
+    scene_->setDocument(doc_.get());
+    inspector_->setDocument(doc_.get());
+    uncertain_->setDocument(doc_.get());
+    search_->setDocument(doc_.get());
+    sidecarActions_->setDocument(doc_);
+    connect(
+        scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); }, Qt::SingleShotConnection);
+    addRecentFile(doc_->modelPath);
+    updateTitle();
+    updateStatus();
+}
+
+bool MainWindow::isModified() const {
+    return !undo_->isClean();
+}
+
+QString MainWindow::saveSidecar(const QString& path) {
+    return sidecarActions_->saveNow(path);
+}
+
+void MainWindow::exportPicture() {
+    if (!doc_) return;
+    const QString base = QFileInfo(doc_->modelPath).completeBaseName();
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export picture"), base + QStringLiteral(".svg"), tr("SVG (*.svg);;PNG (*.png)"));
+    if (path.isEmpty()) return;
+    const QString error = path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive) ? view_->exportPng(path)
+                                                                                    : view_->exportSvg(path);
+    if (!error.isEmpty()) reportError(tr("Cannot export picture"), error);
+}
+
+QString MainWindow::statusText() const {
+    return countsLabel_->text() + QLatin1Char(' ') + confidenceLabel_->text();
+}
+
+void MainWindow::updateStatus() {
+    updateActions();
+    updateEmptyHints();
+    if (!doc_) {
+        countsLabel_->setText(tr("No model: File > Open or drop an .onnx file here"));
+        confidenceLabel_->clear();
+        treeOrigin_->clear();
+        return;
+    }
+    const HierarchyStatistics stats = doc_->hierarchy.statistics();
+    updateTreeOrigin(stats);
+    // The root (the model itself) counts as a module, as in hierscope-cli info.
+    countsLabel_->setText(tr("%1 nodes, %2 modules").arg(stats.nodes).arg(doc_->hierarchy.modules.size()));
+    QStringList parts;
+    for (int level = 0; level < 4; ++level) {
+        const Confidence c = confidenceOf(static_cast<Level>(level));
+        parts << QStringLiteral("<span style='color:%1'>&#9679;</span> %2 %3")
+                     .arg(confidenceColor(c).name(), confidenceLabel(c))
+                     .arg(stats.byLevel[level]);
+    }
+    parts << QStringLiteral("<span style='color:%1'>&#9679;</span> conflict %2")
+                 .arg(confidenceColor(Confidence::Conflict).name())
+                 .arg(stats.conflicts);
+    confidenceLabel_->setText(parts.join(QStringLiteral("&nbsp;&nbsp;")));
+}
+
+void MainWindow::updateTitle() {
+    const QString name = doc_ ? QFileInfo(doc_->modelPath).fileName() : tr("no model");
+    setWindowTitle(QStringLiteral("%1[*] - Hierscope").arg(name));
+}
+
+void MainWindow::addRecentFile(const QString& path) {
+    QSettings settings;
+    QStringList files = settings.value(QStringLiteral("recentFiles")).toStringList();
+    files.removeAll(path);
+    files.prepend(path);
+    while (files.size() > kMaxRecentFiles)
+        files.removeLast();
+    settings.setValue(QStringLiteral("recentFiles"), files);
+    rebuildRecentMenu();
+}
+
+// The file name, and its folder when another recent file has the same name (two bert.onnx side by side
+// in the menu must say which is which).
+static QString recentFileLabel(const QString& path, const QStringList& files) {
+    const QString name = QFileInfo(path).fileName();
+    const bool ambiguous = std::count_if(files.begin(), files.end(), [&](const QString& other) {
+                               return QFileInfo(other).fileName() == name;
+                           }) > 1;
+    return ambiguous ? QStringLiteral("%1  —  %2").arg(name, QDir::toNativeSeparators(QFileInfo(path).path()))
+                     : name;
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    const QStringList files = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+    for (const QString& path : files)
+        recentMenu_->addAction(recentFileLabel(path, files), this, [this, path] { openModel(path); })
+            ->setToolTip(path);
+    recentMenu_->setEnabled(!files.isEmpty());
+}
+
+void MainWindow::reportError(const QString& title, const QString& message) {
+    statusBar()->showMessage(message, 15000);
+    if (interactive_) QMessageBox::critical(this, title, message);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (isModified() && interactive_) {
+        const auto answer = QMessageBox::question(
+            this, tr("Unsaved changes"),
+            tr("The manual tags of this model are not saved. Save the sidecar first?"),
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+        if (answer == QMessageBox::Cancel) return event->ignore();
+        if (answer == QMessageBox::Save) {
+            const QString error = saveSidecar();
+            if (!error.isEmpty()) {
+                reportError(tr("Cannot save sidecar"), error);
+                return event->ignore();
+            }
+        }
+    }
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    const QString path = urls.first().toLocalFile();
+    if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
+        sidecarActions_->load(path); // a sidecar for the open model
+    else
+        openModel(path);
+}
+
+} // namespace hs::ui

@@ -6,6 +6,7 @@
 #include "hierarchy/inference/inference.h"
 #include "hierarchy/module_calls.h"
 #include "hierarchy/scope_names.h"
+#include "hierarchy/suggestions.h"
 
 #include <algorithm>
 #include <limits>
@@ -46,6 +47,7 @@ public:
         if (oneModule || insideEveryFunctionBody(first, agreed, source)) {
             if (allMedium(first)) {
                 place(i, agreed, Level::Medium, several ? 0.75 : 0.7, source, Reason{Reason::Claims});
+                suggestFromClaims(i, first, agreed);
                 return;
             }
             double score = several ? 0.97 : source == Source::Sidecar ? 0.85 : 0.9;
@@ -57,6 +59,18 @@ public:
     }
 
 private:
+    // A claim that went above the module it names (a parameter's owner that names show no call of)
+    // suggests that module, when it lies below the placement.
+    void suggestFromClaims(int i, int first, int call) {
+        for (int k = first; k >= 0; k = ev_.claim(k).next) {
+            const int suggest = ev_.claim(k).suggest;
+            if (suggest < 0 || suggest == call || !ev_.calls.isAncestorOrSelf(call, suggest)) continue;
+            h_.assignments[static_cast<std::size_t>(i)].suggestion =
+                Suggestion{ev_.calls.moduleOf(suggest), Suggestion::UncalledOwner, -1};
+            return;
+        }
+    }
+
     bool allMedium(int first) const {
         for (int k = first; k >= 0; k = ev_.claim(k).next)
             if (!ev_.claim(k).medium) return false;
@@ -253,6 +267,8 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
         InferenceContext context(graph, h, calls, nodeCall, explicitNodes);
         inferUnplacedNodes(context);
     }
+    suggestDeeperModules(graph, h);
+    if (sidecar) restoreSidecarSuggestions(graph, *sidecar, h);
     assignParameters(graph, h, calls);
     orderSiblingsAsTheyRun(graph, h);
     computePaths(h);

@@ -65,6 +65,7 @@ void Hierarchy::assignManually(int node, int module) {
     a.source = Source::Manual;
     a.conflict = false;
     a.reason = Reason{Reason::ByHand};
+    a.suggestion = Suggestion{}; // a person decided
 }
 
 const char* levelName(Level level) {

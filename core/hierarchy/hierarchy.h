@@ -115,6 +115,21 @@ private:
     std::vector<Candidate> more_; // all of them once there are two or more
 };
 
+// A deeper module a vague node probably belongs to (the sidecar's `suggested_scope`). It never changes
+// the placement (DESIGN rule 2): a person accepts it, one node or a whole module at a time.
+struct Suggestion {
+    enum Why : std::uint8_t {
+        None,
+        UncalledOwner,  // the node uses the module's parameters; names show its parent, not it, running code
+        DataNeighbours, // the node's group of inferred neighbours reads from and feeds that module (ref:
+                        // connections)
+        FromSidecar,    // a saved sidecar suggested it (ref: index into Hierarchy::texts, its reason)
+    };
+    int module = -1;
+    Why why = None;
+    int ref = -1;
+};
+
 struct Assignment {
     int module = 0;
     Level level = Level::Low;
@@ -123,6 +138,7 @@ struct Assignment {
     double score = 0.0;       // 0..1, orders assignments within a level
     Reason reason;            // "why is this node here?": Hierarchy::explain
     CandidateList candidates; // every explicit claim about this node (two or more on conflict)
+    Suggestion suggestion;    // where a vague node probably belongs, deeper than `module`
 };
 
 struct HierarchyStatistics {
@@ -156,6 +172,11 @@ struct Hierarchy {
     // attention.output.dense, placed in attention: attention.self, attention.output, ...). Most
     // connections first, then the shallower; empty for a node placed by evidence or by hand.
     std::vector<int> deeperCandidates(const GraphIndex& graph, int node) const;
+    // Why the node's suggestion is offered, in words ("" when it has none): "it uses the parameters of
+    // 'blocks.0.attn.out_proj' (...)", "its inferred neighbours read from and feed it (3 connections)".
+    std::string suggestionReason(const GraphIndex& graph, int node) const;
+    // Nodes with a suggestion, in graph order.
+    std::size_t suggestionCount() const;
 };
 
 // Builds the hierarchy from all explicit evidence of the model (node-name scopes, node metadata,

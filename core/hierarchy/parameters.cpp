@@ -34,10 +34,26 @@ bool transformsWeight(OpKind kind) {
 
 constexpr int kMaxChain = 4; // weight-only ops followed back from a user to its parameter
 
+// `name` is `prefix` followed by one or more digits and nothing else.
+bool isNumbered(std::string_view name, std::string_view prefix) {
+    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return false;
+    for (char c : name.substr(prefix.size()))
+        if (kCharClasses.of[static_cast<unsigned char>(c)] != kDigit) return false;
+    return true;
+}
+
+// Constants an exporter lifted out of the code and named itself: dynamo's "val_24" (its GroupNorm
+// reads them; the node's metadata puts it in `enc.0.n1`), FX's "_tensor_constant0", torch.export's
+// "lifted_tensor_0" / "c_lifted_tensor_0". They look like root parameters and are none.
+bool isLiftedConstantName(std::string_view name) {
+    return isNumbered(name, "val_") || isNumbered(name, "_val_") || isNumbered(name, "_tensor_constant") ||
+           isNumbered(name, "lifted_tensor_") || isNumbered(name, "c_lifted_tensor_");
+}
+
 } // namespace
 
 bool isParameterName(std::string_view name, std::string_view* owner) {
-    if (name.empty() || name.back() == '.') return false;
+    if (name.empty() || name.back() == '.' || isLiftedConstantName(name)) return false;
     bool atomStart = true, letter = false;
     for (char c : name) {
         switch (kCharClasses.of[static_cast<unsigned char>(c)]) {

@@ -349,16 +349,18 @@ private:
 
     // A string member of an entry read into its field; false for a key that has none.
     bool entryText(SidecarEntry& e, const std::string& key) {
-        std::string* field = key == "hierarchy_path"   ? &e.path
-                             : key == "scope"          ? &e.scope
-                             : key == "module_class"   ? &e.moduleClass
-                             : key == "op_type"        ? &e.opType
-                             : key == "source"         ? &e.source
-                             : key == "level"          ? &e.level
-                             : key == "sidecar_scope"  ? &e.sidecarScope
-                             : key == "sidecar_path"   ? &e.sidecarPath
-                             : key == "sidecar_source" ? &e.sidecarSource
-                                                       : nullptr;
+        std::string* field = key == "hierarchy_path"     ? &e.path
+                             : key == "scope"            ? &e.scope
+                             : key == "module_class"     ? &e.moduleClass
+                             : key == "op_type"          ? &e.opType
+                             : key == "source"           ? &e.source
+                             : key == "level"            ? &e.level
+                             : key == "sidecar_scope"    ? &e.sidecarScope
+                             : key == "sidecar_path"     ? &e.sidecarPath
+                             : key == "sidecar_source"   ? &e.sidecarSource
+                             : key == "suggested_scope"  ? &e.suggestedScope
+                             : key == "suggested_reason" ? &e.suggestedReason
+                                                         : nullptr;
         if (!field) return false;
         in_.string(*field);
         e.hasScope = e.hasScope || key == "scope";

@@ -74,6 +74,10 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const S
         e.level = levelName(a.level);
         e.confidence = a.score;
         e.conflict = a.conflict;
+        if (a.suggestion.module >= 0) {
+            e.suggestedScope = hierarchy.modules[static_cast<std::size_t>(a.suggestion.module)].scope;
+            e.suggestedReason = hierarchy.suggestionReason(graph, static_cast<int>(i));
+        }
         for (const auto& c : a.candidates) {
             const std::string& scope = hierarchy.modules[static_cast<std::size_t>(c.module)].scope;
             e.candidateScopes.push_back(scope);

@@ -32,6 +32,9 @@ struct SidecarEntry {
     bool hasSidecarClaim = false; // the earlier file spoke about the node at all
     std::string sidecarPath;      // its hierarchy path, exactly as that file wrote it
     std::string sidecarSource;    // its source as written ("exporter_fallback"), may be empty
+    // A deeper module the node probably belongs to, and why in words (Hierarchy::suggestionReason).
+    std::string suggestedScope;
+    std::string suggestedReason;
 };
 
 struct SidecarModule {

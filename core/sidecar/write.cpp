@@ -92,6 +92,10 @@ void appendEntry(std::string& out, const SidecarEntry& e) {
     member(out, 6, "confidence", first);
     appendNumber(out, e.confidence);
     stringMember(out, 6, "level", e.level, first);
+    if (!e.suggestedScope.empty()) {
+        stringMember(out, 6, "suggested_scope", e.suggestedScope, first);
+        stringMember(out, 6, "suggested_reason", e.suggestedReason, first);
+    }
     if (e.hasSidecarClaim) {
         if (!e.sidecarPath.empty()) stringMember(out, 6, "sidecar_path", e.sidecarPath, first);
         if (e.sidecarScopeKnown) stringMember(out, 6, "sidecar_scope", e.sidecarScope, first);

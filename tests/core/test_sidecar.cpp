@@ -128,6 +128,86 @@ private slots:
             std::string("BertLayer"));
     }
 
+    // Issue 18: a tree from parameter names has no classes. Saved and read back, again and again, it still
+    // has none: a path segment that is the module's attribute name ("/distilbert/embeddings") is no class.
+    void unknownClassesStayUnknown() {
+        QTemporaryDir dir;
+        Loaded first = hstest::load(hstest::sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx"));
+        std::size_t modules = first.hierarchy.modules.size();
+        QVERIFY(modules > 10);
+        Loaded current = hstest::analyse(first.model);
+        for (int round = 0; round < 3; ++round) {
+            const std::string path = dir.filePath("db.hierarchy.json").toStdString();
+            writeSidecar(path, makeSidecar(*current.graph, current.hierarchy));
+            Sidecar back = readSidecarFor(*current.graph, path);
+            for (const auto& m : back.modules)
+                QVERIFY2(m.className.empty(), m.scope.c_str());
+            current = hstest::analyse(first.model, &back);
+            QCOMPARE(current.hierarchy.modules.size(), modules);
+            for (const Module& m : current.hierarchy.modules)
+                QVERIFY2(m.className.empty(), qPrintable(QString("round %1: %2 has class %3")
+                                                             .arg(round)
+                                                             .arg(m.scope.c_str(), m.className.c_str())));
+        }
+    }
+
+    // Issue 18: each vague node's suggestion is written (`suggested_scope`, `suggested_reason`), read back,
+    // and comes back on reload; a suggestion only the sidecar knows is restored too.
+    void suggestionsRoundTrip() {
+        QTemporaryDir dir;
+        Loaded first = hstest::load(hstest::sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx"));
+        const std::string path = dir.filePath("db.hierarchy.json").toStdString();
+        Sidecar written = makeSidecar(*first.graph, first.hierarchy);
+        std::size_t suggested = 0;
+        for (std::size_t i = 0; i < written.entries.size(); ++i) {
+            const Assignment& a = first.hierarchy.assignments[i];
+            const SidecarEntry& e = written.entries[i];
+            if (a.suggestion.module < 0) {
+                QVERIFY(e.suggestedScope.empty());
+                continue;
+            }
+            ++suggested;
+            QCOMPARE(e.suggestedScope,
+                     first.hierarchy.modules[static_cast<std::size_t>(a.suggestion.module)].scope);
+            QVERIFY(!e.suggestedReason.empty());
+        }
+        QVERIFY(suggested > 10);
+        writeSidecar(path, written);
+        const std::string text = readText(path);
+        QVERIFY(text.find("\"suggested_scope\"") != std::string::npos);
+        QVERIFY(text.find("\"suggested_reason\"") != std::string::npos);
+        Sidecar back = readSidecarFor(*first.graph, path);
+        for (std::size_t i = 0; i < back.entries.size(); ++i)
+            QCOMPARE(back.entries[i].suggestedScope, written.entries[i].suggestedScope);
+        Loaded second = hstest::analyse(first.model, &back);
+        for (std::size_t i = 0; i < second.hierarchy.assignments.size(); ++i) {
+            const Suggestion& s = second.hierarchy.assignments[i].suggestion;
+            const std::string scope =
+                s.module < 0 ? std::string()
+                             : second.hierarchy.modules[static_cast<std::size_t>(s.module)].scope;
+            QCOMPARE(scope, written.entries[i].suggestedScope);
+        }
+        // A suggestion only the file knows (the engine has none for a named node) comes back with its
+        // reason.
+        Loaded bert = hstest::load(fixture("bert_like_op17.onnx"));
+        const int math = bert.node("/encoder/layer.0/attention/self/MatMul");
+        QVERIFY(math >= 0);
+        QCOMPARE(bert.hierarchy.assignments[static_cast<std::size_t>(math)].suggestion.module, -1);
+        Sidecar note = makeSidecar(*bert.graph, bert.hierarchy);
+        note.entries[static_cast<std::size_t>(math)].suggestedScope = "encoder.layer.0.attention.self.query";
+        note.entries[static_cast<std::size_t>(math)].suggestedReason = "a colleague said so";
+        const std::string notePath = dir.filePath("bert.hierarchy.json").toStdString();
+        writeSidecar(notePath, note);
+        Sidecar noteBack = readSidecarFor(*bert.graph, notePath);
+        Loaded restored = hstest::analyse(bert.model, &noteBack);
+        const Suggestion& s = restored.hierarchy.assignments[static_cast<std::size_t>(math)].suggestion;
+        QCOMPARE(s.why, Suggestion::FromSidecar);
+        QCOMPARE(restored.hierarchy.modules[static_cast<std::size_t>(s.module)].scope,
+                 std::string("encoder.layer.0.attention.self.query"));
+        QVERIFY(restored.hierarchy.suggestionReason(*restored.graph, math).find("a colleague said so") !=
+                std::string::npos);
+    }
+
     void sidecarForAnotherModelIsRefused() {
         Loaded gpt = hstest::load(fixture("gpt_like.onnx"));
         Sidecar bert = readSidecar(fixture("bert_like_op17.hierarchy.json"));

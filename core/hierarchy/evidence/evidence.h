@@ -25,6 +25,7 @@ struct Claim {
     int ref = -1;
     bool certain = false; // a person said so (manual, restored from a sidecar)
     bool medium = false;  // evidence of the medium level at most (a fused op's parameters, converter names)
+    int suggest = -1;     // a deeper call the node probably ran in (a parameter's owner the claim went above)
     int next = -1;        // the node's next claim
 };
 
@@ -76,8 +77,10 @@ void collectNameScopes(Evidence& evidence);    // hierarchy/evidence/names.cpp: 
 void collectMetadata(Evidence& evidence);      // hierarchy/evidence/metadata.cpp: dynamo name_scopes metadata
 void collectSidecarClaims(Evidence& evidence); // hierarchy/evidence/sidecar.cpp: a sidecar file's entries
 void collectFunctions(Evidence& evidence);     // hierarchy/evidence/functions.cpp: ONNX local functions
-void collectParameters(Evidence& evidence);    // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")
-// hierarchy/evidence/converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else spoke.
+void collectParameters(
+    Evidence& evidence); // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")
+// hierarchy/evidence/converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else
+// spoke.
 void collectConverterScopes(Evidence& evidence);
 
 // The value of a node's metadata_props entry, null when absent (hierarchy/evidence/metadata.cpp).

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace hs {
 namespace {
@@ -35,6 +36,13 @@ std::vector<std::string> splitPath(const std::string& path) {
     }
     if (!current.empty()) parts.push_back(current);
     return parts;
+}
+
+// A path segment that is the end of the module's attribute path ("layer.0" of "encoder.layer.0"),
+// as paths without classes write it, names no class.
+bool segmentIsAttributeName(std::string_view scope, std::string_view segment) {
+    if (scope.size() < segment.size() || scope.substr(scope.size() - segment.size()) != segment) return false;
+    return scope.size() == segment.size() || scope[scope.size() - segment.size() - 1] == '.';
 }
 
 // Path -> scope, from the file's module list and from nodes whose name scope and sidecar path
@@ -68,10 +76,15 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
                                      [](const auto& a, const auto& b) { return a.second < b.second; });
         pathToScope.emplace(path, best->first);
     }
-    // Classes from paths, now that paths map to scopes.
+    // Classes from paths, now that paths map to scopes; not for the modules the file lists (their
+    // class is stated, "" when unknown), nor where a segment is the attribute name a path without
+    // classes uses ("/features/denselayer1"): that would invent a class "denselayer1" on every reload.
+    std::unordered_set<std::string_view> listed;
+    for (const auto& m : sidecar.modules)
+        listed.insert(m.scope);
     for (const auto& [path, scope] : pathToScope) {
         auto parts = splitPath(path);
-        if (parts.empty()) continue;
+        if (parts.empty() || listed.count(scope) || segmentIsAttributeName(scope, parts.back())) continue;
         int module = scope.empty() ? 0 : ev.calls.findModule(scope);
         if (module >= 0) ev.calls.learnClass(module, classFromPathSegment(parts.back()));
     }

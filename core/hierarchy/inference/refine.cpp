@@ -132,6 +132,9 @@ int Refinement::foldedWeightOwnerCall(int i) const {
     if (consumer < 0) return -1;
     for (int t : c_.graph.outputs(i))
         if (c_.graph.tensor(t).graphOutput) return -1;
+    // It follows the Add where evidence placed that (the bias's owner or the ancestor that ran it:
+    // nn.MultiheadAttention adds out_proj's bias from its own forward).
+    if (c_.isExplicit(consumer)) return c_.callOf(consumer);
     return parameterOwnerCall(consumer);
 }
 

@@ -1,0 +1,160 @@
+// Where a vague node probably belongs: the modules below its placement on the way to the placed nodes
+// its group of inferred neighbours reads and feeds (the attention math between attention.self's
+// projections and attention.output.dense, placed in attention, points to attention.self), or the owner of
+// a parameter it uses that names show no call of. Suggestions never move a node (DESIGN rule 2).
+#include "hierarchy/suggestions.h"
+
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "hierarchy/parameters.h"
+#include "sidecar/sidecar.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace hs {
+namespace {
+
+bool isInferred(const Assignment& a) {
+    return a.source == Source::Inferred || a.source == Source::Fallback;
+}
+
+// The group of `start`: inferred nodes of its module connected to it through each other, nearest first
+// and at most kGroupLimit of them (a CNN's root can hold thousands); the modules below that module its
+// members touch, one entry per connection, in the order the search met them. `stamp` marks members of
+// this search (`mark` is its number), so that searching from every node of a big graph stays linear
+// in the sizes of the groups.
+constexpr std::size_t kGroupLimit = 256;
+
+std::vector<int> edgeModulesNear(const GraphIndex& graph, const Hierarchy& h, int start,
+                                 std::vector<int>& stamp, int mark) {
+    const int home = h.assignments[static_cast<std::size_t>(start)].module;
+    std::vector<int> members{start}, edges;
+    stamp[static_cast<std::size_t>(start)] = mark;
+    auto visit = [&](int n) {
+        if (n < 0 || stamp[static_cast<std::size_t>(n)] == mark) return;
+        const Assignment& b = h.assignments[static_cast<std::size_t>(n)];
+        if (b.module == home && isInferred(b)) {
+            if (members.size() >= kGroupLimit) return;
+            stamp[static_cast<std::size_t>(n)] = mark;
+            members.push_back(n);
+        } else if (b.module != home && h.isAncestorOrSelf(home, b.module)) {
+            edges.push_back(b.module);
+        }
+    };
+    for (std::size_t k = 0; k < members.size(); ++k) {
+        const int n = members[k];
+        for (int t : graph.inputs(n))
+            visit(graph.tensor(t).producer);
+        for (int t : graph.outputs(n))
+            for (int c : graph.consumers(t))
+                visit(c);
+    }
+    return edges;
+}
+
+// Every module from just below `home` down to each edge module, counted once per connection; most
+// connections first, then the shallower, then the one met first (the nearest to the node).
+std::vector<std::pair<int, int>> rankDeeper(const Hierarchy& h, int home, const std::vector<int>& edges) {
+    std::vector<std::pair<int, int>> counted; // (module, connections), in the order met
+    for (int m : edges)
+        for (int k = m; k != home && k > 0; k = h.modules[static_cast<std::size_t>(k)].parent) {
+            auto it =
+                std::find_if(counted.begin(), counted.end(), [&](const auto& c) { return c.first == k; });
+            if (it == counted.end())
+                counted.emplace_back(k, 1);
+            else
+                ++it->second;
+        }
+    std::stable_sort(counted.begin(), counted.end(), [&](const auto& x, const auto& y) {
+        if (x.second != y.second) return x.second > y.second;
+        return h.modules[static_cast<std::size_t>(x.first)].depth <
+               h.modules[static_cast<std::size_t>(y.first)].depth;
+    });
+    return counted;
+}
+
+std::string quoted(const Hierarchy& h, int module) {
+    const std::string& scope = h.modules[static_cast<std::size_t>(module)].scope;
+    return "'" + (scope.empty() ? std::string("(root)") : scope) + "'";
+}
+
+} // namespace
+
+std::vector<int> Hierarchy::deeperCandidates(const GraphIndex& graph, int node) const {
+    const Assignment& a = assignments[static_cast<std::size_t>(node)];
+    std::vector<int> result;
+    if (!isInferred(a)) {
+        if (a.suggestion.module >= 0) result.push_back(a.suggestion.module);
+        return result;
+    }
+    std::vector<int> stamp(graph.size(), 0);
+    for (const auto& c : rankDeeper(*this, a.module, edgeModulesNear(graph, *this, node, stamp, 1)))
+        result.push_back(c.first);
+    // A suggestion restored from a sidecar comes first when the graph offers nothing better.
+    if (a.suggestion.module >= 0 &&
+        std::find(result.begin(), result.end(), a.suggestion.module) == result.end())
+        result.insert(result.begin(), a.suggestion.module);
+    return result;
+}
+
+std::string Hierarchy::suggestionReason(const GraphIndex& graph, int node) const {
+    const Suggestion& s = assignments[static_cast<std::size_t>(node)].suggestion;
+    switch (s.why) {
+    case Suggestion::None:
+        return {};
+    case Suggestion::UncalledOwner: {
+        const auto names = parameterNamesUsedBy(graph, node);
+        return "it uses the parameters of " + quoted(*this, s.module) +
+               (names.empty() ? std::string() : " ('" + names.front() + "')") +
+               ", but no node name shows that module running code: its parent may run them from its own "
+               "forward, as nn.MultiheadAttention does with out_proj";
+    }
+    case Suggestion::DataNeighbours:
+        return "its group of inferred neighbours reads from and feeds " + quoted(*this, s.module) + " (" +
+               std::to_string(s.ref) + (s.ref == 1 ? " connection)" : " connections)");
+    case Suggestion::FromSidecar:
+        return s.ref >= 0 && static_cast<std::size_t>(s.ref) < texts.size()
+                   ? texts[static_cast<std::size_t>(s.ref)]
+                   : "a saved sidecar suggested it";
+    }
+    return {};
+}
+
+std::size_t Hierarchy::suggestionCount() const {
+    return static_cast<std::size_t>(
+        std::count_if(assignments.begin(), assignments.end(),
+                      [](const Assignment& a) { return a.suggestion.module >= 0; }));
+}
+
+void suggestDeeperModules(const GraphIndex& graph, Hierarchy& h) {
+    std::vector<int> stamp(graph.size(), 0);
+    int mark = 0;
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        Assignment& a = h.assignments[i];
+        if (!isInferred(a) || a.suggestion.module >= 0) continue;
+        const auto ranked =
+            rankDeeper(h, a.module, edgeModulesNear(graph, h, static_cast<int>(i), stamp, ++mark));
+        if (!ranked.empty())
+            a.suggestion =
+                Suggestion{ranked.front().first, Suggestion::DataNeighbours, ranked.front().second};
+    }
+}
+
+void restoreSidecarSuggestions(const GraphIndex& graph, const Sidecar& sidecar, Hierarchy& h) {
+    for (const SidecarEntry& e : sidecar.entries) {
+        if (e.suggestedScope.empty()) continue;
+        const int node = graph.find(e.key);
+        const int module = h.findModule(e.suggestedScope);
+        if (node < 0 || module < 0) continue;
+        Assignment& a = h.assignments[static_cast<std::size_t>(node)];
+        if (a.suggestion.module >= 0 || a.level == Level::Certain || a.module == module ||
+            !h.isAncestorOrSelf(a.module, module))
+            continue;
+        a.suggestion = Suggestion{module, Suggestion::FromSidecar, static_cast<int>(h.texts.size())};
+        h.texts.push_back("suggested by " + sidecar.filePath +
+                          (e.suggestedReason.empty() ? std::string() : ": " + e.suggestedReason));
+    }
+}
+
+} // namespace hs

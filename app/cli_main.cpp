@@ -51,7 +51,9 @@ const char* commandHelp(const std::string& command) {
         return "hierscope-cli info MODEL [--sidecar FILE] [--json]\n"
                "  Producer, IR version, opsets, node/tensor/initializer counts, weight bytes, module count "
                "and\n"
-               "  assignments by confidence level and source.\n";
+               "  assignments by confidence level and source; with --json, every vague node's suggested "
+               "deeper\n"
+               "  module (`suggestions`: node, scope, level, suggested_scope, reason).\n";
     if (command == "tree")
         return "hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]\n"
                "  The module tree, indented, with node counts (own/total) and the lowest confidence "
@@ -167,6 +169,28 @@ json statisticsJson(const hs::HierarchyStatistics& s) {
     return {{"nodes", s.nodes}, {"conflicts", s.conflicts}, {"by_level", byLevel}, {"by_source", bySource}};
 }
 
+// Each vague node's suggested deeper module (never its placement), with the reason in words.
+json suggestionsJson(const Loaded& l) {
+    json list = json::array();
+    for (std::size_t i = 0; i < l.hierarchy.assignments.size(); ++i) {
+        const hs::Assignment& a = l.hierarchy.assignments[i];
+        if (a.suggestion.module < 0) continue;
+        const int node = static_cast<int>(i);
+        list.push_back(
+            {{"node", l.graph->key(node)},
+             {"scope", l.hierarchy.modules[static_cast<std::size_t>(a.module)].scope},
+             {"level", hs::levelName(a.level)},
+             {"suggested_scope", l.hierarchy.modules[static_cast<std::size_t>(a.suggestion.module)].scope},
+             {"reason", l.hierarchy.suggestionReason(*l.graph, node)}});
+    }
+    return list;
+}
+
+std::string suggestionsLine(std::size_t count) {
+    return std::to_string(count) + (count == 1 ? " vague node has" : " vague nodes have") +
+           " a suggested deeper module (suggested_scope)";
+}
+
 std::string statisticsLine(const hs::HierarchyStatistics& s) {
     std::ostringstream out;
     out << s.nodes << " nodes:";
@@ -205,6 +229,7 @@ int runInfo(const Options& o) {
     j["file_bytes"] = m.fileSize;
     j["modules"] = l.hierarchy.modules.size();
     j["assignments"] = statisticsJson(stats);
+    j["suggestions"] = suggestionsJson(l);
     j["module_tree_from"] = hs::sourcesSummary(stats);
     j["notes"] = l.hierarchy.notes;
     if (m.irVersion > hs::knownIrVersion())
@@ -232,7 +257,8 @@ int runInfo(const Options& o) {
               << " of weights (" << hs::cli::humanBytes(m.externalWeightBytes()) << " external)\n"
               << "modules:      " << l.hierarchy.modules.size() << "\n"
               << "module tree:  from " << hs::sourcesSummary(stats) << "\n"
-              << "assignments:  " << statisticsLine(stats) << "\n";
+              << "assignments:  " << statisticsLine(stats) << "\n"
+              << "suggestions:  " << suggestionsLine(j["suggestions"].size()) << "\n";
     for (const auto& note : j["notes"])
         std::cout << "note:         " << note.get<std::string>() << "\n";
     return 0;
@@ -299,11 +325,13 @@ int runTag(const Options& o) {
         json j = {{"sidecar", out},
                   {"sidecar_used", l.sidecar ? json(l.sidecar->filePath) : json()},
                   {"modules", l.hierarchy.modules.size()},
-                  {"assignments", statisticsJson(stats)}};
+                  {"assignments", statisticsJson(stats)},
+                  {"suggestions", suggestionsJson(l)}};
         std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
     } else {
         std::cout << "wrote " << out << "\n"
-                  << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n";
+                  << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n"
+                  << suggestionsLine(l.hierarchy.suggestionCount()) << "\n";
     }
     return 0;
 }

@@ -41,6 +41,49 @@ void collectClasses(const QJsonObject& module, QStringList& classes) {
 class TestCli : public QObject {
     Q_OBJECT
 private slots:
+    // Issue 18: a vague node's suggested deeper module is listed by `info --json` and `tag --json`, with
+    // the reason in words, and written to the sidecar; it always lies below the node's placement.
+    void suggestionsAreListed() {
+        QTemporaryDir dir;
+        // The MultiheadAttention fixture with both output projections renamed: nothing in the file says
+        // out_proj ran them, so they stay in `attn` and out_proj is suggested.
+        const QString renamed = dir.filePath("mha_renamed.onnx");
+        {
+            QByteArray bytes = bytesOf(fixture("mha_blocks.onnx"));
+            for (const char* name : {"/blocks.0/attn/Gemm", "/blocks.1/attn/Gemm"}) {
+                const QByteArray from(name);
+                const QByteArray to = QByteArray("renamed_") + from.at(8) + QByteArray(from.size() - 9, '_');
+                QVERIFY(bytes.contains(from));
+                bytes.replace(from, to);
+            }
+            QFile f(renamed);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bytes);
+        }
+        Run info = cli({"info", renamed, "--json"});
+        QCOMPARE(info.code, 0);
+        const QJsonArray list = QJsonDocument::fromJson(info.out.toUtf8()).object()["suggestions"].toArray();
+        QStringList outProj;
+        for (const auto& v : list) {
+            const QJsonObject s = v.toObject();
+            const QString scope = s["scope"].toString(), suggested = s["suggested_scope"].toString();
+            QVERIFY2(scope.isEmpty() || suggested.startsWith(scope + "."),
+                     qPrintable(scope + " / " + suggested));
+            QVERIFY(!s["reason"].toString().isEmpty());
+            if (suggested.endsWith(".out_proj")) outProj << s["node"].toString() + " in " + scope;
+        }
+        QCOMPARE(outProj, QStringList({"renamed_0__________ in blocks.0.attn",
+                                       "renamed_1__________ in blocks.1.attn"}));
+        Run tag = cli({"tag", renamed, "-o", dir.filePath("out.json"), "--json"});
+        QCOMPARE(tag.code, 0);
+        QCOMPARE(QJsonDocument::fromJson(tag.out.toUtf8()).object()["suggestions"].toArray().size(),
+                 list.size());
+        const QString text = QString::fromUtf8(bytesOf(dir.filePath("out.json")));
+        QCOMPARE(text.count("\"suggested_scope\""), list.size());
+        QVERIFY(cli({"info", renamed})
+                    .out.contains(QString("suggestions:  %1 vague nodes have").arg(list.size())));
+    }
+
     void infoJson() {
         Run r = cli({"info", fixture("bert_like_op17.onnx"), "--json"});
         QCOMPARE(r.code, 0);

@@ -37,6 +37,7 @@ private slots:
     void dropNodesOnTreeModule();
     void moveToModuleThroughChooser();
     void closeAsksAboutUnsavedChanges();
+    void acceptSuggestionFromInspector();
 };
 
 void TestEditing::uncertainListShowsEvidence() {
@@ -307,4 +308,53 @@ void TestEditing::closeAsksAboutUnsavedChanges() {
 }
 
 QTEST_MAIN(TestEditing)
+
+// Issue 18: a vague node says where it probably belongs, and why, in the inspector; "[accept suggestion]"
+// moves it there as one undoable re-tag. Here the MultiheadAttention's output projection, renamed in both
+// blocks: nothing in the file shows out_proj running code, so it stays in `attn` and out_proj is offered.
+void TestEditing::acceptSuggestionFromInspector() {
+    QTemporaryDir dir;
+    const QString model = dir.filePath(QStringLiteral("mha_renamed.onnx"));
+    {
+        QFile in(fixture("mha_blocks.onnx"));
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        QByteArray bytes = in.readAll();
+        for (const char* name : {"/blocks.0/attn/Gemm", "/blocks.1/attn/Gemm"}) {
+            const QByteArray from(name);
+            bytes.replace(from, QByteArray("renamed_") + from.at(8) + QByteArray(from.size() - 9, '_'));
+        }
+        QFile out(model);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(bytes);
+    }
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, model));
+    const Hierarchy& h = w.document()->hierarchy;
+    const int node = w.document()->graph->find("renamed_0__________");
+    QVERIFY(node >= 0);
+    const int attn = h.findModule("blocks.0.attn"), outProj = h.findModule("blocks.0.attn.out_proj");
+    QVERIFY(attn >= 0 && outProj >= 0);
+    QCOMPARE(h.assignments[node].module, attn);
+    QCOMPARE(h.assignments[node].suggestion.module, outProj);
+    w.inspector()->showNode(node);
+    const QString text = w.inspector()->toPlainText();
+    QVERIFY2(text.contains(QStringLiteral("Probably in blocks.0.attn.out_proj")) ||
+                 text.contains(QStringLiteral("Probably in out_proj")),
+             qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("nn.MultiheadAttention")), qPrintable(text));
+    QVERIFY(text.contains(QStringLiteral("[accept suggestion]")));
+    emit w.inspector()->anchorClicked(QUrl(QStringLiteral("accept:%1").arg(outProj)));
+    QVERIFY(w.waitUntilIdle(60000));
+    QCOMPARE(h.assignments[node].module, outProj);
+    QCOMPARE(h.assignments[node].level, Level::Certain);
+    QCOMPARE(h.assignments[node].suggestion.module, -1);
+    w.undoStack()->undo();
+    QVERIFY(w.waitUntilIdle(60000));
+    QCOMPARE(h.assignments[node].module, attn);
+    QCOMPARE(h.assignments[node].level, Level::Medium);
+    QCOMPARE(h.assignments[node].suggestion.module, outProj);
+}
+
 #include "test_editing.moc"

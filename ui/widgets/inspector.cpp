@@ -70,6 +70,12 @@ QString nodeDetailsHtml(const ModelDocument& doc, int node) {
                                                   .arg(a.score, 0, 'f', 2));
     html += row(QStringLiteral("Source"), QString::fromLatin1(sourceName(a.source)));
     html += QStringLiteral("</table><h4>Why is this node here?</h4><p>%1</p>").arg(esc(h.explain(g, node)));
+    // A vague node's suggestion: where it probably belongs, deeper; accepting it is a manual re-tag.
+    if (a.suggestion.module >= 0)
+        html +=
+            QStringLiteral("<p><b>Probably in</b> %1: %2. <a href='accept:%3'>[accept suggestion]</a></p>")
+                .arg(moduleLink(h, a.suggestion.module), esc(h.suggestionReason(g, node)))
+                .arg(a.suggestion.module);
     if (!a.candidates.empty()) {
         html += QStringLiteral("<h4>%1</h4><ul>")
                     .arg(a.conflict ? QStringLiteral("Conflicting claims") : QStringLiteral("Claims"));

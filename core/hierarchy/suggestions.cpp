@@ -26,10 +26,13 @@ bool isInferred(const Assignment& a) {
 // in the sizes of the groups.
 constexpr std::size_t kGroupLimit = 256;
 
-std::vector<int> edgeModulesNear(const GraphIndex& graph, const Hierarchy& h, int start,
-                                 std::vector<int>& stamp, int mark) {
+// `members` and `edges` are the caller's, reused from one search to the next; the result is `edges`.
+const std::vector<int>& edgeModulesNear(const GraphIndex& graph, const Hierarchy& h, int start,
+                                        std::vector<int>& stamp, int mark, std::vector<int>& members,
+                                        std::vector<int>& edges) {
     const int home = h.assignments[static_cast<std::size_t>(start)].module;
-    std::vector<int> members{start}, edges;
+    members.assign(1, start);
+    edges.clear();
     stamp[static_cast<std::size_t>(start)] = mark;
     auto visit = [&](int n) {
         if (n < 0 || stamp[static_cast<std::size_t>(n)] == mark) return;
@@ -88,8 +91,9 @@ std::vector<int> Hierarchy::deeperCandidates(const GraphIndex& graph, int node) 
         if (a.suggestion.module >= 0) result.push_back(a.suggestion.module);
         return result;
     }
-    std::vector<int> stamp(graph.size(), 0);
-    for (const auto& c : rankDeeper(*this, a.module, edgeModulesNear(graph, *this, node, stamp, 1)))
+    std::vector<int> stamp(graph.size(), 0), members, edges;
+    for (const auto& c :
+         rankDeeper(*this, a.module, edgeModulesNear(graph, *this, node, stamp, 1, members, edges)))
         result.push_back(c.first);
     // A suggestion restored from a sidecar comes first when the graph offers nothing better.
     if (a.suggestion.module >= 0 &&
@@ -128,13 +132,13 @@ std::size_t Hierarchy::suggestionCount() const {
 }
 
 void suggestDeeperModules(const GraphIndex& graph, Hierarchy& h) {
-    std::vector<int> stamp(graph.size(), 0);
+    std::vector<int> stamp(graph.size(), 0), members, edges;
     int mark = 0;
     for (std::size_t i = 0; i < graph.size(); ++i) {
         Assignment& a = h.assignments[i];
         if (!isInferred(a) || a.suggestion.module >= 0) continue;
-        const auto ranked =
-            rankDeeper(h, a.module, edgeModulesNear(graph, h, static_cast<int>(i), stamp, ++mark));
+        const auto ranked = rankDeeper(
+            h, a.module, edgeModulesNear(graph, h, static_cast<int>(i), stamp, ++mark, members, edges));
         if (!ranked.empty())
             a.suggestion =
                 Suggestion{ranked.front().first, Suggestion::DataNeighbours, ranked.front().second};

@@ -81,7 +81,6 @@ public:
 
     void collect() {
         fileHasNames_ = namesCoverTheFile();
-        if (fileHasNames_) learnTwins();
         for (const int node : uses_.nodesWithParameters()) {
             // A function call's parameters tell its instance (hierarchy/evidence/functions.cpp), not its own
             // op.
@@ -146,8 +145,9 @@ private:
         return call;
     }
 
-    // What named users say of each parameter role: how many levels above the owner they ran it.
-    void learnTwins() {
+    // What named users say of each parameter role: how many levels above the owner they ran it. Learnt
+    // when a node without a name first asks (a fully named export never does).
+    void learnTwins() const {
         for (const int node : uses_.nodesWithParameters()) {
             if (uses_.isWeightOnly(node)) continue;
             const int call = namedCall(node);
@@ -188,6 +188,10 @@ private:
     // Twins decide when every parameter the node alone uses has a role whose named users tell a level;
     // high when each role's twins agree, else medium at the vaguest level they show.
     bool placeByTwins(int node, Placement& placed) const {
+        if (!twinsLearned_) {
+            learnTwins();
+            twinsLearned_ = true;
+        }
         bool any = false, agree = true;
         std::string scope;
         for (int input : g_.inputs(node)) {
@@ -330,9 +334,10 @@ private:
     Evidence& ev_;
     const GraphIndex& g_;
     ParameterUses uses_;
-    const std::size_t modulesFromNames_;                // modules made before parameters were read
-    bool fileHasNames_ = false;                         // names cover the file (namesCoverTheFile)
-    std::unordered_map<std::string, TwinLevels> twins_; // by parameter role
+    const std::size_t modulesFromNames_;                        // modules made before parameters were read
+    bool fileHasNames_ = false;                                 // names cover the file (namesCoverTheFile)
+    mutable std::unordered_map<std::string, TwinLevels> twins_; // by parameter role
+    mutable bool twinsLearned_ = false;
 };
 
 } // namespace

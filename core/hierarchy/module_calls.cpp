@@ -33,6 +33,9 @@ void ModuleCalls::learnClass(int module, const std::string& className) {
 }
 
 int ModuleCalls::callStep(int parent, const ScopeStep& step, const std::string& className) {
+    // Sources cut deeper evidence themselves, with a note; nested function calls below a deep name
+    // could still go past it: the node then stays in the deepest call allowed, an ancestor of its own.
+    if (call(parent).depth >= kMaxModuleDepth) return parent;
     const int parentModule = moduleOf(parent);
     const int module = moduleFor(step.scope, parentModule);
     const Key key{parent, module, step.call};

@@ -109,6 +109,94 @@ private slots:
                 QCOMPARE(r.code, 0);
         }
     }
+
+    // A function calling itself 4 times expands into 4^16 instances at the index's nesting limit; ten
+    // functions calling the next ten times into 10^9 (both once grew past 7 GB, then threw bad_alloc).
+    // Refused before expanding, naming the function.
+    void selfMultiplyingFunctions() {
+        Workspace w;
+        struct Case {
+            const char* file;
+            onnx::ModelProto model;
+        };
+        for (const Case& c : {Case{"self_calls_4.onnx", hostile::functionFan(16, 4, true)},
+                              Case{"fan_10x10.onnx", hostile::functionFan(10, 10)}}) {
+            const QString model = w.file(c.file);
+            QVERIFY(hostile::save(c.model, model.toStdString()));
+            const auto runs = runEveryCommand(w, model, "/f0");
+            if (QTest::currentTestFailed()) return;
+            for (const auto& r : runs) {
+                QCOMPARE(r.code, 1);
+                QVERIFY2(r.err.contains("local function 'hostile.f0' expands into more than") &&
+                             r.err.contains("at most 1048576 beyond the"),
+                         qPrintable(r.err));
+            }
+        }
+        // A modest fan still opens: 3 levels of 10 calls, 1000 instances of the innermost body.
+        const QString modest = w.file("fan_3x10.onnx");
+        QVERIFY(hostile::save(hostile::functionFan(4, 10), modest.toStdString()));
+        const Bounded r = runBounded({"info", modest});
+        QCOMPARE(r.code, 0);
+        // The call of f0, 10 calls of f1, 100 of f2, 1000 of f3 and their 1000 Relus.
+        QVERIFY2(r.out.contains("2111 instances in all"), qPrintable(r.out));
+    }
+
+    // A sidecar beside the model is loaded by every command: a hierarchy path of 20,000 and 50,000
+    // levels once took 6.3 GB, then ended in bad_alloc.
+    void longSidecarPath() {
+        Workspace w;
+        for (int levels : {20000, 50000}) {
+            const QString model = w.file(QString("path_%1.onnx").arg(levels));
+            const onnx::ModelProto m = hostile::deepName(1);
+            QVERIFY(hostile::save(m, model.toStdString()));
+            QVERIFY(hostile::saveText(hostile::deepPathSidecar(m, levels),
+                                      w.file(QString("path_%1.hierarchy.json").arg(levels)).toStdString()));
+            const auto runs = runEveryCommand(w, model, "/Relu");
+            if (QTest::currentTestFailed()) return;
+            for (const auto& r : runs)
+                QCOMPARE(r.code, 0);
+            QVERIFY2(runs["info"].out.contains("at most 64 are supported"), qPrintable(runs["info"].out));
+        }
+    }
+
+    // A sidecar listing 300,000 modules (the report's 200 MB file had 2.3 M): linear time and memory.
+    void manySidecarModules() {
+        Workspace w;
+        const QString model = w.file("many_modules.onnx");
+        const onnx::ModelProto m = hostile::deepName(1);
+        QVERIFY(hostile::save(m, model.toStdString()));
+        QVERIFY(hostile::saveText(hostile::manyModulesSidecar(m, 300000),
+                                  w.file("many_modules.hierarchy.json").toStdString()));
+        for (const QStringList& args :
+             {QStringList{"info", model, "--json"}, QStringList{"tag", model, "-o", w.file("t.json")}}) {
+            const Bounded r = runBounded(args);
+            HS_VERIFY_CLEAN(r, args);
+            QCOMPARE(r.code, 0);
+        }
+        const Bounded r = runBounded({"info", model, "--json"});
+        QVERIFY2(r.out.contains("\"modules\": 300001"), qPrintable(r.out.left(2000)));
+    }
+
+    // If nodes nested 50 levels: past what the ONNX library parses (protobuf's recursion limit, from 33
+    // levels on). Every command says so the same way, extraction too.
+    void nestedSubgraphs() {
+        Workspace w;
+        for (int levels : {50, 100}) {
+            const QString model = w.file(QString("nested_%1.onnx").arg(levels));
+            QVERIFY(hostile::save(hostile::nestedIfs(levels), model.toStdString()));
+            const auto runs = runEveryCommand(w, model, "/l0/If");
+            if (QTest::currentTestFailed()) return;
+            for (const auto& r : runs) {
+                QCOMPARE(r.code, 1);
+                QVERIFY2(r.err.contains("subgraphs nested more than"), qPrintable(r.err));
+            }
+        }
+        // 20 levels are read, and the outer If is extracted with its branches.
+        const QString model = w.file("nested_20.onnx");
+        QVERIFY(hostile::save(hostile::nestedIfs(20), model.toStdString()));
+        for (const auto& r : runEveryCommand(w, model, "/l0/If"))
+            QCOMPARE(r.code, 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -1,6 +1,18 @@
 #include "hierarchy/module_calls.h"
 
 namespace hs {
+namespace {
+
+// `scope`, or its first kMaxScopeAtoms atoms copied into `storage`; `cut` counts the scopes cut.
+const std::string& boundedScope(const std::string& scope, std::string& storage, std::size_t& cut) {
+    std::size_t dot = 0;
+    for (int atoms = 1; atoms <= kMaxScopeAtoms; ++atoms, ++dot)
+        if ((dot = scope.find('.', dot)) == std::string::npos) return scope;
+    ++cut;
+    return storage = scope.substr(0, dot - 1);
+}
+
+} // namespace
 
 ModuleCalls::ModuleCalls(std::vector<Module>& modules) : modules_(modules) {}
 
@@ -35,7 +47,7 @@ void ModuleCalls::learnClass(int module, const std::string& className) {
 int ModuleCalls::callStep(int parent, const ScopeStep& step, const std::string& className) {
     // Sources cut deeper evidence themselves, with a note; nested function calls below a deep name
     // could still go past it: the node then stays in the deepest call allowed, an ancestor of its own.
-    if (call(parent).depth >= kMaxModuleDepth) return parent;
+    if (call(parent).depth >= kMaxModuleDepth) return ++cut_, parent;
     const int parentModule = moduleOf(parent);
     const int module = moduleFor(step.scope, parentModule);
     const Key key{parent, module, step.call};
@@ -62,8 +74,10 @@ int ModuleCalls::callFor(const std::vector<ScopeStep>& chain, const std::vector<
     return c;
 }
 
-int ModuleCalls::callForScope(const std::string& scope) {
-    if (scope.empty()) return 0;
+int ModuleCalls::callForScope(const std::string& fullScope) {
+    if (fullScope.empty()) return 0;
+    std::string storage; // the search below is linear in the scope's atoms
+    const std::string& scope = boundedScope(fullScope, storage, cut_);
     if (int known = firstCallOf(scope); known >= 0) return known;
     int parentCall = 0;
     for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
@@ -80,8 +94,10 @@ int ModuleCalls::callForScope(const std::string& scope) {
     return callFor(chain, {});
 }
 
-int ModuleCalls::callForScopePath(const std::string& scope) {
-    if (scope.empty()) return 0;
+int ModuleCalls::callForScopePath(const std::string& fullScope) {
+    if (fullScope.empty()) return 0;
+    std::string storage; // one module per atom below
+    const std::string& scope = boundedScope(fullScope, storage, cut_);
     if (int known = firstCallOf(scope); known >= 0) return known;
     int c = 0;
     std::size_t start = 0; // where the part below the known prefix begins

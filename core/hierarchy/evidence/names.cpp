@@ -139,11 +139,11 @@ void collectNameScopes(Evidence& ev) {
         nodePrefix[i] = lastIndex;
     }
     if (tooDeep)
-        ev.hierarchy.notes.push_back(
-            "The scope name of node " + quoteInput(g.node(firstTooDeep).name) + " has " +
-            std::to_string(firstLevels) + " levels" +
-            (tooDeep > 1 ? " (" + std::to_string(tooDeep - 1) + " more nodes' names are that deep)" : "") +
-            "; at most " + std::to_string(kMaxModuleDepth) + " are supported, and only those are read.");
+        ev.hierarchy.notes.push_back("The scope name of node " + quoteInput(g.node(firstTooDeep).name) +
+                                     " has " + std::to_string(firstLevels) + " levels" +
+                                     (tooDeep > 1 ? " (and " + std::to_string(tooDeep - 1) + " more)" : "") +
+                                     "; at most " + std::to_string(kMaxModuleDepth) +
+                                     " are supported, and only those are read.");
     const std::function<bool(const std::string&)> known = [&](const std::string& s) {
         return prefixes.isKnownScope(s);
     };

@@ -1,5 +1,6 @@
 // Evidence from a sidecar file (ours, the seed's 1.0 form, HTP): what it says of each node's module.
 #include "sidecar/sidecar.h"
+#include "common/display_text.h"
 #include "graph/graph.h"
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/scope_names.h"
@@ -78,9 +79,15 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
     return pathToScope;
 }
 
-// A sidecar path that no named node explains: its modules are keyed by the path itself.
-int callForUnknownPath(ModuleCalls& calls, const std::string& path) {
+// A sidecar path that no named node explains: its modules are keyed by the path itself. Read to
+// kMaxModuleDepth levels below its root (every level's key repeats the path above it); `cut` counts
+// the paths that were deeper.
+int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t& cut) {
     auto parts = splitPath(path);
+    if (parts.size() > static_cast<std::size_t>(kMaxModuleDepth) + 1) {
+        parts.resize(static_cast<std::size_t>(kMaxModuleDepth) + 1);
+        ++cut;
+    }
     std::vector<ScopeStep> chain;
     std::vector<std::string> classes;
     std::string prefix = "@";
@@ -98,6 +105,7 @@ void collectSidecarClaims(Evidence& ev) {
     if (!ev.sidecar) return;
     const Sidecar& sidecar = *ev.sidecar;
     const auto pathToScope = pathsToScopes(ev);
+    std::size_t cut = 0, firstCut = 0;
     for (const auto& e : sidecar.entries) {
         int i = ev.graph.find(e.key);
         if (i < 0) continue;
@@ -130,8 +138,18 @@ void collectSidecarClaims(Evidence& ev) {
         ev.hierarchy.texts.push_back(std::string(manual ? "manual tag" : "sidecar") + " in " +
                                      sidecar.filePath + ": " +
                                      (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'"));
-        claim.call = known ? ev.calls.callForScope(scope) : callForUnknownPath(ev.calls, e.path);
+        const std::size_t cutBefore = cut;
+        claim.call = known ? ev.calls.callForScope(scope) : callForUnknownPath(ev.calls, e.path, cut);
+        if (cut == 1 && cutBefore == 0) firstCut = static_cast<std::size_t>(&e - sidecar.entries.data());
         ev.add(i, claim);
+    }
+    if (cut) {
+        const SidecarEntry& e = sidecar.entries[firstCut];
+        ev.hierarchy.notes.push_back(sidecar.filePath + ": the hierarchy path of node " + quoteInput(e.key) +
+                                     " has " + std::to_string(splitPath(e.path).size() - 1) + " levels" +
+                                     (cut > 1 ? " (and " + std::to_string(cut - 1) + " more)" : "") +
+                                     "; at most " + std::to_string(kMaxModuleDepth) +
+                                     " are supported, and only those are read.");
     }
 }
 

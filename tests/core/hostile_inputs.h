@@ -104,6 +104,7 @@ inline onnx::ModelProto nestedIfs(int levels) {
     onnx::ValueInfoProto cond;
     cond.set_name("cond");
     cond.mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::BOOL);
+    cond.mutable_type()->mutable_tensor_type()->mutable_shape(); // a scalar
     *g->add_input() = cond;
     *g->add_output() = floatValue("y");
     auto branch = [](const std::string& name, const std::string& out) {

@@ -244,9 +244,10 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
     collectParameters(evidence);      // after the sources it must agree with
     collectConverterScopes(evidence); // only where none of the above spoke
     if (calls.cutEvidence())          // names and sidecar paths say which ones themselves
-        h.notes.push_back(std::to_string(calls.cutEvidence()) + " claims named modules deeper than " +
-                          std::to_string(kMaxModuleDepth) + " levels or scopes of more than " +
-                          std::to_string(kMaxScopeAtoms) + " atoms; they are read to that depth.");
+        h.notes.push_back("Evidence (" + std::to_string(calls.cutEvidence()) +
+                          " claims) named modules deeper than " + std::to_string(kMaxModuleDepth) +
+                          " levels or scopes of more than " + std::to_string(kMaxScopeAtoms) +
+                          " atoms; at most those are supported, and " + "they are read to that depth.");
 
     h.assignments.assign(graph.size(), Assignment{});
     std::vector<int> nodeCall(graph.size(), -1), explicitNodes;

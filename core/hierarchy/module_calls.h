@@ -114,6 +114,7 @@ private:
     std::unordered_map<std::string_view, int> moduleByScope_{{std::string_view(scopeKeys_.front()), 0}};
     std::vector<int> firstCallOfModule_{-1};
     std::size_t cut_ = 0;
+    bool clamped_ = false; // a step of the current chain was deeper than kMaxModuleDepth
 };
 
 } // namespace hs

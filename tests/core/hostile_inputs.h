@@ -40,17 +40,66 @@ inline void addNode(onnx::GraphProto& g, const std::string& name, const std::str
     n->add_output(out);
 }
 
-// x -> Relu (named "/a/a/.../a/Relu", `levels` scope levels) -> Relu "/Relu" -> y.
-inline onnx::ModelProto deepName(int levels) {
+// Where a model states a deep module scope, each read by its own evidence source.
+enum class Deep {
+    TorchName,     // x -> Relu named "/a/a/.../a/Relu" -> Relu "/Relu" -> y
+    ConverterName, // tf2onnx's "a/a/.../a/Relu"
+    Metadata,      // dynamo's name_scopes ['', 'a', 'a', ..., 'relu']
+    Parameter,     // x -> MatMul with the weight "a.a.....a.weight"
+};
+
+inline void addMetadata(onnx::NodeProto& node, const std::string& key, const std::string& value) {
+    onnx::StringStringEntryProto entry; // NodeProto.metadata_props (field 9), newer than ONNX 1.12
+    entry.set_key(key);
+    entry.set_value(value);
+    node.GetReflection()->MutableUnknownFields(&node)->AddLengthDelimited(9, entry.SerializeAsString());
+}
+
+inline onnx::ModelProto deepName(int levels, Deep where = Deep::TorchName) {
     onnx::ModelProto m = emptyModel();
     auto* g = m.mutable_graph();
     *g->add_input() = floatValue("x");
     *g->add_output() = floatValue("y");
     std::string name;
     for (int k = 0; k < levels; ++k)
-        name += "/a";
-    addNode(*g, name + "/Relu", "Relu", "x", "t");
-    addNode(*g, "/Relu", "Relu", "t", "y");
+        name += where == Deep::ConverterName && k == 0 ? "a" : "/a";
+    switch (where) {
+    case Deep::TorchName:
+        addNode(*g, name + "/Relu", "Relu", "x", "t");
+        break;
+    case Deep::ConverterName:
+        m.set_producer_name("tf2onnx");
+        addNode(*g, name + "/Relu", "Relu", "x", "t");
+        break;
+    case Deep::Metadata: {
+        addNode(*g, "node_Relu_0", "Relu", "x", "t");
+        std::string scopes = "['', ";
+        for (int k = 0; k < levels; ++k)
+            scopes += "'a', ";
+        addMetadata(*g->mutable_node(0), "pkg.torch.onnx.name_scopes", scopes + "'relu']");
+        break;
+    }
+    case Deep::Parameter: {
+        std::string weight;
+        for (int k = 0; k < levels; ++k)
+            weight += "a.";
+        weight += "weight";
+        auto* w = g->add_initializer();
+        w->set_name(weight);
+        w->set_data_type(onnx::TensorProto::FLOAT);
+        w->add_dims(1);
+        w->add_dims(1);
+        w->add_float_data(2.0f);
+        auto* n = g->add_node();
+        n->set_name("MatMul_0");
+        n->set_op_type("MatMul");
+        n->add_input("x");
+        n->add_input(weight);
+        n->add_output("t");
+        break;
+    }
+    }
+    addNode(*g, where == Deep::TorchName ? "/Relu" : "Relu_1", "Relu", "t", "y");
     return m;
 }
 

@@ -98,15 +98,36 @@ QMap<QString, Bounded> runEveryCommand(const Workspace& w, const QString& model,
 class TestHostile : public QObject {
     Q_OBJECT
 private slots:
-    void deepScopeNames() {
+    void deepScopes_data() {
+        QTest::addColumn<int>("where");
+        QTest::addColumn<QString>("extractNode");
+        QTest::newRow("torch name") << int(hostile::Deep::TorchName) << "/Relu";
+        QTest::newRow("converter name") << int(hostile::Deep::ConverterName) << "Relu_1";
+        QTest::newRow("dynamo metadata") << int(hostile::Deep::Metadata) << "Relu_1";
+        QTest::newRow("parameter name") << int(hostile::Deep::Parameter) << "Relu_1";
+    }
+
+    // A scope 30,000 levels deep (a 60 KB name) once overflowed the stack in info, tag, extract and
+    // tree; tree --json at 10,000 and diff at 20,000. Read to kMaxModuleDepth levels, with a note.
+    void deepScopes() {
+        QFETCH(int, where);
+        QFETCH(QString, extractNode);
         Workspace w;
-        for (int levels : {20000, 30000}) {
-            const QString model = w.file(QString("deep_name_%1.onnx").arg(levels));
-            QVERIFY(hostile::save(hostile::deepName(levels), model.toStdString()));
-            const auto runs = runEveryCommand(w, model, "/Relu");
+        for (int levels : {10000, 30000}) {
+            const QString model = w.file(QString("deep_%1_%2.onnx").arg(where).arg(levels));
+            QVERIFY(hostile::save(hostile::deepName(levels, hostile::Deep(where)), model.toStdString()));
+            const auto runs = runEveryCommand(w, model, extractNode);
             if (QTest::currentTestFailed()) return;
             for (const auto& r : runs)
                 QCOMPARE(r.code, 0);
+            QVERIFY2(runs["info"].out.contains(QRegularExpression("note: .* are supported")),
+                     qPrintable(runs["info"].out));
+            // The module tree stops at 64 levels below the root (dynamo's scopes repeat one module).
+            QVERIFY2(!runs["tree"].out.contains(QString(2 * 65, ' ') + "a"),
+                     qPrintable(runs["tree"].out.left(300)));
+            if (hostile::Deep(where) != hostile::Deep::Metadata)
+                QVERIFY2(runs["tree"].out.contains(QString(2 * 64, ' ') + "a"),
+                         qPrintable(runs["tree"].out.left(300)));
         }
     }
 

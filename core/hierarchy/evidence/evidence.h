@@ -69,6 +69,7 @@ private:
     std::vector<Claim> claims_;
     std::vector<int> first_, last_; // per node, -1 when it has none
     std::vector<PendingChain> chains_;
+    std::vector<int> pending_; // callOfChain's steps, reused
 };
 
 // The sources, in the order they run (hierarchy/build.cpp). Each is in its own file.
@@ -76,8 +77,10 @@ void collectNameScopes(Evidence& evidence);    // hierarchy/evidence/names.cpp: 
 void collectMetadata(Evidence& evidence);      // hierarchy/evidence/metadata.cpp: dynamo name_scopes metadata
 void collectSidecarClaims(Evidence& evidence); // hierarchy/evidence/sidecar.cpp: a sidecar file's entries
 void collectFunctions(Evidence& evidence);     // hierarchy/evidence/functions.cpp: ONNX local functions
-void collectParameters(Evidence& evidence);    // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")
-// hierarchy/evidence/converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else spoke.
+void collectParameters(
+    Evidence& evidence); // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")
+// hierarchy/evidence/converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else
+// spoke.
 void collectConverterScopes(Evidence& evidence);
 
 // The value of a node's metadata_props entry, null when absent (hierarchy/evidence/metadata.cpp).

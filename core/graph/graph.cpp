@@ -1,14 +1,75 @@
 #include "graph/graph.h"
+#include "common/display_text.h"
+#include "common/error.h"
 
 #include <algorithm>
 #include <queue>
 #include <string_view>
+#include <unordered_map>
 
 namespace hs {
 
 namespace {
 constexpr int kMaxFunctionDepth = 16; // recursive local functions are invalid; do not expand forever
+// Node instances that expanding local functions may add to the nodes written in the file: about a
+// million, as many as the biggest graphs opened today (1.3 M function instances take 20 s and 1.3 GB).
+// torch's export_modules_as_functions adds a few per node written (bert_like_functions: 21 written,
+// 300 in all); a 243-byte function calling itself 4 times would add 4^16.
+constexpr std::uint64_t kMaxFunctionInstances = std::uint64_t{1} << 20;
+// How many node instances the index will hold, counted before anything is expanded: per (graph,
+// depth) as addGraph walks them (bodies one level down, function calls expanded above
+// kMaxFunctionDepth), saturating at `limit`. Remembers the outermost function whose calls alone go
+// past the limit.
+class InstanceCount {
+public:
+    InstanceCount(const Model& model, std::uint64_t limit) : model_(model), limit_(limit) {}
+
+    std::uint64_t of(int graph, int depth) {
+        const std::uint64_t key = static_cast<std::uint64_t>(graph) << 32 | static_cast<std::uint32_t>(depth);
+        if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+        std::uint64_t n = 0;
+        for (const Node& node : model_.graphs[static_cast<std::size_t>(graph)].nodes) {
+            n = add(n, 1);
+            for (const auto& attr : node.attributes)
+                for (int sub : attr.subgraphs)
+                    n = add(n, of(sub, depth + 1));
+            if (depth >= kMaxFunctionDepth || model_.functions.empty()) continue;
+            const int fn = model_.findFunction(node.domain, node.opType);
+            if (fn < 0) continue;
+            const std::uint64_t body = of(model_.functions[static_cast<std::size_t>(fn)].body, depth + 1);
+            n = add(n, body);
+            if (body >= limit_) culprit = fn; // outer calls are counted last: the outermost stays
+        }
+        return memo_[key] = n;
+    }
+    std::uint64_t add(std::uint64_t a, std::uint64_t b) const { return std::min(limit_, a + b); }
+
+    int culprit = -1; // the function, -1 when no single one is past the limit
+
+private:
+    const Model& model_;
+    const std::uint64_t limit_;
+    std::unordered_map<std::uint64_t, std::uint64_t> memo_;
+};
+
+// Refuses a model whose local functions expand past kMaxFunctionInstances, naming the function.
+void checkFunctionExpansion(const Model& model, std::size_t writtenNodes) {
+    if (model.functions.empty()) return;
+    const std::uint64_t limit = writtenNodes + kMaxFunctionInstances + 1;
+    InstanceCount count(model, limit);
+    const std::uint64_t total = count.of(0, 0);
+    if (total < limit) return;
+    const Function* f =
+        count.culprit >= 0 ? &model.functions[static_cast<std::size_t>(count.culprit)] : nullptr;
+    throw Error(model.path + ": " +
+                (f ? "local function " + quoteInput(f->domain.empty() ? f->name : f->domain + "." + f->name)
+                   : std::string("the local functions")) +
+                " expands into more than " + std::to_string(limit - 1) +
+                " node instances (each call copies its function's body); at most " +
+                std::to_string(kMaxFunctionInstances) + " beyond the " + std::to_string(writtenNodes) +
+                " nodes written in the file are supported");
 }
+} // namespace
 
 namespace {
 
@@ -146,6 +207,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
         for (const auto& n : g.nodes)
             values += n.outputs.size();
     }
+    checkFunctionExpansion(*model_, nodes);
     instances_.reserve(nodes);
     opKinds_.reserve(nodes);
     nodeLinks_.reserve(nodes);

@@ -1,6 +1,17 @@
 #include "hierarchy/module_calls.h"
 
 namespace hs {
+namespace {
+
+// `scope`, or its first kMaxScopeAtoms atoms copied into `storage`.
+const std::string& boundedScope(const std::string& scope, std::string& storage) {
+    std::size_t dot = 0;
+    for (int atoms = 1; atoms <= kMaxScopeAtoms; ++atoms, ++dot)
+        if ((dot = scope.find('.', dot)) == std::string::npos) return scope;
+    return storage = scope.substr(0, dot - 1);
+}
+
+} // namespace
 
 ModuleCalls::ModuleCalls(std::vector<Module>& modules) : modules_(modules) {}
 
@@ -33,6 +44,9 @@ void ModuleCalls::learnClass(int module, const std::string& className) {
 }
 
 int ModuleCalls::callStep(int parent, const ScopeStep& step, const std::string& className) {
+    // Sources cut deeper evidence themselves, with a note; nested function calls below a deep name
+    // could still go past it: the node then stays in the deepest call allowed, an ancestor of its own.
+    if (call(parent).depth >= kMaxModuleDepth) return clamped_ = true, parent;
     const int parentModule = moduleOf(parent);
     const int module = moduleFor(step.scope, parentModule);
     const Key key{parent, module, step.call};
@@ -54,14 +68,19 @@ int ModuleCalls::callStep(int parent, const ScopeStep& step, const std::string& 
 int ModuleCalls::callFor(const std::vector<ScopeStep>& chain, const std::vector<std::string>& classes) {
     static const std::string unknown;
     int c = 0;
+    clamped_ = false;
     for (std::size_t i = 0; i < chain.size(); ++i)
         c = callStep(c, chain[i], i < classes.size() ? classes[i] : unknown);
+    if (clamped_) ++cut_;
     return c;
 }
 
-int ModuleCalls::callForScope(const std::string& scope) {
-    if (scope.empty()) return 0;
-    if (int known = firstCallOf(scope); known >= 0) return known;
+int ModuleCalls::callForScope(const std::string& fullScope) {
+    if (fullScope.empty()) return 0;
+    std::string storage; // the search below is linear in the scope's atoms
+    const std::string& scope = boundedScope(fullScope, storage);
+    const bool scopeCut = &scope != &fullScope;
+    if (int known = firstCallOf(scope); known >= 0) return cut_ += scopeCut, known;
     int parentCall = 0;
     for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
          dot = scope.rfind('.', dot - 1)) {
@@ -74,12 +93,19 @@ int ModuleCalls::callForScope(const std::string& scope) {
     for (int c = parentCall; c > 0; c = call(c).parent)
         chain.insert(chain.begin(), ScopeStep{scopeOf(c), 0});
     chain.push_back({scope, 0});
-    return callFor(chain, {});
+    const std::size_t before = cut_;
+    const int c = callFor(chain, {});
+    if (scopeCut && cut_ == before) ++cut_; // once per scope
+    return c;
 }
 
-int ModuleCalls::callForScopePath(const std::string& scope) {
-    if (scope.empty()) return 0;
-    if (int known = firstCallOf(scope); known >= 0) return known;
+int ModuleCalls::callForScopePath(const std::string& fullScope) {
+    if (fullScope.empty()) return 0;
+    std::string storage; // one module per atom below
+    const std::string& scope = boundedScope(fullScope, storage);
+    const bool scopeCut = &scope != &fullScope;
+    clamped_ = false;
+    if (int known = firstCallOf(scope); known >= 0) return cut_ += scopeCut, known;
     int c = 0;
     std::size_t start = 0; // where the part below the known prefix begins
     for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
@@ -91,7 +117,9 @@ int ModuleCalls::callForScopePath(const std::string& scope) {
         }
     for (std::size_t dot = scope.find('.', start); dot != std::string::npos; dot = scope.find('.', dot + 1))
         c = callStep(c, ScopeStep{scope.substr(0, dot), 0}, std::string());
-    return callStep(c, ScopeStep{scope, 0}, std::string());
+    c = callStep(c, ScopeStep{scope, 0}, std::string());
+    if (clamped_ || scopeCut) ++cut_;
+    return c;
 }
 
 int ModuleCalls::firstCallOf(std::string_view scope) const {

@@ -14,6 +14,10 @@
 
 namespace hs {
 
+// The longest dotted scope read from evidence (parameter owners, sidecar scopes): deeper ones are cut to
+// this many atoms, an ancestor of what they name. Real scopes have a few atoms per level.
+constexpr int kMaxScopeAtoms = 4 * kMaxModuleDepth;
+
 class ModuleCalls {
 public:
     struct Call {
@@ -49,7 +53,7 @@ public:
     // The call at the end of a chain from the root, created with its ancestors as needed.
     int callFor(const std::vector<ScopeStep>& chain, const std::vector<std::string>& classes);
     // First call of a module given only its scope: its parent is the longest known scope prefix.
-    int callForScope(const std::string& scope);
+    int callForScope(const std::string& scope); // (cut to kMaxScopeAtoms)
     // First call of a module given its dotted scope, with a module for every dotted prefix below the
     // longest known one ("features.0.1" under "features.0" under "features").
     int callForScopePath(const std::string& scope);
@@ -59,6 +63,9 @@ public:
     int find(int parent, int module, int index) const;
     // The steps from the root down to call c.
     std::vector<ScopeStep> chainOf(int c) const;
+    // How often evidence went deeper than kMaxModuleDepth levels or kMaxScopeAtoms atoms and was read
+    // to that depth (for a note).
+    std::size_t cutEvidence() const { return cut_; }
 
     // Inline: inference asks these for every candidate of every node.
     int lca(int a, int b) const {
@@ -106,6 +113,8 @@ private:
     std::deque<std::string> scopeKeys_{""}; // stable storage for the keys of moduleByScope_
     std::unordered_map<std::string_view, int> moduleByScope_{{std::string_view(scopeKeys_.front()), 0}};
     std::vector<int> firstCallOfModule_{-1};
+    std::size_t cut_ = 0;
+    bool clamped_ = false; // a step of the current chain was deeper than kMaxModuleDepth
 };
 
 } // namespace hs

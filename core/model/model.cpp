@@ -18,7 +18,10 @@ namespace fs = std::filesystem;
 using wire::Field;
 using wire::Reader;
 
-constexpr int kMaxGraphDepth = 64; // hostile files could nest subgraphs without end
+// Subgraphs (If, Loop, Scan bodies) inside each other. Hostile files could nest them without end, and
+// protobuf, which parses a node for the ONNX library when extracting, stops at 100 message levels:
+// 33 nested bodies. Refused the same way by every command, below that.
+constexpr int kMaxGraphDepth = 32;
 
 std::string str(const Field& f) {
     return std::string(f.bytes);
@@ -285,7 +288,10 @@ private:
     }
 
     Graph parseGraph(const Field& outer, GraphKind kind, int depth) {
-        if (depth > kMaxGraphDepth) throw wire::Malformed("subgraphs nested too deeply");
+        if (depth > kMaxGraphDepth)
+            throw Error(model_.path + ": subgraphs nested more than " + std::to_string(kMaxGraphDepth) +
+                        " levels deep (If, Loop or Scan bodies inside each other); at most " +
+                        std::to_string(kMaxGraphDepth) + " are supported");
         Graph g;
         g.kind = kind;
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;

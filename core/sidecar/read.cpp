@@ -1,14 +1,12 @@
 // Reading sidecars: one recursive-descent pass over the mapped bytes that knows the sidecar forms. The
 // node map (100k+ entries on big models) goes straight into SidecarEntry values, each string parsed
-// once into its field; only the small module tables are built as JSON values (their shape, ours: a map
-// by scope, HTP: a nested tree, is known only at the end). Strict JSON, except that bytes which are not
-// UTF-8 are taken as they are (a key written by another tool then still matches its node).
+// once into its field; the module table's bytes are kept and read once its form (ours: a map by scope,
+// HTP: a nested tree) is known at the end, also straight into values. Strict JSON, except that bytes which
+// are not UTF-8 are taken as they are (a key written by another tool then still matches its node).
 #include "common/display_text.h"
 #include "common/error.h"
 #include "model/mapped_file.h"
 #include "sidecar/sidecar.h"
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -19,8 +17,6 @@
 
 namespace hs {
 namespace {
-
-using json = nlohmann::json;
 
 constexpr int kMaxDepth = 256; // deeper nesting is refused: no sidecar form needs it
 
@@ -35,6 +31,7 @@ public:
 
     [[noreturn]] void fail(const std::string& what) const { throw ParseFailure{offset(), what}; }
     std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
+    const char* here() { return peek(), p_; } // where the next value begins
 
     char peek() {
         while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
@@ -110,38 +107,28 @@ public:
         fail("unexpected " + (p_ < end_ ? quoteInput(std::string_view(p_, 1)) : std::string("end of file")));
     }
 
-    // Any value as a JSON value (the module tables), or dropped when `out` is null.
-    void value(json* out, int depth) {
+    // Any value, checked and skipped.
+    void skip(int depth) {
         if (depth > kMaxDepth) fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
         const char c = peek();
         if (c == '{' || c == '[') {
             ++p_;
             const char close = c == '{' ? '}' : ']';
-            if (out) *out = c == '{' ? json::object() : json::array();
             std::string key;
             for (bool more = firstMember(close); more; more = nextMember(close)) {
-                json* slot = nullptr;
                 if (c == '{') {
                     string(key);
                     expect(':');
-                    if (out) slot = &(*out)[key];
-                } else if (out) {
-                    out->push_back(json());
-                    slot = &out->back();
                 }
-                value(slot, depth + 1);
+                skip(depth + 1);
             }
         } else if (c == '"') {
             std::string s;
             string(s);
-            if (out) *out = std::move(s);
         } else if (c == '-' || (c >= '0' && c <= '9')) {
-            const double v = number();
-            if (out) *out = v;
+            number();
         } else {
-            const char* start = p_;
-            const bool truth = literal();
-            if (out) *out = *start == 'n' ? json() : json(truth);
+            literal();
         }
     }
 
@@ -231,29 +218,116 @@ private:
     const char* end_;
 };
 
-std::string text(const json& object, const char* key) {
-    auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+// The bytes of one JSON value, already checked by the reader's pass over the whole file.
+struct ValueRange {
+    const char* begin = nullptr;
+    const char* end = nullptr;
+};
+
+ValueRange skipValue(JsonCursor& in) {
+    ValueRange r;
+    r.begin = in.here();
+    in.skip(1);
+    r.end = in.here();
+    return r;
 }
 
-// HTP's nested module tree: {class_name, traced_tag, scope, children: {attr: {...}} or [...]}.
-void readHtpModules(const json& node, Sidecar& sidecar, int depth) {
-    if (!node.is_object() || depth > kMaxDepth) return;
+// The string value at the cursor, or "" for any other value (skipped).
+std::string textOrEmpty(JsonCursor& in) {
+    std::string s;
+    if (in.peek() == '"')
+        in.string(s);
+    else
+        in.skip(1);
+    return s;
+}
+
+// An object's members sorted by key, a repeated key meaning its last value (as the JSON library's map
+// read them before: the module tables keep that order).
+std::vector<std::pair<std::string, ValueRange>> sortedMembers(JsonCursor& in) {
+    std::vector<std::pair<std::string, ValueRange>> members;
+    in.expect('{');
+    for (bool more = in.firstMember('}'); more; more = in.nextMember('}')) {
+        members.emplace_back();
+        in.string(members.back().first);
+        in.expect(':');
+        members.back().second = skipValue(in);
+    }
+    std::stable_sort(members.begin(), members.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Of equal keys, keep the last.
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < members.size(); ++k) {
+        if (k + 1 < members.size() && members[k + 1].first == members[k].first) continue;
+        if (kept != k) members[kept] = std::move(members[k]);
+        ++kept;
+    }
+    members.resize(kept);
+    return members;
+}
+
+// HTP's nested module tree: {class_name, traced_tag, scope, children: {attr: {...}} or [...]}. Nesting
+// was bounded by the reader's pass (kMaxDepth).
+void readHtpModules(ValueRange range, Sidecar& sidecar) {
+    JsonCursor in(range.begin, range.end);
+    if (in.peek() != '{') return;
     SidecarModule m;
-    m.className = text(node, "class_name");
-    m.path = text(node, "traced_tag");
-    m.scope = text(node, "scope");
-    if (!m.path.empty()) sidecar.modules.push_back(m);
-    auto children = node.find("children");
-    if (children == node.end()) return;
-    for (const auto& child : *children)
-        readHtpModules(child, sidecar, depth + 1);
+    ValueRange children;
+    in.expect('{');
+    std::string key;
+    for (bool more = in.firstMember('}'); more; more = in.nextMember('}')) {
+        in.string(key);
+        in.expect(':');
+        if (key == "class_name")
+            m.className = textOrEmpty(in);
+        else if (key == "traced_tag")
+            m.path = textOrEmpty(in);
+        else if (key == "scope")
+            m.scope = textOrEmpty(in);
+        else if (key == "children")
+            children = skipValue(in);
+        else
+            in.skip(1);
+    }
+    if (!m.path.empty()) sidecar.modules.push_back(std::move(m));
+    if (!children.begin) return;
+    JsonCursor c(children.begin, children.end);
+    if (c.peek() == '{') {
+        for (const auto& member : sortedMembers(c))
+            readHtpModules(member.second, sidecar);
+    } else if (c.peek() == '[') {
+        c.expect('[');
+        for (bool more = c.firstMember(']'); more; more = c.nextMember(']'))
+            readHtpModules(skipValue(c), sidecar);
+    }
 }
 
-void readOurModules(const json& modules, Sidecar& sidecar) {
-    for (auto it = modules.begin(); it != modules.end(); ++it)
-        if (it.value().is_object())
-            sidecar.modules.push_back({it.key(), text(it.value(), "class"), text(it.value(), "path")});
+// Ours: {scope: {class, path}}, read straight into the sidecar's list (2.3 M modules once took 3.6 GB as
+// JSON values).
+void readOurModules(ValueRange range, Sidecar& sidecar) {
+    JsonCursor in(range.begin, range.end);
+    if (in.peek() != '{') return;
+    auto members = sortedMembers(in);
+    sidecar.modules.reserve(members.size());
+    std::string key;
+    for (auto& member : members) {
+        JsonCursor v(member.second.begin, member.second.end);
+        if (v.peek() != '{') continue;
+        SidecarModule m;
+        m.scope = std::move(member.first);
+        v.expect('{');
+        for (bool more = v.firstMember('}'); more; more = v.nextMember('}')) {
+            v.string(key);
+            v.expect(':');
+            if (key == "class")
+                m.className = textOrEmpty(v);
+            else if (key == "path")
+                m.path = textOrEmpty(v);
+            else
+                v.skip(1);
+        }
+        sidecar.modules.push_back(std::move(m));
+    }
 }
 
 class SidecarReader {
@@ -263,7 +337,7 @@ public:
 
     Sidecar read() {
         if (in_.peek() != '{') {
-            in_.value(nullptr, 0); // a valid document that is not an object, or the parse error
+            in_.skip(0); // a valid document that is not an object, or the parse error
             throw Error(path_ + ": not a hierarchy sidecar (top level is not a JSON object)");
         }
         in_.expect('{');
@@ -292,9 +366,9 @@ private:
                    (key == "node_hierarchy" || key == "nodes" || key == "tagged_nodes")) {
             nodeMap(mapFor(key));
         } else if (key == "modules") {
-            in_.value(&modules_, 1);
+            modules_ = skipValue(in_); // its form is known at the end
         } else {
-            in_.value(nullptr, 1);
+            in_.skip(1);
         }
     }
 
@@ -341,7 +415,7 @@ private:
             else if (key_ == "candidates" && c == '[')
                 candidates(e);
             else
-                in_.value(nullptr, 3);
+                in_.skip(3);
         }
         e.hasSidecarClaim = e.hasSidecarClaim || e.sidecarScopeKnown;
         e.hasSidecarScope = e.sidecarScopeKnown && !claimUnused;
@@ -373,7 +447,7 @@ private:
         in_.expect('[');
         for (bool more = in_.firstMember(']'); more; more = in_.nextMember(']')) {
             if (in_.peek() != '"') {
-                in_.value(nullptr, 4);
+                in_.skip(4);
                 continue;
             }
             e.candidateScopes.emplace_back();
@@ -391,8 +465,8 @@ private:
             s.entries = std::move(it->second);
             const bool ours = it->first == "node_hierarchy";
             s.format = ours ? (hasVersion_ && !version_.empty() ? version_ : "1.0") : "htp";
-            if (ours && modules_.is_object()) readOurModules(modules_, s);
-            if (!ours) readHtpModules(modules_, s, 0);
+            if (modules_.begin && ours) readOurModules(modules_, s);
+            if (modules_.begin && !ours) readHtpModules(modules_, s);
             return s;
         }
         throw Error(path_ + ": not a hierarchy sidecar (no node_hierarchy, nodes or tagged_nodes map)");
@@ -405,7 +479,7 @@ private:
     bool hasVersion_ = false;
     std::string key_; // the member being read, reused
     std::vector<std::pair<std::string, std::vector<SidecarEntry>>> maps_;
-    json modules_;
+    ValueRange modules_;
 };
 
 } // namespace

@@ -2,6 +2,7 @@
 // it came from ("StatefulPartitionedCall/model/conv2d_3/Conv2D", "MobilenetV2/expanded_conv/depthwise/
 // Relu6"). These are layers of another framework, never PyTorch modules: medium at most, shown as such,
 // and only read where no PyTorch evidence exists.
+#include "common/display_text.h"
 #include "graph/graph.h"
 #include "hierarchy/evidence/evidence.h"
 
@@ -52,11 +53,17 @@ void collectConverterScopes(Evidence& ev) {
         if (ev.has(static_cast<int>(i))) return; // PyTorch evidence (or a sidecar) speaks: not ours to guess
     std::vector<ScopeStep> chain;
     bool any = false;
+    std::size_t tooDeep = 0, firstLevels = 0;
+    int firstTooDeep = -1;
     for (std::size_t i = 0; i < g.size(); ++i) {
-        const std::vector<std::string> layers = layersOf(g.node(static_cast<int>(i)).name);
+        std::vector<std::string> layers = layersOf(g.node(static_cast<int>(i)).name);
         if (layers.empty()) continue;
         chain.clear();
         std::string scope;
+        if (layers.size() > static_cast<std::size_t>(kMaxModuleDepth)) {
+            if (tooDeep++ == 0) firstTooDeep = static_cast<int>(i), firstLevels = layers.size();
+            layers.resize(static_cast<std::size_t>(kMaxModuleDepth)); // each scope repeats the ones above
+        }
         for (const std::string& layer : layers) {
             scope += (scope.empty() ? "" : ".") + layer;
             chain.push_back({scope, 0});
@@ -78,6 +85,12 @@ void collectConverterScopes(Evidence& ev) {
                                      (producer.empty() ? "another converter" : producer) +
                                      "'s node name paths, not PyTorch modules.");
     }
+    if (tooDeep)
+        ev.hierarchy.notes.push_back("The name path of node " + quoteInput(g.node(firstTooDeep).name) +
+                                     " has " + std::to_string(firstLevels) + " layers" +
+                                     (tooDeep > 1 ? " (and " + std::to_string(tooDeep - 1) + " more)" : "") +
+                                     "; at most " + std::to_string(kMaxModuleDepth) +
+                                     " are supported, and only those are read.");
 }
 
 } // namespace hs

@@ -51,10 +51,18 @@ void Evidence::materialize() {
 }
 
 int Evidence::callOfChain(int chain) {
-    PendingChain& c = chains_[static_cast<std::size_t>(chain)];
-    if (c.call >= 0) return c.call;
-    const int parentCall = c.parent < 0 ? 0 : callOfChain(c.parent);
-    return c.call = calls.callStep(parentCall, c.step, c.className);
+    // Up to the first step with a call, then down creating them: no recursion per step.
+    std::vector<int>& pending = pending_;
+    pending.clear();
+    for (int k = chain; k >= 0 && chains_[static_cast<std::size_t>(k)].call < 0;
+         k = chains_[static_cast<std::size_t>(k)].parent)
+        pending.push_back(k);
+    for (auto k = pending.rbegin(); k != pending.rend(); ++k) {
+        PendingChain& c = chains_[static_cast<std::size_t>(*k)];
+        const int parentCall = c.parent < 0 ? 0 : chains_[static_cast<std::size_t>(c.parent)].call;
+        c.call = calls.callStep(parentCall, c.step, c.className);
+    }
+    return chains_[static_cast<std::size_t>(chain)].call;
 }
 
 } // namespace hs

@@ -70,6 +70,7 @@ private:
     std::vector<Claim> claims_;
     std::vector<int> first_, last_; // per node, -1 when it has none
     std::vector<PendingChain> chains_;
+    std::vector<int> pending_; // callOfChain's steps, reused
 };
 
 // The sources, in the order they run (hierarchy/build.cpp). Each is in its own file.

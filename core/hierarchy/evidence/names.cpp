@@ -1,9 +1,11 @@
 // Evidence from TorchScript node names (torch >= 1.13): "/encoder/layer.0/attention/self/query/MatMul"
 // says the node ran in encoder.layer.0.attention.self.query.
+#include "common/display_text.h"
 #include "graph/graph.h"
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/scope_names.h"
 
+#include <algorithm>
 #include <functional>
 #include <unordered_map>
 #include <unordered_set>
@@ -21,22 +23,31 @@ public:
     }
 
     // Index of a prefix ("/encoder/layer.0/"), created with its parents; -1 when it is no torch scope
-    // path (an empty segment: "//").
+    // path (an empty segment: "//"). Walks up to the longest known prefix, then creates the ones below
+    // it top-down: no recursion, whatever the depth (callers bound it to kMaxModuleDepth).
     int prefixFor(std::string_view prefix) {
-        if (auto it = index_.find(prefix); it != index_.end()) return it->second;
-        const std::size_t cut = prefix.rfind('/', prefix.size() - 2);
-        const std::string_view segment = prefix.substr(cut + 1, prefix.size() - cut - 2);
-        if (segment.empty()) return -1;
-        const int parent = prefixFor(prefix.substr(0, cut + 1));
-        if (parent < 0) return -1;
-        Prefix p;
-        p.parent = parent;
-        p.segment = std::string(segment);
-        p.literal = qualifyTorchSegment(at(parent).literal, p.segment, nullptr).scope;
-        const int index = static_cast<int>(prefixes_.size());
-        prefixes_.push_back(std::move(p));
-        index_.emplace(prefix, index);
-        return index;
+        ends_.clear();
+        std::string_view p = prefix;
+        auto known = index_.find(p);
+        for (; known == index_.end(); known = index_.find(p)) {
+            const std::size_t cut = p.rfind('/', p.size() - 2);
+            if (cut + 2 == p.size()) return -1; // an empty segment
+            ends_.push_back(p.size());
+            p = p.substr(0, cut + 1);
+        }
+        int parent = known->second;
+        for (auto end = ends_.rbegin(); end != ends_.rend(); ++end) {
+            const std::size_t begin = p.size();
+            p = prefix.substr(0, *end);
+            Prefix next;
+            next.parent = parent;
+            next.segment = std::string(p.substr(begin, p.size() - begin - 1));
+            next.literal = qualifyTorchSegment(at(parent).literal, next.segment, nullptr).scope;
+            parent = static_cast<int>(prefixes_.size());
+            prefixes_.push_back(std::move(next));
+            index_.emplace(p, parent);
+        }
+        return parent;
     }
 
     // The chain a prefix states, qualified with `known` scopes; -1 for the root.
@@ -79,7 +90,18 @@ private:
     std::vector<Prefix> prefixes_;
     std::unordered_map<std::string_view, int> index_; // views into node names
     std::unordered_set<std::string> literal_, patterns_;
+    std::vector<std::size_t> ends_; // prefixFor's walk, reused
 };
+
+// The prefix cut after its first kMaxModuleDepth segments ("/a/b/.../"); `levels` its segment count.
+std::string_view boundedPrefix(std::string_view prefix, std::size_t& levels) {
+    levels = static_cast<std::size_t>(std::count(prefix.begin(), prefix.end(), '/')) - 1;
+    if (levels <= static_cast<std::size_t>(kMaxModuleDepth)) return prefix;
+    std::size_t end = 0;
+    for (int k = 0; k <= kMaxModuleDepth; ++k)
+        end = prefix.find('/', end) + 1;
+    return prefix.substr(0, end);
+}
 
 } // namespace
 
@@ -94,6 +116,8 @@ void collectNameScopes(Evidence& ev) {
     std::vector<int> nodePrefix(g.size(), -1);
     std::string_view lastPrefix;
     int lastIndex = -1;
+    std::size_t levels = 0, tooDeep = 0, firstLevels = 0; // nodes whose names are cut
+    int firstTooDeep = -1;
     constexpr std::size_t kAhead = 8;
     for (std::size_t i = 0; i < g.size(); ++i) {
         // Names live wherever the loader allocated them: ask for the next ones early.
@@ -105,9 +129,21 @@ void collectNameScopes(Evidence& ev) {
         if (name.size() < 2 || name.front() != '/' || name.back() == '/') continue;
         std::string_view prefix = name.substr(0, name.rfind('/') + 1);
         // Neighbours in graph order mostly share their prefix: compare before hashing.
-        if (prefix != lastPrefix) lastPrefix = prefix, lastIndex = prefixes.prefixFor(prefix);
+        if (prefix != lastPrefix) {
+            lastPrefix = prefix;
+            lastIndex = prefixes.prefixFor(boundedPrefix(prefix, levels));
+            if (levels > static_cast<std::size_t>(kMaxModuleDepth) && firstTooDeep < 0)
+                firstTooDeep = static_cast<int>(i), firstLevels = levels;
+        }
+        if (levels > static_cast<std::size_t>(kMaxModuleDepth)) ++tooDeep;
         nodePrefix[i] = lastIndex;
     }
+    if (tooDeep)
+        ev.hierarchy.notes.push_back("The scope name of node " + quoteInput(g.node(firstTooDeep).name) +
+                                     " has " + std::to_string(firstLevels) + " levels" +
+                                     (tooDeep > 1 ? " (and " + std::to_string(tooDeep - 1) + " more)" : "") +
+                                     "; at most " + std::to_string(kMaxModuleDepth) +
+                                     " are supported, and only those are read.");
     const std::function<bool(const std::string&)> known = [&](const std::string& s) {
         return prefixes.isKnownScope(s);
     };

@@ -1,5 +1,6 @@
 // Evidence from a sidecar file (ours, the seed's 1.0 form, HTP): what it says of each node's module.
 #include "sidecar/sidecar.h"
+#include "common/display_text.h"
 #include "graph/graph.h"
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/scope_names.h"
@@ -11,6 +12,11 @@
 
 namespace hs {
 namespace {
+
+// How many modules of a sidecar's list are read: real lists have fewer modules than the model has nodes
+// and parameters (bert_like_op17: 47 modules, 214 nodes).
+constexpr std::size_t kSidecarModulesPerNode = 4;
+constexpr std::size_t kSidecarModulesAlways = 4096;
 
 // "BertLayer.0" -> "BertLayer", "Linear[query]" -> "Linear".
 std::string classFromPathSegment(const std::string& segment) {
@@ -50,10 +56,23 @@ bool segmentIsAttributeName(std::string_view scope, std::string_view segment) {
 std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
     const Sidecar& sidecar = *ev.sidecar;
     std::unordered_map<std::string, std::string> pathToScope;
-    for (const auto& m : sidecar.modules) {
+    // A module list far longer than the model could use is cut: every module read costs about 1 KB
+    // and 10 us through inference, and a 200 MB sidecar beside a two-node model listed 2.3 M.
+    const std::size_t limit =
+        kSidecarModulesPerNode * (ev.graph.size() + ev.graph.initializers().size()) + kSidecarModulesAlways;
+    const std::size_t used = std::min(sidecar.modules.size(), limit);
+    pathToScope.reserve(used);
+    for (std::size_t k = 0; k < used; ++k) {
+        const SidecarModule& m = sidecar.modules[k];
         pathToScope[m.path] = m.scope;
         ev.calls.learnClass(ev.calls.moduleOf(ev.calls.callForScope(m.scope)), m.className);
     }
+    if (used < sidecar.modules.size())
+        ev.hierarchy.notes.push_back(sidecar.filePath + " lists " + std::to_string(sidecar.modules.size()) +
+                                     " modules, more than " + std::to_string(kSidecarModulesPerNode) +
+                                     " per node and parameter of the model (and " +
+                                     std::to_string(kSidecarModulesAlways) + "); only the first " +
+                                     std::to_string(used) + " are read.");
     std::map<std::string, std::map<std::string, int>> votes;
     for (const auto& e : sidecar.entries) {
         int i = ev.graph.find(e.key);
@@ -91,9 +110,15 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
     return pathToScope;
 }
 
-// A sidecar path that no named node explains: its modules are keyed by the path itself.
-int callForUnknownPath(ModuleCalls& calls, const std::string& path) {
+// A sidecar path that no named node explains: its modules are keyed by the path itself. Read to
+// kMaxModuleDepth levels below its root (every level's key repeats the path above it); `cut` counts
+// the paths that were deeper.
+int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t& cut) {
     auto parts = splitPath(path);
+    if (parts.size() > static_cast<std::size_t>(kMaxModuleDepth) + 1) {
+        parts.resize(static_cast<std::size_t>(kMaxModuleDepth) + 1);
+        ++cut;
+    }
     std::vector<ScopeStep> chain;
     std::vector<std::string> classes;
     std::string prefix = "@";
@@ -111,6 +136,7 @@ void collectSidecarClaims(Evidence& ev) {
     if (!ev.sidecar) return;
     const Sidecar& sidecar = *ev.sidecar;
     const auto pathToScope = pathsToScopes(ev);
+    std::size_t cut = 0, firstCut = 0;
     for (const auto& e : sidecar.entries) {
         int i = ev.graph.find(e.key);
         if (i < 0) continue;
@@ -143,8 +169,18 @@ void collectSidecarClaims(Evidence& ev) {
         ev.hierarchy.texts.push_back(std::string(manual ? "manual tag" : "sidecar") + " in " +
                                      sidecar.filePath + ": " +
                                      (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'"));
-        claim.call = known ? ev.calls.callForScope(scope) : callForUnknownPath(ev.calls, e.path);
+        const std::size_t cutBefore = cut;
+        claim.call = known ? ev.calls.callForScope(scope) : callForUnknownPath(ev.calls, e.path, cut);
+        if (cut == 1 && cutBefore == 0) firstCut = static_cast<std::size_t>(&e - sidecar.entries.data());
         ev.add(i, claim);
+    }
+    if (cut) {
+        const SidecarEntry& e = sidecar.entries[firstCut];
+        ev.hierarchy.notes.push_back(sidecar.filePath + ": the hierarchy path of node " + quoteInput(e.key) +
+                                     " has " + std::to_string(splitPath(e.path).size() - 1) + " levels" +
+                                     (cut > 1 ? " (and " + std::to_string(cut - 1) + " more)" : "") +
+                                     "; at most " + std::to_string(kMaxModuleDepth) +
+                                     " are supported, and only those are read.");
     }
 }
 

@@ -179,10 +179,40 @@ std::string libraryText(const std::exception& e) {
     return utf8Escaped(text);
 }
 
+// ONNX 1.12's check_model, except that a main-graph input or output with a tensor type but no shape
+// passes: valid ONNX (the shape is optional), which its checker refuses. It is check_model's own steps
+// (checker.cc of 1.12) with the value-info check of shapeless boundary tensors left out.
+void checkModel(const onnx::ModelProto& mp) {
+    bool shapeless = false;
+    for (const auto* list : {&mp.graph().input(), &mp.graph().output()})
+        for (const auto& vi : *list)
+            shapeless = shapeless || (vi.type().has_tensor_type() && !vi.type().tensor_type().has_shape());
+    if (!shapeless) return onnx::checker::check_model(mp);
+    if (mp.ir_version() <= 0 || mp.ir_version() > onnx::IR_VERSION)
+        return onnx::checker::check_model(mp); // its own message
+    onnx::checker::CheckerContext ctx;
+    ctx.set_ir_version(static_cast<int>(mp.ir_version()));
+    std::unordered_map<std::string, int> imports;
+    for (const auto& op : mp.opset_import())
+        imports[op.domain()] = static_cast<int>(op.version());
+    if (imports.empty()) return onnx::checker::check_model(mp);
+    ctx.set_opset_imports(imports);
+    onnx::checker::LexicalScopeContext lex;
+    ctx.set_is_main_graph(false); // what it relaxes: the value-info checks of the graph's inputs/outputs
+    onnx::checker::check_graph(mp.graph(), ctx, lex);
+    ctx.set_is_main_graph(true);
+    for (const auto* list : {&mp.graph().input(), &mp.graph().output()})
+        for (const auto& vi : *list)
+            if (!vi.type().has_tensor_type() || vi.type().tensor_type().has_shape())
+                onnx::checker::check_value_info(vi, ctx);
+    if (mp.ir_version() >= 8) onnx::checker::check_model_local_functions(mp, ctx, lex);
+}
+
 // The full check: checker plus strict shape inference (on a copy without large weight data). `subject`
-// starts the messages ("out.onnx: the extracted model of module 'x'").
+// starts the messages ("out.onnx: the extracted model of module 'x'"). `internal` types (by our rules,
+// where the library cannot infer) let inference check the nodes it knows downstream of those it skips.
 void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const std::string& dataName,
-                    const std::string& subject) {
+                    const std::string& subject, const std::vector<BoundaryTensor>& internal) {
     auto* graph = mp.mutable_graph();
     // ONNX 1.12 resolves external locations against the working directory here: point them at the
     // temporary data file for the check.
@@ -195,7 +225,7 @@ void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const
                     locations.push_back(&e);
                 }
     try {
-        onnx::checker::check_model(mp);
+        checkModel(mp);
         for (auto* e : locations)
             e->set_value(dataName);
     } catch (const std::exception& e) {
@@ -219,6 +249,8 @@ void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const
                 copy->add_dims(d);
         }
     }
+    for (const auto& b : internal)
+        *light.mutable_graph()->add_value_info() = valueInfoFor(b.name, &b.type);
     try {
         onnx::shape_inference::InferShapes(light, onnx::OpSchemaRegistry::Instance(),
                                            onnx::ShapeInferenceOptions(true, 1, false));
@@ -241,15 +273,10 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
     ExtractionResult result;
     result.outputPath = outputPath;
     result.notes = plan.notes;
-    for (const auto* list : {&plan.inputs, &plan.outputs})
-        for (const auto& b : *list)
-            if (b.type.elemType == 0 || !b.type.hasShape)
-                throw Error(outputPath + ": cannot extract " + plan.label + ": the " +
-                            (b.type.elemType ? "shape" : "type") + " of boundary tensor " +
-                            quoteInput(b.name) + " is unknown (not declared in " + m.path +
-                            " and shape inference cannot tell" +
-                            (plan.inferenceProblem.empty() ? "" : ": " + plan.inferenceProblem) +
-                            "), and the ONNX checker requires it; nothing written");
+    result.checking = plan.checking;
+    if (!plan.blocker.empty())
+        throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path + ": " + plan.blocker +
+                    "; nothing written");
 
     // Rebuild the flattener state the plan was made with.
     std::vector<char> sel(g.size(), 0);
@@ -282,16 +309,6 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         ir = known;
     }
     mp.set_ir_version(ir);
-    for (const auto& op : m.opsets) {
-        std::int64_t max = maxKnownOpset(op.domain);
-        if ((op.domain.empty() || op.domain == "ai.onnx" || op.domain == "ai.onnx.ml") && max >= 0 &&
-            op.version > max)
-            throw Error(outputPath + ": cannot extract " + plan.label + ": " + m.path + " imports opset " +
-                        std::to_string(op.version) + " of " +
-                        (op.domain.empty() ? std::string("ai.onnx") : op.domain) +
-                        ", newer than this build's ONNX library knows (" + std::to_string(max) +
-                        "), so the result cannot be checked; nothing written");
-    }
     addOpsets(m, mp);
     addProvenance(mp, g, plan);
 
@@ -416,12 +433,18 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         result.externalDataPath = dataPath;
     }
     if (options.check) {
-        // The checker and inference trust payload sizes and schemas: screen first.
+        std::string subject = outputPath + ": the extracted model of " + plan.label;
+        if (std::string problem = structureProblem(mp); !problem.empty())
+            throw Error(subject + " is malformed: " + problem + "; nothing written");
+        // The library judges what it knows in the model's version (library_view.cpp); the checker and
+        // inference trust payload sizes and schemas: screen first.
+        LibraryView view = narrowToLibrary(mp);
         if (std::string problem = modelProblem(mp); !problem.empty())
             throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path +
                         ": the model is malformed there: " + problem + "; nothing written");
-        checkExtracted(mp, dataFile ? dataFile->path() : std::string(), dataName,
-                       outputPath + ": the extracted model of " + plan.label);
+        checkExtracted(mp, dataFile ? dataFile->path() : std::string(), dataName, subject,
+                       plan.internalTypes);
+        restoreFromLibrary(mp, view);
     }
 
     TempFile modelFile(outputPath);

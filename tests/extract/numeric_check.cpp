@@ -1,6 +1,8 @@
 // Numeric check of extraction (issue 4), driven by ctest:
 //   extract_numeric --work DIR MODEL [--range NAME=LO,HI] [--dim NAME=N] [--modules SCOPE,...]
 //                   [--tolerance T] [--allow-errors] [--retag KEY=SCOPE] [MODEL ...]
+// A MODEL written `shared:NAME` is a third-party model found by hstest::sharedModel (tests/model_paths.h):
+// when it may not be vendored and is absent, it is skipped with the reason (all absent: exit 77).
 // For every module of every MODEL (or the listed ones): extracts it (the extraction runs the full ONNX
 // check), collects its boundary, writes the capture model (the full model, local functions inlined, with
 // every boundary tensor as an output) and a manifest, then runs tests/numeric/check_extract.js in
@@ -11,6 +13,7 @@
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 #include "model/model.h"
+#include "model_paths.h"
 #include "shape_json.h"
 
 #include <nlohmann/json.hpp>
@@ -114,9 +117,22 @@ int main(int argc, char** argv) {
         } else if (a.size() > 1 && a[0] == '-') {
             std::cerr << "extract_numeric: unknown option " << a << "\n";
             return 2;
+        } else if (a.rfind("shared:", 0) == 0) {
+            specs.push_back({hstest::sharedModel(a.substr(7))});
         } else
             specs.push_back({a});
     }
+    std::size_t given = specs.size();
+    for (auto it = specs.begin(); it != specs.end();) {
+        std::string why = hstest::absentModelReason(it->path);
+        if (why.empty()) {
+            ++it;
+            continue;
+        }
+        std::cout << "SKIP " << why << "\n";
+        it = specs.erase(it);
+    }
+    if (given > 0 && specs.empty()) return 77;
     if (work.empty() || specs.empty()) {
         std::cerr << "usage: extract_numeric --work DIR MODEL [--range NAME=LO,HI] [--dim NAME=N] [--modules "
                      "S,...] [--tolerance T] [--allow-errors] [--retag KEY=SCOPE] ...\n";

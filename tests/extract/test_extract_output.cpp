@@ -49,15 +49,17 @@ private slots:
             data.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
             QVERIFY(t.raw_data() == bytes);
         }
-        // A module the checker cannot accept (SimplifiedLayerNormalization is an ORT op written in the
-        // ONNX domain): the error says why and nothing is written.
+        // SimplifiedLayerNormalization is ONNX Runtime's op written in the ONNX domain, which ONNX 1.12 has
+        // no schema for: left to our checks and type rules, and the result says so (issue 19).
         ExtractionPlan norm = planExtraction(*l.graph, l.hierarchy, "model.layers.0.input_layernorm");
-        std::string bad = dir.filePath("norm.onnx").toStdString();
-        QString error = errorOf([&] { extractModel(norm, bad); });
-        QVERIFY2(error.contains("fails the ONNX checker") && error.contains("SimplifiedLayerNormalization"),
-                 qPrintable(error));
-        QVERIFY(!std::filesystem::exists(bad));
-        QCOMPARE(filesIn(dir.path()), std::vector<std::string>{"q_proj.onnx"});
+        ExtractionResult nr = extractModel(norm, dir.filePath("norm.onnx").toStdString());
+        QVERIFY(std::any_of(nr.checking.begin(), nr.checking.end(), [](const std::string& c) {
+            return c.find("'SimplifiedLayerNormalization' node(s): ONNX Runtime's own op") !=
+                   std::string::npos;
+        }));
+        QCOMPARE(norm.outputs.size(), std::size_t{1});
+        QCOMPARE(formatType(norm.outputs[0].type), std::string("float16[batch_size,sequence_length,16]"));
+        QCOMPARE(filesIn(dir.path()), (std::vector<std::string>{"norm.onnx", "q_proj.onnx"}));
     }
 
     void externalDataOutput() {
@@ -240,14 +242,23 @@ private slots:
             return n.find("IR version lowered from 10 to 8") != std::string::npos;
         }));
         QCOMPARE(checkerError(out), QString());
-        // An opset newer than the library knows cannot be checked: refused, with the reason.
+    }
+
+    void newerOpsetIsCheckedOnWhatTheLibraryKnows() {
+        // An opset newer than the library knows (torch 2.9's dynamo export, opset 18, issue 19): written,
+        // checked on what the library knows, and the result says what was checked.
+        QTemporaryDir dir;
         std::string seg = sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx");
-        if (!std::filesystem::exists(seg)) return;
+        HSTEST_SKIP_IF_ABSENT(seg);
         auto s = hstest::load(seg);
         ExtractionPlan p = planExtraction(*s.graph, s.hierarchy, "enc.0");
-        QString e = errorOf([&] { extractModel(p, dir.filePath("seg.onnx").toStdString()); });
-        QVERIFY2(e.contains("opset 18") && e.contains("nothing written"), qPrintable(e));
-        QVERIFY(!std::filesystem::exists(dir.filePath("seg.onnx").toStdString()));
+        QVERIFY2(p.blocker.empty(), p.blocker.c_str());
+        ExtractionResult sr = extractModel(p, dir.filePath("seg.onnx").toStdString());
+        QVERIFY(std::filesystem::exists(dir.filePath("seg.onnx").toStdString()));
+        QVERIFY(std::any_of(sr.checking.begin(), sr.checking.end(), [](const std::string& c) {
+            return c.find("opset 18 of ai.onnx: the ONNX 1.12.0 checker knows it up to 17") !=
+                   std::string::npos;
+        }));
     }
 };
 

@@ -143,6 +143,7 @@ int runExtract(const std::vector<std::string>& args) {
             j["ir_version"] = result.irVersion;
             j["file_bytes"] = result.fileBytes;
             j["notes"] = result.notes;
+            if (!result.checking.empty()) j["checking"] = result.checking;
             j["sidecar"] = extractedSidecar;
             std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
             return 0;
@@ -172,6 +173,8 @@ int runExtract(const std::vector<std::string>& args) {
                   << "functions: " << result.functions << "\n";
         for (const auto& note : result.notes)
             std::cout << "note: " << note << "\n";
+        for (const auto& c : result.checking) // where the ONNX library could not judge everything
+            std::cout << "checked: " << c << "\n";
         return 0;
     } catch (const hs::Error& e) {
         std::cerr << "hierscope-cli: " << e.what() << "\n";

@@ -261,6 +261,75 @@ void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const
     }
 }
 
+// Tensors of element types newer than the library knows (float8: IR 9, 4-bit: IR 10), set aside while it
+// checks a model of a newer IR as its own newest: initializers become typed graph inputs (the checker only
+// asks that an input has an element type), their payload sizes checked here instead. restore() puts
+// everything back as it was.
+class NewerTypes {
+public:
+    NewerTypes(onnx::ModelProto& mp, const std::string& subject) : mp_(mp), ir_(mp.ir_version()) {
+        if (ir_ <= onnx::IR_VERSION) return;
+        mp.set_ir_version(onnx::IR_VERSION);
+        auto* inits = mp.mutable_graph()->mutable_initializer();
+        inputsBefore_ = mp.graph().input_size();
+        for (int k = inits->size(); k-- > 0;) {
+            const auto& t = (*inits)[k];
+            if (t.data_type() <= onnx::TensorProto_DataType_BFLOAT16) continue;
+            if (std::string problem = payloadProblem(t); !problem.empty())
+                throw Error(subject + " is malformed: " + problem + "; nothing written");
+            *mp.mutable_graph()->add_input() = valueInfoFor(t.name(), nullptr);
+            auto* tt = mp.mutable_graph()->mutable_input()->rbegin()->mutable_type()->mutable_tensor_type();
+            tt->set_elem_type(t.data_type());
+            for (auto d : t.dims())
+                tt->mutable_shape()->add_dim()->set_dim_value(d);
+            aside_.emplace_back(k, t);
+            inits->DeleteSubrange(k, 1);
+        }
+    }
+    void restore() {
+        if (ir_ <= onnx::IR_VERSION) return;
+        mp_.set_ir_version(ir_);
+        auto* inputs = mp_.mutable_graph()->mutable_input();
+        inputs->DeleteSubrange(inputsBefore_, inputs->size() - inputsBefore_);
+        auto* inits = mp_.mutable_graph()->mutable_initializer();
+        for (auto it = aside_.rbegin(); it != aside_.rend(); ++it) { // ascending positions
+            *inits->Add() = std::move(it->second);
+            for (int k = inits->size() - 1; k > it->first; --k)
+                inits->SwapElements(k, k - 1);
+        }
+    }
+
+private:
+    // float8 types take a byte per element, 4-bit types two elements per byte (onnx.proto, IR 9 and 10).
+    static std::string payloadProblem(const onnx::TensorProto& t) {
+        std::uint64_t count = 1;
+        for (auto d : t.dims()) {
+            if (d < 0) return "tensor " + quoteInput(t.name()) + " has a negative dimension";
+            count *= static_cast<std::uint64_t>(d);
+        }
+        std::int32_t type = t.data_type();
+        std::uint64_t bytes = type >= 17 && type <= 20   ? count
+                              : type == 21 || type == 22 ? (count + 1) / 2
+                                                         : 0;
+        if (!bytes && count)
+            return "tensor " + quoteInput(t.name()) + " has element type " + std::to_string(type) +
+                   ", which this build cannot check";
+        std::uint64_t have = t.raw_data().size();
+        for (const auto& e : t.external_data())
+            if (e.key() == "length") have = std::strtoull(e.value().c_str(), nullptr, 10);
+        if (have != bytes)
+            return "tensor " + quoteInput(t.name()) + " of element type " + dataTypeName(type) + " and " +
+                   std::to_string(count) + " elements holds " + std::to_string(have) + " bytes, not " +
+                   std::to_string(bytes);
+        return {};
+    }
+
+    onnx::ModelProto& mp_;
+    std::int64_t ir_;
+    int inputsBefore_ = 0;
+    std::vector<std::pair<int, onnx::TensorProto>> aside_; // original position, tensor (descending)
+};
+
 } // namespace
 
 ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
@@ -297,16 +366,24 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
                 types.push_back(b.type.elemType);
         for (const auto& name : plan.initializers)
             types.push_back(g.tensor(g.findTensor(name)).init->dataType);
+        std::int32_t newer = 0;
         for (auto t : types)
-            if (t > onnx::TensorProto_DataType_BFLOAT16)
-                throw Error(outputPath + ": cannot extract " + plan.label + ": it uses element type " +
-                            std::to_string(t) + " of IR " + std::to_string(m.irVersion) +
-                            ", which this build's ONNX library (IR " + std::to_string(known) +
-                            ") cannot check; nothing written");
-        result.notes.push_back(
-            "IR version lowered from " + std::to_string(ir) + " to " + std::to_string(known) +
-            " (the newest this build's ONNX library can check); the model uses no newer IR feature");
-        ir = known;
+            if (t > onnx::TensorProto_DataType_BFLOAT16) newer = t;
+        if (newer) {
+            // The file keeps its IR: the check sees it as IR `known`, those tensors set aside
+            // (setAsideNewerTypes), their payload sizes checked by us.
+            result.notes.push_back("IR version " + std::to_string(ir) +
+                                   " kept: the model uses element type " + dataTypeName(newer) + " of IR " +
+                                   std::to_string(ir) + "; the ONNX " + onnxLibraryVersion() +
+                                   " checker (IR " + std::to_string(known) +
+                                   ") checked the rest, Hierscope the payload sizes of those tensors");
+        } else {
+            result.notes.push_back("IR version lowered from " + std::to_string(ir) + " to " +
+                                   std::to_string(known) +
+                                   " (the newest this build's ONNX library can check); the model uses no "
+                                   "newer IR feature");
+            ir = known;
+        }
     }
     mp.set_ir_version(ir);
     addOpsets(m, mp);
@@ -439,11 +516,13 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         // The library judges what it knows in the model's version (library_view.cpp); the checker and
         // inference trust payload sizes and schemas: screen first.
         LibraryView view = narrowToLibrary(mp);
+        NewerTypes aside(mp, subject);
         if (std::string problem = modelProblem(mp); !problem.empty())
             throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path +
                         ": the model is malformed there: " + problem + "; nothing written");
         checkExtracted(mp, dataFile ? dataFile->path() : std::string(), dataName, subject,
                        plan.internalTypes);
+        aside.restore();
         restoreFromLibrary(mp, view);
     }
 

@@ -95,22 +95,44 @@ void dropUnusedWeightCopies(const GraphIndex& graph, std::vector<char>& sel) {
     }
 }
 
-// Why nothing can tell a boundary tensor's element type: the op producing it, or the model's silence.
-std::string unknownTypeReason(const GraphIndex& graph, const std::string& name, const std::string& problem) {
-    int t = graph.findTensor(name);
-    int producer = t >= 0 ? graph.tensor(t).producer : -1;
-    std::string why;
-    if (producer >= 0) {
+// Why nothing can tell a boundary tensor's element type: walking back through producers whose inputs are
+// untyped, the first op nobody knows (or the model's silence about an input).
+std::string unknownTypeReason(const GraphIndex& graph, const std::string& name,
+                              const std::map<std::string, TensorType>& inferred, const std::string& problem) {
+    auto typed = [&](const std::string& tensor) {
+        TensorType t;
+        auto it = inferred.find(tensor);
+        return (it != inferred.end() && it->second.elemType != 0) ||
+               (declaredType(graph, tensor, t) && t.elemType);
+    };
+    auto opName = [&](const Node& n) {
+        return (n.domain.empty() || n.domain == "ai.onnx" ? std::string() : n.domain + ".") + n.opType;
+    };
+    std::string tensor = name, why = "the model declares no type for it and nothing produces it";
+    for (int step = 0; step < 1000; ++step) {
+        int t = graph.findTensor(tensor);
+        int producer = t >= 0 ? graph.tensor(t).producer : -1;
+        if (producer < 0) {
+            if (tensor != name)
+                why = "it is computed from " + quoteInput(tensor) + ", whose type the model does not declare";
+            break;
+        }
         const Node& n = graph.node(producer);
-        std::string op =
-            (n.domain.empty() || n.domain == "ai.onnx" ? std::string() : n.domain + ".") + n.opType;
-        why = hasTypeRule(n.opType, n.domain == "ai.onnx" ? std::string() : n.domain)
-                  ? "its producer " + quoteInput(graph.key(producer)) + " (" + quoteInput(op) +
-                        ") reads inputs whose types are unknown"
-                  : "its producer " + quoteInput(graph.key(producer)) + " is " + quoteInput(op) +
-                        ", an op neither the ONNX library's schemas nor Hierscope's type rules know";
-    } else {
-        why = "the model declares no type for it";
+        std::string domain = n.domain == "ai.onnx" ? std::string() : n.domain;
+        std::string next;
+        for (const auto& in : n.inputs)
+            if (!in.empty() && !typed(in)) {
+                next = in;
+                break;
+            }
+        if (!hasTypeRule(n.opType, domain) || next.empty()) {
+            why = (tensor == name ? "it is computed by " : "it is computed from the output of ") +
+                  quoteInput(graph.key(producer)) + " (" + quoteInput(opName(n)) +
+                  "), an op for which neither the ONNX " + onnxLibraryVersion() +
+                  " library nor Hierscope's type rules know an output type";
+            break;
+        }
+        tensor = next;
     }
     return "the element type of boundary tensor " + quoteInput(name) + " is unknown: " + why +
            (problem.empty() ? "" : " (shape inference: " + problem + ")");
@@ -323,7 +345,7 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
             }
             if (b.type.elemType == 0) {
                 unknown.push_back(quoteInput(b.name));
-                if (plan.blocker.empty()) plan.blocker = unknownTypeReason(graph, b.name, problem);
+                if (plan.blocker.empty()) plan.blocker = unknownTypeReason(graph, b.name, inferred, problem);
             } else if (!b.type.hasShape) {
                 shapeless.push_back(quoteInput(b.name));
             }

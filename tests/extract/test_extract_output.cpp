@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -259,6 +260,45 @@ private slots:
             return c.find("opset 18 of ai.onnx: the ONNX 1.12.0 checker knows it up to 17") !=
                    std::string::npos;
         }));
+    }
+
+    void unknowableTypeIsNamedAndNothingWritten() {
+        // After an op of an undocumented domain no element type can be known (issue 19): the plan names
+        // the tensor and the op it follows, extraction refuses with that reason, and writes nothing.
+        auto l = hstest::load(fixture("unknown_custom_op.onnx"));
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "blk");
+        QVERIFY2(plan.blocker.find("'/blk/Relu_output_0' is unknown: it is computed from the output of "
+                                   "'/blk/Mystery' ('example.custom.Mystery')") != std::string::npos,
+                 plan.blocker.c_str());
+        QTemporaryDir dir;
+        std::string out = dir.filePath("blk.onnx").toStdString();
+        QString e = errorOf([&] { extractModel(plan, out); });
+        QVERIFY2(e.contains("example.custom.Mystery") && e.contains("nothing written"), qPrintable(e));
+        QVERIFY(filesIn(dir.path()).empty());
+        // The module before it is typed by ONNX inference: written.
+        ExtractionPlan pre = planExtraction(*l.graph, l.hierarchy, "pre");
+        QVERIFY(pre.blocker.empty());
+        QCOMPARE(formatType(pre.outputs.at(0).type), std::string("float[batch,4]"));
+    }
+
+    void contribOpsAreTypedByRules() {
+        // ONNX Runtime's fused GPT-2: 6 of 55 node outputs declared, contrib ops unknown to ONNX 1.12.
+        // EmbedLayerNormalization: output and embedding_sum (batch, sequence, hidden), hidden from the word
+        // embedding [contrib]; Attention's present (2, batch, heads, total sequence, head size).
+        auto l = hstest::load(sharedModel("gpt2_tiny_random_ort_fused_past.onnx"));
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "transformer.h.0");
+        std::map<std::string, std::string> types;
+        for (const auto* list : {&plan.inputs, &plan.outputs})
+            for (const auto& b : *list)
+                types[b.name] = formatType(b.type);
+        QCOMPARE(types["EmbedLayerNormalization_0_output"], std::string("float[batch_size,seq_len,32]"));
+        QCOMPARE(types["EmbedLayerNormalization_0_embedding_sum"],
+                 std::string("float[batch_size,seq_len,32]"));
+        QCOMPARE(types["FullyConnect_MatMul_1_output"], std::string("float[batch_size,seq_len,32]"));
+        QVERIFY(plan.blocker.empty());
+        QTemporaryDir dir;
+        ExtractionResult r = extractModel(plan, dir.filePath("h0.onnx").toStdString());
+        QCOMPARE(r.nodes, std::size_t{6});
     }
 };
 

@@ -188,26 +188,38 @@ TensorType gather(const OpSignature& op) {
 TensorType reduce(const OpSignature& op) {
     TensorType in = input(op, 0);
     if (!in.hasShape) return elemOnly(in.elemType);
+    const std::vector<std::int64_t>* axesList = nullptr;
+    if (auto it = op.intLists.find("axes"); it != op.intLists.end())
+        axesList = &it->second;
+    else if (auto v = op.values.find(1); v != op.values.end() && !v->second.empty())
+        axesList = &v->second; // axes as an input the file fixes (opset 18; ReduceSum 13)
     if (intAttr(op, "keepdims", 1) != 0) {
         TensorType out = ranked(in.elemType, in.dims.size());
-        auto it = op.intLists.find("axes");
-        if (it == op.intLists.end()) return out; // the axes are values: dims unknown
+        if (!axesList) return out; // the axes are values nobody fixed: dims unknown
         std::set<std::size_t> axes;
-        for (auto a : it->second)
+        for (auto a : *axesList)
             axes.insert(normalizeAxis(a, in.dims.size()));
         for (std::size_t d = 0; d < in.dims.size(); ++d)
             out.dims[d] = axes.count(d) ? Dim{1, {}} : in.dims[d];
         return out;
     }
     std::int64_t count = -1;
-    if (auto it = op.intLists.find("axes"); it != op.intLists.end())
-        count = static_cast<std::int64_t>(it->second.size());
+    if (axesList)
+        count = static_cast<std::int64_t>(std::set<std::int64_t>(axesList->begin(), axesList->end()).size());
     else if (op.has(1) && op.inputs[1].hasShape && op.inputs[1].dims.size() == 1)
         count = op.inputs[1].dims[0].value;
     else if (!op.has(1) && intAttr(op, "noop_with_empty_axes", 0) == 0)
         count = static_cast<std::int64_t>(in.dims.size()); // no axes: all of them
     if (count < 0 || count > static_cast<std::int64_t>(in.dims.size())) return elemOnly(in.elemType);
-    return ranked(in.elemType, in.dims.size() - static_cast<std::size_t>(count));
+    TensorType out = ranked(in.elemType, in.dims.size() - static_cast<std::size_t>(count));
+    if (!axesList) return out;
+    std::set<std::size_t> axes;
+    for (auto a : *axesList)
+        axes.insert(normalizeAxis(a, in.dims.size()));
+    out.dims.clear();
+    for (std::size_t d = 0; d < in.dims.size(); ++d)
+        if (!axes.count(d)) out.dims.push_back(in.dims[d]);
+    return out;
 }
 
 // [ops: Conv, ConvTranspose, *Pool] batch and channels; the spatial dims need pads and strides: rank only.
@@ -236,6 +248,8 @@ Types split(const OpSignature& op) {
     std::vector<std::int64_t> sizes;
     if (auto it = op.intLists.find("split"); it != op.intLists.end()) {
         sizes = it->second;
+    } else if (auto v = op.values.find(1); op.has(1) && v != op.values.end()) {
+        sizes = v->second; // split as an input (13)
     } else if (!op.has(1) && in.dims[axis].value >= 0 && op.outputs > 0) {
         // Equal parts; the last one smaller when it does not divide (num_outputs, opset 18).
         std::int64_t n = static_cast<std::int64_t>(op.outputs), total = in.dims[axis].value;
@@ -315,10 +329,9 @@ const std::set<std::string>& sameRankOps() {
 
 // [ops] ops keeping input 0's element type, shape not simple.
 const std::set<std::string>& sameElemOps() {
-    static const std::set<std::string> ops = {"Einsum", "Col2Im",     "AffineGrid",  "DFT",       "STFT",
-                                              "Det",    "Compress",   "GatherND",    "LSTM",      "GRU",
-                                              "RNN",    "Unique",     "Squeeze",     "Unsqueeze", "Reshape",
-                                              "Expand", "MaxRoiPool", "GlobalLpPool"};
+    static const std::set<std::string> ops = {
+        "Einsum", "Col2Im", "AffineGrid", "DFT",    "STFT",   "Det",        "Compress",    "GatherND",
+        "LSTM",   "GRU",    "RNN",        "Unique", "Expand", "MaxRoiPool", "GlobalLpPool"};
     return ops;
 }
 
@@ -334,6 +347,70 @@ TensorType constantType(const OpSignature& op) {
             return t;
         }
     return {};
+}
+
+// [ops: Unsqueeze, Squeeze] axes from the attribute (before 13) or the input the file fixes.
+TensorType squeezeLike(const OpSignature& op, bool insert) {
+    TensorType in = input(op, 0);
+    const std::vector<std::int64_t>* axes = nullptr;
+    if (auto it = op.intLists.find("axes"); it != op.intLists.end())
+        axes = &it->second;
+    else if (auto v = op.values.find(1); v != op.values.end())
+        axes = &v->second;
+    if (!in.hasShape || !axes || (!insert && axes->empty())) return elemOnly(in.elemType);
+    std::size_t rank = insert ? in.dims.size() + axes->size() : in.dims.size();
+    std::set<std::size_t> marked;
+    for (auto a : *axes)
+        marked.insert(normalizeAxis(a, rank));
+    TensorType out = elemOnly(in.elemType);
+    out.hasShape = true;
+    std::size_t from = 0;
+    for (std::size_t d = 0; d < rank; ++d) {
+        if (insert && marked.count(d)) {
+            out.dims.push_back(Dim{1, {}});
+        } else if (from < in.dims.size()) {
+            if (insert || !marked.count(d)) out.dims.push_back(in.dims[from]);
+            ++from;
+        }
+    }
+    return out;
+}
+
+// [ops: Reshape] the target the file fixes: 0 copies the input's dim (unless allowzero), -1 is inferred
+// only when every other dim is known.
+TensorType reshape(const OpSignature& op) {
+    TensorType in = input(op, 0);
+    auto v = op.values.find(1);
+    if (v == op.values.end()) {
+        TensorType target = input(op, 1);
+        bool rank = target.hasShape && target.dims.size() == 1 && target.dims[0].value >= 0;
+        return rank ? ranked(in.elemType, static_cast<std::size_t>(target.dims[0].value))
+                    : elemOnly(in.elemType);
+    }
+    TensorType out = ranked(in.elemType, v->second.size());
+    bool allowZero = intAttr(op, "allowzero", 0) != 0;
+    std::int64_t product = 1; // of the target's other dims, -1 when one of them is unknown
+    int inferAt = -1;
+    for (std::size_t d = 0; d < v->second.size(); ++d) {
+        std::int64_t target = v->second[d];
+        if (target == -1) {
+            inferAt = static_cast<int>(d);
+            continue;
+        }
+        if (target == 0 && !allowZero)
+            out.dims[d] = in.hasShape && d < in.dims.size() ? in.dims[d] : Dim{};
+        else
+            out.dims[d].value = target;
+        product = product >= 0 && out.dims[d].value >= 0 ? product * out.dims[d].value : -1;
+    }
+    if (inferAt >= 0 && product > 0 && in.hasShape) {
+        std::int64_t total = 1;
+        for (const Dim& d : in.dims)
+            total = d.value >= 0 && total >= 0 ? total * d.value : -1;
+        if (total >= 0 && total % product == 0)
+            out.dims[static_cast<std::size_t>(inferAt)].value = total / product;
+    }
+    return out;
 }
 
 Types standardRule(const OpSignature& op) {
@@ -388,6 +465,8 @@ Types standardRule(const OpSignature& op) {
         return out;
     }
     if (t == "Flatten") return first(ranked(e0, 2));
+    if (t == "Unsqueeze" || t == "Squeeze") return first(squeezeLike(op, t == "Unsqueeze"));
+    if (t == "Reshape") return first(reshape(op));
     if (t == "Shape") { // [ops: Shape] int64 [rank] (start/end since 15)
         TensorType in = input(op, 0);
         if (!in.hasShape) return first(ranked(kInt64, 1));

@@ -25,6 +25,8 @@ struct OpSignature {
     std::map<std::string, std::int64_t> ints;                  // INT attributes
     std::map<std::string, std::vector<std::int64_t>> intLists; // INTS attributes
     std::map<std::string, TensorType> tensors;                 // TENSOR attributes: type and dims
+    // Values of small int64 inputs the file fixes (initializers, Constants): axes, split sizes, shapes.
+    std::map<std::size_t, std::vector<std::int64_t>> values;
     bool has(std::size_t input) const { return input < present.size() && present[input]; }
 };
 

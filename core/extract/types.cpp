@@ -49,8 +49,34 @@ namespace {
 
 // The node as our type rules read it: its original domain and version, its inputs' types as known so
 // far, the attributes the rules use.
+using Values = std::unordered_map<std::string, std::vector<std::int64_t>>;
+
+// The values of a small int64 tensor (axes, split sizes, shapes), when it holds them.
+bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out) {
+    constexpr int kMax = 64;
+    if (t.data_type() != onnx::TensorProto::INT64 || t.dims_size() > 1 ||
+        t.data_location() == onnx::TensorProto::EXTERNAL)
+        return false;
+    out.clear();
+    if (t.has_raw_data()) {
+        const std::string& raw = t.raw_data();
+        if (raw.size() % 8 != 0 || raw.size() / 8 > kMax) return false;
+        for (std::size_t k = 0; k < raw.size(); k += 8) {
+            std::uint64_t v = 0;
+            for (int b = 7; b >= 0; --b) // little-endian (onnx.proto)
+                v = (v << 8) | static_cast<unsigned char>(raw[k + static_cast<std::size_t>(b)]);
+            out.push_back(static_cast<std::int64_t>(v));
+        }
+    } else {
+        if (t.int64_data_size() > kMax) return false;
+        out.assign(t.int64_data().begin(), t.int64_data().end());
+    }
+    std::int64_t count = t.dims_size() ? t.dims(0) : 1;
+    return count == static_cast<std::int64_t>(out.size());
+}
+
 OpSignature signatureOf(const onnx::NodeProto& n, const std::map<std::string, std::int64_t>& opsets,
-                        const std::unordered_map<std::string, TensorType>& types) {
+                        const std::unordered_map<std::string, TensorType>& types, const Values& values) {
     OpSignature op;
     op.opType = n.op_type();
     op.domain = originalDomain(n.domain());
@@ -61,6 +87,8 @@ OpSignature signatureOf(const onnx::NodeProto& n, const std::map<std::string, st
         auto it = in.empty() ? types.end() : types.find(in);
         op.inputs.push_back(it == types.end() ? TensorType{} : it->second);
         op.present.push_back(!in.empty());
+        if (auto v = in.empty() ? values.end() : values.find(in); v != values.end())
+            op.values[op.inputs.size() - 1] = v->second;
     }
     op.outputs = static_cast<std::size_t>(n.output_size());
     for (const auto& a : n.attribute()) {
@@ -120,7 +148,9 @@ bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::in
             TensorType t;
             if (typeFromProto(vi.type(), t)) types.emplace(vi.name(), t);
         }
+    Values values;
     for (const auto& init : graph.initializer()) {
+        if (std::vector<std::int64_t> v; smallInt64Values(init, v)) values.emplace(init.name(), std::move(v));
         TensorType t;
         t.elemType = init.data_type();
         t.hasShape = true;
@@ -130,13 +160,21 @@ bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::in
     }
     bool changed = false;
     for (const auto& n : graph.node()) {
+        if (n.op_type() == "Constant" && n.output_size() == 1)
+            for (const auto& a : n.attribute()) {
+                std::vector<std::int64_t> v;
+                if (a.name() == "value" && a.has_t() && smallInt64Values(a.t(), v))
+                    values[n.output(0)] = std::move(v);
+                else if (a.name() == "value_ints")
+                    values[n.output(0)].assign(a.ints().begin(), a.ints().end());
+            }
         bool complete = true;
         for (const auto& out : n.output()) {
             auto it = types.find(out);
             complete = complete && (out.empty() || (it != types.end() && it->second.hasShape));
         }
         if (complete) continue;
-        std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, opsets, types));
+        std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, opsets, types, values));
         for (int k = 0; k < n.output_size() && static_cast<std::size_t>(k) < rules.size(); ++k) {
             const std::string& out = n.output(k);
             auto entry = entries.find(out);

@@ -124,6 +124,29 @@ private slots:
                  std::size_t{4});
     }
 
+    void valuesTheFileFixes() {
+        // Axes, split sizes and shapes as inputs (opset 13/18+): when an initializer or Constant gives them.
+        OpSignature unsqueeze = op("Unsqueeze", {symbolic(kFloat, {"b", "5"}), tensor(kInt64, {1})});
+        unsqueeze.values[1] = {1};
+        QCOMPARE(text(ruleOutputTypes(unsqueeze)[0]), std::string("float[b,1,5]"));
+        OpSignature squeeze = op("Squeeze", {symbolic(kFloat, {"b", "1", "5"}), tensor(kInt64, {1})});
+        squeeze.values[1] = {-2};
+        QCOMPARE(text(ruleOutputTypes(squeeze)[0]), std::string("float[b,5]"));
+        OpSignature reshape = op("Reshape", {tensor(kFloat, {2, 3, 4}), tensor(kInt64, {3})});
+        reshape.values[1] = {0, -1, 2};
+        QCOMPARE(text(ruleOutputTypes(reshape)[0]), std::string("float[2,6,2]"));
+        OpSignature reduce = op("ReduceMax", {symbolic(kFloat, {"b", "5", "7"}), tensor(kInt64, {1})});
+        reduce.ints["keepdims"] = 0;
+        reduce.values[1] = {-1};
+        QCOMPARE(text(ruleOutputTypes(reduce)[0]), std::string("float[b,5]"));
+        reduce.ints["keepdims"] = 1;
+        QCOMPARE(text(ruleOutputTypes(reduce)[0]), std::string("float[b,5,1]"));
+        OpSignature split = op("Split", {tensor(kFloat, {2, 7}), tensor(kInt64, {2})}, 2);
+        split.ints["axis"] = 1;
+        split.values[1] = {5, 2};
+        QCOMPARE(text(ruleOutputTypes(split)[1]), std::string("float[2,2]"));
+    }
+
     void contribOps() {
         // [contrib] EmbedLayerNormalization: (batch, sequence, hidden of the word embedding), int32 mask.
         auto embed =

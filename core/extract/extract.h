@@ -116,6 +116,11 @@ struct ExtractionResult {
 ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
                               const ExtractOptions& options = {});
 
+// The check extractModel runs before writing, done now on the plan's structure (large weights as typed
+// inputs; their bytes are checked when written): "" when it passes, else the problem in words. For a
+// preview that never offers a Save bound to fail. Not run by planExtraction: it costs a shape inference.
+std::string checkPlan(const ExtractionPlan& plan);
+
 // For the numeric checks: the full model with every local function call inlined (so every tensor of
 // every plan exists by its flat name) and `extraOutputs` added as graph outputs after the source's.
 // Not checked; written atomically.

@@ -330,23 +330,11 @@ private:
     std::vector<std::pair<int, onnx::TensorProto>> aside_; // original position, tensor (descending)
 };
 
-} // namespace
-
-ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
-                              const ExtractOptions& options) {
-    ExternalScope externalFiles;
-    if (!plan.graph) throw Error("extract: empty plan");
+// The extracted model without weights: IR, opsets, provenance, nodes, boundary and value infos. `result`
+// gets the node count and the notes on the IR.
+onnx::ModelProto buildStructure(const ExtractionPlan& plan, ExtractionResult& result) {
     const GraphIndex& g = *plan.graph;
     const Model& m = g.model();
-    checkParentWritable(outputPath);
-    ExtractionResult result;
-    result.outputPath = outputPath;
-    result.notes = plan.notes;
-    result.checking = plan.checking;
-    if (!plan.blocker.empty())
-        throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path + ": " + plan.blocker +
-                    "; nothing written");
-
     // Rebuild the flattener state the plan was made with.
     std::vector<char> sel(g.size(), 0);
     for (int i : plan.selected)
@@ -418,6 +406,46 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
             *graph->add_value_info() = parseSpan<onnx::ValueInfoProto>(m, e.info->span, "value_info", name);
     }
 
+    return mp;
+}
+
+// The local functions the plan uses. `where` starts the messages ("out.onnx: ").
+void addFunctions(onnx::ModelProto& mp, const ExtractionPlan& plan, const std::string& where) {
+    const Model& m = plan.graph->model();
+    const std::int64_t known = onnx::IR_VERSION;
+    for (int f : plan.functions) {
+        const Function& fn = m.functions[static_cast<std::size_t>(f)];
+        auto proto = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
+        if (proto.GetReflection()->GetUnknownFields(proto).field_count() > 0 && m.irVersion > known)
+            throw Error(where + "cannot extract " + plan.label + ": local function " + quoteInput(fn.name) +
+                        " uses IR " + std::to_string(m.irVersion) +
+                        " features this build's ONNX library (IR " + std::to_string(known) +
+                        ") cannot check; nothing written");
+        *mp.add_functions() = std::move(proto);
+    }
+}
+
+} // namespace
+
+ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
+                              const ExtractOptions& options) {
+    ExternalScope externalFiles;
+    if (!plan.graph) throw Error("extract: empty plan");
+    const GraphIndex& g = *plan.graph;
+    const Model& m = g.model();
+    checkParentWritable(outputPath);
+    ExtractionResult result;
+    result.outputPath = outputPath;
+    result.notes = plan.notes;
+    result.checking = plan.checking;
+    if (!plan.blocker.empty())
+        throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path + ": " + plan.blocker +
+                    "; nothing written");
+
+    onnx::ModelProto mp = buildStructure(plan, result);
+    auto* graph = mp.mutable_graph();
+    const std::int64_t ir = mp.ir_version();
+
     // Weights: inline under the limit, else external data beside the output.
     std::uint64_t structure = 0;
     for (const auto& pn : plan.nodes)
@@ -472,16 +500,7 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
             const Initializer* init = g.tensor(g.findTensor(name)).init;
             *graph->add_input() = initializerAsInput(*init);
         }
-    for (int f : plan.functions) {
-        const Function& fn = m.functions[static_cast<std::size_t>(f)];
-        auto proto = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
-        if (proto.GetReflection()->GetUnknownFields(proto).field_count() > 0 && m.irVersion > known)
-            throw Error(outputPath + ": cannot extract " + plan.label + ": local function " +
-                        quoteInput(fn.name) + " uses IR " + std::to_string(m.irVersion) +
-                        " features this build's ONNX library (IR " + std::to_string(known) +
-                        ") cannot check; nothing written");
-        *mp.add_functions() = std::move(proto);
-    }
+    addFunctions(mp, plan, outputPath + ": ");
     result.functions = plan.functions.size();
     result.irVersion = ir;
 
@@ -536,6 +555,42 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         result.notes.push_back("weights (" + sizeText(plan.weightBytes) + ") written as external data to " +
                                dataName + ": inline they would exceed " + sizeText(options.inlineLimit));
     return result;
+}
+
+std::string checkPlan(const ExtractionPlan& plan) {
+    if (!plan.graph) return "empty plan";
+    if (!plan.blocker.empty()) return plan.blocker;
+    ExternalScope externalFiles;
+    const GraphIndex& g = *plan.graph;
+    const std::string subject = "the extracted model of " + plan.label;
+    try {
+        ExtractionResult scratch;
+        onnx::ModelProto mp = buildStructure(plan, scratch);
+        addFunctions(mp, plan, "");
+        // Small weights inline (shapes computed from them), the others as typed inputs: the checker judges
+        // their type and dims here, their bytes when they are written.
+        for (const auto& name : plan.initializers) {
+            const Initializer* init = g.tensor(g.findTensor(name)).init;
+            if (init->byteSize() <= kSmallTensor)
+                *mp.mutable_graph()->add_initializer() = inlineTensor(g.model(), *init);
+            else
+                *mp.mutable_graph()->add_input() = initializerAsInput(*init);
+        }
+        if (std::string problem = structureProblem(mp); !problem.empty())
+            return subject + " is malformed: " + problem;
+        LibraryView view = narrowToLibrary(mp);
+        NewerTypes aside(mp, subject);
+        if (std::string problem = modelProblem(mp); !problem.empty())
+            return "the model is malformed there: " + problem;
+        checkExtracted(mp, {}, {}, subject, plan.internalTypes);
+    } catch (const std::exception& e) {
+        std::string text = e.what();
+        for (const char* written : {", nothing written", "; nothing written"}) // nothing is being written
+            for (auto at = text.find(written); at != std::string::npos; at = text.find(written))
+                text.erase(at, std::string(written).size());
+        return text;
+    }
+    return {};
 }
 
 void writeCaptureModel(const GraphIndex& g, const std::vector<std::string>& extraOutputs,

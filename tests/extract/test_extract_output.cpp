@@ -275,6 +275,7 @@ private slots:
         QString e = errorOf([&] { extractModel(plan, out); });
         QVERIFY2(e.contains("example.custom.Mystery") && e.contains("nothing written"), qPrintable(e));
         QVERIFY(filesIn(dir.path()).empty());
+        QCOMPARE(checkPlan(plan), plan.blocker);
         // The module before it is typed by ONNX inference: written.
         ExtractionPlan pre = planExtraction(*l.graph, l.hierarchy, "pre");
         QVERIFY(pre.blocker.empty());
@@ -296,6 +297,7 @@ private slots:
                  std::string("float[batch_size,seq_len,32]"));
         QCOMPARE(types["FullyConnect_MatMul_1_output"], std::string("float[batch_size,seq_len,32]"));
         QVERIFY(plan.blocker.empty());
+        QCOMPARE(checkPlan(plan), std::string()); // what the preview runs before offering Save
         QTemporaryDir dir;
         ExtractionResult r = extractModel(plan, dir.filePath("h0.onnx").toStdString());
         QCOMPARE(r.nodes, std::size_t{6});

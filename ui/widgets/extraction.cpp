@@ -240,9 +240,12 @@ void ExtractionJob::plan(std::shared_ptr<const ModelDocument> doc, const Extract
     auto hierarchy = std::make_shared<Hierarchy>(doc_->hierarchy);
     hierarchy_ = hierarchy;
     launch([doc = doc_, hierarchy, target](Outcome& out) {
-        out.plan = std::make_shared<ExtractionPlan>(
+        auto plan = std::make_shared<ExtractionPlan>(
             target.isModule ? planExtraction(*doc->graph, *hierarchy, target.scope.toStdString())
                             : planSelection(*doc->graph, target.nodes, target.label.toStdString()));
+        // The check Save would run, run now: the preview never offers a Save bound to fail.
+        plan->blocker = checkPlan(*plan);
+        out.plan = std::move(plan);
     });
     showProgress(tr("Working out the boundary of %1...").arg(target.label), false);
 }

@@ -633,6 +633,23 @@ Types contribRule(const OpSignature& op) {
         return first(sameShape(op, 0, e0));
     if (t == "QLinearGlobalAveragePool" || t == "QLinearAveragePool") return first(sameRank(op, 0, e0));
     if (t == "QLinearConcat") return first(elemOnly(elemOf(op, 1))); // [contrib] Y_zero_point's type
+    if (t == "QLinearConv")
+        return first(sameRank(op, 0, elemOf(op, 7)));         // [contrib] NHWC: y_zero_point's type
+    if (t == "QLinearReduceMean") return first(elemOnly(e0)); // [contrib] the quantized input's type
+    if (t == "DynamicQuantizeLSTM") {                         // [contrib] Y, Y_h, Y_c: X's type
+        for (auto& o : out)
+            o = elemOnly(e0);
+        return out;
+    }
+    if (t ==
+        "QEmbedLayerNormalization") { // [contrib] layernorm_out float (batch, sequence, hidden), int32 mask
+        Types q = embedLayerNorm(op); // the mask as there; the output dequantized, hidden size unknown
+        TensorType ids = input(op, 0);
+        if (!q.empty()) q[0] = ranked(kFloat, 3);
+        if (!q.empty() && ids.hasShape && ids.dims.size() == 2)
+            q[0].dims[0] = ids.dims[0], q[0].dims[1] = ids.dims[1];
+        return q;
+    }
     if (t == "QGemm") return first(elemOnly(op.has(7) ? elemOf(op, 7) : kFloat)); // [contrib] y_zero_point
     if (t == "QuantizeLinear") return first(sameShape(op, 0, op.has(2) ? elemOf(op, 2) : kUint8));
     if (t == "DequantizeLinear") return first(sameShape(op, 0, elemOf(op, 1)));

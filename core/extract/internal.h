@@ -142,6 +142,8 @@ std::string structureProblem(const onnx::ModelProto& mp);
 
 // ----- what the ONNX library can judge (extract/library_view.cpp) ------------------------------------
 
+// The newest ai.onnx opset whose changed ops library_view.cpp lists (21): beyond it, every op is unknown.
+std::int64_t newestListedOpset();
 // Does the library's schema of `opType` (its newest up to `known`) describe the op at `version`?
 bool libraryKnowsOp(const std::string& opType, const std::string& domain, std::int64_t version,
                     std::int64_t known);

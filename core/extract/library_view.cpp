@@ -87,6 +87,10 @@ std::string canonical(const std::string& domain) {
 
 } // namespace
 
+std::int64_t newestListedOpset() {
+    return kNewestListed;
+}
+
 bool libraryKnowsOp(const std::string& opType, const std::string& domain, std::int64_t version,
                     std::int64_t known) {
     if (version <= known) return true;

@@ -170,12 +170,17 @@ std::vector<std::string> checkingSummary(const GraphIndex& graph, const Extracti
         std::string ops;
         for (const auto& op : unchecked)
             ops += (ops.empty() ? "" : ", ") + op;
-        out.push_back(
-            "opset " + std::to_string(version) + " of " + (d.empty() ? std::string("ai.onnx") : d) +
-            ": the ONNX " + onnxLibraryVersion() + " checker knows it up to " + std::to_string(max) +
-            (uncheckedNodes ? "; " + std::to_string(uncheckedNodes) + " node(s) of ops defined anew since (" +
-                                  ops + ") checked for structure only, the others against their schemas"
-                            : "; no op here changed since: all checked against their schemas"));
+        out.push_back("opset " + std::to_string(version) + " of " + (d.empty() ? std::string("ai.onnx") : d) +
+                      ": the ONNX " + onnxLibraryVersion() + " checker knows it up to " +
+                      std::to_string(max) +
+                      (!d.empty() || version > newestListedOpset()
+                           ? "; Hierscope lists the ops changed only up to opset " +
+                                 std::to_string(newestListedOpset()) + ": all " +
+                                 std::to_string(uncheckedNodes) + " node(s) checked for structure only"
+                       : uncheckedNodes
+                           ? "; " + std::to_string(uncheckedNodes) + " node(s) of ops defined anew since (" +
+                                 ops + ") checked for structure only, the others against their schemas"
+                           : "; no op here changed since: all checked against their schemas"));
     }
     for (const auto& [op, count] : ortOps)
         out.push_back(std::to_string(count) + " " + quoteInput(op) +

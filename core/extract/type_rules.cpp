@@ -39,6 +39,27 @@ TensorType ranked(std::int32_t elem, std::size_t rank) {
     return t;
 }
 
+// Dims come from files, fuzzed ones too: arithmetic on them says "unknown" (-1) rather than overflow, and a
+// rank read from a dim is believed only up to kMaxRank.
+constexpr std::int64_t kMaxRank = 64;
+
+std::int64_t product(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? -1 : r;
+}
+
+std::int64_t sum(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    return a < 0 || b < 0 || __builtin_add_overflow(a, b, &r) ? -1 : r;
+}
+
+// The rank a 1-D shape tensor of this type describes, -1 when unknown or implausible.
+std::int64_t rankFromShapeTensor(const TensorType& shape) {
+    bool known = shape.hasShape && shape.dims.size() == 1 && shape.dims[0].value >= 0 &&
+                 shape.dims[0].value <= kMaxRank;
+    return known ? shape.dims[0].value : -1;
+}
+
 TensorType input(const OpSignature& op, std::size_t k) {
     return k < op.inputs.size() && op.has(k) ? op.inputs[k] : TensorType{};
 }
@@ -154,17 +175,14 @@ TensorType concat(const OpSignature& op) {
     std::size_t rank = first.dims.size();
     std::size_t axis = normalizeAxis(intAttr(op, "axis", 0), rank);
     TensorType out = ranked(first.elemType, rank);
-    std::int64_t sum = 0;
+    std::int64_t total = 0;
     for (std::size_t k = 0; k < op.inputs.size(); ++k) {
         const TensorType t = input(op, k);
         if (!t.hasShape || t.dims.size() != rank) return sameRank(op, 0, first.elemType);
-        if (axis < rank && (t.dims[axis].value < 0 || sum < 0))
-            sum = -1;
-        else if (axis < rank)
-            sum += t.dims[axis].value;
+        if (axis < rank) total = sum(total, t.dims[axis].value);
     }
     for (std::size_t d = 0; d < rank; ++d)
-        out.dims[d] = d == axis ? Dim{sum, {}} : first.dims[d];
+        out.dims[d] = d == axis ? Dim{total, {}} : first.dims[d];
     return out;
 }
 
@@ -234,7 +252,7 @@ TensorType convLike(const OpSignature& op, bool channelsFromWeight, bool transpo
     else if (w.hasShape && w.dims.size() >= 2 && !transposed)
         out.dims[1] = w.dims[0];
     else if (w.hasShape && w.dims.size() >= 2 && w.dims[1].value >= 0)
-        out.dims[1].value = w.dims[1].value * intAttr(op, "group", 1);
+        out.dims[1].value = product(w.dims[1].value, intAttr(op, "group", 1));
     return out;
 }
 
@@ -253,7 +271,7 @@ Types split(const OpSignature& op) {
     } else if (!op.has(1) && in.dims[axis].value >= 0 && op.outputs > 0) {
         // Equal parts; the last one smaller when it does not divide (num_outputs, opset 18).
         std::int64_t n = static_cast<std::int64_t>(op.outputs), total = in.dims[axis].value;
-        std::int64_t part = (total + n - 1) / n;
+        std::int64_t part = total / n + (total % n != 0);
         for (std::int64_t k = 0; k < n; ++k)
             sizes.push_back(std::max<std::int64_t>(0, std::min(part, total - k * part)));
     }
@@ -382,14 +400,12 @@ TensorType reshape(const OpSignature& op) {
     TensorType in = input(op, 0);
     auto v = op.values.find(1);
     if (v == op.values.end()) {
-        TensorType target = input(op, 1);
-        bool rank = target.hasShape && target.dims.size() == 1 && target.dims[0].value >= 0;
-        return rank ? ranked(in.elemType, static_cast<std::size_t>(target.dims[0].value))
-                    : elemOnly(in.elemType);
+        std::int64_t rank = rankFromShapeTensor(input(op, 1));
+        return rank >= 0 ? ranked(in.elemType, static_cast<std::size_t>(rank)) : elemOnly(in.elemType);
     }
     TensorType out = ranked(in.elemType, v->second.size());
     bool allowZero = intAttr(op, "allowzero", 0) != 0;
-    std::int64_t product = 1; // of the target's other dims, -1 when one of them is unknown
+    std::int64_t known = 1; // product of the target's other dims, -1 when one of them is unknown
     int inferAt = -1;
     for (std::size_t d = 0; d < v->second.size(); ++d) {
         std::int64_t target = v->second[d];
@@ -401,14 +417,14 @@ TensorType reshape(const OpSignature& op) {
             out.dims[d] = in.hasShape && d < in.dims.size() ? in.dims[d] : Dim{};
         else
             out.dims[d].value = target;
-        product = product >= 0 && out.dims[d].value >= 0 ? product * out.dims[d].value : -1;
+        known = product(known, out.dims[d].value);
     }
-    if (inferAt >= 0 && product > 0 && in.hasShape) {
+    if (inferAt >= 0 && known > 0 && in.hasShape) {
         std::int64_t total = 1;
         for (const Dim& d : in.dims)
-            total = d.value >= 0 && total >= 0 ? total * d.value : -1;
-        if (total >= 0 && total % product == 0)
-            out.dims[static_cast<std::size_t>(inferAt)].value = total / product;
+            total = product(total, d.value);
+        if (total >= 0 && total % known == 0)
+            out.dims[static_cast<std::size_t>(inferAt)].value = total / known;
     }
     return out;
 }
@@ -491,9 +507,8 @@ Types standardRule(const OpSignature& op) {
     if (t == "ConstantOfShape") { // [ops] `value`'s type, float when absent; rank = the shape's length
         auto it = op.tensors.find("value");
         std::int32_t elem = it == op.tensors.end() ? kFloat : it->second.elemType;
-        TensorType s = input(op, 0);
-        bool rank = s.hasShape && s.dims.size() == 1 && s.dims[0].value >= 0;
-        return first(rank ? ranked(elem, static_cast<std::size_t>(s.dims[0].value)) : elemOnly(elem));
+        std::int64_t rank = rankFromShapeTensor(input(op, 0));
+        return first(rank >= 0 ? ranked(elem, static_cast<std::size_t>(rank)) : elemOnly(elem));
     }
     if (t == "Range") return first(ranked(e0, 1));            // [ops: Range] the start's type, 1-D
     if (t == "OneHot") return first(elemOnly(elemOf(op, 2))); // [ops: OneHot] the values' type

@@ -1,5 +1,7 @@
 // Types of the tensors of a flat program: declared ones, and ONNX's shape inference (with data
-// propagation) on the weight-free, fully inlined program, screened first (extract/guard.cpp).
+// propagation) on the weight-free, fully inlined program, screened first (extract/guard.cpp) and narrowed
+// to what the library knows (extract/library_view.cpp), alternating with Hierscope's type rules
+// (extract/type_rules.h), which fill what it leaves open.
 #include "extract/internal.h"
 #include "extract/type_rules.h"
 
@@ -47,8 +49,7 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
 
 namespace {
 
-// The node as our type rules read it: its original domain and version, its inputs' types as known so
-// far, the attributes the rules use.
+// Values of small int64 tensors by name (initializers, Constants).
 using Values = std::unordered_map<std::string, std::vector<std::int64_t>>;
 
 // The values of a small int64 tensor (axes, split sizes, shapes), when it holds them.
@@ -75,6 +76,8 @@ bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out
     return count == static_cast<std::int64_t>(out.size());
 }
 
+// The node as our type rules read it: its original domain and version, its inputs' types (and values) as
+// known so far, the attributes the rules use.
 OpSignature signatureOf(const onnx::NodeProto& n, const std::map<std::string, std::int64_t>& opsets,
                         const std::unordered_map<std::string, TensorType>& types, const Values& values) {
     OpSignature op;

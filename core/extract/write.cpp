@@ -359,7 +359,7 @@ onnx::ModelProto buildStructure(const ExtractionPlan& plan, ExtractionResult& re
             if (t > onnx::TensorProto_DataType_BFLOAT16) newer = t;
         if (newer) {
             // The file keeps its IR: the check sees it as IR `known`, those tensors set aside
-            // (setAsideNewerTypes), their payload sizes checked by us.
+            // (NewerTypes), their payload sizes checked by us.
             result.notes.push_back("IR version " + std::to_string(ir) +
                                    " kept: the model uses element type " + dataTypeName(newer) + " of IR " +
                                    std::to_string(ir) + "; the ONNX " + onnxLibraryVersion() +

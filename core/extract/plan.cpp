@@ -144,10 +144,10 @@ std::vector<std::string> checkingSummary(const GraphIndex& graph, const Extracti
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : m.opsets)
         opsets[op.domain == "ai.onnx" ? std::string() : op.domain] = op.version;
-    std::map<std::string, std::size_t> unknownDomains; // domain -> nodes
-    std::map<std::string, std::size_t> ortOps;         // ONNX Runtime's ops in the ONNX domain -> nodes
-    std::set<std::string> unchecked;
-    std::size_t uncheckedNodes = 0;
+    std::map<std::string, std::size_t> unknownDomains;       // domain -> nodes
+    std::map<std::string, std::size_t> ortOps;               // ONNX Runtime's ops in the ONNX domain -> nodes
+    std::map<std::string, std::set<std::string>> unchecked;  // domain -> ops left to our checks
+    std::map<std::string, std::size_t> nodesOf, uncheckedOf; // per domain newer than the library knows
     for (const auto& pn : plan.nodes) {
         const Node& n = graph.node(pn.instance);
         std::string d = n.domain == "ai.onnx" ? std::string() : n.domain;
@@ -155,32 +155,36 @@ std::vector<std::string> checkingSummary(const GraphIndex& graph, const Extracti
         std::int64_t max = maxKnownOpset(d);
         if (max < 0) {
             if (m.findFunction(n.domain, n.opType) < 0) ++unknownDomains[d];
-        } else if (v != opsets.end() && !libraryJudges(n.opType, d, v->second)) {
-            std::string op = (d.empty() ? std::string() : d + ".") + n.opType;
-            if (v->second > max)
-                unchecked.insert(op), ++uncheckedNodes;
-            else
-                ++ortOps[op];
+            continue;
         }
+        if (v == opsets.end()) continue;
+        if (v->second > max) ++nodesOf[d];
+        if (libraryJudges(n.opType, d, v->second)) continue;
+        std::string op = (d.empty() ? std::string() : d + ".") + n.opType;
+        if (v->second > max)
+            unchecked[d].insert(op), ++uncheckedOf[d];
+        else
+            ++ortOps[op];
     }
     std::vector<std::string> out;
-    for (const auto& [d, version] : opsets) {
-        std::int64_t max = maxKnownOpset(d);
-        if (max < 0 || version <= max) continue;
+    for (const auto& [d, count] : nodesOf) { // only domains the selection uses
+        std::int64_t version = opsets[d], max = maxKnownOpset(d);
         std::string ops;
-        for (const auto& op : unchecked)
+        for (const auto& op : unchecked[d])
             ops += (ops.empty() ? "" : ", ") + op;
-        out.push_back("opset " + std::to_string(version) + " of " + (d.empty() ? std::string("ai.onnx") : d) +
-                      ": the ONNX " + onnxLibraryVersion() + " checker knows it up to " +
-                      std::to_string(max) +
-                      (!d.empty() || version > newestListedOpset()
-                           ? "; Hierscope lists the ops changed only up to opset " +
-                                 std::to_string(newestListedOpset()) + ": all " +
-                                 std::to_string(uncheckedNodes) + " node(s) checked for structure only"
-                       : uncheckedNodes
-                           ? "; " + std::to_string(uncheckedNodes) + " node(s) of ops defined anew since (" +
-                                 ops + ") checked for structure only, the others against their schemas"
-                           : "; no op here changed since: all checked against their schemas"));
+        std::size_t left = uncheckedOf[d];
+        std::string head = "opset " + std::to_string(version) + " of " +
+                           (d.empty() ? std::string("ai.onnx") : d) + ": the ONNX " + onnxLibraryVersion() +
+                           " checker knows it up to " + std::to_string(max);
+        if (!d.empty() || version > newestListedOpset())
+            out.push_back(head + "; Hierscope lists the ops changed only up to opset " +
+                          std::to_string(newestListedOpset()) + " of ai.onnx: all " + std::to_string(count) +
+                          " node(s) checked for structure only");
+        else if (left)
+            out.push_back(head + "; " + std::to_string(left) + " node(s) of ops defined anew since (" + ops +
+                          ") checked for structure only, the others against their schemas");
+        else
+            out.push_back(head + "; no op here changed since: all checked against their schemas");
     }
     for (const auto& [op, count] : ortOps)
         out.push_back(std::to_string(count) + " " + quoteInput(op) +

@@ -38,7 +38,10 @@ const char* kExtractHelp =
     "--sidecar,\n"
     "  the sidecar's hierarchy (manual re-tags included) decides what belongs to the module (without it,\n"
     "  a sidecar found beside MODEL does). The module hierarchy of the result is written beside it as\n"
-    "  OUT.hierarchy.json (found when OUT is opened).\n";
+    "  OUT.hierarchy.json (found when OUT is opened).\n"
+    "  Where the linked ONNX library cannot judge everything (opsets newer than it knows, ONNX Runtime's\n"
+    "  contrib ops), it checks what it knows, Hierscope checks the structure of all, and `checked:` lines\n"
+    "  say which; a boundary tensor whose element type nothing can tell is named, and nothing is written.\n";
 
 std::vector<std::string> splitKeys(const std::string& text) {
     std::vector<std::string> keys;
@@ -143,6 +146,7 @@ int runExtract(const std::vector<std::string>& args) {
             j["ir_version"] = result.irVersion;
             j["file_bytes"] = result.fileBytes;
             j["notes"] = result.notes;
+            if (!result.checking.empty()) j["checking"] = result.checking;
             j["sidecar"] = extractedSidecar;
             std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
             return 0;
@@ -172,6 +176,8 @@ int runExtract(const std::vector<std::string>& args) {
                   << "functions: " << result.functions << "\n";
         for (const auto& note : result.notes)
             std::cout << "note: " << note << "\n";
+        for (const auto& c : result.checking) // where the ONNX library could not judge everything
+            std::cout << "checked: " << c << "\n";
         return 0;
     } catch (const hs::Error& e) {
         std::cerr << "hierscope-cli: " << e.what() << "\n";

@@ -63,6 +63,15 @@ struct ExtractionPlan {
     // Why shape inference could not type everything (parts of a malformed model left out, the library's
     // own complaint), bounded; empty when it ran through.
     std::string inferenceProblem;
+    // What the check before writing covers where the ONNX library cannot judge everything, in words
+    // ("opset 18 of ai.onnx: the ONNX 1.12.0 library knows it up to 17; ..."); empty when it knows it all.
+    std::vector<std::string> checking;
+    // Why the plan cannot be written: a boundary tensor whose element type nothing can tell (the tensor
+    // and the reason). Empty when it can; extractModel refuses otherwise, and the dialog offers no Save.
+    std::string blocker;
+    // Types of the result's internal tensors, kept only where the library cannot judge everything: the
+    // check gives them to the library's inference, which cannot compute what follows an op it skips.
+    std::vector<BoundaryTensor> internalTypes;
     std::size_t copiedConstants = 0;
     std::uint64_t weightBytes = 0; // bytes of the initializers carried
 };
@@ -98,13 +107,19 @@ struct ExtractionResult {
     std::size_t functions = 0;
     std::int64_t irVersion = 0;
     std::vector<std::string> notes;
+    std::vector<std::string> checking; // what was checked where the library cannot judge all (as planned)
 };
 
 // Builds the model, checks it (onnx::checker::check_model plus strict shape inference, as the full
-// check does) and writes it atomically (temporary file, then rename). Throws hs::Error naming the
-// problem; nothing is written then.
+// check does, on what the linked ONNX library knows; our structural check on all) and writes it atomically
+// (temporary file, then rename). Throws hs::Error naming the problem; nothing is written then.
 ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
                               const ExtractOptions& options = {});
+
+// The check extractModel runs before writing, done now on the plan's structure (large weights as typed
+// inputs; their bytes are checked when written): "" when it passes, else the problem in words. For a
+// preview that never offers a Save bound to fail. Not run by planExtraction: it costs a shape inference.
+std::string checkPlan(const ExtractionPlan& plan);
 
 // For the numeric checks: the full model with every local function call inlined (so every tensor of
 // every plan exists by its flat name) and `extraOutputs` added as graph outputs after the source's.

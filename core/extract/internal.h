@@ -131,6 +131,48 @@ onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* typ
 bool typeFromProto(const onnx::TypeProto& tp, TensorType& out);
 void addOpsets(const Model& m, onnx::ModelProto& mp);
 std::int64_t maxKnownOpset(const std::string& domain); // -1 for a domain ONNX does not know
+std::string onnxLibraryVersion();                      // "1.12.0"
+
+// ----- our structural check (extract/structure.cpp) -------------------------------------------------
+
+// What the ONNX checker checks of a graph's structure, for every node whatever its op or version: every
+// input produced earlier (topological order), a graph input or an initializer; names produced once;
+// graph outputs produced; every node's domain imported. The first problem, "" when none.
+std::string structureProblem(const onnx::ModelProto& mp);
+
+// ----- what the ONNX library can judge (extract/library_view.cpp) ------------------------------------
+
+// The newest ai.onnx opset whose changed ops library_view.cpp lists (21): beyond it, every op is unknown.
+std::int64_t newestListedOpset();
+// Does the library's schema of `opType` (its newest up to `known`) describe the op at `version`?
+bool libraryKnowsOp(const std::string& opType, const std::string& domain, std::int64_t version,
+                    std::int64_t known);
+// Can the library judge a node of this op, domain and imported version (its checker and inference)? False
+// for ops defined anew after the opset it knows, and ONNX Runtime's own ops in the ONNX domain; true for
+// domains it does not know (it skips those by itself).
+bool libraryJudges(const std::string& opType, const std::string& domain, std::int64_t version);
+// The domain a node had before narrowToLibrary moved it (`hidden` set when it was moved).
+std::string originalDomain(const std::string& domain, bool* hidden = nullptr);
+
+struct LibraryView {
+    struct Newer {
+        std::string domain;
+        std::int64_t declared = 0, known = 0;
+    };
+    std::vector<Newer> newer;        // opset imports newer than the library knows
+    std::set<std::string> hiddenOps; // ops left to our own checks ("ReduceMean", "ai.onnx.ml.X")
+    std::vector<std::pair<onnx::NodeProto*, std::string>> moved;             // node, its domain
+    std::vector<std::pair<onnx::OperatorSetIdProto*, std::int64_t>> lowered; // import, its version
+    std::vector<std::pair<onnx::FunctionProto*, google::protobuf::RepeatedPtrField<onnx::OperatorSetIdProto>>>
+        functionImports;
+    int importsBefore = -1;
+    bool narrowed() const { return !newer.empty() || !moved.empty(); }
+};
+// Narrows `mp` in place to what the library knows: imports newer than it knows are lowered to its
+// newest, nodes of ops changed since move to `hierscope.unchecked.<domain>` (which it skips).
+LibraryView narrowToLibrary(onnx::ModelProto& mp);
+// Undoes narrowToLibrary (nothing may have been added to or removed from the node lists in between).
+void restoreFromLibrary(onnx::ModelProto& mp, const LibraryView& view);
 
 // ----- types (extract/types.cpp) ----------------------------------------------------------------------
 

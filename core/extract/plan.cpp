@@ -1,12 +1,14 @@
 // Extraction planning (extract.h): which nodes, boundary tensors, weights and functions a selection
 // takes, and the boundary's types.
 #include "extract/internal.h"
+#include "extract/type_rules.h"
 
 #include "common/display_text.h"
 #include "common/error.h"
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 
+#include <map>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -91,6 +93,114 @@ void dropUnusedWeightCopies(const GraphIndex& graph, std::vector<char>& sel) {
         }
         if (!used) sel[i] = 0;
     }
+}
+
+// Why nothing can tell a boundary tensor's element type: walking back through producers whose inputs are
+// untyped, the first op nobody knows (or the model's silence about an input).
+std::string unknownTypeReason(const GraphIndex& graph, const std::string& name,
+                              const std::map<std::string, TensorType>& inferred, const std::string& problem) {
+    auto typed = [&](const std::string& tensor) {
+        TensorType t;
+        auto it = inferred.find(tensor);
+        return (it != inferred.end() && it->second.elemType != 0) ||
+               (declaredType(graph, tensor, t) && t.elemType);
+    };
+    auto opName = [&](const Node& n) {
+        return (n.domain.empty() || n.domain == "ai.onnx" ? std::string() : n.domain + ".") + n.opType;
+    };
+    std::string tensor = name, why = "the model declares no type for it and nothing produces it";
+    for (int step = 0; step < 1000; ++step) {
+        int t = graph.findTensor(tensor);
+        int producer = t >= 0 ? graph.tensor(t).producer : -1;
+        if (producer < 0) {
+            if (tensor != name)
+                why = "it is computed from " + quoteInput(tensor) + ", whose type the model does not declare";
+            break;
+        }
+        const Node& n = graph.node(producer);
+        std::string domain = n.domain == "ai.onnx" ? std::string() : n.domain;
+        std::string next;
+        for (const auto& in : n.inputs)
+            if (!in.empty() && !typed(in)) {
+                next = in;
+                break;
+            }
+        if (!hasTypeRule(n.opType, domain) || next.empty()) {
+            why = (tensor == name ? "it is computed by " : "it is computed from the output of ") +
+                  quoteInput(graph.key(producer)) + " (" + quoteInput(opName(n)) +
+                  "), an op for which neither the ONNX " + onnxLibraryVersion() +
+                  " library nor Hierscope's type rules know an output type";
+            break;
+        }
+        tensor = next;
+    }
+    return "the element type of boundary tensor " + quoteInput(name) + " is unknown: " + why +
+           (problem.empty() ? "" : " (shape inference: " + problem + ")");
+}
+
+// What the check before writing will cover where the linked ONNX library cannot judge all of it.
+std::vector<std::string> checkingSummary(const GraphIndex& graph, const ExtractionPlan& plan) {
+    const Model& m = graph.model();
+    std::map<std::string, std::int64_t> opsets;
+    for (const auto& op : m.opsets)
+        opsets[op.domain == "ai.onnx" ? std::string() : op.domain] = op.version;
+    std::map<std::string, std::size_t> unknownDomains;       // domain -> nodes
+    std::map<std::string, std::size_t> ortOps;               // ONNX Runtime's ops in the ONNX domain -> nodes
+    std::map<std::string, std::set<std::string>> unchecked;  // domain -> ops left to our checks
+    std::map<std::string, std::size_t> nodesOf, uncheckedOf; // per domain newer than the library knows
+    for (const auto& pn : plan.nodes) {
+        const Node& n = graph.node(pn.instance);
+        std::string d = n.domain == "ai.onnx" ? std::string() : n.domain;
+        auto v = opsets.find(d);
+        std::int64_t max = maxKnownOpset(d);
+        if (max < 0) {
+            if (m.findFunction(n.domain, n.opType) < 0) ++unknownDomains[d];
+            continue;
+        }
+        if (v == opsets.end()) continue;
+        if (v->second > max) ++nodesOf[d];
+        if (libraryJudges(n.opType, d, v->second)) continue;
+        std::string op = (d.empty() ? std::string() : d + ".") + n.opType;
+        if (v->second > max)
+            unchecked[d].insert(op), ++uncheckedOf[d];
+        else
+            ++ortOps[op];
+    }
+    std::vector<std::string> out;
+    for (const auto& [d, count] : nodesOf) { // only domains the selection uses
+        std::int64_t version = opsets[d], max = maxKnownOpset(d);
+        std::string ops;
+        for (const auto& op : unchecked[d])
+            ops += (ops.empty() ? "" : ", ") + op;
+        std::size_t left = uncheckedOf[d];
+        std::string head = "opset " + std::to_string(version) + " of " +
+                           (d.empty() ? std::string("ai.onnx") : d) + ": the ONNX " + onnxLibraryVersion() +
+                           " checker knows it up to " + std::to_string(max);
+        if (!d.empty() || version > newestListedOpset())
+            out.push_back(head + "; Hierscope lists the ops changed only up to opset " +
+                          std::to_string(newestListedOpset()) + " of ai.onnx: all " + std::to_string(count) +
+                          " node(s) checked for structure only");
+        else if (left)
+            out.push_back(head + "; " + std::to_string(left) + " node(s) of ops defined anew since (" + ops +
+                          ") checked for structure only, the others against their schemas");
+        else
+            out.push_back(head + "; no op here changed since: all checked against their schemas");
+    }
+    for (const auto& [op, count] : ortOps)
+        out.push_back(std::to_string(count) + " " + quoteInput(op) +
+                      " node(s): ONNX Runtime's own op in the ONNX " + "domain, no schema in the ONNX " +
+                      onnxLibraryVersion() +
+                      " library, checked for structure only; output types from Hierscope's type rules");
+    for (const auto& [d, count] : unknownDomains)
+        out.push_back(std::to_string(count) + " node(s) of domain " + quoteInput(d) +
+                      ": no schema in the ONNX " + onnxLibraryVersion() +
+                      " library, checked for structure only; their output types " +
+                      "from Hierscope's type rules");
+    if (!out.empty())
+        out.push_back(
+            "structure checked on all nodes: every input produced, a graph input or an initializer, " +
+            std::string("topological order, unique names, opset imports and functions carried"));
+    return out;
 }
 
 } // namespace
@@ -226,7 +336,7 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
     problem = utf8Escaped(problem);
     plan.inferenceProblem = problem;
-    std::vector<std::string> unknown, contradicted;
+    std::vector<std::string> unknown, shapeless, contradicted;
     for (auto* list : {&plan.inputs, &plan.outputs})
         for (auto& b : *list) {
             bool declared = declaredType(graph, b.name, b.type);
@@ -242,7 +352,12 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
                 b.type = it->second;
                 b.inferred = true;
             }
-            if (b.type.elemType == 0 || !b.type.hasShape) unknown.push_back(quoteInput(b.name));
+            if (b.type.elemType == 0) {
+                unknown.push_back(quoteInput(b.name));
+                if (plan.blocker.empty()) plan.blocker = unknownTypeReason(graph, b.name, inferred, problem);
+            } else if (!b.type.hasShape) {
+                shapeless.push_back(quoteInput(b.name));
+            }
         }
     std::vector<std::string> kept;
     for (const auto& name : plan.valueInfo) {
@@ -263,9 +378,30 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
                              std::to_string(contradicted.size()) +
                              " boundary tensor(s), the computed ones are used: " + listText(contradicted));
     if (!unknown.empty())
-        plan.notes.push_back("no type or shape known for " + std::to_string(unknown.size()) +
-                             " boundary tensor(s): " + listText(unknown) +
-                             (problem.empty() ? "" : " (shape inference: " + problem + ")"));
+        plan.notes.push_back("no element type known for " + std::to_string(unknown.size()) +
+                             " boundary tensor(s): " + listText(unknown) + "; it cannot be written");
+    if (!shapeless.empty())
+        plan.notes.push_back(std::to_string(shapeless.size()) +
+                             " boundary tensor(s) written without a shape " +
+                             "(element type known, rank not): " + listText(shapeless) +
+                             "; valid ONNX, which ONNX Runtime accepts");
+    plan.checking = checkingSummary(graph, plan);
+    if (!plan.checking.empty()) {
+        std::unordered_set<std::string> boundary;
+        for (const auto* list : {&plan.inputs, &plan.outputs})
+            for (const auto& b : *list)
+                boundary.insert(b.name);
+        for (const auto& pn : plan.nodes)
+            for (const auto& o : pn.outputs) {
+                auto it = inferred.find(o);
+                if (o.empty() || boundary.count(o) || it == inferred.end()) continue;
+                BoundaryTensor b;
+                b.name = o;
+                b.type = it->second;
+                b.inferred = true;
+                plan.internalTypes.push_back(std::move(b));
+            }
+    }
     return plan;
 }
 

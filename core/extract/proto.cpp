@@ -6,6 +6,7 @@
 #include "graph/graph.h"
 #include "model/mapped_file.h"
 
+#include <onnx/common/version.h>
 #include <onnx/defs/schema.h>
 
 #include <map>
@@ -113,6 +114,10 @@ std::int64_t maxKnownOpset(const std::string& domain) {
     const auto& map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
     auto it = map.find(domain.empty() ? std::string("") : domain == "ai.onnx" ? std::string("") : domain);
     return it == map.end() ? -1 : it->second.second;
+}
+
+std::string onnxLibraryVersion() {
+    return ONNX_NAMESPACE::LAST_RELEASE_VERSION;
 }
 
 } // namespace hs::extraction

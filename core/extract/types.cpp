@@ -1,6 +1,9 @@
 // Types of the tensors of a flat program: declared ones, and ONNX's shape inference (with data
-// propagation) on the weight-free, fully inlined program, screened first (extract/guard.cpp).
+// propagation) on the weight-free, fully inlined program, screened first (extract/guard.cpp) and narrowed
+// to what the library knows (extract/library_view.cpp), alternating with Hierscope's type rules
+// (extract/type_rules.h), which fill what it leaves open.
 #include "extract/internal.h"
+#include "extract/type_rules.h"
 
 #include "common/error.h"
 #include "graph/graph.h"
@@ -46,99 +49,146 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
 
 namespace {
 
-// Rank of a node's output where ONNX 1.12's inference gives a type without a shape (Slice with computed
-// bounds, and everything downstream of it), from the ranks of its inputs: -1 when it cannot tell.
-int outputRank(const onnx::NodeProto& n, const std::function<int(const std::string&)>& rank) {
-    static const std::unordered_set<std::string> sameAsFirst = {"Slice",
-                                                                "Identity",
-                                                                "Cast",
-                                                                "CastLike",
-                                                                "Relu",
-                                                                "Sigmoid",
-                                                                "Tanh",
-                                                                "Erf",
-                                                                "Sqrt",
-                                                                "Neg",
-                                                                "Abs",
-                                                                "Exp",
-                                                                "Log",
-                                                                "Softmax",
-                                                                "LogSoftmax",
-                                                                "LayerNormalization",
-                                                                "Dropout",
-                                                                "Clip",
-                                                                "LeakyRelu",
-                                                                "Gelu",
-                                                                "HardSigmoid",
-                                                                "HardSwish",
-                                                                "Not",
-                                                                "Reciprocal",
-                                                                "Floor",
-                                                                "Ceil",
-                                                                "Round",
-                                                                "Sin",
-                                                                "Cos",
-                                                                "Trilu",
-                                                                "CumSum",
-                                                                "BatchNormalization",
-                                                                "InstanceNormalization",
-                                                                "Softplus",
-                                                                "Elu",
-                                                                "Selu",
-                                                                "Transpose",
-                                                                "Concat",
-                                                                "Sign",
-                                                                "IsNaN",
-                                                                "IsInf",
-                                                                "Mish",
-                                                                "Celu",
-                                                                "ThresholdedRelu",
-                                                                "Shrink",
-                                                                "Hardmax",
-                                                                "SimplifiedLayerNormalization"};
-    static const std::unordered_set<std::string> broadcast = {"Add",
-                                                              "Sub",
-                                                              "Mul",
-                                                              "Div",
-                                                              "Pow",
-                                                              "Where",
-                                                              "Equal",
-                                                              "Less",
-                                                              "Greater",
-                                                              "LessOrEqual",
-                                                              "GreaterOrEqual",
-                                                              "And",
-                                                              "Or",
-                                                              "Xor",
-                                                              "Max",
-                                                              "Min",
-                                                              "Mod",
-                                                              "PRelu",
-                                                              "Sum",
-                                                              "Mean",
-                                                              "BitShift"};
-    if (n.input_size() == 0) return -1;
-    const std::string& op = n.op_type();
-    if (sameAsFirst.count(op)) return rank(n.input(0));
-    if (broadcast.count(op)) {
-        int r = 0;
-        for (const auto& in : n.input()) {
-            if (in.empty()) continue;
-            int k = rank(in);
-            if (k < 0) return -1;
-            r = std::max(r, k);
+// Values of small int64 tensors by name (initializers, Constants).
+using Values = std::unordered_map<std::string, std::vector<std::int64_t>>;
+
+// The values of a small int64 tensor (axes, split sizes, shapes), when it holds them.
+bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out) {
+    constexpr int kMax = 64;
+    if (t.data_type() != onnx::TensorProto::INT64 || t.dims_size() > 1 ||
+        t.data_location() == onnx::TensorProto::EXTERNAL)
+        return false;
+    out.clear();
+    if (t.has_raw_data()) {
+        const std::string& raw = t.raw_data();
+        if (raw.size() % 8 != 0 || raw.size() / 8 > kMax) return false;
+        for (std::size_t k = 0; k < raw.size(); k += 8) {
+            std::uint64_t v = 0;
+            for (int b = 7; b >= 0; --b) // little-endian (onnx.proto)
+                v = (v << 8) | static_cast<unsigned char>(raw[k + static_cast<std::size_t>(b)]);
+            out.push_back(static_cast<std::int64_t>(v));
         }
-        return r;
+    } else {
+        if (t.int64_data_size() > kMax) return false;
+        out.assign(t.int64_data().begin(), t.int64_data().end());
     }
-    if (op == "Gather" && n.input_size() >= 2) {
-        int a = rank(n.input(0)), b = rank(n.input(1));
-        return a < 1 || b < 0 ? -1 : a + b - 1;
+    std::int64_t count = t.dims_size() ? t.dims(0) : 1;
+    return count == static_cast<std::int64_t>(out.size());
+}
+
+// The node as our type rules read it: its original domain and version, its inputs' types (and values) as
+// known so far, the attributes the rules use.
+OpSignature signatureOf(const onnx::NodeProto& n, const std::map<std::string, std::int64_t>& opsets,
+                        const std::unordered_map<std::string, TensorType>& types, const Values& values) {
+    OpSignature op;
+    op.opType = n.op_type();
+    op.domain = originalDomain(n.domain());
+    if (op.domain == "ai.onnx") op.domain.clear();
+    auto v = opsets.find(op.domain);
+    op.opset = v == opsets.end() ? 0 : v->second;
+    for (const auto& in : n.input()) {
+        auto it = in.empty() ? types.end() : types.find(in);
+        op.inputs.push_back(it == types.end() ? TensorType{} : it->second);
+        op.present.push_back(!in.empty());
+        if (auto v = in.empty() ? values.end() : values.find(in); v != values.end())
+            op.values[op.inputs.size() - 1] = v->second;
     }
-    if (op == "MatMul" && n.input_size() >= 2) {
-        int a = rank(n.input(0)), b = rank(n.input(1));
-        return a < 2 || b < 2 ? -1 : std::max(a, b);
+    op.outputs = static_cast<std::size_t>(n.output_size());
+    for (const auto& a : n.attribute()) {
+        switch (a.type()) {
+        case onnx::AttributeProto::INT:
+            op.ints[a.name()] = a.i();
+            break;
+        case onnx::AttributeProto::FLOAT:
+            op.ints[a.name()] = 0;
+            break; // rules ask only whether it is set
+        case onnx::AttributeProto::INTS:
+            op.intLists[a.name()].assign(a.ints().begin(), a.ints().end());
+            break;
+        case onnx::AttributeProto::FLOATS:
+            op.intLists[a.name()].assign(static_cast<std::size_t>(a.floats_size()), 0);
+            break;
+        case onnx::AttributeProto::TENSOR: {
+            TensorType t;
+            t.elemType = a.t().data_type();
+            t.hasShape = true;
+            for (auto d : a.t().dims())
+                t.dims.push_back({d, {}});
+            op.tensors[a.name()] = t;
+            break;
+        }
+        default:
+            break;
+        }
     }
-    return -1;
+    return op;
+}
+
+// What a rule adds to what is known: the element type where none is known, a shape where none is.
+bool mergeRule(TensorType& known, const TensorType& rule) {
+    if (rule.elemType == 0) return false;
+    if (known.elemType == 0) {
+        known = rule;
+        return true;
+    }
+    if (known.elemType == rule.elemType && !known.hasShape && rule.hasShape) {
+        known.hasShape = true;
+        known.dims = rule.dims;
+        return true;
+    }
+    return false;
+}
+
+// One pass of our rules over the program in (topological) order, after the library's inference: fills
+// the value infos of outputs the library left untyped (ops it has no schema for, everything downstream
+// of them, shapes it gave up on). Returns whether anything was added.
+bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::int64_t>& opsets) {
+    std::unordered_map<std::string, onnx::ValueInfoProto*> entries;
+    std::unordered_map<std::string, TensorType> types;
+    for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
+        for (auto& vi : *list) {
+            entries.emplace(vi.name(), &vi);
+            TensorType t;
+            if (typeFromProto(vi.type(), t)) types.emplace(vi.name(), t);
+        }
+    Values values;
+    for (const auto& init : graph.initializer()) {
+        if (std::vector<std::int64_t> v; smallInt64Values(init, v)) values.emplace(init.name(), std::move(v));
+        TensorType t;
+        t.elemType = init.data_type();
+        t.hasShape = true;
+        for (auto d : init.dims())
+            t.dims.push_back({d, {}});
+        types[init.name()] = t;
+    }
+    bool changed = false;
+    for (const auto& n : graph.node()) {
+        if (n.op_type() == "Constant" && n.output_size() == 1)
+            for (const auto& a : n.attribute()) {
+                std::vector<std::int64_t> v;
+                if (a.name() == "value" && a.has_t() && smallInt64Values(a.t(), v))
+                    values[n.output(0)] = std::move(v);
+                else if (a.name() == "value_ints")
+                    values[n.output(0)].assign(a.ints().begin(), a.ints().end());
+            }
+        bool complete = true;
+        for (const auto& out : n.output()) {
+            auto it = types.find(out);
+            complete = complete && (out.empty() || (it != types.end() && it->second.hasShape));
+        }
+        if (complete) continue;
+        std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, opsets, types, values));
+        for (int k = 0; k < n.output_size() && static_cast<std::size_t>(k) < rules.size(); ++k) {
+            const std::string& out = n.output(k);
+            auto entry = entries.find(out);
+            if (out.empty() || entry == entries.end()) continue;
+            TensorType& known = types[out];
+            if (!mergeRule(known, rules[static_cast<std::size_t>(k)])) continue;
+            *entry->second = valueInfoFor(out, &known);
+            changed = true;
+        }
+    }
+    return changed;
 }
 
 } // namespace
@@ -147,8 +197,13 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
                                              std::string& problem) {
     std::map<std::string, TensorType> types;
     onnx::ModelProto mp = inferenceModel(g, flat);
+    // The library infers only what it knows in the model's version; our rules do the rest.
+    narrowToLibrary(mp);
     problem = screenForInference(mp);
-    for (int round = 0; round < 8; ++round) {
+    std::map<std::string, std::int64_t> opsets;
+    for (const auto& op : g.model().opsets)
+        opsets[op.domain == "ai.onnx" ? std::string() : op.domain] = op.version;
+    for (int round = 0; round < 16; ++round) {
         try {
             onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(),
                                                onnx::ShapeInferenceOptions(false, 0, true));
@@ -156,37 +211,8 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
             problem += (problem.empty() ? "" : "; ") + std::string(e.what());
             break;
         }
-        // Complete the ranks inference left open, then let inference run again from there.
-        auto* graph = mp.mutable_graph();
-        std::unordered_map<std::string, onnx::ValueInfoProto*> known;
-        std::unordered_map<std::string, int> ranks;
-        for (auto* list : {graph->mutable_input(), graph->mutable_value_info(), graph->mutable_output()})
-            for (auto& vi : *list) {
-                known.emplace(vi.name(), &vi);
-                if (vi.type().tensor_type().has_shape())
-                    ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
-            }
-        for (const auto& init : graph->initializer())
-            ranks[init.name()] = init.dims_size();
-        auto rank = [&](const std::string& name) {
-            auto it = ranks.find(name);
-            return it == ranks.end() ? -1 : it->second;
-        };
-        bool changed = false;
-        for (const auto& n : graph->node())
-            for (const auto& out : n.output()) {
-                if (out.empty() || rank(out) >= 0) continue;
-                auto it = known.find(out);
-                if (it == known.end() || it->second->type().tensor_type().elem_type() == 0) continue;
-                int r = outputRank(n, rank);
-                if (r < 0) continue;
-                auto* shape = it->second->mutable_type()->mutable_tensor_type()->mutable_shape();
-                for (int k = 0; k < r; ++k)
-                    shape->add_dim();
-                ranks[out] = r;
-                changed = true;
-            }
-        if (!changed) break;
+        // Fill in what inference left open, then let inference run again from there.
+        if (!applyTypeRules(*mp.mutable_graph(), opsets)) break;
     }
     auto take = [&](const onnx::ValueInfoProto& vi) {
         TensorType t;

@@ -179,10 +179,40 @@ std::string libraryText(const std::exception& e) {
     return utf8Escaped(text);
 }
 
+// ONNX 1.12's check_model, except that a main-graph input or output with a tensor type but no shape
+// passes: valid ONNX (the shape is optional), which its checker refuses. It is check_model's own steps
+// (checker.cc of 1.12) with the value-info check of shapeless boundary tensors left out.
+void checkModel(const onnx::ModelProto& mp) {
+    bool shapeless = false;
+    for (const auto* list : {&mp.graph().input(), &mp.graph().output()})
+        for (const auto& vi : *list)
+            shapeless = shapeless || (vi.type().has_tensor_type() && !vi.type().tensor_type().has_shape());
+    if (!shapeless) return onnx::checker::check_model(mp);
+    if (mp.ir_version() <= 0 || mp.ir_version() > onnx::IR_VERSION)
+        return onnx::checker::check_model(mp); // its own message
+    onnx::checker::CheckerContext ctx;
+    ctx.set_ir_version(static_cast<int>(mp.ir_version()));
+    std::unordered_map<std::string, int> imports;
+    for (const auto& op : mp.opset_import())
+        imports[op.domain()] = static_cast<int>(op.version());
+    if (imports.empty()) return onnx::checker::check_model(mp);
+    ctx.set_opset_imports(imports);
+    onnx::checker::LexicalScopeContext lex;
+    ctx.set_is_main_graph(false); // what it relaxes: the value-info checks of the graph's inputs/outputs
+    onnx::checker::check_graph(mp.graph(), ctx, lex);
+    ctx.set_is_main_graph(true);
+    for (const auto* list : {&mp.graph().input(), &mp.graph().output()})
+        for (const auto& vi : *list)
+            if (!vi.type().has_tensor_type() || vi.type().tensor_type().has_shape())
+                onnx::checker::check_value_info(vi, ctx);
+    if (mp.ir_version() >= 8) onnx::checker::check_model_local_functions(mp, ctx, lex);
+}
+
 // The full check: checker plus strict shape inference (on a copy without large weight data). `subject`
-// starts the messages ("out.onnx: the extracted model of module 'x'").
+// starts the messages ("out.onnx: the extracted model of module 'x'"). `internal` types (by our rules,
+// where the library cannot infer) let inference check the nodes it knows downstream of those it skips.
 void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const std::string& dataName,
-                    const std::string& subject) {
+                    const std::string& subject, const std::vector<BoundaryTensor>& internal) {
     auto* graph = mp.mutable_graph();
     // ONNX 1.12 resolves external locations against the working directory here: point them at the
     // temporary data file for the check.
@@ -195,7 +225,7 @@ void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const
                     locations.push_back(&e);
                 }
     try {
-        onnx::checker::check_model(mp);
+        checkModel(mp);
         for (auto* e : locations)
             e->set_value(dataName);
     } catch (const std::exception& e) {
@@ -219,6 +249,8 @@ void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const
                 copy->add_dims(d);
         }
     }
+    for (const auto& b : internal)
+        *light.mutable_graph()->add_value_info() = valueInfoFor(b.name, &b.type);
     try {
         onnx::shape_inference::InferShapes(light, onnx::OpSchemaRegistry::Instance(),
                                            onnx::ShapeInferenceOptions(true, 1, false));
@@ -229,28 +261,80 @@ void checkExtracted(onnx::ModelProto& mp, const std::string& dataFilePath, const
     }
 }
 
-} // namespace
+// Tensors of element types newer than the library knows (float8: IR 9, 4-bit: IR 10), set aside while it
+// checks a model of a newer IR as its own newest: initializers become typed graph inputs (the checker only
+// asks that an input has an element type), their payload sizes checked here instead. restore() puts
+// everything back as it was.
+class NewerTypes {
+public:
+    NewerTypes(onnx::ModelProto& mp, const std::string& subject) : mp_(mp), ir_(mp.ir_version()) {
+        if (ir_ <= onnx::IR_VERSION) return;
+        mp.set_ir_version(onnx::IR_VERSION);
+        auto* inits = mp.mutable_graph()->mutable_initializer();
+        inputsBefore_ = mp.graph().input_size();
+        for (int k = inits->size(); k-- > 0;) {
+            const auto& t = (*inits)[k];
+            if (t.data_type() <= onnx::TensorProto_DataType_BFLOAT16) continue;
+            if (std::string problem = payloadProblem(t); !problem.empty())
+                throw Error(subject + " is malformed: " + problem + "; nothing written");
+            *mp.mutable_graph()->add_input() = valueInfoFor(t.name(), nullptr);
+            auto* tt = mp.mutable_graph()->mutable_input()->rbegin()->mutable_type()->mutable_tensor_type();
+            tt->set_elem_type(t.data_type());
+            for (auto d : t.dims())
+                tt->mutable_shape()->add_dim()->set_dim_value(d);
+            aside_.emplace_back(k, t);
+            inits->DeleteSubrange(k, 1);
+        }
+    }
+    void restore() {
+        if (ir_ <= onnx::IR_VERSION) return;
+        mp_.set_ir_version(ir_);
+        auto* inputs = mp_.mutable_graph()->mutable_input();
+        inputs->DeleteSubrange(inputsBefore_, inputs->size() - inputsBefore_);
+        auto* inits = mp_.mutable_graph()->mutable_initializer();
+        for (auto it = aside_.rbegin(); it != aside_.rend(); ++it) { // ascending positions
+            *inits->Add() = std::move(it->second);
+            for (int k = inits->size() - 1; k > it->first; --k)
+                inits->SwapElements(k, k - 1);
+        }
+    }
 
-ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
-                              const ExtractOptions& options) {
-    ExternalScope externalFiles;
-    if (!plan.graph) throw Error("extract: empty plan");
+private:
+    // float8 types take a byte per element, 4-bit types two elements per byte (onnx.proto, IR 9 and 10).
+    static std::string payloadProblem(const onnx::TensorProto& t) {
+        std::uint64_t count = 1;
+        for (auto d : t.dims()) {
+            if (d < 0) return "tensor " + quoteInput(t.name()) + " has a negative dimension";
+            count *= static_cast<std::uint64_t>(d);
+        }
+        std::int32_t type = t.data_type();
+        std::uint64_t bytes = type >= 17 && type <= 20   ? count
+                              : type == 21 || type == 22 ? (count + 1) / 2
+                                                         : 0;
+        if (!bytes && count)
+            return "tensor " + quoteInput(t.name()) + " has element type " + std::to_string(type) +
+                   ", which this build cannot check";
+        std::uint64_t have = t.raw_data().size();
+        for (const auto& e : t.external_data())
+            if (e.key() == "length") have = std::strtoull(e.value().c_str(), nullptr, 10);
+        if (have != bytes)
+            return "tensor " + quoteInput(t.name()) + " of element type " + dataTypeName(type) + " and " +
+                   std::to_string(count) + " elements holds " + std::to_string(have) + " bytes, not " +
+                   std::to_string(bytes);
+        return {};
+    }
+
+    onnx::ModelProto& mp_;
+    std::int64_t ir_;
+    int inputsBefore_ = 0;
+    std::vector<std::pair<int, onnx::TensorProto>> aside_; // original position, tensor (descending)
+};
+
+// The extracted model without weights: IR, opsets, provenance, nodes, boundary and value infos. `result`
+// gets the node count and the notes on the IR.
+onnx::ModelProto buildStructure(const ExtractionPlan& plan, ExtractionResult& result) {
     const GraphIndex& g = *plan.graph;
     const Model& m = g.model();
-    checkParentWritable(outputPath);
-    ExtractionResult result;
-    result.outputPath = outputPath;
-    result.notes = plan.notes;
-    for (const auto* list : {&plan.inputs, &plan.outputs})
-        for (const auto& b : *list)
-            if (b.type.elemType == 0 || !b.type.hasShape)
-                throw Error(outputPath + ": cannot extract " + plan.label + ": the " +
-                            (b.type.elemType ? "shape" : "type") + " of boundary tensor " +
-                            quoteInput(b.name) + " is unknown (not declared in " + m.path +
-                            " and shape inference cannot tell" +
-                            (plan.inferenceProblem.empty() ? "" : ": " + plan.inferenceProblem) +
-                            "), and the ONNX checker requires it; nothing written");
-
     // Rebuild the flattener state the plan was made with.
     std::vector<char> sel(g.size(), 0);
     for (int i : plan.selected)
@@ -270,28 +354,26 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
                 types.push_back(b.type.elemType);
         for (const auto& name : plan.initializers)
             types.push_back(g.tensor(g.findTensor(name)).init->dataType);
+        std::int32_t newer = 0;
         for (auto t : types)
-            if (t > onnx::TensorProto_DataType_BFLOAT16)
-                throw Error(outputPath + ": cannot extract " + plan.label + ": it uses element type " +
-                            std::to_string(t) + " of IR " + std::to_string(m.irVersion) +
-                            ", which this build's ONNX library (IR " + std::to_string(known) +
-                            ") cannot check; nothing written");
-        result.notes.push_back(
-            "IR version lowered from " + std::to_string(ir) + " to " + std::to_string(known) +
-            " (the newest this build's ONNX library can check); the model uses no newer IR feature");
-        ir = known;
+            if (t > onnx::TensorProto_DataType_BFLOAT16) newer = t;
+        if (newer) {
+            // The file keeps its IR: the check sees it as IR `known`, those tensors set aside
+            // (NewerTypes), their payload sizes checked by us.
+            result.notes.push_back("IR version " + std::to_string(ir) +
+                                   " kept: the model uses element type " + dataTypeName(newer) + " of IR " +
+                                   std::to_string(ir) + "; the ONNX " + onnxLibraryVersion() +
+                                   " checker (IR " + std::to_string(known) +
+                                   ") checked the rest, Hierscope the payload sizes of those tensors");
+        } else {
+            result.notes.push_back("IR version lowered from " + std::to_string(ir) + " to " +
+                                   std::to_string(known) +
+                                   " (the newest this build's ONNX library can check); the model uses no "
+                                   "newer IR feature");
+            ir = known;
+        }
     }
     mp.set_ir_version(ir);
-    for (const auto& op : m.opsets) {
-        std::int64_t max = maxKnownOpset(op.domain);
-        if ((op.domain.empty() || op.domain == "ai.onnx" || op.domain == "ai.onnx.ml") && max >= 0 &&
-            op.version > max)
-            throw Error(outputPath + ": cannot extract " + plan.label + ": " + m.path + " imports opset " +
-                        std::to_string(op.version) + " of " +
-                        (op.domain.empty() ? std::string("ai.onnx") : op.domain) +
-                        ", newer than this build's ONNX library knows (" + std::to_string(max) +
-                        "), so the result cannot be checked; nothing written");
-    }
     addOpsets(m, mp);
     addProvenance(mp, g, plan);
 
@@ -323,6 +405,46 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         if (e.info)
             *graph->add_value_info() = parseSpan<onnx::ValueInfoProto>(m, e.info->span, "value_info", name);
     }
+
+    return mp;
+}
+
+// The local functions the plan uses. `where` starts the messages ("out.onnx: ").
+void addFunctions(onnx::ModelProto& mp, const ExtractionPlan& plan, const std::string& where) {
+    const Model& m = plan.graph->model();
+    const std::int64_t known = onnx::IR_VERSION;
+    for (int f : plan.functions) {
+        const Function& fn = m.functions[static_cast<std::size_t>(f)];
+        auto proto = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
+        if (proto.GetReflection()->GetUnknownFields(proto).field_count() > 0 && m.irVersion > known)
+            throw Error(where + "cannot extract " + plan.label + ": local function " + quoteInput(fn.name) +
+                        " uses IR " + std::to_string(m.irVersion) +
+                        " features this build's ONNX library (IR " + std::to_string(known) +
+                        ") cannot check; nothing written");
+        *mp.add_functions() = std::move(proto);
+    }
+}
+
+} // namespace
+
+ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
+                              const ExtractOptions& options) {
+    ExternalScope externalFiles;
+    if (!plan.graph) throw Error("extract: empty plan");
+    const GraphIndex& g = *plan.graph;
+    const Model& m = g.model();
+    checkParentWritable(outputPath);
+    ExtractionResult result;
+    result.outputPath = outputPath;
+    result.notes = plan.notes;
+    result.checking = plan.checking;
+    if (!plan.blocker.empty())
+        throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path + ": " + plan.blocker +
+                    "; nothing written");
+
+    onnx::ModelProto mp = buildStructure(plan, result);
+    auto* graph = mp.mutable_graph();
+    const std::int64_t ir = mp.ir_version();
 
     // Weights: inline under the limit, else external data beside the output.
     std::uint64_t structure = 0;
@@ -378,16 +500,7 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
             const Initializer* init = g.tensor(g.findTensor(name)).init;
             *graph->add_input() = initializerAsInput(*init);
         }
-    for (int f : plan.functions) {
-        const Function& fn = m.functions[static_cast<std::size_t>(f)];
-        auto proto = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
-        if (proto.GetReflection()->GetUnknownFields(proto).field_count() > 0 && m.irVersion > known)
-            throw Error(outputPath + ": cannot extract " + plan.label + ": local function " +
-                        quoteInput(fn.name) + " uses IR " + std::to_string(m.irVersion) +
-                        " features this build's ONNX library (IR " + std::to_string(known) +
-                        ") cannot check; nothing written");
-        *mp.add_functions() = std::move(proto);
-    }
+    addFunctions(mp, plan, outputPath + ": ");
     result.functions = plan.functions.size();
     result.irVersion = ir;
 
@@ -416,12 +529,20 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         result.externalDataPath = dataPath;
     }
     if (options.check) {
-        // The checker and inference trust payload sizes and schemas: screen first.
+        std::string subject = outputPath + ": the extracted model of " + plan.label;
+        if (std::string problem = structureProblem(mp); !problem.empty())
+            throw Error(subject + " is malformed: " + problem + "; nothing written");
+        // The library judges what it knows in the model's version (library_view.cpp); the checker and
+        // inference trust payload sizes and schemas: screen first.
+        LibraryView view = narrowToLibrary(mp);
+        NewerTypes aside(mp, subject);
         if (std::string problem = modelProblem(mp); !problem.empty())
             throw Error(outputPath + ": cannot extract " + plan.label + " from " + m.path +
                         ": the model is malformed there: " + problem + "; nothing written");
-        checkExtracted(mp, dataFile ? dataFile->path() : std::string(), dataName,
-                       outputPath + ": the extracted model of " + plan.label);
+        checkExtracted(mp, dataFile ? dataFile->path() : std::string(), dataName, subject,
+                       plan.internalTypes);
+        aside.restore();
+        restoreFromLibrary(mp, view);
     }
 
     TempFile modelFile(outputPath);
@@ -434,6 +555,42 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
         result.notes.push_back("weights (" + sizeText(plan.weightBytes) + ") written as external data to " +
                                dataName + ": inline they would exceed " + sizeText(options.inlineLimit));
     return result;
+}
+
+std::string checkPlan(const ExtractionPlan& plan) {
+    if (!plan.graph) return "empty plan";
+    if (!plan.blocker.empty()) return plan.blocker;
+    ExternalScope externalFiles;
+    const GraphIndex& g = *plan.graph;
+    const std::string subject = "the extracted model of " + plan.label;
+    try {
+        ExtractionResult scratch;
+        onnx::ModelProto mp = buildStructure(plan, scratch);
+        addFunctions(mp, plan, "");
+        // Small weights inline (shapes computed from them), the others as typed inputs: the checker judges
+        // their type and dims here, their bytes when they are written.
+        for (const auto& name : plan.initializers) {
+            const Initializer* init = g.tensor(g.findTensor(name)).init;
+            if (init->byteSize() <= kSmallTensor)
+                *mp.mutable_graph()->add_initializer() = inlineTensor(g.model(), *init);
+            else
+                *mp.mutable_graph()->add_input() = initializerAsInput(*init);
+        }
+        if (std::string problem = structureProblem(mp); !problem.empty())
+            return subject + " is malformed: " + problem;
+        LibraryView view = narrowToLibrary(mp);
+        NewerTypes aside(mp, subject);
+        if (std::string problem = modelProblem(mp); !problem.empty())
+            return "the model is malformed there: " + problem;
+        checkExtracted(mp, {}, {}, subject, plan.internalTypes);
+    } catch (const std::exception& e) {
+        std::string text = e.what();
+        for (const char* written : {", nothing written", "; nothing written"}) // nothing is being written
+            for (auto at = text.find(written); at != std::string::npos; at = text.find(written))
+                text.erase(at, std::string(written).size());
+        return text;
+    }
+    return {};
 }
 
 void writeCaptureModel(const GraphIndex& g, const std::vector<std::string>& extraOutputs,

@@ -1,6 +1,10 @@
 // Numeric check of extraction (issue 4), driven by ctest:
 //   extract_numeric --work DIR MODEL [--range NAME=LO,HI] [--dim NAME=N] [--modules SCOPE,...]
 //                   [--tolerance T] [--allow-errors] [--retag KEY=SCOPE] [MODEL ...]
+// `--ort-optimized` after a MODEL: ONNX Runtime's own optimization of it (tests/numeric/optimize_model.js,
+// saved through optimizedModelFilePath into DIR) is checked instead.
+// A MODEL written `shared:NAME` is a third-party model found by hstest::sharedModel (tests/model_paths.h):
+// when it may not be vendored and is absent, it is skipped with the reason (all absent: exit 77).
 // For every module of every MODEL (or the listed ones): extracts it (the extraction runs the full ONNX
 // check), collects its boundary, writes the capture model (the full model, local functions inlined, with
 // every boundary tensor as an output) and a manifest, then runs tests/numeric/check_extract.js in
@@ -11,6 +15,7 @@
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 #include "model/model.h"
+#include "model_paths.h"
 #include "shape_json.h"
 
 #include <nlohmann/json.hpp>
@@ -34,8 +39,9 @@ struct ModelSpec {
     json ranges = json::object();
     json dims = json::object();
     std::vector<std::string> modules; // empty: all
-    bool allowErrors = false; // extraction errors are reported, not failures (models the checker rejects)
-    double tolerance = -1;    // per model; -1: the manifest's default
+    bool allowErrors = false;  // extraction errors are reported, not failures (models the checker rejects)
+    bool ortOptimized = false; // check ONNX Runtime's saved optimization of the model instead
+    double tolerance = -1;     // per model; -1: the manifest's default
     std::vector<std::pair<std::string, std::string>>
         retags; // node key -> module scope, as a person would move it
 };
@@ -70,11 +76,13 @@ int main(int argc, char** argv) {
         };
         if (a == "--work")
             work = next();
-        else if ((a == "--allow-errors" || a == "--tolerance") && specs.empty()) {
+        else if ((a == "--allow-errors" || a == "--tolerance" || a == "--ort-optimized") && specs.empty()) {
             std::cerr << "extract_numeric: " << a << " must follow a MODEL\n";
             return 2;
         } else if (a == "--allow-errors")
             specs.back().allowErrors = true;
+        else if (a == "--ort-optimized")
+            specs.back().ortOptimized = true;
         else if (a == "--tolerance")
             specs.back().tolerance = std::stod(next());
         else if (a == "--retag") {
@@ -114,9 +122,22 @@ int main(int argc, char** argv) {
         } else if (a.size() > 1 && a[0] == '-') {
             std::cerr << "extract_numeric: unknown option " << a << "\n";
             return 2;
+        } else if (a.rfind("shared:", 0) == 0) {
+            specs.push_back({hstest::sharedModel(a.substr(7))});
         } else
             specs.push_back({a});
     }
+    std::size_t given = specs.size();
+    for (auto it = specs.begin(); it != specs.end();) {
+        std::string why = hstest::absentModelReason(it->path);
+        if (why.empty()) {
+            ++it;
+            continue;
+        }
+        std::cout << "SKIP " << why << "\n";
+        it = specs.erase(it);
+    }
+    if (given > 0 && specs.empty()) return 77;
     if (work.empty() || specs.empty()) {
         std::cerr << "usage: extract_numeric --work DIR MODEL [--range NAME=LO,HI] [--dim NAME=N] [--modules "
                      "S,...] [--tolerance T] [--allow-errors] [--retag KEY=SCOPE] ...\n";
@@ -128,6 +149,27 @@ int main(int argc, char** argv) {
     fs::create_directories(work);
 
     int failures = 0;
+    for (auto it = specs.begin(); it != specs.end();) {
+        if (!it->ortOptimized) {
+            ++it;
+            continue;
+        }
+        fs::path out = fs::path(work) / (fs::path(it->path).stem().string() + "_ort.onnx");
+        std::string command = "node " + shellQuote((numericDir / "optimize_model.js").string()) + " " +
+                              shellQuote(it->path) + " " + shellQuote(out.string());
+        int status = std::system(command.c_str());
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+        if (code == 0) {
+            std::cout << "ONNX Runtime's optimization of " << it->path << ": " << out.string() << "\n";
+            it->path = out.string();
+            ++it;
+            continue;
+        }
+        std::cout << (code == 77 ? "SKIP " : "FAIL ") << it->path << ": ONNX Runtime could not optimize it\n";
+        if (code != 77) ++failures;
+        it = specs.erase(it);
+    }
+    if (specs.empty()) return failures ? 1 : 77;
     json manifest = {{"tolerance", 1e-6}, {"models", json::array()}};
     for (const auto& spec : specs) {
         std::string stem = fs::path(spec.path).stem().string();

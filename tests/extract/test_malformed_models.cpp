@@ -187,6 +187,11 @@ private slots:
         auto l = hstest::load(path);
         ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "conv1");
         QVERIFY(!plan.outputs.empty());
+        // The preview's check says so before any Save (issue 19).
+        const std::string previewProblem = checkPlan(plan);
+        QVERIFY2(previewProblem.find("'/conv1/Conv'") != std::string::npos &&
+                     previewProblem.find("nothing written") == std::string::npos,
+                 previewProblem.c_str());
         std::string out = dir.filePath("conv1.onnx").toStdString();
         QString e = errorOf([&] { extractModel(plan, out); });
         QVERIFY2(e.contains("stride.onnx") && e.contains("'/conv1/Conv'") && e.contains(attribute) &&

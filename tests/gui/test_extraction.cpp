@@ -66,6 +66,8 @@ private slots:
     void nodeSelection();
     void errorsNameTheFile();
     void cancelledPreviewWritesNothing();
+    void previewSaysWhatIsChecked();
+    void unknowableTypeDisablesSave();
 };
 
 void TestExtraction::extractActionWithDialogs() {
@@ -252,6 +254,64 @@ void TestExtraction::cancelledPreviewWritesNothing() {
     QVERIFY(w.waitUntilIdle(10000));
     QVERIFY(!w.isExtracting());
     QVERIFY(QDir(dir.path()).isEmpty());
+}
+
+void TestExtraction::previewSaysWhatIsChecked() {
+    // ONNX Runtime's fused GPT-2 (issue 19): contrib ops the ONNX library has no schema for. The preview
+    // says what the check covers before Save, and Save is offered: the boundary types come from our rules.
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndSettle(w, sharedModel("gpt2_tiny_random_ort_fused_past.onnx")));
+    QString checking, blocker, shapes;
+    bool saveEnabled = false;
+    ModalDriver driver;
+    driver.then<ExtractPreviewDialog>([&](ExtractPreviewDialog* d) {
+        checking = d->checkingText();
+        blocker = d->blockerText();
+        saveEnabled = d->saveButton()->isEnabled();
+        QTreeWidgetItem* inputs = d->boundary()->topLevelItem(0);
+        for (int i = 0; i < inputs->childCount(); ++i)
+            shapes += inputs->child(i)->text(0) + QLatin1Char(' ') + inputs->child(i)->text(1) +
+                      inputs->child(i)->text(2) + QLatin1Char(';');
+        d->reject();
+    });
+    w.requestExtraction(
+        moduleTarget(w.document()->hierarchy, w.document()->hierarchy.findModule("transformer.h.0")));
+    QTRY_VERIFY_WITH_TIMEOUT(driver.done(), 60000);
+    QVERIFY(w.waitUntilIdle(10000));
+    QVERIFY2(
+        checking.contains(QStringLiteral("node(s) of domain 'com.microsoft': no schema in the ONNX 1.12.0 "
+                                         "library, checked for structure only")),
+        qPrintable(checking));
+    QCOMPARE(blocker, QString());
+    QVERIFY(saveEnabled);
+    // EmbedLayerNormalization's output, typed by our rule (batch, sequence, hidden of the word embedding).
+    QVERIFY2(
+        shapes.contains(QStringLiteral("EmbedLayerNormalization_0_output float[batch_size, seq_len, 32];")),
+        qPrintable(shapes));
+}
+
+void TestExtraction::unknowableTypeDisablesSave() {
+    // After an op of an undocumented domain nothing can tell the element type: the preview names the
+    // tensor and the op, and offers no Save (tests/fixtures/generate_new_opsets.py, unknown_custom_op).
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("unknown_custom_op.onnx")));
+    QString blocker;
+    bool saveEnabled = true;
+    ModalDriver driver;
+    driver.then<ExtractPreviewDialog>([&](ExtractPreviewDialog* d) {
+        blocker = d->blockerText();
+        saveEnabled = d->saveButton()->isEnabled();
+        d->reject();
+    });
+    w.requestExtraction(moduleTarget(w.document()->hierarchy, w.document()->hierarchy.findModule("blk")));
+    QTRY_VERIFY_WITH_TIMEOUT(driver.done(), 60000);
+    QVERIFY(w.waitUntilIdle(10000));
+    QVERIFY(!saveEnabled);
+    QVERIFY2(blocker.contains(QStringLiteral("'/blk/Relu_output_0' is unknown")) &&
+                 blocker.contains(QStringLiteral("'example.custom.Mystery'")),
+             qPrintable(blocker));
 }
 
 QTEST_MAIN(TestExtraction)

@@ -160,7 +160,7 @@ async function checkModel(entry, defaultTolerance, seed) {
       if (bad) {
         console.log(`FAIL ${label} ${c.label}: ${bad}`);
         ++failures;
-      } else if (process.env.VERBOSE) {
+      } else {
         console.log(`ok   ${label} ${c.label}: ${c.outputs.length} output(s), max abs diff ${caseMax}`);
       }
       if (session.release) await session.release();

@@ -27,7 +27,7 @@ QString qs(const std::string& s) {
 }
 
 QString shapeText(const TensorType& type) {
-    if (!type.hasShape) return QObject::tr("unknown");
+    if (!type.hasShape) return type.elemType ? QObject::tr("any (rank unknown)") : QObject::tr("unknown");
     QStringList dims;
     for (const Dim& d : type.dims)
         dims << (d.value >= 0       ? QString::number(d.value)
@@ -152,9 +152,38 @@ ExtractPreviewDialog::ExtractPreviewDialog(const ExtractionPlan& plan, const QSt
     notes_->setVisible(!notes.isEmpty());
     layout->addWidget(notes_);
 
+    checking_ = new QLabel(this);
+    checking_->setObjectName(QStringLiteral("checking"));
+    checking_->setWordWrap(true);
+    checking_->setTextFormat(Qt::PlainText);
+    checking_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QStringList checking;
+    for (const std::string& c : plan.checking)
+        checking << QStringLiteral("• ") + qs(c);
+    checking_->setText(checking.isEmpty()
+                           ? QString()
+                           : tr("What the check before saving covers:\n") + checking.join(QLatin1Char('\n')));
+    checking_->setVisible(!checking.isEmpty());
+    layout->addWidget(checking_);
+
+    blocker_ = new QLabel(this);
+    blocker_->setObjectName(QStringLiteral("blocker"));
+    blocker_->setWordWrap(true);
+    blocker_->setTextFormat(Qt::PlainText);
+    blocker_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont strong = blocker_->font();
+    strong.setBold(true);
+    blocker_->setFont(strong);
+    blocker_->setText(plan.blocker.empty() ? QString() : tr("Cannot be saved: %1").arg(qs(plan.blocker)));
+    blocker_->setVisible(!plan.blocker.empty());
+    layout->addWidget(blocker_);
+
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
-    QPushButton* save = buttons->addButton(tr("Save As..."), QDialogButtonBox::AcceptRole);
-    save->setDefault(true);
+    save_ = buttons->addButton(tr("Save As..."), QDialogButtonBox::AcceptRole);
+    save_->setObjectName(QStringLiteral("save"));
+    // Never a Save that will fail: a boundary type nobody can tell is said above instead.
+    save_->setEnabled(plan.blocker.empty());
+    save_->setDefault(plan.blocker.empty());
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
@@ -162,6 +191,14 @@ ExtractPreviewDialog::ExtractPreviewDialog(const ExtractionPlan& plan, const QSt
 
 QString ExtractPreviewDialog::summaryText() const {
     return summary_->text();
+}
+
+QString ExtractPreviewDialog::checkingText() const {
+    return checking_->text();
+}
+
+QString ExtractPreviewDialog::blockerText() const {
+    return blocker_->text();
 }
 
 // ---- ExtractionJob
@@ -203,9 +240,12 @@ void ExtractionJob::plan(std::shared_ptr<const ModelDocument> doc, const Extract
     auto hierarchy = std::make_shared<Hierarchy>(doc_->hierarchy);
     hierarchy_ = hierarchy;
     launch([doc = doc_, hierarchy, target](Outcome& out) {
-        out.plan = std::make_shared<ExtractionPlan>(
+        auto plan = std::make_shared<ExtractionPlan>(
             target.isModule ? planExtraction(*doc->graph, *hierarchy, target.scope.toStdString())
                             : planSelection(*doc->graph, target.nodes, target.label.toStdString()));
+        // The check Save would run, run now: the preview never offers a Save bound to fail.
+        plan->blocker = checkPlan(*plan);
+        out.plan = std::move(plan);
     });
     showProgress(tr("Working out the boundary of %1...").arg(target.label), false);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 class QLabel;
+class QPushButton;
 class QTreeWidget;
 class QProgressDialog;
 class QTimer;
@@ -37,18 +38,26 @@ ExtractTarget moduleTarget(const Hierarchy& hierarchy, int module);
 ExtractTarget nodesTarget(const GraphIndex& graph, std::vector<int> nodes);
 
 // The boundary the extracted model will have: inputs and outputs with types and shapes, node and
-// weight counts, the plan's notes. Accepting it means "go on and choose where to save".
+// weight counts, the plan's notes, what the check before writing covers where the ONNX library cannot
+// judge everything. Accepting it means "go on and choose where to save"; a plan that cannot be written
+// (a boundary tensor whose element type nothing can tell) says which tensor and why, and Save is disabled.
 class ExtractPreviewDialog : public QDialog {
     Q_OBJECT
 public:
     ExtractPreviewDialog(const ExtractionPlan& plan, const QString& modelName, QWidget* parent = nullptr);
     QTreeWidget* boundary() const { return boundary_; }
     QString summaryText() const;
+    QString checkingText() const; // "" when the library judges everything
+    QString blockerText() const;  // "" when the plan can be written
+    QPushButton* saveButton() const { return save_; }
 
 private:
     QTreeWidget* boundary_;
     QLabel* summary_;
     QLabel* notes_;
+    QLabel* checking_;
+    QLabel* blocker_;
+    QPushButton* save_;
 };
 
 // Plans (and then writes) one extraction off the UI thread. Owned by the window; one at a time.

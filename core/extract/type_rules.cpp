@@ -680,11 +680,24 @@ Types contribRule(const OpSignature& op) {
     return out;
 }
 
+// ONNX Runtime's NCHWc layout ops (com.microsoft.nchwc), which its optimizer writes for convolutions at
+// level 'all' [onnxruntime/core/graph/contrib_ops/nchwc_schema_defs.cc]: the input's type and rank; the
+// channels are padded to the block size, so dims are left unknown.
+Types nchwcRule(const OpSignature& op) {
+    static const std::set<std::string> ops = {
+        "Conv",        "ReorderInput",  "ReorderOutput",     "MaxPool",
+        "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "Upsample"};
+    Types out(op.outputs);
+    if (ops.count(op.opType) && !out.empty()) out[0] = sameRank(op, 0, elemOf(op, 0));
+    return out;
+}
+
 } // namespace
 
 std::vector<TensorType> ruleOutputTypes(const OpSignature& op) {
     if (op.domain.empty() || op.domain == "ai.onnx") return standardRule(op);
     if (op.domain == "com.microsoft") return contribRule(op);
+    if (op.domain == "com.microsoft.nchwc") return nchwcRule(op);
     return Types(op.outputs);
 }
 

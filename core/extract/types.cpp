@@ -203,13 +203,15 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : g.model().opsets)
         opsets[op.domain == "ai.onnx" ? std::string() : op.domain] = op.version;
+    bool library = true; // until its inference gives up on this model; our rules go on without it
     for (int round = 0; round < 16; ++round) {
         try {
-            onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(),
-                                               onnx::ShapeInferenceOptions(false, 0, true));
+            if (library)
+                onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(),
+                                                   onnx::ShapeInferenceOptions(false, 0, true));
         } catch (const std::exception& e) {
             problem += (problem.empty() ? "" : "; ") + std::string(e.what());
-            break;
+            library = false;
         }
         // Fill in what inference left open, then let inference run again from there.
         if (!applyTypeRules(*mp.mutable_graph(), opsets)) break;

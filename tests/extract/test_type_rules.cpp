@@ -184,6 +184,14 @@ private slots:
                  kFloat);
     }
 
+    void nchwcLayoutOps() {
+        // ONNX Runtime's NCHWc ops: the input's type and rank, channels padded (dims unknown).
+        auto conv = ruleOutputTypes(op("Conv", {tensor(kFloat, {1, 8, 4, 4}), tensor(kFloat, {8, 8, 1, 1})},
+                                       1, "com.microsoft.nchwc"))[0];
+        QCOMPARE(text(conv), std::string("float[?,?,?,?]"));
+        QVERIFY(hasTypeRule("ReorderOutput", "com.microsoft.nchwc"));
+    }
+
     void unknownOpsGiveNothing() {
         auto out = ruleOutputTypes(op("Mystery", {tensor(kFloat, {2})}, 2, "example.custom"));
         QCOMPARE(out.size(), std::size_t{2});

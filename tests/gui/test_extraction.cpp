@@ -68,6 +68,7 @@ private slots:
     void cancelledPreviewWritesNothing();
     void previewSaysWhatIsChecked();
     void unknowableTypeDisablesSave();
+    void dynamoExportPreviewAndSave();
 };
 
 void TestExtraction::extractActionWithDialogs() {
@@ -312,6 +313,41 @@ void TestExtraction::unknowableTypeDisablesSave() {
     QVERIFY2(blocker.contains(QStringLiteral("'/blk/Relu_output_0' is unknown")) &&
                  blocker.contains(QStringLiteral("'example.custom.Mystery'")),
              qPrintable(blocker));
+}
+
+void TestExtraction::dynamoExportPreviewAndSave() {
+    // The issue's first report (issue 19): torch 2.9's dynamo export (opset 18), `enc.0` previewed, then
+    // saved; before, the save failed with "imports opset 18 ... nothing written".
+    const QString path = sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx");
+    HSTEST_SKIP_IF_ABSENT(path.toStdString());
+    QTemporaryDir dir;
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndSettle(w, path));
+    QString checking;
+    bool saveEnabled = false;
+    ModalDriver preview;
+    preview.then<ExtractPreviewDialog>([&](ExtractPreviewDialog* d) {
+        checking = d->checkingText();
+        saveEnabled = d->saveButton()->isEnabled();
+        d->reject();
+    });
+    w.requestExtraction(moduleTarget(w.document()->hierarchy, w.document()->hierarchy.findModule("enc.0")));
+    QTRY_VERIFY_WITH_TIMEOUT(preview.done(), 60000);
+    QVERIFY(w.waitUntilIdle(10000));
+    QVERIFY(saveEnabled);
+    QVERIFY2(
+        checking.contains(QStringLiteral("opset 18 of ai.onnx: the ONNX 1.12.0 checker knows it up to 17")),
+        qPrintable(checking));
+    // Saved the way Save does it (the background job, the core's check), read back.
+    const QString out = dir.filePath(QStringLiteral("enc0.onnx"));
+    QSignalSpy finished(&w, &MainWindow::extractionFinished);
+    w.setInteractive(false);
+    QVERIFY(w.extractModule(QStringLiteral("enc.0"), out));
+    QCOMPARE(waitForExtraction(finished), QString());
+    auto model = loadModel(out.toStdString());
+    QCOMPARE(model->opsets.at(0).version, std::int64_t{18});
+    QCOMPARE(model->main().nodes.size(), std::size_t{31});
 }
 
 QTEST_MAIN(TestExtraction)

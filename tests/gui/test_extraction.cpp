@@ -347,7 +347,9 @@ void TestExtraction::dynamoExportPreviewAndSave() {
     QCOMPARE(waitForExtraction(finished), QString());
     auto model = loadModel(out.toStdString());
     QCOMPARE(model->opsets.at(0).version, std::int64_t{18});
-    QCOMPARE(model->main().nodes.size(), std::size_t{31});
+    // Every node the metadata puts in enc.0 (39; 31 while its GroupNorms' lifted constants read as root
+    // parameters and put them in conflict at the root, issue 18).
+    QCOMPARE(model->main().nodes.size(), std::size_t{39});
 }
 
 QTEST_MAIN(TestExtraction)

@@ -4,6 +4,7 @@
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/hierarchy.h"
 #include "hierarchy/parameters.h"
+#include "hierarchy/scope_names.h"
 
 #include <algorithm>
 
@@ -67,6 +68,16 @@ std::string Hierarchy::describe(const GraphIndex& graph, const Candidate& c) con
             owner = std::string(ownerWithoutOpType(owner, graph.node(c.ref).opType));
             words += std::string(words.empty() ? "uses parameter '" : ", parameter '") + name + "' of " +
                      (owner.empty() ? std::string("the root module") : "module '" + owner + "'");
+        }
+        // Placed above the owner (issue 18): say which evidence chose that level.
+        const std::string& placed = modules[static_cast<std::size_t>(c.module)].scope;
+        if (!words.empty() && !owner.empty() && placed != owner && isAtomPrefix(placed, owner)) {
+            const bool uncalled =
+                assignments[static_cast<std::size_t>(c.ref)].suggestion.why == Suggestion::UncalledOwner;
+            words += "; a parameter is run by its owner or by an ancestor that reaches into it: " +
+                     (placed.empty() ? std::string("the root") : "'" + placed + "'") +
+                     (uncalled ? " is the nearest module that node names show running code"
+                               : " is where named nodes using the same parameter in the other blocks ran it");
         }
         return words;
     }

@@ -238,6 +238,7 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
     collectMetadata(evidence);
     evidence.materialize(); // modules of names and metadata exist before other sources attach to them
     collectSidecarClaims(evidence);
+    collectEmbeddedClaims(evidence); // an embedded copy's manual tags and sidecar claims, like a sidecar's
     collectFunctions(evidence);
     collectParameters(evidence);      // after the sources it must agree with
     collectConverterScopes(evidence); // only where none of the above spoke

@@ -75,9 +75,13 @@ private:
 void collectNameScopes(Evidence& evidence);    // hierarchy/evidence/names.cpp: TorchScript node-name scopes
 void collectMetadata(Evidence& evidence);      // hierarchy/evidence/metadata.cpp: dynamo name_scopes metadata
 void collectSidecarClaims(Evidence& evidence); // hierarchy/evidence/sidecar.cpp: a sidecar file's entries
-void collectFunctions(Evidence& evidence);     // hierarchy/evidence/functions.cpp: ONNX local functions
-void collectParameters(Evidence& evidence);    // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")
-// hierarchy/evidence/converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else spoke.
+// hierarchy/evidence/metadata.cpp: manual tags and sidecar claims a copy written by core/embed carries.
+void collectEmbeddedClaims(Evidence& evidence);
+void collectFunctions(Evidence& evidence); // hierarchy/evidence/functions.cpp: ONNX local functions
+void collectParameters(
+    Evidence& evidence); // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")
+// hierarchy/evidence/converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else
+// spoke.
 void collectConverterScopes(Evidence& evidence);
 
 // The value of a node's metadata_props entry, null when absent (hierarchy/evidence/metadata.cpp).

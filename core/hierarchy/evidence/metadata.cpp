@@ -1,10 +1,74 @@
-// Evidence from the dynamo exporter's node metadata (torch >= 2.5): pkg.torch.onnx.name_scopes lists
-// the module scopes around the node, pkg.torch.onnx.class_hierarchy their classes.
+// Evidence from node metadata: torch's dynamo exporter (torch >= 2.5) writes pkg.torch.onnx.name_scopes,
+// the module scopes around the node, and pkg.torch.onnx.class_hierarchy, their classes; a copy written by
+// `hierscope-cli embed` (core/embed) adds hierscope.* keys recording each node's assignment.
+#include "embed/keys.h"
 #include "graph/graph.h"
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/scope_names.h"
 
+#include <unordered_set>
+
 namespace hs {
+namespace {
+
+namespace k = embed_keys;
+
+// Whether Hierscope added `key` to this node when it embedded a hierarchy (listed in hierscope.written):
+// such a value repeats the recorded assignment for other tools and is no evidence of its own.
+bool writtenByEmbed(const Node& node, const char* key) {
+    const std::string* written = metadataValue(node, k::kWritten);
+    if (!written || !metadataValue(node, k::kSource)) return false;
+    const std::string_view list(*written), wanted(key);
+    for (std::size_t start = 0; start < list.size();) {
+        std::size_t end = list.find(' ', start);
+        if (end == std::string_view::npos) end = list.size();
+        if (list.substr(start, end - start) == wanted) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+// The classes an embedded copy wrote for the modules around a node, learned like a sidecar's module list.
+void learnEmbeddedClasses(Evidence& ev, const Node& node, std::unordered_set<std::string>& seen) {
+    const std::string* scopes = metadataValue(node, k::kNameScopes);
+    const std::string* classes = metadataValue(node, k::kClassHierarchy);
+    if (!scopes || !classes || !writtenByEmbed(node, k::kClassHierarchy)) return;
+    if (!seen.insert(*scopes).second) return; // nodes of one module repeat the same lists
+    const std::vector<std::string> names = parsePythonStringList(*scopes);
+    const std::vector<std::string> types = parsePythonStringList(*classes);
+    for (std::size_t i = 0; i + 1 < names.size() && i + 1 < types.size(); ++i) // the last names the op
+        if (int module = i == 0 ? 0 : ev.calls.findModule(names[i]); module >= 0)
+            ev.calls.learnClass(module, types[i]);
+}
+
+// Modules an embedded copy lists as holding no node: made as a sidecar's module list makes them.
+void learnEmptyModules(Evidence& ev, const std::string& text) {
+    for (std::size_t start = 0; start < text.size();) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string line = text.substr(start, end - start);
+        start = end + 1;
+        const std::size_t tab = line.find('\t');
+        const std::string scope = line.substr(0, tab);
+        if (scope.empty()) continue;
+        const int module = ev.calls.moduleOf(ev.calls.callForScope(scope));
+        if (tab != std::string::npos) ev.calls.learnClass(module, line.substr(tab + 1));
+    }
+}
+
+void addEmbeddedClaim(Evidence& ev, int node, const std::string& scope, bool manual) {
+    Claim claim;
+    claim.source = manual ? Source::Manual : Source::Sidecar;
+    claim.certain = manual;
+    claim.kind = ClaimKind::Text;
+    claim.ref = static_cast<int>(ev.hierarchy.texts.size());
+    ev.hierarchy.texts.push_back(std::string(manual ? "manual tag" : "sidecar claim") + " embedded in " +
+                                 ev.graph.model().path + ": scope '" + scope + "'");
+    claim.call = ev.calls.callForScope(scope);
+    ev.add(node, claim);
+}
+
+} // namespace
 
 const std::string* metadataValue(const Node& node, const char* key) {
     for (const auto& [k, v] : node.metadata)
@@ -17,11 +81,11 @@ void collectMetadata(Evidence& ev) {
     if (g.model().nodesWithMetadata == 0) return; // the common case: not a dynamo export
     for (std::size_t i = 0; i < g.size(); ++i) {
         const Node& node = g.node(static_cast<int>(i));
-        const std::string* scopes = metadataValue(node, "pkg.torch.onnx.name_scopes");
-        if (!scopes) continue;
+        const std::string* scopes = metadataValue(node, k::kNameScopes);
+        if (!scopes || writtenByEmbed(node, k::kNameScopes)) continue;
         std::vector<std::string> names = parsePythonStringList(*scopes);
         std::vector<std::string> classes;
-        if (const std::string* ch = metadataValue(node, "pkg.torch.onnx.class_hierarchy"))
+        if (const std::string* ch = metadataValue(node, k::kClassHierarchy))
             classes = parsePythonStringList(*ch);
         if (names.empty()) continue;
         // The last entry names the operation itself; the first is the root module.
@@ -46,6 +110,32 @@ void collectMetadata(Evidence& ev) {
         claim.ref = static_cast<int>(i);
         ev.add(static_cast<int>(i), claim);
     }
+}
+
+// An embedded copy restores what a sidecar would: what a person set (manual, certain) and what a
+// sidecar claimed apply again; what Hierscope computed from the model itself is computed again from
+// the same file. A sidecar given beside the copy that says the same is not counted twice.
+void collectEmbeddedClaims(Evidence& ev) {
+    const GraphIndex& g = ev.graph;
+    if (g.model().nodesWithMetadata == 0) return;
+    for (const auto& [key, text] : g.model().metadata)
+        if (key == k::kEmptyModules) learnEmptyModules(ev, text);
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        const int n = static_cast<int>(i);
+        const Node& node = g.node(n);
+        const std::string* source = metadataValue(node, k::kSource);
+        if (!source) continue;
+        const std::string* scope = metadataValue(node, k::kScope);
+        if (scope && *source == sourceName(Source::Manual) && !ev.first(n, Source::Manual))
+            addEmbeddedClaim(ev, n, *scope, true);
+        const std::string* claimed = metadataValue(node, k::kSidecarScope);
+        // A claim of the root is what exporters write for "could not place it": no evidence.
+        if (claimed && !claimed->empty() && !ev.first(n, Source::Sidecar))
+            addEmbeddedClaim(ev, n, *claimed, false);
+    }
+    std::unordered_set<std::string> seen;
+    for (std::size_t i = 0; i < g.size(); ++i)
+        learnEmbeddedClasses(ev, g.node(static_cast<int>(i)), seen);
 }
 
 } // namespace hs

@@ -1,0 +1,61 @@
+#pragma once
+// Hierarchy injection: a copy of the model whose nodes carry their module in metadata_props, for tools
+// that read node metadata (Model Explorer's `namespace`, torch dynamo's scope lists) and for Hierscope
+// itself when the copy is opened again. Weights are copied byte for byte from the mapped file; only
+// NodeProto messages and the length prefixes around them are written anew.
+#include "model/model.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace hs {
+
+class GraphIndex;
+struct Hierarchy;
+
+// The metadata one node gets (keys of core/embed/keys.h), in the order they are written.
+// Empty for a function body node whose calls place it differently (no single instance to describe).
+struct NodeMetadata {
+    int graph = -1, node = -1; // Model::graphs index and node index
+    StringPairs entries;
+    std::vector<std::string> dropped; // keys the node has that an earlier embed wrote: replaced
+};
+
+// What every node of the model gets from the hierarchy (built from `graph`). A node with several
+// instances (function bodies, one per call) is described only when all instances agree.
+std::vector<NodeMetadata> planNodeMetadata(const GraphIndex& graph, const Hierarchy& hierarchy);
+
+// The model-level entry listing the modules that hold no node ("" when there are none).
+std::string emptyModulesText(const Hierarchy& hierarchy);
+
+// The module a vague (inferred) node most likely belongs to, "" when none: the one place that says
+// where the suggestion comes from.
+std::string suggestedScope(const GraphIndex& graph, const Hierarchy& hierarchy, int node);
+
+// Called while the copy is written: bytes done, bytes in all; return false to cancel.
+using EmbedProgress = std::function<bool(std::uint64_t done, std::uint64_t total)>;
+
+struct EmbedOptions {
+    // Copy the external data files the model refers to beside the output (same relative locations).
+    // Without it, the output must be in the model's folder, where the locations it keeps resolve.
+    bool copyExternal = false;
+    EmbedProgress progress;
+};
+
+struct EmbedResult {
+    std::string outputPath;
+    std::uint64_t bytesWritten = 0;
+    std::size_t nodesTagged = 0;  // nodes given metadata
+    std::size_t nodesSkipped = 0; // function body nodes whose calls disagree
+    std::vector<std::string> externalFilesCopied;
+};
+
+// Writes the copy atomically (temporary file in the target folder, fsync, rename). Throws hs::Error
+// naming the file and the problem: output equal to the model, external data that would not resolve
+// from the output's folder, a model file changed since it was opened, write errors, cancellation.
+EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, const std::string& outputPath,
+                           const EmbedOptions& options = {});
+
+} // namespace hs

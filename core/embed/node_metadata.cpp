@@ -1,0 +1,167 @@
+// What each node of an embedded copy carries: its module as Model Explorer's `namespace`, torch
+// dynamo's scope and class lists, and Hierscope's own record of the assignment (core/embed/keys.h).
+#include "embed/embed.h"
+#include "embed/keys.h"
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hs {
+namespace {
+
+namespace k = embed_keys;
+
+// Python's repr of a list of strings, as the dynamo exporter writes it: ['', 'enc.0', 'conv'].
+std::string pythonStringList(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ", ";
+        out += '\'';
+        for (char c : items[i]) {
+            if (c == '\\' || c == '\'') out += '\\';
+            out += c;
+        }
+        out += '\'';
+    }
+    return out + ']';
+}
+
+// "0.97": three decimals at most, never a locale's decimal comma (the GUI runs under the user's locale).
+std::string formatScore(double score) {
+    const long milli = std::lround(std::clamp(score, 0.0, 1.0) * 1000.0);
+    std::string out = std::to_string(milli / 1000) + "." + std::to_string(1000 + milli % 1000).substr(1);
+    while (out.back() == '0' && out[out.size() - 2] != '.')
+        out.pop_back();
+    return out;
+}
+
+const std::string* valueOf(const StringPairs& metadata, const std::string& key) {
+    for (const auto& [name, value] : metadata)
+        if (name == key) return &value;
+    return nullptr;
+}
+
+// Keys an earlier embed wrote: replaced now. Everything else the node had is kept as it is.
+std::vector<std::string> keysWrittenBefore(const StringPairs& metadata) {
+    std::vector<std::string> keys;
+    if (!valueOf(metadata, k::kSource)) return keys;
+    if (const std::string* written = valueOf(metadata, k::kWritten)) {
+        std::size_t start = 0;
+        while (start < written->size()) {
+            std::size_t end = written->find(' ', start);
+            if (end == std::string::npos) end = written->size();
+            if (end > start) keys.push_back(written->substr(start, end - start));
+            start = end + 1;
+        }
+    }
+    return keys;
+}
+
+bool replaced(const std::string& key, const std::vector<std::string>& writtenBefore) {
+    return key.rfind(k::kPrefix, 0) == 0 ||
+           std::find(writtenBefore.begin(), writtenBefore.end(), key) != writtenBefore.end();
+}
+
+StringPairs entriesFor(const GraphIndex& graph, const Hierarchy& h, int instance) {
+    const Node& node = graph.node(instance);
+    const Assignment& a = h.assignments[static_cast<std::size_t>(instance)];
+    const std::vector<std::string> before = keysWrittenBefore(node.metadata);
+    auto kept = [&](const char* key) {
+        const std::string* v = valueOf(node.metadata, key);
+        return v && !replaced(key, before);
+    };
+    std::vector<int> chain; // root .. module
+    for (int m = a.module; m >= 0; m = h.modules[static_cast<std::size_t>(m)].parent)
+        chain.push_back(m);
+    std::reverse(chain.begin(), chain.end());
+
+    StringPairs out;
+    std::string written;
+    auto addForOthers = [&](const char* key, std::string value) {
+        if (kept(key)) return; // the node's own value (a dynamo export's) stays
+        out.emplace_back(key, std::move(value));
+        written += written.empty() ? key : std::string(" ") + key;
+    };
+    std::string ns;
+    std::vector<std::string> scopes, classes;
+    for (int m : chain) {
+        const Module& module = h.modules[static_cast<std::size_t>(m)];
+        if (m != 0) ns += (ns.empty() ? "" : "/") + module.name;
+        scopes.push_back(module.scope);
+        classes.push_back(module.className);
+    }
+    scopes.push_back(node.name.empty() ? node.opType : node.name); // dynamo: the op's own name last
+    classes.push_back(node.domain.empty() ? node.opType : node.domain + "." + node.opType);
+    addForOthers(k::kNamespace, ns);
+    addForOthers(k::kNameScopes, pythonStringList(scopes));
+    addForOthers(k::kClassHierarchy, pythonStringList(classes));
+
+    const Module& module = h.modules[static_cast<std::size_t>(a.module)];
+    out.emplace_back(k::kScope, module.scope);
+    out.emplace_back(k::kSource, sourceName(a.source));
+    out.emplace_back(k::kLevel, levelName(a.level));
+    out.emplace_back(k::kConfidence, formatScore(a.score));
+    if (a.conflict) out.emplace_back(k::kConflict, "1");
+    for (const Candidate& c : a.candidates)
+        if (c.source == Source::Sidecar) {
+            out.emplace_back(k::kSidecarScope, h.modules[static_cast<std::size_t>(c.module)].scope);
+            break;
+        }
+    std::string suggested = suggestedScope(graph, h, instance);
+    if (!suggested.empty()) out.emplace_back(k::kSuggestedScope, std::move(suggested));
+    if (!written.empty()) out.emplace_back(k::kWritten, written);
+    return out;
+}
+
+} // namespace
+
+std::string suggestedScope(const GraphIndex& graph, const Hierarchy& hierarchy, int node) {
+    // Issue 18 makes the suggestion a field of the assignment; until then, deeperCandidates' first.
+    const std::vector<int> deeper = hierarchy.deeperCandidates(graph, node);
+    return deeper.empty() ? std::string() : hierarchy.modules[static_cast<std::size_t>(deeper.front())].scope;
+}
+
+std::string emptyModulesText(const Hierarchy& hierarchy) {
+    std::string text;
+    for (std::size_t m = 1; m < hierarchy.modules.size(); ++m)
+        if (hierarchy.modules[m].totalNodes == 0)
+            text += hierarchy.modules[m].scope + '\t' + hierarchy.modules[m].className + '\n';
+    return text;
+}
+
+std::vector<NodeMetadata> planNodeMetadata(const GraphIndex& graph, const Hierarchy& hierarchy) {
+    const Model& model = graph.model();
+    std::vector<std::size_t> firstOfGraph(model.graphs.size() + 1, 0);
+    for (std::size_t g = 0; g < model.graphs.size(); ++g)
+        firstOfGraph[g + 1] = firstOfGraph[g] + model.graphs[g].nodes.size();
+    std::vector<NodeMetadata> plan(firstOfGraph.back());
+    std::vector<char> ambiguous(plan.size(), 0);
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        const NodeInstance& inst = graph.instance(static_cast<int>(i));
+        const std::size_t slot =
+            firstOfGraph[static_cast<std::size_t>(inst.graph)] + static_cast<std::size_t>(inst.node);
+        NodeMetadata& entry = plan[slot];
+        if (ambiguous[slot]) continue;
+        StringPairs entries = entriesFor(graph, hierarchy, static_cast<int>(i));
+        if (entry.graph < 0) {
+            entry.graph = inst.graph;
+            entry.node = inst.node;
+            entry.entries = std::move(entries);
+            const StringPairs& own = graph.node(static_cast<int>(i)).metadata;
+            const std::vector<std::string> before = keysWrittenBefore(own);
+            for (const auto& kv : own)
+                if (replaced(kv.first, before)) entry.dropped.push_back(kv.first);
+        } else if (entry.entries != entries) {
+            // One body, several calls that place it differently: no single module to write.
+            ambiguous[slot] = 1;
+            entry.entries.clear();
+        }
+    }
+    plan.erase(std::remove_if(plan.begin(), plan.end(), [](const NodeMetadata& m) { return m.graph < 0; }),
+               plan.end());
+    return plan;
+}
+
+} // namespace hs

@@ -1,0 +1,398 @@
+// Hierarchy injection (issue 25): `embed` writes a copy whose nodes carry their module; opening the copy
+// gives the hierarchy the model had with its sidecar; weights are the same bytes; ONNX 1.12 loads and
+// checks the copy and reads `namespace` where Model Explorer does; ONNX Runtime computes the same outputs.
+#include "../core/test_support.h"
+#include "common/error.h"
+#include "embed/embed.h"
+#include "embed/keys.h"
+#include "model/mapped_file.h"
+#include "sidecar/discovery.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace fs = std::filesystem;
+using hstest::fixture;
+using hstest::sharedModel;
+
+namespace {
+
+// The model with the hierarchy `hierscope-cli tag` computes for it (a sidecar beside it applied).
+hstest::Loaded openAsTheCliDoes(const std::string& path) {
+    hstest::Loaded l;
+    l.model = hs::loadModel(path);
+    l.graph = std::make_unique<hs::GraphIndex>(l.model);
+    const hs::ChosenSidecar chosen = hs::chooseSidecar(*l.graph, path, "");
+    l.hierarchy = hs::inferHierarchy(*l.graph, chosen.sidecar ? &*chosen.sidecar : nullptr);
+    return l;
+}
+
+const std::string* valueOf(const hs::Node& node, const char* key) {
+    for (const auto& [k, v] : node.metadata)
+        if (k == key) return &v;
+    return nullptr;
+}
+
+std::string parentScope(const hs::Hierarchy& h, const hs::Module& m) {
+    return m.parent < 0 ? "-" : h.modules[static_cast<std::size_t>(m.parent)].scope;
+}
+
+// Same module tree, and every node in the same module with the same source, level, score and conflict.
+void compareHierarchies(const hstest::Loaded& a, const hstest::Loaded& b, const std::string& label) {
+    QCOMPARE(b.graph->size(), a.graph->size());
+    std::size_t differing = 0;
+    std::string first;
+    for (std::size_t i = 0; i < a.graph->size(); ++i) {
+        const int n = static_cast<int>(i);
+        const int m = b.graph->find(a.graph->key(n));
+        const hs::Assignment& x = a.hierarchy.assignments[i];
+        const hs::Assignment& y = b.hierarchy.assignments[static_cast<std::size_t>(m)];
+        if (m < 0 || a.scopeOf(n) != b.scopeOf(m) || x.source != y.source || x.level != y.level ||
+            x.score != y.score || x.conflict != y.conflict) {
+            if (!differing++)
+                first = a.graph->key(n) + ": " + a.scopeOf(n) + " " + hs::sourceName(x.source) + " " +
+                        hs::levelName(x.level) + " -> " + (m < 0 ? "(absent)" : b.scopeOf(m)) + " " +
+                        hs::sourceName(y.source) + " " + hs::levelName(y.level);
+        }
+    }
+    QVERIFY2(differing == 0,
+             (label + ": " + std::to_string(differing) + " nodes differ, first " + first).c_str());
+    QCOMPARE(b.hierarchy.modules.size(), a.hierarchy.modules.size());
+    for (const hs::Module& m : a.hierarchy.modules) {
+        const int k = b.hierarchy.findModule(m.scope);
+        QVERIFY2(k >= 0, (label + ": module '" + m.scope + "' missing").c_str());
+        const hs::Module& o = b.hierarchy.modules[static_cast<std::size_t>(k)];
+        QCOMPARE(o.className, m.className);
+        QCOMPARE(o.path, m.path);
+        QCOMPARE(parentScope(b.hierarchy, o), parentScope(a.hierarchy, m));
+        QCOMPARE(o.totalNodes, m.totalNodes);
+    }
+}
+
+// Every initializer of the copy holds the original's bytes (inline) or points where it did (external).
+void compareWeights(const hs::Model& a, const hs::Model& b) {
+    QCOMPARE(b.graphs.size(), a.graphs.size());
+    std::size_t compared = 0;
+    for (std::size_t g = 0; g < a.graphs.size(); ++g) {
+        QCOMPARE(b.graphs[g].initializers.size(), a.graphs[g].initializers.size());
+        for (std::size_t k = 0; k < a.graphs[g].initializers.size(); ++k) {
+            const hs::Initializer& x = a.graphs[g].initializers[k];
+            const hs::Initializer& y = b.graphs[g].initializers[k];
+            QCOMPARE(y.name, x.name);
+            QCOMPARE(y.external, x.external);
+            QCOMPARE(y.externalLocation, x.externalLocation);
+            QCOMPARE(y.externalOffset, x.externalOffset);
+            QVERIFY(a.file->bytes(x.span.offset, x.span.length) ==
+                    b.file->bytes(y.span.offset, y.span.length));
+            ++compared;
+        }
+    }
+    QCOMPARE(b.weightBytes(), a.weightBytes());
+}
+
+int run(const QString& program, const QStringList& args, QString& output) {
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(program, args);
+    if (!p.waitForFinished(300000)) return -1;
+    output = QString::fromUtf8(p.readAll());
+    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+}
+
+} // namespace
+
+class TestEmbed : public QObject {
+    Q_OBJECT
+
+private slots:
+    void roundTrip_data();
+    void roundTrip();
+    void manualTagsAndSidecarClaimsComeBack();
+    void embeddingAgainReplacesOnlyOurKeys();
+    void dynamoMetadataIsKept();
+    void badOutputsAreRefusedWithTheFileNamed();
+    void onnx112ReadsNamespaceAndChecksTheCopy_data();
+    void onnx112ReadsNamespaceAndChecksTheCopy();
+    void onnxRuntimeGivesTheSameOutputs();
+
+private:
+    QTemporaryDir tmp_;
+    std::string out(const std::string& name) const {
+        return tmp_.filePath(QString::fromStdString(name)).toStdString();
+    }
+};
+
+void TestEmbed::roundTrip_data() {
+    QTest::addColumn<QString>("model");
+    for (const auto& entry : fs::directory_iterator(HS_FIXTURES))
+        if (entry.path().extension() == ".onnx")
+            QTest::newRow(entry.path().filename().c_str()) << QString::fromStdString(entry.path().string());
+    for (const char* name :
+         {"distilbert_tiny_torch1.10_optimum_test.onnx", "fastestdet_torch2.0.onnx",
+          "gpt2_tiny_random_ort_fused_past.onnx", "paddle2onnx_ppocr_mobile_v2_cls.onnx",
+          "silero_vad_16k_op15_torch2.3.onnx", "tf2onnx_deeplab_v3_mobilenetv2.onnx",
+          "tf2onnx_local_function_conv2d.onnx", "genai_builder_tiny_llama_fp16_extdata/model.onnx",
+          "dynamo_seg3d_torch2.9_extdata/model.onnx", "openwakeword_hey_rhasspy_torch1.13_sequential.onnx"})
+        QTest::newRow(name) << QString::fromStdString(sharedModel(name));
+}
+
+// Opening the copy (no sidecar beside it) gives what the model gave with its sidecar.
+void TestEmbed::roundTrip() {
+    QFETCH(QString, model);
+    HSTEST_SKIP_IF_ABSENT(model.toStdString());
+    const hstest::Loaded original = openAsTheCliDoes(model.toStdString());
+    // A folder per model: external data files of two models may share a name.
+    const std::string copy =
+        out(QTest::currentDataTag() + std::string("/") + fs::path(model.toStdString()).filename().string());
+    fs::create_directories(fs::path(copy).parent_path());
+    hs::EmbedOptions options;
+    options.copyExternal = true; // external data files go beside the copy
+    const hs::EmbedResult result = hs::embedHierarchy(*original.graph, original.hierarchy, copy, options);
+    std::set<std::pair<int, int>> described; // every node some instance runs
+    for (std::size_t i = 0; i < original.graph->size(); ++i)
+        described.insert({original.graph->instance(static_cast<int>(i)).graph,
+                          original.graph->instance(static_cast<int>(i)).node});
+    QCOMPARE(result.nodesTagged + result.nodesSkipped, described.size());
+    QCOMPARE(fs::file_size(copy), result.bytesWritten);
+    QVERIFY(hs::findSidecarBeside(copy).empty());
+    const hstest::Loaded reopened = hstest::load(copy);
+    compareHierarchies(original, reopened, model.toStdString());
+    compareWeights(*original.model, *reopened.model);
+    QCOMPARE(reopened.model->irVersion, original.model->irVersion); // see docs/EMBEDDING.md
+}
+
+// A person's re-tag and a foreign sidecar's claims are what the file alone cannot tell: the copy carries
+// them, and opening it gives what opening the model with the sidecar saved from that session gives.
+void TestEmbed::manualTagsAndSidecarClaimsComeBack() {
+    const std::string model = fixture("bert_like_op17.onnx");
+    hstest::Loaded session;
+    session.model = hs::loadModel(model);
+    session.graph = std::make_unique<hs::GraphIndex>(session.model);
+    const hs::Sidecar htp = hs::readSidecarFor(*session.graph, fixture("bert_like_op17_htp_sidecar.json"));
+    session.hierarchy = hs::inferHierarchy(*session.graph, &htp);
+    const std::string key = "/encoder/layer.0/attention/output/LayerNorm/LayerNormalization";
+    const int node = session.node(key);
+    QVERIFY(node >= 0);
+    const int target = session.hierarchy.findModule("encoder.layer.0.intermediate");
+    QVERIFY(target >= 0);
+    session.hierarchy.assignManually(node, target);
+    session.hierarchy.refreshModuleSummaries();
+    std::size_t sidecarClaims = 0;
+    for (const auto& a : session.hierarchy.assignments)
+        for (const auto& c : a.candidates)
+            sidecarClaims += c.source == hs::Source::Sidecar;
+    QVERIFY(sidecarClaims > 100); // the HTP sidecar speaks of most nodes
+
+    const std::string saved = out("session.hierarchy.json");
+    hs::writeSidecar(saved, hs::makeSidecar(*session.graph, session.hierarchy, &htp));
+    hstest::Loaded fromSidecar;
+    fromSidecar.model = session.model;
+    fromSidecar.graph = std::make_unique<hs::GraphIndex>(session.model);
+    const hs::Sidecar ours = hs::readSidecarFor(*fromSidecar.graph, saved);
+    fromSidecar.hierarchy = hs::inferHierarchy(*fromSidecar.graph, &ours);
+
+    const std::string copy = out("retagged.onnx");
+    hs::embedHierarchy(*session.graph, session.hierarchy, copy);
+    const hstest::Loaded reopened = hstest::load(copy);
+    compareHierarchies(fromSidecar, reopened, "re-tagged bert");
+    const int again = reopened.node(key);
+    QCOMPARE(reopened.scopeOf(again), std::string("encoder.layer.0.intermediate"));
+    QCOMPARE(reopened.hierarchy.assignments[static_cast<std::size_t>(again)].source, hs::Source::Manual);
+    QCOMPARE(reopened.hierarchy.assignments[static_cast<std::size_t>(again)].level, hs::Level::Certain);
+    std::size_t restoredClaims = 0;
+    for (const auto& a : reopened.hierarchy.assignments)
+        for (const auto& c : a.candidates)
+            restoredClaims += c.source == hs::Source::Sidecar;
+    QCOMPARE(restoredClaims, sidecarClaims);
+}
+
+// The copy of a copy: hierscope.* and the keys we added are replaced, not repeated; a new re-tag shows.
+void TestEmbed::embeddingAgainReplacesOnlyOurKeys() {
+    const hstest::Loaded original = hstest::load(sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx"));
+    const std::string first = out("distil1.onnx"), second = out("distil2.onnx");
+    hs::embedHierarchy(*original.graph, original.hierarchy, first);
+    hstest::Loaded copy = hstest::load(first);
+    const int node = copy.node("Shape_21"); // inferred into `distilbert`, vague
+    QVERIFY(node >= 0);
+    const hs::Node& shape = copy.graph->node(node);
+    QCOMPARE(*valueOf(shape, hs::embed_keys::kNamespace), std::string("distilbert"));
+    QCOMPARE(*valueOf(shape, hs::embed_keys::kSource), std::string("inferred"));
+    QCOMPARE(*valueOf(shape, hs::embed_keys::kLevel), std::string("medium"));
+    QCOMPARE(*valueOf(shape, hs::embed_keys::kSuggestedScope), std::string("distilbert.transformer"));
+    const std::size_t entries = shape.metadata.size();
+    const int target = copy.hierarchy.findModule("distilbert.embeddings");
+    copy.hierarchy.assignManually(node, target);
+    copy.hierarchy.refreshModuleSummaries();
+    hs::embedHierarchy(*copy.graph, copy.hierarchy, second);
+    const hstest::Loaded again = hstest::load(second);
+    const hs::Node& moved = again.graph->node(again.node("Shape_21"));
+    QCOMPARE(moved.metadata.size(), entries - 1); // a manual tag suggests nothing
+    QCOMPARE(*valueOf(moved, hs::embed_keys::kNamespace), std::string("distilbert/embeddings"));
+    QCOMPARE(*valueOf(moved, hs::embed_keys::kSource), std::string("manual"));
+    QCOMPARE(again.scopeOf(again.node("Shape_21")), std::string("distilbert.embeddings"));
+    for (std::size_t i = 0; i < again.graph->size(); ++i) {
+        const hs::Node& n = again.graph->node(static_cast<int>(i));
+        std::set<std::string> keys;
+        for (const auto& kv : n.metadata)
+            QVERIFY2(keys.insert(kv.first).second, (n.name + ": key " + kv.first + " twice").c_str());
+    }
+    QCOMPARE(again.model->fileSize, fs::file_size(second));
+}
+
+// A dynamo export's own metadata stays as it was; ours goes beside it and does not count as evidence.
+void TestEmbed::dynamoMetadataIsKept() {
+    const std::string model = sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx");
+    HSTEST_SKIP_IF_ABSENT(model);
+    const hstest::Loaded original = hstest::load(model);
+    hs::EmbedOptions options;
+    options.copyExternal = true;
+    const std::string copy = out("dynamo/model.onnx");
+    fs::create_directories(fs::path(copy).parent_path());
+    hs::embedHierarchy(*original.graph, original.hierarchy, copy, options);
+    const hstest::Loaded reopened = hstest::load(copy);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < original.graph->size(); ++i) {
+        const hs::Node& a = original.graph->node(static_cast<int>(i));
+        const hs::Node& b = reopened.graph->node(static_cast<int>(i));
+        for (const auto& kv : a.metadata) {
+            QVERIFY2(valueOf(b, kv.first.c_str()) && *valueOf(b, kv.first.c_str()) == kv.second,
+                     (a.name + ": " + kv.first + " changed").c_str());
+            ++kept;
+        }
+        if (valueOf(a, hs::embed_keys::kNameScopes)) {
+            const std::string* written = valueOf(b, hs::embed_keys::kWritten);
+            QVERIFY(!written || written->find(hs::embed_keys::kNameScopes) == std::string::npos);
+        }
+    }
+    QVERIFY(kept > 100);
+    QCOMPARE(reopened.hierarchy.statistics().bySource[static_cast<int>(hs::Source::Metadata)],
+             original.hierarchy.statistics().bySource[static_cast<int>(hs::Source::Metadata)]);
+}
+
+void TestEmbed::badOutputsAreRefusedWithTheFileNamed() {
+    const std::string model = fixture("cnn_resnet.onnx");
+    const hstest::Loaded l = hstest::load(model);
+    auto refused = [&](const hstest::Loaded& what, const std::string& target, const hs::EmbedOptions& options,
+                       const std::string& phrase) {
+        try {
+            hs::embedHierarchy(*what.graph, what.hierarchy, target, options);
+        } catch (const hs::Error& e) {
+            const std::string message = e.what();
+            QVERIFY2(message.find(phrase) != std::string::npos, message.c_str());
+            return;
+        }
+        QFAIL(("no error for " + target).c_str());
+    };
+    refused(l, model, {}, "is the model itself");
+    refused(l, out("no/such/folder/x.onnx"), {}, "no/such/folder/x.onnx: cannot write");
+    // External data: the copy's locations must resolve from its folder.
+    const hstest::Loaded ext = hstest::load(sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx"));
+    refused(ext, out("elsewhere.onnx"), {}, "--copy-external");
+    QVERIFY(!fs::exists(out("elsewhere.onnx")));
+    fs::create_directories(out("taken"));
+    std::ofstream(out("taken/model.onnx.data")) << "someone else's data";
+    hs::EmbedOptions copy;
+    copy.copyExternal = true;
+    refused(ext, out("taken/model.onnx"), copy, "taken/model.onnx.data: exists and differs");
+    // Cancelled: nothing is left behind.
+    hs::EmbedOptions cancel;
+    cancel.progress = [](std::uint64_t, std::uint64_t) { return false; };
+    refused(l, out("cancelled.onnx"), cancel, "cancelled");
+    QVERIFY(!fs::exists(out("cancelled.onnx")));
+    for (const auto& e : fs::directory_iterator(tmp_.path().toStdString()))
+        QVERIFY2(e.path().filename().string().find(".tmp-") == std::string::npos, e.path().c_str());
+}
+
+void TestEmbed::onnx112ReadsNamespaceAndChecksTheCopy_data() {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QStringList>("expected"); // node name=namespace
+    QTest::newRow("bert torch scopes")
+        << QString::fromStdString(fixture("bert_like_op17.onnx"))
+        << QStringList{"/encoder/layer.0/attention/self/query/MatMul="
+                       "encoder/layer.0/attention/self/query",
+                       "/embeddings/LayerNorm/LayerNormalization=embeddings/LayerNorm",
+                       "/pooler/dense/Gemm=pooler/dense"};
+    QTest::newRow("torch 1.10 names, parameters")
+        << QString::fromStdString(sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx"))
+        << QStringList{"Add_20=distilbert/embeddings/LayerNorm", "Shape_21=distilbert"};
+    QTest::newRow("ORT fused") << QString::fromStdString(sharedModel("gpt2_tiny_random_ort_fused_past.onnx"))
+                               << QStringList{"FullyConnect_MatMul_4=transformer/h/2/mlp/c_fc"};
+    QTest::newRow("tf2onnx") << QString::fromStdString(sharedModel("tf2onnx_deeplab_v3_mobilenetv2.onnx"))
+                             << QStringList{"Relu6__22=MobilenetV2/expanded_conv_3"};
+    QTest::newRow("If bodies") << QString::fromStdString(sharedModel("silero_vad_16k_op15_torch2.3.onnx"))
+                               << QStringList{};
+    QTest::newRow("functions") << QString::fromStdString(fixture("bert_like_functions.onnx"))
+                               << QStringList{};
+}
+
+// As Model Explorer's adapter would: metadata_props["namespace"], read with Debian's ONNX 1.12, which
+// does not know NodeProto field 9 (the script parses it from protobuf's unknown fields).
+void TestEmbed::onnx112ReadsNamespaceAndChecksTheCopy() {
+    QFETCH(QString, model);
+    QFETCH(QStringList, expected);
+    const hstest::Loaded l = hstest::load(model.toStdString());
+    const std::string copy = out("py_" + fs::path(model.toStdString()).filename().string());
+    hs::embedHierarchy(*l.graph, l.hierarchy, copy);
+    QString output;
+    const int code =
+        run("/usr/bin/python3",
+            QStringList{HS_EMBED_DIR "/read_embedded.py", model, QString::fromStdString(copy)} + expected,
+            output);
+    if (code == 77) QSKIP(qPrintable(output));
+    QVERIFY2(code == 0, qPrintable(output));
+    qInfo().noquote() << output.trimmed();
+}
+
+// The copy runs in ONNX Runtime with outputs equal to the original's, bit for bit.
+void TestEmbed::onnxRuntimeGivesTheSameOutputs() {
+    if (!fs::exists(HS_NUMERIC_DIR "/node_modules/onnxruntime-node"))
+        QSKIP("onnxruntime-node is not installed in tests/numeric (see tests/numeric/README.md)");
+    nlohmann::json manifest = {{"models", nlohmann::json::array()}};
+    struct Case {
+        std::string model;
+        nlohmann::json dims, ranges;
+    };
+    const std::vector<Case> cases = {
+        {fixture("bert_like_op17.onnx"), {{"batch", 2}, {"sequence", 7}}, nlohmann::json::object()},
+        {sharedModel("fastestdet_torch2.0.onnx"), nlohmann::json::object(), nlohmann::json::object()},
+        {sharedModel("silero_vad_16k_op15_torch2.3.onnx"),
+         {{"batch", 1}, {"sequence", 512}},
+         {{"sr", {16000, 16001}}}}};
+    for (const Case& c : cases) {
+        const hstest::Loaded l = hstest::load(c.model);
+        const std::string copy = out("ort_" + fs::path(c.model).filename().string());
+        hs::embedHierarchy(*l.graph, l.hierarchy, copy);
+        nlohmann::json inputs = nlohmann::json::array();
+        for (const hs::ValueInfo& vi : l.model->main().inputs) {
+            const int t = l.graph->findTensor(vi.name);
+            if (t >= 0 && l.graph->tensor(t).initializer) continue;
+            nlohmann::json shape = nlohmann::json::array();
+            for (const hs::Dim& d : vi.type.dims)
+                shape.push_back(d.param.empty() ? nlohmann::json(d.value) : nlohmann::json(d.param));
+            inputs.push_back({{"name", vi.name}, {"elem_type", vi.type.elemType}, {"shape", shape}});
+        }
+        manifest["models"].push_back({{"original", c.model},
+                                      {"copy", copy},
+                                      {"inputs", inputs},
+                                      {"dims", c.dims},
+                                      {"ranges", c.ranges}});
+    }
+    const std::string path = out("ort_manifest.json");
+    std::ofstream(path) << manifest.dump(1);
+    QString output;
+    const int code =
+        run("node", QStringList{HS_NUMERIC_DIR "/check_embed.js", QString::fromStdString(path)}, output);
+    if (code == 77) QSKIP(qPrintable(output));
+    QVERIFY2(code == 0, qPrintable(output));
+    qInfo().noquote() << output.trimmed();
+}
+
+QTEST_GUILESS_MAIN(TestEmbed)
+#include "test_embed.moc"

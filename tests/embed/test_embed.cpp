@@ -117,6 +117,7 @@ private slots:
     void manualTagsAndSidecarClaimsComeBack();
     void embeddingAgainReplacesOnlyOurKeys();
     void dynamoMetadataIsKept();
+    void namespaceFromAnotherToolIsEvidence();
     void badOutputsAreRefusedWithTheFileNamed();
     void onnx112ReadsNamespaceAndChecksTheCopy_data();
     void onnx112ReadsNamespaceAndChecksTheCopy();
@@ -274,6 +275,44 @@ void TestEmbed::dynamoMetadataIsKept() {
     QVERIFY(kept > 100);
     QCOMPARE(reopened.hierarchy.statistics().bySource[static_cast<int>(hs::Source::Metadata)],
              original.hierarchy.statistics().bySource[static_cast<int>(hs::Source::Metadata)]);
+}
+
+// A file whose nodes carry only `namespace` (another tool's, or ours with the hierscope.* keys stripped):
+// it is metadata evidence, read with torch's segment rule, and disagreeing with a node's name scope it is a
+// conflict at their common module, like any two explicit sources.
+void TestEmbed::namespaceFromAnotherToolIsEvidence() {
+    const hstest::Loaded original = hstest::load(sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx"));
+    const std::string copy = out("ns_distilbert.onnx");
+    hs::embedHierarchy(*original.graph, original.hierarchy, copy);
+    auto stripped = std::make_shared<hs::Model>(*hs::loadModel(copy));
+    for (hs::Node& node : stripped->graphs[0].nodes) {
+        hs::StringPairs kept;
+        for (auto& kv : node.metadata)
+            if (kv.first == hs::embed_keys::kNamespace) kept.push_back(kv);
+        node.metadata = kept;
+        if (node.name == "Add_20")
+            node.metadata = {{"namespace", "distilbert/transformer"}}; // not its module
+        if (node.name == "Unsqueeze_29")
+            node.metadata = {{"namespace", "distilbert/transformer/layer/layer.0"}};
+    }
+    const hstest::Loaded l = hstest::analyse(stripped);
+    // An inferred node of the original: now placed by the metadata, high, in the same module.
+    const int shape = l.node("Shape_21");
+    QCOMPARE(original.hierarchy.assignments[static_cast<std::size_t>(original.node("Shape_21"))].source,
+             hs::Source::Inferred);
+    QCOMPARE(l.hierarchy.assignments[static_cast<std::size_t>(shape)].source, hs::Source::Metadata);
+    QCOMPARE(l.hierarchy.assignments[static_cast<std::size_t>(shape)].level, hs::Level::High);
+    QCOMPARE(l.scopeOf(shape), std::string("distilbert"));
+    QVERIFY(l.hierarchy.explain(*l.graph, shape).find("namespace") != std::string::npos);
+    // torch's continuation rule: "layer.0" below "layer" is "distilbert.transformer.layer.0".
+    QCOMPARE(l.scopeOf(l.node("Unsqueeze_29")), std::string("distilbert.transformer.layer.0"));
+    // The metadata says `transformer`, the parameter `embeddings.LayerNorm`: a conflict at their common
+    // module.
+    const hs::Assignment& add = l.hierarchy.assignments[static_cast<std::size_t>(l.node("Add_20"))];
+    QVERIFY(add.conflict);
+    QCOMPARE(add.level, hs::Level::Low);
+    QCOMPARE(l.scopeOf(l.node("Add_20")), std::string("distilbert"));
+    QCOMPARE(add.candidates.size(), std::size_t(2));
 }
 
 void TestEmbed::badOutputsAreRefusedWithTheFileNamed() {

@@ -86,5 +86,8 @@ void collectConverterScopes(Evidence& evidence);
 
 // The value of a node's metadata_props entry, null when absent (hierarchy/evidence/metadata.cpp).
 const std::string* metadataValue(const Node& node, const char* key);
+// The metadata key whose scope collectMetadata claims for the node (pkg.torch.onnx.name_scopes, else
+// namespace; not when Hierscope's embed wrote it), null when none.
+const char* scopeMetadataKey(const Node& node);
 
 } // namespace hs

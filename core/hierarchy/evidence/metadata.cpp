@@ -6,6 +6,7 @@
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/scope_names.h"
 
+#include <functional>
 #include <unordered_set>
 
 namespace hs {
@@ -76,14 +77,59 @@ const std::string* metadataValue(const Node& node, const char* key) {
     return nullptr;
 }
 
+const char* scopeMetadataKey(const Node& node) {
+    if (metadataValue(node, k::kNameScopes) && !writtenByEmbed(node, k::kNameScopes)) return k::kNameScopes;
+    if (metadataValue(node, k::kNamespace) && !writtenByEmbed(node, k::kNamespace)) return k::kNamespace;
+    return nullptr;
+}
+
+namespace {
+
+// Model Explorer's `namespace` as another tool wrote it, the module path without the op:
+// "encoder/layer.0/attention/self", each segment a module's name below its parent (the form core/embed
+// writes), or torch's name segments ("features/features.1/features.1.0"): both read with torch's rule.
+// Dynamo's own form ("enc.0: __main__.Block/...", name and class) is read from its name_scopes.
+void claimNamespace(Evidence& ev, int node, const std::string& path) {
+    if (path.find(": ") != std::string::npos) return;
+    static const std::function<bool(const std::string&)> literal = [](const std::string&) { return false; };
+    int chain = -1;
+    std::string scope;
+    for (std::size_t start = 0; start <= path.size();) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string::npos) end = path.size();
+        if (end > start) {
+            PendingChain step;
+            step.parent = chain;
+            step.step = qualifyTorchSegment(scope, path.substr(start, end - start), literal);
+            step.step.call = 0; // a path names modules, not calls
+            scope = step.step.scope;
+            chain = ev.addChain(std::move(step));
+        }
+        start = end + 1;
+    }
+    Claim claim;
+    claim.chain = chain;
+    if (chain < 0) claim.call = 0;
+    claim.source = Source::Metadata;
+    claim.kind = ClaimKind::NodeMetadata;
+    claim.ref = node;
+    ev.add(node, claim);
+}
+
+} // namespace
+
 void collectMetadata(Evidence& ev) {
     const GraphIndex& g = ev.graph;
     if (g.model().nodesWithMetadata == 0) return; // the common case: not a dynamo export
     for (std::size_t i = 0; i < g.size(); ++i) {
         const Node& node = g.node(static_cast<int>(i));
-        const std::string* scopes = metadataValue(node, k::kNameScopes);
-        if (!scopes || writtenByEmbed(node, k::kNameScopes)) continue;
-        std::vector<std::string> names = parsePythonStringList(*scopes);
+        const char* key = scopeMetadataKey(node);
+        if (!key) continue;
+        if (key == k::kNamespace) {
+            claimNamespace(ev, static_cast<int>(i), *metadataValue(node, key));
+            continue;
+        }
+        std::vector<std::string> names = parsePythonStringList(*metadataValue(node, key));
         std::vector<std::string> classes;
         if (const std::string* ch = metadataValue(node, k::kClassHierarchy))
             classes = parsePythonStringList(*ch);

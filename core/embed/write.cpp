@@ -231,16 +231,26 @@ public:
         if (fd_ >= 0) ::close(fd_);
         if (!committed_) ::unlink(path_.c_str());
     }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+
+    int fd() const { return fd_; }
+    // Small pieces (node messages, tags, the spans between them) are gathered and written in 1 MB runs.
+    void append(const char* data, std::size_t size) {
+        buffer_.append(data, size);
+        if (buffer_.size() >= (1u << 20)) flush();
+    }
+    // Everything appended is in the file: before the kernel writes at the file position.
+    void flush() {
+        writeNow(buffer_.data(), buffer_.size());
+        buffer_.clear();
+    }
     void write(const char* data, std::size_t size) {
-        while (size > 0) {
-            const ssize_t n = ::write(fd_, data, size);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) throw Error(target_ + ": cannot write the output file (" + errnoText() + ")");
-            data += n;
-            size -= static_cast<std::size_t>(n);
-        }
+        flush();
+        writeNow(data, size);
     }
     void commit() {
+        flush();
         const bool synced = ::fsync(fd_) == 0;
         const int closed = ::close(fd_);
         fd_ = -1;
@@ -250,29 +260,97 @@ public:
     }
 
 private:
+    void writeNow(const char* data, std::size_t size) {
+        while (size > 0) {
+            const ssize_t n = ::write(fd_, data, size);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) throw Error(target_ + ": cannot write the output file (" + errnoText() + ")");
+            data += n;
+            size -= static_cast<std::size_t>(n);
+        }
+    }
+
     std::string target_, path_;
+    std::string buffer_;
     int fd_ = -1;
     bool committed_ = false;
 };
 
-// Copies a span of the mapped file in chunks, handing each chunk's pages back afterwards: a 400 MB
-// model is copied with a few MB resident, not the whole file.
-void copySpan(const MappedFile& file, std::uint64_t offset, std::uint64_t length, TempFile& out,
-              const std::function<void(std::uint64_t)>& done) {
-    constexpr std::uint64_t kChunk = 8u << 20;
-    const long page = ::sysconf(_SC_PAGESIZE);
-    while (length > 0) {
-        const std::uint64_t n = std::min(kChunk, length);
-        out.write(reinterpret_cast<const char*>(file.data() + offset), static_cast<std::size_t>(n));
-        // Whole pages inside what was just copied; the mapping is read-only, so nothing is lost.
-        const std::uint64_t first = (offset + page - 1) / page * page, last = (offset + n) / page * page;
-        if (last > first)
-            ::madvise(const_cast<std::uint8_t*>(file.data()) + first, last - first, MADV_DONTNEED);
-        offset += n;
-        length -= n;
-        done(n);
+// Copies spans of the model file into the copy: by the kernel (copy_file_range: no page of the model is
+// mapped into this process, and filesystems that share extents copy without reading) when the file on disk
+// is still the one that was mapped; otherwise, or where the kernel cannot, through the mapping in chunks
+// whose pages are handed back afterwards. Either way a 400 MB model is copied with a few MB resident.
+class SpanCopier {
+public:
+    SpanCopier(const MappedFile& file, const std::string& path, int out) : file_(file), out_(out) {
+        source_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (source_ >= 0 && !file.isSameFile(source_)) {
+            ::close(source_);
+            source_ = -1;
+        }
     }
-}
+    ~SpanCopier() {
+        if (source_ >= 0) ::close(source_);
+    }
+    SpanCopier(const SpanCopier&) = delete;
+    SpanCopier& operator=(const SpanCopier&) = delete;
+
+    void copy(std::uint64_t offset, std::uint64_t length, TempFile& out,
+              const std::function<void(std::uint64_t)>& done) {
+        constexpr std::uint64_t kChunk = 32u << 20; // progress and cancel between chunks
+        // A node's own fields, the bytes between two rewritten nodes: from the mapping, whose structure
+        // pages the loader read anyway (one kernel call per node costs more than the copy).
+        constexpr std::uint64_t kSmall = 256u << 10;
+        if (length < kSmall) {
+            out.append(reinterpret_cast<const char*>(file_.data() + offset),
+                       static_cast<std::size_t>(length));
+            done(length);
+            return;
+        }
+        out.flush();
+        while (length > 0) {
+            const std::uint64_t n = std::min(kChunk, length);
+            const std::uint64_t copied = source_ >= 0 ? kernelCopy(offset, n) : 0;
+            if (copied < n) copyMapped(offset + copied, n - copied, out);
+            offset += n;
+            length -= n;
+            done(n);
+        }
+    }
+
+private:
+    // Bytes the kernel copied; fewer than asked when it cannot (another filesystem, an old kernel), and
+    // from then on the copy goes through the mapping.
+    std::uint64_t kernelCopy(std::uint64_t offset, std::uint64_t length) {
+        loff_t in = static_cast<loff_t>(offset);
+        std::uint64_t copied = 0;
+        while (copied < length) {
+            const ssize_t n =
+                ::copy_file_range(source_, &in, out_, nullptr, static_cast<std::size_t>(length - copied), 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                ::close(source_);
+                source_ = -1;
+                break;
+            }
+            copied += static_cast<std::uint64_t>(n);
+        }
+        return copied;
+    }
+
+    void copyMapped(std::uint64_t offset, std::uint64_t length, TempFile& out) {
+        out.write(reinterpret_cast<const char*>(file_.data() + offset), static_cast<std::size_t>(length));
+        // Whole pages inside what was just copied; the mapping is read-only, so nothing is lost.
+        const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+        const std::uint64_t first = (offset + page - 1) / page * page, last = (offset + length) / page * page;
+        if (last > first)
+            ::madvise(const_cast<std::uint8_t*>(file_.data()) + first, last - first, MADV_DONTNEED);
+    }
+
+    const MappedFile& file_;
+    int out_;
+    int source_ = -1;
+};
 
 // The external files the model's initializers refer to: location as written -> resolved path.
 std::vector<std::pair<std::string, std::string>> externalFiles(const Model& model) {
@@ -375,6 +453,7 @@ EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, 
     result.externalFilesCopied = placeExternalData(model, outputPath, options.copyExternal);
 
     TempFile out(outputPath);
+    SpanCopier copier(*model.file, model.path, out.fd());
     const std::uint64_t total = pieces.size();
     auto done = [&](std::uint64_t n) {
         result.bytesWritten += n;
@@ -383,9 +462,9 @@ EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, 
     };
     for (const Piece& p : pieces.list()) {
         if (p.bytes.empty()) {
-            copySpan(*model.file, p.offset, p.length, out, done);
+            copier.copy(p.offset, p.length, out, done);
         } else {
-            out.write(p.bytes.data(), p.bytes.size());
+            out.append(p.bytes.data(), p.bytes.size());
             done(p.bytes.size());
         }
     }

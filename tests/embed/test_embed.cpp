@@ -14,9 +14,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using hstest::fixture;
@@ -119,6 +121,7 @@ private slots:
     void dynamoMetadataIsKept();
     void namespaceFromAnotherToolIsEvidence();
     void badOutputsAreRefusedWithTheFileNamed();
+    void aChangedFileIsCopiedFromTheMapping();
     void onnx112ReadsNamespaceAndChecksTheCopy_data();
     void onnx112ReadsNamespaceAndChecksTheCopy();
     void onnxRuntimeGivesTheSameOutputs();
@@ -347,6 +350,37 @@ void TestEmbed::badOutputsAreRefusedWithTheFileNamed() {
     QVERIFY(!fs::exists(out("cancelled.onnx")));
     for (const auto& e : fs::directory_iterator(tmp_.path().toStdString()))
         QVERIFY2(e.path().filename().string().find(".tmp-") == std::string::npos, e.path().c_str());
+}
+
+std::string readAll(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The kernel copies the weights from the model file only while it is the file that was mapped; a file
+// touched since is copied from the mapping (the bytes the model was read from), to the same bytes. A file
+// whose size changed is refused: the mapping may no longer be readable.
+void TestEmbed::aChangedFileIsCopiedFromTheMapping() {
+    const std::string model = out("changing.onnx");
+    fs::copy_file(sharedModel("tf2onnx_deeplab_v3_mobilenetv2.onnx"), model); // 2.7 MB, weights in long runs
+    const hstest::Loaded l = hstest::load(model);
+    hs::embedHierarchy(*l.graph, l.hierarchy, out("by_kernel.onnx"));
+    fs::last_write_time(model, fs::last_write_time(model) + std::chrono::hours(1));
+    const int fd = ::open(model.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool same = l.model->file->isSameFile(fd);
+    ::close(fd);
+    QVERIFY(!same);
+    hs::embedHierarchy(*l.graph, l.hierarchy, out("by_mapping.onnx"));
+    const std::string a = readAll(out("by_kernel.onnx")), b = readAll(out("by_mapping.onnx"));
+    QVERIFY(a.size() > fs::file_size(model));
+    QVERIFY(a == b);
+    fs::resize_file(model, fs::file_size(model) / 2);
+    try {
+        hs::embedHierarchy(*l.graph, l.hierarchy, out("truncated.onnx"));
+        QFAIL("a model file cut since it was opened was copied");
+    } catch (const hs::Error& e) {
+        QVERIFY2(std::string(e.what()).find("changed since it was opened") != std::string::npos, e.what());
+    }
 }
 
 void TestEmbed::onnx112ReadsNamespaceAndChecksTheCopy_data() {

@@ -242,6 +242,7 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
     collectFunctions(evidence);
     collectParameters(evidence);      // after the sources it must agree with
     collectConverterScopes(evidence); // only where none of the above spoke
+    collectEmbeddedRecords(evidence); // an embedded copy's record, where the file no longer says the same
 
     h.assignments.assign(graph.size(), Assignment{});
     std::vector<int> nodeCall(graph.size(), -1), explicitNodes;

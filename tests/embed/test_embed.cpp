@@ -120,6 +120,7 @@ private slots:
     void embeddingAgainReplacesOnlyOurKeys();
     void dynamoMetadataIsKept();
     void namespaceFromAnotherToolIsEvidence();
+    void nodesRenamedAfterTheEmbedKeepTheirModule();
     void badOutputsAreRefusedWithTheFileNamed();
     void aChangedFileIsCopiedFromTheMapping();
     void onnx112ReadsNamespaceAndChecksTheCopy_data();
@@ -316,6 +317,56 @@ void TestEmbed::namespaceFromAnotherToolIsEvidence() {
     QCOMPARE(add.level, hs::Level::Low);
     QCOMPARE(l.scopeOf(l.node("Add_20")), std::string("distilbert"));
     QCOMPARE(add.candidates.size(), std::size_t(2));
+}
+
+// A tool renames every node of the copy after the embed (as optimizers do): the name scopes are gone, the
+// record of each explicit placement is not. A name that says another module conflicts with the record.
+void TestEmbed::nodesRenamedAfterTheEmbedKeepTheirModule() {
+    const hstest::Loaded original = hstest::load(fixture("bert_like_op17.onnx"));
+    const std::string copy = out("renamed_bert.onnx");
+    hs::embedHierarchy(*original.graph, original.hierarchy, copy);
+    const std::string query = "/encoder/layer.0/attention/self/query/MatMul";
+    auto renamed = std::make_shared<hs::Model>(*hs::loadModel(copy));
+    std::vector<std::string> before;
+    for (std::size_t i = 0; i < renamed->graphs[0].nodes.size(); ++i) {
+        hs::Node& node = renamed->graphs[0].nodes[i];
+        before.push_back(node.name);
+        node.name =
+            node.name == query ? "/encoder/layer.1/attention/self/query/MatMul" : "Op_" + std::to_string(i);
+    }
+    const hstest::Loaded l = hstest::analyse(renamed);
+    const hstest::Loaded bare = hstest::analyse(hstest::withRenamedNodes(*original.model, [&] {
+        std::vector<int> all(original.model->main().nodes.size());
+        for (std::size_t i = 0; i < all.size(); ++i)
+            all[i] = static_cast<int>(i);
+        return all;
+    }()));
+    std::size_t named = 0, kept = 0, lostWithoutRecord = 0, fromRecord = 0;
+    for (std::size_t i = 0; i < before.size(); ++i) {
+        const int n = original.node(before[i]);
+        if (before[i] == query ||
+            original.hierarchy.assignments[static_cast<std::size_t>(n)].source != hs::Source::NameScope)
+            continue;
+        ++named;
+        const int m = static_cast<int>(i); // main-graph nodes are the first instances, in order
+        kept += l.scopeOf(m) == original.scopeOf(n) &&
+                l.hierarchy.assignments[static_cast<std::size_t>(m)].level == hs::Level::High;
+        lostWithoutRecord += bare.scopeOf(m) != original.scopeOf(n);
+        // The record speaks where nothing else does; a parameter still in the file says the same.
+        fromRecord += l.hierarchy.assignments[static_cast<std::size_t>(m)].source == hs::Source::Metadata;
+    }
+    qInfo("%zu name-scoped nodes renamed: %zu in their module, high (%zu by the record alone); %zu elsewhere "
+          "without the record",
+          named, kept, fromRecord, lostWithoutRecord);
+    QVERIFY(named > 150);
+    QCOMPARE(kept, named);
+    QVERIFY(fromRecord > 100);
+    QVERIFY2(lostWithoutRecord > 0, "renaming should lose some placements without the record");
+    const int q = l.node("/encoder/layer.1/attention/self/query/MatMul");
+    const hs::Assignment& a = l.hierarchy.assignments[static_cast<std::size_t>(q)];
+    QVERIFY(a.conflict);
+    QCOMPARE(a.level, hs::Level::Low);
+    QCOMPARE(l.scopeOf(q), std::string("encoder"));
 }
 
 void TestEmbed::badOutputsAreRefusedWithTheFileNamed() {

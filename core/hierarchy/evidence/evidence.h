@@ -77,6 +77,9 @@ void collectMetadata(Evidence& evidence);      // hierarchy/evidence/metadata.cp
 void collectSidecarClaims(Evidence& evidence); // hierarchy/evidence/sidecar.cpp: a sidecar file's entries
 // hierarchy/evidence/metadata.cpp: manual tags and sidecar claims a copy written by core/embed carries.
 void collectEmbeddedClaims(Evidence& evidence);
+// hierarchy/evidence/metadata.cpp: an embedded copy's record of explicit placements, where the file no
+// longer says the same (nodes renamed or rewritten after the embed). After every other source.
+void collectEmbeddedRecords(Evidence& evidence);
 void collectFunctions(Evidence& evidence); // hierarchy/evidence/functions.cpp: ONNX local functions
 void collectParameters(
     Evidence& evidence); // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")

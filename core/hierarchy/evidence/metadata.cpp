@@ -6,7 +6,9 @@
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/scope_names.h"
 
+#include <algorithm>
 #include <functional>
+#include <iterator>
 #include <unordered_set>
 
 namespace hs {
@@ -155,6 +157,46 @@ void collectMetadata(Evidence& ev) {
         claim.kind = ClaimKind::NodeMetadata;
         claim.ref = static_cast<int>(i);
         ev.add(static_cast<int>(i), claim);
+    }
+}
+
+// What an embedded copy recorded from explicit evidence (a name scope, parameters, a function, dynamo
+// metadata, a converter's layer path) is evidence again where the file no longer says it: a tool that
+// renamed or rewrote the nodes after the embed. It agrees with a source that still says the same (and is
+// then not counted), and disagrees like any explicit claim. Inferred placements are no evidence; a
+// conflict recorded at the common module is not a claim of that module.
+void collectEmbeddedRecords(Evidence& ev) {
+    const GraphIndex& g = ev.graph;
+    if (g.model().nodesWithMetadata == 0) return;
+    static const Source recorded[] = {Source::Metadata, Source::Function, Source::NameScope,
+                                      Source::Parameter, Source::ConverterScope};
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        const int n = static_cast<int>(i);
+        const Node& node = g.node(n);
+        const std::string* source = metadataValue(node, k::kSource);
+        const std::string* scope = metadataValue(node, k::kScope);
+        if (!source || !scope || metadataValue(node, k::kConflict)) continue;
+        Source what;
+        if (!parseSource(*source, what) ||
+            std::find(std::begin(recorded), std::end(recorded), what) == std::end(recorded))
+            continue;
+        const int module = ev.calls.findModule(*scope);
+        bool said = false;
+        for (int c = ev.head(n); c >= 0 && !said; c = ev.claim(c).next)
+            said = module >= 0 && ev.calls.moduleOf(ev.claim(c).call) == module;
+        if (said) continue;
+        Claim claim;
+        claim.source = Source::Metadata;
+        claim.kind = ClaimKind::Text;
+        claim.medium =
+            what == Source::ConverterScope ||
+            (metadataValue(node, k::kLevel) && *metadataValue(node, k::kLevel) == levelName(Level::Medium));
+        claim.ref = static_cast<int>(ev.hierarchy.texts.size());
+        ev.hierarchy.texts.push_back("assignment embedded in " + g.model().path + " (" + *source +
+                                     "): scope '" + *scope + "'");
+        claim.call = module >= 0 ? ev.calls.firstCallOf(*scope) : -1;
+        if (claim.call < 0) claim.call = ev.calls.callForScopePath(*scope);
+        ev.add(n, claim);
     }
 }
 

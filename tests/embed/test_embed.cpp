@@ -1,6 +1,7 @@
 // Hierarchy injection (issue 25): `embed` writes a copy whose nodes carry their module; opening the copy
 // gives the hierarchy the model had with its sidecar; weights are the same bytes; ONNX 1.12 loads and
 // checks the copy and reads `namespace` where Model Explorer does; ONNX Runtime computes the same outputs.
+#include "../core/cli_run.h"
 #include "../core/test_support.h"
 #include "common/error.h"
 #include "embed/embed.h"
@@ -126,6 +127,7 @@ private slots:
     void onnx112ReadsNamespaceAndChecksTheCopy_data();
     void onnx112ReadsNamespaceAndChecksTheCopy();
     void onnxRuntimeGivesTheSameOutputs();
+    void commandLine();
 
 private:
     QTemporaryDir tmp_;
@@ -516,6 +518,48 @@ void TestEmbed::onnxRuntimeGivesTheSameOutputs() {
     if (code == 77) QSKIP(qPrintable(output));
     QVERIFY2(code == 0, qPrintable(output));
     qInfo().noquote() << output.trimmed();
+}
+
+// hierscope-cli embed as a script runs it: the sidecar beside the model applied (said on stderr), the
+// copy written, --json for pipelines; usage errors exit 2, bad input exits 1 with the file named.
+void TestEmbed::commandLine() {
+    const QString model = hstest::fixturePath("bert_like_op17.onnx");
+    const QString copy = QString::fromStdString(out("cli/bert.onnx"));
+    fs::create_directories(out("cli"));
+    hstest::CliRun r = hstest::cli({"embed", model, "-o", copy, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("bert_like_op17.hierarchy.json")), qPrintable(r.err));
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(j["nodes_tagged"].get<int>(), 214);
+    QCOMPARE(j["ir_version"].get<int>(), 8);
+    QCOMPARE(j["file_bytes"].get<std::uint64_t>(), fs::file_size(copy.toStdString()));
+    // Opening the copy: the same module tree as the model with its sidecar, no sidecar needed.
+    const hstest::CliRun a = hstest::cli({"tree", model, "--json"});
+    const hstest::CliRun b = hstest::cli({"tree", copy, "--json"});
+    QCOMPARE(b.code, 0);
+    QVERIFY(!b.err.contains(QStringLiteral("sidecar")));
+    QCOMPARE(b.out, a.out);
+
+    QCOMPARE(hstest::cli({"embed", model}).code, 2); // no -o
+    QCOMPARE(hstest::cli({"embed", "-o", copy}).code, 2);
+    QCOMPARE(hstest::cli({"embed", model, "-o", copy, "--bogus"}).code, 2);
+    QVERIFY(hstest::cli({"embed", "--help"}).out.contains(QStringLiteral("--copy-external")));
+    const QString missing = QString::fromStdString(out("missing.onnx"));
+    r = hstest::cli({"embed", missing, "-o", copy});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(missing), qPrintable(r.err));
+    r = hstest::cli({"embed", model, "-o", model});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("is the model itself")), qPrintable(r.err));
+    const QString ext =
+        QString::fromStdString(sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx"));
+    r = hstest::cli({"embed", ext, "-o", QString::fromStdString(out("cli/llama.onnx"))});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("--copy-external")), qPrintable(r.err));
+    r = hstest::cli({"embed", ext, "-o", QString::fromStdString(out("cli/llama.onnx")), "--copy-external"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY(fs::exists(out("cli/model.onnx.data")));
+    QCOMPARE(hstest::cli({"info", QString::fromStdString(out("cli/llama.onnx"))}).code, 0);
 }
 
 QTEST_GUILESS_MAIN(TestEmbed)

@@ -490,11 +490,22 @@ void TestEmbed::onnxRuntimeGivesTheSameOutputs() {
         {sharedModel("fastestdet_torch2.0.onnx"), nlohmann::json::object(), nlohmann::json::object()},
         {sharedModel("silero_vad_16k_op15_torch2.3.onnx"),
          {{"batch", 1}, {"sequence", 512}},
-         {{"sr", {16000, 16001}}}}};
-    for (const Case& c : cases) {
+         {{"sr", {16000, 16001}}}},
+        // com.microsoft ops and fp16 weights in external data, copied beside the embedded copy.
+        {sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx"),
+         {{"batch_size", 1},
+          {"sequence_length", 1},
+          {"past_sequence_length", 4},
+          {"total_sequence_length", 5}},
+         {{"attention_mask", {1, 2}}, {"input_ids", {0, 32}}, {"position_ids", {0, 1}}}}};
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+        const Case& c = cases[k];
         const hstest::Loaded l = hstest::load(c.model);
-        const std::string copy = out("ort_" + fs::path(c.model).filename().string());
-        hs::embedHierarchy(*l.graph, l.hierarchy, copy);
+        fs::create_directories(out("ort" + std::to_string(k)));
+        const std::string copy = out("ort" + std::to_string(k) + "/" + fs::path(c.model).filename().string());
+        hs::EmbedOptions options;
+        options.copyExternal = true;
+        hs::embedHierarchy(*l.graph, l.hierarchy, copy, options);
         nlohmann::json inputs = nlohmann::json::array();
         for (const hs::ValueInfo& vi : l.model->main().inputs) {
             const int t = l.graph->findTensor(vi.name);

@@ -15,17 +15,25 @@ namespace hs {
 class GraphIndex;
 struct Hierarchy;
 
-// The metadata one node gets (keys of core/embed/keys.h), in the order they are written.
-// Empty for a function body node whose calls place it differently (no single instance to describe).
+// A node of the model that some instance runs, and the instance whose assignment it carries. A node with
+// several instances (function bodies, one per call) is `ambiguous` when they are placed differently: it
+// gets no entries (an earlier embed's keys are still removed).
 struct NodeMetadata {
     int graph = -1, node = -1; // Model::graphs index and node index
-    StringPairs entries;
-    std::vector<std::string> dropped; // keys the node has that an earlier embed wrote: replaced
+    int instance = -1;         // GraphIndex instance
+    bool ambiguous = false;
 };
 
-// What every node of the model gets from the hierarchy (built from `graph`). A node with several
-// instances (function bodies, one per call) is described only when all instances agree.
+// Every node some instance runs, with the instance that describes it. No entries are built here: they are
+// made when the node is written (nodeMetadataEntries), so a 100k-node model holds none of them at once.
 std::vector<NodeMetadata> planNodeMetadata(const GraphIndex& graph, const Hierarchy& hierarchy);
+
+// The metadata the node of `instance` gets (keys of core/embed/keys.h), in the order they are written.
+StringPairs nodeMetadataEntries(const GraphIndex& graph, const Hierarchy& hierarchy, int instance);
+
+// Whether a metadata key the node already has is replaced: hierscope.* and the keys an earlier embed
+// listed in hierscope.written. Every other key the node had is kept as it is.
+bool replacedOnEmbed(const Node& node, const std::string& key);
 
 // The model-level entry listing the modules that hold no node ("" when there are none).
 std::string emptyModulesText(const Hierarchy& hierarchy);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 namespace hs {
 namespace {
@@ -131,33 +132,39 @@ std::string emptyModulesText(const Hierarchy& hierarchy) {
     return text;
 }
 
+StringPairs nodeMetadataEntries(const GraphIndex& graph, const Hierarchy& hierarchy, int instance) {
+    return entriesFor(graph, hierarchy, instance);
+}
+
+bool replacedOnEmbed(const Node& node, const std::string& key) {
+    return replaced(key, keysWrittenBefore(node.metadata));
+}
+
 std::vector<NodeMetadata> planNodeMetadata(const GraphIndex& graph, const Hierarchy& hierarchy) {
     const Model& model = graph.model();
     std::vector<std::size_t> firstOfGraph(model.graphs.size() + 1, 0);
     for (std::size_t g = 0; g < model.graphs.size(); ++g)
         firstOfGraph[g + 1] = firstOfGraph[g] + model.graphs[g].nodes.size();
     std::vector<NodeMetadata> plan(firstOfGraph.back());
-    std::vector<char> ambiguous(plan.size(), 0);
+    // Entries of the first instance of nodes that have more: built once each, compared, dropped.
+    std::unordered_map<std::size_t, StringPairs> firstEntries;
     for (std::size_t i = 0; i < graph.size(); ++i) {
         const NodeInstance& inst = graph.instance(static_cast<int>(i));
         const std::size_t slot =
             firstOfGraph[static_cast<std::size_t>(inst.graph)] + static_cast<std::size_t>(inst.node);
         NodeMetadata& entry = plan[slot];
-        if (ambiguous[slot]) continue;
-        StringPairs entries = entriesFor(graph, hierarchy, static_cast<int>(i));
         if (entry.graph < 0) {
             entry.graph = inst.graph;
             entry.node = inst.node;
-            entry.entries = std::move(entries);
-            const StringPairs& own = graph.node(static_cast<int>(i)).metadata;
-            const std::vector<std::string> before = keysWrittenBefore(own);
-            for (const auto& kv : own)
-                if (replaced(kv.first, before)) entry.dropped.push_back(kv.first);
-        } else if (entry.entries != entries) {
-            // One body, several calls that place it differently: no single module to write.
-            ambiguous[slot] = 1;
-            entry.entries.clear();
+            entry.instance = static_cast<int>(i);
+            continue;
         }
+        if (entry.ambiguous) continue;
+        auto it = firstEntries.find(slot);
+        if (it == firstEntries.end())
+            it = firstEntries.emplace(slot, entriesFor(graph, hierarchy, entry.instance)).first;
+        // One body, several calls that place it differently: no single module to write.
+        if (entriesFor(graph, hierarchy, static_cast<int>(i)) != it->second) entry.ambiguous = true;
     }
     plan.erase(std::remove_if(plan.begin(), plan.end(), [](const NodeMetadata& m) { return m.graph < 0; }),
                plan.end());

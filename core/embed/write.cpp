@@ -29,51 +29,7 @@ namespace fs = std::filesystem;
 using wire::Field;
 using wire::Reader;
 
-// ----- the copy as pieces: spans of the source file and bytes written anew ------------------------
-
-struct Piece {
-    std::uint64_t offset = 0, length = 0; // a span of the source file, when `bytes` is empty
-    std::string bytes;
-};
-
-class Pieces {
-public:
-    void span(std::uint64_t offset, std::uint64_t length) {
-        if (length == 0) return;
-        if (!list_.empty() && list_.back().bytes.empty() &&
-            list_.back().offset + list_.back().length == offset)
-            list_.back().length += length;
-        else
-            list_.push_back({offset, length, {}});
-        size_ += length;
-    }
-    void own(std::string bytes) {
-        if (bytes.empty()) return;
-        size_ += bytes.size();
-        if (!list_.empty() && !list_.back().bytes.empty())
-            list_.back().bytes += bytes;
-        else
-            list_.push_back({0, 0, std::move(bytes)});
-    }
-    void append(Pieces&& other) {
-        for (Piece& p : other.list_)
-            if (p.bytes.empty())
-                span(p.offset, p.length);
-            else
-                own(std::move(p.bytes));
-    }
-    std::uint64_t size() const { return size_; }
-    // The pieces are exactly this one span of the source: nothing inside was changed.
-    bool isSpan(std::uint64_t offset, std::uint64_t length) const {
-        return list_.size() == 1 && list_[0].bytes.empty() && list_[0].offset == offset &&
-               list_[0].length == length;
-    }
-    const std::vector<Piece>& list() const { return list_; }
-
-private:
-    std::vector<Piece> list_;
-    std::uint64_t size_ = 0;
-};
+// ----- encoding ------------------------------------------------------------------------------------
 
 void putVarint(std::string& out, std::uint64_t v) {
     while (v >= 0x80) {
@@ -143,27 +99,77 @@ bool childKind(Kind kind, std::uint32_t field, Kind& child) {
     return false;
 }
 
+std::uint64_t varintSize(std::uint64_t v) {
+    std::uint64_t n = 1;
+    while (v >= 0x80)
+        v >>= 7, ++n;
+    return n;
+}
+
+std::uint64_t headerSize(std::uint32_t field, std::uint64_t length) {
+    return varintSize((static_cast<std::uint64_t>(field) << 3) | wire::LengthDelimited) + varintSize(length);
+}
+
+// Where the copy goes: spans of the model file (contiguous ones joined, so a run of weights is one copy)
+// and bytes made here.
+class Sink {
+public:
+    virtual ~Sink() = default;
+    virtual void span(std::uint64_t offset, std::uint64_t length) = 0;
+    virtual void bytes(const std::string& data) = 0;
+};
+
+// The copy in two passes over the model's structure, so that nothing of it is held whole: `measure` finds
+// the new length of every message that changes (kept by offset: a few bytes per node), `emit` then streams
+// the copy with those lengths. A node's entries are made in each pass and dropped at once.
 class Rewriter {
 public:
-    Rewriter(const MappedFile& file, const Model& model, const std::vector<NodeMetadata>& plan,
-             std::string emptyModules)
-        : file_(file), plan_(plan), emptyModules_(std::move(emptyModules)) {
+    Rewriter(const MappedFile& file, const Model& model, const GraphIndex& graph, const Hierarchy& hierarchy,
+             const std::vector<NodeMetadata>& plan, std::string emptyModules)
+        : file_(file), model_(model), graph_(graph), hierarchy_(hierarchy), plan_(plan),
+          emptyModules_(std::move(emptyModules)) {
         // The loader recorded each NodeProto's payload span: that offset identifies the node here.
-        for (std::size_t k = 0; k < plan.size(); ++k) {
-            const Node& node = model.graphs[static_cast<std::size_t>(plan[k].graph)]
-                                   .nodes[static_cast<std::size_t>(plan[k].node)];
-            byOffset_.emplace(node.span.offset, k);
-        }
+        for (std::size_t k = 0; k < plan.size(); ++k)
+            byOffset_.emplace(nodeOf(plan[k]).span.offset, k);
     }
 
-    Pieces rewriteFile() { return rewrite(Kind::Model, 0, file_.size()); }
+    std::uint64_t measure() { return measure(Kind::Model, 0, file_.size()).first; }
+    void emit(Sink& sink) { emit(Kind::Model, 0, file_.size(), sink); }
 
 private:
-    Pieces rewrite(Kind kind, std::uint64_t offset, std::uint64_t length) {
-        const NodeMetadata* node = nullptr;
-        if (kind == Kind::Node)
-            if (auto it = byOffset_.find(offset); it != byOffset_.end()) node = &plan_[it->second];
-        Pieces out;
+    const Node& nodeOf(const NodeMetadata& m) const {
+        return model_.graphs[static_cast<std::size_t>(m.graph)].nodes[static_cast<std::size_t>(m.node)];
+    }
+    const NodeMetadata* planned(Kind kind, std::uint64_t offset) const {
+        if (kind != Kind::Node) return nullptr;
+        const auto it = byOffset_.find(offset);
+        return it == byOffset_.end() ? nullptr : &plan_[it->second];
+    }
+    std::string tail(Kind kind, const NodeMetadata* node) const {
+        if (node && !node->ambiguous)
+            return encodeMetadata(nodeMetadataEntries(graph_, hierarchy_, node->instance));
+        if (kind == Kind::Model && !emptyModules_.empty()) {
+            // ModelProto.metadata_props (14), appended: protobuf readers take fields in any order.
+            std::string entry, field;
+            putString(entry, 1, embed_keys::kEmptyModules);
+            putString(entry, 2, emptyModules_);
+            putString(field, 14, entry);
+            return field;
+        }
+        return {};
+    }
+    // A metadata entry an earlier embed wrote: replaced by this one's.
+    bool dropped(Kind kind, const NodeMetadata* node, const Field& f) const {
+        if (f.type != wire::LengthDelimited) return false;
+        if (node && f.number == 9) return replacedOnEmbed(nodeOf(*node), entryKey(f));
+        return kind == Kind::Model && f.number == 14 && entryKey(f) == embed_keys::kEmptyModules;
+    }
+
+    // (new length, whether anything inside changes)
+    std::pair<std::uint64_t, bool> measure(Kind kind, std::uint64_t offset, std::uint64_t length) {
+        const NodeMetadata* node = planned(kind, offset);
+        std::uint64_t size = 0;
+        bool changed = false;
         Reader r(file_.bytes(offset, length), offset);
         while (!r.atEnd()) {
             const std::uint64_t start = r.position();
@@ -171,40 +177,54 @@ private:
             const std::uint64_t end = r.position();
             Kind child;
             if (f.type == wire::LengthDelimited && childKind(kind, f.number, child)) {
-                Pieces inner = rewrite(child, f.offset, f.bytes.size());
-                if (inner.isSpan(f.offset, f.bytes.size()) || (inner.size() == 0 && f.bytes.empty())) {
-                    out.span(start, end - start); // unchanged: its own bytes, tag and length as written
-                } else {
-                    out.own(lengthDelimitedHeader(f.number, inner.size()));
-                    out.append(std::move(inner));
+                const auto [inner, innerChanged] = measure(child, f.offset, f.bytes.size());
+                if (innerChanged) {
+                    newLength_[f.offset] = inner;
+                    size += headerSize(f.number, inner) + inner;
+                    changed = true;
+                    continue;
                 }
+            } else if (dropped(kind, node, f)) {
+                changed = true;
                 continue;
             }
-            if (node && f.number == 9 && f.type == wire::LengthDelimited && !node->dropped.empty() &&
-                std::find(node->dropped.begin(), node->dropped.end(), entryKey(f)) != node->dropped.end())
-                continue; // an earlier embed's entry: replaced by this one's
-            if (kind == Kind::Model && f.number == 14 && f.type == wire::LengthDelimited &&
-                entryKey(f) == embed_keys::kEmptyModules)
-                continue; // likewise
-            out.span(start, end - start);
+            size += end - start;
         }
-        if (node) out.own(encodeMetadata(node->entries));
-        if (kind == Kind::Model && !emptyModules_.empty()) {
-            // ModelProto.metadata_props (14), appended: protobuf readers take fields in any order.
-            std::string entry;
-            putString(entry, 1, embed_keys::kEmptyModules);
-            putString(entry, 2, emptyModules_);
-            std::string field;
-            putString(field, 14, entry);
-            out.own(std::move(field));
+        const std::uint64_t added = tail(kind, node).size();
+        return {size + added, changed || added > 0};
+    }
+
+    void emit(Kind kind, std::uint64_t offset, std::uint64_t length, Sink& sink) {
+        const NodeMetadata* node = planned(kind, offset);
+        Reader r(file_.bytes(offset, length), offset);
+        while (!r.atEnd()) {
+            const std::uint64_t start = r.position();
+            const Field f = r.next();
+            const std::uint64_t end = r.position();
+            Kind child;
+            if (f.type == wire::LengthDelimited && childKind(kind, f.number, child)) {
+                if (const auto it = newLength_.find(f.offset); it != newLength_.end()) {
+                    sink.bytes(lengthDelimitedHeader(f.number, it->second));
+                    emit(child, f.offset, f.bytes.size(), sink);
+                    continue;
+                }
+            } else if (dropped(kind, node, f)) {
+                continue;
+            }
+            sink.span(start, end - start); // unchanged: its own bytes, tag and length as written
         }
-        return out;
+        const std::string added = tail(kind, node);
+        if (!added.empty()) sink.bytes(added);
     }
 
     const MappedFile& file_;
+    const Model& model_;
+    const GraphIndex& graph_;
+    const Hierarchy& hierarchy_;
     const std::vector<NodeMetadata>& plan_;
     std::string emptyModules_;
     std::unordered_map<std::uint64_t, std::size_t> byOffset_;
+    std::unordered_map<std::uint64_t, std::uint64_t> newLength_; // payload offset -> new length, changed ones
 };
 
 // ----- writing ---------------------------------------------------------------------------------------
@@ -439,9 +459,10 @@ EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, 
         throw Error(outputPath + ": is the model itself; write the copy to another file");
     checkUnchanged(model);
     const std::vector<NodeMetadata> plan = planNodeMetadata(graph, hierarchy);
-    Pieces pieces;
+    Rewriter rewriter(*model.file, model, graph, hierarchy, plan, emptyModulesText(hierarchy));
+    std::uint64_t total = 0;
     try {
-        pieces = Rewriter(*model.file, model, plan, emptyModulesText(hierarchy)).rewriteFile();
+        total = rewriter.measure();
     } catch (const wire::Malformed& e) {
         throw Error(model.path + ": truncated or corrupt ONNX file (" + e.what() + ")");
     }
@@ -449,25 +470,57 @@ EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, 
     EmbedResult result;
     result.outputPath = outputPath;
     for (const NodeMetadata& m : plan)
-        (m.entries.empty() ? result.nodesSkipped : result.nodesTagged)++;
+        (m.ambiguous ? result.nodesSkipped : result.nodesTagged)++;
     result.externalFilesCopied = placeExternalData(model, outputPath, options.copyExternal);
 
     TempFile out(outputPath);
     SpanCopier copier(*model.file, model.path, out.fd());
-    const std::uint64_t total = pieces.size();
     auto done = [&](std::uint64_t n) {
         result.bytesWritten += n;
         if (options.progress && !options.progress(result.bytesWritten, total))
             throw Error(outputPath + ": cancelled; nothing was written");
     };
-    for (const Piece& p : pieces.list()) {
-        if (p.bytes.empty()) {
-            copier.copy(p.offset, p.length, out, done);
-        } else {
-            out.append(p.bytes.data(), p.bytes.size());
-            done(p.bytes.size());
+    // Spans are joined while they follow each other in the model file: weights go in long runs.
+    class FileSink : public Sink {
+    public:
+        FileSink(TempFile& out, SpanCopier& copier, const std::function<void(std::uint64_t)>& done)
+            : out_(out), copier_(copier), done_(done) {}
+        void span(std::uint64_t offset, std::uint64_t length) override {
+            if (pendingLength_ > 0 && pendingOffset_ + pendingLength_ == offset) {
+                pendingLength_ += length;
+                return;
+            }
+            flush();
+            pendingOffset_ = offset;
+            pendingLength_ = length;
         }
+        void bytes(const std::string& data) override {
+            flush();
+            out_.append(data.data(), data.size());
+            done_(data.size());
+        }
+        void flush() {
+            if (pendingLength_ > 0) copier_.copy(pendingOffset_, pendingLength_, out_, done_);
+            pendingLength_ = 0;
+        }
+
+    private:
+        TempFile& out_;
+        SpanCopier& copier_;
+        const std::function<void(std::uint64_t)>& done_;
+        std::uint64_t pendingOffset_ = 0, pendingLength_ = 0;
+    };
+    const std::function<void(std::uint64_t)> progress = done;
+    FileSink sink(out, copier, progress);
+    try {
+        rewriter.emit(sink);
+    } catch (const wire::Malformed& e) {
+        throw Error(model.path + ": truncated or corrupt ONNX file (" + e.what() + ")");
     }
+    sink.flush();
+    if (result.bytesWritten != total)
+        throw Error(outputPath + ": internal error: " + std::to_string(result.bytesWritten) +
+                    " bytes written, " + std::to_string(total) + " planned; nothing was written");
     out.commit();
     return result;
 }

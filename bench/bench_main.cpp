@@ -784,8 +784,9 @@ void measureEmbed(const std::string& label, const std::string& path, const std::
         ::unlink(out.c_str());
         start = Clock::now(); // what each of the writer's two passes spends on the nodes' entries
         std::size_t entries = 0;
+        NodeMetadataMaker maker(*o.graph, o.hierarchy);
         for (const NodeMetadata& n : planNodeMetadata(*o.graph, o.hierarchy))
-            entries += nodeMetadataEntries(*o.graph, o.hierarchy, n.instance).size();
+            entries += maker.entries(n.instance).size();
         planT.push_back(since(start));
         entryCount = entries;
     }

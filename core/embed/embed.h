@@ -28,7 +28,25 @@ struct NodeMetadata {
 // made when the node is written (nodeMetadataEntries), so a 100k-node model holds none of them at once.
 std::vector<NodeMetadata> planNodeMetadata(const GraphIndex& graph, const Hierarchy& hierarchy);
 
-// The metadata the node of `instance` gets (keys of core/embed/keys.h), in the order they are written.
+// The metadata the node of an instance gets (keys of core/embed/keys.h), in the order they are written.
+// The parts every node of a module shares (its namespace, the scope and class lists down to it) are made
+// once per module: one maker serves all the nodes of a write.
+class NodeMetadataMaker {
+public:
+    NodeMetadataMaker(const GraphIndex& graph, const Hierarchy& hierarchy);
+    StringPairs entries(int instance);
+
+private:
+    struct ModuleText {
+        bool made = false;
+        std::string path;            // "encoder/layer.0"
+        std::string scopes, classes; // "['', 'encoder', 'encoder.layer.0'": the lists without the op
+    };
+    const ModuleText& textOf(int module);
+    const GraphIndex& graph_;
+    const Hierarchy& hierarchy_;
+    std::vector<ModuleText> texts_;
+};
 StringPairs nodeMetadataEntries(const GraphIndex& graph, const Hierarchy& hierarchy, int instance);
 
 // Whether a metadata key the node already has is replaced: hierscope.* and the keys an earlier embed

@@ -14,21 +14,6 @@ namespace {
 
 namespace k = embed_keys;
 
-// Python's repr of a list of strings, as the dynamo exporter writes it: ['', 'enc.0', 'conv'].
-std::string pythonStringList(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ", ";
-        out += '\'';
-        for (char c : items[i]) {
-            if (c == '\\' || c == '\'') out += '\\';
-            out += c;
-        }
-        out += '\'';
-    }
-    return out + ']';
-}
-
 // "0.97": three decimals at most, never a locale's decimal comma (the GUI runs under the user's locale).
 std::string formatScore(double score) {
     const long milli = std::lround(std::clamp(score, 0.0, 1.0) * 1000.0);
@@ -65,7 +50,43 @@ bool replaced(const std::string& key, const std::vector<std::string>& writtenBef
            std::find(writtenBefore.begin(), writtenBefore.end(), key) != writtenBefore.end();
 }
 
-StringPairs entriesFor(const GraphIndex& graph, const Hierarchy& h, int instance) {
+void appendQuoted(std::string& out, const std::string& text) {
+    out += '\'';
+    for (char c : text) {
+        if (c == '\\' || c == '\'') out += '\\';
+        out += c;
+    }
+    out += '\'';
+}
+
+} // namespace
+
+// The per-module parts, made once per module from its parent's: nodes of one module share them.
+const NodeMetadataMaker::ModuleText& NodeMetadataMaker::textOf(int module) {
+    ModuleText& t = texts_[static_cast<std::size_t>(module)];
+    if (t.made) return t;
+    const Module& m = hierarchy_.modules[static_cast<std::size_t>(module)];
+    if (m.parent < 0) {
+        t.scopes = "[";
+        t.classes = "[";
+    } else {
+        const ModuleText& parent = textOf(m.parent);
+        t.path = parent.path + (parent.path.empty() ? "" : "/") + m.name;
+        t.scopes = parent.scopes + ", ";
+        t.classes = parent.classes + ", ";
+    }
+    appendQuoted(t.scopes, m.scope);
+    appendQuoted(t.classes, m.className);
+    t.made = true;
+    return t;
+}
+
+NodeMetadataMaker::NodeMetadataMaker(const GraphIndex& graph, const Hierarchy& hierarchy)
+    : graph_(graph), hierarchy_(hierarchy), texts_(hierarchy.modules.size()) {}
+
+StringPairs NodeMetadataMaker::entries(int instance) {
+    const GraphIndex& graph = graph_;
+    const Hierarchy& h = hierarchy_;
     const Node& node = graph.node(instance);
     const Assignment& a = h.assignments[static_cast<std::size_t>(instance)];
     const std::vector<std::string> before = keysWrittenBefore(node.metadata);
@@ -73,11 +94,6 @@ StringPairs entriesFor(const GraphIndex& graph, const Hierarchy& h, int instance
         const std::string* v = valueOf(node.metadata, key);
         return v && !replaced(key, before);
     };
-    std::vector<int> chain; // root .. module
-    for (int m = a.module; m >= 0; m = h.modules[static_cast<std::size_t>(m)].parent)
-        chain.push_back(m);
-    std::reverse(chain.begin(), chain.end());
-
     StringPairs out;
     std::string written;
     auto addForOthers = [&](const char* key, std::string value) {
@@ -85,19 +101,14 @@ StringPairs entriesFor(const GraphIndex& graph, const Hierarchy& h, int instance
         out.emplace_back(key, std::move(value));
         written += written.empty() ? key : std::string(" ") + key;
     };
-    std::string ns;
-    std::vector<std::string> scopes, classes;
-    for (int m : chain) {
-        const Module& module = h.modules[static_cast<std::size_t>(m)];
-        if (m != 0) ns += (ns.empty() ? "" : "/") + module.name;
-        scopes.push_back(module.scope);
-        classes.push_back(module.className);
-    }
-    scopes.push_back(node.name.empty() ? node.opType : node.name); // dynamo: the op's own name last
-    classes.push_back(node.domain.empty() ? node.opType : node.domain + "." + node.opType);
-    addForOthers(k::kNamespace, ns);
-    addForOthers(k::kNameScopes, pythonStringList(scopes));
-    addForOthers(k::kClassHierarchy, pythonStringList(classes));
+    const ModuleText& text = textOf(a.module);
+    // Dynamo's lists end with the op itself: its name, and its op type as the "class".
+    std::string scopes = text.scopes + ", ", classes = text.classes + ", ";
+    appendQuoted(scopes, node.name.empty() ? node.opType : node.name);
+    appendQuoted(classes, node.domain.empty() ? node.opType : node.domain + "." + node.opType);
+    addForOthers(k::kNamespace, text.path);
+    addForOthers(k::kNameScopes, scopes + "]");
+    addForOthers(k::kClassHierarchy, classes + "]");
 
     const Module& module = h.modules[static_cast<std::size_t>(a.module)];
     out.emplace_back(k::kScope, module.scope);
@@ -116,7 +127,7 @@ StringPairs entriesFor(const GraphIndex& graph, const Hierarchy& h, int instance
     return out;
 }
 
-} // namespace
+namespace {} // namespace
 
 std::string suggestedScope(const GraphIndex& graph, const Hierarchy& hierarchy, int node) {
     // Issue 18 makes the suggestion a field of the assignment; until then, deeperCandidates' first.
@@ -133,7 +144,7 @@ std::string emptyModulesText(const Hierarchy& hierarchy) {
 }
 
 StringPairs nodeMetadataEntries(const GraphIndex& graph, const Hierarchy& hierarchy, int instance) {
-    return entriesFor(graph, hierarchy, instance);
+    return NodeMetadataMaker(graph, hierarchy).entries(instance);
 }
 
 bool replacedOnEmbed(const Node& node, const std::string& key) {
@@ -148,6 +159,7 @@ std::vector<NodeMetadata> planNodeMetadata(const GraphIndex& graph, const Hierar
     std::vector<NodeMetadata> plan(firstOfGraph.back());
     // Entries of the first instance of nodes that have more: built once each, compared, dropped.
     std::unordered_map<std::size_t, StringPairs> firstEntries;
+    NodeMetadataMaker maker(graph, hierarchy);
     for (std::size_t i = 0; i < graph.size(); ++i) {
         const NodeInstance& inst = graph.instance(static_cast<int>(i));
         const std::size_t slot =
@@ -161,10 +173,9 @@ std::vector<NodeMetadata> planNodeMetadata(const GraphIndex& graph, const Hierar
         }
         if (entry.ambiguous) continue;
         auto it = firstEntries.find(slot);
-        if (it == firstEntries.end())
-            it = firstEntries.emplace(slot, entriesFor(graph, hierarchy, entry.instance)).first;
+        if (it == firstEntries.end()) it = firstEntries.emplace(slot, maker.entries(entry.instance)).first;
         // One body, several calls that place it differently: no single module to write.
-        if (entriesFor(graph, hierarchy, static_cast<int>(i)) != it->second) entry.ambiguous = true;
+        if (maker.entries(static_cast<int>(i)) != it->second) entry.ambiguous = true;
     }
     plan.erase(std::remove_if(plan.begin(), plan.end(), [](const NodeMetadata& m) { return m.graph < 0; }),
                plan.end());

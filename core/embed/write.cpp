@@ -126,7 +126,7 @@ class Rewriter {
 public:
     Rewriter(const MappedFile& file, const Model& model, const GraphIndex& graph, const Hierarchy& hierarchy,
              const std::vector<NodeMetadata>& plan, std::string emptyModules)
-        : file_(file), model_(model), graph_(graph), hierarchy_(hierarchy), plan_(plan),
+        : file_(file), model_(model), maker_(graph, hierarchy), plan_(plan),
           emptyModules_(std::move(emptyModules)) {
         // The loader recorded each NodeProto's payload span: that offset identifies the node here.
         for (std::size_t k = 0; k < plan.size(); ++k)
@@ -145,9 +145,8 @@ private:
         const auto it = byOffset_.find(offset);
         return it == byOffset_.end() ? nullptr : &plan_[it->second];
     }
-    std::string tail(Kind kind, const NodeMetadata* node) const {
-        if (node && !node->ambiguous)
-            return encodeMetadata(nodeMetadataEntries(graph_, hierarchy_, node->instance));
+    std::string tail(Kind kind, const NodeMetadata* node) {
+        if (node && !node->ambiguous) return encodeMetadata(maker_.entries(node->instance));
         if (kind == Kind::Model && !emptyModules_.empty()) {
             // ModelProto.metadata_props (14), appended: protobuf readers take fields in any order.
             std::string entry, field;
@@ -219,8 +218,7 @@ private:
 
     const MappedFile& file_;
     const Model& model_;
-    const GraphIndex& graph_;
-    const Hierarchy& hierarchy_;
+    NodeMetadataMaker maker_;
     const std::vector<NodeMetadata>& plan_;
     std::string emptyModules_;
     std::unordered_map<std::uint64_t, std::size_t> byOffset_;

@@ -122,6 +122,8 @@ private slots:
     void dynamoMetadataIsKept();
     void namespaceFromAnotherToolIsEvidence();
     void nodesRenamedAfterTheEmbedKeepTheirModule();
+    void hostileMetadataIsReadWithoutHarm_data();
+    void hostileMetadataIsReadWithoutHarm();
     void badOutputsAreRefusedWithTheFileNamed();
     void aChangedFileIsCopiedFromTheMapping();
     void onnx112ReadsNamespaceAndChecksTheCopy_data();
@@ -369,6 +371,45 @@ void TestEmbed::nodesRenamedAfterTheEmbedKeepTheirModule() {
     QVERIFY(a.conflict);
     QCOMPARE(a.level, hs::Level::Low);
     QCOMPARE(l.scopeOf(q), std::string("encoder"));
+}
+
+void TestEmbed::hostileMetadataIsReadWithoutHarm_data() {
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QString>("value");
+    const char* keys[] = {"hierscope.scope", "hierscope.sidecar_scope", "namespace",
+                          "pkg.torch.onnx.name_scopes"};
+    const char* values[] = {"",        ".",     "..",      "a..b", ".a.",        "/",
+                            "//a//",   ": x/y", "a\tb\nc", "['",   "['a', 'a.b", "layer.0_1/layer.0_1.2",
+                            "\xff\xfe"};
+    for (const char* key : keys)
+        for (const char* value : values)
+            QTest::newRow((std::string(key) + " = " + value).c_str()) << key << value;
+    QTest::newRow("hierscope.written lists everything") << "hierscope.written"
+                                                        << "hierscope.source namespace x";
+}
+
+// Node metadata is input like any other: odd scopes, paths and lists on every node of a model (as if a
+// manual tag or a sidecar claim, and with a module list of odd lines) give a hierarchy and a copy, never a
+// crash; every node is in a module of the tree and the copy opens again.
+void TestEmbed::hostileMetadataIsReadWithoutHarm() {
+    QFETCH(QString, key);
+    QFETCH(QString, value);
+    auto model = std::make_shared<hs::Model>(*hs::loadModel(fixture("cnn_resnet.onnx")));
+    for (hs::Node& node : model->graphs[0].nodes) {
+        node.metadata = {{"hierscope.source", "manual"}, {key.toStdString(), value.toStdString()}};
+        if (key != "hierscope.scope") node.metadata.push_back({"hierscope.scope", "layer1.0"});
+    }
+    model->nodesWithMetadata = model->graphs[0].nodes.size();
+    model->metadata.push_back(
+        {"hierscope.empty_modules", value.toStdString() + "\n\t\n..\tX\n" + value.toStdString()});
+    const hstest::Loaded l = hstest::analyse(model);
+    for (const hs::Assignment& a : l.hierarchy.assignments)
+        QVERIFY(a.module >= 0 && static_cast<std::size_t>(a.module) < l.hierarchy.modules.size());
+    // Embedding writes from the file on disk, whose nodes carry none of this: the hierarchy is what goes in.
+    const std::string copy = out("hostile.onnx");
+    hs::embedHierarchy(*l.graph, l.hierarchy, copy);
+    const hstest::Loaded again = hstest::load(copy);
+    QCOMPARE(again.graph->size(), l.graph->size());
 }
 
 void TestEmbed::badOutputsAreRefusedWithTheFileNamed() {

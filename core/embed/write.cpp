@@ -1,7 +1,8 @@
 // The embedded copy: the model file's bytes in order, with every NodeProto the plan describes written
 // anew (its fields copied, our metadata_props entries appended) and the length prefixes of the messages
 // around it (GraphProto in ModelProto, FunctionProto, subgraph attributes) fixed. Everything else,
-// weights above all, is a span of the mapped file copied as it is: no protobuf object is built.
+// weights above all, is a span of the model file copied as it is (by the kernel where it can): no
+// protobuf object is built, and no weight passes through this process's memory.
 #include "common/display_text.h"
 #include "common/error.h"
 #include "embed/embed.h"

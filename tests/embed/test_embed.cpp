@@ -592,6 +592,20 @@ void TestEmbed::commandLine() {
     QVERIFY(!b.err.contains(QStringLiteral("sidecar")));
     QCOMPARE(b.out, a.out);
 
+    // A sidecar named with --sidecar (another tool's, HTP): its claims travel in the copy.
+    const QString htp = hstest::fixturePath("bert_like_op17_htp_sidecar.json");
+    const QString htpCopy = QString::fromStdString(out("cli/bert_htp.onnx"));
+    QCOMPARE(hstest::cli({"embed", model, "--sidecar", htp, "-o", htpCopy}).code, 0);
+    QCOMPARE(hstest::cli({"info", htpCopy, "--json"}).out.section(QStringLiteral("\"notes\""), 0, 0),
+             hstest::cli({"info", model, "--sidecar", htp, "--json"})
+                 .out.section(QStringLiteral("\"notes\""), 0, 0)
+                 .replace(model, htpCopy)
+                 .replace(QString::number(fs::file_size(model.toStdString())),
+                          QString::number(fs::file_size(htpCopy.toStdString()))));
+
+    QCOMPARE(hstest::cli({"tree", htpCopy, "--json"}).out,
+             hstest::cli({"tree", model, "--sidecar", htp, "--json"}).out);
+
     QCOMPARE(hstest::cli({"embed", model}).code, 2); // no -o
     QCOMPARE(hstest::cli({"embed", "-o", copy}).code, 2);
     QCOMPARE(hstest::cli({"embed", model, "-o", copy, "--bogus"}).code, 2);

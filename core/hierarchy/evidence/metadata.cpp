@@ -35,13 +35,13 @@ bool writtenByEmbed(const Node& node, const char* key) {
 void learnEmbeddedClasses(Evidence& ev, const Node& node, std::unordered_set<std::string>& seen) {
     const std::string* scopes = metadataValue(node, k::kNameScopes);
     const std::string* classes = metadataValue(node, k::kClassHierarchy);
-    if (!scopes || !classes || !writtenByEmbed(node, k::kClassHierarchy)) return;
-    if (!seen.insert(*scopes).second) return; // nodes of one module repeat the same lists
+    const std::string* module = metadataValue(node, k::kScope);
+    if (!scopes || !classes || !module || !writtenByEmbed(node, k::kClassHierarchy)) return;
+    if (!seen.insert(*module).second) return; // the nodes of one module repeat its lists
     const std::vector<std::string> names = parsePythonStringList(*scopes);
     const std::vector<std::string> types = parsePythonStringList(*classes);
     for (std::size_t i = 0; i + 1 < names.size() && i + 1 < types.size(); ++i) // the last names the op
-        if (int module = i == 0 ? 0 : ev.calls.findModule(names[i]); module >= 0)
-            ev.calls.learnClass(module, types[i]);
+        if (int m = i == 0 ? 0 : ev.calls.findModule(names[i]); m >= 0) ev.calls.learnClass(m, types[i]);
 }
 
 // Modules an embedded copy lists as holding no node: made as a sidecar's module list makes them.

@@ -22,7 +22,7 @@ public:
     const std::uint8_t* data() const { return data_; }
     std::string_view bytes(std::uint64_t offset, std::uint64_t length) const;
     // Whether an open file descriptor is the file that was mapped, unchanged since (device, inode, size,
-    // modification time): then its bytes may be copied by the kernel instead of through the mapping.
+    // modification time): then its bytes may be read from it instead of through the mapping.
     bool isSameFile(int fd) const;
 
 private:

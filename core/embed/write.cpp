@@ -258,7 +258,7 @@ public:
         buffer_.append(data, size);
         if (buffer_.size() >= (1u << 20)) flush();
     }
-    // Everything appended is in the file: before the kernel writes at the file position.
+    // Everything appended is in the file: before a direct write at the file position.
     void flush() {
         writeNow(buffer_.data(), buffer_.size());
         buffer_.clear();

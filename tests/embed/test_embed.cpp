@@ -451,21 +451,21 @@ std::string readAll(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The kernel copies the weights from the model file only while it is the file that was mapped; a file
+// The weights are read from the model file only while it is the file that was mapped; a file
 // touched since is copied from the mapping (the bytes the model was read from), to the same bytes. A file
 // whose size changed is refused: the mapping may no longer be readable.
 void TestEmbed::aChangedFileIsCopiedFromTheMapping() {
     const std::string model = out("changing.onnx");
     fs::copy_file(sharedModel("tf2onnx_deeplab_v3_mobilenetv2.onnx"), model); // 2.7 MB, weights in long runs
     const hstest::Loaded l = hstest::load(model);
-    hs::embedHierarchy(*l.graph, l.hierarchy, out("by_kernel.onnx"));
+    hs::embedHierarchy(*l.graph, l.hierarchy, out("by_reading.onnx"));
     fs::last_write_time(model, fs::last_write_time(model) + std::chrono::hours(1));
     const int fd = ::open(model.c_str(), O_RDONLY | O_CLOEXEC);
     const bool same = l.model->file->isSameFile(fd);
     ::close(fd);
     QVERIFY(!same);
     hs::embedHierarchy(*l.graph, l.hierarchy, out("by_mapping.onnx"));
-    const std::string a = readAll(out("by_kernel.onnx")), b = readAll(out("by_mapping.onnx"));
+    const std::string a = readAll(out("by_reading.onnx")), b = readAll(out("by_mapping.onnx"));
     QVERIFY(a.size() > fs::file_size(model));
     QVERIFY(a == b);
     fs::resize_file(model, fs::file_size(model) / 2);

@@ -13,6 +13,7 @@
 
 #include <QAction>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QGraphicsItem>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -70,6 +71,7 @@ private slots:
     void errorsNameTheFile();
     void cancelledPreviewWritesNothing();
     void exportModelWithHierarchy();
+    void exportModelWithExternalDataElsewhere();
 };
 
 void TestExtraction::extractActionWithDialogs() {
@@ -307,6 +309,37 @@ void TestExtraction::exportModelWithHierarchy() {
     QTRY_COMPARE_WITH_TIMEOUT(again.count(), 1, 60000);
     QVERIFY2(again.first().at(1).toString().contains(QStringLiteral("is the model itself")),
              qPrintable(again.first().at(1).toString()));
+}
+
+// A model with external data exported into another folder: the window asks, and on Yes the data file
+// is copied beside the copy, which then opens with its weights.
+void TestExtraction::exportModelWithExternalDataElsewhere() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("llama.hierarchy.onnx"));
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndSettle(w, sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx")));
+    QString question;
+    ModalDriver driver;
+    driver
+        .then<QFileDialog>([&](QFileDialog* d) {
+            d->selectFile(out);
+            if (auto* name = d->findChild<QLineEdit*>(QStringLiteral("fileNameEdit"))) name->setText(out);
+            static_cast<QDialog*>(d)->accept();
+        })
+        .then<QMessageBox>([&](QMessageBox* box) {
+            question = box->text();
+            box->button(QMessageBox::Yes)->click();
+        });
+    QSignalSpy exported(&w, &MainWindow::modelExported);
+    w.findChild<QAction*>(QStringLiteral("exportModelAction"))->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(driver.done(), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 60000);
+    QCOMPARE(exported.first().at(1).toString(), QString());
+    QVERIFY2(question.contains(QStringLiteral("external data")), qPrintable(question));
+    QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("model.onnx.data"))));
+    const auto copy = loadModel(out.toStdString());
+    QCOMPARE(copy->externalWeightBytes(), w.document()->model->externalWeightBytes());
 }
 
 QTEST_MAIN(TestExtraction)

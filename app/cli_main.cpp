@@ -35,6 +35,7 @@ usage:
   hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]
   hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--json]
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
+  hierscope-cli embed MODEL -o OUT.onnx [--sidecar FILE] [--copy-external] [--json]
   hierscope-cli diff A.onnx B.onnx [--sidecar-a F] [--sidecar-b F] [--json] [--changed-only] [--depth N]
   hierscope-cli COMMAND --help
   hierscope-cli --version
@@ -340,6 +341,7 @@ int runTag(const Options& o) {
 
 int runExtract(const std::vector<std::string>& args); // cli_extract.cpp
 int runDiff(const std::vector<std::string>& args);    // cli_diff.cpp
+int runEmbed(const std::vector<std::string>& args);   // cli_embed.cpp
 
 int main(int argc, char** argv) {
     if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
@@ -350,6 +352,8 @@ int main(int argc, char** argv) {
         return runExtract(std::vector<std::string>(argv + 2, argv + argc));
     if (argc >= 2 && std::strcmp(argv[1], "diff") == 0)
         return runDiff(std::vector<std::string>(argv + 2, argv + argc));
+    if (argc >= 2 && std::strcmp(argv[1], "embed") == 0)
+        return runEmbed(std::vector<std::string>(argv + 2, argv + argc));
     Options o;
     try {
         o = parseArgs(argc, argv);

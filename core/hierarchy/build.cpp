@@ -254,9 +254,11 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
     collectMetadata(evidence);
     evidence.materialize(); // modules of names and metadata exist before other sources attach to them
     collectSidecarClaims(evidence);
+    collectEmbeddedClaims(evidence); // an embedded copy's manual tags and sidecar claims, like a sidecar's
     collectFunctions(evidence);
     collectParameters(evidence);      // after the sources it must agree with
     collectConverterScopes(evidence); // only where none of the above spoke
+    collectEmbeddedRecords(evidence); // an embedded copy's record, where the file no longer says the same
     if (calls.cutEvidence())          // names and sidecar paths say which ones themselves
         h.notes.push_back("Evidence (" + std::to_string(calls.cutEvidence()) +
                           " claims) named modules deeper than " + std::to_string(kMaxModuleDepth) +

@@ -45,8 +45,11 @@ std::string Hierarchy::describe(const GraphIndex& graph, const Candidate& c) con
     case ClaimKind::NodeName:
         return "node name '" + graph.node(c.ref).name + "'";
     case ClaimKind::NodeMetadata: {
-        const std::string* scopes = metadataValue(graph.node(c.ref), "pkg.torch.onnx.name_scopes");
-        return "node metadata pkg.torch.onnx.name_scopes " + (scopes ? *scopes : std::string());
+        const Node& node = graph.node(c.ref);
+        const char* key = scopeMetadataKey(node);
+        if (!key) key = "pkg.torch.onnx.name_scopes";
+        const std::string* scopes = metadataValue(node, key);
+        return std::string("node metadata ") + key + " " + (scopes ? *scopes : std::string());
     }
     case ClaimKind::FunctionCall:
     case ClaimKind::FunctionBody: {

@@ -27,6 +27,9 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
     std::shared_ptr<MappedFile> file(new MappedFile());
     file->path_ = path;
     file->size_ = static_cast<std::uint64_t>(st.st_size);
+    file->device_ = static_cast<std::uint64_t>(st.st_dev);
+    file->inode_ = static_cast<std::uint64_t>(st.st_ino);
+    file->mtimeNs_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     if (file->size_ > 0) {
         void* addr = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
         if (addr == MAP_FAILED) {
@@ -42,6 +45,15 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
 
 MappedFile::~MappedFile() {
     if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+
+bool MappedFile::isSameFile(int fd) const {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return false;
+    return static_cast<std::uint64_t>(st.st_dev) == device_ &&
+           static_cast<std::uint64_t>(st.st_ino) == inode_ &&
+           static_cast<std::uint64_t>(st.st_size) == size_ &&
+           static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == mtimeNs_;
 }
 
 std::string_view MappedFile::bytes(std::uint64_t offset, std::uint64_t length) const {

@@ -21,12 +21,17 @@ public:
     std::uint64_t size() const { return size_; }
     const std::uint8_t* data() const { return data_; }
     std::string_view bytes(std::uint64_t offset, std::uint64_t length) const;
+    // Whether an open file descriptor is the file that was mapped, unchanged since (device, inode, size,
+    // modification time): then its bytes may be read from it instead of through the mapping.
+    bool isSameFile(int fd) const;
 
 private:
     MappedFile() = default;
     std::string path_;
     const std::uint8_t* data_ = nullptr;
     std::uint64_t size_ = 0;
+    std::uint64_t device_ = 0, inode_ = 0;
+    std::int64_t mtimeNs_ = 0;
 };
 
 } // namespace hs

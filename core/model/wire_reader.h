@@ -27,6 +27,8 @@ public:
     // base: file offset of data[0], so Field::offset is absolute.
     Reader(std::string_view data, std::uint64_t base) : data_(data), base_(base) {}
     bool atEnd() const { return pos_ >= data_.size(); }
+    // File offset of the next field's tag (after next(): the end of the field just read).
+    std::uint64_t position() const { return base_ + pos_; }
     // Reads the next field; throws Malformed on truncated or invalid input.
     Field next();
 

@@ -4,12 +4,16 @@
 #include "gui_test_support.h"
 
 #include "document/model_document.h"
+#include "embed/keys.h"
+#include "graph/graph.h"
 #include "graphview/graph_scene.h"
+#include "hierarchy/hierarchy.h"
 #include "model/model.h"
 #include "widgets/extraction.h"
 
 #include <QAction>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QGraphicsItem>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -69,6 +73,8 @@ private slots:
     void previewSaysWhatIsChecked();
     void unknowableTypeDisablesSave();
     void dynamoExportPreviewAndSave();
+    void exportModelWithHierarchy();
+    void exportModelWithExternalDataElsewhere();
 };
 
 void TestExtraction::extractActionWithDialogs() {
@@ -350,6 +356,88 @@ void TestExtraction::dynamoExportPreviewAndSave() {
     // Every node the metadata puts in enc.0 (39; 31 while its GroupNorms' lifted constants read as root
     // parameters and put them in conflict at the root, issue 18).
     QCOMPARE(model->main().nodes.size(), std::size_t{39});
+}
+
+// File > Export Model with Hierarchy... (issue 25): the save dialog, the copy written in the background
+// with the session's manual re-tag, which opening the copy (no sidecar beside it) restores.
+void TestExtraction::exportModelWithHierarchy() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("bert.hierarchy.onnx"));
+    MainWindow w; // interactive: the dialog really opens
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("bert_like_op17.onnx")));
+    auto* action = w.findChild<QAction*>(QStringLiteral("exportModelAction"));
+    QVERIFY(action);
+    QVERIFY(action->isEnabled());
+    const int node = w.document()->graph->find(kAttentionLayerNorm);
+    QVERIFY(node >= 0);
+    w.retagNodes({node}, w.document()->hierarchy.findModule("encoder.layer.0.intermediate"));
+
+    QString dialogName;
+    ModalDriver driver;
+    driver.then<QFileDialog>([&](QFileDialog* d) {
+        dialogName = d->objectName();
+        d->selectFile(out);
+        if (auto* name = d->findChild<QLineEdit*>(QStringLiteral("fileNameEdit"))) name->setText(out);
+        static_cast<QDialog*>(d)->accept();
+    });
+    QSignalSpy exported(&w, &MainWindow::modelExported);
+    action->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(driver.done(), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 60000);
+    QCOMPARE(dialogName, QStringLiteral("exportModelDialog"));
+    QCOMPARE(exported.first().at(0).toString(), out);
+    QCOMPARE(exported.first().at(1).toString(), QString());
+
+    MainWindow copy;
+    copy.setInteractive(false);
+    QVERIFY(openAndSettle(copy, out));
+    QVERIFY(copy.document()->sidecarPath.isEmpty()); // the hierarchy comes from the copy alone
+    const Hierarchy& h = copy.document()->hierarchy;
+    const int moved = copy.document()->graph->find(kAttentionLayerNorm);
+    QCOMPARE(h.modules[static_cast<std::size_t>(h.assignments[static_cast<std::size_t>(moved)].module)].scope,
+             std::string("encoder.layer.0.intermediate"));
+    QCOMPARE(h.assignments[static_cast<std::size_t>(moved)].source, Source::Manual);
+    QCOMPARE(h.modules.size(), w.document()->hierarchy.modules.size());
+
+    // Writing over the open model itself is refused, with the file named.
+    QSignalSpy again(&w, &MainWindow::modelExported);
+    w.setInteractive(false);
+    QVERIFY(w.exportModelWithHierarchy(fixture("bert_like_op17.onnx")));
+    QTRY_COMPARE_WITH_TIMEOUT(again.count(), 1, 60000);
+    QVERIFY2(again.first().at(1).toString().contains(QStringLiteral("is the model itself")),
+             qPrintable(again.first().at(1).toString()));
+}
+
+// A model with external data exported into another folder: the window asks, and on Yes the data file
+// is copied beside the copy, which then opens with its weights.
+void TestExtraction::exportModelWithExternalDataElsewhere() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("llama.hierarchy.onnx"));
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndSettle(w, sharedModel("genai_builder_tiny_llama_fp16_extdata/model.onnx")));
+    QString question;
+    ModalDriver driver;
+    driver
+        .then<QFileDialog>([&](QFileDialog* d) {
+            d->selectFile(out);
+            if (auto* name = d->findChild<QLineEdit*>(QStringLiteral("fileNameEdit"))) name->setText(out);
+            static_cast<QDialog*>(d)->accept();
+        })
+        .then<QMessageBox>([&](QMessageBox* box) {
+            question = box->text();
+            box->button(QMessageBox::Yes)->click();
+        });
+    QSignalSpy exported(&w, &MainWindow::modelExported);
+    w.findChild<QAction*>(QStringLiteral("exportModelAction"))->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(driver.done(), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, 60000);
+    QCOMPARE(exported.first().at(1).toString(), QString());
+    QVERIFY2(question.contains(QStringLiteral("external data")), qPrintable(question));
+    QVERIFY(QFileInfo::exists(dir.filePath(QStringLiteral("model.onnx.data"))));
+    const auto copy = loadModel(out.toStdString());
+    QCOMPARE(copy->externalWeightBytes(), w.document()->model->externalWeightBytes());
 }
 
 QTEST_MAIN(TestExtraction)

@@ -192,4 +192,6 @@ async function main() {
   process.exit(failures ? 1 : 0);
 }
 
-main();
+// check_embed.js reuses the input generator and the comparison.
+module.exports = { rng, makeInput, compare, options };
+if (require.main === module) main();

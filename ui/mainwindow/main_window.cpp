@@ -85,6 +85,7 @@ MainWindow::~MainWindow() {
     // A load still running owns its own document; wait so it does not outlive the watcher.
     loader_->disconnect(this);
     loader_->waitForFinished();
+    if (modelExporter_) modelExporter_->disconnect(this), modelExporter_->waitForFinished();
     // Child widgets outlive this object's members: they must not call back into it.
     scene_->disconnect(this);
     treeView_->selectionModel()->disconnect(this);
@@ -103,6 +104,8 @@ void MainWindow::createFileMenu() {
     file->addSeparator();
     sidecarActions_->addTo(file);
     file->addAction(tr("&Export Picture (SVG, PNG)..."), this, &MainWindow::exportPicture);
+    file->addAction(tr("Export &Model with Hierarchy..."), this, &MainWindow::showExportModelDialog)
+        ->setObjectName(QStringLiteral("exportModelAction"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -147,8 +150,8 @@ bool MainWindow::isLoading() const {
 }
 
 bool MainWindow::isBusy() const {
-    return isLoading() || scene_->isLayingOut() || extraction_->isRunning() || compareLoader_ ||
-           (sceneB_ && sceneB_->isLayingOut());
+    return isLoading() || scene_->isLayingOut() || extraction_->isRunning() || isExportingModel() ||
+           compareLoader_ || (sceneB_ && sceneB_->isLayingOut());
 }
 
 bool MainWindow::waitUntilIdle(int timeoutMs) {

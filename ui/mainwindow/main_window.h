@@ -4,6 +4,7 @@
 #include <QMainWindow>
 #include <QPointer>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace hs {
@@ -90,6 +91,12 @@ public:
     ExtractTarget currentExtractTarget() const;
     QAction* extractAction() const { return extractAction_; }
     ExtractTarget sectionTarget(int section) const; // the ops of a graph section
+    // File > Export Model with Hierarchy... (issue 25, main_window_embed.cpp): a copy of the model whose
+    // nodes carry their module in metadata_props (core/embed), written in the background from a copy of
+    // the current hierarchy (manual re-tags included); modelExported follows. `copyExternal` copies the
+    // external data files beside it. False when no model is open or an export is running.
+    bool exportModelWithHierarchy(const QString& path, bool copyExternal = false);
+    bool isExportingModel() const;
     // Opens a model in a second main window (deleted when closed); newWindowOpened follows.
     MainWindow* openInNewWindow(const QString& path);
 
@@ -129,6 +136,8 @@ signals:
     // An extraction ended: error is empty on success (the file exists then).
     void extractionFinished(const QString& outputPath, const QString& error);
     void newWindowOpened(hs::ui::MainWindow* window);
+    // Export Model with Hierarchy ended: error is empty on success (the file exists then).
+    void modelExported(const QString& outputPath, const QString& error);
     void comparisonReady();
     void comparisonFailed(const QString& message);
 
@@ -179,6 +188,8 @@ private:
     QString askExtractionPath(const ExtractionPlan& plan);
     void showTreeContextMenu(const QPoint& pos);
     void showGraphContextMenu(const GraphEntity& entity, const QPoint& globalPos);
+    void showExportModelDialog();
+    void onModelExported();
     void showCompareDialog();
     void installComparison(std::shared_ptr<const ModelDocument> other);
     void clearComparison();
@@ -226,6 +237,9 @@ private:
     QFutureWatcher<std::shared_ptr<ModelDocument>>* compareLoader_ = nullptr;
     GraphScene* sceneB_ = nullptr;
     QWidget* splitB_ = nullptr; // the central splitter holding both graphs while comparing
+    // Export Model with Hierarchy: (written, summary or error)
+    QFutureWatcher<std::pair<bool, QString>>* modelExporter_ = nullptr;
+    QString exportPath_;
 };
 
 } // namespace hs::ui

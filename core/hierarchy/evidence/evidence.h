@@ -77,7 +77,12 @@ private:
 void collectNameScopes(Evidence& evidence);    // hierarchy/evidence/names.cpp: TorchScript node-name scopes
 void collectMetadata(Evidence& evidence);      // hierarchy/evidence/metadata.cpp: dynamo name_scopes metadata
 void collectSidecarClaims(Evidence& evidence); // hierarchy/evidence/sidecar.cpp: a sidecar file's entries
-void collectFunctions(Evidence& evidence);     // hierarchy/evidence/functions.cpp: ONNX local functions
+// hierarchy/evidence/metadata.cpp: manual tags and sidecar claims a copy written by core/embed carries.
+void collectEmbeddedClaims(Evidence& evidence);
+// hierarchy/evidence/metadata.cpp: an embedded copy's record of explicit placements, where the file no
+// longer says the same (nodes renamed or rewritten after the embed). After every other source.
+void collectEmbeddedRecords(Evidence& evidence);
+void collectFunctions(Evidence& evidence); // hierarchy/evidence/functions.cpp: ONNX local functions
 void collectParameters(
     Evidence& evidence); // hierarchy/evidence/parameters.cpp: parameter names ("x.y.weight")
 // hierarchy/evidence/converter.cpp: other converters' name paths (tf2onnx, Keras), only where nothing else
@@ -86,5 +91,8 @@ void collectConverterScopes(Evidence& evidence);
 
 // The value of a node's metadata_props entry, null when absent (hierarchy/evidence/metadata.cpp).
 const std::string* metadataValue(const Node& node, const char* key);
+// The metadata key whose scope collectMetadata claims for the node (pkg.torch.onnx.name_scopes, else
+// namespace; not when Hierscope's embed wrote it), null when none.
+const char* scopeMetadataKey(const Node& node);
 
 } // namespace hs

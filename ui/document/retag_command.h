@@ -1,6 +1,7 @@
 #pragma once
-// One re-tagging by the user as an undoable step: the nodes move to a module, become certain with
-// source manual; undo restores their previous assignments exactly.
+// One re-tagging by the user as an undoable step: nodes move to modules (one module for all, or each its
+// own: accepted suggestions, accepted claims, "checked" where they are) and become certain with source
+// manual; undo restores their previous assignments exactly. A bulk fix of hundreds of nodes is one step.
 #include "hierarchy/hierarchy.h"
 
 #include <QUndoCommand>
@@ -11,17 +12,25 @@ namespace hs::ui {
 
 struct ModelDocument;
 
+struct Retag {
+    int node = -1;
+    int module = -1;
+};
+
 class RetagCommand : public QUndoCommand {
 public:
     // `changed` runs after every redo/undo so views follow the hierarchy.
     RetagCommand(ModelDocument* doc, std::vector<int> nodes, int module, std::function<void()> changed);
+    // Each node to its own module; `text` names the step in Edit > Undo.
+    RetagCommand(ModelDocument* doc, std::vector<Retag> retags, const QString& text,
+                 std::function<void()> changed, QUndoCommand* parent = nullptr);
     void redo() override;
     void undo() override;
 
 private:
+    void keepBefore();
     ModelDocument* doc_;
-    std::vector<int> nodes_;
-    int module_;
+    std::vector<Retag> retags_;
     std::vector<Assignment> before_;
     std::function<void()> changed_;
 };

@@ -14,6 +14,7 @@
 #include "widgets/module_chooser.h"
 #include "widgets/search_panel.h"
 #include "widgets/uncertain_list.h"
+#include "widgets/uncertain_panel.h"
 
 #include <QCheckBox>
 #include <QDockWidget>
@@ -137,9 +138,11 @@ void MainWindow::createGraphAndDocks() {
     setCentralWidget(view_);
     inspector_ = new Inspector(this);
     addDock(tr("Inspector"), QStringLiteral("inspectorDock"), inspector_, Qt::RightDockWidgetArea);
-    uncertain_ = new UncertainList(this);
-    QDockWidget* uncertainDock = addDock(tr("Uncertain assignments"), QStringLiteral("uncertainDock"),
-                                         uncertain_, Qt::BottomDockWidgetArea);
+    uncertainPanel_ = new UncertainPanel(this);
+    uncertain_ = uncertainPanel_->list();
+    QDockWidget* uncertainDock = addDock(tr("Uncertain (0)"), QStringLiteral("uncertainDock"),
+                                         uncertainPanel_, Qt::BottomDockWidgetArea);
+    uncertainDock_ = uncertainDock;
     search_ = new SearchPanel(this);
     searchDock_ = addDock(tr("Search"), QStringLiteral("searchDock"), search_, Qt::BottomDockWidgetArea);
     tabifyDockWidget(uncertainDock, searchDock_);
@@ -188,7 +191,10 @@ void MainWindow::connectSelection() {
             [this](const GraphEntity& e) { onGraphActivated(e); });
     connect(uncertain_, &UncertainList::nodeActivated, this, [this](int node) {
         navigateTo({GraphEntity::Node, node});
+        std::vector<int> selected = uncertain_->selectedNodes(); // Shift/Ctrl-click: act on them all
+        if (selected.size() > 1) lastNodes_ = std::move(selected);
     });
+    connectUncertainPanel();
     connect(search_, &SearchPanel::entityActivated, this, [this](const GraphEntity& e) { navigateTo(e); });
     connect(inspector_, &Inspector::moduleLinkActivated, this, [this](int module) {
         navigateTo({GraphEntity::Module, module});
@@ -263,7 +269,9 @@ void MainWindow::onHierarchyChanged() {
 
 void MainWindow::moveSelectionToModule() {
     if (!doc_) return;
-    std::vector<int> nodes = scene_->selectedNodes();
+    // The list's selection when Ctrl+M is pressed there, else the graph's, else the last one made.
+    std::vector<int> nodes = uncertain_->hasFocus() ? uncertain_->selectedNodes() : std::vector<int>{};
+    if (nodes.empty()) nodes = scene_->selectedNodes();
     if (nodes.empty()) nodes = lastNodes_;
     if (nodes.empty()) {
         statusBar()->showMessage(tr("Select one or more nodes first (graph, uncertain list or search)."),
@@ -335,6 +343,9 @@ void MainWindow::showTreeContextMenu(const QPoint& pos) {
     menu.addAction(tr("E&xtract Subgraph..."), this,
                    [this, module] { requestExtraction(moduleTarget(doc_->hierarchy, module)); });
     menu.addAction(tr("&Show in Graph"), this, [this, module] { navigateTo({GraphEntity::Module, module}); });
+    menu.addAction(tr("&Accept Suggestions Inside This Module"), this,
+                   [this, module] { acceptSuggestionsInside(module); })
+        ->setObjectName(QStringLiteral("acceptInsideAction"));
     const std::vector<int> nodes = scene_->selectedNodes();
     if (!nodes.empty())
         menu.addAction(tr("&Move %n Selected Node(s) Here", nullptr, static_cast<int>(nodes.size())), this,

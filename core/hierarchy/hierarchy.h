@@ -146,6 +146,17 @@ struct Hierarchy {
     // A person moves a node: certain, source manual, previous claims kept as candidates.
     void assignManually(int node, int module);
 
+    // A module a person creates: one the file names nowhere (a Conv folded with its BatchNorm leaves no
+    // parameter naming `features.conv0`; a fused LayerNorm none naming `transformer.ln_f`). `scope` is
+    // dotted atoms of letters, digits and `_`; its parent is the deepest existing module whose scope
+    // is an atom prefix of it (the root at least). newModuleProblem says why a scope cannot be created
+    // ("" when it can); addModule appends the module (children stay after parents) and returns it.
+    std::string newModuleProblem(const std::string& scope) const;
+    int parentForNewModule(const std::string& scope) const;
+    int addModule(const std::string& scope, const std::string& className);
+    // Undoes addModule: only the last module, and only while it holds no node and no child.
+    void removeLastModule();
+
     // "Why is this node here?", in words; `graph` is the one the hierarchy was built from.
     std::string explain(const GraphIndex& graph, int node) const;
     // What a candidate claim says: "node name '/encoder/layer.0/...'", "sidecar in f.json: path '...'".

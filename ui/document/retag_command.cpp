@@ -49,4 +49,33 @@ void RetagCommand::undo() {
     if (changed_) changed_();
 }
 
+CreateModuleCommand::CreateModuleCommand(ModelDocument* doc, const std::string& scope,
+                                         const std::string& className, const std::vector<int>& nodes,
+                                         std::function<void()> changed)
+    : doc_(doc), scope_(scope), className_(className),
+      module_(static_cast<int>(doc->hierarchy.modules.size())), changed_(std::move(changed)) {
+    // The module is appended, so its index is known before it exists; the re-tag is a child step that
+    // runs after the module is made and is undone before it goes.
+    std::vector<Retag> retags;
+    for (int n : nodes)
+        retags.push_back({n, module_});
+    new RetagCommand(doc_, std::move(retags), {}, {}, this);
+    const QString what = nodes.size() == 1 ? QString::fromStdString(doc_->graph->key(nodes.front()))
+                                           : QObject::tr("%1 nodes").arg(nodes.size());
+    setText(QObject::tr("Move %1 to new module %2").arg(what, QString::fromStdString(scope)));
+}
+
+void CreateModuleCommand::redo() {
+    doc_->hierarchy.addModule(scope_, className_);
+    QUndoCommand::redo(); // the re-tag
+    if (changed_) changed_();
+}
+
+void CreateModuleCommand::undo() {
+    QUndoCommand::undo(); // the nodes go back first: only an empty module is removed
+    doc_->hierarchy.removeLastModule();
+    doc_->hierarchy.refreshModuleSummaries();
+    if (changed_) changed_();
+}
+
 } // namespace hs::ui

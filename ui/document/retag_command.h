@@ -6,6 +6,7 @@
 
 #include <QUndoCommand>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace hs::ui {
@@ -32,6 +33,23 @@ private:
     ModelDocument* doc_;
     std::vector<Retag> retags_;
     std::vector<Assignment> before_;
+    std::function<void()> changed_;
+};
+
+// A module created while re-tagging (Move to Module, "new module") with the nodes moved into it: one
+// step. Undo moves the nodes back and removes the module again.
+class CreateModuleCommand : public QUndoCommand {
+public:
+    CreateModuleCommand(ModelDocument* doc, const std::string& scope, const std::string& className,
+                        const std::vector<int>& nodes, std::function<void()> changed);
+    void redo() override;
+    void undo() override;
+    int module() const { return module_; }
+
+private:
+    ModelDocument* doc_;
+    std::string scope_, className_;
+    int module_;
     std::function<void()> changed_;
 };
 

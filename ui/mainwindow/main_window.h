@@ -37,6 +37,7 @@ class Inspector;
 class UncertainList;
 class UncertainPanel;
 struct Retag;
+struct ModuleSuggestion;
 class SearchPanel;
 struct GraphEntity;
 struct ExtractTarget;
@@ -189,7 +190,8 @@ private:
     void moveToChosenModule(const std::vector<int>& nodes);
     void connectUncertainPanel();
     void applyRetags(std::vector<Retag> retags, const QString& text);
-    std::vector<int> suggestedModules(const std::vector<int>& nodes) const;
+    std::vector<ModuleSuggestion> suggestedModules(const std::vector<int>& nodes) const;
+    void followRetag(const std::vector<int>& nodes, int module);
     void updateTitle();
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();

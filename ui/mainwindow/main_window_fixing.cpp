@@ -14,6 +14,10 @@
 
 namespace hs::ui {
 
+static QString nodeCount(std::size_t n, const char* one = "1 node", const char* many = "%1 nodes") {
+    return n == 1 ? MainWindow::tr(one) : MainWindow::tr(many).arg(n);
+}
+
 void MainWindow::connectUncertainPanel() {
     connect(uncertainPanel_, &UncertainPanel::moveRequested, this, [this] {
         const std::vector<int> nodes = uncertain_->selectedNodes();
@@ -50,17 +54,16 @@ void MainWindow::acceptSuggestions(const std::vector<int>& nodes) {
         const int m = suggestedModule(*doc_, n);
         if (m >= 0) retags.push_back({n, m});
     }
-    const int count = static_cast<int>(nodes.size());
     if (retags.empty()) {
-        statusBar()->showMessage(tr("No suggestion for the %n node(s): nothing moved.", nullptr, count),
+        statusBar()->showMessage(tr("No suggestion for %1: nothing moved.").arg(nodeCount(nodes.size())),
                                  8000);
         return;
     }
-    applyRetags(retags, tr("Accept suggestions for %n node(s)", nullptr, static_cast<int>(retags.size())));
-    statusBar()->showMessage(
-        tr("Moved %1 of %n node(s) to their suggested module (Ctrl+Z undoes it).", nullptr, count)
-            .arg(retags.size()),
-        8000);
+    applyRetags(retags, tr("Accept suggestions for %1").arg(nodeCount(retags.size())));
+    statusBar()->showMessage(tr("Moved %1 of %2 to their suggested module (Ctrl+Z undoes it).")
+                                 .arg(retags.size())
+                                 .arg(nodeCount(nodes.size())),
+                             8000);
 }
 
 void MainWindow::acceptClaims(const std::vector<int>& nodes, Source source) {
@@ -82,9 +85,10 @@ void MainWindow::acceptClaims(const std::vector<int>& nodes, Source source) {
     }
     applyRetags(
         retags,
-        tr("Accept the %1 claim for %n conflict(s)", nullptr, static_cast<int>(retags.size())).arg(name));
+        tr("Accept the %1 claim for %2").arg(name, nodeCount(retags.size(), "1 conflict", "%1 conflicts")));
     statusBar()->showMessage(
-        tr("%n conflict(s) placed where %1 says.", nullptr, static_cast<int>(retags.size())).arg(name), 8000);
+        tr("%1 placed where %2 says.").arg(nodeCount(retags.size(), "1 conflict", "%1 conflicts"), name),
+        8000);
 }
 
 void MainWindow::markChecked(const std::vector<int>& nodes) {
@@ -92,7 +96,7 @@ void MainWindow::markChecked(const std::vector<int>& nodes) {
     std::vector<Retag> retags;
     for (int n : nodes)
         retags.push_back({n, doc_->hierarchy.assignments[static_cast<std::size_t>(n)].module});
-    applyRetags(retags, tr("Mark %n node(s) as checked", nullptr, static_cast<int>(retags.size())));
+    applyRetags(retags, tr("Mark %1 as checked").arg(nodeCount(retags.size())));
 }
 
 void MainWindow::acceptSuggestionsInside(int module) {

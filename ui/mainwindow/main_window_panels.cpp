@@ -147,7 +147,7 @@ void MainWindow::createGraphAndDocks() {
     searchDock_ = addDock(tr("Search"), QStringLiteral("searchDock"), search_, Qt::BottomDockWidgetArea);
     tabifyDockWidget(uncertainDock, searchDock_);
     uncertainDock->raise();
-    resizeDocks({uncertainDock}, {190}, Qt::Vertical);
+    resizeDocks({uncertainDock}, {220}, Qt::Vertical);
     resizeDocks({findChild<QDockWidget*>(QStringLiteral("modulesDock")),
                  findChild<QDockWidget*>(QStringLiteral("inspectorDock"))},
                 {340, 290}, Qt::Horizontal); // the graph keeps about half of a 1280-pixel window
@@ -248,8 +248,12 @@ void MainWindow::navigateTo(const GraphEntity& e) {
 void MainWindow::retagNodes(const std::vector<int>& nodes, int module) {
     if (!doc_ || nodes.empty() || module < 0) return;
     undo_->push(new RetagCommand(doc_.get(), nodes, module, [this] { onHierarchyChanged(); }));
-    // Follow the nodes to where they went: their new module opens in the graph with them selected,
-    // and the tree and inspector show them there.
+    followRetag(nodes, module);
+}
+
+// Follow the nodes to where they went: their new module opens in the graph with them selected, and the
+// tree and inspector show them there.
+void MainWindow::followRetag(const std::vector<int>& nodes, int module) {
     lastNodes_ = nodes;
     inspector_->showNode(nodes.front());
     syncing_ = true;
@@ -259,6 +263,17 @@ void MainWindow::retagNodes(const std::vector<int>& nodes, int module) {
 }
 
 void MainWindow::onHierarchyChanged() {
+    if (treeModel_->moduleCount() != doc_->hierarchy.modules.size()) {
+        // A module was created or removed (Move to Module's new module, its undo): the views that hold
+        // module indices start again from the document.
+        treeModel_->setHierarchy(&doc_->hierarchy);
+        scene_->setDocument(doc_.get());
+        connect(
+            scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); },
+            Qt::SingleShotConnection);
+        if (inspector_->shownModule() >= static_cast<int>(doc_->hierarchy.modules.size()))
+            inspector_->showModule(0);
+    }
     if (comparison_) installComparison(comparison_->other); // a re-tag moves nodes between modules
     treeModel_->refreshSummaries();
     uncertain_->refresh();
@@ -281,19 +296,29 @@ void MainWindow::moveSelectionToModule() {
     moveToChosenModule(nodes);
 }
 
-// The chooser, its suggestions first, then the re-tagging: Edit > Move to Module and the graph's menu.
+// The chooser, its suggestions first, then the re-tagging (into a module created on the way when a new
+// scope was typed): Edit > Move to Module, the graph's menu and the uncertain panel.
 void MainWindow::moveToChosenModule(const std::vector<int>& nodes) {
     const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
-    const int module = ModuleChooser::choose(doc_->hierarchy, current, suggestedModules(nodes), this);
-    if (module >= 0) retagNodes(nodes, module);
+    ModuleChooser chooser(doc_->hierarchy, current, suggestedModules(nodes), static_cast<int>(nodes.size()),
+                          this);
+    if (chooser.exec() != QDialog::Accepted) return;
+    if (const int module = chooser.selectedModule(); module >= 0) return retagNodes(nodes, module);
+    const std::string scope = chooser.newScope();
+    if (scope.empty()) return;
+    auto* command = new CreateModuleCommand(doc_.get(), scope, chooser.newClass(), nodes,
+                                            [this] { onHierarchyChanged(); });
+    undo_->push(command);
+    followRetag(nodes, command->module());
 }
 
 // The modules the nodes may belong to below where inference left them, those offered for more of the
-// nodes first (a selection of the attention math: attention.self).
-std::vector<int> MainWindow::suggestedModules(const std::vector<int>& nodes) const {
+// nodes first (a selection of the attention math: attention.self), each saying why.
+std::vector<ModuleSuggestion> MainWindow::suggestedModules(const std::vector<int>& nodes) const {
     std::vector<std::pair<int, int>> votes; // (module, nodes offering it), in order of first offer
     constexpr std::size_t kNodesAsked = 64; // a selection of thousands need not be read whole
-    for (std::size_t k = 0; k < nodes.size() && k < kNodesAsked; ++k)
+    const std::size_t asked = std::min(nodes.size(), kNodesAsked);
+    for (std::size_t k = 0; k < asked; ++k)
         for (int m : doc_->hierarchy.deeperCandidates(*doc_->graph, nodes[k])) {
             auto it = std::find_if(votes.begin(), votes.end(), [&](const auto& v) { return v.first == m; });
             if (it == votes.end())
@@ -303,9 +328,14 @@ std::vector<int> MainWindow::suggestedModules(const std::vector<int>& nodes) con
         }
     std::stable_sort(votes.begin(), votes.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
-    std::vector<int> modules;
-    for (const auto& v : votes)
-        modules.push_back(v.first);
+    std::vector<ModuleSuggestion> modules;
+    for (const auto& [module, count] : votes)
+        modules.push_back({module, asked == 1
+                                       ? tr("the placed nodes its data comes from or goes to are there")
+                                       : tr("for %1 of %2 nodes, the placed nodes their data comes from "
+                                            "or goes to are there")
+                                             .arg(count)
+                                             .arg(asked)});
     return modules;
 }
 

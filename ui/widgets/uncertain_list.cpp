@@ -96,6 +96,11 @@ void UncertainList::setGroupedByModule(bool grouped) {
 }
 
 void UncertainList::refresh() {
+    refill();
+    applyFilter(); // after the blocker: the count is news
+}
+
+void UncertainList::refill() {
     const QSignalBlocker blocker(this);
     QTreeWidgetItem* current = currentItem();
     const int currentNode = current ? current->data(NodeColumn, NodeRole).toInt() : -1;
@@ -110,7 +115,6 @@ void UncertainList::refresh() {
     resizeColumnToContents(ModuleColumn); // scopes are long; the node key column gives way
     resizeColumnToContents(ConfidenceColumn);
     keepCurrentRow(currentNode, currentRow, currentSelected);
-    applyFilter();
 }
 
 void UncertainList::fill() {
@@ -209,7 +213,7 @@ void UncertainList::applyFilter() {
             below += visit(item->child(i), self);
         const bool show = self || below > 0;
         item->setHidden(!show);
-        if (!isNode) item->setText(OpColumn, tr("%n node(s)", nullptr, below));
+        if (!isNode) item->setText(OpColumn, below == 1 ? tr("1 node") : tr("%1 nodes").arg(below));
         return below + (isNode && show ? 1 : 0);
     };
     shown_ = 0;

@@ -38,6 +38,7 @@ signals:
     void nodeSelectionChanged();
 
 private:
+    void refill(); // the rows, quietly
     void fill();
     void applyFilter();
     void keepCurrentRow(int node, int row, bool selected);

@@ -19,7 +19,8 @@ UncertainPanel::UncertainPanel(QWidget* parent) : QWidget(parent) {
     list_ = new UncertainList(this);
     filter_ = new QLineEdit(this);
     filter_->setObjectName(QStringLiteral("uncertainFilter"));
-    filter_->setPlaceholderText(tr("Filter: op, module, source, level (e.g. \"Constant low\")"));
+    filter_->setPlaceholderText(tr("Filter: op, module, source, level"));
+    filter_->setToolTip(tr("Rows matching every word, e.g. \"Constant low\" or \"conflict metadata\""));
     filter_->setClearButtonEnabled(true);
     constants_ = new QComboBox(this);
     constants_->addItems(
@@ -32,28 +33,32 @@ UncertainPanel::UncertainPanel(QWidget* parent) : QWidget(parent) {
     connect(group_, &QCheckBox::toggled, list_, &UncertainList::setGroupedByModule);
 
     move_ = new QAction(tr("&Move to Module..."), this);
+    move_->setIconText(tr("Move..."));
     move_->setToolTip(tr("Move the selected nodes to a module you choose (Ctrl+M)"));
     acceptSuggested_ = new QAction(tr("Accept &Suggested Module"), this);
+    acceptSuggested_->setIconText(tr("Accept Suggested"));
     acceptSuggested_->setToolTip(tr("Move each selected node to the module suggested for it"));
     markChecked_ = new QAction(tr("Mark as &Checked"), this);
+    markChecked_->setIconText(tr("Mark Checked"));
     markChecked_->setToolTip(tr("Keep the selected nodes where they are, as checked by you (certain)"));
-    claimMenu_ = new QMenu(tr("Accept &Claim From"), this);
+    claimMenu_ = new QMenu(tr("Accept Claim From"), this);
     claimMenu_->setToolTipsVisible(true);
     connect(claimMenu_, &QMenu::aboutToShow, this, &UncertainPanel::rebuildClaimMenu);
     connect(move_, &QAction::triggered, this, &UncertainPanel::moveRequested);
     connect(acceptSuggested_, &QAction::triggered, this, &UncertainPanel::acceptSuggestedRequested);
     connect(markChecked_, &QAction::triggered, this, &UncertainPanel::markCheckedRequested);
 
-    auto* options = new QHBoxLayout;
-    options->addWidget(filter_, 1);
-    options->addWidget(constants_);
-    options->addWidget(group_);
-    auto* actions = new QHBoxLayout;
+    // One row of controls above the list: at 1280x800 the dock is short, and rows are what it is for.
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(filter_, 1);
+    controls->addWidget(constants_);
+    controls->addWidget(group_);
+    controls->addSpacing(8);
     auto addButton = [&](QAction* action) {
         auto* button = new QToolButton(this);
         button->setDefaultAction(action);
         button->setFocusPolicy(Qt::NoFocus); // Ctrl+M and the buttons act on the list's selection
-        actions->addWidget(button);
+        controls->addWidget(button);
         return button;
     };
     addButton(move_);
@@ -61,13 +66,11 @@ UncertainPanel::UncertainPanel(QWidget* parent) : QWidget(parent) {
     QToolButton* claim = addButton(claimMenu_->menuAction());
     claim->setPopupMode(QToolButton::InstantPopup);
     addButton(markChecked_);
-    actions->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     layout->setSpacing(2);
-    layout->addLayout(options);
+    layout->addLayout(controls);
     layout->addWidget(list_, 1);
-    layout->addLayout(actions);
 
     list_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(list_, &QWidget::customContextMenuRequested, this, &UncertainPanel::showContextMenu);
@@ -108,9 +111,10 @@ void UncertainPanel::rebuildClaimMenu() {
     }
     for (const auto& [source, count] : bySource) {
         const Source s = static_cast<Source>(source);
-        QAction* action = claimMenu_->addAction(
-            tr("%1 (%n node(s))", nullptr, count).arg(QString::fromLatin1(sourceName(s))), this,
-            [this, s] { emit acceptClaimRequested(s); });
+        const QString name = QString::fromLatin1(sourceName(s));
+        QAction* action = claimMenu_->addAction(count == 1 ? tr("%1 (1 node)").arg(name)
+                                                           : tr("%1 (%2 nodes)").arg(name).arg(count),
+                                                this, [this, s] { emit acceptClaimRequested(s); });
         action->setToolTip(tr("Each selected conflict goes to the module %1 claims for it")
                                .arg(QString::fromLatin1(sourceDescription(s))));
         action->setData(source);

@@ -1,0 +1,364 @@
+// Fixing hundreds of uncertain nodes in a few actions (issue 20), on exports renamed as torch <= 1.12
+// named them (every node "<Op>_<index>", parameter names kept), whose true modules are what the original
+// names said: the uncertain list's multi-selection, sorting, filter, Constants and grouping; bulk actions
+// that are one undo step each; and how many actions fixing every vague node takes.
+#include "document/model_document.h"
+#include "gui_test_support.h"
+#include "widgets/module_chooser.h"
+#include "widgets/uncertain_list.h"
+#include "widgets/uncertain_panel.h"
+
+#include "graph/graph.h"
+#include "hierarchy/hierarchy.h"
+#include "model/model.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenu>
+#include <QTemporaryDir>
+#include <QTreeView>
+#include <QUndoStack>
+
+#include <fstream>
+#include <map>
+
+using namespace hs;
+using namespace hs::ui;
+using namespace hs::ui::test;
+
+namespace {
+
+// A copy of a fixture with every main-graph node renamed "<Op>_<index>", and each node's true scope
+// (by index) where the original's torch name scope says it.
+struct Renamed {
+    QString path;
+    std::vector<std::string> trueScope; // empty string: root; "?" no ground truth
+};
+
+bool renameAsOldTorch(const QString& source, const QString& target, Renamed& r) {
+    onnx::ModelProto proto;
+    std::ifstream in(source.toStdString(), std::ios::binary);
+    if (!proto.ParseFromIstream(&in)) return false;
+    for (int i = 0; i < proto.graph().node_size(); ++i) {
+        onnx::NodeProto* node = proto.mutable_graph()->mutable_node(i);
+        node->set_name(node->op_type() + "_" + std::to_string(i));
+    }
+    std::ofstream out(target.toStdString(), std::ios::binary);
+    if (!proto.SerializeToOstream(&out)) return false;
+    out.close();
+    const auto model = loadModel(source.toStdString());
+    const GraphIndex graph(model);
+    const Hierarchy truth = inferHierarchy(graph);
+    r.path = target;
+    for (std::size_t i = 0; i < truth.assignments.size(); ++i) {
+        const Assignment& a = truth.assignments[i];
+        r.trueScope.push_back(a.source == Source::NameScope
+                                  ? truth.modules[static_cast<std::size_t>(a.module)].scope
+                                  : std::string("?"));
+    }
+    return true;
+}
+
+const std::string& scopeOf(const Hierarchy& h, int node) {
+    return h.modules[static_cast<std::size_t>(h.assignments[static_cast<std::size_t>(node)].module)].scope;
+}
+
+// Vague: placed above its true module, which exists in the tree (a module the file names nowhere
+// cannot be chosen before it is created).
+struct Tally {
+    int vague = 0, atTrue = 0, wrong = 0;
+};
+Tally tally(const Hierarchy& h, const Renamed& r, const std::vector<int>& nodes) {
+    Tally t;
+    for (int n : nodes) {
+        const std::string& truth = r.trueScope[static_cast<std::size_t>(n)];
+        const std::string& got = scopeOf(h, n);
+        if (got == truth)
+            ++t.atTrue;
+        else if (h.isAncestorOrSelf(h.assignments[n].module, h.findModule(truth)))
+            ++t.vague;
+        else
+            ++t.wrong;
+    }
+    return t;
+}
+
+// A click on a row as a person makes it: scrolled into view first.
+void clickRow(UncertainList* list, int row, Qt::KeyboardModifiers modifiers = {}) {
+    list->scrollToItem(list->topLevelItem(row));
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, modifiers,
+                      list->visualItemRect(list->topLevelItem(row)).center());
+}
+
+} // namespace
+
+class TestBulkFixing : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void listSelectsSortsFiltersGroups();
+    void bulkMoveIsOneUndoStep();
+    void acceptSuggestionsFigures_data();
+    void acceptSuggestionsFigures();
+    void acceptClaimForAllConflicts();
+
+private:
+    QTemporaryDir dir_;
+};
+
+void TestBulkFixing::listSelectsSortsFiltersGroups() {
+    Renamed r;
+    QVERIFY(renameAsOldTorch(fixture("bert_like_op17.onnx"), dir_.filePath("bert_old.onnx"), r));
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, r.path));
+    const Hierarchy& h = w.document()->hierarchy;
+    UncertainList* list = w.uncertainList();
+    UncertainPanel* panel = w.uncertainPanel();
+    int uncertain = 0, constants = 0;
+    for (std::size_t i = 0; i < h.assignments.size(); ++i) {
+        const Assignment& a = h.assignments[i];
+        if (a.conflict || a.level == Level::Low || a.level == Level::Medium) {
+            ++uncertain;
+            if (w.document()->graph->node(static_cast<int>(i)).opType == "Constant") ++constants;
+        }
+    }
+    QVERIFY(uncertain > 20 && constants > 0);
+    QCOMPARE(list->topLevelItemCount(), uncertain);
+    QCOMPARE(w.uncertainDock()->windowTitle(), QStringLiteral("Uncertain (%1)").arg(uncertain));
+
+    // Click, Shift-click, Ctrl-click, Ctrl+A: the mouse and keys a person uses.
+    clickRow(list, 1);
+    clickRow(list, 5, Qt::ShiftModifier);
+    QCOMPARE(list->selectedNodes().size(), std::size_t(5));
+    clickRow(list, 8, Qt::ControlModifier);
+    std::vector<int> six = list->selectedNodes();
+    QCOMPARE(six.size(), std::size_t(6));
+    QCOMPARE(six.back(), list->nodeAt(8));
+    QVERIFY(panel->acceptSuggestedAction()->isEnabled());
+    list->setFocus();
+    QTest::keyClick(list, Qt::Key_A, Qt::ControlModifier);
+    QCOMPARE(list->selectedNodes().size(), std::size_t(uncertain));
+
+    // Every column sorts; by op, the rows come in op order.
+    list->header()->setSortIndicator(UncertainList::OpColumn, Qt::AscendingOrder);
+    for (int row = 1; row < list->topLevelItemCount(); ++row)
+        QVERIFY(list->topLevelItem(row - 1)
+                    ->text(UncertainList::OpColumn)
+                    .localeAwareCompare(list->topLevelItem(row)->text(UncertainList::OpColumn)) <= 0);
+    list->header()->setSortIndicator(UncertainList::ScoreColumn, Qt::DescendingOrder);
+    for (int row = 1; row < list->topLevelItemCount(); ++row)
+        QVERIFY(h.assignments[list->nodeAt(row - 1)].score >= h.assignments[list->nodeAt(row)].score);
+    list->header()->setSortIndicator(UncertainList::ConfidenceColumn, Qt::AscendingOrder);
+
+    // The filter: every word must match a column; the count says how many of how many.
+    QTest::keyClicks(panel->filterEdit(), QStringLiteral("constant"));
+    QCOMPARE(list->shownCount(), constants);
+    QCOMPARE(w.uncertainDock()->windowTitle(),
+             QStringLiteral("Uncertain (%1 of %2)").arg(constants).arg(uncertain));
+    list->selectAll();
+    for (int n : list->selectedNodes()) // hidden rows are never acted on
+        QCOMPARE(w.document()->graph->node(n).opType, std::string("Constant"));
+    panel->filterEdit()->clear();
+    QCOMPARE(list->shownCount(), uncertain);
+
+    // Constants hidden, then under the node they feed.
+    panel->constantsBox()->setCurrentIndex(1);
+    QCOMPARE(list->topLevelItemCount(), uncertain - constants);
+    QCOMPARE(w.uncertainDock()->windowTitle(),
+             QStringLiteral("Uncertain (%1 of %2)").arg(uncertain - constants).arg(uncertain));
+    panel->constantsBox()->setCurrentIndex(2);
+    QVERIFY(list->topLevelItemCount() < uncertain);
+    QCOMPARE(list->shownCount(), uncertain);
+    QTreeWidgetItem* consumer = nullptr;
+    for (int row = 0; row < list->topLevelItemCount() && !consumer; ++row)
+        if (list->topLevelItem(row)->childCount()) consumer = list->topLevelItem(row);
+    QVERIFY(consumer);
+    const int constant = consumer->child(0)->data(0, Qt::UserRole).toInt();
+    QCOMPARE(w.document()->graph->node(constant).opType, std::string("Constant"));
+    list->clearSelection();
+    consumer->setSelected(true); // selecting the consumer takes its Constants along
+    const std::vector<int> withConstants = list->selectedNodes();
+    QCOMPARE(int(withConstants.size()), 1 + consumer->childCount());
+    QVERIFY(std::find(withConstants.begin(), withConstants.end(), constant) != withConstants.end());
+    panel->constantsBox()->setCurrentIndex(0);
+
+    // Grouped by module: one row per module holding uncertain nodes; a group selects all its nodes.
+    panel->groupBox()->setChecked(true);
+    std::map<int, int> perModule;
+    for (std::size_t i = 0; i < h.assignments.size(); ++i) {
+        const Assignment& a = h.assignments[i];
+        if (a.conflict || a.level == Level::Low || a.level == Level::Medium) ++perModule[a.module];
+    }
+    QCOMPARE(list->topLevelItemCount(), int(perModule.size()));
+    QTreeWidgetItem* group = list->topLevelItem(0);
+    QCOMPARE(list->nodeAt(0), -1);
+    const int module = h.assignments[group->child(0)->data(0, Qt::UserRole).toInt()].module;
+    QCOMPARE(group->childCount(), perModule[module]);
+    list->clearSelection();
+    group->setSelected(true);
+    QCOMPARE(int(list->selectedNodes().size()), perModule[module]);
+    QCOMPARE(list->shownCount(), uncertain);
+    panel->groupBox()->setChecked(false);
+    QCOMPARE(list->topLevelItemCount(), uncertain);
+}
+
+void TestBulkFixing::bulkMoveIsOneUndoStep() {
+    Renamed r;
+    QVERIFY(renameAsOldTorch(fixture("bert_like_op17.onnx"), dir_.filePath("bert_old2.onnx"), r));
+    MainWindow w; // interactive: the chooser is a real dialog
+    w.show();
+    QVERIFY(openAndSettle(w, r.path));
+    const Hierarchy& h = w.document()->hierarchy;
+    UncertainList* list = w.uncertainList();
+    clickRow(list, 0);
+    clickRow(list, 2, Qt::ShiftModifier);
+    const std::vector<int> nodes = list->selectedNodes();
+    QCOMPARE(nodes.size(), std::size_t(3));
+    std::vector<Assignment> before;
+    for (int n : nodes)
+        before.push_back(h.assignments[n]);
+    const int target = h.findModule("encoder.layer.1.attention");
+    QVERIFY(target > 0);
+    QString title;
+    ModalDriver driver;
+    driver.then<ModuleChooser>([&](ModuleChooser* c) {
+        title = c->windowTitle();
+        QTest::keyClicks(c->filterEdit(), QStringLiteral("encoder.layer.1.attention"));
+        for (int i = 0; i < c->list()->count(); ++i)
+            if (c->list()->item(i)->data(Qt::UserRole).toInt() == target) c->list()->setCurrentRow(i);
+        QTest::keyClick(c->list(), Qt::Key_Return);
+    });
+    list->setFocus();
+    QTest::keyClick(list, Qt::Key_M, Qt::ControlModifier); // Ctrl+M acts on the list's selection
+    QVERIFY(driver.done());
+    QVERIFY2(title.contains(QStringLiteral("3 nodes")), qPrintable(title));
+    for (int n : nodes) {
+        QCOMPARE(h.assignments[n].module, target);
+        QCOMPARE(h.assignments[n].source, Source::Manual);
+    }
+    QCOMPARE(w.undoStack()->count(), 1);
+    w.undoStack()->undo();
+    for (std::size_t k = 0; k < nodes.size(); ++k) {
+        QCOMPARE(h.assignments[nodes[k]].module, before[k].module);
+        QCOMPARE(h.assignments[nodes[k]].level, before[k].level);
+    }
+
+    // Mark as Checked: certain where they are, one step.
+    list->clearSelection();
+    for (int row = 0; row < 4; ++row)
+        list->topLevelItem(row)->setSelected(true);
+    const std::vector<int> checked = list->selectedNodes();
+    std::vector<Assignment> unchecked;
+    for (int n : checked)
+        unchecked.push_back(h.assignments[n]);
+    w.uncertainPanel()->markCheckedAction()->trigger();
+    for (std::size_t k = 0; k < checked.size(); ++k) {
+        QCOMPARE(h.assignments[checked[k]].module, unchecked[k].module);
+        QCOMPARE(h.assignments[checked[k]].level, Level::Certain);
+    }
+    QCOMPARE(w.undoStack()->count(), 1); // the undone move was replaced
+    QCOMPARE(list->topLevelItemCount(),
+             int(h.assignments.size()) - int(h.statistics().byLevel[0]) - int(h.statistics().byLevel[1]));
+    w.undoStack()->undo();
+    for (std::size_t k = 0; k < checked.size(); ++k)
+        QCOMPARE(h.assignments[checked[k]].level, unchecked[k].level);
+    w.undoStack()->setClean();
+}
+
+void TestBulkFixing::acceptSuggestionsFigures_data() {
+    QTest::addColumn<QString>("fixture");
+    QTest::newRow("bert_like_op17") << QStringLiteral("bert_like_op17.onnx");
+    QTest::newRow("cnn_torchvision") << QStringLiteral("cnn_torchvision.onnx");
+}
+
+// Edit > Accept All Suggestions: one action, one undo step. Reported: how many vague nodes it takes to
+// their true module, and how many (current module -> true module) moves are left for Move to Module.
+void TestBulkFixing::acceptSuggestionsFigures() {
+    QFETCH(QString, fixture);
+    Renamed r;
+    QVERIFY(renameAsOldTorch(test::fixture(qPrintable(fixture)), dir_.filePath("old_" + fixture), r));
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, r.path));
+    const Hierarchy& h = w.document()->hierarchy;
+    std::vector<int> known;
+    for (std::size_t i = 0; i < r.trueScope.size(); ++i)
+        if (r.trueScope[i] != "?") known.push_back(static_cast<int>(i));
+    const Tally before = tally(h, r, known);
+    std::vector<int> vague;
+    for (int n : known)
+        if (scopeOf(h, n) != r.trueScope[n] &&
+            h.isAncestorOrSelf(h.assignments[n].module, h.findModule(r.trueScope[n])))
+            vague.push_back(n);
+    QCOMPARE(int(vague.size()), before.vague);
+    w.findChild<QAction*>(QStringLiteral("acceptAllSuggestionsAction"))->trigger();
+    QCOMPARE(w.undoStack()->count(), 1);
+    const Tally after = tally(h, r, vague);
+    std::map<std::pair<std::string, std::string>, int> left; // (where it is, where it belongs) -> nodes
+    for (int n : vague)
+        if (scopeOf(h, n) != r.trueScope[n]) ++left[{scopeOf(h, n), r.trueScope[n]}];
+    qInfo("%s: %d nodes with a true module, %d vague, %d wrong before; Accept All Suggestions takes %d of %d "
+          "vague nodes to their true module, %d still vague, %d wrong; %d moves left",
+          qPrintable(fixture), int(known.size()), before.vague, before.wrong, after.atTrue, before.vague,
+          after.vague, after.wrong, int(left.size()));
+    for (const auto& [move, count] : left)
+        qInfo("  left: %d x %s -> %s", count, move.first.c_str(), move.second.c_str());
+    w.undoStack()->undo();
+    QCOMPARE(tally(h, r, known).vague, before.vague);
+}
+
+// The dynamo Seg3D export: 22 nodes whose metadata and parameters disagree. Filter to conflicts, Ctrl+A,
+// Accept Claim From one source: all 22 in one step.
+void TestBulkFixing::acceptClaimForAllConflicts() {
+    const QString path = sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx");
+    HSTEST_SKIP_IF_ABSENT(path.toStdString());
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, path));
+    const Hierarchy& h = w.document()->hierarchy;
+    QCOMPARE(int(h.statistics().conflicts), 22);
+    UncertainList* list = w.uncertainList();
+    QTest::keyClicks(w.uncertainPanel()->filterEdit(), QStringLiteral("conflict"));
+    QCOMPARE(list->shownCount(), 22);
+    list->setFocus();
+    QTest::keyClick(list, Qt::Key_A, Qt::ControlModifier);
+    QMenu* claims = w.uncertainPanel()->claimMenu();
+    w.uncertainPanel()->rebuildClaimMenu();
+    QAction* all = nullptr;
+    QStringList entries;
+    for (QAction* a : claims->actions()) {
+        entries << a->text();
+        if (a->text().contains(QStringLiteral("(22 nodes)")) && !all) all = a;
+    }
+    QVERIFY2(all, qPrintable(entries.join(QStringLiteral(" | "))));
+    const Source source = static_cast<Source>(all->data().toInt());
+    all->trigger();
+    QCOMPARE(int(h.statistics().conflicts), 0);
+    QCOMPARE(w.undoStack()->count(), 1);
+    for (const Assignment& a : h.assignments)
+        if (a.source == Source::Manual) {
+            bool claimed = false;
+            for (const Candidate& c : a.candidates)
+                claimed = claimed || (c.source == source && c.module == a.module);
+            QVERIFY(claimed);
+        }
+    QCOMPARE(list->shownCount(), 0);
+    w.undoStack()->undo();
+    QCOMPARE(int(h.statistics().conflicts), 22);
+    qInfo("Seg3D: %s accepted for 22 conflicts in one step", sourceName(source));
+    w.undoStack()->setClean();
+}
+
+QTEST_MAIN(TestBulkFixing)
+#include "test_bulk_fixing.moc"

@@ -3,7 +3,9 @@
 // names said: the uncertain list's multi-selection, sorting, filter, Constants and grouping; bulk actions
 // that are one undo step each; and how many actions fixing every vague node takes.
 #include "document/model_document.h"
+#include "graphview/graph_scene.h"
 #include "gui_test_support.h"
+#include "itemmodels/module_tree_model.h"
 #include "widgets/module_chooser.h"
 #include "widgets/uncertain_list.h"
 #include "widgets/uncertain_panel.h"
@@ -19,9 +21,11 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
+#include <QPushButton>
 #include <QTemporaryDir>
 #include <QTreeView>
 #include <QUndoStack>
@@ -108,6 +112,8 @@ private slots:
     void acceptSuggestionsFigures_data();
     void acceptSuggestionsFigures();
     void acceptClaimForAllConflicts();
+    void chooserKeepsItsChoiceAndRefusesNonsense();
+    void createModuleSaveReloadUndo();
 
 private:
     QTemporaryDir dir_;
@@ -358,6 +364,133 @@ void TestBulkFixing::acceptClaimForAllConflicts() {
     QCOMPARE(int(h.statistics().conflicts), 22);
     qInfo("Seg3D: %s accepted for 22 conflicts in one step", sourceName(source));
     w.undoStack()->setClean();
+}
+
+// The chooser's highlight stays on the suggestion while a filter hides it and comes back when it is
+// cleared; an entry that is neither a module nor a valid new scope says so in the dialog.
+void TestBulkFixing::chooserKeepsItsChoiceAndRefusesNonsense() {
+    Renamed r;
+    QVERIFY(renameAsOldTorch(fixture("bert_like_op17.onnx"), dir_.filePath("bert_old3.onnx"), r));
+    MainWindow w;
+    w.setInteractive(false);
+    QVERIFY(openAndSettle(w, r.path));
+    const Hierarchy& h = w.document()->hierarchy;
+    const int self = h.findModule("encoder.layer.0.attention.self");
+    ModuleChooser chooser(
+        h, h.findModule("encoder.layer.0.attention"),
+        {{self, QStringLiteral("3 of 3 nodes")}, {h.findModule("pooler"), QStringLiteral("1 of 3")}}, 3);
+    QCOMPARE(chooser.selectedModule(), self);
+    QVERIFY2(chooser.okButton()->text().contains(QStringLiteral("Move 3 Nodes")),
+             qPrintable(chooser.okButton()->text()));
+    QVERIFY(chooser.list()->currentItem()->text().contains(QStringLiteral("suggested: 3 of 3 nodes")));
+    QTest::keyClicks(chooser.filterEdit(), QStringLiteral("layer.1.output"));
+    QCOMPARE(chooser.selectedModule(), h.findModule("encoder.layer.1.output"));
+    chooser.filterEdit()->clear(); // back to the suggestion, not to the first row or another suggestion
+    QCOMPARE(chooser.selectedModule(), self);
+    QTest::keyClicks(chooser.filterEdit(), QStringLiteral("self"));
+    QCOMPARE(chooser.selectedModule(), self); // still matching: kept
+    chooser.filterEdit()->clear();
+
+    chooser.show();
+    QTest::keyClicks(chooser.filterEdit(), QStringLiteral("no such/module"));
+    QCOMPARE(chooser.selectedModule(), -1);
+    QVERIFY(chooser.newScope().empty());
+    QVERIFY(!chooser.okButton()->isEnabled());
+    QTest::keyClick(chooser.filterEdit(), Qt::Key_Return);
+    QVERIFY(chooser.isVisible()); // not accepted, and it says why
+    QVERIFY2(chooser.messageLabel()->text().contains(QStringLiteral("only letters, digits")),
+             qPrintable(chooser.messageLabel()->text()));
+    chooser.filterEdit()->clear();
+    QTest::keyClicks(chooser.filterEdit(), QStringLiteral("encoder..x"));
+    QVERIFY(chooser.messageLabel()->text().contains(QStringLiteral("empty part")));
+    chooser.reject();
+}
+
+// A module the renamed file names nowhere (no parameter of its own): typed in Move to Module, created
+// with its class, saved in the sidecar's `modules`, there again on reload, and gone after Undo.
+void TestBulkFixing::createModuleSaveReloadUndo() {
+    Renamed r;
+    QVERIFY(renameAsOldTorch(fixture("bert_like_op17.onnx"), dir_.filePath("bert_old4.onnx"), r));
+    int node = -1;
+    std::string scope;
+    {
+        MainWindow probe;
+        probe.setInteractive(false);
+        QVERIFY(openAndWaitLoaded(probe, r.path));
+        const Hierarchy& h = probe.document()->hierarchy;
+        for (std::size_t i = 0; i < r.trueScope.size() && node < 0; ++i)
+            if (r.trueScope[i] != "?" && h.findModule(r.trueScope[i]) < 0 &&
+                h.newModuleProblem(r.trueScope[i]).empty())
+                node = static_cast<int>(i), scope = r.trueScope[i];
+    }
+    QVERIFY2(node >= 0, "the renamed BERT has a node whose module it names nowhere");
+    const QString model = r.path;
+    std::string nodeKey;
+    {
+        MainWindow w; // interactive: the chooser is a real dialog
+        w.show();
+        QVERIFY(openAndSettle(w, model));
+        const Hierarchy& h = w.document()->hierarchy;
+        nodeKey = w.document()->graph->key(node);
+        const int before = h.assignments[node].module;
+        const int parent = h.parentForNewModule(scope);
+        const std::size_t modulesBefore = h.modules.size();
+        w.navigateTo({GraphEntity::Node, node});
+        QVERIFY(w.waitUntilIdle(60000));
+        QString offered;
+        ModalDriver driver;
+        driver.then<ModuleChooser>([&](ModuleChooser* c) {
+            QTest::keyClicks(c->filterEdit(), QString::fromStdString(scope));
+            offered = c->list()->currentItem() ? c->list()->currentItem()->text() : QString();
+            QVERIFY(c->classEdit()->isEnabled());
+            QTest::keyClicks(c->classEdit(), QStringLiteral("GELUActivation"));
+            QTest::keyClick(c->filterEdit(), Qt::Key_Return);
+        });
+        w.findChild<QAction*>(QStringLiteral("moveToModuleAction"))->trigger();
+        QVERIFY(driver.done());
+        QVERIFY2(offered.contains(QStringLiteral("new module under")), qPrintable(offered));
+        qInfo("created %s under %s for %s", scope.c_str(), h.modules[parent].scope.c_str(), nodeKey.c_str());
+        const int created = h.findModule(scope);
+        QVERIFY(created > 0);
+        QCOMPARE(h.modules.size(), modulesBefore + 1);
+        QCOMPARE(h.modules[created].parent, parent);
+        QCOMPARE(h.modules[created].className, std::string("GELUActivation"));
+        QCOMPARE(h.assignments[node].module, created);
+        QCOMPARE(h.assignments[node].source, Source::Manual);
+        QCOMPARE(w.undoStack()->count(), 1);
+        QVERIFY(w.moduleModel()->indexOfModule(created).isValid()); // a row in the tree
+        QVERIFY(w.waitUntilIdle(60000));
+        QCOMPARE(w.moduleTree()->currentIndex().data(ModuleTreeModel::ModuleRole).toInt(), created);
+
+        // Saved: the sidecar's `modules` holds it with its class.
+        QCOMPARE(w.saveSidecar(), QString());
+        QFile file(defaultSidecarPath(model));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray json = file.readAll();
+        QVERIFY(json.contains(QByteArray("\"") + QByteArray::fromStdString(scope) + "\": {"));
+        QVERIFY(json.contains("\"GELUActivation\""));
+
+        // Undo: the node goes back and the module is gone, from the hierarchy and the tree.
+        w.undoStack()->undo();
+        QCOMPARE(h.modules.size(), modulesBefore);
+        QCOMPARE(h.findModule(scope), -1);
+        QCOMPARE(h.assignments[node].module, before);
+        QCOMPARE(w.moduleModel()->moduleCount(), modulesBefore);
+        QVERIFY(w.waitUntilIdle(60000));
+        w.undoStack()->redo(); // and back, as saved
+        QCOMPARE(h.assignments[node].module, h.findModule(scope));
+        w.undoStack()->setClean();
+    }
+    // Reloaded with the sidecar found beside the model: the module and the manual tag are back.
+    MainWindow again;
+    again.setInteractive(false);
+    QVERIFY(openAndWaitLoaded(again, model));
+    const Hierarchy& h = again.document()->hierarchy;
+    const int restored = h.findModule(scope);
+    QVERIFY2(restored > 0, scope.c_str());
+    QCOMPARE(h.modules[restored].className, std::string("GELUActivation"));
+    QCOMPARE(h.assignments[node].module, restored);
+    QCOMPARE(h.assignments[node].source, Source::Manual);
 }
 
 QTEST_MAIN(TestBulkFixing)

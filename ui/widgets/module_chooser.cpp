@@ -112,6 +112,8 @@ QListWidgetItem* ModuleChooser::bestVisible(const QString& text) const {
 }
 
 void ModuleChooser::applyFilter(const QString& text) {
+    // Hiding the current row makes the list pick another: not a choice of the user's.
+    filtering_ = true;
     const QString typed = text.trimmed();
     bool any = false;
     for (int i = 0; i < list_->count(); ++i) {
@@ -130,12 +132,11 @@ void ModuleChooser::applyFilter(const QString& text) {
                               .arg(typed, scopeText(hierarchy_.modules[static_cast<std::size_t>(parent)])));
     }
     newItem_->setHidden(!creatable);
-    filtering_ = true;
     QListWidgetItem* best = bestVisible(typed);
     list_->setCurrentItem(best);
     if (!best) list_->setCurrentRow(-1);
-    filtering_ = false;
     onCurrentChanged(best);
+    filtering_ = false;
     if (!any && !creatable)
         message_->setText(tr("No module matches \u201c%1\u201d, and it cannot be a new module: %2")
                               .arg(typed, QString::fromStdString(hierarchy_.newModuleProblem(scope))));

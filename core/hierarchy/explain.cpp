@@ -182,4 +182,25 @@ std::vector<int> Hierarchy::deeperCandidates(const GraphIndex& graph, int node) 
     return result;
 }
 
+int suggestedModule(const Hierarchy& hierarchy, const GraphIndex& graph, int node) {
+    const std::vector<int> candidates = hierarchy.deeperCandidates(graph, node);
+    return candidates.empty() ? -1 : candidates.front();
+}
+
+std::size_t acceptSuggestions(Hierarchy& hierarchy, const GraphIndex& graph) {
+    // Read first: a node's suggestion depends on where the nodes around it are.
+    std::vector<std::pair<int, int>> moves; // (node, module)
+    for (std::size_t n = 0; n < hierarchy.assignments.size(); ++n)
+        if (const int m = suggestedModule(hierarchy, graph, static_cast<int>(n)); m >= 0)
+            moves.emplace_back(static_cast<int>(n), m);
+    for (const auto& [node, module] : moves) {
+        Assignment& a = hierarchy.assignments[static_cast<std::size_t>(node)];
+        a.module = module;
+        a.source = Source::Suggestion;
+        a.level = Level::Medium;
+    }
+    hierarchy.refreshModuleSummaries();
+    return moves.size();
+}
+
 } // namespace hs

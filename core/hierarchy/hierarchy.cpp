@@ -167,6 +167,8 @@ const char* sourceName(Source source) {
         return "inferred";
     case Source::Fallback:
         return "fallback";
+    case Source::Suggestion:
+        return "suggestion";
     }
     return "fallback";
 }
@@ -191,6 +193,8 @@ const char* sourceDescription(Source source) {
         return "inferred from the graph";
     case Source::Fallback:
         return "root fallback";
+    case Source::Suggestion:
+        return "accepted suggestions";
     }
     return "root fallback";
 }

@@ -22,9 +22,10 @@ enum class Source : std::uint8_t {
     Sidecar,
     ConverterScope, // another converter's name path (tf2onnx, Keras): never a PyTorch module
     Inferred,
-    Fallback
+    Fallback,
+    Suggestion // a suggested deeper module taken in bulk (hierscope-cli tag --accept-suggestions): medium
 };
-constexpr int kSourceCount = 9;
+constexpr int kSourceCount = 10;
 
 struct Module {
     std::string scope;     // instance scope: "encoder.layer.0"; "" for the root
@@ -168,6 +169,14 @@ struct Hierarchy {
     // connections first, then the shallower; empty for a node placed by evidence or by hand.
     std::vector<int> deeperCandidates(const GraphIndex& graph, int node) const;
 };
+
+// The module a vague node most likely belongs to below where it is placed: the first of
+// Hierarchy::deeperCandidates; -1 when there is none.
+int suggestedModule(const Hierarchy& hierarchy, const GraphIndex& graph, int node);
+// Takes every suggestion at once (all read before any is taken): each vague node that has one moves there
+// with source Suggestion and level medium (a guess taken, not a fact); its reason still says what bounds
+// it. Returns how many nodes moved.
+std::size_t acceptSuggestions(Hierarchy& hierarchy, const GraphIndex& graph);
 
 // Builds the hierarchy from all explicit evidence of the model (node-name scopes, node metadata,
 // local functions) and an optional sidecar, then infers the rest (DESIGN.md, LCA rule).

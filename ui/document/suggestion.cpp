@@ -5,10 +5,9 @@
 namespace hs::ui {
 
 int suggestedModule(const ModelDocument& doc, int node) {
-    // Until the core stores a suggestion per node: the first of Hierarchy::deeperCandidates (most
-    // connections, then the shallower).
-    const std::vector<int> candidates = doc.hierarchy.deeperCandidates(*doc.graph, node);
-    return candidates.empty() ? -1 : candidates.front();
+    // Until the core stores a suggestion per node: the core's rule (the first of deeperCandidates), the
+    // one hierscope-cli tag --accept-suggestions takes too.
+    return hs::suggestedModule(doc.hierarchy, *doc.graph, node);
 }
 
 } // namespace hs::ui

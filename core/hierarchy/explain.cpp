@@ -193,12 +193,8 @@ std::size_t acceptSuggestions(Hierarchy& hierarchy, const GraphIndex& graph) {
     for (std::size_t n = 0; n < hierarchy.assignments.size(); ++n)
         if (const int m = suggestedModule(hierarchy, graph, static_cast<int>(n)); m >= 0)
             moves.emplace_back(static_cast<int>(n), m);
-    for (const auto& [node, module] : moves) {
-        Assignment& a = hierarchy.assignments[static_cast<std::size_t>(node)];
-        a.module = module;
-        a.source = Source::Suggestion;
-        a.level = Level::Medium;
-    }
+    for (const auto& [node, module] : moves)
+        hierarchy.takeSuggestion(node, module);
     hierarchy.refreshModuleSummaries();
     return moves.size();
 }

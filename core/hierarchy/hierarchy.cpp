@@ -72,6 +72,13 @@ void Hierarchy::assignManually(int node, int module) {
     a.reason = Reason{Reason::ByHand};
 }
 
+void Hierarchy::takeSuggestion(int node, int module) {
+    Assignment& a = assignments[static_cast<std::size_t>(node)];
+    a.module = module;
+    a.source = Source::Suggestion;
+    a.level = Level::Medium;
+}
+
 std::string Hierarchy::newModuleProblem(const std::string& scope) const {
     if (scope.empty()) return "Type the scope of the new module, e.g. features.conv0.";
     std::size_t start = 0;

@@ -146,6 +146,9 @@ struct Hierarchy {
     void refreshModuleSummaries();
     // A person moves a node: certain, source manual, previous claims kept as candidates.
     void assignManually(int node, int module);
+    // A node's suggested module taken (one by one or in bulk, without checking each): source Suggestion,
+    // level medium; its reason still says what bounds it.
+    void takeSuggestion(int node, int module);
 
     // A module a person creates: one the file names nowhere (a Conv folded with its BatchNorm leaves no
     // parameter naming `features.conv0`; a fused LayerNorm none naming `transformer.ln_f`). `scope` is

@@ -37,7 +37,10 @@ void RetagCommand::keepBefore() {
 
 void RetagCommand::redo() {
     for (const Retag& r : retags_)
-        doc_->hierarchy.assignManually(r.node, r.module);
+        if (r.suggestion)
+            doc_->hierarchy.takeSuggestion(r.node, r.module);
+        else
+            doc_->hierarchy.assignManually(r.node, r.module);
     doc_->hierarchy.refreshModuleSummaries();
     if (changed_) changed_();
 }

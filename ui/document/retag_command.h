@@ -16,6 +16,7 @@ struct ModelDocument;
 struct Retag {
     int node = -1;
     int module = -1;
+    bool suggestion = false; // a suggestion taken (medium), not a manual tag (certain)
 };
 
 class RetagCommand : public QUndoCommand {

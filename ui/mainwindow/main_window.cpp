@@ -334,7 +334,7 @@ bool MainWindow::maybeSave(const QString& what) {
                     tr("The manual tags of this model are not saved. Save the sidecar first?"),
                     QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
     box.setObjectName(QStringLiteral("unsavedChangesBox"));
-    box.setInformativeText(tr("%1 replaces them; Discard loses them.").arg(what));
+    box.setInformativeText(tr("%1: Save writes them to the sidecar first, Discard loses them.").arg(what));
     box.setDefaultButton(QMessageBox::Save);
     box.exec();
     const QAbstractButton* clicked = box.clickedButton();

@@ -52,7 +52,7 @@ void MainWindow::acceptSuggestions(const std::vector<int>& nodes) {
     std::vector<Retag> retags;
     for (int n : nodes) {
         const int m = suggestedModule(*doc_, n);
-        if (m >= 0) retags.push_back({n, m});
+        if (m >= 0) retags.push_back({n, m, true}); // medium: a guess taken, still to be checked
     }
     if (retags.empty()) {
         statusBar()->showMessage(tr("No suggestion for %1: nothing moved.").arg(nodeCount(nodes.size())),

@@ -213,7 +213,10 @@ void UncertainList::applyFilter() {
             below += visit(item->child(i), self);
         const bool show = self || below > 0;
         item->setHidden(!show);
-        if (!isNode) item->setText(OpColumn, below == 1 ? tr("1 node") : tr("%1 nodes").arg(below));
+        if (!isNode) // the group's module and how many of its rows show
+            item->setText(NodeColumn, tr("%1  (%2)")
+                                          .arg(item->text(ModuleColumn),
+                                               below == 1 ? tr("1 node") : tr("%1 nodes").arg(below)));
         return below + (isNode && show ? 1 : 0);
     };
     shown_ = 0;

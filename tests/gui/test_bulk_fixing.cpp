@@ -3,6 +3,7 @@
 // names said: the uncertain list's multi-selection, sorting, filter, Constants and grouping; bulk actions
 // that are one undo step each; and how many actions fixing every vague node takes.
 #include "document/model_document.h"
+#include "document/suggestion.h"
 #include "graphview/graph_scene.h"
 #include "gui_test_support.h"
 #include "itemmodels/module_tree_model.h"
@@ -27,6 +28,7 @@
 #include <QMenu>
 #include <QPushButton>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QTreeView>
 #include <QUndoStack>
 
@@ -122,6 +124,7 @@ private slots:
     void chooserKeepsItsChoiceAndRefusesNonsense();
     void createModuleSaveReloadUndo();
     void acceptedSuggestionsStayToCheckAndSurviveReload();
+    void treeAcceptsSuggestionsInsideAModule();
 
 private:
     QTemporaryDir dir_;
@@ -578,6 +581,50 @@ void TestBulkFixing::acceptedSuggestionsStayToCheckAndSurviveReload() {
         QCOMPARE(h.assignments[node].source, Source::Suggestion);
         QCOMPARE(scopeOf(h, node), scope);
     }
+}
+
+// The module tree's context menu: Accept Suggestions Inside This Module takes those of the nodes in that
+// module's subtree only, as one undo step.
+void TestBulkFixing::treeAcceptsSuggestionsInsideAModule() {
+    Renamed r;
+    QVERIFY(renameAsOldTorch(fixture("bert_like_op17.onnx"), dir_.filePath("bert_old6.onnx"), r));
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, r.path));
+    const Hierarchy& h = w.document()->hierarchy;
+    const int layer0 = h.findModule("encoder.layer.0");
+    QVERIFY(layer0 > 0 && w.expandScope(QStringLiteral("encoder.layer.0")));
+    std::vector<int> inside, outside;
+    for (std::size_t i = 0; i < h.assignments.size(); ++i)
+        if (suggestedModule(*w.document(), static_cast<int>(i)) >= 0)
+            (h.isAncestorOrSelf(layer0, h.assignments[i].module) ? inside : outside)
+                .push_back(static_cast<int>(i));
+    QVERIFY(!inside.empty() && !outside.empty());
+    QTreeView* tree = w.moduleTree();
+    const QRect row = tree->visualRect(tree->currentIndex());
+    QCOMPARE(tree->currentIndex().data(ModuleTreeModel::ModuleRole).toInt(), layer0);
+    QString chosen;
+    QTimer::singleShot(100, [&] { // the menu is a popup, not a modal dialog
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        if (!menu) return;
+        for (QAction* a : menu->actions())
+            if (a->objectName() == QLatin1String("acceptInsideAction")) {
+                chosen = a->text();
+                a->trigger();
+            }
+        menu->close();
+    });
+    emit tree->customContextMenuRequested(row.center());
+    QVERIFY2(chosen.contains(QStringLiteral("Inside This Module")), qPrintable(chosen));
+    for (int n : inside)
+        QCOMPARE(h.assignments[n].source, Source::Suggestion);
+    for (int n : outside)
+        QVERIFY(h.assignments[n].source != Source::Suggestion);
+    QCOMPARE(w.undoStack()->count(), 1);
+    w.undoStack()->undo();
+    for (int n : inside)
+        QVERIFY(h.assignments[n].source != Source::Suggestion);
 }
 
 QTEST_MAIN(TestBulkFixing)

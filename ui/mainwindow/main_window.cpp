@@ -331,7 +331,7 @@ void MainWindow::reportError(const QString& title, const QString& message) {
 bool MainWindow::maybeSave(const QString& what) {
     if (!isModified() || !interactive_) return true;
     QMessageBox box(QMessageBox::Question, tr("Unsaved changes"),
-                    tr("The manual tags of this model are not saved. Save the sidecar first?"),
+                    tr("The tags you changed in this model are not saved. Save the sidecar first?"),
                     QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
     box.setObjectName(QStringLiteral("unsavedChangesBox"));
     box.setInformativeText(tr("%1: Save writes them to the sidecar first, Discard loses them.").arg(what));

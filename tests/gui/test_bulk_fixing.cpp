@@ -5,6 +5,7 @@
 #include "document/model_document.h"
 #include "document/suggestion.h"
 #include "graphview/graph_scene.h"
+#include "graphview/graph_view.h"
 #include "gui_test_support.h"
 #include "itemmodels/module_tree_model.h"
 #include "widgets/module_chooser.h"
@@ -125,6 +126,7 @@ private slots:
     void createModuleSaveReloadUndo();
     void acceptedSuggestionsStayToCheckAndSurviveReload();
     void treeAcceptsSuggestionsInsideAModule();
+    void graphMenuAcceptsOneSuggestion();
 
 private:
     QTemporaryDir dir_;
@@ -625,6 +627,42 @@ void TestBulkFixing::treeAcceptsSuggestionsInsideAModule() {
     w.undoStack()->undo();
     for (int n : inside)
         QVERIFY(h.assignments[n].source != Source::Suggestion);
+}
+
+// One node at a time from the graph: its context menu names the suggested module and takes it.
+void TestBulkFixing::graphMenuAcceptsOneSuggestion() {
+    Renamed r;
+    QVERIFY(renameAsOldTorch(fixture("bert_like_op17.onnx"), dir_.filePath("bert_old7.onnx"), r));
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, r.path));
+    const Hierarchy& h = w.document()->hierarchy;
+    int node = -1;
+    for (std::size_t i = 0; i < h.assignments.size() && node < 0; ++i)
+        if (suggestedModule(*w.document(), static_cast<int>(i)) >= 0) node = static_cast<int>(i);
+    QVERIFY(node >= 0);
+    const int suggested = suggestedModule(*w.document(), node);
+    w.navigateTo({GraphEntity::Node, node});
+    QVERIFY(w.waitUntilIdle(60000));
+    QString chosen;
+    QTimer::singleShot(100, [&] {
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        if (!menu) return;
+        for (QAction* a : menu->actions())
+            if (a->objectName() == QLatin1String("acceptSuggestedAction")) {
+                chosen = a->text();
+                a->trigger();
+            }
+        menu->close();
+    });
+    emit w.graphView()->contextMenuRequested({GraphEntity::Node, node},
+                                             w.graphView()->mapToGlobal(QPoint(50, 50)));
+    QVERIFY2(chosen.contains(QString::fromStdString(h.modules[suggested].scope)), qPrintable(chosen));
+    QCOMPARE(h.assignments[node].module, suggested);
+    QCOMPARE(h.assignments[node].source, Source::Suggestion);
+    QCOMPARE(w.undoStack()->count(), 1);
+    w.undoStack()->setClean();
 }
 
 QTEST_MAIN(TestBulkFixing)

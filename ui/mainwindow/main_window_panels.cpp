@@ -5,6 +5,7 @@
 #include "document/comparison.h"
 #include "document/model_document.h"
 #include "document/retag_command.h"
+#include "document/suggestion.h"
 #include "graphview/graph_scene.h"
 #include "graphview/graph_view.h"
 #include "itemmodels/module_tree_model.h"
@@ -403,6 +404,15 @@ void MainWindow::showGraphContextMenu(const GraphEntity& entity, const QPoint& g
             lastNodes_ = nodes;
             moveToChosenModule(nodes);
         });
+        // One node or a selection: each to the module suggested for it (a guess taken, still to check).
+        const int suggested = suggestedModule(*doc_, entity.index);
+        if (suggested >= 0 || nodes.size() > 1)
+            menu.addAction(nodes.size() == 1
+                               ? tr("Accept &Suggested Module '%1'")
+                                     .arg(QString::fromStdString(doc_->hierarchy.modules[suggested].scope))
+                               : tr("Accept &Suggested Modules of %1 Nodes").arg(nodes.size()),
+                           this, [this, nodes] { acceptSuggestions(nodes); })
+                ->setObjectName(QStringLiteral("acceptSuggestedAction"));
     } else if (entity.kind == GraphEntity::Section) {
         const int section = entity.index;
         menu.addAction(tr("E&xtract Section..."), this,

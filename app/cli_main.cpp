@@ -33,7 +33,7 @@ const char* kUsage = R"(hierscope-cli: which PyTorch module every ONNX node came
 usage:
   hierscope-cli info MODEL [--sidecar FILE] [--json]
   hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]
-  hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--json]
+  hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--accept-suggestions] [--json]
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
   hierscope-cli embed MODEL -o OUT.onnx [--sidecar FILE] [--copy-external] [--json]
   hierscope-cli diff A.onnx B.onnx [--sidecar-a F] [--sidecar-b F] [--json] [--changed-only] [--depth N]
@@ -60,11 +60,13 @@ const char* commandHelp(const std::string& command) {
                "  The module tree, indented, with node counts (own/total) and the lowest confidence "
                "inside.\n";
     if (command == "tag")
-        return "hierscope-cli tag MODEL [--sidecar IN] [-o OUT.json] [--json]\n"
+        return "hierscope-cli tag MODEL [--sidecar IN] [-o OUT.json] [--accept-suggestions] [--json]\n"
                "  Computes every node's module and writes a format 1.1 sidecar (default: MODEL's name with\n"
                "  .hierarchy.json). A sidecar given with --sidecar, or else found beside MODEL, is used as\n"
                "  evidence: its manual tags and every claim it made are kept. Another tool's file is never\n"
-               "  replaced in place.\n";
+               "  replaced in place.\n"
+               "  --accept-suggestions: every vague node with a suggested deeper module (the GUI's Accept\n"
+               "  Suggested Module) is written there, with source \"suggestion\" and level \"medium\".\n";
     if (command == "extract")
         return "hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] "
                "[--json]\n"
@@ -81,6 +83,7 @@ struct Options {
     int depth = -1;
     bool json = false;
     bool help = false;
+    bool acceptSuggestions = false; // tag only
 };
 
 struct UsageError : std::runtime_error {
@@ -108,6 +111,8 @@ Options parseArgs(int argc, char** argv) {
             o.help = true;
         else if (a == "--json")
             o.json = true;
+        else if (a == "--accept-suggestions" && o.command == "tag")
+            o.acceptSuggestions = true;
         else if (a == "--sidecar")
             o.sidecar = value();
         else if (a == "-o" || a == "--output")
@@ -313,6 +318,7 @@ int runTree(const Options& o) {
 
 int runTag(const Options& o) {
     Loaded l = load(o);
+    const std::size_t accepted = o.acceptSuggestions ? hs::acceptSuggestions(l.hierarchy, *l.graph) : 0;
     std::string out = o.output.empty() ? hs::defaultSidecarPath(o.model) : o.output;
     // Another tool's file (or another format) is read, never replaced in place.
     std::error_code ec;
@@ -328,11 +334,13 @@ int runTag(const Options& o) {
                   {"modules", l.hierarchy.modules.size()},
                   {"assignments", statisticsJson(stats)},
                   {"suggestions", suggestionsJson(l)}};
+        if (o.acceptSuggestions) j["suggestions_accepted"] = accepted;
         std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
     } else {
         std::cout << "wrote " << out << "\n"
                   << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n"
                   << suggestionsLine(l.hierarchy.suggestionCount()) << "\n";
+        if (o.acceptSuggestions) std::cout << "accepted the suggestion of " << accepted << " nodes\n";
     }
     return 0;
 }

@@ -1,5 +1,10 @@
 #include "hierarchy/hierarchy.h"
 
+#include "hierarchy/scope_names.h"
+
+#include <algorithm>
+#include <cctype>
+
 namespace hs {
 
 int Hierarchy::findModule(const std::string& scope) const {
@@ -68,6 +73,75 @@ void Hierarchy::assignManually(int node, int module) {
     a.suggestion = Suggestion{}; // a person decided
 }
 
+void Hierarchy::takeSuggestion(int node, int module) {
+    Assignment& a = assignments[static_cast<std::size_t>(node)];
+    a.module = module;
+    a.source = Source::Suggestion;
+    a.level = Level::Medium;
+    a.suggestion = Suggestion{}; // taken
+}
+
+std::string Hierarchy::newModuleProblem(const std::string& scope) const {
+    if (scope.empty()) return "Type the scope of the new module, e.g. features.conv0.";
+    std::size_t start = 0;
+    while (start <= scope.size()) {
+        const std::size_t dot = std::min(scope.find('.', start), scope.size());
+        if (dot == start) return "'" + scope + "' has an empty part between dots.";
+        for (std::size_t k = start; k < dot; ++k)
+            if (!std::isalnum(static_cast<unsigned char>(scope[k])) && scope[k] != '_')
+                return "'" + scope + "': a scope holds only letters, digits, '_' and dots.";
+        start = dot + 1;
+    }
+    if (findModule(scope) >= 0) return "'" + scope + "' exists already.";
+    return {};
+}
+
+int Hierarchy::parentForNewModule(const std::string& scope) const {
+    for (std::string_view s = parentScopeOf(scope); !s.empty(); s = parentScopeOf(s))
+        if (const int m = findModule(std::string(s)); m >= 0) return m;
+    return 0;
+}
+
+// The new module's segment of the hierarchy path: its class (with `.N` for a numbered attribute) or,
+// without one, its name; `Class[name]` when a sibling already has that segment.
+static std::string pathSegment(const Hierarchy& h, int parent, const std::string& name,
+                               const std::string& className) {
+    const std::string atom(lastAtomOf(name));
+    std::string segment = className.empty() ? name : className + (isNumericAtom(atom) ? "." + atom : "");
+    const std::string prefix = h.modules[static_cast<std::size_t>(parent)].path + "/";
+    for (int c : h.modules[static_cast<std::size_t>(parent)].children)
+        if (h.modules[static_cast<std::size_t>(c)].path == prefix + segment)
+            return className + "[" + name + "]";
+    return segment;
+}
+
+int Hierarchy::addModule(const std::string& scope, const std::string& className) {
+    if (!newModuleProblem(scope).empty()) return -1;
+    const int parent = parentForNewModule(scope);
+    Module m;
+    m.scope = scope;
+    m.name = relativeName(modules[static_cast<std::size_t>(parent)].scope, scope);
+    m.className = className;
+    m.path =
+        modules[static_cast<std::size_t>(parent)].path + "/" + pathSegment(*this, parent, m.name, className);
+    m.parent = parent;
+    m.depth = modules[static_cast<std::size_t>(parent)].depth + 1;
+    const int index = static_cast<int>(modules.size());
+    modules.push_back(std::move(m));
+    modules[static_cast<std::size_t>(parent)].children.push_back(index);
+    return index;
+}
+
+void Hierarchy::removeLastModule() {
+    if (modules.size() <= 1) return;
+    const Module& last = modules.back();
+    if (!last.children.empty() || !last.nodes.empty()) return;
+    std::vector<int>& siblings = modules[static_cast<std::size_t>(last.parent)].children;
+    siblings.erase(std::remove(siblings.begin(), siblings.end(), static_cast<int>(modules.size()) - 1),
+                   siblings.end());
+    modules.pop_back();
+}
+
 const char* levelName(Level level) {
     switch (level) {
     case Level::Certain:
@@ -102,6 +176,8 @@ const char* sourceName(Source source) {
         return "inferred";
     case Source::Fallback:
         return "fallback";
+    case Source::Suggestion:
+        return "suggestion";
     }
     return "fallback";
 }
@@ -126,6 +202,8 @@ const char* sourceDescription(Source source) {
         return "inferred from the graph";
     case Source::Fallback:
         return "root fallback";
+    case Source::Suggestion:
+        return "accepted suggestions";
     }
     return "root fallback";
 }

@@ -22,9 +22,10 @@ enum class Source : std::uint8_t {
     Sidecar,
     ConverterScope, // another converter's name path (tf2onnx, Keras): never a PyTorch module
     Inferred,
-    Fallback
+    Fallback,
+    Suggestion // a suggested deeper module taken in bulk (hierscope-cli tag --accept-suggestions): medium
 };
-constexpr int kSourceCount = 9;
+constexpr int kSourceCount = 10;
 
 // The deepest module tree Hierscope builds. Real exports nest 6 levels at most (34 models measured);
 // evidence deeper than this is read down to this depth, with a note (a 30,000-level node name once
@@ -166,6 +167,20 @@ struct Hierarchy {
     void refreshModuleSummaries();
     // A person moves a node: certain, source manual, previous claims kept as candidates.
     void assignManually(int node, int module);
+    // A node's suggested module taken (one by one or in bulk, without checking each): source Suggestion,
+    // level medium; its reason still says what bounds it.
+    void takeSuggestion(int node, int module);
+
+    // A module a person creates: one the file names nowhere (a Conv folded with its BatchNorm leaves no
+    // parameter naming `features.conv0`; a fused LayerNorm none naming `transformer.ln_f`). `scope` is
+    // dotted atoms of letters, digits and `_`; its parent is the deepest existing module whose scope
+    // is an atom prefix of it (the root at least). newModuleProblem says why a scope cannot be created
+    // ("" when it can); addModule appends the module (children stay after parents) and returns it.
+    std::string newModuleProblem(const std::string& scope) const;
+    int parentForNewModule(const std::string& scope) const;
+    int addModule(const std::string& scope, const std::string& className);
+    // Undoes addModule: only the last module, and only while it holds no node and no child.
+    void removeLastModule();
 
     // "Why is this node here?", in words; `graph` is the one the hierarchy was built from.
     std::string explain(const GraphIndex& graph, int node) const;
@@ -183,6 +198,14 @@ struct Hierarchy {
     // Nodes with a suggestion, in graph order.
     std::size_t suggestionCount() const;
 };
+
+// The module a vague node most likely belongs to below where it is placed (its Assignment::suggestion,
+// hierarchy/suggestions.cpp); -1 when there is none.
+int suggestedModule(const Hierarchy& hierarchy, const GraphIndex& graph, int node);
+// Takes every suggestion at once (all read before any is taken): each vague node that has one moves there
+// with source Suggestion and level medium (a guess taken, not a fact); its reason still says what bounds
+// it. Returns how many nodes moved.
+std::size_t acceptSuggestions(Hierarchy& hierarchy, const GraphIndex& graph);
 
 // Builds the hierarchy from all explicit evidence of the model (node-name scopes, node metadata,
 // local functions) and an optional sidecar, then infers the rest (DESIGN.md, LCA rule).

@@ -161,4 +161,19 @@ void restoreSidecarSuggestions(const GraphIndex& graph, const Sidecar& sidecar, 
     }
 }
 
+int suggestedModule(const Hierarchy& hierarchy, const GraphIndex&, int node) {
+    return hierarchy.assignments[static_cast<std::size_t>(node)].suggestion.module;
+}
+
+std::size_t acceptSuggestions(Hierarchy& hierarchy, const GraphIndex& graph) {
+    std::vector<std::pair<int, int>> moves; // (node, module)
+    for (std::size_t n = 0; n < hierarchy.assignments.size(); ++n)
+        if (const int m = suggestedModule(hierarchy, graph, static_cast<int>(n)); m >= 0)
+            moves.emplace_back(static_cast<int>(n), m);
+    for (const auto& [node, module] : moves)
+        hierarchy.takeSuggestion(node, module);
+    hierarchy.refreshModuleSummaries();
+    return moves.size();
+}
+
 } // namespace hs

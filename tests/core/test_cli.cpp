@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <map>
+
 namespace {
 using Run = hstest::CliRun;
 using hstest::cli;
@@ -137,6 +139,49 @@ private slots:
         QCOMPARE(wrong.code, 1);
         QVERIFY(wrong.err.contains("t.json") && wrong.err.contains("does not match"));
         QCOMPARE(wrong.err.trimmed().count('\n'), 0);
+    }
+
+    // Issue 20: `tag --accept-suggestions` writes each vague node in its suggested module (the core's
+    // suggestedModule, as the GUI's Accept Suggested Module), marked source "suggestion", level "medium".
+    // DistilBERT exported by torch 1.10: names gone, parameters kept, many nodes vague.
+    void tagAcceptsSuggestions() {
+        const std::string model = hstest::sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx");
+        QTemporaryDir dir;
+        const QString plain = dir.filePath("plain.json"), taken = dir.filePath("taken.json");
+        QCOMPARE(cli({"tag", QString::fromStdString(model), "-o", plain}).code, 0);
+        Run r = cli({"tag", QString::fromStdString(model), "-o", taken, "--accept-suggestions", "--json"});
+        QCOMPARE(r.code, 0);
+        const int accepted = QJsonDocument::fromJson(r.out.toUtf8()).object()["suggestions_accepted"].toInt();
+        hstest::Loaded l = hstest::load(model);
+        std::map<std::string, std::string> expected; // key -> suggested scope
+        for (std::size_t n = 0; n < l.hierarchy.assignments.size(); ++n)
+            if (const int m = hs::suggestedModule(l.hierarchy, *l.graph, static_cast<int>(n)); m >= 0)
+                expected[l.graph->key(static_cast<int>(n))] =
+                    l.hierarchy.modules[static_cast<std::size_t>(m)].scope;
+        QVERIFY(expected.size() > 10);
+        QCOMPARE(accepted, int(expected.size()));
+        const QJsonObject before = jsonFile(plain)["node_hierarchy"].toObject();
+        const QJsonObject after = jsonFile(taken)["node_hierarchy"].toObject();
+        int suggestions = 0;
+        for (auto it = after.begin(); it != after.end(); ++it) {
+            const QJsonObject e = it.value().toObject();
+            QVERIFY(e["level"].toString() != "certain");
+            QVERIFY(before[it.key()].toObject()["source"].toString() != "suggestion");
+            if (e["source"].toString() != "suggestion") {
+                QCOMPARE(e["scope"], before[it.key()].toObject()["scope"]); // the rest as without the option
+                continue;
+            }
+            ++suggestions;
+            QCOMPARE(e["level"].toString(), QString("medium"));
+            QCOMPARE(e["scope"].toString().toStdString(), expected.at(it.key().toStdString()));
+            QVERIFY(e["scope"] != before[it.key()].toObject()["scope"]); // deeper than before
+        }
+        QCOMPARE(suggestions, accepted);
+        QCOMPARE(
+            jsonFile(taken)["hierarchy_statistics"].toObject()["by_source"].toObject()["suggestion"].toInt(),
+            accepted);
+        // Only tag takes it.
+        QCOMPARE(cli({"info", QString::fromStdString(model), "--accept-suggestions"}).code, 2);
     }
 
     // `tag --sidecar IN -o OUT`: every node IN spoke about keeps IN's claim in OUT.

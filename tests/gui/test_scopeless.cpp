@@ -140,7 +140,7 @@ private slots:
         move->trigger();
         QVERIFY(driver.done());
         QVERIFY2(offered.startsWith(QStringLiteral("encoder.layer.0.attention.self ")) &&
-                     offered.contains(QStringLiteral("(suggested)")),
+                     offered.contains(QStringLiteral("(suggested:")),
                  qPrintable(offered));
         QCOMPARE(h.assignments[static_cast<std::size_t>(math)].module,
                  h.findModule("encoder.layer.0.attention.self"));

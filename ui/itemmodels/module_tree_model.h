@@ -33,6 +33,9 @@ public:
     // The hierarchy must outlive the model or be replaced by another setHierarchy call.
     void setHierarchy(const Hierarchy* hierarchy);
     const Hierarchy* hierarchy() const { return hierarchy_; }
+    // The modules the model was built for: differs from the hierarchy's once a module was created or
+    // removed, and setHierarchy must then run again.
+    std::size_t moduleCount() const { return rowInParent_.size(); }
     // Module summaries changed (re-tagging): repaint every row; the tree's shape is unchanged.
     void refreshSummaries();
     // Shows (or, with nullptr, hides) the delta columns; the comparison must outlive its use here.

@@ -17,6 +17,7 @@
 #include "widgets/module_chooser.h"
 #include "widgets/search_panel.h"
 #include "widgets/uncertain_list.h"
+#include "widgets/uncertain_panel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -98,7 +99,9 @@ void MainWindow::createFileMenu() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open..."), this, &MainWindow::showOpenDialog);
     open->setShortcut(QKeySequence::Open);
+    open->setObjectName(QStringLiteral("openAction"));
     recentMenu_ = file->addMenu(tr("Open &Recent"));
+    recentMenu_->setObjectName(QStringLiteral("recentMenu"));
     rebuildRecentMenu();
     file->addAction(tr("Compare &With..."), this, &MainWindow::showCompareDialog);
     file->addSeparator();
@@ -107,8 +110,12 @@ void MainWindow::createFileMenu() {
     file->addAction(tr("Export &Model with Hierarchy..."), this, &MainWindow::showExportModelDialog)
         ->setObjectName(QStringLiteral("exportModelAction"));
     file->addSeparator();
+    QAction* close = file->addAction(tr("&Close"), this, &MainWindow::closeDocument);
+    close->setShortcut(QKeySequence::Close);
+    close->setObjectName(QStringLiteral("closeAction"));
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+    quit->setObjectName(QStringLiteral("quitAction"));
 }
 
 void MainWindow::createStatusBar() {
@@ -129,6 +136,7 @@ void MainWindow::createStatusBar() {
 }
 
 void MainWindow::showOpenDialog() {
+    if (!maybeSave(tr("Opening another model"))) return;
     const QString dir = doc_ ? QFileInfo(doc_->modelPath).absolutePath() : QString();
     const QString path = QFileDialog::getOpenFileName(this, tr("Open ONNX model"), dir,
                                                       tr("ONNX models (*.onnx);;All files (*)"));
@@ -197,8 +205,8 @@ void MainWindow::onLoadFinished() {
     emit modelLoaded();
 }
 
-void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
-    // Detach every view before the old hierarchy goes away.
+// Every view lets go of the document before its hierarchy goes away.
+void MainWindow::detachViews() {
     clearComparison();
     undo_->clear();
     treeModel_->setHierarchy(nullptr);
@@ -206,16 +214,20 @@ void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
     view_->setDocumentTag(nullptr);
     scene_->setDocument(nullptr);
     inspector_->setDocument(nullptr);
-    uncertain_->setDocument(nullptr);
+    uncertainPanel_->setDocument(nullptr);
     search_->setDocument(nullptr);
     lastNodes_.clear();
+}
+
+void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
+    detachViews();
     doc_ = std::move(doc);
     treeModel_->setHierarchy(&doc_->hierarchy);
     treeModel_->setDocumentTag(doc_.get());
     view_->setDocumentTag(doc_.get());
     scene_->setDocument(doc_.get());
     inspector_->setDocument(doc_.get());
-    uncertain_->setDocument(doc_.get());
+    uncertainPanel_->setDocument(doc_.get());
     search_->setDocument(doc_.get());
     sidecarActions_->setDocument(doc_);
     connect(
@@ -305,7 +317,11 @@ void MainWindow::rebuildRecentMenu() {
     recentMenu_->clear();
     const QStringList files = QSettings().value(QStringLiteral("recentFiles")).toStringList();
     for (const QString& path : files)
-        recentMenu_->addAction(recentFileLabel(path, files), this, [this, path] { openModel(path); })
+        recentMenu_
+            ->addAction(recentFileLabel(path, files), this,
+                        [this, path] {
+                            if (maybeSave(tr("Opening another model"))) openModel(path);
+                        })
             ->setToolTip(path);
     recentMenu_->setEnabled(!files.isEmpty());
 }
@@ -315,21 +331,38 @@ void MainWindow::reportError(const QString& title, const QString& message) {
     if (interactive_) QMessageBox::critical(this, title, message);
 }
 
-void MainWindow::closeEvent(QCloseEvent* event) {
-    if (isModified() && interactive_) {
-        const auto answer = QMessageBox::question(
-            this, tr("Unsaved changes"),
-            tr("The manual tags of this model are not saved. Save the sidecar first?"),
-            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
-        if (answer == QMessageBox::Cancel) return event->ignore();
-        if (answer == QMessageBox::Save) {
-            const QString error = saveSidecar();
-            if (!error.isEmpty()) {
-                reportError(tr("Cannot save sidecar"), error);
-                return event->ignore();
-            }
-        }
+bool MainWindow::maybeSave(const QString& what) {
+    if (!isModified() || !interactive_) return true;
+    QMessageBox box(QMessageBox::Question, tr("Unsaved changes"),
+                    tr("The tags you changed in this model are not saved. Save the sidecar first?"),
+                    QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("unsavedChangesBox"));
+    box.setInformativeText(tr("%1: Save writes them to the sidecar first, Discard loses them.").arg(what));
+    box.setDefaultButton(QMessageBox::Save);
+    box.exec();
+    const QAbstractButton* clicked = box.clickedButton();
+    if (clicked == box.button(QMessageBox::Discard)) return true;
+    if (clicked != box.button(QMessageBox::Save)) return false; // Cancel, Escape, the title bar's close
+    const QString error = saveSidecar();
+    if (!error.isEmpty()) {
+        reportError(tr("Cannot save sidecar"), error);
+        return false;
     }
+    return !isModified(); // a Save As that was cancelled leaves them unsaved
+}
+
+void MainWindow::closeDocument() {
+    if (!doc_ || !maybeSave(tr("Closing the model"))) return;
+    if (isLoading()) cancelLoading();
+    detachViews();
+    doc_.reset();
+    sidecarActions_->setDocument(nullptr);
+    updateTitle();
+    updateStatus();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!maybeSave(tr("Closing the window"))) return event->ignore();
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
@@ -346,7 +379,7 @@ void MainWindow::dropEvent(QDropEvent* event) {
     const QString path = urls.first().toLocalFile();
     if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive))
         sidecarActions_->load(path); // a sidecar for the open model
-    else
+    else if (maybeSave(tr("Opening %1").arg(QFileInfo(path).fileName())))
         openModel(path);
 }
 

@@ -3,11 +3,13 @@
 // assignments (bottom). It owns the opened ModelDocument; loading runs on a worker thread.
 #include <QMainWindow>
 #include <QPointer>
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
 
 namespace hs {
+enum class Source : std::uint8_t;
 struct ExtractionPlan;
 struct HierarchyStatistics;
 } // namespace hs
@@ -34,6 +36,9 @@ class GraphScene;
 class GraphView;
 class Inspector;
 class UncertainList;
+class UncertainPanel;
+struct Retag;
+struct ModuleSuggestion;
 class SearchPanel;
 struct GraphEntity;
 struct ExtractTarget;
@@ -70,9 +75,22 @@ public:
     void navigateTo(const GraphEntity& entity);
     // Moves nodes to a module as one undoable step (what the chooser and drops end in).
     void retagNodes(const std::vector<int>& nodes, int module);
+    // Bulk fixing (main_window_fixing.cpp), each one undo step: every node to its suggested module (nodes
+    // without one stay); every conflict to the module `source` claims; every node certain where it is;
+    // the suggestions of every node in a module's subtree.
+    void acceptSuggestions(const std::vector<int>& nodes);
+    void acceptClaims(const std::vector<int>& nodes, Source source);
+    void markChecked(const std::vector<int>& nodes);
+    void acceptSuggestionsInside(int module);
     // Writes the current hierarchy (manual tags included) atomically, now; empty path = Save's choice
     // (see SidecarActions). Returns an error message, empty on success.
     QString saveSidecar(const QString& path = {});
+    // Before anything replaces or closes the document: with unsaved re-tags, an interactive window asks
+    // Save / Discard / Cancel. True when the caller may go on (saved, discarded, or nothing to lose).
+    // `what` names the action in the question ("Opening another model").
+    bool maybeSave(const QString& what);
+    // File > Close (Ctrl+W): the window stays, empty.
+    void closeDocument();
     SidecarActions* sidecarActions() const { return sidecarActions_; }
     bool isModified() const;
 
@@ -105,6 +123,8 @@ public:
     GraphView* graphView() const { return view_; }
     Inspector* inspector() const { return inspector_; }
     UncertainList* uncertainList() const { return uncertain_; }
+    UncertainPanel* uncertainPanel() const { return uncertainPanel_; }
+    QDockWidget* uncertainDock() const { return uncertainDock_; }
     SearchPanel* searchPanel() const { return search_; }
     QUndoStack* undoStack() const { return undo_; }
     ModuleTreeModel* moduleModel() const { return treeModel_; }
@@ -173,10 +193,14 @@ private:
     void onLoadFinished();
     void cancelLoading();
     void installDocument(std::shared_ptr<ModelDocument> doc);
+    void detachViews();
     void updateStatus();
     void updateTreeOrigin(const HierarchyStatistics& stats);
     void moveToChosenModule(const std::vector<int>& nodes);
-    std::vector<int> suggestedModules(const std::vector<int>& nodes) const;
+    void connectUncertainPanel();
+    void applyRetags(std::vector<Retag> retags, const QString& text);
+    std::vector<ModuleSuggestion> suggestedModules(const std::vector<int>& nodes) const;
+    void followRetag(const std::vector<int>& nodes, int module);
     void updateTitle();
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
@@ -220,6 +244,8 @@ private:
     GraphView* view_ = nullptr;
     Inspector* inspector_ = nullptr;
     UncertainList* uncertain_ = nullptr;
+    UncertainPanel* uncertainPanel_ = nullptr;
+    QDockWidget* uncertainDock_ = nullptr;
     SearchPanel* search_ = nullptr;
     QDockWidget* searchDock_ = nullptr;
     QUndoStack* undo_ = nullptr;

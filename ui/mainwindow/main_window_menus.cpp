@@ -57,6 +57,10 @@ void MainWindow::createEditMenu() {
     QAction* move = edit->addAction(tr("&Move to Module..."), this, &MainWindow::moveSelectionToModule);
     move->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
     move->setObjectName(QStringLiteral("moveToModuleAction"));
+    QAction* acceptAll =
+        edit->addAction(tr("Accept &All Suggestions"), this, [this] { acceptSuggestionsInside(0); });
+    acceptAll->setObjectName(QStringLiteral("acceptAllSuggestionsAction"));
+    acceptAll->setToolTip(tr("Every vague node to the module suggested for it, as one undo step"));
     QAction* find = edit->addAction(tr("&Find..."), this, &MainWindow::showSearch);
     find->setShortcut(QKeySequence::Find);
     edit->addSeparator();
@@ -70,7 +74,7 @@ void MainWindow::createEditMenu() {
     });
     extractAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     extractAction_->setObjectName(QStringLiteral("extractAction"));
-    modelActions_.insert(modelActions_.end(), {move, find, extractAction_});
+    modelActions_.insert(modelActions_.end(), {move, acceptAll, find, extractAction_});
 }
 
 void MainWindow::createViewMenu() {

@@ -5,6 +5,7 @@
 #include "document/comparison.h"
 #include "document/model_document.h"
 #include "document/retag_command.h"
+#include "document/suggestion.h"
 #include "graphview/graph_scene.h"
 #include "graphview/graph_view.h"
 #include "itemmodels/module_tree_model.h"
@@ -14,6 +15,7 @@
 #include "widgets/module_chooser.h"
 #include "widgets/search_panel.h"
 #include "widgets/uncertain_list.h"
+#include "widgets/uncertain_panel.h"
 
 #include <QCheckBox>
 #include <QDockWidget>
@@ -137,14 +139,16 @@ void MainWindow::createGraphAndDocks() {
     setCentralWidget(view_);
     inspector_ = new Inspector(this);
     addDock(tr("Inspector"), QStringLiteral("inspectorDock"), inspector_, Qt::RightDockWidgetArea);
-    uncertain_ = new UncertainList(this);
-    QDockWidget* uncertainDock = addDock(tr("Uncertain assignments"), QStringLiteral("uncertainDock"),
-                                         uncertain_, Qt::BottomDockWidgetArea);
+    uncertainPanel_ = new UncertainPanel(this);
+    uncertain_ = uncertainPanel_->list();
+    QDockWidget* uncertainDock = addDock(tr("Uncertain (0)"), QStringLiteral("uncertainDock"),
+                                         uncertainPanel_, Qt::BottomDockWidgetArea);
+    uncertainDock_ = uncertainDock;
     search_ = new SearchPanel(this);
     searchDock_ = addDock(tr("Search"), QStringLiteral("searchDock"), search_, Qt::BottomDockWidgetArea);
     tabifyDockWidget(uncertainDock, searchDock_);
     uncertainDock->raise();
-    resizeDocks({uncertainDock}, {190}, Qt::Vertical);
+    resizeDocks({uncertainDock}, {220}, Qt::Vertical);
     resizeDocks({findChild<QDockWidget*>(QStringLiteral("modulesDock")),
                  findChild<QDockWidget*>(QStringLiteral("inspectorDock"))},
                 {340, 290}, Qt::Horizontal); // the graph keeps about half of a 1280-pixel window
@@ -188,7 +192,10 @@ void MainWindow::connectSelection() {
             [this](const GraphEntity& e) { onGraphActivated(e); });
     connect(uncertain_, &UncertainList::nodeActivated, this, [this](int node) {
         navigateTo({GraphEntity::Node, node});
+        std::vector<int> selected = uncertain_->selectedNodes(); // Shift/Ctrl-click: act on them all
+        if (selected.size() > 1) lastNodes_ = std::move(selected);
     });
+    connectUncertainPanel();
     connect(search_, &SearchPanel::entityActivated, this, [this](const GraphEntity& e) { navigateTo(e); });
     connect(inspector_, &Inspector::moduleLinkActivated, this, [this](int module) {
         navigateTo({GraphEntity::Module, module});
@@ -242,8 +249,12 @@ void MainWindow::navigateTo(const GraphEntity& e) {
 void MainWindow::retagNodes(const std::vector<int>& nodes, int module) {
     if (!doc_ || nodes.empty() || module < 0) return;
     undo_->push(new RetagCommand(doc_.get(), nodes, module, [this] { onHierarchyChanged(); }));
-    // Follow the nodes to where they went: their new module opens in the graph with them selected,
-    // and the tree and inspector show them there.
+    followRetag(nodes, module);
+}
+
+// Follow the nodes to where they went: their new module opens in the graph with them selected, and the
+// tree and inspector show them there.
+void MainWindow::followRetag(const std::vector<int>& nodes, int module) {
     lastNodes_ = nodes;
     inspector_->showNode(nodes.front());
     syncing_ = true;
@@ -253,6 +264,17 @@ void MainWindow::retagNodes(const std::vector<int>& nodes, int module) {
 }
 
 void MainWindow::onHierarchyChanged() {
+    if (treeModel_->moduleCount() != doc_->hierarchy.modules.size()) {
+        // A module was created or removed (Move to Module's new module, its undo): the views that hold
+        // module indices start again from the document.
+        treeModel_->setHierarchy(&doc_->hierarchy);
+        scene_->setDocument(doc_.get());
+        connect(
+            scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); },
+            Qt::SingleShotConnection);
+        if (inspector_->shownModule() >= static_cast<int>(doc_->hierarchy.modules.size()))
+            inspector_->showModule(0);
+    }
     if (comparison_) installComparison(comparison_->other); // a re-tag moves nodes between modules
     treeModel_->refreshSummaries();
     uncertain_->refresh();
@@ -263,7 +285,9 @@ void MainWindow::onHierarchyChanged() {
 
 void MainWindow::moveSelectionToModule() {
     if (!doc_) return;
-    std::vector<int> nodes = scene_->selectedNodes();
+    // The list's selection when Ctrl+M is pressed there, else the graph's, else the last one made.
+    std::vector<int> nodes = uncertain_->hasFocus() ? uncertain_->selectedNodes() : std::vector<int>{};
+    if (nodes.empty()) nodes = scene_->selectedNodes();
     if (nodes.empty()) nodes = lastNodes_;
     if (nodes.empty()) {
         statusBar()->showMessage(tr("Select one or more nodes first (graph, uncertain list or search)."),
@@ -273,19 +297,29 @@ void MainWindow::moveSelectionToModule() {
     moveToChosenModule(nodes);
 }
 
-// The chooser, its suggestions first, then the re-tagging: Edit > Move to Module and the graph's menu.
+// The chooser, its suggestions first, then the re-tagging (into a module created on the way when a new
+// scope was typed): Edit > Move to Module, the graph's menu and the uncertain panel.
 void MainWindow::moveToChosenModule(const std::vector<int>& nodes) {
     const int current = doc_->hierarchy.assignments[static_cast<std::size_t>(nodes.front())].module;
-    const int module = ModuleChooser::choose(doc_->hierarchy, current, suggestedModules(nodes), this);
-    if (module >= 0) retagNodes(nodes, module);
+    ModuleChooser chooser(doc_->hierarchy, current, suggestedModules(nodes), static_cast<int>(nodes.size()),
+                          this);
+    if (chooser.exec() != QDialog::Accepted) return;
+    if (const int module = chooser.selectedModule(); module >= 0) return retagNodes(nodes, module);
+    const std::string scope = chooser.newScope();
+    if (scope.empty()) return;
+    auto* command = new CreateModuleCommand(doc_.get(), scope, chooser.newClass(), nodes,
+                                            [this] { onHierarchyChanged(); });
+    undo_->push(command);
+    followRetag(nodes, command->module());
 }
 
 // The modules the nodes may belong to below where inference left them, those offered for more of the
-// nodes first (a selection of the attention math: attention.self).
-std::vector<int> MainWindow::suggestedModules(const std::vector<int>& nodes) const {
+// nodes first (a selection of the attention math: attention.self), each saying why.
+std::vector<ModuleSuggestion> MainWindow::suggestedModules(const std::vector<int>& nodes) const {
     std::vector<std::pair<int, int>> votes; // (module, nodes offering it), in order of first offer
     constexpr std::size_t kNodesAsked = 64; // a selection of thousands need not be read whole
-    for (std::size_t k = 0; k < nodes.size() && k < kNodesAsked; ++k)
+    const std::size_t asked = std::min(nodes.size(), kNodesAsked);
+    for (std::size_t k = 0; k < asked; ++k)
         for (int m : doc_->hierarchy.deeperCandidates(*doc_->graph, nodes[k])) {
             auto it = std::find_if(votes.begin(), votes.end(), [&](const auto& v) { return v.first == m; });
             if (it == votes.end())
@@ -295,9 +329,14 @@ std::vector<int> MainWindow::suggestedModules(const std::vector<int>& nodes) con
         }
     std::stable_sort(votes.begin(), votes.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
-    std::vector<int> modules;
-    for (const auto& v : votes)
-        modules.push_back(v.first);
+    std::vector<ModuleSuggestion> modules;
+    for (const auto& [module, count] : votes)
+        modules.push_back({module, asked == 1
+                                       ? tr("the placed nodes its data comes from or goes to are there")
+                                       : tr("for %1 of %2 nodes, the placed nodes their data comes from "
+                                            "or goes to are there")
+                                             .arg(count)
+                                             .arg(asked)});
     return modules;
 }
 
@@ -335,6 +374,9 @@ void MainWindow::showTreeContextMenu(const QPoint& pos) {
     menu.addAction(tr("E&xtract Subgraph..."), this,
                    [this, module] { requestExtraction(moduleTarget(doc_->hierarchy, module)); });
     menu.addAction(tr("&Show in Graph"), this, [this, module] { navigateTo({GraphEntity::Module, module}); });
+    menu.addAction(tr("&Accept Suggestions Inside This Module"), this,
+                   [this, module] { acceptSuggestionsInside(module); })
+        ->setObjectName(QStringLiteral("acceptInsideAction"));
     const std::vector<int> nodes = scene_->selectedNodes();
     if (!nodes.empty())
         menu.addAction(tr("&Move %n Selected Node(s) Here", nullptr, static_cast<int>(nodes.size())), this,
@@ -362,6 +404,15 @@ void MainWindow::showGraphContextMenu(const GraphEntity& entity, const QPoint& g
             lastNodes_ = nodes;
             moveToChosenModule(nodes);
         });
+        // One node or a selection: each to the module suggested for it (a guess taken, still to check).
+        const int suggested = suggestedModule(*doc_, entity.index);
+        if (suggested >= 0 || nodes.size() > 1)
+            menu.addAction(nodes.size() == 1
+                               ? tr("Accept &Suggested Module '%1'")
+                                     .arg(QString::fromStdString(doc_->hierarchy.modules[suggested].scope))
+                               : tr("Accept &Suggested Modules of %1 Nodes").arg(nodes.size()),
+                           this, [this, nodes] { acceptSuggestions(nodes); })
+                ->setObjectName(QStringLiteral("acceptSuggestedAction"));
     } else if (entity.kind == GraphEntity::Section) {
         const int section = entity.index;
         menu.addAction(tr("E&xtract Section..."), this,

@@ -12,7 +12,6 @@
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenu>
-#include <QMessageBox>
 #include <QProgressBar>
 #include <QStatusBar>
 #include <QTimer>
@@ -262,14 +261,8 @@ void SidecarActions::load(const QString& sidecarPath) {
         return;
     }
     if (checker_) return showStatus(tr("A sidecar is already being loaded."), 5000);
-    if (window_->isModified() && window_->isInteractive()) {
-        const auto answer =
-            QMessageBox::question(window_, tr("Unsaved changes"),
-                                  tr("Loading a sidecar reopens the model: the manual tags not saved yet are "
-                                     "lost. Load it anyway?"),
-                                  QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
-        if (answer != QMessageBox::Discard) return;
-    }
+    // Loading reopens the model with the sidecar: unsaved re-tags would be lost.
+    if (!window_->maybeSave(tr("Loading %1").arg(QFileInfo(sidecarPath).fileName()))) return;
     loadingPath_ = sidecarPath;
     checker_ = new QFutureWatcher<QString>(this);
     connect(checker_, &QFutureWatcherBase::finished, this, [this, doc = doc_] {

@@ -1,6 +1,10 @@
 #pragma once
-// The assignments worth a second look (conflicts, low, medium), most doubtful first.
+// The assignments worth a second look (conflicts, low, medium), most doubtful first. Many rows can be
+// selected (Shift, Ctrl, Ctrl+A) and acted on at once; every column sorts; a filter, hiding Constants or
+// grouping them under the node they feed, and grouping by module narrow hundreds of rows to a few groups.
 #include <QTreeWidget>
+
+#include <vector>
 
 namespace hs::ui {
 
@@ -10,17 +14,41 @@ class UncertainList : public QTreeWidget {
     Q_OBJECT
 public:
     enum Column { NodeColumn, OpColumn, ModuleColumn, ConfidenceColumn, ScoreColumn, SourceColumn };
+    enum class Constants { Shown, Hidden, UnderConsumer };
     explicit UncertainList(QWidget* parent = nullptr);
     void setDocument(const ModelDocument* doc);
     void refresh();
-    int nodeAt(int row) const;
+    int nodeAt(int row) const; // the node of a top-level row; -1 for a group row
+
+    // Rows whose node, op, module, confidence or source contain every word of `text` (case-insensitive).
+    void setFilterText(const QString& text);
+    void setConstants(Constants mode);
+    void setGroupedByModule(bool grouped);
+    bool isGroupedByModule() const { return grouped_; }
+    // Uncertain nodes in the document, and those the filter and the Constants choice let through.
+    int totalCount() const { return total_; }
+    int shownCount() const { return shown_; }
+    // The nodes of the selected rows and of the rows below them (a module group, Constants grouped
+    // under their consumer), in list order, each once.
+    std::vector<int> selectedNodes() const;
+
 signals:
     void nodeActivated(int node);
+    void countChanged(int shown, int total);
+    void nodeSelectionChanged();
 
 private:
+    void refill(); // the rows, quietly
+    void fill();
+    void applyFilter();
     void keepCurrentRow(int node, int row, bool selected);
     void setHeaderToolTips();
     const ModelDocument* doc_ = nullptr;
+    QString filter_;
+    Constants constants_ = Constants::Shown;
+    bool grouped_ = false;
+    int total_ = 0;
+    int shown_ = 0;
 };
 
 } // namespace hs::ui

@@ -238,17 +238,24 @@ int runInfo(const Options& o) {
     return 0;
 }
 
-void printTree(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
-    const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
-    std::string label = module == 0 ? "(root)" : m.name;
-    if (!m.className.empty()) label += " : " + m.className;
-    if (m.fromConverterNames) label += " (layer path)";
-    std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
-              << "/" << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
-              << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "") << "]\n";
-    if (maxDepth >= 0 && depth >= maxDepth) return;
-    for (int c : m.children)
-        printTree(h, c, depth + 1, maxDepth);
+// Pre-order with an explicit stack (children pushed last first): no recursion per level.
+void printTree(const hs::Hierarchy& h, int maxDepth) {
+    std::vector<std::pair<int, int>> stack{{0, 0}}; // (module, depth)
+    while (!stack.empty()) {
+        const auto [module, depth] = stack.back();
+        stack.pop_back();
+        const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
+        std::string label = module == 0 ? "(root)" : m.name;
+        if (!m.className.empty()) label += " : " + m.className;
+        if (m.fromConverterNames) label += " (layer path)";
+        std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
+                  << "/" << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
+                  << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "")
+                  << "]\n";
+        if (maxDepth >= 0 && depth >= maxDepth) continue;
+        for (auto child = m.children.rbegin(); child != m.children.rend(); ++child)
+            stack.emplace_back(*child, depth + 1);
+    }
 }
 
 // `tree --json`, written as it goes, the same text as json::dump(2) of the tree: an explicit stack, no
@@ -329,7 +336,7 @@ int runTree(const Options& o) {
         std::cout << "\n";
     } else {
         std::cout << "# module tree from " << hs::sourcesSummary(l.hierarchy.statistics()) << "\n";
-        printTree(l.hierarchy, 0, 0, o.depth);
+        printTree(l.hierarchy, o.depth);
     }
     return 0;
 }

@@ -81,32 +81,38 @@ char marker(const hs::ModuleDelta& d) {
     return d.changed ? '~' : ' ';
 }
 
-void printTree(const hs::HierarchyComparison& c, int delta, int depth, const DiffOptions& o) {
-    const hs::ModuleDelta& d = c.modules[static_cast<std::size_t>(delta)];
-    if (o.changedOnly && !d.subtreeChanged) return;
-    std::string line = std::string(static_cast<std::size_t>(depth) * 2, ' ') + marker(d) + " " +
-                       hs::utf8Escaped(shortName(c, d));
-    if (!d.className.empty()) line += " : " + hs::utf8Escaped(d.className);
-    if (!d.scopeB.empty())
-        line += " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
-    line += "  [nodes " + std::to_string(d.totalNodesA) + " -> " + std::to_string(d.totalNodesB) +
-            ", parameters " + std::to_string(d.totalParametersA) + " -> " +
-            std::to_string(d.totalParametersB) + "]";
-    std::cout << line << "\n";
-    std::string indent(static_cast<std::size_t>(depth) * 2 + 4, ' ');
-    if (d.changed) std::cout << indent << d.summary << "\n";
-    if (d.movedIn || d.movedOut)
-        std::cout << indent << d.movedIn << " named nodes moved in, " << d.movedOut << " moved out\n";
-    bool stop = o.depth >= 0 && depth >= o.depth;
-    if (stop) {
-        bool below = false;
-        for (int k : d.children)
-            below = below || c.modules[static_cast<std::size_t>(k)].subtreeChanged;
-        if (below) std::cout << indent << "(changes below)\n";
-        return;
+// Pre-order with an explicit stack (children pushed last first): no recursion per level.
+void printTree(const hs::HierarchyComparison& c, const DiffOptions& o) {
+    std::vector<std::pair<int, int>> stack{{0, 0}}; // (delta, depth)
+    while (!stack.empty()) {
+        const auto [delta, depth] = stack.back();
+        stack.pop_back();
+        const hs::ModuleDelta& d = c.modules[static_cast<std::size_t>(delta)];
+        if (o.changedOnly && !d.subtreeChanged) continue;
+        std::string line = std::string(static_cast<std::size_t>(depth) * 2, ' ') + marker(d) + " " +
+                           hs::utf8Escaped(shortName(c, d));
+        if (!d.className.empty()) line += " : " + hs::utf8Escaped(d.className);
+        if (!d.scopeB.empty())
+            line +=
+                " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
+        line += "  [nodes " + std::to_string(d.totalNodesA) + " -> " + std::to_string(d.totalNodesB) +
+                ", parameters " + std::to_string(d.totalParametersA) + " -> " +
+                std::to_string(d.totalParametersB) + "]";
+        std::cout << line << "\n";
+        std::string indent(static_cast<std::size_t>(depth) * 2 + 4, ' ');
+        if (d.changed) std::cout << indent << d.summary << "\n";
+        if (d.movedIn || d.movedOut)
+            std::cout << indent << d.movedIn << " named nodes moved in, " << d.movedOut << " moved out\n";
+        if (o.depth >= 0 && depth >= o.depth) {
+            bool below = false;
+            for (int k : d.children)
+                below = below || c.modules[static_cast<std::size_t>(k)].subtreeChanged;
+            if (below) std::cout << indent << "(changes below)\n";
+            continue;
+        }
+        for (auto child = d.children.rbegin(); child != d.children.rend(); ++child)
+            stack.emplace_back(*child, depth + 1);
     }
-    for (int k : d.children)
-        printTree(c, k, depth + 1, o);
 }
 
 json opsJson(const std::vector<hs::OpCount>& ops) {
@@ -183,7 +189,7 @@ void printText(const hs::HierarchyComparison& c, const Side& a, const Side& b, c
         std::cout << "no module changed\n";
         return;
     }
-    printTree(c, 0, 0, o);
+    printTree(c, o);
     constexpr std::size_t kMovedShown = 20;
     for (std::size_t k = 0; k < c.moved.size() && k < kMovedShown; ++k) {
         const hs::MovedNode& n = c.moved[k];

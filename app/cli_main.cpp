@@ -270,48 +270,105 @@ int runInfo(const Options& o) {
     return 0;
 }
 
-void printTree(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
-    const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
-    std::string label = module == 0 ? "(root)" : m.name;
-    if (!m.className.empty()) label += " : " + m.className;
-    if (m.fromConverterNames) label += " (layer path)";
-    std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
-              << "/" << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
-              << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "") << "]\n";
-    if (maxDepth >= 0 && depth >= maxDepth) return;
-    for (int c : m.children)
-        printTree(h, c, depth + 1, maxDepth);
+// Pre-order with an explicit stack (children pushed last first): no recursion per level.
+void printTree(const hs::Hierarchy& h, int maxDepth) {
+    std::vector<std::pair<int, int>> stack{{0, 0}}; // (module, depth)
+    while (!stack.empty()) {
+        const auto [module, depth] = stack.back();
+        stack.pop_back();
+        const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
+        std::string label = module == 0 ? "(root)" : m.name;
+        if (!m.className.empty()) label += " : " + m.className;
+        if (m.fromConverterNames) label += " (layer path)";
+        std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
+                  << "/" << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
+                  << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "")
+                  << "]\n";
+        if (maxDepth >= 0 && depth >= maxDepth) continue;
+        for (auto child = m.children.rbegin(); child != m.children.rend(); ++child)
+            stack.emplace_back(*child, depth + 1);
+    }
 }
 
-json treeJson(const hs::Hierarchy& h, int module, int depth, int maxDepth) {
-    const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
-    json j = {{"scope", m.scope},
-              {"name", m.name},
-              {"class", m.className},
-              {"path", m.path},
-              {"nodes", m.nodes.size()},
-              {"total_nodes", m.totalNodes},
-              {"parameters", m.totalParameters},
-              {"lowest_level", hs::levelName(m.lowestLevel)},
-              {"uncertain_nodes", m.uncertainNodes},
-              {"from_converter_names", m.fromConverterNames}};
-    json children = json::array();
-    if (maxDepth < 0 || depth < maxDepth)
-        for (int c : m.children)
-            children.push_back(treeJson(h, c, depth + 1, maxDepth));
-    j["children"] = children;
-    return j;
-}
+// `tree --json`, written as it goes, the same text as json::dump(2) of the tree: an explicit stack, no
+// recursion, and no JSON value of the whole tree (160k modules 64 levels deep took 2.5 GB as one).
+class TreeJsonWriter {
+public:
+    TreeJsonWriter(std::ostream& out, const hs::Hierarchy& h, int maxDepth)
+        : out_(out), h_(h), maxDepth_(maxDepth) {}
+
+    void write(const std::string& sources) {
+        struct Frame {
+            int module, depth;
+            std::size_t next; // the next child to write
+        };
+        std::vector<Frame> stack;
+        if (begin(0, 0)) stack.push_back({0, 0, 0});
+        while (!stack.empty()) {
+            const Frame f = stack.back();
+            const auto& children = h_.modules[static_cast<std::size_t>(f.module)].children;
+            if (f.next < children.size()) {
+                ++stack.back().next;
+                out_ << (f.next ? ",\n" : "") << indent(2 * f.depth + 2);
+                const int child = children[f.next];
+                if (begin(child, f.depth + 1)) stack.push_back({child, f.depth + 1, 0});
+                continue;
+            }
+            stack.pop_back();
+            out_ << "\n" << indent(2 * f.depth + 1) << "]";
+            end(f.module, f.depth, sources);
+        }
+        if (h_.modules[0].children.empty() || maxDepth_ == 0) end(0, 0, sources);
+    }
+
+private:
+    static std::string text(const std::string& s) { return json(hs::utf8Escaped(s)).dump(); }
+    static std::string indent(int level) { return std::string(static_cast<std::size_t>(level) * 2, ' '); }
+
+    // Writes the module's members up to its children; true when they follow (the stack writes them).
+    bool begin(int module, int depth) {
+        const hs::Module& m = h_.modules[static_cast<std::size_t>(module)];
+        const std::string in = indent(2 * depth + 1);
+        out_ << "{\n"
+             << in << "\"scope\": " << text(m.scope) << ",\n"
+             << in << "\"name\": " << text(m.name) << ",\n"
+             << in << "\"class\": " << text(m.className) << ",\n"
+             << in << "\"path\": " << text(m.path) << ",\n"
+             << in << "\"nodes\": " << m.nodes.size() << ",\n"
+             << in << "\"total_nodes\": " << m.totalNodes << ",\n"
+             << in << "\"parameters\": " << m.totalParameters << ",\n"
+             << in << "\"lowest_level\": " << text(hs::levelName(m.lowestLevel)) << ",\n"
+             << in << "\"uncertain_nodes\": " << m.uncertainNodes << ",\n"
+             << in << "\"from_converter_names\": " << (m.fromConverterNames ? "true" : "false") << ",\n"
+             << in << "\"children\": ";
+        if (m.children.empty() || (maxDepth_ >= 0 && depth >= maxDepth_)) {
+            out_ << "[]";
+            if (module != 0) end(module, depth, {});
+            return false;
+        }
+        out_ << "[\n";
+        return true;
+    }
+    void end(int module, int depth, const std::string& sources) {
+        if (module == 0)
+            out_ << ",\n" << indent(1) << "\"sources\": " << text(sources) << "\n}";
+        else
+            out_ << "\n" << indent(2 * depth) << "}";
+    }
+
+    std::ostream& out_;
+    const hs::Hierarchy& h_;
+    const int maxDepth_;
+};
 
 int runTree(const Options& o) {
     Loaded l = load(o);
     if (o.json) {
-        json tree = treeJson(l.hierarchy, 0, 0, o.depth);
-        tree["sources"] = hs::sourcesSummary(l.hierarchy.statistics());
-        std::cout << hs::cli::escapedJson(tree).dump(2) << "\n";
+        TreeJsonWriter(std::cout, l.hierarchy, o.depth).write(hs::sourcesSummary(l.hierarchy.statistics()));
+        std::cout << "\n";
     } else {
         std::cout << "# module tree from " << hs::sourcesSummary(l.hierarchy.statistics()) << "\n";
-        printTree(l.hierarchy, 0, 0, o.depth);
+        printTree(l.hierarchy, o.depth);
     }
     return 0;
 }

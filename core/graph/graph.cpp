@@ -22,7 +22,12 @@ constexpr std::uint64_t kMaxFunctionInstances = std::uint64_t{1} << 20;
 // past the limit.
 class InstanceCount {
 public:
-    InstanceCount(const Model& model, std::uint64_t limit) : model_(model), limit_(limit) {}
+    InstanceCount(const Model& model, std::uint64_t limit) : model_(model), limit_(limit) {
+        // Model::findFunction searches the list: a map, so that thousands of functions cost no more.
+        for (std::size_t f = 0; f < model.functions.size(); ++f)
+            functions_.emplace(model.functions[f].domain + '\n' + model.functions[f].name,
+                               static_cast<int>(f));
+    }
 
     std::uint64_t of(int graph, int depth) {
         const std::uint64_t key = static_cast<std::uint64_t>(graph) << 32 | static_cast<std::uint32_t>(depth);
@@ -33,9 +38,11 @@ public:
             for (const auto& attr : node.attributes)
                 for (int sub : attr.subgraphs)
                     n = add(n, of(sub, depth + 1));
-            if (depth >= kMaxFunctionDepth || model_.functions.empty()) continue;
-            const int fn = model_.findFunction(node.domain, node.opType);
-            if (fn < 0) continue;
+            if (depth >= kMaxFunctionDepth) continue;
+            key_.assign(node.domain).append(1, '\n').append(node.opType);
+            const auto found = functions_.find(key_);
+            if (found == functions_.end()) continue;
+            const int fn = found->second;
             const std::uint64_t body = of(model_.functions[static_cast<std::size_t>(fn)].body, depth + 1);
             n = add(n, body);
             if (body >= limit_) culprit = fn; // outer calls are counted last: the outermost stays
@@ -50,6 +57,8 @@ private:
     const Model& model_;
     const std::uint64_t limit_;
     std::unordered_map<std::uint64_t, std::uint64_t> memo_;
+    std::unordered_map<std::string, int> functions_; // "domain\nname" -> the first of that name
+    std::string key_;
 };
 
 // Refuses a model whose local functions expand past kMaxFunctionInstances, naming the function.

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace hs {
@@ -330,6 +332,29 @@ void readOurModules(ValueRange range, Sidecar& sidecar) {
     }
 }
 
+// A key repeated in a node map means its last entry, as JSON readers keep the last value: a million
+// entries of one node once became a million claims and modules. Kept in file order otherwise.
+void keepLastOfEachKey(std::vector<SidecarEntry>& entries) {
+    std::unordered_map<std::string_view, std::size_t> last;
+    last.reserve(entries.size());
+    bool repeated = false;
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+        auto [it, inserted] = last.try_emplace(entries[k].key, k);
+        if (!inserted) it->second = k, repeated = true;
+    }
+    if (!repeated) return;
+    std::vector<char> keep(entries.size(), 0);
+    for (const auto& kept : last)
+        keep[kept.second] = 1;
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < entries.size(); ++k)
+        if (keep[k]) {
+            if (n != k) entries[n] = std::move(entries[k]);
+            ++n;
+        }
+    entries.resize(n);
+}
+
 class SidecarReader {
 public:
     SidecarReader(const std::string& path, const char* begin, const char* end)
@@ -463,6 +488,7 @@ private:
                 std::find_if(maps_.begin(), maps_.end(), [&](const auto& m) { return m.first == form; });
             if (it == maps_.end()) continue;
             s.entries = std::move(it->second);
+            keepLastOfEachKey(s.entries);
             const bool ours = it->first == "node_hierarchy";
             s.format = ours ? (hasVersion_ && !version_.empty() ? version_ : "1.0") : "htp";
             if (modules_.begin && ours) readOurModules(modules_, s);

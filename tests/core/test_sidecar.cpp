@@ -77,6 +77,21 @@ std::string expectQuotedError(const std::function<void()>& f) {
 class TestSidecar : public QObject {
     Q_OBJECT
 private slots:
+    // Issue 24: a node key repeated a million times beside a model once made a million claims and
+    // modules. JSON readers keep the last value of a repeated key; so does the sidecar reader.
+    void repeatedKeyMeansItsLastEntry() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("repeated.json").toStdString();
+        std::ofstream(path) << R"({"node_hierarchy": {"/a/Relu": {"hierarchy_path": "/Net/A"},
+                                   "/b/Relu": "/Net/B",
+                                   "/a/Relu": {"hierarchy_path": "/Net/C"}}})";
+        const Sidecar s = readSidecar(path);
+        QCOMPARE(s.entries.size(), std::size_t{2});
+        QCOMPARE(s.entries[0].key, std::string("/b/Relu"));
+        QCOMPARE(s.entries[1].key, std::string("/a/Relu"));
+        QCOMPARE(s.entries[1].path, std::string("/Net/C"));
+    }
+
     void readsEveryForm() {
         Sidecar ours = readSidecar(fixture("bert_like_op17.hierarchy.json"));
         QCOMPARE(ours.format, std::string("1.1"));

@@ -106,6 +106,12 @@ struct ExtractionResult {
 ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& outputPath,
                               const ExtractOptions& options = {});
 
+// Shape inference (with data propagation) on the weight-free, fully inlined program, guarded as for
+// extraction, for every tensor of `graph`: element [t] is tensor t's inferred type (elemType 0 when
+// inference gave none; tensors of If/Loop/Scan bodies get none). `problem` says why inference left parts
+// out or stopped early ("" when it ran through), cut and escaped for messages. For core/analysis/.
+std::vector<TensorType> inferIndexTypes(const GraphIndex& graph, std::string& problem);
+
 // For the numeric checks: the full model with every local function call inlined (so every tensor of
 // every plan exists by its flat name) and `extraOutputs` added as graph outputs after the source's.
 // Not checked; written atomically.

@@ -96,7 +96,7 @@ Report build(const CostOptions& o) {
     hs::ChosenSidecar chosen = hs::chooseSidecar(*r.graph, o.model, o.sidecar);
     printSidecarChoice(chosen);
     r.hierarchy = hs::inferHierarchy(*r.graph, chosen.sidecar ? &*chosen.sidecar : nullptr);
-    r.types = hs::inferTensorTypes(*r.graph);
+    r.types = hs::inferTensorTypes(*r.graph, &o.dims); // shapes for these dims
     r.cost = hs::computeCost(*r.graph, r.hierarchy, r.types, o.dims);
     if (!o.profile.empty()) {
         r.profile = hs::readProfile(o.profile, *r.graph);

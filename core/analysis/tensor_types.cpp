@@ -34,9 +34,9 @@ TensorTypes declaredTensorTypes(const GraphIndex& graph) {
     return out;
 }
 
-TensorTypes inferTensorTypes(const GraphIndex& graph) {
+TensorTypes inferTensorTypes(const GraphIndex& graph, const std::map<std::string, std::int64_t>* inputDims) {
     TensorTypes out = declaredTensorTypes(graph);
-    std::vector<TensorType> inferred = inferIndexTypes(graph, out.problem);
+    std::vector<TensorType> inferred = inferIndexTypes(graph, out.problem, inputDims);
     out.inferenceRan = true;
     for (std::size_t t = 0; t < out.types.size(); ++t) {
         if (out.origins[t] == TypeOrigin::Declared || !known(inferred[t])) continue;

@@ -4,6 +4,7 @@
 #include "model/model.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,10 @@ struct TensorTypes {
 TensorTypes declaredTensorTypes(const GraphIndex& graph);
 // Declared types completed by shape inference with data propagation. Seconds on big models: run it off
 // the UI thread.
-TensorTypes inferTensorTypes(const GraphIndex& graph);
+// With `inputDims`, the graph inputs' symbolic dimensions are bound first (to their value there, else
+// 1): inferred shapes are then concrete, as cost analysis needs them (DimBindings, analysis/cost.h).
+TensorTypes inferTensorTypes(const GraphIndex& graph,
+                             const std::map<std::string, std::int64_t>* inputDims = nullptr);
 
 const char* typeOriginName(TypeOrigin origin); // "declared", "inferred", "unknown"
 

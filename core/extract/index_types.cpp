@@ -18,13 +18,27 @@ bool inFlatProgram(const GraphIndex& g, const extraction::Flattener& flat, int i
     return true;
 }
 
+void bindInputDims(onnx::ModelProto& mp, const std::map<std::string, std::int64_t>& values) {
+    for (auto& input : *mp.mutable_graph()->mutable_input()) {
+        if (!input.type().has_tensor_type() || !input.type().tensor_type().has_shape()) continue;
+        for (auto& d : *input.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
+            if (d.has_dim_value()) continue;
+            auto it = d.has_dim_param() ? values.find(d.dim_param()) : values.end();
+            d.set_dim_value(it == values.end() ? 1 : it->second); // clears dim_param (a oneof)
+        }
+    }
+}
+
 } // namespace
 
-std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem) {
+std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem,
+                                        const std::map<std::string, std::int64_t>* inputDims) {
     using namespace extraction;
     ExternalScope externalFiles;
     Flattener flat(g, std::vector<char>(g.size(), 1), true);
-    std::map<std::string, TensorType> inferred = inferTypes(g, flat, problem);
+    onnx::ModelProto mp = inferenceModel(g, flat);
+    if (inputDims) bindInputDims(mp, *inputDims);
+    std::map<std::string, TensorType> inferred = inferModelTypes(std::move(mp), problem);
     // The library's messages quote node names raw: cut, then escape what is not UTF-8.
     if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
     problem = utf8Escaped(problem);

@@ -139,6 +139,8 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat);
 // Types of the flat program's tensors by shape inference; `problem` says why inference stopped early.
 std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
                                              std::string& problem);
+// The same on an inference model already built (inferenceModel), which the caller may have changed.
+std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto model, std::string& problem);
 // Can both describe the same tensor?
 bool compatible(const TensorType& a, const TensorType& b);
 // The type the source declares (value_info, input, output) or an initializer has.

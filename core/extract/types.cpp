@@ -145,8 +145,11 @@ int outputRank(const onnx::NodeProto& n, const std::function<int(const std::stri
 
 std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
                                              std::string& problem) {
+    return inferModelTypes(inferenceModel(g, flat), problem);
+}
+
+std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::string& problem) {
     std::map<std::string, TensorType> types;
-    onnx::ModelProto mp = inferenceModel(g, flat);
     problem = screenForInference(mp);
     for (int round = 0; round < 8; ++round) {
         try {

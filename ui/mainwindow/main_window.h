@@ -26,6 +26,7 @@ template <typename T> class QFutureWatcher;
 namespace hs::ui {
 
 struct ModelDocument;
+struct CostAnalysis;
 struct Comparison;
 class ModuleTreeModel;
 class ModuleFilterModel;
@@ -55,6 +56,11 @@ public:
     // shown (and usable) until the new one is ready.
     void openModel(const QString& path, const QString& sidecarPath = {});
     bool isLoading() const;
+    // File > Load Profile...: an ONNX Runtime profile (JSON trace) of this model, matched to its nodes;
+    // fills the tree's Time column and the inspector. Returns "" or the problem (also reported).
+    QString loadProfile(const QString& path);
+    // True until the open model's tensor types and costs are computed (they follow the first paint).
+    bool isAnalysing() const;
     // True while anything is still being computed in the background (loading, graph layout).
     bool isBusy() const;
     // Runs the event loop until not busy (or the timeout); false on timeout.
@@ -184,8 +190,14 @@ private:
     void clearComparison();
     void showComparedGraph();
     int comparedModule(int module) const; // the counterpart of a module in the compared model, or -1
+    void startCostAnalysis();             // main_window_cost.cpp
+    void onCostAnalysisFinished();
+    void refreshCost(); // module sums and times after re-tagging
+    void showLoadProfileDialog();
 
     std::shared_ptr<ModelDocument> doc_;
+    QFutureWatcher<std::shared_ptr<CostAnalysis>>* analyser_ = nullptr; // for analysedDoc_
+    const ModelDocument* analysedDoc_ = nullptr;
     bool interactive_ = true;
     bool explicitSidecar_ = false;
 

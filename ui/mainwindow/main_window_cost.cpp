@@ -1,0 +1,110 @@
+// The open model's costs and measured times (MainWindow, part): the background cost analysis that
+// follows the first paint, its module sums after re-tagging, and File > Load Profile....
+#include "mainwindow/main_window.h"
+
+#include "common/error.h"
+#include "document/cost_analysis.h"
+#include "document/model_document.h"
+#include "itemmodels/module_tree_model.h"
+#include "widgets/inspector.h"
+
+#include <QApplication>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QStatusBar>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace hs::ui {
+
+bool MainWindow::isAnalysing() const {
+    return analyser_ != nullptr && analysedDoc_ == doc_.get() && doc_ && !doc_->analysis;
+}
+
+void MainWindow::startCostAnalysis() {
+    if (!doc_) return;
+    // A previous model's analysis finishes in the background; its result is dropped (it holds that
+    // document alive until then).
+    if (analyser_) {
+        analyser_->disconnect(this);
+        connect(analyser_, &QFutureWatcherBase::finished, analyser_, &QObject::deleteLater);
+    }
+    analyser_ = new QFutureWatcher<std::shared_ptr<CostAnalysis>>(this);
+    analysedDoc_ = doc_.get();
+    connect(analyser_, &QFutureWatcherBase::finished, this, &MainWindow::onCostAnalysisFinished);
+    std::shared_ptr<const ModelDocument> doc = doc_;
+    analyser_->setFuture(QtConcurrent::run([doc] { return analyseCost(*doc->graph); }));
+}
+
+void MainWindow::onCostAnalysisFinished() {
+    std::shared_ptr<CostAnalysis> analysis = analyser_->result();
+    analyser_->deleteLater();
+    analyser_ = nullptr;
+    if (!doc_ || analysedDoc_ != doc_.get()) return;
+    doc_->analysis = std::move(analysis);
+    refreshCost();
+    const TypeCounts c = doc_->analysis->types.counts(*doc_->graph);
+    const CostTotals& t = doc_->analysis->cost.total;
+    statusBar()->showMessage(
+        tr("Tensor types: %1 declared, %2 inferred, %3 unknown of %4. %5 MACs%6 (symbolic dimensions = 1).")
+            .arg(c.declared)
+            .arg(c.inferred)
+            .arg(c.unknown)
+            .arg(c.total)
+            .arg(formatCount(t.macs))
+            .arg(t.unknownNodes ? tr(", %n compute node(s) of unknown shape not counted", nullptr,
+                                     static_cast<int>(t.unknownNodes))
+                                : QString()),
+        15000);
+    inspector_->refresh();
+}
+
+void MainWindow::refreshCost() {
+    if (!doc_) return;
+    if (doc_->analysis) {
+        sumModules(doc_->hierarchy, doc_->analysis->cost);
+        treeModel_->setCost(&doc_->analysis->cost);
+    }
+    if (doc_->profile && doc_->profile->profile) {
+        doc_->profile->modules = moduleTimes(*doc_->profile->profile, *doc_->graph, doc_->hierarchy);
+        treeModel_->setTimes(&doc_->profile->modules, doc_->profile->profile->totalUs);
+    }
+}
+
+QString MainWindow::loadProfile(const QString& path) {
+    if (!doc_) return tr("No model is open.");
+    try {
+        QApplication::setOverrideCursor(Qt::WaitCursor);
+        auto times = std::make_shared<ProfileTimes>();
+        times->profile = std::make_shared<const Profile>(readProfile(path.toStdString(), *doc_->graph));
+        QApplication::restoreOverrideCursor();
+        doc_->profile = std::move(times);
+    } catch (const std::exception& e) {
+        QApplication::restoreOverrideCursor();
+        const QString message = QString::fromStdString(e.what());
+        reportError(tr("Cannot load the profile"), message);
+        return message;
+    }
+    refreshCost();
+    inspector_->refresh();
+    const Profile& p = *doc_->profile->profile;
+    QString message = tr("Profile %1: %2 per run over %3 run(s), %4 of %5 kernel events matched.")
+                          .arg(QFileInfo(path).fileName(), formatMicroseconds(p.totalUs))
+                          .arg(p.runs)
+                          .arg(p.matched)
+                          .arg(p.events);
+    const std::string note = unmatchedNote(p);
+    if (!note.empty()) message += QLatin1Char(' ') + QString::fromStdString(note) + QLatin1Char('.');
+    statusBar()->showMessage(message, 30000);
+    return {};
+}
+
+void MainWindow::showLoadProfileDialog() {
+    if (!doc_) return;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load ONNX Runtime profile"),
+                                                      QFileInfo(doc_->modelPath).absolutePath(),
+                                                      tr("ONNX Runtime profiles (*.json);;All files (*)"));
+    if (!path.isEmpty()) loadProfile(path);
+}
+
+} // namespace hs::ui

@@ -453,21 +453,25 @@ void sumSubtree(const Hierarchy& h, int module, std::vector<ModuleCost>& out) {
 
 } // namespace
 
+void sumModules(const Hierarchy& hierarchy, CostReport& r) {
+    r.modules.assign(hierarchy.modules.size(), {});
+    for (std::size_t i = 0; i < r.nodes.size() && i < hierarchy.assignments.size(); ++i) {
+        std::size_t module = static_cast<std::size_t>(hierarchy.assignments[i].module);
+        if (module < r.modules.size()) r.modules[module].own.add(r.nodes[i]);
+    }
+    r.total = {};
+    if (r.modules.empty()) return;
+    sumSubtree(hierarchy, 0, r.modules);
+    r.total = r.modules[0].total;
+}
+
 CostReport computeCost(const GraphIndex& graph, const Hierarchy& hierarchy, const TensorTypes& types,
                        const DimBindings& dims) {
     CostReport r;
     r.nodes.reserve(graph.size());
-    r.modules.resize(hierarchy.modules.size());
-    for (int i = 0; i < static_cast<int>(graph.size()); ++i) {
+    for (int i = 0; i < static_cast<int>(graph.size()); ++i)
         r.nodes.push_back(nodeCost(graph, types, i, dims));
-        std::size_t module =
-            static_cast<std::size_t>(hierarchy.assignments[static_cast<std::size_t>(i)].module);
-        if (module < r.modules.size()) r.modules[module].own.add(r.nodes.back());
-    }
-    if (!r.modules.empty()) {
-        sumSubtree(hierarchy, 0, r.modules);
-        r.total = r.modules[0].total;
-    }
+    sumModules(hierarchy, r);
     return r;
 }
 

@@ -56,6 +56,8 @@ struct CostReport {
 
 // One node's cost from the types of its tensors.
 NodeCost nodeCost(const GraphIndex& graph, const TensorTypes& types, int instance, const DimBindings& dims);
+// Sums report.nodes per module of `hierarchy` again (after re-tagging moved nodes): modules and total.
+void sumModules(const Hierarchy& hierarchy, CostReport& report);
 // Every node, summed per module of `hierarchy` (built from `graph`).
 CostReport computeCost(const GraphIndex& graph, const Hierarchy& hierarchy, const TensorTypes& types,
                        const DimBindings& dims);

@@ -37,8 +37,19 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
     ExternalScope externalFiles;
     Flattener flat(g, std::vector<char>(g.size(), 1), true);
     onnx::ModelProto mp = inferenceModel(g, flat);
-    if (inputDims) bindInputDims(mp, *inputDims);
-    std::map<std::string, TensorType> inferred = inferModelTypes(std::move(mp), problem);
+    std::map<std::string, TensorType> inferred, folded;
+    if (!inputDims) {
+        inferred = inferModelTypes(std::move(mp), problem);
+    } else {
+        // Bound dims make torch's shape arithmetic constant: evaluate what 1.12 does not, infer again.
+        bindInputDims(mp, *inputDims);
+        for (int round = 0; round < 8; ++round) {
+            inferred = inferModelTypes(mp, problem);
+            if (foldShapeArithmetic(mp, inferred, folded) == 0) break;
+        }
+        for (const auto& [name, type] : folded)
+            inferred[name] = type;
+    }
     // The library's messages quote node names raw: cut, then escape what is not UTF-8.
     if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
     problem = utf8Escaped(problem);

@@ -29,6 +29,19 @@ void bindInputDims(onnx::ModelProto& mp, const std::map<std::string, std::int64_
     }
 }
 
+// Every node output has a type with only fixed dims.
+bool allShapesConcrete(const onnx::ModelProto& mp, const std::map<std::string, TensorType>& types) {
+    for (const auto& n : mp.graph().node())
+        for (const auto& out : n.output()) {
+            if (out.empty()) continue;
+            auto it = types.find(out);
+            if (it == types.end() || !it->second.hasShape) return false;
+            for (const auto& d : it->second.dims)
+                if (d.value < 0) return false;
+        }
+    return true;
+}
+
 } // namespace
 
 std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem,
@@ -45,7 +58,8 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
         bindInputDims(mp, *inputDims);
         for (int round = 0; round < 8; ++round) {
             inferred = inferModelTypes(mp, problem);
-            if (foldShapeArithmetic(mp, inferred, folded) == 0) break;
+            // Most exports are fully typed by the first round: another costs a whole inference.
+            if (allShapesConcrete(mp, inferred) || foldShapeArithmetic(mp, inferred, folded) == 0) break;
         }
         for (const auto& [name, type] : folded)
             inferred[name] = type;

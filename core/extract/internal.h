@@ -143,7 +143,8 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
 std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto model, std::string& problem);
 // Evaluates the integer shape arithmetic on known shapes and constants that ONNX 1.12 does not propagate
 // (Shape -> Gather -> Div -> Concat before a Reshape) and replaces the nodes it computed with
-// initializers, for the next round of inference; their types go to `folded`. Returns how many nodes.
+// initializers, for the next round of inference; their types go to `folded`. Returns how many of them
+// feed a node inference left without a concrete shape (0: another round would change nothing).
 // Only meaningful with the graph inputs' dims bound (extract/shape_arithmetic.cpp).
 std::size_t foldShapeArithmetic(onnx::ModelProto& model, const std::map<std::string, TensorType>& types,
                                 std::map<std::string, TensorType>& folded);

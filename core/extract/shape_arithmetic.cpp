@@ -7,9 +7,11 @@
 
 #include <onnx/defs/tensor_proto_util.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace hs::extraction {
 
@@ -401,6 +403,21 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
     std::unordered_set<std::string> outputs;
     for (const auto& o : graph->output())
         outputs.insert(o.name());
+    // Inputs of nodes with an output inference could not shape: folding is worth another round only
+    // when it computes one of them (otherwise the library already knew the values).
+    auto concrete = [&](const std::string& name) {
+        auto it = types.find(name);
+        if (it == types.end() || !it->second.hasShape) return false;
+        for (const auto& d : it->second.dims)
+            if (d.value < 0) return false;
+        return true;
+    };
+    std::unordered_set<std::string> wanted;
+    for (const auto& n : graph->node())
+        if (std::any_of(n.output().begin(), n.output().end(),
+                        [&](const std::string& o) { return !o.empty() && !concrete(o); }))
+            wanted.insert(n.input().begin(), n.input().end());
+    std::size_t useful = 0;
     std::vector<onnx::TensorProto> computed;
     std::vector<int> drop;
     for (int k = 0; k < graph->node_size(); ++k) {
@@ -414,12 +431,13 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
         }
         if (keep) continue;
         for (int o = 0; o < n.output_size(); ++o) {
+            useful += wanted.count(n.output(o));
             computed.push_back(toTensor(n.output(o), values[static_cast<std::size_t>(o)]));
             folded[n.output(o)] = typeOf(values[static_cast<std::size_t>(o)]);
         }
         drop.push_back(k);
     }
-    if (drop.empty()) return 0;
+    if (useful == 0) return 0;
     // Nodes out, their results in as initializers: the library's Reshape, Expand, Slice ... read them.
     auto* nodes = graph->mutable_node();
     for (auto it = drop.rbegin(); it != drop.rend(); ++it)

@@ -2,6 +2,7 @@
 // inspector's cost and inferred types, sums that follow re-tagging, and File > Load Profile....
 #include "document/cost_analysis.h"
 #include "document/model_document.h"
+#include "graphview/graph_scene.h"
 #include "gui_test_support.h"
 #include "itemmodels/module_tree_model.h"
 #include "widgets/inspector.h"
@@ -59,6 +60,10 @@ private slots:
             topRow(tree, "conv1", ModuleTreeModel::MacsColumn).data(ModuleTreeModel::SortRole).toULongLong(),
             9633792ull);
         QVERIFY(topRow(tree, "conv1", ModuleTreeModel::TimeColumn).data().toString().isEmpty()); // no profile
+        // The edges carry the inferred shapes, marked; declared ones stay as declared.
+        const QStringList labels = w.graphScene()->edgeLabels();
+        QVERIFY2(labels.contains(QStringLiteral("≈ [batch, 64, 32, 32]")), qPrintable(labels.join(" | ")));
+        QVERIFY2(labels.contains(QStringLiteral("[batch, 3, 64, 64]")), qPrintable(labels.join(" | ")));
 
         // Sorting by MACs, largest first; clearing the sort gives the run order back.
         const QStringList runOrder = topScopes(tree);

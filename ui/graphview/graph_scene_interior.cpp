@@ -1,5 +1,6 @@
 // GraphScene: what one container (module or section) shows directly, as plain data for the layout
 // thread: sections of modules with very many ops, entity sizes, edges lifted to the visible children.
+#include "document/cost_analysis.h"
 #include "document/model_document.h"
 #include "graphview/graph_items.h"
 #include "graphview/graph_scene.h"
@@ -238,7 +239,8 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
         auto [it, added] = seen.try_emplace({from, to}, in.edges.size());
         if (added) {
             in.edges.push_back({from, to});
-            in.edgeLabels.push_back(tensorShapeLabel(g, tensor));
+            in.edgeLabels.push_back(
+                tensorShapeLabel(g, tensor, doc_->analysis ? &doc_->analysis->types : nullptr));
         }
     };
     auto addNode = [&](int node) {

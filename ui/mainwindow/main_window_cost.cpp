@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "document/cost_analysis.h"
 #include "document/model_document.h"
+#include "graphview/graph_scene.h"
 #include "itemmodels/module_tree_model.h"
 #include "widgets/inspector.h"
 
@@ -57,6 +58,7 @@ void MainWindow::onCostAnalysisFinished() {
                                 : QString()),
         15000);
     inspector_->refresh();
+    scene_->invalidate(); // edges get the inferred shapes (marked "≈")
 }
 
 void MainWindow::refreshCost() {

@@ -56,7 +56,7 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
     } else {
         // Bound dims make torch's shape arithmetic constant: evaluate what 1.12 does not, infer again.
         bindInputDims(mp, *inputDims);
-        for (int round = 0; round < 8; ++round) {
+        for (int round = 0; round < 16; ++round) {
             inferred = inferModelTypes(mp, problem);
             // Most exports are fully typed by the first round: another costs a whole inference.
             if (allShapesConcrete(mp, inferred) || foldShapeArithmetic(mp, inferred, folded) == 0) break;

@@ -105,7 +105,10 @@ std::int64_t intAttribute(const onnx::NodeProto& n, const char* name, std::int64
 // Elementwise over two values where one is a single element or both have the same count.
 std::optional<Value> binary(const Value& a, const Value& b, double (*op)(double, double), bool integer) {
     if (a.data.size() != b.data.size() && a.data.size() != 1 && b.data.size() != 1) return {};
-    Value out = a.data.size() >= b.data.size() ? a : b;
+    // The result has the larger count, and of equal counts the larger rank (scalar 8 - [x] is [8 - x]).
+    const bool takeA =
+        a.data.size() != b.data.size() ? a.data.size() > b.data.size() : a.dims.size() >= b.dims.size();
+    Value out = takeA ? a : b;
     out.elemType = a.elemType;
     for (std::size_t k = 0; k < out.data.size(); ++k) {
         double x = a.data[a.data.size() == 1 ? 0 : k], y = b.data[b.data.size() == 1 ? 0 : k];
@@ -124,6 +127,31 @@ public:
     const Value* value(const std::string& name) const {
         auto it = values_.find(name);
         return it == values_.end() ? nullptr : &it->second;
+    }
+
+    // A tensor's concrete shape: from inference, from a value computed here, or propagated here.
+    std::optional<std::vector<std::int64_t>> shape(const std::string& name) const {
+        if (auto it = shapes_.find(name); it != shapes_.end()) return it->second;
+        if (auto it = types_.find(name); it != types_.end() && it->second.hasShape) {
+            std::vector<std::int64_t> dims;
+            for (const auto& d : it->second.dims) {
+                if (d.value < 0) return {};
+                dims.push_back(d.value);
+            }
+            return dims;
+        }
+        if (const Value* v = value(name)) return v->dims;
+        return {};
+    }
+
+    // Shapes inference will only know next round, for the ops between two reshapes of torch's
+    // view/permute/view (channel shuffle, window partition): so one round folds a whole chain.
+    void propagateShapes(const onnx::NodeProto& n) {
+        if ((!n.domain().empty() && n.domain() != "ai.onnx") || n.output_size() < 1 || n.input_size() < 1)
+            return;
+        if (shape(n.output(0))) return;
+        auto out = propagatedShape(n);
+        if (out) shapes_[n.output(0)] = *out;
     }
 
     // The node's outputs, when all of its inputs are known; empty when it cannot tell.
@@ -151,13 +179,11 @@ public:
 private:
     std::vector<Value> shapeOf(const onnx::NodeProto& n) {
         if (n.input_size() < 1) return {};
-        auto it = types_.find(n.input(0));
-        if (it == types_.end() || !it->second.hasShape) return {};
+        auto dims = shape(n.input(0));
+        if (!dims) return {};
         Value v;
-        for (const auto& d : it->second.dims) {
-            if (d.value < 0) return {};
-            v.data.push_back(static_cast<double>(d.value));
-        }
+        for (auto d : *dims)
+            v.data.push_back(static_cast<double>(d));
         if (n.op_type() == "Size") {
             double p = 1;
             for (double x : v.data)
@@ -338,6 +364,20 @@ private:
             out.dims = {end - start};
             return out;
         }
+        if (op == "Transpose") { // torch's F.pad writes its pads as a [n, 2] matrix, transposed
+            if (a.dims.size() == 1) return a;
+            if (a.dims.size() != 2) return {};
+            if (const auto* p = attribute(n, "perm"); p && (p->ints_size() != 2 || p->ints(0) != 1))
+                return {};
+            Value out = a;
+            out.dims = {a.dims[1], a.dims[0]};
+            const std::size_t rows = static_cast<std::size_t>(a.dims[0]),
+                              cols = static_cast<std::size_t>(a.dims[1]);
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t c = 0; c < cols; ++c)
+                    out.data[c * rows + r] = a.data[r * cols + c];
+            return out;
+        }
         if (op == "Reshape") {
             const Value* shape = second();
             if (!shape) return {};
@@ -379,8 +419,169 @@ private:
         return {};
     }
 
+    std::optional<std::vector<std::int64_t>> propagatedShape(const onnx::NodeProto& n) const {
+        static const std::unordered_set<std::string> sameShape = {"Relu",
+                                                                  "Sigmoid",
+                                                                  "Tanh",
+                                                                  "Erf",
+                                                                  "Neg",
+                                                                  "Abs",
+                                                                  "Sqrt",
+                                                                  "Exp",
+                                                                  "Log",
+                                                                  "Cast",
+                                                                  "Identity",
+                                                                  "Dropout",
+                                                                  "Softmax",
+                                                                  "LogSoftmax",
+                                                                  "Clip",
+                                                                  "LeakyRelu",
+                                                                  "HardSwish",
+                                                                  "HardSigmoid",
+                                                                  "Gelu",
+                                                                  "Elu",
+                                                                  "Selu",
+                                                                  "LayerNormalization",
+                                                                  "BatchNormalization",
+                                                                  "InstanceNormalization",
+                                                                  "Not",
+                                                                  "Floor",
+                                                                  "Ceil",
+                                                                  "Round"};
+        static const std::unordered_set<std::string> broadcast = {"Add",   "Sub",   "Mul",  "Div",     "Pow",
+                                                                  "Where", "Equal", "Less", "Greater", "And",
+                                                                  "Or",    "Max",   "Min"};
+        const std::string& op = n.op_type();
+        auto x = shape(n.input(0));
+        if (!x) return {};
+        if (sameShape.count(op)) return x;
+        if (broadcast.count(op)) {
+            std::vector<std::int64_t> out = *x;
+            for (int k = 1; k < n.input_size(); ++k) {
+                auto y = shape(n.input(k));
+                if (!y) return {};
+                if (y->size() > out.size()) out.insert(out.begin(), y->size() - out.size(), 1);
+                for (std::size_t d = 0; d < y->size(); ++d) {
+                    std::int64_t& o = out[out.size() - y->size() + d];
+                    const std::int64_t v = (*y)[d];
+                    if (o == 1)
+                        o = v;
+                    else if (v != 1 && v != o)
+                        return {};
+                }
+            }
+            return out;
+        }
+        if (op == "Conv" && n.input_size() >= 2 && x->size() >= 3) { // explicit pads only
+            auto w = shape(n.input(1));
+            if (!w || w->size() != x->size()) return {};
+            if (const auto* a = attribute(n, "auto_pad"); a && a->s() != "NOTSET") return {};
+            const std::size_t spatial = x->size() - 2;
+            std::vector<std::int64_t> pads(2 * spatial, 0), strides(spatial, 1), dilations(spatial, 1);
+            if (const auto* a = attribute(n, "pads")) pads.assign(a->ints().begin(), a->ints().end());
+            if (const auto* a = attribute(n, "strides")) strides.assign(a->ints().begin(), a->ints().end());
+            if (const auto* a = attribute(n, "dilations"))
+                dilations.assign(a->ints().begin(), a->ints().end());
+            if (pads.size() != 2 * spatial || strides.size() != spatial || dilations.size() != spatial)
+                return {};
+            std::vector<std::int64_t> out = {(*x)[0], (*w)[0]};
+            for (std::size_t d = 0; d < spatial; ++d) {
+                const std::int64_t span =
+                    (*x)[d + 2] + pads[d] + pads[d + spatial] - dilations[d] * ((*w)[d + 2] - 1) - 1;
+                if (span < 0 || strides[d] <= 0) return {};
+                out.push_back(span / strides[d] + 1);
+            }
+            return out;
+        }
+        if (op == "Transpose") {
+            std::vector<std::int64_t> perm;
+            if (const auto* a = attribute(n, "perm")) perm.assign(a->ints().begin(), a->ints().end());
+            if (perm.empty())
+                for (std::size_t d = x->size(); d-- > 0;)
+                    perm.push_back(static_cast<std::int64_t>(d));
+            if (perm.size() != x->size()) return {};
+            std::vector<std::int64_t> out;
+            for (auto p : perm) {
+                if (p < 0 || p >= static_cast<std::int64_t>(x->size())) return {};
+                out.push_back((*x)[static_cast<std::size_t>(p)]);
+            }
+            return out;
+        }
+        if (op == "Reshape" && n.input_size() > 1) {
+            const Value* target = value(n.input(1));
+            if (!target) return {};
+            std::int64_t total = 1, known = 1;
+            for (auto d : *x)
+                total *= d;
+            std::vector<std::int64_t> out;
+            int unknownAt = -1;
+            for (std::size_t k = 0; k < target->data.size(); ++k) {
+                std::int64_t d = static_cast<std::int64_t>(target->data[k]);
+                if (d == 0 && intAttribute(n, "allowzero", 0) == 0) {
+                    if (k >= x->size()) return {};
+                    d = (*x)[k];
+                }
+                if (d == -1) {
+                    if (unknownAt >= 0) return {};
+                    unknownAt = static_cast<int>(k);
+                } else if (d < 0) {
+                    return {};
+                } else {
+                    known *= d;
+                }
+                out.push_back(d);
+            }
+            if (unknownAt >= 0) {
+                if (known == 0 || total % known != 0) return {};
+                out[static_cast<std::size_t>(unknownAt)] = total / known;
+            } else if (known != total) {
+                return {};
+            }
+            return out;
+        }
+        if (op == "Concat") {
+            std::int64_t axis = intAttribute(n, "axis", 0);
+            if (axis < 0) axis += static_cast<std::int64_t>(x->size());
+            if (axis < 0 || axis >= static_cast<std::int64_t>(x->size())) return {};
+            std::vector<std::int64_t> out = *x;
+            for (int k = 1; k < n.input_size(); ++k) {
+                auto y = shape(n.input(k));
+                if (!y || y->size() != x->size()) return {};
+                out[static_cast<std::size_t>(axis)] += (*y)[static_cast<std::size_t>(axis)];
+            }
+            return out;
+        }
+        if (op == "Slice" && n.input_size() >= 3) {
+            const Value *starts = value(n.input(1)), *ends = value(n.input(2));
+            const Value* axesValue = n.input_size() > 3 && !n.input(3).empty() ? value(n.input(3)) : nullptr;
+            const Value* steps = n.input_size() > 4 && !n.input(4).empty() ? value(n.input(4)) : nullptr;
+            if (!starts || !ends || starts->data.size() != ends->data.size()) return {};
+            if (n.input_size() > 3 && !n.input(3).empty() && !axesValue) return {};
+            if (n.input_size() > 4 && !n.input(4).empty() && !steps) return {};
+            std::vector<std::int64_t> out = *x;
+            const std::int64_t rank = static_cast<std::int64_t>(x->size());
+            for (std::size_t k = 0; k < starts->data.size(); ++k) {
+                std::int64_t axis = axesValue ? static_cast<std::int64_t>(axesValue->data.at(k))
+                                              : static_cast<std::int64_t>(k);
+                if (axis < 0) axis += rank;
+                if (axis < 0 || axis >= rank) return {};
+                if (steps && steps->data.at(k) != 1) return {};
+                const double size = static_cast<double>((*x)[static_cast<std::size_t>(axis)]);
+                double b = starts->data[k], e = ends->data[k];
+                if (b < 0) b += size;
+                if (e < 0) e += size;
+                b = std::clamp(b, 0.0, size);
+                e = std::clamp(e, 0.0, size);
+                out[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(std::max(0.0, e - b));
+            }
+            return out;
+        }
+        return {};
+    }
+
     const std::map<std::string, TensorType>& types_;
     std::unordered_map<std::string, Value> values_;
+    std::unordered_map<std::string, std::vector<std::int64_t>> shapes_;
 };
 
 TensorType typeOf(const Value& v) {
@@ -423,7 +624,10 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
     for (int k = 0; k < graph->node_size(); ++k) {
         const onnx::NodeProto& n = graph->node(k);
         std::vector<Value> values = eval.evaluate(n);
-        if (values.empty() || static_cast<int>(values.size()) != n.output_size()) continue;
+        if (values.empty() || static_cast<int>(values.size()) != n.output_size()) {
+            eval.propagateShapes(n);
+            continue;
+        }
         bool keep = n.op_type() == "Constant"; // the library reads Constant nodes itself
         for (int o = 0; o < n.output_size(); ++o) {
             eval.known(n.output(o), values[static_cast<std::size_t>(o)]);

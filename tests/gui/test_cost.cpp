@@ -2,6 +2,7 @@
 // inspector's cost and inferred types, sums that follow re-tagging, and File > Load Profile....
 #include "document/cost_analysis.h"
 #include "document/model_document.h"
+#include "graphview/graph_items.h"
 #include "graphview/graph_scene.h"
 #include "gui_test_support.h"
 #include "itemmodels/module_tree_model.h"
@@ -15,6 +16,8 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTreeView>
+
+#include <cmath>
 
 using namespace hs::ui;
 using namespace hs::ui::test;
@@ -72,6 +75,19 @@ private slots:
         QCOMPARE(topScopes(tree).mid(0, 3), QStringList({"layer1", "layer2", "conv1"}));
         w.moduleTree()->header()->setSortIndicator(-1, Qt::AscendingOrder);
         QCOMPARE(topScopes(tree), runOrder);
+
+        // View > Colour by MACs: collapsed modules by their share of the model's MACs (square root).
+        w.colourByMacs(true);
+        const hs::Hierarchy& h = w.document()->hierarchy;
+        auto heatOf = [&](const char* scope) {
+            auto* item = w.graphScene()->itemFor({GraphEntity::Module, h.findModule(scope)});
+            return item && item->type() == ModuleBoxKind ? static_cast<ModuleBoxItem*>(item)->heat() : -2.0;
+        };
+        QVERIFY(std::abs(heatOf("conv1") - std::sqrt(9633792.0 / 43189504.0)) < 1e-9);
+        QVERIFY(heatOf("layer1") > heatOf("layer2"));
+        QCOMPARE(heatOf("relu"), 0.0);
+        w.colourByMacs(false);
+        QCOMPARE(heatOf("conv1"), -1.0);
 
         // The inspector: the node's MACs and its inferred output type.
         const int conv = w.document()->graph->find("/conv1/Conv");

@@ -126,6 +126,27 @@ void GraphScene::invalidate() {
     relayout();
 }
 
+void GraphScene::setHeat(std::vector<double> nodes, std::vector<double> modules) {
+    heatNodes_ = std::move(nodes);
+    heatModules_ = std::move(modules);
+    for (QGraphicsItem* item : items())
+        applyHeat(item);
+}
+
+void GraphScene::applyHeat(QGraphicsItem* item) const {
+    auto heatOf = [](const std::vector<double>& heat, int i) {
+        return i >= 0 && static_cast<std::size_t>(i) < heat.size() ? heat[static_cast<std::size_t>(i)] : -1.0;
+    };
+    if (item->type() == NodeKind) {
+        auto* node = static_cast<NodeItem*>(item);
+        node->setHeat(heatOf(heatNodes_, node->node()));
+    } else if (item->type() == ModuleBoxKind) {
+        auto* box = static_cast<ModuleBoxItem*>(item);
+        const GraphEntity e = box->entity();
+        box->setHeat(e.kind == GraphEntity::Module ? heatOf(heatModules_, e.index) : -1.0);
+    }
+}
+
 void GraphScene::setDimConfident(bool dim) {
     dimConfident_ = dim;
     for (QGraphicsItem* item : items())
@@ -319,6 +340,7 @@ void GraphScene::place(int container, QPointF origin) {
                                          confidenceOf(m.lowestLevel), m.uncertainNodes > 0, tip);
             }
         }
+        applyHeat(item);
         item->setData(0, container);                              // the container the item is drawn in
         if (item->type() != ModuleFrameKind) takeLabelSpot(rect); // edge labels are not drawn over boxes
         addItem(item);

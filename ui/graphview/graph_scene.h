@@ -72,6 +72,10 @@ public:
     void setViewScale(qreal scale);
     qreal viewScale() const { return viewScale_; }
 
+    // Colours nodes and collapsed modules by a cost share (0..1 per node instance and per module, e.g.
+    // MACs or measured time); empty vectors: by confidence again. Kept across re-layouts.
+    void setHeat(std::vector<double> nodes, std::vector<double> modules);
+    bool showsHeat() const { return !heatNodes_.empty(); }
     void setDimConfident(bool dim);
     bool dimConfident() const { return dimConfident_; }
 
@@ -148,6 +152,8 @@ private:
     std::vector<int> pendingAlsoSelect_;
     GraphEntity follow_; // expanded or collapsed by the user: brought into view once laid out
     bool dimConfident_ = false;
+    std::vector<double> heatNodes_, heatModules_;
+    void applyHeat(QGraphicsItem* item) const;
     bool rebuilding_ = false;
     struct ContainerItems {
         QGraphicsItem* frame = nullptr; // the expanded module's (or section's) frame, none for the root

@@ -61,6 +61,9 @@ public:
     QString loadProfile(const QString& path);
     // True until the open model's tensor types and costs are computed (they follow the first paint).
     bool isAnalysing() const;
+    // View > Colour by MACs / Time: nodes and collapsed modules coloured by their share (white to red).
+    void colourByMacs(bool on);
+    void colourByTime(bool on);
     // True while anything is still being computed in the background (loading, graph layout).
     bool isBusy() const;
     // Runs the event loop until not busy (or the timeout); false on timeout.
@@ -194,10 +197,15 @@ private:
     void onCostAnalysisFinished();
     void refreshCost(); // module sums and times after re-tagging
     void showLoadProfileDialog();
+    void addHeatActions(QMenu* view);
+    void updateHeat(); // the graph's colours by MACs or time share, after any change to them
 
     std::shared_ptr<ModelDocument> doc_;
     QFutureWatcher<std::shared_ptr<CostAnalysis>>* analyser_ = nullptr; // for analysedDoc_
     const ModelDocument* analysedDoc_ = nullptr;
+    enum class Heat { None, Macs, Time } heat_ = Heat::None; // View > Colour by
+    QAction* heatMacsAction_ = nullptr;
+    QAction* heatTimeAction_ = nullptr;
     bool interactive_ = true;
     bool explicitSidecar_ = false;
 

@@ -9,12 +9,17 @@
 #include "itemmodels/module_tree_model.h"
 #include "widgets/inspector.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QMenu>
 #include <QStatusBar>
 #include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+#include <cmath>
 
 namespace hs::ui {
 
@@ -23,6 +28,7 @@ bool MainWindow::isAnalysing() const {
 }
 
 void MainWindow::startCostAnalysis() {
+    updateHeat(); // nothing to colour by until the analysis is in (and nothing of the last model)
     if (!doc_) return;
     // A previous model's analysis finishes in the background; its result is dropped (it holds that
     // document alive until then).
@@ -61,6 +67,58 @@ void MainWindow::onCostAnalysisFinished() {
     scene_->invalidate(); // edges get the inferred shapes (marked "≈")
 }
 
+void MainWindow::addHeatActions(QMenu* view) {
+    heatMacsAction_ = view->addAction(tr("Colour by &MACs"), this, &MainWindow::colourByMacs);
+    heatMacsAction_->setCheckable(true);
+    heatMacsAction_->setToolTip(
+        tr("Nodes and collapsed modules from white to red by their share of the MACs"));
+    heatTimeAction_ = view->addAction(tr("Colour by &Time"), this, &MainWindow::colourByTime);
+    heatTimeAction_->setCheckable(true);
+    heatTimeAction_->setToolTip(tr("By their share of the measured time (File > Load Profile...)"));
+}
+
+void MainWindow::colourByMacs(bool on) {
+    heat_ = on ? Heat::Macs : heat_ == Heat::Macs ? Heat::None : heat_;
+    updateHeat();
+}
+
+void MainWindow::colourByTime(bool on) {
+    heat_ = on ? Heat::Time : heat_ == Heat::Time ? Heat::None : heat_;
+    updateHeat();
+}
+
+void MainWindow::updateHeat() {
+    if (heatMacsAction_) heatMacsAction_->setChecked(heat_ == Heat::Macs);
+    if (heatTimeAction_) heatTimeAction_->setChecked(heat_ == Heat::Time);
+    std::vector<double> nodes, modules;
+    // Shares of the whole model; the square root spreads the many small ones
+    // (a 1% node is still visibly tinted, a 25% one half way to red).
+    auto shares = [](std::vector<double> values, double whole) {
+        for (double& v : values)
+            v = whole > 0 ? std::sqrt(v / whole) : 0;
+        return values;
+    };
+    if (doc_ && heat_ == Heat::Macs && doc_->analysis) {
+        const CostReport& c = doc_->analysis->cost;
+        std::vector<double> n, m;
+        for (const NodeCost& cost : c.nodes)
+            n.push_back(cost.kind == CostKind::Compute ? static_cast<double>(cost.amount) : 0.0);
+        for (const ModuleCost& cost : c.modules)
+            m.push_back(static_cast<double>(cost.total.macs));
+        const double whole = static_cast<double>(c.total.macs);
+        nodes = shares(std::move(n), whole);
+        modules = shares(std::move(m), whole);
+    } else if (doc_ && heat_ == Heat::Time && doc_->profile) {
+        std::vector<double> m;
+        for (const ModuleTime& t : doc_->profile->modules)
+            m.push_back(t.totalUs);
+        const double whole = doc_->profile->profile->totalUs;
+        nodes = shares(doc_->profile->profile->nodeUs, whole);
+        modules = shares(std::move(m), whole);
+    }
+    scene_->setHeat(std::move(nodes), std::move(modules));
+}
+
 void MainWindow::refreshCost() {
     if (!doc_) return;
     if (doc_->analysis) {
@@ -71,6 +129,7 @@ void MainWindow::refreshCost() {
         doc_->profile->modules = moduleTimes(*doc_->profile->profile, *doc_->graph, doc_->hierarchy);
         treeModel_->setTimes(&doc_->profile->modules, doc_->profile->profile->totalUs);
     }
+    updateHeat();
 }
 
 QString MainWindow::loadProfile(const QString& path) {

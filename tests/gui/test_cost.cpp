@@ -109,6 +109,25 @@ private slots:
             before + 9633792ull);
     }
 
+    // Compare With...: MACs of both models per module (the edited intermediate.dense of layer 1 is wider).
+    void compareShowsMacsOfBothModels() {
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(openAndSettle(w, fixture("cmp_bert_train.onnx")));
+        QSignalSpy ready(&w, &MainWindow::comparisonReady);
+        w.compareWith(fixture("cmp_bert_train_edited.onnx"));
+        QVERIFY(ready.wait(120000));
+        QVERIFY(w.waitUntilIdle(120000));
+        auto cell = [&](const char* scope, int column) {
+            return w.moduleModel()->indexOfModule(w.document()->hierarchy.findModule(scope), column).data().toString();
+        };
+        const QString changed = cell("encoder.layer.1.intermediate.dense", ModuleTreeModel::MacsDeltaColumn);
+        QVERIFY2(changed.contains(QStringLiteral(" \u2192 ")), qPrintable(changed));
+        QVERIFY(changed.startsWith(cell("encoder.layer.1.intermediate.dense", ModuleTreeModel::MacsColumn)));
+        const QString same = cell("encoder.layer.0.intermediate.dense", ModuleTreeModel::MacsDeltaColumn);
+        QVERIFY2(!same.isEmpty() && !same.contains(QStringLiteral("\u2192")), qPrintable(same));
+    }
+
     void loadProfileFillsTheTimeColumn() {
         MainWindow w;
         w.setInteractive(false);

@@ -3,6 +3,8 @@
 #include "analysis/cost.h"
 #include "analysis/profile.h"
 #include "document/comparison.h"
+#include "document/cost_analysis.h"
+#include "document/model_document.h"
 #include "hierarchy/hierarchy.h"
 #include "style/confidence.h"
 
@@ -219,6 +221,13 @@ QVariant ModuleTreeModel::displayData(int module, int column) const {
     if (d->match == ModuleMatch::Removed) return tr("only here");
     if (column == NodesDeltaColumn) return deltaText(d->totalNodesA, d->totalNodesB, true);
     if (column == ParametersDeltaColumn) return deltaText(d->totalParametersA, d->totalParametersB, false);
+    if (column == MacsDeltaColumn) {
+        const CostAnalysis* b = comparison_->other ? comparison_->other->analysis.get() : nullptr;
+        if (!cost_ || !b || d->moduleB < 0 || static_cast<std::size_t>(d->moduleB) >= b->cost.modules.size())
+            return {};
+        return deltaText(cost_->modules[static_cast<std::size_t>(module)].total.macs,
+                         b->cost.modules[static_cast<std::size_t>(d->moduleB)].total.macs, false);
+    }
     return {};
 }
 
@@ -313,6 +322,8 @@ QVariant ModuleTreeModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Nodes A → B");
     case ParametersDeltaColumn:
         return tr("Parameters A → B");
+    case MacsDeltaColumn:
+        return tr("MACs A → B");
     }
     return {};
 }
@@ -364,6 +375,8 @@ QVariant ModuleTreeModel::headerToolTip(int section) const {
         return tr("Nodes in the module and its submodules: this model → the compared one");
     case ParametersDeltaColumn:
         return tr("Parameters of the module and its submodules: this model → the compared one");
+    case MacsDeltaColumn:
+        return tr("Multiply-accumulates of the module and its submodules: this model → the compared one");
     }
     return {};
 }

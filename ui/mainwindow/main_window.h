@@ -194,6 +194,7 @@ private:
     void showComparedGraph();
     int comparedModule(int module) const; // the counterpart of a module in the compared model, or -1
     void startCostAnalysis();             // main_window_cost.cpp
+    void runCostAnalysis();
     void onCostAnalysisFinished();
     void refreshCost(); // module sums and times after re-tagging
     void showLoadProfileDialog();

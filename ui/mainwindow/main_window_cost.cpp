@@ -24,7 +24,7 @@
 namespace hs::ui {
 
 bool MainWindow::isAnalysing() const {
-    return analyser_ != nullptr && analysedDoc_ == doc_.get() && doc_ && !doc_->analysis;
+    return doc_ && analysedDoc_ == doc_.get() && !doc_->analysis;
 }
 
 void MainWindow::startCostAnalysis() {
@@ -35,9 +35,20 @@ void MainWindow::startCostAnalysis() {
     if (analyser_) {
         analyser_->disconnect(this);
         connect(analyser_, &QFutureWatcherBase::finished, analyser_, &QObject::deleteLater);
+        analyser_ = nullptr;
     }
-    analyser_ = new QFutureWatcher<std::shared_ptr<CostAnalysis>>(this);
     analysedDoc_ = doc_.get();
+    // After the first paint: on two cores the analysis would slow down the first layout.
+    if (scene_->isLayingOut())
+        connect(scene_, &GraphScene::layoutFinished, this, &MainWindow::runCostAnalysis,
+                Qt::SingleShotConnection);
+    else
+        runCostAnalysis();
+}
+
+void MainWindow::runCostAnalysis() {
+    if (!doc_ || analysedDoc_ != doc_.get() || doc_->analysis || analyser_) return;
+    analyser_ = new QFutureWatcher<std::shared_ptr<CostAnalysis>>(this);
     connect(analyser_, &QFutureWatcherBase::finished, this, &MainWindow::onCostAnalysisFinished);
     std::shared_ptr<const ModelDocument> doc = doc_;
     analyser_->setFuture(QtConcurrent::run([doc] { return analyseCost(*doc->graph); }));
@@ -48,6 +59,7 @@ void MainWindow::onCostAnalysisFinished() {
     analyser_->deleteLater();
     analyser_ = nullptr;
     if (!doc_ || analysedDoc_ != doc_.get()) return;
+    // (a watcher of an earlier model was disconnected: this result is the current model's)
     doc_->analysis = std::move(analysis);
     refreshCost();
     const TypeCounts c = doc_->analysis->types.counts(*doc_->graph);

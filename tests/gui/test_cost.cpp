@@ -119,7 +119,10 @@ private slots:
         QVERIFY(ready.wait(120000));
         QVERIFY(w.waitUntilIdle(120000));
         auto cell = [&](const char* scope, int column) {
-            return w.moduleModel()->indexOfModule(w.document()->hierarchy.findModule(scope), column).data().toString();
+            return w.moduleModel()
+                ->indexOfModule(w.document()->hierarchy.findModule(scope), column)
+                .data()
+                .toString();
         };
         const QString changed = cell("encoder.layer.1.intermediate.dense", ModuleTreeModel::MacsDeltaColumn);
         QVERIFY2(changed.contains(QStringLiteral(" \u2192 ")), qPrintable(changed));

@@ -33,7 +33,12 @@ public:
     };
     // While comparing with a second model (comparison.h): nodes and parameters, this model -> the other.
     // MACs: when both models' cost analyses are in (the compared one's runs while it loads).
-    enum CompareColumn { NodesDeltaColumn = ColumnCount, ParametersDeltaColumn, MacsDeltaColumn, CompareColumnCount };
+    enum CompareColumn {
+        NodesDeltaColumn = ColumnCount,
+        ParametersDeltaColumn,
+        MacsDeltaColumn,
+        CompareColumnCount
+    };
     enum Role {
         ModuleRole = Qt::UserRole + 1, // int: index into Hierarchy::modules
         FilterRole,                    // QString: name, class and scope, for the filter box

@@ -52,16 +52,15 @@ void MainWindow::compareWith(const QString& path, const QString& sidecarPath) {
         emit comparisonReady();
     });
     statusBar()->showMessage(tr("Opening %1 to compare...").arg(path));
-    compareLoader_->setFuture(
-        QtConcurrent::run([path, sidecarPath] {
-            // The compared model's costs come with it (the MACs delta column); it is only read.
-            std::shared_ptr<ModelDocument> other = loadModelDocument(path, sidecarPath);
-            if (other->error.isEmpty()) {
-                other->analysis = analyseCost(*other->graph);
-                sumModules(other->hierarchy, other->analysis->cost);
-            }
-            return other;
-        }));
+    compareLoader_->setFuture(QtConcurrent::run([path, sidecarPath] {
+        // The compared model's costs come with it (the MACs delta column); it is only read.
+        std::shared_ptr<ModelDocument> other = loadModelDocument(path, sidecarPath);
+        if (other->error.isEmpty()) {
+            other->analysis = analyseCost(*other->graph);
+            sumModules(other->hierarchy, other->analysis->cost);
+        }
+        return other;
+    }));
 }
 
 void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {

@@ -623,11 +623,17 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
     std::vector<int> drop;
     for (int k = 0; k < graph->node_size(); ++k) {
         const onnx::NodeProto& n = graph->node(k);
-        std::vector<Value> values = eval.evaluate(n);
-        if (values.empty() || static_cast<int>(values.size()) != n.output_size()) {
-            eval.propagateShapes(n);
-            continue;
+        std::vector<Value> values;
+        try { // a malformed node (an empty starts list, ...) is left to the library, not evaluated
+            values = eval.evaluate(n);
+            if (values.empty() || static_cast<int>(values.size()) != n.output_size()) {
+                values.clear();
+                eval.propagateShapes(n);
+            }
+        } catch (const std::exception&) {
+            values.clear();
         }
+        if (values.empty()) continue;
         bool keep = n.op_type() == "Constant"; // the library reads Constant nodes itself
         for (int o = 0; o < n.output_size(); ++o) {
             eval.known(n.output(o), values[static_cast<std::size_t>(o)]);

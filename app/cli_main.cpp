@@ -204,8 +204,10 @@ int runInfo(const Options& o) {
     j["subgraphs"] = m.graphs.size() - 1 - m.functions.size();
     j["functions"] = m.functions.size();
     j["tensors"] = l.graph->tensorCount();
-    // Tensors other than initializers: what the file declares, and what shape inference adds.
-    const hs::TensorTypes types = hs::inferTensorTypes(*l.graph);
+    // Tensors other than initializers: what the file declares, and what shape inference adds. With the
+    // inputs' symbolic dims bound (to 1) torch's shape arithmetic is evaluated too, as `cost` does.
+    const std::map<std::string, std::int64_t> unbound;
+    const hs::TensorTypes types = hs::inferTensorTypes(*l.graph, &unbound);
     const hs::TypeCounts typeCounts = types.counts(*l.graph);
     j["tensor_types"] = {{"declared", typeCounts.declared},
                          {"inferred", typeCounts.inferred},

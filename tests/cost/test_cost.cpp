@@ -182,6 +182,15 @@ private slots:
         run = cli({"info", hstest::fixturePath("bert_like_op17.onnx")});
         QVERIFY2(run.out.contains("tensor types: 5 declared, 212 inferred, 0 unknown of 217"),
                  qPrintable(run.out));
+        // info binds the symbolic dims (to 1) as cost does, so torch 1.10's shape arithmetic is evaluated.
+        run = cli({"info",
+                   QString::fromStdString(hstest::sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx")),
+                   "--json"});
+        QCOMPARE(run.code, 0);
+        t = jsonOf(run)["tensor_types"].toObject();
+        QCOMPARE(t["declared"].toInt(), 3);
+        QCOMPARE(t["inferred"].toInt(), 189);
+        QCOMPARE(t["unknown"].toInt(), 0);
         // Without inference only the declarations are known.
         hstest::Loaded l = hstest::load(hstest::fixture("bert_like_op17.onnx"));
         hs::TypeCounts c = hs::declaredTensorTypes(*l.graph).counts(*l.graph);

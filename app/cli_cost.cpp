@@ -67,8 +67,7 @@ std::string humanCount(std::uint64_t n) {
     while (v >= 1000 && u < 5)
         v /= 1000, ++u;
     std::ostringstream out;
-    out << std::setprecision(u ? 3 : 0) << std::fixed;
-    if (u) out << std::setprecision(v >= 100 ? 1 : 2);
+    out << std::fixed << std::setprecision(u == 0 ? 0 : v >= 100 ? 1 : 2); // three significant digits
     out << v << (u ? " " : "") << units[u];
     return out.str();
 }
@@ -135,14 +134,24 @@ void visit(const Report& r, int module, int depth, const CostOptions& o,
         visit(r, c, depth + 1, o, out);
 }
 
-json totalsJson(const hs::CostTotals& t, std::uint64_t parameters, const hs::ModuleTime* time) {
+// The op types taking a module's time, the most first.
+std::vector<std::pair<double, std::string>> opsByTime(const hs::ModuleTime& time) {
+    std::vector<std::pair<double, std::string>> byTime;
+    for (const auto& [op, us] : time.opsUs)
+        byTime.push_back({us, op});
+    std::sort(byTime.rbegin(), byTime.rend());
+    return byTime;
+}
+
+// `timeUs`: mean kernel time per run, when a profile was given.
+json totalsJson(const hs::CostTotals& t, std::uint64_t parameters, const double* timeUs) {
     json j = {{"parameters", parameters},
               {"macs", t.macs},
               {"activation_bytes", t.activationBytes},
               {"elements", t.elements},
               {"compute_nodes", t.computeNodes},
               {"unknown_macs_nodes", t.unknownNodes}};
-    if (time) j["time_us"] = time->totalUs;
+    if (timeUs) j["time_us"] = *timeUs;
     return j;
 }
 
@@ -165,23 +174,14 @@ json costJson(const Report& r, const CostOptions& o, const std::vector<std::pair
         std::size_t k = static_cast<std::size_t>(m);
         const hs::Module& mod = r.hierarchy.modules[k];
         const hs::ModuleCost& cost = r.cost.modules[k];
-        hs::ModuleTime ownTime, totalTime;
-        const hs::ModuleTime* time = nullptr;
-        if (r.profile) {
-            ownTime.totalUs = r.times[k].ownUs;
-            totalTime = r.times[k];
-        }
+        const hs::ModuleTime* time = r.profile ? &r.times[k] : nullptr;
         json entry = {{"scope", mod.scope}, {"class", mod.className}, {"depth", depth}};
-        entry["own"] = totalsJson(cost.own, mod.parameters, r.profile ? &ownTime : time);
-        entry["total"] = totalsJson(cost.total, mod.totalParameters, r.profile ? &totalTime : time);
-        if (r.profile) {
-            entry["time_share"] = r.profile->totalUs > 0 ? totalTime.totalUs / r.profile->totalUs : 0.0;
+        entry["own"] = totalsJson(cost.own, mod.parameters, time ? &time->ownUs : nullptr);
+        entry["total"] = totalsJson(cost.total, mod.totalParameters, time ? &time->totalUs : nullptr);
+        if (time) {
+            entry["time_share"] = r.profile->totalUs > 0 ? time->totalUs / r.profile->totalUs : 0.0;
             json ops = json::object();
-            std::vector<std::pair<double, std::string>> byTime;
-            for (const auto& [op, us] : totalTime.opsUs)
-                byTime.push_back({us, op});
-            std::sort(byTime.rbegin(), byTime.rend());
-            for (const auto& [us, op] : byTime)
+            for (const auto& [us, op] : opsByTime(*time))
                 ops[op] = us;
             entry["time_by_op_us"] = ops;
         }
@@ -234,10 +234,7 @@ void printTable(const Report& r, const CostOptions& o, const std::vector<std::pa
             std::ostringstream share, ops;
             share << std::fixed << std::setprecision(1)
                   << (r.profile->totalUs > 0 ? 100.0 * time.totalUs / r.profile->totalUs : 0.0) << "%";
-            std::vector<std::pair<double, std::string>> byTime;
-            for (const auto& [op, us] : time.opsUs)
-                byTime.push_back({us, op});
-            std::sort(byTime.rbegin(), byTime.rend());
+            const auto byTime = opsByTime(time);
             for (std::size_t n = 0; n < byTime.size() && n < 3; ++n)
                 ops << (n ? ", " : "") << byTime[n].second << " "
                     << std::lround(time.totalUs > 0 ? 100.0 * byTime[n].first / time.totalUs : 0) << "%";

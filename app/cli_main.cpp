@@ -1,6 +1,7 @@
 // hierscope-cli: the core engine for scripts and pipelines.
 // Exit codes: 0 success, 1 bad input (unreadable model or sidecar, sidecar for another model),
 // 2 usage error.
+#include "analysis/tensor_types.h"
 #include "cli_args.h"
 #include "cli_format.h"
 #include "cli_json.h"
@@ -37,6 +38,7 @@ usage:
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
   hierscope-cli embed MODEL -o OUT.onnx [--sidecar FILE] [--copy-external] [--json]
   hierscope-cli diff A.onnx B.onnx [--sidecar-a F] [--sidecar-b F] [--json] [--changed-only] [--depth N]
+  hierscope-cli cost MODEL [--depth N] [--dim NAME=V] [--profile TRACE.json] [--json] [--sort macs|params|time]
   hierscope-cli COMMAND --help
   hierscope-cli --version
 
@@ -52,9 +54,12 @@ const char* commandHelp(const std::string& command) {
         return "hierscope-cli info MODEL [--sidecar FILE] [--json]\n"
                "  Producer, IR version, opsets, node/tensor/initializer counts, weight bytes, module count "
                "and\n"
-               "  assignments by confidence level and source; with --json, every vague node's suggested "
-               "deeper\n"
-               "  module (`suggestions`: node, scope, level, suggested_scope, reason).\n";
+               "  assignments by confidence level and source; tensor types: how many tensors (initializers "
+               "aside)\n"
+               "  have a type and shape declared in the file, inferred by ONNX shape inference, or "
+               "unknown; with\n"
+               "  --json, every vague node's suggested deeper module (`suggestions`: node, scope, level,\n"
+               "  suggested_scope, reason).\n";
     if (command == "tree")
         return "hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]\n"
                "  The module tree, indented, with node counts (own/total) and the lowest confidence "
@@ -229,6 +234,15 @@ int runInfo(const Options& o) {
     j["subgraphs"] = m.graphs.size() - 1 - m.functions.size();
     j["functions"] = m.functions.size();
     j["tensors"] = l.graph->tensorCount();
+    // Tensors other than initializers: what the file declares, and what shape inference adds. With the
+    // inputs' symbolic dims bound (to 1) torch's shape arithmetic is evaluated too, as `cost` does.
+    const std::map<std::string, std::int64_t> unbound;
+    const hs::TensorTypes types = hs::inferTensorTypes(*l.graph, &unbound);
+    const hs::TypeCounts typeCounts = types.counts(*l.graph);
+    j["tensor_types"] = {{"declared", typeCounts.declared},
+                         {"inferred", typeCounts.inferred},
+                         {"unknown", typeCounts.unknown},
+                         {"total", typeCounts.total}};
     j["initializers"] = m.initializerCount();
     j["weight_bytes"] = m.weightBytes();
     j["external_weight_bytes"] = m.externalWeightBytes();
@@ -259,6 +273,9 @@ int runInfo(const Options& o) {
               << " instances in all (subgraphs: " << j["subgraphs"].get<std::size_t>()
               << ", functions: " << m.functions.size() << ")\n"
               << "tensors:      " << l.graph->tensorCount() << "\n"
+              << "tensor types: " << typeCounts.declared << " declared, " << typeCounts.inferred
+              << " inferred, " << typeCounts.unknown << " unknown of " << typeCounts.total
+              << " (initializers aside)\n"
               << "initializers: " << m.initializerCount() << ", " << hs::cli::humanBytes(m.weightBytes())
               << " of weights (" << hs::cli::humanBytes(m.externalWeightBytes()) << " external)\n"
               << "modules:      " << l.hierarchy.modules.size() << "\n"
@@ -407,6 +424,7 @@ int runTag(const Options& o) {
 int runExtract(const std::vector<std::string>& args); // cli_extract.cpp
 int runDiff(const std::vector<std::string>& args);    // cli_diff.cpp
 int runEmbed(const std::vector<std::string>& args);   // cli_embed.cpp
+int runCost(const std::vector<std::string>& args);    // cli_cost.cpp
 
 int main(int argc, char** argv) {
     if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
@@ -419,6 +437,8 @@ int main(int argc, char** argv) {
         return runDiff(std::vector<std::string>(argv + 2, argv + argc));
     if (argc >= 2 && std::strcmp(argv[1], "embed") == 0)
         return runEmbed(std::vector<std::string>(argv + 2, argv + argc));
+    if (argc >= 2 && std::strcmp(argv[1], "cost") == 0)
+        return runCost(std::vector<std::string>(argv + 2, argv + argc));
     Options o;
     try {
         o = parseArgs(argc, argv);

@@ -6,8 +6,10 @@
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
 //   hierscope-bench --memory open|parse|embed MODEL  prints the peak resident growth in KiB
 //   hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints seconds
+#include "analysis/tensor_types.h"
 #include "common/error.h"
 #include "compare/compare.h"
+#include "document/cost_analysis.h"
 #include "document/model_document.h"
 #include "embed/embed.h"
 #include "extract/extract.h"
@@ -862,6 +864,23 @@ void measureSidecar(const std::string& label, const std::string& path, const std
 
 // Issue 11: two exports compared module by module, against inferring one hierarchy (same run). The same
 // file opened twice: every named node is looked up on the other side and every module matched by scope;
+// Issue 21: what the GUI computes in the background once the model is shown (the first paint does not
+// wait for it): shape inference with symbolic dims, again with them bound, and every node's cost.
+void measureAnalysis(const std::string& label, const std::string& path, int reps) {
+    warm(path);
+    Opened o = openModel(path);
+    const double open = timeBuild(reps, [&] { return openModel(path); });
+    const double types = timeBuild(reps, [&] { return inferTensorTypes(*o.graph); });
+    const double analysis = timeBuild(reps, [&] { return ui::analyseCost(*o.graph); });
+    const auto a = ui::analyseCost(*o.graph);
+    const TypeCounts c = a->types.counts(*o.graph);
+    row("shape inference + cost (background, after the first paint)", label, secs(analysis),
+        "open " + secs(open), fmt("%.1fx the open", analysis / open));
+    row("  of which one shape inference", label, secs(types),
+        fmt("types: %zu declared, %zu inferred, %zu unknown of %zu", c.declared, c.inferred, c.unknown,
+            c.total));
+}
+
 // deep-200 against deep-1000: 800 layers only in B.
 void measureCompare(const std::string& pathA, const std::string& pathB, const std::string& label, int reps) {
     Opened a = openModel(pathA), b = openModel(pathB);
@@ -971,7 +990,7 @@ int main(int argc, char** argv) {
     std::string cache = "bench/cache", report, command = "bench/run";
     double flatCap = 60;
     bool quick = false;
-    std::string only; // one section: open, paint, expand, extract, embed, sidecar, compare (for profiling)
+    std::string only; // one section: open, paint, expand, extract, embed, sidecar, analysis, compare (profiling)
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--cache" && i + 1 < args.size())
             cache = args[++i];
@@ -1036,6 +1055,10 @@ int main(int argc, char** argv) {
             measureEmbedMemory("deep-1000", m.deep1000);
         }
         if (section("sidecar")) measureSidecar("deep-1000", m.deep1000, tmp, quick ? 3 : 5);
+        if (section("analysis")) {
+            measureAnalysis("bert-base", m.bert, quick ? 3 : 5);
+            measureAnalysis("deep-1000", m.deep1000, 3);
+        }
         if (section("compare")) {
             measureCompare(m.deep1000, m.deep1000, "deep-1000 x2", quick ? 3 : 7);
             measureCompare(m.deep200, m.deep1000, "deep-200/1000", quick ? 3 : 7);

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,6 +121,15 @@ ExtractionResult extractModel(const ExtractionPlan& plan, const std::string& out
 // inputs; their bytes are checked when written): "" when it passes, else the problem in words. For a
 // preview that never offers a Save bound to fail. Not run by planExtraction: it costs a shape inference.
 std::string checkPlan(const ExtractionPlan& plan);
+
+// Shape inference (with data propagation) on the weight-free, fully inlined program, guarded as for
+// extraction, for every tensor of `graph`: element [t] is tensor t's inferred type (elemType 0 when
+// inference gave none; tensors of If/Loop/Scan bodies get none). `problem` says why inference left parts
+// out or stopped early ("" when it ran through), cut and escaped for messages. For core/analysis/.
+// With `inputDims`, every symbolic or unknown dimension of the graph's inputs is bound first (to its
+// value there, else 1), so data propagation computes concrete shapes where symbols would stop it.
+std::vector<TensorType> inferIndexTypes(const GraphIndex& graph, std::string& problem,
+                                        const std::map<std::string, std::int64_t>* inputDims = nullptr);
 
 // For the numeric checks: the full model with every local function call inlined (so every tensor of
 // every plan exists by its flat name) and `extraOutputs` added as graph outputs after the source's.

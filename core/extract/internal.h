@@ -181,6 +181,15 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat);
 // Types of the flat program's tensors by shape inference; `problem` says why inference stopped early.
 std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
                                              std::string& problem);
+// The same on an inference model already built (inferenceModel), which the caller may have changed.
+std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto model, std::string& problem);
+// Evaluates the integer shape arithmetic on known shapes and constants that ONNX 1.12 does not propagate
+// (Shape -> Gather -> Div -> Concat before a Reshape) and replaces the nodes it computed with
+// initializers, for the next round of inference; their types go to `folded`. Returns how many of them
+// feed a node inference left without a concrete shape (0: another round would change nothing).
+// Only meaningful with the graph inputs' dims bound (extract/shape_arithmetic.cpp).
+std::size_t foldShapeArithmetic(onnx::ModelProto& model, const std::map<std::string, TensorType>& types,
+                                std::map<std::string, TensorType>& folded);
 // Can both describe the same tensor?
 bool compatible(const TensorType& a, const TensorType& b);
 // The type the source declares (value_info, input, output) or an initializer has.

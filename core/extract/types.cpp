@@ -195,14 +195,17 @@ bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::in
 
 std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
                                              std::string& problem) {
+    return inferModelTypes(inferenceModel(g, flat), problem);
+}
+
+std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::string& problem) {
     std::map<std::string, TensorType> types;
-    onnx::ModelProto mp = inferenceModel(g, flat);
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
     problem = screenForInference(mp);
     std::map<std::string, std::int64_t> opsets;
-    for (const auto& op : g.model().opsets)
-        opsets[op.domain == "ai.onnx" ? std::string() : op.domain] = op.version;
+    for (const auto& op : mp.opset_import())
+        opsets[op.domain() == "ai.onnx" ? std::string() : op.domain()] = op.version();
     bool library = true; // until its inference gives up on this model; our rules go on without it
     for (int round = 0; round < 16; ++round) {
         try {

@@ -57,20 +57,26 @@ private slots:
         w.show();
         QVERIFY(openAndSettle(w, fixture("cmp_bert_train.onnx")));
         QAbstractItemModel* tree = w.moduleTree()->model();
-        QCOMPARE(tree->columnCount(), 4);
+        QCOMPARE(tree->columnCount(), int(ModuleTreeModel::ColumnCount));
         QVERIFY(!w.changedOnlyBox()->isVisible());
 
         QVERIFY(compareAndSettle(w, fixture("cmp_bert_train_edited.onnx")));
-        QCOMPARE(tree->columnCount(), 6);
+        QCOMPARE(tree->columnCount(), int(ModuleTreeModel::CompareColumnCount));
         QCOMPARE(w.moduleTree()->header()->visualIndex(ModuleTreeModel::NodesDeltaColumn),
                  1); // beside the names
-        QCOMPARE(tree->headerData(4, Qt::Horizontal).toString(), QString("Nodes A \u2192 B"));
-        QCOMPARE(tree->headerData(5, Qt::Horizontal).toString(), QString("Parameters A \u2192 B"));
-        QCOMPARE(cell(w, "encoder", 4), QString("224 \u2192 221"));
-        QCOMPARE(cell(w, "encoder.layer.1.intermediate.dense", 5), QString("544 \u2192 816"));
-        QCOMPARE(cell(w, "encoder.layer.1.intermediate.dense", 4), QString("3")); // same on both sides
-        QCOMPARE(cell(w, "encoder.layer.0.intermediate.dense", 5), QString("544"));
-        QCOMPARE(cell(w, "encoder.layer.1.output.dropout", 4), QString("only here"));
+        QCOMPARE(tree->headerData(ModuleTreeModel::NodesDeltaColumn, Qt::Horizontal).toString(),
+                 QString("Nodes A \u2192 B"));
+        QCOMPARE(tree->headerData(ModuleTreeModel::ParametersDeltaColumn, Qt::Horizontal).toString(),
+                 QString("Parameters A \u2192 B"));
+        QCOMPARE(cell(w, "encoder", ModuleTreeModel::NodesDeltaColumn), QString("224 \u2192 221"));
+        QCOMPARE(cell(w, "encoder.layer.1.intermediate.dense", ModuleTreeModel::ParametersDeltaColumn),
+                 QString("544 \u2192 816"));
+        QCOMPARE(cell(w, "encoder.layer.1.intermediate.dense", ModuleTreeModel::NodesDeltaColumn),
+                 QString("3")); // same on both sides
+        QCOMPARE(cell(w, "encoder.layer.0.intermediate.dense", ModuleTreeModel::ParametersDeltaColumn),
+                 QString("544"));
+        QCOMPARE(cell(w, "encoder.layer.1.output.dropout", ModuleTreeModel::NodesDeltaColumn),
+                 QString("only here"));
         QVERIFY(w.changedOnlyBox()->isVisible());
 
         // Changed only: the three changed modules and the modules around them, nothing else.
@@ -123,7 +129,8 @@ private slots:
                  qPrintable(w.statusBar()->currentMessage()));
         QCOMPARE(w.document()->hierarchy.assignments[static_cast<std::size_t>(add)].module,
                  w.document()->hierarchy.findModule("encoder.layer.0"));
-        QCOMPARE(cell(w, "encoder.layer.0", 4), QString("113")); // its subtree keeps the node
+        QCOMPARE(cell(w, "encoder.layer.0", ModuleTreeModel::NodesDeltaColumn),
+                 QString("113")); // its subtree keeps the node
 
         if (qEnvironmentVariableIsSet("HS_COMPARE_SCREENSHOT")) {
             w.changedOnlyBox()->setChecked(true);
@@ -143,7 +150,7 @@ private slots:
         QVERIFY(failed.wait(60000));
         QVERIFY(failed.first().first().toString().contains("does_not_exist.onnx"));
         QVERIFY(w.comparison() == nullptr);
-        QCOMPARE(w.moduleTree()->model()->columnCount(), 4);
+        QCOMPARE(w.moduleTree()->model()->columnCount(), int(ModuleTreeModel::ColumnCount));
     }
 
     // Opening another model ends the comparison.
@@ -156,7 +163,7 @@ private slots:
         QVERIFY(openAndSettle(w, fixture("cmp_bert_op17.onnx")));
         QVERIFY(w.comparison() == nullptr);
         QVERIFY(w.comparedGraphScene() == nullptr);
-        QCOMPARE(w.moduleTree()->model()->columnCount(), 4);
+        QCOMPARE(w.moduleTree()->model()->columnCount(), int(ModuleTreeModel::ColumnCount));
         QCOMPARE(w.moduleTree()->header()->visualIndex(ModuleTreeModel::NodesColumn),
                  1); // the deltas' moves undone
     }

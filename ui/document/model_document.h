@@ -14,6 +14,9 @@ struct Sidecar;
 
 namespace hs::ui {
 
+struct CostAnalysis;
+struct ProfileTimes;
+
 struct ModelDocument {
     QString modelPath;
     QString sidecarPath;             // the sidecar that was applied; empty when none
@@ -29,6 +32,10 @@ struct ModelDocument {
     std::unique_ptr<GraphIndex> graph;
     Hierarchy hierarchy;
     QString error; // set instead of the rest when the model could not be opened
+    // Set on the UI thread once the background analysis is done (cost_analysis.h); null until then.
+    std::shared_ptr<CostAnalysis> analysis;
+    // A loaded ONNX Runtime profile matched to this model (File > Load Profile...); null without one.
+    std::shared_ptr<ProfileTimes> profile;
 };
 
 // Opens a model and infers its hierarchy. Never throws: failures land in error / sidecarNote.

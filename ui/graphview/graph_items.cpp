@@ -1,5 +1,7 @@
 #include "graphview/graph_items.h"
 
+#include <algorithm>
+
 #include "graphview/graph_scene.h"
 
 #include <QFontMetricsF>
@@ -70,6 +72,28 @@ QRectF NodeItem::boundingRect() const {
     return rect_.adjusted(-5, -5, 5, 5);
 }
 
+QColor heatColor(double heat) {
+    heat = std::clamp(heat, 0.0, 1.0);
+    const QColor amber(0xfb, 0xbf, 0x24), red(0xdc, 0x26, 0x26);
+    if (heat < 0.5) return tint(amber, 0.08 + 1.84 * heat); // near white to amber
+    const double t = (heat - 0.5) * 2;
+    return QColor::fromRgbF(amber.redF() + (red.redF() - amber.redF()) * t,
+                            amber.greenF() + (red.greenF() - amber.greenF()) * t,
+                            amber.blueF() + (red.blueF() - amber.blueF()) * t);
+}
+
+void NodeItem::setHeat(double heat) {
+    if (heat == heat_) return;
+    heat_ = heat;
+    update();
+}
+
+void ModuleBoxItem::setHeat(double heat) {
+    if (heat == heat_) return;
+    heat_ = heat;
+    update();
+}
+
 void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
     const QColor color = confidenceColor(confidence_);
     if (isTiny(painter)) { // a few pixels at most: a plain mark in its colour is all that shows
@@ -79,7 +103,7 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget
     const bool alarming = confidence_ == Confidence::Low || confidence_ == Confidence::Conflict;
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setPen(QPen(color.darker(alarming ? 110 : 125), alarming ? 3 : 1.3));
-    painter->setBrush(tint(color, alarming ? 0.45 : 0.22));
+    painter->setBrush(heat_ >= 0 ? heatColor(heat_) : tint(color, alarming ? 0.45 : 0.22));
     painter->drawRoundedRect(rect_, 6, 6);
     if (isSelected()) paintSelection(painter, rect_, 6);
     if (!showText(painter)) return;
@@ -124,7 +148,7 @@ void ModuleBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
     painter->setRenderHint(QPainter::Antialiasing);
     const QColor border = uncertain_ ? confidenceColor(Confidence::Low) : QColor(0x6b, 0x72, 0x80);
     painter->setPen(QPen(border, uncertain_ ? 2.5 : 1.5));
-    painter->setBrush(QColor(0xe8, 0xee, 0xf6));
+    painter->setBrush(heat_ >= 0 ? heatColor(heat_) : QColor(0xe8, 0xee, 0xf6));
     painter->drawRoundedRect(rect_, 9, 9);
     // A strip on the left in the colour of the lowest confidence inside.
     painter->setPen(Qt::NoPen);

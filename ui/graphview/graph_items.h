@@ -34,6 +34,9 @@ enum ItemKind {
     TerminalKind
 };
 
+// White through amber to red for a cost share of 0 to 1 (the graph's heat map).
+QColor heatColor(double heat);
+
 class NodeItem : public QGraphicsItem {
 public:
     NodeItem(int node, QRectF rect, QString opType, QString name, Confidence confidence, QString toolTip);
@@ -42,8 +45,12 @@ public:
     Confidence confidence() const { return confidence_; }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+    // Colour by cost (0..1, the scene's heat map); negative: by confidence, as usual.
+    void setHeat(double heat);
+    double heat() const { return heat_; }
 
 private:
+    double heat_ = -1;
     int node_;
     QRectF rect_;
     QString opType_, name_;
@@ -61,6 +68,8 @@ public:
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     QRectF handleRect() const;
+    void setHeat(double heat); // as NodeItem::setHeat
+    double heat() const { return heat_; }
 
 protected:
     void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
@@ -71,6 +80,7 @@ private:
     QString title_, subtitle_;
     Confidence lowest_;
     bool uncertain_;
+    double heat_ = -1;
 };
 
 // An expanded module or section, its interior drawn inside.

@@ -126,6 +126,27 @@ void GraphScene::invalidate() {
     relayout();
 }
 
+void GraphScene::setHeat(std::vector<double> nodes, std::vector<double> modules) {
+    heatNodes_ = std::move(nodes);
+    heatModules_ = std::move(modules);
+    for (QGraphicsItem* item : items())
+        applyHeat(item);
+}
+
+void GraphScene::applyHeat(QGraphicsItem* item) const {
+    auto heatOf = [](const std::vector<double>& heat, int i) {
+        return i >= 0 && static_cast<std::size_t>(i) < heat.size() ? heat[static_cast<std::size_t>(i)] : -1.0;
+    };
+    if (item->type() == NodeKind) {
+        auto* node = static_cast<NodeItem*>(item);
+        node->setHeat(heatOf(heatNodes_, node->node()));
+    } else if (item->type() == ModuleBoxKind) {
+        auto* box = static_cast<ModuleBoxItem*>(item);
+        const GraphEntity e = box->entity();
+        box->setHeat(e.kind == GraphEntity::Module ? heatOf(heatModules_, e.index) : -1.0);
+    }
+}
+
 void GraphScene::setDimConfident(bool dim) {
     dimConfident_ = dim;
     for (QGraphicsItem* item : items())
@@ -213,6 +234,7 @@ void GraphScene::rebuildItems() {
     items_.clear();
     containers_.clear();
     edgeLabels_.clear();
+    drawnEdges_.clear();
     labelCells_.clear();
     if (doc_ && current_.count(0)) place(0, QPointF(0, 0));
     for (const GraphEntity& e : selected)
@@ -275,6 +297,13 @@ void GraphScene::place(int container, QPointF origin) {
             QString name = shortNodeName(g, e.index);
             if (name == qs(n.opType)) name.clear(); // "Shape / Shape" says nothing twice
             item = new NodeItem(e.index, rect, qs(n.opType), name, confidenceOf(a), tip);
+        } else if (e.kind == GraphEntity::InPort || e.kind == GraphEntity::OutPort) {
+            const bool input = e.kind == GraphEntity::InPort;
+            const TensorEntry& t = g.tensor(e.index);
+            QString from = t.producer >= 0 ? qs(g.key(t.producer)) : tr("a model input");
+            QString tip = input ? tr("comes into this module: %1\nfrom %2").arg(qs(t.name), from)
+                                : tr("leaves this module: %1").arg(qs(t.name));
+            item = new TerminalItem(e, rect, terminalName(t.name), input, tip);
         } else if (e.kind == GraphEntity::Input || e.kind == GraphEntity::Output) {
             const bool input = e.kind == GraphEntity::Input;
             const ValueInfo& v = (input ? doc_->model->main().inputs
@@ -319,6 +348,7 @@ void GraphScene::place(int container, QPointF origin) {
                                          confidenceOf(m.lowestLevel), m.uncertainNodes > 0, tip);
             }
         }
+        applyHeat(item);
         item->setData(0, container);                              // the container the item is drawn in
         if (item->type() != ModuleFrameKind) takeLabelSpot(rect); // edge labels are not drawn over boxes
         addItem(item);
@@ -331,6 +361,8 @@ void GraphScene::place(int container, QPointF origin) {
         edge->placeLabel([this](const QRectF& r) { return labelSpotTaken(r); });
         addItem(edge);
         containers_[container].items.push_back(edge);
+        drawnEdges_.push_back({in.entities[static_cast<std::size_t>(in.edges[k].first)],
+                               in.entities[static_cast<std::size_t>(in.edges[k].second)]});
         if (!edge->label().isEmpty()) {
             takeLabelSpot(edge->labelRect());
             edgeLabels_ << label;

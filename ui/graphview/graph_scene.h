@@ -21,7 +21,9 @@ class LayoutService;
 // a module with very many ops (index into the scene's sections), or a model input or output (index into
 // the main graph's inputs or outputs, shown at the root).
 struct GraphEntity {
-    enum Kind { None, Node, Module, Section, Input, Output } kind = None;
+    // InPort/OutPort (index: a tensor of the graph index): inside an expanded module, a tensor that comes
+    // from outside it or leaves it, drawn where its edge enters or leaves (issue 21: every edge drawn).
+    enum Kind { None, Node, Module, Section, Input, Output, InPort, OutPort } kind = None;
     int index = -1;
     bool operator==(const GraphEntity& o) const { return kind == o.kind && index == o.index; }
 };
@@ -72,6 +74,10 @@ public:
     void setViewScale(qreal scale);
     qreal viewScale() const { return viewScale_; }
 
+    // Colours nodes and collapsed modules by a cost share (0..1 per node instance and per module, e.g.
+    // MACs or measured time); empty vectors: by confidence again. Kept across re-layouts.
+    void setHeat(std::vector<double> nodes, std::vector<double> modules);
+    bool showsHeat() const { return !heatNodes_.empty(); }
     void setDimConfident(bool dim);
     bool dimConfident() const { return dimConfident_; }
 
@@ -81,6 +87,8 @@ public:
     std::vector<GraphEntity> visibleInSection(int section) const;
     // Edge labels drawn (tensor shapes), for tests.
     QStringList edgeLabels() const;
+    // Every edge item drawn, by the entities it joins (within one container: ports stand for the outside).
+    const std::vector<std::pair<GraphEntity, GraphEntity>>& drawnEdges() const { return drawnEdges_; }
     QGraphicsItem* itemFor(GraphEntity entity) const;
     GraphEntity entityAt(const QGraphicsItem* item) const;
     GraphEntity selectedEntity() const;
@@ -134,6 +142,7 @@ private:
     mutable std::map<int, std::vector<int>> splits_;              // container -> its sections
     mutable QHash<int, int> nodePosition_;                        // node -> index in Module::nodes
     QStringList edgeLabels_;
+    std::vector<std::pair<GraphEntity, GraphEntity>> drawnEdges_;
     // Edge labels drawn this pass, by grid cell, so no label is drawn over another.
     QHash<quint64, std::vector<QRectF>> labelCells_;
     bool labelSpotTaken(const QRectF& rect) const;
@@ -148,6 +157,8 @@ private:
     std::vector<int> pendingAlsoSelect_;
     GraphEntity follow_; // expanded or collapsed by the user: brought into view once laid out
     bool dimConfident_ = false;
+    std::vector<double> heatNodes_, heatModules_;
+    void applyHeat(QGraphicsItem* item) const;
     bool rebuilding_ = false;
     struct ContainerItems {
         QGraphicsItem* frame = nullptr; // the expanded module's (or section's) frame, none for the root

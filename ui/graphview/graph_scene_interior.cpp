@@ -1,5 +1,6 @@
 // GraphScene: what one container (module or section) shows directly, as plain data for the layout
 // thread: sections of modules with very many ops, entity sizes, edges lifted to the visible children.
+#include "document/cost_analysis.h"
 #include "document/model_document.h"
 #include "graphview/graph_items.h"
 #include "graphview/graph_scene.h"
@@ -137,6 +138,10 @@ QSizeF GraphScene::entitySize(GraphEntity entity) const {
                                  0.85 * plain.horizontalAdvance(shortNodeName(*doc_->graph, entity.index)));
         return {std::max<qreal>(70, w + 20), nodeHeight};
     }
+    if (entity.kind == GraphEntity::InPort || entity.kind == GraphEntity::OutPort) {
+        const QString name = terminalName(doc_->graph->tensor(entity.index).name);
+        return {std::max<qreal>(60, 0.85 * plain.horizontalAdvance(name) + 24), terminalHeight};
+    }
     if (entity.kind == GraphEntity::Input || entity.kind == GraphEntity::Output) {
         const auto& list =
             entity.kind == GraphEntity::Input ? doc_->model->main().inputs : doc_->model->main().outputs;
@@ -238,7 +243,8 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
         auto [it, added] = seen.try_emplace({from, to}, in.edges.size());
         if (added) {
             in.edges.push_back({from, to});
-            in.edgeLabels.push_back(tensorShapeLabel(g, tensor));
+            in.edgeLabels.push_back(
+                tensorShapeLabel(g, tensor, doc_->analysis ? &doc_->analysis->types : nullptr));
         }
     };
     auto addNode = [&](int node) {
@@ -250,17 +256,57 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
             if (container == 0 && outputRow.contains(t)) addEdge(from, outputRow.value(t), t);
         }
     };
+    std::vector<int> inside; // every node this interior shows, directly or in a child
     if (isSection) {
         for (int i = begin; i < end; ++i)
-            addNode(m.nodes[static_cast<std::size_t>(i)]);
+            inside.push_back(m.nodes[static_cast<std::size_t>(i)]);
     } else {
         std::vector<int> stack{module};
         while (!stack.empty()) {
             const Module& sm = h.modules[static_cast<std::size_t>(stack.back())];
             stack.pop_back();
             stack.insert(stack.end(), sm.children.begin(), sm.children.end());
-            for (int node : sm.nodes)
-                addNode(node);
+            inside.insert(inside.end(), sm.nodes.begin(), sm.nodes.end());
+        }
+    }
+    for (int node : inside)
+        addNode(node);
+    // An expanded module's edges to and from the rest of the graph end at ports on its border: one per
+    // tensor that comes in (from a node outside or a model input) or goes out (to a node outside or a
+    // model output). Weights and torch's hoisted Constants and weight copies get none: they are
+    // parameters of the op, not data flowing through the module.
+    if (!isSection && container != 0) {
+        QHash<int, int> inPort, outPort; // tensor -> row
+        auto port = [&](QHash<int, int>& ports, GraphEntity::Kind kind, int t) {
+            auto it = ports.constFind(t);
+            if (it != ports.constEnd()) return it.value();
+            const int row = static_cast<int>(in.entities.size());
+            ports.insert(t, row);
+            in.entities.push_back({kind, t});
+            in.sizes.push_back(entitySize(in.entities.back()));
+            return row;
+        };
+        for (int node : inside) {
+            const int to = rowOf(node);
+            if (to < 0) continue;
+            for (int t : g.inputs(node)) {
+                const TensorEntry& e = g.tensor(t);
+                if (e.initializer) continue;
+                if (e.producer >= 0) {
+                    if (rowOf(e.producer) >= 0 || g.opKind(e.producer) == OpKind::Constant ||
+                        g.isWeightCopy(e.producer))
+                        continue;
+                } else if (!e.graphInput) {
+                    continue; // an outer value of a control-flow body: its owner shows it
+                }
+                addEdge(port(inPort, GraphEntity::InPort, t), to, t);
+            }
+            for (int t : g.outputs(node)) {
+                bool leaves = g.tensor(t).graphOutput;
+                for (int consumer : g.consumers(t))
+                    leaves = leaves || rowOf(consumer) < 0;
+                if (leaves) addEdge(rowOf(node), port(outPort, GraphEntity::OutPort, t), t);
+            }
         }
     }
     for (auto it = inputRow.constBegin(); it != inputRow.constEnd(); ++it)

@@ -1,5 +1,6 @@
 #include "graphview/graph_text.h"
 
+#include "analysis/tensor_types.h"
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 #include "model/model.h"
@@ -43,11 +44,14 @@ QString terminalName(const std::string& name) {
 }
 
 // "[batch, 128, 32]" for a float tensor, "int64 [2]" otherwise; empty when no shape is declared.
-QString tensorShapeLabel(const GraphIndex& g, int tensor) {
+QString tensorShapeLabel(const GraphIndex& g, int tensor, const TensorTypes* types) {
     if (tensor < 0) return {};
     const TensorEntry& t = g.tensor(tensor);
     TensorType type;
-    if (t.info)
+    const bool inferred = types && types->origin(tensor) == TypeOrigin::Inferred;
+    if (inferred)
+        type = types->type(tensor);
+    else if (t.info)
         type = t.info->type;
     else if (t.init) {
         type.elemType = t.init->dataType;
@@ -64,6 +68,7 @@ QString tensorShapeLabel(const GraphIndex& g, int tensor) {
     QString text = QStringLiteral("[%1]").arg(dims.join(QStringLiteral(", ")));
     if (type.elemType != 1 && type.elemType != 0)
         text = QString::fromLatin1(dataTypeName(type.elemType)) + QLatin1Char(' ') + text;
+    if (inferred) text = QStringLiteral("≈ ") + text;
     return text.size() > 40 ? text.left(38) + QStringLiteral("…") : text;
 }
 

@@ -7,6 +7,7 @@
 namespace hs {
 class GraphIndex;
 struct Module;
+struct TensorTypes;
 } // namespace hs
 
 namespace hs::ui::graph_text {
@@ -20,7 +21,8 @@ QString moduleSubtitle(const Module& m);
 QString frameTitle(const Module& m);
 // A model input or output by its tensor name, shortened like node names.
 QString terminalName(const std::string& name);
-// "[batch, 128, 32]" for a float tensor, "int64 [2]" otherwise; empty when no shape is declared.
-QString tensorShapeLabel(const GraphIndex& g, int tensor);
+// "[batch, 128, 32]" for a float tensor, "int64 [2]" otherwise; empty when no shape is known. A shape
+// only shape inference gives (`types`, the background analysis; may be null) is marked: "≈ [1, 64, 56, 56]".
+QString tensorShapeLabel(const GraphIndex& g, int tensor, const TensorTypes* types = nullptr);
 
 } // namespace hs::ui::graph_text

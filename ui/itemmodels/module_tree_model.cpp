@@ -1,6 +1,10 @@
 #include "itemmodels/module_tree_model.h"
 
+#include "analysis/cost.h"
+#include "analysis/profile.h"
 #include "document/comparison.h"
+#include "document/cost_analysis.h"
+#include "document/model_document.h"
 #include "hierarchy/hierarchy.h"
 #include "style/confidence.h"
 
@@ -143,6 +147,54 @@ void ModuleTreeModel::setComparison(const Comparison* comparison) {
     endResetModel();
 }
 
+void ModuleTreeModel::setCost(const CostReport* cost) {
+    cost_ = cost;
+    refreshSummaries();
+}
+
+void ModuleTreeModel::setTimes(const std::vector<ModuleTime>* times, double totalUs) {
+    times_ = times;
+    totalUs_ = totalUs;
+    refreshSummaries();
+}
+
+QString formatBytes(quint64 bytes) {
+    if (bytes >= (1ull << 30))
+        return QString::number(bytes / double(1ull << 30), 'f', 2) + QStringLiteral(" GiB");
+    if (bytes >= (1ull << 20))
+        return QString::number(bytes / double(1ull << 20), 'f', 1) + QStringLiteral(" MiB");
+    if (bytes >= (1ull << 10))
+        return QString::number(bytes / double(1ull << 10), 'f', 1) + QStringLiteral(" KiB");
+    return QString::number(bytes) + QStringLiteral(" B");
+}
+
+QString formatMicroseconds(double us) {
+    if (us >= 1000) return QString::number(us / 1000, 'f', 2) + QStringLiteral(" ms");
+    return QString::number(us, 'f', 0) + QStringLiteral(" µs");
+}
+
+// The cost columns: display text, or (SortRole) the number behind it. A module whose MACs are partly
+// unknown shows the known part with "+?" (never a bare number that looks complete).
+QVariant ModuleTreeModel::costData(int module, int column, int role) const {
+    const std::size_t k = static_cast<std::size_t>(module);
+    if (column == TimeColumn) {
+        if (!times_ || k >= times_->size()) return {};
+        const double us = (*times_)[k].totalUs;
+        if (role == SortRole) return us;
+        return QStringLiteral("%1  %2%")
+            .arg(formatMicroseconds(us))
+            .arg(totalUs_ > 0 ? 100 * us / totalUs_ : 0, 0, 'f', 1);
+    }
+    if (!cost_ || k >= cost_->modules.size()) return {};
+    const CostTotals& t = cost_->modules[k].total;
+    if (column == MacsColumn) {
+        if (role == SortRole) return static_cast<qulonglong>(t.macs);
+        return formatCount(t.macs) + (t.unknownNodes ? QStringLiteral(" +?") : QString());
+    }
+    if (role == SortRole) return static_cast<qulonglong>(t.activationBytes);
+    return formatBytes(t.activationBytes);
+}
+
 QVariant ModuleTreeModel::displayData(int module, int column) const {
     const Module& m = hierarchy_->modules[static_cast<std::size_t>(module)];
     switch (column) {
@@ -159,12 +211,23 @@ QVariant ModuleTreeModel::displayData(int module, int column) const {
         return m.totalNodes == 0 ? QString() : confidenceLabel(confidenceOf(m.lowestLevel));
     case ParametersColumn:
         return formatCount(m.totalParameters);
+    case MacsColumn:
+    case ActivationsColumn:
+    case TimeColumn:
+        return costData(module, column, Qt::DisplayRole);
     }
     const ModuleDelta* d = comparison_ ? comparison_->deltaFor(module) : nullptr;
     if (!d) return {};
     if (d->match == ModuleMatch::Removed) return tr("only here");
     if (column == NodesDeltaColumn) return deltaText(d->totalNodesA, d->totalNodesB, true);
     if (column == ParametersDeltaColumn) return deltaText(d->totalParametersA, d->totalParametersB, false);
+    if (column == MacsDeltaColumn) {
+        const CostAnalysis* b = comparison_->other ? comparison_->other->analysis.get() : nullptr;
+        if (!cost_ || !b || d->moduleB < 0 || static_cast<std::size_t>(d->moduleB) >= b->cost.modules.size())
+            return {};
+        return deltaText(cost_->modules[static_cast<std::size_t>(module)].total.macs,
+                         b->cost.modules[static_cast<std::size_t>(d->moduleB)].total.macs, false);
+    }
     return {};
 }
 
@@ -189,12 +252,25 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
             return QBrush(confidenceColor(Confidence::Low).darker(130));
         return {};
     case Qt::TextAlignmentRole:
-        if (index.column() == NodesColumn || index.column() == ParametersColumn ||
-            index.column() >= ColumnCount)
+        if (index.column() != NameColumn && index.column() != ConfidenceColumn)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case ModuleRole:
         return module;
+    case SortRole:
+        switch (index.column()) {
+        case NodesColumn:
+            return static_cast<qulonglong>(m.totalNodes);
+        case ConfidenceColumn:
+            return static_cast<int>(m.lowestLevel);
+        case ParametersColumn:
+            return static_cast<qulonglong>(m.totalParameters);
+        case MacsColumn:
+        case ActivationsColumn:
+        case TimeColumn:
+            return costData(module, index.column(), SortRole);
+        }
+        return displayData(module, index.column());
     case FilterRole:
         return QStringLiteral("%1 %2 %3")
             .arg(QString::fromStdString(m.name), QString::fromStdString(m.className),
@@ -236,16 +312,25 @@ QVariant ModuleTreeModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Lowest");
     case ParametersColumn:
         return tr("Parameters");
+    case MacsColumn:
+        return tr("MACs");
+    case ActivationsColumn:
+        return tr("Activations");
+    case TimeColumn:
+        return tr("Time");
     case NodesDeltaColumn:
         return tr("Nodes A → B");
     case ParametersDeltaColumn:
         return tr("Parameters A → B");
+    case MacsDeltaColumn:
+        return tr("MACs A → B");
     }
     return {};
 }
 
 ModuleFilterModel::ModuleFilterModel(QObject* parent) : QSortFilterProxyModel(parent) {
     setRecursiveFilteringEnabled(true);
+    setSortRole(ModuleTreeModel::SortRole);
     setFilterCaseSensitivity(Qt::CaseInsensitive);
     setFilterRole(ModuleTreeModel::FilterRole);
     setFilterKeyColumn(ModuleTreeModel::NameColumn);
@@ -278,10 +363,20 @@ QVariant ModuleTreeModel::headerToolTip(int section) const {
         return tr("The lowest confidence of any node in the module or its submodules");
     case ParametersColumn:
         return tr("Parameters (weight elements) of the module and its submodules");
+    case MacsColumn:
+        return tr("Multiply-accumulates of the module and its submodules (symbolic dimensions = 1); \"+?\": "
+                  "some compute nodes have unknown shapes and are not counted");
+    case ActivationsColumn:
+        return tr("Bytes of the tensors the module's nodes (and its submodules') produce");
+    case TimeColumn:
+        return tr("Measured kernel time per run of the module and its submodules (File > Load Profile...), "
+                  "and its share of the run");
     case NodesDeltaColumn:
         return tr("Nodes in the module and its submodules: this model → the compared one");
     case ParametersDeltaColumn:
         return tr("Parameters of the module and its submodules: this model → the compared one");
+    case MacsDeltaColumn:
+        return tr("Multiply-accumulates of the module and its submodules: this model → the compared one");
     }
     return {};
 }

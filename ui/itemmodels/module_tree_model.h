@@ -9,6 +9,8 @@
 namespace hs {
 struct Hierarchy;
 struct Module;
+struct CostReport;
+struct ModuleTime;
 } // namespace hs
 
 namespace hs::ui {
@@ -18,14 +20,31 @@ struct Comparison;
 class ModuleTreeModel : public QAbstractItemModel {
     Q_OBJECT
 public:
-    enum Column { NameColumn, NodesColumn, ConfidenceColumn, ParametersColumn, ColumnCount };
+    // MACs, activation memory and time stay empty until the cost analysis (setCost) or a profile is in.
+    enum Column {
+        NameColumn,
+        NodesColumn,
+        ConfidenceColumn,
+        ParametersColumn,
+        MacsColumn,
+        ActivationsColumn,
+        TimeColumn,
+        ColumnCount
+    };
     // While comparing with a second model (comparison.h): nodes and parameters, this model -> the other.
-    enum CompareColumn { NodesDeltaColumn = ColumnCount, ParametersDeltaColumn, CompareColumnCount };
+    // MACs: when both models' cost analyses are in (the compared one's runs while it loads).
+    enum CompareColumn {
+        NodesDeltaColumn = ColumnCount,
+        ParametersDeltaColumn,
+        MacsDeltaColumn,
+        CompareColumnCount
+    };
     enum Role {
         ModuleRole = Qt::UserRole + 1, // int: index into Hierarchy::modules
         FilterRole,                    // QString: name, class and scope, for the filter box
         UncertainRole,                 // int: low or conflicting nodes in the subtree
         ChangedRole,                   // bool: while comparing, the module's own ops or parameters differ
+        SortRole,                      // what a column sorts by: numbers for the counts, text for names
     };
 
     explicit ModuleTreeModel(QObject* parent = nullptr);
@@ -40,6 +59,10 @@ public:
     void refreshSummaries();
     // Shows (or, with nullptr, hides) the delta columns; the comparison must outlive its use here.
     void setComparison(const Comparison* comparison);
+    // Fills the MACs/activations columns (module sums of `cost`) and the Time column (`times`, per
+    // module, with the run's total for the share); nullptr empties them. Both must outlive their use.
+    void setCost(const CostReport* cost);
+    void setTimes(const std::vector<ModuleTime>* times, double totalUs);
 
     QModelIndex indexOfModule(int module, int column = 0) const;
     int moduleAt(const QModelIndex& index) const; // -1 for the invisible root / invalid
@@ -67,11 +90,15 @@ signals:
 
 private:
     QVariant displayData(int module, int column) const;
+    QVariant costData(int module, int column, int role) const;
     QString toolTip(const Module& m) const;
     QVariant headerToolTip(int section) const;
     const Hierarchy* hierarchy_ = nullptr;
     const void* documentTag_ = nullptr;
     const Comparison* comparison_ = nullptr;
+    const CostReport* cost_ = nullptr;
+    const std::vector<ModuleTime>* times_ = nullptr;
+    double totalUs_ = 0;
     std::vector<int> rowInParent_; // per module, its row among its parent's children
 };
 
@@ -91,7 +118,9 @@ private:
     bool changedOnly_ = false;
 };
 
-QString formatCount(quint64 count); // 1234567 -> "1.23 M"
+QString formatCount(quint64 count);    // 1234567 -> "1.23 M"
+QString formatBytes(quint64 bytes);    // 1536 -> "1.5 KiB"
+QString formatMicroseconds(double us); // 1234.5 -> "1.23 ms"
 
 // Node instances dragged out of the graph, tagged with the document they belong to.
 inline constexpr char kNodesMimeType[] = "application/x-hierscope-nodes";

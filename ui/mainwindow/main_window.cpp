@@ -104,6 +104,8 @@ void MainWindow::createFileMenu() {
     recentMenu_->setObjectName(QStringLiteral("recentMenu"));
     rebuildRecentMenu();
     file->addAction(tr("Compare &With..."), this, &MainWindow::showCompareDialog);
+    file->addAction(tr("Load &Profile..."), this, &MainWindow::showLoadProfileDialog)
+        ->setToolTip(tr("An ONNX Runtime profile (JSON trace) of this model: measured time per module"));
     file->addSeparator();
     sidecarActions_->addTo(file);
     file->addAction(tr("&Export Picture (SVG, PNG)..."), this, &MainWindow::exportPicture);
@@ -158,7 +160,7 @@ bool MainWindow::isLoading() const {
 }
 
 bool MainWindow::isBusy() const {
-    return isLoading() || scene_->isLayingOut() || extraction_->isRunning() || isExportingModel() ||
+    return isLoading() || isAnalysing() || scene_->isLayingOut() || extraction_->isRunning() || isExportingModel() ||
            compareLoader_ || (sceneB_ && sceneB_->isLayingOut());
 }
 
@@ -210,6 +212,8 @@ void MainWindow::detachViews() {
     clearComparison();
     undo_->clear();
     treeModel_->setHierarchy(nullptr);
+    treeModel_->setCost(nullptr);
+    treeModel_->setTimes(nullptr, 0);
     treeModel_->setDocumentTag(nullptr);
     view_->setDocumentTag(nullptr);
     scene_->setDocument(nullptr);
@@ -235,6 +239,7 @@ void MainWindow::installDocument(std::shared_ptr<ModelDocument> doc) {
     addRecentFile(doc_->modelPath);
     updateTitle();
     updateStatus();
+    startCostAnalysis(); // after the first paint's work is queued: it only adds columns and shapes
 }
 
 bool MainWindow::isModified() const {

@@ -29,6 +29,7 @@ template <typename T> class QFutureWatcher;
 namespace hs::ui {
 
 struct ModelDocument;
+struct CostAnalysis;
 struct Comparison;
 class ModuleTreeModel;
 class ModuleFilterModel;
@@ -61,6 +62,14 @@ public:
     // shown (and usable) until the new one is ready.
     void openModel(const QString& path, const QString& sidecarPath = {});
     bool isLoading() const;
+    // File > Load Profile...: an ONNX Runtime profile (JSON trace) of this model, matched to its nodes;
+    // fills the tree's Time column and the inspector. Returns "" or the problem (also reported).
+    QString loadProfile(const QString& path);
+    // True until the open model's tensor types and costs are computed (they follow the first paint).
+    bool isAnalysing() const;
+    // View > Colour by MACs / Time: nodes and collapsed modules coloured by their share (white to red).
+    void colourByMacs(bool on);
+    void colourByTime(bool on);
     // True while anything is still being computed in the background (loading, graph layout).
     bool isBusy() const;
     // Runs the event loop until not busy (or the timeout); false on timeout.
@@ -219,8 +228,20 @@ private:
     void clearComparison();
     void showComparedGraph();
     int comparedModule(int module) const; // the counterpart of a module in the compared model, or -1
+    void startCostAnalysis();             // main_window_cost.cpp
+    void runCostAnalysis();
+    void onCostAnalysisFinished();
+    void refreshCost(); // module sums and times after re-tagging
+    void showLoadProfileDialog();
+    void addHeatActions(QMenu* view);
+    void updateHeat(); // the graph's colours by MACs or time share, after any change to them
 
     std::shared_ptr<ModelDocument> doc_;
+    QFutureWatcher<std::shared_ptr<CostAnalysis>>* analyser_ = nullptr; // for analysedDoc_
+    const ModelDocument* analysedDoc_ = nullptr;
+    enum class Heat { None, Macs, Time } heat_ = Heat::None; // View > Colour by
+    QAction* heatMacsAction_ = nullptr;
+    QAction* heatTimeAction_ = nullptr;
     bool interactive_ = true;
     bool explicitSidecar_ = false;
 

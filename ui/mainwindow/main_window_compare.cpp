@@ -2,6 +2,7 @@
 #include "mainwindow/main_window.h"
 
 #include "document/comparison.h"
+#include "document/cost_analysis.h"
 #include "document/model_document.h"
 #include "graphview/graph_scene.h"
 #include "graphview/graph_view.h"
@@ -51,8 +52,15 @@ void MainWindow::compareWith(const QString& path, const QString& sidecarPath) {
         emit comparisonReady();
     });
     statusBar()->showMessage(tr("Opening %1 to compare...").arg(path));
-    compareLoader_->setFuture(
-        QtConcurrent::run([path, sidecarPath] { return loadModelDocument(path, sidecarPath); }));
+    compareLoader_->setFuture(QtConcurrent::run([path, sidecarPath] {
+        // The compared model's costs come with it (the MACs delta column); it is only read.
+        std::shared_ptr<ModelDocument> other = loadModelDocument(path, sidecarPath);
+        if (other->error.isEmpty()) {
+            other->analysis = analyseCost(*other->graph);
+            sumModules(other->hierarchy, other->analysis->cost);
+        }
+        return other;
+    }));
 }
 
 void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {

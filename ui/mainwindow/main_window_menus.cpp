@@ -96,6 +96,7 @@ void MainWindow::createViewMenu() {
     QAction* dim = add(tr("&Dim Confident Nodes"), QKeySequence(Qt::Key_D), "dimAction", [] {});
     dim->setCheckable(true);
     connect(dim, &QAction::toggled, scene_, &GraphScene::setDimConfident);
+    addHeatActions(view); // main_window_cost.cpp
     view->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         view->addAction(dock->toggleViewAction());

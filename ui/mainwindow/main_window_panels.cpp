@@ -59,6 +59,10 @@ void MainWindow::createModuleDock() {
     // Every column as wide as its text (deep names scroll sideways rather than being cut).
     treeView_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     treeView_->header()->setStretchLastSection(false);
+    // Any column sorts (the most MACs, the slowest module); unsorted, and after a third click, run order.
+    treeView_->header()->setSortIndicator(-1, Qt::AscendingOrder);
+    treeView_->header()->setSortIndicatorClearable(true);
+    treeView_->setSortingEnabled(true);
     treeHint_ = new EmptyHint(treeView_);
     connect(filterEdit_, &QLineEdit::textChanged, this, &MainWindow::filterModules);
     layout->addWidget(filterEdit_);
@@ -276,6 +280,7 @@ void MainWindow::onHierarchyChanged() {
             inspector_->showModule(0);
     }
     if (comparison_) installComparison(comparison_->other); // a re-tag moves nodes between modules
+    refreshCost();
     treeModel_->refreshSummaries();
     uncertain_->refresh();
     inspector_->refresh();

@@ -1,11 +1,14 @@
 #include "widgets/inspector.h"
 
 #include "document/comparison.h"
+#include "document/cost_analysis.h"
 #include "document/model_document.h"
 #include "itemmodels/module_tree_model.h"
 #include "style/confidence.h"
 
 #include <QUrl>
+
+#include <algorithm>
 
 namespace hs::ui {
 
@@ -26,25 +29,100 @@ QString moduleLink(const Hierarchy& h, int module) {
     return QStringLiteral("<a href='module:%1'>%2</a>").arg(module).arg(text);
 }
 
-QString tensorRows(const GraphIndex& g, const std::vector<std::string>& names) {
+// A tensor's type: declared, else what the background analysis inferred (marked), else nothing.
+QString tensorType(const ModelDocument& doc, int t) {
+    const GraphIndex& g = *doc.graph;
+    const TensorEntry& e = g.tensor(t);
+    if (e.init) {
+        QStringList dims;
+        for (auto d : e.init->dims)
+            dims << QString::number(d);
+        return QStringLiteral("%1[%2] (initializer)")
+            .arg(QString::fromLatin1(dataTypeName(e.init->dataType)), dims.join(QLatin1Char(',')));
+    }
+    if (doc.analysis && doc.analysis->types.origin(t) == TypeOrigin::Inferred)
+        return QString::fromStdString(formatType(doc.analysis->types.type(t))) +
+               QStringLiteral(" (inferred)");
+    if (e.info) return QString::fromStdString(formatType(e.info->type));
+    return {};
+}
+
+// The node's tensors by slot: the index lists the non-empty names in order.
+QString tensorRows(const ModelDocument& doc, const std::vector<std::string>& names, IndexSpan tensors) {
     QString html;
+    std::size_t k = 0;
     for (const std::string& name : names) {
-        QString type;
-        const int t = g.findTensor(name);
-        if (t >= 0 && g.tensor(t).info)
-            type = QString::fromStdString(formatType(g.tensor(t).info->type));
-        else if (t >= 0 && g.tensor(t).init) {
-            QStringList dims;
-            for (auto d : g.tensor(t).init->dims)
-                dims << QString::number(d);
-            type = QStringLiteral("%1[%2] (initializer)")
-                       .arg(QString::fromLatin1(dataTypeName(g.tensor(t).init->dataType)),
-                            dims.join(QLatin1Char(',')));
-        }
+        const int t = !name.empty() && k < tensors.size() ? tensors[k++] : -1;
         html += QStringLiteral("<li><code>%1</code> %2</li>")
-                    .arg(name.empty() ? QStringLiteral("(none)") : esc(name), type.toHtmlEscaped());
+                    .arg(name.empty() ? QStringLiteral("(none)") : esc(name),
+                         t >= 0 ? tensorType(doc, t).toHtmlEscaped() : QString());
     }
     return html.isEmpty() ? QStringLiteral("<li>(none)</li>") : html;
+}
+
+QString nodeCostHtml(const ModelDocument& doc, int node) {
+    if (!doc.analysis) return {};
+    const NodeCost& c = doc.analysis->cost.nodes[static_cast<std::size_t>(node)];
+    QString html = QStringLiteral("<h4>Cost</h4><table>");
+    if (c.kind == CostKind::Compute)
+        html += row(QStringLiteral("MACs"),
+                    c.known ? formatCount(c.amount) : QStringLiteral("unknown: %1").arg(esc(c.why)));
+    else if (c.kind == CostKind::Elements)
+        html += row(QStringLiteral("Elements"),
+                    c.known ? formatCount(c.amount) : QStringLiteral("unknown: %1").arg(esc(c.why)));
+    html += row(QStringLiteral("Activations"),
+                formatBytes(c.activationBytes) +
+                    (c.activationKnown ? QString() : QStringLiteral(" (some outputs unknown)")));
+    if (doc.profile && doc.profile->profile) {
+        const Profile& p = *doc.profile->profile;
+        const double us = p.nodeUs[static_cast<std::size_t>(node)];
+        html += row(QStringLiteral("Time"), QStringLiteral("%1 per run (%2% of %3)")
+                                                .arg(formatMicroseconds(us))
+                                                .arg(p.totalUs > 0 ? 100 * us / p.totalUs : 0, 0, 'f', 1)
+                                                .arg(formatMicroseconds(p.totalUs)));
+    }
+    return html + QStringLiteral("</table><p style='color:#475569'>Symbolic dimensions count as 1.</p>");
+}
+
+QString moduleCostHtml(const ModelDocument& doc, int module) {
+    const std::size_t k = static_cast<std::size_t>(module);
+    QString html;
+    if (doc.analysis && k < doc.analysis->cost.modules.size()) {
+        const ModuleCost& c = doc.analysis->cost.modules[k];
+        auto macs = [](const CostTotals& t) {
+            return formatCount(t.macs) +
+                   (t.unknownNodes ? QStringLiteral(" (+%1 unknown)").arg(t.unknownNodes) : QString());
+        };
+        html += row(QStringLiteral("MACs"),
+                    QStringLiteral("%1 own, %2 in total").arg(macs(c.own), macs(c.total)));
+        html += row(QStringLiteral("Elements"),
+                    QStringLiteral("%1 own, %2 in total")
+                        .arg(formatCount(c.own.elements), formatCount(c.total.elements)));
+        html += row(QStringLiteral("Activations"),
+                    QStringLiteral("%1 own, %2 in total")
+                        .arg(formatBytes(c.own.activationBytes), formatBytes(c.total.activationBytes)));
+        const std::uint64_t all = doc.analysis->cost.total.macs;
+        if (all > 0)
+            html += row(QStringLiteral("MACs share"),
+                        QStringLiteral("%1% of the model").arg(100.0 * c.total.macs / all, 0, 'f', 1));
+    }
+    if (doc.profile && k < doc.profile->modules.size()) {
+        const ModuleTime& t = doc.profile->modules[k];
+        const double total = doc.profile->profile->totalUs;
+        html +=
+            row(QStringLiteral("Time"), QStringLiteral("%1 own, %2 in total (%3% of the run)")
+                                            .arg(formatMicroseconds(t.ownUs), formatMicroseconds(t.totalUs))
+                                            .arg(total > 0 ? 100 * t.totalUs / total : 0, 0, 'f', 1));
+        std::vector<std::pair<double, std::string>> ops;
+        for (const auto& [op, us] : t.opsUs)
+            ops.push_back({us, op});
+        std::sort(ops.rbegin(), ops.rend());
+        QStringList top;
+        for (std::size_t n = 0; n < ops.size() && n < 5; ++n)
+            top << QStringLiteral("%1 %2").arg(esc(ops[n].second), formatMicroseconds(ops[n].first));
+        if (!top.isEmpty()) html += row(QStringLiteral("Time by op"), top.join(QStringLiteral(", ")));
+    }
+    return html;
 }
 
 } // namespace
@@ -89,8 +167,9 @@ QString nodeDetailsHtml(const ModelDocument& doc, int node) {
         }
         html += QStringLiteral("</ul>");
     }
-    html += QStringLiteral("<h4>Inputs</h4><ul>%1</ul>").arg(tensorRows(g, n.inputs));
-    html += QStringLiteral("<h4>Outputs</h4><ul>%1</ul>").arg(tensorRows(g, n.outputs));
+    html += QStringLiteral("<h4>Inputs</h4><ul>%1</ul>").arg(tensorRows(doc, n.inputs, g.inputs(node)));
+    html += QStringLiteral("<h4>Outputs</h4><ul>%1</ul>").arg(tensorRows(doc, n.outputs, g.outputs(node)));
+    html += nodeCostHtml(doc, node);
     if (!n.attributes.empty()) {
         html += QStringLiteral("<h4>Attributes</h4><table>");
         for (const Attribute& attr : n.attributes)
@@ -121,6 +200,7 @@ QString moduleDetailsHtml(const ModelDocument& doc, int module) {
         row(QStringLiteral("Lowest confidence"),
             QStringLiteral("<b style='color:%1'>%2</b>").arg(confidenceColor(c).name(), confidenceLabel(c)));
     html += row(QStringLiteral("Uncertain nodes"), QString::number(m.uncertainNodes));
+    html += moduleCostHtml(doc, module);
     return html + QStringLiteral("</table>");
 }
 

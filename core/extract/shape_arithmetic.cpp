@@ -1,0 +1,660 @@
+// Integer shape arithmetic that ONNX 1.12's data propagation does not follow (issue 21): torch writes
+// `x.view(B, N, C // heads, ...)` as Shape -> Gather -> Div -> Unsqueeze -> Concat -> Reshape, and 1.12
+// propagates no Div, so every tensor after such a Reshape loses its shape. With the graph inputs' dims
+// bound, these subgraphs compute constants: they are evaluated here (as ONNX Runtime's
+// symbolic_shape_infer does) and handed to the library as initializers for its next round.
+#include "extract/internal.h"
+
+#include <onnx/defs/tensor_proto_util.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hs::extraction {
+
+namespace {
+
+constexpr std::size_t kMaxElements = 64; // shape vectors, not data
+
+struct Value {
+    std::int32_t elemType = onnx::TensorProto::INT64;
+    std::vector<std::int64_t> dims;
+    std::vector<double> data;
+};
+
+bool isInteger(std::int32_t t) {
+    return t == onnx::TensorProto::INT64 || t == onnx::TensorProto::INT32 || t == onnx::TensorProto::BOOL ||
+           t == onnx::TensorProto::INT8 || t == onnx::TensorProto::UINT8 || t == onnx::TensorProto::INT16;
+}
+
+std::optional<Value> fromTensor(const onnx::TensorProto& t) {
+    Value v;
+    v.elemType = t.data_type();
+    v.dims.assign(t.dims().begin(), t.dims().end());
+    std::size_t n = 1;
+    for (auto d : v.dims)
+        n *= static_cast<std::size_t>(std::max<std::int64_t>(d, 0));
+    if (n > kMaxElements || t.data_location() == onnx::TensorProto::EXTERNAL) return {};
+    try {
+        switch (t.data_type()) {
+        case onnx::TensorProto::INT64:
+            for (auto x : onnx::ParseData<std::int64_t>(&t))
+                v.data.push_back(static_cast<double>(x));
+            break;
+        case onnx::TensorProto::INT32:
+            for (auto x : onnx::ParseData<std::int32_t>(&t))
+                v.data.push_back(x);
+            break;
+        case onnx::TensorProto::FLOAT:
+            for (auto x : onnx::ParseData<float>(&t))
+                v.data.push_back(x);
+            break;
+        case onnx::TensorProto::DOUBLE:
+            for (auto x : onnx::ParseData<double>(&t))
+                v.data.push_back(x);
+            break;
+        default:
+            return {};
+        }
+    } catch (const std::exception&) {
+        return {};
+    }
+    if (v.data.size() != n) return {};
+    return v;
+}
+
+onnx::TensorProto toTensor(const std::string& name, const Value& v) {
+    onnx::TensorProto t;
+    t.set_name(name);
+    t.set_data_type(v.elemType);
+    for (auto d : v.dims)
+        t.add_dims(d);
+    for (double x : v.data) {
+        switch (v.elemType) {
+        case onnx::TensorProto::INT64:
+            t.add_int64_data(static_cast<std::int64_t>(x));
+            break;
+        case onnx::TensorProto::FLOAT:
+            t.add_float_data(static_cast<float>(x));
+            break;
+        case onnx::TensorProto::DOUBLE:
+            t.add_double_data(x);
+            break;
+        default:
+            t.add_int32_data(static_cast<std::int32_t>(x));
+            break; // INT32, BOOL
+        }
+    }
+    return t;
+}
+
+const onnx::AttributeProto* attribute(const onnx::NodeProto& n, const char* name) {
+    for (const auto& a : n.attribute())
+        if (a.name() == name) return &a;
+    return nullptr;
+}
+
+std::int64_t intAttribute(const onnx::NodeProto& n, const char* name, std::int64_t fallback) {
+    const auto* a = attribute(n, name);
+    return a && a->has_i() ? a->i() : fallback;
+}
+
+// Elementwise over two values where one is a single element or both have the same count.
+std::optional<Value> binary(const Value& a, const Value& b, double (*op)(double, double), bool integer) {
+    if (a.data.size() != b.data.size() && a.data.size() != 1 && b.data.size() != 1) return {};
+    // The result has the larger count, and of equal counts the larger rank (scalar 8 - [x] is [8 - x]).
+    const bool takeA =
+        a.data.size() != b.data.size() ? a.data.size() > b.data.size() : a.dims.size() >= b.dims.size();
+    Value out = takeA ? a : b;
+    out.elemType = a.elemType;
+    for (std::size_t k = 0; k < out.data.size(); ++k) {
+        double x = a.data[a.data.size() == 1 ? 0 : k], y = b.data[b.data.size() == 1 ? 0 : k];
+        double r = op(x, y);
+        if (!std::isfinite(r)) return {};
+        out.data[k] = integer ? std::trunc(r) : r;
+    }
+    return out;
+}
+
+class Evaluator {
+public:
+    explicit Evaluator(const std::map<std::string, TensorType>& types) : types_(types) {}
+
+    void known(const std::string& name, Value v) { values_[name] = std::move(v); }
+    const Value* value(const std::string& name) const {
+        auto it = values_.find(name);
+        return it == values_.end() ? nullptr : &it->second;
+    }
+
+    // A tensor's concrete shape: from inference, from a value computed here, or propagated here.
+    std::optional<std::vector<std::int64_t>> shape(const std::string& name) const {
+        if (auto it = shapes_.find(name); it != shapes_.end()) return it->second;
+        if (auto it = types_.find(name); it != types_.end() && it->second.hasShape) {
+            std::vector<std::int64_t> dims;
+            for (const auto& d : it->second.dims) {
+                if (d.value < 0) return {};
+                dims.push_back(d.value);
+            }
+            return dims;
+        }
+        if (const Value* v = value(name)) return v->dims;
+        return {};
+    }
+
+    // Shapes inference will only know next round, for the ops between two reshapes of torch's
+    // view/permute/view (channel shuffle, window partition): so one round folds a whole chain.
+    void propagateShapes(const onnx::NodeProto& n) {
+        if ((!n.domain().empty() && n.domain() != "ai.onnx") || n.output_size() < 1 || n.input_size() < 1)
+            return;
+        if (shape(n.output(0))) return;
+        auto out = propagatedShape(n);
+        if (out) shapes_[n.output(0)] = *out;
+    }
+
+    // The node's outputs, when all of its inputs are known; empty when it cannot tell.
+    std::vector<Value> evaluate(const onnx::NodeProto& n) {
+        if (!n.domain().empty() && n.domain() != "ai.onnx") return {};
+        const std::string& op = n.op_type();
+        if (op == "Shape" || op == "Size") return shapeOf(n);
+        if (op == "Constant") return constant(n);
+        std::vector<const Value*> in;
+        for (const auto& name : n.input()) {
+            if (name.empty()) {
+                in.push_back(nullptr);
+                continue;
+            }
+            const Value* v = value(name);
+            if (!v) return {};
+            in.push_back(v);
+        }
+        if (in.empty() || !in[0]) return {};
+        std::optional<Value> out = compute(n, op, in);
+        if (!out || out->data.size() > kMaxElements) return {};
+        return {*out};
+    }
+
+private:
+    std::vector<Value> shapeOf(const onnx::NodeProto& n) {
+        if (n.input_size() < 1) return {};
+        auto dims = shape(n.input(0));
+        if (!dims) return {};
+        Value v;
+        for (auto d : *dims)
+            v.data.push_back(static_cast<double>(d));
+        if (n.op_type() == "Size") {
+            double p = 1;
+            for (double x : v.data)
+                p *= x;
+            v.data = {p};
+            return {v};
+        }
+        std::int64_t rank = static_cast<std::int64_t>(v.data.size());
+        std::int64_t start = intAttribute(n, "start", 0), end = intAttribute(n, "end", rank);
+        if (start < 0) start += rank;
+        if (end < 0) end += rank;
+        start = std::clamp<std::int64_t>(start, 0, rank);
+        end = std::clamp<std::int64_t>(end, start, rank);
+        v.data = std::vector<double>(v.data.begin() + start, v.data.begin() + end);
+        v.dims = {end - start};
+        return {v};
+    }
+
+    std::vector<Value> constant(const onnx::NodeProto& n) {
+        if (const auto* a = attribute(n, "value"); a && a->has_t()) {
+            auto v = fromTensor(a->t());
+            if (v) return {*v};
+        }
+        if (const auto* a = attribute(n, "value_int"))
+            return {Value{onnx::TensorProto::INT64, {}, {double(a->i())}}};
+        if (const auto* a = attribute(n, "value_ints")) {
+            Value v{onnx::TensorProto::INT64, {a->ints_size()}, {}};
+            for (auto x : a->ints())
+                v.data.push_back(static_cast<double>(x));
+            return {v};
+        }
+        return {};
+    }
+
+    static std::optional<std::vector<std::int64_t>> axes(const onnx::NodeProto& n,
+                                                         const std::vector<const Value*>& in) {
+        std::vector<std::int64_t> out;
+        if (in.size() > 1 && in[1]) {
+            for (double x : in[1]->data)
+                out.push_back(static_cast<std::int64_t>(x));
+            return out;
+        }
+        if (const auto* a = attribute(n, "axes")) {
+            out.assign(a->ints().begin(), a->ints().end());
+            return out;
+        }
+        return {};
+    }
+
+    std::optional<Value> compute(const onnx::NodeProto& n, const std::string& op,
+                                 const std::vector<const Value*>& in) {
+        const Value& a = *in[0];
+        const bool integer = isInteger(a.elemType);
+        auto second = [&]() -> const Value* { return in.size() > 1 ? in[1] : nullptr; };
+        if (op == "Identity") return a;
+        if (op == "Cast") {
+            Value v = a;
+            v.elemType = static_cast<std::int32_t>(intAttribute(n, "to", 0));
+            if (!isInteger(v.elemType) && v.elemType != onnx::TensorProto::FLOAT &&
+                v.elemType != onnx::TensorProto::DOUBLE)
+                return {};
+            if (isInteger(v.elemType))
+                for (double& x : v.data)
+                    x = std::trunc(x);
+            return v;
+        }
+        if (op == "Neg" || op == "Floor" || op == "Ceil" || op == "Abs" || op == "Sqrt") {
+            Value v = a;
+            for (double& x : v.data)
+                x = op == "Neg"     ? -x
+                    : op == "Floor" ? std::floor(x)
+                    : op == "Ceil"  ? std::ceil(x)
+                    : op == "Abs"   ? std::abs(x)
+                                    : std::sqrt(x);
+            return v;
+        }
+        if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min" ||
+            op == "Mod" || op == "Equal" || op == "Less" || op == "Greater") {
+            const Value* b = second();
+            if (!b) return {};
+            static const std::map<std::string, double (*)(double, double)> ops = {
+                {"Add", [](double x, double y) { return x + y; }},
+                {"Sub", [](double x, double y) { return x - y; }},
+                {"Mul", [](double x, double y) { return x * y; }},
+                {"Div", [](double x, double y) { return y == 0 ? NAN : x / y; }},
+                {"Max", [](double x, double y) { return std::max(x, y); }},
+                {"Min", [](double x, double y) { return std::min(x, y); }},
+                {"Mod", [](double x, double y) { return y == 0 ? NAN : x - y * std::floor(x / y); }},
+                {"Equal", [](double x, double y) { return double(x == y); }},
+                {"Less", [](double x, double y) { return double(x < y); }},
+                {"Greater", [](double x, double y) { return double(x > y); }}};
+            auto out = binary(a, *b, ops.at(op), integer);
+            if (out && (op == "Equal" || op == "Less" || op == "Greater"))
+                out->elemType = onnx::TensorProto::BOOL;
+            return out;
+        }
+        if (op == "Where") {
+            if (in.size() < 3 || !in[1] || !in[2]) return {};
+            const Value &x = *in[1], &y = *in[2];
+            std::size_t count = std::max({a.data.size(), x.data.size(), y.data.size()});
+            for (const Value* v : {&a, &x, &y})
+                if (v->data.size() != 1 && v->data.size() != count) return {};
+            Value out = x.data.size() == count ? x : y.data.size() == count ? y : a;
+            out.elemType = x.elemType;
+            out.data.resize(count);
+            auto at = [&](const Value& v, std::size_t k) { return v.data[v.data.size() == 1 ? 0 : k]; };
+            for (std::size_t k = 0; k < count; ++k)
+                out.data[k] = at(a, k) != 0 ? at(x, k) : at(y, k);
+            return out;
+        }
+        if (op == "Gather") {
+            const Value* idx = second();
+            if (!idx || a.dims.size() != 1 || intAttribute(n, "axis", 0) != 0) return {};
+            Value out = *idx;
+            out.elemType = a.elemType;
+            for (double& k : out.data) {
+                std::int64_t i = static_cast<std::int64_t>(k);
+                if (i < 0) i += static_cast<std::int64_t>(a.data.size());
+                if (i < 0 || i >= static_cast<std::int64_t>(a.data.size())) return {};
+                k = a.data[static_cast<std::size_t>(i)];
+            }
+            return out;
+        }
+        if (op == "Unsqueeze" || op == "Squeeze") {
+            Value out = a;
+            auto ax = axes(n, in);
+            if (op == "Squeeze") {
+                out.dims.clear();
+                for (std::size_t d = 0; d < a.dims.size(); ++d) {
+                    bool drop = ax ? std::count(ax->begin(), ax->end(), d) ||
+                                         std::count(ax->begin(), ax->end(),
+                                                    std::int64_t(d) - std::int64_t(a.dims.size()))
+                                   : a.dims[d] == 1;
+                    if (!drop) out.dims.push_back(a.dims[d]);
+                }
+                return out;
+            }
+            if (!ax) return {};
+            std::int64_t rank = static_cast<std::int64_t>(a.dims.size() + ax->size());
+            std::vector<bool> inserted(static_cast<std::size_t>(rank), false);
+            for (auto x : *ax) {
+                if (x < 0) x += rank;
+                if (x < 0 || x >= rank) return {};
+                inserted[static_cast<std::size_t>(x)] = true;
+            }
+            out.dims.clear();
+            std::size_t k = 0;
+            for (std::int64_t d = 0; d < rank; ++d)
+                out.dims.push_back(inserted[static_cast<std::size_t>(d)] ? 1
+                                   : k < a.dims.size()                   ? a.dims[k++]
+                                                                         : 1);
+            return out;
+        }
+        if (op == "Concat") {
+            Value out;
+            out.elemType = a.elemType;
+            for (const Value* v : in) {
+                if (!v || v->dims.size() != 1) return {};
+                out.data.insert(out.data.end(), v->data.begin(), v->data.end());
+            }
+            out.dims = {static_cast<std::int64_t>(out.data.size())};
+            return out;
+        }
+        if (op == "Slice") {
+            if (a.dims.size() != 1 || in.size() < 3 || !in[1] || !in[2]) return {};
+            if (in.size() > 3 && in[3] && (in[3]->data.size() != 1 || in[3]->data[0] != 0)) return {};
+            std::int64_t size = static_cast<std::int64_t>(a.data.size());
+            std::int64_t start = static_cast<std::int64_t>(in[1]->data.at(0)),
+                         end = static_cast<std::int64_t>(std::clamp(in[2]->data.at(0), -1e18, 1e18));
+            std::int64_t step = in.size() > 4 && in[4] ? static_cast<std::int64_t>(in[4]->data.at(0)) : 1;
+            if (step != 1) return {};
+            if (start < 0) start += size;
+            if (end < 0) end += size;
+            start = std::clamp<std::int64_t>(start, 0, size);
+            end = std::clamp<std::int64_t>(end, start, size);
+            Value out = a;
+            out.data = std::vector<double>(a.data.begin() + start, a.data.begin() + end);
+            out.dims = {end - start};
+            return out;
+        }
+        if (op == "Transpose") { // torch's F.pad writes its pads as a [n, 2] matrix, transposed
+            if (a.dims.size() == 1) return a;
+            if (a.dims.size() != 2) return {};
+            if (const auto* p = attribute(n, "perm"); p && (p->ints_size() != 2 || p->ints(0) != 1))
+                return {};
+            Value out = a;
+            out.dims = {a.dims[1], a.dims[0]};
+            const std::size_t rows = static_cast<std::size_t>(a.dims[0]),
+                              cols = static_cast<std::size_t>(a.dims[1]);
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t c = 0; c < cols; ++c)
+                    out.data[c * rows + r] = a.data[r * cols + c];
+            return out;
+        }
+        if (op == "Reshape") {
+            const Value* shape = second();
+            if (!shape) return {};
+            Value out = a;
+            out.dims.clear();
+            std::int64_t known = 1, unknownAt = -1;
+            for (std::size_t k = 0; k < shape->data.size(); ++k) {
+                std::int64_t d = static_cast<std::int64_t>(shape->data[k]);
+                if (d == 0 && k < a.dims.size()) d = a.dims[k];
+                if (d == -1) unknownAt = static_cast<std::int64_t>(k);
+                out.dims.push_back(d);
+                if (d > 0) known *= d;
+            }
+            if (unknownAt >= 0 && known > 0)
+                out.dims[static_cast<std::size_t>(unknownAt)] =
+                    static_cast<std::int64_t>(a.data.size()) / known;
+            return out;
+        }
+        if (op == "ConstantOfShape") {
+            if (a.dims.size() != 1) return {};
+            Value out{onnx::TensorProto::FLOAT, {}, {}};
+            double fill = 0;
+            if (const auto* v = attribute(n, "value"); v && v->has_t()) {
+                auto t = fromTensor(v->t());
+                if (!t || t->data.size() != 1) return {};
+                out.elemType = t->elemType;
+                fill = t->data[0];
+            }
+            std::size_t count = 1;
+            for (double d : a.data) {
+                if (d < 0) return {};
+                out.dims.push_back(static_cast<std::int64_t>(d));
+                count *= static_cast<std::size_t>(d);
+                if (count > kMaxElements) return {};
+            }
+            out.data.assign(count, fill);
+            return out;
+        }
+        return {};
+    }
+
+    std::optional<std::vector<std::int64_t>> propagatedShape(const onnx::NodeProto& n) const {
+        static const std::unordered_set<std::string> sameShape = {"Relu",
+                                                                  "Sigmoid",
+                                                                  "Tanh",
+                                                                  "Erf",
+                                                                  "Neg",
+                                                                  "Abs",
+                                                                  "Sqrt",
+                                                                  "Exp",
+                                                                  "Log",
+                                                                  "Cast",
+                                                                  "Identity",
+                                                                  "Dropout",
+                                                                  "Softmax",
+                                                                  "LogSoftmax",
+                                                                  "Clip",
+                                                                  "LeakyRelu",
+                                                                  "HardSwish",
+                                                                  "HardSigmoid",
+                                                                  "Gelu",
+                                                                  "Elu",
+                                                                  "Selu",
+                                                                  "LayerNormalization",
+                                                                  "BatchNormalization",
+                                                                  "InstanceNormalization",
+                                                                  "Not",
+                                                                  "Floor",
+                                                                  "Ceil",
+                                                                  "Round"};
+        static const std::unordered_set<std::string> broadcast = {"Add",   "Sub",   "Mul",  "Div",     "Pow",
+                                                                  "Where", "Equal", "Less", "Greater", "And",
+                                                                  "Or",    "Max",   "Min"};
+        const std::string& op = n.op_type();
+        auto x = shape(n.input(0));
+        if (!x) return {};
+        if (sameShape.count(op)) return x;
+        if (broadcast.count(op)) {
+            std::vector<std::int64_t> out = *x;
+            for (int k = 1; k < n.input_size(); ++k) {
+                auto y = shape(n.input(k));
+                if (!y) return {};
+                if (y->size() > out.size()) out.insert(out.begin(), y->size() - out.size(), 1);
+                for (std::size_t d = 0; d < y->size(); ++d) {
+                    std::int64_t& o = out[out.size() - y->size() + d];
+                    const std::int64_t v = (*y)[d];
+                    if (o == 1)
+                        o = v;
+                    else if (v != 1 && v != o)
+                        return {};
+                }
+            }
+            return out;
+        }
+        if (op == "Conv" && n.input_size() >= 2 && x->size() >= 3) { // explicit pads only
+            auto w = shape(n.input(1));
+            if (!w || w->size() != x->size()) return {};
+            if (const auto* a = attribute(n, "auto_pad"); a && a->s() != "NOTSET") return {};
+            const std::size_t spatial = x->size() - 2;
+            std::vector<std::int64_t> pads(2 * spatial, 0), strides(spatial, 1), dilations(spatial, 1);
+            if (const auto* a = attribute(n, "pads")) pads.assign(a->ints().begin(), a->ints().end());
+            if (const auto* a = attribute(n, "strides")) strides.assign(a->ints().begin(), a->ints().end());
+            if (const auto* a = attribute(n, "dilations"))
+                dilations.assign(a->ints().begin(), a->ints().end());
+            if (pads.size() != 2 * spatial || strides.size() != spatial || dilations.size() != spatial)
+                return {};
+            std::vector<std::int64_t> out = {(*x)[0], (*w)[0]};
+            for (std::size_t d = 0; d < spatial; ++d) {
+                const std::int64_t span =
+                    (*x)[d + 2] + pads[d] + pads[d + spatial] - dilations[d] * ((*w)[d + 2] - 1) - 1;
+                if (span < 0 || strides[d] <= 0) return {};
+                out.push_back(span / strides[d] + 1);
+            }
+            return out;
+        }
+        if (op == "Transpose") {
+            std::vector<std::int64_t> perm;
+            if (const auto* a = attribute(n, "perm")) perm.assign(a->ints().begin(), a->ints().end());
+            if (perm.empty())
+                for (std::size_t d = x->size(); d-- > 0;)
+                    perm.push_back(static_cast<std::int64_t>(d));
+            if (perm.size() != x->size()) return {};
+            std::vector<std::int64_t> out;
+            for (auto p : perm) {
+                if (p < 0 || p >= static_cast<std::int64_t>(x->size())) return {};
+                out.push_back((*x)[static_cast<std::size_t>(p)]);
+            }
+            return out;
+        }
+        if (op == "Reshape" && n.input_size() > 1) {
+            const Value* target = value(n.input(1));
+            if (!target) return {};
+            std::int64_t total = 1, known = 1;
+            for (auto d : *x)
+                total *= d;
+            std::vector<std::int64_t> out;
+            int unknownAt = -1;
+            for (std::size_t k = 0; k < target->data.size(); ++k) {
+                std::int64_t d = static_cast<std::int64_t>(target->data[k]);
+                if (d == 0 && intAttribute(n, "allowzero", 0) == 0) {
+                    if (k >= x->size()) return {};
+                    d = (*x)[k];
+                }
+                if (d == -1) {
+                    if (unknownAt >= 0) return {};
+                    unknownAt = static_cast<int>(k);
+                } else if (d < 0) {
+                    return {};
+                } else {
+                    known *= d;
+                }
+                out.push_back(d);
+            }
+            if (unknownAt >= 0) {
+                if (known == 0 || total % known != 0) return {};
+                out[static_cast<std::size_t>(unknownAt)] = total / known;
+            } else if (known != total) {
+                return {};
+            }
+            return out;
+        }
+        if (op == "Concat") {
+            std::int64_t axis = intAttribute(n, "axis", 0);
+            if (axis < 0) axis += static_cast<std::int64_t>(x->size());
+            if (axis < 0 || axis >= static_cast<std::int64_t>(x->size())) return {};
+            std::vector<std::int64_t> out = *x;
+            for (int k = 1; k < n.input_size(); ++k) {
+                auto y = shape(n.input(k));
+                if (!y || y->size() != x->size()) return {};
+                out[static_cast<std::size_t>(axis)] += (*y)[static_cast<std::size_t>(axis)];
+            }
+            return out;
+        }
+        if (op == "Slice" && n.input_size() >= 3) {
+            const Value *starts = value(n.input(1)), *ends = value(n.input(2));
+            const Value* axesValue = n.input_size() > 3 && !n.input(3).empty() ? value(n.input(3)) : nullptr;
+            const Value* steps = n.input_size() > 4 && !n.input(4).empty() ? value(n.input(4)) : nullptr;
+            if (!starts || !ends || starts->data.size() != ends->data.size()) return {};
+            if (n.input_size() > 3 && !n.input(3).empty() && !axesValue) return {};
+            if (n.input_size() > 4 && !n.input(4).empty() && !steps) return {};
+            std::vector<std::int64_t> out = *x;
+            const std::int64_t rank = static_cast<std::int64_t>(x->size());
+            for (std::size_t k = 0; k < starts->data.size(); ++k) {
+                std::int64_t axis = axesValue ? static_cast<std::int64_t>(axesValue->data.at(k))
+                                              : static_cast<std::int64_t>(k);
+                if (axis < 0) axis += rank;
+                if (axis < 0 || axis >= rank) return {};
+                if (steps && steps->data.at(k) != 1) return {};
+                const double size = static_cast<double>((*x)[static_cast<std::size_t>(axis)]);
+                double b = starts->data[k], e = ends->data[k];
+                if (b < 0) b += size;
+                if (e < 0) e += size;
+                b = std::clamp(b, 0.0, size);
+                e = std::clamp(e, 0.0, size);
+                out[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(std::max(0.0, e - b));
+            }
+            return out;
+        }
+        return {};
+    }
+
+    const std::map<std::string, TensorType>& types_;
+    std::unordered_map<std::string, Value> values_;
+    std::unordered_map<std::string, std::vector<std::int64_t>> shapes_;
+};
+
+TensorType typeOf(const Value& v) {
+    TensorType t;
+    t.elemType = v.elemType;
+    t.hasShape = true;
+    for (auto d : v.dims)
+        t.dims.push_back({d, {}});
+    return t;
+}
+
+} // namespace
+
+std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string, TensorType>& types,
+                                std::map<std::string, TensorType>& folded) {
+    auto* graph = mp.mutable_graph();
+    Evaluator eval(types);
+    for (const auto& init : graph->initializer())
+        if (auto v = fromTensor(init)) eval.known(init.name(), *v);
+    std::unordered_set<std::string> outputs;
+    for (const auto& o : graph->output())
+        outputs.insert(o.name());
+    // Inputs of nodes with an output inference could not shape: folding is worth another round only
+    // when it computes one of them (otherwise the library already knew the values).
+    auto concrete = [&](const std::string& name) {
+        auto it = types.find(name);
+        if (it == types.end() || !it->second.hasShape) return false;
+        for (const auto& d : it->second.dims)
+            if (d.value < 0) return false;
+        return true;
+    };
+    std::unordered_set<std::string> wanted;
+    for (const auto& n : graph->node())
+        if (std::any_of(n.output().begin(), n.output().end(),
+                        [&](const std::string& o) { return !o.empty() && !concrete(o); }))
+            wanted.insert(n.input().begin(), n.input().end());
+    std::size_t useful = 0;
+    std::vector<onnx::TensorProto> computed;
+    std::vector<int> drop;
+    for (int k = 0; k < graph->node_size(); ++k) {
+        const onnx::NodeProto& n = graph->node(k);
+        std::vector<Value> values;
+        try { // a malformed node (an empty starts list, ...) is left to the library, not evaluated
+            values = eval.evaluate(n);
+            if (values.empty() || static_cast<int>(values.size()) != n.output_size()) {
+                values.clear();
+                eval.propagateShapes(n);
+            }
+        } catch (const std::exception&) {
+            values.clear();
+        }
+        if (values.empty()) continue;
+        bool keep = n.op_type() == "Constant"; // the library reads Constant nodes itself
+        for (int o = 0; o < n.output_size(); ++o) {
+            eval.known(n.output(o), values[static_cast<std::size_t>(o)]);
+            if (outputs.count(n.output(o))) keep = true;
+        }
+        if (keep) continue;
+        for (int o = 0; o < n.output_size(); ++o) {
+            useful += wanted.count(n.output(o));
+            computed.push_back(toTensor(n.output(o), values[static_cast<std::size_t>(o)]));
+            folded[n.output(o)] = typeOf(values[static_cast<std::size_t>(o)]);
+        }
+        drop.push_back(k);
+    }
+    if (useful == 0) return 0;
+    // Nodes out, their results in as initializers: the library's Reshape, Expand, Slice ... read them.
+    auto* nodes = graph->mutable_node();
+    for (auto it = drop.rbegin(); it != drop.rend(); ++it)
+        nodes->DeleteSubrange(*it, 1);
+    for (auto& t : computed)
+        *graph->add_initializer() = std::move(t);
+    return drop.size();
+}
+
+} // namespace hs::extraction

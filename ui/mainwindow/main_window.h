@@ -53,7 +53,8 @@ public:
 
     // Starts loading in the background; modelLoaded or loadFailed follows. The current model stays
     // shown (and usable) until the new one is ready.
-    void openModel(const QString& path, const QString& sidecarPath = {});
+    // `matchingOnly`: sidecarPath was written for a related model; only its matching entries apply.
+    void openModel(const QString& path, const QString& sidecarPath = {}, bool matchingOnly = false);
     bool isLoading() const;
     // True while anything is still being computed in the background (loading, graph layout).
     bool isBusy() const;

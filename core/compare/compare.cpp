@@ -137,21 +137,24 @@ int findWrapper(const Side& x, const Side& y) {
     std::unordered_map<std::string_view, int> unmatchedY;
     for (std::size_t m = 1; m < y.moduleCount(); ++m)
         if (y.match[m] == kNone) unmatchedY.emplace(y.h.modules[m].scope, static_cast<int>(m));
+    // Each module votes for the child of the root above it: one pass, however many children the root has.
+    std::unordered_map<int, std::size_t> hits;
+    for (std::size_t m = 1; m < x.moduleCount(); ++m) {
+        int top = static_cast<int>(m);
+        while (x.module(top).parent > 0)
+            top = x.module(top).parent;
+        const std::string& prefix = x.module(top).scope;
+        std::string_view scope = x.h.modules[m].scope;
+        if (top == static_cast<int>(m) || prefix.empty() || x.match[static_cast<std::size_t>(top)] != kNone ||
+            scope.size() <= prefix.size() + 1 || scope.compare(0, prefix.size(), prefix) != 0 ||
+            scope[prefix.size()] != '.')
+            continue;
+        if (unmatchedY.count(scope.substr(prefix.size() + 1))) ++hits[top];
+    }
     int best = kNone;
     std::size_t bestHits = 0;
-    for (int p : x.module(0).children) {
-        const std::string& prefix = x.module(p).scope;
-        if (prefix.empty() || x.match[static_cast<std::size_t>(p)] != kNone) continue;
-        std::size_t hits = 0;
-        for (std::size_t m = 1; m < x.moduleCount(); ++m) {
-            std::string_view scope = x.h.modules[m].scope;
-            if (scope.size() <= prefix.size() + 1 || scope.compare(0, prefix.size(), prefix) != 0 ||
-                scope[prefix.size()] != '.')
-                continue;
-            if (unmatchedY.count(scope.substr(prefix.size() + 1))) ++hits;
-        }
-        if (hits > bestHits) best = p, bestHits = hits;
-    }
+    for (auto [top, count] : hits)
+        if (count > bestHits || (count == bestHits && top < best)) best = top, bestHits = count;
     return 2 * bestHits > unmatchedY.size() ? best : kNone;
 }
 

@@ -78,7 +78,7 @@ std::string quotedScopes(const Hierarchy& h, const std::vector<int>& modules, co
 
 ModuleLookup lookupModule(const Hierarchy& h, const std::string& text) {
     ModuleLookup found;
-    if (text == "/" || text.empty()) {
+    if (text == "/" || text.empty() || text == "(root)") { // "(root)": what `tree` prints for it
         found.module = h.modules.empty() ? -1 : 0;
         return found;
     }

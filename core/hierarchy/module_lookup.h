@@ -1,7 +1,7 @@
 #pragma once
 // A module named the way a person names it: the full scope ("backbone.stage2"), the hierarchy path
-// ("/backbone/stage2" or "/Net/Backbone/Stage.stage2"), or the last part alone ("stage2") when only one
-// module ends so. What `hierscope-cli tree` prints is always accepted by `extract --module`.
+// ("/backbone/stage2" or "/Net/Backbone/Stage.stage2"), "(root)", or the last part alone ("stage2") when only
+// one module ends so. What `hierscope-cli tree` prints is always accepted by `extract --module`.
 #include <string>
 #include <vector>
 

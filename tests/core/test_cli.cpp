@@ -289,6 +289,7 @@ private slots:
                                : "error: " + r.err.trimmed();
         };
         QCOMPARE(moduleOf("/layer2/0"), QString("layer2.0"));
+        QCOMPARE(moduleOf("(root)"), QString("")); // the root, as tree prints it
         QCOMPARE(moduleOf("downsample"), QString("layer2.0.downsample"));
         QCOMPARE(moduleOf("downsample.0"), QString("layer2.0.downsample.0"));
         QCOMPARE(moduleOf("layr1"), "error: hierscope-cli: " + fixture("cnn_resnet.onnx") +

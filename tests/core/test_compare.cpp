@@ -299,6 +299,15 @@ private slots:
             QCOMPARE(p.c.modules[0].totalNodesA, std::size_t(214));
             QCOMPARE(p.c.modules[0].totalNodesB, std::size_t(214));
         }
+        // Both wrapped, under other names and classes (`model.` against `net.`): no scope, no parameter name
+        // in common; the wrappers pair by place below the roots, and everything below them follows.
+        {
+            Pair q = compare("cmp_bert_wrapped.onnx", "cmp_bert_wrapped_net.onnx");
+            QCOMPARE(q.c.changedModules + q.c.addedModules + q.c.removedModules, std::size_t(0));
+            QCOMPARE(q.c.matchedByPosition, std::size_t(40));
+            QCOMPARE(delta(q.c, "model.encoder.layer.1.output.dense").scopeB,
+                     std::string("net.encoder.layer.1.output.dense"));
+        }
         // Real changes are still found across the prefix: opset 14's LayerNorms against opset 17's.
         Pair p = compare("cmp_bert_op14.onnx", "cmp_bert_wrapped.onnx");
         std::set<std::string> expected = {"embeddings.LayerNorm"};

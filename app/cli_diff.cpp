@@ -23,11 +23,13 @@ using json = nlohmann::ordered_json;
 const char* kDiffHelp =
     "hierscope-cli diff A.onnx B.onnx [--sidecar-a F] [--sidecar-b F] [--json] [--changed-only] [--depth N]\n"
     "  Compares two exports of one model (another opset, exporter or optimizer) module by module: modules\n"
-    "  are matched by scope (else by the parameter names their nodes use, else by place among siblings);\n"
+    "  are matched by scope (or by scope below a wrapper one side puts the whole model in: A's model.stft\n"
+    "  is B's stft), else by the parameter names their nodes use, else by place among siblings;\n"
     "  for each, the nodes by op type and the parameter elements on both sides, added and removed modules,\n"
     "  and named nodes whose module changed. Prints the module tree with a one-line summary per changed\n"
-    "  module ('~' changed, '+' only in B, '-' only in A); --changed-only keeps changed modules and the\n"
-    "  modules around them, --depth N stops the tree at depth N, --json writes the comparison for scripts.\n";
+    "  module ('~' changed, '+' only in B, '-' only in A, in the first column; depth is the indentation);\n"
+    "  --changed-only keeps changed modules and the modules around them, --depth N stops the tree at depth\n"
+    "  N (saying how many changed modules it leaves out), --json writes the comparison for scripts.\n";
 
 struct Side {
     std::string path;
@@ -81,7 +83,20 @@ char marker(const hs::ModuleDelta& d) {
     return d.changed ? '~' : ' ';
 }
 
-// Pre-order with an explicit stack (children pushed last first): no recursion per level.
+// Changed modules strictly below a delta (what a cut by --depth leaves out). Module trees are at most
+// kMaxModuleDepth deep, so the recursion is bounded.
+std::size_t changedBelow(const hs::HierarchyComparison& c, const hs::ModuleDelta& d) {
+    std::size_t count = 0;
+    for (int k : d.children) {
+        const hs::ModuleDelta& child = c.modules[static_cast<std::size_t>(k)];
+        count += (child.changed ? 1 : 0) + changedBelow(c, child);
+    }
+    return count;
+}
+
+// Pre-order with an explicit stack (children pushed last first): no recursion per level. The marker sits
+// in a gutter (column 0), the name is indented by depth: a changed child never reads as its parent's
+// sibling.
 void printTree(const hs::HierarchyComparison& c, const DiffOptions& o) {
     std::vector<std::pair<int, int>> stack{{0, 0}}; // (delta, depth)
     while (!stack.empty()) {
@@ -89,25 +104,28 @@ void printTree(const hs::HierarchyComparison& c, const DiffOptions& o) {
         stack.pop_back();
         const hs::ModuleDelta& d = c.modules[static_cast<std::size_t>(delta)];
         if (o.changedOnly && !d.subtreeChanged) continue;
-        std::string line = std::string(static_cast<std::size_t>(depth) * 2, ' ') + marker(d) + " " +
+        std::string line = std::string(1, marker(d)) + " " + std::string(static_cast<std::size_t>(depth) * 2, ' ') +
                            hs::utf8Escaped(shortName(c, d));
         if (!d.className.empty()) line += " : " + hs::utf8Escaped(d.className);
-        if (!d.scopeB.empty())
-            line +=
-                " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
+        if (d.match == hs::ModuleMatch::Wrapper)
+            line += std::string(" (") + (d.moduleA >= 0 ? "A" : "B") + " wraps the model in it; " +
+                    (d.moduleA >= 0 ? "B" : "A") + "'s root)";
+        else if (!d.scopeB.empty())
+            line += " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
         line += "  [nodes " + std::to_string(d.totalNodesA) + " -> " + std::to_string(d.totalNodesB) +
                 ", parameters " + std::to_string(d.totalParametersA) + " -> " +
                 std::to_string(d.totalParametersB) + "]";
         std::cout << line << "\n";
-        std::string indent(static_cast<std::size_t>(depth) * 2 + 4, ' ');
+        std::string indent(static_cast<std::size_t>(depth) * 2 + 6, ' ');
         if (d.changed) std::cout << indent << d.summary << "\n";
         if (d.movedIn || d.movedOut)
             std::cout << indent << d.movedIn << " named nodes moved in, " << d.movedOut << " moved out\n";
         if (o.depth >= 0 && depth >= o.depth) {
-            bool below = false;
-            for (int k : d.children)
-                below = below || c.modules[static_cast<std::size_t>(k)].subtreeChanged;
-            if (below) std::cout << indent << "(changes below)\n";
+            // Cut here: say how many changes are left out and how to see them, never promise them.
+            const std::size_t hidden = changedBelow(c, d);
+            if (hidden)
+                std::cout << indent << "and " << hidden << (hidden == 1 ? " changed module" : " changed modules")
+                          << " below, not shown (deeper than --depth " << o.depth << ")\n";
             continue;
         }
         for (auto child = d.children.rbegin(); child != d.children.rend(); ++child)
@@ -138,6 +156,9 @@ json comparisonJson(const hs::HierarchyComparison& c, const Side& a, const Side&
     j["removed_modules"] = c.removedModules;
     j["matched_by_parameters"] = c.matchedByParameters;
     j["matched_by_position"] = c.matchedByPosition;
+    j["matched_by_prefix"] = c.matchedByPrefix;
+    j["wrapper_a"] = c.wrapperA.empty() ? json() : json(hs::utf8Escaped(c.wrapperA));
+    j["wrapper_b"] = c.wrapperB.empty() ? json() : json(hs::utf8Escaped(c.wrapperB));
     json modules = json::array();
     for (std::size_t k = 0; k < c.modules.size(); ++k) {
         const hs::ModuleDelta& d = c.modules[k];
@@ -161,6 +182,8 @@ json comparisonJson(const hs::HierarchyComparison& c, const Side& a, const Side&
                   {"summary", d.summary}};
         if (d.match == hs::ModuleMatch::Removed) m["scope_b"] = nullptr;
         if (d.match == hs::ModuleMatch::Added) m["scope"] = nullptr;
+        if (d.match == hs::ModuleMatch::Wrapper) // the other side's counterpart is its root
+            m[d.moduleA >= 0 ? "scope_b" : "scope"] = "";
         modules.push_back(m);
     }
     j["modules"] = modules;
@@ -185,6 +208,10 @@ void printText(const hs::HierarchyComparison& c, const Side& a, const Side& b, c
         std::cout << "; matched under other scopes: " << c.matchedByParameters << " by parameters, "
                   << c.matchedByPosition << " by position";
     std::cout << "\n";
+    if (!c.wrapperA.empty() || !c.wrapperB.empty())
+        std::cout << "# " << (c.wrapperA.empty() ? "B" : "A") << " wraps the model in '"
+                  << hs::utf8Escaped(c.wrapperA.empty() ? c.wrapperB : c.wrapperA)
+                  << "': " << c.matchedByPrefix << " modules matched by their scope below it\n";
     if (o.changedOnly && c.changedModules == 0 && c.moved.empty()) {
         std::cout << "no module changed\n";
         return;

@@ -167,11 +167,11 @@ int runExtract(const std::vector<std::string>& args) {
             std::cout << "  " << b.name << " : " << hs::formatType(b.type)
                       << (b.inferred ? "  (inferred)" : "") << (b.graphOutput ? "  (graph output)" : "")
                       << "\n";
-        std::cout << "nodes: " << result.nodes << " (" << own << " selected, " << plan.copiedConstants
-                  << " constants copied in";
+        std::cout << "nodes: " << result.nodes << " (" << own << " selected, "
+                  << hs::cli::counted(plan.copiedConstants, "constant") << " copied in";
         if (!plan.expandedCalls.empty())
-            std::cout << ", " << plan.expandedCalls.size() << " function calls inlined";
-        std::cout << ")\nweights: " << result.initializers << " initializers, "
+            std::cout << ", " << hs::cli::counted(plan.expandedCalls.size(), "function call") << " inlined";
+        std::cout << ")\nweights: " << hs::cli::counted(result.initializers, "initializer") << ", "
                   << hs::cli::humanBytes(plan.weightBytes) << "\n"
                   << "functions: " << result.functions << "\n";
         for (const auto& note : result.notes)

@@ -33,7 +33,7 @@ const char* kUsage = R"(hierscope-cli: which PyTorch module every ONNX node came
 
 usage:
   hierscope-cli info MODEL [--sidecar FILE] [--json]
-  hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]
+  hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--short] [--json]
   hierscope-cli tag  MODEL [--sidecar IN] [-o OUT.json] [--accept-suggestions] [--json]
   hierscope-cli extract MODEL (--module SCOPE | --nodes KEY,...) -o OUT.onnx [--sidecar FILE] [--json]
   hierscope-cli embed MODEL -o OUT.onnx [--sidecar FILE] [--copy-external] [--json]
@@ -61,9 +61,10 @@ const char* commandHelp(const std::string& command) {
                "  --json, every vague node's suggested deeper module (`suggestions`: node, scope, level,\n"
                "  suggested_scope, reason).\n";
     if (command == "tree")
-        return "hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--json]\n"
-               "  The module tree, indented, with node counts (own/total) and the lowest confidence "
-               "inside.\n";
+        return "hierscope-cli tree MODEL [--sidecar FILE] [--depth N] [--short] [--json]\n"
+               "  The module tree, indented, each module by its full scope (what extract --module takes),\n"
+               "  with node counts (own/total), parameter elements in the subtree and the lowest confidence\n"
+               "  inside. --short names each module by the part of its scope below its parent.\n";
     if (command == "tag")
         return "hierscope-cli tag MODEL [--sidecar IN] [-o OUT.json] [--accept-suggestions] [--json]\n"
                "  Computes every node's module and writes a format 1.1 sidecar (default: MODEL's name with\n"
@@ -89,6 +90,7 @@ struct Options {
     bool json = false;
     bool help = false;
     bool acceptSuggestions = false; // tag only
+    bool shortNames = false; // tree --short
 };
 
 struct UsageError : std::runtime_error {
@@ -118,6 +120,8 @@ Options parseArgs(int argc, char** argv) {
             o.json = true;
         else if (a == "--accept-suggestions" && o.command == "tag")
             o.acceptSuggestions = true;
+        else if (a == "--short" && o.command == "tree")
+            o.shortNames = true;
         else if (a == "--sidecar")
             o.sidecar = value();
         else if (a == "-o" || a == "--output")
@@ -204,10 +208,10 @@ std::string suggestionsLine(std::size_t count) {
 
 std::string statisticsLine(const hs::HierarchyStatistics& s) {
     std::ostringstream out;
-    out << s.nodes << " nodes:";
+    out << hs::cli::counted(s.nodes, "node") << ":";
     for (int k = 0; k < 4; ++k)
         out << " " << s.byLevel[k] << " " << hs::levelName(static_cast<hs::Level>(k)) << ",";
-    out << " " << s.conflicts << " conflicts; by source:";
+    out << " " << hs::cli::counted(s.conflicts, "conflict") << "; by source:";
     for (int k = 0; k < hs::kSourceCount; ++k)
         if (s.bySource[k]) out << " " << hs::sourceName(static_cast<hs::Source>(k)) << " " << s.bySource[k];
     return out.str();
@@ -287,20 +291,23 @@ int runInfo(const Options& o) {
     return 0;
 }
 
-// Pre-order with an explicit stack (children pushed last first): no recursion per level.
-void printTree(const hs::Hierarchy& h, int maxDepth) {
+// Pre-order with an explicit stack (children pushed last first): no recursion per level. Each module by
+// its full scope (what `extract --module` takes), indented by depth; --short prints the part below the
+// parent only.
+void printTree(const hs::Hierarchy& h, int maxDepth, bool shortNames) {
     std::vector<std::pair<int, int>> stack{{0, 0}}; // (module, depth)
     while (!stack.empty()) {
         const auto [module, depth] = stack.back();
         stack.pop_back();
         const hs::Module& m = h.modules[static_cast<std::size_t>(module)];
-        std::string label = module == 0 ? "(root)" : m.name;
+        std::string label = module == 0 ? "(root)" : shortNames ? m.name : m.scope;
         if (!m.className.empty()) label += " : " + m.className;
         if (m.fromConverterNames) label += " (layer path)";
         std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
-                  << "/" << m.totalNodes << " nodes, lowest " << hs::levelName(m.lowestLevel)
-                  << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "")
-                  << "]\n";
+                  << "/" << hs::cli::counted(m.totalNodes, "node") << ", " << hs::cli::grouped(m.totalParameters)
+                  << (m.totalParameters == 1 ? " parameter" : " parameters") << ", lowest "
+                  << hs::levelName(m.lowestLevel)
+                  << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "") << "]\n";
         if (maxDepth >= 0 && depth >= maxDepth) continue;
         for (auto child = m.children.rbegin(); child != m.children.rend(); ++child)
             stack.emplace_back(*child, depth + 1);
@@ -385,7 +392,7 @@ int runTree(const Options& o) {
         std::cout << "\n";
     } else {
         std::cout << "# module tree from " << hs::sourcesSummary(l.hierarchy.statistics()) << "\n";
-        printTree(l.hierarchy, o.depth);
+        printTree(l.hierarchy, o.depth, o.shortNames);
     }
     return 0;
 }
@@ -411,8 +418,13 @@ int runTag(const Options& o) {
         if (o.acceptSuggestions) j["suggestions_accepted"] = accepted;
         std::cout << hs::cli::escapedJson(j).dump(2) << "\n";
     } else {
-        std::cout << "wrote " << out << "\n"
-                  << l.hierarchy.modules.size() << " modules; " << statisticsLine(stats) << "\n"
+        std::cout << "wrote " << out;
+        if (o.output.empty()) // the model's folder, chosen for the user: say so, and how to choose
+            std::cout << " (beside the model, where it is found when the model is opened; -o OUT.json "
+                         "writes elsewhere)";
+        std::cout << "\n"
+                  << hs::cli::counted(l.hierarchy.modules.size(), "module") << "; " << statisticsLine(stats)
+                  << "\n"
                   << suggestionsLine(l.hierarchy.suggestionCount()) << "\n";
         if (o.acceptSuggestions) std::cout << "accepted the suggestion of " << accepted << " nodes\n";
     }

@@ -51,6 +51,7 @@ struct Side {
     std::vector<int> opOf;    // per node instance: interned op type
     std::vector<int> match;   // per module: the other side's module, or kNone
     std::vector<int> deltaOf; // per module: its delta
+    int wrapper = kNone;      // the module this side wraps the whole model in (see findWrapper)
     std::size_t moduleCount() const { return h.modules.size(); }
     const Module& module(int m) const { return h.modules[static_cast<std::size_t>(m)]; }
 };
@@ -128,6 +129,60 @@ std::size_t matchByParameters(Side& a, Side& b) {
     return matched;
 }
 
+// The child of x's root that wraps the whole model as y has it: below it, x's scopes are y's with
+// "<wrapper>." in front (a training or deployment wrapper holding the model as `model`, DataParallel's
+// `module`). Chosen when, with the prefix taken off, most of y's still unmatched modules are found under
+// it; kNone otherwise. Scopes are compared as views: no string is built per module.
+int findWrapper(const Side& x, const Side& y) {
+    std::unordered_map<std::string_view, int> unmatchedY;
+    for (std::size_t m = 1; m < y.moduleCount(); ++m)
+        if (y.match[m] == kNone) unmatchedY.emplace(y.h.modules[m].scope, static_cast<int>(m));
+    // Each module votes for the child of the root above it: one pass, however many children the root has.
+    std::unordered_map<int, std::size_t> hits;
+    for (std::size_t m = 1; m < x.moduleCount(); ++m) {
+        int top = static_cast<int>(m);
+        while (x.module(top).parent > 0)
+            top = x.module(top).parent;
+        const std::string& prefix = x.module(top).scope;
+        std::string_view scope = x.h.modules[m].scope;
+        if (top == static_cast<int>(m) || prefix.empty() || x.match[static_cast<std::size_t>(top)] != kNone ||
+            scope.size() <= prefix.size() + 1 || scope.compare(0, prefix.size(), prefix) != 0 ||
+            scope[prefix.size()] != '.')
+            continue;
+        if (unmatchedY.count(scope.substr(prefix.size() + 1))) ++hits[top];
+    }
+    int best = kNone;
+    std::size_t bestHits = 0;
+    for (auto [top, count] : hits)
+        if (count > bestHits || (count == bestHits && top < best)) best = top, bestHits = count;
+    return 2 * bestHits > unmatchedY.size() ? best : kNone;
+}
+
+// Pairs every module below x's wrapper with y's module of the scope without the prefix; the wrapper's
+// counterpart is y's root.
+std::size_t matchUnderWrapper(Side& x, Side& y, int wrapper) {
+    std::unordered_map<std::string_view, int> scopesY;
+    for (std::size_t m = 1; m < y.moduleCount(); ++m)
+        if (y.match[m] == kNone) scopesY.emplace(y.h.modules[m].scope, static_cast<int>(m));
+    const std::size_t cut = x.module(wrapper).scope.size() + 1;
+    std::size_t matched = 0;
+    for (std::size_t m = 1; m < x.moduleCount(); ++m) {
+        if (x.match[m] != kNone || !x.h.isAncestorOrSelf(wrapper, static_cast<int>(m)) ||
+            static_cast<int>(m) == wrapper)
+            continue;
+        auto it = scopesY.find(std::string_view(x.h.modules[m].scope).substr(cut));
+        if (it == scopesY.end()) continue;
+        x.match[m] = it->second;
+        y.match[static_cast<std::size_t>(it->second)] = static_cast<int>(m);
+        scopesY.erase(it);
+        ++matched;
+    }
+    // Taken: no later rule pairs the wrapper with a module of y (position reads its children as y's
+    // root's). y's root stays the match of x's root.
+    x.match[static_cast<std::size_t>(wrapper)] = 0;
+    return matched;
+}
+
 bool classesAgree(const Module& x, const Module& y) {
     return x.className.empty() || y.className.empty() || x.className == y.className;
 }
@@ -140,8 +195,9 @@ std::size_t matchByPosition(Side& a, Side& b) {
     std::size_t matched = 0;
     std::vector<int> restA, restB;
     for (std::size_t m = 0; m < a.moduleCount(); ++m) {
-        int mb = a.match[m];
-        if (mb == kNone) continue;
+        // Under a wrapper, its children are the other root's: B's wrapper hosts what A's root does.
+        int mb = m == 0 && b.wrapper != kNone ? b.wrapper : a.match[m];
+        if (mb == kNone || (m == 0 && a.wrapper != kNone)) continue;
         restA.clear(), restB.clear();
         for (int c : a.h.modules[m].children)
             if (a.match[static_cast<std::size_t>(c)] == kNone) restA.push_back(c);
@@ -162,56 +218,91 @@ std::size_t matchByPosition(Side& a, Side& b) {
 }
 
 // The delta tree: A's module tree, and under each module of B the modules only B has. A module of B
-// matched to one of A sits where A has it.
+// matched to one of A sits where A has it. When one side wraps the model, the wrapper is a child of the
+// root and everything else of both sides sits below it; the other side's root counts its own nodes there.
 void buildTree(HierarchyComparison& out, Side& a, Side& b, const std::vector<ModuleMatch>& matchKindA) {
     struct Work {
-        bool sideA;
-        int module;
+        int moduleA; // kNone: only in B
+        int moduleB; // kNone: only in A
         int parentDelta;
+        bool wrapper;
     };
-    std::vector<Work> stack{{true, 0, kNone}};
+    const bool wrapped = a.wrapper != kNone || b.wrapper != kNone;
+    std::vector<Work> stack{{0, 0, kNone, false}};
     a.deltaOf.assign(a.moduleCount(), kNone);
     b.deltaOf.assign(b.moduleCount(), kNone);
     while (!stack.empty()) {
-        Work w = stack.back();
+        const Work w = stack.back();
         stack.pop_back();
-        int index = static_cast<int>(out.modules.size());
+        const int index = static_cast<int>(out.modules.size());
         out.modules.emplace_back();
         ModuleDelta& d = out.modules.back();
         d.parent = w.parentDelta;
         if (w.parentDelta != kNone)
             out.modules[static_cast<std::size_t>(w.parentDelta)].children.push_back(index);
-        Side& own = w.sideA ? a : b;
-        const Module& m = own.module(w.module);
-        d.scope = m.scope;
-        d.className = m.className;
-        own.deltaOf[static_cast<std::size_t>(w.module)] = index;
-        int other = own.match[static_cast<std::size_t>(w.module)];
-        if (w.sideA) {
-            d.moduleA = w.module;
-            d.moduleB = other;
-            d.match = other == kNone ? ModuleMatch::Removed : matchKindA[static_cast<std::size_t>(w.module)];
-            if (other != kNone) {
-                b.deltaOf[static_cast<std::size_t>(other)] = index;
-                if (b.module(other).scope != d.scope) d.scopeB = b.module(other).scope;
-                if (d.className.empty()) d.className = b.module(other).className;
+        int childrenOfA = w.moduleA, childrenOfB = w.moduleB; // whose children go below this delta
+        if (w.wrapper) {
+            d.match = ModuleMatch::Wrapper;
+            d.moduleA = a.wrapper;
+            d.moduleB = b.wrapper;
+            d.scope = a.wrapper != kNone ? a.module(a.wrapper).scope : b.module(b.wrapper).scope;
+            d.className = a.wrapper != kNone ? a.module(a.wrapper).className : b.module(b.wrapper).className;
+            // Each side's own wrapper (or root) counts here; processed after the root, so this wins.
+            a.deltaOf[static_cast<std::size_t>(a.wrapper != kNone ? a.wrapper : 0)] = index;
+            b.deltaOf[static_cast<std::size_t>(b.wrapper != kNone ? b.wrapper : 0)] = index;
+            childrenOfA = a.wrapper != kNone ? a.wrapper : 0;
+            childrenOfB = b.wrapper != kNone ? b.wrapper : 0;
+        } else if (w.moduleA != kNone) {
+            const Module& m = a.module(w.moduleA);
+            d.scope = m.scope;
+            d.className = m.className;
+            d.moduleA = w.moduleA;
+            d.moduleB = w.moduleB;
+            a.deltaOf[static_cast<std::size_t>(w.moduleA)] = index;
+            d.match =
+                w.moduleB == kNone ? ModuleMatch::Removed : matchKindA[static_cast<std::size_t>(w.moduleA)];
+            if (w.moduleB != kNone) {
+                b.deltaOf[static_cast<std::size_t>(w.moduleB)] = index;
+                if (b.module(w.moduleB).scope != d.scope) d.scopeB = b.module(w.moduleB).scope;
+                if (d.className.empty()) d.className = b.module(w.moduleB).className;
             }
         } else {
-            d.moduleB = w.module;
+            const Module& m = b.module(w.moduleB);
+            d.scope = m.scope;
+            d.className = m.className;
+            d.moduleB = w.moduleB;
             d.match = ModuleMatch::Added;
+            b.deltaOf[static_cast<std::size_t>(w.moduleB)] = index;
         }
-        // Pushed in reverse so that they are taken in order: A's children first, then B's own.
-        int counterpart = w.sideA ? other : w.module;
-        if (counterpart != kNone) {
-            const auto& kids = b.module(counterpart).children;
+        // Pushed in reverse so that they are taken in order: the wrapper, A's children, then B's own.
+        const bool root = index == 0;
+        if (childrenOfB != kNone && !(root && wrapped && a.wrapper != kNone)) {
+            const auto& kids = b.module(childrenOfB).children;
             for (auto it = kids.rbegin(); it != kids.rend(); ++it)
-                if (b.match[static_cast<std::size_t>(*it)] == kNone) stack.push_back({false, *it, index});
+                if (b.match[static_cast<std::size_t>(*it)] == kNone && *it != b.wrapper)
+                    stack.push_back({kNone, *it, index, false});
         }
-        if (w.sideA) {
-            const auto& kids = m.children;
+        if (childrenOfA != kNone && !(root && wrapped && b.wrapper != kNone)) {
+            const auto& kids = a.module(childrenOfA).children;
             for (auto it = kids.rbegin(); it != kids.rend(); ++it)
-                stack.push_back({true, *it, index});
+                if (*it != a.wrapper)
+                    stack.push_back({*it, a.match[static_cast<std::size_t>(*it)], index, false});
         }
+        if (root && wrapped) stack.push_back({kNone, kNone, index, true});
+    }
+}
+
+// With a wrapper, the root delta's counts of the side whose root counted at the wrapper: its subtree
+// totals (the whole model), no own nodes.
+void fillWrappedRoot(HierarchyComparison& out, const Side& a, const Side& b) {
+    ModuleDelta& root = out.modules[0];
+    if (a.wrapper != kNone) {
+        root.nodesB = 0, root.parametersB = 0, root.opsB.clear();
+        root.totalNodesB = b.module(0).totalNodes, root.totalParametersB = b.module(0).totalParameters;
+    }
+    if (b.wrapper != kNone) {
+        root.nodesA = 0, root.parametersA = 0, root.opsA.clear();
+        root.totalNodesA = a.module(0).totalNodes, root.totalParametersA = a.module(0).totalParameters;
     }
 }
 
@@ -365,6 +456,10 @@ const char* moduleMatchName(ModuleMatch match) {
         return "parameters";
     case ModuleMatch::Position:
         return "position";
+    case ModuleMatch::Prefix:
+        return "prefix";
+    case ModuleMatch::Wrapper:
+        return "wrapper";
     case ModuleMatch::Removed:
         return "removed";
     case ModuleMatch::Added:
@@ -395,19 +490,33 @@ HierarchyComparison compareHierarchies(const ComparedModel& ma, const ComparedMo
     std::vector<bool> byScope(a.moduleCount());
     for (std::size_t m = 0; m < a.moduleCount(); ++m)
         byScope[m] = a.match[m] != kNone;
+    // One side wraps the model ("model.stft" against "stft"): scopes match once the prefix is off.
+    if ((a.wrapper = findWrapper(a, b)) != kNone) {
+        out.matchedByPrefix = matchUnderWrapper(a, b, a.wrapper);
+        out.wrapperA = a.module(a.wrapper).scope;
+    } else if ((b.wrapper = findWrapper(b, a)) != kNone) {
+        out.matchedByPrefix = matchUnderWrapper(b, a, b.wrapper);
+        out.wrapperB = b.module(b.wrapper).scope;
+    }
+    std::vector<bool> byPrefix(a.moduleCount());
+    for (std::size_t m = 0; m < a.moduleCount(); ++m)
+        byPrefix[m] = !byScope[m] && a.match[m] != kNone;
     out.matchedByParameters = matchByParameters(a, b);
     std::vector<bool> byParameters(a.moduleCount());
     for (std::size_t m = 0; m < a.moduleCount(); ++m)
-        byParameters[m] = !byScope[m] && a.match[m] != kNone;
+        byParameters[m] = !byScope[m] && !byPrefix[m] && a.match[m] != kNone;
     out.matchedByPosition = matchByPosition(a, b);
     std::vector<ModuleMatch> kind(a.moduleCount(), ModuleMatch::Position);
     for (std::size_t m = 0; m < a.moduleCount(); ++m)
-        if (byScope[m] || byParameters[m])
-            kind[m] = byScope[m] ? ModuleMatch::Scope : ModuleMatch::Parameters;
+        if (byScope[m] || byPrefix[m] || byParameters[m])
+            kind[m] = byScope[m]    ? ModuleMatch::Scope
+                      : byPrefix[m] ? ModuleMatch::Prefix
+                                    : ModuleMatch::Parameters;
 
     buildTree(out, a, b, kind);
     countOps(out, a, true, ops);
     countOps(out, b, false, ops);
+    fillWrappedRoot(out, a, b);
     findMovedNodes(out, a, b);
     classify(out);
     return out;

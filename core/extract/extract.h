@@ -78,7 +78,9 @@ struct ExtractionPlan {
 };
 
 // All nodes of module `scope` and its descendants, as the hierarchy assigns them (manual re-tags
-// included). Throws hs::Error for an unknown module or a module without nodes.
+// included). `scope` may name the module as lookupModule reads it (full scope, path, or a last part
+// only one module has); plan.scope is the full scope. Throws hs::Error for an unknown module (with
+// close matches) or a module without nodes.
 ExtractionPlan planExtraction(const GraphIndex& graph, const Hierarchy& hierarchy, const std::string& scope);
 
 // Nodes by key (DESIGN.md "Node identity"); a node brings its bodies. Throws hs::Error for an

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
+#include "hierarchy/module_lookup.h"
 
 #include <map>
 #include <set>
@@ -405,10 +406,12 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     return plan;
 }
 
-ExtractionPlan planExtraction(const GraphIndex& graph, const Hierarchy& hierarchy, const std::string& scope) {
+ExtractionPlan planExtraction(const GraphIndex& graph, const Hierarchy& hierarchy, const std::string& named) {
     const Model& m = graph.model();
-    int module = hierarchy.findModule(scope);
-    if (module < 0) throw Error(m.path + ": unknown module " + quoteInput(scope));
+    const ModuleLookup lookup = lookupModule(hierarchy, named);
+    const int module = lookup.module;
+    if (module < 0) throw Error(m.path + ": " + lookupProblem(hierarchy, named, lookup));
+    const std::string& scope = hierarchy.modules[static_cast<std::size_t>(module)].scope;
     std::vector<int> instances;
     for (std::size_t i = 0; i < graph.size() && i < hierarchy.assignments.size(); ++i)
         if (hierarchy.isAncestorOrSelf(module, hierarchy.assignments[i].module))

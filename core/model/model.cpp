@@ -2,9 +2,11 @@
 
 #include "common/error.h"
 #include "model/external_data.h"
+#include "model/file_kind.h"
 #include "model/mapped_file.h"
 #include "model/wire_reader.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include <cstdio>
@@ -556,10 +558,16 @@ std::shared_ptr<const Model> loadModel(const std::string& path) {
     model->file = file;
     fs::path folder = fs::path(path).parent_path();
     if (folder.empty()) folder = ".";
+    const std::string_view head = file->bytes(0, std::min<std::uint64_t>(file->size(), 512));
+    const std::string kind = signatureKind(head);
+    if (!kind.empty()) throw Error(path + ": not an ONNX model: it looks like " + kind);
     Loader loader(*model, folder);
     try {
         loader.parseModel(file->bytes(0, file->size()));
     } catch (const wire::Malformed& e) {
+        // Text fails the wire reader early with a meaningless field error; say what the file is.
+        const std::string text = textKind(head);
+        if (!text.empty()) throw Error(path + ": not an ONNX model: it looks like " + text);
         throw Error(path + ": truncated or corrupt ONNX file (" + e.what() + ")");
     }
     return model;

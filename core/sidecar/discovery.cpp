@@ -41,11 +41,16 @@ std::string defaultSidecarPath(const std::string& modelPath) {
     return sidecarCandidates(modelPath).front();
 }
 
-ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPath, const std::string& given) {
+ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPath, const std::string& given,
+                            bool matchingOnly) {
     ChosenSidecar chosen;
     chosen.path = given.empty() ? findSidecarBeside(modelPath) : given;
     chosen.foundBeside = given.empty() && !chosen.path.empty();
     if (chosen.path.empty()) return chosen;
+    if (matchingOnly && !given.empty()) {
+        chosen.sidecar = readMatchingPartFor(graph, given, chosen.partial);
+        return chosen;
+    }
     try {
         chosen.sidecar = readSidecarFor(graph, chosen.path);
     } catch (const Error& e) {

@@ -26,12 +26,16 @@ std::string defaultSidecarPath(const std::string& modelPath);
 
 // The sidecar a model is opened with: the one given (it must fit: hs::Error otherwise), else the one
 // found beside the model, applied when it fits (when not, `note` says why and none is applied).
+// `matchingOnly` (a sidecar given for a related model, the user agreed): only its entries whose keys
+// match apply (readMatchingPartFor), and `partial` says how many.
 struct ChosenSidecar {
     std::optional<Sidecar> sidecar; // read, keys bound, checked
     std::string path;               // given or found, "" when none
     bool foundBeside = false;
-    std::string note; // why a sidecar found beside the model was not applied
+    std::string note;    // why a sidecar found beside the model was not applied
+    std::string partial; // "applied 180 of 214 entries of f.json (...)" when matchingOnly
 };
-ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPath, const std::string& given);
+ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPath, const std::string& given,
+                            bool matchingOnly = false);
 
 } // namespace hs

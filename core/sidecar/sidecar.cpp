@@ -6,6 +6,7 @@
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <unordered_map>
@@ -121,6 +122,32 @@ Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path) {
     bindSidecarKeys(graph, sidecar);
     const SidecarCheck check = checkSidecar(graph, sidecar);
     if (!check.applicable) throw Error(check.message);
+    return sidecar;
+}
+
+std::size_t keepMatchingEntries(const GraphIndex& graph, Sidecar& sidecar) {
+    const std::size_t before = sidecar.entries.size();
+    sidecar.entries.erase(std::remove_if(sidecar.entries.begin(), sidecar.entries.end(),
+                                         [&](const SidecarEntry& e) {
+                                             // "#12" is a place in the other graph, not a name
+                                             return e.key.empty() || e.key[0] == '#' || graph.find(e.key) < 0;
+                                         }),
+                          sidecar.entries.end());
+    sidecar.modelDigest.clear(); // it described the other model
+    return before - sidecar.entries.size();
+}
+
+Sidecar readMatchingPartFor(const GraphIndex& graph, const std::string& path, std::string& summary) {
+    Sidecar sidecar = readSidecar(path);
+    bindSidecarKeys(graph, sidecar);
+    const std::size_t total = sidecar.entries.size();
+    const std::size_t dropped = keepMatchingEntries(graph, sidecar);
+    if (sidecar.entries.empty())
+        throw Error(path + ": none of its " + std::to_string(total) + " node keys names a node of " +
+                    graph.model().path);
+    summary = "applied " + std::to_string(sidecar.entries.size()) + " of " + std::to_string(total) +
+              " entries of " + path + " (" + std::to_string(dropped) +
+              (dropped == 1 ? " names a node" : " name nodes") + " this model does not have)";
     return sidecar;
 }
 

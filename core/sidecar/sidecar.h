@@ -96,6 +96,17 @@ void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar);
 // naming the file when it cannot be read or is for another model (the check's message).
 Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path);
 
+// A sidecar written for a related model (another opset, a re-export): only the entries whose keys name
+// nodes of this graph are kept (positional "#12" keys never: they are places in the other graph, not
+// names), and the digest is cleared, so that what matches applies. Returns how many
+// entries were dropped. Keys must be bound first (bindSidecarKeys).
+std::size_t keepMatchingEntries(const GraphIndex& graph, Sidecar& sidecar);
+
+// readSidecarFor for a related model: its matching entries only (keepMatchingEntries). Throws hs::Error
+// when none names a node of the model. `summary` gets "applied 180 of 214 entries of f.json (34 name
+// nodes this model does not have)".
+Sidecar readMatchingPartFor(const GraphIndex& graph, const std::string& path, std::string& summary);
+
 // "sha256:<hex>" over the graph structure (op types and tensor names in order), not the weights.
 std::string modelDigest(const GraphIndex& graph);
 

@@ -306,6 +306,89 @@ private slots:
                  qPrintable(r.err));
     }
 
+    // Issue 22: `tree` names each module by its full scope, with its parameters, and `extract --module`
+    // takes every name `tree` prints, a path, or a last part only one module has; a typo gets close matches.
+    void treeAndExtractAgree() {
+        Run tree = cli({"tree", fixture("cnn_resnet.onnx")});
+        QCOMPARE(tree.code, 0);
+        QVERIFY2(tree.out.contains("\n    layer2.0  [1/6 nodes, 229,376 parameters, lowest high]\n"),
+                 qPrintable(tree.out));
+        QVERIFY2(tree.out.contains("\n  conv1  [1/1 node, 9,408 parameters, lowest high]\n"),
+                 qPrintable(tree.out));
+        QVERIFY(tree.out.contains("(root)  [5/21 nodes, 313,994 parameters"));
+        QTemporaryDir dir;
+        const QString out = dir.filePath("m.onnx");
+        int printed = 0;
+        for (const QString& line : tree.out.split('\n')) {
+            const QString name = line.trimmed().section("  [", 0, 0).section(" : ", 0, 0);
+            if (line.startsWith('#') || name.isEmpty() || name == "(root)") continue;
+            Run r = cli({"extract", fixture("cnn_resnet.onnx"), "--module", name, "-o", out, "--json"});
+            QVERIFY2(r.code == 0, qPrintable(name + ": " + r.err));
+            QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["module"].toString(), name);
+            ++printed;
+        }
+        QCOMPARE(printed, 17); // 18 modules with the root
+        auto moduleOf = [&](const QString& named) {
+            Run r = cli({"extract", fixture("cnn_resnet.onnx"), "--module", named, "-o", out, "--json"});
+            return r.code == 0 ? QJsonDocument::fromJson(r.out.toUtf8()).object()["module"].toString()
+                               : "error: " + r.err.trimmed();
+        };
+        QCOMPARE(moduleOf("/layer2/0"), QString("layer2.0"));
+        QCOMPARE(moduleOf("(root)"), QString("")); // the root, as tree prints it
+        QCOMPARE(moduleOf("downsample"), QString("layer2.0.downsample"));
+        QCOMPARE(moduleOf("downsample.0"), QString("layer2.0.downsample.0"));
+        QCOMPARE(moduleOf("layr1"), "error: hierscope-cli: " + fixture("cnn_resnet.onnx") +
+                                        ": unknown module 'layr1'; did you mean 'layer1' or 'layer2'?");
+        QCOMPARE(moduleOf("0"), "error: hierscope-cli: " + fixture("cnn_resnet.onnx") +
+                                    ": '0' names 3 modules: 'layer1.0', 'layer2.0', 'layer2.0.downsample.0'; "
+                                    "give the full scope");
+        Run shortNames = cli({"tree", fixture("cnn_resnet.onnx"), "--short"});
+        QVERIFY(shortNames.out.contains("\n    0  [1/6 nodes, 229,376 parameters"));
+    }
+
+    // Issue 22: `tag` without -o says it wrote beside the model, and where.
+    void tagSaysWhereItWrote() {
+        QTemporaryDir dir;
+        const QString model = dir.filePath("net.onnx");
+        QVERIFY(QFile::copy(fixture("cnn_resnet.onnx"), model));
+        Run r = cli({"tag", model});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.startsWith("wrote " + dir.filePath("net.hierarchy.json") + " (beside the model"),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains("\n18 modules; 21 nodes:"), qPrintable(r.out));
+        Run chosen = cli({"tag", model, "-o", dir.filePath("other.json")});
+        QVERIFY2(chosen.out.startsWith("wrote " + dir.filePath("other.json") + "\n"), qPrintable(chosen.out));
+    }
+
+    // Issue 22: a file that is not an ONNX model is named as what it looks like.
+    void notAnOnnxModelSaysWhatItIs() {
+        QTemporaryDir dir;
+        auto write = [&](const char* name, const QByteArray& bytes) {
+            QFile f(dir.filePath(name));
+            f.open(QIODevice::WriteOnly);
+            f.write(bytes);
+            return dir.filePath(name);
+        };
+        QByteArray png = bytesOf(QStringLiteral(HS_FIXTURES "/../../docs/screenshot.png"));
+        QVERIFY(png.startsWith("\x89PNG"));
+        const QString zip =
+            write("zip.onnx", QByteArray("PK\x03\x04\x14\x00\x00\x00", 8) + QByteArray(64, 'x'));
+        const struct {
+            QString path;
+            const char* looks;
+        } cases[] = {{write("png.onnx", png), "a PNG image"},
+                     {zip, "a ZIP archive"},
+                     {write("text.onnx", "not a model, just words\n"), "text"},
+                     {write("json.onnx", "{\"node_hierarchy\": {}}\n"), "JSON text"}};
+        for (const auto& c : cases) {
+            Run r = cli({"info", c.path});
+            QCOMPARE(r.code, 1);
+            QVERIFY2(r.err.startsWith("hierscope-cli: " + c.path + ": not an ONNX model: it looks like " +
+                                      c.looks),
+                     qPrintable(r.err));
+        }
+    }
+
     void errorsAndUsage() {
         QTemporaryDir dir;
         QString bad = dir.filePath("bad.onnx");

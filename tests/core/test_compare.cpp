@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QtTest>
 
 #include <algorithm>
@@ -267,6 +268,75 @@ private slots:
                  (std::set<std::string>{"encoder.layer.0.attention.output", "encoder.layer.1"}));
         QCOMPARE(delta(c, "encoder.layer.1").summary, std::string("0 ops -> 1: nothing -> Add"));
     }
+    // Issue 22: one export wraps the model in another module (`model.encoder...` against `encoder...`,
+    // silero_vad_16k_op15 against silero_vad_half): below the wrapper, scopes match without the prefix.
+    void wrapperPrefixMatches() {
+        for (bool wrappedFirst : {true, false}) {
+            Pair p = wrappedFirst ? compare("cmp_bert_wrapped.onnx", "cmp_bert_op17.onnx")
+                                  : compare("cmp_bert_op17.onnx", "cmp_bert_wrapped.onnx");
+            const std::string in = wrappedFirst ? "model." : ""; // A's scopes
+            QCOMPARE(p.c.changedModules, std::size_t(0));
+            QCOMPARE(p.c.addedModules + p.c.removedModules, std::size_t(0));
+            QCOMPARE(p.c.moved.size(), std::size_t(0));
+            QCOMPARE(p.c.matchedByPrefix, std::size_t(39));
+            QCOMPARE(wrappedFirst ? p.c.wrapperA : p.c.wrapperB, std::string("model"));
+            QCOMPARE(p.c.modules.size(), std::size_t(41)); // the root, the wrapper, 39 modules
+            const hs::ModuleDelta& wrapper =
+                p.c.modules[static_cast<std::size_t>(p.c.modules[0].children[0])];
+            QCOMPARE(int(wrapper.match), int(hs::ModuleMatch::Wrapper));
+            QCOMPARE(wrapper.scope, std::string("model"));
+            QCOMPARE(wrappedFirst ? wrapper.moduleB : wrapper.moduleA, -1);
+            QCOMPARE(ops(wrapper.opsA), ops(wrapper.opsB)); // the wrapped root's own ops against the root's
+            QCOMPARE(wrapper.nodesA, std::size_t(10));
+            QCOMPARE(wrapper.totalNodesB, std::size_t(214));
+            QCOMPARE(p.c.modules[0].children.size(), std::size_t(1));
+            const auto& query = delta(p.c, in + "encoder.layer.1.attention.self.query");
+            QCOMPARE(int(query.match), int(hs::ModuleMatch::Prefix));
+            QCOMPARE(query.scopeB, wrappedFirst ? std::string("encoder.layer.1.attention.self.query")
+                                                : std::string("model.encoder.layer.1.attention.self.query"));
+            QCOMPARE(query.totalParametersA, std::uint64_t(272));
+            QCOMPARE(query.totalParametersB, std::uint64_t(272));
+            QCOMPARE(p.c.modules[0].totalNodesA, std::size_t(214));
+            QCOMPARE(p.c.modules[0].totalNodesB, std::size_t(214));
+        }
+        // Both wrapped, under other names and classes (`model.` against `net.`): no scope, no parameter name
+        // in common; the wrappers pair by place below the roots, and everything below them follows.
+        {
+            Pair q = compare("cmp_bert_wrapped.onnx", "cmp_bert_wrapped_net.onnx");
+            QCOMPARE(q.c.changedModules + q.c.addedModules + q.c.removedModules, std::size_t(0));
+            QCOMPARE(q.c.matchedByPosition, std::size_t(40));
+            QCOMPARE(delta(q.c, "model.encoder.layer.1.output.dense").scopeB,
+                     std::string("net.encoder.layer.1.output.dense"));
+        }
+        // Real changes are still found across the prefix: opset 14's LayerNorms against opset 17's.
+        Pair p = compare("cmp_bert_op14.onnx", "cmp_bert_wrapped.onnx");
+        std::set<std::string> expected = {"embeddings.LayerNorm"};
+        for (const char* layer : {"encoder.layer.0.", "encoder.layer.1."})
+            for (const char* ln : {"attention.output.LayerNorm", "output.LayerNorm"})
+                expected.insert(std::string(layer) + ln);
+        QCOMPARE(changedScopes(p.c), expected);
+        QCOMPARE(delta(p.c, "embeddings.LayerNorm").scopeB, std::string("model.embeddings.LayerNorm"));
+
+        Run r =
+            cli({"diff", fixture("cmp_bert_wrapped.onnx"), fixture("cmp_bert_op17.onnx"), "--depth", "2"});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(
+            r.out.contains("# 0 modules changed (0 only in B, 0 only in A), 0 named nodes changed module\n"
+                           "# A wraps the model in 'model': 39 modules matched by their scope below it\n"
+                           "  (root)  [nodes 214 -> 214, parameters 5728 -> 5728]\n"
+                           "    model (A wraps the model in it; B's root)  [nodes 214 -> 214, parameters "
+                           "5728 -> 5728]\n"
+                           "      embeddings (B: embeddings, matched by prefix)  [nodes 15 -> 15"),
+            qPrintable(r.out));
+        Run j = cli({"diff", fixture("cmp_bert_op17.onnx"), fixture("cmp_bert_wrapped.onnx"), "--json"});
+        const QJsonObject o = QJsonDocument::fromJson(j.out.toUtf8()).object();
+        QCOMPARE(o["wrapper_b"].toString(), QString("model"));
+        QCOMPARE(o["matched_by_prefix"].toInt(), 39);
+        QCOMPARE(o["modules"].toArray()[1].toObject()["scope"].toString(), QString(""));
+        QCOMPARE(o["modules"].toArray()[1].toObject()["scope_b"].toString(), QString("model"));
+        QCOMPARE(o["modules"].toArray()[1].toObject()["match"].toString(), QString("wrapper"));
+    }
+
     // hierscope-cli diff: the readable tree, the JSON, --depth, and bad input.
     void cliTreeOfChangedModules() {
         Run r = cli({"diff", fixture("cmp_bert_train.onnx"), fixture("cmp_bert_train_edited.onnx"),
@@ -275,22 +345,38 @@ private slots:
         QStringList lines = r.out.split('\n', Qt::SkipEmptyParts);
         QVERIFY(lines[2].startsWith(
             "# 3 modules changed (0 only in B, 1 only in A), 0 named nodes changed module"));
-        QVERIFY(lines.contains("        - dropout  [nodes 3 -> 0, parameters 0 -> 0]"));
-        QVERIFY(lines.contains("            removed: 3 ops: Constant\u00d72, Dropout"));
-        QVERIFY(lines.contains("        ~ dense  [nodes 3 -> 3, parameters 544 -> 816]"));
-        QVERIFY(lines.contains("            parameters 528 -> 784"));
+        // Markers in a gutter: the depth reads from the indentation alone (issue 22).
+        QVERIFY(lines.contains("-         dropout  [nodes 3 -> 0, parameters 0 -> 0]"));
+        QVERIFY(lines.contains("              removed: 3 ops: Constant\u00d72, Dropout"));
+        QVERIFY(lines.contains("~         dense  [nodes 3 -> 3, parameters 544 -> 816]"));
+        QVERIFY(lines.contains("        output  [nodes 8 -> 5, parameters 560 -> 816]"));
+        QVERIFY(lines.contains("              parameters 528 -> 784"));
         QVERIFY(!r.out.contains("layer.0") && !r.out.contains("embeddings")); // unchanged, left out
         QCOMPARE(lines.size(), 14); // 3 header lines, 8 modules, 3 summaries
 
         Run shallow = cli({"diff", fixture("cmp_bert_train.onnx"), fixture("cmp_bert_train_edited.onnx"),
                            "--changed-only", "--depth", "1"});
         QCOMPARE(shallow.code, 0);
-        QVERIFY(shallow.out.contains("      (changes below)\n"));
-        QVERIFY(!shallow.out.contains("layer.1"));
+        // The cut says how many changed modules it leaves out, never promises changes it does not print.
+        QVERIFY2(
+            shallow.out.endsWith("\n    encoder  [nodes 224 -> 221, parameters 4448 -> 4976]\n"
+                                 "        and 3 changed modules below, not shown (deeper than --depth 1)\n"),
+            qPrintable(shallow.out));
+        QVERIFY(!shallow.out.contains("layer.1") && !shallow.out.contains("changes below"));
 
         Run full = cli({"diff", fixture("cmp_bert_train.onnx"), fixture("cmp_bert_train_edited.onnx")});
         QVERIFY(
             full.out.contains("\n      layer.0  [nodes 113 -> 113,")); // without --changed-only: every module
+        // Every module line: a marker or a blank in column 0, a blank, then two spaces per depth.
+        int depthBefore = -1;
+        for (const QString& line : full.out.split('\n', Qt::SkipEmptyParts)) {
+            if (line.startsWith('#') || !line.contains("  [nodes ")) continue;
+            QVERIFY2(QString(" ~+-").contains(line[0]) && line[1] == ' ', qPrintable(line));
+            const int spaces = int(line.indexOf(QRegularExpression("[^ ]"), 2)) - 2;
+            QVERIFY2(spaces % 2 == 0 && spaces / 2 <= depthBefore + 1, qPrintable(line));
+            depthBefore = spaces / 2;
+        }
+        QVERIFY(full.out.contains("\n~         dense  [nodes 3 -> 3, parameters 544 -> 816]\n"));
     }
 
     void cliJson() {

@@ -243,6 +243,48 @@ private slots:
         QVERIFY(checkSidecar(*bert17.graph, makeSidecar(*bert17.graph, bert17.hierarchy)).applicable);
     }
 
+    // Issue 22: a sidecar written for a related model (here opset 17's, on the opset 14 export of the same
+    // model) is refused whole, but its entries whose keys match apply, a manual tag among them.
+    void relatedModelTakesTheMatchingEntries() {
+        QTemporaryDir dir;
+        Loaded op17 = hstest::load(fixture("bert_like_op17.onnx"));
+        const std::string moved = "/encoder/layer.0/attention/output/Add";
+        const int node = op17.node(moved);
+        QVERIFY(node >= 0);
+        op17.hierarchy.assignManually(node, op17.hierarchy.findModule("encoder.layer.1"));
+        op17.hierarchy.refreshModuleSummaries();
+        const std::string path = dir.filePath("op17.hierarchy.json").toStdString();
+        writeSidecar(path, makeSidecar(*op17.graph, op17.hierarchy));
+
+        Loaded op14 = hstest::load(fixture("bert_like_op14.onnx"));
+        QVERIFY_THROWS_EXCEPTION(Error, readSidecarFor(*op14.graph, path));
+        std::string summary;
+        Sidecar part = readMatchingPartFor(*op14.graph, path, summary);
+        const SidecarCheck before = checkSidecar(*op14.graph, readSidecar(path));
+        QCOMPARE(part.entries.size(), before.matchedKeys);
+        QCOMPARE(summary, "applied " + std::to_string(before.matchedKeys) + " of " +
+                              std::to_string(before.matchedKeys + before.unknownKeys) + " entries of " +
+                              path + " (" + std::to_string(before.unknownKeys) +
+                              " name nodes this model does not have)");
+        QVERIFY(checkSidecar(*op14.graph, part).applicable);
+        const Hierarchy tagged = inferHierarchy(*op14.graph, &part);
+        const Assignment& a = tagged.assignments[static_cast<std::size_t>(op14.node(moved))];
+        QCOMPARE(tagged.modules[static_cast<std::size_t>(a.module)].scope, std::string("encoder.layer.1"));
+        QCOMPARE(int(a.source), int(Source::Manual));
+        // Nothing in common: refused with the reason.
+        Sidecar foreign = makeSidecar(*op17.graph, op17.hierarchy);
+        for (SidecarEntry& e : foreign.entries)
+            e.key = "/other" + e.key;
+        const std::string foreignPath = dir.filePath("foreign.json").toStdString();
+        writeSidecar(foreignPath, foreign);
+        try {
+            readMatchingPartFor(*op14.graph, foreignPath, summary);
+            QFAIL("no entry matches, yet it applied");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("names a node of") != std::string::npos, e.what());
+        }
+    }
+
     void failedSaveKeepsTheOldFile() {
         QTemporaryDir dir;
         Loaded l = hstest::load(fixture("twice.onnx"));

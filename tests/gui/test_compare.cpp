@@ -141,6 +141,29 @@ private slots:
         }
     }
 
+    // Issue 22: Compare With... across a wrapper prefix (`model.encoder...` against `encoder...`): every
+    // module has its counterpart, nothing changed, and the inspector names the scope there.
+    void wrapperPrefixLinesUp() {
+        MainWindow w;
+        w.setInteractive(false);
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(openAndSettle(w, fixture("cmp_bert_wrapped.onnx")));
+        QVERIFY(compareAndSettle(w, fixture("cmp_bert_op17.onnx")));
+        QCOMPARE(cell(w, "model", ModuleTreeModel::NodesDeltaColumn), QString("214"));
+        QCOMPARE(cell(w, "model.encoder.layer.1", ModuleTreeModel::ParametersDeltaColumn), QString("2160"));
+        w.changedOnlyBox()->setChecked(true);
+        QStringList shown;
+        visibleScopes(w.moduleTree()->model(), {}, w.document()->hierarchy, shown);
+        QVERIFY2(shown.isEmpty(), qPrintable(shown.join(", ")));
+        w.changedOnlyBox()->setChecked(false);
+        QVERIFY(w.selectModule(w.document()->hierarchy.findModule("model.encoder.layer.1.attention")));
+        const QString text = w.inspector()->toPlainText();
+        QVERIFY2(text.contains("There: encoder.layer.1.attention (matched by prefix)") &&
+                     text.contains("No change."),
+                 qPrintable(text));
+    }
+
     void badSecondModelIsReported() {
         MainWindow w;
         w.setInteractive(false);

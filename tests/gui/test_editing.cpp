@@ -13,6 +13,7 @@
 
 #include <QAction>
 #include <QGraphicsItem>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
@@ -34,6 +35,7 @@ private slots:
     void retagUndoRedoSaveReopen();
     void moduleChooserFilters();
     void searchNavigates();
+    void searchCountsMarksStepsAndClears();
     void dropNodesOnTreeModule();
     void moveToModuleThroughChooser();
     void closeAsksAboutUnsavedChanges();
@@ -159,6 +161,69 @@ void TestEditing::searchNavigates() {
     // Tensor names are searched too.
     w.searchPanel()->search(QStringLiteral("attention_mask"));
     QVERIFY(results->count() >= 1);
+}
+
+// Issue 22: the search says how many it found (or that it found nothing), outlines the matches in the
+// graph, steps through them with F3 / Shift+F3 (wrapping), and forgets the query when another model opens.
+void TestEditing::searchCountsMarksStepsAndClears() {
+    MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QVERIFY(openAndSettle(w, fixture("bert_like_op17.onnx")));
+    SearchPanel* search = w.searchPanel();
+    GraphScene* scene = w.graphScene();
+    search->queryEdit()->setText(QStringLiteral("LayerNormalization"));
+    search->search(search->queryEdit()->text());
+    // The 5 ops (embeddings.LayerNorm, two per encoder layer) and the 12 nodes reading their outputs.
+    QCOMPARE(search->matchCount(), 17);
+    QCOMPARE(search->status()->text(), QStringLiteral("17 matches"));
+    QCOMPARE(search->results()->count(), 17);
+    QCOMPARE(search->results()->findItems(QStringLiteral("node  "), Qt::MatchStartsWith).size(), 5);
+    // All sit in collapsed top-level modules: those are outlined.
+    QCOMPARE(scene->searchMarkCount(), 2);
+    auto markAround = [&](const QGraphicsItem* item) {
+        for (QGraphicsItem* mark : scene->items())
+            if (mark->data(0).toString() == QLatin1String("searchMark") &&
+                mark->sceneBoundingRect().contains(item->sceneBoundingRect()))
+                return true;
+        return false;
+    };
+    QVERIFY(markAround(scene->itemFor({GraphEntity::Module, w.document()->hierarchy.findModule("encoder")})));
+
+    auto selectedKey = [&] {
+        const GraphEntity e = scene->selectedEntity();
+        return e.kind == GraphEntity::Node ? QString::fromStdString(w.document()->graph->key(e.index))
+                                           : QString();
+    };
+    QTest::keyClick(&w, Qt::Key_F3);
+    QVERIFY(w.waitUntilIdle(60000));
+    QCOMPARE(search->results()->currentRow(), 0);
+    QCOMPARE(selectedKey(), QStringLiteral("/embeddings/LayerNorm/LayerNormalization"));
+    QCOMPARE(search->status()->text(), QStringLiteral("1 of 17 matches"));
+    // Revealed: the op itself is outlined now.
+    QVERIFY(markAround(scene->itemFor(scene->selectedEntity())));
+    QTest::keyClick(&w, Qt::Key_F3);
+    QVERIFY(w.waitUntilIdle(60000));
+    // The next match: the first node reading the embeddings' LayerNorm output.
+    QCOMPARE(selectedKey(), QStringLiteral("/encoder/layer.0/attention/self/query/MatMul"));
+    QTest::keyClick(&w, Qt::Key_F3, Qt::ShiftModifier);
+    QTest::keyClick(&w, Qt::Key_F3, Qt::ShiftModifier); // wraps around to the last
+    QVERIFY(w.waitUntilIdle(60000));
+    QCOMPARE(search->results()->currentRow(), 16);
+    QCOMPARE(search->status()->text(), QStringLiteral("17 of 17 matches"));
+
+    search->search(QStringLiteral("no_such_thing"));
+    QCOMPARE(search->matchCount(), 0);
+    QCOMPARE(search->status()->text(), QStringLiteral("No results for \u201cno_such_thing\u201d"));
+    QCOMPARE(scene->searchMarkCount(), 0);
+
+    search->search(QStringLiteral("LayerNormalization"));
+    QVERIFY(scene->searchMarkCount() > 0);
+    QVERIFY(openAndSettle(w, fixture("cnn_resnet.onnx")));
+    QVERIFY(search->queryEdit()->text().isEmpty());
+    QCOMPARE(search->results()->count(), 0);
+    QVERIFY(search->status()->text().isEmpty());
+    QCOMPARE(scene->searchMarkCount(), 0);
 }
 
 void TestEditing::dropNodesOnTreeModule() {

@@ -126,6 +126,8 @@ void TestExtraction::extractActionWithDialogs() {
     QTRY_VERIFY_WITH_TIMEOUT(driver.done(), 30000);
     QCOMPARE(saveDialogName, QStringLiteral("extractSaveDialog"));
     QVERIFY2(doneText.contains(out), qPrintable(doneText + QStringLiteral(" / expected ") + out));
+    // Plurals right (issue 22): one output, not "1 outputs".
+    QVERIFY2(doneText.contains(QStringLiteral(" inputs, 1 output, ")), qPrintable(doneText));
 
     QCOMPARE(previewInputs, kAttentionInputs);
     QCOMPARE(previewOutputs, QStringList{QStringLiteral(

@@ -12,7 +12,9 @@
 #include <QAction>
 #include <QDropEvent>
 #include <QLabel>
+#include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QUndoStack>
@@ -183,6 +185,50 @@ private slots:
         dropFile(w, fixture("bert_like_op17_htp_sidecar.json"));
         QVERIFY(loaded.wait(60000));
         QVERIFY(w.document()->sidecarPath.endsWith(QStringLiteral("bert_like_op17_htp_sidecar.json")));
+    }
+
+    // Issue 22: a sidecar written for a related model (opset 17's, on the opset 14 export) is offered
+    // with its count of matching entries; applied, a manual tag among them holds on this model.
+    void relatedModelsSidecarAppliesWhatMatches() {
+        QTemporaryDir dir;
+        const std::string moved = "/encoder/layer.0/attention/output/Add";
+        const QString path = dir.filePath(QStringLiteral("op17.hierarchy.json"));
+        {
+            auto op17 = loadModelDocument(fixture("bert_like_op17.onnx"), QString());
+            QVERIFY(op17->error.isEmpty());
+            op17->hierarchy.assignManually(op17->graph->find(moved),
+                                           op17->hierarchy.findModule("encoder.layer.1"));
+            op17->hierarchy.refreshModuleSummaries();
+            writeSidecar(path.toStdString(), makeSidecar(*op17->graph, op17->hierarchy));
+        }
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(openAndSettle(w, fixture("bert_like_op14.onnx")));
+        w.setInteractive(true);
+        QString asked;
+        ModalDriver driver;
+        driver.then<QMessageBox>([&](QMessageBox* box) {
+            asked = box->text();
+            auto* apply = box->findChild<QPushButton*>(QStringLiteral("applyMatchingEntries"));
+            QVERIFY(apply);
+            apply->click();
+        });
+        QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+        w.sidecarActions()->load(path);
+        QVERIFY(loaded.wait(60000));
+        QVERIFY(driver.done());
+        w.setInteractive(false);
+        QVERIFY2(asked.contains(QStringLiteral("does not match")) &&
+                     asked.contains(QStringLiteral("194 of its 214 entries name nodes of this model")),
+                 qPrintable(asked));
+        const ModelDocument* doc = w.document();
+        QCOMPARE(doc->sidecarPath, QFileInfo(path).absoluteFilePath());
+        QCOMPARE(doc->sidecarPartial,
+                 "applied 194 of 214 entries of " + path + " (20 name nodes this model does not have)");
+        const Assignment& a = doc->hierarchy.assignments[static_cast<std::size_t>(doc->graph->find(moved))];
+        QCOMPARE(doc->hierarchy.modules[static_cast<std::size_t>(a.module)].scope,
+                 std::string("encoder.layer.1"));
+        QCOMPARE(int(a.source), int(Source::Manual));
     }
 
     void extractedModuleOpensWithItsClasses() {

@@ -18,9 +18,12 @@ QString findSidecarBeside(const QString& modelPath) {
 }
 
 // The sidecar given, or found beside the model, applied to the document when it fits.
-static void chooseDocumentSidecar(ModelDocument& doc, const QString& modelPath, const QString& given) {
+static void chooseDocumentSidecar(ModelDocument& doc, const QString& modelPath, const QString& given,
+                                  bool matchingOnly) {
     try {
-        ChosenSidecar chosen = chooseSidecar(*doc.graph, modelPath.toStdString(), given.toStdString());
+        ChosenSidecar chosen =
+            chooseSidecar(*doc.graph, modelPath.toStdString(), given.toStdString(), matchingOnly);
+        doc.sidecarPartial = QString::fromStdString(chosen.partial);
         if (!chosen.note.empty())
             doc.sidecarNote =
                 QStringLiteral("Sidecar not applied: %1").arg(QString::fromStdString(chosen.note));
@@ -56,13 +59,14 @@ static void restoreSuggestions(ModelDocument& doc) {
     if (any) h.refreshModuleSummaries();
 }
 
-std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath) {
+std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath,
+                                                 bool matchingOnly) {
     auto doc = std::make_shared<ModelDocument>();
     doc->modelPath = QFileInfo(modelPath).absoluteFilePath();
     try {
         doc->model = loadModel(modelPath.toStdString());
         doc->graph = std::make_unique<GraphIndex>(doc->model);
-        chooseDocumentSidecar(*doc, modelPath, sidecarPath);
+        chooseDocumentSidecar(*doc, modelPath, sidecarPath, matchingOnly);
         doc->hierarchy = inferHierarchy(*doc->graph, doc->sidecar.get());
         if (doc->sidecar) restoreSuggestions(*doc);
         // Kept for the claims it carries into every save. A file of ours without any (the usual case)

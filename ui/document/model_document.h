@@ -21,6 +21,7 @@ struct ModelDocument {
     QString modelPath;
     QString sidecarPath;             // the sidecar that was applied; empty when none
     QString sidecarNote;             // why a sidecar was not applied, for the user; empty when nothing to say
+    QString sidecarPartial;          // "applied 180 of 214 entries of ..." for a related model's sidecar
     bool sidecarFoundBeside = false; // applied without being named (sidecar discovery)
     // The applied sidecar as read: its claims go into every save (makeSidecar's `loaded`). Null when
     // none was applied, or when it is a file of ours that carries no claim of another file.
@@ -41,7 +42,9 @@ struct ModelDocument {
 // Opens a model and infers its hierarchy. Never throws: failures land in error / sidecarNote.
 // An explicit sidecar that does not fit the model is reported and not applied; without one, a
 // sidecar found beside the model (core's chooseSidecar, the CLI's rule) is applied when it fits.
-std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath);
+// `matchingOnly`: the sidecar was written for a related model; its entries whose keys match apply.
+std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath,
+                                                 bool matchingOnly = false);
 
 // Where Save writes by default: <model>.hierarchy.json (the CLI's choice too; core/sidecar/discovery.h).
 QString defaultSidecarPath(const QString& modelPath);

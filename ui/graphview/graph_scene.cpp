@@ -11,8 +11,10 @@
 #include <QGraphicsSceneMouseEvent>
 #include <QGraphicsView>
 #include <QGuiApplication>
+#include <QPen>
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <utility>
 
 namespace hs::ui {
@@ -43,6 +45,7 @@ GraphScene::~GraphScene() {
 
 void GraphScene::setDocument(const ModelDocument* doc) {
     doc_ = doc;
+    searchMatches_.clear(); // indices into the old model
     expanded_.clear();
     expandedSections_.clear();
     sections_.clear();
@@ -157,6 +160,48 @@ void GraphScene::setDimConfident(bool dim) {
         }
 }
 
+void GraphScene::setSearchMatches(std::vector<GraphEntity> matches) {
+    searchMatches_ = std::move(matches);
+    for (QGraphicsItem* mark : searchMarks_) {
+        removeItem(mark);
+        delete mark;
+    }
+    searchMarks_.clear();
+    drawSearchMarks();
+}
+
+QGraphicsItem* GraphScene::shownItemOf(GraphEntity entity) const {
+    if (QGraphicsItem* item = itemFor(entity)) return item;
+    if (!doc_ || (entity.kind != GraphEntity::Node && entity.kind != GraphEntity::Module)) return nullptr;
+    const Hierarchy& h = doc_->hierarchy;
+    int module = entity.kind == GraphEntity::Node
+                     ? h.assignments[static_cast<std::size_t>(entity.index)].module
+                     : h.modules[static_cast<std::size_t>(entity.index)].parent;
+    // The outermost collapsed module on the way up is the box the user sees.
+    QGraphicsItem* shown = nullptr;
+    for (; module > 0; module = h.modules[static_cast<std::size_t>(module)].parent)
+        if (!isExpanded(module))
+            if (QGraphicsItem* item = itemFor({GraphEntity::Module, module})) shown = item;
+    return shown;
+}
+
+// Outlines above everything, letting clicks through to the item below.
+void GraphScene::drawSearchMarks() {
+    constexpr std::size_t kMaxMarks = 2000;
+    std::set<QGraphicsItem*> marked;
+    const QPen pen(QColor(0xff, 0x8f, 0x00), 3);
+    for (const GraphEntity& e : searchMatches_) {
+        QGraphicsItem* item = shownItemOf(e);
+        if (!item || !marked.insert(item).second) continue;
+        auto* mark = addRect(item->sceneBoundingRect().adjusted(-4, -4, 4, 4), pen);
+        mark->setZValue(1000);
+        mark->setAcceptedMouseButtons(Qt::NoButton);
+        mark->setData(0, QStringLiteral("searchMark"));
+        searchMarks_.push_back(mark);
+        if (searchMarks_.size() >= kMaxMarks) break;
+    }
+}
+
 // ---- Layout pass: deepest expanded modules first, each waits for its children's sizes
 
 void GraphScene::relayout() {
@@ -231,6 +276,7 @@ void GraphScene::rebuildItems() {
         selected.push_back(entityAt(item));
     clearSelection();
     clear();
+    searchMarks_.clear(); // deleted by clear()
     items_.clear();
     containers_.clear();
     edgeLabels_.clear();
@@ -242,6 +288,7 @@ void GraphScene::rebuildItems() {
     setSceneRect(itemsBoundingRect().adjusted(-40, -40, 40, 40));
     setDimConfident(dimConfident_);
     applySemanticZoom();
+    drawSearchMarks();
     rebuilding_ = false;
 }
 

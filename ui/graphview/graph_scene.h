@@ -81,6 +81,11 @@ public:
     void setDimConfident(bool dim);
     bool dimConfident() const { return dimConfident_; }
 
+    // Search matches outlined in the graph: a match shown as a box or an op is outlined itself, one
+    // inside a collapsed module outlines that module. Kept across layouts until the next call.
+    void setSearchMatches(std::vector<GraphEntity> matches);
+    int searchMarkCount() const { return static_cast<int>(searchMarks_.size()); }
+
     // What the user sees inside an expanded module: the ops, child modules and sections placed
     // directly in it (not the model's inputs and outputs shown at the root).
     std::vector<GraphEntity> visibleChildren(int module) const;
@@ -159,6 +164,10 @@ private:
     bool dimConfident_ = false;
     std::vector<double> heatNodes_, heatModules_;
     void applyHeat(QGraphicsItem* item) const;
+    std::vector<GraphEntity> searchMatches_;
+    std::vector<QGraphicsItem*> searchMarks_; // owned by the scene; cleared with it
+    void drawSearchMarks();
+    QGraphicsItem* shownItemOf(GraphEntity entity) const; // its item, or its collapsed module's
     bool rebuilding_ = false;
     struct ContainerItems {
         QGraphicsItem* frame = nullptr; // the expanded module's (or section's) frame, none for the root

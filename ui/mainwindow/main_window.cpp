@@ -145,14 +145,15 @@ void MainWindow::showOpenDialog() {
     if (!path.isEmpty()) openModel(path);
 }
 
-void MainWindow::openModel(const QString& path, const QString& sidecarPath) {
+void MainWindow::openModel(const QString& path, const QString& sidecarPath, bool matchingOnly) {
     if (isLoading()) cancelLoading();
     loadingPath_ = path;
     explicitSidecar_ = !sidecarPath.isEmpty();
     progress_->show();
     cancelButton_->show();
     statusBar()->showMessage(tr("Opening %1...").arg(QFileInfo(path).fileName()));
-    loader_->setFuture(QtConcurrent::run(loadModelDocument, path, sidecarPath));
+    loader_->setFuture(QtConcurrent::run(
+        [path, sidecarPath, matchingOnly] { return loadModelDocument(path, sidecarPath, matchingOnly); }));
 }
 
 bool MainWindow::isLoading() const {
@@ -203,7 +204,9 @@ void MainWindow::onLoadFinished() {
         else
             statusBar()->showMessage(doc->sidecarNote, 15000);
     }
+    const QString partial = doc->sidecarPartial;
     installDocument(std::move(doc));
+    if (!partial.isEmpty()) statusBar()->showMessage(tr("Sidecar partly applied: %1").arg(partial), 15000);
     emit modelLoaded();
 }
 

@@ -60,7 +60,8 @@ public:
 
     // Starts loading in the background; modelLoaded or loadFailed follows. The current model stays
     // shown (and usable) until the new one is ready.
-    void openModel(const QString& path, const QString& sidecarPath = {});
+    // `matchingOnly`: sidecarPath was written for a related model; only its matching entries apply.
+    void openModel(const QString& path, const QString& sidecarPath = {}, bool matchingOnly = false);
     bool isLoading() const;
     // File > Load Profile...: an ONNX Runtime profile (JSON trace) of this model, matched to its nodes;
     // fills the tree's Time column and the inspector. Returns "" or the problem (also reported).

@@ -201,6 +201,8 @@ void MainWindow::connectSelection() {
     });
     connectUncertainPanel();
     connect(search_, &SearchPanel::entityActivated, this, [this](const GraphEntity& e) { navigateTo(e); });
+    connect(search_, &SearchPanel::matchesChanged, scene_,
+            [this](const std::vector<GraphEntity>& matches) { scene_->setSearchMatches(matches); });
     connect(inspector_, &Inspector::moduleLinkActivated, this, [this](int module) {
         navigateTo({GraphEntity::Module, module});
     });

@@ -12,7 +12,9 @@
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QStatusBar>
 #include <QTimer>
 #include <QUndoStack>
@@ -246,6 +248,37 @@ bool SidecarActions::isSaving() const {
     return writer_ != nullptr;
 }
 
+// How many entries of a sidecar that does not fit would apply (keepMatchingEntries); zeros when it
+// cannot even be read.
+void SidecarActions::countMatchingEntries(const GraphIndex& graph, const std::string& path,
+                                          MatchingEntries& counts) {
+    try {
+        Sidecar sidecar = readSidecar(path);
+        bindSidecarKeys(graph, sidecar);
+        counts.total = sidecar.entries.size();
+        keepMatchingEntries(graph, sidecar);
+        counts.kept = sidecar.entries.size();
+    } catch (const std::exception&) {
+        counts = {};
+    }
+}
+
+bool SidecarActions::offerMatchingEntries(const QString& error, const MatchingEntries& counts) const {
+    QMessageBox box(QMessageBox::Question, tr("Sidecar for another model"),
+                    tr("%1\n\n%2 of its %3 entries name nodes of this model: it may have been written for "
+                       "another opset or export of it. Apply those %2 entries and leave the others?")
+                        .arg(error)
+                        .arg(counts.kept)
+                        .arg(counts.total),
+                    QMessageBox::Cancel, window_);
+    QPushButton* apply =
+        box.addButton(tr("Apply %1 Matching Entries").arg(counts.kept), QMessageBox::AcceptRole);
+    apply->setObjectName(QStringLiteral("applyMatchingEntries"));
+    box.setDefaultButton(apply);
+    box.exec();
+    return box.clickedButton() == apply;
+}
+
 void SidecarActions::chooseAndLoad() {
     if (!doc_) return showStatus(tr("Open a model first: a sidecar belongs to a model."), 5000);
     const QString path =
@@ -265,21 +298,31 @@ void SidecarActions::load(const QString& sidecarPath) {
     if (!window_->maybeSave(tr("Loading %1").arg(QFileInfo(sidecarPath).fileName()))) return;
     loadingPath_ = sidecarPath;
     checker_ = new QFutureWatcher<QString>(this);
-    connect(checker_, &QFutureWatcherBase::finished, this, [this, doc = doc_] {
+    auto matching = std::make_shared<MatchingEntries>(); // filled when the sidecar does not fit
+    connect(checker_, &QFutureWatcherBase::finished, this, [this, doc = doc_, matching] {
         const QString error = checker_->result();
         checker_->deleteLater();
         checker_ = nullptr;
-        if (!error.isEmpty()) return emit problem(tr("Sidecar not applied"), error);
+        if (!error.isEmpty()) {
+            // A related model's sidecar (another opset, a re-export): offer what matches.
+            if (matching->kept > 0 && window_->isInteractive() && offerMatchingEntries(error, *matching)) {
+                if (doc == doc_) window_->openModel(doc->modelPath, loadingPath_, true);
+                return;
+            }
+            return emit problem(tr("Sidecar not applied"), error);
+        }
         if (doc == doc_) window_->openModel(doc->modelPath, loadingPath_);
     });
-    checker_->setFuture(QtConcurrent::run([doc = doc_, path = sidecarPath.toStdString()]() -> QString {
-        try {
-            readSidecarFor(*doc->graph, path);
-        } catch (const std::exception& e) {
-            return QString::fromUtf8(e.what());
-        }
-        return {};
-    }));
+    checker_->setFuture(
+        QtConcurrent::run([doc = doc_, path = sidecarPath.toStdString(), matching]() -> QString {
+            try {
+                readSidecarFor(*doc->graph, path);
+            } catch (const std::exception& e) {
+                countMatchingEntries(*doc->graph, path, *matching);
+                return QString::fromUtf8(e.what());
+            }
+            return {};
+        }));
     showStatus(tr("Reading sidecar %1...").arg(sidecarPath), 0);
 }
 

@@ -11,7 +11,9 @@
 // with a progress bar when it takes longer than a moment.
 #include <QObject>
 #include <QString>
+#include <cstddef>
 #include <memory>
+#include <string>
 
 class QLabel;
 class QMenu;
@@ -19,6 +21,10 @@ class QProgressBar;
 class QTimer;
 class QUndoStack;
 template <typename T> class QFutureWatcher;
+
+namespace hs {
+class GraphIndex;
+}
 
 namespace hs::ui {
 
@@ -42,7 +48,9 @@ public:
     void save();
     void saveAs();
     // Checks the sidecar against the open model off the UI thread, then reopens the model with it. A
-    // sidecar for another model is refused with the check's message, and the open model stays as it is.
+    // sidecar for another model is refused with the check's message, and the open model stays as it is;
+    // when some of its keys name nodes of this model (a related model: another opset, a re-export), an
+    // interactive window offers to apply those entries ("Apply 194 Matching Entries").
     void load(const QString& sidecarPath);
     void chooseAndLoad();
     bool isSaving() const;
@@ -62,6 +70,12 @@ private:
     };
     Target chooseTarget() const;
     QString askPath(const QString& suggested) const;
+    struct MatchingEntries {
+        std::size_t kept = 0, total = 0;
+    };
+    static void countMatchingEntries(const GraphIndex& graph, const std::string& path,
+                                     MatchingEntries& counts);
+    bool offerMatchingEntries(const QString& error, const MatchingEntries& counts) const;
     void startWriting(const QString& path, const QString& note);
     void onWritten();
     void finishSave(const QString& path, const QString& note);

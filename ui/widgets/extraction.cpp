@@ -348,13 +348,16 @@ void ExtractionJob::onFinished() {
         emit failed(tr("Cannot write %1:\n%2").arg(outputPath_, out.error));
         return;
     }
-    QString summary = tr("Wrote %1 (%2): %3 nodes, %4 inputs, %5 outputs, %6 weights")
-                          .arg(QString::fromStdString(out.result.outputPath))
-                          .arg(bytesText(out.result.fileBytes))
-                          .arg(out.result.nodes)
-                          .arg(out.plan->inputs.size())
-                          .arg(out.plan->outputs.size())
-                          .arg(out.result.initializers);
+    // "1 output", "2 outputs": English plurals spelled out (no translation files supply %n forms).
+    auto counted = [](std::size_t n, const QString& one, const QString& many) {
+        return (n == 1 ? one : many).arg(n);
+    };
+    QString summary = tr("Wrote %1 (%2): %3, %4, %5, %6")
+                          .arg(QString::fromStdString(out.result.outputPath), bytesText(out.result.fileBytes),
+                               counted(out.result.nodes, tr("%1 node"), tr("%1 nodes")),
+                               counted(out.plan->inputs.size(), tr("%1 input"), tr("%1 inputs")),
+                               counted(out.plan->outputs.size(), tr("%1 output"), tr("%1 outputs")),
+                               counted(out.result.initializers, tr("%1 weight"), tr("%1 weights")));
     if (!out.result.externalDataPath.empty())
         summary += tr(", weights in %1 (%2)")
                        .arg(QString::fromStdString(out.result.externalDataPath))

@@ -2,8 +2,10 @@
 
 #include "document/model_document.h"
 
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QShortcut>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -15,11 +17,19 @@ SearchPanel::SearchPanel(QWidget* parent) : QWidget(parent) {
     query_ = new QLineEdit(this);
     query_->setPlaceholderText(tr("Search nodes, op types, tensors, modules"));
     query_->setClearButtonEnabled(true);
+    status_ = new QLabel(this);
+    status_->setObjectName(QStringLiteral("searchStatus"));
     results_ = new QListWidget(this);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     layout->addWidget(query_);
+    layout->addWidget(status_);
     layout->addWidget(results_);
+    // F3 / Shift+F3 anywhere in the window, as in editors and browsers.
+    auto* next = new QShortcut(QKeySequence::FindNext, this, this, &SearchPanel::findNext);
+    auto* previous = new QShortcut(QKeySequence::FindPrevious, this, this, &SearchPanel::findPrevious);
+    next->setContext(Qt::WindowShortcut);
+    previous->setContext(Qt::WindowShortcut);
     // Debounce typing: searching a big model on every key press would stutter.
     auto* timer = new QTimer(this);
     timer->setSingleShot(true);
@@ -39,7 +49,28 @@ SearchPanel::SearchPanel(QWidget* parent) : QWidget(parent) {
 
 void SearchPanel::setDocument(const ModelDocument* doc) {
     doc_ = doc;
-    results_->clear();
+    // Another model: the old query means nothing there.
+    const QSignalBlocker blocker(query_);
+    query_->clear();
+    search(QString());
+}
+
+void SearchPanel::findNext() {
+    step(1);
+}
+
+void SearchPanel::findPrevious() {
+    step(-1);
+}
+
+void SearchPanel::step(int by) {
+    if (results_->count() == 0 && !query_->text().trimmed().isEmpty()) search(query_->text());
+    const int count = results_->count();
+    if (count == 0) return;
+    const int row = results_->currentRow();
+    results_->setCurrentRow(row < 0 ? (by > 0 ? 0 : count - 1) : (row + by + count) % count);
+    status_->setText(
+        tr("%1 of %2").arg(results_->currentRow() + 1).arg(status_->property("summary").toString()));
 }
 
 static void addResult(QListWidget* list, const QString& text, GraphEntity e) {
@@ -51,7 +82,14 @@ static void addResult(QListWidget* list, const QString& text, GraphEntity e) {
 void SearchPanel::search(const QString& text) {
     const QSignalBlocker blocker(results_);
     results_->clear();
-    if (!doc_ || text.trimmed().isEmpty()) return;
+    matchCount_ = 0;
+    std::vector<GraphEntity> shown;
+    if (!doc_ || text.trimmed().isEmpty()) {
+        status_->clear();
+        status_->setProperty("summary", QString());
+        emit matchesChanged(shown);
+        return;
+    }
     const std::string needle = text.trimmed().toLower().toStdString();
     auto matches = [&](const std::string& hay) {
         if (hay.size() < needle.size()) return false;
@@ -60,13 +98,19 @@ void SearchPanel::search(const QString& text) {
             ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         return lower.find(needle) != std::string::npos;
     };
+    // Every match counts; the first kMaxResults are listed (and marked).
+    auto found = [&](const QString& label, GraphEntity e) {
+        if (++matchCount_ > kMaxResults) return;
+        addResult(results_, label, e);
+        shown.push_back(e);
+    };
     const Hierarchy& h = doc_->hierarchy;
-    for (std::size_t m = 1; m < h.modules.size() && results_->count() < kMaxResults; ++m)
+    for (std::size_t m = 1; m < h.modules.size(); ++m)
         if (matches(h.modules[m].scope) || matches(h.modules[m].className))
-            addResult(results_, tr("module  %1").arg(QString::fromStdString(h.modules[m].scope)),
-                      {GraphEntity::Module, static_cast<int>(m)});
+            found(tr("module  %1").arg(QString::fromStdString(h.modules[m].scope)),
+                  {GraphEntity::Module, static_cast<int>(m)});
     const GraphIndex& g = *doc_->graph;
-    for (std::size_t i = 0; i < g.size() && results_->count() < kMaxResults; ++i) {
+    for (std::size_t i = 0; i < g.size(); ++i) {
         const Node& n = g.node(static_cast<int>(i));
         QString why;
         if (matches(g.key(static_cast<int>(i))) || matches(n.name))
@@ -78,12 +122,16 @@ void SearchPanel::search(const QString& text) {
                 for (const std::string& t : *names)
                     if (why.isEmpty() && matches(t)) why = tr("tensor %1").arg(QString::fromStdString(t));
         if (!why.isEmpty())
-            addResult(results_,
-                      QStringLiteral("%1  %2 (%3)")
-                          .arg(why, QString::fromStdString(g.key(static_cast<int>(i))),
-                               QString::fromStdString(n.opType)),
-                      {GraphEntity::Node, static_cast<int>(i)});
+            found(QStringLiteral("%1  %2 (%3)")
+                      .arg(why, QString::fromStdString(g.key(static_cast<int>(i))),
+                           QString::fromStdString(n.opType)),
+                  {GraphEntity::Node, static_cast<int>(i)});
     }
+    QString summary = matchCount_ == 1 ? tr("1 match") : tr("%1 matches").arg(matchCount_);
+    if (matchCount_ > kMaxResults) summary += tr(", the first %1 listed").arg(kMaxResults);
+    status_->setProperty("summary", summary);
+    status_->setText(matchCount_ == 0 ? tr("No results for \u201c%1\u201d").arg(text.trimmed()) : summary);
+    emit matchesChanged(shown);
 }
 
 } // namespace hs::ui

@@ -6,7 +6,9 @@
 #include "hierarchy/scope_names.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -19,29 +21,60 @@ constexpr std::size_t kSidecarModulesPerNode = 4;
 constexpr std::size_t kSidecarModulesAlways = 4096;
 
 // "BertLayer.0" -> "BertLayer", "Linear[query]" -> "Linear".
-std::string classFromPathSegment(const std::string& segment) {
-    std::string s = segment.substr(0, segment.find('['));
+std::string classFromPathSegment(std::string_view segment) {
+    std::string_view s = segment.substr(0, segment.find('['));
     auto dot = s.rfind('.');
-    if (dot != std::string::npos && isNumericAtom(s.substr(dot + 1))) s = s.substr(0, dot);
-    return s;
+    if (dot != std::string_view::npos && isNumericAtom(s.substr(dot + 1))) s = s.substr(0, dot);
+    return std::string(s);
 }
 
-std::vector<std::string> splitPath(const std::string& path) {
-    std::vector<std::string> parts;
-    std::string current;
+// The segments of a path, as views into it, into `parts` (a buffer reused over every module's path).
+void splitPath(std::string_view path, std::vector<std::string_view>& parts) {
+    parts.clear();
+    std::size_t start = 0;
     int bracket = 0;
-    for (char c : path) {
+    for (std::size_t k = 0; k < path.size(); ++k) {
+        const char c = path[k];
         if (c == '[') ++bracket;
         if (c == ']') --bracket;
         if (c == '/' && bracket == 0) {
-            if (!current.empty()) parts.push_back(current);
-            current.clear();
-        } else {
-            current += c;
+            if (k > start) parts.push_back(path.substr(start, k - start));
+            start = k + 1;
         }
     }
-    if (!current.empty()) parts.push_back(current);
+    if (path.size() > start) parts.push_back(path.substr(start));
+}
+
+std::vector<std::string_view> splitPath(std::string_view path) {
+    std::vector<std::string_view> parts;
+    splitPath(path, parts);
     return parts;
+}
+
+// The last segment of a path ("BertLayer.0" of "/BertModel/BertEncoder/BertLayer.0"), as splitPath
+// would give it; empty when the path has none.
+std::string_view lastSegment(std::string_view path) {
+    std::string_view last;
+    std::size_t start = 0;
+    int bracket = 0;
+    for (std::size_t k = 0; k < path.size(); ++k) {
+        const char c = path[k];
+        if (c == '[') ++bracket;
+        if (c == ']') --bracket;
+        if (c == '/' && bracket == 0) {
+            if (k > start) last = path.substr(start, k - start);
+            start = k + 1;
+        }
+    }
+    return path.size() > start ? path.substr(start) : last;
+}
+
+// The steps of a pending chain from the root, into `steps` (reused), without copying their scopes.
+void chainSteps(const Evidence& ev, int chain, std::vector<const ScopeStep*>& steps) {
+    steps.clear();
+    for (int k = chain; k >= 0; k = ev.chain(k).parent)
+        steps.push_back(&ev.chain(k).step);
+    std::reverse(steps.begin(), steps.end());
 }
 
 // A path segment that is the end of the module's attribute path ("layer.0" of "encoder.layer.0"),
@@ -53,7 +86,8 @@ bool segmentIsAttributeName(std::string_view scope, std::string_view segment) {
 
 // Path -> scope, from the file's module list and from nodes whose name scope and sidecar path
 // describe the same chain (a vote per path segment).
-std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
+// `nodes`: the node of each sidecar entry, -1 when the model has none of that key.
+std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const std::vector<int>& nodes) {
     const Sidecar& sidecar = *ev.sidecar;
     std::unordered_map<std::string, std::string> pathToScope;
     // A module list far longer than the model could use is cut: every module read costs about 1 KB
@@ -73,21 +107,42 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
                                      " per node and parameter of the model (and " +
                                      std::to_string(kSidecarModulesAlways) + "); only the first " +
                                      std::to_string(used) + " are read.");
-    std::map<std::string, std::map<std::string, int>> votes;
-    for (const auto& e : sidecar.entries) {
-        int i = ev.graph.find(e.key);
-        if (i < 0 || e.path.empty()) continue;
-        const Claim* named = ev.first(i, Source::NameScope);
-        if (!named) named = ev.first(i, Source::Metadata);
+    // Nodes of one name prefix share a chain and mostly a path too: each (chain, path) pair is split
+    // and voted once, with the number of its nodes (deep-1000: 105k named entries, 12k pairs; splitting
+    // every entry's path cost more than the rest of inference).
+    std::vector<std::vector<std::pair<std::string_view, int>>> pathsOfChain(ev.chainCount() + 1);
+    for (std::size_t k = 0; k < sidecar.entries.size(); ++k) {
+        const SidecarEntry& e = sidecar.entries[k];
+        if (nodes[k] < 0 || e.path.empty()) continue;
+        const Claim* named = ev.first(nodes[k], Source::NameScope);
+        if (!named) named = ev.first(nodes[k], Source::Metadata);
         if (!named) continue;
-        auto parts = splitPath(e.path);
-        const auto namedChain = ev.stepsOf(named->chain);
-        if (parts.size() != namedChain.size() + 1) continue;
-        std::string prefix;
-        votes["/" + parts[0]][""]++;
-        for (std::size_t k = 0; k < namedChain.size(); ++k) {
-            prefix += "/" + parts[k];
-            votes[prefix + "/" + parts[k + 1]][namedChain[k].scope]++;
+        auto& paths = pathsOfChain[static_cast<std::size_t>(named->chain + 1)]; // chain -1: the root
+        auto same =
+            std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == e.path; });
+        if (same == paths.end())
+            paths.emplace_back(e.path, 1);
+        else
+            ++same->second;
+    }
+    // A path the module list maps keeps that scope (the votes are only emplaced): it is not voted on.
+    std::map<std::string, std::map<std::string, int>> votes;
+    std::vector<const ScopeStep*> namedChain;
+    std::vector<std::string_view> parts;
+    std::string key;
+    for (std::size_t c = 0; c < pathsOfChain.size(); ++c) {
+        if (pathsOfChain[c].empty()) continue;
+        chainSteps(ev, static_cast<int>(c) - 1, namedChain);
+        for (const auto& [path, count] : pathsOfChain[c]) {
+            splitPath(path, parts);
+            if (parts.size() != namedChain.size() + 1) continue;
+            key.assign(1, '/');
+            key += parts[0];
+            if (!pathToScope.count(key)) votes[key][""] += count;
+            for (std::size_t k = 0; k < namedChain.size(); ++k) {
+                (key += '/') += parts[k + 1];
+                if (!pathToScope.count(key)) votes[key][namedChain[k]->scope] += count;
+            }
         }
     }
     for (const auto& [path, counts] : votes) {
@@ -98,14 +153,16 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
     // Classes from paths, now that paths map to scopes; not for the modules the file lists (their
     // class is stated, "" when unknown), nor where a segment is the attribute name a path without
     // classes uses ("/features/denselayer1"): that would invent a class "denselayer1" on every reload.
+    // Only voted paths can teach a class: every other path maps to a listed module.
+    if (votes.empty()) return pathToScope;
     std::unordered_set<std::string_view> listed;
     for (const auto& m : sidecar.modules)
         listed.insert(m.scope);
     for (const auto& [path, scope] : pathToScope) {
-        auto parts = splitPath(path);
-        if (parts.empty() || listed.count(scope) || segmentIsAttributeName(scope, parts.back())) continue;
+        const std::string_view last = lastSegment(path);
+        if (last.empty() || listed.count(scope) || segmentIsAttributeName(scope, last)) continue;
         int module = scope.empty() ? 0 : ev.calls.findModule(scope);
-        if (module >= 0) ev.calls.learnClass(module, classFromPathSegment(parts.back()));
+        if (module >= 0) ev.calls.learnClass(module, classFromPathSegment(last));
     }
     return pathToScope;
 }
@@ -123,7 +180,7 @@ int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t&
     std::vector<std::string> classes;
     std::string prefix = "@";
     for (std::size_t k = 1; k < parts.size(); ++k) {
-        prefix += "/" + parts[k];
+        (prefix += '/') += parts[k];
         chain.push_back({prefix, 0});
         classes.push_back(classFromPathSegment(parts[k]));
     }
@@ -135,17 +192,30 @@ int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t&
 void collectSidecarClaims(Evidence& ev) {
     if (!ev.sidecar) return;
     const Sidecar& sidecar = *ev.sidecar;
-    const auto pathToScope = pathsToScopes(ev);
+    std::vector<int> nodes(sidecar.entries.size());
+    int next = 0; // sidecars list nodes in graph order: each key is tried at the index after the last
+    for (std::size_t k = 0; k < nodes.size(); ++k) {
+        nodes[k] = ev.graph.find(sidecar.entries[k].key, next);
+        if (nodes[k] >= 0) next = nodes[k] + 1;
+    }
+    const auto pathToScope = pathsToScopes(ev, nodes);
+    static const std::string_view kManual = sourceName(Source::Manual), kCertain = levelName(Level::Certain);
     std::size_t cut = 0, firstCut = 0;
+    std::string_view lastSource;
+    bool lastParsed = false;
+    Source lastRecorded = Source::Fallback;
     for (const auto& e : sidecar.entries) {
-        int i = ev.graph.find(e.key);
+        const int i = nodes[static_cast<std::size_t>(&e - sidecar.entries.data())];
         if (i < 0) continue;
-        Level level;
-        bool manual = e.source == "manual" || (parseLevel(e.level, level) && level == Level::Certain);
-        Source recorded;
+        bool manual = e.source == kManual || e.level == kCertain;
         // What this tool recorded from the model itself is recomputed, not re-applied as evidence;
         // what an earlier sidecar said of the node is kept beside it and applies again.
-        bool recomputed = !manual && parseSource(e.source, recorded) && recorded != Source::Sidecar;
+        // Entries in a row mostly share their source: it is parsed when it changes.
+        if (e.source != lastSource) {
+            lastSource = e.source;
+            lastParsed = parseSource(e.source, lastRecorded);
+        }
+        bool recomputed = !manual && lastParsed && lastRecorded != Source::Sidecar;
         if (recomputed && !e.hasSidecarScope) continue;
         // A sidecar's own fallback ("could not place it") is no evidence.
         if (!manual && !recomputed && (e.source.find("fallback") != std::string::npos || e.level == "low"))

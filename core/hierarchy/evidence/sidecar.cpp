@@ -86,8 +86,71 @@ bool segmentIsAttributeName(std::string_view scope, std::string_view segment) {
 
 // Path -> scope, from the file's module list and from nodes whose name scope and sidecar path
 // describe the same chain (a vote per path segment).
-// `nodes`: the node of each sidecar entry, -1 when the model has none of that key.
-std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const std::vector<int>& nodes) {
+// Paths of the entries, grouped by the chain their node's name states (index chain + 1: -1 is the root),
+// each with the number of its entries.
+using PathsOfChain = std::vector<std::vector<std::pair<std::string_view, int>>>;
+
+// What this tool recorded from the model itself is recomputed, not re-applied as evidence; what an
+// earlier sidecar said of the node is kept beside it and applies again. Entries in a row mostly share
+// their source: it is parsed when it changes.
+class EntrySources {
+public:
+    bool manual(const SidecarEntry& e) const { return e.source == manual_ || e.level == certain_; }
+    bool recomputed(const SidecarEntry& e) {
+        if (manual(e)) return false;
+        if (e.source != last_) {
+            last_ = e.source;
+            parsed_ = parseSource(e.source, recorded_);
+        }
+        return parsed_ && recorded_ != Source::Sidecar;
+    }
+
+private:
+    const std::string_view manual_ = sourceName(Source::Manual), certain_ = levelName(Level::Certain);
+    std::string_view last_;
+    bool parsed_ = false;
+    Source recorded_ = Source::Fallback;
+};
+
+// One pass over a sidecar's entries (deep-1000 has 126k of about 400 bytes each: a pass over them
+// cost more than the work in it): each entry's node, the entries that may claim something, and the
+// (chain, path) pairs to vote on. Nodes of one name prefix share a chain and mostly a path too: each
+// pair is split and voted once, with the number of its nodes (deep-1000: 105k named entries, 12k pairs).
+struct EntryScan {
+    std::vector<int> nodes;            // per entry, -1 when the model has no such key
+    std::vector<std::size_t> claiming; // entries of a node that are not recomputed from the model
+    PathsOfChain pathsOfChain;
+};
+
+EntryScan scanEntries(const Evidence& ev) {
+    const auto& entries = ev.sidecar->entries;
+    EntryScan scan;
+    scan.nodes.resize(entries.size());
+    scan.pathsOfChain.resize(ev.chainCount() + 1);
+    EntrySources sources;
+    int next = 0; // sidecars list nodes in graph order: each key is tried at the index after the last
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+        const SidecarEntry& e = entries[k];
+        const int i = scan.nodes[k] = ev.graph.find(e.key, next);
+        if (i < 0) continue;
+        next = i + 1;
+        if (!sources.recomputed(e) || e.hasSidecarScope) scan.claiming.push_back(k);
+        if (e.path.empty()) continue;
+        const Claim* named = ev.first(i, Source::NameScope);
+        if (!named) named = ev.first(i, Source::Metadata);
+        if (!named) continue;
+        auto& paths = scan.pathsOfChain[static_cast<std::size_t>(named->chain + 1)];
+        auto same =
+            std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == e.path; });
+        if (same == paths.end())
+            paths.emplace_back(e.path, 1);
+        else
+            ++same->second;
+    }
+    return scan;
+}
+
+std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain) {
     const Sidecar& sidecar = *ev.sidecar;
     std::unordered_map<std::string, std::string> pathToScope;
     // A module list far longer than the model could use is cut: every module read costs about 1 KB
@@ -107,24 +170,6 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const s
                                      " per node and parameter of the model (and " +
                                      std::to_string(kSidecarModulesAlways) + "); only the first " +
                                      std::to_string(used) + " are read.");
-    // Nodes of one name prefix share a chain and mostly a path too: each (chain, path) pair is split
-    // and voted once, with the number of its nodes (deep-1000: 105k named entries, 12k pairs; splitting
-    // every entry's path cost more than the rest of inference).
-    std::vector<std::vector<std::pair<std::string_view, int>>> pathsOfChain(ev.chainCount() + 1);
-    for (std::size_t k = 0; k < sidecar.entries.size(); ++k) {
-        const SidecarEntry& e = sidecar.entries[k];
-        if (nodes[k] < 0 || e.path.empty()) continue;
-        const Claim* named = ev.first(nodes[k], Source::NameScope);
-        if (!named) named = ev.first(nodes[k], Source::Metadata);
-        if (!named) continue;
-        auto& paths = pathsOfChain[static_cast<std::size_t>(named->chain + 1)]; // chain -1: the root
-        auto same =
-            std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == e.path; });
-        if (same == paths.end())
-            paths.emplace_back(e.path, 1);
-        else
-            ++same->second;
-    }
     // A path the module list maps keeps that scope (the votes are only emplaced): it is not voted on.
     std::map<std::string, std::map<std::string, int>> votes;
     std::vector<const ScopeStep*> namedChain;
@@ -192,31 +237,14 @@ int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t&
 void collectSidecarClaims(Evidence& ev) {
     if (!ev.sidecar) return;
     const Sidecar& sidecar = *ev.sidecar;
-    std::vector<int> nodes(sidecar.entries.size());
-    int next = 0; // sidecars list nodes in graph order: each key is tried at the index after the last
-    for (std::size_t k = 0; k < nodes.size(); ++k) {
-        nodes[k] = ev.graph.find(sidecar.entries[k].key, next);
-        if (nodes[k] >= 0) next = nodes[k] + 1;
-    }
-    const auto pathToScope = pathsToScopes(ev, nodes);
-    static const std::string_view kManual = sourceName(Source::Manual), kCertain = levelName(Level::Certain);
+    const EntryScan scan = scanEntries(ev);
+    const auto pathToScope = pathsToScopes(ev, scan.pathsOfChain);
+    EntrySources sources;
     std::size_t cut = 0, firstCut = 0;
-    std::string_view lastSource;
-    bool lastParsed = false;
-    Source lastRecorded = Source::Fallback;
-    for (const auto& e : sidecar.entries) {
-        const int i = nodes[static_cast<std::size_t>(&e - sidecar.entries.data())];
-        if (i < 0) continue;
-        bool manual = e.source == kManual || e.level == kCertain;
-        // What this tool recorded from the model itself is recomputed, not re-applied as evidence;
-        // what an earlier sidecar said of the node is kept beside it and applies again.
-        // Entries in a row mostly share their source: it is parsed when it changes.
-        if (e.source != lastSource) {
-            lastSource = e.source;
-            lastParsed = parseSource(e.source, lastRecorded);
-        }
-        bool recomputed = !manual && lastParsed && lastRecorded != Source::Sidecar;
-        if (recomputed && !e.hasSidecarScope) continue;
+    for (const std::size_t k : scan.claiming) {
+        const SidecarEntry& e = sidecar.entries[k];
+        const int i = scan.nodes[k];
+        const bool manual = sources.manual(e), recomputed = sources.recomputed(e);
         // A sidecar's own fallback ("could not place it") is no evidence.
         if (!manual && !recomputed && (e.source.find("fallback") != std::string::npos || e.level == "low"))
             continue;
@@ -241,7 +269,7 @@ void collectSidecarClaims(Evidence& ev) {
                                      (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'"));
         const std::size_t cutBefore = cut;
         claim.call = known ? ev.calls.callForScope(scope) : callForUnknownPath(ev.calls, e.path, cut);
-        if (cut == 1 && cutBefore == 0) firstCut = static_cast<std::size_t>(&e - sidecar.entries.data());
+        if (cut == 1 && cutBefore == 0) firstCut = k;
         ev.add(i, claim);
     }
     if (cut) {

@@ -1004,16 +1004,17 @@ int main(int argc, char** argv) {
             measureOpen("deep-1000", m.deep1000, quick ? 3 : 5, false, false, true);
             Opened o = openModel(m.deep1000);
             // Against ParseFromArray of the same file, in turns (9 each: single runs on this shared
-            // machine vary by 30%). 0.25x is the former 2 M nodes/s (63 ms) against the 270 ms parse of
-            // 1 Dec; the rate stays as information.
+            // machine vary by 30%). 0.9x is the former 2 M nodes/s (63 ms) against the parse measured in
+            // turns with it on 6 Dec (69 ms, its result destroyed after the clock, like ours); the rate
+            // stays as information.
             const ParseBaseline parse(m.deep1000);
             const auto [infer, parsed] = timeAlternating(
                 quick ? 3 : 9, [&] { return inferHierarchy(*o.graph); }, [&] { return parse(); });
             const double rate = static_cast<double>(o.graph->size()) / infer;
-            budget("hierarchy inference, 130k-node model", "<= 0.25x ParseFromArray of the same file",
+            budget("hierarchy inference, 130k-node model", "<= 0.9x ParseFromArray of the same file",
                    fmt("%.2fx (%s vs %s; %.2f M nodes/s, %zu nodes)", infer / parsed, secs(infer).c_str(),
                        secs(parsed).c_str(), rate / 1e6, o.graph->size()),
-                   infer <= 0.25 * parsed);
+                   infer <= 0.9 * parsed);
         }
         if (section("paint")) {
             measureFirstPaint("deep-200", m.deep200, 0.3, quick ? 3 : 5);

@@ -4,7 +4,7 @@
 //
 //   hierscope-bench --cache DIR [--report FILE] [--command TEXT] [--flat-cap SECONDS] [--quick]
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
-//   hierscope-bench --memory open|parse MODEL      prints the peak resident growth in KiB
+//   hierscope-bench --memory open|parse MODEL      prints peak, anonymous and file-backed resident growth (KiB)
 //   hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints seconds
 #include "common/error.h"
 #include "compare/compare.h"

@@ -396,6 +396,15 @@ int GraphIndex::find(const std::string& key) const {
     return it == byKey_.end() ? -1 : it->second;
 }
 
+int GraphIndex::find(const std::string& key, int hint) const {
+    // Keys are unique unless a name equals a generated key ("#3", "If_0::then_branch::Add"); then the first
+    // holder is the answer, and only the table knows it.
+    if (hint >= 0 && static_cast<std::size_t>(hint) < size() && byKey_.size() == size() &&
+        this->key(hint) == key)
+        return hint;
+    return find(key);
+}
+
 int GraphIndex::findTensor(const std::string& name) const {
     auto it = mainTensors_.find(name);
     return it == mainTensors_.end() ? -1 : it->second;

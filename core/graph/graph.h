@@ -71,6 +71,8 @@ public:
     OpKind opKind(int i) const { return opKinds_[static_cast<std::size_t>(i)]; } // one byte per node
     const std::string& key(int i) const { return instance(i).key; }
     int find(const std::string& key) const; // -1 when no such key
+    // The same, trying `hint` first (a list of keys in graph order: the one after the last found).
+    int find(const std::string& key, int hint) const;
     // Instances of main-graph nodes come first, in graph order: [0, mainCount()).
     std::size_t mainCount() const { return mainCount_; }
 

@@ -3,7 +3,9 @@
 #include "hierarchy/scope_names.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <string_view>
 
 namespace hs {
 
@@ -217,15 +219,24 @@ std::string sourcesSummary(const HierarchyStatistics& s) {
     return words;
 }
 
+// Both are asked of every entry of a sidecar: the names are compared by length first, without strlen.
 bool parseLevel(const std::string& text, Level& level) {
-    for (Level l : {Level::Certain, Level::High, Level::Medium, Level::Low})
-        if (text == levelName(l)) return level = l, true;
+    static const std::string_view names[] = {levelName(Level::Certain), levelName(Level::High),
+                                             levelName(Level::Medium), levelName(Level::Low)};
+    for (int k = 0; k < 4; ++k)
+        if (text == names[k]) return level = static_cast<Level>(k), true;
     return false;
 }
 
 bool parseSource(const std::string& text, Source& source) {
+    static const auto names = [] {
+        std::array<std::string_view, kSourceCount> n;
+        for (int k = 0; k < kSourceCount; ++k)
+            n[static_cast<std::size_t>(k)] = sourceName(static_cast<Source>(k));
+        return n;
+    }();
     for (int k = 0; k < kSourceCount; ++k)
-        if (text == sourceName(static_cast<Source>(k))) return source = static_cast<Source>(k), true;
+        if (text == names[static_cast<std::size_t>(k)]) return source = static_cast<Source>(k), true;
     return false;
 }
 

@@ -101,8 +101,12 @@ bool writtenByHierscope(const Sidecar& sidecar) {
 void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar) {
     std::unordered_map<std::string, int> escaped; // built at the first key not found as it is
     bool built = false;
+    int next = 0; // entries are in graph order: each key is tried at the index after the last found
     for (auto& e : sidecar.entries) {
-        if (graph.find(e.key) >= 0) continue;
+        if (const int i = graph.find(e.key, next); i >= 0) {
+            next = i + 1;
+            continue;
+        }
         if (!built) {
             for (std::size_t i = 0; i < graph.size(); ++i) {
                 const std::string& key = graph.key(static_cast<int>(i));
@@ -155,8 +159,10 @@ SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
     SidecarCheck check;
     if (!sidecar.modelDigest.empty() && sidecar.modelDigest != modelDigest(graph))
         check.digestMismatch = true;
+    int next = 0; // as in bindSidecarKeys
     for (const auto& e : sidecar.entries) {
-        if (graph.find(e.key) >= 0) {
+        if (const int i = graph.find(e.key, next); i >= 0) {
+            next = i + 1;
             ++check.matchedKeys;
         } else {
             ++check.unknownKeys;

@@ -192,6 +192,37 @@ private slots:
         QVERIFY(nested);
     }
 
+    void findWithAHintAnswersLikeTheTable() {
+        // An unnamed node is keyed "#0"; a node named "#0" is keyed the same. The first holder is the
+        // answer, whatever index a caller tries first (sidecar entries are looked up from the one after
+        // the last found).
+        auto model = std::make_shared<Model>();
+        model->graphs.emplace_back();
+        Node unnamed, named;
+        unnamed.opType = named.opType = "Relu";
+        unnamed.inputs = {"x"};
+        unnamed.outputs = {"y"};
+        named.name = "#0";
+        named.inputs = {"y"};
+        named.outputs = {"z"};
+        model->graphs[0].nodes = {unnamed, named};
+        GraphIndex graph(model);
+        QCOMPARE(graph.key(0), std::string("#0"));
+        QCOMPARE(graph.key(1), std::string("#0"));
+        QCOMPARE(graph.find("#0"), 0);
+        QCOMPARE(graph.find("#0", 1), 0);
+        QCOMPARE(graph.find("#0", 0), 0);
+        QCOMPARE(graph.find("#1", 1), -1);
+        // Unique keys: the hint is taken when it holds the key, the table asked when it does not.
+        auto bert = loadModel(fixture("bert_like_op17.onnx"));
+        GraphIndex index(bert);
+        for (int i = 0; i < static_cast<int>(index.size()); ++i) {
+            QCOMPARE(index.find(index.key(i), i), i);
+            QCOMPARE(index.find(index.key(i), 0), i);
+            QCOMPARE(index.find(index.key(i), static_cast<int>(index.size())), i);
+        }
+    }
+
     void externalDataIsReferencedNotRead() {
         HSTEST_SKIP_IF_ABSENT(sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx"));
         auto model = loadModel(sharedModel("dynamo_seg3d_torch2.9_extdata/model.onnx"));

@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -117,6 +118,38 @@ private slots:
             QCOMPARE(l.hierarchy.statistics().conflicts, std::size_t(0));
             QCOMPARE(l.scopeOf(l.node("/encoder/layer.0/attention/output/Add")),
                      std::string("encoder.layer.0.attention.output"));
+        }
+    }
+
+    void entriesInAnyOrderGiveTheSameHierarchy() {
+        // Keys are looked up from the one after the last found, paths voted once per name prefix:
+        // the order of a sidecar's entries changes nothing, in any of its forms.
+        Loaded plain = hstest::load(fixture("bert_like_op17.onnx"));
+        for (const char* name : {"bert_like_op17.hierarchy.json", "bert_like_op17_seed_sidecar.json",
+                                 "bert_like_op17_htp_sidecar.json"}) {
+            Sidecar inOrder = readSidecar(fixture(name));
+            bindSidecarKeys(*plain.graph, inOrder);
+            Sidecar reversed = inOrder;
+            std::reverse(reversed.entries.begin(), reversed.entries.end());
+            Sidecar halves = inOrder; // the second half first: every lookup after the turn misses its hint
+            std::rotate(halves.entries.begin(), halves.entries.begin() + halves.entries.size() / 2,
+                        halves.entries.end());
+            const Loaded a = hstest::analyse(plain.model, &inOrder);
+            for (const Sidecar* other : {&reversed, &halves}) {
+                const Loaded b = hstest::analyse(plain.model, other);
+                QCOMPARE(b.hierarchy.modules.size(), a.hierarchy.modules.size());
+                for (std::size_t m = 0; m < a.hierarchy.modules.size(); ++m) {
+                    QCOMPARE(b.hierarchy.modules[m].scope, a.hierarchy.modules[m].scope);
+                    QCOMPARE(b.hierarchy.modules[m].className, a.hierarchy.modules[m].className);
+                }
+                for (int i = 0; i < static_cast<int>(plain.graph->size()); ++i) {
+                    const auto& x = a.hierarchy.assignments[static_cast<std::size_t>(i)];
+                    const auto& y = b.hierarchy.assignments[static_cast<std::size_t>(i)];
+                    QCOMPARE(b.scopeOf(i), a.scopeOf(i));
+                    QCOMPARE(y.source, x.source);
+                    QCOMPARE(y.level, x.level);
+                }
+            }
         }
     }
 

@@ -6,7 +6,9 @@
 #include "hierarchy/scope_names.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -19,29 +21,60 @@ constexpr std::size_t kSidecarModulesPerNode = 4;
 constexpr std::size_t kSidecarModulesAlways = 4096;
 
 // "BertLayer.0" -> "BertLayer", "Linear[query]" -> "Linear".
-std::string classFromPathSegment(const std::string& segment) {
-    std::string s = segment.substr(0, segment.find('['));
+std::string classFromPathSegment(std::string_view segment) {
+    std::string_view s = segment.substr(0, segment.find('['));
     auto dot = s.rfind('.');
-    if (dot != std::string::npos && isNumericAtom(s.substr(dot + 1))) s = s.substr(0, dot);
-    return s;
+    if (dot != std::string_view::npos && isNumericAtom(s.substr(dot + 1))) s = s.substr(0, dot);
+    return std::string(s);
 }
 
-std::vector<std::string> splitPath(const std::string& path) {
-    std::vector<std::string> parts;
-    std::string current;
+// The segments of a path, as views into it, into `parts` (a buffer reused over every module's path).
+void splitPath(std::string_view path, std::vector<std::string_view>& parts) {
+    parts.clear();
+    std::size_t start = 0;
     int bracket = 0;
-    for (char c : path) {
+    for (std::size_t k = 0; k < path.size(); ++k) {
+        const char c = path[k];
         if (c == '[') ++bracket;
         if (c == ']') --bracket;
         if (c == '/' && bracket == 0) {
-            if (!current.empty()) parts.push_back(current);
-            current.clear();
-        } else {
-            current += c;
+            if (k > start) parts.push_back(path.substr(start, k - start));
+            start = k + 1;
         }
     }
-    if (!current.empty()) parts.push_back(current);
+    if (path.size() > start) parts.push_back(path.substr(start));
+}
+
+std::vector<std::string_view> splitPath(std::string_view path) {
+    std::vector<std::string_view> parts;
+    splitPath(path, parts);
     return parts;
+}
+
+// The last segment of a path ("BertLayer.0" of "/BertModel/BertEncoder/BertLayer.0"), as splitPath
+// would give it; empty when the path has none.
+std::string_view lastSegment(std::string_view path) {
+    std::string_view last;
+    std::size_t start = 0;
+    int bracket = 0;
+    for (std::size_t k = 0; k < path.size(); ++k) {
+        const char c = path[k];
+        if (c == '[') ++bracket;
+        if (c == ']') --bracket;
+        if (c == '/' && bracket == 0) {
+            if (k > start) last = path.substr(start, k - start);
+            start = k + 1;
+        }
+    }
+    return path.size() > start ? path.substr(start) : last;
+}
+
+// The steps of a pending chain from the root, into `steps` (reused), without copying their scopes.
+void chainSteps(const Evidence& ev, int chain, std::vector<const ScopeStep*>& steps) {
+    steps.clear();
+    for (int k = chain; k >= 0; k = ev.chain(k).parent)
+        steps.push_back(&ev.chain(k).step);
+    std::reverse(steps.begin(), steps.end());
 }
 
 // A path segment that is the end of the module's attribute path ("layer.0" of "encoder.layer.0"),
@@ -53,7 +86,71 @@ bool segmentIsAttributeName(std::string_view scope, std::string_view segment) {
 
 // Path -> scope, from the file's module list and from nodes whose name scope and sidecar path
 // describe the same chain (a vote per path segment).
-std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
+// Paths of the entries, grouped by the chain their node's name states (index chain + 1: -1 is the root),
+// each with the number of its entries.
+using PathsOfChain = std::vector<std::vector<std::pair<std::string_view, int>>>;
+
+// What this tool recorded from the model itself is recomputed, not re-applied as evidence; what an
+// earlier sidecar said of the node is kept beside it and applies again. Entries in a row mostly share
+// their source: it is parsed when it changes.
+class EntrySources {
+public:
+    bool manual(const SidecarEntry& e) const { return e.source == manual_ || e.level == certain_; }
+    bool recomputed(const SidecarEntry& e) {
+        if (manual(e)) return false;
+        if (e.source != last_) {
+            last_ = e.source;
+            parsed_ = parseSource(e.source, recorded_);
+        }
+        return parsed_ && recorded_ != Source::Sidecar;
+    }
+
+private:
+    const std::string_view manual_ = sourceName(Source::Manual), certain_ = levelName(Level::Certain);
+    std::string_view last_;
+    bool parsed_ = false;
+    Source recorded_ = Source::Fallback;
+};
+
+// One pass over a sidecar's entries (deep-1000 has 126k of about 400 bytes each: a pass over them
+// cost more than the work in it): each entry's node, the entries that may claim something, and the
+// (chain, path) pairs to vote on. Nodes of one name prefix share a chain and mostly a path too: each
+// pair is split and voted once, with the number of its nodes (deep-1000: 105k named entries, 12k pairs).
+struct EntryScan {
+    std::vector<int> nodes;            // per entry, -1 when the model has no such key
+    std::vector<std::size_t> claiming; // entries of a node that are not recomputed from the model
+    PathsOfChain pathsOfChain;
+};
+
+EntryScan scanEntries(const Evidence& ev) {
+    const auto& entries = ev.sidecar->entries;
+    EntryScan scan;
+    scan.nodes.resize(entries.size());
+    scan.pathsOfChain.resize(ev.chainCount() + 1);
+    EntrySources sources;
+    int next = 0; // sidecars list nodes in graph order: each key is tried at the index after the last
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+        const SidecarEntry& e = entries[k];
+        const int i = scan.nodes[k] = ev.graph.find(e.key, next);
+        if (i < 0) continue;
+        next = i + 1;
+        if (!sources.recomputed(e) || e.hasSidecarScope) scan.claiming.push_back(k);
+        if (e.path.empty()) continue;
+        const Claim* named = ev.first(i, Source::NameScope);
+        if (!named) named = ev.first(i, Source::Metadata);
+        if (!named) continue;
+        auto& paths = scan.pathsOfChain[static_cast<std::size_t>(named->chain + 1)];
+        auto same =
+            std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == e.path; });
+        if (same == paths.end())
+            paths.emplace_back(e.path, 1);
+        else
+            ++same->second;
+    }
+    return scan;
+}
+
+std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain) {
     const Sidecar& sidecar = *ev.sidecar;
     std::unordered_map<std::string, std::string> pathToScope;
     // A module list far longer than the model could use is cut: every module read costs about 1 KB
@@ -73,21 +170,24 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
                                      " per node and parameter of the model (and " +
                                      std::to_string(kSidecarModulesAlways) + "); only the first " +
                                      std::to_string(used) + " are read.");
+    // A path the module list maps keeps that scope (the votes are only emplaced): it is not voted on.
     std::map<std::string, std::map<std::string, int>> votes;
-    for (const auto& e : sidecar.entries) {
-        int i = ev.graph.find(e.key);
-        if (i < 0 || e.path.empty()) continue;
-        const Claim* named = ev.first(i, Source::NameScope);
-        if (!named) named = ev.first(i, Source::Metadata);
-        if (!named) continue;
-        auto parts = splitPath(e.path);
-        const auto namedChain = ev.stepsOf(named->chain);
-        if (parts.size() != namedChain.size() + 1) continue;
-        std::string prefix;
-        votes["/" + parts[0]][""]++;
-        for (std::size_t k = 0; k < namedChain.size(); ++k) {
-            prefix += "/" + parts[k];
-            votes[prefix + "/" + parts[k + 1]][namedChain[k].scope]++;
+    std::vector<const ScopeStep*> namedChain;
+    std::vector<std::string_view> parts;
+    std::string key;
+    for (std::size_t c = 0; c < pathsOfChain.size(); ++c) {
+        if (pathsOfChain[c].empty()) continue;
+        chainSteps(ev, static_cast<int>(c) - 1, namedChain);
+        for (const auto& [path, count] : pathsOfChain[c]) {
+            splitPath(path, parts);
+            if (parts.size() != namedChain.size() + 1) continue;
+            key.assign(1, '/');
+            key += parts[0];
+            if (!pathToScope.count(key)) votes[key][""] += count;
+            for (std::size_t k = 0; k < namedChain.size(); ++k) {
+                (key += '/') += parts[k + 1];
+                if (!pathToScope.count(key)) votes[key][namedChain[k]->scope] += count;
+            }
         }
     }
     for (const auto& [path, counts] : votes) {
@@ -98,14 +198,16 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev) {
     // Classes from paths, now that paths map to scopes; not for the modules the file lists (their
     // class is stated, "" when unknown), nor where a segment is the attribute name a path without
     // classes uses ("/features/denselayer1"): that would invent a class "denselayer1" on every reload.
+    // Only voted paths can teach a class: every other path maps to a listed module.
+    if (votes.empty()) return pathToScope;
     std::unordered_set<std::string_view> listed;
     for (const auto& m : sidecar.modules)
         listed.insert(m.scope);
     for (const auto& [path, scope] : pathToScope) {
-        auto parts = splitPath(path);
-        if (parts.empty() || listed.count(scope) || segmentIsAttributeName(scope, parts.back())) continue;
+        const std::string_view last = lastSegment(path);
+        if (last.empty() || listed.count(scope) || segmentIsAttributeName(scope, last)) continue;
         int module = scope.empty() ? 0 : ev.calls.findModule(scope);
-        if (module >= 0) ev.calls.learnClass(module, classFromPathSegment(parts.back()));
+        if (module >= 0) ev.calls.learnClass(module, classFromPathSegment(last));
     }
     return pathToScope;
 }
@@ -123,7 +225,7 @@ int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t&
     std::vector<std::string> classes;
     std::string prefix = "@";
     for (std::size_t k = 1; k < parts.size(); ++k) {
-        prefix += "/" + parts[k];
+        (prefix += '/') += parts[k];
         chain.push_back({prefix, 0});
         classes.push_back(classFromPathSegment(parts[k]));
     }
@@ -135,18 +237,14 @@ int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t&
 void collectSidecarClaims(Evidence& ev) {
     if (!ev.sidecar) return;
     const Sidecar& sidecar = *ev.sidecar;
-    const auto pathToScope = pathsToScopes(ev);
+    const EntryScan scan = scanEntries(ev);
+    const auto pathToScope = pathsToScopes(ev, scan.pathsOfChain);
+    EntrySources sources;
     std::size_t cut = 0, firstCut = 0;
-    for (const auto& e : sidecar.entries) {
-        int i = ev.graph.find(e.key);
-        if (i < 0) continue;
-        Level level;
-        bool manual = e.source == "manual" || (parseLevel(e.level, level) && level == Level::Certain);
-        Source recorded;
-        // What this tool recorded from the model itself is recomputed, not re-applied as evidence;
-        // what an earlier sidecar said of the node is kept beside it and applies again.
-        bool recomputed = !manual && parseSource(e.source, recorded) && recorded != Source::Sidecar;
-        if (recomputed && !e.hasSidecarScope) continue;
+    for (const std::size_t k : scan.claiming) {
+        const SidecarEntry& e = sidecar.entries[k];
+        const int i = scan.nodes[k];
+        const bool manual = sources.manual(e), recomputed = sources.recomputed(e);
         // A sidecar's own fallback ("could not place it") is no evidence.
         if (!manual && !recomputed && (e.source.find("fallback") != std::string::npos || e.level == "low"))
             continue;
@@ -171,7 +269,7 @@ void collectSidecarClaims(Evidence& ev) {
                                      (e.path.empty() ? "scope '" + e.scope + "'" : "path '" + e.path + "'"));
         const std::size_t cutBefore = cut;
         claim.call = known ? ev.calls.callForScope(scope) : callForUnknownPath(ev.calls, e.path, cut);
-        if (cut == 1 && cutBefore == 0) firstCut = static_cast<std::size_t>(&e - sidecar.entries.data());
+        if (cut == 1 && cutBefore == 0) firstCut = k;
         ev.add(i, claim);
     }
     if (cut) {

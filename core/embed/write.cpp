@@ -5,6 +5,7 @@
 // buffer): no protobuf object is built, and the weights are never mapped into this process.
 #include "common/display_text.h"
 #include "common/error.h"
+#include "common/temp_file.h"
 #include "embed/embed.h"
 #include "embed/keys.h"
 #include "graph/graph.h"
@@ -228,70 +229,33 @@ private:
 
 // ----- writing ---------------------------------------------------------------------------------------
 
-std::string errnoText() {
-    return std::strerror(errno);
-}
-
-// A temporary file beside the target, renamed over it on commit, removed otherwise.
-class TempFile {
+// The copy's file (common/temp_file.h), with small pieces (node messages, tags, the spans between them)
+// gathered and written in 1 MB runs.
+class BufferedOutput {
 public:
-    explicit TempFile(const std::string& target) : target_(target) {
-        const fs::path p(target);
-        const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-        std::string pattern = (dir / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
-        std::vector<char> buf(pattern.begin(), pattern.end());
-        buf.push_back('\0');
-        fd_ = ::mkstemp(buf.data());
-        if (fd_ < 0) throw Error(target + ": cannot write the output file (" + errnoText() + ")");
-        path_ = buf.data();
-        ::fchmod(fd_, 0644); // mkstemp makes it 0600; a model is no secret
-    }
-    ~TempFile() {
-        if (fd_ >= 0) ::close(fd_);
-        if (!committed_) ::unlink(path_.c_str());
-    }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
+    explicit BufferedOutput(const std::string& target) : file_(target) {}
 
-    // Small pieces (node messages, tags, the spans between them) are gathered and written in 1 MB runs.
     void append(const char* data, std::size_t size) {
         buffer_.append(data, size);
         if (buffer_.size() >= (1u << 20)) flush();
     }
     // Everything appended is in the file: before a direct write at the file position.
     void flush() {
-        writeNow(buffer_.data(), buffer_.size());
+        file_.write(buffer_.data(), buffer_.size());
         buffer_.clear();
     }
     void write(const char* data, std::size_t size) {
         flush();
-        writeNow(data, size);
+        file_.write(data, size);
     }
     void commit() {
         flush();
-        const bool synced = ::fsync(fd_) == 0;
-        const int closed = ::close(fd_);
-        fd_ = -1;
-        if (!synced || closed != 0 || ::rename(path_.c_str(), target_.c_str()) != 0)
-            throw Error(target_ + ": cannot write the output file (" + errnoText() + ")");
-        committed_ = true;
+        file_.commit();
     }
 
 private:
-    void writeNow(const char* data, std::size_t size) {
-        while (size > 0) {
-            const ssize_t n = ::write(fd_, data, size);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) throw Error(target_ + ": cannot write the output file (" + errnoText() + ")");
-            data += n;
-            size -= static_cast<std::size_t>(n);
-        }
-    }
-
-    std::string target_, path_;
+    TempFile file_;
     std::string buffer_;
-    int fd_ = -1;
-    bool committed_ = false;
 };
 
 // Copies spans of the model file into the copy: read from the model file into one 1 MB buffer and written
@@ -316,7 +280,7 @@ public:
     SpanCopier(const SpanCopier&) = delete;
     SpanCopier& operator=(const SpanCopier&) = delete;
 
-    void copy(std::uint64_t offset, std::uint64_t length, TempFile& out,
+    void copy(std::uint64_t offset, std::uint64_t length, BufferedOutput& out,
               const std::function<void(std::uint64_t)>& done) {
         constexpr std::uint64_t kChunk = 32u << 20; // progress and cancel between chunks
         // A node's own fields, the bytes between two rewritten nodes: from the mapping, whose structure
@@ -341,7 +305,7 @@ public:
 private:
     // Bytes copied by reading the file; fewer than asked when a read fails, and from then on the copy
     // goes through the mapping.
-    std::uint64_t readCopy(std::uint64_t offset, std::uint64_t length, TempFile& out) {
+    std::uint64_t readCopy(std::uint64_t offset, std::uint64_t length, BufferedOutput& out) {
         buffer_.resize(1u << 20);
         std::uint64_t copied = 0;
         while (copied < length) {
@@ -360,7 +324,7 @@ private:
         return copied;
     }
 
-    void copyMapped(std::uint64_t offset, std::uint64_t length, TempFile& out) {
+    void copyMapped(std::uint64_t offset, std::uint64_t length, BufferedOutput& out) {
         out.write(reinterpret_cast<const char*>(file_.data() + offset), static_cast<std::size_t>(length));
         // Whole pages inside what was just copied; the mapping is read-only, so nothing is lost.
         const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -475,7 +439,7 @@ EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, 
         (m.ambiguous ? result.nodesSkipped : result.nodesTagged)++;
     result.externalFilesCopied = placeExternalData(model, outputPath, options.copyExternal);
 
-    TempFile out(outputPath);
+    BufferedOutput out(outputPath);
     SpanCopier copier(*model.file, model.path);
     auto done = [&](std::uint64_t n) {
         result.bytesWritten += n;
@@ -485,7 +449,7 @@ EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, 
     // Spans are joined while they follow each other in the model file: weights go in long runs.
     class FileSink : public Sink {
     public:
-        FileSink(TempFile& out, SpanCopier& copier, const std::function<void(std::uint64_t)>& done)
+        FileSink(BufferedOutput& out, SpanCopier& copier, const std::function<void(std::uint64_t)>& done)
             : out_(out), copier_(copier), done_(done) {}
         void span(std::uint64_t offset, std::uint64_t length) override {
             if (pendingLength_ > 0 && pendingOffset_ + pendingLength_ == offset) {
@@ -507,7 +471,7 @@ EmbedResult embedHierarchy(const GraphIndex& graph, const Hierarchy& hierarchy, 
         }
 
     private:
-        TempFile& out_;
+        BufferedOutput& out_;
         SpanCopier& copier_;
         const std::function<void(std::uint64_t)>& done_;
         std::uint64_t pendingOffset_ = 0, pendingLength_ = 0;

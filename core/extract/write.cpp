@@ -4,6 +4,7 @@
 
 #include "common/display_text.h"
 #include "common/error.h"
+#include "common/temp_file.h"
 #include "graph/graph.h"
 
 #include <google/protobuf/unknown_field_set.h>
@@ -42,82 +43,6 @@ std::string sizeText(std::uint64_t bytes) {
 }
 
 // ----- writing --------------------------------------------------------------------------------------
-
-std::string errnoText() {
-    return std::strerror(errno);
-}
-
-// A temporary file beside `target`, removed unless committed.
-class TempFile {
-public:
-    explicit TempFile(const std::string& target) : target_(target) {
-        fs::path p(target);
-        fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-        std::string pattern = (dir / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
-        std::vector<char> buf(pattern.begin(), pattern.end());
-        buf.push_back('\0');
-        fd_ = ::mkstemp(buf.data());
-        if (fd_ < 0) throw Error(target + ": cannot write the output file (" + errnoText() + ")");
-        path_ = buf.data();
-        ::fchmod(fd_, 0644);
-    }
-    ~TempFile() {
-        if (fd_ >= 0) ::close(fd_);
-        if (!committed_ && !path_.empty()) ::unlink(path_.c_str());
-    }
-    int fd() const { return fd_; }
-    const std::string& path() const { return path_; }
-    void write(const char* data, std::size_t size) {
-        while (size > 0) {
-            ssize_t n = ::write(fd_, data, size);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                throw Error(target_ + ": cannot write the output file (" + errnoText() + ")");
-            }
-            data += n;
-            size -= static_cast<std::size_t>(n);
-        }
-    }
-    // Writes at the current end, leaving a hole for runs of zeros (big generated models stay sparse).
-    void writeSparse(std::string_view data) {
-        constexpr std::size_t kBlock = 1 << 16;
-        static const std::string zeros(kBlock, '\0');
-        std::size_t pos = 0;
-        while (pos < data.size()) {
-            std::size_t n = std::min(kBlock, data.size() - pos);
-            if (n == kBlock && std::memcmp(data.data() + pos, zeros.data(), n) == 0) {
-                if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0)
-                    throw Error(target_ + ": cannot write (" + errnoText() + ")");
-            } else {
-                write(data.data() + pos, n);
-            }
-            pos += n;
-        }
-    }
-    std::uint64_t position() const { return static_cast<std::uint64_t>(::lseek(fd_, 0, SEEK_CUR)); }
-    void padTo(std::uint64_t size) {
-        if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
-            throw Error(target_ + ": cannot write (" + errnoText() + ")");
-        ::lseek(fd_, static_cast<off_t>(size), SEEK_SET);
-    }
-    void finish() {
-        if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-            fd_ = -1;
-            throw Error(target_ + ": cannot write the output file (" + errnoText() + ")");
-        }
-        fd_ = -1;
-    }
-    void commit() {
-        if (::rename(path_.c_str(), target_.c_str()) != 0)
-            throw Error(target_ + ": cannot write the output file (" + errnoText() + ")");
-        committed_ = true;
-    }
-
-private:
-    std::string target_, path_;
-    int fd_ = -1;
-    bool committed_ = false;
-};
 
 void serializeInto(const onnx::ModelProto& mp, TempFile& file, const std::string& target) {
     if (mp.ByteSizeLong() > static_cast<std::size_t>(INT32_MAX))

@@ -1,0 +1,40 @@
+#pragma once
+// A temporary file beside an output file, renamed over it when committed and removed otherwise: how
+// extraction and embedding write models atomically (a failed write leaves the old file intact).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hs {
+
+class TempFile {
+public:
+    // Creates `.<name>.tmp-XXXXXX` in the target's folder, mode 0644. Throws hs::Error naming `target`.
+    explicit TempFile(const std::string& target);
+    ~TempFile();
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+
+    int fd() const { return fd_; }
+    const std::string& path() const { return path_; }
+    void write(const char* data, std::size_t size);
+    // Writes at the current end, leaving a hole for runs of zeros (big generated models stay sparse).
+    void writeSparse(std::string_view data);
+    std::uint64_t position() const;
+    void padTo(std::uint64_t size);
+    // Flushed to disk and closed; commit() renames. Apart so that two files can be finished before either
+    // replaces its target.
+    void finish();
+    void commit();
+
+private:
+    std::string target_, path_;
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
+// strerror(errno), for messages.
+std::string errnoText();
+
+} // namespace hs

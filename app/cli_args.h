@@ -1,6 +1,10 @@
 #pragma once
 // Argument handling shared by the command-line tool's commands.
+#include "common/display_text.h"
+#include "common/error.h"
+
 #include <cstddef>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,6 +22,22 @@ inline bool optionValue(const std::vector<std::string>& args, std::size_t& i, st
 inline int usageError(const std::string& message, const char* help) {
     std::cerr << "hierscope-cli: " << message << "\n\n" << help;
     return 2;
+}
+
+// Runs a command's body and returns its exit code. An hs::Error is bad input said in our words (exit 1);
+// any other exception is a failure the core did not foresee, said as such about `model` with the
+// library's text quoted (exit 1).
+template <typename Body> int reportingErrors(const std::string& model, Body&& body) {
+    try {
+        return body();
+    } catch (const hs::Error& e) {
+        std::cerr << "hierscope-cli: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "hierscope-cli: " << model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
+                  << "\n";
+        return 1;
+    }
 }
 
 } // namespace hs::cli

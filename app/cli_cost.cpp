@@ -370,7 +370,7 @@ int runCost(const std::vector<std::string>& args) {
     }
     if (o.model.empty()) return usage("cost needs a MODEL");
     if (o.sort == SortKey::Time && o.profile.empty()) return usage("--sort time needs --profile TRACE.json");
-    try {
+    return hs::cli::reportingErrors(o.model, [&] {
         Report r = build(o);
         std::vector<std::pair<int, int>> shown;
         visit(r, 0, 0, o, shown);
@@ -379,12 +379,5 @@ int runCost(const std::vector<std::string>& args) {
         else
             printTable(r, o, shown);
         return 0;
-    } catch (const hs::Error& e) {
-        std::cerr << "hierscope-cli: " << e.what() << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        std::cerr << "hierscope-cli: " << o.model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
-                  << "\n";
-        return 1;
-    }
+    });
 }

@@ -104,14 +104,16 @@ void printTree(const hs::HierarchyComparison& c, const DiffOptions& o) {
         stack.pop_back();
         const hs::ModuleDelta& d = c.modules[static_cast<std::size_t>(delta)];
         if (o.changedOnly && !d.subtreeChanged) continue;
-        std::string line = std::string(1, marker(d)) + " " + std::string(static_cast<std::size_t>(depth) * 2, ' ') +
+        std::string line = std::string(1, marker(d)) + " " +
+                           std::string(static_cast<std::size_t>(depth) * 2, ' ') +
                            hs::utf8Escaped(shortName(c, d));
         if (!d.className.empty()) line += " : " + hs::utf8Escaped(d.className);
         if (d.match == hs::ModuleMatch::Wrapper)
             line += std::string(" (") + (d.moduleA >= 0 ? "A" : "B") + " wraps the model in it; " +
                     (d.moduleA >= 0 ? "B" : "A") + "'s root)";
         else if (!d.scopeB.empty())
-            line += " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
+            line +=
+                " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
         line += "  [nodes " + std::to_string(d.totalNodesA) + " -> " + std::to_string(d.totalNodesB) +
                 ", parameters " + std::to_string(d.totalParametersA) + " -> " +
                 std::to_string(d.totalParametersB) + "]";
@@ -124,7 +126,8 @@ void printTree(const hs::HierarchyComparison& c, const DiffOptions& o) {
             // Cut here: say how many changes are left out and how to see them, never promise them.
             const std::size_t hidden = changedBelow(c, d);
             if (hidden)
-                std::cout << indent << "and " << hidden << (hidden == 1 ? " changed module" : " changed modules")
+                std::cout << indent << "and " << hidden
+                          << (hidden == 1 ? " changed module" : " changed modules")
                           << " below, not shown (deeper than --depth " << o.depth << ")\n";
             continue;
         }

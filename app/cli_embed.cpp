@@ -64,7 +64,7 @@ int runEmbed(const std::vector<std::string>& args) {
     if (model.empty()) return usage("embed needs a MODEL");
     if (output.empty()) return usage("embed needs -o OUT.onnx");
 
-    try {
+    return hs::cli::reportingErrors(model, [&] {
         auto loaded = hs::loadModel(model);
         hs::GraphIndex graph(loaded);
         hs::ChosenSidecar chosen = hs::chooseSidecar(graph, model, sidecarPath);
@@ -95,12 +95,5 @@ int runEmbed(const std::vector<std::string>& args) {
         for (const auto& f : result.externalFilesCopied)
             std::cout << "copied external data to " << f << "\n";
         return 0;
-    } catch (const hs::Error& e) {
-        std::cerr << "hierscope-cli: " << e.what() << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        std::cerr << "hierscope-cli: " << model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
-                  << "\n";
-        return 1;
-    }
+    });
 }

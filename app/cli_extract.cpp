@@ -106,7 +106,7 @@ int runExtract(const std::vector<std::string>& args) {
     if (output.empty()) return usage("extract needs -o OUT.onnx");
     if (module == "/") module.clear();
 
-    try {
+    return hs::cli::reportingErrors(model, [&] {
         auto loaded = hs::loadModel(model);
         hs::GraphIndex graph(loaded);
         hs::ChosenSidecar chosen = hs::chooseSidecar(graph, model, sidecarPath);
@@ -179,13 +179,5 @@ int runExtract(const std::vector<std::string>& args) {
         for (const auto& c : result.checking) // where the ONNX library could not judge everything
             std::cout << "checked: " << c << "\n";
         return 0;
-    } catch (const hs::Error& e) {
-        std::cerr << "hierscope-cli: " << e.what() << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        // Not an hs::Error: a failure the core did not foresee, said as such (the library's text quoted).
-        std::cerr << "hierscope-cli: " << model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
-                  << "\n";
-        return 1;
-    }
+    });
 }

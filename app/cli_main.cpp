@@ -90,7 +90,7 @@ struct Options {
     bool json = false;
     bool help = false;
     bool acceptSuggestions = false; // tag only
-    bool shortNames = false; // tree --short
+    bool shortNames = false;        // tree --short
 };
 
 struct UsageError : std::runtime_error {
@@ -304,10 +304,12 @@ void printTree(const hs::Hierarchy& h, int maxDepth, bool shortNames) {
         if (!m.className.empty()) label += " : " + m.className;
         if (m.fromConverterNames) label += " (layer path)";
         std::cout << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << "  [" << m.nodes.size()
-                  << "/" << hs::cli::counted(m.totalNodes, "node") << ", " << hs::cli::grouped(m.totalParameters)
+                  << "/" << hs::cli::counted(m.totalNodes, "node") << ", "
+                  << hs::cli::grouped(m.totalParameters)
                   << (m.totalParameters == 1 ? " parameter" : " parameters") << ", lowest "
                   << hs::levelName(m.lowestLevel)
-                  << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "") << "]\n";
+                  << (m.uncertainNodes ? ", " + std::to_string(m.uncertainNodes) + " uncertain" : "")
+                  << "]\n";
         if (maxDepth >= 0 && depth >= maxDepth) continue;
         for (auto child = m.children.rbegin(); child != m.children.rend(); ++child)
             stack.emplace_back(*child, depth + 1);
@@ -462,18 +464,10 @@ int main(int argc, char** argv) {
         std::cout << (o.command == "--help" || o.command == "-h" ? kUsage : commandHelp(o.command));
         return 0;
     }
-    try {
+    return hs::cli::reportingErrors(o.model, [&] {
         if (o.command == "info") return runInfo(o);
         if (o.command == "tree") return runTree(o);
         if (o.command == "tag") return runTag(o);
-    } catch (const hs::Error& e) {
-        std::cerr << "hierscope-cli: " << e.what() << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        // Not an hs::Error: a failure the core did not foresee, said as such (the library's text quoted).
-        std::cerr << "hierscope-cli: " << o.model << ": unexpected failure " << hs::quoteInput(e.what(), 200)
-                  << "\n";
-        return 1;
-    }
-    return 2;
+        return 2;
+    });
 }

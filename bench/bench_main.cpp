@@ -4,8 +4,9 @@
 //
 //   hierscope-bench --cache DIR [--report FILE] [--command TEXT] [--flat-cap SECONDS] [--quick]
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
-//   hierscope-bench --memory open|parse|embed MODEL  prints peak, anonymous and file-backed resident growth (KiB)
-//   hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints seconds
+//   hierscope-bench --memory open|parse|embed MODEL  prints peak, anonymous and file-backed resident growth
+//   (KiB) hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints
+//   seconds
 #include "analysis/tensor_types.h"
 #include "common/error.h"
 #include "compare/compare.h"
@@ -1060,7 +1061,8 @@ int main(int argc, char** argv) {
     std::string cache = "bench/cache", report, command = "bench/run";
     double flatCap = 60;
     bool quick = false;
-    std::string only; // one section: open, paint, expand, extract, embed, sidecar, analysis, compare (profiling)
+    std::string
+        only; // one section: open, paint, expand, extract, embed, sidecar, analysis, compare (profiling)
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--cache" && i + 1 < args.size())
             cache = args[++i];

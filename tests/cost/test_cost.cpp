@@ -122,7 +122,8 @@ private slots:
         hs::TypeCounts symbolic = hs::inferTensorTypes(*l.graph).counts(*l.graph);
         QCOMPARE(symbolic.total, std::size_t{192});
         // 103 unknown with ONNX 1.12 alone; extraction's type rules (issue 19) now type these too.
-        qInfo("DistilBERT with symbolic dims: %zu of %zu tensors without a type", symbolic.unknown, symbolic.total);
+        qInfo("DistilBERT with symbolic dims: %zu of %zu tensors without a type", symbolic.unknown,
+              symbolic.total);
         Costed c = costed(hstest::sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx"),
                           {{"batch", 2}, {"sequence", 5}});
         QCOMPARE(c.types.counts(*c.loaded.graph).unknown, std::size_t{0});

@@ -1,7 +1,7 @@
 #pragma once
-// File > Compare With...: the opened model compared module by module with a second one (core/compare/compare.h),
-// as the module tree's delta columns, its "changed only" filter and the inspector show it. The second
-// model is only read: extraction and re-tagging act on the primary model.
+// File > Compare With...: the opened model compared module by module with a second one
+// (core/compare/compare.h), as the module tree's delta columns, its "changed only" filter and the inspector
+// show it. The second model is only read: extraction and re-tagging act on the primary model.
 #include "compare/compare.h"
 
 #include <QString>

@@ -28,9 +28,9 @@ std::string classFromPathSegment(std::string_view segment) {
     return std::string(s);
 }
 
-// The segments of a path, as views into it, into `parts` (a buffer reused over every module's path).
-void splitPath(std::string_view path, std::vector<std::string_view>& parts) {
-    parts.clear();
+// Calls `segment` with each segment of a path, in order, as views into it: split at '/' outside
+// brackets ("Linear[a/b]" is one segment), empty segments skipped.
+template <typename Segment> void forEachSegment(std::string_view path, Segment&& segment) {
     std::size_t start = 0;
     int bracket = 0;
     for (std::size_t k = 0; k < path.size(); ++k) {
@@ -38,11 +38,17 @@ void splitPath(std::string_view path, std::vector<std::string_view>& parts) {
         if (c == '[') ++bracket;
         if (c == ']') --bracket;
         if (c == '/' && bracket == 0) {
-            if (k > start) parts.push_back(path.substr(start, k - start));
+            if (k > start) segment(path.substr(start, k - start));
             start = k + 1;
         }
     }
-    if (path.size() > start) parts.push_back(path.substr(start));
+    if (path.size() > start) segment(path.substr(start));
+}
+
+// The segments of a path, as views into it, into `parts` (a buffer reused over every module's path).
+void splitPath(std::string_view path, std::vector<std::string_view>& parts) {
+    parts.clear();
+    forEachSegment(path, [&](std::string_view part) { parts.push_back(part); });
 }
 
 std::vector<std::string_view> splitPath(std::string_view path) {
@@ -55,18 +61,8 @@ std::vector<std::string_view> splitPath(std::string_view path) {
 // would give it; empty when the path has none.
 std::string_view lastSegment(std::string_view path) {
     std::string_view last;
-    std::size_t start = 0;
-    int bracket = 0;
-    for (std::size_t k = 0; k < path.size(); ++k) {
-        const char c = path[k];
-        if (c == '[') ++bracket;
-        if (c == ']') --bracket;
-        if (c == '/' && bracket == 0) {
-            if (k > start) last = path.substr(start, k - start);
-            start = k + 1;
-        }
-    }
-    return path.size() > start ? path.substr(start) : last;
+    forEachSegment(path, [&](std::string_view part) { last = part; });
+    return last;
 }
 
 // The steps of a pending chain from the root, into `steps` (reused), without copying their scopes.

@@ -49,7 +49,17 @@ ModuleTreeModel::ModuleTreeModel(QObject* parent) : QAbstractItemModel(parent) {
 Qt::ItemFlags ModuleTreeModel::flags(const QModelIndex& index) const {
     Qt::ItemFlags f = QAbstractItemModel::flags(index);
     if (index.isValid()) f |= Qt::ItemIsDropEnabled;
+    if (index.isValid() && index.column() == NameColumn && !comparison_) f |= Qt::ItemIsEditable; // F2
     return f;
+}
+
+bool ModuleTreeModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    const int module = moduleAt(index);
+    if (role != Qt::EditRole || module <= 0 || index.column() != NameColumn) return false;
+    const QString name = value.toString().trimmed();
+    if (name.toStdString() != hierarchy_->modules[static_cast<std::size_t>(module)].name)
+        emit renameRequested(module, name); // the window checks it and makes it one undoable step
+    return false;
 }
 
 QStringList ModuleTreeModel::mimeTypes() const {
@@ -238,6 +248,8 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     switch (role) {
     case Qt::DisplayRole:
         return displayData(module, index.column());
+    case Qt::EditRole: // renaming edits the name below the parent ("layer.0"), not the class beside it
+        return index.column() == NameColumn ? QString::fromStdString(m.name) : QVariant();
     case Qt::ToolTipRole:
         return toolTip(m);
     case Qt::DecorationRole:

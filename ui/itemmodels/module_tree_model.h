@@ -85,8 +85,13 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+    // The name column is edited in place (F2) to rename a module: the model only reports the new name
+    // (renameRequested); the window checks it and turns it into one undoable step.
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+
 signals:
     void nodesDropped(const std::vector<int>& nodes, int module);
+    void renameRequested(int module, const QString& name);
 
 private:
     QVariant displayData(int module, int column) const;

@@ -55,6 +55,12 @@ void MainWindow::createModuleDock() {
     connect(treeModel_, &ModuleTreeModel::nodesDropped, this,
             [this](const std::vector<int>& nodes, int module) { retagNodes(nodes, module); });
     connect(treeView_, &QWidget::customContextMenuRequested, this, &MainWindow::showTreeContextMenu);
+    // F2 renames the current module in place; a double click keeps opening it.
+    treeView_->setEditTriggers(QAbstractItemView::EditKeyPressed);
+    connect(
+        treeModel_, &ModuleTreeModel::renameRequested, this,
+        [this](int module, const QString& name) { renameModule(module, name); },
+        Qt::QueuedConnection); // after the editor closed: the model is rebuilt by the rename
     treeView_->setAlternatingRowColors(true);
     // Every column as wide as its text (deep names scroll sideways rather than being cut).
     treeView_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
@@ -103,6 +109,17 @@ void MainWindow::filterModules(const QString& text) {
         mirrorGraphExpansionInTree();
     syncing_ = false;
     updateEmptyHints();
+}
+
+// After the tree model was rebuilt: its rows open as the graph's modules are (or all of them while the
+// filter shows matches), without opening or closing anything in the graph.
+void MainWindow::restoreTreeExpansion() {
+    syncing_ = true;
+    if (filterEdit_->text().isEmpty())
+        mirrorGraphExpansionInTree();
+    else
+        treeView_->expandAll();
+    syncing_ = false;
 }
 
 void MainWindow::mirrorGraphExpansionInTree() {
@@ -269,15 +286,13 @@ void MainWindow::followRetag(const std::vector<int>& nodes, int module) {
     scene_->reveal({GraphEntity::Node, nodes.front()}, nodes);
 }
 
-void MainWindow::onHierarchyChanged() {
-    if (treeModel_->moduleCount() != doc_->hierarchy.modules.size()) {
-        // A module was created or removed (Move to Module's new module, its undo): the views that hold
-        // module indices start again from the document.
+void MainWindow::onHierarchyChanged(bool treeChanged) {
+    if (treeChanged || treeModel_->moduleCount() != doc_->hierarchy.modules.size()) {
+        // A module was created or removed (Move to Module's new module, its undo). The others keep their
+        // indices: the graph keeps its expansion, zoom and position, and the tree its open rows.
         treeModel_->setHierarchy(&doc_->hierarchy);
-        scene_->setDocument(doc_.get());
-        connect(
-            scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); },
-            Qt::SingleShotConnection);
+        scene_->modulesChanged();
+        restoreTreeExpansion();
         if (inspector_->shownModule() >= static_cast<int>(doc_->hierarchy.modules.size()))
             inspector_->showModule(0);
     }
@@ -384,6 +399,13 @@ void MainWindow::showTreeContextMenu(const QPoint& pos) {
     menu.addAction(tr("&Accept Suggestions Inside This Module"), this,
                    [this, module] { acceptSuggestionsInside(module); })
         ->setObjectName(QStringLiteral("acceptInsideAction"));
+    menu.addSeparator();
+    QAction* rename =
+        menu.addAction(tr("&Rename Module..."), this, [this, module] { startRenamingModule(module); });
+    rename->setShortcut(QKeySequence(Qt::Key_F2)); // shown; F2 itself is the tree's edit key
+    rename->setObjectName(QStringLiteral("renameModuleAction"));
+    menu.addAction(tr("Move Module &Under..."), this, [this, module] { askModuleParent(module); })
+        ->setObjectName(QStringLiteral("moveModuleUnderAction"));
     const std::vector<int> nodes = scene_->selectedNodes();
     if (!nodes.empty())
         menu.addAction(tr("&Move %n Selected Node(s) Here", nullptr, static_cast<int>(nodes.size())), this,

@@ -4,6 +4,7 @@
 #include "style/confidence.h"
 
 #include <QHeaderView>
+#include <QScrollBar>
 #include <QTreeWidgetItemIterator>
 #include <algorithm>
 #include <functional>
@@ -75,6 +76,7 @@ UncertainList::UncertainList(QWidget* parent) : QTreeWidget(parent) {
 
 void UncertainList::setDocument(const ModelDocument* doc) {
     doc_ = doc;
+    clear(); // rows of another model: nothing of them is kept
     refresh();
 }
 
@@ -97,16 +99,13 @@ void UncertainList::setGroupedByModule(bool grouped) {
 
 void UncertainList::refresh() {
     refill();
-    applyFilter(); // after the blocker: the count is news
+    applyFilter(); // after the blocker: the count is news, and so is the selection kept or moved on
+    emit nodeSelectionChanged();
 }
 
 void UncertainList::refill() {
     const QSignalBlocker blocker(this);
-    QTreeWidgetItem* current = currentItem();
-    const int currentNode = current ? current->data(NodeColumn, NodeRole).toInt() : -1;
-    const int currentRow =
-        current ? indexOfTopLevelItem(current->parent() ? current->parent() : current) : -1;
-    const bool currentSelected = current && current->isSelected();
+    const RowState state = rowState();
     clear();
     total_ = shown_ = 0;
     if (doc_) fill();
@@ -114,7 +113,7 @@ void UncertainList::refill() {
     resizeColumnToContents(OpColumn);
     resizeColumnToContents(ModuleColumn); // scopes are long; the node key column gives way
     resizeColumnToContents(ConfidenceColumn);
-    keepCurrentRow(currentNode, currentRow, currentSelected);
+    restoreRowState(state);
 }
 
 void UncertainList::fill() {
@@ -240,19 +239,92 @@ std::vector<int> UncertainList::selectedNodes() const {
     return nodes;
 }
 
-void UncertainList::keepCurrentRow(int node, int row, bool selected) {
-    // Without a current row, the list's next focus-in makes the first row current, which would announce
-    // an unrelated node: a re-tagged node the list no longer holds hands its place to the row after it,
-    // quietly (no selection, no signal; the caller's signals are blocked).
-    if (row < 0) return;
-    for (QTreeWidgetItemIterator it(this); *it; ++it)
-        if (node >= 0 && (*it)->data(NodeColumn, NodeRole).toInt() == node) {
-            setCurrentItem(*it, 0,
-                           selected ? QItemSelectionModel::ClearAndSelect : QItemSelectionModel::NoUpdate);
-            return;
+// A group row stands for its module, a node row for its node: both survive a refill when still listed.
+static int groupModule(const QTreeWidgetItem* item) {
+    return item->data(0, SortRole).toInt();
+}
+static int rowNode(const QTreeWidgetItem* item) {
+    return item->data(0, NodeRole).toInt();
+}
+
+std::vector<QTreeWidgetItem*> UncertainList::visibleRows() const {
+    std::vector<QTreeWidgetItem*> rows;
+    std::function<void(QTreeWidgetItem*)> visit = [&](QTreeWidgetItem* item) {
+        if (item->isHidden()) return;
+        rows.push_back(item);
+        if (item->isExpanded())
+            for (int i = 0; i < item->childCount(); ++i)
+                visit(item->child(i));
+    };
+    for (int i = 0; i < topLevelItemCount(); ++i)
+        visit(topLevelItem(i));
+    return rows;
+}
+
+UncertainList::RowState UncertainList::rowState() const {
+    RowState s;
+    for (QTreeWidgetItemIterator it(const_cast<UncertainList*>(this)); *it; ++it) {
+        const QTreeWidgetItem* item = *it;
+        const bool group = rowNode(item) < 0;
+        if (item->isExpanded())
+            (group ? s.openGroups : s.openConsumers).push_back(group ? groupModule(item) : rowNode(item));
+        if (item->isSelected() && !item->isHidden())
+            (group ? s.selectedGroups : s.selectedNodes).push_back(group ? groupModule(item) : rowNode(item));
+    }
+    if (const QTreeWidgetItem* current = currentItem())
+        (rowNode(current) < 0 ? s.currentGroup : s.currentNode) =
+            rowNode(current) < 0 ? groupModule(current) : rowNode(current);
+    const std::vector<QTreeWidgetItem*> rows = visibleRows();
+    for (std::size_t k = 0; k < rows.size() && s.firstSelectedPosition < 0; ++k)
+        if (rows[k]->isSelected()) s.firstSelectedPosition = static_cast<int>(k);
+    if (s.firstSelectedPosition < 0 && currentItem()) // nothing selected: where the current row was
+        for (std::size_t k = 0; k < rows.size() && s.firstSelectedPosition < 0; ++k)
+            if (rows[k] == currentItem()) s.firstSelectedPosition = static_cast<int>(k);
+    s.scroll = verticalScrollBar()->value();
+    return s;
+}
+
+// Groups and consumers open as they were, the rows still listed selected again. When a bulk action took
+// every selected row away, the row that now stands where the first of them stood is selected (and
+// current), so the next action needs no new click; the list does not scroll away.
+void UncertainList::restoreRowState(const RowState& s) {
+    auto has = [](const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+    QTreeWidgetItem* current = nullptr;
+    bool anySelected = false;
+    for (QTreeWidgetItemIterator it(this); *it; ++it) {
+        QTreeWidgetItem* item = *it;
+        const bool group = rowNode(item) < 0;
+        const int id = group ? groupModule(item) : rowNode(item);
+        if (has(group ? s.openGroups : s.openConsumers, id)) item->setExpanded(true);
+        if (has(group ? s.selectedGroups : s.selectedNodes, id)) {
+            item->setSelected(true);
+            anySelected = true;
         }
-    if (QTreeWidgetItem* next = topLevelItem(std::min(row, topLevelItemCount() - 1)))
-        setCurrentItem(next, 0, QItemSelectionModel::NoUpdate);
+        if (group ? id == s.currentGroup : id == s.currentNode) current = item;
+    }
+    const bool hadSelection = !s.selectedGroups.empty() || !s.selectedNodes.empty();
+    if (current) {
+        setCurrentItem(current, 0, QItemSelectionModel::NoUpdate);
+    } else if (s.firstSelectedPosition >= 0) {
+        // The first node row at or after the old place (else the last one before it): a group row would
+        // select a whole module.
+        const std::vector<QTreeWidgetItem*> rows = visibleRows();
+        QTreeWidgetItem* next = nullptr;
+        for (std::size_t k = std::min<std::size_t>(s.firstSelectedPosition, rows.size());
+             k < rows.size() && !next; ++k)
+            if (rowNode(rows[k]) >= 0) next = rows[k];
+        for (std::size_t k = std::min<std::size_t>(s.firstSelectedPosition, rows.size()); k-- > 0 && !next;)
+            if (rowNode(rows[k]) >= 0) next = rows[k];
+        verticalScrollBar()->setValue(s.scroll);
+        if (next) {
+            setCurrentItem(next, 0,
+                           hadSelection && !anySelected ? QItemSelectionModel::ClearAndSelect
+                                                        : QItemSelectionModel::NoUpdate);
+            scrollToItem(next);
+        }
+        return;
+    }
+    verticalScrollBar()->setValue(s.scroll);
 }
 
 void UncertainList::setHeaderToolTips() {

@@ -38,10 +38,21 @@ signals:
     void nodeSelectionChanged();
 
 private:
-    void refill(); // the rows, quietly
+    // What a person set up in the rows, kept across a refill (every re-tag refills): open groups and
+    // consumers, the selection, the current row and the scroll position.
+    struct RowState {
+        std::vector<int> openGroups, openConsumers; // module of a group row, node of a consumer row
+        std::vector<int> selectedGroups, selectedNodes;
+        int currentNode = -1, currentGroup = -1;
+        int firstSelectedPosition = -1; // among the rows a person sees, in order
+        int scroll = 0;
+    };
+    RowState rowState() const;
+    void restoreRowState(const RowState& state);
+    std::vector<QTreeWidgetItem*> visibleRows() const; // not hidden, under open rows, in order
+    void refill();                                     // the rows, quietly
     void fill();
     void applyFilter();
-    void keepCurrentRow(int node, int row, bool selected);
     void setHeaderToolTips();
     const ModelDocument* doc_ = nullptr;
     QString filter_;

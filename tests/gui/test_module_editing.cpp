@@ -17,6 +17,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
+#include <QHeaderView>
 #include <QInputDialog>
 #include <QLineEdit>
 #include <QListWidget>
@@ -25,6 +26,8 @@
 #include <QTreeView>
 #include <QUndoStack>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 using namespace hs;
@@ -72,6 +75,7 @@ private slots:
     void uncertainGroupsStayOpenAndSelectionMovesOn();
     void renameWithF2SaveReloadUndo();
     void moveModuleUnderAnotherSaveReloadUndo();
+    void fixEveryVagueNodeOfRenamedBert();
 
 private:
     QTemporaryDir dir_;
@@ -249,7 +253,8 @@ void TestModuleEditing::renameWithF2SaveReloadUndo() {
             keys.push_back(w.document()->graph->key(n));
         }
         const QString shown = w.moduleTree()->currentIndex().data().toString();
-        QVERIFY2(shown == QStringLiteral("out") || shown.startsWith(QStringLiteral("out  (")), qPrintable(shown));
+        QVERIFY2(shown == QStringLiteral("out") || shown.startsWith(QStringLiteral("out  (")),
+                 qPrintable(shown));
         // A name that is taken is refused with the reason; nothing changes.
         QVERIFY(!w.renameModule(module, QStringLiteral("self")).isEmpty());
         QVERIFY(!w.renameModule(module, QStringLiteral("bad name")).isEmpty());
@@ -352,6 +357,115 @@ void TestModuleEditing::moveModuleUnderAnotherSaveReloadUndo() {
     for (const std::string& key : keys)
         QVERIFY2(h.isAncestorOrSelf(moved, h.assignments[again.document()->graph->find(key)].module),
                  key.c_str());
+}
+
+// Issue 20's figure, done for real rather than estimated: every vague node of bert_like_op17 renamed as
+// torch <= 1.12 named it, moved to its true module with the widgets a person uses, each action counted:
+// Edit > Accept All Suggestions; one click on the Node header (graph order); then per module still to
+// reach: a click on the first row and a Shift-click on the last when its rows are consecutive (else a
+// Ctrl-click each), Ctrl+M, the scope typed in the chooser, Return (a click on the right row when the
+// highlight is not on it). At the end every vague node sits in its true module.
+void TestModuleEditing::fixEveryVagueNodeOfRenamedBert() {
+    Renamed r;
+    QVERIFY(renameAsOldTorch(fixture("bert_like_op17.onnx"), dir_.filePath("bert_fix.onnx"), r));
+    MainWindow w; // interactive: the chooser is a real dialog
+    w.resize(1280, 800);
+    w.show();
+    QVERIFY(openAndSettle(w, r.path));
+    const Hierarchy& h = w.document()->hierarchy;
+    std::vector<int> vague;
+    for (std::size_t i = 0; i < r.trueScope.size(); ++i)
+        if (r.trueScope[i] != "?" && scopeOf(h, int(i)) != r.trueScope[i] &&
+            above(scopeOf(h, int(i)), r.trueScope[i]))
+            vague.push_back(static_cast<int>(i));
+    QVERIFY(!vague.empty());
+    int actions = 0, clicks = 0, dialogs = 0;
+    w.findChild<QAction*>(QStringLiteral("acceptAllSuggestionsAction"))->trigger();
+    ++actions;
+    int atTrue = 0;
+    for (int n : vague)
+        atTrue += scopeOf(h, n) == r.trueScope[n];
+    UncertainList* list = w.uncertainList();
+    QHeaderView* header = list->header();
+    QTest::mouseClick(
+        header->viewport(), Qt::LeftButton, {},
+        QPoint(header->sectionViewportPosition(UncertainList::NodeColumn) + 10, header->height() / 2));
+    ++actions, ++clicks;
+    QCOMPARE(list->sortColumn(), int(UncertainList::NodeColumn));
+    if (header->sortIndicatorOrder() != Qt::AscendingOrder) { // a second click for graph order
+        QTest::mouseClick(
+            header->viewport(), Qt::LeftButton, {},
+            QPoint(header->sectionViewportPosition(UncertainList::NodeColumn) + 10, header->height() / 2));
+        ++actions, ++clicks;
+    }
+    auto rowOf = [&](int node) {
+        for (int row = 0; row < list->topLevelItemCount(); ++row)
+            if (list->nodeAt(row) == node) return row;
+        return -1;
+    };
+    auto click = [&](int row, Qt::KeyboardModifiers modifiers) {
+        QTreeWidgetItem* item = list->topLevelItem(row);
+        list->scrollToItem(item);
+        QTest::mouseClick(list->viewport(), Qt::LeftButton, modifiers, list->visualItemRect(item).center());
+        ++actions, ++clicks;
+    };
+    for (int round = 0; round < 20; ++round) {
+        std::map<int, std::string> firstLeft; // first node left -> its true scope, in graph order
+        std::map<std::string, std::vector<int>> left;
+        for (int n : vague)
+            if (scopeOf(h, n) != r.trueScope[n]) left[r.trueScope[n]].push_back(n);
+        if (left.empty()) break;
+        for (const auto& [truth, nodes] : left)
+            firstLeft[*std::min_element(nodes.begin(), nodes.end())] = truth;
+        const std::string truth = firstLeft.begin()->second;
+        std::vector<int> rows;
+        for (int n : left[truth])
+            rows.push_back(rowOf(n));
+        std::sort(rows.begin(), rows.end());
+        QVERIFY(rows.front() >= 0);
+        click(rows.front(), {});
+        if (rows.back() - rows.front() + 1 == int(rows.size()) && rows.size() > 2)
+            click(rows.back(), Qt::ShiftModifier);
+        else
+            for (std::size_t k = 1; k < rows.size(); ++k)
+                click(rows[k], Qt::ControlModifier);
+        QCOMPARE(list->selectedNodes().size(), rows.size());
+        ModalDriver driver;
+        driver.then<ModuleChooser>([&](ModuleChooser* c) {
+            QTest::keyClicks(c->filterEdit(), QString::fromStdString(truth));
+            ++actions; // the scope typed
+            const int target = h.findModule(truth);
+            QListWidgetItem* current = c->list()->currentItem();
+            if (target >= 0 && (!current || current->data(Qt::UserRole).toInt() != target))
+                for (int i = 0; i < c->list()->count(); ++i)
+                    if (c->list()->item(i)->data(Qt::UserRole).toInt() == target &&
+                        !c->list()->item(i)->isHidden()) {
+                        QTest::mouseClick(c->list()->viewport(), Qt::LeftButton, {},
+                                          c->list()->visualItemRect(c->list()->item(i)).center());
+                        ++actions, ++clicks;
+                    }
+            QTest::keyClick(c->filterEdit(), Qt::Key_Return);
+            ++actions;
+        });
+        w.activateWindow(); // the offscreen platform does not give the window back after a dialog
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        list->setFocus();
+        QTest::keyClick(list, Qt::Key_M, Qt::ControlModifier);
+        ++actions, ++dialogs;
+        QVERIFY(driver.done());
+        for (int n : left[truth])
+            QVERIFY2(scopeOf(h, n) == truth, (w.document()->graph->key(n) + " not in " + truth).c_str());
+    }
+    for (int n : vague)
+        QCOMPARE(scopeOf(h, n), r.trueScope[n]);
+    qInfo("bert_like_op17 renamed as torch <= 1.12: %d vague nodes; after Accept All Suggestions %d (%.0f%%) "
+          "at "
+          "their true module; all %d there after %d actions (%d clicks, %d Move to Module dialogs), %d undo "
+          "steps",
+          int(vague.size()), atTrue, 100.0 * atTrue / vague.size(), int(vague.size()), actions, clicks,
+          dialogs, w.undoStack()->count());
+    QVERIFY(actions <= 25); // the issue's target is 5: what is measured is reported, a regression fails
+    w.undoStack()->setClean();
 }
 
 QTEST_MAIN(TestModuleEditing)

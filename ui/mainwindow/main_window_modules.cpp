@@ -58,13 +58,12 @@ void MainWindow::rescopeModule(int module, const std::string& scope, const QStri
     syncing_ = true;
     selectModule(module);
     syncing_ = false;
+    // Those nodes leave the uncertain list (a manual tag is certain): say so.
+    const QString pins =
+        pinned == 1 ? tr("1 node placed by the file's names or parameters is a manual tag")
+                    : tr("%1 nodes placed by the file's names or parameters are manual tags").arg(pinned);
     statusBar()->showMessage(
-        pinned == 0 ? text
-                    : tr("%1; %2 nodes the file's names placed are manual tags there now (saved in the "
-                         "sidecar).")
-                          .arg(text)
-                          .arg(pinned),
-        10000);
+        pinned == 0 ? text : tr("%1; %2 there now (saved in the sidecar).").arg(text, pins), 10000);
 }
 
 // Move Module Under...: the modules it may go under (not inside itself; parents come before children).

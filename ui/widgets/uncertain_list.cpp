@@ -77,6 +77,8 @@ UncertainList::UncertainList(QWidget* parent) : QTreeWidget(parent) {
 void UncertainList::setDocument(const ModelDocument* doc) {
     doc_ = doc;
     clear(); // rows of another model: nothing of them is kept
+    openGroups_.clear();
+    openConsumers_.clear();
     refresh();
 }
 
@@ -261,13 +263,18 @@ std::vector<QTreeWidgetItem*> UncertainList::visibleRows() const {
     return rows;
 }
 
-UncertainList::RowState UncertainList::rowState() const {
+// A group or consumer a person opened stays open while it is listed, and opens again when it comes back
+// (a bulk action took its rows, Undo gave them back): the members remember it, rows come and go.
+UncertainList::RowState UncertainList::rowState() {
     RowState s;
-    for (QTreeWidgetItemIterator it(const_cast<UncertainList*>(this)); *it; ++it) {
+    for (QTreeWidgetItemIterator it(this); *it; ++it) {
         const QTreeWidgetItem* item = *it;
         const bool group = rowNode(item) < 0;
+        auto& open = group ? openGroups_ : openConsumers_;
         if (item->isExpanded())
-            (group ? s.openGroups : s.openConsumers).push_back(group ? groupModule(item) : rowNode(item));
+            open.insert(group ? groupModule(item) : rowNode(item));
+        else
+            open.erase(group ? groupModule(item) : rowNode(item));
         if (item->isSelected() && !item->isHidden())
             (group ? s.selectedGroups : s.selectedNodes).push_back(group ? groupModule(item) : rowNode(item));
     }
@@ -280,6 +287,10 @@ UncertainList::RowState UncertainList::rowState() const {
     if (s.firstSelectedPosition < 0 && currentItem()) // nothing selected: where the current row was
         for (std::size_t k = 0; k < rows.size() && s.firstSelectedPosition < 0; ++k)
             if (rows[k] == currentItem()) s.firstSelectedPosition = static_cast<int>(k);
+    constexpr std::size_t kFollowing = 64; // enough to step over a bulk selection's leftovers
+    for (std::size_t k = std::max(s.firstSelectedPosition, 0);
+         k < rows.size() && s.following.size() < kFollowing; ++k)
+        if (!rows[k]->isSelected() && rowNode(rows[k]) >= 0) s.following.push_back(rowNode(rows[k]));
     s.scroll = verticalScrollBar()->value();
     return s;
 }
@@ -288,28 +299,39 @@ UncertainList::RowState UncertainList::rowState() const {
 // every selected row away, the row that now stands where the first of them stood is selected (and
 // current), so the next action needs no new click; the list does not scroll away.
 void UncertainList::restoreRowState(const RowState& s) {
-    auto has = [](const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+    // Sets, and one selection for all rows: Ctrl+A on thousands of rows, then an action, refills them all.
+    using Set = std::unordered_set<int>;
+    const Set selectedGroups(s.selectedGroups.begin(), s.selectedGroups.end());
+    const Set selectedNodes(s.selectedNodes.begin(), s.selectedNodes.end());
     QTreeWidgetItem* current = nullptr;
-    bool anySelected = false;
+    QItemSelection selection;
     for (QTreeWidgetItemIterator it(this); *it; ++it) {
         QTreeWidgetItem* item = *it;
         const bool group = rowNode(item) < 0;
         const int id = group ? groupModule(item) : rowNode(item);
-        if (has(group ? s.openGroups : s.openConsumers, id)) item->setExpanded(true);
-        if (has(group ? s.selectedGroups : s.selectedNodes, id)) {
-            item->setSelected(true);
-            anySelected = true;
+        if ((group ? openGroups_ : openConsumers_).count(id)) item->setExpanded(true);
+        if ((group ? selectedGroups : selectedNodes).count(id)) {
+            const QModelIndex index = indexFromItem(item);
+            selection.select(index, index.siblingAtColumn(columnCount() - 1));
         }
         if (group ? id == s.currentGroup : id == s.currentNode) current = item;
     }
+    const bool anySelected = !selection.isEmpty();
+    if (anySelected) selectionModel()->select(selection, QItemSelectionModel::Select);
     const bool hadSelection = !s.selectedGroups.empty() || !s.selectedNodes.empty();
     if (current) {
         setCurrentItem(current, 0, QItemSelectionModel::NoUpdate);
     } else if (s.firstSelectedPosition >= 0) {
-        // The first node row at or after the old place (else the last one before it): a group row would
-        // select a whole module.
+        // The row that followed the selection, when still listed (re-sorting may have moved it or its
+        // group); else the first node row at or after the old place (else the last one before it): a group
+        // row would select a whole module.
         const std::vector<QTreeWidgetItem*> rows = visibleRows();
         QTreeWidgetItem* next = nullptr;
+        std::unordered_map<int, QTreeWidgetItem*> byNode;
+        for (QTreeWidgetItem* row : rows)
+            if (rowNode(row) >= 0) byNode.emplace(rowNode(row), row);
+        for (std::size_t f = 0; f < s.following.size() && !next; ++f)
+            if (auto it = byNode.find(s.following[f]); it != byNode.end()) next = it->second;
         for (std::size_t k = std::min<std::size_t>(s.firstSelectedPosition, rows.size());
              k < rows.size() && !next; ++k)
             if (rowNode(rows[k]) >= 0) next = rows[k];

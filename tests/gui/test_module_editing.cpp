@@ -21,6 +21,7 @@
 #include <QInputDialog>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMimeData>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTreeView>
@@ -28,6 +29,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 
 using namespace hs;
@@ -354,7 +356,26 @@ void TestModuleEditing::moveModuleUnderAnotherSaveReloadUndo() {
         QCOMPARE(h.modules[pooler].parent, 0);
         QCOMPARE(h.modules[encoder].totalNodes, std::size_t(186));
         QVERIFY(!w.moduleModel()->indexOfModule(pooler).parent().isValid()); // a top row again
-        w.undoStack()->redo();
+
+        // The same by dragging pooler's row onto encoder's in the tree (the view's drop, through its
+        // filter model, as a mouse drag ends); a drag from another window's tree is refused.
+        QAbstractItemModel* tree = w.moduleTree()->model();
+        auto row = [&](int module) {
+            return qobject_cast<QSortFilterProxyModel*>(tree)->mapFromSource(
+                w.moduleModel()->indexOfModule(module));
+        };
+        std::unique_ptr<QMimeData> drag(tree->mimeData({row(pooler)}));
+        QVERIFY(drag);
+        QVERIFY(tree->canDropMimeData(drag.get(), Qt::MoveAction, -1, -1, row(encoder)));
+        MainWindow other;
+        other.setInteractive(false);
+        QVERIFY(openAndWaitLoaded(other, model));
+        QVERIFY(!other.moduleTree()->model()->canDropMimeData(drag.get(), Qt::MoveAction, -1, -1,
+                                                              other.moduleTree()->model()->index(0, 0)));
+        tree->dropMimeData(drag.get(), Qt::MoveAction, -1, -1, row(encoder));
+        QTRY_COMPARE(h.modules[pooler].scope, std::string("encoder.pooler"));
+        QCOMPARE(w.undoStack()->count(), 1);
+        QCOMPARE(tree->rowCount(), 2); // embeddings, encoder
         QCOMPARE(w.saveSidecar(), QString());
     }
     MainWindow again;

@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMessageBox>
 #include <QStatusBar>
 #include <QTreeView>
 #include <QUndoStack>
@@ -48,8 +49,9 @@ void MainWindow::createModuleDock() {
     treeView_->setModel(filterModel_);
     treeView_->setUniformRowHeights(true);
     treeView_->setContextMenuPolicy(Qt::CustomContextMenu);
-    // Graph nodes dropped on a module are moved to it (one undoable step).
-    treeView_->setDragDropMode(QAbstractItemView::DropOnly);
+    // Graph nodes dropped on a module are moved to it, a module dragged onto another moves under it (one
+    // undoable step each).
+    treeView_->setDragDropMode(QAbstractItemView::DragDrop);
     treeView_->setAcceptDrops(true);
     treeView_->setDropIndicatorShown(true);
     connect(treeModel_, &ModuleTreeModel::nodesDropped, this,
@@ -57,6 +59,15 @@ void MainWindow::createModuleDock() {
     connect(treeView_, &QWidget::customContextMenuRequested, this, &MainWindow::showTreeContextMenu);
     // F2 renames the current module in place; a double click keeps opening it.
     treeView_->setEditTriggers(QAbstractItemView::EditKeyPressed);
+    connect(
+        treeModel_, &ModuleTreeModel::moduleDropped, this,
+        [this](int module, int parent) {
+            // Dropped on itself or on its parent (a short drag): nothing to do, nothing to say.
+            if (!doc_ || module == parent || doc_->hierarchy.modules[module].parent == parent) return;
+            if (const QString problem = moveModuleUnder(module, parent); !problem.isEmpty() && interactive_)
+                QMessageBox::warning(this, tr("Move Module"), problem);
+        },
+        Qt::QueuedConnection); // after the drag: the tree model is rebuilt by the move
     connect(
         treeModel_, &ModuleTreeModel::renameRequested, this,
         [this](int module, const QString& name) { renameModule(module, name); },

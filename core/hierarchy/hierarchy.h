@@ -130,6 +130,9 @@ struct Suggestion {
         DataNeighbours, // the node's group of inferred neighbours reads from and feeds that module (ref:
                         // connections)
         FromSidecar,    // a saved sidecar suggested it (ref: index into Hierarchy::texts, its reason)
+        JoinsBranches,  // the node joins branches forked from one tensor; the module holds their placed nodes
+        OnJoinedBranches, // the node lies on such branches (a Conv1D's Shape arithmetic before its Gemm)
+        FeedsModule,      // the node's vague chain feeds only that module (LayerNorm's decomposed mean)
     };
     int module = -1;
     Why why = None;

@@ -260,7 +260,9 @@ void TestBulkFixing::acceptSuggestionsFigures_data() {
     QTest::addColumn<int>("maxActions");
     QTest::addColumn<double>("minShare");
     // The issue's target is 5 actions; what is measured now is the floor (see the report in the log).
-    QTest::newRow("bert_like_op17") << QStringLiteral("bert_like_op17.onnx") << 16 << 0.79;
+    // Suggestions that could move a node out of its true module are no longer made (issue 18): the
+    // GELU between intermediate.dense and output.dense, and the embeddings' position-id code, stay to do.
+    QTest::newRow("bert_like_op17") << QStringLiteral("bert_like_op17.onnx") << 23 << 0.74;
     QTest::newRow("cnn_torchvision") << QStringLiteral("cnn_torchvision.onnx") << 1000 << 0.0;
 }
 
@@ -327,6 +329,7 @@ void TestBulkFixing::acceptSuggestionsFigures() {
                   w.document()->graph->node(n).opType.c_str(), scopeOf(h, n).c_str(),
                   levelName(h.assignments[n].level), truth.c_str(),
                   h.findModule(truth) < 0 ? " (a new module)" : "");
+    QCOMPARE(after.wrong, 0); // Accept All never moves a node out of its true module
     QVERIFY2(share >= minShare, qPrintable(QString::number(share)));
     QVERIFY2(actions <= maxActions, qPrintable(QString::number(actions)));
     w.undoStack()->undo();
@@ -549,7 +552,7 @@ void TestBulkFixing::acceptedSuggestionsStayToCheckAndSurviveReload() {
                 QCOMPARE(h.assignments[i].level, Level::Medium);
                 taken[static_cast<int>(i)] = scopeOf(h, static_cast<int>(i));
             }
-        QVERIFY(taken.size() > 100);
+        QVERIFY(taken.size() > 60);
         QCOMPARE(list->totalCount(), before); // still to be checked
         QTest::keyClicks(w.uncertainPanel()->filterEdit(), QStringLiteral("suggestion"));
         QCOMPARE(list->shownCount(), int(taken.size()));

@@ -309,15 +309,17 @@ bool isLookupIndex(const GraphIndex& graph, int node, int tensor) {
 }
 
 // Where a head chain's data comes from, walking back through vague undecided code of the same placement:
-// it must come from something decided (a module's argument is computed; code that starts from the graph
-// inputs alone, like GPT's position ids, is its caller's), and nothing decided may lie below the placement
+// with `needsSource`, it must come from something decided (a module's argument is computed; code that
+// starts from the graph inputs alone, like BERT's extended attention mask feeding every layer, is its
+// caller's), and nothing decided may lie below the placement
 // outside the module fed (the attention context reshaped for attention.output.dense comes from
 // attention.self's math: it is attention.self's tail, not dense's head).
 bool sourcesAgree(const GraphIndex& graph, const Hierarchy& h, const RegionSuggestions& r, int home, int fed,
-                  std::vector<int> walk, std::vector<int>& seen, int mark) {
+                  std::vector<int> walk, std::vector<int>& seen, int mark, bool needsSource) {
     std::vector<int> producers;
     bool anySource = false;
     for (std::size_t k = 0; k < walk.size(); ++k) {
+        if (readsUnplacedWeight(graph, h, walk[k])) return false; // a hidden module's work upstream
         dataProducers(graph, walk[k], producers);
         for (int p : producers) {
             if (seen[static_cast<std::size_t>(p)] == mark) continue;
@@ -333,18 +335,20 @@ bool sourcesAgree(const GraphIndex& graph, const Hierarchy& h, const RegionSugge
             if (strictlyBelow(h, m, home) && !h.isAncestorOrSelf(fed, m)) return false;
         }
     }
-    return anySource;
+    return anySource || !needsSource;
 }
 
 // Rule 2, from the last node back: a vague chain whose consumers all lie in one module below its
 // placement, and whose inputs come from no other module below it, is that module's head.
 void applyHeads(const GraphIndex& graph, const Hierarchy& h, RegionSuggestions& r) {
-    std::vector<int> stamp(graph.size(), 0), inChain(graph.size(), 0), chain;
+    std::vector<int> stamp(graph.size(), 0), inChain(graph.size(), 0), chain, endNodes;
     int mark = 0;
     for (std::size_t i = graph.size(); i-- > 0;) {
         const Assignment& a = h.assignments[i];
-        if (!isInferred(a) || r.module[i] != RegionSuggestions::kUndecided || !hasDeeperModules(h, a.module))
-            continue;
+        if (!isInferred(a) || r.module[i] != RegionSuggestions::kUndecided ||
+            !hasDeeperModules(h, a.module) || graph.opKind(static_cast<int>(i)) == OpKind::Constant ||
+            graph.isWeightCopy(static_cast<int>(i)))
+            continue; // Constants and weight copies follow their consumers (applyConstants)
         const int home = a.module;
         ++mark;
         chain.assign(1, static_cast<int>(i));
@@ -352,6 +356,7 @@ void applyHeads(const GraphIndex& graph, const Hierarchy& h, RegionSuggestions& 
         inChain[i] = mark;
         int ends = -1;
         bool usable = true, feedsData = false;
+        endNodes.clear();
         for (std::size_t k = 0; k < chain.size() && usable; ++k)
             for (int t : graph.outputs(chain[k])) {
                 if (graph.tensor(t).graphOutput) usable = false;
@@ -365,14 +370,26 @@ void applyHeads(const GraphIndex& graph, const Hierarchy& h, RegionSuggestions& 
                         inChain[static_cast<std::size_t>(c)] = mark;
                         continue;
                     }
-                    const int end = m >= 0 ? m : h.assignments[static_cast<std::size_t>(c)].module;
+                    int end = m >= 0 ? m : h.assignments[static_cast<std::size_t>(c)].module;
+                    // Indices for an embedding lookup are computed by its caller: the lookup's parent,
+                    // the nearest (BertEmbeddings makes position_ids for position_embeddings, GPT2Model
+                    // for wpe).
+                    const bool lookupIndex = isLookupIndex(graph, c, t);
+                    if (lookupIndex && end > 0) end = h.modules[static_cast<std::size_t>(end)].parent;
                     ends = ends < 0 ? end : lowestCommonModule(h, ends, end);
-                    feedsData = feedsData || !isLookupIndex(graph, c, t);
+                    endNodes.push_back(c);
+                    feedsData = feedsData || !lookupIndex;
                 }
             }
-        if (!usable || !feedsData || ends < 0 || !strictlyBelow(h, ends, home) || isListContainer(h, ends))
-            continue;
-        if (!sourcesAgree(graph, h, r, home, ends, chain, inChain, mark)) continue;
+        if (!usable || ends < 0 || !strictlyBelow(h, ends, home) || isListContainer(h, ends)) continue;
+        // Code that starts from the graph inputs alone is the fed module's when that module itself (not
+        // only modules below it) explicitly runs what it feeds: BERT's position-id arithmetic slicing
+        // the embeddings' position_ids buffer; or when it computes a lookup's indices.
+        const bool fedItself = std::any_of(endNodes.begin(), endNodes.end(), [&](int c) {
+            const Assignment& ca = h.assignments[static_cast<std::size_t>(c)];
+            return !isInferred(ca) && ca.module == ends;
+        });
+        if (!sourcesAgree(graph, h, r, home, ends, chain, inChain, mark, feedsData && !fedItself)) continue;
         r.module[i] = ends;
         r.why[i] = 2;
     }

@@ -261,8 +261,8 @@ void TestBulkFixing::acceptSuggestionsFigures_data() {
     QTest::addColumn<double>("minShare");
     // The issue's target is 5 actions; what is measured now is the floor (see the report in the log).
     // Suggestions that could move a node out of its true module are no longer made (issue 18): the
-    // GELU between intermediate.dense and output.dense, and the embeddings' position-id code, stay to do.
-    QTest::newRow("bert_like_op17") << QStringLiteral("bert_like_op17.onnx") << 23 << 0.74;
+    // GELU between intermediate.dense and output.dense, and the pooler's first-token Gather, stay to do.
+    QTest::newRow("bert_like_op17") << QStringLiteral("bert_like_op17.onnx") << 20 << 0.76;
     QTest::newRow("cnn_torchvision") << QStringLiteral("cnn_torchvision.onnx") << 1000 << 0.0;
 }
 

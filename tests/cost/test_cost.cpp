@@ -132,6 +132,22 @@ private slots:
         QCOMPARE(c.node("MatMul_47").amount, std::uint64_t{2 * 5 * 5 * 2}); // Q K^T over all heads
     }
 
+    // torchvision's Swin-T (torch 1.13, 224x224, batch 1, opset 14; ~110 MB, not vendored: export it with
+    // tests/cost/generate_torchvision.py or by hand and set HSTEST_SWIN_T_MODEL=/tmp/swin_t.onnx). Its
+    // shifted windows compute every block's shapes: F.pad's reversed pads (Slice with step -1), Pad, Range
+    // for the masks. Every compute node gets a shape, and the total agrees with torchvision's published
+    // 4.49 GFLOPS (multiply-accumulates; its weights' `_ops` metadata: 4.491) to three decimals.
+    void swinTransformerShapesAreAllEvaluated() {
+        const char* path = std::getenv("HSTEST_SWIN_T_MODEL");
+        if (!path || !*path) QSKIP("HSTEST_SWIN_T_MODEL not set (torchvision swin_t export, not vendored)");
+        Costed c = costed(path);
+        QCOMPARE(c.report.total.unknownNodes, std::size_t{0});
+        QCOMPARE(c.report.total.computeNodes, std::size_t{77});
+        const double gmacs = static_cast<double>(c.report.total.macs) / 1e9;
+        qInfo("Swin-T: %.4f GMACs (torchvision publishes 4.49, 4.491 in its metadata)", gmacs);
+        QVERIFY2(std::round(gmacs * 1000) == 4491, qPrintable(QString::number(gmacs, 'f', 4)));
+    }
+
     // ONNX Runtime's fused Attention in GPT-2 (hidden 32, 4 heads): the QKV projection and the two
     // products over the total sequence (past 2 + 3 new = present's 5). ONNX 1.12 types no contrib op,
     // so the input's type is given here as a runtime would see it.

@@ -86,7 +86,21 @@ private slots:
         QVERIFY(std::abs(heatOf("conv1") - std::sqrt(9633792.0 / 43189504.0)) < 1e-9);
         QVERIFY(heatOf("layer1") > heatOf("layer2"));
         QCOMPARE(heatOf("relu"), 0.0);
+        // An expanded module's frame is coloured too (its header), with the same share as when collapsed.
+        const double layer1Heat = heatOf("layer1");
+        QVERIFY(layer1Heat > 0);
+        auto frameHeat = [&](const char* scope) {
+            auto* item = w.graphScene()->itemFor({GraphEntity::Module, h.findModule(scope)});
+            return item && item->type() == ModuleFrameKind ? static_cast<ModuleFrameItem*>(item)->heat()
+                                                           : -2.0;
+        };
+        w.graphScene()->setExpanded(h.findModule("layer1"), true);
+        QTRY_VERIFY(frameHeat("layer1") > -2.0); // laid out off the UI thread
+        QCOMPARE(frameHeat("layer1"), layer1Heat);
         w.colourByMacs(false);
+        QCOMPARE(frameHeat("layer1"), -1.0);
+        w.graphScene()->setExpanded(h.findModule("layer1"), false);
+        QTRY_VERIFY(heatOf("layer1") > -2.0);
         QCOMPARE(heatOf("conv1"), -1.0);
 
         // The inspector: the node's MACs and its inferred output type.

@@ -12,6 +12,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -332,6 +333,43 @@ private slots:
         QVERIFY(std::abs(j["total"].toObject()["time_us"].toDouble() - p.totalUs) < 1e-6 * p.totalUs);
         QVERIFY(std::abs(j["modules"].toArray()[0].toObject()["total"].toObject()["time_us"].toDouble() -
                          p.totalUs) < 1e-6 * p.totalUs);
+    }
+
+    // `diff --profile-a --profile-b`: per module, the kernel time per run on both sides; the roots' are
+    // the traces' totals, every matched module has both, and one profile alone is a usage error.
+    void diffShowsTimePerModuleOfBothProfiles() {
+        QTemporaryDir dir;
+        const QString model = hstest::fixturePath("cnn_torchvision.onnx");
+        QJsonObject runA = profile(model, dir.filePath("a"), "disabled", {"batch=2"});
+        if (runA.isEmpty()) return;
+        QJsonObject runB = profile(model, dir.filePath("b"), "disabled", {"batch=1"});
+        if (runB.isEmpty()) return;
+        const QString traceA = runA["trace"].toString(), traceB = runB["trace"].toString();
+        auto diff = cli({"diff", model, model, "--json", "--profile-a", traceA, "--profile-b", traceB});
+        QCOMPARE(diff.code, 0);
+        QJsonObject j = jsonOf(diff);
+        const double a = runA["kernel_us_per_run"].toDouble(), b = runB["kernel_us_per_run"].toDouble();
+        QVERIFY(std::abs(j["a"].toObject()["profile"].toObject()["time_us"].toDouble() - a) < 1e-6 * a);
+        QVERIFY(std::abs(j["b"].toObject()["profile"].toObject()["time_us"].toDouble() - b) < 1e-6 * b);
+        QJsonArray modules = j["modules"].toArray();
+        QVERIFY(modules.size() > 100);
+        QJsonArray root = modules[0].toObject()["time_us"].toArray();
+        QVERIFY(std::abs(root[0].toDouble() - a) < 1e-6 * a);
+        QVERIFY(std::abs(root[1].toDouble() - b) < 1e-6 * b);
+        for (const auto& m : modules) {
+            QJsonArray t = m.toObject()["time_us"].toArray();
+            QCOMPARE(t.size(), 2);
+            QVERIFY(t[0].isDouble() && t[1].isDouble());
+        }
+        auto text = cli({"diff", model, model, "--profile-a", traceA, "--profile-b", traceB});
+        QCOMPARE(text.code, 0);
+        QVERIFY2(
+            text.out.contains(QRegularExpression(R"(\(root\)  \[nodes 186 -> 186, parameters \d+ -> \d+, )"
+                                                 R"(time \d+\.\d -> \d+\.\d us\])")),
+            qPrintable(text.out.left(400)));
+        auto one = cli({"diff", model, model, "--profile-a", traceA});
+        QCOMPARE(one.code, 2);
+        QVERIFY2(one.err.contains("--profile-a and --profile-b"), qPrintable(one.err));
     }
 
     // With ONNX Runtime's optimizations on, fused nodes name nothing in the file: counted, named, and

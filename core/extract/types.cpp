@@ -96,12 +96,24 @@ public:
         auto it = entries_.find(name);
         return it == entries_.end() ? nullptr : it->second;
     }
-    bool shaped(const std::string& name) const {
-        if (auto it = ruled_.find(name); it != ruled_.end()) return it->second.hasShape;
+    // An element type and every dim (a value or a name): nothing a rule could add.
+    bool settled(const std::string& name) const {
+        if (auto it = ruled_.find(name); it != ruled_.end()) return complete(it->second);
         if (inits_.count(name)) return true;
         const onnx::ValueInfoProto* vi = entry(name);
-        return vi && vi->type().has_tensor_type() && vi->type().tensor_type().elem_type() != 0 &&
-               vi->type().tensor_type().has_shape();
+        if (!vi || !vi->type().has_tensor_type() || vi->type().tensor_type().elem_type() == 0 ||
+            !vi->type().tensor_type().has_shape())
+            return false;
+        for (const auto& d : vi->type().tensor_type().shape().dim())
+            if (!d.has_dim_value() && (!d.has_dim_param() || d.dim_param().compare(0, 5, "unk__") == 0))
+                return false;
+        return true;
+    }
+    static bool complete(const TensorType& t) {
+        if (!t.hasShape) return false;
+        for (const auto& d : t.dims)
+            if (d.value < 0 && d.param.empty()) return false;
+        return true;
     }
     // Initializers first, then what a rule set, then the value info.
     TensorType type(const std::string& name) const {
@@ -190,12 +202,24 @@ bool mergeRule(TensorType& known, const TensorType& rule) {
         known = rule;
         return true;
     }
-    if (known.elemType == rule.elemType && !known.hasShape && rule.hasShape) {
+    if (known.elemType != rule.elemType || !rule.hasShape) return false;
+    if (!known.hasShape) {
         known.hasShape = true;
         known.dims = rule.dims;
         return true;
     }
-    return false;
+    // A partial shape (a rule ran before its inputs were known: FusedMatMul's [?, 2, ?, ?]) takes the
+    // dims a later round knows.
+    if (known.dims.size() != rule.dims.size()) return false;
+    bool changed = false;
+    for (std::size_t d = 0; d < known.dims.size(); ++d) {
+        Dim& k = known.dims[d];
+        const Dim& r = rule.dims[d];
+        if (k.value >= 0 || !k.param.empty() || (r.value < 0 && r.param.empty())) continue;
+        k = r;
+        changed = true;
+    }
+    return changed;
 }
 
 // One pass of our rules over the program in (topological) order, after the library's inference: fills
@@ -214,7 +238,7 @@ bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::in
                     known.setValues(n.output(0), {a.ints().begin(), a.ints().end()});
             }
         if (std::all_of(n.output().begin(), n.output().end(),
-                        [&](const std::string& out) { return out.empty() || known.shaped(out); }))
+                        [&](const std::string& out) { return out.empty() || known.settled(out); }))
             continue;
         std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, opsets, known));
         for (int k = 0; k < n.output_size() && static_cast<std::size_t>(k) < rules.size(); ++k) {

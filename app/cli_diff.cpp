@@ -1,4 +1,5 @@
 // hierscope-cli diff: two exports of one model compared module by module (core/compare/compare.h).
+#include "analysis/profile.h"
 #include "cli_args.h"
 #include "common/display_text.h"
 #include "common/error.h"
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -22,6 +24,7 @@ using json = nlohmann::ordered_json;
 
 const char* kDiffHelp =
     "hierscope-cli diff A.onnx B.onnx [--sidecar-a F] [--sidecar-b F] [--json] [--changed-only] [--depth N]\n"
+    "                  [--profile-a TRACE.json --profile-b TRACE.json]\n"
     "  Compares two exports of one model (another opset, exporter or optimizer) module by module: modules\n"
     "  are matched by scope (or by scope below a wrapper one side puts the whole model in: A's model.stft\n"
     "  is B's stft), else by the parameter names their nodes use, else by place among siblings;\n"
@@ -29,14 +32,37 @@ const char* kDiffHelp =
     "  and named nodes whose module changed. Prints the module tree with a one-line summary per changed\n"
     "  module ('~' changed, '+' only in B, '-' only in A, in the first column; depth is the indentation);\n"
     "  --changed-only keeps changed modules and the modules around them, --depth N stops the tree at depth\n"
-    "  N (saying how many changed modules it leaves out), --json writes the comparison for scripts.\n";
+    "  N (saying how many changed modules it leaves out), --json writes the comparison for scripts.\n"
+    "  With an ONNX Runtime profile of each side (as for `cost --profile`), every module also shows its\n"
+    "  measured kernel time per run on both sides ('time 120.0 -> 95.5 us'; --json: time_us [A, B]).\n";
 
 struct Side {
     std::string path;
     std::shared_ptr<const hs::Model> model;
     std::unique_ptr<hs::GraphIndex> graph;
     hs::Hierarchy hierarchy;
+    std::optional<hs::Profile> profile;
+    std::vector<hs::ModuleTime> times; // per module, with a profile
+    // A module's total time per run; negative without a profile or module.
+    double timeUs(int module) const {
+        return module >= 0 && static_cast<std::size_t>(module) < times.size()
+                   ? times[static_cast<std::size_t>(module)].totalUs
+                   : -1.0;
+    }
 };
+
+void loadProfile(Side& s, const std::string& tracePath) {
+    if (tracePath.empty()) return;
+    s.profile = hs::readProfile(tracePath, *s.graph);
+    s.times = hs::moduleTimes(*s.profile, *s.graph, s.hierarchy);
+}
+
+std::string microseconds(double us) {
+    if (us < 0) return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", us);
+    return buf;
+}
 
 Side loadSide(const std::string& path, const std::string& sidecarPath) {
     Side s;
@@ -54,7 +80,7 @@ Side loadSide(const std::string& path, const std::string& sidecarPath) {
 }
 
 struct DiffOptions {
-    std::string a, b, sidecarA, sidecarB;
+    std::string a, b, sidecarA, sidecarB, profileA, profileB;
     bool json = false, changedOnly = false;
     int depth = -1;
 };
@@ -97,7 +123,7 @@ std::size_t changedBelow(const hs::HierarchyComparison& c, const hs::ModuleDelta
 // Pre-order with an explicit stack (children pushed last first): no recursion per level. The marker sits
 // in a gutter (column 0), the name is indented by depth: a changed child never reads as its parent's
 // sibling.
-void printTree(const hs::HierarchyComparison& c, const DiffOptions& o) {
+void printTree(const hs::HierarchyComparison& c, const Side& a, const Side& b, const DiffOptions& o) {
     std::vector<std::pair<int, int>> stack{{0, 0}}; // (delta, depth)
     while (!stack.empty()) {
         const auto [delta, depth] = stack.back();
@@ -116,8 +142,11 @@ void printTree(const hs::HierarchyComparison& c, const DiffOptions& o) {
                 " (B: " + hs::utf8Escaped(d.scopeB) + ", matched by " + hs::moduleMatchName(d.match) + ")";
         line += "  [nodes " + std::to_string(d.totalNodesA) + " -> " + std::to_string(d.totalNodesB) +
                 ", parameters " + std::to_string(d.totalParametersA) + " -> " +
-                std::to_string(d.totalParametersB) + "]";
-        std::cout << line << "\n";
+                std::to_string(d.totalParametersB);
+        if (a.profile && b.profile)
+            line += ", time " + microseconds(a.timeUs(d.moduleA)) + " -> " +
+                    microseconds(b.timeUs(d.moduleB)) + " us";
+        std::cout << line << "]\n";
         std::string indent(static_cast<std::size_t>(depth) * 2 + 6, ' ');
         if (d.changed) std::cout << indent << d.summary << "\n";
         if (d.movedIn || d.movedOut)
@@ -144,10 +173,17 @@ json opsJson(const std::vector<hs::OpCount>& ops) {
 }
 
 json sideJson(const Side& s) {
-    return {{"model", hs::utf8Escaped(s.path)},
-            {"nodes", s.graph->size()},
-            {"modules", s.hierarchy.modules.size()},
-            {"module_tree_from", hs::sourcesSummary(s.hierarchy.statistics())}};
+    json j = {{"model", hs::utf8Escaped(s.path)},
+              {"nodes", s.graph->size()},
+              {"modules", s.hierarchy.modules.size()},
+              {"module_tree_from", hs::sourcesSummary(s.hierarchy.statistics())}};
+    if (s.profile)
+        j["profile"] = {{"runs", s.profile->runs},
+                        {"events", s.profile->events},
+                        {"matched", s.profile->matched},
+                        {"unmatched", s.profile->unmatched},
+                        {"time_us", s.profile->totalUs}};
+    return j;
 }
 
 json comparisonJson(const hs::HierarchyComparison& c, const Side& a, const Side& b, const DiffOptions& o) {
@@ -183,6 +219,10 @@ json comparisonJson(const hs::HierarchyComparison& c, const Side& a, const Side&
                   {"moved_in", d.movedIn},
                   {"moved_out", d.movedOut},
                   {"summary", d.summary}};
+        if (a.profile && b.profile) {
+            auto us = [](double t) { return t < 0 ? json() : json(t); };
+            m["time_us"] = {us(a.timeUs(d.moduleA)), us(b.timeUs(d.moduleB))};
+        }
         if (d.match == hs::ModuleMatch::Removed) m["scope_b"] = nullptr;
         if (d.match == hs::ModuleMatch::Added) m["scope"] = nullptr;
         if (d.match == hs::ModuleMatch::Wrapper) // the other side's counterpart is its root
@@ -219,7 +259,7 @@ void printText(const hs::HierarchyComparison& c, const Side& a, const Side& b, c
         std::cout << "no module changed\n";
         return;
     }
-    printTree(c, o);
+    printTree(c, a, b, o);
     constexpr std::size_t kMovedShown = 20;
     for (std::size_t k = 0; k < c.moved.size() && k < kMovedShown; ++k) {
         const hs::MovedNode& n = c.moved[k];
@@ -250,6 +290,8 @@ int parseDiffArgs(const std::vector<std::string>& args, DiffOptions& o, bool& do
             o.changedOnly = true;
         } else if (a == "--sidecar-a" || a == "--sidecar-b") {
             if (!value(a == "--sidecar-a" ? o.sidecarA : o.sidecarB)) return usage(a + " needs a value");
+        } else if (a == "--profile-a" || a == "--profile-b") {
+            if (!value(a == "--profile-a" ? o.profileA : o.profileB)) return usage(a + " needs a value");
         } else if (a == "--depth") {
             std::string v;
             if (!value(v)) return usage("--depth needs a value");
@@ -271,6 +313,8 @@ int parseDiffArgs(const std::vector<std::string>& args, DiffOptions& o, bool& do
         }
     }
     if (o.b.empty()) return usage("diff needs two models, A.onnx and B.onnx");
+    if (o.profileA.empty() != o.profileB.empty())
+        return usage("time deltas need a profile of each side: --profile-a and --profile-b");
     return 0;
 }
 
@@ -284,8 +328,12 @@ int runDiff(const std::vector<std::string>& args) {
     std::string current = o.a;
     try {
         Side a = loadSide(o.a, o.sidecarA);
+        current = o.profileA.empty() ? o.a : o.profileA;
+        loadProfile(a, o.profileA);
         current = o.b;
         Side b = loadSide(o.b, o.sidecarB);
+        current = o.profileB.empty() ? o.b : o.profileB;
+        loadProfile(b, o.profileB);
         hs::HierarchyComparison c = hs::compareHierarchies({*a.graph, a.hierarchy}, {*b.graph, b.hierarchy});
         if (o.json)
             std::cout << comparisonJson(c, a, b, o).dump(2) << "\n";

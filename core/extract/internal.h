@@ -178,11 +178,19 @@ void restoreFromLibrary(onnx::ModelProto& mp, const LibraryView& view);
 
 // The whole flat program as a model without large weights, for shape inference.
 onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat);
+// The same into `mp` (empty), which may live on an arena.
+void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::ModelProto& mp);
 // Types of the flat program's tensors by shape inference; `problem` says why inference stopped early.
 std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
                                              std::string& problem);
 // The same on an inference model already built (inferenceModel), which the caller may have changed.
-std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto model, std::string& problem);
+// With `folded`, the graph inputs' dims must be bound: shape arithmetic is evaluated (before the first
+// round and whenever inference stops short of concrete shapes) and the types of what it computed go there.
+std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto model, std::string& problem,
+                                                  std::map<std::string, TensorType>* folded = nullptr);
+// The same on `model` itself (inferred value infos added, folded nodes replaced).
+std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& model, std::string& problem,
+                                                         std::map<std::string, TensorType>* folded = nullptr);
 // Evaluates the integer shape arithmetic on known shapes and constants that ONNX 1.12 does not propagate
 // (Shape -> Gather -> Div -> Concat before a Reshape) and replaces the nodes it computed with
 // initializers, for the next round of inference; their types go to `folded`. Returns how many of them

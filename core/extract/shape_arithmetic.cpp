@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -115,6 +116,57 @@ std::optional<Value> binary(const Value& a, const Value& b, double (*op)(double,
         double r = op(x, y);
         if (!std::isfinite(r)) return {};
         out.data[k] = integer ? std::trunc(r) : r;
+    }
+    return out;
+}
+
+// One axis of a Slice as Operators.md defines it: start and end made positive and clamped (differently
+// for negative steps), the count of elements taken. torch writes F.pad's pads reversed (step -1).
+struct SliceAxis {
+    std::int64_t start = 0, step = 1, count = 0;
+};
+std::optional<SliceAxis> sliceAxis(std::int64_t dim, double startValue, double endValue, std::int64_t step) {
+    if (step == 0 || dim < 0) return {};
+    const double size = static_cast<double>(dim);
+    double b = startValue, e = endValue;
+    if (b < 0) b += size;
+    if (e < 0) e += size;
+    if (step > 0) {
+        b = std::clamp(b, 0.0, size);
+        e = std::clamp(e, 0.0, size);
+    } else {
+        b = std::clamp(b, 0.0, size - 1);
+        e = std::clamp(e, -1.0, size - 1);
+    }
+    const double span = step > 0 ? e - b : b - e;
+    const double stride = static_cast<double>(step > 0 ? step : -step);
+    SliceAxis axis;
+    axis.start = static_cast<std::int64_t>(b);
+    axis.step = step;
+    axis.count = span <= 0 ? 0 : static_cast<std::int64_t>(std::ceil(span / stride));
+    return axis;
+}
+
+// The axes, starts, ends and steps of a Slice (inputs 1 to 4, all known), per axis of a rank-`rank` input.
+std::optional<std::vector<SliceAxis>> sliceAxes(const std::vector<std::int64_t>& dims, const Value* starts,
+                                                const Value* ends, const Value* axes, const Value* steps) {
+    if (!starts || !ends || starts->data.size() != ends->data.size()) return {};
+    if ((axes && axes->data.size() != starts->data.size()) ||
+        (steps && steps->data.size() != starts->data.size()))
+        return {};
+    const std::int64_t rank = static_cast<std::int64_t>(dims.size());
+    std::vector<SliceAxis> out;
+    for (auto d : dims)
+        out.push_back({0, 1, d});
+    for (std::size_t k = 0; k < starts->data.size(); ++k) {
+        std::int64_t axis = axes ? static_cast<std::int64_t>(axes->data[k]) : static_cast<std::int64_t>(k);
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis >= rank) return {};
+        const std::int64_t step = steps ? static_cast<std::int64_t>(steps->data[k]) : 1;
+        auto a = sliceAxis(dims[static_cast<std::size_t>(axis)], starts->data[k],
+                           std::clamp(ends->data[k], -9.2e18, 9.2e18), step);
+        if (!a) return {};
+        out[static_cast<std::size_t>(axis)] = *a;
     }
     return out;
 }
@@ -347,21 +399,31 @@ private:
             out.dims = {static_cast<std::int64_t>(out.data.size())};
             return out;
         }
-        if (op == "Slice") {
-            if (a.dims.size() != 1 || in.size() < 3 || !in[1] || !in[2]) return {};
-            if (in.size() > 3 && in[3] && (in[3]->data.size() != 1 || in[3]->data[0] != 0)) return {};
-            std::int64_t size = static_cast<std::int64_t>(a.data.size());
-            std::int64_t start = static_cast<std::int64_t>(in[1]->data.at(0)),
-                         end = static_cast<std::int64_t>(std::clamp(in[2]->data.at(0), -1e18, 1e18));
-            std::int64_t step = in.size() > 4 && in[4] ? static_cast<std::int64_t>(in[4]->data.at(0)) : 1;
-            if (step != 1) return {};
-            if (start < 0) start += size;
-            if (end < 0) end += size;
-            start = std::clamp<std::int64_t>(start, 0, size);
-            end = std::clamp<std::int64_t>(end, start, size);
+        if (op == "Slice") { // any rank, axes and steps (F.pad's reversed pads)
+            if (in.size() < 3) return {};
+            auto axes = sliceAxes(a.dims, in[1], in[2], in.size() > 3 ? in[3] : nullptr,
+                                  in.size() > 4 ? in[4] : nullptr);
+            if (!axes) return {};
             Value out = a;
-            out.data = std::vector<double>(a.data.begin() + start, a.data.begin() + end);
-            out.dims = {end - start};
+            out.dims.clear();
+            std::size_t count = 1;
+            for (const auto& x : *axes) {
+                out.dims.push_back(x.count);
+                count *= static_cast<std::size_t>(x.count);
+            }
+            out.data.assign(count, 0);
+            std::vector<std::size_t> strides(a.dims.size(), 1);
+            for (std::size_t d = a.dims.size(); d-- > 1;)
+                strides[d - 1] = strides[d] * static_cast<std::size_t>(a.dims[d]);
+            for (std::size_t i = 0; i < count; ++i) {
+                std::size_t rest = i, from = 0;
+                for (std::size_t d = a.dims.size(); d-- > 0;) {
+                    const auto c = static_cast<std::int64_t>(rest % static_cast<std::size_t>(out.dims[d]));
+                    rest /= static_cast<std::size_t>(out.dims[d]);
+                    from += static_cast<std::size_t>((*axes)[d].start + c * (*axes)[d].step) * strides[d];
+                }
+                out.data[i] = a.data.at(from);
+            }
             return out;
         }
         if (op == "Transpose") { // torch's F.pad writes its pads as a [n, 2] matrix, transposed
@@ -394,6 +456,18 @@ private:
             if (unknownAt >= 0 && known > 0)
                 out.dims[static_cast<std::size_t>(unknownAt)] =
                     static_cast<std::int64_t>(a.data.size()) / known;
+            return out;
+        }
+        if (op == "Range") { // torch's arange for the shifted windows' masks
+            if (in.size() < 3 || !in[1] || !in[2] || a.data.size() != 1 || in[1]->data.size() != 1 ||
+                in[2]->data.size() != 1 || in[2]->data[0] == 0)
+                return {};
+            const double start = a.data[0], limit = in[1]->data[0], delta = in[2]->data[0];
+            const double count = std::max(std::ceil((limit - start) / delta), 0.0);
+            if (count > static_cast<double>(kMaxElements)) return {};
+            Value out{a.elemType, {static_cast<std::int64_t>(count)}, {}};
+            for (std::int64_t k = 0; k < out.dims[0]; ++k)
+                out.data.push_back(start + static_cast<double>(k) * delta);
             return out;
         }
         if (op == "ConstantOfShape") {
@@ -552,28 +626,50 @@ private:
             return out;
         }
         if (op == "Slice" && n.input_size() >= 3) {
-            const Value *starts = value(n.input(1)), *ends = value(n.input(2));
-            const Value* axesValue = n.input_size() > 3 && !n.input(3).empty() ? value(n.input(3)) : nullptr;
-            const Value* steps = n.input_size() > 4 && !n.input(4).empty() ? value(n.input(4)) : nullptr;
-            if (!starts || !ends || starts->data.size() != ends->data.size()) return {};
-            if (n.input_size() > 3 && !n.input(3).empty() && !axesValue) return {};
-            if (n.input_size() > 4 && !n.input(4).empty() && !steps) return {};
+            auto input = [&](int k) -> const Value* {
+                return n.input_size() > k && !n.input(k).empty() ? value(n.input(k)) : nullptr;
+            };
+            if ((n.input_size() > 3 && !n.input(3).empty() && !input(3)) ||
+                (n.input_size() > 4 && !n.input(4).empty() && !input(4)))
+                return {};
+            auto axes = sliceAxes(*x, input(1), input(2), input(3), input(4));
+            if (!axes) return {};
+            std::vector<std::int64_t> out;
+            for (const auto& a : *axes)
+                out.push_back(a.count);
+            return out;
+        }
+        if (op == "Range" && n.input_size() == 3) { // longer than a value is kept: its length only
+            const Value *start = value(n.input(0)), *limit = value(n.input(1)), *delta = value(n.input(2));
+            if (!start || !limit || !delta || start->data.size() != 1 || limit->data.size() != 1 ||
+                delta->data.size() != 1 || delta->data[0] == 0)
+                return {};
+            const double count = std::ceil((limit->data[0] - start->data[0]) / delta->data[0]);
+            return std::vector<std::int64_t>{static_cast<std::int64_t>(std::max(count, 0.0))};
+        }
+        if (op == "Pad" && n.input_size() >= 2) { // pads from input 1 (opset 11 on)
+            const Value* pads = value(n.input(1));
+            if (!pads || pads->data.size() != 2 * x->size()) return {};
             std::vector<std::int64_t> out = *x;
-            const std::int64_t rank = static_cast<std::int64_t>(x->size());
-            for (std::size_t k = 0; k < starts->data.size(); ++k) {
-                std::int64_t axis = axesValue ? static_cast<std::int64_t>(axesValue->data.at(k))
-                                              : static_cast<std::int64_t>(k);
-                if (axis < 0) axis += rank;
-                if (axis < 0 || axis >= rank) return {};
-                if (steps && steps->data.at(k) != 1) return {};
-                const double size = static_cast<double>((*x)[static_cast<std::size_t>(axis)]);
-                double b = starts->data[k], e = ends->data[k];
-                if (b < 0) b += size;
-                if (e < 0) e += size;
-                b = std::clamp(b, 0.0, size);
-                e = std::clamp(e, 0.0, size);
-                out[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(std::max(0.0, e - b));
+            for (std::size_t d = 0; d < x->size(); ++d) {
+                out[d] += static_cast<std::int64_t>(pads->data[d] + pads->data[d + x->size()]);
+                if (out[d] < 0) return {};
             }
+            return out;
+        }
+        if (op == "MatMul" && n.input_size() == 2) { // both of rank >= 2 (torch's linear layers)
+            auto y = shape(n.input(1));
+            if (!y || x->size() < 2 || y->size() < 2 || (*x)[x->size() - 1] != (*y)[y->size() - 2]) return {};
+            std::vector<std::int64_t> a(x->begin(), x->end() - 2), b(y->begin(), y->end() - 2);
+            if (a.size() < b.size()) a.insert(a.begin(), b.size() - a.size(), 1);
+            if (b.size() < a.size()) b.insert(b.begin(), a.size() - b.size(), 1);
+            std::vector<std::int64_t> out;
+            for (std::size_t d = 0; d < a.size(); ++d) {
+                if (a[d] != b[d] && a[d] != 1 && b[d] != 1) return {};
+                out.push_back(a[d] == 1 ? b[d] : a[d]);
+            }
+            out.push_back((*x)[x->size() - 2]);
+            out.push_back((*y)[y->size() - 1]);
             return out;
         }
         return {};
@@ -613,7 +709,7 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
             if (d.value < 0) return false;
         return true;
     };
-    std::unordered_set<std::string> wanted;
+    std::unordered_set<std::string_view> wanted; // views of the node list's strings, which stay
     for (const auto& n : graph->node())
         if (std::any_of(n.output().begin(), n.output().end(),
                         [&](const std::string& o) { return !o.empty() && !concrete(o); }))
@@ -649,9 +745,30 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
     }
     if (useful == 0) return 0;
     // Nodes out, their results in as initializers: the library's Reshape, Expand, Slice ... read them.
+    // One compacting pass (a DeleteSubrange per node moved the rest of 130k nodes each time).
     auto* nodes = graph->mutable_node();
-    for (auto it = drop.rbegin(); it != drop.rend(); ++it)
-        nodes->DeleteSubrange(*it, 1);
+    int kept = 0;
+    for (int k = 0, d = 0; k < nodes->size(); ++k) {
+        if (d < static_cast<int>(drop.size()) && drop[static_cast<std::size_t>(d)] == k) {
+            ++d;
+            continue;
+        }
+        if (kept != k) nodes->SwapElements(kept, k);
+        ++kept;
+    }
+    nodes->DeleteSubrange(kept, nodes->size() - kept);
+    // Their value infos (untyped or partial from an earlier round) would stand before the initializers.
+    std::unordered_set<std::string> names;
+    for (const auto& t : computed)
+        names.insert(t.name());
+    auto* infos = graph->mutable_value_info();
+    kept = 0;
+    for (int k = 0; k < infos->size(); ++k) {
+        if (names.count((*infos)[k].name())) continue;
+        if (kept != k) infos->SwapElements(kept, k);
+        ++kept;
+    }
+    infos->DeleteSubrange(kept, infos->size() - kept);
     for (auto& t : computed)
         *graph->add_initializer() = std::move(t);
     return drop.size();

@@ -11,15 +11,22 @@
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
 namespace hs::extraction {
 
 onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
-    const Model& m = g.model();
     onnx::ModelProto mp;
+    buildInferenceModel(g, flat, mp);
+    return mp;
+}
+
+void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::ModelProto& mp) {
+    const Model& m = g.model();
     mp.set_ir_version(std::min<std::int64_t>(m.irVersion, onnx::IR_VERSION));
     addOpsets(m, mp);
     auto* graph = mp.mutable_graph();
@@ -44,13 +51,9 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
         graph->add_output()->set_name(vi.name);
     for (const auto& fn : m.functions)
         *mp.add_functions() = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
-    return mp;
 }
 
 namespace {
-
-// Values of small int64 tensors by name (initializers, Constants).
-using Values = std::unordered_map<std::string, std::vector<std::int64_t>>;
 
 // The values of a small int64 tensor (axes, split sizes, shapes), when it holds them.
 bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out) {
@@ -76,10 +79,79 @@ bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out
     return count == static_cast<std::int64_t>(out.size());
 }
 
+// What applyTypeRules knows of the graph's tensors: value infos and initializers by name, read into our
+// types only for the nodes a rule runs on (most nodes are typed by the library: converting every value
+// info of a 130k-node model each round cost more than the rules).
+class KnownTensors {
+public:
+    explicit KnownTensors(onnx::GraphProto& graph) {
+        entries_.reserve(static_cast<std::size_t>(graph.value_info_size() + graph.input_size()));
+        for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
+            for (auto& vi : *list)
+                entries_.emplace(vi.name(), &vi);
+        for (const auto& init : graph.initializer())
+            inits_.emplace(init.name(), &init);
+    }
+    onnx::ValueInfoProto* entry(const std::string& name) const {
+        auto it = entries_.find(name);
+        return it == entries_.end() ? nullptr : it->second;
+    }
+    // An element type and every dim (a value or a name): nothing a rule could add.
+    bool settled(const std::string& name) const {
+        if (auto it = ruled_.find(name); it != ruled_.end()) return complete(it->second);
+        if (inits_.count(name)) return true;
+        const onnx::ValueInfoProto* vi = entry(name);
+        if (!vi || !vi->type().has_tensor_type() || vi->type().tensor_type().elem_type() == 0 ||
+            !vi->type().tensor_type().has_shape())
+            return false;
+        for (const auto& d : vi->type().tensor_type().shape().dim())
+            if (!d.has_dim_value() && (!d.has_dim_param() || d.dim_param().compare(0, 5, "unk__") == 0))
+                return false;
+        return true;
+    }
+    static bool complete(const TensorType& t) {
+        if (!t.hasShape) return false;
+        for (const auto& d : t.dims)
+            if (d.value < 0 && d.param.empty()) return false;
+        return true;
+    }
+    // Initializers first, then what a rule set, then the value info.
+    TensorType type(const std::string& name) const {
+        TensorType t;
+        if (auto it = inits_.find(name); it != inits_.end()) {
+            t.elemType = it->second->data_type();
+            t.hasShape = true;
+            for (auto d : it->second->dims())
+                t.dims.push_back({d, {}});
+        } else if (auto r = ruled_.find(name); r != ruled_.end()) {
+            t = r->second;
+        } else if (const onnx::ValueInfoProto* vi = entry(name)) {
+            typeFromProto(vi->type(), t);
+        }
+        return t;
+    }
+    // The values of a small int64 tensor: a Constant's (recorded in order) or an initializer's.
+    const std::vector<std::int64_t>* values(const std::string& name) {
+        if (auto it = values_.find(name); it != values_.end()) return &it->second;
+        auto init = inits_.find(name);
+        std::vector<std::int64_t> v;
+        if (init == inits_.end() || !smallInt64Values(*init->second, v)) return nullptr;
+        return &(values_[name] = std::move(v));
+    }
+    void setValues(const std::string& name, std::vector<std::int64_t> v) { values_[name] = std::move(v); }
+    void setType(const std::string& name, const TensorType& t) { ruled_[name] = t; }
+
+private:
+    std::unordered_map<std::string_view, onnx::ValueInfoProto*> entries_;
+    std::unordered_map<std::string_view, const onnx::TensorProto*> inits_;
+    std::unordered_map<std::string, TensorType> ruled_;
+    std::unordered_map<std::string, std::vector<std::int64_t>> values_;
+};
+
 // The node as our type rules read it: its original domain and version, its inputs' types (and values) as
 // known so far, the attributes the rules use.
 OpSignature signatureOf(const onnx::NodeProto& n, const std::map<std::string, std::int64_t>& opsets,
-                        const std::unordered_map<std::string, TensorType>& types, const Values& values) {
+                        KnownTensors& known) {
     OpSignature op;
     op.opType = n.op_type();
     op.domain = originalDomain(n.domain());
@@ -87,11 +159,10 @@ OpSignature signatureOf(const onnx::NodeProto& n, const std::map<std::string, st
     auto v = opsets.find(op.domain);
     op.opset = v == opsets.end() ? 0 : v->second;
     for (const auto& in : n.input()) {
-        auto it = in.empty() ? types.end() : types.find(in);
-        op.inputs.push_back(it == types.end() ? TensorType{} : it->second);
+        op.inputs.push_back(in.empty() ? TensorType{} : known.type(in));
         op.present.push_back(!in.empty());
-        if (auto v = in.empty() ? values.end() : values.find(in); v != values.end())
-            op.values[op.inputs.size() - 1] = v->second;
+        if (const auto* values = in.empty() ? nullptr : known.values(in))
+            op.values[op.inputs.size() - 1] = *values;
     }
     op.outputs = static_cast<std::size_t>(n.output_size());
     for (const auto& a : n.attribute()) {
@@ -131,60 +202,54 @@ bool mergeRule(TensorType& known, const TensorType& rule) {
         known = rule;
         return true;
     }
-    if (known.elemType == rule.elemType && !known.hasShape && rule.hasShape) {
+    if (known.elemType != rule.elemType || !rule.hasShape) return false;
+    if (!known.hasShape) {
         known.hasShape = true;
         known.dims = rule.dims;
         return true;
     }
-    return false;
+    // A partial shape (a rule ran before its inputs were known: FusedMatMul's [?, 2, ?, ?]) takes the
+    // dims a later round knows.
+    if (known.dims.size() != rule.dims.size()) return false;
+    bool changed = false;
+    for (std::size_t d = 0; d < known.dims.size(); ++d) {
+        Dim& k = known.dims[d];
+        const Dim& r = rule.dims[d];
+        if (k.value >= 0 || !k.param.empty() || (r.value < 0 && r.param.empty())) continue;
+        k = r;
+        changed = true;
+    }
+    return changed;
 }
 
 // One pass of our rules over the program in (topological) order, after the library's inference: fills
 // the value infos of outputs the library left untyped (ops it has no schema for, everything downstream
 // of them, shapes it gave up on). Returns whether anything was added.
 bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::int64_t>& opsets) {
-    std::unordered_map<std::string, onnx::ValueInfoProto*> entries;
-    std::unordered_map<std::string, TensorType> types;
-    for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
-        for (auto& vi : *list) {
-            entries.emplace(vi.name(), &vi);
-            TensorType t;
-            if (typeFromProto(vi.type(), t)) types.emplace(vi.name(), t);
-        }
-    Values values;
-    for (const auto& init : graph.initializer()) {
-        if (std::vector<std::int64_t> v; smallInt64Values(init, v)) values.emplace(init.name(), std::move(v));
-        TensorType t;
-        t.elemType = init.data_type();
-        t.hasShape = true;
-        for (auto d : init.dims())
-            t.dims.push_back({d, {}});
-        types[init.name()] = t;
-    }
+    KnownTensors known(graph);
     bool changed = false;
     for (const auto& n : graph.node()) {
         if (n.op_type() == "Constant" && n.output_size() == 1)
             for (const auto& a : n.attribute()) {
                 std::vector<std::int64_t> v;
                 if (a.name() == "value" && a.has_t() && smallInt64Values(a.t(), v))
-                    values[n.output(0)] = std::move(v);
+                    known.setValues(n.output(0), std::move(v));
                 else if (a.name() == "value_ints")
-                    values[n.output(0)].assign(a.ints().begin(), a.ints().end());
+                    known.setValues(n.output(0), {a.ints().begin(), a.ints().end()});
             }
-        bool complete = true;
-        for (const auto& out : n.output()) {
-            auto it = types.find(out);
-            complete = complete && (out.empty() || (it != types.end() && it->second.hasShape));
-        }
-        if (complete) continue;
-        std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, opsets, types, values));
+        if (std::all_of(n.output().begin(), n.output().end(),
+                        [&](const std::string& out) { return out.empty() || known.settled(out); }))
+            continue;
+        std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, opsets, known));
         for (int k = 0; k < n.output_size() && static_cast<std::size_t>(k) < rules.size(); ++k) {
             const std::string& out = n.output(k);
-            auto entry = entries.find(out);
-            if (out.empty() || entry == entries.end()) continue;
-            TensorType& known = types[out];
-            if (!mergeRule(known, rules[static_cast<std::size_t>(k)])) continue;
-            *entry->second = valueInfoFor(out, &known);
+            onnx::ValueInfoProto* entry = out.empty() ? nullptr : known.entry(out);
+            if (!entry) continue;
+            TensorType type = known.type(out);
+            if (!mergeRule(type, rules[static_cast<std::size_t>(k)])) continue;
+            // The type only: the name's string is a key of `known` (a view) and stays as it is.
+            *entry->mutable_type() = valueInfoFor(out, &type).type();
+            known.setType(out, type);
             changed = true;
         }
     }
@@ -198,16 +263,67 @@ std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattene
     return inferModelTypes(inferenceModel(g, flat), problem);
 }
 
-std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::string& problem) {
+namespace {
+
+std::map<std::string, TensorType> collectTypes(const onnx::GraphProto& graph) {
     std::map<std::string, TensorType> types;
+    auto take = [&](const onnx::ValueInfoProto& vi) {
+        TensorType t;
+        if (typeFromProto(vi.type(), t)) types[vi.name()] = t;
+    };
+    for (const auto& vi : graph.value_info())
+        take(vi);
+    for (const auto& vi : graph.output())
+        take(vi);
+    for (const auto& vi : graph.input())
+        take(vi);
+    return types;
+}
+
+// Every node output has a type with only fixed dims.
+bool allShapesConcrete(const onnx::GraphProto& graph, const std::map<std::string, TensorType>& types) {
+    for (const auto& n : graph.node())
+        for (const auto& out : n.output()) {
+            if (out.empty()) continue;
+            auto it = types.find(out);
+            if (it == types.end() || !it->second.hasShape) return false;
+            for (const auto& d : it->second.dims)
+                if (d.value < 0) return false;
+        }
+    return true;
+}
+
+// The graph inputs' types, before any inference: what folding can start from.
+std::map<std::string, TensorType> inputTypes(const onnx::GraphProto& graph) {
+    std::map<std::string, TensorType> types;
+    for (const auto& vi : graph.input())
+        if (TensorType t; typeFromProto(vi.type(), t)) types[vi.name()] = t;
+    return types;
+}
+
+} // namespace
+
+std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::string& problem,
+                                                  std::map<std::string, TensorType>* folded) {
+    return inferModelTypesInPlace(mp, problem, folded);
+}
+
+std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& mp, std::string& problem,
+                                                         std::map<std::string, TensorType>* folded) {
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
     problem = screenForInference(mp);
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : mp.opset_import())
         opsets[op.domain() == "ai.onnx" ? std::string() : op.domain()] = op.version();
+    // Shape arithmetic on the inputs' shapes alone (a position-id Slice up to the sequence length) is
+    // folded before the first round: the library then shapes what follows at once, and the round it
+    // would otherwise take (a whole inference on 130k-node models) is saved.
+    if (folded) foldShapeArithmetic(mp, inputTypes(mp.graph()), *folded);
     bool library = true; // until its inference gives up on this model; our rules go on without it
-    for (int round = 0; round < 16; ++round) {
+    // Rounds: each fold lets the library shape one more stretch of a model whose every block's shapes
+    // come from arithmetic it does not follow (torchvision's Swin-T takes 16).
+    for (int round = 0; round < 32; ++round) {
         try {
             if (library)
                 onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(),
@@ -217,19 +333,17 @@ std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::stri
             library = false;
         }
         // Fill in what inference left open, then let inference run again from there.
-        if (!applyTypeRules(*mp.mutable_graph(), opsets)) break;
+        bool again = applyTypeRules(*mp.mutable_graph(), opsets);
+        if (folded) {
+            // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library
+            // does not, and go on when that computed something a node without a concrete shape reads.
+            std::map<std::string, TensorType> types = collectTypes(mp.graph());
+            again = (!allShapesConcrete(mp.graph(), types) && foldShapeArithmetic(mp, types, *folded) > 0) ||
+                    again;
+        }
+        if (!again) break;
     }
-    auto take = [&](const onnx::ValueInfoProto& vi) {
-        TensorType t;
-        if (typeFromProto(vi.type(), t)) types[vi.name()] = t;
-    };
-    for (const auto& vi : mp.graph().value_info())
-        take(vi);
-    for (const auto& vi : mp.graph().output())
-        take(vi);
-    for (const auto& vi : mp.graph().input())
-        take(vi);
-    return types;
+    return collectTypes(mp.graph());
 }
 
 bool compatible(const TensorType& a, const TensorType& b) {

@@ -7,9 +7,7 @@ Exports torchvision classification models with torch 1.13 (random weights, 224x2
 Inception, batch 1; generate_torchvision.py, into WORKDIR: large files, never committed), runs
 `hierscope-cli cost MODEL --json` and compares `total.macs` with torchvision's table of classification
 weights (column "GFLOPS", which are multiply-accumulates; the weights' `_ops` metadata gives them to three
-decimals). Every model must agree to those three decimals. Models whose shapes ONNX 1.12's data
-propagation cannot compute (torch's shape arithmetic before a Reshape) must report their unknown compute
-nodes rather than a smaller total. Exit 0 on agreement, 1 on a difference, 77 (skip) without torchvision or HIERSCOPE_SLOW_TESTS=1.
+decimals). Every model must agree to those three decimals, with no compute node of unknown cost. Exit 0 on agreement, 1 on a difference, 77 (skip) without torchvision or HIERSCOPE_SLOW_TESTS=1.
 """
 import json
 import os
@@ -36,10 +34,9 @@ PUBLISHED = {
     # not propagate Div; Hierscope evaluates such subgraphs with the input dims bound.
     "vit_b_16": 17.564,
     "shufflenet_v2_x1_0": 0.145,  # channel shuffle and split: view/transpose/view, Slice on computed bounds
+    # shifted windows: F.pad's reversed pads (Slice, step -1), Pad, Range for the attention masks
+    "swin_t": 4.491,
 }
-# Shapes Hierscope does not compute yet (Swin's shifted windows): the totals are partial, and the unknown
-# nodes must be reported.
-PARTIAL = {"swin_t": 4.491}
 
 
 def main():
@@ -57,7 +54,7 @@ def main():
         print("SKIP: torchvision is not installed for", sys.executable)
         return 77
     here = os.path.dirname(os.path.abspath(__file__))
-    names = list(PUBLISHED) + list(PARTIAL)
+    names = list(PUBLISHED)
     subprocess.run([sys.executable, os.path.join(here, "generate_torchvision.py"), work] + names, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     failures = 0
@@ -67,12 +64,8 @@ def main():
         report = json.loads(out)
         macs = report["total"]["macs"] / 1e9
         unknown = len(report["unknown_nodes"])
-        if name in PUBLISHED:
-            ok = round(macs, 3) == PUBLISHED[name] and unknown == 0
-            expected = PUBLISHED[name]
-        else:
-            ok = unknown > 0 and macs < PARTIAL[name]
-            expected = PARTIAL[name]
+        ok = round(macs, 3) == PUBLISHED[name] and unknown == 0
+        expected = PUBLISHED[name]
         print(f"{'ok  ' if ok else 'FAIL'} {name:20s} {macs:8.4f} GMACs, published {expected:.3f}, "
               f"{unknown} compute nodes unknown, tensor types {report['tensor_types']}")
         failures += not ok

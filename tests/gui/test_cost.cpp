@@ -12,6 +12,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -86,7 +87,21 @@ private slots:
         QVERIFY(std::abs(heatOf("conv1") - std::sqrt(9633792.0 / 43189504.0)) < 1e-9);
         QVERIFY(heatOf("layer1") > heatOf("layer2"));
         QCOMPARE(heatOf("relu"), 0.0);
+        // An expanded module's frame is coloured too (its header), with the same share as when collapsed.
+        const double layer1Heat = heatOf("layer1");
+        QVERIFY(layer1Heat > 0);
+        auto frameHeat = [&](const char* scope) {
+            auto* item = w.graphScene()->itemFor({GraphEntity::Module, h.findModule(scope)});
+            return item && item->type() == ModuleFrameKind ? static_cast<ModuleFrameItem*>(item)->heat()
+                                                           : -2.0;
+        };
+        w.graphScene()->setExpanded(h.findModule("layer1"), true);
+        QTRY_VERIFY(frameHeat("layer1") > -2.0); // laid out off the UI thread
+        QCOMPARE(frameHeat("layer1"), layer1Heat);
         w.colourByMacs(false);
+        QCOMPARE(frameHeat("layer1"), -1.0);
+        w.graphScene()->setExpanded(h.findModule("layer1"), false);
+        QTRY_VERIFY(heatOf("layer1") > -2.0);
         QCOMPARE(heatOf("conv1"), -1.0);
 
         // The inspector: the node's MACs and its inferred output type.
@@ -129,6 +144,35 @@ private slots:
         QVERIFY(changed.startsWith(cell("encoder.layer.1.intermediate.dense", ModuleTreeModel::MacsColumn)));
         const QString same = cell("encoder.layer.0.intermediate.dense", ModuleTreeModel::MacsDeltaColumn);
         QVERIFY2(!same.isEmpty() && !same.contains(QStringLiteral("\u2192")), qPrintable(same));
+
+        // Time A -> B: empty until both models have a profile, then both sides' times per module.
+        QCOMPARE(w.moduleModel()->headerData(ModuleTreeModel::TimeDeltaColumn, Qt::Horizontal).toString(),
+                 QString("Time A \u2192 B"));
+        QVERIFY(cell("encoder", ModuleTreeModel::TimeDeltaColumn).isEmpty());
+        QTemporaryDir dir;
+        auto trace = [&](const char* model, const char* prefix) -> QString {
+            QProcess node;
+            node.start("node", {QStringLiteral(HS_REPO_ROOT "/tests/cost/profile_run.js"), fixture(model),
+                                dir.filePath(prefix), "2", "disabled", "batch=1", "sequence=4"});
+            if (!node.waitForStarted() || !node.waitForFinished(120000) || node.exitCode() != 0) return {};
+            return QJsonDocument::fromJson(node.readAllStandardOutput()).object()["trace"].toString();
+        };
+        const QString traceA = trace("cmp_bert_train.onnx", "a"),
+                      traceB = trace("cmp_bert_train_edited.onnx", "b");
+        if (traceA.isEmpty() || traceB.isEmpty()) QSKIP("node with onnxruntime-node is not available");
+        QCOMPARE(w.loadProfile(traceA), QString());
+        QVERIFY(cell("encoder", ModuleTreeModel::TimeDeltaColumn).isEmpty()); // B has none yet
+        QCOMPARE(w.loadComparedProfile(traceB), QString());
+        const QString time = cell("encoder", ModuleTreeModel::TimeDeltaColumn);
+        QVERIFY2(time.contains(QRegularExpression(
+                     QStringLiteral("^[0-9.]+ (\u00b5s|ms) \u2192 [0-9.]+ (\u00b5s|ms)$"))),
+                 qPrintable(time));
+        QVERIFY2(time.startsWith(formatMicroseconds(
+                     w.document()
+                         ->profile
+                         ->modules[static_cast<std::size_t>(w.document()->hierarchy.findModule("encoder"))]
+                         .totalUs)),
+                 qPrintable(time));
     }
 
     void loadProfileFillsTheTimeColumn() {

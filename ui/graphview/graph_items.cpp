@@ -204,7 +204,7 @@ void ModuleFrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, 
     painter->setBrush(fill);
     painter->drawRoundedRect(rect_, 10, 10);
     painter->setPen(Qt::NoPen);
-    painter->setBrush(QColor(0xdb, 0xe4, 0xf0));
+    painter->setBrush(heat_ >= 0 ? heatColor(heat_) : QColor(0xdb, 0xe4, 0xf0));
     painter->drawRoundedRect(QRectF(rect_.left() + 1, rect_.top() + 1, rect_.width() - 2, frameHeader - 2), 9,
                              9);
     if (isSelected()) paintSelection(painter, rect_, 10);
@@ -217,6 +217,12 @@ void ModuleFrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, 
     painter->drawText(
         QRectF(rect_.left() + handleSize + 12, rect_.top(), rect_.width() - handleSize - 16, frameHeader),
         Qt::AlignLeft | Qt::AlignVCenter, title_);
+}
+
+void ModuleFrameItem::setHeat(double heat) {
+    if (heat == heat_) return;
+    heat_ = heat;
+    update();
 }
 
 void ModuleFrameItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {

@@ -95,6 +95,9 @@ public:
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     QRectF handleRect() const;
+    // Colour by cost: the header takes the module's heat (its nodes inside keep theirs); negative: none.
+    void setHeat(double heat);
+    double heat() const { return heat_; }
 
 protected:
     void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
@@ -105,6 +108,7 @@ private:
     QString title_;
     int depth_;
     bool uncertain_;
+    double heat_ = -1;
 };
 
 // A model input or output at the root: a pill with the tensor name.

@@ -166,6 +166,10 @@ void GraphScene::applyHeat(QGraphicsItem* item) const {
         auto* box = static_cast<ModuleBoxItem*>(item);
         const GraphEntity e = box->entity();
         box->setHeat(e.kind == GraphEntity::Module ? heatOf(heatModules_, e.index) : -1.0);
+    } else if (item->type() == ModuleFrameKind) { // an expanded module: its header
+        auto* frame = static_cast<ModuleFrameItem*>(item);
+        const GraphEntity e = frame->entity();
+        frame->setHeat(e.kind == GraphEntity::Module ? heatOf(heatModules_, e.index) : -1.0);
     }
 }
 

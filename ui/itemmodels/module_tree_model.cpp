@@ -196,6 +196,11 @@ void ModuleTreeModel::setTimes(const std::vector<ModuleTime>* times, double tota
     refreshSummaries();
 }
 
+void ModuleTreeModel::setComparedTimes(const std::vector<ModuleTime>* times) {
+    comparedTimes_ = times;
+    refreshSummaries();
+}
+
 QString formatBytes(quint64 bytes) {
     if (bytes >= (1ull << 30))
         return QString::number(bytes / double(1ull << 30), 'f', 2) + QStringLiteral(" GiB");
@@ -265,6 +270,14 @@ QVariant ModuleTreeModel::displayData(int module, int column) const {
             return {};
         return deltaText(cost_->modules[static_cast<std::size_t>(module)].total.macs,
                          b->cost.modules[static_cast<std::size_t>(d->moduleB)].total.macs, false);
+    }
+    if (column == TimeDeltaColumn) {
+        const auto a = static_cast<std::size_t>(module), b = static_cast<std::size_t>(d->moduleB);
+        if (!times_ || !comparedTimes_ || d->moduleB < 0 || a >= times_->size() ||
+            b >= comparedTimes_->size())
+            return {};
+        return QStringLiteral("%1 \u2192 %2")
+            .arg(formatMicroseconds((*times_)[a].totalUs), formatMicroseconds((*comparedTimes_)[b].totalUs));
     }
     return {};
 }
@@ -364,6 +377,8 @@ QVariant ModuleTreeModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Parameters A → B");
     case MacsDeltaColumn:
         return tr("MACs A → B");
+    case TimeDeltaColumn:
+        return tr("Time A → B");
     }
     return {};
 }
@@ -417,6 +432,9 @@ QVariant ModuleTreeModel::headerToolTip(int section) const {
         return tr("Parameters of the module and its submodules: this model → the compared one");
     case MacsDeltaColumn:
         return tr("Multiply-accumulates of the module and its submodules: this model → the compared one");
+    case TimeDeltaColumn:
+        return tr("Measured kernel time per run of the module and its submodules: this model → the compared "
+                  "one (a profile of each: File > Load Profile... and Load Profile of Compared Model...)");
     }
     return {};
 }

@@ -32,11 +32,13 @@ public:
         ColumnCount
     };
     // While comparing with a second model (comparison.h): nodes and parameters, this model -> the other.
-    // MACs: when both models' cost analyses are in (the compared one's runs while it loads).
+    // MACs: when both models' cost analyses are in (the compared one's runs while it loads). Time: when
+    // both have a profile (File > Load Profile... and Load Profile of Compared Model...).
     enum CompareColumn {
         NodesDeltaColumn = ColumnCount,
         ParametersDeltaColumn,
         MacsDeltaColumn,
+        TimeDeltaColumn,
         CompareColumnCount
     };
     enum Role {
@@ -63,6 +65,9 @@ public:
     // module, with the run's total for the share); nullptr empties them. Both must outlive their use.
     void setCost(const CostReport* cost);
     void setTimes(const std::vector<ModuleTime>* times, double totalUs);
+    // The compared model's module times (per module of its hierarchy), for the Time A -> B column;
+    // nullptr empties it. Must outlive its use.
+    void setComparedTimes(const std::vector<ModuleTime>* times);
 
     QModelIndex indexOfModule(int module, int column = 0) const;
     int moduleAt(const QModelIndex& index) const; // -1 for the invisible root / invalid
@@ -108,6 +113,7 @@ private:
     const Comparison* comparison_ = nullptr;
     const CostReport* cost_ = nullptr;
     const std::vector<ModuleTime>* times_ = nullptr;
+    const std::vector<ModuleTime>* comparedTimes_ = nullptr;
     double totalUs_ = 0;
     std::vector<int> rowInParent_; // per module, its row among its parent's children
 };

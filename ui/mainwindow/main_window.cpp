@@ -106,6 +106,9 @@ void MainWindow::createFileMenu() {
     file->addAction(tr("Compare &With..."), this, &MainWindow::showCompareDialog);
     file->addAction(tr("Load &Profile..."), this, &MainWindow::showLoadProfileDialog)
         ->setToolTip(tr("An ONNX Runtime profile (JSON trace) of this model: measured time per module"));
+    file->addAction(tr("Load Profile of &Compared Model..."), this,
+                    &MainWindow::showLoadComparedProfileDialog)
+        ->setToolTip(tr("While comparing: a profile of the compared model, for the Time A → B column"));
     file->addSeparator();
     sidecarActions_->addTo(file);
     file->addAction(tr("&Export Picture (SVG, PNG)..."), this, &MainWindow::exportPicture);
@@ -161,8 +164,8 @@ bool MainWindow::isLoading() const {
 }
 
 bool MainWindow::isBusy() const {
-    return isLoading() || isAnalysing() || scene_->isLayingOut() || extraction_->isRunning() || isExportingModel() ||
-           compareLoader_ || (sceneB_ && sceneB_->isLayingOut());
+    return isLoading() || isAnalysing() || scene_->isLayingOut() || extraction_->isRunning() ||
+           isExportingModel() || compareLoader_ || (sceneB_ && sceneB_->isLayingOut());
 }
 
 bool MainWindow::waitUntilIdle(int timeoutMs) {

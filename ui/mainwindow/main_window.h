@@ -31,6 +31,7 @@ namespace hs::ui {
 struct ModelDocument;
 struct CostAnalysis;
 struct Comparison;
+struct ProfileTimes;
 class ModuleTreeModel;
 class ModuleFilterModel;
 class GraphScene;
@@ -66,6 +67,9 @@ public:
     // File > Load Profile...: an ONNX Runtime profile (JSON trace) of this model, matched to its nodes;
     // fills the tree's Time column and the inspector. Returns "" or the problem (also reported).
     QString loadProfile(const QString& path);
+    // While comparing: a profile of the compared model, for the tree's Time A -> B column; "" when
+    // loaded, else why not.
+    QString loadComparedProfile(const QString& path);
     // True until the open model's tensor types and costs are computed (they follow the first paint).
     bool isAnalysing() const;
     // View > Colour by MACs / Time: nodes and collapsed modules coloured by their share (white to red).
@@ -243,6 +247,7 @@ private:
     void onCostAnalysisFinished();
     void refreshCost(); // module sums and times after re-tagging
     void showLoadProfileDialog();
+    void showLoadComparedProfileDialog();
     void addHeatActions(QMenu* view);
     void updateHeat(); // the graph's colours by MACs or time share, after any change to them
 
@@ -290,6 +295,7 @@ private:
     QString extractOutput_;                     // given by extractModule/extractNodes; empty = ask
     QString extractLabel_;
     std::shared_ptr<Comparison> comparison_;
+    std::shared_ptr<ProfileTimes> comparedProfile_; // the compared model's, while comparing
     QCheckBox* changedOnly_ = nullptr;
     QFutureWatcher<std::shared_ptr<ModelDocument>>* compareLoader_ = nullptr;
     GraphScene* sceneB_ = nullptr;

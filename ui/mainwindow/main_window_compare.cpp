@@ -65,6 +65,10 @@ void MainWindow::compareWith(const QString& path, const QString& sidecarPath) {
 
 void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {
     const bool first = !comparison_;
+    if (comparison_ && comparison_->other != other) { // another compared model: its profile goes
+        treeModel_->setComparedTimes(nullptr);
+        comparedProfile_.reset();
+    }
     // The fresh comparison replaces the old one only once no view points at the old one.
     std::shared_ptr<Comparison> fresh = compareDocuments(*doc_, std::move(other));
     treeModel_->setComparison(fresh.get());
@@ -142,6 +146,8 @@ void MainWindow::clearComparison() {
     changedOnly_->setChecked(false);
     changedOnly_->hide();
     filterModel_->setChangedOnly(false);
+    treeModel_->setComparedTimes(nullptr);
+    comparedProfile_.reset();
     treeModel_->setComparison(nullptr);
     inspector_->setComparison(nullptr);
     if (splitB_) {

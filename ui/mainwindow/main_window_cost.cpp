@@ -3,6 +3,7 @@
 #include "mainwindow/main_window.h"
 
 #include "common/error.h"
+#include "document/comparison.h"
 #include "document/cost_analysis.h"
 #include "document/model_document.h"
 #include "graphview/graph_scene.h"
@@ -170,6 +171,45 @@ QString MainWindow::loadProfile(const QString& path) {
     if (!note.empty()) message += QLatin1Char(' ') + QString::fromStdString(note) + QLatin1Char('.');
     statusBar()->showMessage(message, 30000);
     return {};
+}
+
+QString MainWindow::loadComparedProfile(const QString& path) {
+    if (!comparison_ || !comparison_->other) return tr("No model is being compared.");
+    const ModelDocument& other = *comparison_->other; // only read; its hierarchy does not change
+    try {
+        QApplication::setOverrideCursor(Qt::WaitCursor);
+        auto times = std::make_shared<ProfileTimes>();
+        times->profile = std::make_shared<const Profile>(readProfile(path.toStdString(), *other.graph));
+        times->modules = moduleTimes(*times->profile, *other.graph, other.hierarchy);
+        QApplication::restoreOverrideCursor();
+        comparedProfile_ = std::move(times);
+    } catch (const std::exception& e) {
+        QApplication::restoreOverrideCursor();
+        const QString message = QString::fromStdString(e.what());
+        reportError(tr("Cannot load the profile"), message);
+        return message;
+    }
+    treeModel_->setComparedTimes(&comparedProfile_->modules);
+    const Profile& p = *comparedProfile_->profile;
+    statusBar()->showMessage(
+        tr("Profile of the compared model %1: %2 per run, %3 of %4 kernel events matched.")
+            .arg(QFileInfo(path).fileName(), formatMicroseconds(p.totalUs))
+            .arg(p.matched)
+            .arg(p.events),
+        30000);
+    return {};
+}
+
+void MainWindow::showLoadComparedProfileDialog() {
+    if (!comparison_ || !comparison_->other) {
+        statusBar()->showMessage(tr("Compare With... a model first, then load its profile."), 8000);
+        return;
+    }
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Load ONNX Runtime profile of the compared model"),
+                                     QFileInfo(comparison_->other->modelPath).absolutePath(),
+                                     tr("ONNX Runtime profiles (*.json);;All files (*)"));
+    if (!path.isEmpty()) loadComparedProfile(path);
 }
 
 void MainWindow::showLoadProfileDialog() {

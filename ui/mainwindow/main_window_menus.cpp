@@ -41,6 +41,7 @@ void MainWindow::createActions() {
 void MainWindow::updateActions() {
     for (QAction* action : modelActions_)
         action->setEnabled(doc_ != nullptr);
+    closeComparisonAction_->setEnabled(comparison_ != nullptr);
 }
 
 void MainWindow::createEditMenu() {
@@ -115,16 +116,17 @@ void MainWindow::collapseAll() {
 
 void MainWindow::resetView() {
     if (!doc_) return;
+    restorePaneSizes();
     filterEdit_->clear();
     scene_->clearSelection();
     collapseAll();
 }
 
 void MainWindow::showFirstView() {
-    // Where reading starts: the model's first input when the graph is wider than the view.
-    const QGraphicsItem* input = scene_->itemFor({GraphEntity::Input, 0});
-    view_->showReadable(scene_->itemsBoundingRect(),
-                        input ? input->sceneBoundingRect().center().x() : qQNaN());
+    // Fitted, or from the top-left corner when fitting would make the labels unreadable. Not around the
+    // model's first input: Graphviz may put it at the right end of a wide graph (ONNX Runtime's GPT-2),
+    // and the first view then showed the graph's last columns with the rest cut off on the left.
+    view_->showReadable(scene_->itemsBoundingRect());
 }
 
 // ---- Help

@@ -288,17 +288,24 @@ void MainWindow::updateStatus() {
     updateTreeOrigin(stats);
     // The root (the model itself) counts as a module, as in hierscope-cli info.
     countsLabel_->setText(tr("%1 nodes, %2 modules").arg(stats.nodes).arg(doc_->hierarchy.modules.size()));
+    // Each node counted once, in the category the graph colours it with (a conflict is not also low):
+    // the five numbers add up to the node count.
+    std::size_t counts[5] = {};
+    for (const Assignment& a : doc_->hierarchy.assignments)
+        ++counts[static_cast<int>(confidenceOf(a))];
     QStringList parts;
-    for (int level = 0; level < 4; ++level) {
-        const Confidence c = confidenceOf(static_cast<Level>(level));
+    for (Confidence c :
+         {Confidence::Certain, Confidence::High, Confidence::Medium, Confidence::Low, Confidence::Conflict})
         parts << QStringLiteral("<span style='color:%1'>&#9679;</span> %2 %3")
                      .arg(confidenceColor(c).name(), confidenceLabel(c))
-                     .arg(stats.byLevel[level]);
-    }
-    parts << QStringLiteral("<span style='color:%1'>&#9679;</span> conflict %2")
-                 .arg(confidenceColor(Confidence::Conflict).name())
-                 .arg(stats.conflicts);
+                     .arg(counts[static_cast<int>(c)]);
+    parts << QStringLiteral("<span style='color:%1'>%2</span> %3 uncertain")
+                 .arg(confidenceColor(Confidence::Low).name(), uncertainSignHtml())
+                 .arg(stats.uncertain);
     confidenceLabel_->setText(parts.join(QStringLiteral("&nbsp;&nbsp;")));
+    confidenceLabel_->setToolTip(
+        tr("Uncertain: a conflict, a low placement, or a vague node with a suggested "
+           "module (Help > Confidence Levels)"));
 }
 
 void MainWindow::updateTitle() {

@@ -195,6 +195,7 @@ private:
     void updateActions(); // actions that need a model are disabled without one
     void showShortcuts();
     void showAbout();
+    void showConfidenceHelp();
     void createModuleDock();
     void createGraphAndDocks();
     void connectSelection();

@@ -4,6 +4,7 @@
 
 #include "graphview/graph_scene.h"
 #include "graphview/graph_view.h"
+#include "style/confidence.h"
 #include "style/resources.h"
 #include "widgets/extraction.h"
 
@@ -114,6 +115,16 @@ void MainWindow::collapseAll() {
     syncing_ = false;
 }
 
+// Help > Confidence Levels: what the colours and "uncertain" mean, as DESIGN.md's confidence model says.
+void MainWindow::showConfidenceHelp() {
+    auto* box = new QMessageBox(QMessageBox::NoIcon, tr("Confidence Levels"), confidenceHelpHtml(),
+                                QMessageBox::Close, this);
+    box->setObjectName(QStringLiteral("confidenceHelp"));
+    box->setTextFormat(Qt::RichText);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
 void MainWindow::resetView() {
     if (!doc_) return;
     restorePaneSizes();
@@ -136,6 +147,8 @@ void MainWindow::createHelpMenu() {
     QAction* keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
     keys->setShortcut(QKeySequence::HelpContents);
     keys->setObjectName(QStringLiteral("shortcutsAction"));
+    help->addAction(tr("&Confidence Levels"), this, &MainWindow::showConfidenceHelp)
+        ->setObjectName(QStringLiteral("confidenceHelpAction"));
     help->addAction(tr("&About Hierscope"), this, &MainWindow::showAbout)
         ->setObjectName(QStringLiteral("aboutAction"));
 }

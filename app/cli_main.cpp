@@ -172,6 +172,8 @@ Loaded load(const Options& o) {
     printSidecarChoice(chosen);
     l.sidecar = std::move(chosen.sidecar);
     l.hierarchy = hs::inferHierarchy(*l.graph, l.sidecar ? &*l.sidecar : nullptr);
+    // Suggestions a person or --accept-suggestions took stay taken (the GUI reads sidecars the same way).
+    if (l.sidecar) hs::retakeSuggestions(*l.graph, *l.sidecar, l.hierarchy);
     return l;
 }
 

@@ -22,7 +22,7 @@ bool Hierarchy::isAncestorOrSelf(int ancestor, int module) const {
 }
 
 bool isUncertain(const Assignment& a) {
-    return a.conflict || a.level == Level::Low || a.suggestion.module >= 0 || a.source == Source::Suggestion;
+    return a.conflict || a.level == Level::Low || a.level == Level::Medium;
 }
 
 HierarchyStatistics Hierarchy::statistics() const {

@@ -130,6 +130,9 @@ struct Suggestion {
         DataNeighbours, // the node's group of inferred neighbours reads from and feeds that module (ref:
                         // connections)
         FromSidecar,    // a saved sidecar suggested it (ref: index into Hierarchy::texts, its reason)
+        JoinsBranches,  // the node joins branches forked from one tensor; the module holds their placed nodes
+        OnJoinedBranches, // the node lies on such branches (a Conv1D's Shape arithmetic before its Gemm)
+        FeedsModule,      // the node's vague chain feeds only that module (LayerNorm's decomposed mean)
     };
     int module = -1;
     Why why = None;
@@ -148,11 +151,11 @@ struct Assignment {
 };
 
 // The one meaning of "uncertain" (the GUI's list, tree sign, inspector, status bar and legend, the CLI's
-// tree): the file does not settle where the node belongs and a person should look. That is a conflict, a
-// low placement (disagreeing evidence, root fallback), or a vague node's guess: a suggested deeper module
-// not yet taken, or one taken in bulk and not yet checked (source Suggestion). A medium node without a
-// suggestion is not uncertain: its evidence agrees (a Constant whose consumers sit in one module), it is
-// only not confirmed by an explicit source.
+// tree): no explicit source confirms where the node is, so a person should look. That is a conflict, a
+// low placement (disagreeing evidence, root fallback), or a medium one: inferred from agreeing neighbours,
+// usually vague (a safe ancestor, often with a suggested deeper module), a parameter nothing confirms,
+// another converter's layer path, or a suggestion taken in bulk and not yet checked. Vague nodes count
+// whether or not they carry a suggestion: a renamed export's inferred nodes are what a person fixes.
 bool isUncertain(const Assignment& a);
 
 struct HierarchyStatistics {

@@ -218,4 +218,29 @@ std::string modelDigest(const GraphIndex& graph) {
     return "sha256:" + sha.hexDigest();
 }
 
+std::size_t retakeSuggestions(const GraphIndex& graph, const Sidecar& sidecar, Hierarchy& hierarchy) {
+    const std::string_view taken = sourceName(Source::Suggestion);
+    std::size_t count = 0;
+    std::unordered_map<std::string, int> modules; // scope -> module, built at the first taken suggestion
+    int hint = 0;                                 // entries come in graph order: the next node first
+    for (const SidecarEntry& e : sidecar.entries) {
+        if (e.source != taken || !e.hasScope) continue;
+        if (modules.empty())
+            for (std::size_t m = 0; m < hierarchy.modules.size(); ++m)
+                modules.emplace(hierarchy.modules[m].scope, static_cast<int>(m));
+        const int node = graph.find(e.key, hint);
+        const auto module = modules.find(e.scope);
+        if (node < 0 || module == modules.end()) continue;
+        hint = node + 1;
+        const Assignment& a = hierarchy.assignments[static_cast<std::size_t>(node)];
+        if ((a.source != Source::Inferred && a.source != Source::Fallback) ||
+            !hierarchy.isAncestorOrSelf(a.module, module->second))
+            continue;
+        hierarchy.takeSuggestion(node, module->second);
+        ++count;
+    }
+    if (count) hierarchy.refreshModuleSummaries();
+    return count;
+}
+
 } // namespace hs

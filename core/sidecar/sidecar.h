@@ -70,6 +70,13 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar, const Sidecar
 // sidecar_scope, sidecar_source), whether the engine agreed with it, disagreed or did not use it.
 Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const Sidecar* loaded = nullptr);
 
+// Suggestions taken in an earlier session (entries of source "suggestion": `tag --accept-suggestions`,
+// the GUI's Accept Suggested) are taken again: a suggestion is not evidence, so inference alone leaves
+// those nodes where it placed them. Only where the node is still inferred (or a fallback) above the module
+// the entry names, so nothing the evidence now says is overruled. Returns how many were taken again;
+// module summaries are refreshed when any was.
+std::size_t retakeSuggestions(const GraphIndex& graph, const Sidecar& sidecar, Hierarchy& hierarchy);
+
 // True for files this project's CLI and GUI wrote (format 1.1 and our generator or a structural
 // digest): the only ones Save may replace in place. Another format, or another tool's 1.1 file (the
 // PyTorch-side exporter's), is never rewritten without asking.

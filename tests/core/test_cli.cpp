@@ -182,6 +182,31 @@ private slots:
             accepted);
         // Only tag takes it.
         QCOMPARE(cli({"info", QString::fromStdString(model), "--accept-suggestions"}).code, 2);
+
+        // The written sidecar read again (`tag --sidecar`, no option): every suggestion it took is taken
+        // again, still marked as one (medium), not made certain and not dropped back to where inference
+        // leaves the node.
+        const QString again = dir.filePath("again.json");
+        Run reread = cli({"tag", QString::fromStdString(model), "--sidecar", taken, "-o", again, "--json"});
+        QCOMPARE(reread.code, 0);
+        const QJsonObject rereadJson = QJsonDocument::fromJson(reread.out.toUtf8()).object();
+        QCOMPARE(rereadJson["assignments"].toObject()["by_source"].toObject()["suggestion"].toInt(),
+                 accepted);
+        const QJsonObject third = jsonFile(again)["node_hierarchy"].toObject();
+        QCOMPARE(third.size(), after.size());
+        int retaken = 0;
+        for (auto it = after.begin(); it != after.end(); ++it) {
+            const QJsonObject was = it.value().toObject(), now = third[it.key()].toObject();
+            QCOMPARE(now["scope"], was["scope"]);
+            QCOMPARE(now["source"], was["source"]);
+            QCOMPARE(now["level"], was["level"]);
+            retaken += now["source"].toString() == "suggestion";
+        }
+        QCOMPARE(retaken, accepted);
+        // info reads it the same way (load() serves info, tree and tag).
+        Run info = cli({"info", QString::fromStdString(model), "--sidecar", taken, "--json"});
+        QCOMPARE(info.code, 0);
+        QVERIFY(info.out.contains("\"suggestion\": " + QString::number(accepted)));
     }
 
     // `tag --sidecar IN -o OUT`: every node IN spoke about keeps IN's claim in OUT.

@@ -8,6 +8,7 @@
 #include "graphview/graph_view.h"
 #include "gui_test_support.h"
 #include "itemmodels/module_tree_model.h"
+#include "renamed_model.h"
 #include "widgets/module_chooser.h"
 #include "widgets/uncertain_list.h"
 #include "widgets/uncertain_panel.h"
@@ -45,48 +46,6 @@ using namespace hs::ui;
 using namespace hs::ui::test;
 
 namespace {
-
-// A copy of a fixture with every main-graph node renamed "<Op>_<index>", and each node's true scope
-// (by index) where the original's torch name scope says it.
-struct Renamed {
-    QString path;
-    std::vector<std::string> trueScope; // empty string: root; "?" no ground truth
-};
-
-bool renameAsOldTorch(const QString& source, const QString& target, Renamed& r) {
-    onnx::ModelProto proto;
-    std::ifstream in(source.toStdString(), std::ios::binary);
-    if (!proto.ParseFromIstream(&in)) return false;
-    for (int i = 0; i < proto.graph().node_size(); ++i) {
-        onnx::NodeProto* node = proto.mutable_graph()->mutable_node(i);
-        node->set_name(node->op_type() + "_" + std::to_string(i));
-    }
-    std::ofstream out(target.toStdString(), std::ios::binary);
-    if (!proto.SerializeToOstream(&out)) return false;
-    out.close();
-    const auto model = loadModel(source.toStdString());
-    const GraphIndex graph(model);
-    const Hierarchy truth = inferHierarchy(graph);
-    r.path = target;
-    for (std::size_t i = 0; i < truth.assignments.size(); ++i) {
-        const Assignment& a = truth.assignments[i];
-        r.trueScope.push_back(a.source == Source::NameScope
-                                  ? truth.modules[static_cast<std::size_t>(a.module)].scope
-                                  : std::string("?"));
-    }
-    return true;
-}
-
-const std::string& scopeOf(const Hierarchy& h, int node) {
-    return h.modules[static_cast<std::size_t>(h.assignments[static_cast<std::size_t>(node)].module)].scope;
-}
-
-// Whether `ancestor` is `scope` or above it, by atoms: "encoder" is above "encoder.layer.0", "" above all.
-bool above(const std::string& ancestor, const std::string& scope) {
-    return ancestor.empty() || scope == ancestor ||
-           (scope.size() > ancestor.size() && scope.compare(0, ancestor.size(), ancestor) == 0 &&
-            scope[ancestor.size()] == '.');
-}
 
 // Vague: placed above its true module (safe, not deep enough); wrong: anywhere else.
 struct Tally {
@@ -300,7 +259,9 @@ void TestBulkFixing::acceptSuggestionsFigures_data() {
     QTest::addColumn<int>("maxActions");
     QTest::addColumn<double>("minShare");
     // The issue's target is 5 actions; what is measured now is the floor (see the report in the log).
-    QTest::newRow("bert_like_op17") << QStringLiteral("bert_like_op17.onnx") << 16 << 0.79;
+    // Suggestions that could move a node out of its true module are no longer made (issue 18): the
+    // GELU between intermediate.dense and output.dense, and the embeddings' position-id code, stay to do.
+    QTest::newRow("bert_like_op17") << QStringLiteral("bert_like_op17.onnx") << 23 << 0.74;
     QTest::newRow("cnn_torchvision") << QStringLiteral("cnn_torchvision.onnx") << 1000 << 0.0;
 }
 
@@ -366,6 +327,7 @@ void TestBulkFixing::acceptSuggestionsFigures() {
                   w.document()->graph->node(n).opType.c_str(), scopeOf(h, n).c_str(),
                   levelName(h.assignments[n].level), truth.c_str(),
                   h.findModule(truth) < 0 ? " (a new module)" : "");
+    QCOMPARE(after.wrong, 0); // Accept All never moves a node out of its true module
     QVERIFY2(share >= minShare, qPrintable(QString::number(share)));
     QVERIFY2(actions <= maxActions, qPrintable(QString::number(actions)));
     w.undoStack()->undo();
@@ -588,7 +550,7 @@ void TestBulkFixing::acceptedSuggestionsStayToCheckAndSurviveReload() {
                 QCOMPARE(h.assignments[i].level, Level::Medium);
                 taken[static_cast<int>(i)] = scopeOf(h, static_cast<int>(i));
             }
-        QVERIFY(taken.size() > 100);
+        QVERIFY(taken.size() > 60);
         QCOMPARE(list->totalCount(), before); // still to be checked
         QTest::keyClicks(w.uncertainPanel()->filterEdit(), QStringLiteral("suggestion"));
         QCOMPARE(list->shownCount(), int(taken.size()));

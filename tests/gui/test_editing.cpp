@@ -70,9 +70,8 @@ void TestEditing::uncertainListShowsEvidence() {
 
 void TestEditing::retagUndoRedoSaveReopen() {
     QTemporaryDir dir;
-    const QString model = dir.filePath(QStringLiteral("cnn.onnx"));
-    // Its uncertain nodes are vague ones with a suggested module (hs::isUncertain).
-    QVERIFY(QFile::copy(fixture("cnn_torchvision.onnx"), model));
+    const QString model = dir.filePath(QStringLiteral("bert.onnx"));
+    QVERIFY(QFile::copy(fixture("bert_like_op17.onnx"), model));
     QString key;
     int target = -1;
     {
@@ -86,8 +85,9 @@ void TestEditing::retagUndoRedoSaveReopen() {
         const int node = list->nodeAt(0);
         key = QString::fromStdString(w.document()->graph->key(node));
         const Assignment before = w.document()->hierarchy.assignments[node];
-        target = w.document()->hierarchy.findModule("features.1");
-        if (target == before.module) target = w.document()->hierarchy.findModule("features.2");
+        target = w.document()->hierarchy.findModule("encoder.layer.0.attention.self");
+        if (target == before.module)
+            target = w.document()->hierarchy.findModule("encoder.layer.1.attention.self");
         QVERIFY(target >= 0 && target != before.module);
         const int uncertainRows = list->topLevelItemCount();
 

@@ -245,8 +245,7 @@ void TestFirstHour::collapseAllAndReset() {
 
 void TestFirstHour::retagFollowsTheNode() {
     MainWindow w;
-    // A model with uncertain nodes (vague ones with a suggested module; the sample has none).
-    QVERIFY(openSample(w, fixture("cnn_torchvision.onnx")));
+    QVERIFY(openSample(w));
     QVERIFY(QTest::qWaitForWindowActive(&w));
     const Hierarchy& h = w.document()->hierarchy;
     UncertainList* list = w.uncertainList();
@@ -257,7 +256,7 @@ void TestFirstHour::retagFollowsTheNode() {
     QVERIFY(w.waitUntilIdle(60000));
     QCOMPARE(w.inspector()->shownNode(), node);
     // The user fixes it: it moves to a module that is collapsed in the graph.
-    const int target = h.findModule("features.5");
+    const int target = h.findModule("encoder.layer.1.attention.self");
     QVERIFY(!w.graphScene()->isExpanded(target));
     w.retagNodes({node}, target);
     QVERIFY(w.waitUntilIdle(60000));
@@ -401,13 +400,13 @@ void TestFirstHour::emptyPanelsSaySo() {
 
     // Fixing every uncertain node empties the list, which then says why it is empty.
     MainWindow w;
-    QVERIFY(openSample(w, fixture("cnn_torchvision.onnx")));
+    QVERIFY(openSample(w));
     UncertainList* list = w.uncertainList();
     QVERIFY(!hintOf(list)->isVisible());
     std::vector<int> nodes;
     for (int r = 0; r < list->topLevelItemCount(); ++r)
         nodes.push_back(list->nodeAt(r));
-    w.retagNodes(nodes, w.document()->hierarchy.findModule("features"));
+    w.retagNodes(nodes, w.document()->hierarchy.findModule("encoder"));
     QVERIFY(w.waitUntilIdle(60000));
     QCOMPARE(list->topLevelItemCount(), 0);
     QVERIFY(hintOf(list)->isVisible());

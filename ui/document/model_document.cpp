@@ -38,27 +38,6 @@ static void chooseDocumentSidecar(ModelDocument& doc, const QString& modelPath, 
     }
 }
 
-// Suggestions taken in an earlier session (source "suggestion" in a sidecar of ours) are taken again: the
-// engine recomputes what it says of a node, and a suggestion is not evidence. Only where the node is still
-// inferred above the module the file names, so nothing the evidence now says is overruled.
-static void restoreSuggestions(ModelDocument& doc) {
-    Hierarchy& h = doc.hierarchy;
-    bool any = false;
-    for (const SidecarEntry& e : doc.sidecar->entries) {
-        if (e.source != "suggestion" || !e.hasScope) continue;
-        const int node = doc.graph->find(e.key);
-        const int module = h.findModule(e.scope);
-        if (node < 0 || module < 0) continue;
-        const Assignment& a = h.assignments[static_cast<std::size_t>(node)];
-        if ((a.source != Source::Inferred && a.source != Source::Fallback) ||
-            !h.isAncestorOrSelf(a.module, module))
-            continue;
-        h.takeSuggestion(node, module);
-        any = true;
-    }
-    if (any) h.refreshModuleSummaries();
-}
-
 std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath,
                                                  bool matchingOnly) {
     auto doc = std::make_shared<ModelDocument>();
@@ -68,7 +47,7 @@ std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const
         doc->graph = std::make_unique<GraphIndex>(doc->model);
         chooseDocumentSidecar(*doc, modelPath, sidecarPath, matchingOnly);
         doc->hierarchy = inferHierarchy(*doc->graph, doc->sidecar.get());
-        if (doc->sidecar) restoreSuggestions(*doc);
+        if (doc->sidecar) retakeSuggestions(*doc->graph, *doc->sidecar, doc->hierarchy); // as the CLI does
         // Kept for the claims it carries into every save. A file of ours without any (the usual case)
         // adds nothing to what the hierarchy now says: not kept (100k+ entries on big models).
         if (doc->sidecar && writtenByHierscope(*doc->sidecar) &&

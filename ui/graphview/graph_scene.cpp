@@ -57,6 +57,25 @@ void GraphScene::setDocument(const ModelDocument* doc) {
     relayout();
 }
 
+void GraphScene::modulesChanged() {
+    if (!doc_) return;
+    const int count = static_cast<int>(doc_->hierarchy.modules.size());
+    expanded_.erase(expanded_.lower_bound(count), expanded_.end());
+    for (auto it = expandedSections_.begin(); it != expandedSections_.end();)
+        it = sections_[static_cast<std::size_t>(*it)].module >= count ? expandedSections_.erase(it)
+                                                                      : std::next(it);
+    for (auto it = sectionIds_.begin(); it != sectionIds_.end();) // a removed module's sections
+        it = std::get<0>(it->first) >= count ? sectionIds_.erase(it) : std::next(it);
+    searchMatches_.erase(std::remove_if(searchMatches_.begin(), searchMatches_.end(),
+                                        [count](const GraphEntity& e) {
+                                            return e.kind == GraphEntity::Module && e.index >= count;
+                                        }),
+                         searchMatches_.end());
+    if (pendingReveal_.kind == GraphEntity::Module && pendingReveal_.index >= count) pendingReveal_ = {};
+    if (follow_.kind == GraphEntity::Module && follow_.index >= count) follow_ = {};
+    invalidate();
+}
+
 void GraphScene::setExpanded(int module, bool expanded) {
     if (!doc_ || module <= 0 || isExpanded(module) == expanded) return;
     if (expanded)

@@ -35,6 +35,10 @@ public:
     ~GraphScene() override;
 
     void setDocument(const ModelDocument* doc); // resets expansion; nullptr clears
+    // Modules were appended or the last ones removed (Move to Module's new module, its undo), or a module
+    // changed its place in the tree (rename, Move Module Under): the other modules keep their indices, so
+    // their expansion is kept and only what refers to a module that is gone is dropped.
+    void modulesChanged();
     const ModelDocument* document() const { return doc_; }
 
     bool isExpanded(int module) const { return module == 0 || expanded_.count(module) > 0; }

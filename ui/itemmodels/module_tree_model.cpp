@@ -49,11 +49,43 @@ ModuleTreeModel::ModuleTreeModel(QObject* parent) : QAbstractItemModel(parent) {
 Qt::ItemFlags ModuleTreeModel::flags(const QModelIndex& index) const {
     Qt::ItemFlags f = QAbstractItemModel::flags(index);
     if (index.isValid()) f |= Qt::ItemIsDropEnabled;
+    if (index.isValid() && index.column() == NameColumn && !comparison_) f |= Qt::ItemIsEditable; // F2
+    if (index.isValid() && !comparison_)
+        f |= Qt::ItemIsDragEnabled; // dropped on another module: moved under it
     return f;
 }
 
+bool ModuleTreeModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    const int module = moduleAt(index);
+    if (role != Qt::EditRole || module <= 0 || index.column() != NameColumn) return false;
+    const QString name = value.toString().trimmed();
+    if (name.toStdString() != hierarchy_->modules[static_cast<std::size_t>(module)].name)
+        emit renameRequested(module, name); // the window checks it and makes it one undoable step
+    return false;
+}
+
 QStringList ModuleTreeModel::mimeTypes() const {
-    return {QString::fromLatin1(kNodesMimeType)};
+    return {QString::fromLatin1(kNodesMimeType), QString::fromLatin1(kModuleMimeType)};
+}
+
+QMimeData* ModuleTreeModel::mimeData(const QModelIndexList& indexes) const {
+    const int module = indexes.isEmpty() ? -1 : moduleAt(indexes.first());
+    if (module <= 0) return nullptr;
+    auto* data = new QMimeData;
+    data->setData(QString::fromLatin1(kModuleMimeType),
+                  QByteArray::number(reinterpret_cast<quintptr>(documentTag_)) + ' ' +
+                      QByteArray::number(module));
+    return data;
+}
+
+// The module a drag from this tree carries; -1 for anything else (another document's tree included).
+int ModuleTreeModel::draggedModule(const QMimeData* data) const {
+    if (!hierarchy_ || !data || !data->hasFormat(QString::fromLatin1(kModuleMimeType))) return -1;
+    const QList<QByteArray> parts = data->data(QString::fromLatin1(kModuleMimeType)).split(' ');
+    if (parts.size() != 2 || parts[0].toULongLong() != reinterpret_cast<quintptr>(documentTag_)) return -1;
+    bool ok = false;
+    const int module = parts[1].toInt(&ok);
+    return ok && module > 0 && module < static_cast<int>(hierarchy_->modules.size()) ? module : -1;
 }
 
 Qt::DropActions ModuleTreeModel::supportedDropActions() const {
@@ -62,6 +94,7 @@ Qt::DropActions ModuleTreeModel::supportedDropActions() const {
 
 bool ModuleTreeModel::canDropMimeData(const QMimeData* data, Qt::DropAction, int, int,
                                       const QModelIndex& parent) const {
+    if (draggedModule(data) > 0) return !comparison_; // the window says why a place is refused
     if (!hierarchy_ || !parent.isValid()) return false;
     const std::vector<int> nodes = nodesFromMimeData(data, documentTag_);
     if (nodes.empty()) return false;
@@ -73,6 +106,11 @@ bool ModuleTreeModel::canDropMimeData(const QMimeData* data, Qt::DropAction, int
 bool ModuleTreeModel::dropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
                                    const QModelIndex& parent) {
     if (!canDropMimeData(data, action, row, column, parent)) return false;
+    if (const int module = draggedModule(data); module > 0) {
+        // The window moves it (one undoable step) once the drop is over; nothing is removed here.
+        emit moduleDropped(module, parent.isValid() ? moduleAt(parent) : 0);
+        return false;
+    }
     emit nodesDropped(nodesFromMimeData(data, documentTag_), moduleAt(parent));
     return true;
 }
@@ -238,6 +276,8 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     switch (role) {
     case Qt::DisplayRole:
         return displayData(module, index.column());
+    case Qt::EditRole: // renaming edits the name below the parent ("layer.0"), not the class beside it
+        return index.column() == NameColumn ? QString::fromStdString(m.name) : QVariant();
     case Qt::ToolTipRole:
         return toolTip(m);
     case Qt::DecorationRole:
@@ -295,8 +335,8 @@ QString ModuleTreeModel::toolTip(const Module& m) const {
     if (m.totalNodes == 0) return tip;
     tip += tr("\nlowest confidence inside: %1").arg(confidenceLabel(confidenceOf(m.lowestLevel)));
     if (m.uncertainNodes > 0)
-        tip += tr("\n%n uncertain node(s) (low, conflict or a suggested module): see the Uncertain list",
-                  nullptr, static_cast<int>(m.uncertainNodes));
+        tip += tr("\n%n uncertain node(s) (medium, low or conflict): see the Uncertain list", nullptr,
+                  static_cast<int>(m.uncertainNodes));
     return tip;
 }
 

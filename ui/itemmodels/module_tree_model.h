@@ -72,6 +72,9 @@ public:
     void setDocumentTag(const void* document) { documentTag_ = document; }
     Qt::ItemFlags flags(const QModelIndex& index) const override;
     QStringList mimeTypes() const override;
+    // A module dragged in the tree and dropped on another (or below the rows: the root) is reported
+    // (moduleDropped) for the window to move it under that one.
+    QMimeData* mimeData(const QModelIndexList& indexes) const override;
     Qt::DropActions supportedDropActions() const override;
     bool canDropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
                          const QModelIndex& parent) const override;
@@ -85,13 +88,20 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+    // The name column is edited in place (F2) to rename a module: the model only reports the new name
+    // (renameRequested); the window checks it and turns it into one undoable step.
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+
 signals:
     void nodesDropped(const std::vector<int>& nodes, int module);
+    void renameRequested(int module, const QString& name);
+    void moduleDropped(int module, int newParent);
 
 private:
     QVariant displayData(int module, int column) const;
     QVariant costData(int module, int column, int role) const;
     QString toolTip(const Module& m) const;
+    int draggedModule(const QMimeData* data) const;
     QVariant headerToolTip(int section) const;
     const Hierarchy* hierarchy_ = nullptr;
     const void* documentTag_ = nullptr;
@@ -124,6 +134,7 @@ QString formatMicroseconds(double us); // 1234.5 -> "1.23 ms"
 
 // Node instances dragged out of the graph, tagged with the document they belong to.
 inline constexpr char kNodesMimeType[] = "application/x-hierscope-nodes";
+inline constexpr char kModuleMimeType[] = "application/x-hierscope-module"; // a module dragged in the tree
 QMimeData* nodesMimeData(const std::vector<int>& nodes, const void* document);
 // The nodes in `data` when it carries nodes of `document`; empty otherwise.
 std::vector<int> nodesFromMimeData(const QMimeData* data, const void* document);

@@ -92,6 +92,12 @@ public:
     void acceptClaims(const std::vector<int>& nodes, Source source);
     void markChecked(const std::vector<int>& nodes);
     void acceptSuggestionsInside(int module);
+    // A module renamed (its name below its parent) or moved under another module, one undo step each;
+    // the reason in words when it cannot be (nothing changes then).
+    QString renameModule(int module, const QString& name);
+    QString moveModuleUnder(int module, int parent);
+    void askModuleParent(int module);     // Move Module Under...: a dialog listing where it may go
+    void startRenamingModule(int module); // F2: edits the name in the tree
     // Writes the current hierarchy (manual tags included) atomically, now; empty path = Save's choice
     // (see SidecarActions). Returns an error message, empty on success.
     QString saveSidecar(const QString& path = {});
@@ -199,9 +205,12 @@ private:
     void createModuleDock();
     void createGraphAndDocks();
     void connectSelection();
-    void onHierarchyChanged();
+    // `treeChanged`: modules were renamed or moved (the tree's shape changed with the same modules).
+    void onHierarchyChanged(bool treeChanged = false);
+    void rescopeModule(int module, const std::string& scope, const QString& text);
     void filterModules(const QString& text);
     void mirrorGraphExpansionInTree();
+    void restoreTreeExpansion();
     void updateEmptyHints();
     void moveSelectionToModule();
     void exportPicture();

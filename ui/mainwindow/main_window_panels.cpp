@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QMessageBox>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTreeView>
@@ -49,13 +50,29 @@ void MainWindow::createModuleDock() {
     treeView_->setModel(filterModel_);
     treeView_->setUniformRowHeights(true);
     treeView_->setContextMenuPolicy(Qt::CustomContextMenu);
-    // Graph nodes dropped on a module are moved to it (one undoable step).
-    treeView_->setDragDropMode(QAbstractItemView::DropOnly);
+    // Graph nodes dropped on a module are moved to it, a module dragged onto another moves under it (one
+    // undoable step each).
+    treeView_->setDragDropMode(QAbstractItemView::DragDrop);
     treeView_->setAcceptDrops(true);
     treeView_->setDropIndicatorShown(true);
     connect(treeModel_, &ModuleTreeModel::nodesDropped, this,
             [this](const std::vector<int>& nodes, int module) { retagNodes(nodes, module); });
     connect(treeView_, &QWidget::customContextMenuRequested, this, &MainWindow::showTreeContextMenu);
+    // F2 renames the current module in place; a double click keeps opening it.
+    treeView_->setEditTriggers(QAbstractItemView::EditKeyPressed);
+    connect(
+        treeModel_, &ModuleTreeModel::moduleDropped, this,
+        [this](int module, int parent) {
+            // Dropped on itself or on its parent (a short drag): nothing to do, nothing to say.
+            if (!doc_ || module == parent || doc_->hierarchy.modules[module].parent == parent) return;
+            if (const QString problem = moveModuleUnder(module, parent); !problem.isEmpty() && interactive_)
+                QMessageBox::warning(this, tr("Move Module"), problem);
+        },
+        Qt::QueuedConnection); // after the drag: the tree model is rebuilt by the move
+    connect(
+        treeModel_, &ModuleTreeModel::renameRequested, this,
+        [this](int module, const QString& name) { renameModule(module, name); },
+        Qt::QueuedConnection); // after the editor closed: the model is rebuilt by the rename
     treeView_->setAlternatingRowColors(true);
     // Every column as wide as its text (deep names scroll sideways rather than being cut).
     treeView_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
@@ -104,6 +121,17 @@ void MainWindow::filterModules(const QString& text) {
         mirrorGraphExpansionInTree();
     syncing_ = false;
     updateEmptyHints();
+}
+
+// After the tree model was rebuilt: its rows open as the graph's modules are (or all of them while the
+// filter shows matches), without opening or closing anything in the graph.
+void MainWindow::restoreTreeExpansion() {
+    syncing_ = true;
+    if (filterEdit_->text().isEmpty())
+        mirrorGraphExpansionInTree();
+    else
+        treeView_->expandAll();
+    syncing_ = false;
 }
 
 void MainWindow::mirrorGraphExpansionInTree() {
@@ -281,15 +309,13 @@ void MainWindow::followRetag(const std::vector<int>& nodes, int module) {
     scene_->reveal({GraphEntity::Node, nodes.front()}, nodes);
 }
 
-void MainWindow::onHierarchyChanged() {
-    if (treeModel_->moduleCount() != doc_->hierarchy.modules.size()) {
-        // A module was created or removed (Move to Module's new module, its undo): the views that hold
-        // module indices start again from the document.
+void MainWindow::onHierarchyChanged(bool treeChanged) {
+    if (treeChanged || treeModel_->moduleCount() != doc_->hierarchy.modules.size()) {
+        // A module was created or removed (Move to Module's new module, its undo). The others keep their
+        // indices: the graph keeps its expansion, zoom and position, and the tree its open rows.
         treeModel_->setHierarchy(&doc_->hierarchy);
-        scene_->setDocument(doc_.get());
-        connect(
-            scene_, &GraphScene::layoutFinished, view_, [this] { showFirstView(); },
-            Qt::SingleShotConnection);
+        scene_->modulesChanged();
+        restoreTreeExpansion();
         if (inspector_->shownModule() >= static_cast<int>(doc_->hierarchy.modules.size()))
             inspector_->showModule(0);
     }
@@ -396,6 +422,13 @@ void MainWindow::showTreeContextMenu(const QPoint& pos) {
     menu.addAction(tr("&Accept Suggestions Inside This Module"), this,
                    [this, module] { acceptSuggestionsInside(module); })
         ->setObjectName(QStringLiteral("acceptInsideAction"));
+    menu.addSeparator();
+    QAction* rename =
+        menu.addAction(tr("&Rename Module..."), this, [this, module] { startRenamingModule(module); });
+    rename->setShortcut(QKeySequence(Qt::Key_F2)); // shown; F2 itself is the tree's edit key
+    rename->setObjectName(QStringLiteral("renameModuleAction"));
+    menu.addAction(tr("Move Module &Under..."), this, [this, module] { askModuleParent(module); })
+        ->setObjectName(QStringLiteral("moveModuleUnderAction"));
     const std::vector<int> nodes = scene_->selectedNodes();
     if (!nodes.empty())
         menu.addAction(tr("&Move %n Selected Node(s) Here", nullptr, static_cast<int>(nodes.size())), this,

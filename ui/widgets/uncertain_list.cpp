@@ -4,6 +4,7 @@
 #include "style/confidence.h"
 
 #include <QHeaderView>
+#include <QScrollBar>
 #include <QTreeWidgetItemIterator>
 #include <algorithm>
 #include <functional>
@@ -71,6 +72,9 @@ UncertainList::UncertainList(QWidget* parent) : QTreeWidget(parent) {
 
 void UncertainList::setDocument(const ModelDocument* doc) {
     doc_ = doc;
+    clear(); // rows of another model: nothing of them is kept
+    openGroups_.clear();
+    openConsumers_.clear();
     refresh();
 }
 
@@ -93,16 +97,13 @@ void UncertainList::setGroupedByModule(bool grouped) {
 
 void UncertainList::refresh() {
     refill();
-    applyFilter(); // after the blocker: the count is news
+    applyFilter(); // after the blocker: the count is news, and so is the selection kept or moved on
+    emit nodeSelectionChanged();
 }
 
 void UncertainList::refill() {
     const QSignalBlocker blocker(this);
-    QTreeWidgetItem* current = currentItem();
-    const int currentNode = current ? current->data(NodeColumn, NodeRole).toInt() : -1;
-    const int currentRow =
-        current ? indexOfTopLevelItem(current->parent() ? current->parent() : current) : -1;
-    const bool currentSelected = current && current->isSelected();
+    const RowState state = rowState();
     clear();
     total_ = shown_ = 0;
     if (doc_) fill();
@@ -110,7 +111,7 @@ void UncertainList::refill() {
     resizeColumnToContents(OpColumn);
     resizeColumnToContents(ModuleColumn); // scopes are long; the node key column gives way
     resizeColumnToContents(ConfidenceColumn);
-    keepCurrentRow(currentNode, currentRow, currentSelected);
+    restoreRowState(state);
 }
 
 void UncertainList::fill() {
@@ -236,19 +237,112 @@ std::vector<int> UncertainList::selectedNodes() const {
     return nodes;
 }
 
-void UncertainList::keepCurrentRow(int node, int row, bool selected) {
-    // Without a current row, the list's next focus-in makes the first row current, which would announce
-    // an unrelated node: a re-tagged node the list no longer holds hands its place to the row after it,
-    // quietly (no selection, no signal; the caller's signals are blocked).
-    if (row < 0) return;
-    for (QTreeWidgetItemIterator it(this); *it; ++it)
-        if (node >= 0 && (*it)->data(NodeColumn, NodeRole).toInt() == node) {
-            setCurrentItem(*it, 0,
-                           selected ? QItemSelectionModel::ClearAndSelect : QItemSelectionModel::NoUpdate);
-            return;
+// A group row stands for its module, a node row for its node: both survive a refill when still listed.
+static int groupModule(const QTreeWidgetItem* item) {
+    return item->data(0, SortRole).toInt();
+}
+static int rowNode(const QTreeWidgetItem* item) {
+    return item->data(0, NodeRole).toInt();
+}
+
+std::vector<QTreeWidgetItem*> UncertainList::visibleRows() const {
+    std::vector<QTreeWidgetItem*> rows;
+    std::function<void(QTreeWidgetItem*)> visit = [&](QTreeWidgetItem* item) {
+        if (item->isHidden()) return;
+        rows.push_back(item);
+        if (item->isExpanded())
+            for (int i = 0; i < item->childCount(); ++i)
+                visit(item->child(i));
+    };
+    for (int i = 0; i < topLevelItemCount(); ++i)
+        visit(topLevelItem(i));
+    return rows;
+}
+
+// A group or consumer a person opened stays open while it is listed, and opens again when it comes back
+// (a bulk action took its rows, Undo gave them back): the members remember it, rows come and go.
+UncertainList::RowState UncertainList::rowState() {
+    RowState s;
+    for (QTreeWidgetItemIterator it(this); *it; ++it) {
+        const QTreeWidgetItem* item = *it;
+        const bool group = rowNode(item) < 0;
+        auto& open = group ? openGroups_ : openConsumers_;
+        if (item->isExpanded())
+            open.insert(group ? groupModule(item) : rowNode(item));
+        else
+            open.erase(group ? groupModule(item) : rowNode(item));
+        if (item->isSelected() && !item->isHidden())
+            (group ? s.selectedGroups : s.selectedNodes).push_back(group ? groupModule(item) : rowNode(item));
+    }
+    if (const QTreeWidgetItem* current = currentItem())
+        (rowNode(current) < 0 ? s.currentGroup : s.currentNode) =
+            rowNode(current) < 0 ? groupModule(current) : rowNode(current);
+    const std::vector<QTreeWidgetItem*> rows = visibleRows();
+    for (std::size_t k = 0; k < rows.size() && s.firstSelectedPosition < 0; ++k)
+        if (rows[k]->isSelected()) s.firstSelectedPosition = static_cast<int>(k);
+    if (s.firstSelectedPosition < 0 && currentItem()) // nothing selected: where the current row was
+        for (std::size_t k = 0; k < rows.size() && s.firstSelectedPosition < 0; ++k)
+            if (rows[k] == currentItem()) s.firstSelectedPosition = static_cast<int>(k);
+    constexpr std::size_t kFollowing = 64; // enough to step over a bulk selection's leftovers
+    for (std::size_t k = std::max(s.firstSelectedPosition, 0);
+         k < rows.size() && s.following.size() < kFollowing; ++k)
+        if (!rows[k]->isSelected() && rowNode(rows[k]) >= 0) s.following.push_back(rowNode(rows[k]));
+    s.scroll = verticalScrollBar()->value();
+    return s;
+}
+
+// Groups and consumers open as they were, the rows still listed selected again. When a bulk action took
+// every selected row away, the row that now stands where the first of them stood is selected (and
+// current), so the next action needs no new click; the list does not scroll away.
+void UncertainList::restoreRowState(const RowState& s) {
+    // Sets, and one selection for all rows: Ctrl+A on thousands of rows, then an action, refills them all.
+    using Set = std::unordered_set<int>;
+    const Set selectedGroups(s.selectedGroups.begin(), s.selectedGroups.end());
+    const Set selectedNodes(s.selectedNodes.begin(), s.selectedNodes.end());
+    QTreeWidgetItem* current = nullptr;
+    QItemSelection selection;
+    for (QTreeWidgetItemIterator it(this); *it; ++it) {
+        QTreeWidgetItem* item = *it;
+        const bool group = rowNode(item) < 0;
+        const int id = group ? groupModule(item) : rowNode(item);
+        if ((group ? openGroups_ : openConsumers_).count(id)) item->setExpanded(true);
+        if ((group ? selectedGroups : selectedNodes).count(id)) {
+            const QModelIndex index = indexFromItem(item);
+            selection.select(index, index.siblingAtColumn(columnCount() - 1));
         }
-    if (QTreeWidgetItem* next = topLevelItem(std::min(row, topLevelItemCount() - 1)))
-        setCurrentItem(next, 0, QItemSelectionModel::NoUpdate);
+        if (group ? id == s.currentGroup : id == s.currentNode) current = item;
+    }
+    const bool anySelected = !selection.isEmpty();
+    if (anySelected) selectionModel()->select(selection, QItemSelectionModel::Select);
+    const bool hadSelection = !s.selectedGroups.empty() || !s.selectedNodes.empty();
+    if (current) {
+        setCurrentItem(current, 0, QItemSelectionModel::NoUpdate);
+    } else if (s.firstSelectedPosition >= 0) {
+        // The row that followed the selection, when still listed (re-sorting may have moved it or its
+        // group); else the first node row at or after the old place (else the last one before it): a group
+        // row would select a whole module.
+        const std::vector<QTreeWidgetItem*> rows = visibleRows();
+        QTreeWidgetItem* next = nullptr;
+        std::unordered_map<int, QTreeWidgetItem*> byNode;
+        for (QTreeWidgetItem* row : rows)
+            if (rowNode(row) >= 0) byNode.emplace(rowNode(row), row);
+        for (std::size_t f = 0; f < s.following.size() && !next; ++f)
+            if (auto it = byNode.find(s.following[f]); it != byNode.end()) next = it->second;
+        for (std::size_t k = std::min<std::size_t>(s.firstSelectedPosition, rows.size());
+             k < rows.size() && !next; ++k)
+            if (rowNode(rows[k]) >= 0) next = rows[k];
+        for (std::size_t k = std::min<std::size_t>(s.firstSelectedPosition, rows.size()); k-- > 0 && !next;)
+            if (rowNode(rows[k]) >= 0) next = rows[k];
+        verticalScrollBar()->setValue(s.scroll);
+        if (next) {
+            setCurrentItem(next, 0,
+                           hadSelection && !anySelected ? QItemSelectionModel::ClearAndSelect
+                                                        : QItemSelectionModel::NoUpdate);
+            scrollToItem(next);
+        }
+        return;
+    }
+    verticalScrollBar()->setValue(s.scroll);
 }
 
 void UncertainList::setHeaderToolTips() {

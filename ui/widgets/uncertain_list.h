@@ -4,6 +4,7 @@
 // grouping them under the node they feed, and grouping by module narrow hundreds of rows to a few groups.
 #include <QTreeWidget>
 
+#include <unordered_set>
 #include <vector>
 
 namespace hs::ui {
@@ -38,10 +39,22 @@ signals:
     void nodeSelectionChanged();
 
 private:
-    void refill(); // the rows, quietly
+    // What a person set up in the rows, kept across a refill (every re-tag refills): the selection, the
+    // current row and the scroll position (open groups and consumers: openGroups_, openConsumers_).
+    struct RowState {
+        std::vector<int> selectedGroups, selectedNodes;
+        int currentNode = -1, currentGroup = -1;
+        int firstSelectedPosition = -1; // among the rows a person sees, in order
+        std::vector<int> following;     // the node rows shown after the first selected one, not selected
+        int scroll = 0;
+    };
+    RowState rowState(); // also updates the open groups and consumers remembered
+    std::unordered_set<int> openGroups_, openConsumers_; // module of a group row, node of a consumer row
+    void restoreRowState(const RowState& state);
+    std::vector<QTreeWidgetItem*> visibleRows() const; // not hidden, under open rows, in order
+    void refill();                                     // the rows, quietly
     void fill();
     void applyFilter();
-    void keepCurrentRow(int node, int row, bool selected);
     void setHeaderToolTips();
     const ModelDocument* doc_ = nullptr;
     QString filter_;

@@ -21,6 +21,10 @@ bool Hierarchy::isAncestorOrSelf(int ancestor, int module) const {
     return false;
 }
 
+bool isUncertain(const Assignment& a) {
+    return a.conflict || a.level == Level::Low || a.level == Level::Medium;
+}
+
 HierarchyStatistics Hierarchy::statistics() const {
     HierarchyStatistics s;
     s.nodes = assignments.size();
@@ -28,6 +32,7 @@ HierarchyStatistics Hierarchy::statistics() const {
         ++s.byLevel[static_cast<int>(a.level)];
         ++s.bySource[static_cast<int>(a.source)];
         if (a.conflict) ++s.conflicts;
+        if (isUncertain(a)) ++s.uncertain;
     }
     return s;
 }
@@ -50,7 +55,7 @@ void Hierarchy::refreshModuleSummaries() {
         Module& mod = modules[static_cast<std::size_t>(a.module)];
         mod.nodes.push_back(static_cast<int>(i));
         if (a.level > mod.lowestLevel) mod.lowestLevel = a.level;
-        if (a.level == Level::Low || a.conflict) ++mod.uncertainNodes;
+        if (isUncertain(a)) ++mod.uncertainNodes;
     }
     // Roll up children first: modules are created parent before child.
     for (std::size_t m = modules.size(); m-- > 1;) {

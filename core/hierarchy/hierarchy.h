@@ -46,7 +46,7 @@ struct Module {
     std::uint64_t parameters = 0;       // parameter elements owned directly (by initializer name or use)
     std::uint64_t totalParameters = 0;  // in its whole subtree
     Level lowestLevel = Level::Certain; // lowest confidence in its subtree (Certain when empty)
-    std::size_t uncertainNodes = 0;     // low or conflicting nodes in its subtree
+    std::size_t uncertainNodes = 0;     // uncertain nodes (isUncertain) in its subtree
 };
 
 // What a claim quotes. Kept as a reference, not as words: graphs have 100k+ nodes, and the words
@@ -150,10 +150,19 @@ struct Assignment {
     Suggestion suggestion;    // where a vague node probably belongs, deeper than `module`
 };
 
+// The one meaning of "uncertain" (the GUI's list, tree sign, inspector, status bar and legend, the CLI's
+// tree): no explicit source confirms where the node is, so a person should look. That is a conflict, a
+// low placement (disagreeing evidence, root fallback), or a medium one: inferred from agreeing neighbours,
+// usually vague (a safe ancestor, often with a suggested deeper module), a parameter nothing confirms,
+// another converter's layer path, or a suggestion taken in bulk and not yet checked. Vague nodes count
+// whether or not they carry a suggestion: a renamed export's inferred nodes are what a person fixes.
+bool isUncertain(const Assignment& a);
+
 struct HierarchyStatistics {
     std::size_t nodes = 0;
-    std::size_t byLevel[4] = {0, 0, 0, 0};
+    std::size_t byLevel[4] = {0, 0, 0, 0}; // conflicts counted under their level (low) too
     std::size_t conflicts = 0;
+    std::size_t uncertain = 0; // isUncertain
     std::size_t bySource[kSourceCount] = {};
 };
 

@@ -107,7 +107,7 @@ void TestBulkFixing::listSelectsSortsFiltersGroups() {
     int uncertain = 0, constants = 0;
     for (std::size_t i = 0; i < h.assignments.size(); ++i) {
         const Assignment& a = h.assignments[i];
-        if (a.conflict || a.level == Level::Low || a.level == Level::Medium) {
+        if (hs::isUncertain(a)) {
             ++uncertain;
             if (w.document()->graph->node(static_cast<int>(i)).opType == "Constant") ++constants;
         }
@@ -177,7 +177,7 @@ void TestBulkFixing::listSelectsSortsFiltersGroups() {
     std::map<int, int> perModule;
     for (std::size_t i = 0; i < h.assignments.size(); ++i) {
         const Assignment& a = h.assignments[i];
-        if (a.conflict || a.level == Level::Low || a.level == Level::Medium) ++perModule[a.module];
+        if (hs::isUncertain(a)) ++perModule[a.module];
     }
     QCOMPARE(list->topLevelItemCount(), int(perModule.size()));
     QTreeWidgetItem* group = list->topLevelItem(0);
@@ -247,8 +247,7 @@ void TestBulkFixing::bulkMoveIsOneUndoStep() {
         QCOMPARE(h.assignments[checked[k]].level, Level::Certain);
     }
     QCOMPARE(w.undoStack()->count(), 1); // the undone move was replaced
-    QCOMPARE(list->topLevelItemCount(),
-             int(h.assignments.size()) - int(h.statistics().byLevel[0]) - int(h.statistics().byLevel[1]));
+    QCOMPARE(list->topLevelItemCount(), int(h.statistics().uncertain));
     w.undoStack()->undo();
     for (std::size_t k = 0; k < checked.size(); ++k)
         QCOMPARE(h.assignments[checked[k]].level, unchecked[k].level);
@@ -303,8 +302,7 @@ void TestBulkFixing::acceptSuggestionsFigures() {
     std::vector<int> rows; // the uncertain nodes in graph order
     for (std::size_t i = 0; i < h.assignments.size(); ++i) {
         const Assignment& a = h.assignments[i];
-        if (a.conflict || a.level == Level::Low || a.level == Level::Medium)
-            rows.push_back(static_cast<int>(i));
+        if (hs::isUncertain(a)) rows.push_back(static_cast<int>(i));
     }
     int actions = 1, byRange = 0;
     for (const auto& [truth, nodes] : left) {

@@ -108,6 +108,13 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget
     if (isSelected()) paintSelection(painter, rect_, 6);
     if (!showText(painter)) return;
     QFont font = painter->font();
+    if (rect_.height() < nodeHeight * 0.75) { // a Constant or weight copy: "Constant = [1, -1]" on one line
+        font.setPointSizeF(font.pointSizeF() * 0.8);
+        painter->setFont(font);
+        painter->setPen(QColor(0x37, 0x41, 0x51));
+        painter->drawText(rect_, Qt::AlignCenter, opType_ + QLatin1Char(' ') + name_);
+        return;
+    }
     font.setBold(true);
     painter->setFont(font);
     painter->setPen(Qt::black);
@@ -170,6 +177,9 @@ void ModuleBoxItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
     painter->setPen(QColor(0x37, 0x41, 0x51));
     painter->drawText(QRectF(text.left(), text.center().y() + 1, text.width(), text.height() / 2),
                       Qt::AlignLeft | Qt::AlignTop, subtitle_);
+    // The tree's and the legend's sign for a module with uncertain nodes, under the handle.
+    if (uncertain_)
+        paintUncertainSign(painter, QRectF(rect_.right() - handleSize - 6, rect_.bottom() - 17, 12, 12));
 }
 
 void ModuleBoxItem::mousePressEvent(QGraphicsSceneMouseEvent* event) {
@@ -214,9 +224,12 @@ void ModuleFrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, 
     font.setBold(true);
     painter->setFont(font);
     painter->setPen(Qt::black);
-    painter->drawText(
-        QRectF(rect_.left() + handleSize + 12, rect_.top(), rect_.width() - handleSize - 16, frameHeader),
-        Qt::AlignLeft | Qt::AlignVCenter, title_);
+    const qreal sign = uncertain_ ? 16 : 0; // the tree's sign for uncertain nodes, at the header's end
+    painter->drawText(QRectF(rect_.left() + handleSize + 12, rect_.top(),
+                             rect_.width() - handleSize - 16 - sign, frameHeader),
+                      Qt::AlignLeft | Qt::AlignVCenter, title_);
+    if (uncertain_)
+        paintUncertainSign(painter, QRectF(rect_.right() - 18, rect_.top() + (frameHeader - 12) / 2, 12, 12));
 }
 
 void ModuleFrameItem::setHeat(double heat) {

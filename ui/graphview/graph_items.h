@@ -13,6 +13,7 @@ namespace hs::ui {
 
 namespace graph_metrics {
 constexpr qreal nodeHeight = 38;
+constexpr qreal smallNodeHeight = 20; // Constants and weight copies: one line, small type
 constexpr qreal boxHeight = 46;
 constexpr qreal terminalHeight = 30;
 constexpr qreal framePadding = 14;
@@ -43,6 +44,7 @@ public:
     int type() const override { return NodeKind; }
     int node() const { return node_; }
     Confidence confidence() const { return confidence_; }
+    QString name() const { return name_; } // drawn under the op (or after it, on a small node)
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     // Colour by cost (0..1, the scene's heat map); negative: by confidence, as usual.
@@ -65,6 +67,8 @@ public:
     int type() const override { return ModuleBoxKind; }
     GraphEntity entity() const { return entity_; }
     Confidence lowest() const { return lowest_; } // the colour of its strip
+    QString title() const { return title_; }
+    QString subtitle() const { return subtitle_; }
     QRectF boundingRect() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     QRectF handleRect() const;

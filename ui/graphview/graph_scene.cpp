@@ -364,7 +364,8 @@ void GraphScene::place(int container, QPointF origin) {
             const QString tip = QStringLiteral("%1\n%2 · %3\n%4")
                                     .arg(qs(g.key(e.index)), qs(n.opType), confidenceLabel(confidenceOf(a)),
                                          qs(h.explain(g, e.index)));
-            QString name = shortNodeName(g, e.index);
+            QString name =
+                isSmallNode(g, e.index) ? smallNodeText(*doc_->model, g, e.index) : shortNodeName(g, e.index);
             if (name == qs(n.opType)) name.clear(); // "Shape / Shape" says nothing twice
             item = new NodeItem(e.index, rect, qs(n.opType), name, confidenceOf(a), tip);
         } else if (e.kind == GraphEntity::InPort || e.kind == GraphEntity::OutPort) {
@@ -407,14 +408,14 @@ void GraphScene::place(int container, QPointF origin) {
         } else {
             const Module& m = h.modules[static_cast<std::size_t>(e.index)];
             const QString tip =
-                QStringLiteral("%1\nscope: %2\n%3").arg(qs(m.path), qs(m.scope), moduleSubtitle(m));
+                QStringLiteral("%1\nscope: %2\n%3").arg(qs(m.path), qs(m.scope), moduleSubtitle(m, h, g));
             if (isExpanded(e.index)) {
                 item = new ModuleFrameItem(e, rect, frameTitle(m), m.depth, m.uncertainNodes > 0, tip);
                 containers_[e.index].frame = item;
                 containers_[e.index].parent = container;
                 place(e.index, rect.topLeft() + QPointF(framePadding, frameHeader + framePadding));
             } else {
-                item = new ModuleBoxItem(e, rect, moduleTitle(m), moduleSubtitle(m),
+                item = new ModuleBoxItem(e, rect, moduleTitle(m), moduleSubtitle(m, h, g),
                                          confidenceOf(m.lowestLevel), m.uncertainNodes > 0, tip);
             }
         }

@@ -132,6 +132,12 @@ QSizeF GraphScene::entitySize(GraphEntity entity) const {
     bold.setBold(true);
     const QFontMetricsF plain(font), strong(bold);
     const Hierarchy& h = doc_->hierarchy;
+    if (entity.kind == GraphEntity::Node && isSmallNode(*doc_->graph, entity.index)) {
+        // A Constant or weight copy: one line, small type ("Constant = [1, -1]"), as drawn by NodeItem.
+        const QString text = qs(doc_->graph->node(entity.index).opType) + QLatin1Char(' ') +
+                             smallNodeText(*doc_->model, *doc_->graph, entity.index);
+        return {std::max<qreal>(40, 0.8 * plain.horizontalAdvance(text) + 14), smallNodeHeight};
+    }
     if (entity.kind == GraphEntity::Node) {
         const Node& n = doc_->graph->node(entity.index);
         const qreal w = std::max(strong.horizontalAdvance(qs(n.opType)),
@@ -156,7 +162,7 @@ QSizeF GraphScene::entitySize(GraphEntity entity) const {
         const Module& m = h.modules[static_cast<std::size_t>(entity.index)];
         // Measured as drawn: a frame's header carries the class name too.
         title = isEntityExpanded(entity) ? frameTitle(m) : moduleTitle(m);
-        subtitle = moduleSubtitle(m);
+        subtitle = moduleSubtitle(m, h, *doc_->graph);
     }
     if (isEntityExpanded(entity)) {
         const int container =

@@ -28,9 +28,10 @@ QString confidenceLegendHtml() {
          {Confidence::Certain, Confidence::High, Confidence::Medium, Confidence::Low, Confidence::Conflict})
         html += QStringLiteral("&nbsp; <span style='color:%1'>&#9632;</span>&nbsp;%2")
                     .arg(confidenceColor(c).name(), confidenceLabel(c));
-    return html + QStringLiteral("&nbsp;&nbsp; <span style='color:%1'>&#9633;</span>&nbsp;module&nbsp;with "
+    // The sign the tree shows beside such modules and the graph paints on their boxes and frames.
+    return html + QStringLiteral("&nbsp;&nbsp; <span style='color:%1'>%2</span>&nbsp;module&nbsp;with "
                                  "uncertain&nbsp;nodes")
-                      .arg(confidenceColor(Confidence::Low).name());
+                      .arg(confidenceColor(Confidence::Low).name(), uncertainSignHtml());
 }
 
 GraphView::GraphView(GraphScene* scene, QWidget* parent) : QGraphicsView(scene, parent), scene_(scene) {

@@ -348,7 +348,8 @@ QString ModuleTreeModel::toolTip(const Module& m) const {
     if (m.totalNodes == 0) return tip;
     tip += tr("\nlowest confidence inside: %1").arg(confidenceLabel(confidenceOf(m.lowestLevel)));
     if (m.uncertainNodes > 0)
-        tip += tr("\n%n low-confidence or conflicting node(s)", nullptr, static_cast<int>(m.uncertainNodes));
+        tip += tr("\n%n uncertain node(s) (medium, low or conflict): see the Uncertain list", nullptr,
+                  static_cast<int>(m.uncertainNodes));
     return tip;
 }
 

@@ -44,7 +44,7 @@ public:
     enum Role {
         ModuleRole = Qt::UserRole + 1, // int: index into Hierarchy::modules
         FilterRole,                    // QString: name, class and scope, for the filter box
-        UncertainRole,                 // int: low or conflicting nodes in the subtree
+        UncertainRole,                 // int: uncertain nodes (hs::isUncertain) in the subtree
         ChangedRole,                   // bool: while comparing, the module's own ops or parameters differ
         SortRole,                      // what a column sorts by: numbers for the counts, text for names
     };

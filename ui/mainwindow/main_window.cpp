@@ -38,11 +38,15 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
+#include <QStyle>
+#include <QTimer>
 #include <QTreeView>
 #include <QUndoStack>
 #include <QVBoxLayout>
+#include <QWindow>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 
@@ -54,7 +58,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     initResources();
     setWindowIcon(QIcon(QStringLiteral(":/hierscope/hierscope.svg")));
     setAcceptDrops(true);
-    resize(1280, 800);
+    resize(defaultWindowSize());
     loader_ = new QFutureWatcher<std::shared_ptr<ModelDocument>>(this);
     connect(loader_, &QFutureWatcherBase::finished, this, &MainWindow::onLoadFinished);
     undo_ = new QUndoStack(this);
@@ -104,6 +108,9 @@ void MainWindow::createFileMenu() {
     recentMenu_->setObjectName(QStringLiteral("recentMenu"));
     rebuildRecentMenu();
     file->addAction(tr("Compare &With..."), this, &MainWindow::showCompareDialog);
+    closeComparisonAction_ = file->addAction(tr("Close Compa&rison"), this, &MainWindow::closeComparison);
+    closeComparisonAction_->setObjectName(QStringLiteral("closeComparisonAction"));
+    closeComparisonAction_->setToolTip(tr("Leave Compare mode: the compared model's graph and columns go"));
     file->addAction(tr("Load &Profile..."), this, &MainWindow::showLoadProfileDialog)
         ->setToolTip(tr("An ONNX Runtime profile (JSON trace) of this model: measured time per module"));
     file->addAction(tr("Load Profile of &Compared Model..."), this,
@@ -284,17 +291,24 @@ void MainWindow::updateStatus() {
     updateTreeOrigin(stats);
     // The root (the model itself) counts as a module, as in hierscope-cli info.
     countsLabel_->setText(tr("%1 nodes, %2 modules").arg(stats.nodes).arg(doc_->hierarchy.modules.size()));
+    // Each node counted once, in the category the graph colours it with (a conflict is not also low):
+    // the five numbers add up to the node count.
+    std::size_t counts[5] = {};
+    for (const Assignment& a : doc_->hierarchy.assignments)
+        ++counts[static_cast<int>(confidenceOf(a))];
     QStringList parts;
-    for (int level = 0; level < 4; ++level) {
-        const Confidence c = confidenceOf(static_cast<Level>(level));
+    for (Confidence c :
+         {Confidence::Certain, Confidence::High, Confidence::Medium, Confidence::Low, Confidence::Conflict})
         parts << QStringLiteral("<span style='color:%1'>&#9679;</span> %2 %3")
                      .arg(confidenceColor(c).name(), confidenceLabel(c))
-                     .arg(stats.byLevel[level]);
-    }
-    parts << QStringLiteral("<span style='color:%1'>&#9679;</span> conflict %2")
-                 .arg(confidenceColor(Confidence::Conflict).name())
-                 .arg(stats.conflicts);
+                     .arg(counts[static_cast<int>(c)]);
+    parts << QStringLiteral("<span style='color:%1'>%2</span> %3 uncertain")
+                 .arg(confidenceColor(Confidence::Low).name(), uncertainSignHtml())
+                 .arg(stats.uncertain);
     confidenceLabel_->setText(parts.join(QStringLiteral("&nbsp;&nbsp;")));
+    confidenceLabel_->setToolTip(
+        tr("Uncertain: a conflict, a low placement, or a vague node with a suggested "
+           "module (Help > Confidence Levels)"));
 }
 
 void MainWindow::updateTitle() {
@@ -370,6 +384,40 @@ void MainWindow::closeDocument() {
     sidecarActions_->setDocument(nullptr);
     updateTitle();
     updateStatus();
+}
+
+// The reference size is 1280x800, but a 1280x800 screen must show the window's frame and status bar too.
+// The frame is known only once the window is shown (showEvent fits it then); until then a title bar as
+// the style draws one, plus borders, is set aside.
+QSize MainWindow::defaultWindowSize() const {
+    const QRect available = screen()->availableGeometry();
+    const int frame = style()->pixelMetric(QStyle::PM_TitleBarHeight) + 8;
+    return {std::min(1280, available.width() - 8), std::min(800, available.height() - frame)};
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    // Window managers add the frame after mapping the window: check again once it is known.
+    fitFrameToScreen();
+    QTimer::singleShot(250, this, &MainWindow::fitFrameToScreen);
+}
+
+// Shrinks a window that, with its frame, is taller or wider than the screen's free area (its status bar
+// would be hidden below the screen's edge), and moves it fully onto it.
+void MainWindow::fitFrameToScreen() {
+    // A screenshot or test window keeps the size it was given, whatever the screen.
+    if (!interactive_ || !windowHandle() || isMaximized() || isFullScreen()) return;
+    const QRect available = screen()->availableGeometry();
+    const QMargins f = windowHandle()->frameMargins();
+    const int w = std::min(width(), available.width() - f.left() - f.right());
+    const int h = std::min(height(), available.height() - f.top() - f.bottom());
+    if (w != width() || h != height()) resize(w, h);
+    const QRect frame = frameGeometry();
+    if (!available.contains(frame))
+        move(std::clamp(frame.left(), available.left(),
+                        std::max(available.left(), available.right() - frame.width() + 1)),
+             std::clamp(frame.top(), available.top(),
+                        std::max(available.top(), available.bottom() - frame.height() + 1)));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

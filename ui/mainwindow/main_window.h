@@ -163,9 +163,16 @@ public:
     // counterpart of every module opened here and shows the counterpart of the module selected in the tree.
     GraphScene* comparedGraphScene() const { return sceneB_; }
 
+    // File > Close Comparison: leaves Compare mode (the compared graph, the delta columns and the "changed
+    // only" box go); the panes get their default sizes back.
+    void closeComparison();
+    // The docks' default sizes for the window's current size (and, while comparing, half of the graph pane
+    // for each graph): what a new window has, what Reset View and leaving Compare mode give back.
+    void restorePaneSizes();
+
     // View > Collapse All: every module and section closed, the graph shown from its top.
     void collapseAll();
-    // View > Reset View: also clears the tree filter and the selection.
+    // View > Reset View: the panes' default sizes, and clears the tree filter and the selection.
     void resetView();
     // The first view of the graph: fitted when labels stay readable, else its top at a readable zoom.
     void showFirstView();
@@ -183,11 +190,14 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
+    void fitFrameToScreen();
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
 private:
-    void createActions(); // every menu (main_window_menus.cpp)
+    QSize defaultWindowSize() const; // 1280x800, less what the screen cannot show with the frame
+    void createActions();            // every menu (main_window_menus.cpp)
     void createFileMenu();
     void createEditMenu();
     void createViewMenu();
@@ -195,6 +205,7 @@ private:
     void updateActions(); // actions that need a model are disabled without one
     void showShortcuts();
     void showAbout();
+    void showConfidenceHelp();
     void createModuleDock();
     void createGraphAndDocks();
     void connectSelection();
@@ -297,6 +308,7 @@ private:
     std::shared_ptr<Comparison> comparison_;
     std::shared_ptr<ProfileTimes> comparedProfile_; // the compared model's, while comparing
     QCheckBox* changedOnly_ = nullptr;
+    QAction* closeComparisonAction_ = nullptr;
     QFutureWatcher<std::shared_ptr<ModelDocument>>* compareLoader_ = nullptr;
     GraphScene* sceneB_ = nullptr;
     QWidget* splitB_ = nullptr; // the central splitter holding both graphs while comparing

@@ -93,6 +93,7 @@ void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {
         showComparedGraph();
     }
     inspector_->refresh();
+    updateActions();
 }
 
 // The compared model's graph below this one's (both as wide as the centre: two docks already share the
@@ -112,6 +113,10 @@ void MainWindow::showComparedGraph() {
     sceneB_ = new GraphScene(this);
     sceneB_->setDocument(comparison_->other.get());
     auto* viewB = new GraphView(sceneB_, right);
+    // Its first view as this graph's: fitted, or its top-left corner at a readable zoom.
+    connect(
+        sceneB_, &GraphScene::layoutFinished, viewB,
+        [this, viewB] { viewB->showReadable(sceneB_->itemsBoundingRect()); }, Qt::SingleShotConnection);
     layout->addWidget(title);
     layout->addWidget(viewB);
     takeCentralWidget(); // view_, kept
@@ -121,7 +126,10 @@ void MainWindow::showComparedGraph() {
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
     // Half each, once the splitter has its width.
-    QTimer::singleShot(0, split, [split] { split->setSizes({split->height() / 2, split->height() / 2}); });
+    QTimer::singleShot(0, split, [this, split, viewB] {
+        split->setSizes({split->height() / 2, split->height() / 2});
+        if (!sceneB_->items().isEmpty()) viewB->showReadable(sceneB_->itemsBoundingRect());
+    });
     splitB_ = split;
     // Modules opened here open there too; the module selected in the tree is shown there.
     for (int module : scene_->expandedModules())
@@ -141,6 +149,13 @@ int MainWindow::comparedModule(int module) const {
     return d ? d->moduleB : -1;
 }
 
+void MainWindow::closeComparison() {
+    if (!comparison_) return;
+    const QString name = QFileInfo(comparison_->other->modelPath).fileName();
+    clearComparison();
+    statusBar()->showMessage(tr("Comparison with %1 closed").arg(name), 5000);
+}
+
 void MainWindow::clearComparison() {
     if (!comparison_) return;
     changedOnly_->setChecked(false);
@@ -157,8 +172,13 @@ void MainWindow::clearComparison() {
         splitB_ = nullptr;
         delete sceneB_;
         sceneB_ = nullptr;
+        // The docks took the width and height the two graphs had (a strip of graph was left): they get
+        // their default sizes back.
+        // The main window's layout takes in the new central widget first.
+        QTimer::singleShot(0, this, &MainWindow::restorePaneSizes);
     }
     comparison_.reset();
+    if (closeComparisonAction_) updateActions();
 }
 
 } // namespace hs::ui

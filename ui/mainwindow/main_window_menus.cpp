@@ -4,6 +4,7 @@
 
 #include "graphview/graph_scene.h"
 #include "graphview/graph_view.h"
+#include "style/confidence.h"
 #include "style/resources.h"
 #include "widgets/extraction.h"
 
@@ -41,6 +42,7 @@ void MainWindow::createActions() {
 void MainWindow::updateActions() {
     for (QAction* action : modelActions_)
         action->setEnabled(doc_ != nullptr);
+    closeComparisonAction_->setEnabled(comparison_ != nullptr);
 }
 
 void MainWindow::createEditMenu() {
@@ -113,18 +115,29 @@ void MainWindow::collapseAll() {
     syncing_ = false;
 }
 
+// Help > Confidence Levels: what the colours and "uncertain" mean, as DESIGN.md's confidence model says.
+void MainWindow::showConfidenceHelp() {
+    auto* box = new QMessageBox(QMessageBox::NoIcon, tr("Confidence Levels"), confidenceHelpHtml(),
+                                QMessageBox::Close, this);
+    box->setObjectName(QStringLiteral("confidenceHelp"));
+    box->setTextFormat(Qt::RichText);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
 void MainWindow::resetView() {
     if (!doc_) return;
+    restorePaneSizes();
     filterEdit_->clear();
     scene_->clearSelection();
     collapseAll();
 }
 
 void MainWindow::showFirstView() {
-    // Where reading starts: the model's first input when the graph is wider than the view.
-    const QGraphicsItem* input = scene_->itemFor({GraphEntity::Input, 0});
-    view_->showReadable(scene_->itemsBoundingRect(),
-                        input ? input->sceneBoundingRect().center().x() : qQNaN());
+    // Fitted, or from the top-left corner when fitting would make the labels unreadable. Not around the
+    // model's first input: Graphviz may put it at the right end of a wide graph (ONNX Runtime's GPT-2),
+    // and the first view then showed the graph's last columns with the rest cut off on the left.
+    view_->showReadable(scene_->itemsBoundingRect());
 }
 
 // ---- Help
@@ -134,6 +147,8 @@ void MainWindow::createHelpMenu() {
     QAction* keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
     keys->setShortcut(QKeySequence::HelpContents);
     keys->setObjectName(QStringLiteral("shortcutsAction"));
+    help->addAction(tr("&Confidence Levels"), this, &MainWindow::showConfidenceHelp)
+        ->setObjectName(QStringLiteral("confidenceHelpAction"));
     help->addAction(tr("&About Hierscope"), this, &MainWindow::showAbout)
         ->setObjectName(QStringLiteral("aboutAction"));
 }

@@ -25,6 +25,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMessageBox>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QTreeView>
 #include <QUndoStack>
@@ -180,10 +181,7 @@ void MainWindow::createGraphAndDocks() {
     searchDock_ = addDock(tr("Search"), QStringLiteral("searchDock"), search_, Qt::BottomDockWidgetArea);
     tabifyDockWidget(uncertainDock, searchDock_);
     uncertainDock->raise();
-    resizeDocks({uncertainDock}, {220}, Qt::Vertical);
-    resizeDocks({findChild<QDockWidget*>(QStringLiteral("modulesDock")),
-                 findChild<QDockWidget*>(QStringLiteral("inspectorDock"))},
-                {340, 290}, Qt::Horizontal); // the graph keeps about half of a 1280-pixel window
+    restorePaneSizes();
     graphHint_ = new EmptyHint(view_);
     // Opening and failing to open both end in a status message: the empty graph's hint follows them.
     connect(statusBar(), &QStatusBar::messageChanged, this, [this] { updateEmptyHints(); });
@@ -191,6 +189,20 @@ void MainWindow::createGraphAndDocks() {
     connect(view_, &GraphView::contextMenuRequested, this, &MainWindow::showGraphContextMenu);
     connect(scene_, &GraphScene::layoutFailed, this,
             [this](const QString& m) { statusBar()->showMessage(m, 10000); });
+}
+
+void MainWindow::restorePaneSizes() {
+    // The graph keeps about half of the window's width and 70% of its height (340 and 290 pixels for
+    // the side docks and 220 for the bottom one in a 1280x800 window).
+    const int w = std::max(width(), 640), h = std::max(height(), 480);
+    resizeDocks({uncertainDock_}, {h * 220 / 800}, Qt::Vertical);
+    resizeDocks({findChild<QDockWidget*>(QStringLiteral("modulesDock")),
+                 findChild<QDockWidget*>(QStringLiteral("inspectorDock"))},
+                {w * 340 / 1280, w * 290 / 1280}, Qt::Horizontal);
+    if (auto* split = qobject_cast<QSplitter*>(splitB_)) {
+        const int half = std::max(split->height(), 2) / 2;
+        split->setSizes({half, half});
+    }
 }
 
 QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWidget* widget,

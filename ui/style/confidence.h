@@ -6,6 +6,9 @@
 #include <QIcon>
 #include <QString>
 
+class QPainter;
+class QRectF;
+
 namespace hs::ui {
 
 // Visual category of an assignment: the four levels plus conflict, which overrides the level.
@@ -17,7 +20,12 @@ QColor confidenceColor(Confidence confidence);
 QString confidenceLabel(Confidence confidence);
 // A small filled disc in the confidence colour; cached.
 QIcon confidenceIcon(Confidence confidence);
-// The icon marking a module that contains low-confidence or conflicting nodes.
+// The sign marking a module that contains uncertain nodes (hs::isUncertain): an amber warning triangle,
+// the same in the tree (icon), the graph (painted on the module's box or frame) and the legend (text).
 QIcon uncertainModuleIcon();
+void paintUncertainSign(QPainter* painter, const QRectF& rect);
+QString uncertainSignHtml(); // the sign as a character, for rich text (legend, status bar)
+// Help > Confidence Levels: what each level and "uncertain" mean and where they come from.
+QString confidenceHelpHtml();
 
 } // namespace hs::ui

@@ -45,10 +45,6 @@ double doubtRank(const Assignment& a) {
     return (a.conflict ? 0 : a.level == Level::Low ? 10 : 20) + a.score;
 }
 
-bool isUncertain(const Assignment& a) {
-    return a.conflict || a.level == Level::Low || a.level == Level::Medium;
-}
-
 } // namespace
 
 UncertainList::UncertainList(QWidget* parent) : QTreeWidget(parent) {
@@ -123,7 +119,7 @@ void UncertainList::fill() {
     const GraphIndex& g = *doc_->graph;
     std::vector<int> nodes;
     for (std::size_t i = 0; i < h.assignments.size(); ++i)
-        if (isUncertain(h.assignments[i])) nodes.push_back(static_cast<int>(i));
+        if (hs::isUncertain(h.assignments[i])) nodes.push_back(static_cast<int>(i));
     total_ = static_cast<int>(nodes.size());
     auto isConstant = [&](int n) { return g.node(n).opType == "Constant"; };
     std::unordered_map<int, QTreeWidgetItem*> rows;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <unistd.h>
 
 namespace hs {
 namespace {
@@ -223,6 +224,36 @@ std::string describeTensor(const TensorHeader& t) {
     return out;
 }
 
+// The pages a walk of the main graph has passed are dropped from the mapping as it goes
+// (MappedFile::release), a few MB at a time: touching a TensorProto header maps the pages the kernel
+// faults in around it, weight bytes included, and a structure-heavy file would otherwise stay resident
+// whole after its one walk. The structure is copied out of the pages, so nothing points into them.
+class ReleaseBehind {
+public:
+    ReleaseBehind(const MappedFile& file, std::uint64_t start) : file_(file), done_(pageStart(start)) {}
+    // Everything before `position` has been read.
+    void passed(std::uint64_t position) {
+        const std::uint64_t upTo = pageStart(position);
+        if (upTo < done_ + kWindow) return;
+        finish(position);
+    }
+    void finish(std::uint64_t position) {
+        const std::uint64_t upTo = pageStart(position);
+        if (upTo <= done_) return;
+        file_.release(done_, upTo - done_);
+        done_ = upTo;
+    }
+
+private:
+    static constexpr std::uint64_t kWindow = std::uint64_t{4} << 20;
+    static std::uint64_t pageStart(std::uint64_t offset) {
+        static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+        return offset / page * page;
+    }
+    const MappedFile& file_;
+    std::uint64_t done_;
+};
+
 class Loader {
 public:
     Loader(Model& model, const fs::path& folder) : model_(model), external_(model.path, folder) {}
@@ -297,9 +328,11 @@ private:
         Graph g;
         g.kind = kind;
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
-        reserveRepeated(outer, g);
+        reserveRepeated(outer, g, kind == GraphKind::Main);
+        ReleaseBehind pages(*model_.file, outer.offset);
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
+            if (kind == GraphKind::Main) pages.passed(r.position());
             Field f = r.next();
             switch (f.number) {
             case 1:
@@ -329,19 +362,23 @@ private:
                 break;
             }
         }
+        if (kind == GraphKind::Main) pages.finish(r.position());
         return g;
     }
 
     // A quick pass over the graph's own fields (weights are skipped by length) to size the node and
     // initializer vectors: big graphs otherwise spend their time moving Nodes while the vector grows.
-    static void reserveRepeated(const Field& outer, Graph& g) {
+    void reserveRepeated(const Field& outer, Graph& g, bool release) {
         std::size_t nodes = 0, initializers = 0;
+        ReleaseBehind pages(*model_.file, outer.offset);
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
+            if (release) pages.passed(r.position());
             Field f = r.next();
             nodes += f.number == 1;
             initializers += f.number == 5;
         }
+        if (release) pages.finish(r.position());
         g.nodes.reserve(nodes);
         g.initializers.reserve(initializers);
     }

@@ -328,7 +328,7 @@ private:
         Graph g;
         g.kind = kind;
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
-        reserveRepeated(outer, g, kind == GraphKind::Main);
+        reserveNodes(outer, g);
         ReleaseBehind pages(*model_.file, outer.offset);
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
@@ -366,21 +366,21 @@ private:
         return g;
     }
 
-    // A quick pass over the graph's own fields (weights are skipped by length) to size the node and
-    // initializer vectors: big graphs otherwise spend their time moving Nodes while the vector grows.
-    void reserveRepeated(const Field& outer, Graph& g, bool release) {
-        std::size_t nodes = 0, initializers = 0;
-        ReleaseBehind pages(*model_.file, outer.offset);
+    // A quick pass over the graph's leading nodes to size the node vector: big graphs otherwise spend
+    // their time moving Nodes while the vector grows. Writers serialize fields in number order, nodes
+    // (1) first, so the pass stops at the first other field after them: it does not walk (and map) the
+    // initializers' pages a second time. Files in another order only get a vector that grows.
+    static void reserveNodes(const Field& outer, Graph& g) {
+        std::size_t nodes = 0;
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
-            if (release) pages.passed(r.position());
-            Field f = r.next();
-            nodes += f.number == 1;
-            initializers += f.number == 5;
+            const Field f = r.next();
+            if (f.number == 1)
+                ++nodes;
+            else if (nodes > 0)
+                break;
         }
-        if (release) pages.finish(r.position());
         g.nodes.reserve(nodes);
-        g.initializers.reserve(initializers);
     }
 
     Node parseNode(const Field& outer, int graph, int index, int depth) {

@@ -70,4 +70,15 @@ void MappedFile::release(std::uint64_t offset, std::uint64_t length) const {
     if (last > first) ::madvise(const_cast<std::uint8_t*>(data_) + first, last - first, MADV_DONTNEED);
 }
 
+void MappedFile::advise(Access access, std::uint64_t offset, std::uint64_t length) const {
+    if (!data_ || offset >= size_) return;
+    length = std::min(length, size_ - offset);
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t first = offset / page * page; // madvise wants an aligned start
+    const int advice = access == Access::Random     ? MADV_RANDOM
+                       : access == Access::WillNeed ? MADV_WILLNEED
+                                                    : MADV_NORMAL;
+    ::madvise(const_cast<std::uint8_t*>(data_) + first, offset + length - first, advice);
+}
+
 } // namespace hs

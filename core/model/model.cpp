@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <unistd.h>
 
 namespace hs {
@@ -224,18 +225,40 @@ std::string describeTensor(const TensorHeader& t) {
     return out;
 }
 
-// The pages a walk of the main graph has passed are dropped from the mapping as it goes
-// (MappedFile::release), a few MB at a time: touching a TensorProto header maps the pages the kernel
-// faults in around it, weight bytes included, and a structure-heavy file would otherwise stay resident
-// whole after its one walk. The structure is copied out of the pages, so nothing points into them.
-class ReleaseBehind {
+// How the walk of the main graph pages the file in and out.
+// - Behind it: the pages it has passed are dropped from the mapping, a few MB at a time
+//   (MappedFile::release). Touching a TensorProto header maps the pages the kernel faults in around
+//   it, weight bytes included, and a structure-heavy file would otherwise stay resident whole after
+//   its one walk. The structure is copied out of the pages, so nothing points into them.
+// - Ahead of it: the kernel is told the access is random (no readahead on a fault: a cold fault on a
+//   header would read megabytes of weights around it, 8 MB on a disk whose read_ahead_kb is 8192), and
+//   while the walk meets small fields (nodes, small tensors) the next bytes are asked for ahead of it
+//   (MADV_WILLNEED), 128 KB doubling up to 4 MB over a run of them, so dense structure is still read
+//   in large requests. Normal access is restored
+//   after the walk (extraction reads payloads in order).
+class WalkPaging {
 public:
-    ReleaseBehind(const MappedFile& file, std::uint64_t start) : file_(file), done_(pageStart(start)) {}
-    // Everything before `position` has been read.
-    void passed(std::uint64_t position) {
-        const std::uint64_t upTo = pageStart(position);
-        if (upTo < done_ + kWindow) return;
-        finish(position);
+    WalkPaging(const MappedFile& file, ByteSpan range)
+        : file_(file), range_(range), done_(pageStart(range.offset)), ahead_(range.offset),
+          last_(range.offset) {
+        file_.advise(MappedFile::Access::Random, range_.offset, range_.length);
+    }
+    ~WalkPaging() { file_.advise(MappedFile::Access::Normal, range_.offset, range_.length); }
+    WalkPaging(const WalkPaging&) = delete;
+    WalkPaging& operator=(const WalkPaging&) = delete;
+
+    // Before the field at `position`: everything before it has been read.
+    void at(std::uint64_t position) {
+        const bool small = position - last_ < kSmallField;
+        last_ = position;
+        if (!small) window_ = kMinAhead; // weights: a run of structure starts again small
+        if (small && position + window_ / 2 > ahead_) {
+            ahead_ = std::max(ahead_, position);
+            file_.advise(MappedFile::Access::WillNeed, ahead_, window_);
+            ahead_ += window_;
+            window_ = std::min(2 * window_, kMaxAhead); // long runs of nodes: larger requests
+        }
+        if (pageStart(position) >= done_ + kBehind) finish(position);
     }
     void finish(std::uint64_t position) {
         const std::uint64_t upTo = pageStart(position);
@@ -245,13 +268,18 @@ public:
     }
 
 private:
-    static constexpr std::uint64_t kWindow = std::uint64_t{4} << 20;
+    static constexpr std::uint64_t kBehind = std::uint64_t{4} << 20;
+    static constexpr std::uint64_t kMinAhead = std::uint64_t{128} << 10;
+    static constexpr std::uint64_t kMaxAhead = std::uint64_t{4} << 20;
+    static constexpr std::uint64_t kSmallField = std::uint64_t{64} << 10;
     static std::uint64_t pageStart(std::uint64_t offset) {
         static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
         return offset / page * page;
     }
     const MappedFile& file_;
-    std::uint64_t done_;
+    const ByteSpan range_;
+    std::uint64_t done_, ahead_, last_;
+    std::uint64_t window_ = kMinAhead;
 };
 
 class Loader {
@@ -329,10 +357,11 @@ private:
         g.kind = kind;
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
         reserveNodes(outer, g);
-        ReleaseBehind pages(*model_.file, outer.offset);
+        std::optional<WalkPaging> pages;
+        if (kind == GraphKind::Main) pages.emplace(*model_.file, ByteSpan{outer.offset, outer.bytes.size()});
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
-            if (kind == GraphKind::Main) pages.passed(r.position());
+            if (pages) pages->at(r.position());
             Field f = r.next();
             switch (f.number) {
             case 1:
@@ -362,7 +391,7 @@ private:
                 break;
             }
         }
-        if (kind == GraphKind::Main) pages.finish(r.position());
+        if (pages) pages->finish(r.position());
         return g;
     }
 

@@ -80,79 +80,6 @@ void checkFunctionExpansion(const Model& model, std::size_t writtenNodes) {
 }
 } // namespace
 
-namespace {
-
-// Tensor names of one scope while the index is built: an open-addressing table of views into the
-// model's own strings (which outlive the build), with the hash kept beside each key. On big graphs a
-// node-based map of copied strings spent most of the build on allocations and cache misses.
-// A value of -1 means "not bound" (a function's formal input fed by nothing) and reads as absent.
-class NameTable {
-public:
-    void reserve(std::size_t n) {
-        std::size_t capacity = 16;
-        while (capacity < 2 * n)
-            capacity *= 2;
-        if (capacity > slots_.size()) rehash(capacity);
-    }
-    // The value bound to `name`, or -1.
-    int find(std::string_view name) const {
-        if (slots_.empty()) return -1;
-        const std::size_t h = std::hash<std::string_view>{}(name);
-        for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
-            const Slot& slot = slots_[i];
-            if (!slot.used) return -1;
-            if (slot.hash == h && slot.key == name) return slot.value;
-        }
-    }
-    // Binds `name` to `value` unless it is bound already; returns the bound value and whether it was new.
-    std::pair<int, bool> tryEmplace(std::string_view name, int value) {
-        if (2 * (count_ + 1) > slots_.size()) rehash(std::max<std::size_t>(16, 2 * slots_.size()));
-        const std::size_t h = std::hash<std::string_view>{}(name);
-        for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
-            Slot& slot = slots_[i];
-            if (!slot.used) {
-                slot = {h, name, value, true};
-                ++count_;
-                return {value, true};
-            }
-            if (slot.hash == h && slot.key == name) {
-                if (slot.value >= 0) return {slot.value, false};
-                slot.value = value; // unbound: bind it now
-                return {value, true};
-            }
-        }
-    }
-    template <typename Fn> void forEach(Fn&& fn) const {
-        for (const Slot& slot : slots_)
-            if (slot.used && slot.value >= 0) fn(slot.key, slot.value);
-    }
-    std::size_t size() const { return count_; }
-
-private:
-    struct Slot {
-        std::size_t hash = 0;
-        std::string_view key;
-        int value = -1;
-        bool used = false;
-    };
-    std::size_t mask() const { return slots_.size() - 1; }
-    void rehash(std::size_t capacity) {
-        std::vector<Slot> old = std::move(slots_);
-        slots_.assign(capacity, Slot{});
-        for (const Slot& slot : old)
-            if (slot.used)
-                for (std::size_t i = slot.hash & mask();; i = (i + 1) & mask())
-                    if (!slots_[i].used) {
-                        slots_[i] = slot;
-                        break;
-                    }
-    }
-    std::vector<Slot> slots_;
-    std::size_t count_ = 0;
-};
-
-} // namespace
-
 // Lexical scope of tensor names: a body sees its own names first, then its parents'.
 struct GraphIndex::Scope {
     Scope* parent = nullptr;
@@ -166,22 +93,36 @@ struct GraphIndex::Scope {
     }
 };
 
-std::vector<std::string> localNodeKeys(const Graph& graph) {
-    // A name is a key when no other node of the graph has it: views of the names (they live in the
-    // model), the first holder of each name in the table, every holder of a repeated name marked.
+namespace {
+// Which nodes' names are not keys: empty, or held by another node of the graph too. Views of the names
+// (they live in the model), the first holder of each name in the table, every holder of a repeated
+// name marked.
+std::vector<char> nameIsNotKey(const Graph& graph) {
     NameTable first;
     first.reserve(graph.nodes.size());
-    std::vector<char> repeated(graph.nodes.size(), 0);
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
-        if (!graph.nodes[i].name.empty()) {
-            const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, static_cast<int>(i));
-            if (!inserted) repeated[static_cast<std::size_t>(holder)] = repeated[i] = 1;
+    std::vector<char> notKey(graph.nodes.size(), 0);
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        if (graph.nodes[i].name.empty()) {
+            notKey[i] = 1;
+            continue;
         }
+        const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, static_cast<int>(i));
+        if (!inserted) notKey[static_cast<std::size_t>(holder)] = notKey[i] = 1;
+    }
+    return notKey;
+}
+
+std::string generatedKey(std::size_t index) {
+    return "#" + std::to_string(index);
+}
+} // namespace
+
+std::vector<std::string> localNodeKeys(const Graph& graph) {
+    const std::vector<char> notKey = nameIsNotKey(graph);
     std::vector<std::string> keys;
     keys.reserve(graph.nodes.size());
     for (std::size_t i = 0; i < graph.nodes.size(); ++i)
-        keys.push_back(!graph.nodes[i].name.empty() && !repeated[i] ? graph.nodes[i].name
-                                                                    : "#" + std::to_string(i));
+        keys.push_back(notKey[i] ? generatedKey(i) : graph.nodes[i].name);
     return keys;
 }
 
@@ -223,7 +164,6 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
     inputs_.reserve(values); // about one input per value
     outputs_.reserve(values);
     consumerPairs_.reserve(values);
-    byKey_.reserve(nodes);
     tensors_.reserve(values);
     root.names.reserve(values);
     auto declare = [&](const ValueInfo& vi, bool input) {
@@ -256,8 +196,11 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
         tensors_[static_cast<std::size_t>(t)].info = &vi;
     }
     linkChildrenAndConsumers();
-    mainTensors_.reserve(root.names.size());
-    root.names.forEach([&](std::string_view name, int t) { mainTensors_.emplace(std::string(name), t); });
+    mainTensors_ = std::move(root.names); // views of the model's strings, as the index keeps the model
+    // Keys are views of the instances' own strings, which stay where they are once all exist.
+    byKey_.reserve(instances_.size());
+    for (std::size_t i = 0; i < instances_.size(); ++i)
+        byKey_.tryEmplace(instances_[i].key, static_cast<int>(i)); // a repeated key: the first holder
 }
 
 int GraphIndex::internTensor(Scope& scope, const std::string& name) {
@@ -273,17 +216,19 @@ int GraphIndex::internTensor(Scope& scope, const std::string& name) {
 void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string& keyPrefix, Scope& scope,
                           int depth) {
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
-    std::vector<std::string> keys = localNodeKeys(graph);
+    const std::vector<char> notKey = nameIsNotKey(graph); // keys built in place: one string each
     std::size_t first = instances_.size();
     // Pass 1: create the instances and the tensors they produce, so consumers see producers
     // regardless of the order nodes are listed in.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(instances_.size());
         const OpKind kind = opKindOf(graph.nodes[i].opType);
-        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth,
-                              keyPrefix.empty() ? std::move(keys[i]) : keyPrefix + keys[i]});
+        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth, keyPrefix});
+        if (notKey[i])
+            instances_.back().key += generatedKey(i);
+        else
+            instances_.back().key += graph.nodes[i].name;
         opKinds_.push_back(kind);
-        byKey_.emplace(instances_.back().key, id);
         nodeLinks_.emplace_back();
         NodeLinks& links = nodeLinks_.back();
         links.outputs.first = static_cast<std::uint32_t>(outputs_.size());
@@ -392,8 +337,7 @@ const Node& GraphIndex::node(int i) const {
 }
 
 int GraphIndex::find(const std::string& key) const {
-    auto it = byKey_.find(key);
-    return it == byKey_.end() ? -1 : it->second;
+    return byKey_.find(key);
 }
 
 int GraphIndex::find(const std::string& key, int hint) const {
@@ -406,8 +350,7 @@ int GraphIndex::find(const std::string& key, int hint) const {
 }
 
 int GraphIndex::findTensor(const std::string& name) const {
-    auto it = mainTensors_.find(name);
-    return it == mainTensors_.end() ? -1 : it->second;
+    return mainTensors_.find(name);
 }
 
 void GraphIndex::producersOf(int i, std::vector<int>& out) const {

@@ -1,6 +1,7 @@
 #pragma once
 // Graph index: every node instance of a model (main graph, If/Loop/Scan bodies, and one copy of a
 // local function's body per call) in flat tables, with stable keys and dataflow between them.
+#include "graph/name_table.h"
 #include "model/model.h"
 
 #include <cstdint>
@@ -61,6 +62,11 @@ private:
 class GraphIndex {
 public:
     explicit GraphIndex(std::shared_ptr<const Model> model);
+    // Its key table holds views of its own keys: moved, not copied.
+    GraphIndex(const GraphIndex&) = delete;
+    GraphIndex& operator=(const GraphIndex&) = delete;
+    GraphIndex(GraphIndex&&) = default;
+    GraphIndex& operator=(GraphIndex&&) = default;
 
     const Model& model() const { return *model_; }
     std::shared_ptr<const Model> modelPtr() const { return model_; }
@@ -135,8 +141,8 @@ private:
     std::vector<std::pair<int, int>> consumerPairs_; // (tensor, node) while building
     std::vector<TensorEntry> tensors_;
     std::vector<int> initializers_;
-    std::unordered_map<std::string, int> byKey_;
-    std::unordered_map<std::string, int> mainTensors_;
+    NameTable byKey_;       // views of instances_' keys
+    NameTable mainTensors_; // views of the model's tensor names
     std::size_t mainCount_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -59,6 +60,25 @@ bool MappedFile::isSameFile(int fd) const {
 std::string_view MappedFile::bytes(std::uint64_t offset, std::uint64_t length) const {
     if (offset > size_ || length > size_ - offset) return {};
     return {reinterpret_cast<const char*>(data_ + offset), static_cast<std::size_t>(length)};
+}
+
+void MappedFile::release(std::uint64_t offset, std::uint64_t length) const {
+    if (!data_ || offset >= size_) return;
+    length = std::min(length, size_ - offset);
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t first = (offset + page - 1) / page * page, last = (offset + length) / page * page;
+    if (last > first) ::madvise(const_cast<std::uint8_t*>(data_) + first, last - first, MADV_DONTNEED);
+}
+
+void MappedFile::advise(Access access, std::uint64_t offset, std::uint64_t length) const {
+    if (!data_ || offset >= size_) return;
+    length = std::min(length, size_ - offset);
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t first = offset / page * page; // madvise wants an aligned start
+    const int advice = access == Access::Random     ? MADV_RANDOM
+                       : access == Access::WillNeed ? MADV_WILLNEED
+                                                    : MADV_NORMAL;
+    ::madvise(const_cast<std::uint8_t*>(data_) + first, offset + length - first, advice);
 }
 
 } // namespace hs

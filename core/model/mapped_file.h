@@ -21,6 +21,14 @@ public:
     std::uint64_t size() const { return size_; }
     const std::uint8_t* data() const { return data_; }
     std::string_view bytes(std::uint64_t offset, std::uint64_t length) const;
+    // Drops the whole pages inside [offset, offset + length) from this process's mapping
+    // (madvise MADV_DONTNEED): they stay in the page cache and touching them again maps them again,
+    // so the bytes never change; only what counts as resident does. For walks that are done with a range.
+    void release(std::uint64_t offset, std::uint64_t length) const;
+    // How a range will be read, for the kernel's readahead (madvise): Random reads only the pages
+    // touched, WillNeed starts reading the range now, Normal undoes Random.
+    enum class Access { Normal, Random, WillNeed };
+    void advise(Access access, std::uint64_t offset, std::uint64_t length) const;
     // Whether an open file descriptor is the file that was mapped, unchanged since (device, inode, size,
     // modification time): then its bytes may be read from it instead of through the mapping.
     bool isSameFile(int fd) const;

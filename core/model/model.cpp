@@ -4,6 +4,7 @@
 #include "model/external_data.h"
 #include "model/file_kind.h"
 #include "model/mapped_file.h"
+#include "model/walk_paging.h"
 #include "model/wire_reader.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 namespace hs {
 namespace {
@@ -297,9 +299,12 @@ private:
         Graph g;
         g.kind = kind;
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
-        reserveRepeated(outer, g);
+        reserveNodes(outer, g);
+        std::optional<WalkPaging> pages;
+        if (kind == GraphKind::Main) pages.emplace(*model_.file, ByteSpan{outer.offset, outer.bytes.size()});
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
+            if (pages) pages->at(r.position());
             Field f = r.next();
             switch (f.number) {
             case 1:
@@ -329,21 +334,25 @@ private:
                 break;
             }
         }
+        if (pages) pages->finish(r.position());
         return g;
     }
 
-    // A quick pass over the graph's own fields (weights are skipped by length) to size the node and
-    // initializer vectors: big graphs otherwise spend their time moving Nodes while the vector grows.
-    static void reserveRepeated(const Field& outer, Graph& g) {
-        std::size_t nodes = 0, initializers = 0;
+    // A quick pass over the graph's leading nodes to size the node vector: big graphs otherwise spend
+    // their time moving Nodes while the vector grows. Writers serialize fields in number order, nodes
+    // (1) first, so the pass stops at the first other field after them: it does not walk (and map) the
+    // initializers' pages a second time. Files in another order only get a vector that grows.
+    static void reserveNodes(const Field& outer, Graph& g) {
+        std::size_t nodes = 0;
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
-            Field f = r.next();
-            nodes += f.number == 1;
-            initializers += f.number == 5;
+            const Field f = r.next();
+            if (f.number == 1)
+                ++nodes;
+            else if (nodes > 0)
+                break;
         }
         g.nodes.reserve(nodes);
-        g.initializers.reserve(initializers);
     }
 
     Node parseNode(const Field& outer, int graph, int index, int depth) {

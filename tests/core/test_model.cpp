@@ -1,6 +1,7 @@
 // Model loading: structure without weights, external data, newer IR versions, node metadata_props
 // (field 9, unknown to Debian's ONNX 1.12 classes) and clear errors for bad files.
 #include "common/error.h"
+#include "model/mapped_file.h"
 #include "test_support.h"
 
 #include <onnx/onnx_pb.h>
@@ -8,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -132,6 +134,15 @@ std::uint64_t residentBytes() {
     std::uint64_t size = 0, resident = 0;
     statm >> size >> resident;
     return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// A /proc/self/status figure ("RssFile:" ...) in bytes.
+std::uint64_t statusBytes(const char* key) {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0) return std::stoull(line.substr(std::strlen(key))) << 10;
+    return 0;
 }
 
 } // namespace
@@ -279,6 +290,47 @@ private slots:
         qInfo("resident memory grew by %llu KiB opening a model with %llu MiB of weights",
               static_cast<unsigned long long>(growth >> 10), static_cast<unsigned long long>(weights >> 20));
         QVERIFY2(growth < weights / 20, "opening touched the weights");
+    }
+
+    // A structure-heavy file (issue 23): the walk drops the pages it has passed from the mapping, so the
+    // file does not stay resident after the open, and the bytes read back the same afterwards.
+    void structureWalkLeavesFileUnmapped() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("many_nodes.onnx").toStdString();
+        onnx::ModelProto proto;
+        proto.set_ir_version(8);
+        proto.add_opset_import()->set_version(17);
+        onnx::GraphProto* graph = proto.mutable_graph();
+        graph->set_name("g");
+        graph->add_input()->set_name("t0");
+        const int nodes = 60000;
+        const std::string scope = "/encoder/" + std::string(120, 's') + "/Identity_";
+        for (int i = 0; i < nodes; ++i) {
+            onnx::NodeProto* node = graph->add_node();
+            node->set_op_type("Identity");
+            node->set_name(scope + std::to_string(i));
+            node->add_input("t" + std::to_string(i));
+            node->add_output("t" + std::to_string(i + 1));
+        }
+        graph->add_output()->set_name("t" + std::to_string(nodes));
+        writeFile(path, proto.SerializeAsString());
+        const std::string bytes = readFile(path);
+        QVERIFY(bytes.size() > (8u << 20));
+
+        const std::uint64_t before = statusBytes("RssFile:");
+        auto model = loadModel(path);
+        const std::uint64_t after = statusBytes("RssFile:");
+        const std::uint64_t growth = after > before ? after - before : 0;
+        QCOMPARE(model->main().nodes.size(), std::size_t(nodes));
+        QCOMPARE(model->main().nodes.back().name, scope + std::to_string(nodes - 1));
+        qInfo("file-backed resident memory grew by %llu KiB opening a %zu KiB structure-only model",
+              static_cast<unsigned long long>(growth >> 10), bytes.size() >> 10);
+        QVERIFY2(growth < bytes.size() / 4, "the walked pages stayed mapped");
+        // Released pages map again when read: the same bytes.
+        const ByteSpan span = model->main().nodes[nodes / 2].span;
+        QCOMPARE(model->file->bytes(span.offset, span.length),
+                 std::string_view(bytes).substr(span.offset, span.length));
+        QVERIFY(model->file->bytes(0, bytes.size()) == std::string_view(bytes));
     }
 
     // External data beyond 2 GB (a sparse file: nothing is written or read).

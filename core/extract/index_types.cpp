@@ -7,6 +7,8 @@
 
 #include <google/protobuf/arena.h>
 
+#include <unordered_map>
+
 namespace hs {
 
 namespace {
@@ -31,6 +33,97 @@ void bindInputDims(onnx::ModelProto& mp, const std::map<std::string, std::int64_
     }
 }
 
+// The bodies of the program's If/Loop/Scan nodes as inference left them: the library infers each body
+// with the outer scope's types, Loop/Scan body inputs from the node's inputs, and writes the body's
+// value infos in place. Found by instance: a flat node by its unit, a body node by its index in its body.
+class BodyGraphs {
+public:
+    // Before inference: the flat program's nodes are its units, in order (inference reorders them and
+    // drops some, but keeps the messages, so the pointers stay valid).
+    BodyGraphs(const GraphIndex& g, const extraction::Flattener& flat, onnx::ModelProto& mp) : g_(g) {
+        auto* nodes = mp.mutable_graph()->mutable_node();
+        for (std::size_t k = 0; k < flat.units.size() && k < static_cast<std::size_t>(nodes->size()); ++k) {
+            onnx::NodeProto* n = nodes->Mutable(static_cast<int>(k));
+            for (const auto& a : n->attribute())
+                if (a.has_g() || a.graphs_size() > 0) {
+                    flatNodes_[flat.units[k].instance] = n;
+                    break;
+                }
+        }
+    }
+    // The body graph instance i belongs to, or null (not a control-flow body, or not in the program).
+    const onnx::GraphProto* bodyOf(int i) {
+        const NodeInstance& inst = g_.instance(i);
+        if (inst.parent < 0) return nullptr;
+        auto key = std::make_pair(inst.parent, inst.graph);
+        if (auto it = bodies_.find(key); it != bodies_.end()) return it->second;
+        onnx::GraphProto* body = nullptr;
+        if (onnx::NodeProto* parent = nodeOf(inst.parent)) {
+            for (const Attribute& a : g_.node(inst.parent).attributes) {
+                for (std::size_t pos = 0; pos < a.subgraphs.size(); ++pos) {
+                    if (a.subgraphs[pos] != inst.graph) continue;
+                    for (auto& pa : *parent->mutable_attribute()) {
+                        if (pa.name() != a.name) continue;
+                        if (pa.has_g() && pos == 0)
+                            body = pa.mutable_g();
+                        else if (static_cast<int>(pos) < pa.graphs_size())
+                            body = pa.mutable_graphs(static_cast<int>(pos));
+                    }
+                }
+            }
+        }
+        return bodies_[key] = body;
+    }
+
+private:
+    onnx::NodeProto* nodeOf(int i) {
+        if (auto it = flatNodes_.find(i); it != flatNodes_.end()) return it->second;
+        auto* body = const_cast<onnx::GraphProto*>(bodyOf(i)); // nesting is bounded by the index (32)
+        int k = g_.instance(i).node;
+        return body && k >= 0 && k < body->node_size() ? body->mutable_node(k) : nullptr;
+    }
+
+    const GraphIndex& g_;
+    std::unordered_map<int, onnx::NodeProto*> flatNodes_;
+    std::map<std::pair<int, int>, onnx::GraphProto*> bodies_;
+};
+
+// A body's typed names: its inputs (Loop/Scan's set from the node), value infos and outputs.
+std::unordered_map<std::string, TensorType> bodyTypes(const onnx::GraphProto& body) {
+    std::unordered_map<std::string, TensorType> types;
+    for (const auto* list : {&body.input(), &body.value_info(), &body.output()})
+        for (const auto& vi : *list)
+            if (TensorType t; extraction::typeFromProto(vi.type(), t) && t.elemType != 0)
+                types.emplace(vi.name(), t);
+    return types;
+}
+
+// Types of the tensors of control-flow bodies (nested ones too), read back from the bodies of `mp`.
+void readBodyTypes(const GraphIndex& g, const extraction::Flattener& flat, BodyGraphs& bodies,
+                   std::vector<TensorType>& types) {
+    std::map<const onnx::GraphProto*, std::unordered_map<std::string, TensorType>> cache;
+    for (int i = static_cast<int>(g.mainCount()); i < static_cast<int>(g.size()); ++i) {
+        if (inFlatProgram(g, flat, i)) continue;
+        const onnx::GraphProto* body = bodies.bodyOf(i);
+        if (!body) continue;
+        auto c = cache.find(body);
+        if (c == cache.end()) c = cache.emplace(body, bodyTypes(*body)).first;
+        auto take = [&](int t, const std::string& name) {
+            TensorType& slot = types[static_cast<std::size_t>(t)];
+            if (slot.elemType != 0) return; // an outer value the enclosing graph typed
+            if (auto it = c->second.find(name); it != c->second.end()) slot = it->second;
+        };
+        const Node& n = g.node(i);
+        IndexSpan ins = g.inputs(i), outs = g.outputs(i);
+        std::size_t k = 0;
+        for (const auto& name : n.outputs)
+            if (!name.empty() && k < outs.size()) take(outs[k++], name);
+        k = 0;
+        for (const auto& name : n.inputs)
+            if (!name.empty() && k < ins.size()) take(ins[k++], name);
+    }
+}
+
 } // namespace
 
 std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem,
@@ -43,6 +136,7 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
     google::protobuf::Arena arena;
     onnx::ModelProto& mp = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
     buildInferenceModel(g, flat, mp);
+    BodyGraphs bodies(g, flat, mp);
     std::map<std::string, TensorType> inferred, folded;
     if (!inputDims) {
         inferred = inferModelTypesInPlace(mp, problem);
@@ -79,6 +173,7 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
         for (const auto& name : n.outputs)
             if (!name.empty() && k < outs.size()) take(outs[k++], flat.flatName(i, name));
     }
+    readBodyTypes(g, flat, bodies, types);
     return types;
 }
 

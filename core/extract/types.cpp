@@ -303,6 +303,29 @@ std::map<std::string, TensorType> inputTypes(const onnx::GraphProto& graph) {
 
 } // namespace
 
+// A Loop body's first two inputs are, by the spec, the iteration number (int64 scalar) and the condition
+// (bool scalar); ONNX 1.12 gives the iteration number no shape, so every tensor computed from it stays
+// unshaped. Set where the file leaves them open, in nested bodies too (bounded by the index's nesting).
+void typeLoopCounters(onnx::GraphProto& graph) {
+    for (auto& n : *graph.mutable_node())
+        for (auto& a : *n.mutable_attribute()) {
+            if (a.has_g()) {
+                onnx::GraphProto& body = *a.mutable_g();
+                typeLoopCounters(body);
+                bool loop = n.op_type() == "Loop" && (n.domain().empty() || n.domain() == "ai.onnx");
+                if (!loop || a.name() != "body" || body.input_size() < 2) continue;
+                const int types[] = {onnx::TensorProto::INT64, onnx::TensorProto::BOOL};
+                for (int k = 0; k < 2; ++k) {
+                    auto* tt = body.mutable_input(k)->mutable_type()->mutable_tensor_type();
+                    if (tt->elem_type() == 0) tt->set_elem_type(types[k]);
+                    if (!tt->has_shape() && tt->elem_type() == types[k]) tt->mutable_shape();
+                }
+            }
+            for (auto& sub : *a.mutable_graphs())
+                typeLoopCounters(sub);
+        }
+}
+
 std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::string& problem,
                                                   std::map<std::string, TensorType>* folded) {
     return inferModelTypesInPlace(mp, problem, folded);
@@ -313,6 +336,7 @@ std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& mp, s
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
     problem = screenForInference(mp);
+    typeLoopCounters(*mp.mutable_graph());
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : mp.opset_import())
         opsets[op.domain() == "ai.onnx" ? std::string() : op.domain()] = op.version();

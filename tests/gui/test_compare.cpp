@@ -63,9 +63,12 @@ void comparedOnlyRows(const QAbstractItemModel* tree, const QModelIndex& parent,
     for (int row = 0; row < tree->rowCount(parent); ++row) {
         const QModelIndex index = tree->index(row, 0, parent);
         if (index.data(ModuleTreeModel::ModuleRole).toInt() < 0) {
+            // Its parent: a module here (by scope), or another compared-only row ("+name").
             const int host = parent.isValid() ? parent.data(ModuleTreeModel::ModuleRole).toInt() : 0;
             out << QStringLiteral("%1 / %2 | %3")
-                       .arg(QString::fromStdString(h.modules[static_cast<std::size_t>(host)].scope),
+                       .arg(host >= 0
+                                ? QString::fromStdString(h.modules[static_cast<std::size_t>(host)].scope)
+                                : QStringLiteral("+") + parent.data().toString(),
                             index.data().toString(),
                             tree->index(row, ModuleTreeModel::NodesDeltaColumn, parent).data().toString());
         }
@@ -272,6 +275,42 @@ private slots:
         comparedOnlyRows(w.moduleTree()->model(), {}, h, rows);
         QVERIFY2(rows.isEmpty(), qPrintable(rows.join(", ")));
         QCOMPARE(w.moduleModel()->rowCount(w.moduleModel()->indexOfModule(h.findModule("pooler"))), 0);
+    }
+
+    // Two unrelated models: every module of the compared one is a row, nested as it is there (rows below
+    // compared-only rows), through the filter too.
+    void comparedOnlyRowsNest() {
+        MainWindow w;
+        w.setInteractive(false);
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(openAndSettle(w, fixture("cmp_bert_op17.onnx")));
+        QAbstractItemModelTester tester(w.moduleModel(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester filterTester(w.moduleTree()->model(),
+                                              QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(compareAndSettle(w, fixture("gpt_like.onnx")));
+        QCOMPARE(w.comparison()->result.addedModules, std::size_t(25));
+        w.moduleTree()->expandAll();
+        QStringList rows;
+        comparedOnlyRows(w.moduleTree()->model(), {}, w.document()->hierarchy, rows);
+        QCOMPARE(rows.size(), 25);
+        QCOMPARE(rows.mid(0, 6),
+                 (QStringList{" / transformer | only there", "+transformer / wte | only there",
+                              "+transformer / wpe | only there", "+transformer / h.0 | only there",
+                              "+h.0 / ln_1 | only there", "+h.0 / attn | only there"}));
+        w.moduleFilter()->setText("c_attn");
+        rows.clear();
+        comparedOnlyRows(w.moduleTree()->model(), {}, w.document()->hierarchy, rows);
+        QCOMPARE(rows, (QStringList{" / transformer | only there", "+transformer / h.0 | only there",
+                                    "+h.0 / attn | only there", "+attn / c_attn | only there",
+                                    "+transformer / h.1 | only there", "+h.1 / attn | only there",
+                                    "+attn / c_attn | only there"}));
+        w.moduleFilter()->clear();
+        w.closeComparison();
+        rows.clear();
+        comparedOnlyRows(w.moduleTree()->model(), {}, w.document()->hierarchy, rows);
+        QVERIFY(rows.isEmpty());
     }
 
     void badSecondModelIsReported() {

@@ -7,8 +7,10 @@
 #include "itemmodels/module_tree_model.h"
 #include "widgets/inspector.h"
 
+#include <QAbstractItemModelTester>
 #include <QCheckBox>
 #include <QHeaderView>
+#include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTreeView>
@@ -33,14 +35,45 @@ void visibleScopes(const QAbstractItemModel* tree, const QModelIndex& parent, co
     for (int row = 0; row < tree->rowCount(parent); ++row) {
         const QModelIndex index = tree->index(row, 0, parent);
         const int module = index.data(ModuleTreeModel::ModuleRole).toInt();
-        out << QString::fromStdString(h.modules[static_cast<std::size_t>(module)].scope);
+        if (module < 0) // a module only in the compared model
+            out << QStringLiteral("+") + index.data().toString();
+        else
+            out << QString::fromStdString(h.modules[static_cast<std::size_t>(module)].scope);
         visibleScopes(tree, index, h, out);
     }
+}
+
+QModelIndex filterIndex(MainWindow& w, const QModelIndex& source) {
+    return static_cast<QSortFilterProxyModel*>(w.moduleTree()->model())->mapFromSource(source);
+}
+
+QModelIndex filterSource(MainWindow& w, const QModelIndex& shown) {
+    return static_cast<QSortFilterProxyModel*>(w.moduleTree()->model())->mapToSource(shown);
 }
 
 QString cell(MainWindow& w, const char* scope, int column) {
     const int module = w.document()->hierarchy.findModule(scope);
     return w.moduleModel()->indexOfModule(module, column).data().toString();
+}
+
+// The rows of modules only in the compared model, as the tree shows them (through its filter), depth first:
+// "parent's scope / name column | nodes delta column".
+void comparedOnlyRows(const QAbstractItemModel* tree, const QModelIndex& parent, const hs::Hierarchy& h,
+                      QStringList& out) {
+    for (int row = 0; row < tree->rowCount(parent); ++row) {
+        const QModelIndex index = tree->index(row, 0, parent);
+        if (index.data(ModuleTreeModel::ModuleRole).toInt() < 0) {
+            // Its parent: a module here (by scope), or another compared-only row ("+name").
+            const int host = parent.isValid() ? parent.data(ModuleTreeModel::ModuleRole).toInt() : 0;
+            out << QStringLiteral("%1 / %2 | %3")
+                       .arg(host >= 0
+                                ? QString::fromStdString(h.modules[static_cast<std::size_t>(host)].scope)
+                                : QStringLiteral("+") + parent.data().toString(),
+                            index.data().toString(),
+                            tree->index(row, ModuleTreeModel::NodesDeltaColumn, parent).data().toString());
+        }
+        comparedOnlyRows(tree, index, h, out);
+    }
 }
 
 } // namespace
@@ -162,6 +195,122 @@ private slots:
         QVERIFY2(text.contains("There: encoder.layer.1.attention (matched by prefix)") &&
                      text.contains("No change."),
                  qPrintable(text));
+    }
+
+    // Issue 22: the modules only the compared model has (the unfused GELU and the pooler's Linear and Tanh
+    // that ORT's fusions folded away) are rows under their parent, greyed, not selectable, with a tooltip
+    // naming the compared file; across a wrapper prefix too; gone on Close Comparison.
+    void comparedOnlyModulesAreRows_data() {
+        QTest::addColumn<QString>("compared");
+        QTest::newRow("same scopes") << QString("cmp_bert_op17.onnx");
+        QTest::newRow("wrapped in model") << QString("cmp_bert_wrapped.onnx");
+    }
+    void comparedOnlyModulesAreRows() {
+        QFETCH(QString, compared);
+        MainWindow w;
+        w.setInteractive(false);
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(openAndSettle(w, fixture("cmp_bert_op17_ort.onnx")));
+        QAbstractItemModelTester tester(w.moduleModel(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester filterTester(w.moduleTree()->model(),
+                                              QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const hs::Hierarchy& h = w.document()->hierarchy;
+        QStringList rows;
+        comparedOnlyRows(w.moduleTree()->model(), {}, h, rows);
+        QVERIFY(rows.isEmpty());
+
+        QVERIFY(compareAndSettle(w, fixture(qPrintable(compared))));
+        QCOMPARE(w.comparison()->result.addedModules, std::size_t(4));
+        comparedOnlyRows(w.moduleTree()->model(), {}, h, rows);
+        const QStringList expected{
+            "encoder.layer.0.intermediate / intermediate_act_fn | only there",
+            "encoder.layer.1.intermediate / intermediate_act_fn | only there",
+            "pooler / dense | only there",
+            "pooler / activation | only there",
+        };
+        QCOMPARE(rows, expected);
+        // After this model's own children; inert; the tooltip says where it is.
+        const QModelIndex pooler = w.moduleModel()->indexOfModule(h.findModule("pooler"));
+        QCOMPARE(w.moduleModel()->rowCount(pooler), 2);
+        const QModelIndex dense = w.moduleModel()->index(0, 0, pooler);
+        QCOMPARE(w.moduleModel()->moduleAt(dense), -1);
+        QVERIFY(w.moduleModel()->comparedOnlyAt(dense) >= 0);
+        QVERIFY(!(dense.flags() & Qt::ItemIsSelectable));
+        QVERIFY(!(dense.flags() & (Qt::ItemIsDropEnabled | Qt::ItemIsDragEnabled | Qt::ItemIsEditable)));
+        const QString tip = dense.data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(compared) && tip.contains("pooler.dense") && tip.contains("272"),
+                 qPrintable(tip));
+        QCOMPARE(dense.data(Qt::ForegroundRole).value<QBrush>().color(), QColor(0x80, 0x80, 0x80));
+        const QModelIndex intermediate =
+            w.moduleModel()->indexOfModule(h.findModule("encoder.layer.0.intermediate"));
+        QCOMPARE(w.moduleModel()->rowCount(intermediate), 2); // dense, then the compared-only GELU
+        QCOMPARE(w.moduleModel()->moduleAt(w.moduleModel()->index(1, 0, intermediate)), -1);
+
+        // A click selects nothing; the filter and "changed only" keep them (they changed: they were added).
+        QVERIFY(w.selectModule(h.findModule("pooler")));
+        const QModelIndex shownDense = filterIndex(w, dense);
+        QVERIFY(shownDense.isValid());
+        w.moduleTree()->scrollTo(shownDense);
+        QTest::mouseClick(w.moduleTree()->viewport(), Qt::LeftButton, {},
+                          w.moduleTree()->visualRect(shownDense).center());
+        for (const QModelIndex& selected : w.moduleTree()->selectionModel()->selectedRows())
+            QVERIFY(w.moduleModel()->moduleAt(filterSource(w, selected)) > 0);
+        QCOMPARE(w.inspector()->shownModule(), h.findModule("pooler")); // nothing here to show or act on
+        w.moduleFilter()->setText("activation");
+        QTRY_VERIFY(filterIndex(w, dense).isValid() == false);
+        rows.clear();
+        comparedOnlyRows(w.moduleTree()->model(), {}, h, rows);
+        QCOMPARE(rows, QStringList{"pooler / activation | only there"});
+        w.moduleFilter()->clear();
+        w.changedOnlyBox()->setChecked(true);
+        rows.clear();
+        comparedOnlyRows(w.moduleTree()->model(), {}, h, rows);
+        QCOMPARE(rows, expected);
+        w.changedOnlyBox()->setChecked(false);
+
+        w.closeComparison();
+        rows.clear();
+        comparedOnlyRows(w.moduleTree()->model(), {}, h, rows);
+        QVERIFY2(rows.isEmpty(), qPrintable(rows.join(", ")));
+        QCOMPARE(w.moduleModel()->rowCount(w.moduleModel()->indexOfModule(h.findModule("pooler"))), 0);
+    }
+
+    // Two unrelated models: every module of the compared one is a row, nested as it is there (rows below
+    // compared-only rows), through the filter too.
+    void comparedOnlyRowsNest() {
+        MainWindow w;
+        w.setInteractive(false);
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(openAndSettle(w, fixture("cmp_bert_op17.onnx")));
+        QAbstractItemModelTester tester(w.moduleModel(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester filterTester(w.moduleTree()->model(),
+                                              QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(compareAndSettle(w, fixture("gpt_like.onnx")));
+        QCOMPARE(w.comparison()->result.addedModules, std::size_t(25));
+        w.moduleTree()->expandAll();
+        QStringList rows;
+        comparedOnlyRows(w.moduleTree()->model(), {}, w.document()->hierarchy, rows);
+        QCOMPARE(rows.size(), 25);
+        QCOMPARE(rows.mid(0, 6),
+                 (QStringList{" / transformer | only there", "+transformer / wte | only there",
+                              "+transformer / wpe | only there", "+transformer / h.0 | only there",
+                              "+h.0 / ln_1 | only there", "+h.0 / attn | only there"}));
+        w.moduleFilter()->setText("c_attn");
+        rows.clear();
+        comparedOnlyRows(w.moduleTree()->model(), {}, w.document()->hierarchy, rows);
+        QCOMPARE(rows, (QStringList{" / transformer | only there", "+transformer / h.0 | only there",
+                                    "+h.0 / attn | only there", "+attn / c_attn | only there",
+                                    "+transformer / h.1 | only there", "+h.1 / attn | only there",
+                                    "+attn / c_attn | only there"}));
+        w.moduleFilter()->clear();
+        w.closeComparison();
+        rows.clear();
+        comparedOnlyRows(w.moduleTree()->model(), {}, w.document()->hierarchy, rows);
+        QVERIFY(rows.isEmpty());
     }
 
     void badSecondModelIsReported() {

@@ -11,6 +11,9 @@
 #include <QMimeData>
 
 #include <QBrush>
+#include <QFileInfo>
+
+#include <algorithm>
 
 namespace hs::ui {
 
@@ -44,9 +47,17 @@ std::vector<int> nodesFromMimeData(const QMimeData* data, const void* document) 
     return nodes;
 }
 
+namespace {
+// The internal id of a compared-only row: its comparison index with the top bit set (a module's id is its
+// index in this model's hierarchy).
+constexpr quintptr kComparedOnlyBit = quintptr(1) << (sizeof(quintptr) * 8 - 1);
+} // namespace
+
 ModuleTreeModel::ModuleTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
 
 Qt::ItemFlags ModuleTreeModel::flags(const QModelIndex& index) const {
+    // A module only in the compared model has no nodes here: nothing to select, re-tag, extract or drop on.
+    if (comparedOnlyAt(index) >= 0) return Qt::ItemIsEnabled;
     Qt::ItemFlags f = QAbstractItemModel::flags(index);
     if (index.isValid()) f |= Qt::ItemIsDropEnabled;
     if (index.isValid() && index.column() == NameColumn && !comparison_) f |= Qt::ItemIsEditable; // F2
@@ -95,7 +106,7 @@ Qt::DropActions ModuleTreeModel::supportedDropActions() const {
 bool ModuleTreeModel::canDropMimeData(const QMimeData* data, Qt::DropAction, int, int,
                                       const QModelIndex& parent) const {
     if (draggedModule(data) > 0) return !comparison_; // the window says why a place is refused
-    if (!hierarchy_ || !parent.isValid()) return false;
+    if (!hierarchy_ || moduleAt(parent) < 0) return false;
     const std::vector<int> nodes = nodesFromMimeData(data, documentTag_);
     if (nodes.empty()) return false;
     for (int n : nodes)
@@ -125,6 +136,7 @@ void ModuleTreeModel::setHierarchy(const Hierarchy* hierarchy) {
             for (std::size_t row = 0; row < m.children.size(); ++row)
                 rowInParent_[static_cast<std::size_t>(m.children[row])] = static_cast<int>(row);
     }
+    comparedOnlyUnder_ = comparedOnlyLayout();
     endResetModel();
 }
 
@@ -145,20 +157,57 @@ QModelIndex ModuleTreeModel::indexOfModule(int module, int column) const {
 }
 
 int ModuleTreeModel::moduleAt(const QModelIndex& index) const {
-    return index.isValid() ? static_cast<int>(index.internalId()) : -1;
+    if (!index.isValid() || (index.internalId() & kComparedOnlyBit)) return -1;
+    return static_cast<int>(index.internalId());
+}
+
+int ModuleTreeModel::comparedOnlyAt(const QModelIndex& index) const {
+    if (!index.isValid() || !(index.internalId() & kComparedOnlyBit)) return -1;
+    return static_cast<int>(index.internalId() & ~kComparedOnlyBit);
 }
 
 QModelIndex ModuleTreeModel::index(int row, int column, const QModelIndex& parent) const {
     if (!hierarchy_ || hierarchy_->modules.empty() || column < 0 || column >= columnCount() || row < 0)
         return {};
-    const int parentModule = parent.isValid() ? moduleAt(parent) : 0;
-    const auto& children = hierarchy_->modules[static_cast<std::size_t>(parentModule)].children;
-    if (row >= static_cast<int>(children.size())) return {};
-    return createIndex(row, column, quintptr(children[static_cast<std::size_t>(row)]));
+    if (const int delta = comparedOnlyAt(parent); delta >= 0) { // below it: only compared-only modules
+        const auto& children = comparison_->result.modules[static_cast<std::size_t>(delta)].children;
+        if (row >= static_cast<int>(children.size())) return {};
+        return createIndex(row, column, kComparedOnlyBit | quintptr(children[static_cast<std::size_t>(row)]));
+    }
+    const auto parentModule = static_cast<std::size_t>(parent.isValid() ? moduleAt(parent) : 0);
+    const auto& children = hierarchy_->modules[parentModule].children;
+    if (row < static_cast<int>(children.size()))
+        return createIndex(row, column, quintptr(children[static_cast<std::size_t>(row)]));
+    const std::size_t extra = static_cast<std::size_t>(row) - children.size();
+    if (parentModule >= comparedOnlyUnder_.size() || extra >= comparedOnlyUnder_[parentModule].size())
+        return {};
+    return createIndex(row, column, kComparedOnlyBit | quintptr(comparedOnlyUnder_[parentModule][extra]));
+}
+
+// The row of a compared-only module: after its host module's own children, or among the compared-only
+// children of the compared-only row above it.
+QModelIndex ModuleTreeModel::comparedOnlyIndex(int delta, int column) const {
+    const int host = comparedOnlyHost(delta);
+    const std::vector<int>& siblings =
+        host >= 0 ? comparedOnlyUnder_[static_cast<std::size_t>(host)]
+                  : comparison_->result
+                        .modules[static_cast<std::size_t>(
+                            comparison_->result.modules[static_cast<std::size_t>(delta)].parent)]
+                        .children;
+    const auto at = std::find(siblings.begin(), siblings.end(), delta) - siblings.begin();
+    const std::size_t before =
+        host >= 0 ? hierarchy_->modules[static_cast<std::size_t>(host)].children.size() : 0;
+    return createIndex(static_cast<int>(before + static_cast<std::size_t>(at)), column,
+                       kComparedOnlyBit | quintptr(delta));
 }
 
 QModelIndex ModuleTreeModel::parent(const QModelIndex& child) const {
     if (!child.isValid() || !hierarchy_) return {};
+    if (const int delta = comparedOnlyAt(child); delta >= 0) {
+        const int host = comparedOnlyHost(delta);
+        if (host >= 0) return host > 0 ? indexOfModule(host) : QModelIndex();
+        return comparedOnlyIndex(comparison_->result.modules[static_cast<std::size_t>(delta)].parent, 0);
+    }
     const int parentModule = hierarchy_->modules[child.internalId()].parent;
     return parentModule > 0 ? indexOfModule(parentModule) : QModelIndex();
 }
@@ -166,23 +215,57 @@ QModelIndex ModuleTreeModel::parent(const QModelIndex& child) const {
 int ModuleTreeModel::rowCount(const QModelIndex& parent) const {
     if (!hierarchy_ || hierarchy_->modules.empty()) return 0;
     if (parent.isValid() && parent.column() != 0) return 0;
-    const int module = parent.isValid() ? moduleAt(parent) : 0;
-    return static_cast<int>(hierarchy_->modules[static_cast<std::size_t>(module)].children.size());
+    if (const int delta = comparedOnlyAt(parent); delta >= 0)
+        return static_cast<int>(comparison_->result.modules[static_cast<std::size_t>(delta)].children.size());
+    const auto module = static_cast<std::size_t>(parent.isValid() ? moduleAt(parent) : 0);
+    const std::size_t extra = module < comparedOnlyUnder_.size() ? comparedOnlyUnder_[module].size() : 0;
+    return static_cast<int>(hierarchy_->modules[module].children.size() + extra);
+}
+
+int ModuleTreeModel::comparedOnlyHost(int delta) const {
+    const auto& modules = comparison_->result.modules;
+    const ModuleDelta& parent =
+        modules[static_cast<std::size_t>(modules[static_cast<std::size_t>(delta)].parent)];
+    if (parent.match == ModuleMatch::Added) return -1;
+    return parent.moduleA >= 0 ? parent.moduleA
+                               : 0; // a wrapper only the compared model has stands for the root
+}
+
+std::vector<std::vector<int>> ModuleTreeModel::comparedOnlyLayout() const {
+    std::vector<std::vector<int>> under(comparison_ ? rowInParent_.size() : 0);
+    if (!comparison_) return under;
+    const auto& modules = comparison_->result.modules;
+    for (std::size_t k = 1; k < modules.size(); ++k) { // parents before children: rows in tree order
+        if (modules[k].match != ModuleMatch::Added) continue;
+        const int host = comparedOnlyHost(static_cast<int>(k));
+        // A comparison of an older hierarchy (between a re-tag and its fresh comparison) may not fit.
+        if (host >= 0 && static_cast<std::size_t>(host) < under.size())
+            under[static_cast<std::size_t>(host)].push_back(static_cast<int>(k));
+    }
+    return under;
 }
 
 int ModuleTreeModel::columnCount(const QModelIndex&) const {
     return comparison_ ? int(CompareColumnCount) : int(ColumnCount);
 }
 
-void ModuleTreeModel::setComparison(const Comparison* comparison) {
-    if ((comparison != nullptr) == (comparison_ != nullptr)) { // a fresh comparison (after a re-tag)
+bool ModuleTreeModel::setComparison(const Comparison* comparison) {
+    const Comparison* old = comparison_;
+    comparison_ = comparison;
+    std::vector<std::vector<int>> layout = comparedOnlyLayout();
+    comparison_ = old;
+    // A fresh comparison (after a re-tag) with the same compared-only rows: only the numbers change.
+    if ((comparison != nullptr) == (old != nullptr) && layout == comparedOnlyUnder_) {
         comparison_ = comparison;
-        return refreshSummaries();
+        refreshSummaries();
+        return false;
     }
-    // The column count changes: a reset (the window restores the tree's expansion afterwards).
+    // The column count or the rows change: a reset (the window restores the tree's expansion afterwards).
     beginResetModel();
     comparison_ = comparison;
+    comparedOnlyUnder_ = std::move(layout);
     endResetModel();
+    return true;
 }
 
 void ModuleTreeModel::setCost(const CostReport* cost) {
@@ -284,6 +367,8 @@ QVariant ModuleTreeModel::displayData(int module, int column) const {
 
 QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || !hierarchy_) return {};
+    if (const int delta = comparedOnlyAt(index); delta >= 0)
+        return comparedOnlyData(delta, index.column(), role);
     const int module = moduleAt(index);
     const Module& m = hierarchy_->modules[static_cast<std::size_t>(module)];
     switch (role) {
@@ -436,6 +521,50 @@ QVariant ModuleTreeModel::headerToolTip(int section) const {
     case TimeDeltaColumn:
         return tr("Measured kernel time per run of the module and its submodules: this model → the compared "
                   "one (a profile of each: File > Load Profile... and Load Profile of Compared Model...)");
+    }
+    return {};
+}
+
+} // namespace hs::ui
+
+namespace hs::ui {
+
+// A module only the compared model has: its name and class, "only there" in the delta columns, greyed,
+// and a tooltip that says where it is.
+QVariant ModuleTreeModel::comparedOnlyData(int delta, int column, int role) const {
+    const ModuleDelta& d = comparison_->result.modules[static_cast<std::size_t>(delta)];
+    const Hierarchy& b = comparison_->other->hierarchy;
+    const Module* m = d.moduleB >= 0 && static_cast<std::size_t>(d.moduleB) < b.modules.size()
+                          ? &b.modules[static_cast<std::size_t>(d.moduleB)]
+                          : nullptr;
+    const QString name = QString::fromStdString(m ? m->name : d.scope);
+    switch (role) {
+    case Qt::DisplayRole:
+    case SortRole:
+        if (column == NameColumn)
+            return d.className.empty()
+                       ? name
+                       : QStringLiteral("%1  (%2)").arg(name, QString::fromStdString(d.className));
+        return column >= ColumnCount ? tr("only there") : QVariant();
+    case Qt::ToolTipRole:
+        return tr("Only in the compared model %1\nscope there: %2\n%3 node(s) with its submodules, %4 "
+                  "parameter(s)\nIt has no nodes in this model: nothing here to re-tag or extract.")
+            .arg(QFileInfo(comparison_->other->modelPath).fileName(), QString::fromStdString(d.scope))
+            .arg(d.totalNodesB)
+            .arg(formatCount(d.totalParametersB));
+    case Qt::ForegroundRole:
+        return QBrush(QColor(0x80, 0x80, 0x80));
+    case Qt::TextAlignmentRole:
+        return column == NameColumn ? QVariant() : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    case FilterRole:
+        return QStringLiteral("%1 %2 %3")
+            .arg(name, QString::fromStdString(d.className), QString::fromStdString(d.scope));
+    case ChangedRole:
+        return d.changed;
+    case UncertainRole:
+        return 0;
+    case ModuleRole:
+        return -1; // no module of this model
     }
     return {};
 }

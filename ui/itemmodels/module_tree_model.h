@@ -1,6 +1,7 @@
 #pragma once
 // Qt item model over the core's module tree (hs::Hierarchy::modules). The invisible root is the
-// hierarchy's root module, so the top level shows the model's top modules.
+// hierarchy's root module, so the top level shows the model's top modules. While comparing, the modules
+// only the compared model has follow their parent's own children as greyed read-only rows.
 #include <QAbstractItemModel>
 #include <QMimeData>
 #include <QSortFilterProxyModel>
@@ -59,8 +60,9 @@ public:
     std::size_t moduleCount() const { return rowInParent_.size(); }
     // Module summaries changed (re-tagging): repaint every row; the tree's shape is unchanged.
     void refreshSummaries();
-    // Shows (or, with nullptr, hides) the delta columns; the comparison must outlive its use here.
-    void setComparison(const Comparison* comparison);
+    // Shows (or, with nullptr, hides) the delta columns and the compared model's own modules; the
+    // comparison must outlive its use here. True when the model was reset (the tree's expansion is lost).
+    bool setComparison(const Comparison* comparison);
     // Fills the MACs/activations columns (module sums of `cost`) and the Time column (`times`, per
     // module, with the run's total for the share); nullptr empties them. Both must outlive their use.
     void setCost(const CostReport* cost);
@@ -70,7 +72,9 @@ public:
     void setComparedTimes(const std::vector<ModuleTime>* times);
 
     QModelIndex indexOfModule(int module, int column = 0) const;
-    int moduleAt(const QModelIndex& index) const; // -1 for the invisible root / invalid
+    int moduleAt(const QModelIndex& index) const; // -1 for the invisible root / invalid / compared-only rows
+    // For a row of a module only in the compared model: its index into the comparison's modules, else -1.
+    int comparedOnlyAt(const QModelIndex& index) const;
 
     // Graph nodes dropped on a module re-tag them: the model only checks and reports the drop
     // (nodesDropped); the window turns it into one undoable step. Drops from another document are refused.
@@ -108,6 +112,11 @@ private:
     QString toolTip(const Module& m) const;
     int draggedModule(const QMimeData* data) const;
     QVariant headerToolTip(int section) const;
+    QVariant comparedOnlyData(int delta, int column, int role) const;
+    QModelIndex comparedOnlyIndex(int delta, int column) const;
+    // Where each compared-only module's row goes; the layout of the current hierarchy and comparison.
+    std::vector<std::vector<int>> comparedOnlyLayout() const;
+    int comparedOnlyHost(int delta) const; // the module of this model it goes under; -1: under a row like it
     const Hierarchy* hierarchy_ = nullptr;
     const void* documentTag_ = nullptr;
     const Comparison* comparison_ = nullptr;
@@ -116,6 +125,8 @@ private:
     const std::vector<ModuleTime>* comparedTimes_ = nullptr;
     double totalUs_ = 0;
     std::vector<int> rowInParent_; // per module, its row among its parent's children
+    // Per module of this model, the compared-only modules shown after its children (comparison indices).
+    std::vector<std::vector<int>> comparedOnlyUnder_;
 };
 
 // Filter over ModuleTreeModel: a module matches on name, class or scope; its ancestors stay visible.

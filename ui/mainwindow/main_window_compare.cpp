@@ -71,7 +71,8 @@ void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {
     }
     // The fresh comparison replaces the old one only once no view points at the old one.
     std::shared_ptr<Comparison> fresh = compareDocuments(*doc_, std::move(other));
-    treeModel_->setComparison(fresh.get());
+    // Reset when the compared-only rows change (a re-tag): the tree's open rows follow the graph again.
+    const bool reset = treeModel_->setComparison(fresh.get());
     inspector_->setComparison(fresh.get());
     comparison_ = std::move(fresh);
     filterModel_->setChangedOnly(changedOnly_->isChecked());
@@ -85,8 +86,8 @@ void MainWindow::installComparison(std::shared_ptr<const ModelDocument> other) {
             .arg(r.addedModules)
             .arg(r.removedModules)
             .arg(r.moved.size()));
+    if (reset) restoreTreeExpansion(); // the model was reset for its new columns or rows
     if (first) {
-        mirrorGraphExpansionInTree(); // the model was reset for its new columns
         // The deltas right after the names, where a narrow dock still shows them.
         treeView_->header()->moveSection(ModuleTreeModel::NodesDeltaColumn, 1);
         treeView_->header()->moveSection(ModuleTreeModel::ParametersDeltaColumn, 2);

@@ -85,8 +85,8 @@ bool strictlyBelow(const Hierarchy& h, int module, int home) {
 
 class RegionSearch {
 public:
-    RegionSearch(const GraphIndex& graph, const Hierarchy& h)
-        : graph_(graph), h_(h), stamp_(graph.size(), 0), mask_(graph.size(), 0), queued_(graph.size(), 0),
+    explicit RegionSearch(const GraphIndex& graph)
+        : graph_(graph), stamp_(graph.size(), 0), mask_(graph.size(), 0), queued_(graph.size(), 0),
           between_(graph.size(), 0) {}
 
     // The nodes on the branches that join at `node`, from the tensor they forked from to `node`; false
@@ -157,7 +157,6 @@ private:
     }
 
     const GraphIndex& graph_;
-    const Hierarchy& h_;
     std::vector<int> stamp_;
     std::vector<std::uint32_t> mask_;
     std::vector<char> queued_, between_;
@@ -247,7 +246,7 @@ bool combinesOrWraps(const GraphIndex& graph, const Hierarchy& h, int common,
 // Rule 1 for every vague node that joins branches; what it finds also goes, as "on joined branches", to
 // the vague nodes of those branches (the deepest such module wins, a node's own join first).
 void applyJoins(const GraphIndex& graph, const Hierarchy& h, RegionSuggestions& r) {
-    RegionSearch search(graph, h);
+    RegionSearch search(graph);
     std::vector<int> between;
     std::vector<int> fromBranches(graph.size(), -1);
     for (std::size_t i = 0; i < graph.size(); ++i) {

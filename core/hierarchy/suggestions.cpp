@@ -96,7 +96,9 @@ bool readsAndFeeds(const Hierarchy& h, int module, const std::vector<int>& edges
 // that is neither its ancestor nor below it).
 bool dominates(const Hierarchy& h, const std::vector<std::pair<int, int>>& ranked,
                const std::vector<int>& edges) {
-    const auto& [best, connections] = ranked.front();
+    // Plain copies: a lambda may capture a structured binding only from C++20 on.
+    const int best = ranked.front().first;
+    const int connections = ranked.front().second;
     if (connections < 3) return false;
     // Connections to one module alone are its output read several times (a reshape of query's output),
     // as likely its caller's code as its own.

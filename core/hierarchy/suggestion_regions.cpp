@@ -164,13 +164,18 @@ private:
     int mark_ = 0;
 };
 
+// A node that evidence placed (not inferred), and that does work (not a Constant).
+bool isPlacedOp(const GraphIndex& graph, const Hierarchy& h, int n) {
+    return !isInferred(h.assignments[static_cast<std::size_t>(n)]) && graph.opKind(n) != OpKind::Constant;
+}
+
 // The lowest module holding every placed node of `nodes`; -1 when none is placed.
 int placedCommonModule(const GraphIndex& graph, const Hierarchy& h, const std::vector<int>& nodes) {
     int common = -1;
     for (int n : nodes) {
-        const Assignment& a = h.assignments[static_cast<std::size_t>(n)];
-        if (isInferred(a) || graph.opKind(n) == OpKind::Constant) continue;
-        common = common < 0 ? a.module : lowestCommonModule(h, common, a.module);
+        if (!isPlacedOp(graph, h, n)) continue;
+        const int m = h.assignments[static_cast<std::size_t>(n)].module;
+        common = common < 0 ? m : lowestCommonModule(h, common, m);
     }
     return common;
 }
@@ -186,6 +191,22 @@ int childToward(const Hierarchy& h, int ancestor, int module) {
     return module;
 }
 
+// Placed nodes of `nodes` (Constants aside) lie in two or more different children of `common`.
+bool placedInTwoChildren(const GraphIndex& graph, const Hierarchy& h, int common,
+                         const std::vector<int>& nodes) {
+    int firstChild = -1;
+    for (int n : nodes) {
+        if (!isPlacedOp(graph, h, n)) continue;
+        const int child = childToward(h, common, h.assignments[static_cast<std::size_t>(n)].module);
+        if (child < 0) continue;
+        if (firstChild < 0)
+            firstChild = child;
+        else if (child != firstChild)
+            return true;
+    }
+    return false;
+}
+
 // Branches that fork outside the node's module: one of them is an argument its caller made (an attention
 // mask added to the scores, the residual input added to dense's output). Inside, the node combines what
 // its module's calls returned: when two different sub-calls of a module below its placement feed it
@@ -193,24 +214,14 @@ int childToward(const Hierarchy& h, int ancestor, int module) {
 // the code is its placement's own (BertSelfOutput's residual Add after dense).
 int joinWithArgument(const GraphIndex& graph, const Hierarchy& h, int home, const std::vector<int>& between) {
     std::vector<int> inside;
-    for (int n : between) {
-        const Assignment& b = h.assignments[static_cast<std::size_t>(n)];
-        if (!isInferred(b) && graph.opKind(n) != OpKind::Constant && h.isAncestorOrSelf(home, b.module))
+    for (int n : between)
+        if (isPlacedOp(graph, h, n) &&
+            h.isAncestorOrSelf(home, h.assignments[static_cast<std::size_t>(n)].module))
             inside.push_back(n);
-    }
     const int common = placedCommonModule(graph, h, inside);
     if (common < 0 || !strictlyBelow(h, common, home) || isListContainer(h, common))
         return RegionSuggestions::kNone;
-    int firstChild = -1;
-    for (int n : inside) {
-        const int child = childToward(h, common, h.assignments[static_cast<std::size_t>(n)].module);
-        if (child < 0) continue;
-        if (firstChild < 0)
-            firstChild = child;
-        else if (child != firstChild)
-            return common;
-    }
-    return RegionSuggestions::kNone;
+    return placedInTwoChildren(graph, h, common, inside) ? common : RegionSuggestions::kNone;
 }
 
 // The branches show `common` at work: placed nodes of two or more of its children meet (query and key of
@@ -218,27 +229,15 @@ int joinWithArgument(const GraphIndex& graph, const Hierarchy& h, int home, cons
 // Conv1D's reshape of its input before its Gemm).
 bool combinesOrWraps(const GraphIndex& graph, const Hierarchy& h, int common,
                      const std::vector<int>& between) {
-    int firstChild = -1;
+    if (placedInTwoChildren(graph, h, common, between)) return true;
     for (int n : between) {
         const Assignment& b = h.assignments[static_cast<std::size_t>(n)];
-        if (isInferred(b)) {
-            if (h.isAncestorOrSelf(common, b.module)) continue; // already inside: common's own work
-            for (int t : graph.outputs(n))
-                for (int c : graph.consumers(t)) {
-                    const Assignment& ca = h.assignments[static_cast<std::size_t>(c)];
-                    if (!isInferred(ca) && graph.opKind(c) != OpKind::Constant &&
-                        h.isAncestorOrSelf(common, ca.module))
-                        return true;
-                }
-            continue;
-        }
-        if (graph.opKind(n) == OpKind::Constant) continue;
-        const int child = childToward(h, common, b.module);
-        if (child < 0) continue;
-        if (firstChild < 0)
-            firstChild = child;
-        else if (child != firstChild)
-            return true;
+        if (!isInferred(b) || h.isAncestorOrSelf(common, b.module)) continue; // placed, or common's own work
+        for (int t : graph.outputs(n))
+            for (int c : graph.consumers(t))
+                if (isPlacedOp(graph, h, c) &&
+                    h.isAncestorOrSelf(common, h.assignments[static_cast<std::size_t>(c)].module))
+                    return true;
     }
     return false;
 }

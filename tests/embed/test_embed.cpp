@@ -234,7 +234,8 @@ void TestEmbed::embeddingAgainReplacesOnlyOurKeys() {
     QCOMPARE(*valueOf(shape, hs::embed_keys::kNamespace), std::string("distilbert"));
     QCOMPARE(*valueOf(shape, hs::embed_keys::kSource), std::string("inferred"));
     QCOMPARE(*valueOf(shape, hs::embed_keys::kLevel), std::string("medium"));
-    QCOMPARE(*valueOf(shape, hs::embed_keys::kSuggestedScope), std::string("distilbert.transformer.layer.0.attention"));
+    QCOMPARE(*valueOf(shape, hs::embed_keys::kSuggestedScope),
+             std::string("distilbert.transformer.layer.0.attention"));
     const std::size_t entries = shape.metadata.size();
     const int target = copy.hierarchy.findModule("distilbert.embeddings");
     copy.hierarchy.assignManually(node, target);

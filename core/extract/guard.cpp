@@ -11,6 +11,7 @@
 
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace hs::extraction {
@@ -208,6 +209,91 @@ void giveEveryNameAType(onnx::GraphProto& g, const NameSet& outer) {
         }
 }
 
+// ONNX 1.12 infers a call to a local function by inferring its body, call by call and recursively: a
+// function that calls itself (invalid, but a file can say so) overflows the stack (found by
+// fuzz_structure), and a fan of calls (12 calls per body, 20 levels) is 12^19 bodies. Functions on a
+// call cycle, deeper than kMaxCallDepth or expanding to more than kMaxInstances nodes are left out:
+// their calls become unknown operators, whose outputs simply get no type.
+class FunctionBudget {
+public:
+    static constexpr int kMaxCallDepth = 64;
+    static constexpr std::uint64_t kMaxInstances = std::uint64_t{1} << 17;
+    // All calls of the main graph together: as many as GraphIndex expands (graph.cpp).
+    static constexpr std::uint64_t kMaxTotalInstances = std::uint64_t{1} << 20;
+
+    explicit FunctionBudget(const onnx::ModelProto& mp) : mp_(mp), state_(mp.functions_size(), Unseen) {
+        cost_.assign(state_.size(), 0);
+        for (int f = 0; f < mp.functions_size(); ++f)
+            byKey_.emplace(mp.functions(f).domain() + '\n' + mp.functions(f).name(), f);
+    }
+
+    // Functions to leave out, in increasing order.
+    std::vector<int> unbounded() {
+        std::vector<int> out;
+        for (int f = 0; f < static_cast<int>(state_.size()); ++f)
+            if (costOf(f, 0) >= kMaxInstances) out.push_back(f);
+        return out;
+    }
+    int firstOnCycle = -1; // a function that calls itself, directly or not, once unbounded() ran
+
+    // Node instances inference visits in the main graph, once the unbounded functions are left out.
+    std::uint64_t mainGraphCost() { return graphCost(mp_.graph(), 0); }
+
+private:
+    enum State { Unseen, Visiting, Done };
+
+    std::uint64_t costOf(int f, int depth) {
+        if (state_[f] == Done) return cost_[f];
+        if (state_[f] == Visiting && firstOnCycle < 0) firstOnCycle = f;
+        if (state_[f] == Visiting || depth > kMaxCallDepth) return kMaxTotalInstances; // a cycle, too deep
+        state_[f] = Visiting;
+        std::uint64_t n = 0;
+        for (const auto& node : mp_.functions(f).node())
+            n = add(n, nodeCost(node, depth + 1));
+        state_[f] = Done;
+        return cost_[f] = n;
+    }
+    std::uint64_t graphCost(const onnx::GraphProto& g, int depth) {
+        std::uint64_t n = 0;
+        for (const auto& node : g.node())
+            n = add(n, nodeCost(node, depth));
+        return n;
+    }
+    std::uint64_t nodeCost(const onnx::NodeProto& node, int depth) {
+        if (depth > kMaxCallDepth) return kMaxTotalInstances;
+        std::uint64_t n = 1;
+        for (const auto& a : node.attribute()) {
+            if (a.has_g()) n = add(n, graphCost(a.g(), depth + 1));
+            for (const auto& g : a.graphs())
+                n = add(n, graphCost(g, depth + 1));
+        }
+        auto it = byKey_.find(node.domain() + '\n' + node.op_type());
+        if (it != byKey_.end()) n = add(n, costOf(it->second, depth));
+        return n;
+    }
+    static std::uint64_t add(std::uint64_t a, std::uint64_t b) { return std::min(kMaxTotalInstances, a + b); }
+
+    const onnx::ModelProto& mp_;
+    std::vector<State> state_;
+    std::vector<std::uint64_t> cost_;
+    std::unordered_map<std::string, int> byKey_; // "domain\nname" -> the first of that name
+};
+
+// Leaves out the functions FunctionBudget finds unbounded, then all of them when their calls together
+// still expand past the budget. Returns how many were left out.
+int leaveOutUnboundedFunctions(onnx::ModelProto& mp) {
+    std::vector<int> out = FunctionBudget(mp).unbounded();
+    auto* functions = mp.mutable_functions();
+    for (auto k = out.rbegin(); k != out.rend(); ++k)
+        functions->DeleteSubrange(*k, 1);
+    int removed = static_cast<int>(out.size());
+    if (functions->size() > 0 && FunctionBudget(mp).mainGraphCost() >= FunctionBudget::kMaxTotalInstances) {
+        removed += functions->size();
+        functions->Clear();
+    }
+    return removed;
+}
+
 } // namespace
 
 std::string screenForInference(onnx::ModelProto& mp) {
@@ -270,6 +356,11 @@ std::string screenForInference(onnx::ModelProto& mp) {
                 break;
             }
     }
+    if (int unbounded = leaveOutUnboundedFunctions(mp); unbounded > 0) {
+        note(std::to_string(unbounded) + " local function(s) calling themselves or expanding to over " +
+             std::to_string(FunctionBudget::kMaxInstances) + " nodes");
+        removed += static_cast<std::size_t>(unbounded) - 1; // each function is a part left out
+    }
     giveEveryNameAType(*graph, {});
     if (removed == 0) return {};
     return std::to_string(removed) +
@@ -283,6 +374,15 @@ std::string modelProblem(const onnx::ModelProto& mp) {
     NodeScreen screen(mp.opset_import());
     for (const auto& n : mp.graph().node())
         if (auto p = screen.nodeProblem(n); !p.empty()) return p;
+    FunctionBudget budget(mp);
+    if (std::vector<int> unbounded = budget.unbounded(); !unbounded.empty()) {
+        if (budget.firstOnCycle >= 0)
+            return "local function " + quotedName(mp.functions(budget.firstOnCycle).name()) +
+                   " calls itself (directly or through other functions), which ONNX's checks cannot follow";
+        return "local function " + quotedName(mp.functions(unbounded.front()).name()) + " expands to over " +
+               std::to_string(FunctionBudget::kMaxInstances) + " nodes (or calls deeper than " +
+               std::to_string(FunctionBudget::kMaxCallDepth) + " levels), which ONNX's checks cannot follow";
+    }
     for (const auto& fn : mp.functions()) {
         NodeScreen fnScreen(fn.opset_import());
         for (const auto& n : fn.node())

@@ -5,6 +5,7 @@
 #include "../core/test_support.h"
 #include "common/error.h"
 #include "extract/extract.h"
+#include "extract/internal.h"
 #include "extract_test_util.h"
 
 #include <onnx/onnx_pb.h>
@@ -305,6 +306,37 @@ private slots:
         SidecarCheck check = checkSidecar(*l.graph, sidecar);
         QVERIFY2(check.applicable, check.message.c_str());
         QCOMPARE(check.matchedKeys, l.graph->size());
+    }
+
+    // fuzz_structure's case: a local function that calls itself. ONNX 1.12 infers a call by inferring
+    // the body, recursively, and overflowed the stack. The function is left out of inference (its calls
+    // get no type, said in the problem text); `info` and `tree` open the model, and extracting a module
+    // that holds a call is refused with the function named.
+    void functionCallingItself() {
+        QTemporaryDir dir;
+        onnx::ModelProto m = readModel(fixture("bert_like_functions.onnx"));
+        onnx::FunctionProto* tanh = nullptr; // torch.nn.modules.activation.Tanh: one Tanh node
+        for (auto& fn : *m.mutable_functions())
+            if (fn.name() == "Tanh") tanh = &fn;
+        QVERIFY(tanh && tanh->node_size() == 1);
+        tanh->mutable_node(0)->set_domain(tanh->domain()); // Tanh now calls itself, same input and output
+        std::string path = dir.filePath("self_call.onnx").toStdString();
+        writeModel(m, path);
+
+        for (const char* command : {"info", "tree"}) {
+            Run r = cli(dir, {command, path, "--json"});
+            QVERIFY2(r.status == 0, r.err.constData());
+            QVERIFY(validJson(r.out));
+        }
+        std::string problem;
+        auto types = extraction::inferModelTypes(readModel(path), problem);
+        QVERIFY2(QString::fromStdString(problem).contains("calling themselves"), problem.c_str());
+        QVERIFY(!types.empty()); // the graph around the calls is still typed
+
+        auto l = hstest::load(path);
+        ExtractionPlan plan = planExtraction(*l.graph, l.hierarchy, "pooler");
+        QString e = errorOf([&] { extractModel(plan, dir.filePath("pooler.onnx").toStdString()); });
+        QVERIFY2(e.contains("calls itself") && e.contains("'Tanh'"), qPrintable(e));
     }
 };
 

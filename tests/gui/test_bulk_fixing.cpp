@@ -32,6 +32,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QPushButton>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QTreeView>
@@ -330,8 +331,16 @@ void TestBulkFixing::acceptSuggestionsFigures() {
     QCOMPARE(after.wrong, 0); // Accept All never moves a node out of its true module
     QVERIFY2(share >= minShare, qPrintable(QString::number(share)));
     QVERIFY2(actions <= maxActions, qPrintable(QString::number(actions)));
-    w.undoStack()->undo();
+    QVERIFY(w.statusBar()->currentMessage().startsWith(QStringLiteral("Moved ")));
+    w.findChild<QAction*>(QStringLiteral("undoAction"))->trigger(); // Edit > Undo, Ctrl+Z
     QCOMPARE(tally(h, r, vague).vague, int(vague.size()));
+    // The status bar no longer says the nodes were moved: it names what was undone.
+    QVERIFY2(w.statusBar()->currentMessage().startsWith(QStringLiteral("Undone: ")),
+             qPrintable(w.statusBar()->currentMessage()));
+    w.findChild<QAction*>(QStringLiteral("redoAction"))->trigger();
+    QVERIFY(w.statusBar()->currentMessage().startsWith(QStringLiteral("Redone: ")));
+    QCOMPARE(tally(h, r, vague).vague, after.vague);
+    w.undoStack()->undo();
 }
 
 // Conflicts of one kind, many of them: the BERT fixture with the seed exporter's sidecar edited to say that

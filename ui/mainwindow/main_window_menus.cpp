@@ -53,6 +53,15 @@ void MainWindow::createEditMenu() {
     // Both usual keys, each bound once: QKeySequence::Redo adds Ctrl+Shift+Z again on some platforms,
     // and a key bound twice is an ambiguous shortcut that triggers nothing.
     redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    undo->setObjectName(QStringLiteral("undoAction"));
+    redo->setObjectName(QStringLiteral("redoAction"));
+    // The message of the step just undone ("Moved 76 of 76 ...") would otherwise stay in the status bar
+    // and contradict the graph. QUndoStack's own slot runs first (connected first): index() is then past.
+    connect(undo, &QAction::triggered, this,
+            [this] { statusBar()->showMessage(tr("Undone: %1").arg(undo_->text(undo_->index())), 8000); });
+    connect(redo, &QAction::triggered, this, [this] {
+        statusBar()->showMessage(tr("Redone: %1").arg(undo_->text(undo_->index() - 1)), 8000);
+    });
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();

@@ -5,8 +5,10 @@
 #include "hierarchy/hierarchy.h"
 #include "hierarchy/inference/inference.h"
 #include "hierarchy/module_calls.h"
+#include "hierarchy/renames.h"
 #include "hierarchy/scope_names.h"
 #include "hierarchy/suggestions.h"
+#include "sidecar/sidecar.h"
 
 #include <algorithm>
 #include <limits>
@@ -245,7 +247,9 @@ void orderSiblingsAsTheyRun(const GraphIndex& graph, Hierarchy& h) {
 
 } // namespace
 
-Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
+namespace {
+
+Hierarchy inferFromEvidence(const GraphIndex& graph, const Sidecar* sidecar, const Sidecar* renames) {
     Hierarchy h;
     h.modules.push_back(Module{});
     ModuleCalls calls(h.modules);
@@ -279,10 +283,21 @@ Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
     suggestDeeperModules(graph, h);
     if (sidecar) restoreSidecarSuggestions(graph, *sidecar, h);
     assignParameters(graph, h, calls);
+    if (renames) applyRenames(h, *renames); // after every lookup by the evidence's scopes
     orderSiblingsAsTheyRun(graph, h);
     computePaths(h);
     h.refreshModuleSummaries();
     return h;
+}
+
+} // namespace
+
+Hierarchy inferHierarchy(const GraphIndex& graph, const Sidecar* sidecar) {
+    // Modules a person renamed: the sidecar is read in the scopes the file's evidence gives them.
+    if (sidecar)
+        if (std::optional<Sidecar> renamed = inEvidenceScopes(*sidecar))
+            return inferFromEvidence(graph, &*renamed, sidecar);
+    return inferFromEvidence(graph, sidecar, nullptr);
 }
 
 } // namespace hs

@@ -38,6 +38,9 @@ struct Module {
     std::string className; // "BertLayer"; empty when unknown
     std::string path;      // hierarchy path: "/BertModel/BertEncoder/BertLayer.0" or "/encoder/layer.0"
     bool fromConverterNames = false; // a layer of another converter's name paths, not a PyTorch module
+    // The scope the file's evidence gives it, when a person renamed or moved it (empty otherwise): saved
+    // as the sidecar's `renamed_from`, so that a reload maps that evidence to the module's new scope.
+    std::string evidenceScope;
     int parent = -1;
     int depth = 0;
     std::vector<int> children;          // in order of first appearance in the graph

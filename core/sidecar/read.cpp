@@ -325,6 +325,8 @@ void readOurModules(ValueRange range, Sidecar& sidecar) {
                 m.className = textOrEmpty(v);
             else if (key == "path")
                 m.path = textOrEmpty(v);
+            else if (key == "renamed_from")
+                m.renamedFrom = textOrEmpty(v);
             else
                 v.skip(1);
         }

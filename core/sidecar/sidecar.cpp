@@ -59,7 +59,7 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const S
     sidecar.modelDigest = modelDigest(graph);
     sidecar.modules.reserve(hierarchy.modules.size());
     for (const auto& m : hierarchy.modules)
-        sidecar.modules.push_back({m.scope, m.className, m.path});
+        sidecar.modules.push_back({m.scope, m.className, m.path, m.evidenceScope});
     sidecar.entries.reserve(graph.size());
     for (std::size_t i = 0; i < graph.size(); ++i) {
         const Assignment& a = hierarchy.assignments[i];

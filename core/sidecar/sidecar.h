@@ -41,6 +41,8 @@ struct SidecarModule {
     std::string scope;
     std::string className;
     std::string path;
+    std::string
+        renamedFrom; // `renamed_from`: the scope the model's own evidence gives it (Module::evidenceScope)
 };
 
 struct Sidecar {

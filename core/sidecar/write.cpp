@@ -144,6 +144,7 @@ std::string sidecarText(const Sidecar& sidecar, const SidecarProgress& progress)
         out += '{';
         stringMember(out, 6, "class", m.className, f);
         stringMember(out, 6, "path", m.path, f);
+        if (!m.renamedFrom.empty()) stringMember(out, 6, "renamed_from", m.renamedFrom, f);
         closeObject(out, 4, false);
     }
     closeObject(out, 2, sidecar.modules.empty());

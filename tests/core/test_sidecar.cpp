@@ -199,6 +199,59 @@ private slots:
         }
     }
 
+    // A renamed module: the file's names and parameter names still give `pooler`, the sidecar `head` with
+    // `renamed_from: pooler` (for the module and its child). Written and read back, the reload has one
+    // module `head` holding pooler's nodes and parameters, and no `pooler`. A rename onto a scope another
+    // module keeps is left out with a note.
+    void renamedModulesComeBackRenamed() {
+        QTemporaryDir dir;
+        Loaded first = hstest::load(fixture("bert_like_op17.onnx"));
+        const Hierarchy& h0 = first.hierarchy;
+        const int pooler = h0.findModule("pooler");
+        QVERIFY(pooler > 0 && h0.findModule("pooler.dense") > 0);
+        auto renamed = [](std::string scope, const std::string& to) {
+            return scope == "pooler" || scope.rfind("pooler.", 0) == 0 ? to + scope.substr(6) : scope;
+        };
+        auto withRename = [&](const std::string& to) {
+            Sidecar s = makeSidecar(*first.graph, h0);
+            for (SidecarModule& m : s.modules)
+                if (renamed(m.scope, to) != m.scope) m.renamedFrom = m.scope, m.scope = renamed(m.scope, to);
+            for (SidecarEntry& e : s.entries)
+                e.scope = renamed(e.scope, to);
+            const std::string path = dir.filePath("bert.hierarchy.json").toStdString();
+            writeSidecar(path, s);
+            return readSidecarFor(*first.graph, path);
+        };
+        Sidecar back = withRename("head");
+        QVERIFY(std::any_of(back.modules.begin(), back.modules.end(),
+                            [](const SidecarModule& m) { return m.renamedFrom == "pooler.dense"; }));
+        Loaded again = hstest::analyse(first.model, &back);
+        const Hierarchy& h = again.hierarchy;
+        QCOMPARE(h.findModule("pooler"), -1);
+        QCOMPARE(h.findModule("pooler.dense"), -1);
+        const int head = h.findModule("head");
+        QVERIFY(head > 0);
+        QCOMPARE(h.modules.size(), h0.modules.size());
+        QCOMPARE(h.modules[head].totalNodes, h0.modules[pooler].totalNodes);
+        QCOMPARE(h.modules[head].totalParameters, h0.modules[pooler].totalParameters);
+        QCOMPARE(h.modules[head].className, h0.modules[pooler].className);
+        QCOMPARE(h.modules[h.findModule("head.dense")].parent, head);
+        QCOMPARE(h.modules[head].evidenceScope, std::string("pooler"));
+        // Saved again, the record is kept.
+        Sidecar resaved = makeSidecar(*again.graph, h, &back);
+        QVERIFY(std::any_of(resaved.modules.begin(), resaved.modules.end(), [](const SidecarModule& m) {
+            return m.scope == "head" && m.renamedFrom == "pooler";
+        }));
+
+        Sidecar clash = withRename("embeddings"); // `embeddings` is another module
+        Loaded refused = hstest::analyse(first.model, &clash);
+        QVERIFY(refused.hierarchy.findModule("embeddings") > 0);
+        const auto& notes = refused.hierarchy.notes;
+        QVERIFY(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+            return n.find("renames 'pooler' to 'embeddings'") != std::string::npos;
+        }));
+    }
+
     // Issue 18: each vague node's suggestion is written (`suggested_scope`, `suggested_reason`), read back,
     // and comes back on reload; a suggestion only the sidecar knows is restored too.
     void suggestionsRoundTrip() {

@@ -116,7 +116,7 @@ RescopeModuleCommand::RescopeModuleCommand(ModelDocument* doc, int module, const
     newParent_ = h.parentForNewModule(scope);
     for (int s : subtree_) {
         const Module& x = h.modules[static_cast<std::size_t>(s)];
-        before_.places.push_back({x.scope, x.name, x.path, x.parent, x.depth});
+        before_.places.push_back({x.scope, x.name, x.path, x.evidenceScope, x.parent, x.depth});
     }
     before_.oldSiblings = h.modules[static_cast<std::size_t>(oldParent_)].children;
     before_.newSiblings = h.modules[static_cast<std::size_t>(newParent_)].children;
@@ -124,7 +124,7 @@ RescopeModuleCommand::RescopeModuleCommand(ModelDocument* doc, int module, const
     // After: the module under its new parent (appended there when the parent changes), the subtree's
     // scopes and paths re-rooted, depths shifted.
     const Module& np = h.modules[static_cast<std::size_t>(newParent_)];
-    Place top{scope, relativeName(np.scope, scope), {}, newParent_, np.depth + 1};
+    Place top{scope, relativeName(np.scope, scope), {}, {}, newParent_, np.depth + 1};
     top.path = np.path + "/" + pathSegment(h, newParent_, module, top.name, m.className);
     after_.oldSiblings = before_.oldSiblings;
     after_.newSiblings = before_.newSiblings;
@@ -136,14 +136,15 @@ RescopeModuleCommand::RescopeModuleCommand(ModelDocument* doc, int module, const
     const int shift = top.depth - m.depth;
     for (std::size_t k = 0; k < subtree_.size(); ++k) {
         const Place& old = before_.places[k];
-        if (k == 0) {
-            after_.places.push_back(top);
-            continue;
+        Place p = k == 0 ? top : old;
+        if (k > 0) {
+            p.scope = scope + old.scope.substr(m.scope.size());
+            p.path = top.path + old.path.substr(m.path.size());
+            p.depth = old.depth + shift;
         }
-        Place p = old;
-        p.scope = scope + old.scope.substr(m.scope.size());
-        p.path = top.path + old.path.substr(m.path.size());
-        p.depth = old.depth + shift;
+        // What the file's evidence calls it, kept through every rename: a reload maps it here.
+        p.evidenceScope = old.evidenceScope.empty() ? old.scope : old.evidenceScope;
+        if (p.evidenceScope == p.scope) p.evidenceScope.clear();
         after_.places.push_back(p);
     }
     // The nodes the file's evidence placed become manual tags where they are (a child step).
@@ -161,6 +162,7 @@ void RescopeModuleCommand::apply(const Tree& tree) {
         m.scope = p.scope;
         m.name = p.name;
         m.path = p.path;
+        m.evidenceScope = p.evidenceScope;
         m.parent = p.parent;
         m.depth = p.depth;
     }

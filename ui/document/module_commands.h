@@ -41,7 +41,7 @@ public:
 
 private:
     struct Place { // what a re-scope changes in one module
-        std::string scope, name, path;
+        std::string scope, name, path, evidenceScope;
         int parent = -1, depth = 0;
     };
     struct Tree {

@@ -1,0 +1,149 @@
+#include "hierarchy/renames.h"
+
+#include "hierarchy/hierarchy.h"
+#include "hierarchy/scope_names.h"
+#include "sidecar/sidecar.h"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hs {
+namespace {
+
+using ScopeMap = std::unordered_map<std::string, std::string>;
+
+// `scope` with its longest renamed prefix (whole atoms) replaced by what `map` gives for it.
+std::string mapped(const ScopeMap& map, const std::string& scope) {
+    if (scope.empty()) return scope;
+    if (auto it = map.find(scope); it != map.end()) return it->second;
+    for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
+         dot = scope.rfind('.', dot - 1))
+        if (auto it = map.find(scope.substr(0, dot)); it != map.end()) return it->second + scope.substr(dot);
+    return scope;
+}
+
+// The deepest scope in `modules` that is an atom prefix of `scope` (the root when none).
+int deepestPrefix(const std::unordered_map<std::string_view, int>& modules, std::string_view scope) {
+    for (std::string_view s = parentScopeOf(scope); !s.empty(); s = parentScopeOf(s))
+        if (auto it = modules.find(s); it != modules.end()) return it->second;
+    return 0;
+}
+
+struct Rename {
+    int module;
+    std::string scope; // the new one
+};
+
+// The renames whose old scope is a module of the hierarchy, whose new scope no other module keeps, and
+// whose new parent is listed before the module (the module sums walk parents first), as a map
+// module -> new scope.
+std::unordered_map<int, std::string> applicableRenames(Hierarchy& h, const Sidecar& sidecar) {
+    std::unordered_map<std::string, int> byScope;
+    for (std::size_t m = 1; m < h.modules.size(); ++m)
+        byScope.emplace(h.modules[m].scope, static_cast<int>(m));
+    std::unordered_map<int, std::string> renames;
+    for (const SidecarModule& s : sidecar.modules) {
+        if (s.renamedFrom.empty() || s.renamedFrom == s.scope) continue;
+        auto it = byScope.find(s.renamedFrom);
+        if (it != byScope.end()) renames.emplace(it->second, s.scope);
+    }
+    // Drop what cannot apply until what is left is consistent (one pass in practice).
+    for (bool dropped = true; dropped && !renames.empty();) {
+        dropped = false;
+        std::vector<std::string> scopes(h.modules.size());
+        std::unordered_map<std::string_view, int> final;
+        for (std::size_t m = 1; m < h.modules.size(); ++m) {
+            auto r = renames.find(static_cast<int>(m));
+            scopes[m] = r == renames.end() ? h.modules[m].scope : r->second;
+        }
+        for (std::size_t m = 1; m < h.modules.size(); ++m)
+            if (!final.emplace(scopes[m], static_cast<int>(m)).second) {
+                // Two modules would have one scope: the rename (either of them) is left out.
+                const int other = final[scopes[m]];
+                const int renamed = renames.count(static_cast<int>(m)) ? static_cast<int>(m) : other;
+                h.notes.push_back("The sidecar renames '" + h.modules[renamed].scope + "' to '" +
+                                  scopes[renamed] + "', a scope another module has: the rename is left out.");
+                renames.erase(renamed);
+                dropped = true;
+                break;
+            }
+        if (dropped) continue;
+        for (auto r = renames.begin(); r != renames.end(); ++r)
+            if (deepestPrefix(final, r->second) > r->first) {
+                h.notes.push_back("The sidecar moves '" + h.modules[r->first].scope + "' to '" + r->second +
+                                  "', under a module this model lists after it: the move is left out.");
+                renames.erase(r);
+                dropped = true;
+                break;
+            }
+    }
+    return renames;
+}
+
+} // namespace
+
+std::optional<Sidecar> inEvidenceScopes(const Sidecar& sidecar) {
+    ScopeMap toEvidence;
+    for (const SidecarModule& m : sidecar.modules)
+        if (!m.renamedFrom.empty() && m.renamedFrom != m.scope) toEvidence.emplace(m.scope, m.renamedFrom);
+    if (toEvidence.empty()) return std::nullopt;
+    Sidecar out = sidecar;
+    for (SidecarModule& m : out.modules)
+        m.scope = mapped(toEvidence, m.scope);
+    for (SidecarEntry& e : out.entries) {
+        e.scope = mapped(toEvidence, e.scope);
+        e.sidecarScope = mapped(toEvidence, e.sidecarScope);
+        e.suggestedScope = mapped(toEvidence, e.suggestedScope);
+        for (std::string& c : e.candidateScopes)
+            c = mapped(toEvidence, c);
+    }
+    return out;
+}
+
+void applyRenames(Hierarchy& h, const Sidecar& sidecar) {
+    const std::unordered_map<int, std::string> renames = applicableRenames(h, sidecar);
+    if (renames.empty()) return;
+    std::vector<std::string> before(h.modules.size());
+    for (std::size_t m = 0; m < h.modules.size(); ++m)
+        before[m] = h.modules[m].scope;
+    // New scopes: the renamed modules', and below them every module the file's evidence names under
+    // the old scope (one the person never saw, made by evidence read since, follows its parent).
+    for (std::size_t m = 1; m < h.modules.size(); ++m) {
+        Module& module = h.modules[m];
+        if (auto r = renames.find(static_cast<int>(m)); r != renames.end()) {
+            module.scope = r->second;
+        } else {
+            const std::string& parentBefore = before[static_cast<std::size_t>(module.parent)];
+            const std::string& parentNow = h.modules[static_cast<std::size_t>(module.parent)].scope;
+            if (parentNow == parentBefore || parentBefore.empty() ||
+                before[m].compare(0, parentBefore.size() + 1, parentBefore + ".") != 0)
+                continue;
+            module.scope = parentNow + before[m].substr(parentBefore.size());
+        }
+        if (module.evidenceScope.empty()) module.evidenceScope = before[m];
+    }
+    // Parents, names and depths from the new scopes; a moved module goes last among its new siblings.
+    std::unordered_map<std::string_view, int> byScope;
+    for (std::size_t m = 1; m < h.modules.size(); ++m)
+        byScope.emplace(h.modules[m].scope, static_cast<int>(m));
+    for (const auto& [module, scope] : renames) {
+        Module& m = h.modules[static_cast<std::size_t>(module)];
+        const int parent = deepestPrefix(byScope, scope);
+        if (parent != m.parent) {
+            auto& old = h.modules[static_cast<std::size_t>(m.parent)].children;
+            old.erase(std::remove(old.begin(), old.end(), module), old.end());
+            h.modules[static_cast<std::size_t>(parent)].children.push_back(module);
+            m.parent = parent;
+        }
+    }
+    for (std::size_t m = 1; m < h.modules.size(); ++m) {
+        Module& module = h.modules[m];
+        const Module& parent = h.modules[static_cast<std::size_t>(module.parent)];
+        module.depth = parent.depth + 1;
+        if (module.scope != before[m]) module.name = relativeName(parent.scope, module.scope);
+    }
+}
+
+} // namespace hs

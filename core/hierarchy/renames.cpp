@@ -5,6 +5,7 @@
 #include "sidecar/sidecar.h"
 
 #include <algorithm>
+#include <functional>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,15 +13,21 @@
 namespace hs {
 namespace {
 
-using ScopeMap = std::unordered_map<std::string, std::string>;
+// New scope -> the evidence's scope, with the lengths of the new scopes, longest first: a scope is
+// looked up only at those lengths (a hostile 30,000-atom scope costs one lookup per rename length, not
+// one per atom).
+struct ScopeMap {
+    std::unordered_map<std::string_view, std::string_view> to;
+    std::vector<std::size_t> lengths;
+};
 
 // `scope` with its longest renamed prefix (whole atoms) replaced by what `map` gives for it.
 std::string mapped(const ScopeMap& map, const std::string& scope) {
-    if (scope.empty()) return scope;
-    if (auto it = map.find(scope); it != map.end()) return it->second;
-    for (std::size_t dot = scope.rfind('.'); dot != std::string::npos && dot > 0;
-         dot = scope.rfind('.', dot - 1))
-        if (auto it = map.find(scope.substr(0, dot)); it != map.end()) return it->second + scope.substr(dot);
+    for (std::size_t length : map.lengths) {
+        if (length > scope.size() || (length < scope.size() && scope[length] != '.')) continue;
+        auto it = map.to.find(std::string_view(scope).substr(0, length));
+        if (it != map.to.end()) return std::string(it->second).append(scope, length, std::string::npos);
+    }
     return scope;
 }
 
@@ -49,46 +56,54 @@ std::unordered_map<int, std::string> applicableRenames(Hierarchy& h, const Sidec
         auto it = byScope.find(s.renamedFrom);
         if (it != byScope.end()) renames.emplace(it->second, s.scope);
     }
-    // Drop what cannot apply until what is left is consistent (one pass in practice).
+    // Drop what cannot apply until what is left is consistent (one pass in practice; every pass drops
+    // all it finds, so a hostile list of clashing renames costs one pass, not one per rename).
+    std::size_t clashes = 0, misplaced = 0;
+    std::string example;
     for (bool dropped = true; dropped && !renames.empty();) {
-        dropped = false;
         std::vector<std::string> scopes(h.modules.size());
-        std::unordered_map<std::string_view, int> final;
         for (std::size_t m = 1; m < h.modules.size(); ++m) {
             auto r = renames.find(static_cast<int>(m));
             scopes[m] = r == renames.end() ? h.modules[m].scope : r->second;
         }
+        std::unordered_map<std::string_view, int> final;
+        std::vector<int> drop;
         for (std::size_t m = 1; m < h.modules.size(); ++m)
-            if (!final.emplace(scopes[m], static_cast<int>(m)).second) {
+            if (auto [it, fresh] = final.emplace(scopes[m], static_cast<int>(m)); !fresh) {
                 // Two modules would have one scope: the rename (either of them) is left out.
-                const int other = final[scopes[m]];
-                const int renamed = renames.count(static_cast<int>(m)) ? static_cast<int>(m) : other;
-                h.notes.push_back("The sidecar renames '" + h.modules[renamed].scope + "' to '" +
-                                  scopes[renamed] + "', a scope another module has: the rename is left out.");
-                renames.erase(renamed);
-                dropped = true;
-                break;
+                drop.push_back(renames.count(static_cast<int>(m)) ? static_cast<int>(m) : it->second);
+                ++clashes;
             }
-        if (dropped) continue;
-        for (auto r = renames.begin(); r != renames.end(); ++r)
-            if (deepestPrefix(final, r->second) > r->first) {
-                h.notes.push_back("The sidecar moves '" + h.modules[r->first].scope + "' to '" + r->second +
-                                  "', under a module this model lists after it: the move is left out.");
+        for (const auto& r : renames)
+            if (deepestPrefix(final, r.second) > r.first) drop.push_back(r.first), ++misplaced;
+        for (int m : drop)
+            if (auto r = renames.find(m); r != renames.end()) {
+                if (example.empty()) example = "'" + h.modules[m].scope + "' to '" + r->second + "'";
                 renames.erase(r);
-                dropped = true;
-                break;
             }
+        dropped = !drop.empty();
     }
+    if (clashes + misplaced > 0)
+        h.notes.push_back(
+            "The sidecar renames modules in ways this model cannot take: " + std::to_string(clashes) +
+            " onto a scope another module has, " + std::to_string(misplaced) +
+            " under a module the model lists after them; those renames are left out (first: " + example +
+            ").");
     return renames;
 }
 
 } // namespace
 
 std::optional<Sidecar> inEvidenceScopes(const Sidecar& sidecar) {
-    ScopeMap toEvidence;
+    ScopeMap toEvidence; // views of `sidecar`, which outlives the copy's mapping
     for (const SidecarModule& m : sidecar.modules)
-        if (!m.renamedFrom.empty() && m.renamedFrom != m.scope) toEvidence.emplace(m.scope, m.renamedFrom);
-    if (toEvidence.empty()) return std::nullopt;
+        if (!m.renamedFrom.empty() && m.renamedFrom != m.scope && !m.scope.empty() &&
+            toEvidence.to.emplace(m.scope, m.renamedFrom).second)
+            toEvidence.lengths.push_back(m.scope.size());
+    if (toEvidence.to.empty()) return std::nullopt;
+    std::sort(toEvidence.lengths.begin(), toEvidence.lengths.end(), std::greater<>());
+    toEvidence.lengths.erase(std::unique(toEvidence.lengths.begin(), toEvidence.lengths.end()),
+                             toEvidence.lengths.end());
     Sidecar out = sidecar;
     for (SidecarModule& m : out.modules)
         m.scope = mapped(toEvidence, m.scope);

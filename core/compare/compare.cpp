@@ -228,9 +228,15 @@ ChildMatches matchChildren(Side& a, Side& b) {
         unmatchedChildren(a, static_cast<int>(m), restA);
         unmatchedChildren(b, mb, restB);
         if (restA.empty() || restB.empty()) continue;
-        auto bySignature = [&](const std::vector<int>& x, const std::vector<int>& y) {
-            if (x.empty()) return;
-            for (auto [ma, mbb] : pairBySignature(a.h, restA, x, b.h, restB, y)) {
+        // Weaker likeness (no initializer to compare, or initializer shapes alone) is trusted below alike
+        // parents only: a lone AveragePool, a Linear(16,16) with other ops, say nothing of unrelated models.
+        const bool parentsAlike =
+            !sigA.exact.empty() &&
+            (sigA.exact[m] == sigB.exact[static_cast<std::size_t>(mb)] ||
+             (sigA.shapes[m] >= 0 && sigA.shapes[m] == sigB.shapes[static_cast<std::size_t>(mb)]));
+        auto bySignature = [&](SignatureKind kind) {
+            if (sigA.exact.empty()) return;
+            for (auto [ma, mbb] : pairBySignature(a.h, sigA, restA, b.h, sigB, restB, kind, parentsAlike)) {
                 pair(ma, mbb);
                 out.bySignatureA[static_cast<std::size_t>(ma)] = true;
                 ++out.bySignature;
@@ -238,8 +244,8 @@ ChildMatches matchChildren(Side& a, Side& b) {
             unmatchedChildren(a, static_cast<int>(m), restA);
             unmatchedChildren(b, mb, restB);
         };
-        bySignature(sigA.exact, sigB.exact);
-        bySignature(sigA.shapes, sigB.shapes);
+        bySignature(SignatureKind::Exact);
+        if (parentsAlike) bySignature(SignatureKind::Shapes);
         if (restA.empty() || restA.size() != restB.size()) continue;
         bool agree = true;
         for (std::size_t k = 0; k < restA.size() && agree; ++k)

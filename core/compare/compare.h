@@ -31,7 +31,8 @@ enum class ModuleMatch : std::uint8_t {
     Signature,  // different scopes and parameter names, same parent, and alone among the unmatched
                 // siblings on each side with its signature: initializer shapes, op counts (own and
                 // below), children's signatures; or with its initializer shapes alone (one side fused
-                // ops); numbered siblings of one signature (layer.0.., blocks.0..) pair by number
+                // ops; and a module without initializers: only below alike parents); numbered siblings
+                // of one signature (layer.0.., blocks.0..) pair by number
     Prefix,     // the same scope below a wrapper: A's "model.stft" is B's "stft" (or the other way)
     Wrapper,    // the module one side wraps the whole model in ("model"); its counterpart is the other
                 // side's root, whose own nodes it is compared with (moduleA or moduleB is -1 then)

@@ -108,11 +108,16 @@ std::vector<int> asNumberedList(const Hierarchy& h, const std::vector<int>& grou
     return ordered;
 }
 
-// Groups of modules by signature, in order of first appearance; modules without one (-1) are left out.
-std::map<int, std::vector<int>> groups(const std::vector<int>& rest, const std::vector<int>& sig) {
+// Groups of modules by signature, in order of first appearance; modules without one are left out, and
+// modules without initializers unless `parameterless`.
+std::map<int, std::vector<int>> groups(const std::vector<int>& rest, const ModuleSignatures& sig,
+                                       SignatureKind kind, bool parameterless) {
     std::map<int, std::vector<int>> out;
-    for (int m : rest)
-        if (int s = sig[static_cast<std::size_t>(m)]; s >= 0) out[s].push_back(m);
+    for (int m : rest) {
+        const auto k = static_cast<std::size_t>(m);
+        const int s = kind == SignatureKind::Exact ? sig.exact[k] : sig.shapes[k];
+        if (s >= 0 && (parameterless || sig.shapes[k] >= 0)) out[s].push_back(m);
+    }
     return out;
 }
 
@@ -162,13 +167,13 @@ ModuleSignatures SignatureTable::compute(const GraphIndex& graph, const Hierarch
     return out;
 }
 
-std::vector<std::pair<int, int>> pairBySignature(const Hierarchy& ha, const std::vector<int>& restA,
-                                                 const std::vector<int>& sigA, const Hierarchy& hb,
-                                                 const std::vector<int>& restB,
-                                                 const std::vector<int>& sigB) {
+std::vector<std::pair<int, int>> pairBySignature(const Hierarchy& ha, const ModuleSignatures& sigA,
+                                                 const std::vector<int>& restA, const Hierarchy& hb,
+                                                 const ModuleSignatures& sigB, const std::vector<int>& restB,
+                                                 SignatureKind kind, bool parameterless) {
     std::vector<std::pair<int, int>> pairs;
-    const auto groupsB = groups(restB, sigB);
-    for (auto& [sig, groupA] : groups(restA, sigA)) {
+    const auto groupsB = groups(restB, sigB, kind, parameterless);
+    for (auto& [sig, groupA] : groups(restA, sigA, kind, parameterless)) {
         auto it = groupsB.find(sig);
         if (it == groupsB.end() || it->second.size() != groupA.size()) continue;
         std::vector<int> listA = groupA, listB = it->second;

@@ -34,12 +34,17 @@ private:
     std::map<std::vector<std::int64_t>, int> ids_;
 };
 
+enum class SignatureKind : std::uint8_t { Exact, Shapes };
+
 // Pairs (module of A, module of B) among the still unmatched children of two matched modules (restA,
-// restB, in order of first appearance) whose signatures (sigA, sigB: per module) are equal and unique
-// on each side, or which are equally long lists of numbered siblings of one signature (A's layer.0..11,
-// B's blocks.0..11), paired by number. Known classes must agree. Anything else is ambiguous: no pair.
-std::vector<std::pair<int, int>> pairBySignature(const Hierarchy& ha, const std::vector<int>& restA,
-                                                 const std::vector<int>& sigA, const Hierarchy& hb,
-                                                 const std::vector<int>& restB, const std::vector<int>& sigB);
+// restB, in order of first appearance) whose signatures of `kind` are equal and unique on each side, or
+// which are equally long lists of numbered siblings of one signature (A's layer.0..11, B's
+// blocks.0..11), paired by number. Known classes must agree. Anything else is ambiguous: no pair.
+// Modules without initializers pair only when `parameterless` (the parents themselves are alike): a
+// lone AveragePool says nothing about two unrelated models.
+std::vector<std::pair<int, int>> pairBySignature(const Hierarchy& ha, const ModuleSignatures& sigA,
+                                                 const std::vector<int>& restA, const Hierarchy& hb,
+                                                 const ModuleSignatures& sigB, const std::vector<int>& restB,
+                                                 SignatureKind kind, bool parameterless);
 
 } // namespace hs

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <string_view>
-#include <unordered_map>
 
 namespace hs {
 
@@ -14,12 +13,10 @@ namespace {
 using Key = std::vector<std::int64_t>;
 using Histogram = std::map<int, std::int64_t>; // op type -> nodes
 
-// The module owning each initializer, by the rule the hierarchy counts parameters with: the deepest
-// module its name names ("a.b.weight" -> "a.b"), else the common module of its users, else the root.
+// The module owning each initializer for a signature: the common module of its users (the root when
+// unused). Not by its name, as Module::parameters counts: names are what differ between the two sides
+// (a weight renamed "w17" on one side would move to another module there), users are not.
 std::vector<Key> initializerShapes(const GraphIndex& g, const Hierarchy& h) {
-    std::unordered_map<std::string_view, int> byScope;
-    for (std::size_t m = 1; m < h.modules.size(); ++m)
-        byScope.emplace(h.modules[m].scope, static_cast<int>(m));
     auto lca = [&](int x, int y) {
         while (h.modules[static_cast<std::size_t>(x)].depth > h.modules[static_cast<std::size_t>(y)].depth)
             x = h.modules[static_cast<std::size_t>(x)].parent;
@@ -36,17 +33,10 @@ std::vector<Key> initializerShapes(const GraphIndex& g, const Hierarchy& h) {
         const TensorEntry& te = g.tensor(static_cast<int>(t));
         if (!te.init) continue;
         int owner = -1;
-        std::string_view name(te.name);
-        for (std::size_t dot = name.rfind('.'); owner < 0 && dot != std::string_view::npos && dot > 0;
-             dot = name.rfind('.', dot - 1)) {
-            auto it = byScope.find(name.substr(0, dot));
-            if (it != byScope.end()) owner = it->second;
+        for (int c : g.consumers(static_cast<int>(t))) {
+            int m = h.assignments[static_cast<std::size_t>(c)].module;
+            owner = owner < 0 ? m : lca(owner, m);
         }
-        if (owner < 0)
-            for (int c : g.consumers(static_cast<int>(t))) {
-                int m = h.assignments[static_cast<std::size_t>(c)].module;
-                owner = owner < 0 ? m : lca(owner, m);
-            }
         Key shape{static_cast<std::int64_t>(te.init->dims.size())};
         shape.insert(shape.end(), te.init->dims.begin(), te.init->dims.end());
         lists[static_cast<std::size_t>(std::max(owner, 0))].push_back(std::move(shape));

@@ -14,9 +14,9 @@ struct Hierarchy;
 
 // Per module of one side; ids are comparable between the two sides computed by one SignatureTable.
 struct ModuleSignatures {
-    // The shapes of the initializers it owns (as a multiset), its own and its subtree's node counts per
-    // op type, its children's exact ids (as a multiset: a re-implementation may run siblings in
-    // another order).
+    // The shapes of the initializers it owns (those whose users' common module it is; as a multiset),
+    // its own and its subtree's node counts per op type, its non-empty children's exact ids (as a
+    // multiset: a re-implementation may run siblings in another order).
     std::vector<int> exact;
     // Only the shapes it owns and its children's shape ids: equal when one side fused ops (a LayerNorm
     // decomposed into 9 ops against one LayerNormalization). -1 when its subtree owns no initializer:

@@ -27,12 +27,15 @@ const char* kDiffHelp =
     "                  [--profile-a TRACE.json --profile-b TRACE.json]\n"
     "  Compares two exports of one model (another opset, exporter or optimizer) module by module: modules\n"
     "  are matched by scope (or by scope below a wrapper one side puts the whole model in: A's model.stft\n"
-    "  is B's stft), else by the parameter names their nodes use, else by place among siblings;\n"
-    "  for each, the nodes by op type and the parameter elements on both sides, added and removed modules,\n"
-    "  and named nodes whose module changed. Prints the module tree with a one-line summary per changed\n"
-    "  module ('~' changed, '+' only in B, '-' only in A, in the first column; depth is the indentation);\n"
-    "  --changed-only keeps changed modules and the modules around them, --depth N stops the tree at depth\n"
-    "  N (saying how many changed modules it leaves out), --json writes the comparison for scripts.\n"
+    "  is B's stft), else by the parameter names their nodes use, else (below matched parents) by\n"
+    "  signature: what a module is made of, unique among its unmatched siblings (initializer shapes, op\n"
+    "  counts, children; or initializer shapes alone; numbered siblings pair by number), else by place\n"
+    "  among siblings. For each, the nodes by op type and the parameter elements on both sides, added and\n"
+    "  removed modules, and named nodes whose module changed. Prints the module tree with a one-line\n"
+    "  summary per changed module ('~' changed, '+' only in B, '-' only in A, in the first column; depth\n"
+    "  is the indentation); --changed-only keeps changed modules and the modules around them, --depth N\n"
+    "  stops the tree at depth N (saying how many changed modules it leaves out), --json writes the\n"
+    "  comparison for scripts.\n"
     "  With an ONNX Runtime profile of each side (as for `cost --profile`), every module also shows its\n"
     "  measured kernel time per run on both sides ('time 120.0 -> 95.5 us'; --json: time_us [A, B]).\n";
 
@@ -195,6 +198,7 @@ json comparisonJson(const hs::HierarchyComparison& c, const Side& a, const Side&
     j["removed_modules"] = c.removedModules;
     j["matched_by_parameters"] = c.matchedByParameters;
     j["matched_by_position"] = c.matchedByPosition;
+    j["matched_by_signature"] = c.matchedBySignature;
     j["matched_by_prefix"] = c.matchedByPrefix;
     j["wrapper_a"] = c.wrapperA.empty() ? json() : json(hs::utf8Escaped(c.wrapperA));
     j["wrapper_b"] = c.wrapperB.empty() ? json() : json(hs::utf8Escaped(c.wrapperB));
@@ -247,9 +251,9 @@ void printText(const hs::HierarchyComparison& c, const Side& a, const Side& b, c
               << b.hierarchy.modules.size() << " modules)\n"
               << "# " << c.changedModules << " modules changed (" << c.addedModules << " only in B, "
               << c.removedModules << " only in A), " << c.moved.size() << " named nodes changed module";
-    if (c.matchedByParameters || c.matchedByPosition)
+    if (c.matchedByParameters || c.matchedBySignature || c.matchedByPosition)
         std::cout << "; matched under other scopes: " << c.matchedByParameters << " by parameters, "
-                  << c.matchedByPosition << " by position";
+                  << c.matchedBySignature << " by signature, " << c.matchedByPosition << " by position";
     std::cout << "\n";
     if (!c.wrapperA.empty() || !c.wrapperB.empty())
         std::cout << "# " << (c.wrapperA.empty() ? "B" : "A") << " wraps the model in '"

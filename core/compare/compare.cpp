@@ -1,5 +1,7 @@
 #include "compare/compare.h"
 
+#include "compare/signature.h"
+
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 #include "hierarchy/parameters.h"
@@ -187,34 +189,73 @@ bool classesAgree(const Module& x, const Module& y) {
     return x.className.empty() || y.className.empty() || x.className == y.className;
 }
 
-// Below two matched modules, the unmatched children of both are paired in order of first appearance
-// when both sides have the same number of them and no pair has two different known classes: the same
-// block written under another name. Parents come before children in module order, so pairs made here
-// let their own children be paired too.
-std::size_t matchByPosition(Side& a, Side& b) {
-    std::size_t matched = 0;
+// The unmatched children of a module of one side.
+void unmatchedChildren(const Side& side, int module, std::vector<int>& rest) {
+    rest.clear();
+    for (int c : side.module(module).children)
+        if (side.match[static_cast<std::size_t>(c)] == kNone) rest.push_back(c);
+}
+
+struct ChildMatches {
+    std::size_t bySignature = 0, byPosition = 0;
+    std::vector<bool> bySignatureA; // per module of A
+};
+
+// Below two matched modules (whatever matched them), the unmatched children of both are paired, in
+// this order of strength: by equal signatures (what a module is made of: compare/signature.h), exact,
+// then by parameter shapes alone; what is left, in order of first appearance, when both sides have the
+// same number of them and no pair has two different known classes: the same block written under another
+// name. Parents come before children in module order, so pairs made here let their own children be
+// paired too. Signatures are only computed when a module is unmatched on both sides.
+ChildMatches matchChildren(Side& a, Side& b) {
+    ChildMatches out;
+    out.bySignatureA.assign(a.moduleCount(), false);
+    ModuleSignatures sigA, sigB;
+    if (anyUnmatched(a) && anyUnmatched(b)) {
+        SignatureTable table;
+        sigA = table.compute(a.graph, a.h, a.opOf);
+        sigB = table.compute(b.graph, b.h, b.opOf);
+    }
     std::vector<int> restA, restB;
+    auto pair = [&](int x, int y) {
+        a.match[static_cast<std::size_t>(x)] = y;
+        b.match[static_cast<std::size_t>(y)] = x;
+    };
     for (std::size_t m = 0; m < a.moduleCount(); ++m) {
         // Under a wrapper, its children are the other root's: B's wrapper hosts what A's root does.
         int mb = m == 0 && b.wrapper != kNone ? b.wrapper : a.match[m];
         if (mb == kNone || (m == 0 && a.wrapper != kNone)) continue;
-        restA.clear(), restB.clear();
-        for (int c : a.h.modules[m].children)
-            if (a.match[static_cast<std::size_t>(c)] == kNone) restA.push_back(c);
-        for (int c : b.module(mb).children)
-            if (b.match[static_cast<std::size_t>(c)] == kNone) restB.push_back(c);
+        unmatchedChildren(a, static_cast<int>(m), restA);
+        unmatchedChildren(b, mb, restB);
+        if (restA.empty() || restB.empty()) continue;
+        // Weaker likeness (no initializer to compare, or initializer shapes alone) is trusted below alike
+        // parents only: a lone AveragePool, a Linear(16,16) with other ops, say nothing of unrelated models.
+        const bool parentsAlike =
+            !sigA.exact.empty() &&
+            (sigA.exact[m] == sigB.exact[static_cast<std::size_t>(mb)] ||
+             (sigA.shapes[m] >= 0 && sigA.shapes[m] == sigB.shapes[static_cast<std::size_t>(mb)]));
+        auto bySignature = [&](SignatureKind kind) {
+            if (sigA.exact.empty()) return;
+            for (auto [ma, mbb] : pairBySignature(a.h, sigA, restA, b.h, sigB, restB, kind, parentsAlike)) {
+                pair(ma, mbb);
+                out.bySignatureA[static_cast<std::size_t>(ma)] = true;
+                ++out.bySignature;
+            }
+            unmatchedChildren(a, static_cast<int>(m), restA);
+            unmatchedChildren(b, mb, restB);
+        };
+        bySignature(SignatureKind::Exact);
+        if (parentsAlike) bySignature(SignatureKind::Shapes);
         if (restA.empty() || restA.size() != restB.size()) continue;
         bool agree = true;
         for (std::size_t k = 0; k < restA.size() && agree; ++k)
             agree = classesAgree(a.module(restA[k]), b.module(restB[k]));
         if (!agree) continue;
-        for (std::size_t k = 0; k < restA.size(); ++k) {
-            a.match[static_cast<std::size_t>(restA[k])] = restB[k];
-            b.match[static_cast<std::size_t>(restB[k])] = restA[k];
-        }
-        matched += restA.size();
+        for (std::size_t k = 0; k < restA.size(); ++k)
+            pair(restA[k], restB[k]);
+        out.byPosition += restA.size();
     }
-    return matched;
+    return out;
 }
 
 // The delta tree: A's module tree, and under each module of B the modules only B has. A module of B
@@ -456,6 +497,8 @@ const char* moduleMatchName(ModuleMatch match) {
         return "parameters";
     case ModuleMatch::Position:
         return "position";
+    case ModuleMatch::Signature:
+        return "signature";
     case ModuleMatch::Prefix:
         return "prefix";
     case ModuleMatch::Wrapper:
@@ -505,13 +548,16 @@ HierarchyComparison compareHierarchies(const ComparedModel& ma, const ComparedMo
     std::vector<bool> byParameters(a.moduleCount());
     for (std::size_t m = 0; m < a.moduleCount(); ++m)
         byParameters[m] = !byScope[m] && !byPrefix[m] && a.match[m] != kNone;
-    out.matchedByPosition = matchByPosition(a, b);
+    ChildMatches children = matchChildren(a, b);
+    out.matchedBySignature = children.bySignature;
+    out.matchedByPosition = children.byPosition;
     std::vector<ModuleMatch> kind(a.moduleCount(), ModuleMatch::Position);
     for (std::size_t m = 0; m < a.moduleCount(); ++m)
-        if (byScope[m] || byPrefix[m] || byParameters[m])
-            kind[m] = byScope[m]    ? ModuleMatch::Scope
-                      : byPrefix[m] ? ModuleMatch::Prefix
-                                    : ModuleMatch::Parameters;
+        if (byScope[m] || byPrefix[m] || byParameters[m] || children.bySignatureA[m])
+            kind[m] = byScope[m]        ? ModuleMatch::Scope
+                      : byPrefix[m]     ? ModuleMatch::Prefix
+                      : byParameters[m] ? ModuleMatch::Parameters
+                                        : ModuleMatch::Signature;
 
     buildTree(out, a, b, kind);
     countOps(out, a, true, ops);

@@ -28,6 +28,11 @@ enum class ModuleMatch : std::uint8_t {
     Scope,      // the same instance scope on both sides
     Parameters, // different scopes, but the nodes of both use the same parameter names
     Position,   // different scopes, same parent and same place among the unmatched siblings
+    Signature,  // different scopes and parameter names, same parent, and alone among the unmatched
+                // siblings on each side with its signature: initializer shapes, op counts (own and
+                // below), children's signatures; or with its initializer shapes alone (one side fused
+                // ops; and a module without initializers: only below alike parents); numbered siblings
+                // of one signature (layer.0.., blocks.0..) pair by number
     Prefix,     // the same scope below a wrapper: A's "model.stft" is B's "stft" (or the other way)
     Wrapper,    // the module one side wraps the whole model in ("model"); its counterpart is the other
                 // side's root, whose own nodes it is compared with (moduleA or moduleB is -1 then)
@@ -68,7 +73,7 @@ struct HierarchyComparison {
     std::vector<ModuleDelta> modules; // modules[0] is the root; a tree, parents before children
     std::vector<MovedNode> moved;     // in A's graph order
     std::size_t changedModules = 0, addedModules = 0, removedModules = 0;
-    std::size_t matchedByParameters = 0, matchedByPosition = 0, matchedByPrefix = 0;
+    std::size_t matchedByParameters = 0, matchedByPosition = 0, matchedByPrefix = 0, matchedBySignature = 0;
     std::string wrapperA, wrapperB; // the scope one side wraps the whole model in, else empty
     std::size_t nodesA = 0, nodesB = 0;
 
@@ -82,7 +87,7 @@ HierarchyComparison compareHierarchies(const ComparedModel& a, const ComparedMod
 // is appended when those differ. Empty when nothing of the module itself changed.
 std::string deltaSummary(const ModuleDelta& delta);
 
-// "scope", "parameters", "position", "prefix", "wrapper", "removed", "added"
+// "scope", "parameters", "position", "signature", "prefix", "wrapper", "removed", "added"
 const char* moduleMatchName(ModuleMatch match);
 
 } // namespace hs

@@ -246,6 +246,103 @@ private slots:
         QCOMPARE(c.changedModules, std::size_t(0));
     }
 
+    // Issue 22: a re-implementation naming every module and parameter otherwise (`enc.blocks.0.attn.core.q`
+    // for `encoder.layer.0.attention.self.query`, tests/fixtures/generate_compare.py) whose embedding
+    // lookups run in another order. Modules pair by signature: position alone would pair
+    // word_embeddings with emb.pos. query, key and value (three alike Linear(16,16), not a numbered list)
+    // are ambiguous by signature and left to position.
+    void renamedModelMatchesBySignature() {
+        for (bool renamedFirst : {false, true}) {
+            Pair p = renamedFirst ? compare("cmp_bert_renamed.onnx", "cmp_bert_op17.onnx")
+                                  : compare("cmp_bert_op17.onnx", "cmp_bert_renamed.onnx");
+            QCOMPARE(p.c.modules.size(), std::size_t(40));
+            QCOMPARE(p.c.matchedBySignature, std::size_t(33));
+            QCOMPARE(p.c.matchedByPosition, std::size_t(6));
+            QCOMPARE(p.c.matchedByParameters + p.c.matchedByPrefix, std::size_t(0));
+            QCOMPARE(p.c.addedModules + p.c.removedModules + p.c.changedModules, std::size_t(0));
+            QCOMPARE(p.c.moved.size(), std::size_t(0));
+            std::size_t bySignature = 0;
+            for (const auto& d : p.c.modules)
+                bySignature += d.match == hs::ModuleMatch::Signature;
+            QCOMPARE(bySignature, std::size_t(33));
+            auto there = [&](const std::string& op17, const std::string& renamed) {
+                const auto& d = delta(p.c, renamedFirst ? renamed : op17);
+                return d.scopeB == (renamedFirst ? op17 : renamed) ? int(d.match) : -1;
+            };
+            const int signature = int(hs::ModuleMatch::Signature), position = int(hs::ModuleMatch::Position);
+            QCOMPARE(there("embeddings.word_embeddings", "emb.tok"), signature);
+            QCOMPARE(there("embeddings.position_embeddings", "emb.pos"), signature);
+            QCOMPARE(there("encoder.layer.1", "enc.blocks.1"), signature); // numbered lists, by number
+            QCOMPARE(there("encoder.layer.1.output.LayerNorm", "enc.blocks.1.out.norm"), signature);
+            QCOMPARE(there("pooler.activation", "pool.act"), signature);
+            QCOMPARE(there("encoder.layer.0.attention.self.query", "enc.blocks.0.attn.core.q"), position);
+        }
+        // Without a place to fall back on (an extra child on one side), the alike three stay unpaired.
+        hstest::Loaded a = hstest::load(hstest::fixture("cmp_bert_renamed.onnx"));
+        hstest::Loaded b = hstest::load(hstest::fixture("cmp_bert_op17.onnx"));
+        const int self = b.hierarchy.findModule("encoder.layer.0.attention.self");
+        hs::Module extra;
+        extra.scope = "encoder.layer.0.attention.self.extra", extra.name = "extra", extra.parent = self;
+        extra.depth = b.hierarchy.modules[static_cast<std::size_t>(self)].depth + 1;
+        b.hierarchy.modules.push_back(extra);
+        b.hierarchy.modules[static_cast<std::size_t>(self)].children.push_back(
+            static_cast<int>(b.hierarchy.modules.size() - 1));
+        hs::HierarchyComparison c = compareLoaded(a, b);
+        QCOMPARE(c.matchedBySignature, std::size_t(33));
+        QCOMPARE(c.matchedByPosition, std::size_t(3)); // layer 1's query, key, value
+        QCOMPARE(int(delta(c, "enc.blocks.0.attn.core.q").match), int(hs::ModuleMatch::Removed));
+        QCOMPARE(c.removedModules, std::size_t(3));
+        QCOMPARE(c.addedModules, std::size_t(4)); // query, key, value and the extra
+    }
+
+    // Against another opset (LayerNorm decomposed at 14): modules whose ops differ pair by their
+    // initializer shapes alone; the changes are the ones cmp_bert_op17 against cmp_bert_op14 shows.
+    void renamedModelAgainstAnotherOpset() {
+        Pair p = compare("cmp_bert_renamed.onnx", "cmp_bert_op14.onnx");
+        Pair same = compare("cmp_bert_op17.onnx", "cmp_bert_op14.onnx");
+        QCOMPARE(p.c.addedModules + p.c.removedModules, std::size_t(0));
+        QCOMPARE(p.c.matchedBySignature, std::size_t(28));
+        // query, key, value; the five LayerNorms: torch's folding merged their alike (untrained) weights
+        // into one initializer, whose users' common module is the root, so they have no initializer.
+        QCOMPARE(p.c.matchedByPosition, std::size_t(11));
+        QCOMPARE(p.c.changedModules, std::size_t(5));
+        QCOMPARE(p.c.changedModules, same.c.changedModules);
+        for (std::size_t k = 1; k < p.c.modules.size(); ++k) {
+            const hs::ModuleDelta& d = p.c.modules[k];
+            const hs::ModuleDelta& e = delta(same.c, d.scopeB);
+            QCOMPARE(d.changed, e.changed);
+            QCOMPARE(d.summary, e.summary);
+        }
+        const auto& out = delta(p.c, "enc.blocks.0.attn.out");
+        QCOMPARE(int(out.match), int(hs::ModuleMatch::Signature)); // 6 ops here, 16 there
+        QCOMPARE(out.scopeB, std::string("encoder.layer.0.attention.output"));
+        QCOMPARE(
+            delta(p.c, "emb.norm").summary,
+            std::string("1 op -> 11: LayerNormalization -> ReduceMean\u00d72, Sub, Constant\u00d72, Pow, "
+                        "Add\u00d72, Sqrt, Div, Mul"));
+    }
+
+    // Another architecture: no module pairs by signature or place, whichever side is A. Below unalike
+    // parents, weaker likeness does not count: twice.onnx's `block` (a Linear(16,16), 4 ops) is no
+    // pooler (the same shapes, 3 ops), opset21_int4's `out` no `flat` of opset19_layers (one scalar each).
+    void otherModelDoesNotMatch() {
+        for (auto [x, y] : {std::pair{"cmp_bert_op17.onnx", "twice.onnx"},
+                            {"cmp_bert_renamed.onnx", "twice.onnx"},
+                            {"opset19_layers.onnx", "opset21_int4.onnx"}}) {
+            QCOMPARE(compare(x, y).c.matchedBySignature, std::size_t(0));
+            QCOMPARE(compare(y, x).c.matchedBySignature, std::size_t(0));
+        }
+        for (const char* file : {"cmp_bert_renamed.onnx", "cmp_bert_op17.onnx"}) {
+            Pair p = compare(file, "gpt_like.onnx");
+            QCOMPARE(p.c.matchedBySignature + p.c.matchedByPosition + p.c.matchedByParameters,
+                     std::size_t(0));
+            QCOMPARE(p.c.removedModules, p.a.hierarchy.modules.size() - 1);
+            QCOMPARE(p.c.addedModules, p.b.hierarchy.modules.size() - 1);
+            Pair q = compare("gpt_like.onnx", file);
+            QCOMPARE(q.c.matchedBySignature + q.c.matchedByPosition, std::size_t(0));
+        }
+    }
+
     // A node re-tagged in B (as a person does in the explorer) is a named node whose module changed.
     void retaggedNodeIsMoved() {
         hstest::Loaded a = hstest::load(hstest::fixture("cmp_bert_op17.onnx"));
@@ -304,7 +401,8 @@ private slots:
         {
             Pair q = compare("cmp_bert_wrapped.onnx", "cmp_bert_wrapped_net.onnx");
             QCOMPARE(q.c.changedModules + q.c.addedModules + q.c.removedModules, std::size_t(0));
-            QCOMPARE(q.c.matchedByPosition, std::size_t(40));
+            QCOMPARE(q.c.matchedBySignature, std::size_t(34)); // the wrappers alike, and below them
+            QCOMPARE(q.c.matchedByPosition, std::size_t(6));   // query, key, value: alike, not numbered
             QCOMPARE(delta(q.c, "model.encoder.layer.1.output.dense").scopeB,
                      std::string("net.encoder.layer.1.output.dense"));
         }
@@ -377,6 +475,28 @@ private slots:
             depthBefore = spaces / 2;
         }
         QVERIFY(full.out.contains("\n~         dense  [nodes 3 -> 3, parameters 544 -> 816]\n"));
+    }
+
+    // The renamed re-implementation through the CLI: the header counts kinds, every line names B's scope.
+    void cliRenamedModel() {
+        Run r = cli({"diff", fixture("cmp_bert_op17.onnx"), fixture("cmp_bert_renamed.onnx")});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(
+            r.out.contains("# 0 modules changed (0 only in B, 0 only in A), 0 named nodes changed module; "
+                           "matched under other scopes: 0 by parameters, 33 by signature, 6 by position\n"),
+            qPrintable(r.out));
+        QVERIFY(r.out.contains("\n      word_embeddings (B: emb.tok, matched by signature)  [nodes 1 -> 1, "
+                               "parameters 800 -> 800]\n"));
+        QVERIFY(r.out.contains("\n      layer.1 (B: enc.blocks.1, matched by signature)  [nodes 93 -> 93"));
+        Run j = cli({"diff", fixture("cmp_bert_renamed.onnx"), fixture("cmp_bert_op14.onnx"), "--json",
+                     "--changed-only"});
+        const QJsonObject o = QJsonDocument::fromJson(j.out.toUtf8()).object();
+        QCOMPARE(o["matched_by_signature"].toInt(), 28);
+        QCOMPARE(o["changed_modules"].toInt(), 5);
+        const QJsonObject ln = o["modules"].toArray()[0].toObject();
+        QCOMPARE(ln["scope"].toString(), QString("emb.norm"));
+        QCOMPARE(ln["scope_b"].toString(), QString("embeddings.LayerNorm"));
+        QCOMPARE(ln["match"].toString(), QString("position"));
     }
 
     void cliJson() {

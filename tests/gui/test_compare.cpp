@@ -197,6 +197,31 @@ private slots:
                  qPrintable(text));
     }
 
+    // Issue 22: against a re-implementation naming every module and parameter otherwise, each module's
+    // row names its counterpart there (the tooltip) and how it was found, and nothing is "only here".
+    void renamedModelShowsCounterparts() {
+        MainWindow w;
+        w.setInteractive(false);
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(openAndSettle(w, fixture("cmp_bert_op17.onnx")));
+        QVERIFY(compareAndSettle(w, fixture("cmp_bert_renamed.onnx")));
+        const int word = w.document()->hierarchy.findModule("embeddings.word_embeddings");
+        const QString tip = w.moduleModel()->indexOfModule(word, 0).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.endsWith("\nthere: emb.tok (matched by signature)"), qPrintable(tip));
+        QCOMPARE(cell(w, "encoder.layer.1", ModuleTreeModel::NodesDeltaColumn), QString("93"));
+        w.changedOnlyBox()->setChecked(true);
+        QStringList shown;
+        visibleScopes(w.moduleTree()->model(), {}, w.document()->hierarchy, shown);
+        QVERIFY2(shown.isEmpty(), qPrintable(shown.join(", ")));
+        w.changedOnlyBox()->setChecked(false);
+        QVERIFY(w.selectModule(w.document()->hierarchy.findModule("encoder.layer.1.output")));
+        const QString text = w.inspector()->toPlainText();
+        QVERIFY2(text.contains("There: enc.blocks.1.out (matched by signature)") &&
+                     text.contains("No change."),
+                 qPrintable(text));
+    }
+
     // Issue 22: the modules only the compared model has (the unfused GELU and the pooler's Linear and Tanh
     // that ORT's fusions folded away) are rows under their parent, greyed, not selectable, with a tooltip
     // naming the compared file; across a wrapper prefix too; gone on Close Comparison.

@@ -377,7 +377,7 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     case Qt::EditRole: // renaming edits the name below the parent ("layer.0"), not the class beside it
         return index.column() == NameColumn ? QString::fromStdString(m.name) : QVariant();
     case Qt::ToolTipRole:
-        return toolTip(m);
+        return toolTip(m) + counterpartTip(module);
     case Qt::DecorationRole:
         if (index.column() == NameColumn && m.uncertainNodes > 0) return uncertainModuleIcon();
         if (index.column() == ConfidenceColumn && m.totalNodes > 0)
@@ -421,6 +421,15 @@ QVariant ModuleTreeModel::data(const QModelIndex& index, int role) const {
     }
     }
     return {};
+}
+
+// While comparing, a module matched to one of another scope names it: "there: enc.blocks.0 (matched by
+// signature)".
+QString ModuleTreeModel::counterpartTip(int module) const {
+    const ModuleDelta* d = comparison_ ? comparison_->deltaFor(module) : nullptr;
+    if (!d || d->scopeB.empty()) return {};
+    return tr("\nthere: %1 (matched by %2)")
+        .arg(QString::fromStdString(d->scopeB), QString::fromLatin1(moduleMatchName(d->match)));
 }
 
 QString ModuleTreeModel::toolTip(const Module& m) const {

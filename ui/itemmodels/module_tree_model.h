@@ -110,6 +110,7 @@ private:
     QVariant displayData(int module, int column) const;
     QVariant costData(int module, int column, int role) const;
     QString toolTip(const Module& m) const;
+    QString counterpartTip(int module) const;
     int draggedModule(const QMimeData* data) const;
     QVariant headerToolTip(int section) const;
     QVariant comparedOnlyData(int delta, int column, int role) const;

@@ -148,6 +148,13 @@ void GraphScene::invalidate() {
     relayout();
 }
 
+void GraphScene::setBusFanOut(std::size_t fanOut) {
+    if (fanOut == busFanOut_) return;
+    busFanOut_ = fanOut;
+    cache_.clear();
+    relayout();
+}
+
 void GraphScene::setHeat(std::vector<double> nodes, std::vector<double> modules) {
     heatNodes_ = std::move(nodes);
     heatModules_ = std::move(modules);
@@ -270,6 +277,7 @@ void GraphScene::layoutNext() {
         request.cacheKey = key;
         request.items = interiors_[module].sizes;
         request.edges = interiors_[module].edges;
+        request.busFanOut = busFanOut_;
         layouts_->request(request);
         return; // resumes in onLayoutFinished
     }

@@ -105,8 +105,9 @@ namespace {
 // The Graphviz edges for the request's edges: per request edge, the pieces it is drawn along (one, or
 // the trunk of its bus up to its stop and the branch from there).
 std::vector<std::vector<Agedge_t*>> addEdges(Agraph_t* g, const std::vector<Agnode_t*>& nodes,
-                                             const LayoutRequest& request) {
+                                             const LayoutRequest& request, std::vector<int>& busOf) {
     std::vector<std::vector<Agedge_t*>> pieces(request.edges.size());
+    busOf.assign(request.edges.size(), -1);
     int edgeCount = 0;
     auto link = [&](Agnode_t* from, Agnode_t* to, bool arrow) {
         Agedge_t* e = agedge(g, from, to, cstr(("e" + std::to_string(edgeCount++)).c_str()), 1);
@@ -115,7 +116,9 @@ std::vector<std::vector<Agedge_t*>> addEdges(Agraph_t* g, const std::vector<Agno
     };
     auto node = [&](int item) { return nodes[static_cast<std::size_t>(item)]; };
     int relayCount = 0;
-    for (const Bus& bus : planBuses(request)) {
+    const std::vector<Bus> buses = planBuses(request);
+    for (std::size_t b = 0; b < buses.size(); ++b) {
+        const Bus& bus = buses[b];
         // source -> stop 1 -> stop 2 -> ...: point-sized relays, each branching to the targets at its depth.
         Agnode_t* previous = node(bus.source);
         std::vector<Agedge_t*> trunk;
@@ -127,6 +130,7 @@ std::vector<std::vector<Agedge_t*>> addEdges(Agraph_t* g, const std::vector<Agno
             trunk.push_back(link(previous, relay, false));
             agsafeset(trunk.back(), cstr("weight"), cstr("4"), cstr("1")); // keeps the trunk straight
             for (int e : stop) {
+                busOf[static_cast<std::size_t>(e)] = static_cast<int>(b);
                 auto& path = pieces[static_cast<std::size_t>(e)];
                 path = trunk;
                 path.push_back(link(relay, node(request.edges[static_cast<std::size_t>(e)].second), true));
@@ -180,7 +184,7 @@ LayoutResult computeLayout(const LayoutRequest& request) {
         agset(n, cstr("height"), cstr(std::to_string(request.items[i].height() / 72.0).c_str()));
         nodes.push_back(n);
     }
-    const std::vector<std::vector<Agedge_t*>> pieces = addEdges(g, nodes, request);
+    const std::vector<std::vector<Agedge_t*>> pieces = addEdges(g, nodes, request, result.bus);
 
     if (gvLayout(context(), g, "dot") != 0) {
         result.error = QStringLiteral("Graphviz could not lay out this module.");

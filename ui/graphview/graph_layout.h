@@ -39,6 +39,7 @@ struct LayoutResult {
     // Per edge: cubic Bezier control points (p0, c1, c2, p1, c1, c2, p2, ...), then the arrow tip.
     std::vector<std::vector<QPointF>> routes;
     std::vector<QPointF> arrowTips;
+    std::vector<int> bus; // per edge: the bus it rides (an index), or -1
     // Sum over the edges handed to Graphviz of the ranks each spans: dot adds a virtual node per rank
     // crossed, so this is the size of the graph it ranks, orders and positions (tests bound it).
     long rankSpan = 0;

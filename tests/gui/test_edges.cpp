@@ -117,6 +117,22 @@ private slots:
         QCOMPARE(into, 2);
     }
 
+    // DenseNet (torchvision's _DenseBlock): every layer feeds all later ones, so the block's input and
+    // each layer's output ride a bus (graph_layout.h); every edge is still drawn, everything expanded.
+    void denseBlockFanOuts() {
+        MainWindow w;
+        w.setInteractive(false);
+        w.show();
+        QVERIFY(openAndSettle(w, fixture("densenet_small.onnx")));
+        const Hierarchy& h = w.document()->hierarchy;
+        for (int m = 1; m < static_cast<int>(h.modules.size()); ++m)
+            w.graphScene()->setExpanded(m, true);
+        QVERIFY(w.waitUntilIdle(60000));
+        int ports = 0;
+        const int checked = checkEveryEdgeDrawn(w, ports);
+        QVERIFY2(checked > 100 && ports > 10, qPrintable(QStringLiteral("%1 %2").arg(checked).arg(ports)));
+    }
+
     // BERT's attention mask: a model input whose extended form is used inside every attention.self.
     void modelInputUsedDeepInside() {
         MainWindow w;

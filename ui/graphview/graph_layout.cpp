@@ -2,6 +2,9 @@
 
 #include <gvc.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <string>
 
 namespace hs::ui {
@@ -41,6 +44,129 @@ void setGraphDefaults(Agraph_t* g, std::size_t itemCount) {
 
 } // namespace
 
+std::vector<int> itemDepths(std::size_t count, const std::vector<std::pair<int, int>>& edges) {
+    std::vector<std::vector<int>> out(count);
+    std::vector<int> pending(count, 0), depth(count, 0);
+    for (const auto& [from, to] : edges) {
+        out[static_cast<std::size_t>(from)].push_back(to);
+        ++pending[static_cast<std::size_t>(to)];
+    }
+    std::vector<int> ready;
+    for (std::size_t i = 0; i < count; ++i)
+        if (pending[i] == 0) ready.push_back(static_cast<int>(i));
+    std::vector<char> done(count, 0);
+    std::size_t next = 0;
+    for (std::size_t processed = 0; processed < count;) {
+        if (ready.empty()) {
+            while (done[next])
+                ++next;
+            ready.push_back(static_cast<int>(next));
+        }
+        const auto v = static_cast<std::size_t>(ready.back());
+        ready.pop_back();
+        if (done[v]) continue;
+        done[v] = 1;
+        ++processed;
+        for (int w : out[v]) {
+            const auto u = static_cast<std::size_t>(w);
+            depth[u] = std::max(depth[u], depth[v] + 1);
+            if (--pending[u] == 0 && !done[u]) ready.push_back(w);
+        }
+    }
+    return depth;
+}
+
+std::vector<Bus> planBuses(const LayoutRequest& request) {
+    std::vector<Bus> buses;
+    const std::vector<int> depth = itemDepths(request.items.size(), request.edges);
+    std::map<int, std::vector<int>> fanOut; // source -> its edges going down
+    for (std::size_t e = 0; e < request.edges.size(); ++e) {
+        const auto [from, to] = request.edges[e];
+        if (depth[static_cast<std::size_t>(to)] > depth[static_cast<std::size_t>(from)])
+            fanOut[from].push_back(static_cast<int>(e));
+    }
+    for (const auto& [source, edges] : fanOut) {
+        if (edges.size() < request.busFanOut) continue;
+        std::map<int, std::vector<int>> byDepth;
+        for (int e : edges)
+            byDepth[depth[static_cast<std::size_t>(request.edges[static_cast<std::size_t>(e)].second)]]
+                .push_back(e);
+        if (byDepth.size() < kBusDepths) continue; // targets side by side: short edges, nothing to save
+        Bus bus{source, {}};
+        for (auto& [d, group] : byDepth)
+            bus.stops.push_back(std::move(group));
+        buses.push_back(std::move(bus));
+    }
+    return buses;
+}
+
+namespace {
+
+// The Graphviz edges for the request's edges: per request edge, the pieces it is drawn along (one, or
+// the trunk of its bus up to its stop and the branch from there).
+std::vector<std::vector<Agedge_t*>> addEdges(Agraph_t* g, const std::vector<Agnode_t*>& nodes,
+                                             const LayoutRequest& request, std::vector<int>& busOf) {
+    std::vector<std::vector<Agedge_t*>> pieces(request.edges.size());
+    busOf.assign(request.edges.size(), -1);
+    int edgeCount = 0;
+    auto link = [&](Agnode_t* from, Agnode_t* to, bool arrow) {
+        Agedge_t* e = agedge(g, from, to, cstr(("e" + std::to_string(edgeCount++)).c_str()), 1);
+        if (!arrow) agsafeset(e, cstr("arrowhead"), cstr("none"), cstr("normal"));
+        return e;
+    };
+    auto node = [&](int item) { return nodes[static_cast<std::size_t>(item)]; };
+    int relayCount = 0;
+    const std::vector<Bus> buses = planBuses(request);
+    for (std::size_t b = 0; b < buses.size(); ++b) {
+        const Bus& bus = buses[b];
+        // source -> stop 1 -> stop 2 -> ...: point-sized relays, each branching to the targets at its depth.
+        Agnode_t* previous = node(bus.source);
+        std::vector<Agedge_t*> trunk;
+        for (const std::vector<int>& stop : bus.stops) {
+            Agnode_t* relay = agnode(g, cstr(("r" + std::to_string(relayCount++)).c_str()), 1);
+            agset(relay, cstr("shape"), cstr("point"));
+            agset(relay, cstr("width"), cstr("0.02"));
+            agset(relay, cstr("height"), cstr("0.02"));
+            trunk.push_back(link(previous, relay, false));
+            agsafeset(trunk.back(), cstr("weight"), cstr("4"), cstr("1")); // keeps the trunk straight
+            for (int e : stop) {
+                busOf[static_cast<std::size_t>(e)] = static_cast<int>(b);
+                auto& path = pieces[static_cast<std::size_t>(e)];
+                path = trunk;
+                path.push_back(link(relay, node(request.edges[static_cast<std::size_t>(e)].second), true));
+            }
+            previous = relay;
+        }
+    }
+    for (std::size_t i = 0; i < request.edges.size(); ++i)
+        if (pieces[i].empty())
+            pieces[i].push_back(link(node(request.edges[i].first), node(request.edges[i].second), true));
+    return pieces;
+}
+
+// One drawn route from its pieces' splines, joined by straight cubics; the arrow tip of the last piece.
+template <typename ToScene>
+std::vector<QPointF> joinedRoute(const std::vector<Agedge_t*>& path, ToScene toScene, QPointF* tip) {
+    std::vector<QPointF> route;
+    for (Agedge_t* e : path) {
+        const splines* spl = ED_spl(e);
+        if (!spl || spl->size == 0 || spl->list[0].size == 0) continue;
+        const bezier& bz = spl->list[0];
+        const QPointF start = toScene(bz.list[0]);
+        if (!route.empty()) {
+            const QPointF end = route.back();
+            route.insert(route.end(), {end, start});
+        }
+        route.push_back(start);
+        for (int k = 1; k < bz.size; ++k)
+            route.push_back(toScene(bz.list[k]));
+        *tip = bz.eflag ? toScene(bz.ep) : route.back();
+    }
+    return route;
+}
+
+} // namespace
+
 LayoutResult computeLayout(const LayoutRequest& request) {
     LayoutResult result;
     result.ticket = request.ticket;
@@ -58,10 +184,7 @@ LayoutResult computeLayout(const LayoutRequest& request) {
         agset(n, cstr("height"), cstr(std::to_string(request.items[i].height() / 72.0).c_str()));
         nodes.push_back(n);
     }
-    std::vector<Agedge_t*> edges;
-    for (const auto& [from, to] : request.edges)
-        edges.push_back(agedge(g, nodes[static_cast<std::size_t>(from)], nodes[static_cast<std::size_t>(to)],
-                               cstr(("e" + std::to_string(edges.size())).c_str()), 1));
+    const std::vector<std::vector<Agedge_t*>> pieces = addEdges(g, nodes, request, result.bus);
 
     if (gvLayout(context(), g, "dot") != 0) {
         result.error = QStringLiteral("Graphviz could not lay out this module.");
@@ -71,18 +194,14 @@ LayoutResult computeLayout(const LayoutRequest& request) {
     const boxf bb = GD_bb(g);
     auto toScene = [&](pointf p) { return QPointF(p.x - bb.LL.x, bb.UR.y - p.y); };
     result.size = QSizeF(bb.UR.x - bb.LL.x, bb.UR.y - bb.LL.y);
+    for (Agnode_t* n = agfstnode(g); n; n = agnxtnode(g, n))
+        for (Agedge_t* e = agfstout(g, n); e; e = agnxtout(g, e))
+            result.rankSpan += std::abs(ND_rank(aghead(e)) - ND_rank(agtail(e)));
     for (Agnode_t* n : nodes)
         result.centers.push_back(toScene(ND_coord(n)));
-    for (Agedge_t* e : edges) {
-        std::vector<QPointF> route;
+    for (const std::vector<Agedge_t*>& path : pieces) {
         QPointF tip;
-        if (const splines* spl = ED_spl(e); spl && spl->size > 0) {
-            const bezier& bz = spl->list[0];
-            for (int k = 0; k < bz.size; ++k)
-                route.push_back(toScene(bz.list[k]));
-            tip = bz.eflag ? toScene(bz.ep) : (route.empty() ? QPointF() : route.back());
-        }
-        result.routes.push_back(std::move(route));
+        result.routes.push_back(joinedRoute(path, toScene, &tip));
         result.arrowTips.push_back(tip);
     }
     gvFreeLayout(context(), g);

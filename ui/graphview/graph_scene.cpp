@@ -148,6 +148,13 @@ void GraphScene::invalidate() {
     relayout();
 }
 
+void GraphScene::setBusFanOut(std::size_t fanOut) {
+    if (fanOut == busFanOut_) return;
+    busFanOut_ = fanOut;
+    cache_.clear();
+    relayout();
+}
+
 void GraphScene::setHeat(std::vector<double> nodes, std::vector<double> modules) {
     heatNodes_ = std::move(nodes);
     heatModules_ = std::move(modules);
@@ -270,6 +277,7 @@ void GraphScene::layoutNext() {
         request.cacheKey = key;
         request.items = interiors_[module].sizes;
         request.edges = interiors_[module].edges;
+        request.busFanOut = busFanOut_;
         layouts_->request(request);
         return; // resumes in onLayoutFinished
     }
@@ -426,10 +434,14 @@ void GraphScene::place(int container, QPointF origin) {
         items_[keyOf(e)] = item;
         containers_[container].items.push_back(item);
     }
+    std::set<std::pair<int, QString>> busLabels;
     for (std::size_t k = 0; k < in.edges.size() && k < layout.routes.size(); ++k) {
         const QString& label = in.edgeLabels[k];
         auto* edge = new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, label);
-        edge->placeLabel([this](const QRectF& r) { return labelSpotTaken(r); });
+        // Edges on one bus share its trunk: a shape is written once per bus, repeats go to tooltips.
+        const int bus = k < layout.bus.size() ? layout.bus[k] : -1;
+        const bool repeat = bus >= 0 && !busLabels.insert({bus, label}).second;
+        edge->placeLabel([&](const QRectF& r) { return repeat || labelSpotTaken(r); });
         addItem(edge);
         containers_[container].items.push_back(edge);
         drawnEdges_.push_back({in.entities[static_cast<std::size_t>(in.edges[k].first)],

@@ -83,6 +83,9 @@ public:
     void setHeat(std::vector<double> nodes, std::vector<double> modules);
     bool showsHeat() const { return !heatNodes_.empty(); }
     void setDimConfident(bool dim);
+    // Edges from one box to this many at several depths share a bus (graph_layout.h); SIZE_MAX: none
+    // (tests compare the two).
+    void setBusFanOut(std::size_t fanOut);
     bool dimConfident() const { return dimConfident_; }
 
     // Search matches outlined in the graph: a match shown as a box or an op is outlined itself, one
@@ -161,6 +164,7 @@ private:
     std::map<int, LayoutResult> current_; // this pass's results, by module
     std::map<int, Interior> interiors_;   // this pass's interiors, by module
     QHash<QString, LayoutResult> cache_;
+    std::size_t busFanOut_ = kBusFanOut;
     std::map<std::pair<int, int>, QGraphicsItem*> items_; // (kind, index) -> item
     GraphEntity pendingReveal_;
     std::vector<int> pendingAlsoSelect_;

@@ -324,7 +324,7 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
 QString GraphScene::cacheKey(const Interior& interior, int container) const {
     // The interior's shape depends only on the container's contents (fixed until invalidate) and the
     // sizes of its children, which change when descendants expand or collapse.
-    QString key = QString::number(container);
+    QString key = QString::number(container) + QStringLiteral("b%1").arg(busFanOut_);
     for (std::size_t i = 0; i < interior.entities.size(); ++i)
         if (interior.entities[i].kind == GraphEntity::Module ||
             interior.entities[i].kind == GraphEntity::Section)

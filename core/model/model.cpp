@@ -355,18 +355,22 @@ private:
         g.nodes.reserve(nodes);
     }
 
+    // Input and output names are gathered as views of the file in two buffers shared by all nodes (a
+    // body node parsed inside an attribute appends after its owner's names and truncates back), then
+    // copied into the model's NameStore once the node ends: no string or vector per name.
     Node parseNode(const Field& outer, int graph, int index, int depth) {
         Node n;
         n.span = {outer.offset, outer.bytes.size()};
+        const std::size_t firstInput = inputNames_.size(), firstOutput = outputNames_.size();
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
             Field f = r.next();
             switch (f.number) {
             case 1:
-                n.inputs.push_back(str(f));
+                inputNames_.push_back(f.bytes);
                 break;
             case 2:
-                n.outputs.push_back(str(f));
+                outputNames_.push_back(f.bytes);
                 break;
             case 3:
                 n.name = str(f);
@@ -390,6 +394,10 @@ private:
                 break;
             }
         }
+        n.inputs = model_.names->list(inputNames_.data() + firstInput, inputNames_.size() - firstInput);
+        n.outputs = model_.names->list(outputNames_.data() + firstOutput, outputNames_.size() - firstOutput);
+        inputNames_.resize(firstInput);
+        outputNames_.resize(firstOutput);
         return n;
     }
 
@@ -554,6 +562,7 @@ private:
     ExternalData external_;
     Field mainGraph_;
     std::vector<Field> functionFields_;
+    std::vector<std::string_view> inputNames_, outputNames_; // of the nodes being parsed, see parseNode
 };
 
 } // namespace

@@ -202,12 +202,22 @@ std::shared_ptr<const Model> withOldTorchNamesEverywhere(const Model& model) {
     for (const auto& o : graph.outputs)
         kept.insert(o.name);
     std::map<std::string, std::string> renamed;
+    std::vector<std::string_view> names; // a node's list, renamed, then stored in the model's names
+    auto rename = [&](NameList& list, bool outputs) {
+        names.assign(list.begin(), list.end());
+        for (auto& name : names) {
+            const std::string old(name);
+            if (outputs && !kept.count(old))
+                name = renamed.emplace(old, std::to_string(renamed.size())).first->second;
+            else if (auto it = renamed.find(old); !outputs && it != renamed.end())
+                name = it->second;
+        }
+        list = copy->names->list(names.data(), names.size());
+    };
     for (auto& node : graph.nodes)
-        for (auto& out : node.outputs)
-            if (!kept.count(out)) out = renamed.emplace(out, std::to_string(renamed.size())).first->second;
+        rename(node.outputs, true);
     for (auto& node : graph.nodes)
-        for (auto& in : node.inputs)
-            if (auto it = renamed.find(in); it != renamed.end()) in = it->second;
+        rename(node.inputs, false);
     return copy;
 }
 

@@ -211,11 +211,11 @@ private slots:
         model->graphs.emplace_back();
         Node unnamed, named;
         unnamed.opType = named.opType = "Relu";
-        unnamed.inputs = {"x"};
-        unnamed.outputs = {"y"};
+        unnamed.inputs = model->names->list({"x"});
+        unnamed.outputs = model->names->list({"y"});
         named.name = "#0";
-        named.inputs = {"y"};
-        named.outputs = {"z"};
+        named.inputs = model->names->list({"y"});
+        named.outputs = model->names->list({"z"});
         model->graphs[0].nodes = {unnamed, named};
         GraphIndex graph(model);
         QCOMPARE(graph.key(0), std::string("#0"));

@@ -576,8 +576,10 @@ private slots:
         for (std::size_t i = 0; i < a.size(); ++i) {
             QCOMPARE(a[i].name, b[i].name);
             QCOMPARE(a[i].opType, b[i].opType);
-            QCOMPARE(a[i].inputs, b[i].inputs);
-            QCOMPARE(a[i].outputs, b[i].outputs);
+            QVERIFY(
+                std::equal(a[i].inputs.begin(), a[i].inputs.end(), b[i].inputs.begin(), b[i].inputs.end()));
+            QVERIFY(std::equal(a[i].outputs.begin(), a[i].outputs.end(), b[i].outputs.begin(),
+                               b[i].outputs.end()));
         }
         Loaded oldC = hstest::analyse(oldChild);
         Loaded oldP = hstest::analyse(oldParent);

@@ -20,7 +20,7 @@ namespace hs {
 class NameList {
 public:
     NameList() = default;
-    NameList(const std::string_view* first, std::uint32_t count) : first_(first), count_(count) {}
+    NameList(const std::string_view* first, std::size_t count) : first_(first), count_(count) {}
     const std::string_view* begin() const { return first_; }
     const std::string_view* end() const { return first_ + count_; }
     std::size_t size() const { return count_; }
@@ -31,7 +31,7 @@ public:
 
 private:
     const std::string_view* first_ = nullptr;
-    std::uint32_t count_ = 0;
+    std::size_t count_ = 0; // as wide as the padding after the pointer anyway
 };
 
 class NameStore {
@@ -49,7 +49,7 @@ public:
             allocate(count * sizeof(std::string_view), alignof(std::string_view)));
         for (std::size_t i = 0; i < count; ++i)
             new (views + i) std::string_view(copy(names[i]));
-        return {views, static_cast<std::uint32_t>(count)};
+        return {views, count};
     }
     NameList list(std::initializer_list<std::string_view> names) { return list(names.begin(), names.size()); }
     std::string_view copy(std::string_view s) {

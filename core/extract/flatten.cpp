@@ -24,10 +24,12 @@ void outerReferences(const Model& m, int graphIndex, std::vector<std::string>& o
         defined.insert(init.name);
     for (const auto& n : g.nodes)
         for (const auto& o : n.outputs)
-            defined.insert(o);
+            defined.emplace(o);
     std::unordered_set<std::string> seen;
-    auto use = [&](const std::string& name) {
-        if (!name.empty() && !defined.count(name) && seen.insert(name).second) out.push_back(name);
+    auto use = [&](std::string_view view) {
+        if (view.empty()) return;
+        std::string name(view);
+        if (!defined.count(name) && seen.insert(name).second) out.push_back(name);
     };
     for (const auto& n : g.nodes) {
         for (const auto& in : n.inputs)
@@ -88,10 +90,10 @@ bool Flattener::isCall(int i) const {
     return m_.findFunction(n.domain, n.opType) >= 0;
 }
 
-std::string Flattener::flatName(int i, const std::string& local) const {
-    if (local.empty()) return local;
+std::string Flattener::flatName(int i, std::string_view local) const {
+    if (local.empty()) return {};
     int p = g_.instance(i).parent;
-    if (p < 0 || !expanded(p)) return local;
+    if (p < 0 || !expanded(p)) return std::string(local);
     const Node& call = g_.node(p);
     const Function& fn = m_.functions[static_cast<std::size_t>(m_.findFunction(call.domain, call.opType))];
     for (std::size_t k = 0; k < fn.inputs.size(); ++k)
@@ -100,7 +102,8 @@ std::string Flattener::flatName(int i, const std::string& local) const {
     for (std::size_t k = 0; k < fn.outputs.size(); ++k)
         if (fn.outputs[k] == local && k < call.outputs.size() && !call.outputs[k].empty())
             return flatName(p, call.outputs[k]);
-    return g_.key(p) + "::" + local;
+    std::string flat = g_.key(p) + "::";
+    return flat.append(local);
 }
 
 void Flattener::walk(int i) {

@@ -116,11 +116,11 @@ void readBodyTypes(const GraphIndex& g, const extraction::Flattener& flat, BodyG
         const Node& n = g.node(i);
         IndexSpan ins = g.inputs(i), outs = g.outputs(i);
         std::size_t k = 0;
-        for (const auto& name : n.outputs)
-            if (!name.empty() && k < outs.size()) take(outs[k++], name);
+        for (const std::string_view name : n.outputs)
+            if (!name.empty() && k < outs.size()) take(outs[k++], std::string(name));
         k = 0;
-        for (const auto& name : n.inputs)
-            if (!name.empty() && k < ins.size()) take(ins[k++], name);
+        for (const std::string_view name : n.inputs)
+            if (!name.empty() && k < ins.size()) take(ins[k++], std::string(name));
     }
 }
 

@@ -60,7 +60,7 @@ public:
     bool isSelected(int i) const { return sel_[static_cast<std::size_t>(i)] != 0; }
 
     // The name `local` (as written in instance i's graph) has in the flat program.
-    std::string flatName(int i, const std::string& local) const;
+    std::string flatName(int i, std::string_view local) const;
 
     std::vector<Unit> units;
     std::vector<int> expandedCalls;

@@ -121,8 +121,8 @@ std::string unknownTypeReason(const GraphIndex& graph, const std::string& name,
         const Node& n = graph.node(producer);
         std::string domain = n.domain == "ai.onnx" ? std::string() : n.domain;
         std::string next;
-        for (const auto& in : n.inputs)
-            if (!in.empty() && !typed(in)) {
+        for (const std::string_view in : n.inputs)
+            if (!in.empty() && !typed(std::string(in))) {
                 next = in;
                 break;
             }

@@ -84,7 +84,7 @@ void checkFunctionExpansion(const Model& model, std::size_t writtenNodes) {
 struct GraphIndex::Scope {
     Scope* parent = nullptr;
     NameTable names; // views of names owned by the model
-    int lookup(const std::string& name) const {
+    int lookup(std::string_view name) const {
         for (const Scope* s = this; s; s = s->parent) {
             const int t = s->names.find(name);
             if (t >= 0) return t;
@@ -203,7 +203,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
         byKey_.tryEmplace(instances_[i].key, static_cast<int>(i)); // a repeated key: the first holder
 }
 
-int GraphIndex::internTensor(Scope& scope, const std::string& name) {
+int GraphIndex::internTensor(Scope& scope, std::string_view name) {
     const int next = static_cast<int>(tensors_.size());
     // `name` is one of the model's strings: the table keeps a view of it.
     const auto [bound, inserted] = scope.names.tryEmplace(name, next); // one hash and probe

@@ -128,7 +128,7 @@ private:
         return {first, first + run.count};
     }
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
-    int internTensor(Scope& scope, const std::string& name);
+    int internTensor(Scope& scope, std::string_view name);
     void addConsumer(int tensor, int node) { consumerPairs_.push_back({tensor, node}); }
     void linkChildrenAndConsumers();
 

@@ -201,17 +201,27 @@ TensorHeader parseTensorHeader(const Field& outer) {
 }
 
 // Attribute summaries are built for every node: plain string appends, no ostringstream (which costs a
-// locale setup per use and dominated opening graphs with many Constants).
-std::string joinLimited(const std::vector<std::string>& items, std::size_t limit) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
-        if (i) out += ", ";
-        out += items[i];
+// locale setup per use and dominated opening graphs with many Constants), and no vector of the value
+// texts: the first value (a scalar's summary) and the list's first 16 joined are all that is shown.
+struct Values {
+    static constexpr std::size_t kShown = 16;
+    std::string first, list; // the first value; the first kShown joined with ", "
+    std::size_t count = 0;
+    void push_back(std::string value) {
+        if (count < kShown) {
+            if (count) list += ", ";
+            list += value;
+        }
+        if (count == 0) first = std::move(value);
+        ++count;
     }
-    if (items.size() > limit) out += ", ... (" + std::to_string(items.size()) + ")";
-    out += ']';
-    return out;
-}
+    std::string joined() const { // "[1, 2, 3]", "[1, ..., 16, ... (40)]"
+        std::string out = "[" + list;
+        if (count > kShown) out += ", ... (" + std::to_string(count) + ")";
+        out += ']';
+        return out;
+    }
+};
 
 std::string describeTensor(const TensorHeader& t) {
     std::string out = "tensor ";
@@ -355,18 +365,22 @@ private:
         g.nodes.reserve(nodes);
     }
 
+    // Input and output names are gathered as views of the file in two buffers shared by all nodes (a
+    // body node parsed inside an attribute appends after its owner's names and truncates back), then
+    // copied into the model's NameStore once the node ends: no string or vector per name.
     Node parseNode(const Field& outer, int graph, int index, int depth) {
         Node n;
         n.span = {outer.offset, outer.bytes.size()};
+        const std::size_t firstInput = inputNames_.size(), firstOutput = outputNames_.size();
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
             Field f = r.next();
             switch (f.number) {
             case 1:
-                n.inputs.push_back(str(f));
+                inputNames_.push_back(f.bytes);
                 break;
             case 2:
-                n.outputs.push_back(str(f));
+                outputNames_.push_back(f.bytes);
                 break;
             case 3:
                 n.name = str(f);
@@ -390,6 +404,10 @@ private:
                 break;
             }
         }
+        n.inputs = model_.names->list(inputNames_.data() + firstInput, inputNames_.size() - firstInput);
+        n.outputs = model_.names->list(outputNames_.data() + firstOutput, outputNames_.size() - firstOutput);
+        inputNames_.resize(firstInput);
+        outputNames_.resize(firstOutput);
         return n;
     }
 
@@ -406,7 +424,7 @@ private:
 
     Attribute parseAttribute(const Field& outer, int graph, int node, int depth) {
         Attribute a;
-        std::vector<std::string> values;
+        Values values;
         std::vector<Field> graphFields;
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
@@ -471,9 +489,9 @@ private:
         if (a.kind == AttributeKind::Graph || a.kind == AttributeKind::Graphs)
             a.summary = "graph (" + std::to_string(a.subgraphs.size()) + ")";
         else if (list)
-            a.summary = joinLimited(values, 16);
-        else if (!values.empty())
-            a.summary = values.front();
+            a.summary = values.joined();
+        else if (values.count > 0)
+            a.summary = std::move(values.first);
         return a;
     }
 
@@ -554,6 +572,7 @@ private:
     ExternalData external_;
     Field mainGraph_;
     std::vector<Field> functionFields_;
+    std::vector<std::string_view> inputNames_, outputNames_; // of the nodes being parsed, see parseNode
 };
 
 } // namespace

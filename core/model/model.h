@@ -2,6 +2,8 @@
 // The structure of an ONNX model as read from a memory-mapped file: everything except weight bytes,
 // which stay in the file (or its external-data files) and are referenced by offset and length.
 // Plain values, no protobuf types: the rest of the core and the UI include this header freely.
+#include "model/name_store.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,8 +66,8 @@ struct Node {
     std::string name;
     std::string opType;
     std::string domain;
-    std::vector<std::string> inputs;
-    std::vector<std::string> outputs;
+    NameList inputs;  // views into Model::names
+    NameList outputs; // views into Model::names
     std::vector<Attribute> attributes;
     StringPairs metadata; // NodeProto.metadata_props (field 9)
     ByteSpan span;        // the NodeProto bytes
@@ -120,6 +122,9 @@ struct Model {
     std::size_t nodesWithMetadata = 0; // nodes carrying metadata_props, all graphs
     ByteSpan graphSpan;
     std::shared_ptr<const MappedFile> file;
+    // The bytes of every node's input and output names. A copy of the Model shares them (the store
+    // only grows; a copy that renames a tensor adds the new name to it).
+    std::shared_ptr<NameStore> names = std::make_shared<NameStore>();
 
     const Graph& main() const { return graphs.front(); }
     std::uint64_t weightBytes() const; // inline + external initializer bytes, all graphs

@@ -196,7 +196,7 @@ SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
 std::string modelDigest(const GraphIndex& graph) {
     Sha256 sha;
     const Graph& main = graph.model().main();
-    auto add = [&](const std::string& s) {
+    auto add = [&](std::string_view s) {
         sha.update(s);
         sha.update(std::string_view("\0", 1));
     };

@@ -145,6 +145,64 @@ std::uint64_t statusBytes(const char* key) {
     return 0;
 }
 
+// The graphs of a parsed ModelProto in the order the loader numbers them: the main graph, each body in
+// the order it is met (a node's bodies before the next node's), then each function's body.
+void protoGraphs(const onnx::GraphProto& g, std::vector<std::vector<const onnx::NodeProto*>>& out) {
+    out.emplace_back();
+    const std::size_t self = out.size() - 1;
+    for (const auto& n : g.node()) {
+        out[self].push_back(&n);
+        for (const auto& a : n.attribute()) {
+            if (a.has_g()) protoGraphs(a.g(), out);
+            for (const auto& body : a.graphs())
+                protoGraphs(body, out);
+        }
+    }
+}
+
+// Every node's input and output names, in every graph, as the ONNX library parses them.
+void checkNamesAgainstProtobuf(const std::string& path) {
+    auto model = loadModel(path);
+    onnx::ModelProto proto;
+    const std::string bytes = readFile(path);
+    QVERIFY(proto.ParseFromString(bytes));
+    std::vector<std::vector<const onnx::NodeProto*>> graphs;
+    protoGraphs(proto.graph(), graphs);
+    for (const auto& f : proto.functions()) {
+        graphs.emplace_back();
+        const std::size_t self = graphs.size() - 1;
+        for (const auto& n : f.node()) {
+            graphs[self].push_back(&n);
+            for (const auto& a : n.attribute()) {
+                if (a.has_g()) protoGraphs(a.g(), graphs);
+                for (const auto& body : a.graphs())
+                    protoGraphs(body, graphs);
+            }
+        }
+    }
+    QCOMPARE(model->graphs.size(), graphs.size());
+    std::size_t names = 0;
+    for (std::size_t g = 0; g < graphs.size(); ++g) {
+        const auto& nodes = model->graphs[g].nodes;
+        QCOMPARE(nodes.size(), graphs[g].size());
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            const onnx::NodeProto& n = *graphs[g][i];
+            QCOMPARE(nodes[i].inputs.size(), static_cast<std::size_t>(n.input_size()));
+            QCOMPARE(nodes[i].outputs.size(), static_cast<std::size_t>(n.output_size()));
+            for (int k = 0; k < n.input_size(); ++k)
+                QCOMPARE(std::string(nodes[i].inputs[static_cast<std::size_t>(k)]), n.input(k));
+            for (int k = 0; k < n.output_size(); ++k)
+                QCOMPARE(std::string(nodes[i].outputs[static_cast<std::size_t>(k)]), n.output(k));
+            names += nodes[i].inputs.size() + nodes[i].outputs.size();
+        }
+    }
+    QVERIFY(names > 0);
+    // The names live in the model's store: a moved model keeps them.
+    Model moved = std::move(*std::const_pointer_cast<Model>(model));
+    if (!moved.main().nodes.empty() && !moved.main().nodes[0].outputs.empty())
+        QCOMPARE(std::string(moved.main().nodes[0].outputs[0]), graphs[0][0]->output(0));
+}
+
 } // namespace
 
 class TestModel : public QObject {
@@ -187,6 +245,18 @@ private slots:
         QCOMPARE(l.hierarchy.assignments.size(), l.graph->size());
     }
 
+    // Issue 23: node inputs and outputs are views into the model's NameStore, gathered while bodies
+    // nested in a node's attributes are read: each list must still be the node's own.
+    void nodeInputsAndOutputsAreTheFilesNames() {
+        checkNamesAgainstProtobuf(fixture("bert_like_op17.onnx"));
+        checkNamesAgainstProtobuf(fixture("bert_like_functions.onnx"));
+        for (const char* shared :
+             {"silero_vad_16k_op15_torch2.3.onnx", "tf2onnx_local_function_conv2d.onnx"}) {
+            if (!std::filesystem::exists(sharedModel(shared))) continue;
+            checkNamesAgainstProtobuf(sharedModel(shared));
+        }
+    }
+
     void subgraphsAreRead() {
         auto model = loadModel(sharedModel("silero_vad_16k_op15_torch2.3.onnx"));
         QCOMPARE(model->main().nodes.size(), std::size_t(121));
@@ -211,11 +281,11 @@ private slots:
         model->graphs.emplace_back();
         Node unnamed, named;
         unnamed.opType = named.opType = "Relu";
-        unnamed.inputs = {"x"};
-        unnamed.outputs = {"y"};
+        unnamed.inputs = model->names->list({"x"});
+        unnamed.outputs = model->names->list({"y"});
         named.name = "#0";
-        named.inputs = {"y"};
-        named.outputs = {"z"};
+        named.inputs = model->names->list({"y"});
+        named.outputs = model->names->list({"z"});
         model->graphs[0].nodes = {unnamed, named};
         GraphIndex graph(model);
         QCOMPARE(graph.key(0), std::string("#0"));

@@ -48,10 +48,11 @@ QString tensorType(const ModelDocument& doc, int t) {
 }
 
 // The node's tensors by slot: the index lists the non-empty names in order.
-QString tensorRows(const ModelDocument& doc, const std::vector<std::string>& names, IndexSpan tensors) {
+QString tensorRows(const ModelDocument& doc, const NameList& names, IndexSpan tensors) {
     QString html;
     std::size_t k = 0;
-    for (const std::string& name : names) {
+    for (const std::string_view view : names) {
+        const std::string name(view);
         const int t = !name.empty() && k < tensors.size() ? tensors[k++] : -1;
         html += QStringLiteral("<li><code>%1</code> %2</li>")
                     .arg(name.empty() ? QStringLiteral("(none)") : esc(name),

@@ -119,8 +119,9 @@ void SearchPanel::search(const QString& text) {
             why = tr("op");
         else
             for (const auto* names : {&n.inputs, &n.outputs})
-                for (const std::string& t : *names)
-                    if (why.isEmpty() && matches(t)) why = tr("tensor %1").arg(QString::fromStdString(t));
+                for (const std::string_view t : *names)
+                    if (why.isEmpty() && matches(std::string(t)))
+                        why = tr("tensor %1").arg(QString::fromUtf8(t.data(), static_cast<int>(t.size())));
         if (!why.isEmpty())
             found(QStringLiteral("%1  %2 (%3)")
                       .arg(why, QString::fromStdString(g.key(static_cast<int>(i))),

@@ -117,6 +117,7 @@ std::size_t keepMatchingEntries(const GraphIndex& graph, Sidecar& sidecar);
 Sidecar readMatchingPartFor(const GraphIndex& graph, const std::string& path, std::string& summary);
 
 // "sha256:<hex>" over the graph structure (op types and tensor names in order), not the weights.
+// Computed once per loaded model and remembered while the model lives (thread-safe).
 std::string modelDigest(const GraphIndex& graph);
 
 } // namespace hs

@@ -199,6 +199,25 @@ private slots:
         }
     }
 
+    // The structural digest is remembered per loaded model: the same value every time, another for
+    // another model, and the same again for a fresh load of the same file (computed anew, not reused).
+    void digestIsRememberedPerModel() {
+        Loaded a = hstest::load(fixture("bert_like_op17.onnx"));
+        Loaded b = hstest::load(fixture("bert_like_op14.onnx"));
+        const std::string first = modelDigest(*a.graph);
+        QVERIFY(first.rfind("sha256:", 0) == 0);
+        QCOMPARE(modelDigest(*a.graph), first);
+        QVERIFY(modelDigest(*b.graph) != first);
+        std::string again;
+        {
+            Loaded c = hstest::load(fixture("bert_like_op17.onnx"));
+            again = modelDigest(*c.graph);
+        }
+        QCOMPARE(again, first);
+        Loaded d = hstest::load(fixture("gpt_like.onnx")); // after c was freed: not c's entry
+        QVERIFY(modelDigest(*d.graph) != first);
+    }
+
     // A renamed module: the file's names and parameter names still give `pooler`, the sidecar `head` with
     // `renamed_from: pooler` (for the module and its child). Written and read back, the reload has one
     // module `head` holding pooler's nodes and parameters, and no `pooler`. A rename onto a scope another

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -38,19 +39,15 @@ int deepestPrefix(const std::unordered_map<std::string_view, int>& modules, std:
     return 0;
 }
 
-struct Rename {
-    int module;
-    std::string scope; // the new one
-};
-
 // The renames whose old scope is a module of the hierarchy, whose new scope no other module keeps, and
 // whose new parent is listed before the module (the module sums walk parents first), as a map
-// module -> new scope.
-std::unordered_map<int, std::string> applicableRenames(Hierarchy& h, const Sidecar& sidecar) {
+// module -> new scope, in module order (parents first: moves append to their new parent's children in
+// that order, whatever the sidecar's order).
+std::map<int, std::string> applicableRenames(Hierarchy& h, const Sidecar& sidecar) {
     std::unordered_map<std::string, int> byScope;
     for (std::size_t m = 1; m < h.modules.size(); ++m)
         byScope.emplace(h.modules[m].scope, static_cast<int>(m));
-    std::unordered_map<int, std::string> renames;
+    std::map<int, std::string> renames;
     for (const SidecarModule& s : sidecar.modules) {
         if (s.renamedFrom.empty() || s.renamedFrom == s.scope) continue;
         auto it = byScope.find(s.renamedFrom);
@@ -118,7 +115,7 @@ std::optional<Sidecar> inEvidenceScopes(const Sidecar& sidecar) {
 }
 
 void applyRenames(Hierarchy& h, const Sidecar& sidecar) {
-    const std::unordered_map<int, std::string> renames = applicableRenames(h, sidecar);
+    const std::map<int, std::string> renames = applicableRenames(h, sidecar);
     if (renames.empty()) return;
     std::vector<std::string> before(h.modules.size());
     for (std::size_t m = 0; m < h.modules.size(); ++m)

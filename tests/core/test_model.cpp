@@ -147,15 +147,16 @@ std::uint64_t statusBytes(const char* key) {
 
 // The graphs of a parsed ModelProto in the order the loader numbers them: the main graph, each body in
 // the order it is met (a node's bodies before the next node's), then each function's body.
-void protoGraphs(const onnx::GraphProto& g, std::vector<std::vector<const onnx::NodeProto*>>& out) {
+template <typename Nodes>
+void protoGraphs(const Nodes& nodes, std::vector<std::vector<const onnx::NodeProto*>>& out) {
     out.emplace_back();
     const std::size_t self = out.size() - 1;
-    for (const auto& n : g.node()) {
+    for (const auto& n : nodes) {
         out[self].push_back(&n);
         for (const auto& a : n.attribute()) {
-            if (a.has_g()) protoGraphs(a.g(), out);
+            if (a.has_g()) protoGraphs(a.g().node(), out);
             for (const auto& body : a.graphs())
-                protoGraphs(body, out);
+                protoGraphs(body.node(), out);
         }
     }
 }
@@ -167,19 +168,9 @@ void checkNamesAgainstProtobuf(const std::string& path) {
     const std::string bytes = readFile(path);
     QVERIFY(proto.ParseFromString(bytes));
     std::vector<std::vector<const onnx::NodeProto*>> graphs;
-    protoGraphs(proto.graph(), graphs);
-    for (const auto& f : proto.functions()) {
-        graphs.emplace_back();
-        const std::size_t self = graphs.size() - 1;
-        for (const auto& n : f.node()) {
-            graphs[self].push_back(&n);
-            for (const auto& a : n.attribute()) {
-                if (a.has_g()) protoGraphs(a.g(), graphs);
-                for (const auto& body : a.graphs())
-                    protoGraphs(body, graphs);
-            }
-        }
-    }
+    protoGraphs(proto.graph().node(), graphs);
+    for (const auto& f : proto.functions())
+        protoGraphs(f.node(), graphs);
     QCOMPARE(model->graphs.size(), graphs.size());
     std::size_t names = 0;
     for (std::size_t g = 0; g < graphs.size(); ++g) {

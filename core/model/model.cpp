@@ -5,6 +5,7 @@
 #include "model/file_kind.h"
 #include "model/mapped_file.h"
 #include "model/walk_paging.h"
+#include "model/wire_messages.h"
 #include "model/wire_reader.h"
 
 #include <algorithm>
@@ -21,184 +22,12 @@ namespace {
 namespace fs = std::filesystem;
 using wire::Field;
 using wire::Reader;
+using wire::TensorHeader;
 
 // Subgraphs (If, Loop, Scan bodies) inside each other. Hostile files could nest them without end, and
 // protobuf, which parses a node for the ONNX library when extracting, stops at 100 message levels:
 // 33 nested bodies. Refused the same way by every command, below that.
 constexpr int kMaxGraphDepth = 32;
-
-std::string str(const Field& f) {
-    return std::string(f.bytes);
-}
-
-// Repeated scalar fields may be packed (one length-delimited run) or not.
-template <typename Fn> void forEachVarint(const Field& f, Fn&& fn) {
-    if (f.type == wire::Varint) {
-        fn(f.varint);
-        return;
-    }
-    // Packed varints carry no tags: decode the run directly.
-    const auto* p = reinterpret_cast<const std::uint8_t*>(f.bytes.data());
-    std::size_t pos = 0, n = f.bytes.size();
-    while (pos < n) {
-        std::uint64_t value = 0;
-        for (int shift = 0;; shift += 7) {
-            if (pos >= n || shift > 63) throw wire::Malformed("truncated packed varint");
-            std::uint8_t b = p[pos++];
-            value |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-            if (!(b & 0x80)) break;
-        }
-        fn(value);
-    }
-}
-
-template <typename Fn> void forEachFixed32(const Field& f, Fn&& fn) {
-    auto emit = [&](std::uint32_t bits) {
-        float v;
-        std::memcpy(&v, &bits, sizeof v);
-        fn(v);
-    };
-    if (f.type == wire::Fixed32) {
-        emit(static_cast<std::uint32_t>(f.varint));
-        return;
-    }
-    if (f.bytes.size() % 4) throw wire::Malformed("packed floats of odd length");
-    for (std::size_t i = 0; i < f.bytes.size(); i += 4) {
-        std::uint32_t bits;
-        std::memcpy(&bits, f.bytes.data() + i, 4);
-        emit(bits);
-    }
-}
-
-std::pair<std::string, std::string> parseStringPair(const Field& outer) {
-    std::pair<std::string, std::string> kv;
-    Reader r(outer.bytes, outer.offset);
-    while (!r.atEnd()) {
-        Field f = r.next();
-        if (f.number == 1 && f.type == wire::LengthDelimited)
-            kv.first = str(f);
-        else if (f.number == 2 && f.type == wire::LengthDelimited)
-            kv.second = str(f);
-    }
-    return kv;
-}
-
-OpsetImport parseOpset(const Field& outer) {
-    OpsetImport op;
-    Reader r(outer.bytes, outer.offset);
-    while (!r.atEnd()) {
-        Field f = r.next();
-        if (f.number == 1 && f.type == wire::LengthDelimited)
-            op.domain = str(f);
-        else if (f.number == 2 && f.type == wire::Varint)
-            op.version = static_cast<std::int64_t>(f.varint);
-    }
-    return op;
-}
-
-void parseShape(const Field& outer, TensorType& type) {
-    type.hasShape = true;
-    Reader r(outer.bytes, outer.offset);
-    while (!r.atEnd()) {
-        Field f = r.next();
-        if (f.number != 1 || f.type != wire::LengthDelimited) continue;
-        Dim dim;
-        Reader dr(f.bytes, f.offset);
-        while (!dr.atEnd()) {
-            Field d = dr.next();
-            if (d.number == 1 && d.type == wire::Varint)
-                dim.value = static_cast<std::int64_t>(d.varint);
-            else if (d.number == 2 && d.type == wire::LengthDelimited)
-                dim.param = str(d);
-        }
-        type.dims.push_back(std::move(dim));
-    }
-}
-
-TensorType parseTypeProto(const Field& outer) {
-    TensorType type;
-    Reader r(outer.bytes, outer.offset);
-    while (!r.atEnd()) {
-        Field f = r.next();
-        // tensor_type = 1, sparse_tensor_type = 8 share the same layout.
-        if ((f.number == 1 || f.number == 8) && f.type == wire::LengthDelimited) {
-            Reader tr(f.bytes, f.offset);
-            while (!tr.atEnd()) {
-                Field t = tr.next();
-                if (t.number == 1 && t.type == wire::Varint)
-                    type.elemType = static_cast<std::int32_t>(t.varint);
-                else if (t.number == 2 && t.type == wire::LengthDelimited)
-                    parseShape(t, type);
-            }
-        }
-    }
-    return type;
-}
-
-ValueInfo parseValueInfo(const Field& outer) {
-    ValueInfo vi;
-    vi.span = {outer.offset, outer.bytes.size()};
-    Reader r(outer.bytes, outer.offset);
-    while (!r.atEnd()) {
-        Field f = r.next();
-        if (f.number == 1 && f.type == wire::LengthDelimited)
-            vi.name = str(f);
-        else if (f.number == 2 && f.type == wire::LengthDelimited)
-            vi.type = parseTypeProto(f);
-    }
-    return vi;
-}
-
-struct TensorHeader {
-    std::string name;
-    std::int32_t dataType = 0;
-    std::vector<std::int64_t> dims;
-    ByteSpan payload;
-    bool external = false;
-    StringPairs externalData;
-};
-
-TensorHeader parseTensorHeader(const Field& outer) {
-    TensorHeader t;
-    Reader r(outer.bytes, outer.offset);
-    while (!r.atEnd()) {
-        Field f = r.next();
-        switch (f.number) {
-        case 1:
-            forEachVarint(f, [&](std::uint64_t v) { t.dims.push_back(static_cast<std::int64_t>(v)); });
-            break;
-        case 2:
-            t.dataType = static_cast<std::int32_t>(f.varint);
-            break;
-        case 8:
-            t.name = str(f);
-            break;
-        case 4:
-        case 5:
-        case 6:
-        case 7:
-        case 9:
-        case 10:
-        case 11: // typed or raw payload: skipped, not copied
-            if (f.type == wire::LengthDelimited) {
-                if (t.payload.length == 0)
-                    t.payload = {f.offset, f.bytes.size()};
-                else
-                    t.payload.length += f.bytes.size(); // unpacked repeats: an estimate of the size
-            }
-            break;
-        case 13:
-            t.externalData.push_back(parseStringPair(f));
-            break;
-        case 14:
-            t.external = f.varint == 1;
-            break;
-        default:
-            break;
-        }
-    }
-    return t;
-}
 
 // Attribute summaries are built for every node: plain string appends, no ostringstream (which costs a
 // locale setup per use and dominated opening graphs with many Constants), and no vector of the value
@@ -222,18 +51,6 @@ struct Values {
         return out;
     }
 };
-
-std::string describeTensor(const TensorHeader& t) {
-    std::string out = "tensor ";
-    out += dataTypeName(t.dataType);
-    out += '[';
-    for (std::size_t i = 0; i < t.dims.size(); ++i) {
-        if (i) out += ',';
-        out += std::to_string(t.dims[i]);
-    }
-    out += ']';
-    return out;
-}
 
 class Loader {
 public:

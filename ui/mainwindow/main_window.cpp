@@ -217,6 +217,9 @@ void MainWindow::onLoadFinished() {
     const QString partial = doc->sidecarPartial;
     installDocument(std::move(doc));
     if (!partial.isEmpty()) statusBar()->showMessage(tr("Sidecar partly applied: %1").arg(partial), 15000);
+    // The graph takes the keyboard: otherwise the module filter, first in the tab order, had it, and
+    // F (fit) typed an "f" there and Ctrl+Z undid its text instead of the last edit of the model.
+    view_->setFocus(Qt::OtherFocusReason);
     emit modelLoaded();
 }
 

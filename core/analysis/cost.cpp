@@ -66,7 +66,7 @@ public:
     }
     std::optional<Shape> shapeOf(int t) {
         const TensorType& type = types_.type(t);
-        const std::string& name = g_.tensor(t).name;
+        const std::string_view name = g_.tensor(t).name;
         if (!type.hasShape) return fail("tensor " + quoteInput(name) + " has no known shape");
         Shape s;
         for (std::size_t k = 0; k < type.dims.size(); ++k) {

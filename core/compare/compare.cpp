@@ -86,7 +86,7 @@ std::vector<std::vector<std::string_view>> unmatchedParameterNames(const Side& s
         int m = side.h.assignments[i].module;
         if (side.match[static_cast<std::size_t>(m)] != kNone) continue;
         for (int p : uses.parametersOf(static_cast<int>(i))) {
-            const std::string& name = side.graph.tensor(p).name;
+            const std::string_view name = side.graph.tensor(p).name;
             if (parameterOwner(name, owner)) names[static_cast<std::size_t>(m)].push_back(name);
         }
     }

@@ -10,7 +10,10 @@
 namespace hs {
 
 namespace {
-constexpr int kMaxFunctionDepth = 16; // recursive local functions are invalid; do not expand forever
+constexpr int kMaxFunctionDepth = 16;
+// How many names ahead a loop over names asks for their hash table slots (NameTable::prefetch): on graphs
+// of 100k nodes nearly every lookup is a cache miss otherwise.
+constexpr std::size_t kPrefetchAhead = 16; // recursive local functions are invalid; do not expand forever
 // Node instances that expanding local functions may add to the nodes written in the file: about a
 // million, as many as the biggest graphs opened today (1.3 M function instances take 20 s and 1.3 GB).
 // torch's export_modules_as_functions adds a few per node written (bert_like_functions: 21 written,
@@ -84,9 +87,10 @@ void checkFunctionExpansion(const Model& model, std::size_t writtenNodes) {
 struct GraphIndex::Scope {
     Scope* parent = nullptr;
     NameTable names; // views of names owned by the model
-    int lookup(std::string_view name) const {
+    int lookup(std::string_view name) const { return lookup(name, NameTable::hashOf(name)); }
+    int lookup(std::string_view name, std::size_t hash) const {
         for (const Scope* s = this; s; s = s->parent) {
-            const int t = s->names.find(name);
+            const int t = s->names.find(name, hash);
             if (t >= 0) return t;
         }
         return -1;
@@ -100,13 +104,17 @@ namespace {
 std::vector<char> nameIsNotKey(const Graph& graph) {
     NameTable first;
     first.reserve(graph.nodes.size());
+    std::vector<std::size_t> hashes(graph.nodes.size());
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+        hashes[i] = NameTable::hashOf(graph.nodes[i].name);
     std::vector<char> notKey(graph.nodes.size(), 0);
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        if (i + kPrefetchAhead < hashes.size()) first.prefetch(hashes[i + kPrefetchAhead]);
         if (graph.nodes[i].name.empty()) {
             notKey[i] = 1;
             continue;
         }
-        const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, static_cast<int>(i));
+        const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, hashes[i], static_cast<int>(i));
         if (!inserted) notKey[static_cast<std::size_t>(holder)] = notKey[i] = 1;
     }
     return notKey;
@@ -199,14 +207,24 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
     mainTensors_ = std::move(root.names); // views of the model's strings, as the index keeps the model
     // Keys are views of the instances' own strings, which stay where they are once all exist.
     byKey_.reserve(instances_.size());
+    std::vector<std::size_t> hashes(instances_.size());
     for (std::size_t i = 0; i < instances_.size(); ++i)
-        byKey_.tryEmplace(instances_[i].key, static_cast<int>(i)); // a repeated key: the first holder
+        hashes[i] = NameTable::hashOf(instances_[i].key);
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+        if (i + kPrefetchAhead < hashes.size()) byKey_.prefetch(hashes[i + kPrefetchAhead]);
+        byKey_.tryEmplace(instances_[i].key, hashes[i],
+                          static_cast<int>(i)); // a repeated key: the first holder
+    }
 }
 
 int GraphIndex::internTensor(Scope& scope, std::string_view name) {
+    return internTensor(scope, name, NameTable::hashOf(name));
+}
+
+int GraphIndex::internTensor(Scope& scope, std::string_view name, std::size_t hash) {
     const int next = static_cast<int>(tensors_.size());
     // `name` is one of the model's strings: the table keeps a view of it.
-    const auto [bound, inserted] = scope.names.tryEmplace(name, next); // one hash and probe
+    const auto [bound, inserted] = scope.names.tryEmplace(name, hash, next); // one probe
     if (!inserted) return bound;
     tensors_.emplace_back();
     tensors_.back().name = name;
@@ -218,6 +236,21 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     const std::vector<char> notKey = nameIsNotKey(graph); // keys built in place: one string each
     std::size_t first = instances_.size();
+    // The hashes of the names the two passes look up, in the order they do, so that each pass can ask
+    // for the table slot of a name kPrefetchAhead names before it needs it.
+    std::vector<std::size_t> hashes;
+    auto hashAll = [&](NameList Node::*list) {
+        hashes.clear();
+        for (const Node& node : graph.nodes)
+            for (std::string_view name : node.*list)
+                if (!name.empty()) hashes.push_back(NameTable::hashOf(name));
+    };
+    std::size_t next = 0; // position in `hashes`
+    auto nextHash = [&](const NameTable& table) {
+        if (next + kPrefetchAhead < hashes.size()) table.prefetch(hashes[next + kPrefetchAhead]);
+        return hashes[next++];
+    };
+    hashAll(&Node::outputs);
     // Pass 1: create the instances and the tensors they produce, so consumers see producers
     // regardless of the order nodes are listed in.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -234,7 +267,7 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
         links.outputs.first = static_cast<std::uint32_t>(outputs_.size());
         for (const auto& out : graph.nodes[i].outputs) {
             if (out.empty()) continue;
-            int t = internTensor(scope, out);
+            int t = internTensor(scope, out, nextHash(scope.names));
             tensors_[static_cast<std::size_t>(t)].producer = id;
             outputs_.push_back(t);
         }
@@ -242,14 +275,17 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     }
     if (graphIndex == 0) mainCount_ = instances_.size();
     // Pass 2: inputs, resolved through the enclosing scopes.
+    hashAll(&Node::inputs);
+    next = 0;
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
         Run& inputs = nodeLinks_[static_cast<std::size_t>(id)].inputs;
         inputs.first = static_cast<std::uint32_t>(inputs_.size());
         for (const auto& in : graph.nodes[i].inputs) {
             if (in.empty()) continue;
-            int t = scope.lookup(in);
-            if (t < 0) t = internTensor(scope, in); // dangling in the file: keep it visible
+            const std::size_t hash = nextHash(scope.names);
+            int t = scope.lookup(in, hash);
+            if (t < 0) t = internTensor(scope, in, hash); // dangling in the file: keep it visible
             inputs_.push_back(t);
             addConsumer(t, id);
         }

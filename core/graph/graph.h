@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -35,7 +36,7 @@ struct TensorEntry {
     bool graphInput = false;  // an input of the main graph
     bool graphOutput = false; // an output of the main graph
     bool initializer = false;
-    std::string name;
+    std::string_view name;             // the model's own string (the index keeps the model)
     const ValueInfo* info = nullptr;   // declared type, when the model has one
     const Initializer* init = nullptr; // when it is an initializer
 };
@@ -129,6 +130,7 @@ private:
     }
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
     int internTensor(Scope& scope, std::string_view name);
+    int internTensor(Scope& scope, std::string_view name, std::size_t hash);
     void addConsumer(int tensor, int node) { consumerPairs_.push_back({tensor, node}); }
     void linkChildrenAndConsumers();
 

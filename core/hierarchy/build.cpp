@@ -136,11 +136,10 @@ void assignParameters(const GraphIndex& g, Hierarchy& h, const ModuleCalls& call
             a = m[static_cast<std::size_t>(a)].parent, b = m[static_cast<std::size_t>(b)].parent;
         return a;
     };
-    auto ownerByName = [&](const std::string& name) {
-        std::string_view view(name);
+    auto ownerByName = [&](std::string_view name) {
         for (std::size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0;
              dot = name.rfind('.', dot - 1))
-            if (int module = calls.findModule(view.substr(0, dot)); module >= 0) return module;
+            if (int module = calls.findModule(name.substr(0, dot)); module >= 0) return module;
         return -1;
     };
     for (std::size_t t = 0; t < g.tensorCount(); ++t) {

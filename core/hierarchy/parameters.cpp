@@ -164,8 +164,8 @@ int ParameterUses::addParameter(int t) {
 std::vector<std::string> parameterNamesUsedBy(const GraphIndex& g, int node) {
     std::vector<std::string> names;
     std::string owner;
-    auto add = [&](const std::string& name) {
-        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    auto add = [&](std::string_view name) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
     };
     if (g.opKind(node) == OpKind::Identity)
         for (int t : g.outputs(node))

@@ -136,7 +136,7 @@ OldNamesResult withOldNames(const std::string& path) {
         auto dot = te.name.rfind('.');
         if ((te.initializer || te.producer >= 0) && dot != std::string::npos &&
             te.name.find("::") == std::string::npos && te.name.find('/') == std::string::npos)
-            owners.insert(te.name.substr(0, dot));
+            owners.emplace(te.name.substr(0, dot));
     }
     OldNamesResult r;
     const auto& nodes = truth.model->main().nodes;

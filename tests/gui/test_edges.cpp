@@ -57,7 +57,7 @@ int checkEveryEdgeDrawn(MainWindow& w, int& ports) {
                 if (!drawn.count({source, n}))
                     QTest::qFail(qPrintable(QStringLiteral("no edge into %1 for its input %2")
                                                 .arg(QString::fromStdString(g.key(node)),
-                                                     QString::fromStdString(e.name))),
+                                                     QString::fromStdString(std::string(e.name)))),
                                  __FILE__, __LINE__);
                 ++checked;
             }
@@ -69,7 +69,7 @@ int checkEveryEdgeDrawn(MainWindow& w, int& ports) {
                 if (!drawn.count({n, key({GraphEntity::OutPort, t})}))
                     QTest::qFail(qPrintable(QStringLiteral("no edge out of %1 for %2")
                                                 .arg(QString::fromStdString(g.key(node)),
-                                                     QString::fromStdString(g.tensor(t).name))),
+                                                     QString::fromStdString(std::string(g.tensor(t).name)))),
                                  __FILE__, __LINE__);
                 ++checked;
             }

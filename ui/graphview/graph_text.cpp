@@ -16,6 +16,10 @@ QString qs(const std::string& s) {
     return QString::fromStdString(s);
 }
 
+QString qs(std::string_view s) {
+    return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
+}
+
 // The last segment of a node name ("/encoder/layer.0/attention/self/MatMul_1" -> "MatMul_1").
 QString shortNodeName(const GraphIndex& graph, int node) {
     QString name = qs(graph.node(node).name);
@@ -219,7 +223,7 @@ QString frameTitle(const Module& m) {
 }
 
 // A model input or output by its tensor name, shortened like node names.
-QString terminalName(const std::string& name) {
+QString terminalName(std::string_view name) {
     QString text = qs(name);
     return text.size() > 32 ? text.left(30) + QStringLiteral("…") : text;
 }

@@ -3,6 +3,7 @@
 // interior building, which measures them, and its item placement, which draws them).
 #include <QString>
 #include <string>
+#include <string_view>
 
 namespace hs {
 class GraphIndex;
@@ -15,6 +16,7 @@ struct TensorTypes;
 namespace hs::ui::graph_text {
 
 QString qs(const std::string& s);
+QString qs(std::string_view s);
 // The last segment of a node name ("/encoder/layer.0/attention/self/MatMul_1" -> "MatMul_1").
 QString shortNodeName(const GraphIndex& graph, int node);
 // A module's name; a list item ("features.1", name "1") with its list: "features[1]", "features[0][2]",
@@ -31,7 +33,7 @@ QString smallNodeText(const Model& model, const GraphIndex& g, int node);
 // The header of an expanded module: "attention  (BertAttention)".
 QString frameTitle(const Module& m);
 // A model input or output by its tensor name, shortened like node names.
-QString terminalName(const std::string& name);
+QString terminalName(std::string_view name);
 // "[batch, 128, 32]" for a float tensor, "int64 [2]" otherwise; empty when no shape is known. A shape
 // only shape inference gives (`types`, the background analysis; may be null) is marked: "≈ [1, 64, 56, 56]".
 QString tensorShapeLabel(const GraphIndex& g, int tensor, const TensorTypes* types = nullptr);

@@ -35,8 +35,13 @@ SearchPanel::SearchPanel(QWidget* parent) : QWidget(parent) {
     timer->setSingleShot(true);
     timer->setInterval(150);
     connect(query_, &QLineEdit::textChanged, timer, qOverload<>(&QTimer::start));
-    connect(timer, &QTimer::timeout, this, [this] { search(query_->text()); });
-    connect(query_, &QLineEdit::returnPressed, this, [this] {
+    // The same query again (already searched by Enter or F3 before the delay ran out) keeps the results
+    // and the match being looked at: searching again would drop the user back before the first match.
+    connect(timer, &QTimer::timeout, this, [this] {
+        if (query_->text().trimmed() != searched_) search(query_->text());
+    });
+    connect(query_, &QLineEdit::returnPressed, this, [this, timer] {
+        timer->stop();
         search(query_->text());
         if (results_->count()) results_->setCurrentRow(0);
     });
@@ -83,6 +88,7 @@ void SearchPanel::search(const QString& text) {
     const QSignalBlocker blocker(results_);
     results_->clear();
     matchCount_ = 0;
+    searched_ = doc_ ? text.trimmed() : QString();
     std::vector<GraphEntity> shown;
     if (!doc_ || text.trimmed().isEmpty()) {
         status_->clear();

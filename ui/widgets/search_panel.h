@@ -41,6 +41,7 @@ private:
     QLabel* status_;
     QListWidget* results_;
     int matchCount_ = 0; // all matches, also those past the listed ones
+    QString searched_;   // the query the results are for
 };
 
 } // namespace hs::ui

@@ -71,7 +71,7 @@ private:
             if (!te.initializer) continue;
             auto dot = te.name.rfind('.');
             if (dot == std::string::npos) continue; // "onnx::MatMul_12": not a parameter name
-            std::string owner = te.name.substr(0, dot);
+            std::string owner(te.name.substr(0, dot));
             prefix = has ? commonAtomPrefix(prefix, owner) : owner;
             has = true;
         }

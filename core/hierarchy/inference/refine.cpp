@@ -12,9 +12,9 @@ namespace hs {
 namespace {
 
 // A name the exporter made up for a folded constant: "onnx::MatMul_12" (torch >= 1.11), "302" (older).
-bool isGeneratedName(const std::string& name) {
-    return name.rfind("onnx::", 0) == 0 ||
-           (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos);
+bool isGeneratedName(std::string_view name) {
+    return name.substr(0, 6) == "onnx::" ||
+           (!name.empty() && name.find_first_not_of("0123456789") == std::string_view::npos);
 }
 
 } // namespace

@@ -411,7 +411,7 @@ int runTag(const Options& o) {
         std::filesystem::equivalent(out, l.sidecar->filePath, ec))
         throw hs::Error(out + ": not replaced: it is a format " + l.sidecar->format +
                         " sidecar from another tool; write ours elsewhere with -o OUT.json");
-    hs::writeSidecar(out, hs::makeSidecar(*l.graph, l.hierarchy, l.sidecar ? &*l.sidecar : nullptr));
+    hs::saveSidecar(out, *l.graph, l.hierarchy, l.sidecar ? &*l.sidecar : nullptr);
     auto stats = l.hierarchy.statistics();
     if (o.json) {
         json j = {{"sidecar", out},

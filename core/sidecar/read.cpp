@@ -6,233 +6,21 @@
 #include "common/display_text.h"
 #include "common/error.h"
 #include "model/mapped_file.h"
+#include "sidecar/json_cursor.h"
 #include "sidecar/sidecar.h"
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace hs {
 namespace {
-
-constexpr int kMaxDepth = 256; // deeper nesting is refused: no sidecar form needs it
-
-struct ParseFailure {
-    std::size_t at;
-    std::string what;
-};
-
-class JsonCursor {
-public:
-    JsonCursor(const char* begin, const char* end) : begin_(begin), p_(begin), end_(end) {}
-
-    [[noreturn]] void fail(const std::string& what) const { throw ParseFailure{offset(), what}; }
-    std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
-    const char* here() { return peek(), p_; } // where the next value begins
-
-    char peek() {
-        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
-            ++p_;
-        return p_ < end_ ? *p_ : '\0';
-    }
-    bool atEnd() { return peek() == '\0' && p_ == end_; }
-    void expect(char c) {
-        if (peek() != c) fail(std::string("expected '") + c + "'");
-        ++p_;
-    }
-    // After '{' or '[': true when the container goes on with a member, false at its end.
-    bool firstMember(char close) {
-        if (peek() != close) return true;
-        ++p_;
-        return false;
-    }
-    bool nextMember(char close) {
-        const char c = peek();
-        if (c == ',') return ++p_, true;
-        if (c == close) return ++p_, false;
-        fail(std::string("expected ',' or '") + close + "'");
-    }
-
-    void string(std::string& out) {
-        expect('"');
-        out.clear();
-        for (;;) {
-            const char* run = p_;
-            while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20)
-                ++p_;
-            out.append(run, p_);
-            if (p_ >= end_) fail("unterminated string");
-            if (*p_ == '"') return void(++p_);
-            if (*p_ != '\\') fail("control character in a string");
-            ++p_;
-            escape(out);
-        }
-    }
-
-    double number() {
-        const char* start = p_;
-        if (p_ < end_ && *p_ == '-') ++p_;
-        if (p_ < end_ && *p_ == '0')
-            ++p_;
-        else if (!digits())
-            fail("invalid number");
-        if (p_ < end_ && *p_ == '.' && (++p_, !digits())) fail("invalid number");
-        if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
-            ++p_;
-            if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-            if (!digits()) fail("invalid number");
-        }
-        // from_chars, not strtod: the GUI runs under the user's locale, whose decimal point may be a comma.
-        double v = 0;
-        const auto [end, ec] = std::from_chars(start, p_, v);
-        if (ec == std::errc::result_out_of_range || end != p_) {
-            const std::string text(start, p_);
-            p_ = start;
-            fail("number out of range near " + quoteInput(text, 40));
-        }
-        return v;
-    }
-
-    bool literal() { // true, false or null; returns its truth
-        for (const char* word : {"true", "false", "null"}) {
-            const std::size_t n = std::strlen(word);
-            if (static_cast<std::size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
-                p_ += n;
-                return word[0] == 't';
-            }
-        }
-        fail("unexpected " + (p_ < end_ ? quoteInput(std::string_view(p_, 1)) : std::string("end of file")));
-    }
-
-    // Any value, checked and skipped.
-    void skip(int depth) {
-        if (depth > kMaxDepth) fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
-        const char c = peek();
-        if (c == '{' || c == '[') {
-            ++p_;
-            const char close = c == '{' ? '}' : ']';
-            std::string key;
-            for (bool more = firstMember(close); more; more = nextMember(close)) {
-                if (c == '{') {
-                    string(key);
-                    expect(':');
-                }
-                skip(depth + 1);
-            }
-        } else if (c == '"') {
-            std::string s;
-            string(s);
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            number();
-        } else {
-            literal();
-        }
-    }
-
-private:
-    bool digits() {
-        const char* start = p_;
-        while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
-            ++p_;
-        return p_ > start;
-    }
-    unsigned hex4() {
-        if (end_ - p_ < 4) fail("invalid \\u escape");
-        unsigned v = 0;
-        for (int k = 0; k < 4; ++k, ++p_) {
-            const char c = *p_;
-            const int d = c >= '0' && c <= '9'   ? c - '0'
-                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : -1;
-            if (d < 0) fail("invalid \\u escape");
-            v = v * 16 + static_cast<unsigned>(d);
-        }
-        return v;
-    }
-    void escape(std::string& out) {
-        if (p_ >= end_) fail("unterminated string");
-        const char c = *p_++;
-        switch (c) {
-        case '"':
-        case '\\':
-        case '/':
-            out += c;
-            return;
-        case 'b':
-            out += '\b';
-            return;
-        case 'f':
-            out += '\f';
-            return;
-        case 'n':
-            out += '\n';
-            return;
-        case 'r':
-            out += '\r';
-            return;
-        case 't':
-            out += '\t';
-            return;
-        case 'u':
-            break;
-        default:
-            --p_;
-            fail("invalid escape in a string");
-        }
-        unsigned code = hex4();
-        if (code >= 0xD800 && code <= 0xDBFF) { // a surrogate pair
-            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') fail("unpaired surrogate in a string");
-            p_ += 2;
-            const unsigned low = hex4();
-            if (low < 0xDC00 || low > 0xDFFF) fail("unpaired surrogate in a string");
-            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-        } else if (code >= 0xDC00 && code <= 0xDFFF) {
-            fail("unpaired surrogate in a string");
-        }
-        appendUtf8(out, code);
-    }
-    static void appendUtf8(std::string& out, unsigned code) {
-        if (code < 0x80) {
-            out += static_cast<char>(code);
-        } else if (code < 0x800) {
-            out += static_cast<char>(0xC0 | (code >> 6));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-        } else if (code < 0x10000) {
-            out += static_cast<char>(0xE0 | (code >> 12));
-            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (code >> 18));
-            out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-        }
-    }
-
-    const char* begin_;
-    const char* p_;
-    const char* end_;
-};
-
-// The bytes of one JSON value, already checked by the reader's pass over the whole file.
-struct ValueRange {
-    const char* begin = nullptr;
-    const char* end = nullptr;
-};
-
-ValueRange skipValue(JsonCursor& in) {
-    ValueRange r;
-    r.begin = in.here();
-    in.skip(1);
-    r.end = in.here();
-    return r;
-}
 
 // The string value at the cursor, or "" for any other value (skipped).
 std::string textOrEmpty(JsonCursor& in) {
@@ -269,7 +57,7 @@ std::vector<std::pair<std::string, ValueRange>> sortedMembers(JsonCursor& in) {
 }
 
 // HTP's nested module tree: {class_name, traced_tag, scope, children: {attr: {...}} or [...]}. Nesting
-// was bounded by the reader's pass (kMaxDepth).
+// was bounded by the reader's pass (kMaxJsonDepth).
 void readHtpModules(ValueRange range, Sidecar& sidecar) {
     JsonCursor in(range.begin, range.end);
     if (in.peek() != '{') return;
@@ -335,19 +123,38 @@ void readOurModules(ValueRange range, Sidecar& sidecar) {
 }
 
 // A key repeated in a node map means its last entry, as JSON readers keep the last value: a million
-// entries of one node once became a million claims and modules. Kept in file order otherwise.
+// entries of one node once became a million claims and modules. Kept in file order otherwise. The keys
+// are found in an open-addressed table of entry numbers (a node per key of a std::unordered_map was a
+// tenth of reading 126k entries).
 void keepLastOfEachKey(std::vector<SidecarEntry>& entries) {
-    std::unordered_map<std::string_view, std::size_t> last;
-    last.reserve(entries.size());
+    std::size_t slots = 16;
+    while (slots < 2 * entries.size())
+        slots *= 2;
+    // Per slot: entry number + 1 (0: empty) and the key's hash, so that a probe reads an entry only
+    // when the hashes are equal.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> table(slots, {0, 0});
+    std::vector<char> keep(entries.size(), 1);
+    const std::hash<std::string_view> hash;
     bool repeated = false;
     for (std::size_t k = 0; k < entries.size(); ++k) {
-        auto [it, inserted] = last.try_emplace(entries[k].key, k);
-        if (!inserted) it->second = k, repeated = true;
+        const std::string& key = entries[k].key;
+        const std::size_t h = hash(key);
+        const auto tag = static_cast<std::uint32_t>(h >> 32);
+        for (std::size_t s = h & (slots - 1);; s = (s + 1) & (slots - 1)) {
+            auto& [entry, keyTag] = table[s];
+            if (entry == 0) {
+                entry = static_cast<std::uint32_t>(k + 1), keyTag = tag;
+                break;
+            }
+            if (keyTag == tag && entries[entry - 1].key == key) { // the later entry replaces the earlier
+                keep[entry - 1] = 0;
+                entry = static_cast<std::uint32_t>(k + 1);
+                repeated = true;
+                break;
+            }
+        }
     }
     if (!repeated) return;
-    std::vector<char> keep(entries.size(), 0);
-    for (const auto& kept : last)
-        keep[kept.second] = 1;
     std::size_t n = 0;
     for (std::size_t k = 0; k < entries.size(); ++k)
         if (keep[k]) {
@@ -357,7 +164,45 @@ void keepLastOfEachKey(std::vector<SidecarEntry>& entries) {
     entries.resize(n);
 }
 
+// The members of an entry object the reader knows: a string into its field, or one of the others. Found
+// by length, then bytes (a chain of string comparisons was a tenth of reading 126k entries).
+enum class Other { None, Confidence, Conflict, SidecarUsed, Candidates };
+struct EntryField {
+    std::string SidecarEntry::*text = nullptr;
+    Other other = Other::None;
+};
+
+EntryField entryField(std::string_view key) {
+    struct Known {
+        std::string_view name;
+        EntryField field;
+    };
+    static const Known known[] = {
+        {"hierarchy_path", {&SidecarEntry::path}},
+        {"scope", {&SidecarEntry::scope}},
+        {"module_class", {&SidecarEntry::moduleClass}},
+        {"op_type", {&SidecarEntry::opType}},
+        {"source", {&SidecarEntry::source}},
+        {"confidence", {nullptr, Other::Confidence}},
+        {"level", {&SidecarEntry::level}},
+        {"sidecar_scope", {&SidecarEntry::sidecarScope}},
+        {"sidecar_path", {&SidecarEntry::sidecarPath}},
+        {"sidecar_source", {&SidecarEntry::sidecarSource}},
+        {"sidecar_used", {nullptr, Other::SidecarUsed}},
+        {"suggested_scope", {&SidecarEntry::suggestedScope}},
+        {"suggested_reason", {&SidecarEntry::suggestedReason}},
+        {"conflict", {nullptr, Other::Conflict}},
+        {"candidates", {nullptr, Other::Candidates}},
+    };
+    for (const Known& k : known)
+        if (k.name.size() == key.size() && std::memcmp(k.name.data(), key.data(), key.size()) == 0)
+            return k.field;
+    return {};
+}
+
 class SidecarReader {
+    static constexpr std::size_t kSampleEntries = 64;
+
 public:
     SidecarReader(const std::string& path, const char* begin, const char* end)
         : path_(path), in_(begin, end) {}
@@ -409,7 +254,9 @@ private:
 
     void nodeMap(std::vector<SidecarEntry>& entries) {
         in_.expect('{');
+        const std::size_t start = in_.offset();
         for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
+            if (entries.size() == kSampleEntries) reserveLikeTheSample(entries, start);
             entries.emplace_back();
             SidecarEntry& e = entries.back();
             in_.string(e.key);
@@ -425,49 +272,42 @@ private:
         }
     }
 
+    // Room for as many entries as the rest of the file holds if they are like the first ones: growing
+    // the vector moved 126k entries of 440 bytes twice over. At most 4 bytes of entries per byte of
+    // the file are reserved (ours take 1.4), so a file whose first entries mislead costs no more.
+    void reserveLikeTheSample(std::vector<SidecarEntry>& entries, std::size_t start) {
+        const std::size_t bytesPerEntry = std::max<std::size_t>(1, (in_.offset() - start) / entries.size());
+        const std::size_t left = in_.size() - in_.offset();
+        const std::size_t estimate = entries.size() + left / bytesPerEntry + left / bytesPerEntry / 8;
+        entries.reserve(std::min(estimate, 4 * in_.size() / sizeof(SidecarEntry)));
+    }
+
     void entry(SidecarEntry& e) {
         in_.expect('{');
         bool claimUnused = false;
         for (bool more = in_.firstMember('}'); more; more = in_.nextMember('}')) {
-            in_.string(key_);
+            const EntryField field = entryField(in_.stringView(key_));
             in_.expect(':');
             const char c = in_.peek();
-            if (c == '"' && entryText(e, key_)) continue;
-            if (key_ == "confidence" && (c == '-' || (c >= '0' && c <= '9')))
+            if (c == '"' && field.text) {
+                in_.string(e.*field.text);
+                e.hasScope = e.hasScope || field.text == &SidecarEntry::scope;
+                e.sidecarScopeKnown = e.sidecarScopeKnown || field.text == &SidecarEntry::sidecarScope;
+                e.hasSidecarClaim = e.hasSidecarClaim || field.text == &SidecarEntry::sidecarPath;
+            } else if (field.other == Other::Confidence && (c == '-' || (c >= '0' && c <= '9'))) {
                 e.confidence = in_.number();
-            else if (key_ == "conflict" && (c == 't' || c == 'f'))
+            } else if (field.other == Other::Conflict && (c == 't' || c == 'f')) {
                 e.conflict = in_.literal();
-            else if (key_ == "sidecar_used" && (c == 't' || c == 'f'))
+            } else if (field.other == Other::SidecarUsed && (c == 't' || c == 'f')) {
                 claimUnused = !in_.literal();
-            else if (key_ == "candidates" && c == '[')
+            } else if (field.other == Other::Candidates && c == '[') {
                 candidates(e);
-            else
+            } else {
                 in_.skip(3);
+            }
         }
         e.hasSidecarClaim = e.hasSidecarClaim || e.sidecarScopeKnown;
         e.hasSidecarScope = e.sidecarScopeKnown && !claimUnused;
-    }
-
-    // A string member of an entry read into its field; false for a key that has none.
-    bool entryText(SidecarEntry& e, const std::string& key) {
-        std::string* field = key == "hierarchy_path"     ? &e.path
-                             : key == "scope"            ? &e.scope
-                             : key == "module_class"     ? &e.moduleClass
-                             : key == "op_type"          ? &e.opType
-                             : key == "source"           ? &e.source
-                             : key == "level"            ? &e.level
-                             : key == "sidecar_scope"    ? &e.sidecarScope
-                             : key == "sidecar_path"     ? &e.sidecarPath
-                             : key == "sidecar_source"   ? &e.sidecarSource
-                             : key == "suggested_scope"  ? &e.suggestedScope
-                             : key == "suggested_reason" ? &e.suggestedReason
-                                                         : nullptr;
-        if (!field) return false;
-        in_.string(*field);
-        e.hasScope = e.hasScope || key == "scope";
-        e.sidecarScopeKnown = e.sidecarScopeKnown || key == "sidecar_scope";
-        e.hasSidecarClaim = e.hasSidecarClaim || key == "sidecar_path";
-        return true;
     }
 
     void candidates(SidecarEntry& e) {

@@ -1,4 +1,5 @@
 #include "sidecar/sidecar.h"
+#include "sidecar/sidecar_text.h"
 
 #include "common/display_text.h"
 #include "common/error.h"
@@ -20,18 +21,74 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every claim the loaded sidecar made goes into ours: what it said (path, source), the module that maps
-// to, and whether the engine used it. A file of ours carries the claims it recorded forward.
-void keepEarlierClaims(const GraphIndex& graph, const Hierarchy& hierarchy, const Sidecar& loaded,
-                       std::vector<SidecarEntry>& entries) {
-    const bool ours = writtenByHierscope(loaded);
-    std::unordered_map<std::string, const std::string*> scopeByPath;
-    for (const auto& m : hierarchy.modules)
-        scopeByPath.emplace(m.path, &m.scope);
-    for (const auto& claim : loaded.entries) {
-        const int i = graph.find(claim.key);
-        if (i < 0) continue;
-        SidecarEntry& e = entries[static_cast<std::size_t>(i)];
+// The entries of our format for the current hierarchy, made one node at a time as views of the
+// hierarchy's, the graph's and the loaded sidecar's strings: saving 126k nodes copies none of them. Every
+// claim the loaded sidecar made goes into ours: what it said (path, source), the module that maps to,
+// and whether the engine used it. A file of ours carries the claims it recorded forward.
+class EntryMaker {
+public:
+    EntryMaker(const GraphIndex& graph, const Hierarchy& hierarchy, const Sidecar* loaded)
+        : graph_(graph), hierarchy_(hierarchy), loaded_(loaded) {
+        for (int k = 0; k < kSourceCount; ++k)
+            sources_[k] = sourceName(static_cast<Source>(k));
+        for (int k = 0; k < 4; ++k)
+            levels_[k] = levelName(static_cast<Level>(k));
+        if (!loaded) return;
+        ours_ = writtenByHierscope(*loaded);
+        for (const auto& m : hierarchy.modules)
+            scopeByPath_.emplace(m.path, m.scope);
+        // Each node's claims, in the file's order (two keys may name one node: raw and escaped).
+        firstClaim_.assign(graph.size(), -1);
+        std::vector<int> lastClaim(graph.size(), -1);
+        nextClaim_.assign(loaded->entries.size(), -1);
+        int hint = 0; // entries come in graph order
+        for (std::size_t k = 0; k < loaded->entries.size(); ++k) {
+            const int i = graph.find(loaded->entries[k].key, hint);
+            if (i < 0) continue;
+            hint = i + 1;
+            const auto node = static_cast<std::size_t>(i);
+            (lastClaim[node] < 0 ? firstClaim_[node]
+                                 : nextClaim_[static_cast<std::size_t>(lastClaim[node])]) =
+                static_cast<int>(k);
+            lastClaim[node] = static_cast<int>(k);
+        }
+    }
+
+    // Node i's entry; its views stay valid until the next call (the suggestion's reason is kept here).
+    void fill(std::size_t i, EntryView& e) {
+        const Assignment& a = hierarchy_.assignments[i];
+        const Module& m = hierarchy_.modules[static_cast<std::size_t>(a.module)];
+        e.key = graph_.key(static_cast<int>(i));
+        e.scope = m.scope;
+        e.path = m.path;
+        e.moduleClass = m.className;
+        e.opType = graph_.node(static_cast<int>(i)).opType;
+        e.source = sources_[static_cast<int>(a.source)];
+        e.level = levels_[static_cast<int>(a.level)];
+        e.confidence = a.score;
+        e.conflict = a.conflict;
+        e.suggestedScope = e.suggestedReason = {};
+        if (a.suggestion.module >= 0) {
+            e.suggestedScope = hierarchy_.modules[static_cast<std::size_t>(a.suggestion.module)].scope;
+            reason_ = hierarchy_.suggestionReason(graph_, static_cast<int>(i));
+            e.suggestedReason = reason_;
+        }
+        e.sidecarScope = e.sidecarPath = e.sidecarSource = {};
+        e.hasSidecarScope = e.sidecarScopeKnown = e.hasSidecarClaim = false;
+        e.candidateScopes.clear();
+        for (const auto& c : a.candidates) {
+            const std::string& scope = hierarchy_.modules[static_cast<std::size_t>(c.module)].scope;
+            e.candidateScopes.push_back(scope);
+            if (c.source == Source::Sidecar && !e.hasSidecarScope)
+                e.sidecarScope = scope, e.hasSidecarScope = e.sidecarScopeKnown = e.hasSidecarClaim = true;
+        }
+        if (loaded_)
+            for (int k = firstClaim_[i]; k >= 0; k = nextClaim_[static_cast<std::size_t>(k)])
+                keepClaim(loaded_->entries[static_cast<std::size_t>(k)], e);
+    }
+
+private:
+    void keepClaim(const SidecarEntry& claim, EntryView& e) const {
         if (claim.hasSidecarClaim) { // recorded by an earlier save: carried as it is
             e.hasSidecarClaim = true;
             e.sidecarPath = claim.sidecarPath;
@@ -39,19 +96,43 @@ void keepEarlierClaims(const GraphIndex& graph, const Hierarchy& hierarchy, cons
             e.sidecarScope = claim.sidecarScope;
             e.sidecarScopeKnown = claim.sidecarScopeKnown;
             e.hasSidecarScope = claim.hasSidecarScope;
-            continue;
+            return;
         }
-        if (ours) continue; // our own record of the model: recomputed, no claim of another file
+        if (ours_) return; // our own record of the model: recomputed, no claim of another file
         e.hasSidecarClaim = true;
         e.sidecarPath = claim.path;
         e.sidecarSource = claim.source;
-        if (e.hasSidecarScope) continue; // the engine used it: the module it mapped it to is known
-        auto it = scopeByPath.find(claim.path);
+        if (e.hasSidecarScope) return; // the engine used it: the module it mapped it to is known
+        auto it = scopeByPath_.find(claim.path);
         if (claim.hasScope)
             e.sidecarScope = claim.scope, e.sidecarScopeKnown = true;
-        else if (it != scopeByPath.end())
-            e.sidecarScope = *it->second, e.sidecarScopeKnown = true;
+        else if (it != scopeByPath_.end())
+            e.sidecarScope = it->second, e.sidecarScopeKnown = true;
     }
+
+    const GraphIndex& graph_;
+    const Hierarchy& hierarchy_;
+    const Sidecar* loaded_;
+    std::string_view sources_[kSourceCount], levels_[4];
+    bool ours_ = false;
+    std::vector<int> firstClaim_, nextClaim_; // per node and per loaded entry: a list of its claims
+    std::unordered_map<std::string_view, std::string_view> scopeByPath_; // first module of each path
+    std::string reason_;
+};
+
+SidecarEntry toEntry(const EntryView& v) {
+    SidecarEntry e;
+    e.key = v.key, e.scope = v.scope, e.hasScope = true, e.path = v.path, e.moduleClass = v.moduleClass;
+    e.opType = v.opType, e.source = v.source, e.level = v.level;
+    e.confidence = v.confidence;
+    e.conflict = v.conflict;
+    e.candidateScopes.assign(v.candidateScopes.begin(), v.candidateScopes.end());
+    e.sidecarScope = v.sidecarScope;
+    e.hasSidecarScope = v.hasSidecarScope, e.sidecarScopeKnown = v.sidecarScopeKnown;
+    e.hasSidecarClaim = v.hasSidecarClaim;
+    e.sidecarPath = v.sidecarPath, e.sidecarSource = v.sidecarSource;
+    e.suggestedScope = v.suggestedScope, e.suggestedReason = v.suggestedReason;
+    return e;
 }
 
 } // namespace
@@ -64,35 +145,32 @@ Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const S
     sidecar.modules.reserve(hierarchy.modules.size());
     for (const auto& m : hierarchy.modules)
         sidecar.modules.push_back({m.scope, m.className, m.path, m.evidenceScope});
+    EntryMaker maker(graph, hierarchy, loaded);
+    EntryView v;
     sidecar.entries.reserve(graph.size());
     for (std::size_t i = 0; i < graph.size(); ++i) {
-        const Assignment& a = hierarchy.assignments[i];
-        const Module& m = hierarchy.modules[static_cast<std::size_t>(a.module)];
-        SidecarEntry e;
-        e.key = graph.key(static_cast<int>(i));
-        e.scope = m.scope;
-        e.hasScope = true;
-        e.path = m.path;
-        e.moduleClass = m.className;
-        e.opType = graph.node(static_cast<int>(i)).opType;
-        e.source = sourceName(a.source);
-        e.level = levelName(a.level);
-        e.confidence = a.score;
-        e.conflict = a.conflict;
-        if (a.suggestion.module >= 0) {
-            e.suggestedScope = hierarchy.modules[static_cast<std::size_t>(a.suggestion.module)].scope;
-            e.suggestedReason = hierarchy.suggestionReason(graph, static_cast<int>(i));
-        }
-        for (const auto& c : a.candidates) {
-            const std::string& scope = hierarchy.modules[static_cast<std::size_t>(c.module)].scope;
-            e.candidateScopes.push_back(scope);
-            if (c.source == Source::Sidecar && !e.hasSidecarScope)
-                e.sidecarScope = scope, e.hasSidecarScope = e.sidecarScopeKnown = e.hasSidecarClaim = true;
-        }
-        sidecar.entries.push_back(std::move(e));
+        maker.fill(i, v);
+        sidecar.entries.push_back(toEntry(v));
     }
-    if (loaded) keepEarlierClaims(graph, hierarchy, *loaded, sidecar.entries);
     return sidecar;
+}
+
+void saveSidecar(const std::string& path, const GraphIndex& graph, const Hierarchy& hierarchy,
+                 const Sidecar* loaded, const SidecarProgress& progress) {
+    EntryMaker maker(graph, hierarchy, loaded);
+    const std::string onnxModel = fs::path(graph.model().path).filename().string();
+    const std::string digest = modelDigest(graph);
+    writeSidecarFile(path, graph.size(), progress, [&](SidecarText& text) {
+        text.header(onnxModel, digest);
+        for (const auto& m : hierarchy.modules)
+            text.module(m.scope, m.className, m.path, m.evidenceScope);
+        text.nodes();
+        EntryView e; // reused
+        for (std::size_t i = 0; i < graph.size(); ++i) {
+            maker.fill(i, e);
+            text.entry(e);
+        }
+    });
 }
 
 bool writtenByHierscope(const Sidecar& sidecar) {

@@ -72,6 +72,12 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar, const Sidecar
 // sidecar_scope, sidecar_source), whether the engine agreed with it, disagreed or did not use it.
 Sidecar makeSidecar(const GraphIndex& graph, const Hierarchy& hierarchy, const Sidecar* loaded = nullptr);
 
+// writeSidecar(path, makeSidecar(graph, hierarchy, loaded), progress), byte for byte, without the
+// entries in memory: each is made and written in turn (a 126k-node model's entries were 60 MB, built,
+// written and freed). What `tag` and the GUI's Save do.
+void saveSidecar(const std::string& path, const GraphIndex& graph, const Hierarchy& hierarchy,
+                 const Sidecar* loaded = nullptr, const SidecarProgress& progress = {});
+
 // Suggestions taken in an earlier session (entries of source "suggestion": `tag --accept-suggestions`,
 // the GUI's Accept Suggested) are taken again: a suggestion is not evidence, so inference alone leaves
 // those nodes where it placed them. Only where the node is still inferred (or a fallback) above the module

@@ -1,17 +1,18 @@
 // Writing format 1.1: the text is put together directly (in the entries' order, linear in their
-// number; a JSON library's ordered map searched its keys on every insert and made saving quadratic),
-// then written atomically.
+// number; a JSON library's ordered map searched its keys on every insert and made saving quadratic)
+// and written to a temporary file a megabyte at a time as it grows, then renamed over the target.
 #include "common/display_text.h"
 #include "common/error.h"
-#include "sidecar/sidecar.h"
+#include "sidecar/sidecar_text.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <map>
+#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,76 +23,119 @@ namespace fs = std::filesystem;
 
 const char kHex[] = "0123456789abcdef";
 
+// Bytes that need more than a copy in a JSON string: '"', '\\', control characters, and bytes of 0x80
+// and above (which are checked as UTF-8 first).
+struct Attention {
+    bool table[256] = {};
+    constexpr Attention() {
+        for (int c = 0; c < 256; ++c)
+            table[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+    }
+};
+constexpr Attention kAttention;
+
 // A JSON string literal. Invalid UTF-8 is escaped first (`\xFF` as four characters), so a model whose
-// names are not UTF-8 can still be saved, and its keys read back (bindSidecarKeys).
-void appendString(std::string& out, std::string_view raw) {
+// names are not UTF-8 can still be saved, and its keys read back (bindSidecarKeys). Text with nothing
+// to escape (nearly all of it) is copied whole.
+void appendString(TextBuffer& out, std::string_view raw) {
+    const char* p = raw.data();
+    const char* const rawEnd = p + raw.size();
+    while (p < rawEnd && !kAttention.table[static_cast<unsigned char>(*p)])
+        ++p;
+    out.add('"');
+    if (p == rawEnd) {
+        out.add(raw);
+        out.add('"');
+        return;
+    }
     bool plain = true;
-    for (char c : raw)
-        if (static_cast<unsigned char>(c) >= 0x80) plain = false;
+    for (const char* q = p; q < rawEnd; ++q)
+        if (static_cast<unsigned char>(*q) >= 0x80) plain = false;
     const std::string escaped = plain ? std::string() : utf8Escaped(raw);
     const std::string_view s = plain ? raw : std::string_view(escaped);
-    out += '"';
-    for (char c : s) {
+    const char* run = s.data();
+    const char* const end = s.data() + s.size();
+    for (p = run; p < end; ++p) {
+        const char c = *p;
         const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20) {
-            const char* named = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : nullptr;
-            if (named) {
-                out += named;
-            } else {
-                out += "\\u00";
-                out += kHex[u >> 4];
-                out += kHex[u & 15];
-            }
+        if (c != '"' && c != '\\' && u >= 0x20) continue;
+        out.add(std::string_view(run, static_cast<std::size_t>(p - run)));
+        run = p + 1;
+        out.add('\\');
+        if (u >= 0x20) {
+            out.add(c);
+            continue;
+        }
+        const char named = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : '\0';
+        if (named) {
+            out.add(named);
         } else {
-            out += c;
+            out.add("u00");
+            out.add(kHex[u >> 4]);
+            out.add(kHex[u & 15]);
         }
     }
-    out += '"';
+    out.add(std::string_view(run, static_cast<std::size_t>(end - run)));
+    out.add('"');
 }
 
-void appendNumber(std::string& out, double v) {
+void appendNumber(TextBuffer& out, double v) {
     char buf[32];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, ec == std::errc() ? end : buf);
-    if (ec != std::errc()) out += "null";
+    out.add(std::string_view(buf, ec == std::errc() ? static_cast<std::size_t>(end - buf) : 0));
+    if (ec != std::errc()) out.add("null");
+}
+
+void appendCount(TextBuffer& out, std::size_t n) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+    out.add(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+}
+
+void indent(TextBuffer& out, int n) {
+    for (int k = 0; k < n; ++k)
+        out.add(' ');
 }
 
 // `"key": ` at the given indent, after a comma when not the first member.
-void member(std::string& out, int indent, std::string_view key, bool& first) {
-    out += first ? "\n" : ",\n";
+void member(TextBuffer& out, int depth, std::string_view key, bool& first) {
+    out.add(first ? std::string_view("\n") : std::string_view(",\n"));
     first = false;
-    out.append(static_cast<std::size_t>(indent), ' ');
+    indent(out, depth);
     appendString(out, key);
-    out += ": ";
+    out.add(": ");
 }
 
-void stringMember(std::string& out, int indent, std::string_view key, std::string_view value, bool& first) {
-    member(out, indent, key, first);
+void stringMember(TextBuffer& out, int depth, std::string_view key, std::string_view value, bool& first) {
+    member(out, depth, key, first);
     appendString(out, value);
 }
 
-void closeObject(std::string& out, int indent, bool empty) {
+void closeObject(TextBuffer& out, int depth, bool empty) {
     if (!empty) {
-        out += '\n';
-        out.append(static_cast<std::size_t>(indent), ' ');
+        out.add('\n');
+        indent(out, depth);
     }
-    out += '}';
+    out.add('}');
 }
 
-void appendEntry(std::string& out, const SidecarEntry& e) {
-    bool first = true;
-    out += '{';
-    stringMember(out, 6, "hierarchy_path", e.path, first);
-    stringMember(out, 6, "scope", e.scope, first);
-    stringMember(out, 6, "module_class", e.moduleClass, first);
-    stringMember(out, 6, "op_type", e.opType, first);
-    stringMember(out, 6, "source", e.source, first);
-    member(out, 6, "confidence", first);
+// An entry's members, each after its literal `,\n      "name": ` (what member() writes at indent 6).
+void appendEntry(TextBuffer& out, const EntryView& e) {
+    out.add("{\n      \"hierarchy_path\": ");
+    appendString(out, e.path);
+    out.add(",\n      \"scope\": ");
+    appendString(out, e.scope);
+    out.add(",\n      \"module_class\": ");
+    appendString(out, e.moduleClass);
+    out.add(",\n      \"op_type\": ");
+    appendString(out, e.opType);
+    out.add(",\n      \"source\": ");
+    appendString(out, e.source);
+    out.add(",\n      \"confidence\": ");
     appendNumber(out, e.confidence);
-    stringMember(out, 6, "level", e.level, first);
+    out.add(",\n      \"level\": ");
+    appendString(out, e.level);
+    bool first = false;
     if (!e.suggestedScope.empty()) {
         stringMember(out, 6, "suggested_scope", e.suggestedScope, first);
         stringMember(out, 6, "suggested_reason", e.suggestedReason, first);
@@ -100,84 +144,50 @@ void appendEntry(std::string& out, const SidecarEntry& e) {
         if (!e.sidecarPath.empty()) stringMember(out, 6, "sidecar_path", e.sidecarPath, first);
         if (e.sidecarScopeKnown) stringMember(out, 6, "sidecar_scope", e.sidecarScope, first);
         if (!e.sidecarSource.empty()) stringMember(out, 6, "sidecar_source", e.sidecarSource, first);
-        if (e.sidecarScopeKnown && !e.hasSidecarScope) member(out, 6, "sidecar_used", first), out += "false";
+        if (e.sidecarScopeKnown && !e.hasSidecarScope)
+            member(out, 6, "sidecar_used", first), out.add("false");
     }
     if (e.conflict) {
         member(out, 6, "conflict", first);
-        out += "true";
+        out.add("true");
         member(out, 6, "candidates", first);
-        out += '[';
+        out.add('[');
         for (std::size_t k = 0; k < e.candidateScopes.size(); ++k) {
-            if (k) out += ", ";
+            if (k) out.add(", ");
             appendString(out, e.candidateScopes[k]);
         }
-        out += ']';
+        out.add(']');
     }
-    closeObject(out, 4, false);
+    out.add("\n    }");
 }
 
-void appendCounts(std::string& out, const std::map<std::string, std::size_t>& counts) {
+// Counts in the order of their keys (std::string's), as a std::map would list them.
+void appendCounts(TextBuffer& out, std::vector<std::pair<std::string, std::size_t>> counts) {
+    std::sort(counts.begin(), counts.end());
     bool first = true;
-    out += '{';
+    out.add('{');
     for (const auto& [name, n] : counts) {
         member(out, 6, name, first);
-        out += std::to_string(n);
+        appendCount(out, n);
     }
     closeObject(out, 4, counts.empty());
 }
 
-std::string sidecarText(const Sidecar& sidecar, const SidecarProgress& progress) {
-    std::string out;
-    out.reserve(256 + sidecar.entries.size() * 320);
-    bool first = true;
-    out += '{';
-    stringMember(out, 2, "format_version", "1.1", first);
-    stringMember(out, 2, "generator", "hierscope", first);
-    stringMember(out, 2, "onnx_model", sidecar.onnxModel, first);
-    stringMember(out, 2, "model_digest", sidecar.modelDigest, first);
-    member(out, 2, "modules", first);
-    bool firstModule = true;
-    out += '{';
-    for (const auto& m : sidecar.modules) {
-        member(out, 4, m.scope, firstModule);
-        bool f = true;
-        out += '{';
-        stringMember(out, 6, "class", m.className, f);
-        stringMember(out, 6, "path", m.path, f);
-        if (!m.renamedFrom.empty()) stringMember(out, 6, "renamed_from", m.renamedFrom, f);
-        closeObject(out, 4, false);
+bool writeAll(int fd, std::string_view content) {
+    const char* p = content.data();
+    std::size_t left = content.size();
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        left -= static_cast<std::size_t>(n);
     }
-    closeObject(out, 2, sidecar.modules.empty());
-    member(out, 2, "node_hierarchy", first);
-    bool firstNode = true;
-    out += '{';
-    std::map<std::string, std::size_t> byLevel, bySource;
-    std::size_t conflicts = 0;
-    const std::size_t total = sidecar.entries.size();
-    for (std::size_t i = 0; i < total; ++i) {
-        const SidecarEntry& e = sidecar.entries[i];
-        member(out, 4, e.key, firstNode);
-        appendEntry(out, e);
-        ++byLevel[e.level];
-        ++bySource[e.source];
-        conflicts += e.conflict;
-        if (progress && (i + 1) % 8192 == 0) progress(i + 1, total);
-    }
-    closeObject(out, 2, total == 0);
-    member(out, 2, "hierarchy_statistics", first);
-    bool f = true;
-    out += '{';
-    member(out, 4, "nodes", f), out += std::to_string(total);
-    member(out, 4, "modules", f), out += std::to_string(sidecar.modules.size());
-    member(out, 4, "conflicts", f), out += std::to_string(conflicts);
-    member(out, 4, "by_level", f), appendCounts(out, byLevel);
-    member(out, 4, "by_source", f), appendCounts(out, bySource);
-    closeObject(out, 2, false);
-    closeObject(out, 0, false);
-    out += '\n';
-    if (progress) progress(total, total);
-    return out;
+    return true;
 }
+
+// The text is written out in pieces of about this size: they stay in the cache while being filled.
+constexpr std::size_t kPiece = std::size_t{1} << 20;
 
 // The process's umask, read without changing it (umask() can only be read by setting it, which would
 // race with other threads creating files meanwhile).
@@ -197,23 +207,94 @@ mode_t modeFor(const std::string& path) {
     return 0666 & ~currentUmask();
 }
 
-bool writeAll(int fd, const std::string& content) {
-    const char* p = content.data();
-    std::size_t left = content.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 } // namespace
 
-void writeSidecar(const std::string& path, const Sidecar& sidecar, const SidecarProgress& progress) {
-    const std::string content = sidecarText(sidecar, progress);
+void TextBuffer::grow(std::size_t more) {
+    const std::size_t capacity = std::max(2 * cap_, size_ + more);
+    std::unique_ptr<char[]> data(new char[capacity]);
+    if (size_) std::memcpy(data.get(), data_.get(), size_);
+    data_ = std::move(data);
+    cap_ = capacity;
+}
+
+SidecarText::SidecarText(int fd, std::size_t entries, const SidecarProgress& progress)
+    : fd_(fd), total_(entries), progress_(progress) {
+    out_.grow(kPiece + 64 * 1024);
+}
+
+void SidecarText::flushIfFull() {
+    if (out_.size() >= kPiece) flush();
+}
+
+bool SidecarText::flush() {
+    if (ok_ && !writeAll(fd_, out_.view())) ok_ = false, error_ = errno;
+    out_.clear();
+    return ok_;
+}
+
+void SidecarText::count(std::vector<std::pair<std::string, std::size_t>>& counts, std::string_view key) {
+    for (auto& [name, n] : counts)
+        if (name == key) return void(++n);
+    counts.emplace_back(key, 1);
+}
+
+void SidecarText::header(std::string_view onnxModel, std::string_view digest) {
+    bool first = true;
+    out_.add('{');
+    stringMember(out_, 2, "format_version", "1.1", first);
+    stringMember(out_, 2, "generator", "hierscope", first);
+    stringMember(out_, 2, "onnx_model", onnxModel, first);
+    stringMember(out_, 2, "model_digest", digest, first);
+    out_.add(",\n  \"modules\": {");
+}
+
+void SidecarText::module(std::string_view scope, std::string_view className, std::string_view path,
+                         std::string_view renamedFrom) {
+    member(out_, 4, scope, firstModule_);
+    bool f = true;
+    out_.add('{');
+    stringMember(out_, 6, "class", className, f);
+    stringMember(out_, 6, "path", path, f);
+    if (!renamedFrom.empty()) stringMember(out_, 6, "renamed_from", renamedFrom, f);
+    closeObject(out_, 4, false);
+    ++modules_;
+    flushIfFull();
+}
+
+void SidecarText::nodes() {
+    closeObject(out_, 2, modules_ == 0);
+    out_.add(",\n  \"node_hierarchy\": {");
+}
+
+void SidecarText::entry(const EntryView& e) {
+    member(out_, 4, e.key, firstNode_);
+    appendEntry(out_, e);
+    count(byLevel_, e.level);
+    count(bySource_, e.source);
+    conflicts_ += e.conflict;
+    ++done_;
+    if (progress_ && done_ % 8192 == 0) progress_(done_, total_);
+    flushIfFull();
+}
+
+bool SidecarText::finish() {
+    closeObject(out_, 2, done_ == 0);
+    bool f = true;
+    out_.add(",\n  \"hierarchy_statistics\": {");
+    member(out_, 4, "nodes", f), appendCount(out_, done_);
+    member(out_, 4, "modules", f), appendCount(out_, modules_);
+    member(out_, 4, "conflicts", f), appendCount(out_, conflicts_);
+    member(out_, 4, "by_level", f), appendCounts(out_, byLevel_);
+    member(out_, 4, "by_source", f), appendCounts(out_, bySource_);
+    closeObject(out_, 2, false);
+    closeObject(out_, 0, false);
+    out_.add('\n');
+    if (progress_) progress_(done_, done_);
+    return flush();
+}
+
+void writeSidecarFile(const std::string& path, std::size_t entries, const SidecarProgress& progress,
+                      const std::function<void(SidecarText&)>& fill) {
     const fs::path target(path);
     const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
     const std::string pattern = (folder / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
@@ -224,8 +305,21 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar, const Sidecar
         throw Error(path + ": cannot save sidecar: cannot create a file in " + folder.string() + ": " +
                     std::strerror(errno));
     // mkstemp creates the file 0600; the sidecar is no secret and keeps the mode a save should give.
-    bool ok = ::fchmod(fd, modeFor(path)) == 0 && writeAll(fd, content) && ::fsync(fd) == 0;
+    bool ok = ::fchmod(fd, modeFor(path)) == 0;
     int err = ok ? 0 : errno;
+    if (ok) {
+        try {
+            SidecarText text(fd, entries, progress);
+            fill(text);
+            ok = text.finish();
+            err = ok ? 0 : text.error();
+        } catch (...) { // from the progress callback: no temporary left behind
+            ::close(fd);
+            ::unlink(name.data());
+            throw;
+        }
+        if (ok) ok = ::fsync(fd) == 0, err = ok ? 0 : errno;
+    }
     ::close(fd);
     if (ok) ok = ::rename(name.data(), path.c_str()) == 0, err = ok ? 0 : errno;
     if (!ok) {
@@ -233,6 +327,29 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar, const Sidecar
         throw Error(path + ": cannot save sidecar: " + std::strerror(err) +
                     " (the previous file is unchanged)");
     }
+}
+
+void writeSidecar(const std::string& path, const Sidecar& sidecar, const SidecarProgress& progress) {
+    writeSidecarFile(path, sidecar.entries.size(), progress, [&](SidecarText& text) {
+        text.header(sidecar.onnxModel, sidecar.modelDigest);
+        for (const auto& m : sidecar.modules)
+            text.module(m.scope, m.className, m.path, m.renamedFrom);
+        text.nodes();
+        EntryView v; // reused
+        for (const auto& e : sidecar.entries) {
+            v.key = e.key, v.scope = e.scope, v.path = e.path, v.moduleClass = e.moduleClass;
+            v.opType = e.opType, v.source = e.source, v.level = e.level;
+            v.confidence = e.confidence;
+            v.conflict = e.conflict;
+            v.candidateScopes.assign(e.candidateScopes.begin(), e.candidateScopes.end());
+            v.sidecarScope = e.sidecarScope;
+            v.hasSidecarScope = e.hasSidecarScope, v.sidecarScopeKnown = e.sidecarScopeKnown;
+            v.hasSidecarClaim = e.hasSidecarClaim;
+            v.sidecarPath = e.sidecarPath, v.sidecarSource = e.sidecarSource;
+            v.suggestedScope = e.suggestedScope, v.suggestedReason = e.suggestedReason;
+            text.entry(v);
+        }
+    });
 }
 
 } // namespace hs

@@ -176,6 +176,54 @@ private slots:
             std::string("BertLayer"));
     }
 
+    // Issue 23: saveSidecar streams the entries instead of building them: its file is writeSidecar's of
+    // makeSidecar, byte for byte, with a conflict, a manual tag, another tool's claims (a fallback among
+    // them), the claims an earlier save recorded, suggestions, and a name that is not UTF-8.
+    void saveSidecarWritesWhatMakeAndWriteWrite() {
+        QTemporaryDir dir;
+        const std::string a = dir.filePath("a.json").toStdString(), b = dir.filePath("b.json").toStdString();
+        auto same = [&](const Loaded& l, const Sidecar* loaded) {
+            writeSidecar(a, makeSidecar(*l.graph, l.hierarchy, loaded));
+            std::size_t calls = 0, last = 0;
+            saveSidecar(b, *l.graph, l.hierarchy, loaded, [&](std::size_t done, std::size_t total) {
+                ++calls;
+                last = done;
+                QCOMPARE(total, l.graph->size());
+            });
+            QVERIFY(calls >= 1);
+            QCOMPARE(last, l.graph->size());
+            const std::string text = readText(a);
+            QVERIFY(text.size() > 1000);
+            QVERIFY(text == readText(b));
+        };
+        Sidecar seed = readSidecar(fixture("bert_like_op17_seed_sidecar.json"));
+        const std::string residual = "/encoder/layer.0/attention/output/dense/Add";
+        for (auto& e : seed.entries)
+            if (e.key == residual) e.path.replace(e.path.find("BertLayer.0"), 11, "BertLayer.1");
+        Loaded l = hstest::load(fixture("bert_like_op17.onnx"), &seed);
+        QCOMPARE(l.hierarchy.statistics().conflicts, std::size_t(1));
+        l.hierarchy.assignManually(l.node("Constant_41"),
+                                   l.hierarchy.findModule("encoder.layer.0.attention"));
+        l.hierarchy.refreshModuleSummaries();
+        same(l, &seed);
+        same(l, nullptr);
+        writeSidecar(a, makeSidecar(*l.graph, l.hierarchy, &seed));
+        const Sidecar saved = readSidecarFor(*l.graph, a);
+        Loaded again = hstest::analyse(l.model, &saved);
+        same(again, &saved);
+        QVERIFY(readText(b).find("\"sidecar_used\": false") != std::string::npos);
+        QVERIFY(readText(b).find("\"candidates\": [") != std::string::npos);
+
+        Loaded vague = hstest::load(fixture("cnn_resnet.onnx"));
+        QVERIFY(vague.hierarchy.suggestionCount() > 0);
+        same(vague, nullptr);
+
+        auto model = std::make_shared<Model>(*l.model);
+        model->graphs[0].nodes[static_cast<std::size_t>(l.node("Constant_41"))].name = "Const\xFF\x80_41";
+        same(hstest::analyse(model, &seed), &seed);
+        QVERIFY(readText(b).find("\"Const\\\\xFF\\\\x80_41\"") != std::string::npos);
+    }
+
     // Issue 18: a tree from parameter names has no classes. Saved and read back, again and again, it still
     // has none: a path segment that is the module's attribute name ("/distilbert/embeddings") is no class.
     void unknownClassesStayUnknown() {

@@ -23,7 +23,7 @@ struct ModelDocument {
     QString sidecarNote;             // why a sidecar was not applied, for the user; empty when nothing to say
     QString sidecarPartial;          // "applied 180 of 214 entries of ..." for a related model's sidecar
     bool sidecarFoundBeside = false; // applied without being named (sidecar discovery)
-    // The applied sidecar as read: its claims go into every save (makeSidecar's `loaded`). Null when
+    // The applied sidecar as read: its claims go into every save (saveSidecar's `loaded`). Null when
     // none was applied, or when it is a file of ours that carries no claim of another file.
     std::shared_ptr<const Sidecar> sidecar;
     // The file Save may replace without asking: a sidecar of ours that was applied, or the one the

@@ -140,7 +140,7 @@ QString SidecarActions::saveNow(const QString& path) {
         if (t.path.isEmpty()) return tr("Save cancelled.");
     }
     try {
-        writeSidecar(t.path.toStdString(), makeSidecar(*doc_->graph, doc_->hierarchy, doc_->sidecar.get()));
+        saveSidecar(t.path.toStdString(), *doc_->graph, doc_->hierarchy, doc_->sidecar.get());
     } catch (const std::exception& e) {
         return QString::fromStdString(e.what());
     }
@@ -196,11 +196,11 @@ void SidecarActions::startWriting(const QString& path, const QString& note) {
     writer_->setFuture(QtConcurrent::run([doc = std::shared_ptr<const ModelDocument>(doc_), hierarchy,
                                           shared = shared_, target = path.toStdString()]() -> QString {
         try {
-            writeSidecar(target, makeSidecar(*doc->graph, *hierarchy, doc->sidecar.get()),
-                         [shared](std::size_t done, std::size_t total) {
-                             shared->done = done;
-                             shared->total = total;
-                         });
+            saveSidecar(target, *doc->graph, *hierarchy, doc->sidecar.get(),
+                        [shared](std::size_t done, std::size_t total) {
+                            shared->done = done;
+                            shared->total = total;
+                        });
         } catch (const std::exception& e) {
             return QString::fromUtf8(e.what());
         }

@@ -7,7 +7,7 @@
 // one of ours (applied, or written earlier in this session); a sidecar of another format or tool that
 // was loaded stays as it is and ours goes beside the model (<model>.hierarchy.json), and the status bar
 // says so; when that name is taken by a file that is not ours, Save asks (Save As). Every claim of the
-// loaded sidecar is kept in what is saved (makeSidecar's `loaded`). Writing runs off the UI thread,
+// loaded sidecar is kept in what is saved (saveSidecar's `loaded`). Writing runs off the UI thread,
 // with a progress bar when it takes longer than a moment.
 #include <QObject>
 #include <QString>

@@ -31,6 +31,14 @@ std::string classFromPathSegment(std::string_view segment) {
 // Calls `segment` with each segment of a path, in order, as views into it: split at '/' outside
 // brackets ("Linear[a/b]" is one segment), empty segments skipped.
 template <typename Segment> void forEachSegment(std::string_view path, Segment&& segment) {
+    if (path.find('[') == std::string_view::npos && path.find(']') == std::string_view::npos) { // no brackets
+        for (std::size_t start = 0; start < path.size();) {
+            const std::size_t slash = std::min(path.find('/', start), path.size());
+            if (slash > start) segment(path.substr(start, slash - start));
+            start = slash + 1;
+        }
+        return;
+    }
     std::size_t start = 0;
     int bracket = 0;
     for (std::size_t k = 0; k < path.size(); ++k) {
@@ -146,9 +154,16 @@ EntryScan scanEntries(const Evidence& ev) {
     return scan;
 }
 
-std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain) {
+// Path -> scope, as views of the sidecar's module list and of the votes' own strings (copying 15k
+// modules' paths and scopes into the map, and freeing them, was half of reading deep-1000's sidecar).
+struct PathScopes {
+    std::map<std::string, std::map<std::string, int>> votes; // path -> scope -> nodes
+    std::unordered_map<std::string_view, std::string_view> scopeOf;
+};
+
+void pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain, PathScopes& result) {
     const Sidecar& sidecar = *ev.sidecar;
-    std::unordered_map<std::string, std::string> pathToScope;
+    auto& pathToScope = result.scopeOf;
     // A module list far longer than the model could use is cut: every module read costs about 1 KB
     // and 10 us through inference, and a 200 MB sidecar beside a two-node model listed 2.3 M.
     const std::size_t limit =
@@ -167,7 +182,7 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const P
                                      std::to_string(kSidecarModulesAlways) + "); only the first " +
                                      std::to_string(used) + " are read.");
     // A path the module list maps keeps that scope (the votes are only emplaced): it is not voted on.
-    std::map<std::string, std::map<std::string, int>> votes;
+    auto& votes = result.votes;
     std::vector<const ScopeStep*> namedChain;
     std::vector<std::string_view> parts;
     std::string key;
@@ -195,7 +210,7 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const P
     // class is stated, "" when unknown), nor where a segment is the attribute name a path without
     // classes uses ("/features/denselayer1"): that would invent a class "denselayer1" on every reload.
     // Only voted paths can teach a class: every other path maps to a listed module.
-    if (votes.empty()) return pathToScope;
+    if (votes.empty()) return;
     std::unordered_set<std::string_view> listed;
     for (const auto& m : sidecar.modules)
         listed.insert(m.scope);
@@ -205,7 +220,6 @@ std::unordered_map<std::string, std::string> pathsToScopes(Evidence& ev, const P
         int module = scope.empty() ? 0 : ev.calls.findModule(scope);
         if (module >= 0) ev.calls.learnClass(module, classFromPathSegment(last));
     }
-    return pathToScope;
 }
 
 // A sidecar path that no named node explains: its modules are keyed by the path itself. Read to
@@ -234,7 +248,9 @@ void collectSidecarClaims(Evidence& ev) {
     if (!ev.sidecar) return;
     const Sidecar& sidecar = *ev.sidecar;
     const EntryScan scan = scanEntries(ev);
-    const auto pathToScope = pathsToScopes(ev, scan.pathsOfChain);
+    PathScopes paths;
+    pathsToScopes(ev, scan.pathsOfChain, paths);
+    const auto& pathToScope = paths.scopeOf;
     EntrySources sources;
     std::size_t cut = 0, firstCut = 0;
     for (const std::size_t k : scan.claiming) {
@@ -251,7 +267,7 @@ void collectSidecarClaims(Evidence& ev) {
         else if (e.hasScope)
             scope = e.scope;
         else if (auto it = pathToScope.find(e.path); it != pathToScope.end())
-            scope = it->second, known = true;
+            scope = std::string(it->second), known = true;
         // Exporters tag what they could not place with the model's own path ("/BertModel"): a claim of
         // the root only says the node is in the model, and must not contradict a module that uses it.
         if (!manual && known && scope.empty()) continue;

@@ -459,10 +459,31 @@ void measureOpen(const std::string& label, const std::string& path, int reps, bo
         const std::uint64_t read = residentBytes(dataPath) - before;
         row("external weight bytes read by open", label, mb(static_cast<double>(read)),
             "external " + mb(static_cast<double>(external)));
-        budget("open, 3 GB external-data model", "< 0.5 s; weights never read",
-               fmt("%s; %s of %s external weights read", secs(open).c_str(),
-                   mb(static_cast<double>(read)).c_str(), mb(static_cast<double>(external)).c_str()),
-               open < 0.5 && read == 0);
+        // The baseline is what onnx.load does by default: parse the .onnx and read every external file
+        // (from the page cache here: warmed first, read through one reused buffer).
+        std::set<std::string> dataFiles;
+        for (const auto& init : o.model->main().initializers)
+            if (init.external) dataFiles.insert(init.externalPath);
+        for (const auto& f : dataFiles)
+            warm(f);
+        const double loadAll = timeMedian(3, [&] {
+            auto proto = ParseBaseline(path)();
+            for (const auto& f : dataFiles)
+                warm(f);
+        });
+        row("open against parse + read of the external data", label, secs(open),
+            "ParseFromArray + read " + secs(loadAll), fmt("%.0fx faster", loadAll / open));
+        budget("open, 3 GB external-data model",
+               ">= 20x faster than ParseFromArray + reading the data; none read",
+               fmt("%.0fx (%s vs %s); %s of %s external weights read", loadAll / open, secs(open).c_str(),
+                   secs(loadAll).c_str(), mb(static_cast<double>(read)).c_str(),
+                   mb(static_cast<double>(external)).c_str()),
+               loadAll >= 20 * open && read == 0);
+        const double modelBytes = fileBytes + static_cast<double>(external);
+        budget("peak memory growth, 3 GB external-data model", "< 10% of the model (.onnx + external data)",
+               fmt("%.2f%% (%s of %s)", 100 * growOpen / modelBytes, mb(growOpen).c_str(),
+                   mb(modelBytes).c_str()),
+               growOpen < 0.1 * modelBytes);
     }
 }
 
@@ -532,7 +553,9 @@ void closeGui(Gui& gui) {
     gui.doc.reset();
 }
 
-void measureFirstPaint(const std::string& label, const std::string& path, double budgetSeconds, int reps) {
+// The first paint against the open alone, measured in the same run: what the window adds to the core's
+// work before a user sees the graph (the absolute time is kept as information).
+void measureFirstPaint(const std::string& label, const std::string& path, int reps) {
     std::vector<double> t;
     for (int i = 0; i < reps; ++i) {
         Gui gui;
@@ -544,7 +567,8 @@ void measureFirstPaint(const std::string& label, const std::string& path, double
     const double open = timeBuild(3, [&] { return openModel(path); });
     row("time to first paint (root view)", label, secs(m), "open alone " + secs(open),
         fmt("first run %s", secs(first).c_str()));
-    budget("first paint, " + label, "< " + secs(budgetSeconds), secs(m), m < budgetSeconds);
+    budget("first paint, " + label, "<= 1.5x the open alone",
+           fmt("%.2fx (%s vs %s)", m / open, secs(m).c_str(), secs(open).c_str()), m <= 1.5 * open);
 }
 
 // Prototype of the fix proposed for ui/graphview/graph_items.cpp (EdgeItem::paint): stroke only the pieces of
@@ -975,9 +999,10 @@ void measureCompare(const std::string& pathA, const std::string& pathB, const st
         fmt("%zu + %zu nodes, %zu deltas, %zu changed", a.graph->size(), b.graph->size(), c.modules.size(),
             c.changedModules));
     if (pathA == pathB)
-        budget("compare two 126k-node models", "well under 1 s",
-               fmt("%s (%zu + %zu nodes)", secs(compare).c_str(), a.graph->size(), b.graph->size()),
-               compare < 0.5);
+        budget("compare two 126k-node models", "<= 1x inferring one hierarchy",
+               fmt("%.2fx (%s vs %s; %zu + %zu nodes)", compare / infer, secs(compare).c_str(),
+                   secs(infer).c_str(), a.graph->size(), b.graph->size()),
+               compare <= infer);
 }
 
 std::string machineLine() {
@@ -1129,8 +1154,8 @@ int main(int argc, char** argv) {
                    infer <= 0.9 * parsed);
         }
         if (section("paint")) {
-            measureFirstPaint("deep-200", m.deep200, 0.3, quick ? 3 : 5);
-            measureFirstPaint("deep-1000", m.deep1000, 1.0, 3);
+            measureFirstPaint("deep-200", m.deep200, quick ? 3 : 5);
+            measureFirstPaint("deep-1000", m.deep1000, 3);
         }
         if (section("expand")) {
             measureExpand("bert-base", m.bert, flatCap, false);

@@ -217,8 +217,13 @@ void renameOuter(onnx::GraphProto& graph, const std::unordered_map<std::string, 
 } // namespace
 
 onnx::NodeProto buildNode(const GraphIndex& g, const Unit& u, AttributeResolver& resolver) {
-    const Model& m = g.model();
-    auto node = parseSpan<onnx::NodeProto>(m, g.node(u.instance).span, "node", g.key(u.instance));
+    onnx::NodeProto node;
+    buildNodeInto(g, u, resolver, node);
+    return node;
+}
+
+void buildNodeInto(const GraphIndex& g, const Unit& u, AttributeResolver& resolver, onnx::NodeProto& node) {
+    parseSpanInto(g.model(), g.node(u.instance).span, "node", g.key(u.instance), node);
     if (u.call >= 0) {
         node.set_name(g.key(u.instance));
         node.clear_input();
@@ -238,7 +243,6 @@ onnx::NodeProto buildNode(const GraphIndex& g, const Unit& u, AttributeResolver&
             }
         }
     }
-    return node;
 }
 
 // Functions called (transitively) by the nodes of a graph and its bodies.

@@ -44,14 +44,19 @@ std::string_view externalBytes(const Initializer& init) {
 }
 
 onnx::TensorProto inlineTensor(const Model& m, const Initializer& init) {
-    auto t = parseSpan<onnx::TensorProto>(m, init.span, "initializer", init.name);
+    onnx::TensorProto t;
+    inlineTensorInto(m, init, t);
+    return t;
+}
+
+void inlineTensorInto(const Model& m, const Initializer& init, onnx::TensorProto& t) {
+    parseSpanInto(m, init.span, "initializer", init.name, t);
     if (init.external) {
         std::string_view data = externalBytes(init);
         t.clear_external_data();
         t.set_data_location(onnx::TensorProto_DataLocation_DEFAULT);
         t.set_raw_data(data.data(), data.size());
     }
-    return t;
 }
 
 onnx::ValueInfoProto initializerAsInput(const Initializer& init) {

@@ -32,15 +32,16 @@ void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::Model
     auto* graph = mp.mutable_graph();
     graph->set_name("inference");
     AttributeResolver resolver(g, flat);
+    graph->mutable_node()->Reserve(static_cast<int>(flat.units.size()));
     for (const Unit& u : flat.units)
-        *graph->add_node() = buildNode(g, u, resolver);
+        buildNodeInto(g, u, resolver, *graph->add_node());
     std::unordered_set<std::string> inputs;
     for (const auto& vi : m.main().inputs)
         if (inputs.insert(vi.name).second)
             *graph->add_input() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "input", vi.name);
     for (const auto& init : m.main().initializers) {
         if (init.byteSize() <= kSmallTensor) {
-            *graph->add_initializer() = inlineTensor(m, init);
+            inlineTensorInto(m, init, *graph->add_initializer());
         } else if (inputs.insert(init.name).second) {
             *graph->add_input() = initializerAsInput(init);
         }
@@ -267,28 +268,22 @@ namespace {
 
 std::map<std::string, TensorType> collectTypes(const onnx::GraphProto& graph) {
     std::map<std::string, TensorType> types;
-    auto take = [&](const onnx::ValueInfoProto& vi) {
-        TensorType t;
-        if (typeFromProto(vi.type(), t)) types[vi.name()] = t;
-    };
-    for (const auto& vi : graph.value_info())
-        take(vi);
-    for (const auto& vi : graph.output())
-        take(vi);
-    for (const auto& vi : graph.input())
-        take(vi);
+    TypedEntries::forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) {
+        typeFromProto(type, types[name]);
+    });
     return types;
 }
 
-// Every node output has a type with only fixed dims.
-bool allShapesConcrete(const onnx::GraphProto& graph, const std::map<std::string, TensorType>& types) {
+// Every node output has a type with only fixed dims (read from the graph: no map of types built).
+bool allShapesConcrete(const onnx::GraphProto& graph) {
+    TypedEntries typed(graph);
     for (const auto& n : graph.node())
         for (const auto& out : n.output()) {
             if (out.empty()) continue;
-            auto it = types.find(out);
-            if (it == types.end() || !it->second.hasShape) return false;
-            for (const auto& d : it->second.dims)
-                if (d.value < 0) return false;
+            const onnx::TypeProto* type = typed.find(out);
+            if (!type || !type->tensor_type().has_shape()) return false;
+            for (const auto& d : type->tensor_type().shape().dim())
+                if (!d.has_dim_value() || d.dim_value() < 0) return false;
         }
     return true;
 }
@@ -333,6 +328,18 @@ std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::stri
 
 std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& mp, std::string& problem,
                                                          std::map<std::string, TensorType>* folded) {
+    inferModelInPlace(mp, problem, folded);
+    return collectTypes(mp.graph());
+}
+
+TypedEntries::TypedEntries(const onnx::GraphProto& graph) {
+    entries_.reserve(
+        static_cast<std::size_t>(graph.value_info_size() + graph.output_size() + graph.input_size()));
+    forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) { entries_[name] = &type; });
+}
+
+void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
+                       std::map<std::string, TensorType>* folded) {
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
     problem = screenForInference(mp);
@@ -358,16 +365,12 @@ std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& mp, s
         }
         // Fill in what inference left open, then let inference run again from there.
         bool again = applyTypeRules(*mp.mutable_graph(), opsets);
-        if (folded) {
-            // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library
-            // does not, and go on when that computed something a node without a concrete shape reads.
-            std::map<std::string, TensorType> types = collectTypes(mp.graph());
-            again = (!allShapesConcrete(mp.graph(), types) && foldShapeArithmetic(mp, types, *folded) > 0) ||
-                    again;
-        }
+        // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library does
+        // not, and go on when that computed something a node without a concrete shape reads.
+        if (folded && !allShapesConcrete(mp.graph()))
+            again = foldShapeArithmetic(mp, collectTypes(mp.graph()), *folded) > 0 || again;
         if (!again) break;
     }
-    return collectTypes(mp.graph());
 }
 
 bool compatible(const TensorType& a, const TensorType& b) {

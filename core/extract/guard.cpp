@@ -184,6 +184,8 @@ namespace {
 using NameSet = std::unordered_set<std::string_view>;
 void giveEveryNameAType(onnx::GraphProto& g, const NameSet& outer) {
     NameSet known = outer;
+    known.reserve(outer.size() + static_cast<std::size_t>(g.input_size() + g.initializer_size() +
+                                                          g.value_info_size() + 2 * g.node_size()));
     for (auto& vi : *g.mutable_input()) {
         if (!vi.has_type()) vi.mutable_type()->mutable_tensor_type();
         known.insert(vi.name());

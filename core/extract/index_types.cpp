@@ -170,7 +170,7 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
                                         const std::map<std::string, std::int64_t>* inputDims) {
     using namespace extraction;
     ExternalScope externalFiles;
-    Flattener flat(g, std::vector<char>(g.size(), 1), true);
+    Flattener flat(g, std::vector<char>(g.size(), 1), true, false);
     // On an arena: the program, its 130k nodes and the value infos inference adds are freed at once
     // (freed one by one, glibc's consolidation of the small blocks took a fifth of the time).
     google::protobuf::Arena arena;

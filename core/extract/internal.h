@@ -51,7 +51,9 @@ struct Unit {
 // body is only partly selected (or every call, with expandAll) is replaced by its body's nodes.
 class Flattener {
 public:
-    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll);
+    // Without `unitNames`, units of nodes not inlined keep no names (inputs, outputs, outerRefs): building
+    // the program reads them only for inlined nodes (shape inference of a whole model needs no more).
+    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll, bool unitNames = true);
 
     bool isCall(int i) const;
     bool expanded(int i) const { return expand_[static_cast<std::size_t>(i)] != 0; }
@@ -71,6 +73,7 @@ private:
     const GraphIndex& g_;
     const Model& m_;
     std::vector<char> sel_, any_, all_, expand_;
+    bool unitNames_ = true;
 };
 
 // Resolves attribute references (`ref_attr_name`) of an inlined body node against its call node.

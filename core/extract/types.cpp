@@ -338,12 +338,94 @@ TypedEntries::TypedEntries(const onnx::GraphProto& graph) {
     forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) { entries_[name] = &type; });
 }
 
+namespace {
+
+// The main graph's Constant nodes that may become initializers unnoticed: one `value` tensor, a name
+// produced once, not a graph input, output or initializer, read only by later nodes; by output name,
+// with their node's index.
+std::unordered_map<std::string_view, int> replaceableConstants(const onnx::GraphProto& graph) {
+    std::unordered_map<std::string_view, int> found; // -1: not replaceable after all
+    for (int k = 0; k < graph.node_size(); ++k) {
+        const onnx::NodeProto& n = graph.node(k);
+        if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") ||
+            n.input_size() != 0 || n.output_size() != 1 || n.output(0).empty() || n.attribute_size() != 1)
+            continue;
+        const onnx::AttributeProto& a = n.attribute(0);
+        if (a.name() != "value" || a.type() != onnx::AttributeProto::TENSOR || !a.has_t()) continue;
+        if (!found.emplace(n.output(0), k).second) found[n.output(0)] = -1;
+    }
+    if (found.empty()) return found;
+    auto exclude = [&](const std::string& name) {
+        if (auto it = found.find(name); it != found.end()) it->second = -1;
+    };
+    for (const auto& vi : graph.input())
+        exclude(vi.name());
+    for (const auto& vi : graph.output())
+        exclude(vi.name());
+    for (const auto& t : graph.initializer())
+        exclude(t.name());
+    for (int k = 0; k < graph.node_size(); ++k) {
+        const onnx::NodeProto& n = graph.node(k);
+        for (const auto& in : n.input())
+            if (auto it = found.find(in); it != found.end() && it->second >= k) it->second = -1;
+        for (const auto& out : n.output())
+            if (auto it = found.find(out); it != found.end() && it->second != k) it->second = -1;
+    }
+    return found;
+}
+
+// Constant nodes holding a tensor become initializers, their output's (empty) value info given the
+// tensor's type: what the library's inference of a Constant gives (element type and dims of the tensor,
+// its data readable downstream), without a node to infer. torch exports are a third Constants: every
+// later pass over the nodes (the library's, our rules, the fold) skips them.
+void constantsAsInitializers(onnx::ModelProto& mp) {
+    if (mp.ir_version() < 4) return; // before IR 4 an initializer must be a graph input too
+    onnx::GraphProto& graph = *mp.mutable_graph();
+    std::unordered_map<std::string_view, int> found = replaceableConstants(graph);
+    std::unordered_map<std::string_view, onnx::ValueInfoProto*> entries;
+    for (auto& vi : *graph.mutable_value_info()) {
+        auto it = found.find(vi.name());
+        if (it == found.end() || it->second < 0) continue;
+        if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0) it->second = -1;
+        if (!entries.emplace(vi.name(), &vi).second) it->second = -1; // named twice
+    }
+    std::vector<char> drop(static_cast<std::size_t>(graph.node_size()), 0);
+    for (const auto& [name, k] : found) {
+        auto entry = entries.find(name);
+        if (k < 0 || entry == entries.end()) continue;
+        drop[static_cast<std::size_t>(k)] = 1;
+    }
+    auto* nodes = graph.mutable_node();
+    int kept = 0;
+    for (int k = 0; k < nodes->size(); ++k) {
+        if (drop[static_cast<std::size_t>(k)]) {
+            onnx::NodeProto& n = (*nodes)[k];
+            onnx::ValueInfoProto* entry = entries.at(n.output(0));
+            onnx::TensorProto* init = graph.add_initializer();
+            init->Swap(n.mutable_attribute(0)->mutable_t());
+            init->set_name(n.output(0));
+            auto* tt = entry->mutable_type()->mutable_tensor_type();
+            tt->set_elem_type(init->data_type());
+            auto* shape = tt->mutable_shape(); // a scalar has a shape too, of no dims
+            for (auto d : init->dims())
+                shape->add_dim()->set_dim_value(d);
+            continue;
+        }
+        if (kept != k) nodes->SwapElements(kept, k);
+        ++kept;
+    }
+    nodes->DeleteSubrange(kept, nodes->size() - kept);
+}
+
+} // namespace
+
 void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
                        std::map<std::string, TensorType>* folded) {
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
     problem = screenForInference(mp);
     typeLoopCounters(*mp.mutable_graph());
+    constantsAsInitializers(mp);
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : mp.opset_import())
         opsets[op.domain() == "ai.onnx" ? std::string() : op.domain()] = op.version();

@@ -186,7 +186,7 @@ bool libraryJudges(const std::string& opType, const std::string& domain, std::in
 
 LibraryView narrowToLibrary(onnx::ModelProto& mp) {
     LibraryView view;
-    Narrower narrower{{}, view};
+    Narrower narrower{{}, view, {}};
     for (const auto& op : mp.opset_import()) {
         std::string d = canonical(op.domain());
         narrower.versions[d] = op.version();

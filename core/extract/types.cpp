@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "graph/graph.h"
+#include "graph/name_table.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
@@ -86,22 +87,32 @@ bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out
 class KnownTensors {
 public:
     explicit KnownTensors(onnx::GraphProto& graph) {
-        entries_.reserve(static_cast<std::size_t>(graph.value_info_size() + graph.input_size()));
+        // One table of views for value infos and initializers (the first of a name wins in each): a
+        // node-based map of each, asked twice per output, was most of a pass over 130k nodes.
+        names_.reserve(static_cast<std::size_t>(graph.value_info_size() + graph.input_size() +
+                                                graph.output_size() + graph.initializer_size()));
         for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
             for (auto& vi : *list)
-                entries_.emplace(vi.name(), &vi);
+                if (auto [k, added] = names_.tryEmplace(vi.name(), static_cast<int>(slots_.size())); added)
+                    slots_.push_back({&vi, nullptr});
+                else if (!slots_[static_cast<std::size_t>(k)].entry)
+                    slots_[static_cast<std::size_t>(k)].entry = &vi;
         for (const auto& init : graph.initializer())
-            inits_.emplace(init.name(), &init);
+            if (auto [k, added] = names_.tryEmplace(init.name(), static_cast<int>(slots_.size())); added)
+                slots_.push_back({nullptr, &init});
+            else if (!slots_[static_cast<std::size_t>(k)].init)
+                slots_[static_cast<std::size_t>(k)].init = &init;
     }
     onnx::ValueInfoProto* entry(const std::string& name) const {
-        auto it = entries_.find(name);
-        return it == entries_.end() ? nullptr : it->second;
+        const Slot* s = slot(name);
+        return s ? s->entry : nullptr;
     }
     // An element type and every dim (a value or a name): nothing a rule could add.
     bool settled(const std::string& name) const {
         if (auto it = ruled_.find(name); it != ruled_.end()) return complete(it->second);
-        if (inits_.count(name)) return true;
-        const onnx::ValueInfoProto* vi = entry(name);
+        const Slot* s = slot(name);
+        if (s && s->init) return true;
+        const onnx::ValueInfoProto* vi = s ? s->entry : nullptr;
         if (!vi || !vi->type().has_tensor_type() || vi->type().tensor_type().elem_type() == 0 ||
             !vi->type().tensor_type().has_shape())
             return false;
@@ -119,10 +130,10 @@ public:
     // Initializers first, then what a rule set, then the value info.
     TensorType type(const std::string& name) const {
         TensorType t;
-        if (auto it = inits_.find(name); it != inits_.end()) {
-            t.elemType = it->second->data_type();
+        if (const onnx::TensorProto* init = initializer(name)) {
+            t.elemType = init->data_type();
             t.hasShape = true;
-            for (auto d : it->second->dims())
+            for (auto d : init->dims())
                 t.dims.push_back({d, {}});
         } else if (auto r = ruled_.find(name); r != ruled_.end()) {
             t = r->second;
@@ -134,17 +145,30 @@ public:
     // The values of a small int64 tensor: a Constant's (recorded in order) or an initializer's.
     const std::vector<std::int64_t>* values(const std::string& name) {
         if (auto it = values_.find(name); it != values_.end()) return &it->second;
-        auto init = inits_.find(name);
+        const onnx::TensorProto* init = initializer(name);
         std::vector<std::int64_t> v;
-        if (init == inits_.end() || !smallInt64Values(*init->second, v)) return nullptr;
+        if (!init || !smallInt64Values(*init, v)) return nullptr;
         return &(values_[name] = std::move(v));
     }
     void setValues(const std::string& name, std::vector<std::int64_t> v) { values_[name] = std::move(v); }
     void setType(const std::string& name, const TensorType& t) { ruled_[name] = t; }
 
 private:
-    std::unordered_map<std::string_view, onnx::ValueInfoProto*> entries_;
-    std::unordered_map<std::string_view, const onnx::TensorProto*> inits_;
+    struct Slot {
+        onnx::ValueInfoProto* entry;
+        const onnx::TensorProto* init;
+    };
+    const Slot* slot(std::string_view name) const {
+        int k = names_.find(name);
+        return k < 0 ? nullptr : &slots_[static_cast<std::size_t>(k)];
+    }
+    const onnx::TensorProto* initializer(std::string_view name) const {
+        const Slot* s = slot(name);
+        return s ? s->init : nullptr;
+    }
+
+    NameTable names_; // views of the graph's names, which stay while the rules run
+    std::vector<Slot> slots_;
     std::unordered_map<std::string, TensorType> ruled_;
     std::unordered_map<std::string, std::vector<std::int64_t>> values_;
 };

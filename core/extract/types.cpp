@@ -404,6 +404,11 @@ std::unordered_map<std::string_view, int> replaceableConstants(const onnx::Graph
 // later pass over the nodes (the library's, our rules, the fold) skips them.
 void constantsAsInitializers(onnx::ModelProto& mp) {
     if (mp.ir_version() < 4) return; // before IR 4 an initializer must be a graph input too
+    // Without the ONNX domain imported the library stops at the first node, naming it: keep them all.
+    if (std::none_of(mp.opset_import().begin(), mp.opset_import().end(), [](const auto& op) {
+            return (op.domain().empty() || op.domain() == "ai.onnx") && op.version() >= 1;
+        }))
+        return;
     onnx::GraphProto& graph = *mp.mutable_graph();
     std::unordered_map<std::string_view, int> found = replaceableConstants(graph);
     std::unordered_map<std::string_view, onnx::ValueInfoProto*> entries;

@@ -142,6 +142,8 @@ void inlineTensorInto(const Model& m, const Initializer& init, onnx::TensorProto
 // Name, type and dims only: for the weight-free copy shape inference runs on.
 onnx::ValueInfoProto initializerAsInput(const Initializer& init);
 onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* type);
+// `out` replaced by the tensor type `type` (element type set).
+void setTypeProto(const TensorType& type, onnx::TypeProto& out);
 bool typeFromProto(const onnx::TypeProto& tp, TensorType& out);
 void addOpsets(const Model& m, onnx::ModelProto& mp);
 std::int64_t maxKnownOpset(const std::string& domain); // -1 for a domain ONNX does not know

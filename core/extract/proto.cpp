@@ -74,11 +74,17 @@ onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* typ
     onnx::ValueInfoProto vi;
     vi.set_name(name);
     if (!type || type->elemType == 0) return vi;
-    auto* tt = vi.mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(type->elemType);
-    if (type->hasShape) {
+    setTypeProto(*type, *vi.mutable_type());
+    return vi;
+}
+
+void setTypeProto(const TensorType& type, onnx::TypeProto& out) {
+    out.Clear();
+    auto* tt = out.mutable_tensor_type();
+    tt->set_elem_type(type.elemType);
+    if (type.hasShape) {
         auto* shape = tt->mutable_shape();
-        for (const Dim& d : type->dims) {
+        for (const Dim& d : type.dims) {
             auto* dim = shape->add_dim();
             if (d.value >= 0)
                 dim->set_dim_value(d.value);
@@ -86,7 +92,6 @@ onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* typ
                 dim->set_dim_param(d.param);
         }
     }
-    return vi;
 }
 
 bool typeFromProto(const onnx::TypeProto& tp, TensorType& out) {

@@ -273,7 +273,7 @@ bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::in
             TensorType type = known.type(out);
             if (!mergeRule(type, rules[static_cast<std::size_t>(k)])) continue;
             // The type only: the name's string is a key of `known` (a view) and stays as it is.
-            *entry->mutable_type() = valueInfoFor(out, &type).type();
+            setTypeProto(type, *entry->mutable_type());
             known.setType(out, type);
             changed = true;
         }

@@ -4,6 +4,8 @@
 #include "extract/extract.h"
 #include "graph/graph.h"
 
+#include <utility>
+
 namespace hs {
 
 namespace {
@@ -41,7 +43,7 @@ TensorTypes inferTensorTypes(const GraphIndex& graph, const std::map<std::string
     for (std::size_t t = 0; t < out.types.size(); ++t) {
         if (out.origins[t] == TypeOrigin::Declared || !known(inferred[t])) continue;
         // A declared element type without a shape keeps its element type; inference adds the shape.
-        TensorType merged = inferred[t];
+        TensorType merged = std::move(inferred[t]);
         if (out.types[t].elemType != 0) merged.elemType = out.types[t].elemType;
         out.types[t] = std::move(merged);
         out.origins[t] = TypeOrigin::Inferred;

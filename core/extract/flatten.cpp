@@ -61,8 +61,8 @@ std::vector<std::string> nodeOuterReferences(const Model& m, const Node& n) {
     return out;
 }
 
-Flattener::Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll)
-    : g_(g), m_(g.model()), sel_(std::move(selected)) {
+Flattener::Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll, bool unitNames)
+    : g_(g), m_(g.model()), sel_(std::move(selected)), unitNames_(unitNames) {
     std::size_t n = g_.size();
     any_.assign(n, 0);
     all_.assign(n, 1);
@@ -80,6 +80,7 @@ Flattener::Flattener(const GraphIndex& g, std::vector<char> selected, bool expan
         if (!isCall(i) || g_.children(i).empty()) continue;
         expand_[k] = expandAll ? 1 : (any_[k] && !(sel_[k] && all_[k]));
     }
+    units.reserve(n);
     // Source order, made topological where the source is not (some converters write unsorted graphs).
     for (int i : g_.topologicalOrder())
         walk(i);
@@ -118,6 +119,10 @@ void Flattener::walk(int i) {
     u.selected = sel_[static_cast<std::size_t>(i)] || any_[static_cast<std::size_t>(i)];
     int p = g_.instance(i).parent;
     u.call = p >= 0 && expanded(p) ? p : -1;
+    if (!unitNames_ && u.call < 0) {
+        units.push_back(std::move(u));
+        return;
+    }
     const Node& n = g_.node(i);
     for (const auto& in : n.inputs)
         u.inputs.push_back(flatName(i, in));
@@ -217,8 +222,13 @@ void renameOuter(onnx::GraphProto& graph, const std::unordered_map<std::string, 
 } // namespace
 
 onnx::NodeProto buildNode(const GraphIndex& g, const Unit& u, AttributeResolver& resolver) {
-    const Model& m = g.model();
-    auto node = parseSpan<onnx::NodeProto>(m, g.node(u.instance).span, "node", g.key(u.instance));
+    onnx::NodeProto node;
+    buildNodeInto(g, u, resolver, node);
+    return node;
+}
+
+void buildNodeInto(const GraphIndex& g, const Unit& u, AttributeResolver& resolver, onnx::NodeProto& node) {
+    parseSpanInto(g.model(), g.node(u.instance).span, "node", g.key(u.instance), node);
     if (u.call >= 0) {
         node.set_name(g.key(u.instance));
         node.clear_input();
@@ -238,7 +248,6 @@ onnx::NodeProto buildNode(const GraphIndex& g, const Unit& u, AttributeResolver&
             }
         }
     }
-    return node;
 }
 
 // Functions called (transitively) by the nodes of a graph and its bodies.

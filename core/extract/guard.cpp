@@ -6,13 +6,13 @@
 #include "extract/internal.h"
 
 #include "common/display_text.h"
+#include "graph/name_table.h"
 
 #include <onnx/defs/schema.h>
 
 #include <set>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace hs::extraction {
 
@@ -134,7 +134,7 @@ private:
         }
         auto it = opsets_.find(n.domain() == "ai.onnx" ? std::string() : n.domain());
         if (it == opsets_.end()) return {}; // inference skips it (no opset)
-        const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), it->second, it->first);
+        const onnx::OpSchema* schema = schemaOf(n.op_type(), *it);
         if (!schema) return {};
         try {
             schema->Verify(n);
@@ -167,7 +167,19 @@ private:
         return {};
     }
 
+    // The registry's schema of an op in an imported domain, asked once per op (a registry lookup is
+    // several hash lookups of strings: half of the screening of a 130k-node model).
+    const onnx::OpSchema* schemaOf(const std::string& op,
+                                   const std::pair<const std::string, int>& opset) const {
+        auto& byOp = schemas_[opset.first];
+        auto found = byOp.find(op);
+        if (found == byOp.end())
+            found = byOp.emplace(op, onnx::OpSchemaRegistry::Schema(op, opset.second, opset.first)).first;
+        return found->second;
+    }
+
     std::map<std::string, int> opsets_;
+    mutable std::map<std::string, std::unordered_map<std::string, const onnx::OpSchema*>> schemas_;
 };
 
 } // namespace
@@ -181,20 +193,23 @@ namespace {
 // known, which inference fills in when it can. Inside bodies, names of the enclosing scopes are left
 // alone (an entry there would hide the outer type).
 // Names are views of the graph's strings, which outlive the call (130k-node graphs: no copies).
-using NameSet = std::unordered_set<std::string_view>;
-void giveEveryNameAType(onnx::GraphProto& g, const NameSet& outer) {
-    NameSet known = outer;
+// An open-addressing table of views (graph/name_table.h): a node-based set of every name was a third of
+// the screening.
+void giveEveryNameAType(onnx::GraphProto& g, const NameTable& outer) {
+    NameTable known = outer;
+    known.reserve(outer.size() + static_cast<std::size_t>(g.input_size() + g.initializer_size() +
+                                                          g.value_info_size() + 2 * g.node_size()));
     for (auto& vi : *g.mutable_input()) {
         if (!vi.has_type()) vi.mutable_type()->mutable_tensor_type();
-        known.insert(vi.name());
+        known.tryEmplace(vi.name(), 0);
     }
     for (const auto& t : g.initializer())
-        known.insert(t.name());
+        known.tryEmplace(t.name(), 0);
     for (const auto& vi : g.value_info())
-        if (vi.has_type()) known.insert(vi.name());
+        if (vi.has_type()) known.tryEmplace(vi.name(), 0);
     std::vector<const std::string*> missing;
     auto need = [&](const std::string& name) {
-        if (!name.empty() && known.insert(name).second) missing.push_back(&name);
+        if (!name.empty() && known.tryEmplace(name, 0).second) missing.push_back(&name);
     };
     for (const auto& n : g.node()) {
         for (const auto& in : n.input())

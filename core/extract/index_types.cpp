@@ -7,6 +7,7 @@
 
 #include <google/protobuf/arena.h>
 
+#include <optional>
 #include <unordered_map>
 
 namespace hs {
@@ -124,46 +125,33 @@ void readBodyTypes(const GraphIndex& g, const extraction::Flattener& flat, BodyG
     }
 }
 
-} // namespace
-
-std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem,
-                                        const std::map<std::string, std::int64_t>* inputDims) {
-    using namespace extraction;
-    ExternalScope externalFiles;
-    Flattener flat(g, std::vector<char>(g.size(), 1), true);
-    // On an arena: the program, its 130k nodes and the value infos inference adds are freed at once
-    // (freed one by one, glibc's consolidation of the small blocks took a fifth of the time).
-    google::protobuf::Arena arena;
-    onnx::ModelProto& mp = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
-    buildInferenceModel(g, flat, mp);
-    BodyGraphs bodies(g, flat, mp);
-    std::map<std::string, TensorType> inferred, folded;
-    if (!inputDims) {
-        inferred = inferModelTypesInPlace(mp, problem);
-    } else {
-        // Bound dims make torch's shape arithmetic constant: what 1.12 does not evaluate is folded.
-        bindInputDims(mp, *inputDims);
-        inferred = inferModelTypesInPlace(mp, problem, &folded);
-        for (const auto& [name, type] : folded)
-            inferred[name] = type;
-    }
-    // The library's messages quote node names raw: cut, then escape what is not UTF-8.
-    if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
-    problem = utf8Escaped(problem);
-
+// Types of the flat program's tensors, read from the inferred graph into the index's order (no map of
+// every name): what folding computed wins over the graph's entries, as in inferModelTypes' result.
+std::vector<TensorType> readFlatTypes(const GraphIndex& g, const extraction::Flattener& flat,
+                                      const onnx::GraphProto& graph,
+                                      const std::map<std::string, TensorType>& folded) {
     std::vector<TensorType> types(g.tensorCount());
-    auto take = [&](int t, const std::string& flatName) {
-        auto it = inferred.find(flatName);
-        if (it != inferred.end()) types[static_cast<std::size_t>(t)] = it->second;
-    };
-    for (const auto& [name, type] : inferred) {
+    extraction::TypedEntries::forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) {
+        int t = g.findTensor(name);
+        if (t >= 0) extraction::typeFromProto(type, types[static_cast<std::size_t>(t)]);
+    });
+    for (const auto& [name, type] : folded) {
         int t = g.findTensor(name);
         if (t >= 0) types[static_cast<std::size_t>(t)] = type;
     }
     // Tensors inside inlined function bodies have flat names `<call key>::<local name>`; the index
     // lists a node's non-empty input and output names in order.
+    std::optional<extraction::TypedEntries> typed;
+    auto take = [&](int t, const std::string& flatName) {
+        if (auto f = folded.find(flatName); f != folded.end()) {
+            types[static_cast<std::size_t>(t)] = f->second;
+        } else if (const onnx::TypeProto* type = typed->find(flatName)) {
+            extraction::typeFromProto(*type, types[static_cast<std::size_t>(t)]);
+        }
+    };
     for (int i = static_cast<int>(g.mainCount()); i < static_cast<int>(g.size()); ++i) {
         if (!inFlatProgram(g, flat, i)) continue;
+        if (!typed) typed.emplace(graph);
         const Node& n = g.node(i);
         IndexSpan ins = g.inputs(i), outs = g.outputs(i);
         std::size_t k = 0;
@@ -173,6 +161,29 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
         for (const auto& name : n.outputs)
             if (!name.empty() && k < outs.size()) take(outs[k++], flat.flatName(i, name));
     }
+    return types;
+}
+
+} // namespace
+
+std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem,
+                                        const std::map<std::string, std::int64_t>* inputDims) {
+    using namespace extraction;
+    ExternalScope externalFiles;
+    Flattener flat(g, std::vector<char>(g.size(), 1), true, false);
+    // On an arena: the program, its 130k nodes and the value infos inference adds are freed at once
+    // (freed one by one, glibc's consolidation of the small blocks took a fifth of the time).
+    google::protobuf::Arena arena;
+    onnx::ModelProto& mp = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
+    buildInferenceModel(g, flat, mp);
+    BodyGraphs bodies(g, flat, mp);
+    std::map<std::string, TensorType> folded;
+    if (inputDims) bindInputDims(mp, *inputDims); // bound dims make torch's shape arithmetic constant
+    inferModelInPlace(mp, problem, inputDims ? &folded : nullptr);
+    // The library's messages quote node names raw: cut, then escape what is not UTF-8.
+    if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
+    problem = utf8Escaped(problem);
+    std::vector<TensorType> types = readFlatTypes(g, flat, mp.graph(), folded);
     readBodyTypes(g, flat, bodies, types);
     return types;
 }

@@ -51,7 +51,9 @@ struct Unit {
 // body is only partly selected (or every call, with expandAll) is replaced by its body's nodes.
 class Flattener {
 public:
-    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll);
+    // Without `unitNames`, units of nodes not inlined keep no names (inputs, outputs, outerRefs): building
+    // the program reads them only for inlined nodes (shape inference of a whole model needs no more).
+    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll, bool unitNames = true);
 
     bool isCall(int i) const;
     bool expanded(int i) const { return expand_[static_cast<std::size_t>(i)] != 0; }
@@ -71,6 +73,7 @@ private:
     const GraphIndex& g_;
     const Model& m_;
     std::vector<char> sel_, any_, all_, expand_;
+    bool unitNames_ = true;
 };
 
 // Resolves attribute references (`ref_attr_name`) of an inlined body node against its call node.
@@ -91,6 +94,8 @@ private:
 
 // The unit's node as ONNX: parsed from the model, renamed and resolved when inlined.
 onnx::NodeProto buildNode(const GraphIndex& g, const Unit& u, AttributeResolver& resolver);
+// The same into `out` (which may live on an arena: a 130k-node program is parsed in place, not copied).
+void buildNodeInto(const GraphIndex& g, const Unit& u, AttributeResolver& resolver, onnx::NodeProto& out);
 
 // Functions called (transitively) by a node and its bodies.
 void collectFunctionsOfNode(const Model& m, const Node& n, std::set<int>& out);
@@ -113,21 +118,32 @@ private:
 std::string_view spanBytes(const Model& m, const ByteSpan& span);
 std::string_view externalBytes(const Initializer& init); // inside an ExternalScope
 
+// Parses the span into `out` itself (cleared first), which may live on an arena: no copy made.
+template <typename Proto>
+void parseSpanInto(const Model& m, const ByteSpan& span, const char* what, const std::string& name,
+                   Proto& out) {
+    std::string_view bytes = spanBytes(m, span);
+    if (!out.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+        throw Error(m.path + ": cannot parse the " + std::string(what) + " '" + name + "' at byte " +
+                    std::to_string(span.offset));
+}
+
 template <typename Proto>
 Proto parseSpan(const Model& m, const ByteSpan& span, const char* what, const std::string& name) {
     Proto p;
-    std::string_view bytes = spanBytes(m, span);
-    if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-        throw Error(m.path + ": cannot parse the " + std::string(what) + " '" + name + "' at byte " +
-                    std::to_string(span.offset));
+    parseSpanInto(m, span, what, name, p);
     return p;
 }
 
 // The initializer as a self-contained TensorProto (external data read in).
 onnx::TensorProto inlineTensor(const Model& m, const Initializer& init);
+// The same into `out` (which may live on an arena).
+void inlineTensorInto(const Model& m, const Initializer& init, onnx::TensorProto& out);
 // Name, type and dims only: for the weight-free copy shape inference runs on.
 onnx::ValueInfoProto initializerAsInput(const Initializer& init);
 onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* type);
+// `out` replaced by the tensor type `type` (element type set).
+void setTypeProto(const TensorType& type, onnx::TypeProto& out);
 bool typeFromProto(const onnx::TypeProto& tp, TensorType& out);
 void addOpsets(const Model& m, onnx::ModelProto& mp);
 std::int64_t maxKnownOpset(const std::string& domain); // -1 for a domain ONNX does not know
@@ -191,6 +207,31 @@ std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto model, std::s
 // The same on `model` itself (inferred value infos added, folded nodes replaced).
 std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& model, std::string& problem,
                                                          std::map<std::string, TensorType>* folded = nullptr);
+// The same, leaving the types in `model` (read them with TypedEntries, then `folded` over them): no map
+// of every tensor built (on 130k-node models building and freeing it cost as much as the rules).
+void inferModelInPlace(onnx::ModelProto& model, std::string& problem,
+                       std::map<std::string, TensorType>* folded = nullptr);
+// The type entry of each name of an inferred graph, as inferModelTypes reads them: the last one with an
+// element type among its value infos, then outputs, then inputs. Keys view the graph's strings: valid
+// while the graph is not changed.
+class TypedEntries {
+public:
+    explicit TypedEntries(const onnx::GraphProto& graph);
+    const onnx::TypeProto* find(std::string_view name) const {
+        auto it = entries_.find(name);
+        return it == entries_.end() ? nullptr : it->second;
+    }
+    // Calls f(name, type) for each entry in that order (a later one for a name replaces an earlier).
+    template <typename F> static void forEach(const onnx::GraphProto& graph, F&& f) {
+        for (const auto* list : {&graph.value_info(), &graph.output(), &graph.input()})
+            for (const auto& vi : *list)
+                if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0)
+                    f(vi.name(), vi.type());
+    }
+
+private:
+    std::unordered_map<std::string_view, const onnx::TypeProto*> entries_;
+};
 // Evaluates the integer shape arithmetic on known shapes and constants that ONNX 1.12 does not propagate
 // (Shape -> Gather -> Div -> Concat before a Reshape) and replaces the nodes it computed with
 // initializers, for the next round of inference; their types go to `folded`. Returns how many of them

@@ -123,6 +123,20 @@ bool onnxRuntimeOpInOnnxDomain(const std::string& opType) {
 struct Narrower {
     std::map<std::string, std::int64_t> versions; // imported version per domain
     LibraryView& view;
+    // Per domain as a node writes it: judged in full below only when the import is newer than the library
+    // (asking the schema registry for every node of a 130k-node model was most of the narrowing).
+    std::map<std::string, bool, std::less<>> importKnown;
+
+    bool judged(const onnx::NodeProto& n, std::int64_t version) {
+        auto known = importKnown.find(n.domain());
+        if (known == importKnown.end()) {
+            std::int64_t max = maxKnownOpset(canonical(n.domain()));
+            known = importKnown.emplace(n.domain(), max >= 0 && version <= max).first;
+        }
+        // An import the library knows: libraryKnowsOp holds; only ORT's ops in the ONNX domain are asked.
+        if (known->second && !onnxRuntimeOpInOnnxDomain(n.op_type())) return true;
+        return libraryJudges(n.op_type(), canonical(n.domain()), version);
+    }
 
     void narrowNodes(google::protobuf::RepeatedPtrField<onnx::NodeProto>& nodes) {
         for (auto& n : nodes) {
@@ -133,7 +147,7 @@ struct Narrower {
             }
             std::string d = canonical(n.domain());
             auto it = versions.find(d);
-            if (it == versions.end() || libraryJudges(n.op_type(), d, it->second)) continue;
+            if (it == versions.end() || judged(n, it->second)) continue;
             view.moved.emplace_back(&n, n.domain());
             view.hiddenOps.insert((d.empty() ? std::string() : d + ".") + n.op_type());
             n.set_domain(kUncheckedPrefix + (d.empty() ? std::string("ai.onnx") : d));
@@ -172,7 +186,7 @@ bool libraryJudges(const std::string& opType, const std::string& domain, std::in
 
 LibraryView narrowToLibrary(onnx::ModelProto& mp) {
     LibraryView view;
-    Narrower narrower{{}, view};
+    Narrower narrower{{}, view, {}};
     for (const auto& op : mp.opset_import()) {
         std::string d = canonical(op.domain());
         narrower.versions[d] = op.version();

@@ -44,14 +44,19 @@ std::string_view externalBytes(const Initializer& init) {
 }
 
 onnx::TensorProto inlineTensor(const Model& m, const Initializer& init) {
-    auto t = parseSpan<onnx::TensorProto>(m, init.span, "initializer", init.name);
+    onnx::TensorProto t;
+    inlineTensorInto(m, init, t);
+    return t;
+}
+
+void inlineTensorInto(const Model& m, const Initializer& init, onnx::TensorProto& t) {
+    parseSpanInto(m, init.span, "initializer", init.name, t);
     if (init.external) {
         std::string_view data = externalBytes(init);
         t.clear_external_data();
         t.set_data_location(onnx::TensorProto_DataLocation_DEFAULT);
         t.set_raw_data(data.data(), data.size());
     }
-    return t;
 }
 
 onnx::ValueInfoProto initializerAsInput(const Initializer& init) {
@@ -69,11 +74,17 @@ onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* typ
     onnx::ValueInfoProto vi;
     vi.set_name(name);
     if (!type || type->elemType == 0) return vi;
-    auto* tt = vi.mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(type->elemType);
-    if (type->hasShape) {
+    setTypeProto(*type, *vi.mutable_type());
+    return vi;
+}
+
+void setTypeProto(const TensorType& type, onnx::TypeProto& out) {
+    out.Clear();
+    auto* tt = out.mutable_tensor_type();
+    tt->set_elem_type(type.elemType);
+    if (type.hasShape) {
         auto* shape = tt->mutable_shape();
-        for (const Dim& d : type->dims) {
+        for (const Dim& d : type.dims) {
             auto* dim = shape->add_dim();
             if (d.value >= 0)
                 dim->set_dim_value(d.value);
@@ -81,7 +92,6 @@ onnx::ValueInfoProto valueInfoFor(const std::string& name, const TensorType* typ
                 dim->set_dim_param(d.param);
         }
     }
-    return vi;
 }
 
 bool typeFromProto(const onnx::TypeProto& tp, TensorType& out) {

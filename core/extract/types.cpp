@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "graph/graph.h"
+#include "graph/name_table.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
@@ -32,15 +33,16 @@ void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::Model
     auto* graph = mp.mutable_graph();
     graph->set_name("inference");
     AttributeResolver resolver(g, flat);
+    graph->mutable_node()->Reserve(static_cast<int>(flat.units.size()));
     for (const Unit& u : flat.units)
-        *graph->add_node() = buildNode(g, u, resolver);
+        buildNodeInto(g, u, resolver, *graph->add_node());
     std::unordered_set<std::string> inputs;
     for (const auto& vi : m.main().inputs)
         if (inputs.insert(vi.name).second)
             *graph->add_input() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "input", vi.name);
     for (const auto& init : m.main().initializers) {
         if (init.byteSize() <= kSmallTensor) {
-            *graph->add_initializer() = inlineTensor(m, init);
+            inlineTensorInto(m, init, *graph->add_initializer());
         } else if (inputs.insert(init.name).second) {
             *graph->add_input() = initializerAsInput(init);
         }
@@ -85,22 +87,32 @@ bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out
 class KnownTensors {
 public:
     explicit KnownTensors(onnx::GraphProto& graph) {
-        entries_.reserve(static_cast<std::size_t>(graph.value_info_size() + graph.input_size()));
+        // One table of views for value infos and initializers (the first of a name wins in each): a
+        // node-based map of each, asked twice per output, was most of a pass over 130k nodes.
+        names_.reserve(static_cast<std::size_t>(graph.value_info_size() + graph.input_size() +
+                                                graph.output_size() + graph.initializer_size()));
         for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
             for (auto& vi : *list)
-                entries_.emplace(vi.name(), &vi);
+                if (auto [k, added] = names_.tryEmplace(vi.name(), static_cast<int>(slots_.size())); added)
+                    slots_.push_back({&vi, nullptr});
+                else if (!slots_[static_cast<std::size_t>(k)].entry)
+                    slots_[static_cast<std::size_t>(k)].entry = &vi;
         for (const auto& init : graph.initializer())
-            inits_.emplace(init.name(), &init);
+            if (auto [k, added] = names_.tryEmplace(init.name(), static_cast<int>(slots_.size())); added)
+                slots_.push_back({nullptr, &init});
+            else if (!slots_[static_cast<std::size_t>(k)].init)
+                slots_[static_cast<std::size_t>(k)].init = &init;
     }
     onnx::ValueInfoProto* entry(const std::string& name) const {
-        auto it = entries_.find(name);
-        return it == entries_.end() ? nullptr : it->second;
+        const Slot* s = slot(name);
+        return s ? s->entry : nullptr;
     }
     // An element type and every dim (a value or a name): nothing a rule could add.
     bool settled(const std::string& name) const {
         if (auto it = ruled_.find(name); it != ruled_.end()) return complete(it->second);
-        if (inits_.count(name)) return true;
-        const onnx::ValueInfoProto* vi = entry(name);
+        const Slot* s = slot(name);
+        if (s && s->init) return true;
+        const onnx::ValueInfoProto* vi = s ? s->entry : nullptr;
         if (!vi || !vi->type().has_tensor_type() || vi->type().tensor_type().elem_type() == 0 ||
             !vi->type().tensor_type().has_shape())
             return false;
@@ -118,10 +130,10 @@ public:
     // Initializers first, then what a rule set, then the value info.
     TensorType type(const std::string& name) const {
         TensorType t;
-        if (auto it = inits_.find(name); it != inits_.end()) {
-            t.elemType = it->second->data_type();
+        if (const onnx::TensorProto* init = initializer(name)) {
+            t.elemType = init->data_type();
             t.hasShape = true;
-            for (auto d : it->second->dims())
+            for (auto d : init->dims())
                 t.dims.push_back({d, {}});
         } else if (auto r = ruled_.find(name); r != ruled_.end()) {
             t = r->second;
@@ -133,17 +145,30 @@ public:
     // The values of a small int64 tensor: a Constant's (recorded in order) or an initializer's.
     const std::vector<std::int64_t>* values(const std::string& name) {
         if (auto it = values_.find(name); it != values_.end()) return &it->second;
-        auto init = inits_.find(name);
+        const onnx::TensorProto* init = initializer(name);
         std::vector<std::int64_t> v;
-        if (init == inits_.end() || !smallInt64Values(*init->second, v)) return nullptr;
+        if (!init || !smallInt64Values(*init, v)) return nullptr;
         return &(values_[name] = std::move(v));
     }
     void setValues(const std::string& name, std::vector<std::int64_t> v) { values_[name] = std::move(v); }
     void setType(const std::string& name, const TensorType& t) { ruled_[name] = t; }
 
 private:
-    std::unordered_map<std::string_view, onnx::ValueInfoProto*> entries_;
-    std::unordered_map<std::string_view, const onnx::TensorProto*> inits_;
+    struct Slot {
+        onnx::ValueInfoProto* entry;
+        const onnx::TensorProto* init;
+    };
+    const Slot* slot(std::string_view name) const {
+        int k = names_.find(name);
+        return k < 0 ? nullptr : &slots_[static_cast<std::size_t>(k)];
+    }
+    const onnx::TensorProto* initializer(std::string_view name) const {
+        const Slot* s = slot(name);
+        return s ? s->init : nullptr;
+    }
+
+    NameTable names_; // views of the graph's names, which stay while the rules run
+    std::vector<Slot> slots_;
     std::unordered_map<std::string, TensorType> ruled_;
     std::unordered_map<std::string, std::vector<std::int64_t>> values_;
 };
@@ -248,7 +273,7 @@ bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::in
             TensorType type = known.type(out);
             if (!mergeRule(type, rules[static_cast<std::size_t>(k)])) continue;
             // The type only: the name's string is a key of `known` (a view) and stays as it is.
-            *entry->mutable_type() = valueInfoFor(out, &type).type();
+            setTypeProto(type, *entry->mutable_type());
             known.setType(out, type);
             changed = true;
         }
@@ -267,28 +292,22 @@ namespace {
 
 std::map<std::string, TensorType> collectTypes(const onnx::GraphProto& graph) {
     std::map<std::string, TensorType> types;
-    auto take = [&](const onnx::ValueInfoProto& vi) {
-        TensorType t;
-        if (typeFromProto(vi.type(), t)) types[vi.name()] = t;
-    };
-    for (const auto& vi : graph.value_info())
-        take(vi);
-    for (const auto& vi : graph.output())
-        take(vi);
-    for (const auto& vi : graph.input())
-        take(vi);
+    TypedEntries::forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) {
+        typeFromProto(type, types[name]);
+    });
     return types;
 }
 
-// Every node output has a type with only fixed dims.
-bool allShapesConcrete(const onnx::GraphProto& graph, const std::map<std::string, TensorType>& types) {
+// Every node output has a type with only fixed dims (read from the graph: no map of types built).
+bool allShapesConcrete(const onnx::GraphProto& graph) {
+    TypedEntries typed(graph);
     for (const auto& n : graph.node())
         for (const auto& out : n.output()) {
             if (out.empty()) continue;
-            auto it = types.find(out);
-            if (it == types.end() || !it->second.hasShape) return false;
-            for (const auto& d : it->second.dims)
-                if (d.value < 0) return false;
+            const onnx::TypeProto* type = typed.find(out);
+            if (!type || !type->tensor_type().has_shape()) return false;
+            for (const auto& d : type->tensor_type().shape().dim())
+                if (!d.has_dim_value() || d.dim_value() < 0) return false;
         }
     return true;
 }
@@ -333,10 +352,109 @@ std::map<std::string, TensorType> inferModelTypes(onnx::ModelProto mp, std::stri
 
 std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& mp, std::string& problem,
                                                          std::map<std::string, TensorType>* folded) {
+    inferModelInPlace(mp, problem, folded);
+    return collectTypes(mp.graph());
+}
+
+TypedEntries::TypedEntries(const onnx::GraphProto& graph) {
+    entries_.reserve(
+        static_cast<std::size_t>(graph.value_info_size() + graph.output_size() + graph.input_size()));
+    forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) { entries_[name] = &type; });
+}
+
+namespace {
+
+// The main graph's Constant nodes that may become initializers unnoticed: one `value` tensor, a name
+// produced once, not a graph input, output or initializer, read only by later nodes; by output name,
+// with their node's index.
+std::unordered_map<std::string_view, int> replaceableConstants(const onnx::GraphProto& graph) {
+    std::unordered_map<std::string_view, int> found; // -1: not replaceable after all
+    for (int k = 0; k < graph.node_size(); ++k) {
+        const onnx::NodeProto& n = graph.node(k);
+        if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") ||
+            n.input_size() != 0 || n.output_size() != 1 || n.output(0).empty() || n.attribute_size() != 1)
+            continue;
+        const onnx::AttributeProto& a = n.attribute(0);
+        if (a.name() != "value" || a.type() != onnx::AttributeProto::TENSOR || !a.has_t()) continue;
+        if (!found.emplace(n.output(0), k).second) found[n.output(0)] = -1;
+    }
+    if (found.empty()) return found;
+    auto exclude = [&](const std::string& name) {
+        if (auto it = found.find(name); it != found.end()) it->second = -1;
+    };
+    for (const auto& vi : graph.input())
+        exclude(vi.name());
+    for (const auto& vi : graph.output())
+        exclude(vi.name());
+    for (const auto& t : graph.initializer())
+        exclude(t.name());
+    for (int k = 0; k < graph.node_size(); ++k) {
+        const onnx::NodeProto& n = graph.node(k);
+        for (const auto& in : n.input())
+            if (auto it = found.find(in); it != found.end() && it->second >= k) it->second = -1;
+        for (const auto& out : n.output())
+            if (auto it = found.find(out); it != found.end() && it->second != k) it->second = -1;
+    }
+    return found;
+}
+
+// Constant nodes holding a tensor become initializers, their output's (empty) value info given the
+// tensor's type: what the library's inference of a Constant gives (element type and dims of the tensor,
+// its data readable downstream), without a node to infer. torch exports are a third Constants: every
+// later pass over the nodes (the library's, our rules, the fold) skips them.
+void constantsAsInitializers(onnx::ModelProto& mp) {
+    if (mp.ir_version() < 4) return; // before IR 4 an initializer must be a graph input too
+    // Without the ONNX domain imported the library stops at the first node, naming it: keep them all.
+    if (std::none_of(mp.opset_import().begin(), mp.opset_import().end(), [](const auto& op) {
+            return (op.domain().empty() || op.domain() == "ai.onnx") && op.version() >= 1;
+        }))
+        return;
+    onnx::GraphProto& graph = *mp.mutable_graph();
+    std::unordered_map<std::string_view, int> found = replaceableConstants(graph);
+    std::unordered_map<std::string_view, onnx::ValueInfoProto*> entries;
+    for (auto& vi : *graph.mutable_value_info()) {
+        auto it = found.find(vi.name());
+        if (it == found.end() || it->second < 0) continue;
+        if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0) it->second = -1;
+        if (!entries.emplace(vi.name(), &vi).second) it->second = -1; // named twice
+    }
+    std::vector<char> drop(static_cast<std::size_t>(graph.node_size()), 0);
+    for (const auto& [name, k] : found) {
+        auto entry = entries.find(name);
+        if (k < 0 || entry == entries.end()) continue;
+        drop[static_cast<std::size_t>(k)] = 1;
+    }
+    auto* nodes = graph.mutable_node();
+    int kept = 0;
+    for (int k = 0; k < nodes->size(); ++k) {
+        if (drop[static_cast<std::size_t>(k)]) {
+            onnx::NodeProto& n = (*nodes)[k];
+            onnx::ValueInfoProto* entry = entries.at(n.output(0));
+            onnx::TensorProto* init = graph.add_initializer();
+            init->Swap(n.mutable_attribute(0)->mutable_t());
+            init->set_name(n.output(0));
+            auto* tt = entry->mutable_type()->mutable_tensor_type();
+            tt->set_elem_type(init->data_type());
+            auto* shape = tt->mutable_shape(); // a scalar has a shape too, of no dims
+            for (auto d : init->dims())
+                shape->add_dim()->set_dim_value(d);
+            continue;
+        }
+        if (kept != k) nodes->SwapElements(kept, k);
+        ++kept;
+    }
+    nodes->DeleteSubrange(kept, nodes->size() - kept);
+}
+
+} // namespace
+
+void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
+                       std::map<std::string, TensorType>* folded) {
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
     problem = screenForInference(mp);
     typeLoopCounters(*mp.mutable_graph());
+    constantsAsInitializers(mp);
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : mp.opset_import())
         opsets[op.domain() == "ai.onnx" ? std::string() : op.domain()] = op.version();
@@ -358,16 +476,12 @@ std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& mp, s
         }
         // Fill in what inference left open, then let inference run again from there.
         bool again = applyTypeRules(*mp.mutable_graph(), opsets);
-        if (folded) {
-            // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library
-            // does not, and go on when that computed something a node without a concrete shape reads.
-            std::map<std::string, TensorType> types = collectTypes(mp.graph());
-            again = (!allShapesConcrete(mp.graph(), types) && foldShapeArithmetic(mp, types, *folded) > 0) ||
-                    again;
-        }
+        // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library does
+        // not, and go on when that computed something a node without a concrete shape reads.
+        if (folded && !allShapesConcrete(mp.graph()))
+            again = foldShapeArithmetic(mp, collectTypes(mp.graph()), *folded) > 0 || again;
         if (!again) break;
     }
-    return collectTypes(mp.graph());
 }
 
 bool compatible(const TensorType& a, const TensorType& b) {

@@ -1,6 +1,7 @@
 // Model loading: structure without weights, external data, newer IR versions, node metadata_props
 // (field 9, unknown to Debian's ONNX 1.12 classes) and clear errors for bad files.
 #include "common/error.h"
+#include "graph/name_table.h"
 #include "model/mapped_file.h"
 #include "test_support.h"
 
@@ -524,6 +525,41 @@ private slots:
         e = openError(
             makeExternal(std::string(100000, 'n') + "\xFF", {{"location", std::string(100000, 'x')}}));
         QVERIFY2(e.contains("fuzzed.onnx") && e.size() < 600 && e.contains("..."), qPrintable(e.left(600)));
+    }
+
+    // The index's name table on the sizes of big graphs: 300k names put its slots (2.4 MB) in huge pages.
+    // Every name is found with its value, names it never held are not, an unbound name reads as absent
+    // until bound, and a copy (shape inference screens each body with a copy of its outer names) is
+    // independent of the original.
+    void nameTableHoldsBigGraphsNames() {
+        constexpr int kNames = 300000;
+        std::vector<std::string> names;
+        names.reserve(kNames + 1);
+        for (int i = 0; i < kNames; ++i)
+            names.push_back("/encoder/layer." + std::to_string(i / 100) + "/op_" + std::to_string(i) +
+                            "_output_0");
+        NameTable table;
+        table.reserve(1000); // grows past it: rehashes keep every entry
+        for (int i = 0; i < kNames; ++i) {
+            const std::size_t hash = NameTable::hashOf(names[static_cast<std::size_t>(i)]);
+            table.prefetch(hash);
+            QCOMPARE(table.tryEmplace(names[static_cast<std::size_t>(i)], hash, i), std::make_pair(i, true));
+        }
+        QCOMPARE(table.size(), std::size_t(kNames));
+        QCOMPARE(table.tryEmplace(names[7], 99), std::make_pair(7, false)); // the first binding stays
+        names.push_back("unbound");
+        table.tryEmplace(names.back(), -1);
+        QCOMPARE(table.find("unbound"), -1);
+        NameTable copy = table;
+        QCOMPARE(copy.tryEmplace(names.back(), 5), std::make_pair(5, true)); // bound in the copy only
+        QCOMPARE(table.find("unbound"), -1);
+        for (int i = 0; i < kNames; i += 997)
+            QCOMPARE(copy.find(names[static_cast<std::size_t>(i)]), i);
+        for (int i = 0; i < kNames; ++i)
+            if (table.find(names[static_cast<std::size_t>(i)]) != i)
+                QFAIL(names[static_cast<std::size_t>(i)].c_str());
+        QCOMPARE(table.find("/encoder/layer.0/op_300000_output_0"), -1);
+        QCOMPARE(table.find(""), -1);
     }
 };
 

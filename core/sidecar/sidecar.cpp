@@ -181,6 +181,7 @@ bool writtenByHierscope(const Sidecar& sidecar) {
 }
 
 void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar) {
+    sidecar.nodes = {};                           // keys may change
     std::unordered_map<std::string, int> escaped; // built at the first key not found as it is
     bool built = false;
     int next = 0; // entries are in graph order: each key is tried at the index after the last found
@@ -203,16 +204,31 @@ void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar) {
     }
 }
 
+namespace {
+// checkSidecar, and the node each entry names into `nodes` when given (-1 for a key the model lacks).
+SidecarCheck checkEntries(const GraphIndex& graph, const Sidecar& sidecar, std::vector<int>* nodes);
+} // namespace
+
 Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path) {
     Sidecar sidecar = readSidecar(path);
     bindSidecarKeys(graph, sidecar);
-    const SidecarCheck check = checkSidecar(graph, sidecar);
+    std::vector<int> nodes;
+    const SidecarCheck check = checkEntries(graph, sidecar, &nodes);
     if (!check.applicable) throw Error(check.message);
+    sidecar.nodes.model = graph.modelPtr();
+    sidecar.nodes.of = std::move(nodes);
     return sidecar;
+}
+
+const std::vector<int>* boundNodes(const GraphIndex& graph, const Sidecar& sidecar) {
+    if (sidecar.entries.empty() || sidecar.nodes.of.size() != sidecar.entries.size()) return nullptr;
+    const std::shared_ptr<const Model> model = sidecar.nodes.model.lock();
+    return model && model == graph.modelPtr() ? &sidecar.nodes.of : nullptr;
 }
 
 std::size_t keepMatchingEntries(const GraphIndex& graph, Sidecar& sidecar) {
     const std::size_t before = sidecar.entries.size();
+    sidecar.nodes = {}; // entries go
     sidecar.entries.erase(std::remove_if(sidecar.entries.begin(), sidecar.entries.end(),
                                          [&](const SidecarEntry& e) {
                                              // "#12" is a place in the other graph, not a name
@@ -237,13 +253,17 @@ Sidecar readMatchingPartFor(const GraphIndex& graph, const std::string& path, st
     return sidecar;
 }
 
-SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
+namespace {
+SidecarCheck checkEntries(const GraphIndex& graph, const Sidecar& sidecar, std::vector<int>* nodes) {
     SidecarCheck check;
     if (!sidecar.modelDigest.empty() && sidecar.modelDigest != modelDigest(graph))
         check.digestMismatch = true;
+    if (nodes) nodes->reserve(sidecar.entries.size());
     int next = 0; // as in bindSidecarKeys
     for (const auto& e : sidecar.entries) {
-        if (const int i = graph.find(e.key, next); i >= 0) {
+        const int i = graph.find(e.key, next);
+        if (nodes) nodes->push_back(i);
+        if (i >= 0) {
             next = i + 1;
             ++check.matchedKeys;
         } else {
@@ -273,6 +293,11 @@ SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
     }
     if (!check.applicable) check.message = msg.str();
     return check;
+}
+} // namespace
+
+SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
+    return checkEntries(graph, sidecar, nullptr);
 }
 
 namespace {

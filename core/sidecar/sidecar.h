@@ -2,6 +2,7 @@
 // Hierarchy sidecar files: ours (format 1.1), the seed's 1.0 form and the HTP metadata forms.
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,31 +10,34 @@ namespace hs {
 
 class GraphIndex;
 struct Hierarchy;
+struct Model;
 
 struct SidecarEntry {
-    std::string key;   // node key (a node name in the older forms)
-    std::string scope; // instance scope when the file gives one
+    // What inference reads of every entry comes first, so that a pass over 126k of them touches three
+    // cache lines of each, not seven: key, path, source, level, the flags and the suggestion.
+    std::string key;    // node key (a node name in the older forms)
+    std::string path;   // hierarchy path ("/BertModel/BertEncoder/BertLayer.0")
+    std::string source; // as written: "manual", "name_scope", "exporter", ...
+    std::string level;  // as written: "certain", "high", ... (may be empty)
     bool hasScope = false;
-    std::string path; // hierarchy path ("/BertModel/BertEncoder/BertLayer.0")
-    std::string moduleClass;
-    std::string opType;
-    std::string source;     // as written: "manual", "name_scope", "exporter", ...
-    std::string level;      // as written: "certain", "high", ... (may be empty)
-    double confidence = -1; // as written, -1 when absent
     bool conflict = false;
-    std::vector<std::string> candidateScopes; // scopes claimed by conflicting sources
     // What an earlier sidecar (another tool's file, or the one ours was saved from) said of this node,
     // kept in every save (`sidecar_path`, `sidecar_scope`, `sidecar_source`, `sidecar_used`) so that
     // nothing it said is lost. hasSidecarScope: the claim is evidence and applies again when the file is
     // read (false for a claim the engine did not use, such as an exporter's "could not place it").
-    std::string sidecarScope; // the module the claim maps to
     bool hasSidecarScope = false;
     bool sidecarScopeKnown = false;
     bool hasSidecarClaim = false; // the earlier file spoke about the node at all
-    std::string sidecarPath;      // its hierarchy path, exactly as that file wrote it
-    std::string sidecarSource;    // its source as written ("exporter_fallback"), may be empty
     // A deeper module the node probably belongs to, and why in words (Hierarchy::suggestionReason).
     std::string suggestedScope;
+    std::string scope; // instance scope when the file gives one (hasScope)
+    std::string moduleClass;
+    std::string opType;
+    double confidence = -1;                   // as written, -1 when absent
+    std::vector<std::string> candidateScopes; // scopes claimed by conflicting sources (conflict)
+    std::string sidecarScope;                 // the module the claim maps to
+    std::string sidecarPath;                  // its hierarchy path, exactly as that file wrote it
+    std::string sidecarSource;                // its source as written ("exporter_fallback"), may be empty
     std::string suggestedReason;
 };
 
@@ -45,6 +49,16 @@ struct SidecarModule {
         renamedFrom; // `renamed_from`: the scope the model's own evidence gives it (Module::evidenceScope)
 };
 
+// The node of each entry in the model a sidecar was read for (readSidecarFor found them): inference
+// takes them instead of looking every key up again (deep-1000: 126k keys, their strings and the graph's
+// read from memory, a third of what the sidecar added to inference). They apply to that model only (the
+// same Model object, which a GraphIndex built from it indexes alike) and while there is one per entry:
+// code that changes entries' keys or order clears them (bindSidecarKeys, keepMatchingEntries do).
+struct SidecarNodes {
+    std::weak_ptr<const Model> model;
+    std::vector<int> of; // per entry
+};
+
 struct Sidecar {
     std::string filePath;    // where it was read from
     std::string format;      // "1.1", "1.0" or "htp"
@@ -53,6 +67,7 @@ struct Sidecar {
     std::string generator;   // "hierscope" in files this project's CLI and GUI write
     std::vector<SidecarEntry> entries;
     std::vector<SidecarModule> modules;
+    SidecarNodes nodes; // empty unless read for a model (readSidecarFor)
 };
 
 // Reads any supported form. Throws hs::Error naming the file and the problem.
@@ -107,9 +122,14 @@ SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar);
 // writes for it) get the node's own key back, so such nodes match when the file is read again.
 void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar);
 
-// readSidecar + bindSidecarKeys + checkSidecar: the sidecar, ready for inferHierarchy. Throws hs::Error
-// naming the file when it cannot be read or is for another model (the check's message).
+// readSidecar + bindSidecarKeys + checkSidecar: the sidecar, ready for inferHierarchy, with the nodes
+// its entries name (Sidecar::nodes). Throws hs::Error naming the file when it cannot be read or is for
+// another model (the check's message).
 Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path);
+
+// The sidecar's nodes (one per entry, -1 for a key the model lacks) when they were found in this graph's
+// model; nullptr otherwise (then each key must be looked up).
+const std::vector<int>* boundNodes(const GraphIndex& graph, const Sidecar& sidecar);
 
 // A sidecar written for a related model (another opset, a re-export): only the entries whose keys name
 // nodes of this graph are kept (positional "#12" keys never: they are places in the other graph, not

@@ -153,6 +153,47 @@ private slots:
         }
     }
 
+    // Issue 23: readSidecarFor keeps the node of each entry, and inference takes them instead of looking
+    // every key up again; only for the model they were found in, and never after the entries changed.
+    void nodesFoundOnReadApplyToThatModelOnly() {
+        Loaded a = hstest::load(fixture("bert_like_op17.onnx"));
+        Loaded again = hstest::load(fixture("bert_like_op17.onnx")); // the same file, another Model
+        for (const char* name : {"bert_like_op17.hierarchy.json", "bert_like_op17_seed_sidecar.json",
+                                 "bert_like_op17_htp_sidecar.json"}) {
+            const Sidecar read = readSidecarFor(*a.graph, fixture(name));
+            const std::vector<int>* nodes = boundNodes(*a.graph, read);
+            QVERIFY2(nodes, name);
+            QCOMPARE(nodes->size(), read.entries.size());
+            for (std::size_t k = 0; k < read.entries.size(); ++k)
+                QCOMPARE((*nodes)[k], a.graph->find(read.entries[k].key));
+            QVERIFY(!boundNodes(*again.graph, read));
+            // The same hierarchy with the nodes, without them, and from another load of the file.
+            Sidecar unbound = read;
+            unbound.nodes = {};
+            QVERIFY(!boundNodes(*a.graph, unbound));
+            const Loaded withNodes = hstest::analyse(a.model, &read);
+            QString why;
+            const Loaded withoutNodes = hstest::analyse(a.model, &unbound);
+            const Loaded otherModel = hstest::analyse(again.model, &read);
+            for (const Loaded* other : {&withoutNodes, &otherModel}) {
+                QVERIFY2(sameAssignments(withNodes, *other, why), qPrintable(why));
+                QCOMPARE(other->hierarchy.modules.size(), withNodes.hierarchy.modules.size());
+                for (std::size_t m = 0; m < other->hierarchy.modules.size(); ++m)
+                    QCOMPARE(other->hierarchy.modules[m].className, withNodes.hierarchy.modules[m].className);
+            }
+            // Changing the entries' keys or order drops them.
+            Sidecar part = read;
+            keepMatchingEntries(*a.graph, part);
+            QVERIFY(!boundNodes(*a.graph, part));
+            Sidecar rebound = read;
+            bindSidecarKeys(*a.graph, rebound);
+            QVERIFY(!boundNodes(*a.graph, rebound));
+        }
+        // Another model's graph never takes them.
+        Loaded gpt = hstest::load(fixture("gpt_like.onnx"));
+        QVERIFY(!boundNodes(*gpt.graph, readSidecarFor(*a.graph, fixture("bert_like_op17.hierarchy.json"))));
+    }
+
     void tagWriteReadBackIsIdentical() {
         QTemporaryDir dir;
         Sidecar seed = readSidecar(fixture("bert_like_op17_seed_sidecar.json"));

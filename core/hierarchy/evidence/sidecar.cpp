@@ -91,8 +91,20 @@ bool segmentIsAttributeName(std::string_view scope, std::string_view segment) {
 // Path -> scope, from the file's module list and from nodes whose name scope and sidecar path
 // describe the same chain (a vote per path segment).
 // Paths of the entries, grouped by the chain their node's name states (index chain + 1: -1 is the root),
-// each with the number of its entries.
-using PathsOfChain = std::vector<std::vector<std::pair<std::string_view, int>>>;
+// each with the number of its entries and whether it is voted on at all.
+struct ChainPath {
+    std::string_view path;
+    int count = 1;
+    bool votes = false; // some level of it is not in the module list (and it has one level per step)
+};
+using PathsOfChain = std::vector<std::vector<ChainPath>>;
+
+// Path -> scope, as views of the sidecar's module list and of the votes' own strings (copying 15k
+// modules' paths and scopes into the map, and freeing them, was half of reading deep-1000's sidecar).
+struct PathScopes {
+    std::map<std::string, std::map<std::string, int>> votes; // path -> scope -> nodes
+    std::unordered_map<std::string_view, std::string_view> scopeOf;
+};
 
 // What this tool recorded from the model itself is recomputed, not re-applied as evidence; what an
 // earlier sidecar said of the node is kept beside it and applies again. Entries in a row mostly share
@@ -126,16 +138,59 @@ struct EntryScan {
     PathsOfChain pathsOfChain;
 };
 
-EntryScan scanEntries(const Evidence& ev) {
+// Whether a path of an entry whose name states a chain of `depth` steps casts any vote: it has one
+// level per step (and the root), and some level ("/a", "/a/b", ...) is not in the module list. Asked
+// once per pair, while the path is still in the cache (most are mapped whole: none of deep-1000's 12k).
+bool castsVotes(std::string_view path, std::size_t depth, const PathScopes& listed,
+                std::vector<std::string_view>& parts, std::string& key) {
+    splitPath(path, parts);
+    if (parts.size() != depth + 1) return false;
+    key.assign(1, '/');
+    key += parts[0];
+    if (!listed.scopeOf.count(key)) return true;
+    for (std::size_t k = 1; k < parts.size(); ++k)
+        if (!listed.scopeOf.count((key += '/') += parts[k])) return true;
+    return false;
+}
+
+std::size_t chainDepth(const Evidence& ev, int chain) {
+    std::size_t depth = 0;
+    for (int k = chain; k >= 0; k = ev.chain(k).parent)
+        ++depth;
+    return depth;
+}
+
+constexpr std::size_t kAheadEntries = 16;
+
+// The cache lines of an entry that the scan reads: its path, source and level, and its flags.
+void prefetchEntry(const SidecarEntry& e) {
+    __builtin_prefetch(&e.path);
+    __builtin_prefetch(&e.level);
+    __builtin_prefetch(&e.hasSidecarScope);
+}
+
+EntryScan scanEntries(const Evidence& ev, const PathScopes& listed) {
     const auto& entries = ev.sidecar->entries;
+    std::vector<std::string_view> parts;
+    std::string key;
     EntryScan scan;
-    scan.nodes.resize(entries.size());
+    // The nodes readSidecarFor found, when it read the sidecar for this model: no key is read again.
+    const std::vector<int>* known = boundNodes(ev.graph, *ev.sidecar);
+    if (known)
+        scan.nodes = *known;
+    else
+        scan.nodes.resize(entries.size());
     scan.pathsOfChain.resize(ev.chainCount() + 1);
     EntrySources sources;
     int next = 0; // sidecars list nodes in graph order: each key is tried at the index after the last
     for (std::size_t k = 0; k < entries.size(); ++k) {
+        // The entries (126k of 424 bytes) come from memory: what is read of them is asked for ahead,
+        // the entry's members first, then (once those are in) the characters of its path.
+        if (k + kAheadEntries < entries.size()) prefetchEntry(entries[k + kAheadEntries]);
+        if (k + kAheadEntries / 2 < entries.size())
+            __builtin_prefetch(entries[k + kAheadEntries / 2].path.data());
         const SidecarEntry& e = entries[k];
-        const int i = scan.nodes[k] = ev.graph.find(e.key, next);
+        const int i = known ? scan.nodes[k] : (scan.nodes[k] = ev.graph.find(e.key, next));
         if (i < 0) continue;
         next = i + 1;
         if (!sources.recomputed(e) || e.hasSidecarScope) scan.claiming.push_back(k);
@@ -144,24 +199,19 @@ EntryScan scanEntries(const Evidence& ev) {
         if (!named) named = ev.first(i, Source::Metadata);
         if (!named) continue;
         auto& paths = scan.pathsOfChain[static_cast<std::size_t>(named->chain + 1)];
-        auto same =
-            std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.first == e.path; });
-        if (same == paths.end())
-            paths.emplace_back(e.path, 1);
+        auto same = std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.path == e.path; });
+        if (same != paths.end())
+            ++same->count;
         else
-            ++same->second;
+            paths.push_back(
+                {e.path, 1, castsVotes(e.path, chainDepth(ev, named->chain), listed, parts, key)});
     }
     return scan;
 }
 
-// Path -> scope, as views of the sidecar's module list and of the votes' own strings (copying 15k
-// modules' paths and scopes into the map, and freeing them, was half of reading deep-1000's sidecar).
-struct PathScopes {
-    std::map<std::string, std::map<std::string, int>> votes; // path -> scope -> nodes
-    std::unordered_map<std::string_view, std::string_view> scopeOf;
-};
-
-void pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain, PathScopes& result) {
+// The module list's paths, modules and classes, read before the entries: the paths decide which entries'
+// paths are voted on.
+void listedPaths(Evidence& ev, PathScopes& result) {
     const Sidecar& sidecar = *ev.sidecar;
     auto& pathToScope = result.scopeOf;
     // A module list far longer than the model could use is cut: every module read costs about 1 KB
@@ -173,6 +223,7 @@ void pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain, PathScopes& r
     for (std::size_t k = 0; k < used; ++k) {
         const SidecarModule& m = sidecar.modules[k];
         pathToScope[m.path] = m.scope;
+        // Every listed module is made (in list order: a module without nodes is kept), its class learned.
         ev.calls.learnClass(ev.calls.moduleOf(ev.calls.callForScope(m.scope)), m.className);
     }
     if (used < sidecar.modules.size())
@@ -181,6 +232,13 @@ void pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain, PathScopes& r
                                      " per node and parameter of the model (and " +
                                      std::to_string(kSidecarModulesAlways) + "); only the first " +
                                      std::to_string(used) + " are read.");
+}
+
+// Votes on the paths the module list does not map, from the entries' pairs that have such a level
+// (scanEntries), then classes from the voted paths.
+void pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain, PathScopes& result) {
+    const Sidecar& sidecar = *ev.sidecar;
+    auto& pathToScope = result.scopeOf;
     // A path the module list maps keeps that scope (the votes are only emplaced): it is not voted on.
     auto& votes = result.votes;
     std::vector<const ScopeStep*> namedChain;
@@ -189,7 +247,8 @@ void pathsToScopes(Evidence& ev, const PathsOfChain& pathsOfChain, PathScopes& r
     for (std::size_t c = 0; c < pathsOfChain.size(); ++c) {
         if (pathsOfChain[c].empty()) continue;
         chainSteps(ev, static_cast<int>(c) - 1, namedChain);
-        for (const auto& [path, count] : pathsOfChain[c]) {
+        for (const auto& [path, count, voted] : pathsOfChain[c]) {
+            if (!voted) continue;
             splitPath(path, parts);
             if (parts.size() != namedChain.size() + 1) continue;
             key.assign(1, '/');
@@ -247,8 +306,9 @@ int callForUnknownPath(ModuleCalls& calls, const std::string& path, std::size_t&
 void collectSidecarClaims(Evidence& ev) {
     if (!ev.sidecar) return;
     const Sidecar& sidecar = *ev.sidecar;
-    const EntryScan scan = scanEntries(ev);
     PathScopes paths;
+    listedPaths(ev, paths);
+    const EntryScan scan = scanEntries(ev, paths);
     pathsToScopes(ev, scan.pathsOfChain, paths);
     const auto& pathToScope = paths.scopeOf;
     EntrySources sources;

@@ -4,6 +4,7 @@
 // missed the TLB, and this kernel gives huge pages only to memory that asks (transparent_hugepage is
 // "madvise"). Small arrays stay on the heap.
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -22,8 +23,16 @@ template <typename T> class HugePageArray {
 
 public:
     HugePageArray() = default;
-    HugePageArray(const HugePageArray&) = delete;
-    HugePageArray& operator=(const HugePageArray&) = delete;
+    // Copies are deep (a NameTable copied to extend it with a body's names, extract/guard.cpp).
+    HugePageArray(const HugePageArray& other) {
+        if (other.size_ == 0) return;
+        allocate(other.size_);
+        std::memcpy(static_cast<void*>(data_), other.data_, size_ * sizeof(T));
+    }
+    HugePageArray& operator=(const HugePageArray& other) {
+        if (this != &other) HugePageArray(other).swap(*this);
+        return *this;
+    }
     HugePageArray(HugePageArray&& other) noexcept { swap(other); }
     HugePageArray& operator=(HugePageArray&& other) noexcept {
         HugePageArray(std::move(other)).swap(*this);

@@ -13,15 +13,24 @@ const std::string& boundedScope(const std::string& scope, std::string& storage) 
 
 } // namespace
 
-ModuleCalls::ModuleCalls(std::vector<Module>& modules) : modules_(modules) {}
+ModuleCalls::ModuleCalls(std::vector<Module>& modules) : modules_(modules) {
+    moduleByScope_.tryEmplace(scopeKeys_.front(), 0);
+}
+
+void ModuleCalls::reserve(std::size_t more) {
+    calls_.reserve(calls_.size() + more);
+    byKey_.reserve(byKey_.size() + more);
+    moduleByScope_.reserve(moduleByScope_.size() + more);
+    firstCallOfModule_.reserve(firstCallOfModule_.size() + more);
+}
 
 int ModuleCalls::findModule(std::string_view scope) const {
-    auto it = moduleByScope_.find(scope);
-    return it == moduleByScope_.end() ? -1 : it->second;
+    return moduleByScope_.find(scope);
 }
 
 int ModuleCalls::moduleFor(const std::string& scope, int parentModule) {
-    int known = findModule(scope);
+    const std::size_t hash = NameTable::hashOf(scope);
+    int known = moduleByScope_.find(scope, hash);
     if (known >= 0) return known;
     int id = static_cast<int>(modules_.size());
     Module m;
@@ -32,7 +41,7 @@ int ModuleCalls::moduleFor(const std::string& scope, int parentModule) {
     modules_.push_back(std::move(m));
     modules_[static_cast<std::size_t>(parentModule)].children.push_back(id);
     scopeKeys_.push_back(scope);
-    moduleByScope_.emplace(std::string_view(scopeKeys_.back()), id);
+    moduleByScope_.tryEmplace(scopeKeys_.back(), hash, id);
     firstCallOfModule_.push_back(-1);
     return id;
 }

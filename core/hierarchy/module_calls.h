@@ -2,6 +2,7 @@
 // The module tree and the tree of module *calls* under construction (internal to hierarchy
 // inference). A module called twice has two calls; inference reasons about calls (data cannot leave
 // one call of a module and come back into the same call), the result is reported per module.
+#include "graph/name_table.h"
 #include "hierarchy/hierarchy.h"
 #include "hierarchy/scope_names.h"
 
@@ -29,6 +30,9 @@ public:
 
     // `modules` is the hierarchy's module list; its root (modules[0]) must exist.
     explicit ModuleCalls(std::vector<Module>& modules);
+
+    // Room for `more` new modules and calls (materialize knows how many chains it will create at most).
+    void reserve(std::size_t more);
 
     // ---- modules ----
     int findModule(std::string_view scope) const; // -1 when absent
@@ -111,7 +115,8 @@ private:
     std::vector<Call> calls_{Call{}};
     std::unordered_map<Key, int, KeyHash> byKey_;
     std::deque<std::string> scopeKeys_{""}; // stable storage for the keys of moduleByScope_
-    std::unordered_map<std::string_view, int> moduleByScope_{{std::string_view(scopeKeys_.front()), 0}};
+    // Open addressing over views (graph/name_table.h): a node-based map allocated a node per module.
+    NameTable moduleByScope_;
     std::vector<int> firstCallOfModule_{-1};
     std::size_t cut_ = 0;
     bool clamped_ = false; // a step of the current chain was deeper than kMaxModuleDepth

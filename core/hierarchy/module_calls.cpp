@@ -1,5 +1,8 @@
 #include "hierarchy/module_calls.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace hs {
 namespace {
 
@@ -13,15 +16,37 @@ const std::string& boundedScope(const std::string& scope, std::string& storage) 
 
 } // namespace
 
-ModuleCalls::ModuleCalls(std::vector<Module>& modules) : modules_(modules) {}
+ModuleCalls::ModuleCalls(std::vector<Module>& modules) : modules_(modules) {
+    moduleByScope_.tryEmplace(std::string_view(), 0);
+}
+
+void ModuleCalls::reserve(std::size_t more) {
+    calls_.reserve(calls_.size() + more);
+    growKeys(keyCount_ + more);
+    moduleByScope_.reserve(moduleByScope_.size() + more);
+    firstCallOfModule_.reserve(firstCallOfModule_.size() + more);
+}
+
+std::string_view ModuleCalls::storeKey(std::string_view scope) {
+    if (scope.empty()) return {};
+    if (scope.size() > keyCapacity_ - keyUsed_) {
+        keyCapacity_ = std::max<std::size_t>(std::size_t(64) << 10, scope.size());
+        keyBlocks_.push_back(std::unique_ptr<char[]>(new char[keyCapacity_]));
+        keyUsed_ = 0;
+    }
+    char* key = keyBlocks_.back().get() + keyUsed_;
+    std::memcpy(key, scope.data(), scope.size());
+    keyUsed_ += scope.size();
+    return std::string_view(key, scope.size());
+}
 
 int ModuleCalls::findModule(std::string_view scope) const {
-    auto it = moduleByScope_.find(scope);
-    return it == moduleByScope_.end() ? -1 : it->second;
+    return moduleByScope_.find(scope);
 }
 
 int ModuleCalls::moduleFor(const std::string& scope, int parentModule) {
-    int known = findModule(scope);
+    const std::size_t hash = NameTable::hashOf(scope);
+    int known = moduleByScope_.find(scope, hash);
     if (known >= 0) return known;
     int id = static_cast<int>(modules_.size());
     Module m;
@@ -31,8 +56,7 @@ int ModuleCalls::moduleFor(const std::string& scope, int parentModule) {
     m.name = relativeName(modules_[static_cast<std::size_t>(parentModule)].scope, scope);
     modules_.push_back(std::move(m));
     modules_[static_cast<std::size_t>(parentModule)].children.push_back(id);
-    scopeKeys_.push_back(scope);
-    moduleByScope_.emplace(std::string_view(scopeKeys_.back()), id);
+    moduleByScope_.tryEmplace(storeKey(scope), hash, id);
     firstCallOfModule_.push_back(-1);
     return id;
 }
@@ -50,14 +74,16 @@ int ModuleCalls::callStep(int parent, const ScopeStep& step, const std::string& 
     const int parentModule = moduleOf(parent);
     const int module = moduleFor(step.scope, parentModule);
     const Key key{parent, module, step.call};
-    auto it = byKey_.find(key);
+    if (2 * (keyCount_ + 1) > byKey_.size()) growKeys(keyCount_ + 1);
+    KeySlot& slot = byKey_[slotOf(key)];
     int c;
-    if (it != byKey_.end()) {
-        c = it->second;
+    if (slot.call >= 0) {
+        c = slot.call;
     } else {
         c = static_cast<int>(calls_.size());
         calls_.push_back({parent, call(parent).depth + 1, module, step.call});
-        byKey_.emplace(key, c);
+        slot = KeySlot{key, c};
+        ++keyCount_;
         if (step.call == 0 && firstCallOfModule_[static_cast<std::size_t>(module)] < 0)
             firstCallOfModule_[static_cast<std::size_t>(module)] = c;
     }
@@ -128,8 +154,25 @@ int ModuleCalls::firstCallOf(std::string_view scope) const {
 }
 
 int ModuleCalls::find(int parent, int module, int index) const {
-    auto it = byKey_.find(Key{parent, module, index});
-    return it == byKey_.end() ? -1 : it->second;
+    if (byKey_.empty()) return -1;
+    return byKey_[slotOf(Key{parent, module, index})].call;
+}
+
+std::size_t ModuleCalls::slotOf(const Key& key) const {
+    const std::size_t mask = byKey_.size() - 1;
+    for (std::size_t i = hashOf(key) & mask;; i = (i + 1) & mask)
+        if (byKey_[i].call < 0 || byKey_[i].key == key) return i;
+}
+
+void ModuleCalls::growKeys(std::size_t count) {
+    std::size_t capacity = 16;
+    while (capacity < 2 * count)
+        capacity *= 2;
+    if (capacity <= byKey_.size()) return;
+    std::vector<KeySlot> old(capacity);
+    old.swap(byKey_);
+    for (const KeySlot& slot : old)
+        if (slot.call >= 0) byKey_[slotOf(slot.key)] = slot;
 }
 
 std::vector<ScopeStep> ModuleCalls::chainOf(int c) const {

@@ -2,14 +2,14 @@
 // The module tree and the tree of module *calls* under construction (internal to hierarchy
 // inference). A module called twice has two calls; inference reasons about calls (data cannot leave
 // one call of a module and come back into the same call), the result is reported per module.
+#include "graph/name_table.h"
 #include "hierarchy/hierarchy.h"
 #include "hierarchy/scope_names.h"
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace hs {
@@ -29,6 +29,9 @@ public:
 
     // `modules` is the hierarchy's module list; its root (modules[0]) must exist.
     explicit ModuleCalls(std::vector<Module>& modules);
+
+    // Room for `more` new modules and calls (materialize knows how many chains it will create at most).
+    void reserve(std::size_t more);
 
     // ---- modules ----
     int findModule(std::string_view scope) const; // -1 when absent
@@ -98,20 +101,31 @@ private:
             return parent == o.parent && module == o.module && index == o.index;
         }
     };
-    struct KeyHash {
-        std::size_t operator()(const Key& k) const {
-            std::uint64_t h = static_cast<std::uint32_t>(k.parent);
-            h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.module);
-            h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.index);
-            return static_cast<std::size_t>(h ^ (h >> 29));
-        }
+    static std::size_t hashOf(const Key& k) {
+        std::uint64_t h = static_cast<std::uint32_t>(k.parent);
+        h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.module);
+        h = h * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint32_t>(k.index);
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+    // Calls by key, open addressing (a node-based map allocated a node per call); call -1: empty.
+    struct KeySlot {
+        Key key{-1, -1, -1};
+        int call = -1;
     };
+    std::size_t slotOf(const Key& key) const; // the key's slot, or the empty one where it would go
+    void growKeys(std::size_t count);         // room for `count` keys at half load
 
     std::vector<Module>& modules_;
     std::vector<Call> calls_{Call{}};
-    std::unordered_map<Key, int, KeyHash> byKey_;
-    std::deque<std::string> scopeKeys_{""}; // stable storage for the keys of moduleByScope_
-    std::unordered_map<std::string_view, int> moduleByScope_{{std::string_view(scopeKeys_.front()), 0}};
+    std::vector<KeySlot> byKey_;
+    std::size_t keyCount_ = 0;
+    // Stable storage for the keys of moduleByScope_: copies of the scopes packed into big blocks, as a
+    // string per module was a malloc and a free per module (3,000 on deep-200).
+    std::string_view storeKey(std::string_view scope);
+    std::vector<std::unique_ptr<char[]>> keyBlocks_;
+    std::size_t keyUsed_ = 0, keyCapacity_ = 0; // in the last block
+    // Open addressing over views (graph/name_table.h): a node-based map allocated a node per module.
+    NameTable moduleByScope_;
     std::vector<int> firstCallOfModule_{-1};
     std::size_t cut_ = 0;
     bool clamped_ = false; // a step of the current chain was deeper than kMaxModuleDepth

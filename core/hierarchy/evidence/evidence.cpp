@@ -43,6 +43,7 @@ std::vector<ScopeStep> Evidence::stepsOf(int chain) const {
 
 void Evidence::materialize() {
     hierarchy.modules.reserve(hierarchy.modules.size() + chains_.size());
+    calls.reserve(chains_.size());
     for (std::size_t i = 0; i < first_.size(); ++i)
         for (int k = first_[i]; k >= 0; k = claims_[static_cast<std::size_t>(k)].next) {
             Claim& c = claims_[static_cast<std::size_t>(k)];

@@ -2,6 +2,7 @@
 // says the node ran in encoder.layer.0.attention.self.query.
 #include "common/display_text.h"
 #include "graph/graph.h"
+#include "graph/name_table.h"
 #include "hierarchy/evidence/evidence.h"
 #include "hierarchy/scope_names.h"
 
@@ -19,7 +20,7 @@ class NamePrefixes {
 public:
     explicit NamePrefixes(Evidence& evidence) : ev_(evidence) {
         prefixes_.assign(1, Prefix{});
-        index_.emplace(std::string_view("/"), 0);
+        index_.tryEmplace(std::string_view("/"), 0);
     }
 
     // Index of a prefix ("/encoder/layer.0/"), created with its parents; -1 when it is no torch scope
@@ -28,14 +29,14 @@ public:
     int prefixFor(std::string_view prefix) {
         ends_.clear();
         std::string_view p = prefix;
-        auto known = index_.find(p);
-        for (; known == index_.end(); known = index_.find(p)) {
+        int known = index_.find(p);
+        for (; known < 0; known = index_.find(p)) {
             const std::size_t cut = p.rfind('/', p.size() - 2);
             if (cut + 2 == p.size()) return -1; // an empty segment
             ends_.push_back(p.size());
             p = p.substr(0, cut + 1);
         }
-        int parent = known->second;
+        int parent = known;
         for (auto end = ends_.rbegin(); end != ends_.rend(); ++end) {
             const std::size_t begin = p.size();
             p = prefix.substr(0, *end);
@@ -45,7 +46,7 @@ public:
             next.literal = qualifyTorchSegment(at(parent).literal, next.segment, nullptr).scope;
             parent = static_cast<int>(prefixes_.size());
             prefixes_.push_back(std::move(next));
-            index_.emplace(p, parent);
+            index_.tryEmplace(p, parent);
         }
         return parent;
     }
@@ -88,7 +89,7 @@ private:
 
     Evidence& ev_;
     std::vector<Prefix> prefixes_;
-    std::unordered_map<std::string_view, int> index_; // views into node names
+    NameTable index_; // views into node names (open addressing: no node allocated per prefix)
     std::unordered_set<std::string> literal_, patterns_;
     std::vector<std::size_t> ends_; // prefixFor's walk, reused
 };

@@ -122,16 +122,8 @@ private:
 
 SidecarEntry toEntry(const EntryView& v) {
     SidecarEntry e;
-    e.key = v.key, e.scope = v.scope, e.hasScope = true, e.path = v.path, e.moduleClass = v.moduleClass;
-    e.opType = v.opType, e.source = v.source, e.level = v.level;
-    e.confidence = v.confidence;
-    e.conflict = v.conflict;
-    e.candidateScopes.assign(v.candidateScopes.begin(), v.candidateScopes.end());
-    e.sidecarScope = v.sidecarScope;
-    e.hasSidecarScope = v.hasSidecarScope, e.sidecarScopeKnown = v.sidecarScopeKnown;
-    e.hasSidecarClaim = v.hasSidecarClaim;
-    e.sidecarPath = v.sidecarPath, e.sidecarSource = v.sidecarSource;
-    e.suggestedScope = v.suggestedScope, e.suggestedReason = v.suggestedReason;
+    copyEntryMembers(v, e);
+    e.hasScope = true;
     return e;
 }
 

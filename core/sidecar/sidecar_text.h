@@ -51,6 +51,21 @@ struct EntryView {
     std::string_view sidecarPath, sidecarSource, suggestedScope, suggestedReason;
 };
 
+// Copies the members an EntryView and a SidecarEntry share, either way (views of a SidecarEntry's strings,
+// or strings made from a view's).
+template <typename From, typename To> void copyEntryMembers(const From& from, To& to) {
+    to.key = from.key, to.scope = from.scope, to.path = from.path, to.moduleClass = from.moduleClass;
+    to.opType = from.opType, to.source = from.source, to.level = from.level;
+    to.confidence = from.confidence;
+    to.conflict = from.conflict;
+    to.candidateScopes.assign(from.candidateScopes.begin(), from.candidateScopes.end());
+    to.sidecarScope = from.sidecarScope;
+    to.hasSidecarScope = from.hasSidecarScope, to.sidecarScopeKnown = from.sidecarScopeKnown;
+    to.hasSidecarClaim = from.hasSidecarClaim;
+    to.sidecarPath = from.sidecarPath, to.sidecarSource = from.sidecarSource;
+    to.suggestedScope = from.suggestedScope, to.suggestedReason = from.suggestedReason;
+}
+
 class SidecarText {
 public:
     SidecarText(int fd, std::size_t entries, const SidecarProgress& progress);

@@ -337,16 +337,7 @@ void writeSidecar(const std::string& path, const Sidecar& sidecar, const Sidecar
         text.nodes();
         EntryView v; // reused
         for (const auto& e : sidecar.entries) {
-            v.key = e.key, v.scope = e.scope, v.path = e.path, v.moduleClass = e.moduleClass;
-            v.opType = e.opType, v.source = e.source, v.level = e.level;
-            v.confidence = e.confidence;
-            v.conflict = e.conflict;
-            v.candidateScopes.assign(e.candidateScopes.begin(), e.candidateScopes.end());
-            v.sidecarScope = e.sidecarScope;
-            v.hasSidecarScope = e.hasSidecarScope, v.sidecarScopeKnown = e.sidecarScopeKnown;
-            v.hasSidecarClaim = e.hasSidecarClaim;
-            v.sidecarPath = e.sidecarPath, v.sidecarSource = e.sidecarSource;
-            v.suggestedScope = e.suggestedScope, v.suggestedReason = e.suggestedReason;
+            copyEntryMembers(e, v);
             text.entry(v);
         }
     });

@@ -10,10 +10,7 @@
 namespace hs {
 
 namespace {
-constexpr int kMaxFunctionDepth = 16;
-// How many names ahead a loop over names asks for their hash table slots (NameTable::prefetch): on graphs
-// of 100k nodes nearly every lookup is a cache miss otherwise.
-constexpr std::size_t kPrefetchAhead = 16; // recursive local functions are invalid; do not expand forever
+constexpr int kMaxFunctionDepth = 16; // recursive local functions are invalid; do not expand forever
 // Node instances that expanding local functions may add to the nodes written in the file: about a
 // million, as many as the biggest graphs opened today (1.3 M function instances take 20 s and 1.3 GB).
 // torch's export_modules_as_functions adds a few per node written (bert_like_functions: 21 written,
@@ -83,6 +80,26 @@ void checkFunctionExpansion(const Model& model, std::size_t writtenNodes) {
 }
 } // namespace
 
+// The hashes of names a loop will look up, in the order it does: each take() asks for the table slot of
+// the name kAhead names later, so that its lookup finds it in cache (on graphs of 100k nodes nearly every
+// lookup was a cache miss).
+class HashesAhead {
+public:
+    void clear() { hashes_.clear(), next_ = 0; }
+    void reserve(std::size_t n) { hashes_.reserve(n); }
+    void add(std::string_view name) { hashes_.push_back(NameTable::hashOf(name)); }
+    // The next name's hash.
+    std::size_t take(const NameTable& table) {
+        if (next_ + kAhead < hashes_.size()) table.prefetch(hashes_[next_ + kAhead]);
+        return hashes_[next_++];
+    }
+
+private:
+    static constexpr std::size_t kAhead = 16;
+    std::vector<std::size_t> hashes_;
+    std::size_t next_ = 0;
+};
+
 // Lexical scope of tensor names: a body sees its own names first, then its parents'.
 struct GraphIndex::Scope {
     Scope* parent = nullptr;
@@ -104,17 +121,18 @@ namespace {
 std::vector<char> nameIsNotKey(const Graph& graph) {
     NameTable first;
     first.reserve(graph.nodes.size());
-    std::vector<std::size_t> hashes(graph.nodes.size());
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
-        hashes[i] = NameTable::hashOf(graph.nodes[i].name);
+    HashesAhead hashes;
+    hashes.reserve(graph.nodes.size());
+    for (const Node& node : graph.nodes)
+        hashes.add(node.name);
     std::vector<char> notKey(graph.nodes.size(), 0);
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-        if (i + kPrefetchAhead < hashes.size()) first.prefetch(hashes[i + kPrefetchAhead]);
+        const std::size_t hash = hashes.take(first);
         if (graph.nodes[i].name.empty()) {
             notKey[i] = 1;
             continue;
         }
-        const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, hashes[i], static_cast<int>(i));
+        const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, hash, static_cast<int>(i));
         if (!inserted) notKey[static_cast<std::size_t>(holder)] = notKey[i] = 1;
     }
     return notKey;
@@ -207,14 +225,12 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
     mainTensors_ = std::move(root.names); // views of the model's strings, as the index keeps the model
     // Keys are views of the instances' own strings, which stay where they are once all exist.
     byKey_.reserve(instances_.size());
-    std::vector<std::size_t> hashes(instances_.size());
-    for (std::size_t i = 0; i < instances_.size(); ++i)
-        hashes[i] = NameTable::hashOf(instances_[i].key);
-    for (std::size_t i = 0; i < instances_.size(); ++i) {
-        if (i + kPrefetchAhead < hashes.size()) byKey_.prefetch(hashes[i + kPrefetchAhead]);
-        byKey_.tryEmplace(instances_[i].key, hashes[i],
-                          static_cast<int>(i)); // a repeated key: the first holder
-    }
+    HashesAhead hashes;
+    hashes.reserve(instances_.size());
+    for (const NodeInstance& instance : instances_)
+        hashes.add(instance.key);
+    for (std::size_t i = 0; i < instances_.size(); ++i) // a repeated key: the first holder
+        byKey_.tryEmplace(instances_[i].key, hashes.take(byKey_), static_cast<int>(i));
 }
 
 int GraphIndex::internTensor(Scope& scope, std::string_view name) {
@@ -236,19 +252,13 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     const std::vector<char> notKey = nameIsNotKey(graph); // keys built in place: one string each
     std::size_t first = instances_.size();
-    // The hashes of the names the two passes look up, in the order they do, so that each pass can ask
-    // for the table slot of a name kPrefetchAhead names before it needs it.
-    std::vector<std::size_t> hashes;
+    // The names each of the two passes looks up, hashed ahead of it.
+    HashesAhead hashes;
     auto hashAll = [&](NameList Node::*list) {
         hashes.clear();
         for (const Node& node : graph.nodes)
             for (std::string_view name : node.*list)
-                if (!name.empty()) hashes.push_back(NameTable::hashOf(name));
-    };
-    std::size_t next = 0; // position in `hashes`
-    auto nextHash = [&](const NameTable& table) {
-        if (next + kPrefetchAhead < hashes.size()) table.prefetch(hashes[next + kPrefetchAhead]);
-        return hashes[next++];
+                if (!name.empty()) hashes.add(name);
     };
     hashAll(&Node::outputs);
     // Pass 1: create the instances and the tensors they produce, so consumers see producers
@@ -267,7 +277,7 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
         links.outputs.first = static_cast<std::uint32_t>(outputs_.size());
         for (const auto& out : graph.nodes[i].outputs) {
             if (out.empty()) continue;
-            int t = internTensor(scope, out, nextHash(scope.names));
+            int t = internTensor(scope, out, hashes.take(scope.names));
             tensors_[static_cast<std::size_t>(t)].producer = id;
             outputs_.push_back(t);
         }
@@ -276,14 +286,13 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     if (graphIndex == 0) mainCount_ = instances_.size();
     // Pass 2: inputs, resolved through the enclosing scopes.
     hashAll(&Node::inputs);
-    next = 0;
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
         Run& inputs = nodeLinks_[static_cast<std::size_t>(id)].inputs;
         inputs.first = static_cast<std::uint32_t>(inputs_.size());
         for (const auto& in : graph.nodes[i].inputs) {
             if (in.empty()) continue;
-            const std::size_t hash = nextHash(scope.names);
+            const std::size_t hash = hashes.take(scope.names);
             int t = scope.lookup(in, hash);
             if (t < 0) t = internTensor(scope, in, hash); // dangling in the file: keep it visible
             inputs_.push_back(t);

@@ -1,8 +1,5 @@
 #include "hierarchy/module_calls.h"
 
-#include <algorithm>
-#include <cstring>
-
 namespace hs {
 namespace {
 
@@ -27,19 +24,6 @@ void ModuleCalls::reserve(std::size_t more) {
     firstCallOfModule_.reserve(firstCallOfModule_.size() + more);
 }
 
-std::string_view ModuleCalls::storeKey(std::string_view scope) {
-    if (scope.empty()) return {};
-    if (scope.size() > keyCapacity_ - keyUsed_) {
-        keyCapacity_ = std::max<std::size_t>(std::size_t(64) << 10, scope.size());
-        keyBlocks_.push_back(std::unique_ptr<char[]>(new char[keyCapacity_]));
-        keyUsed_ = 0;
-    }
-    char* key = keyBlocks_.back().get() + keyUsed_;
-    std::memcpy(key, scope.data(), scope.size());
-    keyUsed_ += scope.size();
-    return std::string_view(key, scope.size());
-}
-
 int ModuleCalls::findModule(std::string_view scope) const {
     return moduleByScope_.find(scope);
 }
@@ -56,7 +40,7 @@ int ModuleCalls::moduleFor(const std::string& scope, int parentModule) {
     m.name = relativeName(modules_[static_cast<std::size_t>(parentModule)].scope, scope);
     modules_.push_back(std::move(m));
     modules_[static_cast<std::size_t>(parentModule)].children.push_back(id);
-    moduleByScope_.tryEmplace(storeKey(scope), hash, id);
+    moduleByScope_.tryEmplace(scopeKeys_.copy(scope), hash, id);
     firstCallOfModule_.push_back(-1);
     return id;
 }

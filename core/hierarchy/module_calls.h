@@ -5,9 +5,9 @@
 #include "graph/name_table.h"
 #include "hierarchy/hierarchy.h"
 #include "hierarchy/scope_names.h"
+#include "model/name_store.h"
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,9 +121,7 @@ private:
     std::size_t keyCount_ = 0;
     // Stable storage for the keys of moduleByScope_: copies of the scopes packed into big blocks, as a
     // string per module was a malloc and a free per module (3,000 on deep-200).
-    std::string_view storeKey(std::string_view scope);
-    std::vector<std::unique_ptr<char[]>> keyBlocks_;
-    std::size_t keyUsed_ = 0, keyCapacity_ = 0; // in the last block
+    NameStore scopeKeys_;
     // Open addressing over views (graph/name_table.h): a node-based map allocated a node per module.
     NameTable moduleByScope_;
     std::vector<int> firstCallOfModule_{-1};

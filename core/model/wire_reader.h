@@ -34,23 +34,20 @@ public:
 
 private:
     std::uint64_t readVarint();
-    std::uint64_t readLongVarint();
     std::string_view data_;
     std::uint64_t base_;
     std::size_t pos_ = 0;
 };
 
-// Tags and most lengths are one byte: that case is inline, the rest out of line. (The loader spent a
-// third of its instructions in this reader.)
 inline std::uint64_t Reader::readVarint() {
-    if (pos_ < data_.size()) {
-        const auto first = static_cast<std::uint8_t>(data_[pos_]);
-        if (first < 0x80) {
-            ++pos_;
-            return first;
-        }
+    std::uint64_t value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (pos_ >= data_.size()) throw Malformed("truncated varint");
+        auto byte = static_cast<std::uint8_t>(data_[pos_++]);
+        value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) return value;
     }
-    return readLongVarint();
+    throw Malformed("varint longer than 10 bytes");
 }
 
 inline Field Reader::next() {

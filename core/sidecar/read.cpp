@@ -5,6 +5,7 @@
 // are not UTF-8 are taken as they are (a key written by another tool then still matches its node).
 #include "common/display_text.h"
 #include "common/error.h"
+#include "graph/name_table.h"
 #include "model/mapped_file.h"
 #include "sidecar/json_cursor.h"
 #include "sidecar/sidecar.h"
@@ -13,7 +14,6 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -124,35 +124,22 @@ void readOurModules(ValueRange range, Sidecar& sidecar) {
 
 // A key repeated in a node map means its last entry, as JSON readers keep the last value: a million
 // entries of one node once became a million claims and modules. Kept in file order otherwise. The keys
-// are found in an open-addressed table of entry numbers (a node per key of a std::unordered_map was a
-// tenth of reading 126k entries).
+// are found in a NameTable of views (a node per key of a std::unordered_map was a tenth of reading 126k
+// entries); it maps each key to its first entry, `latest` that entry to the key's latest one.
 void keepLastOfEachKey(std::vector<SidecarEntry>& entries) {
-    std::size_t slots = 16;
-    while (slots < 2 * entries.size())
-        slots *= 2;
-    // Per slot: entry number + 1 (0: empty) and the key's hash, so that a probe reads an entry only
-    // when the hashes are equal.
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> table(slots, {0, 0});
+    NameTable firstOfKey;
+    firstOfKey.reserve(entries.size());
+    std::vector<std::size_t> latest(entries.size());
     std::vector<char> keep(entries.size(), 1);
-    const std::hash<std::string_view> hash;
     bool repeated = false;
     for (std::size_t k = 0; k < entries.size(); ++k) {
-        const std::string& key = entries[k].key;
-        const std::size_t h = hash(key);
-        const auto tag = static_cast<std::uint32_t>(h >> 32);
-        for (std::size_t s = h & (slots - 1);; s = (s + 1) & (slots - 1)) {
-            auto& [entry, keyTag] = table[s];
-            if (entry == 0) {
-                entry = static_cast<std::uint32_t>(k + 1), keyTag = tag;
-                break;
-            }
-            if (keyTag == tag && entries[entry - 1].key == key) { // the later entry replaces the earlier
-                keep[entry - 1] = 0;
-                entry = static_cast<std::uint32_t>(k + 1);
-                repeated = true;
-                break;
-            }
+        const auto [first, inserted] = firstOfKey.tryEmplace(entries[k].key, static_cast<int>(k));
+        const auto f = static_cast<std::size_t>(first);
+        if (!inserted) { // the later entry replaces the earlier
+            keep[latest[f]] = 0;
+            repeated = true;
         }
+        latest[f] = k;
     }
     if (!repeated) return;
     std::size_t n = 0;

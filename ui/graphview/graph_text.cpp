@@ -12,10 +12,6 @@
 
 namespace hs::ui::graph_text {
 
-QString qs(const std::string& s) {
-    return QString::fromStdString(s);
-}
-
 QString qs(std::string_view s) {
     return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
 }

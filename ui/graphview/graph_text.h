@@ -15,7 +15,6 @@ struct TensorTypes;
 
 namespace hs::ui::graph_text {
 
-QString qs(const std::string& s);
 QString qs(std::string_view s);
 // The last segment of a node name ("/encoder/layer.0/attention/self/MatMul_1" -> "MatMul_1").
 QString shortNodeName(const GraphIndex& graph, int node);

@@ -4,6 +4,7 @@
 #include "model/external_data.h"
 #include "model/file_kind.h"
 #include "model/mapped_file.h"
+#include "model/node_parser.h"
 #include "model/walk_paging.h"
 #include "model/wire_messages.h"
 #include "model/wire_reader.h"
@@ -14,7 +15,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <optional>
+#include <thread>
 
 namespace hs {
 namespace {
@@ -29,32 +32,77 @@ using wire::TensorHeader;
 // 33 nested bodies. Refused the same way by every command, below that.
 constexpr int kMaxGraphDepth = 32;
 
-// Attribute summaries are built for every node: plain string appends, no ostringstream (which costs a
-// locale setup per use and dominated opening graphs with many Constants), and no vector of the value
-// texts: the first value (a scalar's summary) and the list's first 16 joined are all that is shown.
-struct Values {
-    static constexpr std::size_t kShown = 16;
-    std::string first, list; // the first value; the first kShown joined with ", "
-    std::size_t count = 0;
-    void push_back(std::string value) {
-        if (count < kShown) {
-            if (count) list += ", ";
-            list += value;
-        }
-        if (count == 0) first = std::move(value);
-        ++count;
-    }
-    std::string joined() const { // "[1, 2, 3]", "[1, ..., 16, ... (40)]"
-        std::string out = "[" + list;
-        if (count > kShown) out += ", ... (" + std::to_string(count) + ")";
-        out += ']';
-        return out;
-    }
+// What follows a big main graph's leading nodes (initializers, inputs, outputs, value infos), read by
+// another thread while the loader reads the nodes (see Loader::startRest).
+struct ReadRest {
+    std::optional<std::string> name; // the graph's name when a field here sets it
+    std::vector<Initializer> initializers;
+    // External initializers are resolved by the loader afterwards, in file order: its ExternalData
+    // caches file sizes and its errors must come in the order a single reader meets them.
+    std::vector<std::pair<std::size_t, StringPairs>> external;
+    std::vector<ValueInfo> inputs, outputs, valueInfo;
+    bool complete = false; // false: it stopped, and the loader reads these fields itself
 };
 
-class Loader {
+// Takes the header's name and dims; its external data entries stay for ExternalData::resolve.
+Initializer initializerFrom(TensorHeader& t, const Field& f) {
+    Initializer init;
+    init.name = std::move(t.name);
+    init.dataType = t.dataType;
+    init.dims = std::move(t.dims);
+    init.span = {f.offset, f.bytes.size()};
+    init.payload = t.payload;
+    init.external = t.external;
+    return init;
+}
+
+ReadRest readRest(const MappedFile& file, ByteSpan range) {
+    ReadRest rest;
+    try {
+        WalkPaging pages(file, range);
+        Reader r(file.bytes(range.offset, range.length), range.offset);
+        while (!r.atEnd()) {
+            pages.at(r.position());
+            const Field f = r.next();
+            const bool message = f.number == 5 || (f.number >= 11 && f.number <= 13);
+            if (f.number == 1 || (message && f.type != wire::LengthDelimited))
+                return rest; // a node after the others, or malformed: the loader reads these in order
+            switch (f.number) {
+            case 2:
+                rest.name = str(f);
+                break;
+            case 5: {
+                TensorHeader t = parseTensorHeader(f);
+                if (t.external)
+                    rest.external.emplace_back(rest.initializers.size(), std::move(t.externalData));
+                rest.initializers.push_back(initializerFrom(t, f));
+                break;
+            }
+            case 11:
+                rest.inputs.push_back(parseValueInfo(f));
+                break;
+            case 12:
+                rest.outputs.push_back(parseValueInfo(f));
+                break;
+            case 13:
+                rest.valueInfo.push_back(parseValueInfo(f));
+                break;
+            default:
+                break;
+            }
+        }
+        pages.finish(r.position());
+    } catch (...) { // malformed, memory: met again in order by the loader
+        return rest;
+    }
+    rest.complete = true;
+    return rest;
+}
+
+class Loader final : public wire::SubgraphSink {
 public:
-    Loader(Model& model, const fs::path& folder) : model_(model), external_(model.path, folder) {}
+    Loader(Model& model, const fs::path& folder, const LoadOptions& options)
+        : model_(model), external_(model.path, folder), options_(options), nodes_(*model.names, this) {}
 
     void parseModel(std::string_view bytes) {
         Reader r(bytes, 0);
@@ -111,6 +159,7 @@ public:
         // Functions are parsed after the main graph so that graphs[0] stays the main graph.
         for (const Field& f : functionFields_)
             parseFunction(f);
+        model_.nodesWithMetadata = nodes_.nodesWithMetadata();
     }
 
 private:
@@ -126,17 +175,29 @@ private:
         Graph g;
         g.kind = kind;
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
-        reserveNodes(outer, g);
+        const NodeRun run = leadingNodes(outer);
+        g.nodes.reserve(run.count);
+        // The rest of a big main graph is read by another thread, which pages its own range.
+        std::future<ReadRest> rest;
+        if (kind == GraphKind::Main) rest = startRest(outer, run);
         std::optional<WalkPaging> pages;
-        if (kind == GraphKind::Main) pages.emplace(*model_.file, ByteSpan{outer.offset, outer.bytes.size()});
+        if (kind == GraphKind::Main)
+            pages.emplace(
+                *model_.file,
+                ByteSpan{outer.offset,
+                         (rest.valid() ? run.end : outer.offset + outer.bytes.size()) - outer.offset});
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
+            if (rest.valid() && r.position() == run.end) {
+                pages->finish(run.end);
+                if (takeRest(rest.get(), g)) break;
+            }
             if (pages) pages->at(r.position());
             Field f = r.next();
             switch (f.number) {
             case 1:
                 expect(f, wire::LengthDelimited, "node");
-                g.nodes.push_back(parseNode(f, self, static_cast<int>(g.nodes.size()), depth));
+                g.nodes.push_back(nodes_.parse(f, self, static_cast<int>(g.nodes.size()), depth));
                 break;
             case 2:
                 g.name = str(f);
@@ -165,70 +226,58 @@ private:
         return g;
     }
 
-    // A quick pass over the graph's leading nodes to size the node vector: big graphs otherwise spend
-    // their time moving Nodes while the vector grows. Writers serialize fields in number order, nodes
-    // (1) first, so the pass stops at the first other field after them: it does not walk (and map) the
-    // initializers' pages a second time. Files in another order only get a vector that grows.
-    static void reserveNodes(const Field& outer, Graph& g) {
-        std::size_t nodes = 0;
+    // The graph's leading run of nodes: how many, to size the node vector (big graphs otherwise spend
+    // their time moving Nodes while it grows), and where the run ends, where a second thread can start.
+    // Writers serialize fields in number order, nodes (1) first, so the pass stops at the first other
+    // field after them: it does not walk (and map) the initializers' pages a second time. Files in
+    // another order only get a vector that grows and one reading thread.
+    struct NodeRun {
+        std::size_t count = 0;
+        std::uint64_t end = 0; // file offset after the run's last node
+    };
+    static NodeRun leadingNodes(const Field& outer) {
+        NodeRun run;
         Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
             const Field f = r.next();
-            if (f.number == 1)
-                ++nodes;
-            else if (nodes > 0)
-                break;
-        }
-        g.nodes.reserve(nodes);
-    }
-
-    // Input and output names are gathered as views of the file in two buffers shared by all nodes (a
-    // body node parsed inside an attribute appends after its owner's names and truncates back), then
-    // copied into the model's NameStore once the node ends: no string or vector per name.
-    Node parseNode(const Field& outer, int graph, int index, int depth) {
-        Node n;
-        n.span = {outer.offset, outer.bytes.size()};
-        const std::size_t firstInput = inputNames_.size(), firstOutput = outputNames_.size();
-        Reader r(outer.bytes, outer.offset);
-        while (!r.atEnd()) {
-            Field f = r.next();
-            switch (f.number) {
-            case 1:
-                inputNames_.push_back(f.bytes);
-                break;
-            case 2:
-                outputNames_.push_back(f.bytes);
-                break;
-            case 3:
-                n.name = str(f);
-                break;
-            case 4:
-                n.opType = str(f);
-                break;
-            case 7:
-                n.domain = str(f);
-                break;
-            case 5:
-                expect(f, wire::LengthDelimited, "attribute");
-                n.attributes.push_back(parseAttribute(f, graph, index, depth));
-                break;
-            case 9:
-                expect(f, wire::LengthDelimited, "metadata_props");
-                if (n.metadata.empty()) ++model_.nodesWithMetadata;
-                n.metadata.push_back(parseStringPair(f));
-                break;
-            default:
+            if (f.number == 1) {
+                ++run.count;
+                run.end = r.position();
+            } else if (run.count > 0) {
                 break;
             }
         }
-        n.inputs = model_.names->list(inputNames_.data() + firstInput, inputNames_.size() - firstInput);
-        n.outputs = model_.names->list(outputNames_.data() + firstOutput, outputNames_.size() - firstOutput);
-        inputNames_.resize(firstInput);
-        outputNames_.resize(firstOutput);
-        return n;
+        return run;
     }
 
-    int parseSubgraph(const Field& f, int parentGraph, int parentNode, const std::string& attr, int depth) {
+    // A big main graph's nodes and what follows them (initializers, inputs, outputs, value infos) are
+    // read by two threads: both cost about the same (the nodes' parsing against the page faults on
+    // each initializer's header), and neither depends on the other. Anything unusual after the nodes
+    // (another node, a malformed field) stops the other thread; this one then reads that part itself,
+    // in order, as it would have anyway.
+    std::future<ReadRest> startRest(const Field& outer, const NodeRun& run) {
+        const std::uint64_t end = outer.offset + outer.bytes.size();
+        if (run.count < options_.twoThreadsFromNodes || run.end >= end ||
+            std::thread::hardware_concurrency() < 2)
+            return {};
+        return std::async(std::launch::async, readRest, std::cref(*model_.file),
+                          ByteSpan{run.end, end - run.end});
+    }
+    // Moves the other thread's fields into g; false when it stopped (this thread reads them instead).
+    bool takeRest(ReadRest&& rest, Graph& g) {
+        if (!rest.complete) return false;
+        for (auto& [index, entries] : rest.external)
+            external_.resolve(rest.initializers[index], entries);
+        if (rest.name) g.name = std::move(*rest.name);
+        g.initializers = std::move(rest.initializers);
+        g.inputs = std::move(rest.inputs);
+        g.outputs = std::move(rest.outputs);
+        g.valueInfo = std::move(rest.valueInfo);
+        return true;
+    }
+
+    int parseSubgraph(const Field& f, int parentGraph, int parentNode, const std::string& attr,
+                      int depth) override {
         int index = static_cast<int>(model_.graphs.size());
         model_.graphs.emplace_back();
         Graph g = parseGraph(f, GraphKind::Subgraph, depth + 1);
@@ -239,94 +288,9 @@ private:
         return index;
     }
 
-    Attribute parseAttribute(const Field& outer, int graph, int node, int depth) {
-        Attribute a;
-        Values values;
-        std::vector<Field> graphFields;
-        Reader r(outer.bytes, outer.offset);
-        while (!r.atEnd()) {
-            Field f = r.next();
-            switch (f.number) {
-            case 1:
-                a.name = str(f);
-                break;
-            case 2:
-                a.kind = AttributeKind::Float;
-                forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); });
-                break;
-            case 3:
-                a.kind = AttributeKind::Int;
-                values.push_back(std::to_string(static_cast<std::int64_t>(f.varint)));
-                break;
-            case 4:
-                a.kind = AttributeKind::String;
-                values.push_back('"' + str(f).substr(0, 80) + '"');
-                break;
-            case 5:
-                a.kind = AttributeKind::Tensor;
-                values.push_back(describeTensor(parseTensorHeader(f)));
-                break;
-            case 6:
-                a.kind = AttributeKind::Graph;
-                graphFields.push_back(f);
-                break;
-            case 7:
-                a.kind = AttributeKind::Floats;
-                forEachFixed32(f, [&](float v) { values.push_back(formatFloat(v)); });
-                break;
-            case 8:
-                a.kind = AttributeKind::Ints;
-                forEachVarint(f, [&](std::uint64_t v) {
-                    values.push_back(std::to_string(static_cast<std::int64_t>(v)));
-                });
-                break;
-            case 9:
-                a.kind = AttributeKind::Strings;
-                values.push_back('"' + str(f).substr(0, 40) + '"');
-                break;
-            case 10:
-                a.kind = AttributeKind::Tensors;
-                values.push_back(describeTensor(parseTensorHeader(f)));
-                break;
-            case 11:
-                a.kind = AttributeKind::Graphs;
-                graphFields.push_back(f);
-                break;
-            case 21:
-                values.push_back("@" + str(f));
-                break; // ref_attr_name inside functions
-            default:
-                break;
-            }
-        }
-        for (const Field& gf : graphFields)
-            a.subgraphs.push_back(parseSubgraph(gf, graph, node, a.name, depth));
-        bool list = a.kind == AttributeKind::Floats || a.kind == AttributeKind::Ints ||
-                    a.kind == AttributeKind::Strings || a.kind == AttributeKind::Tensors;
-        if (a.kind == AttributeKind::Graph || a.kind == AttributeKind::Graphs)
-            a.summary = "graph (" + std::to_string(a.subgraphs.size()) + ")";
-        else if (list)
-            a.summary = values.joined();
-        else if (values.count > 0)
-            a.summary = std::move(values.first);
-        return a;
-    }
-
-    static std::string formatFloat(float v) { // as `std::ostream << v` writes it (%g, 6 digits)
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
-        return buf;
-    }
-
     Initializer parseInitializer(const Field& f) {
         TensorHeader t = parseTensorHeader(f);
-        Initializer init;
-        init.name = std::move(t.name);
-        init.dataType = t.dataType;
-        init.dims = std::move(t.dims);
-        init.span = {f.offset, f.bytes.size()};
-        init.payload = t.payload;
-        init.external = t.external;
+        Initializer init = initializerFrom(t, f);
         if (init.external) external_.resolve(init, t.externalData);
         return init;
     }
@@ -375,7 +339,7 @@ private:
         body.name = fn.domain + "::" + fn.name;
         body.function = functionIndex;
         for (const Field& nf : nodeFields)
-            body.nodes.push_back(parseNode(nf, bodyIndex, static_cast<int>(body.nodes.size()), 1));
+            body.nodes.push_back(nodes_.parse(nf, bodyIndex, static_cast<int>(body.nodes.size()), 1));
         for (const auto& in : fn.inputs)
             body.inputs.push_back({in, {}, {}});
         for (const auto& out : fn.outputs)
@@ -389,12 +353,13 @@ private:
     ExternalData external_;
     Field mainGraph_;
     std::vector<Field> functionFields_;
-    std::vector<std::string_view> inputNames_, outputNames_; // of the nodes being parsed, see parseNode
+    LoadOptions options_;
+    wire::NodeParser nodes_; // this thread's
 };
 
 } // namespace
 
-std::shared_ptr<const Model> loadModel(const std::string& path) {
+std::shared_ptr<const Model> loadModel(const std::string& path, const LoadOptions& options) {
     auto file = MappedFile::open(path);
     if (file->size() == 0) throw Error(path + ": empty file, not an ONNX model");
     auto model = std::make_shared<Model>();
@@ -406,7 +371,7 @@ std::shared_ptr<const Model> loadModel(const std::string& path) {
     const std::string_view head = file->bytes(0, std::min<std::uint64_t>(file->size(), 512));
     const std::string kind = signatureKind(head);
     if (!kind.empty()) throw Error(path + ": not an ONNX model: it looks like " + kind);
-    Loader loader(*model, folder);
+    Loader loader(*model, folder, options);
     try {
         loader.parseModel(file->bytes(0, file->size()));
     } catch (const wire::Malformed& e) {

@@ -134,10 +134,16 @@ struct Model {
     int findFunction(const std::string& domain, const std::string& name) const;
 };
 
+struct LoadOptions {
+    // Main graphs with at least this many nodes are read by two threads (tests lower it to compare
+    // both ways of reading on small models).
+    std::size_t twoThreadsFromNodes = 16384;
+};
+
 // Opens and reads a model's structure. Throws hs::Error with a message naming the file and the
 // problem for unreadable, truncated, non-ONNX or empty files, missing external data and external
 // paths that escape the model's folder.
-std::shared_ptr<const Model> loadModel(const std::string& path);
+std::shared_ptr<const Model> loadModel(const std::string& path, const LoadOptions& options = {});
 
 // The IR version the linked ONNX library knows; newer models open but skip its checker.
 std::int64_t knownIrVersion();

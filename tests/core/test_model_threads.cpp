@@ -1,0 +1,220 @@
+// Big main graphs are read by two threads (the nodes, and what follows them: initializers, inputs,
+// outputs, value infos; core/model/model.cpp). Every model must read the same either way, and every
+// bad file must fail with the same message: the tests lower the node count at which the second thread
+// starts, to 1, and compare with one thread on every fixture and vendored model.
+#include "common/error.h"
+#include "test_support.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+using namespace hs;
+using hstest::fixture;
+
+namespace {
+
+const LoadOptions kOneThread{std::numeric_limits<std::size_t>::max()};
+const LoadOptions kTwoThreads{1};
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void writeFile(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+void describeType(std::ostream& out, const TensorType& t) {
+    out << t.elemType << (t.hasShape ? "[" : "(");
+    for (const Dim& d : t.dims)
+        out << d.value << ':' << d.param << ',';
+    out << ']';
+}
+
+void describeValues(std::ostream& out, const char* what, const std::vector<ValueInfo>& values) {
+    for (const ValueInfo& v : values) {
+        out << what << ' ' << v.name << ' ' << v.span.offset << '+' << v.span.length << ' ';
+        describeType(out, v.type);
+        out << '\n';
+    }
+}
+
+void describeNode(std::ostream& out, const Node& n) {
+    out << "node " << n.name << ' ' << n.domain << "::" << n.opType << ' ' << n.span.offset << '+'
+        << n.span.length << " in";
+    for (std::string_view in : n.inputs)
+        out << " '" << in << '\'';
+    out << " out";
+    for (std::string_view o : n.outputs)
+        out << " '" << o << '\'';
+    for (const Attribute& a : n.attributes) {
+        out << " @" << a.name << '=' << static_cast<int>(a.kind) << ':' << a.summary;
+        for (int s : a.subgraphs)
+            out << " g" << s;
+    }
+    for (const auto& [key, value] : n.metadata)
+        out << " {" << key << '=' << value << '}';
+    out << '\n';
+}
+
+void describeInitializer(std::ostream& out, const Initializer& i) {
+    out << "init " << i.name << ' ' << i.dataType << " [";
+    for (std::int64_t d : i.dims)
+        out << d << ',';
+    out << "] " << i.span.offset << '+' << i.span.length << ' ' << i.payload.offset << '+' << i.payload.length
+        << ' ' << i.external << ' ' << i.externalPath << ' ' << i.externalLocation << ' ' << i.externalOffset
+        << '+' << i.externalLength << '\n';
+}
+
+// Everything the loader reads, as text: two reads are the same model when their texts are equal.
+std::string describe(const Model& m) {
+    std::ostringstream out;
+    out << m.irVersion << ' ' << m.producerName << ' ' << m.nodesWithMetadata << ' ' << m.graphs.size() << ' '
+        << m.functions.size() << '\n';
+    for (const Graph& g : m.graphs) {
+        out << "graph " << g.name << ' ' << static_cast<int>(g.kind) << ' ' << g.parentGraph << ' '
+            << g.parentNode << ' ' << g.parentAttribute << ' ' << g.function << '\n';
+        for (const Node& n : g.nodes)
+            describeNode(out, n);
+        for (const Initializer& i : g.initializers)
+            describeInitializer(out, i);
+        describeValues(out, "input", g.inputs);
+        describeValues(out, "output", g.outputs);
+        describeValues(out, "value_info", g.valueInfo);
+    }
+    return out.str();
+}
+
+// The text of the model read with these options, or of the error reading it.
+std::string readAs(const std::string& path, const LoadOptions& options) {
+    try {
+        return describe(*loadModel(path, options));
+    } catch (const Error& e) {
+        return std::string("error: ") + e.what();
+    }
+}
+
+void appendVarint(std::string& out, std::uint64_t v) {
+    do {
+        char byte = static_cast<char>(v & 0x7f);
+        v >>= 7;
+        if (v) byte = static_cast<char>(byte | 0x80);
+        out += byte;
+    } while (v);
+}
+
+void appendField(std::string& out, int number, const std::string& payload) {
+    appendVarint(out, static_cast<std::uint64_t>(number) << 3 | 2);
+    appendVarint(out, payload.size());
+    out += payload;
+}
+
+// The model with its graph's fields in an order no exporter writes: a node after the initializers
+// (and, when `name` is set, the graph's name last), which the second thread leaves to the loader.
+std::string withNodeAfterInitializers(const onnx::ModelProto& model) {
+    const onnx::GraphProto& g = model.graph();
+    std::string graph;
+    for (int i = 0; i + 1 < g.node_size(); ++i)
+        appendField(graph, 1, g.node(i).SerializeAsString());
+    for (const auto& init : g.initializer())
+        appendField(graph, 5, init.SerializeAsString());
+    appendField(graph, 1, g.node(g.node_size() - 1).SerializeAsString());
+    for (const auto& in : g.input())
+        appendField(graph, 11, in.SerializeAsString());
+    for (const auto& out : g.output())
+        appendField(graph, 12, out.SerializeAsString());
+    appendField(graph, 2, "renamed last");
+    onnx::ModelProto rest = model;
+    rest.clear_graph();
+    std::string bytes = rest.SerializeAsString();
+    appendField(bytes, 7, graph);
+    return bytes;
+}
+
+std::vector<std::string> everyModel() {
+    std::vector<std::string> paths;
+    for (const char* folder : {HS_FIXTURES, HS_TEST_MODELS})
+        for (const auto& e : std::filesystem::recursive_directory_iterator(folder))
+            if (e.path().extension() == ".onnx") paths.push_back(e.path().string());
+    std::sort(paths.begin(), paths.end());
+    return paths;
+}
+
+} // namespace
+
+class TestModelThreads : public QObject {
+    Q_OBJECT
+private slots:
+    void everyModelReadsTheSameWithTwoThreads() {
+        const std::vector<std::string> paths = everyModel();
+        QVERIFY(paths.size() >= 35);
+        for (const std::string& path : paths) {
+            const std::string one = readAs(path, kOneThread), two = readAs(path, kTwoThreads);
+            QVERIFY2(one.rfind("error", 0) != 0, qPrintable(QString::fromStdString(path + ": " + one)));
+            QVERIFY2(one == two, qPrintable(QString::fromStdString(path)));
+        }
+    }
+
+    // A real export has initializers after its nodes; each must keep its offsets and order.
+    void initializersOfARealExportAreTheFilesOnes() {
+        auto model = loadModel(fixture("bert_like_op17.onnx"), kTwoThreads);
+        onnx::ModelProto proto;
+        const std::string bytes = readFile(fixture("bert_like_op17.onnx"));
+        QVERIFY(proto.ParseFromString(bytes));
+        const Graph& g = model->main();
+        QCOMPARE(g.initializers.size(), std::size_t(proto.graph().initializer_size()));
+        QVERIFY(g.initializers.size() > 10);
+        for (int i = 0; i < proto.graph().initializer_size(); ++i) {
+            const Initializer& init = g.initializers[static_cast<std::size_t>(i)];
+            QCOMPARE(init.name, proto.graph().initializer(i).name());
+            QCOMPARE(bytes.substr(init.payload.offset, init.payload.length),
+                     proto.graph().initializer(i).raw_data());
+        }
+        QCOMPARE(g.inputs.size(), std::size_t(proto.graph().input_size()));
+        QCOMPARE(g.outputs.front().name, proto.graph().output(0).name());
+    }
+
+    void aNodeAfterTheInitializersKeepsItsPlace() {
+        onnx::ModelProto proto;
+        QVERIFY(proto.ParseFromString(readFile(fixture("bert_like_op17.onnx"))));
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("reordered.onnx").toStdString();
+        writeFile(path, withNodeAfterInitializers(proto));
+        const std::string one = readAs(path, kOneThread), two = readAs(path, kTwoThreads);
+        QCOMPARE(QString::fromStdString(two), QString::fromStdString(one));
+        auto model = loadModel(path, kTwoThreads);
+        QCOMPARE(model->main().name, std::string("renamed last"));
+        QCOMPARE(model->main().nodes.back().name, proto.graph().node(proto.graph().node_size() - 1).name());
+        QCOMPARE(model->main().nodes.size(), std::size_t(proto.graph().node_size()));
+    }
+
+    // Cut anywhere, a file fails with the same message either way (the first problem in file order),
+    // or reads the same.
+    void truncatedFilesFailTheSameWay() {
+        const std::string good = readFile(fixture("bert_like_op17.onnx"));
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("cut.onnx").toStdString();
+        int failed = 0;
+        for (std::size_t cut = good.size() / 97; cut < good.size(); cut += good.size() / 97) {
+            writeFile(path, good.substr(0, cut));
+            const std::string one = readAs(path, kOneThread), two = readAs(path, kTwoThreads);
+            QVERIFY2(one == two, qPrintable(QString("cut at %1: %2 | %3")
+                                                .arg(cut)
+                                                .arg(QString::fromStdString(one.substr(0, 200)))
+                                                .arg(QString::fromStdString(two.substr(0, 200)))));
+            failed += one.rfind("error", 0) == 0;
+        }
+        QVERIFY(failed > 90);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestModelThreads)
+#include "test_model_threads.moc"

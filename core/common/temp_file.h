@@ -10,8 +10,11 @@ namespace hs {
 
 class TempFile {
 public:
-    // Creates `.<name>.tmp-XXXXXX` in the target's folder, mode 0644. Throws hs::Error naming `target`.
-    explicit TempFile(const std::string& target);
+    // Creates `.<name>.tmp-XXXXXX` in the target's folder with that mode. Throws hs::Error naming
+    // `target`, `failure` ("cannot save sidecar") and the reason, and saying the previous file is
+    // unchanged when it was written to.
+    explicit TempFile(const std::string& target, std::uint32_t mode = 0644,
+                      std::string failure = "cannot write the output file");
     ~TempFile();
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
@@ -27,9 +30,11 @@ public:
     // replaces its target.
     void finish();
     void commit();
+    // Throws the error of a write to fd() that failed with this errno value.
+    [[noreturn]] void fail(int error) const;
 
 private:
-    std::string target_, path_;
+    std::string target_, failure_, path_;
     int fd_ = -1;
     bool committed_ = false;
 };

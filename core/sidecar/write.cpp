@@ -3,6 +3,7 @@
 // and written to a temporary file a megabyte at a time as it grows, then renamed over the target.
 #include "common/display_text.h"
 #include "common/error.h"
+#include "common/temp_file.h"
 #include "sidecar/sidecar_text.h"
 
 #include <algorithm>
@@ -10,7 +11,6 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sys/stat.h>
@@ -19,7 +19,6 @@
 namespace hs {
 namespace {
 
-namespace fs = std::filesystem;
 
 const char kHex[] = "0123456789abcdef";
 
@@ -295,38 +294,11 @@ bool SidecarText::finish() {
 
 void writeSidecarFile(const std::string& path, std::size_t entries, const SidecarProgress& progress,
                       const std::function<void(SidecarText&)>& fill) {
-    const fs::path target(path);
-    const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-    const std::string pattern = (folder / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    std::vector<char> name(pattern.begin(), pattern.end());
-    name.push_back('\0');
-    const int fd = ::mkstemp(name.data());
-    if (fd < 0)
-        throw Error(path + ": cannot save sidecar: cannot create a file in " + folder.string() + ": " +
-                    std::strerror(errno));
-    // mkstemp creates the file 0600; the sidecar is no secret and keeps the mode a save should give.
-    bool ok = ::fchmod(fd, modeFor(path)) == 0;
-    int err = ok ? 0 : errno;
-    if (ok) {
-        try {
-            SidecarText text(fd, entries, progress);
-            fill(text);
-            ok = text.finish();
-            err = ok ? 0 : text.error();
-        } catch (...) { // from the progress callback: no temporary left behind
-            ::close(fd);
-            ::unlink(name.data());
-            throw;
-        }
-        if (ok) ok = ::fsync(fd) == 0, err = ok ? 0 : errno;
-    }
-    ::close(fd);
-    if (ok) ok = ::rename(name.data(), path.c_str()) == 0, err = ok ? 0 : errno;
-    if (!ok) {
-        ::unlink(name.data());
-        throw Error(path + ": cannot save sidecar: " + std::strerror(err) +
-                    " (the previous file is unchanged)");
-    }
+    TempFile file(path, modeFor(path), "cannot save sidecar"); // removed unless committed
+    SidecarText text(file.fd(), entries, progress);
+    fill(text);
+    if (!text.finish()) file.fail(text.error());
+    file.commit(); // fsync, close, rename over the old file
 }
 
 void writeSidecar(const std::string& path, const Sidecar& sidecar, const SidecarProgress& progress) {

@@ -331,7 +331,15 @@ QRectF EdgeItem::labelRect() const {
 void EdgeItem::setLabelAt(qreal percent) {
     prepareGeometryChange();
     labelAt_ = percent;
-    bounds_ = QGraphicsPathItem::boundingRect().united(arrow_.boundingRect()).united(labelRect());
+    // The control points' box grown by the pen holds the stroke: QGraphicsPathItem's own boundingRect
+    // strokes the whole path to be exact, which for the 200 edges riding one bus trunk of 200 stops was
+    // half of relaying out deep-200's encoder.
+    const qreal pad = pen().widthF() / 2 + 1;
+    bounds_ = path()
+                  .controlPointRect()
+                  .adjusted(-pad, -pad, pad, pad)
+                  .united(arrow_.boundingRect())
+                  .united(labelRect());
 }
 
 void EdgeItem::dropLabel() {

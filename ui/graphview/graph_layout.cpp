@@ -27,6 +27,11 @@ void setGraphDefaults(Agraph_t* g, std::size_t itemCount) {
     agattr(g, AGRAPH, cstr("nodesep"), cstr("0.3"));
     agattr(g, AGRAPH, cstr("ranksep"), cstr("0.4"));
     agattr(g, AGRAPH, cstr("splines"), cstr("spline"));
+    // Without clusters both ranking code paths solve the same problem; the newer one takes half the time
+    // on a bus (deep-200's encoder, 200 boxes and 200 relays: 20 ms -> 10 ms, the same coordinates).
+    // Elsewhere ties may break differently: on 15 models expanded whole, 4 layouts moved, none grew and
+    // none crossed more.
+    agattr(g, AGRAPH, cstr("newrank"), cstr("true"));
     if (itemCount > 300) {
         // Big flat modules: fewer crossing-minimisation and network-simplex passes keep dot fast.
         agattr(g, AGRAPH, cstr("mclimit"), cstr("0.3"));

@@ -437,11 +437,13 @@ void GraphScene::place(int container, QPointF origin) {
     std::set<std::pair<int, QString>> busLabels;
     for (std::size_t k = 0; k < in.edges.size() && k < layout.routes.size(); ++k) {
         const QString& label = in.edgeLabels[k];
-        auto* edge = new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, label);
-        // Edges on one bus share its trunk: a shape is written once per bus, repeats go to tooltips.
+        // Edges on one bus share its trunk: a shape is written once per bus, repeats go to tooltips
+        // (given no label at all: finding a spot along a trunk of 200 stops measures the whole path).
         const int bus = k < layout.bus.size() ? layout.bus[k] : -1;
         const bool repeat = bus >= 0 && !busLabels.insert({bus, label}).second;
-        edge->placeLabel([&](const QRectF& r) { return repeat || labelSpotTaken(r); });
+        auto* edge = new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, repeat ? QString() : label);
+        if (repeat) edge->setToolTip(label);
+        edge->placeLabel([&](const QRectF& r) { return labelSpotTaken(r); });
         addItem(edge);
         containers_[container].items.push_back(edge);
         drawnEdges_.push_back({in.entities[static_cast<std::size_t>(in.edges[k].first)],

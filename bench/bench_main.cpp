@@ -722,7 +722,10 @@ void measureExpand(const std::string& label, const std::string& path, double fla
     row("repaint viewport 1600x1000, whole graph", label, secs(fitted), "16 ms frame",
         fmt("zoom %.3f", view.transform().m11()));
     // Where the repaint time goes: the same two repaints with one kind of item hidden at a time (kind -1:
-    // edges longer than the viewport is tall).
+    // edges longer than the viewport is tall). Bus trunks count as edges.
+    auto isEdge = [](const QGraphicsItem* item) {
+        return item->type() == ui::EdgeKind || item->type() == ui::BusKind;
+    };
     for (const auto& [kind, name] :
          std::vector<std::pair<int, const char*>>{{ui::ModuleFrameKind, "expanded-module frames"},
                                                   {ui::EdgeKind, "edges"},
@@ -731,10 +734,10 @@ void measureExpand(const std::string& label, const std::string& path, double fla
         std::vector<QGraphicsItem*> hidden;
         qreal tallest = 0;
         for (QGraphicsItem* item : scene.items())
-            if (item->type() == ui::EdgeKind) tallest = std::max(tallest, item->boundingRect().height());
+            if (isEdge(item)) tallest = std::max(tallest, item->boundingRect().height());
         for (QGraphicsItem* item : scene.items())
-            if (item->isVisible() && (item->type() == kind || (kind == -1 && item->type() == ui::EdgeKind &&
-                                                               item->boundingRect().height() > 1000)))
+            if (item->isVisible() && (item->type() == kind || (kind == ui::EdgeKind && isEdge(item)) ||
+                                      (kind == -1 && isEdge(item) && item->boundingRect().height() > 1000)))
                 hidden.push_back(item);
         for (QGraphicsItem* item : hidden)
             item->setVisible(false);
@@ -754,7 +757,7 @@ void measureExpand(const std::string& label, const std::string& path, double fla
     {
         std::vector<std::pair<QGraphicsItem*, QGraphicsItem*>> swapped;
         for (QGraphicsItem* item : scene.items())
-            if (item->type() == ui::EdgeKind) {
+            if (isEdge(item)) {
                 auto* edge = static_cast<QGraphicsPathItem*>(item);
                 auto* culled = new CulledEdgeItem(edge->path(), edge->pen(), edge->boundingRect());
                 scene.addItem(culled);

@@ -362,8 +362,10 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         const QRectF view = option->exposedRect.adjusted(-4, -4, 4, 4);
         painter->setPen(pen());
         painter->setBrush(Qt::NoBrush);
+        // Grown by a unit: a straight vertical or horizontal piece (a bus trunk) has a box of no area,
+        // which intersects nothing.
         for (const QPainterPath& piece : pieces_)
-            if (piece.controlPointRect().intersects(view)) painter->drawPath(piece);
+            if (piece.controlPointRect().adjusted(-1, -1, 1, 1).intersects(view)) painter->drawPath(piece);
     }
     if (arrow_.isEmpty()) return;
     painter->setPen(Qt::NoPen);

@@ -101,6 +101,8 @@ public:
     QStringList edgeLabels() const;
     // Every edge item drawn, by the entities it joins (within one container: ports stand for the outside).
     const std::vector<std::pair<GraphEntity, GraphEntity>>& drawnEdges() const { return drawnEdges_; }
+    // Every bus trunk drawn (BusTrunkItem, in the order added), by the entity its edges come from.
+    const std::vector<GraphEntity>& drawnTrunks() const { return drawnTrunks_; }
     QGraphicsItem* itemFor(GraphEntity entity) const;
     GraphEntity entityAt(const QGraphicsItem* item) const;
     GraphEntity selectedEntity() const;
@@ -142,6 +144,7 @@ private:
     void onLayoutFinished(const LayoutResult& result);
     void rebuildItems();
     void place(int container, QPointF origin);
+    void placeTrunks(int container, QPointF origin); // the container's bus trunks, one item each
     void applyPendingReveal();
     void emitSelection();
 
@@ -155,6 +158,7 @@ private:
     mutable QHash<int, int> nodePosition_;                        // node -> index in Module::nodes
     QStringList edgeLabels_;
     std::vector<std::pair<GraphEntity, GraphEntity>> drawnEdges_;
+    std::vector<GraphEntity> drawnTrunks_;
     // Edge labels drawn this pass, by grid cell, so no label is drawn over another.
     QHash<quint64, std::vector<QRectF>> labelCells_;
     bool labelSpotTaken(const QRectF& rect) const;

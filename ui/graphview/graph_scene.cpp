@@ -53,6 +53,7 @@ void GraphScene::setDocument(const ModelDocument* doc) {
     splits_.clear();
     nodePosition_.clear();
     cache_.clear();
+    built_.clear();
     pendingReveal_ = {};
     relayout();
 }
@@ -145,6 +146,7 @@ void GraphScene::invalidate() {
     splits_.clear();
     nodePosition_.clear();
     cache_.clear();
+    built_.clear();
     relayout();
 }
 
@@ -263,7 +265,7 @@ void GraphScene::relayout() {
 void GraphScene::layoutNext() {
     while (!queue_.empty()) {
         const int module = queue_.front();
-        Interior interior = buildInterior(module);
+        Interior interior = interiorOf(module);
         const QString key = cacheKey(interior, module);
         interiors_[module] = std::move(interior);
         if (auto it = cache_.constFind(key); it != cache_.constEnd()) {

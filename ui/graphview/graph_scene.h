@@ -131,6 +131,9 @@ private:
     // Containers: a module m is container m (>= 0), section s is container -1 - s.
     static int sectionContainer(int s) { return -1 - s; }
     Interior buildInterior(int container) const;
+    // The container's interior: built once until invalidate (its entities, edges and labels depend only on
+    // the document), its sizes measured again each time (they follow expansion below it).
+    Interior interiorOf(int container);
     QSizeF entitySize(GraphEntity entity) const;
     QString cacheKey(const Interior& interior, int container) const;
     const std::vector<int>& splitRange(int module, int begin, int end, int parent) const;
@@ -167,6 +170,7 @@ private:
     std::vector<int> queue_;              // expanded modules still to lay out, deepest first
     std::map<int, LayoutResult> current_; // this pass's results, by module
     std::map<int, Interior> interiors_;   // this pass's interiors, by module
+    std::map<int, Interior> built_;       // interiors built since the last invalidate, by container
     QHash<QString, LayoutResult> cache_;
     std::size_t busFanOut_ = kBusFanOut;
     std::map<std::pair<int, int>, QGraphicsItem*> items_; // (kind, index) -> item

@@ -327,6 +327,16 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
     return in;
 }
 
+GraphScene::Interior GraphScene::interiorOf(int container) {
+    // deep-200's encoder: 4 ms to build (25k nodes inside), 0.2 ms to measure again.
+    auto it = built_.find(container);
+    if (it == built_.end()) return built_.emplace(container, buildInterior(container)).first->second;
+    Interior& in = it->second;
+    for (std::size_t i = 0; i < in.entities.size(); ++i)
+        in.sizes[i] = entitySize(in.entities[i]);
+    return in;
+}
+
 QString GraphScene::cacheKey(const Interior& interior, int container) const {
     // The interior's shape depends only on the container's contents (fixed until invalidate) and the
     // sizes of its children, which change when descendants expand or collapse.

@@ -43,25 +43,47 @@ inline std::vector<const EdgeItem*> edgeItems(const GraphScene& scene) {
     return edges;
 }
 
+// Bus trunks (BusTrunkItem) in the order the scene added them, which is the order of drawnTrunks().
+inline std::vector<const EdgeItem*> trunkItems(const GraphScene& scene) {
+    std::vector<const EdgeItem*> trunks;
+    for (QGraphicsItem* item : scene.items(Qt::AscendingOrder))
+        if (item->type() == BusKind) trunks.push_back(static_cast<const EdgeItem*>(item));
+    return trunks;
+}
+
+// An item's path in scene coordinates, its Bezier pieces flattened.
+inline QPolygonF drawnLine(const EdgeItem* e) {
+    QPolygonF line;
+    for (const QPolygonF& sub : e->sceneTransform().map(e->path()).toSubpathPolygons())
+        line += sub;
+    return line;
+}
+
+// Every edge as drawn, and each bus trunk drawn once (its edges are drawn from where they leave it): a
+// trunk counts as an edge from its source to nowhere, so it crosses what its own edges would have.
 inline Crossings countCrossings(const GraphScene& scene) {
-    const std::vector<const EdgeItem*> items = edgeItems(scene);
-    const auto& ends = scene.drawnEdges();
+    std::vector<std::pair<GraphEntity, GraphEntity>> ends;
     std::vector<QPolygonF> lines;
-    std::vector<QRectF> bounds;
-    for (const EdgeItem* e : items) {
-        QPolygonF line;
-        for (const QPolygonF& sub : e->sceneTransform().map(e->path()).toSubpathPolygons())
-            line += sub;
-        lines.push_back(line);
-        bounds.push_back(line.boundingRect());
+    const std::vector<const EdgeItem*> edges = edgeItems(scene), trunks = trunkItems(scene);
+    for (std::size_t i = 0; i < edges.size() && i < scene.drawnEdges().size(); ++i) {
+        lines.push_back(drawnLine(edges[i]));
+        ends.push_back(scene.drawnEdges()[i]);
     }
+    for (std::size_t i = 0; i < trunks.size() && i < scene.drawnTrunks().size(); ++i) {
+        lines.push_back(drawnLine(trunks[i]));
+        ends.push_back({scene.drawnTrunks()[i], GraphEntity{}});
+    }
+    std::vector<QRectF> bounds;
+    for (const QPolygonF& line : lines)
+        bounds.push_back(line.boundingRect());
+    auto same = [](GraphEntity a, GraphEntity b) { return a.kind != GraphEntity::None && a == b; };
     Crossings result;
     std::set<std::pair<long, long>> places; // rounded to 2 scene units
-    const std::size_t n = std::min(lines.size(), ends.size());
+    const std::size_t n = lines.size();
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = i + 1; j < n; ++j) {
-            if (ends[i].first == ends[j].first || ends[i].second == ends[j].second ||
-                ends[i].first == ends[j].second || ends[i].second == ends[j].first)
+            if (same(ends[i].first, ends[j].first) || same(ends[i].second, ends[j].second) ||
+                same(ends[i].first, ends[j].second) || same(ends[i].second, ends[j].first))
                 continue;
             if (!bounds[i].intersects(bounds[j])) continue;
             bool crossed = false;

@@ -331,7 +331,15 @@ QRectF EdgeItem::labelRect() const {
 void EdgeItem::setLabelAt(qreal percent) {
     prepareGeometryChange();
     labelAt_ = percent;
-    bounds_ = QGraphicsPathItem::boundingRect().united(arrow_.boundingRect()).united(labelRect());
+    // The control points' box grown by the pen holds the stroke: QGraphicsPathItem's own boundingRect
+    // strokes the whole path to be exact, which for the 200 edges riding one bus trunk of 200 stops was
+    // half of relaying out deep-200's encoder.
+    const qreal pad = pen().widthF() / 2 + 1;
+    bounds_ = path()
+                  .controlPointRect()
+                  .adjusted(-pad, -pad, pad, pad)
+                  .united(arrow_.boundingRect())
+                  .united(labelRect());
 }
 
 void EdgeItem::dropLabel() {
@@ -354,8 +362,10 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         const QRectF view = option->exposedRect.adjusted(-4, -4, 4, 4);
         painter->setPen(pen());
         painter->setBrush(Qt::NoBrush);
+        // Grown by a unit: a straight vertical or horizontal piece (a bus trunk) has a box of no area,
+        // which intersects nothing.
         for (const QPainterPath& piece : pieces_)
-            if (piece.controlPointRect().intersects(view)) painter->drawPath(piece);
+            if (piece.controlPointRect().adjusted(-1, -1, 1, 1).intersects(view)) painter->drawPath(piece);
     }
     if (arrow_.isEmpty()) return;
     painter->setPen(Qt::NoPen);

@@ -32,7 +32,8 @@ enum ItemKind {
     ModuleBoxKind,
     ModuleFrameKind,
     EdgeKind,
-    TerminalKind
+    TerminalKind,
+    BusKind
 };
 
 // White through amber to red for a cost share of 0 to 1 (the graph's heat map).
@@ -159,6 +160,16 @@ private:
     // Pieces of a very long edge (a lifted edge can span a whole expanded model): painting only the
     // pieces in view keeps a repaint from stroking the full path.
     std::vector<QPainterPath> pieces_;
+};
+
+// The trunk of a bus (graph_layout.h), drawn once: the edges riding it are drawn from where they leave it.
+class BusTrunkItem : public EdgeItem {
+public:
+    BusTrunkItem(const std::vector<QPointF>& route, QPointF offset, const QString& tip)
+        : EdgeItem(route, route.empty() ? QPointF() : route.back(), offset) {
+        setToolTip(tip);
+    }
+    int type() const override { return BusKind; }
 };
 
 } // namespace hs::ui

@@ -40,6 +40,11 @@ struct LayoutResult {
     std::vector<std::vector<QPointF>> routes;
     std::vector<QPointF> arrowTips;
     std::vector<int> bus; // per edge: the bus it rides (an index), or -1
+    // Per bus: its trunk, from the source to the last relay (same encoding as routes, no arrow). Per
+    // edge: where in its route its own part starts, after the stretch of trunk it shares (0 off a bus):
+    // the scene draws each trunk once and each edge from there, not 200 copies of one trunk.
+    std::vector<std::vector<QPointF>> trunks;
+    std::vector<std::size_t> ownFrom;
     // Sum over the edges handed to Graphviz of the ranks each spans: dot adds a virtual node per rank
     // crossed, so this is the size of the graph it ranks, orders and positions (tests bound it).
     long rankSpan = 0;

@@ -53,6 +53,7 @@ void GraphScene::setDocument(const ModelDocument* doc) {
     splits_.clear();
     nodePosition_.clear();
     cache_.clear();
+    built_.clear();
     pendingReveal_ = {};
     relayout();
 }
@@ -145,6 +146,7 @@ void GraphScene::invalidate() {
     splits_.clear();
     nodePosition_.clear();
     cache_.clear();
+    built_.clear();
     relayout();
 }
 
@@ -263,7 +265,7 @@ void GraphScene::relayout() {
 void GraphScene::layoutNext() {
     while (!queue_.empty()) {
         const int module = queue_.front();
-        Interior interior = buildInterior(module);
+        Interior interior = interiorOf(module);
         const QString key = cacheKey(interior, module);
         interiors_[module] = std::move(interior);
         if (auto it = cache_.constFind(key); it != cache_.constEnd()) {
@@ -312,6 +314,7 @@ void GraphScene::rebuildItems() {
     containers_.clear();
     edgeLabels_.clear();
     drawnEdges_.clear();
+    drawnTrunks_.clear();
     labelCells_.clear();
     if (doc_ && current_.count(0)) place(0, QPointF(0, 0));
     for (const GraphEntity& e : selected)
@@ -434,14 +437,22 @@ void GraphScene::place(int container, QPointF origin) {
         items_[keyOf(e)] = item;
         containers_[container].items.push_back(item);
     }
+    placeTrunks(container, origin);
     std::set<std::pair<int, QString>> busLabels;
     for (std::size_t k = 0; k < in.edges.size() && k < layout.routes.size(); ++k) {
         const QString& label = in.edgeLabels[k];
-        auto* edge = new EdgeItem(layout.routes[k], layout.arrowTips[k], origin, label);
-        // Edges on one bus share its trunk: a shape is written once per bus, repeats go to tooltips.
+        // Edges on one bus share its trunk, drawn once: each edge is drawn from where it leaves it, and a
+        // shape is written once per bus, repeats go to tooltips.
         const int bus = k < layout.bus.size() ? layout.bus[k] : -1;
         const bool repeat = bus >= 0 && !busLabels.insert({bus, label}).second;
-        edge->placeLabel([&](const QRectF& r) { return repeat || labelSpotTaken(r); });
+        const std::vector<QPointF>& route = layout.routes[k];
+        const std::size_t from = k < layout.ownFrom.size() ? std::min(layout.ownFrom[k], route.size()) : 0;
+        auto* edge = new EdgeItem(
+            from == 0 ? route : std::vector<QPointF>(route.begin() + static_cast<long>(from), route.end()),
+            layout.arrowTips[k], origin, repeat ? QString() : label);
+        if (repeat) edge->setToolTip(label);
+        edge->setData(0, container);
+        edge->placeLabel([&](const QRectF& r) { return labelSpotTaken(r); });
         addItem(edge);
         containers_[container].items.push_back(edge);
         drawnEdges_.push_back({in.entities[static_cast<std::size_t>(in.edges[k].first)],
@@ -450,6 +461,30 @@ void GraphScene::place(int container, QPointF origin) {
             takeLabelSpot(edge->labelRect());
             edgeLabels_ << label;
         }
+    }
+}
+
+void GraphScene::placeTrunks(int container, QPointF origin) {
+    const LayoutResult& layout = current_.at(container);
+    const Interior& in = interiors_.at(container);
+    std::vector<int> source(layout.trunks.size(), -1), riders(layout.trunks.size(), 0);
+    std::vector<QString> shape(layout.trunks.size());
+    for (std::size_t k = 0; k < layout.bus.size() && k < in.edges.size(); ++k)
+        if (const int b = layout.bus[k]; b >= 0 && static_cast<std::size_t>(b) < source.size()) {
+            source[static_cast<std::size_t>(b)] = in.edges[k].first;
+            ++riders[static_cast<std::size_t>(b)];
+            if (shape[static_cast<std::size_t>(b)].isEmpty())
+                shape[static_cast<std::size_t>(b)] = in.edgeLabels[k];
+        }
+    for (std::size_t b = 0; b < layout.trunks.size(); ++b) {
+        if (source[b] < 0) continue;
+        QString tip = tr("%n edges share this line", nullptr, riders[b]);
+        if (!shape[b].isEmpty()) tip += QStringLiteral(" · ") + shape[b];
+        auto* trunk = new BusTrunkItem(layout.trunks[b], origin, tip);
+        trunk->setData(0, container);
+        addItem(trunk);
+        containers_[container].items.push_back(trunk);
+        drawnTrunks_.push_back(in.entities[static_cast<std::size_t>(source[b])]);
     }
 }
 

@@ -101,6 +101,8 @@ public:
     QStringList edgeLabels() const;
     // Every edge item drawn, by the entities it joins (within one container: ports stand for the outside).
     const std::vector<std::pair<GraphEntity, GraphEntity>>& drawnEdges() const { return drawnEdges_; }
+    // Every bus trunk drawn (BusTrunkItem, in the order added), by the entity its edges come from.
+    const std::vector<GraphEntity>& drawnTrunks() const { return drawnTrunks_; }
     QGraphicsItem* itemFor(GraphEntity entity) const;
     GraphEntity entityAt(const QGraphicsItem* item) const;
     GraphEntity selectedEntity() const;
@@ -129,6 +131,9 @@ private:
     // Containers: a module m is container m (>= 0), section s is container -1 - s.
     static int sectionContainer(int s) { return -1 - s; }
     Interior buildInterior(int container) const;
+    // The container's interior: built once until invalidate (its entities, edges and labels depend only on
+    // the document), its sizes measured again each time (they follow expansion below it).
+    Interior interiorOf(int container);
     QSizeF entitySize(GraphEntity entity) const;
     QString cacheKey(const Interior& interior, int container) const;
     const std::vector<int>& splitRange(int module, int begin, int end, int parent) const;
@@ -142,6 +147,7 @@ private:
     void onLayoutFinished(const LayoutResult& result);
     void rebuildItems();
     void place(int container, QPointF origin);
+    void placeTrunks(int container, QPointF origin); // the container's bus trunks, one item each
     void applyPendingReveal();
     void emitSelection();
 
@@ -155,6 +161,7 @@ private:
     mutable QHash<int, int> nodePosition_;                        // node -> index in Module::nodes
     QStringList edgeLabels_;
     std::vector<std::pair<GraphEntity, GraphEntity>> drawnEdges_;
+    std::vector<GraphEntity> drawnTrunks_;
     // Edge labels drawn this pass, by grid cell, so no label is drawn over another.
     QHash<quint64, std::vector<QRectF>> labelCells_;
     bool labelSpotTaken(const QRectF& rect) const;
@@ -163,6 +170,7 @@ private:
     std::vector<int> queue_;              // expanded modules still to lay out, deepest first
     std::map<int, LayoutResult> current_; // this pass's results, by module
     std::map<int, Interior> interiors_;   // this pass's interiors, by module
+    std::map<int, Interior> built_;       // interiors built since the last invalidate, by container
     QHash<QString, LayoutResult> cache_;
     std::size_t busFanOut_ = kBusFanOut;
     std::map<std::pair<int, int>, QGraphicsItem*> items_; // (kind, index) -> item

@@ -226,6 +226,8 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
         in.sizes.push_back(entitySize(e));
 
     // The entity of this interior that shows a node, or -1.
+    constexpr int kUnknown = -2;
+    std::vector<int> childRow(isSection ? 0 : h.modules.size(), kUnknown); // module -> its row, or -1
     auto rowOf = [&](int node) -> int {
         int nm = h.assignments[static_cast<std::size_t>(node)].module;
         if (nm == module) {
@@ -237,9 +239,13 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
             return sectionRow.value(sectionOfNode(container, node), -1);
         }
         if (isSection) return -1;
-        while (nm > 0 && h.modules[static_cast<std::size_t>(nm)].parent != module)
-            nm = h.modules[static_cast<std::size_t>(nm)].parent;
-        return nm > 0 ? moduleRow.value(nm, -1) : -1;
+        // Remembered per module: deep-200's encoder asks for 25k nodes, each some levels down.
+        int& known = childRow[static_cast<std::size_t>(nm)];
+        if (known != kUnknown) return known;
+        int top = nm;
+        while (top > 0 && h.modules[static_cast<std::size_t>(top)].parent != module)
+            top = h.modules[static_cast<std::size_t>(top)].parent;
+        return known = top > 0 ? moduleRow.value(top, -1) : -1;
     };
     // Edges from every node inside, lifted to the visible children; one edge per pair, labelled with
     // the shape of the first tensor it carries.
@@ -318,6 +324,16 @@ GraphScene::Interior GraphScene::buildInterior(int container) const {
     for (auto it = inputRow.constBegin(); it != inputRow.constEnd(); ++it)
         for (int consumer : g.consumers(it.key()))
             addEdge(it.value(), rowOf(consumer), it.key());
+    return in;
+}
+
+GraphScene::Interior GraphScene::interiorOf(int container) {
+    // deep-200's encoder: 4 ms to build (25k nodes inside), 0.2 ms to measure again.
+    auto it = built_.find(container);
+    if (it == built_.end()) return built_.emplace(container, buildInterior(container)).first->second;
+    Interior& in = it->second;
+    for (std::size_t i = 0; i < in.entities.size(); ++i)
+        in.sizes[i] = entitySize(in.entities[i]);
     return in;
 }
 

@@ -190,6 +190,12 @@ LibraryView narrowToLibrary(onnx::ModelProto& mp);
 // Undoes narrowToLibrary (nothing may have been added to or removed from the node lists in between).
 void restoreFromLibrary(onnx::ModelProto& mp, const LibraryView& view);
 
+// ----- the library's shape inference (extract/library_shapes.cpp) -------------------------------------
+
+// What onnx::shape_inference::InferShapes(m, registry, ShapeInferenceOptions(false, 0, true)) does to
+// `m` (value infos, outputs, exceptions), byte for byte, with cheaper per-node contexts.
+void inferShapesLikeLibrary(onnx::ModelProto& m);
+
 // ----- types (extract/types.cpp) ----------------------------------------------------------------------
 
 // The whole flat program as a model without large weights, for shape inference.

@@ -467,9 +467,7 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
     // come from arithmetic it does not follow (torchvision's Swin-T takes 16).
     for (int round = 0; round < 32; ++round) {
         try {
-            if (library)
-                onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(),
-                                                   onnx::ShapeInferenceOptions(false, 0, true));
+            if (library) inferShapesLikeLibrary(mp);
         } catch (const std::exception& e) {
             problem += (problem.empty() ? "" : "; ") + std::string(e.what());
             library = false;

@@ -8,6 +8,7 @@
 // result (the graph's value infos, outputs and exceptions) is the library's, byte for byte:
 // tests/extract/library_shapes_test.cpp compares both on every fixture model.
 #include "extract/internal.h"
+#include "graph/name_table.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/defs/tensor_proto_util.h>
@@ -45,40 +46,80 @@ const AttributeProto* findAttribute(NodeProto& n, const std::string& name) {
     return nullptr;
 }
 
-template <typename Map>
-auto findIn(const Map& map, const std::string& name) -> decltype(map.begin()->second) {
-    auto it = map.find(name);
-    return it == map.end() ? nullptr : it->second;
-}
-
 [[noreturn]] void outOfBounds(const char* what, std::size_t index) {
     ONNX_THROW(std::string(what) + " " + onnx::to_string(index) + " is out of bounds.");
 }
+
+// What the library keeps in four hash maps keyed by copies of the names (types, types of outputs
+// declared without one, constant data, sparse constant data), in one table of views of the graph's
+// names: a lookup per input instead of up to four, no string copied, no map node freed one by one.
+// The names are the graph's own strings (value infos, inputs, outputs, initializers, node outputs),
+// which stay where they are while inference runs (it only adds value infos).
+struct Known {
+    TypeProto* type = nullptr;
+    TypeProto* undefined = nullptr;
+    const TensorProto* data = nullptr;
+    const SparseTensorProto* sparse = nullptr;
+};
+
+class Names {
+public:
+    void reserve(std::size_t n) {
+        table_.reserve(n);
+        known_.reserve(n);
+        keys_.reserve(n);
+    }
+    // The entry of `name`, added empty if new (valid until the next call).
+    Known& at(const std::string& name) {
+        auto [k, added] = table_.tryEmplace(name, static_cast<int>(known_.size()));
+        if (added) {
+            known_.emplace_back();
+            keys_.push_back(name);
+        }
+        return known_[static_cast<std::size_t>(k)];
+    }
+    const Known* find(const std::string& name) const {
+        const int k = table_.find(name);
+        return k < 0 ? nullptr : &known_[static_cast<std::size_t>(k)];
+    }
+    std::size_t size() const { return known_.size(); }
+    std::string_view key(std::size_t k) const { return keys_[k]; }
+    const Known& entry(std::size_t k) const { return known_[k]; }
+
+private:
+    NameTable table_;
+    std::vector<Known> known_;
+    std::vector<std::string_view> keys_;
+};
 
 // InferenceContextImpl's answers for a node without graph attributes, looked up on demand. The maps
 // do not change while the node's inference function runs (they change after it, in updateType).
 class LazyInferenceContext final : public onnx::InferenceContext {
 public:
-    LazyInferenceContext(NodeProto& n, const TypeMap& types, const DataMap& data, const SparseMap& sparse,
-                         const ShapeDataMap& shapeData)
-        : n_(n), types_(types), data_(data), sparse_(sparse), shapeData_(shapeData),
-          outputs_(static_cast<std::size_t>(n.output_size())) {}
+    LazyInferenceContext(NodeProto& n, const Names& names, const ShapeDataMap& shapeData)
+        : n_(n), names_(names), shapeData_(shapeData), outputs_(static_cast<std::size_t>(n.output_size())) {}
 
     const AttributeProto* getAttribute(const std::string& name) const override {
         return findAttribute(n_, name);
     }
     size_t getNumInputs() const override { return static_cast<size_t>(n_.input_size()); }
-    const TypeProto* getInputType(size_t index) const override { return findIn(types_, input(index)); }
-    const TensorProto* getInputData(size_t index) const override { return findIn(data_, input(index)); }
+    const TypeProto* getInputType(size_t index) const override {
+        const Known* k = names_.find(input(index));
+        return k ? k->type : nullptr;
+    }
+    const TensorProto* getInputData(size_t index) const override {
+        const Known* k = names_.find(input(index));
+        return k ? k->data : nullptr;
+    }
     // The library looks for sparse data only where there is no dense data, and for propagated shape
     // data only where there is neither.
     const SparseTensorProto* getInputSparseData(size_t index) const override {
-        const std::string& name = input(index);
-        return data_.count(name) ? nullptr : findIn(sparse_, name);
+        const Known* k = names_.find(input(index));
+        return k && !k->data ? k->sparse : nullptr;
     }
     const TensorShapeProto* getSymbolicInput(size_t index) const override {
         const std::string& name = input(index);
-        if (data_.count(name) || sparse_.count(name)) return nullptr;
+        if (const Known* k = names_.find(name); k && (k->data || k->sparse)) return nullptr;
         auto it = shapeData_.find(name);
         return it == shapeData_.end() ? nullptr : &it->second;
     }
@@ -98,9 +139,7 @@ private:
     }
 
     NodeProto& n_;
-    const TypeMap& types_;
-    const DataMap& data_;
-    const SparseMap& sparse_;
+    const Names& names_;
     const ShapeDataMap& shapeData_;
     std::vector<TypeProto> outputs_;
 };
@@ -109,8 +148,8 @@ private:
 // values read as shape data are added to the shape data, as the library does).
 class LazyPropagationContext final : public onnx::DataPropagationContext {
 public:
-    LazyPropagationContext(NodeProto& n, const TypeMap& types, const DataMap& data, ShapeDataMap& shapeData)
-        : n_(n), types_(types), data_(data), shapeData_(shapeData) {}
+    LazyPropagationContext(NodeProto& n, const Names& names, ShapeDataMap& shapeData)
+        : n_(n), names_(names), shapeData_(shapeData) {}
 
     const AttributeProto* getAttribute(const std::string& name) const override {
         return findAttribute(n_, name);
@@ -118,7 +157,8 @@ public:
     size_t getNumInputs() const override { return static_cast<size_t>(n_.input_size()); }
     const TypeProto* getInputType(size_t index) const override {
         if (index >= static_cast<size_t>(n_.input_size())) outOfBounds("Input", index);
-        return findIn(types_, n_.input(static_cast<int>(index)));
+        const Known* k = names_.find(n_.input(static_cast<int>(index)));
+        return k ? k->type : nullptr;
     }
     size_t getNumOutputs() const override { return static_cast<size_t>(n_.output_size()); }
     const TypeProto* getOutputType(size_t index) const override {
@@ -130,7 +170,8 @@ public:
         if (index >= static_cast<size_t>(n_.input_size())) outOfBounds("Input", index);
         const std::string& name = n_.input(static_cast<int>(index));
         if (auto it = shapeData_.find(name); it != shapeData_.end()) return &it->second;
-        const TensorProto* t = findIn(data_, name);
+        const Known* k = names_.find(name);
+        const TensorProto* t = k ? k->data : nullptr;
         if (t == nullptr || t->dims_size() > 1) return nullptr;
         TensorShapeProto tsp;
         if (t->data_type() == TensorProto::INT64) {
@@ -153,8 +194,7 @@ public:
 
 private:
     NodeProto& n_;
-    const TypeMap& types_;
-    const DataMap& data_;
+    const Names& names_;
     ShapeDataMap& shapeData_;
 };
 
@@ -172,13 +212,13 @@ public:
                        const onnx::shape_inference::ModelLocalFunctionsMap& functions)
         : g_(*m.mutable_graph()), opsets_(opsets), functions_(functions),
           registry_(onnx::OpSchemaRegistry::Instance()),
-          irVersion_(static_cast<int>(m.ir_version())), graphContext_{types_,     opsets_,   &symbols_,
+          irVersion_(static_cast<int>(m.ir_version())), graphContext_{typeMap_,   opsets_,   &symbols_,
                                                                       functions_, registry_, &shapeData_,
                                                                       irVersion_} {}
 
     void run() {
         onnx::shape_inference::TraverseGraphsToAddExistingSymbols(g_, symbols_);
-        types_.reserve(static_cast<std::size_t>(g_.value_info_size() + g_.input_size() + g_.output_size() +
+        names_.reserve(static_cast<std::size_t>(g_.value_info_size() + g_.input_size() + g_.output_size() +
                                                 g_.initializer_size() + g_.node_size()));
         for (auto* list : {g_.mutable_value_info(), g_.mutable_input(), g_.mutable_output()})
             for (auto& vi : *list)
@@ -190,7 +230,8 @@ public:
             auto* shape = tt->mutable_shape();
             for (int i = 0; i < tp.dims_size(); ++i)
                 shape->add_dim()->set_dim_value(tp.dims(i));
-            processInitializer(tp.name(), tp, std::move(type), data_);
+            names_.at(tp.name()).data = &tp;
+            processInitializer(tp.name(), std::move(type));
         }
         for (const auto& tp : g_.sparse_initializer()) {
             TypeProto type;
@@ -199,7 +240,8 @@ public:
             auto* shape = st->mutable_shape();
             for (int i = 0; i < tp.dims_size(); ++i)
                 shape->add_dim()->set_dim_value(tp.dims(i));
-            processInitializer(tp.values().name(), tp, std::move(type), sparse_);
+            names_.at(tp.values().name()).sparse = &tp;
+            processInitializer(tp.values().name(), std::move(type));
         }
         // The library also notes experimental ops here, which only decides whether node errors are
         // collected; error mode 0 drops them.
@@ -208,9 +250,9 @@ public:
                 for (const auto& attr : n.attribute()) {
                     if (attr.name() != "value") continue;
                     if (attr.type() == AttributeProto::TENSOR && attr.has_t())
-                        data_[n.output(0)] = &attr.t();
+                        names_.at(n.output(0)).data = &attr.t();
                     else if (attr.type() == AttributeProto::SPARSE_TENSOR && attr.has_sparse_tensor())
-                        sparse_[n.output(0)] = &attr.sparse_tensor();
+                        names_.at(n.output(0)).sparse = &attr.sparse_tensor();
                 }
         for (auto& n : *g_.mutable_node())
             process(n);
@@ -219,40 +261,50 @@ public:
 private:
     void registerType(onnx::ValueInfoProto& vi) {
         if (vi.has_type())
-            types_[vi.name()] = vi.mutable_type();
+            names_.at(vi.name()).type = vi.mutable_type();
         else
-            undefined_[vi.name()] = vi.mutable_type();
+            names_.at(vi.name()).undefined = vi.mutable_type();
     }
 
-    template <typename T, typename Map>
-    void processInitializer(const std::string& name, const T& value, TypeProto type, Map& map) {
-        map[name] = &value;
-        if (auto it = types_.find(name); it != types_.end()) {
-            onnx::shape_inference::checkShapesAndTypes(type, *it->second);
+    void processInitializer(const std::string& name, TypeProto type) {
+        Known& k = names_.at(name);
+        if (k.type) {
+            onnx::shape_inference::checkShapesAndTypes(type, *k.type);
         } else if (irVersion_ >= 4) {
             initializerTypes_.push_back(std::move(type));
-            types_[name] = &initializerTypes_.back();
+            k.type = &initializerTypes_.back();
         }
     }
 
     void updateType(const std::string& name, TypeProto* inferred) {
         if (inferred->value_case() == TypeProto::ValueCase::VALUE_NOT_SET) return;
         onnx::shape_inference::MaterializeSymbolicShape(inferred, symbols_);
-        auto it = types_.find(name);
         TypeProto* existing = nullptr;
-        if (it != types_.end()) {
-            existing = it->second;
+        if (const Known* k = names_.find(name); k && k->type) {
+            existing = k->type;
         } else {
             auto* vi = g_.add_value_info();
             vi->set_name(name);
             existing = vi->mutable_type();
-            if (auto u = undefined_.find(name); u != undefined_.end()) *u->second = *inferred;
+            if (k && k->undefined) *k->undefined = *inferred;
         }
         onnx::shape_inference::mergeShapesAndTypes(*inferred, existing);
-        if (it != types_.end())
-            it->second = existing;
-        else
-            types_[name] = existing;
+        names_.at(name).type = existing;
+        if (mirrored_) typeMap_[name] = existing;
+    }
+
+    // The library's maps, for the library's context of a node with graph attributes (If, Loop, Scan):
+    // built at the first such node, kept up to date after it.
+    void mirror() {
+        if (mirrored_) return;
+        for (std::size_t k = 0; k < names_.size(); ++k) {
+            const Known& e = names_.entry(k);
+            const std::string name(names_.key(k));
+            if (e.type) typeMap_[name] = e.type;
+            if (e.data) dataMap_[name] = e.data;
+            if (e.sparse) sparseMap_[name] = e.sparse;
+        }
+        mirrored_ = true;
     }
 
     // Runs the node's inference with `ctx`; false where the library skips the node or drops its error.
@@ -294,16 +346,18 @@ private:
         std::optional<LazyInferenceContext> lazy;
         std::optional<onnx::shape_inference::InferenceContextImpl> full;
         onnx::InferenceContext* ctx = nullptr;
-        if (hasGraphAttribute(n))
-            ctx = &full.emplace(n, types_, data_, sparse_, &shapeData_, &graphContext_);
-        else
-            ctx = &lazy.emplace(n, types_, data_, sparse_, shapeData_);
+        if (hasGraphAttribute(n)) {
+            mirror();
+            ctx = &full.emplace(n, typeMap_, dataMap_, sparseMap_, &shapeData_, &graphContext_);
+        } else {
+            ctx = &lazy.emplace(n, names_, shapeData_);
+        }
         if (!infer(n, schema, *ctx)) return;
         try {
             for (int i = 0; i < n.output_size(); ++i)
                 if (!n.output(i).empty()) updateType(n.output(i), ctx->getOutputType(static_cast<size_t>(i)));
             if (schema && schema->has_data_propagation_function()) {
-                LazyPropagationContext propagation(n, types_, data_, shapeData_);
+                LazyPropagationContext propagation(n, names_, shapeData_);
                 schema->GetDataPropagationFunction()(propagation);
             }
         } catch (const std::runtime_error& err) {
@@ -318,11 +372,13 @@ private:
     const int irVersion_;
     const onnx::ShapeInferenceOptions options_{false, 0, true};
     onnx::shape_inference::SymbolTableImpl symbols_;
-    TypeMap types_, undefined_;
-    DataMap data_;
-    SparseMap sparse_;
+    Names names_;
     ShapeDataMap shapeData_;
     std::deque<TypeProto> initializerTypes_; // addresses stay
+    bool mirrored_ = false;
+    TypeMap typeMap_;
+    DataMap dataMap_;
+    SparseMap sparseMap_;
     onnx::shape_inference::GraphInferenceContext graphContext_;
 };
 

@@ -97,30 +97,30 @@ private:
 class LazyInferenceContext final : public onnx::InferenceContext {
 public:
     LazyInferenceContext(NodeProto& n, const Names& names, const ShapeDataMap& shapeData)
-        : n_(n), names_(names), shapeData_(shapeData), outputs_(static_cast<std::size_t>(n.output_size())) {}
+        : n_(n), names_(names), shapeData_(shapeData), outputs_(static_cast<std::size_t>(n.output_size())),
+          found_(static_cast<std::size_t>(n.input_size()), &unasked) {}
 
     const AttributeProto* getAttribute(const std::string& name) const override {
         return findAttribute(n_, name);
     }
     size_t getNumInputs() const override { return static_cast<size_t>(n_.input_size()); }
     const TypeProto* getInputType(size_t index) const override {
-        const Known* k = names_.find(input(index));
+        const Known* k = known(index);
         return k ? k->type : nullptr;
     }
     const TensorProto* getInputData(size_t index) const override {
-        const Known* k = names_.find(input(index));
+        const Known* k = known(index);
         return k ? k->data : nullptr;
     }
     // The library looks for sparse data only where there is no dense data, and for propagated shape
     // data only where there is neither.
     const SparseTensorProto* getInputSparseData(size_t index) const override {
-        const Known* k = names_.find(input(index));
+        const Known* k = known(index);
         return k && !k->data ? k->sparse : nullptr;
     }
     const TensorShapeProto* getSymbolicInput(size_t index) const override {
-        const std::string& name = input(index);
-        if (const Known* k = names_.find(name); k && (k->data || k->sparse)) return nullptr;
-        auto it = shapeData_.find(name);
+        if (const Known* k = known(index); k && (k->data || k->sparse)) return nullptr;
+        auto it = shapeData_.find(n_.input(static_cast<int>(index)));
         return it == shapeData_.end() ? nullptr : &it->second;
     }
     size_t getNumOutputs() const override { return outputs_.size(); }
@@ -133,15 +133,21 @@ public:
     }
 
 private:
-    const std::string& input(size_t index) const {
-        if (index >= static_cast<size_t>(n_.input_size())) outOfBounds("Input", index);
-        return n_.input(static_cast<int>(index));
+    // Input `index`'s entry, looked up once: functions ask for the same input's type many times, and
+    // nothing the entries hold changes while the node's function runs.
+    const Known* known(size_t index) const {
+        if (index >= found_.size()) outOfBounds("Input", index);
+        const Known*& k = found_[index];
+        if (k == &unasked) k = names_.find(n_.input(static_cast<int>(index)));
+        return k;
     }
+    static inline const Known unasked{}; // its address marks an input not looked up yet
 
     NodeProto& n_;
     const Names& names_;
     const ShapeDataMap& shapeData_;
     std::vector<TypeProto> outputs_;
+    mutable std::vector<const Known*> found_;
 };
 
 // DataPropagationContextImpl's answers, looked up on demand (its side effects kept: an initializer's

@@ -94,12 +94,12 @@ public:
         for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
             for (auto& vi : *list)
                 if (auto [k, added] = names_.tryEmplace(vi.name(), static_cast<int>(slots_.size())); added)
-                    slots_.push_back({&vi, nullptr});
+                    slots_.push_back({&vi, nullptr, -1});
                 else if (!slots_[static_cast<std::size_t>(k)].entry)
                     slots_[static_cast<std::size_t>(k)].entry = &vi;
         for (const auto& init : graph.initializer())
             if (auto [k, added] = names_.tryEmplace(init.name(), static_cast<int>(slots_.size())); added)
-                slots_.push_back({nullptr, &init});
+                slots_.push_back({nullptr, &init, -1});
             else if (!slots_[static_cast<std::size_t>(k)].init)
                 slots_[static_cast<std::size_t>(k)].init = &init;
     }
@@ -109,8 +109,8 @@ public:
     }
     // An element type and every dim (a value or a name): nothing a rule could add.
     bool settled(const std::string& name) const {
-        if (auto it = ruled_.find(name); it != ruled_.end()) return complete(it->second);
         const Slot* s = slot(name);
+        if (s && s->ruled >= 0) return complete(ruled_[static_cast<std::size_t>(s->ruled)]);
         if (s && s->init) return true;
         const onnx::ValueInfoProto* vi = s ? s->entry : nullptr;
         if (!vi || !vi->type().has_tensor_type() || vi->type().tensor_type().elem_type() == 0 ||
@@ -130,14 +130,16 @@ public:
     // Initializers first, then what a rule set, then the value info.
     TensorType type(const std::string& name) const {
         TensorType t;
-        if (const onnx::TensorProto* init = initializer(name)) {
+        const Slot* s = slot(name); // one lookup for all three
+        if (!s) return t;
+        if (const onnx::TensorProto* init = s->init) {
             t.elemType = init->data_type();
             t.hasShape = true;
             for (auto d : init->dims())
                 t.dims.push_back({d, {}});
-        } else if (auto r = ruled_.find(name); r != ruled_.end()) {
-            t = r->second;
-        } else if (const onnx::ValueInfoProto* vi = entry(name)) {
+        } else if (s->ruled >= 0) {
+            t = ruled_[static_cast<std::size_t>(s->ruled)];
+        } else if (const onnx::ValueInfoProto* vi = s->entry) {
             typeFromProto(vi->type(), t);
         }
         return t;
@@ -151,12 +153,22 @@ public:
         return &(values_[name] = std::move(v));
     }
     void setValues(const std::string& name, std::vector<std::int64_t> v) { values_[name] = std::move(v); }
-    void setType(const std::string& name, const TensorType& t) { ruled_[name] = t; }
+    // Only for a name with a value info (entry(name) not null), as applyTypeRules asks.
+    void setType(const std::string& name, const TensorType& t) {
+        Slot& s = slots_[static_cast<std::size_t>(names_.find(name))];
+        if (s.ruled < 0) {
+            s.ruled = static_cast<int>(ruled_.size());
+            ruled_.push_back(t);
+        } else {
+            ruled_[static_cast<std::size_t>(s.ruled)] = t;
+        }
+    }
 
 private:
     struct Slot {
         onnx::ValueInfoProto* entry;
         const onnx::TensorProto* init;
+        int ruled; // position in ruled_, -1: no rule typed it
     };
     const Slot* slot(std::string_view name) const {
         int k = names_.find(name);
@@ -169,7 +181,7 @@ private:
 
     NameTable names_; // views of the graph's names, which stay while the rules run
     std::vector<Slot> slots_;
-    std::unordered_map<std::string, TensorType> ruled_;
+    std::vector<TensorType> ruled_; // what rules set, by slot (a map by name copied every name)
     std::unordered_map<std::string, std::vector<std::int64_t>> values_;
 };
 

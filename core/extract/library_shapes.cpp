@@ -340,6 +340,21 @@ private:
         return true;
     }
 
+    // The registry's schema of the node's op at its domain's version, asked once per op and domain (the
+    // version follows from the domain): three nested maps keyed by strings, per node, were a tenth of
+    // the loop.
+    const onnx::OpSchema* schemaOf(const NodeProto& n, int version) {
+        std::string key = std::to_string(n.domain().size()); // the length first: no two pairs alike
+        key += ':';
+        key += n.domain();
+        key += n.op_type();
+        auto it = schemas_.find(key);
+        if (it == schemas_.end())
+            it = schemas_.emplace(std::move(key), registry_->GetSchema(n.op_type(), version, n.domain()))
+                     .first;
+        return it->second;
+    }
+
     void process(NodeProto& n) {
         auto dit = opsets_.find(n.domain());
         if (dit == opsets_.end()) {
@@ -348,7 +363,7 @@ private:
                 fail_type_inference("Cannot infer type and shape for node name ", n.name(),
                                     ". No opset import for domain", n.domain(), " optype ", n.op_type());
         }
-        const onnx::OpSchema* schema = registry_->GetSchema(n.op_type(), dit->second, n.domain());
+        const onnx::OpSchema* schema = schemaOf(n, dit->second);
         std::optional<LazyInferenceContext> lazy;
         std::optional<onnx::shape_inference::InferenceContextImpl> full;
         onnx::InferenceContext* ctx = nullptr;
@@ -380,7 +395,8 @@ private:
     onnx::shape_inference::SymbolTableImpl symbols_;
     Names names_;
     ShapeDataMap shapeData_;
-    std::deque<TypeProto> initializerTypes_; // addresses stay
+    std::deque<TypeProto> initializerTypes_;                         // addresses stay
+    std::unordered_map<std::string, const onnx::OpSchema*> schemas_; // by domain and op (schemaOf)
     bool mirrored_ = false;
     TypeMap typeMap_;
     DataMap dataMap_;

@@ -4,6 +4,7 @@
 // includes ONNX's classes, so nothing outside core/extract/ includes it.
 #include "common/error.h"
 #include "extract/extract.h"
+#include "graph/name_table.h"
 #include "model/model.h"
 
 #include <onnx/onnx_pb.h>
@@ -190,6 +191,12 @@ LibraryView narrowToLibrary(onnx::ModelProto& mp);
 // Undoes narrowToLibrary (nothing may have been added to or removed from the node lists in between).
 void restoreFromLibrary(onnx::ModelProto& mp, const LibraryView& view);
 
+// ----- the library's shape inference (extract/library_shapes.cpp) -------------------------------------
+
+// What onnx::shape_inference::InferShapes(m, registry, ShapeInferenceOptions(false, 0, true)) does to
+// `m` (value infos, outputs, exceptions), byte for byte, with cheaper per-node contexts.
+void inferShapesLikeLibrary(onnx::ModelProto& m);
+
 // ----- types (extract/types.cpp) ----------------------------------------------------------------------
 
 // The whole flat program as a model without large weights, for shape inference.
@@ -218,8 +225,8 @@ class TypedEntries {
 public:
     explicit TypedEntries(const onnx::GraphProto& graph);
     const onnx::TypeProto* find(std::string_view name) const {
-        auto it = entries_.find(name);
-        return it == entries_.end() ? nullptr : it->second;
+        const int k = names_.find(name);
+        return k < 0 ? nullptr : types_[static_cast<std::size_t>(k)];
     }
     // Calls f(name, type) for each entry in that order (a later one for a name replaces an earlier).
     template <typename F> static void forEach(const onnx::GraphProto& graph, F&& f) {
@@ -230,7 +237,8 @@ public:
     }
 
 private:
-    std::unordered_map<std::string_view, const onnx::TypeProto*> entries_;
+    NameTable names_; // name -> position in types_ (a node-based map was a twentieth of `info`)
+    std::vector<const onnx::TypeProto*> types_;
 };
 // Evaluates the integer shape arithmetic on known shapes and constants that ONNX 1.12 does not propagate
 // (Shape -> Gather -> Div -> Concat before a Reshape) and replaces the nodes it computed with

@@ -94,12 +94,12 @@ public:
         for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
             for (auto& vi : *list)
                 if (auto [k, added] = names_.tryEmplace(vi.name(), static_cast<int>(slots_.size())); added)
-                    slots_.push_back({&vi, nullptr});
+                    slots_.push_back({&vi, nullptr, -1});
                 else if (!slots_[static_cast<std::size_t>(k)].entry)
                     slots_[static_cast<std::size_t>(k)].entry = &vi;
         for (const auto& init : graph.initializer())
             if (auto [k, added] = names_.tryEmplace(init.name(), static_cast<int>(slots_.size())); added)
-                slots_.push_back({nullptr, &init});
+                slots_.push_back({nullptr, &init, -1});
             else if (!slots_[static_cast<std::size_t>(k)].init)
                 slots_[static_cast<std::size_t>(k)].init = &init;
     }
@@ -109,8 +109,8 @@ public:
     }
     // An element type and every dim (a value or a name): nothing a rule could add.
     bool settled(const std::string& name) const {
-        if (auto it = ruled_.find(name); it != ruled_.end()) return complete(it->second);
         const Slot* s = slot(name);
+        if (s && s->ruled >= 0) return complete(ruled_[static_cast<std::size_t>(s->ruled)]);
         if (s && s->init) return true;
         const onnx::ValueInfoProto* vi = s ? s->entry : nullptr;
         if (!vi || !vi->type().has_tensor_type() || vi->type().tensor_type().elem_type() == 0 ||
@@ -130,14 +130,16 @@ public:
     // Initializers first, then what a rule set, then the value info.
     TensorType type(const std::string& name) const {
         TensorType t;
-        if (const onnx::TensorProto* init = initializer(name)) {
+        const Slot* s = slot(name); // one lookup for all three
+        if (!s) return t;
+        if (const onnx::TensorProto* init = s->init) {
             t.elemType = init->data_type();
             t.hasShape = true;
             for (auto d : init->dims())
                 t.dims.push_back({d, {}});
-        } else if (auto r = ruled_.find(name); r != ruled_.end()) {
-            t = r->second;
-        } else if (const onnx::ValueInfoProto* vi = entry(name)) {
+        } else if (s->ruled >= 0) {
+            t = ruled_[static_cast<std::size_t>(s->ruled)];
+        } else if (const onnx::ValueInfoProto* vi = s->entry) {
             typeFromProto(vi->type(), t);
         }
         return t;
@@ -151,12 +153,22 @@ public:
         return &(values_[name] = std::move(v));
     }
     void setValues(const std::string& name, std::vector<std::int64_t> v) { values_[name] = std::move(v); }
-    void setType(const std::string& name, const TensorType& t) { ruled_[name] = t; }
+    // Only for a name with a value info (entry(name) not null), as applyTypeRules asks.
+    void setType(const std::string& name, const TensorType& t) {
+        Slot& s = slots_[static_cast<std::size_t>(names_.find(name))];
+        if (s.ruled < 0) {
+            s.ruled = static_cast<int>(ruled_.size());
+            ruled_.push_back(t);
+        } else {
+            ruled_[static_cast<std::size_t>(s.ruled)] = t;
+        }
+    }
 
 private:
     struct Slot {
         onnx::ValueInfoProto* entry;
         const onnx::TensorProto* init;
+        int ruled; // position in ruled_, -1: no rule typed it
     };
     const Slot* slot(std::string_view name) const {
         int k = names_.find(name);
@@ -169,7 +181,7 @@ private:
 
     NameTable names_; // views of the graph's names, which stay while the rules run
     std::vector<Slot> slots_;
-    std::unordered_map<std::string, TensorType> ruled_;
+    std::vector<TensorType> ruled_; // what rules set, by slot (a map by name copied every name)
     std::unordered_map<std::string, std::vector<std::int64_t>> values_;
 };
 
@@ -357,18 +369,33 @@ std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& mp, s
 }
 
 TypedEntries::TypedEntries(const onnx::GraphProto& graph) {
-    entries_.reserve(
-        static_cast<std::size_t>(graph.value_info_size() + graph.output_size() + graph.input_size()));
-    forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) { entries_[name] = &type; });
+    const auto n =
+        static_cast<std::size_t>(graph.value_info_size() + graph.output_size() + graph.input_size());
+    names_.reserve(n);
+    types_.reserve(n);
+    forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) {
+        auto [k, added] = names_.tryEmplace(name, static_cast<int>(types_.size()));
+        if (added)
+            types_.push_back(&type);
+        else
+            types_[static_cast<std::size_t>(k)] = &type; // a later entry replaces an earlier
+    });
 }
 
 namespace {
 
 // The main graph's Constant nodes that may become initializers unnoticed: one `value` tensor, a name
 // produced once, not a graph input, output or initializer, read only by later nodes; by output name,
-// with their node's index.
-std::unordered_map<std::string_view, int> replaceableConstants(const onnx::GraphProto& graph) {
-    std::unordered_map<std::string_view, int> found; // -1: not replaceable after all
+// with their node's index (-1: not replaceable after all). Views of the node list's names in a
+// NameTable (a node-based map, asked for every input of 130k nodes, was a twentieth of `info`).
+struct Constants {
+    NameTable slots; // name -> position in node
+    std::vector<int> node;
+    int find(std::string_view name) const { return slots.find(name); }
+};
+
+Constants replaceableConstants(const onnx::GraphProto& graph) {
+    Constants found;
     for (int k = 0; k < graph.node_size(); ++k) {
         const onnx::NodeProto& n = graph.node(k);
         if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") ||
@@ -376,11 +403,15 @@ std::unordered_map<std::string_view, int> replaceableConstants(const onnx::Graph
             continue;
         const onnx::AttributeProto& a = n.attribute(0);
         if (a.name() != "value" || a.type() != onnx::AttributeProto::TENSOR || !a.has_t()) continue;
-        if (!found.emplace(n.output(0), k).second) found[n.output(0)] = -1;
+        auto [s, added] = found.slots.tryEmplace(n.output(0), static_cast<int>(found.node.size()));
+        if (added)
+            found.node.push_back(k);
+        else
+            found.node[static_cast<std::size_t>(s)] = -1;
     }
-    if (found.empty()) return found;
+    if (found.node.empty()) return found;
     auto exclude = [&](const std::string& name) {
-        if (auto it = found.find(name); it != found.end()) it->second = -1;
+        if (int s = found.find(name); s >= 0) found.node[static_cast<std::size_t>(s)] = -1;
     };
     for (const auto& vi : graph.input())
         exclude(vi.name());
@@ -391,9 +422,11 @@ std::unordered_map<std::string_view, int> replaceableConstants(const onnx::Graph
     for (int k = 0; k < graph.node_size(); ++k) {
         const onnx::NodeProto& n = graph.node(k);
         for (const auto& in : n.input())
-            if (auto it = found.find(in); it != found.end() && it->second >= k) it->second = -1;
+            if (int s = found.find(in); s >= 0 && found.node[static_cast<std::size_t>(s)] >= k)
+                found.node[static_cast<std::size_t>(s)] = -1;
         for (const auto& out : n.output())
-            if (auto it = found.find(out); it != found.end() && it->second != k) it->second = -1;
+            if (int s = found.find(out); s >= 0 && found.node[static_cast<std::size_t>(s)] != k)
+                found.node[static_cast<std::size_t>(s)] = -1;
     }
     return found;
 }
@@ -410,26 +443,27 @@ void constantsAsInitializers(onnx::ModelProto& mp) {
         }))
         return;
     onnx::GraphProto& graph = *mp.mutable_graph();
-    std::unordered_map<std::string_view, int> found = replaceableConstants(graph);
-    std::unordered_map<std::string_view, onnx::ValueInfoProto*> entries;
+    Constants found = replaceableConstants(graph);
+    std::vector<onnx::ValueInfoProto*> entries(found.node.size(), nullptr); // by slot
     for (auto& vi : *graph.mutable_value_info()) {
-        auto it = found.find(vi.name());
-        if (it == found.end() || it->second < 0) continue;
-        if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0) it->second = -1;
-        if (!entries.emplace(vi.name(), &vi).second) it->second = -1; // named twice
+        const int s = found.find(vi.name());
+        if (s < 0 || found.node[static_cast<std::size_t>(s)] < 0) continue;
+        if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0)
+            found.node[static_cast<std::size_t>(s)] = -1;
+        if (entries[static_cast<std::size_t>(s)])
+            found.node[static_cast<std::size_t>(s)] = -1; // named twice
+        else
+            entries[static_cast<std::size_t>(s)] = &vi;
     }
     std::vector<char> drop(static_cast<std::size_t>(graph.node_size()), 0);
-    for (const auto& [name, k] : found) {
-        auto entry = entries.find(name);
-        if (k < 0 || entry == entries.end()) continue;
-        drop[static_cast<std::size_t>(k)] = 1;
-    }
+    for (std::size_t s = 0; s < found.node.size(); ++s)
+        if (found.node[s] >= 0 && entries[s]) drop[static_cast<std::size_t>(found.node[s])] = 1;
     auto* nodes = graph.mutable_node();
     int kept = 0;
     for (int k = 0; k < nodes->size(); ++k) {
         if (drop[static_cast<std::size_t>(k)]) {
             onnx::NodeProto& n = (*nodes)[k];
-            onnx::ValueInfoProto* entry = entries.at(n.output(0));
+            onnx::ValueInfoProto* entry = entries[static_cast<std::size_t>(found.find(n.output(0)))];
             onnx::TensorProto* init = graph.add_initializer();
             init->Swap(n.mutable_attribute(0)->mutable_t());
             init->set_name(n.output(0));
@@ -467,9 +501,7 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
     // come from arithmetic it does not follow (torchvision's Swin-T takes 16).
     for (int round = 0; round < 32; ++round) {
         try {
-            if (library)
-                onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(),
-                                                   onnx::ShapeInferenceOptions(false, 0, true));
+            if (library) inferShapesLikeLibrary(mp);
         } catch (const std::exception& e) {
             problem += (problem.empty() ? "" : "; ") + std::string(e.what());
             library = false;

@@ -1,0 +1,238 @@
+// extract/library_shapes.cpp against ONNX 1.12's own InferShapes: the same model (every vendored and
+// fixture model, as read from its file and as the weight-free inference copy inferIndexTypes builds, with
+// dims bound and symbolic, and again after a first round) must come out byte-identical from both, with
+// the same exception text where the library throws. $HS_LIBRARY_SHAPES_DIRS (':'-separated folders)
+// adds more files, every one read as a model (fuzz corpora: what does not parse is skipped), and
+// $HS_LIBRARY_SHAPES_MODELS more models by path.
+#include "extract/internal.h"
+#include "graph/graph.h"
+#include "model/model.h"
+
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace hs;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Outcome {
+    std::string bytes, error;
+};
+
+Outcome runLibrary(onnx::ModelProto m) {
+    Outcome o;
+    try {
+        onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(),
+                                           onnx::ShapeInferenceOptions(false, 0, true));
+    } catch (const std::exception& e) {
+        o.error = e.what();
+    }
+    m.SerializeToString(&o.bytes);
+    return o;
+}
+
+Outcome runOurs(onnx::ModelProto m) {
+    Outcome o;
+    try {
+        extraction::inferShapesLikeLibrary(m);
+    } catch (const std::exception& e) {
+        o.error = e.what();
+    }
+    m.SerializeToString(&o.bytes);
+    return o;
+}
+
+// Compares both on `m`, then (where the library did not throw) on its result once more: a second round
+// meets the value infos the first added. Returns "" or what differs.
+std::string compareOn(const onnx::ModelProto& m) {
+    Outcome a = runLibrary(m), b = runOurs(m);
+    if (a.error != b.error) return "exception differs: '" + a.error + "' vs '" + b.error + "'";
+    if (a.bytes != b.bytes) return "inferred model differs";
+    if (!a.error.empty()) return {};
+    onnx::ModelProto again;
+    again.ParseFromString(a.bytes);
+    Outcome c = runLibrary(again), d = runOurs(again);
+    if (c.error != d.error) return "second round: exception differs: '" + c.error + "' vs '" + d.error + "'";
+    if (c.bytes != d.bytes) return "second round: inferred model differs";
+    return {};
+}
+
+// The inference copy inferIndexTypes hands the library (narrowed and screened), inputs bound or not.
+onnx::ModelProto inferenceCopy(const std::string& path, bool bound) {
+    GraphIndex g(loadModel(path));
+    extraction::ExternalScope scope;
+    extraction::Flattener flat(g, std::vector<char>(g.size(), 1), true, false);
+    onnx::ModelProto mp = extraction::inferenceModel(g, flat);
+    if (bound)
+        for (auto& in : *mp.mutable_graph()->mutable_input())
+            if (in.type().tensor_type().has_shape())
+                for (auto& d : *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
+                    if (!d.has_dim_value()) d.set_dim_value(2);
+    extraction::narrowToLibrary(mp);
+    extraction::screenForInference(mp);
+    return mp;
+}
+
+std::vector<std::string> modelFiles() {
+    std::vector<std::string> dirs = {HS_FIXTURES, HS_TEST_MODELS};
+    if (const char* extra = std::getenv("HIERSCOPE_EXTRA_MODELS"); extra && *extra) dirs.push_back(extra);
+    std::vector<std::string> files;
+    for (const auto& d : dirs)
+        if (fs::is_directory(d))
+            for (const auto& e : fs::recursive_directory_iterator(d))
+                if (e.is_regular_file() && e.path().extension() == ".onnx")
+                    files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    // More models by path ($HS_LIBRARY_SHAPES_MODELS, ':'-separated), e.g. bench/cache/deep-200.onnx.
+    if (const char* more = std::getenv("HS_LIBRARY_SHAPES_MODELS"); more && *more) {
+        std::stringstream list(more);
+        for (std::string f; std::getline(list, f, ':');)
+            files.push_back(f);
+    }
+    return files;
+}
+
+// The file as a model, narrowed and screened as the inference copy is (the library crashes on some of
+// what the screen takes out).
+bool readModel(const std::string& path, onnx::ModelProto& m) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    const std::string bytes = s.str();
+    if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+    try {
+        extraction::narrowToLibrary(m);
+        extraction::screenForInference(m);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return true;
+}
+
+// Two If nodes, the second's branches reading `y`, which a node between the two produces: the library
+// gives a body the outer types known when its node is inferred (the mirror of library_shapes.cpp must
+// follow what is inferred after the first If).
+onnx::ModelProto twoIfs() {
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    auto* op = m.add_opset_import();
+    op->set_version(17);
+    auto* g = m.mutable_graph();
+    auto input = [&](const std::string& name, int elem, std::vector<std::int64_t> dims) {
+        auto* vi = g->add_input();
+        vi->set_name(name);
+        auto* tt = vi->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(elem);
+        auto* shape = tt->mutable_shape();
+        for (auto d : dims)
+            shape->add_dim()->set_dim_value(d);
+    };
+    input("cond", onnx::TensorProto::BOOL, {});
+    input("x", onnx::TensorProto::FLOAT, {2, 3});
+    auto branch = [](const std::string& name, const std::string& from) {
+        onnx::GraphProto b;
+        b.set_name(name);
+        auto* n = b.add_node();
+        n->set_op_type("Identity");
+        n->add_input(from);
+        n->add_output(name + "_out");
+        b.add_output()->set_name(name + "_out");
+        return b;
+    };
+    auto ifNode = [&](const std::string& out, const std::string& from) {
+        auto* n = g->add_node();
+        n->set_op_type("If");
+        n->set_name(out);
+        n->add_input("cond");
+        n->add_output(out);
+        for (const char* which : {"then_branch", "else_branch"}) {
+            auto* a = n->add_attribute();
+            a->set_name(which);
+            a->set_type(onnx::AttributeProto::GRAPH);
+            *a->mutable_g() = branch(out + "_" + which, from);
+        }
+    };
+    ifNode("first", "x");
+    auto* add = g->add_node();
+    add->set_op_type("Add");
+    add->add_input("x");
+    add->add_input("x");
+    add->add_output("y");
+    ifNode("second", "y");
+    g->add_output()->set_name("second");
+    return m;
+}
+
+} // namespace
+
+class TestLibraryShapes : public QObject {
+    Q_OBJECT
+private slots:
+    void sameAsLibraryOnModelFiles() {
+        const auto files = modelFiles();
+        QVERIFY(files.size() >= 20);
+        for (const auto& f : files) {
+            onnx::ModelProto m;
+            if (!readModel(f, m)) continue; // tests/fixtures holds deliberately broken files too
+            const std::string diff = compareOn(m);
+            QVERIFY2(diff.empty(), (f + ": " + diff).c_str());
+        }
+    }
+
+    void sameAsLibraryOnInferenceCopies() {
+        int compared = 0;
+        for (const auto& f : modelFiles()) {
+            for (bool bound : {false, true}) {
+                onnx::ModelProto mp;
+                try {
+                    mp = inferenceCopy(f, bound);
+                } catch (const std::exception&) {
+                    continue; // files the loader rejects
+                }
+                const std::string diff = compareOn(mp);
+                QVERIFY2(diff.empty(), (f + (bound ? " (bound): " : ": ") + diff).c_str());
+                ++compared;
+            }
+        }
+        QVERIFY(compared >= 40);
+    }
+
+    void sameAsLibraryAcrossControlFlow() {
+        const onnx::ModelProto m = twoIfs();
+        const std::string diff = compareOn(m);
+        QVERIFY2(diff.empty(), diff.c_str());
+        onnx::ModelProto inferred = m;
+        extraction::inferShapesLikeLibrary(inferred);
+        bool typed = false; // the second If's output has y's type: [2, 3]
+        for (const auto& vi : inferred.graph().output())
+            typed = typed || (vi.name() == "second" && vi.type().tensor_type().shape().dim_size() == 2);
+        QVERIFY(typed);
+    }
+
+    // Any folders of files named by $HS_LIBRARY_SHAPES_DIRS (fuzz corpora), each file read as a model.
+    void sameAsLibraryOnExtraFiles() {
+        const char* dirs = std::getenv("HS_LIBRARY_SHAPES_DIRS");
+        if (!dirs || !*dirs) QSKIP("HS_LIBRARY_SHAPES_DIRS not set");
+        std::stringstream list(dirs);
+        int compared = 0;
+        for (std::string d; std::getline(list, d, ':');)
+            for (const auto& e : fs::recursive_directory_iterator(d)) {
+                onnx::ModelProto m;
+                if (!e.is_regular_file() || !readModel(e.path().string(), m)) continue;
+                const std::string diff = compareOn(m);
+                QVERIFY2(diff.empty(), (e.path().string() + ": " + diff).c_str());
+                ++compared;
+            }
+        qInfo("%d files compared", compared);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestLibraryShapes)
+#include "test_library_shapes.moc"

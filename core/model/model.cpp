@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <iterator>
 #include <optional>
 #include <thread>
 
@@ -32,17 +33,40 @@ using wire::TensorHeader;
 // 33 nested bodies. Refused the same way by every command, below that.
 constexpr int kMaxGraphDepth = 32;
 
-// What follows a big main graph's leading nodes (initializers, inputs, outputs, value infos), read by
-// another thread while the loader reads the nodes (see Loader::startRest).
-struct ReadRest {
-    std::optional<std::string> name; // the graph's name when a field here sets it
-    std::vector<Initializer> initializers;
-    // External initializers are resolved by the loader afterwards, in file order: its ExternalData
-    // caches file sizes and its errors must come in the order a single reader meets them.
-    std::vector<std::pair<std::size_t, StringPairs>> external;
-    std::vector<ValueInfo> inputs, outputs, valueInfo;
-    bool complete = false; // false: it stopped, and the loader reads these fields itself
-};
+void expectMessage(const Field& f, const char* what) {
+    if (f.type != wire::LengthDelimited) throw wire::Malformed(what);
+}
+
+// A GraphProto field other than a node, read the same way by the loader and by its second thread (a
+// field read in one place only would be lost on big graphs). `named` says the graph's name was set;
+// initializers go to `initializer`.
+template <typename OnInitializer>
+void readGraphField(const Field& f, Graph& g, bool& named, OnInitializer&& initializer) {
+    switch (f.number) {
+    case 2:
+        g.name = str(f);
+        named = true;
+        break;
+    case 5:
+        expectMessage(f, "initializer");
+        initializer(f);
+        break;
+    case 11:
+        expectMessage(f, "input");
+        g.inputs.push_back(parseValueInfo(f));
+        break;
+    case 12:
+        expectMessage(f, "output");
+        g.outputs.push_back(parseValueInfo(f));
+        break;
+    case 13:
+        expectMessage(f, "value_info");
+        g.valueInfo.push_back(parseValueInfo(f));
+        break;
+    default:
+        break;
+    }
+}
 
 // Takes the header's name and dims; its external data entries stay for ExternalData::resolve.
 Initializer initializerFrom(TensorHeader& t, const Field& f) {
@@ -56,40 +80,32 @@ Initializer initializerFrom(TensorHeader& t, const Field& f) {
     return init;
 }
 
+// What follows a big main graph's leading nodes (initializers, inputs, outputs, value infos), read by
+// another thread while the loader reads the nodes (see Loader::startRest).
+struct ReadRest {
+    Graph fields; // its name (when `named`), initializers, inputs, outputs and value infos
+    bool named = false;
+    // External initializers are resolved by the loader afterwards, in file order: its ExternalData
+    // caches file sizes and its errors must come in the order a single reader meets them.
+    std::vector<std::pair<std::size_t, StringPairs>> external;
+    bool complete = false; // false: it stopped, and the loader reads these fields itself
+};
+
 ReadRest readRest(const MappedFile& file, ByteSpan range) {
     ReadRest rest;
+    std::vector<Initializer>& initializers = rest.fields.initializers;
     try {
         WalkPaging pages(file, range);
         Reader r(file.bytes(range.offset, range.length), range.offset);
         while (!r.atEnd()) {
             pages.at(r.position());
             const Field f = r.next();
-            const bool message = f.number == 5 || (f.number >= 11 && f.number <= 13);
-            if (f.number == 1 || (message && f.type != wire::LengthDelimited))
-                return rest; // a node after the others, or malformed: the loader reads these in order
-            switch (f.number) {
-            case 2:
-                rest.name = str(f);
-                break;
-            case 5: {
-                TensorHeader t = parseTensorHeader(f);
-                if (t.external)
-                    rest.external.emplace_back(rest.initializers.size(), std::move(t.externalData));
-                rest.initializers.push_back(initializerFrom(t, f));
-                break;
-            }
-            case 11:
-                rest.inputs.push_back(parseValueInfo(f));
-                break;
-            case 12:
-                rest.outputs.push_back(parseValueInfo(f));
-                break;
-            case 13:
-                rest.valueInfo.push_back(parseValueInfo(f));
-                break;
-            default:
-                break;
-            }
+            if (f.number == 1) return rest; // a node after the others: the loader reads these in order
+            readGraphField(f, rest.fields, rest.named, [&](const Field& tensor) {
+                TensorHeader t = parseTensorHeader(tensor);
+                if (t.external) rest.external.emplace_back(initializers.size(), std::move(t.externalData));
+                initializers.push_back(initializerFrom(t, tensor));
+            });
         }
         pages.finish(r.position());
     } catch (...) { // malformed, memory: met again in order by the loader
@@ -129,22 +145,22 @@ public:
                 model_.docString = str(f);
                 break;
             case 7:
-                expect(f, wire::LengthDelimited, "graph");
+                expectMessage(f, "graph");
                 if (sawGraph) throw Error(model_.path + ": not a valid ONNX model: more than one main graph");
                 sawGraph = true;
                 model_.graphSpan = {f.offset, f.bytes.size()};
                 mainGraph_ = f;
                 break;
             case 8:
-                expect(f, wire::LengthDelimited, "opset_import");
+                expectMessage(f, "opset_import");
                 model_.opsets.push_back(parseOpset(f));
                 break;
             case 14:
-                expect(f, wire::LengthDelimited, "metadata_props");
+                expectMessage(f, "metadata_props");
                 model_.metadata.push_back(parseStringPair(f));
                 break;
             case 25:
-                expect(f, wire::LengthDelimited, "functions");
+                expectMessage(f, "functions");
                 functionFields_.push_back(f);
                 break;
             default:
@@ -163,10 +179,6 @@ public:
     }
 
 private:
-    void expect(const Field& f, wire::WireType type, const char* what) {
-        if (f.type != type) throw wire::Malformed(what);
-    }
-
     Graph parseGraph(const Field& outer, GraphKind kind, int depth) {
         if (depth > kMaxGraphDepth)
             throw Error(model_.path + ": subgraphs nested more than " + std::to_string(kMaxGraphDepth) +
@@ -174,6 +186,7 @@ private:
                         std::to_string(kMaxGraphDepth) + " are supported");
         Graph g;
         g.kind = kind;
+        bool named = false; // not needed here: a later name replaces an earlier one either way
         int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
         const NodeRun run = leadingNodes(outer);
         g.nodes.reserve(run.count);
@@ -193,33 +206,14 @@ private:
                 if (takeRest(rest.get(), g)) break;
             }
             if (pages) pages->at(r.position());
-            Field f = r.next();
-            switch (f.number) {
-            case 1:
-                expect(f, wire::LengthDelimited, "node");
+            const Field f = r.next();
+            if (f.number == 1) {
+                expectMessage(f, "node");
                 g.nodes.push_back(nodes_.parse(f, self, static_cast<int>(g.nodes.size()), depth));
-                break;
-            case 2:
-                g.name = str(f);
-                break;
-            case 5:
-                expect(f, wire::LengthDelimited, "initializer");
-                g.initializers.push_back(parseInitializer(f));
-                break;
-            case 11:
-                expect(f, wire::LengthDelimited, "input");
-                g.inputs.push_back(parseValueInfo(f));
-                break;
-            case 12:
-                expect(f, wire::LengthDelimited, "output");
-                g.outputs.push_back(parseValueInfo(f));
-                break;
-            case 13:
-                expect(f, wire::LengthDelimited, "value_info");
-                g.valueInfo.push_back(parseValueInfo(f));
-                break;
-            default:
-                break;
+            } else {
+                readGraphField(f, g, named, [&](const Field& tensor) {
+                    g.initializers.push_back(parseInitializer(tensor));
+                });
             }
         }
         if (pages) pages->finish(r.position());
@@ -266,13 +260,18 @@ private:
     // Moves the other thread's fields into g; false when it stopped (this thread reads them instead).
     bool takeRest(ReadRest&& rest, Graph& g) {
         if (!rest.complete) return false;
+        Graph& read = rest.fields;
         for (auto& [index, entries] : rest.external)
-            external_.resolve(rest.initializers[index], entries);
-        if (rest.name) g.name = std::move(*rest.name);
-        g.initializers = std::move(rest.initializers);
-        g.inputs = std::move(rest.inputs);
-        g.outputs = std::move(rest.outputs);
-        g.valueInfo = std::move(rest.valueInfo);
+            external_.resolve(read.initializers[index], entries);
+        if (rest.named) g.name = std::move(read.name);
+        // After whatever came before the nodes, as one thread reading in order would have put them.
+        auto append = [](auto& to, auto& from) {
+            std::move(from.begin(), from.end(), std::back_inserter(to));
+        };
+        append(g.initializers, read.initializers);
+        append(g.inputs, read.inputs);
+        append(g.outputs, read.outputs);
+        append(g.valueInfo, read.valueInfo);
         return true;
     }
 

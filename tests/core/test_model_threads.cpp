@@ -139,6 +139,27 @@ std::string withNodeAfterInitializers(const onnx::ModelProto& model) {
     return bytes;
 }
 
+// The model with its first input and first initializer written before the nodes, the rest after them.
+std::string withFieldsBeforeTheNodes(const onnx::ModelProto& model) {
+    const onnx::GraphProto& g = model.graph();
+    std::string graph;
+    appendField(graph, 11, g.input(0).SerializeAsString());
+    appendField(graph, 5, g.initializer(0).SerializeAsString());
+    for (const auto& node : g.node())
+        appendField(graph, 1, node.SerializeAsString());
+    for (int i = 1; i < g.initializer_size(); ++i)
+        appendField(graph, 5, g.initializer(i).SerializeAsString());
+    for (int i = 1; i < g.input_size(); ++i)
+        appendField(graph, 11, g.input(i).SerializeAsString());
+    for (const auto& out : g.output())
+        appendField(graph, 12, out.SerializeAsString());
+    onnx::ModelProto rest = model;
+    rest.clear_graph();
+    std::string bytes = rest.SerializeAsString();
+    appendField(bytes, 7, graph);
+    return bytes;
+}
+
 std::vector<std::string> everyModel() {
     std::vector<std::string> paths;
     for (const char* folder : {HS_FIXTURES, HS_TEST_MODELS})
@@ -194,6 +215,25 @@ private slots:
         QCOMPARE(model->main().name, std::string("renamed last"));
         QCOMPARE(model->main().nodes.back().name, proto.graph().node(proto.graph().node_size() - 1).name());
         QCOMPARE(model->main().nodes.size(), std::size_t(proto.graph().node_size()));
+    }
+
+    // Inputs and initializers written before the nodes come first, as in the file.
+    void fieldsBeforeTheNodesKeepTheirPlace() {
+        onnx::ModelProto proto;
+        QVERIFY(proto.ParseFromString(readFile(fixture("bert_like_op17.onnx"))));
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("early.onnx").toStdString();
+        writeFile(path, withFieldsBeforeTheNodes(proto));
+        QCOMPARE(QString::fromStdString(readAs(path, kTwoThreads)),
+                 QString::fromStdString(readAs(path, kOneThread)));
+        auto model = loadModel(path, kTwoThreads);
+        const Graph& g = model->main();
+        QCOMPARE(g.inputs.size(), std::size_t(proto.graph().input_size()));
+        QCOMPARE(g.inputs.front().name, proto.graph().input(0).name());
+        QCOMPARE(g.initializers.size(), std::size_t(proto.graph().initializer_size()));
+        QCOMPARE(g.initializers.front().name, proto.graph().initializer(0).name());
+        QCOMPARE(g.initializers.back().name,
+                 proto.graph().initializer(proto.graph().initializer_size() - 1).name());
     }
 
     // Cut anywhere, a file fails with the same message either way (the first problem in file order),

@@ -10,10 +10,6 @@
 #include "model/wire_reader.h"
 
 #include <algorithm>
-#include <unordered_map>
-
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <future>
 #include <iterator>
@@ -24,6 +20,7 @@ namespace hs {
 namespace {
 
 namespace fs = std::filesystem;
+using wire::expectMessage;
 using wire::Field;
 using wire::Reader;
 using wire::TensorHeader;
@@ -32,10 +29,6 @@ using wire::TensorHeader;
 // protobuf, which parses a node for the ONNX library when extracting, stops at 100 message levels:
 // 33 nested bodies. Refused the same way by every command, below that.
 constexpr int kMaxGraphDepth = 32;
-
-void expectMessage(const Field& f, const char* what) {
-    if (f.type != wire::LengthDelimited) throw wire::Malformed(what);
-}
 
 // A GraphProto field other than a node, read the same way by the loader and by its second thread (a
 // field read in one place only would be lost on big graphs). `named` says the graph's name was set;

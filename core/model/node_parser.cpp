@@ -37,10 +37,6 @@ std::string formatFloat(float v) { // as `std::ostream << v` writes it (%g, 6 di
     return buf;
 }
 
-void expect(const Field& f, WireType type, const char* what) {
-    if (f.type != type) throw Malformed(what);
-}
-
 } // namespace
 
 Node NodeParser::parse(const Field& outer, int graph, int index, int depth) {
@@ -67,11 +63,11 @@ Node NodeParser::parse(const Field& outer, int graph, int index, int depth) {
             n.domain = str(f);
             break;
         case 5:
-            expect(f, LengthDelimited, "attribute");
+            expectMessage(f, "attribute");
             n.attributes.push_back(parseAttribute(f, graph, index, depth));
             break;
         case 9:
-            expect(f, LengthDelimited, "metadata_props");
+            expectMessage(f, "metadata_props");
             if (n.metadata.empty()) ++nodesWithMetadata_;
             n.metadata.push_back(parseStringPair(f));
             break;

@@ -22,6 +22,11 @@ struct Field {
     std::uint64_t offset = 0; // file offset of the payload (LengthDelimited) or value
 };
 
+// Throws Malformed(what) unless the field is a message (or bytes): length-delimited.
+inline void expectMessage(const Field& f, const char* what) {
+    if (f.type != LengthDelimited) throw Malformed(what);
+}
+
 class Reader {
 public:
     // base: file offset of data[0], so Field::offset is absolute.

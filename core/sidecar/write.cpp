@@ -19,7 +19,6 @@
 namespace hs {
 namespace {
 
-
 const char kHex[] = "0123456789abcdef";
 
 // Bytes that need more than a copy in a JSON string: '"', '\\', control characters, and bytes of 0x80

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 using namespace hs;
 using hstest::fixture;
@@ -117,8 +118,17 @@ void appendField(std::string& out, int number, const std::string& payload) {
     out += payload;
 }
 
-// The model with its graph's fields in an order no exporter writes: a node after the initializers
-// (and, when `name` is set, the graph's name last), which the second thread leaves to the loader.
+// The model's bytes with `graph` (GraphProto fields written by hand, in any order) as its graph.
+std::string withGraph(const onnx::ModelProto& model, const std::string& graph) {
+    onnx::ModelProto rest = model;
+    rest.clear_graph();
+    std::string bytes = rest.SerializeAsString();
+    appendField(bytes, 7, graph);
+    return bytes;
+}
+
+// The model with its graph's fields in an order no exporter writes: a node after the initializers, and
+// the graph's name last, which the second thread leaves to the loader.
 std::string withNodeAfterInitializers(const onnx::ModelProto& model) {
     const onnx::GraphProto& g = model.graph();
     std::string graph;
@@ -132,11 +142,7 @@ std::string withNodeAfterInitializers(const onnx::ModelProto& model) {
     for (const auto& out : g.output())
         appendField(graph, 12, out.SerializeAsString());
     appendField(graph, 2, "renamed last");
-    onnx::ModelProto rest = model;
-    rest.clear_graph();
-    std::string bytes = rest.SerializeAsString();
-    appendField(bytes, 7, graph);
-    return bytes;
+    return withGraph(model, graph);
 }
 
 // The model with its first input and first initializer written before the nodes, the rest after them.
@@ -153,11 +159,14 @@ std::string withFieldsBeforeTheNodes(const onnx::ModelProto& model) {
         appendField(graph, 11, g.input(i).SerializeAsString());
     for (const auto& out : g.output())
         appendField(graph, 12, out.SerializeAsString());
-    onnx::ModelProto rest = model;
-    rest.clear_graph();
-    std::string bytes = rest.SerializeAsString();
-    appendField(bytes, 7, graph);
-    return bytes;
+    return withGraph(model, graph);
+}
+
+onnx::ModelProto bertLike() {
+    onnx::ModelProto proto;
+    if (!proto.ParseFromString(readFile(fixture("bert_like_op17.onnx"))))
+        throw std::runtime_error("bert_like_op17.onnx does not parse");
+    return proto;
 }
 
 std::vector<std::string> everyModel() {
@@ -204,8 +213,7 @@ private slots:
     }
 
     void aNodeAfterTheInitializersKeepsItsPlace() {
-        onnx::ModelProto proto;
-        QVERIFY(proto.ParseFromString(readFile(fixture("bert_like_op17.onnx"))));
+        const onnx::ModelProto proto = bertLike();
         QTemporaryDir dir;
         const std::string path = dir.filePath("reordered.onnx").toStdString();
         writeFile(path, withNodeAfterInitializers(proto));
@@ -219,8 +227,7 @@ private slots:
 
     // Inputs and initializers written before the nodes come first, as in the file.
     void fieldsBeforeTheNodesKeepTheirPlace() {
-        onnx::ModelProto proto;
-        QVERIFY(proto.ParseFromString(readFile(fixture("bert_like_op17.onnx"))));
+        const onnx::ModelProto proto = bertLike();
         QTemporaryDir dir;
         const std::string path = dir.filePath("early.onnx").toStdString();
         writeFile(path, withFieldsBeforeTheNodes(proto));

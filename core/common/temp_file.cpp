@@ -31,7 +31,12 @@ TempFile::TempFile(const std::string& target, std::uint32_t mode, std::string fa
                     errnoText());
     path_ = buf.data();
     // mkstemp makes it 0600; models and sidecars are no secrets, and a save keeps the old file's mode.
-    if (::fchmod(fd_, static_cast<mode_t>(mode)) != 0) fail(errno);
+    if (::fchmod(fd_, static_cast<mode_t>(mode)) != 0) {
+        const int error = errno;
+        ::close(fd_); // no destructor runs for an object whose constructor throws
+        ::unlink(path_.c_str());
+        fail(error);
+    }
 }
 
 void TempFile::fail(int error) const {

@@ -6,7 +6,7 @@
 // about half its time on 130k-node models; the contexts here look up what a function asks for, when it
 // asks. Bodies of If/Loop/Scan nodes and function calls go to the library's own code unchanged. The
 // result (the graph's value infos, outputs and exceptions) is the library's, byte for byte:
-// tests/extract/library_shapes_test.cpp compares both on every fixture model.
+// tests/extract/test_library_shapes.cpp compares both on every fixture model.
 #include "extract/internal.h"
 #include "graph/name_table.h"
 

@@ -5,6 +5,7 @@
 // symbolic_shape_infer does) and handed to the library as initializers for its next round.
 #include "extract/internal.h"
 #include "extract/shape_values.h"
+#include "graph/name_table.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,52 +20,111 @@ namespace {
 
 class Evaluator {
 public:
-    explicit Evaluator(const std::map<std::string, TensorType>& types) : types_(types) {}
-
-    void known(const std::string& name, Value v) { values_[name] = std::move(v); }
-    const Value* value(const std::string& name) const {
-        auto it = values_.find(name);
-        return it == values_.end() ? nullptr : &it->second;
+    // Every name the initializers and nodes use gets a slot once (views of the graph's strings, which
+    // stay where they are while the fold reads them), and each node's inputs and outputs are resolved to
+    // slots up front: maps by name, asked several times per node, were most of a fold of 130k nodes.
+    Evaluator(const onnx::GraphProto& graph, const std::map<std::string, TensorType>& types) : graph_(graph) {
+        const auto expected = static_cast<std::size_t>(graph.initializer_size() + 3 * graph.node_size());
+        names_.reserve(expected);
+        slots_.reserve(expected);
+        for (const auto& init : graph.initializer()) {
+            Slot& slot = slots_[static_cast<std::size_t>(slotFor(init.name()))];
+            if (slot.init) duplicateInitializers_ = true;
+            slot.init = &init;
+        }
+        first_.reserve(static_cast<std::size_t>(graph.node_size()) + 1);
+        for (const auto& n : graph.node()) {
+            first_.push_back(io_.size());
+            for (const auto& name : n.input())
+                io_.push_back(name.empty() ? -1 : slotFor(name));
+            for (const auto& name : n.output())
+                io_.push_back(name.empty() ? -1 : slotFor(name));
+        }
+        first_.push_back(io_.size());
+        for (const auto& [name, type] : types)
+            if (int s = names_.find(name); s >= 0) slots_[static_cast<std::size_t>(s)].type = &type;
+        for (const auto& o : graph.output())
+            if (int s = names_.find(o.name()); s >= 0) slots_[static_cast<std::size_t>(s)].graphOutput = true;
+        if (duplicateInitializers_) // the last of a name whose value can be read wins, as it always did
+            for (const auto& init : graph.initializer())
+                if (auto v = fromTensor(init)) known(slotOf(init.name()), *v);
     }
 
-    // A tensor's concrete shape: from inference, from a value computed here, or propagated here.
-    std::optional<std::vector<std::int64_t>> shape(const std::string& name) const {
-        if (auto it = shapes_.find(name); it != shapes_.end()) return it->second;
-        if (auto it = types_.find(name); it != types_.end() && it->second.hasShape) {
+    int input(int node, int k) const {
+        return io_[first_[static_cast<std::size_t>(node)] + static_cast<std::size_t>(k)];
+    }
+    int output(int node, int k) const { return input(node, graph_.node(node).input_size() + k); }
+    bool graphOutput(int slot) const {
+        return slot >= 0 && slots_[static_cast<std::size_t>(slot)].graphOutput;
+    }
+    // The type inference gave the name before this fold, or null.
+    const TensorType* type(int slot) const {
+        return slot < 0 ? nullptr : slots_[static_cast<std::size_t>(slot)].type;
+    }
+    std::size_t slotCount() const { return slots_.size(); }
+
+    void known(int slot, Value v) {
+        if (slot < 0) return;
+        Slot& s = slots_[static_cast<std::size_t>(slot)];
+        s.value = std::move(v);
+        s.initRead = true; // a value computed here replaces the initializer's
+    }
+    // An initializer's value is read when a node first asks for it (most are weights no fold reads).
+    const Value* value(int slot) {
+        if (slot < 0) return nullptr;
+        Slot& s = slots_[static_cast<std::size_t>(slot)];
+        if (!s.initRead) {
+            s.initRead = true;
+            if (s.init)
+                if (auto v = fromTensor(*s.init)) s.value = std::move(*v);
+        }
+        return s.value ? &*s.value : nullptr;
+    }
+
+    // A tensor's concrete shape: propagated here, from inference, or from a value computed here.
+    std::optional<std::vector<std::int64_t>> shape(int slot) {
+        if (slot < 0) return {};
+        if (const Slot& s = slots_[static_cast<std::size_t>(slot)]; s.shape) return s.shape;
+        if (const TensorType* t = type(slot); t && t->hasShape) {
             std::vector<std::int64_t> dims;
-            for (const auto& d : it->second.dims) {
+            for (const auto& d : t->dims) {
                 if (d.value < 0) return {};
                 dims.push_back(d.value);
             }
             return dims;
         }
-        if (const Value* v = value(name)) return v->dims;
+        if (const Value* v = value(slot)) return v->dims;
         return {};
     }
 
     // Shapes inference will only know next round, for the ops between two reshapes of torch's
     // view/permute/view (channel shuffle, window partition): so one round folds a whole chain.
-    void propagateShapes(const onnx::NodeProto& n) {
+    void propagateShapes(int node) {
+        const onnx::NodeProto& n = graph_.node(node);
         if ((!n.domain().empty() && n.domain() != "ai.onnx") || n.output_size() < 1 || n.input_size() < 1)
             return;
-        if (shape(n.output(0))) return;
+        node_ = node;
+        const int out0 = output(node, 0);
+        if (out0 < 0 || shape(out0)) return;
         auto out = propagatedShape(n);
-        if (out) shapes_[n.output(0)] = *out;
+        if (out) slots_[static_cast<std::size_t>(out0)].shape = std::move(*out);
     }
 
     // The node's outputs, when all of its inputs are known; empty when it cannot tell.
-    std::vector<Value> evaluate(const onnx::NodeProto& n) {
+    std::vector<Value> evaluate(int node) {
+        const onnx::NodeProto& n = graph_.node(node);
         if (!n.domain().empty() && n.domain() != "ai.onnx") return {};
+        node_ = node;
         const std::string& op = n.op_type();
         if (op == "Shape" || op == "Size") return shapeOf(n);
         if (op == "Constant") return constant(n);
         std::vector<const Value*> in;
-        for (const auto& name : n.input()) {
-            if (name.empty()) {
+        for (int k = 0; k < n.input_size(); ++k) {
+            if (n.input(k).empty()) {
                 in.push_back(nullptr);
                 continue;
             }
-            const Value* v = value(name);
+            const Value* v = inputValue(k);
             if (!v) return {};
             in.push_back(v);
         }
@@ -75,9 +135,28 @@ public:
     }
 
 private:
+    struct Slot {
+        const onnx::TensorProto* init = nullptr; // the last initializer of the name
+        const TensorType* type = nullptr;
+        bool initRead = false;
+        bool graphOutput = false;
+        std::optional<Value> value;
+        std::optional<std::vector<std::int64_t>> shape;
+    };
+
+    int slotFor(const std::string& name) {
+        auto [s, added] = names_.tryEmplace(name, static_cast<int>(slots_.size()));
+        if (added) slots_.emplace_back();
+        return s;
+    }
+    int slotOf(const std::string& name) const { return names_.find(name); }
+    // The inputs of the node being evaluated or propagated.
+    const Value* inputValue(int k) { return value(input(node_, k)); }
+    std::optional<std::vector<std::int64_t>> inputShape(int k) { return shape(input(node_, k)); }
+
     std::vector<Value> shapeOf(const onnx::NodeProto& n) {
         if (n.input_size() < 1) return {};
-        auto dims = shape(n.input(0));
+        auto dims = inputShape(0);
         if (!dims) return {};
         Value v;
         for (auto d : *dims)
@@ -339,7 +418,7 @@ private:
         return {};
     }
 
-    std::optional<std::vector<std::int64_t>> propagatedShape(const onnx::NodeProto& n) const {
+    std::optional<std::vector<std::int64_t>> propagatedShape(const onnx::NodeProto& n) {
         static const std::unordered_set<std::string> sameShape = {"Relu",
                                                                   "Sigmoid",
                                                                   "Tanh",
@@ -372,13 +451,13 @@ private:
                                                                   "Where", "Equal", "Less", "Greater", "And",
                                                                   "Or",    "Max",   "Min"};
         const std::string& op = n.op_type();
-        auto x = shape(n.input(0));
+        auto x = inputShape(0);
         if (!x) return {};
         if (sameShape.count(op)) return x;
         if (broadcast.count(op)) {
             std::vector<std::int64_t> out = *x;
             for (int k = 1; k < n.input_size(); ++k) {
-                auto y = shape(n.input(k));
+                auto y = inputShape(k);
                 if (!y) return {};
                 if (y->size() > out.size()) out.insert(out.begin(), y->size() - out.size(), 1);
                 for (std::size_t d = 0; d < y->size(); ++d) {
@@ -393,7 +472,7 @@ private:
             return out;
         }
         if (op == "Conv" && n.input_size() >= 2 && x->size() >= 3) { // explicit pads only
-            auto w = shape(n.input(1));
+            auto w = inputShape(1);
             if (!w || w->size() != x->size()) return {};
             if (const auto* a = attribute(n, "auto_pad"); a && a->s() != "NOTSET") return {};
             const std::size_t spatial = x->size() - 2;
@@ -428,7 +507,7 @@ private:
             return out;
         }
         if (op == "Reshape" && n.input_size() > 1) {
-            const Value* target = value(n.input(1));
+            const Value* target = inputValue(1);
             if (!target) return {};
             std::int64_t total = 1, known = 1;
             for (auto d : *x)
@@ -465,7 +544,7 @@ private:
             if (axis < 0 || axis >= static_cast<std::int64_t>(x->size())) return {};
             std::vector<std::int64_t> out = *x;
             for (int k = 1; k < n.input_size(); ++k) {
-                auto y = shape(n.input(k));
+                auto y = inputShape(k);
                 if (!y || y->size() != x->size()) return {};
                 out[static_cast<std::size_t>(axis)] += (*y)[static_cast<std::size_t>(axis)];
             }
@@ -473,7 +552,7 @@ private:
         }
         if (op == "Slice" && n.input_size() >= 3) {
             auto input = [&](int k) -> const Value* {
-                return n.input_size() > k && !n.input(k).empty() ? value(n.input(k)) : nullptr;
+                return n.input_size() > k && !n.input(k).empty() ? inputValue(k) : nullptr;
             };
             if ((n.input_size() > 3 && !n.input(3).empty() && !input(3)) ||
                 (n.input_size() > 4 && !n.input(4).empty() && !input(4)))
@@ -486,7 +565,7 @@ private:
             return out;
         }
         if (op == "Range" && n.input_size() == 3) { // longer than a value is kept: its length only
-            const Value *start = value(n.input(0)), *limit = value(n.input(1)), *delta = value(n.input(2));
+            const Value *start = inputValue(0), *limit = inputValue(1), *delta = inputValue(2);
             if (!start || !limit || !delta || start->data.size() != 1 || limit->data.size() != 1 ||
                 delta->data.size() != 1 || delta->data[0] == 0)
                 return {};
@@ -494,7 +573,7 @@ private:
             return std::vector<std::int64_t>{static_cast<std::int64_t>(std::max(count, 0.0))};
         }
         if (op == "Pad" && n.input_size() >= 2) { // pads from input 1 (opset 11 on)
-            const Value* pads = value(n.input(1));
+            const Value* pads = inputValue(1);
             if (!pads || pads->data.size() != 2 * x->size()) return {};
             std::vector<std::int64_t> out = *x;
             for (std::size_t d = 0; d < x->size(); ++d) {
@@ -504,7 +583,7 @@ private:
             return out;
         }
         if (op == "MatMul" && n.input_size() == 2) { // both of rank >= 2 (torch's linear layers)
-            auto y = shape(n.input(1));
+            auto y = inputShape(1);
             if (!y || x->size() < 2 || y->size() < 2 || (*x)[x->size() - 1] != (*y)[y->size() - 2]) return {};
             std::vector<std::int64_t> a(x->begin(), x->end() - 2), b(y->begin(), y->end() - 2);
             if (a.size() < b.size()) a.insert(a.begin(), b.size() - a.size(), 1);
@@ -521,9 +600,13 @@ private:
         return {};
     }
 
-    const std::map<std::string, TensorType>& types_;
-    std::unordered_map<std::string, Value> values_;
-    std::unordered_map<std::string, std::vector<std::int64_t>> shapes_;
+    const onnx::GraphProto& graph_;
+    NameTable names_;
+    std::vector<Slot> slots_;
+    std::vector<int> io_;            // every node's input slots, then its output slots (-1: no name)
+    std::vector<std::size_t> first_; // where each node's slots start in io_
+    int node_ = -1;                  // the node evaluate or propagateShapes is working on
+    bool duplicateInitializers_ = false;
 };
 
 TensorType typeOf(const Value& v) {
@@ -540,31 +623,27 @@ TensorType typeOf(const Value& v) {
 std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string, TensorType>& types,
                                 std::map<std::string, TensorType>& folded) {
     auto* graph = mp.mutable_graph();
-    Evaluator eval(types);
-    for (const auto& init : graph->initializer())
-        if (auto v = fromTensor(init)) eval.known(init.name(), *v);
-    std::unordered_set<std::string> outputs;
-    for (const auto& o : graph->output())
-        outputs.insert(o.name());
+    Evaluator eval(*graph, types);
     // Inputs of nodes with an output inference could not shape: folding is worth another round only
     // when it computes one of them (otherwise the library already knew the values).
-    auto concrete = [&](const std::string& name) {
-        auto it = types.find(name);
-        if (it == types.end() || !it->second.hasShape) return false;
-        for (const auto& d : it->second.dims)
+    auto concrete = [&](int slot) {
+        const TensorType* t = eval.type(slot);
+        if (!t || !t->hasShape) return false;
+        for (const auto& d : t->dims)
             if (d.value < 0) return false;
         return true;
     };
     std::vector<onnx::TensorProto> computed;
+    std::vector<int> computedSlots;
     std::vector<int> drop;
     for (int k = 0; k < graph->node_size(); ++k) {
         const onnx::NodeProto& n = graph->node(k);
         std::vector<Value> values;
         try { // a malformed node (an empty starts list, ...) is left to the library, not evaluated
-            values = eval.evaluate(n);
+            values = eval.evaluate(k);
             if (values.empty() || static_cast<int>(values.size()) != n.output_size()) {
                 values.clear();
-                eval.propagateShapes(n);
+                eval.propagateShapes(k);
             }
         } catch (const std::exception&) {
             values.clear();
@@ -572,30 +651,36 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
         if (values.empty()) continue;
         bool keep = n.op_type() == "Constant"; // the library reads Constant nodes itself
         for (int o = 0; o < n.output_size(); ++o) {
-            eval.known(n.output(o), values[static_cast<std::size_t>(o)]);
-            if (outputs.count(n.output(o))) keep = true;
+            eval.known(eval.output(k, o), values[static_cast<std::size_t>(o)]);
+            if (eval.graphOutput(eval.output(k, o))) keep = true;
         }
         if (keep) continue;
         for (int o = 0; o < n.output_size(); ++o) {
             computed.push_back(toTensor(n.output(o), values[static_cast<std::size_t>(o)]));
+            computedSlots.push_back(eval.output(k, o));
             folded[n.output(o)] = typeOf(values[static_cast<std::size_t>(o)]);
         }
         drop.push_back(k);
     }
     if (computed.empty()) return 0;
-    // Computed values read by nodes with an output inference could not shape. Looked for among the
-    // computed names only (a set of every node's inputs was a tenth of the fold on 130k-node models).
-    std::unordered_map<std::string_view, bool> wanted; // views of the node list's strings, which stay
-    for (const auto& t : computed)
-        wanted.emplace(t.name(), false);
-    for (const auto& n : graph->node())
-        if (std::any_of(n.output().begin(), n.output().end(),
-                        [&](const std::string& o) { return !o.empty() && !concrete(o); }))
-            for (const auto& in : n.input())
-                if (auto it = wanted.find(in); it != wanted.end()) it->second = true;
+    // Computed values read by nodes with an output inference could not shape, found through the slots
+    // the evaluator resolved (no name hashed again).
+    std::vector<char> isComputed(eval.slotCount(), 0), wanted(eval.slotCount(), 0);
+    for (int s : computedSlots)
+        if (s >= 0) isComputed[static_cast<std::size_t>(s)] = 1;
+    for (int k = 0; k < graph->node_size(); ++k) {
+        const onnx::NodeProto& n = graph->node(k);
+        bool unshaped = false;
+        for (int o = 0; o < n.output_size() && !unshaped; ++o)
+            unshaped = !n.output(o).empty() && !concrete(eval.output(k, o));
+        if (!unshaped) continue;
+        for (int i = 0; i < n.input_size(); ++i)
+            if (int s = eval.input(k, i); s >= 0 && isComputed[static_cast<std::size_t>(s)])
+                wanted[static_cast<std::size_t>(s)] = 1;
+    }
     std::size_t useful = 0;
-    for (const auto& t : computed)
-        useful += wanted[t.name()];
+    for (int s : computedSlots)
+        useful += s >= 0 && wanted[static_cast<std::size_t>(s)];
     if (useful == 0) return 0;
     // Nodes out, their results in as initializers: the library's Reshape, Expand, Slice ... read them.
     // One compacting pass (a DeleteSubrange per node moved the rest of 130k nodes each time).

@@ -12,6 +12,11 @@
 namespace hs {
 
 namespace huge_pages {
+constexpr std::size_t kPageSize = std::size_t{2} << 20;
+// What allocate maps for `bytes` (of at least one huge page): whole huge pages.
+constexpr std::size_t mappedSize(std::size_t bytes) {
+    return (bytes + kPageSize - 1) / kPageSize * kPageSize;
+}
 // `bytes` rounded up to whole 2 MB pages, aligned, with the kernel asked for huge pages; null (and
 // `mapped` 0) when the size is under one huge page or the mapping fails.
 void* allocate(std::size_t bytes, std::size_t& mapped);

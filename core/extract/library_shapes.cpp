@@ -10,6 +10,7 @@
 #include "extract/internal.h"
 #include "graph/name_table.h"
 
+#include <google/protobuf/arena.h>
 #include <onnx/defs/schema.h>
 #include <onnx/defs/tensor_proto_util.h>
 #include <onnx/shape_inference/implementation.h>
@@ -60,6 +61,7 @@ struct Known {
     TypeProto* undefined = nullptr;
     const TensorProto* data = nullptr;
     const SparseTensorProto* sparse = nullptr;
+    const TensorShapeProto* shapeData = nullptr; // data propagation's result (ShapeData)
 };
 
 class Names {
@@ -92,11 +94,66 @@ private:
     std::vector<std::string_view> keys_;
 };
 
+// The library's generated shape data (a map from copies of the names to the shapes data propagation
+// computed, a third of which were initializer values read once), kept in the names' entries with the
+// shapes on an arena: on deep-1000, 61k entries whose map took 50 ms to free. The library's own code
+// (contexts of nodes with graph attributes, calls of functions) reads and writes its map: from the first
+// such node on, the entries move into it and stay there.
+class ShapeData {
+public:
+    ShapeData(Names& names, ShapeDataMap& map) : names_(names), map_(map), arena_(arenaOptions()) {}
+
+    const TensorShapeProto* find(const std::string& name) const {
+        if (inMap_) {
+            auto it = map_.find(name);
+            return it == map_.end() ? nullptr : &it->second;
+        }
+        const Known* k = names_.find(name);
+        return k ? k->shapeData : nullptr;
+    }
+    // The data now recorded for `name`, or null when it had some already.
+    const TensorShapeProto* add(const std::string& name, TensorShapeProto&& shape) {
+        if (inMap_) {
+            auto [it, added] = map_.insert({name, std::move(shape)});
+            return added ? &it->second : nullptr;
+        }
+        Known& k = names_.at(name);
+        if (k.shapeData) return nullptr;
+        auto* kept = google::protobuf::Arena::CreateMessage<TensorShapeProto>(&arena_);
+        kept->Swap(&shape); // across arenas: a copy of a few dims
+        k.shapeData = kept;
+        return kept;
+    }
+    // The library's map, filled before its own code runs.
+    ShapeDataMap& map() {
+        if (!inMap_) {
+            for (std::size_t k = 0; k < names_.size(); ++k)
+                if (const TensorShapeProto* shape = names_.entry(k).shapeData)
+                    map_.emplace(std::string(names_.key(k)), *shape);
+            inMap_ = true;
+        }
+        return map_;
+    }
+
+private:
+    static google::protobuf::ArenaOptions arenaOptions() {
+        google::protobuf::ArenaOptions options;
+        options.start_block_size = std::size_t{16} << 10;
+        options.max_block_size = std::size_t{1} << 20;
+        return options;
+    }
+
+    Names& names_;
+    ShapeDataMap& map_;
+    google::protobuf::Arena arena_;
+    bool inMap_ = false;
+};
+
 // InferenceContextImpl's answers for a node without graph attributes, looked up on demand. The maps
 // do not change while the node's inference function runs (they change after it, in updateType).
 class LazyInferenceContext final : public onnx::InferenceContext {
 public:
-    LazyInferenceContext(NodeProto& n, const Names& names, const ShapeDataMap& shapeData)
+    LazyInferenceContext(NodeProto& n, const Names& names, const ShapeData& shapeData)
         : n_(n), names_(names), shapeData_(shapeData), outputs_(static_cast<std::size_t>(n.output_size())),
           found_(static_cast<std::size_t>(n.input_size()), &unasked) {}
 
@@ -120,8 +177,7 @@ public:
     }
     const TensorShapeProto* getSymbolicInput(size_t index) const override {
         if (const Known* k = known(index); k && (k->data || k->sparse)) return nullptr;
-        auto it = shapeData_.find(n_.input(static_cast<int>(index)));
-        return it == shapeData_.end() ? nullptr : &it->second;
+        return shapeData_.find(n_.input(static_cast<int>(index)));
     }
     size_t getNumOutputs() const override { return outputs_.size(); }
     TypeProto* getOutputType(size_t index) override {
@@ -145,7 +201,7 @@ private:
 
     NodeProto& n_;
     const Names& names_;
-    const ShapeDataMap& shapeData_;
+    const ShapeData& shapeData_;
     std::vector<TypeProto> outputs_;
     mutable std::vector<const Known*> found_;
 };
@@ -154,7 +210,7 @@ private:
 // values read as shape data are added to the shape data, as the library does).
 class LazyPropagationContext final : public onnx::DataPropagationContext {
 public:
-    LazyPropagationContext(NodeProto& n, const Names& names, ShapeDataMap& shapeData)
+    LazyPropagationContext(NodeProto& n, const Names& names, ShapeData& shapeData)
         : n_(n), names_(names), shapeData_(shapeData) {}
 
     const AttributeProto* getAttribute(const std::string& name) const override {
@@ -175,7 +231,7 @@ public:
     const TensorShapeProto* getInputData(size_t index) override {
         if (index >= static_cast<size_t>(n_.input_size())) outOfBounds("Input", index);
         const std::string& name = n_.input(static_cast<int>(index));
-        if (auto it = shapeData_.find(name); it != shapeData_.end()) return &it->second;
+        if (const TensorShapeProto* known = shapeData_.find(name)) return known;
         const Known* k = names_.find(name);
         const TensorProto* t = k ? k->data : nullptr;
         if (t == nullptr || t->dims_size() > 1) return nullptr;
@@ -189,19 +245,18 @@ public:
         } else {
             return nullptr;
         }
-        auto result = shapeData_.insert({name, std::move(tsp)});
-        return result.second ? &result.first->second : nullptr;
+        return shapeData_.add(name, std::move(tsp));
     }
     void addOutputData(size_t index, TensorShapeProto&& tsp) override {
         if (index >= static_cast<size_t>(n_.output_size())) outOfBounds("Input", index); // sic
-        if (!shapeData_.insert({n_.output(static_cast<int>(index)), std::move(tsp)}).second)
+        if (!shapeData_.add(n_.output(static_cast<int>(index)), std::move(tsp)))
             fail_shape_inference("Data for input  " + onnx::to_string(index) + " already exists.");
     }
 
 private:
     NodeProto& n_;
     const Names& names_;
-    ShapeDataMap& shapeData_;
+    ShapeData& shapeData_;
 };
 
 bool hasGraphAttribute(const NodeProto& n) {
@@ -219,7 +274,7 @@ public:
         : g_(*m.mutable_graph()), opsets_(opsets), functions_(functions),
           registry_(onnx::OpSchemaRegistry::Instance()),
           irVersion_(static_cast<int>(m.ir_version())), graphContext_{typeMap_,   opsets_,   &symbols_,
-                                                                      functions_, registry_, &shapeData_,
+                                                                      functions_, registry_, &shapeDataMap_,
                                                                       irVersion_} {}
 
     void run() {
@@ -322,7 +377,7 @@ private:
                     schema->GetTypeAndShapeInferenceFunction()(ctx);
                 } else if (schema->HasFunction()) {
                     InferShapeForFunctionNode(*schema->GetFunction(), registry_, ctx, options_, functions_,
-                                              &symbols_, &shapeData_);
+                                              &symbols_, &shapeData_.map());
                 } else {
                     return false;
                 }
@@ -330,7 +385,7 @@ private:
                 auto it = functions_.find(functionKey(n.domain(), n.op_type()));
                 if (it == functions_.end()) return false;
                 InferShapeForFunctionNode(*it->second, registry_, ctx, options_, functions_, &symbols_,
-                                          &shapeData_);
+                                          &shapeData_.map());
             } else {
                 return false;
             }
@@ -369,7 +424,7 @@ private:
         onnx::InferenceContext* ctx = nullptr;
         if (hasGraphAttribute(n)) {
             mirror();
-            ctx = &full.emplace(n, typeMap_, dataMap_, sparseMap_, &shapeData_, &graphContext_);
+            ctx = &full.emplace(n, typeMap_, dataMap_, sparseMap_, &shapeData_.map(), &graphContext_);
         } else {
             ctx = &lazy.emplace(n, names_, shapeData_);
         }
@@ -394,7 +449,8 @@ private:
     const onnx::ShapeInferenceOptions options_{false, 0, true};
     onnx::shape_inference::SymbolTableImpl symbols_;
     Names names_;
-    ShapeDataMap shapeData_;
+    ShapeDataMap shapeDataMap_; // the library's: filled by shapeData_.map() before its own code runs
+    ShapeData shapeData_{names_, shapeDataMap_};
     std::deque<TypeProto> initializerTypes_;                         // addresses stay
     std::unordered_map<std::string, const onnx::OpSchema*> schemas_; // by domain and op (schemaOf)
     bool mirrored_ = false;

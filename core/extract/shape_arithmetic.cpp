@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -24,7 +25,10 @@ public:
     // stay where they are while the fold reads them), and each node's inputs and outputs are resolved to
     // slots up front: maps by name, asked several times per node, were most of a fold of 130k nodes.
     Evaluator(const onnx::GraphProto& graph, const std::map<std::string, TensorType>& types) : graph_(graph) {
-        const auto expected = static_cast<std::size_t>(graph.initializer_size() + 3 * graph.node_size());
+        // Every name is an initializer, a graph input or some node's output, bar malformed graphs.
+        std::size_t expected = static_cast<std::size_t>(graph.initializer_size() + graph.input_size());
+        for (const auto& n : graph.node())
+            expected += static_cast<std::size_t>(n.output_size());
         names_.reserve(expected);
         slots_.reserve(expected);
         for (const auto& init : graph.initializer()) {
@@ -66,8 +70,8 @@ public:
     void known(int slot, Value v) {
         if (slot < 0) return;
         Slot& s = slots_[static_cast<std::size_t>(slot)];
-        s.value = std::move(v);
         s.initRead = true; // a value computed here replaces the initializer's
+        keep(s, std::move(v));
     }
     // An initializer's value is read when a node first asks for it (most are weights no fold reads).
     const Value* value(int slot) {
@@ -76,15 +80,16 @@ public:
         if (!s.initRead) {
             s.initRead = true;
             if (s.init)
-                if (auto v = fromTensor(*s.init)) s.value = std::move(*v);
+                if (auto v = fromTensor(*s.init)) keep(s, std::move(*v));
         }
-        return s.value ? &*s.value : nullptr;
+        return s.value < 0 ? nullptr : &values_[static_cast<std::size_t>(s.value)];
     }
 
     // A tensor's concrete shape: propagated here, from inference, or from a value computed here.
     std::optional<std::vector<std::int64_t>> shape(int slot) {
         if (slot < 0) return {};
-        if (const Slot& s = slots_[static_cast<std::size_t>(slot)]; s.shape) return s.shape;
+        if (const Slot& s = slots_[static_cast<std::size_t>(slot)]; s.shape >= 0)
+            return shapes_[static_cast<std::size_t>(s.shape)];
         if (const TensorType* t = type(slot); t && t->hasShape) {
             std::vector<std::int64_t> dims;
             for (const auto& d : t->dims) {
@@ -107,7 +112,9 @@ public:
         const int out0 = output(node, 0);
         if (out0 < 0 || shape(out0)) return;
         auto out = propagatedShape(n);
-        if (out) slots_[static_cast<std::size_t>(out0)].shape = std::move(*out);
+        if (!out) return;
+        slots_[static_cast<std::size_t>(out0)].shape = static_cast<int>(shapes_.size());
+        shapes_.push_back(std::move(*out));
     }
 
     // The node's outputs, when all of its inputs are known; empty when it cannot tell.
@@ -135,14 +142,24 @@ public:
     }
 
 private:
+    // 32 bytes: a slot per name of 130k-node graphs, most never given a value or a shape.
     struct Slot {
         const onnx::TensorProto* init = nullptr; // the last initializer of the name
         const TensorType* type = nullptr;
+        int value = -1; // in values_
+        int shape = -1; // in shapes_
         bool initRead = false;
         bool graphOutput = false;
-        std::optional<Value> value;
-        std::optional<std::vector<std::int64_t>> shape;
     };
+
+    void keep(Slot& s, Value v) {
+        if (s.value >= 0) {
+            values_[static_cast<std::size_t>(s.value)] = std::move(v);
+        } else {
+            s.value = static_cast<int>(values_.size());
+            values_.push_back(std::move(v));
+        }
+    }
 
     int slotFor(const std::string& name) {
         auto [s, added] = names_.tryEmplace(name, static_cast<int>(slots_.size()));
@@ -603,6 +620,8 @@ private:
     const onnx::GraphProto& graph_;
     NameTable names_;
     std::vector<Slot> slots_;
+    std::deque<Value> values_; // a deque: values evaluate holds stay where they are as others are read
+    std::deque<std::vector<std::int64_t>> shapes_;
     std::vector<int> io_;            // every node's input slots, then its output slots (-1: no name)
     std::vector<std::size_t> first_; // where each node's slots start in io_
     int node_ = -1;                  // the node evaluate or propagateShapes is working on

@@ -342,6 +342,75 @@ private slots:
                 std::string::npos);
     }
 
+    // ONNX Runtime's bare list of events is read as a stream, Chrome's {"traceEvents": [...]} as a whole
+    // document: the same events give the same profile either way, however odd they are (repeated keys,
+    // the last counting; values of the wrong type; lists and scalars among the events; nested args).
+    void streamedTraceReadsAsTheDocument() {
+        hstest::Loaded l = hstest::load(hstest::fixture("cnn_resnet.onnx"));
+        const std::string a = l.graph->node(0).name, b = l.graph->node(1).name;
+        QVERIFY(!a.empty() && !b.empty() && a != b);
+        const std::string events =
+            "{\"name\": \"model_run\", \"dur\": 9},"
+            "{\"name\": \"model_run\"}, 7, \"text\", null, [1, {\"name\": \"" +
+            a +
+            "_kernel_time\", \"dur\": 1000}],"
+            "{\"name\": \"" +
+            a +
+            "_kernel_time\", \"dur\": 10, \"args\": {\"op_name\": \"Conv\"}},"
+            "{\"name\": \"" +
+            b +
+            "_kernel_time\", \"dur\": 2.5e1, \"dur\": 30},"
+            "{\"name\": \"" +
+            a +
+            "_kernel_time\", \"dur\": \"5\"},"
+            "{\"name\": 3, \"dur\": 50},"
+            "{\"dur\": 60, \"name\": \"x_kernel_time\", \"args\": {\"op_name\": \"Gemm\", \"op_name\": 4}},"
+            "{\"name\": \"y_kernel_time\", \"dur\": 70, \"args\": {\"op_name\": \"Relu\"}, \"args\": {\"o\": "
+            "1}},"
+            "{\"name\": \"z_kernel_time\", \"dur\": 80, \"args\": [{\"op_name\": \"Add\"}]},"
+            "{\"name\": \"w_kernel_time\", \"dur\": 90, \"args\": {\"x\": {\"op_name\": \"Mul\"}, "
+            "\"op_name\": \"Sub\"}},"
+            "{\"name\": \"v\\u005fkernel_time\", \"dur\": 100, \"cat\": {\"name\": \"model_run\"}},"
+            "{\"name\": \"" +
+            b + "_kernel_time\", \"name\": \"u_kernel_time\", \"dur\": 110, \"args\": 5}";
+        QTemporaryDir dir;
+        auto read = [&](const char* file, const std::string& text) {
+            QFile f(dir.filePath(file));
+            f.open(QIODevice::WriteOnly);
+            f.write(text.data(), static_cast<qint64>(text.size()));
+            f.close();
+            return hs::readProfile(dir.filePath(file).toStdString(), *l.graph);
+        };
+        const hs::Profile streamed = read("list.json", " \n[" + events + "]");
+        const hs::Profile whole = read("chrome.json", "{\"traceEvents\": [" + events + "]}");
+        QCOMPARE(streamed.runs, std::size_t{2});
+        QCOMPARE(streamed.events, std::size_t{8});
+        QCOMPARE(streamed.matched, std::size_t{2});
+        QCOMPARE(streamed.nodeUs[0], 10.0 / 2);
+        QCOMPARE(streamed.nodeUs[1], 30.0 / 2);
+        const std::map<std::string, double> ops = {{"?", (60 + 70 + 80 + 100 + 110) / 2.0},
+                                                   {"Sub", 90 / 2.0}};
+        QCOMPARE(streamed.unmatchedOpsUs, ops);
+        QCOMPARE(streamed.unmatchedNames, (std::vector<std::string>{"x", "y", "z", "w", "v", "u"}));
+        QCOMPARE(whole.runs, streamed.runs);
+        QCOMPARE(whole.events, streamed.events);
+        QCOMPARE(whole.matched, streamed.matched);
+        QCOMPARE(whole.unmatched, streamed.unmatched);
+        QCOMPARE(whole.totalUs, streamed.totalUs);
+        QCOMPARE(whole.matchedUs, streamed.matchedUs);
+        QCOMPARE(whole.nodeUs, streamed.nodeUs);
+        QCOMPARE(whole.unmatchedNames, streamed.unmatchedNames);
+        QCOMPARE(whole.unmatchedOpsUs, streamed.unmatchedOpsUs);
+        // A list broken half-way names the file and the JSON error, as a broken document does.
+        std::string broken;
+        try {
+            read("broken.json", "[" + events + ", {\"name\": ");
+        } catch (const hs::Error& e) {
+            broken = e.what();
+        }
+        QVERIFY2(broken.find("broken.json: not a JSON profile trace (") != std::string::npos, broken.c_str());
+    }
+
     // Profile a fixture in ONNX Runtime with optimizations off: every kernel event names a node, and the
     // modules' times add up to the trace's kernel time (summed by the driver, not by Hierscope).
     void profileTimesAddUpAndEveryEventMatches_data() {

@@ -4,13 +4,14 @@
 //
 //   hierscope-bench --cache DIR [--report FILE] [--command TEXT] [--flat-cap SECONDS] [--quick]
 //                   [--only SECTION] [--no-flat]
-// --only runs one section (open, paint, expand, extract, embed, sidecar, analysis, compare); --no-flat skips
+// --only runs one section (open, paint, expand, extract, embed, sidecar, analysis, profile, compare); --no-flat skips
 // only the flat dot layout that "expand everything" is compared against (it takes minutes): that budget
 // is then not reported, the other expand and repaint figures are.
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
 //   hierscope-bench --memory open|parse|embed MODEL  prints peak, anonymous and file-backed resident growth
 //   (KiB) hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints
 //   seconds
+#include "analysis/profile.h"
 #include "analysis/tensor_types.h"
 #include "common/error.h"
 #include "compare/compare.h"
@@ -1005,6 +1006,36 @@ void measureAnalysis(const std::string& label, const std::string& path, int reps
                types <= 5 * open);
 }
 
+// Profile matching (issue 21; issue 23 item 5): ONNX Runtime's trace of deep-200 (3 runs, graph
+// optimizations off, so one kernel event per node and run; bench/run makes it with tests/cost/profile_run.js)
+// read, matched to nodes and summed per module, in turns with the open of the same model.
+void measureProfile(const std::string& label, const std::string& path, const std::string& trace, int reps) {
+    if (!std::filesystem::exists(trace)) {
+        row("read profile + match + module times", label, "skipped", "no trace: " + trace,
+            "bench/run makes it with ONNX Runtime");
+        notes.push_back("The profile section was skipped: " + trace +
+                        " is missing (bench/run writes it with onnxruntime-node, tests/numeric/node_modules).");
+        return;
+    }
+    warm(path);
+    warm(trace);
+    Opened o = openModel(path);
+    const auto [read, open] = timeAlternating(
+        reps,
+        [&] {
+            Profile p = readProfile(trace, *o.graph);
+            return moduleTimes(p, *o.graph, o.hierarchy);
+        },
+        [&] { return openModel(path); });
+    const Profile p = readProfile(trace, *o.graph);
+    row("read profile + match + module times", label, secs(read), "open " + secs(open),
+        fmt("%.1fx the open", read / open));
+    row("  trace", label, mb(static_cast<double>(std::filesystem::file_size(trace))),
+        fmt("%zu kernel events, %zu runs", p.events, p.runs), fmt("%zu matched", p.matched));
+    budget("profile matching, 25k-node model", "<= 5x the open of the same model",
+           fmt("%.2fx (%s vs %s)", read / open, secs(read).c_str(), secs(open).c_str()), read <= 5 * open);
+}
+
 // deep-200 against deep-1000: 800 layers only in B.
 void measureCompare(const std::string& pathA, const std::string& pathB, const std::string& label, int reps) {
     Opened a = openModel(pathA), b = openModel(pathB);
@@ -1116,7 +1147,7 @@ int main(int argc, char** argv) {
     double flatCap = 60;
     bool quick = false, flatBaseline = true;
     std::string
-        only; // one section: open, paint, expand, extract, embed, sidecar, analysis, compare (profiling)
+        only; // one section: open, paint, expand, extract, embed, sidecar, analysis, profile, compare
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--cache" && i + 1 < args.size())
             cache = args[++i];
@@ -1193,6 +1224,7 @@ int main(int argc, char** argv) {
             measureAnalysis("bert-base", m.bert, quick ? 3 : 5, false);
             measureAnalysis("deep-1000", m.deep1000, quick ? 3 : 5, true);
         }
+        if (section("profile")) measureProfile("deep-200", m.deep200, cache + "/deep-200.profile.json", reps);
         if (section("compare")) {
             measureCompare(m.deep1000, m.deep1000, "deep-1000 x2", quick ? 3 : 7);
             measureCompare(m.deep200, m.deep1000, "deep-200/1000", quick ? 3 : 7);

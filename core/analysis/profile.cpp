@@ -1,10 +1,13 @@
 // ONNX Runtime profile traces, matched to node instances by name.
 #include "analysis/profile.h"
 
+#include "analysis/plain_json.h"
+
 #include "common/display_text.h"
 #include "common/error.h"
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
+#include "model/mapped_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -105,22 +108,23 @@ public:
     bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
     bool number_float(number_float_t v, const string_t&) override { return number(v); }
     bool binary(binary_t&) override { return other(); }
-    bool string(string_t& v) override {
+    bool string(string_t& v) override { return text(v); }
+    bool text(std::string_view v) {
         if (depth_ == kEvent && key_ == Key::Name) {
             event_.named = true;
-            event_.name.swap(v);
+            event_.name.assign(v);
             return true;
         }
         if (depth_ == kArgs && key_ == Key::OpName) {
             event_.hasOp = true;
-            event_.op.swap(v);
+            event_.op.assign(v);
             return true;
         }
         return other();
     }
     bool start_object(std::size_t) override {
         if (depth_ == kList) {
-            event_ = {};
+            event_.named = event_.timed = event_.hasOp = false; // the strings keep their buffers
         } else if (depth_ == kEvent && key_ == Key::Args) {
             event_.hasOp = false; // a later `args` replaces an earlier one
             inArgs_ = true;
@@ -133,7 +137,8 @@ public:
         if (depth_ > kList) other(); // a list as a value; one in the list is no event
         return descend();
     }
-    bool key(string_t& k) override {
+    bool key(string_t& k) override { return name(k); }
+    bool name(std::string_view k) {
         key_ = Key::Other;
         if (depth_ == kEvent)
             key_ = k == "name" ? Key::Name : k == "dur" ? Key::Dur : k == "args" ? Key::Args : Key::Other;
@@ -154,6 +159,8 @@ private:
     // Open containers: the list, an event object, a value inside an event (args among them).
     static constexpr int kList = 1, kEvent = 2, kArgs = 3;
     enum class Key { Other, Name, Dur, Args, OpName };
+
+    friend struct PlainEvents;
 
     bool number(double v) {
         if (depth_ != kEvent || key_ != Key::Dur) return other();
@@ -192,6 +199,41 @@ private:
     TraceEvent event_;
 };
 
+// The plain scanner's sink (analysis/plain_json.h), feeding the same stream.
+struct PlainEvents {
+    EventStream& stream;
+    void startObject() { stream.start_object(0); }
+    void endObject() { stream.end_object(); }
+    void startArray() { stream.start_array(0); }
+    void endArray() { stream.end_array(); }
+    void key(std::string_view k) { stream.name(k); }
+    void string(std::string_view v) { stream.text(v); }
+    void number(double v) { stream.number(v); }
+    void literal() { stream.other(); }
+};
+
+// The trace's bytes, mapped (traces of big models are hundreds of MB); read into memory when the file
+// cannot be mapped (empty, a pipe), with the same message when it cannot be read at all.
+struct TraceBytes {
+    std::shared_ptr<const MappedFile> mapped;
+    std::string read;
+    std::string_view text;
+};
+
+std::string readFile(const std::string& path);
+
+TraceBytes traceBytes(const std::string& path) {
+    TraceBytes t;
+    try {
+        t.mapped = MappedFile::open(path);
+        t.text = t.mapped->bytes(0, t.mapped->size());
+    } catch (const Error&) {
+        t.read = readFile(path);
+        t.text = t.read;
+    }
+    return t;
+}
+
 std::string readFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw Error(path + ": cannot read the profile");
@@ -207,7 +249,7 @@ std::string readFile(const std::string& path) {
 }
 
 // Chrome's trace format, {"traceEvents": [...]}, and anything that is not a list: parsed whole.
-nlohmann::json parseDocument(const std::string& path, const std::string& bytes) {
+nlohmann::json parseDocument(const std::string& path, std::string_view bytes) {
     nlohmann::json trace;
     try {
         trace = nlohmann::json::parse(bytes);
@@ -220,8 +262,18 @@ nlohmann::json parseDocument(const std::string& path, const std::string& bytes) 
     return trace;
 }
 
-void readEvents(const std::string& path, EventMatcher& matcher) {
-    const std::string bytes = readFile(path);
+// Reads the events into `p`, by the plain scanner when it can; false when it gave up, `p` then partial.
+bool readPlainEvents(const std::string& path, std::string_view bytes, const GraphIndex& graph, Profile& p,
+                     double& total, double& matched) {
+    EventMatcher matcher(graph, p);
+    EventStream stream(path, matcher);
+    PlainEvents sink{stream};
+    if (!plain_json::scan(bytes, sink)) return false;
+    total = matcher.total, matched = matcher.matched;
+    return true;
+}
+
+void readEvents(const std::string& path, std::string_view bytes, EventMatcher& matcher) {
     const auto first = bytes.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && bytes[first] == '[') { // what ONNX Runtime writes
         EventStream stream(path, matcher);
@@ -246,11 +298,20 @@ void readEvents(const std::string& path, EventMatcher& matcher) {
 } // namespace
 
 Profile readProfile(const std::string& tracePath, const GraphIndex& graph) {
+    const TraceBytes trace = traceBytes(tracePath);
+    const std::string_view bytes = trace.text;
     Profile p;
     p.path = tracePath;
-    EventMatcher matcher(graph, p);
-    readEvents(tracePath, matcher);
-    const double total = matcher.total, matched = matcher.matched;
+    double total = 0, matched = 0;
+    const auto first = bytes.find_first_not_of(" \t\r\n");
+    const bool list = first != std::string_view::npos && bytes[first] == '[';
+    if (!list || !readPlainEvents(tracePath, bytes, graph, p, total, matched)) {
+        p = Profile{};
+        p.path = tracePath;
+        EventMatcher matcher(graph, p);
+        readEvents(tracePath, bytes, matcher);
+        total = matcher.total, matched = matcher.matched;
+    }
     if (p.events == 0)
         throw Error(tracePath + ": no kernel events (\"<node>_kernel_time\") in the profile: is it an ONNX "
                                 "Runtime trace of a run of this model?");

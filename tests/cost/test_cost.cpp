@@ -4,6 +4,7 @@
 #include "../core/cli_run.h"
 #include "../core/test_support.h"
 #include "analysis/cost.h"
+#include "analysis/plain_json.h"
 #include "analysis/profile.h"
 #include "analysis/tensor_types.h"
 #include "common/error.h"
@@ -16,7 +17,12 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
+#include <cstdio>
+#include <functional>
+#include <random>
 
 namespace {
 
@@ -43,6 +49,57 @@ Costed costed(const std::string& path, const hs::DimBindings& dims = {}) {
     c.types = hs::inferTensorTypes(*c.loaded.graph, &dims);
     c.report = hs::computeCost(*c.loaded.graph, c.loaded.hierarchy, c.types, dims);
     return c;
+}
+
+// Events of a JSON text as text, from the plain scanner and from nlohmann's SAX parser alike.
+struct RecordedEvents {
+    std::vector<std::string> events;
+    void startObject() { events.push_back("{"); }
+    void endObject() { events.push_back("}"); }
+    void startArray() { events.push_back("["); }
+    void endArray() { events.push_back("]"); }
+    void key(std::string_view k) { events.push_back("k:" + std::string(k)); }
+    void string(std::string_view v) { events.push_back("s:" + std::string(v)); }
+    void number(double v) {
+        char text[64];
+        std::snprintf(text, sizeof text, "n:%.17g", v == 0 ? 0.0 : v); // the sign of zero aside
+        events.push_back(text);
+    }
+    void literal() { events.push_back("l"); }
+};
+
+struct NlohmannEvents final : nlohmann::json_sax<nlohmann::json> {
+    RecordedEvents recorded;
+    bool null() override { return recorded.literal(), true; }
+    bool boolean(bool) override { return recorded.literal(), true; }
+    bool number_integer(number_integer_t v) override { return recorded.number(static_cast<double>(v)), true; }
+    bool number_unsigned(number_unsigned_t v) override {
+        return recorded.number(static_cast<double>(v)), true;
+    }
+    bool number_float(number_float_t v, const string_t&) override { return recorded.number(v), true; }
+    bool string(string_t& v) override { return recorded.string(v), true; }
+    bool binary(binary_t&) override { return false; }
+    bool start_object(std::size_t) override { return recorded.startObject(), true; }
+    bool key(string_t& k) override { return recorded.key(k), true; }
+    bool end_object() override { return recorded.endObject(), true; }
+    bool start_array(std::size_t) override { return recorded.startArray(), true; }
+    bool end_array() override { return recorded.endArray(), true; }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception&) override {
+        return false;
+    }
+};
+
+bool scans(const std::string& text) {
+    RecordedEvents plain;
+    return hs::plain_json::scan(text, plain);
+}
+
+// The scanner gave up, or nlohmann read the text too, with the same events.
+bool agrees(const std::string& text) {
+    RecordedEvents plain;
+    if (!hs::plain_json::scan(text, plain)) return true;
+    NlohmannEvents reference;
+    return nlohmann::json::sax_parse(text, &reference) && reference.recorded.events == plain.events;
 }
 
 QJsonObject jsonOf(const hstest::CliRun& r) {
@@ -345,7 +402,16 @@ private slots:
     // ONNX Runtime's bare list of events is read as a stream, Chrome's {"traceEvents": [...]} as a whole
     // document: the same events give the same profile either way, however odd they are (repeated keys,
     // the last counting; values of the wrong type; lists and scalars among the events; nested args).
+    // Plain (every string without escapes: read by analysis/plain_json.h) and escaped (one escape: read
+    // by nlohmann's SAX parser instead).
+    void streamedTraceReadsAsTheDocument_data() {
+        QTest::addColumn<bool>("escaped");
+        QTest::newRow("plain") << false;
+        QTest::newRow("escaped") << true;
+    }
+
     void streamedTraceReadsAsTheDocument() {
+        QFETCH(bool, escaped);
         hstest::Loaded l = hstest::load(hstest::fixture("cnn_resnet.onnx"));
         const std::string a = l.graph->node(0).name, b = l.graph->node(1).name;
         QVERIFY(!a.empty() && !b.empty() && a != b);
@@ -370,7 +436,9 @@ private slots:
             "{\"name\": \"z_kernel_time\", \"dur\": 80, \"args\": [{\"op_name\": \"Add\"}]},"
             "{\"name\": \"w_kernel_time\", \"dur\": 90, \"args\": {\"x\": {\"op_name\": \"Mul\"}, "
             "\"op_name\": \"Sub\"}},"
-            "{\"name\": \"v\\u005fkernel_time\", \"dur\": 100, \"cat\": {\"name\": \"model_run\"}},"
+            "{\"name\": \"v" +
+            std::string(escaped ? "\\u005f" : "_") +
+            "kernel_time\", \"dur\": 100, \"cat\": {\"name\": \"model_run\"}},"
             "{\"name\": \"" +
             b + "_kernel_time\", \"name\": \"u_kernel_time\", \"dur\": 110, \"args\": 5}";
         QTemporaryDir dir;
@@ -381,6 +449,8 @@ private slots:
             f.close();
             return hs::readProfile(dir.filePath(file).toStdString(), *l.graph);
         };
+        RecordedEvents plain;
+        QCOMPARE(hs::plain_json::scan(" \n[" + events + "]", plain), !escaped);
         const hs::Profile streamed = read("list.json", " \n[" + events + "]");
         const hs::Profile whole = read("chrome.json", "{\"traceEvents\": [" + events + "]}");
         QCOMPARE(streamed.runs, std::size_t{2});
@@ -409,6 +479,77 @@ private slots:
             broken = e.what();
         }
         QVERIFY2(broken.find("broken.json: not a JSON profile trace (") != std::string::npos, broken.c_str());
+    }
+
+    // The plain scanner reads what nlohmann's parser reads, event for event, or gives up: never accepts
+    // what nlohmann rejects. Random documents (plain strings, every number syntax, nesting) and, from
+    // each, texts with one byte deleted, inserted or replaced.
+    void plainScannerReadsAsNlohmannOrGivesUp() {
+        std::mt19937 random(20261206);
+        auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+        const char* numbers[] = {"0",
+                                 "-0",
+                                 "12",
+                                 "-3.25",
+                                 "1e3",
+                                 "2E-2",
+                                 "6.02e+23",
+                                 "1.5e400",
+                                 "-1e-400",
+                                 "18446744073709551616",
+                                 "9007199254740993",
+                                 "0.1"};
+        const char* strings[] = {"", "name", "dur", "args", "op_name", "a b", "x_kernel_time", "~{}[]:,"};
+        std::function<std::string(int)> value = [&](int depth) -> std::string {
+            switch (depth > 3 ? pick(4) : pick(6)) {
+            case 0:
+                return numbers[pick(12)];
+            case 1:
+                return std::string("\"") + strings[pick(8)] + "\"";
+            case 2:
+                return pick(3) == 0 ? "true" : pick(2) ? "false" : "null";
+            case 3:
+                return std::string("\"") + strings[pick(8)] + strings[pick(8)] + "\"";
+            case 4: {
+                std::string text = "[";
+                for (int k = pick(4); k-- > 0;)
+                    text += value(depth + 1) + (k ? ", " : "");
+                return text + "]";
+            }
+            default: {
+                std::string text = "{";
+                for (int k = pick(4); k-- > 0;)
+                    text +=
+                        "\"" + std::string(strings[pick(8)]) + "\" :" + value(depth + 1) + (k ? ",\n" : "");
+                return text + "}";
+            }
+            }
+        };
+        int plainRead = 0, mutantsRead = 0;
+        for (int round = 0; round < 400; ++round) {
+            const std::string text = value(0);
+            QVERIFY2(agrees(text), text.c_str());
+            plainRead += scans(text);
+            for (int m = 0; m < 8; ++m) {
+                std::string mutant = text;
+                const std::size_t at = static_cast<std::size_t>(pick(static_cast<int>(text.size()) + 1));
+                const char bytes[] = "{}[]\":,.-+e0 \\\x01\xc3";
+                const char c = bytes[pick(static_cast<int>(sizeof bytes) - 1)];
+                if (pick(3) == 0 && at < mutant.size())
+                    mutant.erase(at, 1);
+                else if (pick(2) == 0 && at < mutant.size())
+                    mutant[at] = c;
+                else
+                    mutant.insert(at, 1, c);
+                QVERIFY2(agrees(mutant), mutant.c_str());
+                mutantsRead += scans(mutant);
+            }
+        }
+        QVERIFY(plainRead > 350); // the scanner did read (almost every generated document is plain)
+        QVERIFY(mutantsRead > 0);
+        // What it leaves to nlohmann: escapes, bytes outside ASCII, numbers beyond a double.
+        for (const char* text : {"[\"a\\nb\"]", "[\"\xc3\xa9\"]", "[1e400]", "[\"\x01\"]"})
+            QVERIFY2(!scans(text), text);
     }
 
     // Profile a fixture in ONNX Runtime with optimizations off: every kernel event names a node, and the

@@ -24,6 +24,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== fuzz targets (libFuzzer, clang, ASan + UBSan): a short run of each from its seed corpus"
 cmake -S . -B build-fuzz -DHIERSCOPE_FUZZ=ON -DHIERSCOPE_BUILD_GUI=OFF -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo > build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_model fuzz_sidecar fuzz_extract fuzz_structure >> build-fuzz.log 2>&1 ||
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_model fuzz_sidecar fuzz_extract fuzz_structure fuzz_profile >> build-fuzz.log 2>&1 ||
   { tail -60 build-fuzz.log; exit 1; }
 fuzz/run build-fuzz 30

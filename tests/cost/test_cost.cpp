@@ -4,10 +4,10 @@
 #include "../core/cli_run.h"
 #include "../core/test_support.h"
 #include "analysis/cost.h"
-#include "analysis/plain_json.h"
 #include "analysis/profile.h"
 #include "analysis/tensor_types.h"
 #include "common/error.h"
+#include "json_events.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -16,8 +16,6 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
-
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -49,57 +47,6 @@ Costed costed(const std::string& path, const hs::DimBindings& dims = {}) {
     c.types = hs::inferTensorTypes(*c.loaded.graph, &dims);
     c.report = hs::computeCost(*c.loaded.graph, c.loaded.hierarchy, c.types, dims);
     return c;
-}
-
-// Events of a JSON text as text, from the plain scanner and from nlohmann's SAX parser alike.
-struct RecordedEvents {
-    std::vector<std::string> events;
-    void startObject() { events.push_back("{"); }
-    void endObject() { events.push_back("}"); }
-    void startArray() { events.push_back("["); }
-    void endArray() { events.push_back("]"); }
-    void key(std::string_view k) { events.push_back("k:" + std::string(k)); }
-    void string(std::string_view v) { events.push_back("s:" + std::string(v)); }
-    void number(double v) {
-        char text[64];
-        std::snprintf(text, sizeof text, "n:%.17g", v == 0 ? 0.0 : v); // the sign of zero aside
-        events.push_back(text);
-    }
-    void literal() { events.push_back("l"); }
-};
-
-struct NlohmannEvents final : nlohmann::json_sax<nlohmann::json> {
-    RecordedEvents recorded;
-    bool null() override { return recorded.literal(), true; }
-    bool boolean(bool) override { return recorded.literal(), true; }
-    bool number_integer(number_integer_t v) override { return recorded.number(static_cast<double>(v)), true; }
-    bool number_unsigned(number_unsigned_t v) override {
-        return recorded.number(static_cast<double>(v)), true;
-    }
-    bool number_float(number_float_t v, const string_t&) override { return recorded.number(v), true; }
-    bool string(string_t& v) override { return recorded.string(v), true; }
-    bool binary(binary_t&) override { return false; }
-    bool start_object(std::size_t) override { return recorded.startObject(), true; }
-    bool key(string_t& k) override { return recorded.key(k), true; }
-    bool end_object() override { return recorded.endObject(), true; }
-    bool start_array(std::size_t) override { return recorded.startArray(), true; }
-    bool end_array() override { return recorded.endArray(), true; }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception&) override {
-        return false;
-    }
-};
-
-bool scans(const std::string& text) {
-    RecordedEvents plain;
-    return hs::plain_json::scan(text, plain);
-}
-
-// The scanner gave up, or nlohmann read the text too, with the same events.
-bool agrees(const std::string& text) {
-    RecordedEvents plain;
-    if (!hs::plain_json::scan(text, plain)) return true;
-    NlohmannEvents reference;
-    return nlohmann::json::sax_parse(text, &reference) && reference.recorded.events == plain.events;
 }
 
 QJsonObject jsonOf(const hstest::CliRun& r) {
@@ -449,8 +396,7 @@ private slots:
             f.close();
             return hs::readProfile(dir.filePath(file).toStdString(), *l.graph);
         };
-        RecordedEvents plain;
-        QCOMPARE(hs::plain_json::scan(" \n[" + events + "]", plain), !escaped);
+        QCOMPARE(hstest::plainScans(" \n[" + events + "]"), !escaped);
         const hs::Profile streamed = read("list.json", " \n[" + events + "]");
         const hs::Profile whole = read("chrome.json", "{\"traceEvents\": [" + events + "]}");
         QCOMPARE(streamed.runs, std::size_t{2});
@@ -528,8 +474,8 @@ private slots:
         int plainRead = 0, mutantsRead = 0;
         for (int round = 0; round < 400; ++round) {
             const std::string text = value(0);
-            QVERIFY2(agrees(text), text.c_str());
-            plainRead += scans(text);
+            QVERIFY2(hstest::plainAgreesWithNlohmann(text), text.c_str());
+            plainRead += hstest::plainScans(text);
             for (int m = 0; m < 8; ++m) {
                 std::string mutant = text;
                 const std::size_t at = static_cast<std::size_t>(pick(static_cast<int>(text.size()) + 1));
@@ -541,15 +487,15 @@ private slots:
                     mutant[at] = c;
                 else
                     mutant.insert(at, 1, c);
-                QVERIFY2(agrees(mutant), mutant.c_str());
-                mutantsRead += scans(mutant);
+                QVERIFY2(hstest::plainAgreesWithNlohmann(mutant), mutant.c_str());
+                mutantsRead += hstest::plainScans(mutant);
             }
         }
         QVERIFY(plainRead > 350); // the scanner did read (almost every generated document is plain)
         QVERIFY(mutantsRead > 0);
         // What it leaves to nlohmann: escapes, bytes outside ASCII, numbers beyond a double.
         for (const char* text : {"[\"a\\nb\"]", "[\"\xc3\xa9\"]", "[1e400]", "[\"\x01\"]"})
-            QVERIFY2(!scans(text), text);
+            QVERIFY2(!hstest::plainScans(text), text);
     }
 
     // Profile a fixture in ONNX Runtime with optimizations off: every kernel event names a node, and the

@@ -4,9 +4,9 @@
 //
 //   hierscope-bench --cache DIR [--report FILE] [--command TEXT] [--flat-cap SECONDS] [--quick]
 //                   [--only SECTION] [--no-flat]
-// --only runs one section (open, paint, expand, extract, embed, sidecar, analysis, profile, compare); --no-flat skips
-// only the flat dot layout that "expand everything" is compared against (it takes minutes): that budget
-// is then not reported, the other expand and repaint figures are.
+// --only runs one section (open, paint, expand, extract, embed, sidecar, analysis, profile, compare);
+// --no-flat skips only the flat dot layout that "expand everything" is compared against (it takes
+// minutes): that budget is then not reported, the other expand and repaint figures are.
 // Internal modes (run in a child process, so peak memory and time caps stay clean):
 //   hierscope-bench --memory open|parse|embed MODEL  prints peak, anonymous and file-backed resident growth
 //   (KiB) hierscope-bench --flat-layout MODEL            lays the whole flat graph out with dot, prints
@@ -1013,8 +1013,9 @@ void measureProfile(const std::string& label, const std::string& path, const std
     if (!std::filesystem::exists(trace)) {
         row("read profile + match + module times", label, "skipped", "no trace: " + trace,
             "bench/run makes it with ONNX Runtime");
-        notes.push_back("The profile section was skipped: " + trace +
-                        " is missing (bench/run writes it with onnxruntime-node, tests/numeric/node_modules).");
+        notes.push_back(
+            "The profile section was skipped: " + trace +
+            " is missing (bench/run writes it with onnxruntime-node, tests/numeric/node_modules).");
         return;
     }
     warm(path);
@@ -1146,8 +1147,7 @@ int main(int argc, char** argv) {
     std::string cache = "bench/cache", report, command = "bench/run";
     double flatCap = 60;
     bool quick = false, flatBaseline = true;
-    std::string
-        only; // one section: open, paint, expand, extract, embed, sidecar, analysis, profile, compare
+    std::string only; // one section: open, paint, expand, extract, embed, sidecar, analysis, profile, compare
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--cache" && i + 1 < args.size())
             cache = args[++i];

@@ -274,9 +274,9 @@ bool readPlainEvents(const std::string& path, std::string_view bytes, const Grap
     return true;
 }
 
-void readEvents(const std::string& path, std::string_view bytes, EventMatcher& matcher) {
-    const auto first = bytes.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && bytes[first] == '[') { // what ONNX Runtime writes
+// By nlohmann: a list streamed through its SAX interface, anything else parsed whole.
+void readEvents(const std::string& path, std::string_view bytes, bool list, EventMatcher& matcher) {
+    if (list) {
         EventStream stream(path, matcher);
         nlohmann::json::sax_parse(bytes.begin(), bytes.end(), &stream);
         return;
@@ -305,12 +305,12 @@ Profile readProfile(const std::string& tracePath, const GraphIndex& graph) {
     p.path = tracePath;
     double total = 0, matched = 0;
     const auto first = bytes.find_first_not_of(" \t\r\n");
-    const bool list = first != std::string_view::npos && bytes[first] == '[';
+    const bool list = first != std::string_view::npos && bytes[first] == '['; // what ONNX Runtime writes
     if (!list || !readPlainEvents(tracePath, bytes, graph, p, total, matched)) {
         p = Profile{};
         p.path = tracePath;
         EventMatcher matcher(graph, p);
-        readEvents(tracePath, bytes, matcher);
+        readEvents(tracePath, bytes, list, matcher);
         total = matcher.total, matched = matcher.matched;
     }
     if (p.events == 0)

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "model/external_data.h"
 #include "model/file_kind.h"
+#include "model/file_window.h"
 #include "model/mapped_file.h"
 #include "model/node_parser.h"
 #include "model/walk_paging.h"
@@ -22,13 +23,24 @@ namespace {
 namespace fs = std::filesystem;
 using wire::expectMessage;
 using wire::Field;
+using wire::FileWindow;
 using wire::Reader;
 using wire::TensorHeader;
+using wire::WindowReader;
 
 // Subgraphs (If, Loop, Scan bodies) inside each other. Hostile files could nest them without end, and
 // protobuf, which parses a node for the ONNX library when extracting, stops at 100 message levels:
 // 33 nested bodies. Refused the same way by every command, below that.
 constexpr int kMaxGraphDepth = 32;
+
+// How a big main graph is read through FileWindows (model/file_window.h), in buffers of at most
+// LoadOptions::readBufferBytes. The nodes: in reads that start at 128 KB (a small graph before its
+// weights reads little more than itself) and double up to the buffer's size. What follows them: the
+// bytes around each field's head, bodies of up to 4 KB copied (names, shapes, small tensors), longer
+// ones (weights) only located.
+constexpr std::size_t kNodeFirstRead = std::size_t{128} << 10;
+constexpr std::size_t kRestRead = 256;
+constexpr std::size_t kRestInline = std::size_t{4} << 10;
 
 // A GraphProto field other than a node, read the same way by the loader and by its second thread (a
 // field read in one place only would be lost on big graphs). `named` says the graph's name was set;
@@ -84,24 +96,45 @@ struct ReadRest {
     bool complete = false; // false: it stopped, and the loader reads these fields itself
 };
 
-ReadRest readRest(const MappedFile& file, ByteSpan range) {
-    ReadRest rest;
+// Reads the fields of [range) into `rest` with `r` (a Reader or a WindowReader); `header` reads an
+// initializer's TensorProto; `pages`, when set, is told where the walk is. False when it met a node.
+template <typename Fields, typename Header>
+bool readRestFields(Fields& r, ReadRest& rest, Header&& header, WalkPaging* pages) {
     std::vector<Initializer>& initializers = rest.fields.initializers;
+    while (!r.atEnd()) {
+        if (pages) pages->at(r.position());
+        const Field f = r.next();
+        if (f.number == 1) return false; // a node after the others: the loader reads these in order
+        readGraphField(f, rest.fields, rest.named, [&](const Field& tensor) {
+            TensorHeader t = header(tensor);
+            if (t.external) rest.external.emplace_back(initializers.size(), std::move(t.externalData));
+            initializers.push_back(initializerFrom(t, tensor));
+        });
+    }
+    if (pages) pages->finish(r.position());
+    return true;
+}
+
+ReadRest readRest(const MappedFile& file, ByteSpan range, std::size_t bufferBytes) {
+    ReadRest rest;
     try {
-        WalkPaging pages(file, range);
-        Reader r(file.bytes(range.offset, range.length), range.offset);
-        while (!r.atEnd()) {
-            pages.at(r.position());
-            const Field f = r.next();
-            if (f.number == 1) return rest; // a node after the others: the loader reads these in order
-            readGraphField(f, rest.fields, rest.named, [&](const Field& tensor) {
-                TensorHeader t = parseTensorHeader(tensor);
-                if (t.external) rest.external.emplace_back(initializers.size(), std::move(t.externalData));
-                initializers.push_back(initializerFrom(t, tensor));
-            });
+        const std::size_t inlineLimit = std::min(kRestInline, bufferBytes);
+        FileWindow window(file, inlineLimit, kRestRead, FileWindow::Pattern::Random);
+        if (window.valid()) {
+            WindowReader r(window, range.offset, range.offset + range.length, inlineLimit);
+            auto header = [&](const Field& tensor) {
+                if (r.inBuffer(tensor)) return parseTensorHeader(tensor);
+                WindowReader fields(window, tensor.offset, tensor.offset + tensor.bytes.size(), inlineLimit);
+                return parseTensorHeader(fields);
+            };
+            if (!readRestFields(r, rest, header, nullptr)) return rest;
+        } else { // the file was replaced since it was mapped: the mapping's bytes are the model's
+            WalkPaging pages(file, range);
+            Reader r(file.bytes(range.offset, range.length), range.offset);
+            auto header = [](const Field& tensor) { return parseTensorHeader(tensor); };
+            if (!readRestFields(r, rest, header, &pages)) return rest;
         }
-        pages.finish(r.position());
-    } catch (...) { // malformed, memory: met again in order by the loader
+    } catch (...) { // malformed, memory, a failed read: met again in order by the loader
         return rest;
     }
     rest.complete = true;
@@ -177,27 +210,65 @@ private:
             throw Error(model_.path + ": subgraphs nested more than " + std::to_string(kMaxGraphDepth) +
                         " levels deep (If, Loop or Scan bodies inside each other); at most " +
                         std::to_string(kMaxGraphDepth) + " are supported");
+        if (kind == GraphKind::Main) return parseMainGraph(outer);
         Graph g;
         g.kind = kind;
-        bool named = false; // not needed here: a later name replaces an earlier one either way
-        int self = depth == 0 && kind == GraphKind::Main ? 0 : static_cast<int>(model_.graphs.size()) - 1;
-        const NodeRun run = leadingNodes(outer);
-        g.nodes.reserve(run.count);
-        // The rest of a big main graph is read by another thread, which pages its own range.
-        std::future<ReadRest> rest;
-        if (kind == GraphKind::Main) rest = startRest(outer, run);
-        std::optional<WalkPaging> pages;
-        if (kind == GraphKind::Main)
-            pages.emplace(
-                *model_.file,
-                ByteSpan{outer.offset,
-                         (rest.valid() ? run.end : outer.offset + outer.bytes.size()) - outer.offset});
+        const int self = static_cast<int>(model_.graphs.size()) - 1;
+        Reader run(outer.bytes, outer.offset);
+        g.nodes.reserve(leadingNodes(run).count);
         Reader r(outer.bytes, outer.offset);
+        readFields(r, g, self, depth, nullptr);
+        return g;
+    }
+
+    // The main graph. A big one is read by two threads: this one reads the nodes, through a
+    // FileWindow, while another reads what follows them (startRest).
+    Graph parseMainGraph(const Field& outer) {
+        Graph g;
+        const std::uint64_t end = outer.offset + outer.bytes.size();
+        FileWindow window(*model_.file, options_.readBufferBytes, kNodeFirstRead,
+                          FileWindow::Pattern::Sequential);
+        NodeRun run;
+        if (window.valid()) {
+            WindowReader heads(window, outer.offset, end, 0); // heads only: bodies are skipped
+            run = leadingNodes(heads);
+        } else {
+            Reader heads(outer.bytes, outer.offset);
+            run = leadingNodes(heads);
+        }
+        g.nodes.reserve(run.count);
+        std::future<ReadRest> rest = startRest(outer, run);
+        if (rest.valid() && window.valid()) {
+            WindowReader nodes(window, outer.offset, run.end, window.capacity());
+            readFields(nodes, g, 0, 0, nullptr);
+            if (takeRest(rest.get(), g)) return g;
+            // The other thread stopped: what follows the nodes is read here, in order.
+            const ByteSpan after{run.end, end - run.end};
+            WalkPaging pages(*model_.file, after);
+            Reader r(model_.file->bytes(after.offset, after.length), after.offset);
+            readFields(r, g, 0, 0, &pages);
+            pages.finish(r.position());
+            return g;
+        }
+        // One thread (or a file replaced since it was mapped): through the mapping.
+        WalkPaging pages(*model_.file, ByteSpan{outer.offset, (rest.valid() ? run.end : end) - outer.offset});
+        Reader r(outer.bytes, outer.offset);
+        if (rest.valid()) {
+            Reader nodes(outer.bytes.substr(0, run.end - outer.offset), outer.offset);
+            readFields(nodes, g, 0, 0, &pages);
+            pages.finish(run.end);
+            if (takeRest(rest.get(), g)) return g;
+            r = Reader(model_.file->bytes(run.end, end - run.end), run.end);
+        }
+        readFields(r, g, 0, 0, &pages);
+        pages.finish(r.position());
+        return g;
+    }
+
+    // The fields of a graph from `r` (a Reader or a WindowReader) into g, whose index is `self`.
+    template <typename Fields> void readFields(Fields& r, Graph& g, int self, int depth, WalkPaging* pages) {
+        bool named = false; // not needed here: a later name replaces an earlier one either way
         while (!r.atEnd()) {
-            if (rest.valid() && r.position() == run.end) {
-                pages->finish(run.end);
-                if (takeRest(rest.get(), g)) break;
-            }
             if (pages) pages->at(r.position());
             const Field f = r.next();
             if (f.number == 1) {
@@ -209,8 +280,6 @@ private:
                 });
             }
         }
-        if (pages) pages->finish(r.position());
-        return g;
     }
 
     // The graph's leading run of nodes: how many, to size the node vector (big graphs otherwise spend
@@ -222,9 +291,8 @@ private:
         std::size_t count = 0;
         std::uint64_t end = 0; // file offset after the run's last node
     };
-    static NodeRun leadingNodes(const Field& outer) {
+    template <typename Fields> static NodeRun leadingNodes(Fields& r) {
         NodeRun run;
-        Reader r(outer.bytes, outer.offset);
         while (!r.atEnd()) {
             const Field f = r.next();
             if (f.number == 1) {
@@ -248,7 +316,7 @@ private:
             std::thread::hardware_concurrency() < 2)
             return {};
         return std::async(std::launch::async, readRest, std::cref(*model_.file),
-                          ByteSpan{run.end, end - run.end});
+                          ByteSpan{run.end, end - run.end}, options_.readBufferBytes);
     }
     // Moves the other thread's fields into g; false when it stopped (this thread reads them instead).
     bool takeRest(ReadRest&& rest, Graph& g) {

@@ -138,6 +138,9 @@ struct LoadOptions {
     // Main graphs with at least this many nodes are read by two threads (tests lower it to compare
     // both ways of reading on small models).
     std::size_t twoThreadsFromNodes = 16384;
+    // Two threads read the file with pread into buffers of (at most) this size (model/file_window.h);
+    // 0: through the mapping. Tests make it small, so that every field crosses a buffer's end.
+    std::size_t readBufferBytes = std::size_t{2} << 20;
 };
 
 // Opens and reads a model's structure. Throws hs::Error with a message naming the file and the

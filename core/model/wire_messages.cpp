@@ -1,5 +1,7 @@
 #include "model/wire_messages.h"
 
+#include "model/file_window.h"
+
 namespace hs::wire {
 
 std::string str(const Field& f) {
@@ -89,9 +91,10 @@ ValueInfo parseValueInfo(const Field& outer) {
     return vi;
 }
 
-TensorHeader parseTensorHeader(const Field& outer) {
+namespace {
+// A TensorProto's fields, from a Reader or a WindowReader: the payload located by its offset and length.
+template <typename Fields> TensorHeader readTensorHeader(Fields& r) {
     TensorHeader t;
-    Reader r(outer.bytes, outer.offset);
     while (!r.atEnd()) {
         Field f = r.next();
         switch (f.number) {
@@ -129,6 +132,16 @@ TensorHeader parseTensorHeader(const Field& outer) {
         }
     }
     return t;
+}
+} // namespace
+
+TensorHeader parseTensorHeader(const Field& outer) {
+    Reader r(outer.bytes, outer.offset);
+    return readTensorHeader(r);
+}
+
+TensorHeader parseTensorHeader(WindowReader& tensor) {
+    return readTensorHeader(tensor);
 }
 
 std::string describeTensor(const TensorHeader& t) {

@@ -12,6 +12,8 @@
 
 namespace hs::wire {
 
+class WindowReader;
+
 std::string str(const Field& f);
 
 // Repeated scalar fields may be packed (one length-delimited run) or not.
@@ -68,6 +70,8 @@ struct TensorHeader {
 };
 
 TensorHeader parseTensorHeader(const Field& outer);
+// The same over a tensor too long for a FileWindow's buffer, read field by field through it.
+TensorHeader parseTensorHeader(WindowReader& tensor);
 // "tensor float32[2,3]": an attribute's tensor as an attribute summary shows it.
 std::string describeTensor(const TensorHeader& t);
 

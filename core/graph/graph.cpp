@@ -3,8 +3,10 @@
 #include "common/error.h"
 
 #include <algorithm>
+#include <future>
 #include <queue>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 namespace hs {
@@ -88,6 +90,9 @@ public:
     void clear() { hashes_.clear(), next_ = 0; }
     void reserve(std::size_t n) { hashes_.reserve(n); }
     void add(std::string_view name) { hashes_.push_back(NameTable::hashOf(name)); }
+    void add(const std::vector<std::size_t>& hashes) {
+        hashes_.insert(hashes_.end(), hashes.begin(), hashes.end());
+    }
     // The next name's hash.
     std::size_t take(const NameTable& table) {
         if (next_ + kAhead < hashes_.size()) table.prefetch(hashes_[next_ + kAhead]);
@@ -152,6 +157,24 @@ std::vector<std::string> localNodeKeys(const Graph& graph) {
     return keys;
 }
 
+namespace {
+// The main graph's keys and their hashes, made by another thread on big graphs while the index links
+// the tensors (the keys need only the nodes' names).
+struct MainKeys {
+    std::vector<std::string> keys;
+    std::vector<std::size_t> hashes;
+};
+
+MainKeys mainKeys(const Graph& graph) {
+    MainKeys k;
+    k.keys = localNodeKeys(graph);
+    k.hashes.reserve(k.keys.size());
+    for (const std::string& key : k.keys)
+        k.hashes.push_back(NameTable::hashOf(key));
+    return k;
+}
+} // namespace
+
 OpKind opKindOf(const std::string& opType) {
     switch (opType.size()) { // by length first: asked of every node of a graph
     case 4:
@@ -173,9 +196,12 @@ OpKind opKindOf(const std::string& opType) {
     }
 }
 
-GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAnotherThreadFrom)
+    : model_(std::move(model)) {
     Scope root;
     const Graph& main = model_->main();
+    hasBodies_ = std::any_of(model_->graphs.begin(), model_->graphs.end(),
+                             [](const Graph& g) { return g.kind == GraphKind::Subgraph; });
     // Sizes known up front: no rehashing or regrowth of the big tables on large graphs.
     std::size_t nodes = 0, values = main.initializers.size() + main.inputs.size() + main.outputs.size();
     for (const auto& g : model_->graphs) {
@@ -184,6 +210,10 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
             values += n.outputs.size();
     }
     checkFunctionExpansion(*model_, nodes);
+    std::future<MainKeys> keys; // on big graphs, made meanwhile by another thread
+    // below 16k nodes a thread costs about what it saves
+    if (main.nodes.size() >= keysOnAnotherThreadFrom && std::thread::hardware_concurrency() >= 2)
+        keys = std::async(std::launch::async, mainKeys, std::cref(main));
     instances_.reserve(nodes);
     opKinds_.reserve(nodes);
     nodeLinks_.reserve(nodes);
@@ -210,7 +240,17 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
                 &vi; // old IRs list initializers as inputs
         else
             declare(vi, true);
-    addGraph(0, -1, "", root, 0);
+    addNodes(0, -1, root, 0);
+    std::vector<std::size_t> mainHashes;
+    if (keys.valid()) {
+        MainKeys made = keys.get();
+        for (std::size_t i = 0; i < made.keys.size(); ++i)
+            instances_[i].key = std::move(made.keys[i]);
+        mainHashes = std::move(made.hashes);
+    } else {
+        setKeys(0, 0, "");
+    }
+    addBodies(0, 0, root, 0);
     for (const auto& vi : main.valueInfo) {
         int t = root.lookup(vi.name);
         if (t >= 0 && !tensors_[static_cast<std::size_t>(t)].info)
@@ -227,8 +267,9 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model) : model_(std::move(mo
     byKey_.reserve(instances_.size());
     HashesAhead hashes;
     hashes.reserve(instances_.size());
-    for (const NodeInstance& instance : instances_)
-        hashes.add(instance.key);
+    hashes.add(mainHashes);
+    for (std::size_t i = mainHashes.size(); i < instances_.size(); ++i)
+        hashes.add(instances_[i].key);
     for (std::size_t i = 0; i < instances_.size(); ++i) // a repeated key: the first holder
         byKey_.tryEmplace(instances_[i].key, hashes.take(byKey_), static_cast<int>(i));
 }
@@ -249,8 +290,29 @@ int GraphIndex::internTensor(Scope& scope, std::string_view name, std::size_t ha
 
 void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string& keyPrefix, Scope& scope,
                           int depth) {
+    const std::size_t first = instances_.size();
+    addNodes(graphIndex, parentInstance, scope, depth);
+    setKeys(graphIndex, first, keyPrefix);
+    addBodies(graphIndex, first, scope, depth);
+}
+
+// The keys of a graph's instances [first, ...), under `keyPrefix`.
+void GraphIndex::setKeys(int graphIndex, std::size_t first, const std::string& keyPrefix) {
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
-    const std::vector<char> notKey = nameIsNotKey(graph); // keys built in place: one string each
+    const std::vector<char> notKey = nameIsNotKey(graph);
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        std::string& key = instances_[first + i].key;
+        key = keyPrefix;
+        if (notKey[i])
+            key += generatedKey(i);
+        else
+            key += graph.nodes[i].name;
+    }
+}
+
+// Passes 1 and 2 over a graph's nodes: their instances (keys set after) and dataflow.
+void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int depth) {
+    const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     std::size_t first = instances_.size();
     // The names each of the two passes looks up, hashed ahead of it.
     HashesAhead hashes;
@@ -266,11 +328,7 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(instances_.size());
         const OpKind kind = opKindOf(graph.nodes[i].opType);
-        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth, keyPrefix});
-        if (notKey[i])
-            instances_.back().key += generatedKey(i);
-        else
-            instances_.back().key += graph.nodes[i].name;
+        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth, {}});
         opKinds_.push_back(kind);
         nodeLinks_.emplace_back();
         NodeLinks& links = nodeLinks_.back();
@@ -300,7 +358,12 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
         }
         inputs.count = static_cast<std::uint32_t>(inputs_.size()) - inputs.first;
     }
-    // Pass 3: nested bodies and function calls, each under its node instance.
+}
+
+// Pass 3: nested bodies and function calls, each under its node instance (whose key is set).
+void GraphIndex::addBodies(int graphIndex, std::size_t first, Scope& scope, int depth) {
+    if (model_->functions.empty() && !hasBodies_) return; // the common case: nothing nested anywhere
+    const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
         const Node& node = graph.nodes[i];

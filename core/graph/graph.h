@@ -62,7 +62,9 @@ private:
 
 class GraphIndex {
 public:
-    explicit GraphIndex(std::shared_ptr<const Model> model);
+    // The main graph's keys are made by another thread from `keysOnAnotherThreadFrom` nodes (tests
+    // lower it to compare both ways on small models).
+    explicit GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAnotherThreadFrom = 16384);
     // Its key table holds views of its own keys: moved, not copied.
     GraphIndex(const GraphIndex&) = delete;
     GraphIndex& operator=(const GraphIndex&) = delete;
@@ -129,6 +131,9 @@ private:
         return {first, first + run.count};
     }
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
+    void addNodes(int graph, int parentInstance, Scope& scope, int depth);
+    void setKeys(int graph, std::size_t first, const std::string& keyPrefix);
+    void addBodies(int graph, std::size_t first, Scope& scope, int depth);
     int internTensor(Scope& scope, std::string_view name);
     int internTensor(Scope& scope, std::string_view name, std::size_t hash);
     void addConsumer(int tensor, int node) { consumerPairs_.push_back({tensor, node}); }
@@ -146,6 +151,7 @@ private:
     NameTable byKey_;       // views of instances_' keys
     NameTable mainTensors_; // views of the model's tensor names
     std::size_t mainCount_ = 0;
+    bool hasBodies_ = false; // any If/Loop/Scan body in the model
 };
 
 // Key of node `index` of `graph` as DESIGN.md defines it (without a parent prefix).

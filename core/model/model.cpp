@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <future>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <thread>
 
@@ -85,8 +86,19 @@ Initializer initializerFrom(TensorHeader& t, const Field& f) {
     return init;
 }
 
+// A graph's leading run of nodes: how many, to size the node vector (big graphs otherwise spend their
+// time moving Nodes while it grows), and where the run ends, where a second thread can start. Writers
+// serialize fields in number order, nodes (1) first, so a count stops at the first other field after
+// them: it does not walk the initializers' pages a second time. Files in another order only get a
+// vector that grows and one reading thread.
+struct NodeRun {
+    std::size_t count = 0;
+    std::uint64_t end = 0; // file offset after the run's last node counted
+    bool more = false;     // the count stopped at its limit: more nodes may follow
+};
+
 // What follows a big main graph's leading nodes (initializers, inputs, outputs, value infos), read by
-// another thread while the loader reads the nodes (see Loader::startRest).
+// another thread while the loader reads the nodes (see Loader::readNodes).
 struct ReadRest {
     Graph fields; // its name (when `named`), initializers, inputs, outputs and value infos
     bool named = false;
@@ -139,6 +151,37 @@ ReadRest readRest(const MappedFile& file, ByteSpan range, std::size_t bufferByte
     }
     rest.complete = true;
     return rest;
+}
+
+// The other thread's count of a big main graph's nodes (Loader::readNodes).
+struct CountedRun {
+    NodeRun run;
+    bool counted = false; // false: the count met something unusual, and the loader reads it all in order
+};
+
+// The other thread's work on a big main graph: counts its nodes after the first `first` ones (their
+// heads only, through a buffer of its own), hands the count to the loader, then reads what follows.
+ReadRest countThenReadRest(const MappedFile& file, std::uint64_t end, NodeRun first, std::size_t bufferBytes,
+                           std::promise<CountedRun>& count) {
+    CountedRun counted;
+    try {
+        FileWindow window(file, bufferBytes, kNodeFirstRead, FileWindow::Pattern::Sequential);
+        if (window.valid()) {
+            WindowReader heads(window, first.end, end, 0);
+            counted.run = first;
+            while (!heads.atEnd()) {
+                if (heads.next().number != 1) break;
+                ++counted.run.count;
+                counted.run.end = heads.position();
+            }
+            counted.counted = true;
+        }
+    } catch (...) { // malformed, memory, a failed read: met again in order by the loader
+        counted.counted = false;
+    }
+    count.set_value(counted);
+    if (!counted.counted) return {};
+    return readRest(file, ByteSpan{counted.run.end, end - counted.run.end}, bufferBytes);
 }
 
 class Loader final : public wire::SubgraphSink {
@@ -222,35 +265,92 @@ private:
     }
 
     // The main graph. A big one is read by two threads: this one reads the nodes, through a
-    // FileWindow, while another reads what follows them (startRest).
+    // FileWindow, while another counts the rest of them and reads what follows (see readNodes).
     Graph parseMainGraph(const Field& outer) {
-        Graph g;
         const std::uint64_t end = outer.offset + outer.bytes.size();
         FileWindow window(*model_.file, options_.readBufferBytes, kNodeFirstRead,
                           FileWindow::Pattern::Sequential);
-        NodeRun run;
-        if (window.valid()) {
-            WindowReader heads(window, outer.offset, end, 0); // heads only: bodies are skipped
-            run = leadingNodes(heads);
-        } else {
+        if (!window.valid()) {
             Reader heads(outer.bytes, outer.offset);
-            run = leadingNodes(heads);
+            return readThroughMapping(outer, leadingNodes(heads));
         }
+        // The first nodes are counted (heads only: bodies are skipped): a graph with fewer is read by
+        // this thread alone, its node vector sized once.
+        WindowReader heads(window, outer.offset, end, 0);
+        NodeRun run = leadingNodes(heads, options_.twoThreadsFromNodes);
+        if (run.more && run.end < end && std::thread::hardware_concurrency() >= 2)
+            return readNodes(outer, window, run);
+        if (run.more) run = leadingNodes(heads, std::numeric_limits<std::size_t>::max(), run);
+        return readThroughMapping(outer, run);
+    }
+
+    // A big main graph: another thread counts the nodes after the first `counted` (to size the node
+    // vector and find where the run of nodes ends), then reads what follows them (readRest), while this
+    // one reads the nodes from the start, through `window`. Anything unusual (a malformed node, a node
+    // after the initializers, a malformed field after them) stops the other thread; this one then
+    // reads that part itself, in order, as it would have anyway.
+    Graph readNodes(const Field& outer, FileWindow& window, const NodeRun& counted) {
+        Graph g;
+        const std::uint64_t end = outer.offset + outer.bytes.size();
+        std::promise<CountedRun> promise; // declared before the thread's future, so it outlives the thread
+        std::future<CountedRun> runOfNodes = promise.get_future();
+        std::future<ReadRest> rest =
+            std::async(std::launch::async, countThenReadRest, std::cref(*model_.file), end, counted,
+                       options_.readBufferBytes, std::ref(promise));
+        g.nodes.reserve(counted.count);
+        std::optional<CountedRun> run;
+        auto takeCount = [&] {
+            run = runOfNodes.get();
+            if (run->counted) g.nodes.reserve(run->run.count);
+        };
+        bool named = false, seenNode = false, theirs = false;
+        WindowReader r(window, outer.offset, end, window.capacity());
+        while (!r.atEnd()) {
+            const std::uint64_t at = r.position();
+            // Asked every 1024 nodes: the count arrives while the first tens of thousands are read.
+            if (!run && g.nodes.size() % 1024 == 0 &&
+                runOfNodes.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+                takeCount();
+            if (run && run->counted && at == run->run.end) {
+                theirs = true;
+                break;
+            }
+            const Field f = r.next();
+            if (f.number == 1) {
+                expectMessage(f, "node");
+                g.nodes.push_back(nodes_.parse(f, 0, static_cast<int>(g.nodes.size()), 0));
+                seenNode = true;
+                continue;
+            }
+            if (seenNode && !run) {
+                takeCount();
+                if (run->counted && at == run->run.end) {
+                    theirs = true;
+                    break;
+                }
+            }
+            // Before the nodes, or after them when the other thread could not count: read here.
+            readGraphField(f, g, named,
+                           [&](const Field& tensor) { g.initializers.push_back(parseInitializer(tensor)); });
+        }
+        if (!theirs) return g; // this thread has read the whole graph
+        if (takeRest(rest.get(), g)) return g;
+        // The other thread stopped: what follows the nodes is read here, in order.
+        const ByteSpan after{run->run.end, end - run->run.end};
+        WalkPaging pages(*model_.file, after);
+        Reader rr(model_.file->bytes(after.offset, after.length), after.offset);
+        readFields(rr, g, 0, 0, &pages);
+        pages.finish(rr.position());
+        return g;
+    }
+
+    // The main graph through the mapping, its leading nodes counted: one thread, or two when the file
+    // was replaced since it was mapped and the run is long.
+    Graph readThroughMapping(const Field& outer, const NodeRun& run) {
+        Graph g;
+        const std::uint64_t end = outer.offset + outer.bytes.size();
         g.nodes.reserve(run.count);
         std::future<ReadRest> rest = startRest(outer, run);
-        if (rest.valid() && window.valid()) {
-            WindowReader nodes(window, outer.offset, run.end, window.capacity());
-            readFields(nodes, g, 0, 0, nullptr);
-            if (takeRest(rest.get(), g)) return g;
-            // The other thread stopped: what follows the nodes is read here, in order.
-            const ByteSpan after{run.end, end - run.end};
-            WalkPaging pages(*model_.file, after);
-            Reader r(model_.file->bytes(after.offset, after.length), after.offset);
-            readFields(r, g, 0, 0, &pages);
-            pages.finish(r.position());
-            return g;
-        }
-        // One thread (or a file replaced since it was mapped): through the mapping.
         WalkPaging pages(*model_.file, ByteSpan{outer.offset, (rest.valid() ? run.end : end) - outer.offset});
         Reader r(outer.bytes, outer.offset);
         if (rest.valid()) {
@@ -282,22 +382,20 @@ private:
         }
     }
 
-    // The graph's leading run of nodes: how many, to size the node vector (big graphs otherwise spend
-    // their time moving Nodes while it grows), and where the run ends, where a second thread can start.
-    // Writers serialize fields in number order, nodes (1) first, so the pass stops at the first other
-    // field after them: it does not walk (and map) the initializers' pages a second time. Files in
-    // another order only get a vector that grows and one reading thread.
-    struct NodeRun {
-        std::size_t count = 0;
-        std::uint64_t end = 0; // file offset after the run's last node
-    };
-    template <typename Fields> static NodeRun leadingNodes(Fields& r) {
-        NodeRun run;
+    // Counts the run of nodes `r` is in, from `run` on, stopping at `limit` nodes (NodeRun::more).
+    template <typename Fields>
+    static NodeRun leadingNodes(Fields& r, std::size_t limit = std::numeric_limits<std::size_t>::max(),
+                                NodeRun run = {}) {
+        run.more = false;
         while (!r.atEnd()) {
             const Field f = r.next();
             if (f.number == 1) {
                 ++run.count;
                 run.end = r.position();
+                if (run.count >= limit) {
+                    run.more = true;
+                    break;
+                }
             } else if (run.count > 0) {
                 break;
             }

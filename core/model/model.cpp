@@ -11,6 +11,7 @@
 #include "model/wire_reader.h"
 
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <future>
 #include <iterator>
@@ -157,6 +158,10 @@ ReadRest readRest(const MappedFile& file, ByteSpan range, std::size_t bufferByte
 struct CountedRun {
     NodeRun run;
     bool counted = false; // false: the count met something unusual, and the loader reads it all in order
+    // What the count met in the run's heads (a malformed field): one thread counting the whole run
+    // before reading it would have failed with it first, so the loader does.
+    std::exception_ptr error;
+    bool theirs = false; // the loader stopped where the run ends: what follows is the other thread's
 };
 
 // The other thread's work on a big main graph: counts its nodes after the first `first` ones (their
@@ -176,8 +181,9 @@ ReadRest countThenReadRest(const MappedFile& file, std::uint64_t end, NodeRun fi
             }
             counted.counted = true;
         }
-    } catch (...) { // malformed, memory, a failed read: met again in order by the loader
+    } catch (...) { // malformed, memory, a failed read
         counted.counted = false;
+        counted.error = std::current_exception();
     }
     count.set_value(counted);
     if (!counted.counted) return {};
@@ -301,9 +307,34 @@ private:
         std::optional<CountedRun> run;
         auto takeCount = [&] {
             run = runOfNodes.get();
+            if (run->error) std::rethrow_exception(run->error);
             if (run->counted) g.nodes.reserve(run->run.count);
         };
-        bool named = false, seenNode = false, theirs = false;
+        try {
+            readLeadingNodes(outer, window, g, runOfNodes, run, takeCount);
+        } catch (...) {
+            if (!run) takeCount(); // an error in the count's heads comes first, as with one thread
+            throw;
+        }
+        if (!run || !run->counted || !run->theirs) return g; // this thread has read the whole graph
+        if (takeRest(rest.get(), g)) return g;
+        // The other thread stopped: what follows the nodes is read here, in order.
+        const ByteSpan after{run->run.end, end - run->run.end};
+        WalkPaging pages(*model_.file, after);
+        Reader rr(model_.file->bytes(after.offset, after.length), after.offset);
+        readFields(rr, g, 0, 0, &pages);
+        pages.finish(rr.position());
+        return g;
+    }
+
+    // readNodes' own part: the graph's fields from the start, up to where the other thread's count says
+    // the nodes end (then run->theirs), or to the graph's end when it could not count.
+    template <typename TakeCount>
+    void readLeadingNodes(const Field& outer, FileWindow& window, Graph& g,
+                          std::future<CountedRun>& runOfNodes, std::optional<CountedRun>& run,
+                          TakeCount&& takeCount) {
+        const std::uint64_t end = outer.offset + outer.bytes.size();
+        bool named = false, seenNode = false;
         WindowReader r(window, outer.offset, end, window.capacity());
         while (!r.atEnd()) {
             const std::uint64_t at = r.position();
@@ -312,8 +343,8 @@ private:
                 runOfNodes.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
                 takeCount();
             if (run && run->counted && at == run->run.end) {
-                theirs = true;
-                break;
+                run->theirs = true;
+                return;
             }
             const Field f = r.next();
             if (f.number == 1) {
@@ -325,23 +356,14 @@ private:
             if (seenNode && !run) {
                 takeCount();
                 if (run->counted && at == run->run.end) {
-                    theirs = true;
-                    break;
+                    run->theirs = true;
+                    return;
                 }
             }
             // Before the nodes, or after them when the other thread could not count: read here.
             readGraphField(f, g, named,
                            [&](const Field& tensor) { g.initializers.push_back(parseInitializer(tensor)); });
         }
-        if (!theirs) return g; // this thread has read the whole graph
-        if (takeRest(rest.get(), g)) return g;
-        // The other thread stopped: what follows the nodes is read here, in order.
-        const ByteSpan after{run->run.end, end - run->run.end};
-        WalkPaging pages(*model_.file, after);
-        Reader rr(model_.file->bytes(after.offset, after.length), after.offset);
-        readFields(rr, g, 0, 0, &pages);
-        pages.finish(rr.position());
-        return g;
     }
 
     // The main graph through the mapping, its leading nodes counted: one thread, or two when the file

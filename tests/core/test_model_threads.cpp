@@ -3,6 +3,7 @@
 // bad file must fail with the same message: the tests lower the node count at which the second thread
 // starts, to 1, and compare with one thread on every fixture and vendored model.
 #include "common/error.h"
+#include "model_text.h"
 #include "test_support.h"
 
 #include <onnx/onnx_pb.h>
@@ -50,71 +51,10 @@ void writeFile(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
 }
 
-void describeType(std::ostream& out, const TensorType& t) {
-    out << t.elemType << (t.hasShape ? "[" : "(");
-    for (const Dim& d : t.dims)
-        out << d.value << ':' << d.param << ',';
-    out << ']';
-}
-
-void describeValues(std::ostream& out, const char* what, const std::vector<ValueInfo>& values) {
-    for (const ValueInfo& v : values) {
-        out << what << ' ' << v.name << ' ' << v.span.offset << '+' << v.span.length << ' ';
-        describeType(out, v.type);
-        out << '\n';
-    }
-}
-
-void describeNode(std::ostream& out, const Node& n) {
-    out << "node " << n.name << ' ' << n.domain << "::" << n.opType << ' ' << n.span.offset << '+'
-        << n.span.length << " in";
-    for (std::string_view in : n.inputs)
-        out << " '" << in << '\'';
-    out << " out";
-    for (std::string_view o : n.outputs)
-        out << " '" << o << '\'';
-    for (const Attribute& a : n.attributes) {
-        out << " @" << a.name << '=' << static_cast<int>(a.kind) << ':' << a.summary;
-        for (int s : a.subgraphs)
-            out << " g" << s;
-    }
-    for (const auto& [key, value] : n.metadata)
-        out << " {" << key << '=' << value << '}';
-    out << '\n';
-}
-
-void describeInitializer(std::ostream& out, const Initializer& i) {
-    out << "init " << i.name << ' ' << i.dataType << " [";
-    for (std::int64_t d : i.dims)
-        out << d << ',';
-    out << "] " << i.span.offset << '+' << i.span.length << ' ' << i.payload.offset << '+' << i.payload.length
-        << ' ' << i.external << ' ' << i.externalPath << ' ' << i.externalLocation << ' ' << i.externalOffset
-        << '+' << i.externalLength << '\n';
-}
-
-// Everything the loader reads, as text: two reads are the same model when their texts are equal.
-std::string describe(const Model& m) {
-    std::ostringstream out;
-    out << m.irVersion << ' ' << m.producerName << ' ' << m.nodesWithMetadata << ' ' << m.graphs.size() << ' '
-        << m.functions.size() << '\n';
-    for (const Graph& g : m.graphs) {
-        out << "graph " << g.name << ' ' << static_cast<int>(g.kind) << ' ' << g.parentGraph << ' '
-            << g.parentNode << ' ' << g.parentAttribute << ' ' << g.function << '\n';
-        for (const Node& n : g.nodes)
-            describeNode(out, n);
-        for (const Initializer& i : g.initializers)
-            describeInitializer(out, i);
-        describeValues(out, "input", g.inputs);
-        describeValues(out, "output", g.outputs);
-        describeValues(out, "value_info", g.valueInfo);
-    }
-    return out.str();
-}
-
 // The text of the model read with these options, or of the error reading it.
 std::string readAs(const std::string& path, const LoadOptions& options) {
     try {
-        return describe(*loadModel(path, options));
+        return hstest::describe(*loadModel(path, options));
     } catch (const Error& e) {
         return std::string("error: ") + e.what();
     }
@@ -256,6 +196,27 @@ private slots:
         QCOMPARE(g.initializers.front().name, proto.graph().initializer(0).name());
         QCOMPARE(g.initializers.back().name,
                  proto.graph().initializer(proto.graph().initializer_size() - 1).name());
+    }
+
+    // One thread counts the nodes' heads before it reads any of them: a malformed head among the last
+    // nodes is met before a malformed body among the first, whichever thread meets which (found by
+    // fuzz_model's differential check).
+    void aMalformedHeadComesBeforeAMalformedNode() {
+        const onnx::ModelProto proto = bertLike();
+        const onnx::GraphProto& g = proto.graph();
+        QVERIFY(g.node_size() > 12);
+        std::string graph;
+        for (int i = 0; i < 10; ++i)
+            appendField(graph, 1, i == 2 ? std::string("\x00\x00\x00", 3) : g.node(i).SerializeAsString());
+        graph += '\x0f'; // field 1 of wire type 7: no such type
+        for (int i = 10; i < g.node_size(); ++i)
+            appendField(graph, 1, g.node(i).SerializeAsString());
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("two_errors.onnx").toStdString();
+        writeFile(path, withGraph(proto, graph));
+        const std::string one = readAs(path, kOneThread);
+        QVERIFY2(one.find("unsupported wire type") != std::string::npos, one.c_str());
+        expectEveryWayReadsAsOneThread(path, [&](const LoadOptions& o) { return readAs(path, o); });
     }
 
     // Cut anywhere, a file fails with the same message either way (the first problem in file order),

@@ -86,6 +86,8 @@ void TestBenchModels::hierarchyMatchesTruth_data() {
     QTest::newRow("1 layer") << 1;
     QTest::newRow("4 layers") << 4;
     QTest::newRow("12 layers") << 12;
+    // About 19k nodes: past 16k the loader and the index each use two threads.
+    QTest::newRow("150 layers, on two threads") << 150;
 }
 
 static bool isAtomPrefix(const std::string& prefix, const std::string& scope) {

@@ -19,11 +19,15 @@ public:
 
 private:
     std::uint64_t impliedLength(const Initializer& init, std::uint64_t fileSize) const;
-    std::uint64_t sizeOfFile(const Initializer& init); // cached per file
+    std::uint64_t sizeOfFile(const Initializer& init);     // cached per file
+    bool staysInFolder(const std::filesystem::path& full); // cached per file
 
     std::string modelPath_;
     std::filesystem::path folder_;
     std::unordered_map<std::string, std::uint64_t> sizes_;
+    std::unordered_map<std::string, bool> inFolder_;
+    std::filesystem::path realFolder_; // the folder, its links followed (once asked)
+    bool realFolderKnown_ = false;
 };
 
 } // namespace hs

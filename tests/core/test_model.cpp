@@ -516,6 +516,16 @@ private slots:
         writeFile(dir.filePath("ok.bin").toStdString(), std::string(16, '\0'));
         auto model = loadModel(makeExternal("ok.bin"));
         QCOMPARE(model->externalWeightBytes(), std::uint64_t(16));
+        // Links: one to a file of the folder is followed; one out of it is refused, though the bytes are
+        // there.
+        QTemporaryDir outside;
+        writeFile(outside.filePath("w.bin").toStdString(), std::string(16, '\0'));
+        std::filesystem::create_symlink(outside.path().toStdString(), dir.filePath("out").toStdString());
+        std::filesystem::create_symlink("ok.bin", dir.filePath("same.bin").toStdString());
+        QCOMPARE(loadModel(makeExternal("same.bin"))->externalWeightBytes(), std::uint64_t(16));
+        e = openError(makeExternal("out/w.bin"));
+        QVERIFY2(e.contains("escapes the model's folder (through a link)") && e.contains("out/w.bin"),
+                 qPrintable(e));
     }
 
     // Found by fuzzing (issue 12): a NUL in a location cut the message (and the path looked up) at the

@@ -1,0 +1,105 @@
+#pragma once
+// The second thread of the model loader (internal to core/model): a main graph of 16k nodes or more is
+// read by two threads (model.cpp, Loader::readNodes). This one counts the nodes after the first 16k
+// (their heads only), hands the count to the loader, then reads what follows the nodes: initializers,
+// inputs, outputs, value infos. Also what both threads read alike: a graph's fields other than nodes.
+#include "model/mapped_file.h"
+#include "model/model.h"
+#include "model/wire_messages.h"
+#include "model/wire_reader.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <future>
+#include <utility>
+#include <vector>
+
+namespace hs {
+
+// How a big main graph is read through FileWindows (model/file_window.h), in buffers of at most
+// LoadOptions::readBufferBytes. The nodes: in reads that start at 128 KB (a small graph before its
+// weights reads little more than itself) and double up to the buffer's size. What follows them: the
+// bytes around each field's head, bodies of up to 4 KB copied (names, shapes, small tensors), longer
+// ones (weights) only located.
+constexpr std::size_t kNodeFirstRead = std::size_t{128} << 10;
+constexpr std::size_t kRestRead = 256;
+constexpr std::size_t kRestInline = std::size_t{4} << 10;
+
+// A GraphProto field other than a node, read the same way by the loader and by its second thread (a
+// field read in one place only would be lost on big graphs). `named` says the graph's name was set;
+// initializers go to `initializer`.
+template <typename OnInitializer>
+void readGraphField(const wire::Field& f, Graph& g, bool& named, OnInitializer&& initializer) {
+    switch (f.number) {
+    case 2:
+        g.name = wire::str(f);
+        named = true;
+        break;
+    case 5:
+        wire::expectMessage(f, "initializer");
+        initializer(f);
+        break;
+    case 11:
+        wire::expectMessage(f, "input");
+        g.inputs.push_back(wire::parseValueInfo(f));
+        break;
+    case 12:
+        wire::expectMessage(f, "output");
+        g.outputs.push_back(wire::parseValueInfo(f));
+        break;
+    case 13:
+        wire::expectMessage(f, "value_info");
+        g.valueInfo.push_back(wire::parseValueInfo(f));
+        break;
+    default:
+        break;
+    }
+}
+
+// Takes the header's name and dims; its external data entries stay for ExternalData::resolve.
+Initializer initializerFrom(wire::TensorHeader& t, const wire::Field& f);
+
+// A graph's leading run of nodes: how many, to size the node vector (big graphs otherwise spend their
+// time moving Nodes while it grows), and where the run ends, where a second thread can start. Writers
+// serialize fields in number order, nodes (1) first, so a count stops at the first other field after
+// them: it does not walk the initializers' pages a second time. Files in another order only get a
+// vector that grows and one reading thread.
+struct NodeRun {
+    std::size_t count = 0;
+    std::uint64_t end = 0; // file offset after the run's last node counted
+    bool more = false;     // the count stopped at its limit: more nodes may follow
+};
+
+// What follows a big main graph's leading nodes (initializers, inputs, outputs, value infos), read by
+// another thread while the loader reads the nodes (see Loader::readNodes).
+struct ReadRest {
+    Graph fields; // its name (when `named`), initializers, inputs, outputs and value infos
+    bool named = false;
+    // External initializers are resolved by the loader afterwards, in file order: its ExternalData
+    // caches file sizes and its errors must come in the order a single reader meets them.
+    std::vector<std::pair<std::size_t, StringPairs>> external;
+    bool complete = false; // false: it stopped, and the loader reads these fields itself
+};
+
+// What follows the nodes, [range) of the file, read by the second thread through a FileWindow of its own
+// (or through the mapping when the file was replaced since it was mapped). Never throws: whatever it
+// could not read leaves ReadRest::complete false.
+ReadRest readRest(const MappedFile& file, ByteSpan range, std::size_t bufferBytes);
+
+// The other thread's count of a big main graph's nodes (Loader::readNodes).
+struct CountedRun {
+    NodeRun run;
+    bool counted = false; // false: the count met something unusual, and the loader reads it all in order
+    // What the count met in the run's heads (a malformed field): one thread counting the whole run
+    // before reading it would have failed with it first, so the loader does.
+    std::exception_ptr error;
+    bool theirs = false; // the loader stopped where the run ends: what follows is the other thread's
+};
+
+// The other thread's work on a big main graph: counts its nodes after the first `first` ones (their
+// heads only, through a buffer of its own), hands the count to the loader, then reads what follows.
+ReadRest countThenReadRest(const MappedFile& file, std::uint64_t end, NodeRun first, std::size_t bufferBytes,
+                           std::promise<CountedRun>& count);
+
+} // namespace hs

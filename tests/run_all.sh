@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: every ctest of the regular build (offscreen GUI tests included), then the
-# core tests again under AddressSanitizer and UndefinedBehaviorSanitizer. The package test (label
+# core tests again under AddressSanitizer and UndefinedBehaviorSanitizer, the threads the loader and the
+# index start under ThreadSanitizer (tests/tsan), and a short run of each fuzz target. The package test (label
 # "package") builds the .deb from build/ and lints it.
 # Every model the tests need is in the checkout (tests/models) except two whose licence forbids it; their
 # tests skip, naming the reason, unless HIERSCOPE_EXTRA_MODELS names a folder holding them: ../shared/models
@@ -20,6 +21,12 @@ cmake -S . -B build-asan -DHIERSCOPE_SANITIZE=ON -DHIERSCOPE_BUILD_GUI=OFF -DCMA
 cmake --build build-asan -j"$(nproc)" >> build-asan.log 2>&1 || { tail -60 build-asan.log; exit 1; }
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 900 -L core
+
+echo "== the loader's and the index's threads under ThreadSanitizer (clang)"
+cmake -S . -B build-tsan -DHIERSCOPE_TSAN=ON -DHIERSCOPE_BUILD_GUI=OFF -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo > build-tsan.log 2>&1 || { cat build-tsan.log; exit 1; }
+cmake --build build-tsan -j"$(nproc)" --target tsan_threads >> build-tsan.log 2>&1 || { tail -60 build-tsan.log; exit 1; }
+ctest --test-dir build-tsan --output-on-failure --timeout 900 -L tsan
 
 echo "== fuzz targets (libFuzzer, clang, ASan + UBSan): a short run of each from its seed corpus"
 cmake -S . -B build-fuzz -DHIERSCOPE_FUZZ=ON -DHIERSCOPE_BUILD_GUI=OFF -DCMAKE_CXX_COMPILER=clang++ \

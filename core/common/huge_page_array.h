@@ -52,9 +52,16 @@ public:
         for (std::size_t i = 0; i < count; ++i)
             data_[i] = value;
     }
+    // Replaces the contents with `count` values left unwritten: for a buffer its user fills before it
+    // reads (assign would touch every page of it).
+    void resizeUnwritten(std::size_t count) {
+        release();
+        if (count > 0) allocate(count);
+    }
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
     T& operator[](std::size_t i) { return data_[i]; }
+    T* data() { return data_; }
     const T& operator[](std::size_t i) const { return data_[i]; }
 
 private:

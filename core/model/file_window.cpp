@@ -1,7 +1,6 @@
 #include "model/file_window.h"
 
 #include "common/error.h"
-#include "common/huge_page_array.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -29,32 +28,18 @@ FileWindow::FileWindow(const MappedFile& file, std::size_t capacity, std::size_t
 
 FileWindow::~FileWindow() {
     if (fd_ >= 0) ::close(fd_);
-    freeBuffer();
-}
-
-void FileWindow::freeBuffer() {
-    if (mapped_)
-        huge_pages::release(buffer_, mapped_);
-    else
-        delete[] buffer_;
-    buffer_ = nullptr;
-    allocated_ = mapped_ = 0;
 }
 
 // The buffer holds at least `bytes`. The first one is as large as the first read, any later one the whole
-// capacity (in huge pages when that large): a small graph does not fault in megabytes it never reads.
+// capacity: a small graph does not fault in megabytes it never reads.
 void FileWindow::reserve(std::size_t bytes) {
-    if (bytes <= allocated_) return;
-    const std::size_t size = allocated_ == 0 ? bytes : capacity_;
-    freeBuffer();
-    buffer_ = static_cast<char*>(huge_pages::allocate(size, mapped_));
-    if (!buffer_) buffer_ = new char[size]; // not zeroed: only loaded bytes are read
-    allocated_ = size;
+    if (bytes <= buffer_.size()) return;
+    buffer_.resizeUnwritten(buffer_.empty() ? bytes : capacity_);
 }
 
 std::string_view FileWindow::bytes(std::uint64_t offset, std::size_t length) {
     if (offset < start_ || offset + length > start_ + loaded_) fillFrom(offset, length);
-    return {buffer_ + (offset - start_), length};
+    return {buffer_.data() + (offset - start_), length};
 }
 
 void FileWindow::fillFrom(std::uint64_t offset, std::size_t length) {
@@ -66,7 +51,7 @@ void FileWindow::fillFrom(std::uint64_t offset, std::size_t length) {
     loaded_ = 0;
     while (loaded_ < want) {
         const ssize_t n =
-            ::pread(fd_, buffer_ + loaded_, want - loaded_, static_cast<off_t>(offset + loaded_));
+            ::pread(fd_, buffer_.data() + loaded_, want - loaded_, static_cast<off_t>(offset + loaded_));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0)
             throw Error(

@@ -6,6 +6,7 @@
 // buffer, the structure is copied once, in large requests, and the file's pages are never mapped;
 // weight payloads are skipped by length as before (a field too long for the buffer is a view of the
 // mapping, which nothing reads).
+#include "common/huge_page_array.h"
 #include "model/mapped_file.h"
 #include "model/wire_reader.h"
 
@@ -39,17 +40,14 @@ public:
 private:
     void fillFrom(std::uint64_t offset, std::size_t length);
     void reserve(std::size_t bytes);
-    void freeBuffer();
 
     const MappedFile& file_;
     int fd_ = -1;
-    char* buffer_ = nullptr;
+    HugePageArray<char> buffer_; // in huge pages from 2 MB on
     std::size_t capacity_, fill_;
-    std::size_t allocated_ = 0; // bytes of buffer_
-    std::size_t mapped_ = 0;    // of those, mapped with huge pages (0: buffer_ is from new[])
-    bool growing_ = false;      // Sequential: each read twice as large as the last, up to capacity
-    std::uint64_t start_ = 0;   // file offset of buffer_[0]
-    std::size_t loaded_ = 0;    // bytes of the file in the buffer
+    bool growing_ = false;    // Sequential: each read twice as large as the last, up to capacity
+    std::uint64_t start_ = 0; // file offset of buffer_[0]
+    std::size_t loaded_ = 0;  // bytes of the file in the buffer
 };
 
 // Reader's fields over [begin, end) of a FileWindow: heads and bodies up to `inlineLimit` bytes are
@@ -64,8 +62,6 @@ public:
     Field next();
     // Whether a field's body is in the buffer (else it is a view of the mapping).
     bool inBuffer(const Field& f) const { return f.bytes.size() <= inlineLimit_; }
-    FileWindow& window() { return window_; }
-    std::size_t inlineLimit() const { return inlineLimit_; }
 
 private:
     FileWindow& window_;

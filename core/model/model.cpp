@@ -156,27 +156,24 @@ private:
             if (run->error) std::rethrow_exception(run->error);
             if (run->counted) g.nodes.reserve(run->run.count);
         };
+        bool theirs = false;
         try {
-            readLeadingNodes(outer, window, g, runOfNodes, run, takeCount);
+            theirs = readLeadingNodes(outer, window, g, runOfNodes, run, takeCount);
         } catch (...) {
             if (!run) takeCount(); // an error in the count's heads comes first, as with one thread
             throw;
         }
-        if (!run || !run->counted || !run->theirs) return g; // this thread has read the whole graph
-        if (takeRest(rest.get(), g)) return g;
+        if (!theirs) return g; // this thread has read the whole graph
         // The other thread stopped: what follows the nodes is read here, in order.
-        const ByteSpan after{run->run.end, end - run->run.end};
-        WalkPaging pages(*model_.file, after);
-        Reader rr(model_.file->bytes(after.offset, after.length), after.offset);
-        readFields(rr, g, 0, 0, &pages);
-        pages.finish(rr.position());
+        if (!takeRest(rest.get(), g)) readFieldsThroughMapping(g, {run->run.end, end - run->run.end});
         return g;
     }
 
     // readNodes' own part: the graph's fields from the start, up to where the other thread's count says
-    // the nodes end (then run->theirs), or to the graph's end when it could not count.
+    // the nodes end (true: what follows is the other thread's), or to the graph's end when it could not
+    // count (false).
     template <typename TakeCount>
-    void readLeadingNodes(const Field& outer, FileWindow& window, Graph& g,
+    bool readLeadingNodes(const Field& outer, FileWindow& window, Graph& g,
                           std::future<CountedRun>& runOfNodes, std::optional<CountedRun>& run,
                           TakeCount&& takeCount) {
         const std::uint64_t end = outer.offset + outer.bytes.size();
@@ -188,10 +185,7 @@ private:
             if (!run && g.nodes.size() % 1024 == 0 &&
                 runOfNodes.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
                 takeCount();
-            if (run && run->counted && at == run->run.end) {
-                run->theirs = true;
-                return;
-            }
+            if (run && run->counted && at == run->run.end) return true;
             const Field f = r.next();
             if (f.number == 1) {
                 expectMessage(f, "node");
@@ -201,15 +195,13 @@ private:
             }
             if (seenNode && !run) {
                 takeCount();
-                if (run->counted && at == run->run.end) {
-                    run->theirs = true;
-                    return;
-                }
+                if (run->counted && at == run->run.end) return true;
             }
             // Before the nodes, or after them when the other thread could not count: read here.
             readGraphField(f, g, named,
                            [&](const Field& tensor) { g.initializers.push_back(parseInitializer(tensor)); });
         }
+        return false;
     }
 
     // The main graph through the mapping, its leading nodes counted: one thread, or two when the file
@@ -219,18 +211,22 @@ private:
         const std::uint64_t end = outer.offset + outer.bytes.size();
         g.nodes.reserve(run.count);
         std::future<ReadRest> rest = startRest(outer, run);
-        WalkPaging pages(*model_.file, ByteSpan{outer.offset, (rest.valid() ? run.end : end) - outer.offset});
-        Reader r(outer.bytes, outer.offset);
-        if (rest.valid()) {
-            Reader nodes(outer.bytes.substr(0, run.end - outer.offset), outer.offset);
-            readFields(nodes, g, 0, 0, &pages);
-            pages.finish(run.end);
-            if (takeRest(rest.get(), g)) return g;
-            r = Reader(model_.file->bytes(run.end, end - run.end), run.end);
+        if (!rest.valid()) {
+            readFieldsThroughMapping(g, {outer.offset, end - outer.offset});
+            return g;
         }
+        readFieldsThroughMapping(g, {outer.offset, run.end - outer.offset});
+        // The other thread stopped: what follows the nodes is read here, in order.
+        if (!takeRest(rest.get(), g)) readFieldsThroughMapping(g, {run.end, end - run.end});
+        return g;
+    }
+
+    // Fields of the main graph in [range) of the file into g, through the mapping, paged as they go.
+    void readFieldsThroughMapping(Graph& g, ByteSpan range) {
+        WalkPaging pages(*model_.file, range);
+        Reader r(model_.file->bytes(range.offset, range.length), range.offset);
         readFields(r, g, 0, 0, &pages);
         pages.finish(r.position());
-        return g;
     }
 
     // The fields of a graph from `r` (a Reader or a WindowReader) into g, whose index is `self`.
@@ -248,27 +244,6 @@ private:
                 });
             }
         }
-    }
-
-    // Counts the run of nodes `r` is in, from `run` on, stopping at `limit` nodes (NodeRun::more).
-    template <typename Fields>
-    static NodeRun leadingNodes(Fields& r, std::size_t limit = std::numeric_limits<std::size_t>::max(),
-                                NodeRun run = {}) {
-        run.more = false;
-        while (!r.atEnd()) {
-            const Field f = r.next();
-            if (f.number == 1) {
-                ++run.count;
-                run.end = r.position();
-                if (run.count >= limit) {
-                    run.more = true;
-                    break;
-                }
-            } else if (run.count > 0) {
-                break;
-            }
-        }
-        return run;
     }
 
     // A big main graph's nodes and what follows them (initializers, inputs, outputs, value infos) are

@@ -81,12 +81,7 @@ ReadRest countThenReadRest(const MappedFile& file, std::uint64_t end, NodeRun fi
         FileWindow window(file, bufferBytes, kNodeFirstRead, FileWindow::Pattern::Sequential);
         if (window.valid()) {
             WindowReader heads(window, first.end, end, 0);
-            counted.run = first;
-            while (!heads.atEnd()) {
-                if (heads.next().number != 1) break;
-                ++counted.run.count;
-                counted.run.end = heads.position();
-            }
+            counted.run = leadingNodes(heads, std::numeric_limits<std::size_t>::max(), first);
             counted.counted = true;
         }
     } catch (...) { // malformed, memory, a failed read

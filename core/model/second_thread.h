@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <exception>
 #include <future>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -71,6 +72,28 @@ struct NodeRun {
     bool more = false;     // the count stopped at its limit: more nodes may follow
 };
 
+// Counts the run of nodes `r` (a Reader or a WindowReader) is in, from `run` on, stopping at `limit`
+// nodes (NodeRun::more).
+template <typename Fields>
+NodeRun leadingNodes(Fields& r, std::size_t limit = std::numeric_limits<std::size_t>::max(),
+                     NodeRun run = {}) {
+    run.more = false;
+    while (!r.atEnd()) {
+        const wire::Field f = r.next();
+        if (f.number == 1) {
+            ++run.count;
+            run.end = r.position();
+            if (run.count >= limit) {
+                run.more = true;
+                break;
+            }
+        } else if (run.count > 0) {
+            break;
+        }
+    }
+    return run;
+}
+
 // What follows a big main graph's leading nodes (initializers, inputs, outputs, value infos), read by
 // another thread while the loader reads the nodes (see Loader::readNodes).
 struct ReadRest {
@@ -94,7 +117,6 @@ struct CountedRun {
     // What the count met in the run's heads (a malformed field): one thread counting the whole run
     // before reading it would have failed with it first, so the loader does.
     std::exception_ptr error;
-    bool theirs = false; // the loader stopped where the run ends: what follows is the other thread's
 };
 
 // The other thread's work on a big main graph: counts its nodes after the first `first` ones (their

@@ -148,13 +148,20 @@ std::string generatedKey(std::size_t index) {
 }
 } // namespace
 
-std::vector<std::string> localNodeKeys(const Graph& graph) {
+namespace {
+// The keys of a graph's nodes under `prefix` (a body's: its owner's key and attribute).
+std::vector<std::string> nodeKeys(const Graph& graph, const std::string& prefix) {
     const std::vector<char> notKey = nameIsNotKey(graph);
     std::vector<std::string> keys;
     keys.reserve(graph.nodes.size());
     for (std::size_t i = 0; i < graph.nodes.size(); ++i)
-        keys.push_back(notKey[i] ? generatedKey(i) : graph.nodes[i].name);
+        keys.push_back(prefix + (notKey[i] ? generatedKey(i) : graph.nodes[i].name));
     return keys;
+}
+} // namespace
+
+std::vector<std::string> localNodeKeys(const Graph& graph) {
+    return nodeKeys(graph, {});
 }
 
 namespace {
@@ -244,11 +251,10 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
     std::vector<std::size_t> mainHashes;
     if (keys.valid()) {
         MainKeys made = keys.get();
-        for (std::size_t i = 0; i < made.keys.size(); ++i)
-            instances_[i].key = std::move(made.keys[i]);
+        takeKeys(0, std::move(made.keys));
         mainHashes = std::move(made.hashes);
     } else {
-        setKeys(0, 0, "");
+        takeKeys(0, localNodeKeys(main));
     }
     addBodies(0, 0, root, 0);
     for (const auto& vi : main.valueInfo) {
@@ -292,22 +298,14 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
                           int depth) {
     const std::size_t first = instances_.size();
     addNodes(graphIndex, parentInstance, scope, depth);
-    setKeys(graphIndex, first, keyPrefix);
+    takeKeys(first, nodeKeys(model_->graphs[static_cast<std::size_t>(graphIndex)], keyPrefix));
     addBodies(graphIndex, first, scope, depth);
 }
 
-// The keys of a graph's instances [first, ...), under `keyPrefix`.
-void GraphIndex::setKeys(int graphIndex, std::size_t first, const std::string& keyPrefix) {
-    const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
-    const std::vector<char> notKey = nameIsNotKey(graph);
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-        std::string& key = instances_[first + i].key;
-        key = keyPrefix;
-        if (notKey[i])
-            key += generatedKey(i);
-        else
-            key += graph.nodes[i].name;
-    }
+// Keys given to the instances [first, first + keys.size()).
+void GraphIndex::takeKeys(std::size_t first, std::vector<std::string>&& keys) {
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        instances_[first + i].key = std::move(keys[i]);
 }
 
 // Passes 1 and 2 over a graph's nodes: their instances (keys set after) and dataflow.

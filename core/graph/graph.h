@@ -132,7 +132,7 @@ private:
     }
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
     void addNodes(int graph, int parentInstance, Scope& scope, int depth);
-    void setKeys(int graph, std::size_t first, const std::string& keyPrefix);
+    void takeKeys(std::size_t first, std::vector<std::string>&& keys);
     void addBodies(int graph, std::size_t first, Scope& scope, int depth);
     int internTensor(Scope& scope, std::string_view name);
     int internTensor(Scope& scope, std::string_view name, std::size_t hash);

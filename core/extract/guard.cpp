@@ -186,6 +186,8 @@ private:
 
 namespace {
 
+void giveBodiesTypes(onnx::GraphProto& g, const NameTable& known);
+
 // ONNX 1.12's data-propagation functions (Shape, Unsqueeze, Concat, ...) dereference the type of each
 // input without asking whether it has one: a graph input written without a type, a name nothing
 // produces, or the output of a node inference could not type crashed it (SEGV at address 0x28). Every
@@ -222,12 +224,23 @@ void giveEveryNameAType(onnx::GraphProto& g, const NameTable& outer) {
         vi->set_name(*name);
         vi->mutable_type()->mutable_tensor_type();
     }
+    giveBodiesTypes(g, known);
+}
+
+void giveBodiesTypes(onnx::GraphProto& g, const NameTable& known) {
     for (auto& n : *g.mutable_node())
         for (auto& a : *n.mutable_attribute()) {
             if (a.has_g()) giveEveryNameAType(*a.mutable_g(), known);
             for (auto& body : *a.mutable_graphs())
                 giveEveryNameAType(body, known);
         }
+}
+
+bool hasBodies(const onnx::GraphProto& g) {
+    for (const auto& n : g.node())
+        for (const auto& a : n.attribute())
+            if (a.has_g() || a.graphs_size() > 0) return true;
+    return false;
 }
 
 // ONNX 1.12 infers a call to a local function by inferring its body, call by call and recursively: a
@@ -317,7 +330,80 @@ int leaveOutUnboundedFunctions(onnx::ModelProto& mp) {
 
 } // namespace
 
+ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName) {
+    ProgramNames names;
+    const auto nodes = static_cast<std::size_t>(g.node_size());
+    names.reserve(static_cast<std::size_t>(g.input_size() + g.initializer_size() + g.value_info_size() +
+                                           g.output_size()) +
+                  2 * nodes);
+    std::vector<char> known; // by id: the name has a typed entry (giveEveryNameAType's table)
+    auto id = [&](const std::string& name) {
+        const int k = names.add(name);
+        if (static_cast<std::size_t>(k) == known.size()) known.push_back(0);
+        return k;
+    };
+    for (auto& vi : *g.mutable_input()) {
+        if (typeEveryName && !vi.has_type()) vi.mutable_type()->mutable_tensor_type();
+        names.inputs.push_back(id(vi.name()));
+        known[static_cast<std::size_t>(names.inputs.back())] = 1;
+    }
+    for (const auto& t : g.initializer()) {
+        names.initializers.push_back(id(t.name()));
+        known[static_cast<std::size_t>(names.initializers.back())] = 1;
+    }
+    for (const auto& vi : g.value_info()) {
+        names.valueInfos.push_back(id(vi.name()));
+        if (vi.has_type()) known[static_cast<std::size_t>(names.valueInfos.back())] = 1;
+    }
+    for (const auto& vi : g.output())
+        names.outputs.push_back(id(vi.name()));
+    std::vector<std::pair<const std::string*, int>> missing;
+    auto add = [&](const std::string& name) {
+        if (name.empty()) {
+            names.io.push_back(-1);
+            return;
+        }
+        const int k = id(name);
+        names.io.push_back(k);
+        if (!known[static_cast<std::size_t>(k)]) {
+            known[static_cast<std::size_t>(k)] = 1;
+            missing.emplace_back(&name, k);
+        }
+    };
+    names.first.clear();
+    names.first.reserve(nodes + 1);
+    names.io.reserve(3 * nodes);
+    for (const auto& n : g.node()) {
+        names.first.push_back(names.io.size());
+        for (const auto& in : n.input())
+            add(in);
+        for (const auto& out : n.output())
+            add(out);
+    }
+    names.first.push_back(names.io.size());
+    if (!typeEveryName) return names;
+    for (const auto& [name, k] : missing) {
+        auto* vi = g.add_value_info();
+        vi->set_name(*name);
+        vi->mutable_type()->mutable_tensor_type();
+        names.valueInfos.push_back(k);
+    }
+    if (hasBodies(g)) { // the enclosing scope's names, as giveEveryNameAType hands them to bodies
+        NameTable outer;
+        outer.reserve(names.size());
+        for (std::size_t k = 0; k < names.size(); ++k)
+            if (known[k]) outer.tryEmplace(names.name(static_cast<int>(k)), 0);
+        giveBodiesTypes(g, outer);
+    }
+    return names;
+}
+
 std::string screenForInference(onnx::ModelProto& mp) {
+    ProgramNames names;
+    return screenForInference(mp, names);
+}
+
+std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names) {
     std::size_t removed = 0;
     std::string first;
     auto note = [&](const std::string& problem) {
@@ -382,7 +468,7 @@ std::string screenForInference(onnx::ModelProto& mp) {
              std::to_string(FunctionBudget::kMaxInstances) + " nodes");
         removed += static_cast<std::size_t>(unbounded) - 1; // each function is a part left out
     }
-    giveEveryNameAType(*graph, {});
+    names = nameProgram(*graph, true);
     if (removed == 0) return {};
     return std::to_string(removed) +
            " part(s) of the model left out of shape inference as malformed, first: " + first;

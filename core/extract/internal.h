@@ -4,6 +4,7 @@
 // includes ONNX's classes, so nothing outside core/extract/ includes it.
 #include "common/error.h"
 #include "extract/extract.h"
+#include "extract/program_names.h"
 #include "graph/name_table.h"
 #include "model/model.h"
 
@@ -261,6 +262,13 @@ std::string tensorProblem(const onnx::TensorProto& t, bool externalAllowed);
 // with inconsistent payloads, nodes that do not match their operator's schema, functions with such
 // nodes. Returns a note on what was left out ("" when nothing).
 std::string screenForInference(onnx::ModelProto& mp);
+// The same, with the screened main graph's names as ids in `names` (nameProgram with typeEveryName).
+std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names);
+// The main graph's names as ids. With `typeEveryName`, every name a node reads or writes that has no
+// typed entry (a value info with a type, an input, an initializer) gets an empty value info, and
+// untyped inputs an empty type: ONNX 1.12's data propagation dereferences the type of each input
+// without asking whether it has one. Bodies get the same (their enclosing scopes' names left alone).
+ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName);
 // The first such problem of an extracted model ("" when none), before the checker sees it.
 std::string modelProblem(const onnx::ModelProto& mp);
 

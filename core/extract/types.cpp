@@ -408,17 +408,13 @@ TypedEntries::TypedEntries(const onnx::GraphProto& graph) {
 namespace {
 
 // The main graph's Constant nodes that may become initializers unnoticed: one `value` tensor, a name
-// produced once, not a graph input, output or initializer, read only by later nodes; by output name,
-// with their node's index (-1: not replaceable after all). Views of the node list's names in a
-// NameTable (a node-based map, asked for every input of 130k nodes, was a twentieth of `info`).
-struct Constants {
-    NameTable slots; // name -> position in node
-    std::vector<int> node;
-    int find(std::string_view name) const { return slots.find(name); }
-};
+// produced once, not a graph input, output or initializer, read only by later nodes. By name id: the
+// index of the node producing it, -1 when it is not replaceable after all, kNoConstant for other names.
+constexpr int kNoConstant = -2;
 
-Constants replaceableConstants(const onnx::GraphProto& graph) {
-    Constants found;
+std::vector<int> replaceableConstants(const onnx::GraphProto& graph, const ProgramNames& names) {
+    std::vector<int> node(names.size(), kNoConstant);
+    bool any = false;
     for (int k = 0; k < graph.node_size(); ++k) {
         const onnx::NodeProto& n = graph.node(k);
         if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") ||
@@ -426,39 +422,38 @@ Constants replaceableConstants(const onnx::GraphProto& graph) {
             continue;
         const onnx::AttributeProto& a = n.attribute(0);
         if (a.name() != "value" || a.type() != onnx::AttributeProto::TENSOR || !a.has_t()) continue;
-        auto [s, added] = found.slots.tryEmplace(n.output(0), static_cast<int>(found.node.size()));
-        if (added)
-            found.node.push_back(k);
-        else
-            found.node[static_cast<std::size_t>(s)] = -1;
+        int& at = node[static_cast<std::size_t>(names.input(k, 0))]; // its only name: the output
+        at = at == kNoConstant ? k : -1;
+        any = true;
     }
-    if (found.node.empty()) return found;
-    auto exclude = [&](const std::string& name) {
-        if (int s = found.find(name); s >= 0) found.node[static_cast<std::size_t>(s)] = -1;
+    if (!any) return {};
+    auto exclude = [&](int id) {
+        if (id >= 0 && node[static_cast<std::size_t>(id)] != kNoConstant)
+            node[static_cast<std::size_t>(id)] = -1;
     };
-    for (const auto& vi : graph.input())
-        exclude(vi.name());
-    for (const auto& vi : graph.output())
-        exclude(vi.name());
-    for (const auto& t : graph.initializer())
-        exclude(t.name());
+    for (const auto* list : {&names.inputs, &names.outputs, &names.initializers})
+        for (int id : *list)
+            exclude(id);
     for (int k = 0; k < graph.node_size(); ++k) {
-        const onnx::NodeProto& n = graph.node(k);
-        for (const auto& in : n.input())
-            if (int s = found.find(in); s >= 0 && found.node[static_cast<std::size_t>(s)] >= k)
-                found.node[static_cast<std::size_t>(s)] = -1;
-        for (const auto& out : n.output())
-            if (int s = found.find(out); s >= 0 && found.node[static_cast<std::size_t>(s)] != k)
-                found.node[static_cast<std::size_t>(s)] = -1;
+        const std::size_t start = names.ioStart(k),
+                          inputs = start + static_cast<std::size_t>(graph.node(k).input_size()),
+                          end = names.ioStart(k + 1);
+        for (std::size_t i = start; i < end; ++i) {
+            const int id = names.io[i];
+            if (id < 0) continue;
+            int& at = node[static_cast<std::size_t>(id)];
+            if (at == kNoConstant) continue;
+            if (i < inputs ? at >= k : at != k) at = -1;
+        }
     }
-    return found;
+    return node;
 }
 
 // Constant nodes holding a tensor become initializers, their output's (empty) value info given the
 // tensor's type: what the library's inference of a Constant gives (element type and dims of the tensor,
 // its data readable downstream), without a node to infer. torch exports are a third Constants: every
 // later pass over the nodes (the library's, our rules, the fold) skips them.
-void constantsAsInitializers(onnx::ModelProto& mp) {
+void constantsAsInitializers(onnx::ModelProto& mp, ProgramNames& names) {
     if (mp.ir_version() < 4) return; // before IR 4 an initializer must be a graph input too
     // Without the ONNX domain imported the library stops at the first node, naming it: keep them all.
     if (std::none_of(mp.opset_import().begin(), mp.opset_import().end(), [](const auto& op) {
@@ -466,30 +461,38 @@ void constantsAsInitializers(onnx::ModelProto& mp) {
         }))
         return;
     onnx::GraphProto& graph = *mp.mutable_graph();
-    Constants found = replaceableConstants(graph);
-    std::vector<onnx::ValueInfoProto*> entries(found.node.size(), nullptr); // by slot
-    for (auto& vi : *graph.mutable_value_info()) {
-        const int s = found.find(vi.name());
-        if (s < 0 || found.node[static_cast<std::size_t>(s)] < 0) continue;
-        if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0)
-            found.node[static_cast<std::size_t>(s)] = -1;
-        if (entries[static_cast<std::size_t>(s)])
-            found.node[static_cast<std::size_t>(s)] = -1; // named twice
+    std::vector<int> node = replaceableConstants(graph, names);
+    if (node.empty()) return;
+    std::vector<onnx::ValueInfoProto*> entries(node.size(), nullptr); // by name id
+    for (int p = 0; p < graph.value_info_size(); ++p) {
+        const auto id = static_cast<std::size_t>(names.valueInfos[static_cast<std::size_t>(p)]);
+        if (node[id] < 0) continue;
+        onnx::ValueInfoProto& vi = *graph.mutable_value_info(p);
+        if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0) node[id] = -1;
+        if (entries[id])
+            node[id] = -1; // named twice
         else
-            entries[static_cast<std::size_t>(s)] = &vi;
+            entries[id] = &vi;
     }
     std::vector<char> drop(static_cast<std::size_t>(graph.node_size()), 0);
-    for (std::size_t s = 0; s < found.node.size(); ++s)
-        if (found.node[s] >= 0 && entries[s]) drop[static_cast<std::size_t>(found.node[s])] = 1;
+    bool dropping = false;
+    for (std::size_t id = 0; id < node.size(); ++id)
+        if (node[id] >= 0 && entries[id]) {
+            drop[static_cast<std::size_t>(node[id])] = 1;
+            dropping = true;
+        }
+    if (!dropping) return;
     auto* nodes = graph.mutable_node();
     int kept = 0;
     for (int k = 0; k < nodes->size(); ++k) {
         if (drop[static_cast<std::size_t>(k)]) {
             onnx::NodeProto& n = (*nodes)[k];
-            onnx::ValueInfoProto* entry = entries[static_cast<std::size_t>(found.find(n.output(0)))];
+            const int id = names.input(k, 0);
+            onnx::ValueInfoProto* entry = entries[static_cast<std::size_t>(id)];
             onnx::TensorProto* init = graph.add_initializer();
             init->Swap(n.mutable_attribute(0)->mutable_t());
             init->set_name(n.output(0));
+            names.initializers.push_back(id);
             auto* tt = entry->mutable_type()->mutable_tensor_type();
             tt->set_elem_type(init->data_type());
             auto* shape = tt->mutable_shape(); // a scalar has a shape too, of no dims
@@ -501,6 +504,7 @@ void constantsAsInitializers(onnx::ModelProto& mp) {
         ++kept;
     }
     nodes->DeleteSubrange(kept, nodes->size() - kept);
+    names.keepNodes(drop);
 }
 
 } // namespace
@@ -509,9 +513,10 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
                        std::map<std::string, TensorType>* folded) {
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
-    problem = screenForInference(mp);
+    ProgramNames names;
+    problem = screenForInference(mp, names);
     typeLoopCounters(*mp.mutable_graph());
-    constantsAsInitializers(mp);
+    constantsAsInitializers(mp, names);
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : mp.opset_import())
         opsets[op.domain() == "ai.onnx" ? std::string() : op.domain()] = op.version();

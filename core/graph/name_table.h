@@ -67,6 +67,9 @@ public:
         }
     }
     std::size_t size() const { return entries_.size(); }
+    // The key of the entry added last now views `key`, equal to it: for a caller that keeps its own copy
+    // of a name it was given only for a while.
+    void rekeyLast(std::string_view key) { entries_.back().key = key; }
 
 private:
     struct Slot {

@@ -197,6 +197,8 @@ void restoreFromLibrary(onnx::ModelProto& mp, const LibraryView& view);
 // What onnx::shape_inference::InferShapes(m, registry, ShapeInferenceOptions(false, 0, true)) does to
 // `m` (value infos, outputs, exceptions), byte for byte, with cheaper per-node contexts.
 void inferShapesLikeLibrary(onnx::ModelProto& m);
+// The same with the graph's names (nameProgram), kept in step (value infos it adds).
+void inferShapesLikeLibrary(onnx::ModelProto& m, ProgramNames& names);
 
 // ----- types (extract/types.cpp) ----------------------------------------------------------------------
 
@@ -246,8 +248,9 @@ private:
 // initializers, for the next round of inference; their types go to `folded`. Returns how many of them
 // feed a node inference left without a concrete shape (0: another round would change nothing).
 // Only meaningful with the graph inputs' dims bound (extract/shape_arithmetic.cpp).
+// `names` are the graph's (nameProgram), kept in step.
 std::size_t foldShapeArithmetic(onnx::ModelProto& model, const std::map<std::string, TensorType>& types,
-                                std::map<std::string, TensorType>& folded);
+                                std::map<std::string, TensorType>& folded, ProgramNames& names);
 // Can both describe the same tensor?
 bool compatible(const TensorType& a, const TensorType& b);
 // The type the source declares (value_info, input, output) or an initializer has.

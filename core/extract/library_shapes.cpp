@@ -66,32 +66,30 @@ struct Known {
 
 class Names {
 public:
-    void reserve(std::size_t n) {
-        table_.reserve(n);
-        known_.reserve(n);
-        keys_.reserve(n);
+    explicit Names(ProgramNames& ids) : ids_(ids), known_(ids.size()) {}
+    // The entry of a name (its id; -1, an empty name, by its string), added empty if new (valid until
+    // the next call).
+    Known& at(int id, const std::string& name) {
+        if (id < 0) id = ids_.add(name);
+        if (static_cast<std::size_t>(id) >= known_.size()) known_.resize(ids_.size());
+        return known_[static_cast<std::size_t>(id)];
     }
-    // The entry of `name`, added empty if new (valid until the next call).
-    Known& at(const std::string& name) {
-        auto [k, added] = table_.tryEmplace(name, static_cast<int>(known_.size()));
-        if (added) {
-            known_.emplace_back();
-            keys_.push_back(name);
-        }
-        return known_[static_cast<std::size_t>(k)];
+    Known& at(const std::string& name) { return at(-1, name); }
+    const Known* find(int id, const std::string& name) const {
+        if (id < 0) id = ids_.find(name);
+        return id < 0 || static_cast<std::size_t>(id) >= known_.size()
+                   ? nullptr
+                   : &known_[static_cast<std::size_t>(id)];
     }
-    const Known* find(const std::string& name) const {
-        const int k = table_.find(name);
-        return k < 0 ? nullptr : &known_[static_cast<std::size_t>(k)];
-    }
+    const Known* find(const std::string& name) const { return find(-1, name); }
     std::size_t size() const { return known_.size(); }
-    std::string_view key(std::size_t k) const { return keys_[k]; }
+    std::string_view key(std::size_t k) const { return ids_.name(static_cast<int>(k)); }
     const Known& entry(std::size_t k) const { return known_[k]; }
+    ProgramNames& ids() { return ids_; }
 
 private:
-    NameTable table_;
-    std::vector<Known> known_;
-    std::vector<std::string_view> keys_;
+    ProgramNames& ids_;
+    std::vector<Known> known_; // by id
 };
 
 // The library's generated shape data (a map from copies of the names to the shapes data propagation
@@ -103,21 +101,22 @@ class ShapeData {
 public:
     ShapeData(Names& names, ShapeDataMap& map) : names_(names), map_(map), arena_(arenaOptions()) {}
 
-    const TensorShapeProto* find(const std::string& name) const {
+    // Names by id and string (Names::find).
+    const TensorShapeProto* find(int id, const std::string& name) const {
         if (inMap_) {
             auto it = map_.find(name);
             return it == map_.end() ? nullptr : &it->second;
         }
-        const Known* k = names_.find(name);
+        const Known* k = names_.find(id, name);
         return k ? k->shapeData : nullptr;
     }
-    // The data now recorded for `name`, or null when it had some already.
-    const TensorShapeProto* add(const std::string& name, TensorShapeProto&& shape) {
+    // The data now recorded for the name, or null when it had some already.
+    const TensorShapeProto* add(int id, const std::string& name, TensorShapeProto&& shape) {
         if (inMap_) {
             auto [it, added] = map_.insert({name, std::move(shape)});
             return added ? &it->second : nullptr;
         }
-        Known& k = names_.at(name);
+        Known& k = names_.at(id, name);
         if (k.shapeData) return nullptr;
         auto* kept = google::protobuf::Arena::CreateMessage<TensorShapeProto>(&arena_);
         kept->Swap(&shape); // across arenas: a copy of a few dims
@@ -153,8 +152,10 @@ private:
 // do not change while the node's inference function runs (they change after it, in updateType).
 class LazyInferenceContext final : public onnx::InferenceContext {
 public:
-    LazyInferenceContext(NodeProto& n, const Names& names, const ShapeData& shapeData)
-        : n_(n), names_(names), shapeData_(shapeData), outputs_(static_cast<std::size_t>(n.output_size())),
+    // `ids`: the ids of the node's inputs (ProgramNames::io).
+    LazyInferenceContext(NodeProto& n, const int* ids, const Names& names, const ShapeData& shapeData)
+        : n_(n), ids_(ids), names_(names), shapeData_(shapeData),
+          outputs_(static_cast<std::size_t>(n.output_size())),
           found_(static_cast<std::size_t>(n.input_size()), &unasked) {}
 
     const AttributeProto* getAttribute(const std::string& name) const override {
@@ -177,7 +178,7 @@ public:
     }
     const TensorShapeProto* getSymbolicInput(size_t index) const override {
         if (const Known* k = known(index); k && (k->data || k->sparse)) return nullptr;
-        return shapeData_.find(n_.input(static_cast<int>(index)));
+        return shapeData_.find(ids_[index], n_.input(static_cast<int>(index)));
     }
     size_t getNumOutputs() const override { return outputs_.size(); }
     TypeProto* getOutputType(size_t index) override {
@@ -194,12 +195,13 @@ private:
     const Known* known(size_t index) const {
         if (index >= found_.size()) outOfBounds("Input", index);
         const Known*& k = found_[index];
-        if (k == &unasked) k = names_.find(n_.input(static_cast<int>(index)));
+        if (k == &unasked) k = names_.find(ids_[index], n_.input(static_cast<int>(index)));
         return k;
     }
     static inline const Known unasked{}; // its address marks an input not looked up yet
 
     NodeProto& n_;
+    const int* ids_;
     const Names& names_;
     const ShapeData& shapeData_;
     std::vector<TypeProto> outputs_;
@@ -210,8 +212,9 @@ private:
 // values read as shape data are added to the shape data, as the library does).
 class LazyPropagationContext final : public onnx::DataPropagationContext {
 public:
-    LazyPropagationContext(NodeProto& n, const Names& names, ShapeData& shapeData)
-        : n_(n), names_(names), shapeData_(shapeData) {}
+    // `ids`: the ids of the node's inputs, then its outputs (ProgramNames::io).
+    LazyPropagationContext(NodeProto& n, const int* ids, const Names& names, ShapeData& shapeData)
+        : n_(n), ids_(ids), names_(names), shapeData_(shapeData) {}
 
     const AttributeProto* getAttribute(const std::string& name) const override {
         return findAttribute(n_, name);
@@ -219,7 +222,7 @@ public:
     size_t getNumInputs() const override { return static_cast<size_t>(n_.input_size()); }
     const TypeProto* getInputType(size_t index) const override {
         if (index >= static_cast<size_t>(n_.input_size())) outOfBounds("Input", index);
-        const Known* k = names_.find(n_.input(static_cast<int>(index)));
+        const Known* k = names_.find(ids_[index], n_.input(static_cast<int>(index)));
         return k ? k->type : nullptr;
     }
     size_t getNumOutputs() const override { return static_cast<size_t>(n_.output_size()); }
@@ -231,8 +234,9 @@ public:
     const TensorShapeProto* getInputData(size_t index) override {
         if (index >= static_cast<size_t>(n_.input_size())) outOfBounds("Input", index);
         const std::string& name = n_.input(static_cast<int>(index));
-        if (const TensorShapeProto* known = shapeData_.find(name)) return known;
-        const Known* k = names_.find(name);
+        const int id = ids_[index];
+        if (const TensorShapeProto* known = shapeData_.find(id, name)) return known;
+        const Known* k = names_.find(id, name);
         const TensorProto* t = k ? k->data : nullptr;
         if (t == nullptr || t->dims_size() > 1) return nullptr;
         TensorShapeProto tsp;
@@ -245,16 +249,18 @@ public:
         } else {
             return nullptr;
         }
-        return shapeData_.add(name, std::move(tsp));
+        return shapeData_.add(id, name, std::move(tsp));
     }
     void addOutputData(size_t index, TensorShapeProto&& tsp) override {
         if (index >= static_cast<size_t>(n_.output_size())) outOfBounds("Input", index); // sic
-        if (!shapeData_.add(n_.output(static_cast<int>(index)), std::move(tsp)))
+        const int id = ids_[static_cast<std::size_t>(n_.input_size()) + index];
+        if (!shapeData_.add(id, n_.output(static_cast<int>(index)), std::move(tsp)))
             fail_shape_inference("Data for input  " + onnx::to_string(index) + " already exists.");
     }
 
 private:
     NodeProto& n_;
+    const int* ids_;
     const Names& names_;
     ShapeData& shapeData_;
 };
@@ -269,30 +275,33 @@ bool hasGraphAttribute(const NodeProto& n) {
 // (check_type false, error_mode 0, data propagation on): node errors are dropped, as error mode 0 does.
 class MainGraphInference {
 public:
-    MainGraphInference(onnx::ModelProto& m, const std::unordered_map<std::string, int>& opsets,
+    MainGraphInference(onnx::ModelProto& m, ProgramNames& ids,
+                       const std::unordered_map<std::string, int>& opsets,
                        const onnx::shape_inference::ModelLocalFunctionsMap& functions)
         : g_(*m.mutable_graph()), opsets_(opsets), functions_(functions),
-          registry_(onnx::OpSchemaRegistry::Instance()),
-          irVersion_(static_cast<int>(m.ir_version())), graphContext_{typeMap_,   opsets_,   &symbols_,
-                                                                      functions_, registry_, &shapeDataMap_,
-                                                                      irVersion_} {}
+          registry_(onnx::OpSchemaRegistry::Instance()), irVersion_(static_cast<int>(m.ir_version())),
+          ids_(ids), names_(ids), graphContext_{typeMap_,  opsets_,        &symbols_, functions_,
+                                                registry_, &shapeDataMap_, irVersion_} {}
 
     void run() {
         onnx::shape_inference::TraverseGraphsToAddExistingSymbols(g_, symbols_);
-        names_.reserve(static_cast<std::size_t>(g_.value_info_size() + g_.input_size() + g_.output_size() +
-                                                g_.initializer_size() + g_.node_size()));
-        for (auto* list : {g_.mutable_value_info(), g_.mutable_input(), g_.mutable_output()})
-            for (auto& vi : *list)
-                registerType(vi);
-        for (const auto& tp : g_.initializer()) {
+        for (int p = 0; p < g_.value_info_size(); ++p)
+            registerType(ids_.valueInfos[static_cast<std::size_t>(p)], *g_.mutable_value_info(p));
+        for (int p = 0; p < g_.input_size(); ++p)
+            registerType(ids_.inputs[static_cast<std::size_t>(p)], *g_.mutable_input(p));
+        for (int p = 0; p < g_.output_size(); ++p)
+            registerType(ids_.outputs[static_cast<std::size_t>(p)], *g_.mutable_output(p));
+        for (int p = 0; p < g_.initializer_size(); ++p) {
+            const TensorProto& tp = g_.initializer(p);
+            const int id = ids_.initializers[static_cast<std::size_t>(p)];
             TypeProto type;
             auto* tt = type.mutable_tensor_type();
             tt->set_elem_type(tp.data_type());
             auto* shape = tt->mutable_shape();
             for (int i = 0; i < tp.dims_size(); ++i)
                 shape->add_dim()->set_dim_value(tp.dims(i));
-            names_.at(tp.name()).data = &tp;
-            processInitializer(tp.name(), std::move(type));
+            names_.at(id, tp.name()).data = &tp;
+            processInitializer(names_.at(id, tp.name()), std::move(type));
         }
         for (const auto& tp : g_.sparse_initializer()) {
             TypeProto type;
@@ -302,33 +311,35 @@ public:
             for (int i = 0; i < tp.dims_size(); ++i)
                 shape->add_dim()->set_dim_value(tp.dims(i));
             names_.at(tp.values().name()).sparse = &tp;
-            processInitializer(tp.values().name(), std::move(type));
+            processInitializer(names_.at(tp.values().name()), std::move(type));
         }
         // The library also notes experimental ops here, which only decides whether node errors are
         // collected; error mode 0 drops them.
-        for (auto& n : *g_.mutable_node())
-            if (n.op_type() == "Constant" && n.output().size() == 1)
-                for (const auto& attr : n.attribute()) {
-                    if (attr.name() != "value") continue;
-                    if (attr.type() == AttributeProto::TENSOR && attr.has_t())
-                        names_.at(n.output(0)).data = &attr.t();
-                    else if (attr.type() == AttributeProto::SPARSE_TENSOR && attr.has_sparse_tensor())
-                        names_.at(n.output(0)).sparse = &attr.sparse_tensor();
-                }
-        for (auto& n : *g_.mutable_node())
-            process(n);
+        for (int k = 0; k < g_.node_size(); ++k) {
+            const NodeProto& n = g_.node(k);
+            if (n.op_type() != "Constant" || n.output().size() != 1) continue;
+            const int id = ids_.io[ids_.ioStart(k) + static_cast<std::size_t>(n.input_size())];
+            for (const auto& attr : n.attribute()) {
+                if (attr.name() != "value") continue;
+                if (attr.type() == AttributeProto::TENSOR && attr.has_t())
+                    names_.at(id, n.output(0)).data = &attr.t();
+                else if (attr.type() == AttributeProto::SPARSE_TENSOR && attr.has_sparse_tensor())
+                    names_.at(id, n.output(0)).sparse = &attr.sparse_tensor();
+            }
+        }
+        for (int k = 0; k < g_.node_size(); ++k)
+            process(*g_.mutable_node(k), ids_.io.data() + ids_.ioStart(k));
     }
 
 private:
-    void registerType(onnx::ValueInfoProto& vi) {
+    void registerType(int id, onnx::ValueInfoProto& vi) {
         if (vi.has_type())
-            names_.at(vi.name()).type = vi.mutable_type();
+            names_.at(id, vi.name()).type = vi.mutable_type();
         else
-            names_.at(vi.name()).undefined = vi.mutable_type();
+            names_.at(id, vi.name()).undefined = vi.mutable_type();
     }
 
-    void processInitializer(const std::string& name, TypeProto type) {
-        Known& k = names_.at(name);
+    void processInitializer(Known& k, TypeProto type) {
         if (k.type) {
             onnx::shape_inference::checkShapesAndTypes(type, *k.type);
         } else if (irVersion_ >= 4) {
@@ -337,20 +348,21 @@ private:
         }
     }
 
-    void updateType(const std::string& name, TypeProto* inferred) {
+    // `id`: the name's (a node output's, not empty).
+    void updateType(int id, const std::string& name, TypeProto* inferred) {
         if (inferred->value_case() == TypeProto::ValueCase::VALUE_NOT_SET) return;
         onnx::shape_inference::MaterializeSymbolicShape(inferred, symbols_);
-        TypeProto* existing = nullptr;
-        if (const Known* k = names_.find(name); k && k->type) {
-            existing = k->type;
-        } else {
+        Known& k = names_.at(id, name);
+        TypeProto* existing = k.type;
+        if (!existing) {
             auto* vi = g_.add_value_info();
             vi->set_name(name);
+            ids_.valueInfos.push_back(id);
             existing = vi->mutable_type();
-            if (k && k->undefined) *k->undefined = *inferred;
+            if (k.undefined) *k.undefined = *inferred;
         }
         onnx::shape_inference::mergeShapesAndTypes(*inferred, existing);
-        names_.at(name).type = existing;
+        k.type = existing;
         if (mirrored_) typeMap_[name] = existing;
     }
 
@@ -360,6 +372,7 @@ private:
         if (mirrored_) return;
         for (std::size_t k = 0; k < names_.size(); ++k) {
             const Known& e = names_.entry(k);
+            if (!e.type && !e.data && !e.sparse) continue;
             const std::string name(names_.key(k));
             if (e.type) typeMap_[name] = e.type;
             if (e.data) dataMap_[name] = e.data;
@@ -410,7 +423,8 @@ private:
         return it->second;
     }
 
-    void process(NodeProto& n) {
+    // `ids`: the node's input then output ids.
+    void process(NodeProto& n, const int* ids) {
         auto dit = opsets_.find(n.domain());
         if (dit == opsets_.end()) {
             if (n.domain().empty()) dit = opsets_.find("ai.onnx");
@@ -426,14 +440,16 @@ private:
             mirror();
             ctx = &full.emplace(n, typeMap_, dataMap_, sparseMap_, &shapeData_.map(), &graphContext_);
         } else {
-            ctx = &lazy.emplace(n, names_, shapeData_);
+            ctx = &lazy.emplace(n, ids, names_, shapeData_);
         }
         if (!infer(n, schema, *ctx)) return;
         try {
             for (int i = 0; i < n.output_size(); ++i)
-                if (!n.output(i).empty()) updateType(n.output(i), ctx->getOutputType(static_cast<size_t>(i)));
+                if (!n.output(i).empty())
+                    updateType(ids[n.input_size() + i], n.output(i),
+                               ctx->getOutputType(static_cast<size_t>(i)));
             if (schema && schema->has_data_propagation_function()) {
-                LazyPropagationContext propagation(n, names_, shapeData_);
+                LazyPropagationContext propagation(n, ids, names_, shapeData_);
                 schema->GetDataPropagationFunction()(propagation);
             }
         } catch (const std::runtime_error& err) {
@@ -448,6 +464,7 @@ private:
     const int irVersion_;
     const onnx::ShapeInferenceOptions options_{false, 0, true};
     onnx::shape_inference::SymbolTableImpl symbols_;
+    ProgramNames& ids_;
     Names names_;
     ShapeDataMap shapeDataMap_; // the library's: filled by shapeData_.map() before its own code runs
     ShapeData shapeData_{names_, shapeDataMap_};
@@ -463,13 +480,18 @@ private:
 } // namespace
 
 void inferShapesLikeLibrary(onnx::ModelProto& m) {
+    ProgramNames names = nameProgram(*m.mutable_graph(), false);
+    inferShapesLikeLibrary(m, names);
+}
+
+void inferShapesLikeLibrary(onnx::ModelProto& m, ProgramNames& names) {
     std::unordered_map<std::string, int> opsets;
     for (const auto& op : m.opset_import())
         opsets[op.domain()] = static_cast<int>(op.version());
     onnx::shape_inference::ModelLocalFunctionsMap functions;
     for (const auto& f : m.functions())
         functions.insert({functionKey(f.domain(), f.name()), &f});
-    MainGraphInference(m, opsets, functions).run();
+    MainGraphInference(m, names, opsets, functions).run();
 }
 
 } // namespace hs::extraction

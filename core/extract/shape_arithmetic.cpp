@@ -6,13 +6,11 @@
 #include "extract/internal.h"
 #include "extract/shape_propagation.h"
 #include "extract/shape_values.h"
-#include "graph/name_table.h"
 
 #include <algorithm>
 #include <cmath>
 #include <deque>
 #include <optional>
-#include <unordered_set>
 
 namespace hs::extraction {
 
@@ -20,42 +18,28 @@ namespace {
 
 class Evaluator {
 public:
-    // Every name the initializers and nodes use gets a slot once (views of the graph's strings, which
-    // stay where they are while the fold reads them), and each node's inputs and outputs are resolved to
-    // slots up front: maps by name, asked several times per node, were most of a fold of 130k nodes.
-    Evaluator(const onnx::GraphProto& graph, const std::map<std::string, TensorType>& types) : graph_(graph) {
-        // Every name is an initializer, a graph input or some node's output, bar malformed graphs.
-        std::size_t expected = static_cast<std::size_t>(graph.initializer_size() + graph.input_size());
-        for (const auto& n : graph.node())
-            expected += static_cast<std::size_t>(n.output_size());
-        names_.reserve(expected);
-        slots_.reserve(expected);
-        for (const auto& init : graph.initializer()) {
-            Slot& slot = slots_[static_cast<std::size_t>(slotFor(init.name()))];
+    // A slot per name of the program (its ids: no name hashed), each node's inputs and outputs resolved
+    // to slots when the program was screened: maps by name, asked several times per node, were most of
+    // a fold of 130k nodes, and a table of its own half of what was left.
+    Evaluator(const onnx::GraphProto& graph, const std::map<std::string, TensorType>& types,
+              const ProgramNames& names)
+        : graph_(graph), names_(names), slots_(names.size()) {
+        for (int p = 0; p < graph.initializer_size(); ++p) {
+            Slot& slot = slots_[static_cast<std::size_t>(names.initializers[static_cast<std::size_t>(p)])];
             if (slot.init) duplicateInitializers_ = true;
-            slot.init = &init;
+            slot.init = &graph.initializer(p);
         }
-        first_.reserve(static_cast<std::size_t>(graph.node_size()) + 1);
-        for (const auto& n : graph.node()) {
-            first_.push_back(io_.size());
-            for (const auto& name : n.input())
-                io_.push_back(name.empty() ? -1 : slotFor(name));
-            for (const auto& name : n.output())
-                io_.push_back(name.empty() ? -1 : slotFor(name));
-        }
-        first_.push_back(io_.size());
         for (const auto& [name, type] : types)
             if (int s = names_.find(name); s >= 0) slots_[static_cast<std::size_t>(s)].type = &type;
-        for (const auto& o : graph.output())
-            if (int s = names_.find(o.name()); s >= 0) slots_[static_cast<std::size_t>(s)].graphOutput = true;
+        for (int id : names.outputs)
+            slots_[static_cast<std::size_t>(id)].graphOutput = true;
         if (duplicateInitializers_) // the last of a name whose value can be read wins, as it always did
-            for (const auto& init : graph.initializer())
-                if (auto v = fromTensor(init)) known(slotOf(init.name()), *v);
+            for (int p = 0; p < graph.initializer_size(); ++p)
+                if (auto v = fromTensor(graph.initializer(p)))
+                    known(names.initializers[static_cast<std::size_t>(p)], *v);
     }
 
-    int input(int node, int k) const {
-        return io_[first_[static_cast<std::size_t>(node)] + static_cast<std::size_t>(k)];
-    }
+    int input(int node, int k) const { return names_.input(node, k); }
     int output(int node, int k) const { return input(node, graph_.node(node).input_size() + k); }
     bool graphOutput(int slot) const {
         return slot >= 0 && slots_[static_cast<std::size_t>(slot)].graphOutput;
@@ -161,12 +145,6 @@ private:
         }
     }
 
-    int slotFor(const std::string& name) {
-        auto [s, added] = names_.tryEmplace(name, static_cast<int>(slots_.size()));
-        if (added) slots_.emplace_back();
-        return s;
-    }
-    int slotOf(const std::string& name) const { return names_.find(name); }
     // The inputs of the node being evaluated or propagated.
     const Value* inputValue(int k) { return value(input(node_, k)); }
     std::optional<std::vector<std::int64_t>> inputShape(int k) { return shape(input(node_, k)); }
@@ -445,13 +423,11 @@ private:
     }
 
     const onnx::GraphProto& graph_;
-    NameTable names_;
-    std::vector<Slot> slots_;
+    const ProgramNames& names_;
+    std::vector<Slot> slots_;  // by name id
     std::deque<Value> values_; // a deque: values evaluate holds stay where they are as others are read
     std::deque<std::vector<std::int64_t>> shapes_;
-    std::vector<int> io_;            // every node's input slots, then its output slots (-1: no name)
-    std::vector<std::size_t> first_; // where each node's slots start in io_
-    int node_ = -1;                  // the node evaluate or propagateShapes is working on
+    int node_ = -1; // the node evaluate or propagateShapes is working on
     bool duplicateInitializers_ = false;
 };
 
@@ -467,9 +443,9 @@ TensorType typeOf(const Value& v) {
 } // namespace
 
 std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string, TensorType>& types,
-                                std::map<std::string, TensorType>& folded) {
+                                std::map<std::string, TensorType>& folded, ProgramNames& programNames) {
     auto* graph = mp.mutable_graph();
-    Evaluator eval(*graph, types);
+    Evaluator eval(*graph, types, programNames);
     // Inputs of nodes with an output inference could not shape: folding is worth another round only
     // when it computes one of them (otherwise the library already knew the values).
     auto concrete = [&](int slot) {
@@ -481,7 +457,8 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
     };
     std::vector<onnx::TensorProto> computed;
     std::vector<int> computedSlots;
-    std::vector<int> drop;
+    std::vector<char> drop(static_cast<std::size_t>(graph->node_size()), 0);
+    std::size_t dropped = 0;
     for (int k = 0; k < graph->node_size(); ++k) {
         const onnx::NodeProto& n = graph->node(k);
         std::vector<Value> values;
@@ -506,7 +483,8 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
             computedSlots.push_back(eval.output(k, o));
             folded[n.output(o)] = typeOf(values[static_cast<std::size_t>(o)]);
         }
-        drop.push_back(k);
+        drop[static_cast<std::size_t>(k)] = 1;
+        ++dropped;
     }
     if (computed.empty()) return 0;
     // Computed values read by nodes with an output inference could not shape, found through the slots
@@ -532,30 +510,39 @@ std::size_t foldShapeArithmetic(onnx::ModelProto& mp, const std::map<std::string
     // One compacting pass (a DeleteSubrange per node moved the rest of 130k nodes each time).
     auto* nodes = graph->mutable_node();
     int kept = 0;
-    for (int k = 0, d = 0; k < nodes->size(); ++k) {
-        if (d < static_cast<int>(drop.size()) && drop[static_cast<std::size_t>(d)] == k) {
-            ++d;
-            continue;
-        }
+    for (int k = 0; k < nodes->size(); ++k) {
+        if (drop[static_cast<std::size_t>(k)]) continue;
         if (kept != k) nodes->SwapElements(kept, k);
         ++kept;
     }
     nodes->DeleteSubrange(kept, nodes->size() - kept);
+    programNames.keepNodes(drop);
     // Their value infos (untyped or partial from an earlier round) would stand before the initializers.
-    std::unordered_set<std::string> names;
+    // By id (an empty output name has none: by its string).
+    bool emptyComputed = false;
     for (const auto& t : computed)
-        names.insert(t.name());
+        emptyComputed = emptyComputed || t.name().empty();
     auto* infos = graph->mutable_value_info();
+    std::vector<int>& infoIds = programNames.valueInfos;
     kept = 0;
     for (int k = 0; k < infos->size(); ++k) {
-        if (names.count((*infos)[k].name())) continue;
-        if (kept != k) infos->SwapElements(kept, k);
+        const int id = infoIds[static_cast<std::size_t>(k)];
+        if (isComputed[static_cast<std::size_t>(id)] || (emptyComputed && (*infos)[k].name().empty()))
+            continue;
+        if (kept != k) {
+            infos->SwapElements(kept, k);
+            infoIds[static_cast<std::size_t>(kept)] = id;
+        }
         ++kept;
     }
     infos->DeleteSubrange(kept, infos->size() - kept);
-    for (auto& t : computed)
-        *graph->add_initializer() = std::move(t);
-    return drop.size();
+    infoIds.resize(static_cast<std::size_t>(kept));
+    for (std::size_t c = 0; c < computed.size(); ++c) {
+        const int id = computedSlots[c];
+        programNames.initializers.push_back(id >= 0 ? id : programNames.add(computed[c].name()));
+        *graph->add_initializer() = std::move(computed[c]);
+    }
+    return dropped;
 }
 
 } // namespace hs::extraction

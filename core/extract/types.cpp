@@ -523,13 +523,13 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
     // Shape arithmetic on the inputs' shapes alone (a position-id Slice up to the sequence length) is
     // folded before the first round: the library then shapes what follows at once, and the round it
     // would otherwise take (a whole inference on 130k-node models) is saved.
-    if (folded) foldShapeArithmetic(mp, inputTypes(mp.graph()), *folded);
+    if (folded) foldShapeArithmetic(mp, inputTypes(mp.graph()), *folded, names);
     bool library = true; // until its inference gives up on this model; our rules go on without it
     // Rounds: each fold lets the library shape one more stretch of a model whose every block's shapes
     // come from arithmetic it does not follow (torchvision's Swin-T takes 16).
     for (int round = 0; round < 32; ++round) {
         try {
-            if (library) inferShapesLikeLibrary(mp);
+            if (library) inferShapesLikeLibrary(mp, names);
         } catch (const std::exception& e) {
             problem += (problem.empty() ? "" : "; ") + std::string(e.what());
             library = false;
@@ -539,7 +539,7 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
         // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library does
         // not, and go on when that computed something a node without a concrete shape reads.
         if (folded && !allShapesConcrete(mp.graph()))
-            again = foldShapeArithmetic(mp, collectTypes(mp.graph()), *folded) > 0 || again;
+            again = foldShapeArithmetic(mp, collectTypes(mp.graph()), *folded, names) > 0 || again;
         if (!again) break;
     }
 }

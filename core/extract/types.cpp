@@ -104,38 +104,34 @@ bool smallInt64Values(const onnx::TensorProto& t, std::vector<std::int64_t>& out
     return count == static_cast<std::int64_t>(out.size());
 }
 
-// What applyTypeRules knows of the graph's tensors: value infos and initializers by name, read into our
-// types only for the nodes a rule runs on (most nodes are typed by the library: converting every value
-// info of a 130k-node model each round cost more than the rules).
+// What applyTypeRules knows of the graph's tensors: value infos and initializers by name id, read into
+// our types only for the nodes a rule runs on (most nodes are typed by the library: converting every
+// value info of a 130k-node model each round cost more than the rules).
 class KnownTensors {
 public:
-    explicit KnownTensors(onnx::GraphProto& graph) {
-        // One table of views for value infos and initializers (the first of a name wins in each): a
-        // node-based map of each, asked twice per output, was most of a pass over 130k nodes.
-        names_.reserve(static_cast<std::size_t>(graph.value_info_size() + graph.input_size() +
-                                                graph.output_size() + graph.initializer_size()));
-        for (auto* list : {graph.mutable_input(), graph.mutable_value_info(), graph.mutable_output()})
-            for (auto& vi : *list)
-                if (auto [k, added] = names_.tryEmplace(vi.name(), static_cast<int>(slots_.size())); added)
-                    slots_.push_back({&vi, nullptr, -1});
-                else if (!slots_[static_cast<std::size_t>(k)].entry)
-                    slots_[static_cast<std::size_t>(k)].entry = &vi;
-        for (const auto& init : graph.initializer())
-            if (auto [k, added] = names_.tryEmplace(init.name(), static_cast<int>(slots_.size())); added)
-                slots_.push_back({nullptr, &init, -1});
-            else if (!slots_[static_cast<std::size_t>(k)].init)
-                slots_[static_cast<std::size_t>(k)].init = &init;
+    KnownTensors(onnx::GraphProto& graph, const ProgramNames& names) : slots_(names.size()) {
+        // The first value info (inputs, value infos, outputs) and the first initializer of a name.
+        auto take = [&](google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& list,
+                        const std::vector<int>& ids) {
+            for (int p = 0; p < list.size(); ++p)
+                if (Slot& s = slots_[static_cast<std::size_t>(ids[static_cast<std::size_t>(p)])]; !s.entry)
+                    s.entry = list.Mutable(p);
+        };
+        take(*graph.mutable_input(), names.inputs);
+        take(*graph.mutable_value_info(), names.valueInfos);
+        take(*graph.mutable_output(), names.outputs);
+        for (int p = 0; p < graph.initializer_size(); ++p)
+            if (Slot& s = slots_[static_cast<std::size_t>(names.initializers[static_cast<std::size_t>(p)])];
+                !s.init)
+                s.init = &graph.initializer(p);
     }
-    onnx::ValueInfoProto* entry(const std::string& name) const {
-        const Slot* s = slot(name);
-        return s ? s->entry : nullptr;
-    }
+    onnx::ValueInfoProto* entry(int id) const { return slot(id).entry; }
     // An element type and every dim (a value or a name): nothing a rule could add.
-    bool settled(const std::string& name) const {
-        const Slot* s = slot(name);
-        if (s && s->ruled >= 0) return complete(ruled_[static_cast<std::size_t>(s->ruled)]);
-        if (s && s->init) return true;
-        const onnx::ValueInfoProto* vi = s ? s->entry : nullptr;
+    bool settled(int id) const {
+        const Slot& s = slot(id);
+        if (s.ruled >= 0) return complete(ruled_[static_cast<std::size_t>(s.ruled)]);
+        if (s.init) return true;
+        const onnx::ValueInfoProto* vi = s.entry;
         if (!vi || !vi->type().has_tensor_type() || vi->type().tensor_type().elem_type() == 0 ||
             !vi->type().tensor_type().has_shape())
             return false;
@@ -151,34 +147,33 @@ public:
         return true;
     }
     // Initializers first, then what a rule set, then the value info.
-    TensorType type(const std::string& name) const {
+    TensorType type(int id) const {
         TensorType t;
-        const Slot* s = slot(name); // one lookup for all three
-        if (!s) return t;
-        if (const onnx::TensorProto* init = s->init) {
+        const Slot& s = slot(id);
+        if (const onnx::TensorProto* init = s.init) {
             t.elemType = init->data_type();
             t.hasShape = true;
             for (auto d : init->dims())
                 t.dims.push_back({d, {}});
-        } else if (s->ruled >= 0) {
-            t = ruled_[static_cast<std::size_t>(s->ruled)];
-        } else if (const onnx::ValueInfoProto* vi = s->entry) {
+        } else if (s.ruled >= 0) {
+            t = ruled_[static_cast<std::size_t>(s.ruled)];
+        } else if (const onnx::ValueInfoProto* vi = s.entry) {
             typeFromProto(vi->type(), t);
         }
         return t;
     }
     // The values of a small int64 tensor: a Constant's (recorded in order) or an initializer's.
-    const std::vector<std::int64_t>* values(const std::string& name) {
-        if (auto it = values_.find(name); it != values_.end()) return &it->second;
-        const onnx::TensorProto* init = initializer(name);
+    const std::vector<std::int64_t>* values(int id) {
+        if (auto it = values_.find(id); it != values_.end()) return &it->second;
+        const onnx::TensorProto* init = slot(id).init;
         std::vector<std::int64_t> v;
         if (!init || !smallInt64Values(*init, v)) return nullptr;
-        return &(values_[name] = std::move(v));
+        return &(values_[id] = std::move(v));
     }
-    void setValues(const std::string& name, std::vector<std::int64_t> v) { values_[name] = std::move(v); }
-    // Only for a name with a value info (entry(name) not null), as applyTypeRules asks.
-    void setType(const std::string& name, const TensorType& t) {
-        Slot& s = slots_[static_cast<std::size_t>(names_.find(name))];
+    void setValues(int id, std::vector<std::int64_t> v) { values_[id] = std::move(v); }
+    // Only for a name with a value info (entry(id) not null), as applyTypeRules asks.
+    void setType(int id, const TensorType& t) {
+        Slot& s = slots_[static_cast<std::size_t>(id)];
         if (s.ruled < 0) {
             s.ruled = static_cast<int>(ruled_.size());
             ruled_.push_back(t);
@@ -189,39 +184,32 @@ public:
 
 private:
     struct Slot {
-        onnx::ValueInfoProto* entry;
-        const onnx::TensorProto* init;
-        int ruled; // position in ruled_, -1: no rule typed it
+        onnx::ValueInfoProto* entry = nullptr;
+        const onnx::TensorProto* init = nullptr;
+        int ruled = -1; // position in ruled_, -1: no rule typed it
     };
-    const Slot* slot(std::string_view name) const {
-        int k = names_.find(name);
-        return k < 0 ? nullptr : &slots_[static_cast<std::size_t>(k)];
-    }
-    const onnx::TensorProto* initializer(std::string_view name) const {
-        const Slot* s = slot(name);
-        return s ? s->init : nullptr;
-    }
+    const Slot& slot(int id) const { return slots_[static_cast<std::size_t>(id)]; }
 
-    NameTable names_; // views of the graph's names, which stay while the rules run
-    std::vector<Slot> slots_;
+    std::vector<Slot> slots_;       // by name id
     std::vector<TensorType> ruled_; // what rules set, by slot (a map by name copied every name)
-    std::unordered_map<std::string, std::vector<std::int64_t>> values_;
+    std::unordered_map<int, std::vector<std::int64_t>> values_; // by name id
 };
 
 // The node as our type rules read it: its original domain and version, its inputs' types (and values) as
-// known so far, the attributes the rules use.
-OpSignature signatureOf(const onnx::NodeProto& n, const std::map<std::string, std::int64_t>& opsets,
-                        KnownTensors& known) {
+// known so far, the attributes the rules use. `ids`: its inputs' name ids.
+OpSignature signatureOf(const onnx::NodeProto& n, const int* ids,
+                        const std::map<std::string, std::int64_t>& opsets, KnownTensors& known) {
     OpSignature op;
     op.opType = n.op_type();
     op.domain = originalDomain(n.domain());
     if (op.domain == "ai.onnx") op.domain.clear();
     auto v = opsets.find(op.domain);
     op.opset = v == opsets.end() ? 0 : v->second;
-    for (const auto& in : n.input()) {
-        op.inputs.push_back(in.empty() ? TensorType{} : known.type(in));
-        op.present.push_back(!in.empty());
-        if (const auto* values = in.empty() ? nullptr : known.values(in))
+    for (int k = 0; k < n.input_size(); ++k) {
+        const int id = n.input(k).empty() ? -1 : ids[k];
+        op.inputs.push_back(id < 0 ? TensorType{} : known.type(id));
+        op.present.push_back(id >= 0);
+        if (const auto* values = id < 0 ? nullptr : known.values(id))
             op.values[op.inputs.size() - 1] = *values;
     }
     op.outputs = static_cast<std::size_t>(n.output_size());
@@ -285,31 +273,35 @@ bool mergeRule(TensorType& known, const TensorType& rule) {
 // One pass of our rules over the program in (topological) order, after the library's inference: fills
 // the value infos of outputs the library left untyped (ops it has no schema for, everything downstream
 // of them, shapes it gave up on). Returns whether anything was added.
-bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::int64_t>& opsets) {
-    KnownTensors known(graph);
+bool applyTypeRules(onnx::GraphProto& graph, const std::map<std::string, std::int64_t>& opsets,
+                    const ProgramNames& names) {
+    KnownTensors known(graph, names);
     bool changed = false;
-    for (const auto& n : graph.node()) {
+    for (int k = 0; k < graph.node_size(); ++k) {
+        const onnx::NodeProto& n = graph.node(k);
+        const int* ids = names.io.data() + names.ioStart(k);
+        const int* outputIds = ids + n.input_size();
         if (n.op_type() == "Constant" && n.output_size() == 1)
             for (const auto& a : n.attribute()) {
                 std::vector<std::int64_t> v;
                 if (a.name() == "value" && a.has_t() && smallInt64Values(a.t(), v))
-                    known.setValues(n.output(0), std::move(v));
+                    known.setValues(outputIds[0], std::move(v));
                 else if (a.name() == "value_ints")
-                    known.setValues(n.output(0), {a.ints().begin(), a.ints().end()});
+                    known.setValues(outputIds[0], {a.ints().begin(), a.ints().end()});
             }
-        if (std::all_of(n.output().begin(), n.output().end(),
-                        [&](const std::string& out) { return out.empty() || known.settled(out); }))
-            continue;
-        std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, opsets, known));
-        for (int k = 0; k < n.output_size() && static_cast<std::size_t>(k) < rules.size(); ++k) {
-            const std::string& out = n.output(k);
-            onnx::ValueInfoProto* entry = out.empty() ? nullptr : known.entry(out);
+        bool settled = true;
+        for (int o = 0; o < n.output_size() && settled; ++o)
+            settled = outputIds[o] < 0 || known.settled(outputIds[o]);
+        if (settled) continue;
+        std::vector<TensorType> rules = ruleOutputTypes(signatureOf(n, ids, opsets, known));
+        for (int o = 0; o < n.output_size() && static_cast<std::size_t>(o) < rules.size(); ++o) {
+            const int id = outputIds[o];
+            onnx::ValueInfoProto* entry = id < 0 ? nullptr : known.entry(id);
             if (!entry) continue;
-            TensorType type = known.type(out);
-            if (!mergeRule(type, rules[static_cast<std::size_t>(k)])) continue;
-            // The type only: the name's string is a key of `known` (a view) and stays as it is.
+            TensorType type = known.type(id);
+            if (!mergeRule(type, rules[static_cast<std::size_t>(o)])) continue;
             setTypeProto(type, *entry->mutable_type());
-            known.setType(out, type);
+            known.setType(id, type);
             changed = true;
         }
     }
@@ -333,17 +325,30 @@ std::map<std::string, TensorType> collectTypes(const onnx::GraphProto& graph) {
     return types;
 }
 
-// Every node output has a type with only fixed dims (read from the graph: no map of types built).
-bool allShapesConcrete(const onnx::GraphProto& graph) {
-    TypedEntries typed(graph);
-    for (const auto& n : graph.node())
-        for (const auto& out : n.output()) {
-            if (out.empty()) continue;
-            const onnx::TypeProto* type = typed.find(out);
+// Every node output has a type with only fixed dims: the type entry TypedEntries would find for it, by
+// name id (no map of types, no table of names built).
+bool allShapesConcrete(const onnx::GraphProto& graph, const ProgramNames& names) {
+    std::vector<const onnx::TypeProto*> typed(names.size(), nullptr);
+    auto take = [&](const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& list,
+                    const std::vector<int>& ids) {
+        for (int p = 0; p < list.size(); ++p) // a later entry replaces an earlier
+            if (const auto& vi = list.Get(p);
+                vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0)
+                typed[static_cast<std::size_t>(ids[static_cast<std::size_t>(p)])] = &vi.type();
+    };
+    take(graph.value_info(), names.valueInfos);
+    take(graph.output(), names.outputs);
+    take(graph.input(), names.inputs);
+    for (int k = 0; k < graph.node_size(); ++k) {
+        const std::size_t start = names.ioStart(k) + static_cast<std::size_t>(graph.node(k).input_size());
+        for (std::size_t i = start; i < names.ioStart(k + 1); ++i) {
+            if (names.io[i] < 0) continue;
+            const onnx::TypeProto* type = typed[static_cast<std::size_t>(names.io[i])];
             if (!type || !type->tensor_type().has_shape()) return false;
             for (const auto& d : type->tensor_type().shape().dim())
                 if (!d.has_dim_value() || d.dim_value() < 0) return false;
         }
+    }
     return true;
 }
 
@@ -535,10 +540,10 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
             library = false;
         }
         // Fill in what inference left open, then let inference run again from there.
-        bool again = applyTypeRules(*mp.mutable_graph(), opsets);
+        bool again = applyTypeRules(*mp.mutable_graph(), opsets, names);
         // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library does
         // not, and go on when that computed something a node without a concrete shape reads.
-        if (folded && !allShapesConcrete(mp.graph()))
+        if (folded && !allShapesConcrete(mp.graph(), names))
             again = foldShapeArithmetic(mp, collectTypes(mp.graph()), *folded, names) > 0 || again;
         if (!again) break;
     }

@@ -58,11 +58,13 @@ public:
     std::vector<std::size_t> first{std::size_t{0}}; // where each node's names start in io, and the end
 
 private:
+    // Blocks from 4 KB up to 1 MB, left unwritten until names are copied in: small programs (most
+    // extractions) pay for what they hold, not for a megabyte.
     std::string_view keep(std::string_view name) {
-        constexpr std::size_t kBlock = std::size_t{1} << 20;
-        if (blocks_.empty() || used_ + name.size() > blockSize_) {
-            blockSize_ = std::max(kBlock, name.size());
-            blocks_.push_back(std::make_unique<char[]>(blockSize_));
+        if (name.empty()) return {};
+        if (used_ + name.size() > blockSize_) {
+            blockSize_ = std::max({kFirstBlock, std::min(2 * blockSize_, kLastBlock), name.size()});
+            blocks_.push_back(std::unique_ptr<char[]>(new char[blockSize_]));
             used_ = 0;
         }
         char* at = blocks_.back().get() + used_;
@@ -70,6 +72,7 @@ private:
         used_ += name.size();
         return {at, name.size()};
     }
+    static constexpr std::size_t kFirstBlock = std::size_t{4} << 10, kLastBlock = std::size_t{1} << 20;
 
     NameTable table_;
     std::vector<std::string_view> names_; // by id, viewing blocks_

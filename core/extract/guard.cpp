@@ -11,6 +11,7 @@
 #include <onnx/defs/schema.h>
 
 #include <set>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_map>
 
@@ -396,6 +397,55 @@ ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName) {
         giveBodiesTypes(g, outer);
     }
     return names;
+}
+
+std::string namesOutOfStep(const onnx::GraphProto& g, const ProgramNames& names) {
+    auto list = [&](const char* what, const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& entries,
+                    const std::vector<int>& ids) -> std::string {
+        if (static_cast<std::size_t>(entries.size()) != ids.size())
+            return std::string(what) + ": " + std::to_string(entries.size()) + " entries, " +
+                   std::to_string(ids.size()) + " ids";
+        for (int p = 0; p < entries.size(); ++p)
+            if (names.name(ids[static_cast<std::size_t>(p)]) != entries.Get(p).name())
+                return std::string(what) + " " + std::to_string(p) + " is not its id's name";
+        return {};
+    };
+    for (auto problem : {list("input", g.input(), names.inputs), list("output", g.output(), names.outputs),
+                         list("value info", g.value_info(), names.valueInfos)})
+        if (!problem.empty()) return problem;
+    if (static_cast<std::size_t>(g.initializer_size()) != names.initializers.size())
+        return "initializers: " + std::to_string(g.initializer_size()) + ", ids " +
+               std::to_string(names.initializers.size());
+    for (int p = 0; p < g.initializer_size(); ++p)
+        if (names.name(names.initializers[static_cast<std::size_t>(p)]) != g.initializer(p).name())
+            return "initializer " + std::to_string(p) + " is not its id's name";
+    if (names.first.size() != static_cast<std::size_t>(g.node_size()) + 1)
+        return "nodes: " + std::to_string(g.node_size()) + ", " + std::to_string(names.first.size()) +
+               " starts";
+    for (int k = 0; k < g.node_size(); ++k) {
+        const onnx::NodeProto& n = g.node(k);
+        if (names.ioStart(k + 1) - names.ioStart(k) !=
+            static_cast<std::size_t>(n.input_size() + n.output_size()))
+            return "node " + std::to_string(k) + ": another count of names";
+        std::size_t i = names.ioStart(k);
+        for (const auto* list : {&n.input(), &n.output()})
+            for (const std::string& name : *list) {
+                const int id = names.io[i++];
+                if (name.empty() ? id != -1 : id < 0 || names.name(id) != name)
+                    return "node " + std::to_string(k) + ": '" + name + "' is not its id's name";
+            }
+    }
+    return {};
+}
+
+void expectNamesInStep(const onnx::GraphProto& g, const ProgramNames& names, const char* after) {
+#ifndef NDEBUG
+    if (std::string problem = namesOutOfStep(g, names); !problem.empty())
+        throw std::logic_error(std::string("program names out of step with the graph after ") + after + ": " +
+                               problem);
+#else
+    (void)g, (void)names, (void)after;
+#endif
 }
 
 std::string screenForInference(onnx::ModelProto& mp) {

@@ -272,6 +272,11 @@ std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names);
 // untyped inputs an empty type: ONNX 1.12's data propagation dereferences the type of each input
 // without asking whether it has one. Bodies get the same (their enclosing scopes' names left alone).
 ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName);
+// What of `names` no longer matches the graph (its lists, each node's inputs and outputs), "" when nothing.
+std::string namesOutOfStep(const onnx::GraphProto& g, const ProgramNames& names);
+// In builds with assertions (Debug: the sanitizer runs of the core tests), throws std::logic_error
+// naming the pass when namesOutOfStep finds something; nothing otherwise.
+void expectNamesInStep(const onnx::GraphProto& g, const ProgramNames& names, const char* after);
 // The first such problem of an extracted model ("" when none), before the checker sees it.
 std::string modelProblem(const onnx::ModelProto& mp);
 

@@ -522,6 +522,7 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
     problem = screenForInference(mp, names);
     typeLoopCounters(*mp.mutable_graph());
     constantsAsInitializers(mp, names);
+    expectNamesInStep(mp.graph(), names, "the Constant handover");
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : mp.opset_import())
         opsets[op.domain() == "ai.onnx" ? std::string() : op.domain()] = op.version();
@@ -529,6 +530,7 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
     // folded before the first round: the library then shapes what follows at once, and the round it
     // would otherwise take (a whole inference on 130k-node models) is saved.
     if (folded) foldShapeArithmetic(mp, inputTypes(mp.graph()), *folded, names);
+    expectNamesInStep(mp.graph(), names, "the first fold");
     bool library = true; // until its inference gives up on this model; our rules go on without it
     // Rounds: each fold lets the library shape one more stretch of a model whose every block's shapes
     // come from arithmetic it does not follow (torchvision's Swin-T takes 16).
@@ -539,12 +541,14 @@ void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
             problem += (problem.empty() ? "" : "; ") + std::string(e.what());
             library = false;
         }
+        expectNamesInStep(mp.graph(), names, "the library's inference"); // even when it stopped midway
         // Fill in what inference left open, then let inference run again from there.
         bool again = applyTypeRules(*mp.mutable_graph(), opsets, names);
         // Most exports are fully typed now; otherwise evaluate the shape arithmetic the library does
         // not, and go on when that computed something a node without a concrete shape reads.
         if (folded && !allShapesConcrete(mp.graph(), names))
             again = foldShapeArithmetic(mp, collectTypes(mp.graph()), *folded, names) > 0 || again;
+        expectNamesInStep(mp.graph(), names, "a fold");
         if (!again) break;
     }
 }

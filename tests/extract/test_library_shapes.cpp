@@ -15,6 +15,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
 
 using namespace hs;
@@ -214,6 +216,71 @@ private slots:
         for (const auto& vi : inferred.graph().output())
             typed = typed || (vi.name() == "second" && vi.type().tensor_type().shape().dim_size() == 2);
         QVERIFY(typed);
+    }
+
+    // The program's name ids (extract/program_names.h) match the graph after screening, after the
+    // library's inference (which may add value infos) and after a fold (which drops nodes and value
+    // infos and adds initializers), on every model's inference copy with bound dims. Debug builds check
+    // every pass of inferModelInPlace the same way (expectNamesInStep).
+    void programNamesStayInStep() {
+        int checked = 0, folds = 0;
+        for (const auto& f : modelFiles()) {
+            GraphIndex* g = nullptr;
+            std::unique_ptr<GraphIndex> owned;
+            try {
+                owned = std::make_unique<GraphIndex>(loadModel(f));
+                g = owned.get();
+            } catch (const std::exception&) {
+                continue;
+            }
+            extraction::ExternalScope scope;
+            extraction::Flattener flat(*g, std::vector<char>(g->size(), 1), true, false);
+            onnx::ModelProto mp = extraction::inferenceModel(*g, flat);
+            for (auto& in : *mp.mutable_graph()->mutable_input())
+                if (in.type().tensor_type().has_shape())
+                    for (auto& d : *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
+                        if (!d.has_dim_value()) d.set_dim_value(1);
+            extraction::narrowToLibrary(mp);
+            extraction::ProgramNames names;
+            extraction::screenForInference(mp, names);
+            QVERIFY2(extraction::namesOutOfStep(mp.graph(), names).empty(),
+                     (f + ": after screening").c_str());
+            try {
+                extraction::inferShapesLikeLibrary(mp, names);
+            } catch (const std::exception&) {
+            }
+            QVERIFY2(extraction::namesOutOfStep(mp.graph(), names).empty(),
+                     (f + ": after inference").c_str());
+            std::map<std::string, TensorType> types, folded;
+            extraction::TypedEntries::forEach(mp.graph(),
+                                              [&](const std::string& name, const onnx::TypeProto& t) {
+                                                  extraction::typeFromProto(t, types[name]);
+                                              });
+            const int nodesBefore = mp.graph().node_size(), infosBefore = mp.graph().value_info_size();
+            extraction::foldShapeArithmetic(mp, types, folded, names);
+            if (mp.graph().node_size() < nodesBefore || mp.graph().value_info_size() < infosBefore) ++folds;
+            const std::string fold = extraction::namesOutOfStep(mp.graph(), names);
+            QVERIFY2(fold.empty(), (f + ": after a fold: " + fold).c_str());
+            ++checked;
+        }
+        QVERIFY(checked >= 20);
+        QVERIFY(folds >= 1); // some fold dropped nodes or value infos: keepNodes and the value infos' ids ran
+    }
+
+    // The check itself finds a graph changed behind the names' back.
+    void namesOutOfStepFindsDrift() {
+        onnx::ModelProto m = twoIfs();
+        extraction::ProgramNames names = extraction::nameProgram(*m.mutable_graph(), false);
+        QCOMPARE(QString::fromStdString(extraction::namesOutOfStep(m.graph(), names)), QString());
+        onnx::ModelProto swapped = m;
+        swapped.mutable_graph()->mutable_node()->SwapElements(0, 1);
+        QVERIFY(!extraction::namesOutOfStep(swapped.graph(), names).empty());
+        onnx::ModelProto more = m;
+        more.mutable_graph()->add_value_info()->set_name("y");
+        QVERIFY(!extraction::namesOutOfStep(more.graph(), names).empty());
+        onnx::ModelProto renamed = m;
+        renamed.mutable_graph()->mutable_node(1)->set_input(0, "cond");
+        QVERIFY(!extraction::namesOutOfStep(renamed.graph(), names).empty());
     }
 
     // Any folders of files named by $HS_LIBRARY_SHAPES_DIRS (fuzz corpora), each file read as a model.

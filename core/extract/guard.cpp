@@ -187,61 +187,91 @@ private:
 
 namespace {
 
-void giveBodiesTypes(onnx::GraphProto& g, const NameTable& known);
-
-// ONNX 1.12's data-propagation functions (Shape, Unsqueeze, Concat, ...) dereference the type of each
-// input without asking whether it has one: a graph input written without a type, a name nothing
-// produces, or the output of a node inference could not type crashed it (SEGV at address 0x28). Every
-// name a node reads therefore gets an entry, empty (element type undefined) where nothing else is
-// known, which inference fills in when it can. Inside bodies, names of the enclosing scopes are left
-// alone (an entry there would hide the outer type).
-// Names are views of the graph's strings, which outlive the call (130k-node graphs: no copies).
-// An open-addressing table of views (graph/name_table.h): a node-based set of every name was a third of
-// the screening.
-void giveEveryNameAType(onnx::GraphProto& g, const NameTable& outer) {
-    NameTable known = outer;
-    known.reserve(outer.size() + static_cast<std::size_t>(g.input_size() + g.initializer_size() +
-                                                          g.value_info_size() + 2 * g.node_size()));
-    for (auto& vi : *g.mutable_input()) {
-        if (!vi.has_type()) vi.mutable_type()->mutable_tensor_type();
-        known.tryEmplace(vi.name(), 0);
-    }
-    for (const auto& t : g.initializer())
-        known.tryEmplace(t.name(), 0);
-    for (const auto& vi : g.value_info())
-        if (vi.has_type()) known.tryEmplace(vi.name(), 0);
-    std::vector<const std::string*> missing;
-    auto need = [&](const std::string& name) {
-        if (!name.empty() && known.tryEmplace(name, 0).second) missing.push_back(&name);
-    };
-    for (const auto& n : g.node()) {
-        for (const auto& in : n.input())
-            need(in);
-        for (const auto& out : n.output())
-            need(out);
-    }
-    for (const std::string* name : missing) {
-        auto* vi = g.add_value_info();
-        vi->set_name(*name);
-        vi->mutable_type()->mutable_tensor_type();
-    }
-    giveBodiesTypes(g, known);
-}
-
-void giveBodiesTypes(onnx::GraphProto& g, const NameTable& known) {
-    for (auto& n : *g.mutable_node())
-        for (auto& a : *n.mutable_attribute()) {
-            if (a.has_g()) giveEveryNameAType(*a.mutable_g(), known);
-            for (auto& body : *a.mutable_graphs())
-                giveEveryNameAType(body, known);
-        }
-}
-
 bool hasBodies(const onnx::GraphProto& g) {
     for (const auto& n : g.node())
         for (const auto& a : n.attribute())
             if (a.has_g() || a.graphs_size() > 0) return true;
     return false;
+}
+
+// A graph's names as ids (nameProgram). ONNX 1.12's data-propagation functions (Shape, Unsqueeze,
+// Concat, ...) dereference the type of each input without asking whether it has one: a graph input
+// written without a type, a name nothing produces, or the output of a node inference could not type
+// crashed it (SEGV at address 0x28). With `typeEveryName`, every name a node reads or writes therefore
+// gets an entry, empty (element type undefined) where nothing else is known, which inference fills in
+// when it can. `outer`: the names of the enclosing scopes (a body's), left alone: an entry there would
+// hide the outer type.
+ProgramNames nameGraph(onnx::GraphProto& g, bool typeEveryName, const NameTable& outer) {
+    ProgramNames names;
+    const auto nodes = static_cast<std::size_t>(g.node_size());
+    names.reserve(static_cast<std::size_t>(g.input_size() + g.initializer_size() + g.value_info_size() +
+                                           g.output_size()) +
+                  2 * nodes);
+    std::vector<char> known; // by id: the name has a typed entry here
+    auto id = [&](const std::string& name) {
+        const int k = names.add(name);
+        if (static_cast<std::size_t>(k) == known.size()) known.push_back(0);
+        return k;
+    };
+    for (auto& vi : *g.mutable_input()) {
+        if (typeEveryName && !vi.has_type()) vi.mutable_type()->mutable_tensor_type();
+        names.inputs.push_back(id(vi.name()));
+        known[static_cast<std::size_t>(names.inputs.back())] = 1;
+    }
+    for (const auto& t : g.initializer()) {
+        names.initializers.push_back(id(t.name()));
+        known[static_cast<std::size_t>(names.initializers.back())] = 1;
+    }
+    for (const auto& vi : g.value_info()) {
+        names.valueInfos.push_back(id(vi.name()));
+        if (vi.has_type()) known[static_cast<std::size_t>(names.valueInfos.back())] = 1;
+    }
+    for (const auto& vi : g.output())
+        names.outputs.push_back(id(vi.name()));
+    std::vector<std::pair<const std::string*, int>> missing;
+    auto add = [&](const std::string& name) {
+        if (name.empty()) {
+            names.io.push_back(-1);
+            return;
+        }
+        const int k = id(name);
+        names.io.push_back(k);
+        if (known[static_cast<std::size_t>(k)]) return;
+        known[static_cast<std::size_t>(k)] = 1;
+        if (outer.find(name) < 0) missing.emplace_back(&name, k);
+    };
+    names.first.clear();
+    names.first.reserve(nodes + 1);
+    names.io.reserve(3 * nodes);
+    for (const auto& n : g.node()) {
+        names.first.push_back(names.io.size());
+        for (const auto& in : n.input())
+            add(in);
+        for (const auto& out : n.output())
+            add(out);
+    }
+    names.first.push_back(names.io.size());
+    if (!typeEveryName) return names;
+    for (const auto& [name, k] : missing) {
+        auto* vi = g.add_value_info();
+        vi->set_name(*name);
+        vi->mutable_type()->mutable_tensor_type();
+        names.valueInfos.push_back(k);
+    }
+    if (!hasBodies(g)) return names;
+    // The bodies' enclosing scopes: the outer ones and this graph's names (views into `names`, which
+    // outlives the walk).
+    NameTable inner = outer;
+    inner.reserve(outer.size() + names.size());
+    for (std::size_t k = 0; k < names.size(); ++k)
+        if (known[k]) inner.tryEmplace(names.name(static_cast<int>(k)), 0);
+    for (auto& n : *g.mutable_node())
+        for (auto& a : *n.mutable_attribute()) {
+            if (a.has_g()) nameGraph(*a.mutable_g(), true, inner);
+            for (auto& body : *a.mutable_graphs())
+                nameGraph(body, true, inner);
+        }
+    return names;
 }
 
 // ONNX 1.12 infers a call to a local function by inferring its body, call by call and recursively: a
@@ -332,71 +362,7 @@ int leaveOutUnboundedFunctions(onnx::ModelProto& mp) {
 } // namespace
 
 ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName) {
-    ProgramNames names;
-    const auto nodes = static_cast<std::size_t>(g.node_size());
-    names.reserve(static_cast<std::size_t>(g.input_size() + g.initializer_size() + g.value_info_size() +
-                                           g.output_size()) +
-                  2 * nodes);
-    std::vector<char> known; // by id: the name has a typed entry (giveEveryNameAType's table)
-    auto id = [&](const std::string& name) {
-        const int k = names.add(name);
-        if (static_cast<std::size_t>(k) == known.size()) known.push_back(0);
-        return k;
-    };
-    for (auto& vi : *g.mutable_input()) {
-        if (typeEveryName && !vi.has_type()) vi.mutable_type()->mutable_tensor_type();
-        names.inputs.push_back(id(vi.name()));
-        known[static_cast<std::size_t>(names.inputs.back())] = 1;
-    }
-    for (const auto& t : g.initializer()) {
-        names.initializers.push_back(id(t.name()));
-        known[static_cast<std::size_t>(names.initializers.back())] = 1;
-    }
-    for (const auto& vi : g.value_info()) {
-        names.valueInfos.push_back(id(vi.name()));
-        if (vi.has_type()) known[static_cast<std::size_t>(names.valueInfos.back())] = 1;
-    }
-    for (const auto& vi : g.output())
-        names.outputs.push_back(id(vi.name()));
-    std::vector<std::pair<const std::string*, int>> missing;
-    auto add = [&](const std::string& name) {
-        if (name.empty()) {
-            names.io.push_back(-1);
-            return;
-        }
-        const int k = id(name);
-        names.io.push_back(k);
-        if (!known[static_cast<std::size_t>(k)]) {
-            known[static_cast<std::size_t>(k)] = 1;
-            missing.emplace_back(&name, k);
-        }
-    };
-    names.first.clear();
-    names.first.reserve(nodes + 1);
-    names.io.reserve(3 * nodes);
-    for (const auto& n : g.node()) {
-        names.first.push_back(names.io.size());
-        for (const auto& in : n.input())
-            add(in);
-        for (const auto& out : n.output())
-            add(out);
-    }
-    names.first.push_back(names.io.size());
-    if (!typeEveryName) return names;
-    for (const auto& [name, k] : missing) {
-        auto* vi = g.add_value_info();
-        vi->set_name(*name);
-        vi->mutable_type()->mutable_tensor_type();
-        names.valueInfos.push_back(k);
-    }
-    if (hasBodies(g)) { // the enclosing scope's names, as giveEveryNameAType hands them to bodies
-        NameTable outer;
-        outer.reserve(names.size());
-        for (std::size_t k = 0; k < names.size(); ++k)
-            if (known[k]) outer.tryEmplace(names.name(static_cast<int>(k)), 0);
-        giveBodiesTypes(g, outer);
-    }
-    return names;
+    return nameGraph(g, typeEveryName, NameTable{});
 }
 
 std::string namesOutOfStep(const onnx::GraphProto& g, const ProgramNames& names) {

@@ -233,10 +233,21 @@ public:
     }
     // Calls f(name, type) for each entry in that order (a later one for a name replaces an earlier).
     template <typename F> static void forEach(const onnx::GraphProto& graph, F&& f) {
-        for (const auto* list : {&graph.value_info(), &graph.output(), &graph.input()})
-            for (const auto& vi : *list)
-                if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0)
-                    f(vi.name(), vi.type());
+        forEachList(graph, [&](const auto& list, auto) {
+            for (const auto& vi : list)
+                if (isEntry(vi)) f(vi.name(), vi.type());
+        });
+    }
+    // Calls f(list, ids) for the lists entries come from, in that order; `ids` points to the list's
+    // member of ProgramNames (its names' ids).
+    template <typename F> static void forEachList(const onnx::GraphProto& graph, F&& f) {
+        f(graph.value_info(), &ProgramNames::valueInfos);
+        f(graph.output(), &ProgramNames::outputs);
+        f(graph.input(), &ProgramNames::inputs);
+    }
+    // A value info with an element type: an entry.
+    static bool isEntry(const onnx::ValueInfoProto& vi) {
+        return vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0;
     }
 
 private:

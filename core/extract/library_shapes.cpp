@@ -85,7 +85,6 @@ public:
     std::size_t size() const { return known_.size(); }
     std::string_view key(std::size_t k) const { return ids_.name(static_cast<int>(k)); }
     const Known& entry(std::size_t k) const { return known_[k]; }
-    ProgramNames& ids() { return ids_; }
 
 private:
     ProgramNames& ids_;
@@ -300,8 +299,9 @@ public:
             auto* shape = tt->mutable_shape();
             for (int i = 0; i < tp.dims_size(); ++i)
                 shape->add_dim()->set_dim_value(tp.dims(i));
-            names_.at(id, tp.name()).data = &tp;
-            processInitializer(names_.at(id, tp.name()), std::move(type));
+            Known& known = names_.at(id, tp.name());
+            known.data = &tp;
+            processInitializer(known, std::move(type));
         }
         for (const auto& tp : g_.sparse_initializer()) {
             TypeProto type;
@@ -310,15 +310,16 @@ public:
             auto* shape = st->mutable_shape();
             for (int i = 0; i < tp.dims_size(); ++i)
                 shape->add_dim()->set_dim_value(tp.dims(i));
-            names_.at(tp.values().name()).sparse = &tp;
-            processInitializer(names_.at(tp.values().name()), std::move(type));
+            Known& known = names_.at(tp.values().name());
+            known.sparse = &tp;
+            processInitializer(known, std::move(type));
         }
         // The library also notes experimental ops here, which only decides whether node errors are
         // collected; error mode 0 drops them.
         for (int k = 0; k < g_.node_size(); ++k) {
             const NodeProto& n = g_.node(k);
             if (n.op_type() != "Constant" || n.output().size() != 1) continue;
-            const int id = ids_.io[ids_.ioStart(k) + static_cast<std::size_t>(n.input_size())];
+            const int id = ids_.output(k, n.input_size(), 0);
             for (const auto& attr : n.attribute()) {
                 if (attr.name() != "value") continue;
                 if (attr.type() == AttributeProto::TENSOR && attr.has_t())

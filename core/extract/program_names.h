@@ -37,6 +37,8 @@ public:
     // Node k's inputs (then outputs) start at ioStart(k) in io; -1 for an empty name.
     std::size_t ioStart(int node) const { return first[static_cast<std::size_t>(node)]; }
     int input(int node, int k) const { return io[ioStart(node) + static_cast<std::size_t>(k)]; }
+    // Output k of a node with `inputs` inputs.
+    int output(int node, int inputs, int k) const { return input(node, inputs + k); }
     // Nodes are dropped (drop[k] != 0) and the rest kept in order, as the graph's compaction does.
     void keepNodes(const std::vector<char>& drop) {
         std::size_t to = 0, node = 0;

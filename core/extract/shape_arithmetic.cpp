@@ -40,7 +40,7 @@ public:
     }
 
     int input(int node, int k) const { return names_.input(node, k); }
-    int output(int node, int k) const { return input(node, graph_.node(node).input_size() + k); }
+    int output(int node, int k) const { return names_.output(node, graph_.node(node).input_size(), k); }
     bool graphOutput(int slot) const {
         return slot >= 0 && slots_[static_cast<std::size_t>(slot)].graphOutput;
     }

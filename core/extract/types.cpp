@@ -329,16 +329,12 @@ std::map<std::string, TensorType> collectTypes(const onnx::GraphProto& graph) {
 // name id (no map of types, no table of names built).
 bool allShapesConcrete(const onnx::GraphProto& graph, const ProgramNames& names) {
     std::vector<const onnx::TypeProto*> typed(names.size(), nullptr);
-    auto take = [&](const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& list,
-                    const std::vector<int>& ids) {
+    TypedEntries::forEachList(graph, [&](const auto& list, auto ids) {
         for (int p = 0; p < list.size(); ++p) // a later entry replaces an earlier
-            if (const auto& vi = list.Get(p);
-                vi.type().has_tensor_type() && vi.type().tensor_type().elem_type() != 0)
-                typed[static_cast<std::size_t>(ids[static_cast<std::size_t>(p)])] = &vi.type();
-    };
-    take(graph.value_info(), names.valueInfos);
-    take(graph.output(), names.outputs);
-    take(graph.input(), names.inputs);
+            if (TypedEntries::isEntry(list.Get(p)))
+                typed[static_cast<std::size_t>((names.*ids)[static_cast<std::size_t>(p)])] =
+                    &list.Get(p).type();
+    });
     for (int k = 0; k < graph.node_size(); ++k) {
         const std::size_t start = names.ioStart(k) + static_cast<std::size_t>(graph.node(k).input_size());
         for (std::size_t i = start; i < names.ioStart(k + 1); ++i) {
@@ -427,7 +423,7 @@ std::vector<int> replaceableConstants(const onnx::GraphProto& graph, const Progr
             continue;
         const onnx::AttributeProto& a = n.attribute(0);
         if (a.name() != "value" || a.type() != onnx::AttributeProto::TENSOR || !a.has_t()) continue;
-        int& at = node[static_cast<std::size_t>(names.input(k, 0))]; // its only name: the output
+        int& at = node[static_cast<std::size_t>(names.output(k, 0, 0))];
         at = at == kNoConstant ? k : -1;
         any = true;
     }
@@ -492,7 +488,7 @@ void constantsAsInitializers(onnx::ModelProto& mp, ProgramNames& names) {
     for (int k = 0; k < nodes->size(); ++k) {
         if (drop[static_cast<std::size_t>(k)]) {
             onnx::NodeProto& n = (*nodes)[k];
-            const int id = names.input(k, 0);
+            const int id = names.output(k, 0, 0);
             onnx::ValueInfoProto* entry = entries[static_cast<std::size_t>(id)];
             onnx::TensorProto* init = graph.add_initializer();
             init->Swap(n.mutable_attribute(0)->mutable_t());

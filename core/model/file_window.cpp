@@ -12,7 +12,7 @@ namespace hs::wire {
 
 FileWindow::FileWindow(const MappedFile& file, std::size_t capacity, std::size_t fill, Pattern pattern)
     : file_(file), capacity_(std::max<std::size_t>(capacity, kMaxFieldHead)),
-      fill_(std::min(std::max<std::size_t>(fill, kMaxFieldHead), capacity_)) {
+      fill_(std::min(std::max<std::size_t>(fill, kMaxFieldHead), capacity_)), firstFill_(fill_) {
     if (capacity == 0) return; // asked to read through the mapping
     // A descriptor of its own: advice given to it reaches no other reader of the file (the mapping's
     // faults read ahead as they did).
@@ -43,6 +43,12 @@ std::string_view FileWindow::bytes(std::uint64_t offset, std::size_t length) {
 }
 
 void FileWindow::fillFrom(std::uint64_t offset, std::size_t length) {
+    // Random: each read costs a system call, which on a virtual machine costs as much as copying
+    // kilobytes; a run of small fields (biases between weights, value infos) is read in growing reads.
+    if (!growing_) {
+        const bool goesOn = loaded_ > 0 && offset >= start_ && offset <= start_ + loaded_;
+        fill_ = goesOn ? std::min(2 * fill_, capacity_) : firstFill_;
+    }
     const std::uint64_t size = file_.size();
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(std::max(length, fill_), size - offset));

@@ -20,7 +20,8 @@ class FileWindow {
 public:
     // Reads of `fill` bytes at least (at most `capacity`, at least a field's head). Sequential: each
     // read twice as large as the last, up to capacity. Random: the file is read only where asked (no
-    // readahead around the headers of weights).
+    // readahead around the headers of weights); a read that goes on from the end of the last (a run of
+    // small fields) is twice as large as the last, one after a skip (past a weight) `fill` again.
     enum class Pattern { Sequential, Random };
     FileWindow(const MappedFile& file, std::size_t capacity, std::size_t fill, Pattern pattern);
     ~FileWindow();
@@ -44,7 +45,7 @@ private:
     const MappedFile& file_;
     int fd_ = -1;
     HugePageArray<char> buffer_; // in huge pages from 2 MB on
-    std::size_t capacity_, fill_;
+    std::size_t capacity_, fill_, firstFill_;
     bool growing_ = false;    // Sequential: each read twice as large as the last, up to capacity
     std::uint64_t start_ = 0; // file offset of buffer_[0]
     std::size_t loaded_ = 0;  // bytes of the file in the buffer

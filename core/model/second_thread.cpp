@@ -50,7 +50,7 @@ ReadRest readRest(const MappedFile& file, ByteSpan range, std::size_t bufferByte
     ReadRest rest;
     try {
         const std::size_t inlineLimit = std::min(kRestInline, bufferBytes);
-        FileWindow window(file, inlineLimit, kRestRead, FileWindow::Pattern::Random);
+        FileWindow window(file, std::min(kRestReadMost, bufferBytes), kRestRead, FileWindow::Pattern::Random);
         if (window.valid()) {
             WindowReader r(window, range.offset, range.offset + range.length, inlineLimit);
             auto header = [&](const Field& tensor) {

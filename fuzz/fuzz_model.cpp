@@ -11,6 +11,7 @@
 #include "hierarchy/hierarchy.h"
 
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 
 namespace {
@@ -25,9 +26,12 @@ std::string readAs(const std::string& path, const hs::LoadOptions& options) {
 
 // One other way per input (chosen by its size), against one thread through the mapping.
 void expectOtherReadingsAgree(const std::string& path, std::size_t size) {
-    static const hs::LoadOptions kOtherWays[] = {{1}, {1, 24}, {1, 300}};
+    // The last two: the nodes in chunks of 1 and 2, parsed by both threads (NodeChunks), the other
+    // thread before the loader starts in the last.
+    static const hs::LoadOptions kOtherWays[] = {
+        {1}, {1, 24}, {1, 300}, {1, std::size_t{2} << 20, 1}, {1, 300, 2, true}};
     const std::string one = readAs(path, {std::numeric_limits<std::size_t>::max(), 0});
-    if (readAs(path, kOtherWays[size % 3]) != one) std::abort();
+    if (readAs(path, kOtherWays[size % std::size(kOtherWays)]) != one) std::abort();
 }
 
 void expectThreadedKeysAgree(const hs::GraphIndex& graph) {

@@ -96,7 +96,7 @@ public:
         // Functions are parsed after the main graph so that graphs[0] stays the main graph.
         for (const Field& f : functionFields_)
             parseFunction(f);
-        model_.nodesWithMetadata = nodes_.nodesWithMetadata();
+        model_.nodesWithMetadata = nodes_.nodesWithMetadata() + nodesWithMetadataElsewhere_;
     }
 
 private:
@@ -137,18 +137,22 @@ private:
     }
 
     // A big main graph: another thread counts the nodes after the first `counted` (to size the node
-    // vector and find where the run of nodes ends), then reads what follows them (readRest), while this
-    // one reads the nodes from the start, through `window`. Anything unusual (a malformed node, a node
+    // vector and find where the run of nodes ends), reads what follows them (readRest), then parses
+    // chunks of the nodes from the back, while this one parses them from the start, through `window`,
+    // until the two meet (NodeChunks). Anything unusual (a malformed node, a graph attribute, a node
     // after the initializers, a malformed field after them) stops the other thread; this one then
     // reads that part itself, in order, as it would have anyway.
     Graph readNodes(const Field& outer, FileWindow& window, const NodeRun& counted) {
         Graph g;
         const std::uint64_t end = outer.offset + outer.bytes.size();
-        std::promise<CountedRun> promise; // declared before the thread's future, so it outlives the thread
+        // Declared before the thread's future, so they outlive the thread.
+        std::promise<CountedRun> promise;
+        NodeChunks chunks(counted.count, options_.nodesPerChunk);
         std::future<CountedRun> runOfNodes = promise.get_future();
-        std::future<ReadRest> rest =
-            std::async(std::launch::async, countThenReadRest, std::cref(*model_.file), end, counted,
-                       options_.readBufferBytes, std::ref(promise));
+        std::future<SecondThreadWork> theirWork =
+            std::async(std::launch::async, countReadRestAndParse, std::cref(*model_.file), end, counted,
+                       options_.readBufferBytes, std::ref(promise), std::ref(chunks));
+        if (options_.otherThreadFirst) theirWork.wait();
         g.nodes.reserve(counted.count);
         std::optional<CountedRun> run;
         auto takeCount = [&] {
@@ -156,26 +160,36 @@ private:
             if (run->error) std::rethrow_exception(run->error);
             if (run->counted) g.nodes.reserve(run->run.count);
         };
+        std::optional<SecondThreadWork> work;
+        auto takeWork = [&]() -> SecondThreadWork& {
+            if (!work) {
+                work = theirWork.get();
+                model_.names->adopt(std::move(work->chunks.names));
+                nodesWithMetadataElsewhere_ += work->chunks.nodesWithMetadata;
+            }
+            return *work;
+        };
         bool theirs = false;
         try {
-            theirs = readLeadingNodes(outer, window, g, runOfNodes, run, takeCount);
+            theirs = readLeadingNodes(outer, window, g, runOfNodes, run, takeCount, chunks, takeWork);
         } catch (...) {
             if (!run) takeCount(); // an error in the count's heads comes first, as with one thread
             throw;
         }
         if (!theirs) return g; // this thread has read the whole graph
         // The other thread stopped: what follows the nodes is read here, in order.
-        if (!takeRest(rest.get(), g)) readFieldsThroughMapping(g, {run->run.end, end - run->run.end});
+        if (!takeRest(std::move(takeWork().rest), g))
+            readFieldsThroughMapping(g, {run->run.end, end - run->run.end});
         return g;
     }
 
     // readNodes' own part: the graph's fields from the start, up to where the other thread's count says
-    // the nodes end (true: what follows is the other thread's), or to the graph's end when it could not
-    // count (false).
-    template <typename TakeCount>
+    // the nodes end, or up to the first chunk of them the other thread parsed (true: what follows is
+    // the other thread's), or to the graph's end when it could not count (false).
+    template <typename TakeCount, typename TakeWork>
     bool readLeadingNodes(const Field& outer, FileWindow& window, Graph& g,
                           std::future<CountedRun>& runOfNodes, std::optional<CountedRun>& run,
-                          TakeCount&& takeCount) {
+                          TakeCount&& takeCount, NodeChunks& chunks, TakeWork&& takeWork) {
         const std::uint64_t end = outer.offset + outer.bytes.size();
         bool named = false, seenNode = false;
         WindowReader r(window, outer.offset, end, window.capacity());
@@ -186,6 +200,11 @@ private:
                 runOfNodes.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
                 takeCount();
             if (run && run->counted && at == run->run.end) return true;
+            if (const std::size_t k = chunks.startingAt(g.nodes.size());
+                k != NodeChunks::npos && !chunks.takeFront(k) && appendTheirChunks(k, g, takeWork())) {
+                if (!run) takeCount(); // it took a chunk: it has counted
+                return true;
+            }
             const Field f = r.next();
             if (f.number == 1) {
                 expectMessage(f, "node");
@@ -202,6 +221,16 @@ private:
                            [&](const Field& tensor) { g.initializers.push_back(parseInitializer(tensor)); });
         }
         return false;
+    }
+
+    // The other thread's chunks from k on, the last of the run, appended to g; false when it did not
+    // parse chunk k (it could not), which this thread then parses.
+    static bool appendTheirChunks(std::size_t k, Graph& g, SecondThreadWork& work) {
+        ParsedChunks& parsed = work.chunks;
+        if (!parsed.has(k)) return false;
+        for (std::size_t c = k - parsed.first; c < parsed.nodes.size(); ++c)
+            std::move(parsed.nodes[c].begin(), parsed.nodes[c].end(), std::back_inserter(g.nodes));
+        return true;
     }
 
     // The main graph through the mapping, its leading nodes counted: one thread, or two when the file
@@ -355,7 +384,8 @@ private:
     Field mainGraph_;
     std::vector<Field> functionFields_;
     LoadOptions options_;
-    wire::NodeParser nodes_; // this thread's
+    wire::NodeParser nodes_;                     // this thread's
+    std::size_t nodesWithMetadataElsewhere_ = 0; // in nodes the other thread parsed
 };
 
 } // namespace

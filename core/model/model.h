@@ -141,6 +141,12 @@ struct LoadOptions {
     // Two threads read the file with pread into buffers of (at most) this size (model/file_window.h);
     // 0: through the mapping. Tests make it small, so that every field crosses a buffer's end.
     std::size_t readBufferBytes = std::size_t{2} << 20;
+    // Nodes the two threads take at a time, the loader from the front, the other from the back (tests
+    // make it small, so that the two meet on small models).
+    std::size_t nodesPerChunk = 4096;
+    // Tests: the loader starts on the nodes once the other thread has finished, so that it takes every
+    // chunk it can parse, from the last one down to the first.
+    bool otherThreadFirst = false;
 };
 
 // Opens and reads a model's structure. Throws hs::Error with a message naming the file and the

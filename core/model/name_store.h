@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <string_view>
@@ -59,6 +60,14 @@ public:
         return {p, s.size()};
     }
     std::size_t bytes() const { return allocated_; } // block bytes held
+    // Takes the blocks of another store (another thread's): views into them stay valid.
+    void adopt(NameStore&& other) {
+        std::move(other.blocks_.begin(), other.blocks_.end(), std::back_inserter(blocks_));
+        allocated_ += other.allocated_;
+        other.blocks_.clear();
+        other.next_ = nullptr;
+        other.left_ = other.allocated_ = 0;
+    }
 
 private:
     static constexpr std::size_t kBlock = 64 * 1024; // below glibc's mmap threshold: one heap block each

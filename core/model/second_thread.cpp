@@ -1,6 +1,7 @@
 #include "model/second_thread.h"
 
 #include "model/file_window.h"
+#include "model/node_parser.h"
 #include "model/walk_paging.h"
 
 namespace hs {
@@ -72,16 +73,75 @@ ReadRest readRest(const MappedFile& file, ByteSpan range, std::size_t bufferByte
     return rest;
 }
 
-// The other thread's work on a big main graph: counts its nodes after the first `first` ones (their
-// heads only, through a buffer of its own), hands the count to the loader, then reads what follows.
-ReadRest countThenReadRest(const MappedFile& file, std::uint64_t end, NodeRun first, std::size_t bufferBytes,
-                           std::promise<CountedRun>& count) {
+bool NodeChunks::takeFront(std::size_t k) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (k >= back_) return false;
+    front_ = k + 1;
+    return true;
+}
+
+std::size_t NodeChunks::takeBack(std::size_t count) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const std::size_t next = std::min(back_, count);
+    if (next == 0 || next - 1 < front_) return npos;
+    back_ = next - 1;
+    return back_;
+}
+
+namespace {
+
+// Parses chunk k, [begin, end) of the file, into `nodes`; false when it cannot (a graph attribute, a
+// malformed node, a failed read): the loader parses that chunk itself.
+bool parseChunk(FileWindow& window, wire::NodeParser& parser, std::uint64_t begin, std::uint64_t end,
+                std::size_t firstIndex, std::vector<Node>& nodes) {
+    try {
+        WindowReader r(window, begin, end, window.capacity());
+        while (!r.atEnd()) {
+            const Field f = r.next();
+            wire::expectMessage(f, "node"); // the count saw field number 1 only
+            nodes.push_back(parser.parse(f, 0, static_cast<int>(firstIndex + nodes.size()), 0));
+        }
+        return true;
+    } catch (...) { // met again in order by the loader
+        return false;
+    }
+}
+
+// Chunks of the run [first node of chunk 0, run.end), from the back, until the loader reaches them.
+ParsedChunks parseChunksFromTheBack(const MappedFile& file, std::size_t bufferBytes, const NodeRun& run,
+                                    const std::vector<std::uint64_t>& marks, NodeChunks& chunks) {
+    ParsedChunks parsed;
+    FileWindow window(file, bufferBytes, kNodeFirstRead, FileWindow::Pattern::Sequential);
+    if (!window.valid()) return parsed;
+    wire::NodeParser parser(parsed.names, nullptr);
+    std::vector<std::vector<Node>> fromTheBack;
+    for (std::size_t k = chunks.takeBack(marks.size()); k != NodeChunks::npos; k = chunks.takeBack(k)) {
+        std::vector<Node> nodes;
+        nodes.reserve(chunks.size());
+        const std::uint64_t end = k + 1 < marks.size() ? marks[k + 1] : run.end;
+        if (!parseChunk(window, parser, marks[k], end, chunks.from() + k * chunks.size(), nodes)) break;
+        fromTheBack.push_back(std::move(nodes));
+        parsed.first = k;
+    }
+    parsed.nodes.assign(std::make_move_iterator(fromTheBack.rbegin()),
+                        std::make_move_iterator(fromTheBack.rend()));
+    parsed.nodesWithMetadata = parser.nodesWithMetadata();
+    return parsed;
+}
+
+} // namespace
+
+SecondThreadWork countReadRestAndParse(const MappedFile& file, std::uint64_t end, NodeRun first,
+                                       std::size_t bufferBytes, std::promise<CountedRun>& count,
+                                       NodeChunks& chunks) {
     CountedRun counted;
+    std::vector<std::uint64_t> marks; // where each chunk starts
     try {
         FileWindow window(file, bufferBytes, kNodeFirstRead, FileWindow::Pattern::Sequential);
         if (window.valid()) {
             WindowReader heads(window, first.end, end, 0);
-            counted.run = leadingNodes(heads, std::numeric_limits<std::size_t>::max(), first);
+            counted.run =
+                leadingNodes(heads, std::numeric_limits<std::size_t>::max(), first, &marks, chunks.size());
             counted.counted = true;
         }
     } catch (...) { // malformed, memory, a failed read
@@ -89,8 +149,15 @@ ReadRest countThenReadRest(const MappedFile& file, std::uint64_t end, NodeRun fi
         counted.error = std::current_exception();
     }
     count.set_value(counted);
-    if (!counted.counted) return {};
-    return readRest(file, ByteSpan{counted.run.end, end - counted.run.end}, bufferBytes);
+    SecondThreadWork work;
+    if (!counted.counted) return work;
+    work.rest = readRest(file, ByteSpan{counted.run.end, end - counted.run.end}, bufferBytes);
+    try {
+        work.chunks = parseChunksFromTheBack(file, bufferBytes, counted.run, marks, chunks);
+    } catch (...) { // memory: the loader parses every chunk
+        work.chunks = ParsedChunks{};
+    }
+    return work;
 }
 
 } // namespace hs

@@ -5,14 +5,17 @@
 // inputs, outputs, value infos. Also what both threads read alike: a graph's fields other than nodes.
 #include "model/mapped_file.h"
 #include "model/model.h"
+#include "model/name_store.h"
 #include "model/wire_messages.h"
 #include "model/wire_reader.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -76,14 +79,18 @@ struct NodeRun {
 };
 
 // Counts the run of nodes `r` (a Reader or a WindowReader) is in, from `run` on, stopping at `limit`
-// nodes (NodeRun::more).
+// nodes (NodeRun::more). `marks`, when set, receives the offset of every `every`-th node from `run` on
+// (the starts of NodeChunks).
 template <typename Fields>
-NodeRun leadingNodes(Fields& r, std::size_t limit = std::numeric_limits<std::size_t>::max(),
-                     NodeRun run = {}) {
+NodeRun leadingNodes(Fields& r, std::size_t limit = std::numeric_limits<std::size_t>::max(), NodeRun run = {},
+                     std::vector<std::uint64_t>* marks = nullptr, std::size_t every = 1) {
     run.more = false;
+    const std::size_t from = run.count;
     while (!r.atEnd()) {
+        const std::uint64_t at = r.position();
         const wire::Field f = r.next();
         if (f.number == 1) {
+            if (marks && (run.count - from) % every == 0) marks->push_back(at);
             ++run.count;
             run.end = r.position();
             if (run.count >= limit) {
@@ -122,9 +129,57 @@ struct CountedRun {
     std::exception_ptr error;
 };
 
+// The nodes after a big graph's first `from`, in chunks of `size` nodes (chunk k starts at node
+// from + k * size). The loader parses them from the front, in order; the other thread, once it has
+// counted them and read what follows them, parses chunks from the back, until the two meet. Each side
+// asks for a chunk before parsing it, so no chunk is parsed twice.
+class NodeChunks {
+public:
+    NodeChunks(std::size_t from, std::size_t size) : from_(from), size_(std::max<std::size_t>(size, 1)) {}
+    std::size_t from() const { return from_; }
+    std::size_t size() const { return size_; }
+    // The chunk that starts at node `index`, or npos when no chunk starts there.
+    std::size_t startingAt(std::size_t index) const {
+        return index >= from_ && (index - from_) % size_ == 0 ? (index - from_) / size_ : npos;
+    }
+    // The loader's: true when chunk k is the loader's to parse (the other thread has not taken it).
+    bool takeFront(std::size_t k);
+    // The other thread's: the last chunk not yet taken of the first `count`, or npos when the loader has
+    // reached it.
+    std::size_t takeBack(std::size_t count);
+    static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+
+private:
+    const std::size_t from_, size_;
+    std::mutex mutex_;
+    std::size_t front_ = 0;   // chunks below it are the loader's
+    std::size_t back_ = npos; // chunks from it on are the other thread's
+};
+
+// Chunks the other thread parsed: [first, first + nodes.size()), the last ones of the run, each a vector
+// of its nodes, their names in `names`. A chunk it took and could not parse (a node with a graph
+// attribute, whose body the loader must read in order, or a malformed node) is not among them: the
+// loader parses it, and meets the error itself, in order.
+struct ParsedChunks {
+    std::size_t first = NodeChunks::npos;
+    std::vector<std::vector<Node>> nodes;
+    NameStore names;
+    std::size_t nodesWithMetadata = 0;
+    bool has(std::size_t k) const {
+        return first != NodeChunks::npos && k >= first && k - first < nodes.size();
+    }
+};
+
+struct SecondThreadWork {
+    ReadRest rest;
+    ParsedChunks chunks;
+};
+
 // The other thread's work on a big main graph: counts its nodes after the first `first` ones (their
-// heads only, through a buffer of its own), hands the count to the loader, then reads what follows.
-ReadRest countThenReadRest(const MappedFile& file, std::uint64_t end, NodeRun first, std::size_t bufferBytes,
-                           std::promise<CountedRun>& count);
+// heads only, through a buffer of its own), hands the count to the loader, reads what follows them,
+// then parses chunks of the nodes from the back while the loader parses from the front.
+SecondThreadWork countReadRestAndParse(const MappedFile& file, std::uint64_t end, NodeRun first,
+                                       std::size_t bufferBytes, std::promise<CountedRun>& count,
+                                       NodeChunks& chunks);
 
 } // namespace hs

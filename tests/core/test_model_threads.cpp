@@ -25,9 +25,14 @@ namespace {
 // One thread, through the mapping: what every other way of reading must give.
 const LoadOptions kOneThread{std::numeric_limits<std::size_t>::max(), 0};
 const LoadOptions kTwoThreads{1};
+constexpr std::size_t kBuffer = std::size_t{2} << 20;
 // Two threads reading with pread into buffers (model/file_window.h): the default, through the mapping,
-// and buffers so small that fields cross their ends and most bodies are read through the mapping.
-const LoadOptions kTwoThreadWays[] = {kTwoThreads, {1, 0}, {1, 24}, {1, 300}};
+// and buffers so small that fields cross their ends and most bodies are read through the mapping. Then
+// the nodes in chunks of 1, 2 and 3 (NodeChunks), the other thread parsing from the back: as it comes,
+// and before the loader starts (it parses every chunk it can; a node with a body stops it).
+const LoadOptions kTwoThreadWays[] = {
+    kTwoThreads,           {1, 0},          {1, 24}, {1, 300}, {1, kBuffer, 1}, {1, 300, 2, true},
+    {1, kBuffer, 3, true}, {1, 24, 1, true}};
 
 // The text of the model read with every way of reading, one per line of a failure.
 template <typename Read> void expectEveryWayReadsAsOneThread(const std::string& what, Read&& read) {

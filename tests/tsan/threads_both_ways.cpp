@@ -33,11 +33,13 @@ std::string readAs(const std::string& path, const hs::LoadOptions& options) {
 
 // Every way of reading against one thread through the mapping; false (and a line) on a difference.
 bool readsAlike(const std::string& path) {
-    const hs::LoadOptions ways[] = {{1}, {1, 24}, {1, 300}};
+    // The nodes also in chunks of 1 and 2, parsed by both threads at once (NodeChunks).
+    const hs::LoadOptions ways[] = {{1}, {1, 24}, {1, 300}, {1, std::size_t{2} << 20, 1}, {1, 300, 2}};
     const std::string one = readAs(path, {std::numeric_limits<std::size_t>::max(), 0});
     for (const hs::LoadOptions& way : ways)
         if (readAs(path, way) != one) {
-            std::printf("DIFFERENT: %s with buffers of %zu bytes\n", path.c_str(), way.readBufferBytes);
+            std::printf("DIFFERENT: %s with buffers of %zu bytes, chunks of %zu nodes\n", path.c_str(),
+                        way.readBufferBytes, way.nodesPerChunk);
             return false;
         }
     return true;

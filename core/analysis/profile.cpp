@@ -6,6 +6,7 @@
 #include "common/display_text.h"
 #include "common/error.h"
 #include "graph/graph.h"
+#include "graph/name_table.h"
 #include "hierarchy/hierarchy.h"
 #include "model/mapped_file.h"
 
@@ -21,20 +22,27 @@ namespace {
 
 const std::string kKernelSuffix = "_kernel_time";
 
-// Main-graph node names (ONNX Runtime's node names) and instance keys, to instances; a name two nodes
-// share matches neither.
-std::unordered_map<std::string, int> nodesByName(const GraphIndex& g) {
-    std::unordered_map<std::string, int> byName;
-    std::set<std::string> shared;
-    for (int i = 0; i < static_cast<int>(g.mainCount()); ++i) {
-        const std::string& name = g.node(i).name;
-        if (name.empty()) continue;
-        if (!byName.emplace(name, i).second) shared.insert(name);
+// Main-graph node names (ONNX Runtime's node names) to instances, as views of the model's names (no
+// string per node, and an event's name is looked up without a copy); a name two nodes share matches
+// neither by name (`shared`, per first holder).
+struct NodeNames {
+    NameTable first;
+    std::vector<char> shared;
+    explicit NodeNames(const GraphIndex& g) : shared(g.mainCount(), false) {
+        first.reserve(g.mainCount());
+        for (int i = 0; i < static_cast<int>(g.mainCount()); ++i) {
+            const std::string& name = g.node(i).name;
+            if (name.empty()) continue;
+            if (const auto [holder, added] = first.tryEmplace(name, i); !added)
+                shared[static_cast<std::size_t>(holder)] = true;
+        }
     }
-    for (const auto& name : shared)
-        byName.erase(name);
-    return byName;
-}
+    // The node named `name`, or -1 when none is, or two are.
+    int find(std::string_view name) const {
+        const int node = first.find(name);
+        return node >= 0 && !shared[static_cast<std::size_t>(node)] ? node : -1;
+    }
+};
 
 // What readProfile takes from one trace event: its name, duration and args.op_name, each when present
 // with the right type (the last of a repeated key counts, as in a parsed document).
@@ -50,8 +58,7 @@ struct TraceEvent {
 // Matches events to nodes and sums their times as they are read.
 class EventMatcher {
 public:
-    EventMatcher(const GraphIndex& graph, Profile& profile)
-        : graph_(graph), p_(profile), byName_(nodesByName(graph)) {
+    EventMatcher(const GraphIndex& graph, Profile& profile) : graph_(graph), p_(profile), byName_(graph) {
         p_.nodeUs.assign(graph.size(), 0.0);
     }
 
@@ -68,30 +75,37 @@ public:
         if (!e.timed) return;
         ++p_.events;
         total += e.dur;
-        std::string node = n.substr(0, n.size() - kKernelSuffix.size());
-        auto it = byName_.find(node);
-        if (it == byName_.end()) {
-            int key = graph_.find(node);
-            if (key >= 0) it = byName_.emplace(node, key).first;
-        }
-        if (it != byName_.end()) {
+        const std::string_view node = std::string_view(n).substr(0, n.size() - kKernelSuffix.size());
+        int instance = byName_.find(node);
+        if (instance < 0) instance = byKey(node);
+        if (instance >= 0) {
             ++p_.matched;
             matched += e.dur;
-            p_.nodeUs[static_cast<std::size_t>(it->second)] += e.dur;
+            p_.nodeUs[static_cast<std::size_t>(instance)] += e.dur;
             return;
         }
         ++p_.unmatched;
-        if (unmatchedSeen_.size() < 20 && unmatchedSeen_.insert(node).second)
-            p_.unmatchedNames.push_back(node);
+        if (unmatchedSeen_.size() < 20 && unmatchedSeen_.insert(std::string(node)).second)
+            p_.unmatchedNames.emplace_back(node);
         p_.unmatchedOpsUs[e.hasOp ? e.op : "?"] += e.dur;
     }
 
     double total = 0, matched = 0;
 
 private:
+    // An event named by an instance key rather than a node name (a name two nodes share, a body node),
+    // remembered once found.
+    int byKey(std::string_view node) {
+        if (const auto it = byKey_.find(std::string(node)); it != byKey_.end()) return it->second;
+        const int key = graph_.find(std::string(node));
+        if (key >= 0) byKey_.emplace(node, key);
+        return key;
+    }
+
     const GraphIndex& graph_;
     Profile& p_;
-    std::unordered_map<std::string, int> byName_;
+    NodeNames byName_;
+    std::unordered_map<std::string, int> byKey_;
     std::set<std::string> unmatchedSeen_;
 };
 
@@ -227,6 +241,7 @@ TraceBytes traceBytes(const std::string& path) {
     TraceBytes t;
     try {
         t.mapped = MappedFile::open(path);
+        t.mapped->advise(MappedFile::Access::Whole, 0, t.mapped->size()); // read through at once
         t.text = t.mapped->bytes(0, t.mapped->size());
     } catch (const Error&) {
         t.read = readFile(path);

@@ -12,6 +12,14 @@
 
 namespace hs {
 
+namespace {
+#ifdef MADV_POPULATE_READ
+constexpr int kPopulateRead = MADV_POPULATE_READ;
+#else
+constexpr int kPopulateRead = 22; // Linux 5.14; glibc's headers may predate it
+#endif
+} // namespace
+
 std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
@@ -75,10 +83,13 @@ void MappedFile::advise(Access access, std::uint64_t offset, std::uint64_t lengt
     length = std::min(length, size_ - offset);
     static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const std::uint64_t first = offset / page * page; // madvise wants an aligned start
-    const int advice = access == Access::Random     ? MADV_RANDOM
-                       : access == Access::WillNeed ? MADV_WILLNEED
-                                                    : MADV_NORMAL;
-    ::madvise(const_cast<std::uint8_t*>(data_) + first, offset + length - first, advice);
+    void* start = const_cast<std::uint8_t*>(data_) + first;
+    const std::size_t bytes = static_cast<std::size_t>(offset + length - first);
+    if (access == Access::Whole && ::madvise(start, bytes, kPopulateRead) == 0) return;
+    const int advice = access == Access::Random                                ? MADV_RANDOM
+                       : access == Access::WillNeed || access == Access::Whole ? MADV_WILLNEED
+                                                                               : MADV_NORMAL;
+    ::madvise(start, bytes, advice);
 }
 
 } // namespace hs

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <iterator>
 #include <random>
 
 namespace {
@@ -445,17 +446,28 @@ private slots:
                                  "18446744073709551616",
                                  "9007199254740993",
                                  "0.1"};
-        const char* strings[] = {"", "name", "dur", "args", "op_name", "a b", "x_kernel_time", "~{}[]:,"};
+        // Long ones too: the scanner skips 8 bytes at a time inside strings.
+        const char* strings[] = {"",
+                                 "name",
+                                 "dur",
+                                 "args",
+                                 "op_name",
+                                 "a b",
+                                 "x_kernel_time",
+                                 "~{}[]:,",
+                                 "/encoder/layer.0/attention/self/query/MatMul_kernel_time",
+                                 "0123456789abcdefghijklmnopqrstuv"};
+        constexpr int kStrings = static_cast<int>(std::size(strings));
         std::function<std::string(int)> value = [&](int depth) -> std::string {
             switch (depth > 3 ? pick(4) : pick(6)) {
             case 0:
                 return numbers[pick(12)];
             case 1:
-                return std::string("\"") + strings[pick(8)] + "\"";
+                return std::string("\"") + strings[pick(kStrings)] + "\"";
             case 2:
                 return pick(3) == 0 ? "true" : pick(2) ? "false" : "null";
             case 3:
-                return std::string("\"") + strings[pick(8)] + strings[pick(8)] + "\"";
+                return std::string("\"") + strings[pick(kStrings)] + strings[pick(kStrings)] + "\"";
             case 4: {
                 std::string text = "[";
                 for (int k = pick(4); k-- > 0;)
@@ -465,8 +477,8 @@ private slots:
             default: {
                 std::string text = "{";
                 for (int k = pick(4); k-- > 0;)
-                    text +=
-                        "\"" + std::string(strings[pick(8)]) + "\" :" + value(depth + 1) + (k ? ",\n" : "");
+                    text += "\"" + std::string(strings[pick(kStrings)]) + "\" :" + value(depth + 1) +
+                            (k ? ",\n" : "");
                 return text + "}";
             }
             }

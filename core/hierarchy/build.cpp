@@ -280,7 +280,7 @@ Hierarchy inferFromEvidence(const GraphIndex& graph, const Sidecar* sidecar, con
         inferUnplacedNodes(context);
     }
     suggestDeeperModules(graph, h);
-    if (sidecar) restoreSidecarSuggestions(graph, *sidecar, h);
+    if (sidecar) restoreSidecarSuggestions(*sidecar, evidence.suggestedEntries, h);
     assignParameters(graph, h, calls);
     if (renames) applyRenames(h, *renames); // after every lookup by the evidence's scopes
     orderSiblingsAsTheyRun(graph, h);

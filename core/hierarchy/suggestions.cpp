@@ -210,12 +210,11 @@ void suggestDeeperModules(const GraphIndex& graph, Hierarchy& h) {
     }
 }
 
-void restoreSidecarSuggestions(const GraphIndex& graph, const Sidecar& sidecar, Hierarchy& h) {
-    for (const SidecarEntry& e : sidecar.entries) {
-        if (e.suggestedScope.empty()) continue;
-        const int node = graph.find(e.key);
+void restoreSidecarSuggestions(const Sidecar& sidecar, const SuggestedEntries& suggested, Hierarchy& h) {
+    for (const auto& [entry, node] : suggested) {
+        const SidecarEntry& e = sidecar.entries[entry];
         const int module = h.findModule(e.suggestedScope);
-        if (node < 0 || module < 0) continue;
+        if (module < 0) continue;
         Assignment& a = h.assignments[static_cast<std::size_t>(node)];
         if (a.suggestion.module >= 0 || a.level == Level::Certain || a.module == module ||
             !h.isAncestorOrSelf(a.module, module))

@@ -40,6 +40,13 @@ struct PendingChain {
     int call = -1;         // once created
 };
 
+// Sidecar entries that carry a suggested scope, with their nodes: (entry, node).
+struct SuggestedEntry {
+    std::size_t entry;
+    int node;
+};
+using SuggestedEntries = std::vector<SuggestedEntry>;
+
 class Evidence {
 public:
     Evidence(const GraphIndex& graph, const Sidecar* sidecar, Hierarchy& hierarchy, ModuleCalls& calls);
@@ -48,6 +55,9 @@ public:
     const Sidecar* sidecar; // checked against the model already; may be null
     Hierarchy& hierarchy;   // for notes and quoted texts; modules through `calls`
     ModuleCalls& calls;
+    // The sidecar's entries with a suggested scope (collectSidecarClaims finds them as it reads every
+    // entry), for restoreSidecarSuggestions after inference: no second walk of 126k entries.
+    SuggestedEntries suggestedEntries;
 
     void add(int node, Claim claim);
     bool has(int node) const { return first_[static_cast<std::size_t>(node)] >= 0; }

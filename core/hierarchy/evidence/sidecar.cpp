@@ -136,6 +136,7 @@ struct EntryScan {
     std::vector<int> nodes;            // per entry, -1 when the model has no such key
     std::vector<std::size_t> claiming; // entries of a node that are not recomputed from the model
     PathsOfChain pathsOfChain;
+    SuggestedEntries suggested; // entries with a suggested scope, and their nodes
 };
 
 // Whether a path of an entry whose name states a chain of `depth` steps casts any vote: it has one
@@ -193,6 +194,7 @@ EntryScan scanEntries(const Evidence& ev, const PathScopes& listed) {
         const int i = known ? scan.nodes[k] : (scan.nodes[k] = ev.graph.find(e.key, next));
         if (i < 0) continue;
         next = i + 1;
+        if (!e.suggestedScope.empty()) scan.suggested.push_back({k, i});
         if (!sources.recomputed(e) || e.hasSidecarScope) scan.claiming.push_back(k);
         if (e.path.empty()) continue;
         const Claim* named = ev.first(i, Source::NameScope);
@@ -308,7 +310,8 @@ void collectSidecarClaims(Evidence& ev) {
     const Sidecar& sidecar = *ev.sidecar;
     PathScopes paths;
     listedPaths(ev, paths);
-    const EntryScan scan = scanEntries(ev, paths);
+    EntryScan scan = scanEntries(ev, paths);
+    ev.suggestedEntries = std::move(scan.suggested);
     pathsToScopes(ev, scan.pathsOfChain, paths);
     const auto& pathToScope = paths.scopeOf;
     EntrySources sources;

@@ -122,10 +122,11 @@ ParsedChunks parseChunksFromTheBack(const MappedFile& file, std::size_t bufferBy
         if (!parseChunk(window, parser, marks[k], end, chunks.from() + k * chunks.size(), nodes)) break;
         fromTheBack.push_back(std::move(nodes));
         parsed.first = k;
+        // Counted per chunk kept: the nodes of a chunk given up are counted again by the loader.
+        parsed.nodesWithMetadata = parser.nodesWithMetadata();
     }
     parsed.nodes.assign(std::make_move_iterator(fromTheBack.rbegin()),
                         std::make_move_iterator(fromTheBack.rend()));
-    parsed.nodesWithMetadata = parser.nodesWithMetadata();
     return parsed;
 }
 

@@ -224,6 +224,34 @@ private slots:
         expectEveryWayReadsAsOneThread(path, [&](const LoadOptions& o) { return readAs(path, o); });
     }
 
+    // A chunk the other thread gives up on (a node with a body) is parsed again by the loader: the nodes
+    // of it the other thread had read before count once, metadata included. silero_vad's main graph has
+    // If nodes at 89, 96 and 113; every node here carries metadata_props.
+    void nodesOfAChunkGivenUpCountOnce() {
+        onnx::ModelProto proto;
+        QVERIFY(proto.ParseFromString(
+            readFile(std::string(HS_TEST_MODELS) + "/silero_vad_16k_op15_torch2.3.onnx")));
+        std::string entry;
+        appendField(entry, 1, "pkg.torch.onnx.name_scopes");
+        appendField(entry, 2, "['', 'm']");
+        std::string graph;
+        for (const auto& node : proto.graph().node()) {
+            std::string bytes = node.SerializeAsString();
+            appendField(bytes, 9, entry);
+            appendField(graph, 1, bytes);
+        }
+        onnx::GraphProto rest = proto.graph();
+        rest.clear_node();
+        graph += rest.SerializeAsString();
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("metadata_and_bodies.onnx").toStdString();
+        writeFile(path, withGraph(proto, graph));
+        auto model = loadModel(path, kOneThread);
+        QCOMPARE(model->main().nodes.size(), std::size_t(proto.graph().node_size()));
+        QCOMPARE(model->nodesWithMetadata, model->main().nodes.size()); // the bodies' nodes carry none
+        expectEveryWayReadsAsOneThread(path, [&](const LoadOptions& o) { return readAs(path, o); });
+    }
+
     // Cut anywhere, a file fails with the same message either way (the first problem in file order),
     // or reads the same.
     void truncatedFilesFailTheSameWay() {

@@ -192,6 +192,7 @@ private:
                           TakeCount&& takeCount, NodeChunks& chunks, TakeWork&& takeWork) {
         const std::uint64_t end = outer.offset + outer.bytes.size();
         bool named = false, seenNode = false;
+        std::size_t chunk = 0; // the next chunk this thread asks for, at its first node
         WindowReader r(window, outer.offset, end, window.capacity());
         while (!r.atEnd()) {
             const std::uint64_t at = r.position();
@@ -200,10 +201,12 @@ private:
                 runOfNodes.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
                 takeCount();
             if (run && run->counted && at == run->run.end) return true;
-            if (const std::size_t k = chunks.startingAt(g.nodes.size());
-                k != NodeChunks::npos && !chunks.takeFront(k) && appendTheirChunks(k, g, takeWork())) {
-                if (!run) takeCount(); // it took a chunk: it has counted
-                return true;
+            if (g.nodes.size() == chunks.startOf(chunk)) {
+                if (!chunks.takeFront(chunk) && appendTheirChunks(chunk, g, takeWork())) {
+                    if (!run) takeCount(); // it took a chunk: it has counted
+                    return true;
+                }
+                ++chunk; // this thread's, or one the other thread gave up on
             }
             const Field f = r.next();
             if (f.number == 1) {

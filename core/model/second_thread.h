@@ -138,10 +138,8 @@ public:
     NodeChunks(std::size_t from, std::size_t size) : from_(from), size_(std::max<std::size_t>(size, 1)) {}
     std::size_t from() const { return from_; }
     std::size_t size() const { return size_; }
-    // The chunk that starts at node `index`, or npos when no chunk starts there.
-    std::size_t startingAt(std::size_t index) const {
-        return index >= from_ && (index - from_) % size_ == 0 ? (index - from_) / size_ : npos;
-    }
+    // The node chunk k starts at.
+    std::size_t startOf(std::size_t k) const { return from_ + k * size_; }
     // The loader's: true when chunk k is the loader's to parse (the other thread has not taken it).
     bool takeFront(std::size_t k);
     // The other thread's: the last chunk not yet taken of the first `count`, or npos when the loader has

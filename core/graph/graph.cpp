@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
 #include <queue>
 #include <string_view>
 #include <thread>
@@ -182,6 +183,48 @@ MainKeys mainKeys(const Graph& graph) {
 }
 } // namespace
 
+// Keys made by another thread after the index is built (nothing nested in the model: every instance is
+// a main-graph node), and taken by the first key() or find().
+struct GraphIndex::PendingKeys {
+    std::future<Keys> made;
+    std::once_flag once;
+    Keys taken;
+};
+
+namespace {
+// The table from key to instance, over keys whose first `hashes.size()` hashes are known.
+void fillKeyTable(std::vector<std::string>& keys, const std::vector<std::size_t>& hashes, NameTable& table) {
+    table.reserve(keys.size());
+    HashesAhead ahead;
+    ahead.reserve(keys.size());
+    ahead.add(hashes);
+    for (std::size_t i = hashes.size(); i < keys.size(); ++i)
+        ahead.add(keys[i]);
+    for (std::size_t i = 0; i < keys.size(); ++i) // a repeated key: the first holder
+        table.tryEmplace(keys[i], ahead.take(table), static_cast<int>(i));
+}
+
+// The hashes of the names in every node's `list` (inputs or outputs), in order, empty names skipped.
+HashesAhead hashesOfNames(const Graph& graph, NameList Node::*list) {
+    HashesAhead hashes;
+    for (const Node& node : graph.nodes)
+        for (std::string_view name : node.*list)
+            if (!name.empty()) hashes.add(name);
+    return hashes;
+}
+} // namespace
+
+GraphIndex::GraphIndex(GraphIndex&&) noexcept = default;
+GraphIndex& GraphIndex::operator=(GraphIndex&&) noexcept = default;
+GraphIndex::~GraphIndex() = default; // waits for keys still being made
+
+const GraphIndex::Keys& GraphIndex::keys() const {
+    if (!pendingKeys_) return keys_;
+    PendingKeys& pending = *pendingKeys_;
+    std::call_once(pending.once, [&pending] { pending.taken = pending.made.get(); });
+    return pending.taken;
+}
+
 OpKind opKindOf(const std::string& opType) {
     switch (opType.size()) { // by length first: asked of every node of a graph
     case 4:
@@ -217,10 +260,15 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
             values += n.outputs.size();
     }
     checkFunctionExpansion(*model_, nodes);
-    std::future<MainKeys> keys; // on big graphs, made meanwhile by another thread
     // below 16k nodes a thread costs about what it saves
-    if (main.nodes.size() >= keysOnAnotherThreadFrom && std::thread::hardware_concurrency() >= 2)
-        keys = std::async(std::launch::async, mainKeys, std::cref(main));
+    const bool otherThread =
+        main.nodes.size() >= keysOnAnotherThreadFrom && std::thread::hardware_concurrency() >= 2;
+    // Nothing nested: no key is needed while the index is built (bodies' keys start with their owner's),
+    // so the other thread hashes the inputs meanwhile, and makes the keys afterwards.
+    const bool keysAfter = otherThread && !hasBodies_ && model_->functions.empty();
+    hashInputsAside_ = keysAfter;
+    std::future<MainKeys> keys; // on big graphs with bodies, made meanwhile by another thread
+    if (otherThread && !keysAfter) keys = std::async(std::launch::async, mainKeys, std::cref(main));
     instances_.reserve(nodes);
     opKinds_.reserve(nodes);
     nodeLinks_.reserve(nodes);
@@ -253,7 +301,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
         MainKeys made = keys.get();
         takeKeys(0, std::move(made.keys));
         mainHashes = std::move(made.hashes);
-    } else {
+    } else if (!keysAfter) {
         takeKeys(0, localNodeKeys(main));
     }
     addBodies(0, 0, root, 0);
@@ -269,15 +317,19 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
     }
     linkChildrenAndConsumers();
     mainTensors_ = std::move(root.names); // views of the model's strings, as the index keeps the model
-    // Keys are views of the instances' own strings, which stay where they are once all exist.
-    byKey_.reserve(instances_.size());
-    HashesAhead hashes;
-    hashes.reserve(instances_.size());
-    hashes.add(mainHashes);
-    for (std::size_t i = mainHashes.size(); i < instances_.size(); ++i)
-        hashes.add(instances_[i].key);
-    for (std::size_t i = 0; i < instances_.size(); ++i) // a repeated key: the first holder
-        byKey_.tryEmplace(instances_[i].key, hashes.take(byKey_), static_cast<int>(i));
+    if (keysAfter) {
+        pendingKeys_ = std::make_unique<PendingKeys>();
+        pendingKeys_->made = std::async(std::launch::async, [model = model_] {
+            MainKeys made = mainKeys(model->main());
+            Keys keys;
+            keys.of = std::move(made.keys);
+            fillKeyTable(keys.of, made.hashes, keys.byKey);
+            return keys;
+        });
+        return;
+    }
+    // The table holds views of the keys' own strings, which stay where they are once all exist.
+    fillKeyTable(keys_.of, mainHashes, keys_.byKey);
 }
 
 int GraphIndex::internTensor(Scope& scope, std::string_view name) {
@@ -304,29 +356,27 @@ void GraphIndex::addGraph(int graphIndex, int parentInstance, const std::string&
 
 // Keys given to the instances [first, first + keys.size()).
 void GraphIndex::takeKeys(std::size_t first, std::vector<std::string>&& keys) {
+    if (keys_.of.size() < first + keys.size()) keys_.of.resize(first + keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i)
-        instances_[first + i].key = std::move(keys[i]);
+        keys_.of[first + i] = std::move(keys[i]);
 }
 
 // Passes 1 and 2 over a graph's nodes: their instances (keys set after) and dataflow.
 void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int depth) {
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     std::size_t first = instances_.size();
-    // The names each of the two passes looks up, hashed ahead of it.
-    HashesAhead hashes;
-    auto hashAll = [&](NameList Node::*list) {
-        hashes.clear();
-        for (const Node& node : graph.nodes)
-            for (std::string_view name : node.*list)
-                if (!name.empty()) hashes.add(name);
-    };
-    hashAll(&Node::outputs);
+    // The names each of the two passes looks up, hashed ahead of it: the inputs by the other thread
+    // while this one makes the instances, on a big main graph with nothing nested.
+    std::future<HashesAhead> inputHashes;
+    if (graphIndex == 0 && hashInputsAside_)
+        inputHashes = std::async(std::launch::async, hashesOfNames, std::cref(graph), &Node::inputs);
+    HashesAhead hashes = hashesOfNames(graph, &Node::outputs);
     // Pass 1: create the instances and the tensors they produce, so consumers see producers
     // regardless of the order nodes are listed in.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(instances_.size());
         const OpKind kind = opKindOf(graph.nodes[i].opType);
-        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth, {}});
+        instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth});
         opKinds_.push_back(kind);
         nodeLinks_.emplace_back();
         NodeLinks& links = nodeLinks_.back();
@@ -341,7 +391,7 @@ void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int 
     }
     if (graphIndex == 0) mainCount_ = instances_.size();
     // Pass 2: inputs, resolved through the enclosing scopes.
-    hashAll(&Node::inputs);
+    hashes = inputHashes.valid() ? inputHashes.get() : hashesOfNames(graph, &Node::inputs);
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
         Run& inputs = nodeLinks_[static_cast<std::size_t>(id)].inputs;
@@ -368,7 +418,7 @@ void GraphIndex::addBodies(int graphIndex, std::size_t first, Scope& scope, int 
         const bool hasBodies = std::any_of(node.attributes.begin(), node.attributes.end(),
                                            [](const Attribute& a) { return !a.subgraphs.empty(); });
         if (!hasBodies && model_->functions.empty()) continue; // the common case: nothing nested
-        std::string prefix = instances_[static_cast<std::size_t>(id)].key + "::";
+        std::string prefix = keys_.of[static_cast<std::size_t>(id)] + "::";
         for (const auto& attr : node.attributes)
             for (int sub : attr.subgraphs) {
                 Scope inner;
@@ -443,13 +493,13 @@ const Node& GraphIndex::node(int i) const {
 }
 
 int GraphIndex::find(const std::string& key) const {
-    return byKey_.find(key);
+    return keys().byKey.find(key);
 }
 
 int GraphIndex::find(const std::string& key, int hint) const {
     // Keys are unique unless a name equals a generated key ("#3", "If_0::then_branch::Add"); then the first
     // holder is the answer, and only the table knows it.
-    if (hint >= 0 && static_cast<std::size_t>(hint) < size() && byKey_.size() == size() &&
+    if (hint >= 0 && static_cast<std::size_t>(hint) < size() && keys().byKey.size() == size() &&
         this->key(hint) == key)
         return hint;
     return find(key);

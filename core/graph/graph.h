@@ -27,7 +27,6 @@ struct NodeInstance {
     int node = -1;   // index into that graph's nodes
     int parent = -1; // instance of the If/Loop/Scan or function call node that contains it, or -1
     int depth = 0;   // nesting depth: 0 for main-graph nodes
-    std::string key; // stable identity (see DESIGN.md "Node identity")
 };
 
 // What inference reads on every visit comes first: it then sits in one cache line.
@@ -63,13 +62,16 @@ private:
 class GraphIndex {
 public:
     // The main graph's keys are made by another thread from `keysOnAnotherThreadFrom` nodes (tests
-    // lower it to compare both ways on small models).
+    // lower it to compare both ways on small models). When nothing is nested in the model (no bodies,
+    // no local functions), that thread makes them after the index is built, while its first user
+    // (inference, which needs no keys) runs: key() and find() wait for them.
     explicit GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAnotherThreadFrom = 16384);
     // Its key table holds views of its own keys: moved, not copied.
     GraphIndex(const GraphIndex&) = delete;
     GraphIndex& operator=(const GraphIndex&) = delete;
-    GraphIndex(GraphIndex&&) = default;
-    GraphIndex& operator=(GraphIndex&&) = default;
+    GraphIndex(GraphIndex&&) noexcept;
+    GraphIndex& operator=(GraphIndex&&) noexcept;
+    ~GraphIndex();
 
     const Model& model() const { return *model_; }
     std::shared_ptr<const Model> modelPtr() const { return model_; }
@@ -78,7 +80,7 @@ public:
     const NodeInstance& instance(int i) const { return instances_[static_cast<std::size_t>(i)]; }
     const Node& node(int i) const;
     OpKind opKind(int i) const { return opKinds_[static_cast<std::size_t>(i)]; } // one byte per node
-    const std::string& key(int i) const { return instance(i).key; }
+    const std::string& key(int i) const { return keys().of[static_cast<std::size_t>(i)]; }
     int find(const std::string& key) const; // -1 when no such key
     // The same, trying `hint` first (a list of keys in graph order: the one after the last found).
     int find(const std::string& key, int hint) const;
@@ -120,6 +122,14 @@ public:
 
 private:
     struct Scope;
+    struct PendingKeys;
+    // Every instance's key, and the table from key to instance (views of `of`: a repeated key maps
+    // to its first holder).
+    struct Keys {
+        std::vector<std::string> of;
+        NameTable byKey;
+    };
+    const Keys& keys() const; // waits for the other thread's keys, if they are still being made
     struct Run {
         std::uint32_t first = 0, count = 0;
     };
@@ -148,10 +158,12 @@ private:
     std::vector<std::pair<int, int>> consumerPairs_; // (tensor, node) while building
     std::vector<TensorEntry> tensors_;
     std::vector<int> initializers_;
-    NameTable byKey_;       // views of instances_' keys
-    NameTable mainTensors_; // views of the model's tensor names
+    Keys keys_;
+    std::unique_ptr<PendingKeys> pendingKeys_; // keys another thread is making, until taken
+    NameTable mainTensors_;                    // views of the model's tensor names
     std::size_t mainCount_ = 0;
-    bool hasBodies_ = false; // any If/Loop/Scan body in the model
+    bool hasBodies_ = false;       // any If/Loop/Scan body in the model
+    bool hashInputsAside_ = false; // the main graph's input names are hashed by another thread
 };
 
 // Key of node `index` of `graph` as DESIGN.md defines it (without a parent prefix).

@@ -3,6 +3,7 @@
 #include "common/error.h"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <queue>
@@ -187,7 +188,8 @@ MainKeys mainKeys(const Graph& graph) {
 // a main-graph node), and taken by the first key() or find().
 struct GraphIndex::PendingKeys {
     std::future<Keys> made;
-    std::once_flag once;
+    std::mutex taking;
+    std::atomic<bool> ready{false}; // `taken` holds them: key() is asked in loops over every node
     Keys taken;
 };
 
@@ -221,7 +223,12 @@ GraphIndex::~GraphIndex() = default; // waits for keys still being made
 const GraphIndex::Keys& GraphIndex::keys() const {
     if (!pendingKeys_) return keys_;
     PendingKeys& pending = *pendingKeys_;
-    std::call_once(pending.once, [&pending] { pending.taken = pending.made.get(); });
+    if (pending.ready.load(std::memory_order_acquire)) return pending.taken;
+    std::lock_guard<std::mutex> lock(pending.taking);
+    if (!pending.ready.load(std::memory_order_relaxed)) {
+        pending.taken = pending.made.get();
+        pending.ready.store(true, std::memory_order_release);
+    }
     return pending.taken;
 }
 

@@ -6,6 +6,7 @@
 #include "hierarchy/hierarchy.h"
 #include "model/model.h"
 #include "model_writer.h"
+#include "sidecar/sidecar.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -22,6 +23,7 @@ private slots:
     void validAndReadBack();
     void hierarchyMatchesTruth_data();
     void hierarchyMatchesTruth();
+    void bigSidecarReadInTwoHalves();
 
 private:
     QTemporaryDir dir_;
@@ -134,6 +136,64 @@ void TestBenchModels::hierarchyMatchesTruth() {
     QVERIFY(scoped > 0 && helpers > 0);
     qInfo("%d layers: %zu scoped nodes exact, %zu unscoped helpers without contamination (%zu exact)", layers,
           scoped, helpers, helpersExact);
+}
+
+// A sidecar of about 19k entries is scanned in two halves at once (past 16k entries): manual tags in
+// both halves apply (named nodes elsewhere stay), and paths the module list does not give are voted on
+// with the counts of both.
+void TestBenchModels::bigSidecarReadInTwoHalves() {
+    const QString base = dir_.filePath(QStringLiteral("halves"));
+    const hsbench::ModelSpec spec = smallSpec(150, false, base + QStringLiteral(".onnx"));
+    hsbench::writeModel(spec);
+    auto model = loadModel(spec.path);
+    GraphIndex graph(model);
+    const Hierarchy h = inferHierarchy(graph);
+    QVERIFY(graph.size() > 16384);
+    auto scopeOf = [](const Hierarchy& in, std::size_t i) {
+        return in.modules[static_cast<std::size_t>(in.assignments[i].module)].scope;
+    };
+
+    // One node of each half tagged by hand into the module of a node far from it.
+    Sidecar tagged = makeSidecar(graph, h);
+    QCOMPARE(tagged.entries.size(), graph.size());
+    auto scopedFrom = [&](std::size_t i) { // a node whose name states its module
+        while (graph.node(static_cast<int>(i)).name.rfind("/", 0) != 0)
+            ++i;
+        return i;
+    };
+    const std::size_t early = scopedFrom(1000), late = scopedFrom(graph.size() - 1000);
+    const std::size_t moves[][2] = {{early, late}, {late, early}};
+    for (const auto& move : moves) {
+        SidecarEntry& e = tagged.entries[move[0]];
+        QCOMPARE(e.key, graph.key(static_cast<int>(move[0])));
+        const Module& target = h.modules[static_cast<std::size_t>(h.assignments[move[1]].module)];
+        QVERIFY(h.assignments[move[0]].module != h.assignments[move[1]].module);
+        e.source = sourceName(Source::Manual);
+        e.level = levelName(Level::Certain);
+        e.scope = target.scope;
+        e.hasScope = true;
+        e.path = target.path;
+    }
+    const Hierarchy fixed = inferHierarchy(graph, &tagged);
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        // Unscoped helpers next to a moved node may follow it: only named nodes must stay.
+        if (graph.node(static_cast<int>(i)).name.rfind("/", 0) != 0) continue;
+        const std::size_t from = i == early ? late : i == late ? early : i;
+        QVERIFY2(scopeOf(fixed, i) == scopeOf(h, from),
+                 qPrintable(QStringLiteral("%1 (%2): '%3', expected '%4'")
+                                .arg(i)
+                                .arg(QString::fromStdString(graph.key(static_cast<int>(i))),
+                                     QString::fromStdString(scopeOf(fixed, i)),
+                                     QString::fromStdString(scopeOf(h, from)))));
+        if (from != i) QCOMPARE(fixed.assignments[i].source, Source::Manual);
+    }
+
+    // Without the module list, every path is voted on: each half's votes count.
+    Sidecar pathsOnly = makeSidecar(graph, h);
+    pathsOnly.modules.clear();
+    const Hierarchy voted = inferHierarchy(graph, &pathsOnly);
+    for (std::size_t i = 0; i < graph.size(); ++i)
+        QCOMPARE(scopeOf(voted, i), scopeOf(h, i));
 }
 
 QTEST_GUILESS_MAIN(TestBenchModels)

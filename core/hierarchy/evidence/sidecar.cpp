@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <map>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -170,28 +172,23 @@ void prefetchEntry(const SidecarEntry& e) {
     __builtin_prefetch(&e.hasSidecarScope);
 }
 
-EntryScan scanEntries(const Evidence& ev, const PathScopes& listed) {
+// The entries [first, last): their nodes into `nodes` (sized, and set already when `known`), the
+// claiming and suggested ones in order and the pairs of the range into `scan`.
+void scanEntryRange(const Evidence& ev, const PathScopes& listed, bool known, std::size_t first,
+                    std::size_t last, std::vector<int>& nodes, EntryScan& scan) {
     const auto& entries = ev.sidecar->entries;
     std::vector<std::string_view> parts;
     std::string key;
-    EntryScan scan;
-    // The nodes readSidecarFor found, when it read the sidecar for this model: no key is read again.
-    const std::vector<int>* known = boundNodes(ev.graph, *ev.sidecar);
-    if (known)
-        scan.nodes = *known;
-    else
-        scan.nodes.resize(entries.size());
     scan.pathsOfChain.resize(ev.chainCount() + 1);
     EntrySources sources;
     int next = 0; // sidecars list nodes in graph order: each key is tried at the index after the last
-    for (std::size_t k = 0; k < entries.size(); ++k) {
+    for (std::size_t k = first; k < last; ++k) {
         // The entries (126k of 424 bytes) come from memory: what is read of them is asked for ahead,
         // the entry's members first, then (once those are in) the characters of its path.
-        if (k + kAheadEntries < entries.size()) prefetchEntry(entries[k + kAheadEntries]);
-        if (k + kAheadEntries / 2 < entries.size())
-            __builtin_prefetch(entries[k + kAheadEntries / 2].path.data());
+        if (k + kAheadEntries < last) prefetchEntry(entries[k + kAheadEntries]);
+        if (k + kAheadEntries / 2 < last) __builtin_prefetch(entries[k + kAheadEntries / 2].path.data());
         const SidecarEntry& e = entries[k];
-        const int i = known ? scan.nodes[k] : (scan.nodes[k] = ev.graph.find(e.key, next));
+        const int i = known ? nodes[k] : (nodes[k] = ev.graph.find(e.key, next));
         if (i < 0) continue;
         next = i + 1;
         if (!e.suggestedScope.empty()) scan.suggested.push_back({k, i});
@@ -208,6 +205,51 @@ EntryScan scanEntries(const Evidence& ev, const PathScopes& listed) {
             paths.push_back(
                 {e.path, 1, castsVotes(e.path, chainDepth(ev, named->chain), listed, parts, key)});
     }
+}
+
+// The later range's scan appended to the earlier's: its entries come after, and its pairs are counted
+// with the earlier's pairs of the same chain and path (a pair's vote depends on the two alone).
+void appendScan(EntryScan& scan, EntryScan&& later) {
+    scan.claiming.insert(scan.claiming.end(), later.claiming.begin(), later.claiming.end());
+    scan.suggested.insert(scan.suggested.end(), later.suggested.begin(), later.suggested.end());
+    for (std::size_t c = 0; c < later.pathsOfChain.size(); ++c) {
+        auto& paths = scan.pathsOfChain[c];
+        for (const ChainPath& pair : later.pathsOfChain[c]) {
+            auto same =
+                std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.path == pair.path; });
+            if (same != paths.end())
+                same->count += pair.count;
+            else
+                paths.push_back(pair);
+        }
+    }
+}
+
+// Sidecars of this many entries are scanned in two halves at once: the scan waits on memory (an entry
+// and its path are four cache lines), and reads only what inference collected before it.
+constexpr std::size_t kEntriesOnTwoThreads = 16384;
+
+EntryScan scanEntries(const Evidence& ev, const PathScopes& listed) {
+    const std::size_t count = ev.sidecar->entries.size();
+    EntryScan scan;
+    // The nodes readSidecarFor found, when it read the sidecar for this model: no key is read again.
+    const std::vector<int>* known = boundNodes(ev.graph, *ev.sidecar);
+    if (known)
+        scan.nodes = *known;
+    else
+        scan.nodes.resize(count);
+    if (count < kEntriesOnTwoThreads || std::thread::hardware_concurrency() < 2) {
+        scanEntryRange(ev, listed, known != nullptr, 0, count, scan.nodes, scan);
+        return scan;
+    }
+    // Both halves write their nodes into scan.nodes: each its own elements.
+    EntryScan later;
+    auto other = std::async(std::launch::async, [&] {
+        scanEntryRange(ev, listed, known != nullptr, count / 2, count, scan.nodes, later);
+    });
+    scanEntryRange(ev, listed, known != nullptr, 0, count / 2, scan.nodes, scan);
+    other.get();
+    appendScan(scan, std::move(later));
     return scan;
 }
 

@@ -372,21 +372,33 @@ void GraphIndex::takeKeys(std::size_t first, std::vector<std::string>&& keys) {
 void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int depth) {
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     std::size_t first = instances_.size();
-    // The names each of the two passes looks up, hashed ahead of it: the inputs by the other thread
-    // while this one makes the instances, on a big main graph with nothing nested.
-    std::future<HashesAhead> inputHashes;
+    // The names each of the two passes looks up, hashed ahead of it: by the other thread, outputs then
+    // inputs, on a big main graph with nothing nested, while this one makes the instances.
+    std::promise<HashesAhead> outputsHashed;
+    std::future<HashesAhead> outputHashes = outputsHashed.get_future(), inputHashes;
     if (graphIndex == 0 && hashInputsAside_)
-        inputHashes = std::async(std::launch::async, hashesOfNames, std::cref(graph), &Node::inputs);
-    HashesAhead hashes = hashesOfNames(graph, &Node::outputs);
-    // Pass 1: create the instances and the tensors they produce, so consumers see producers
+        inputHashes = std::async(std::launch::async, [&graph, &outputsHashed] {
+            try {
+                outputsHashed.set_value(hashesOfNames(graph, &Node::outputs));
+            } catch (...) { // memory: this thread must not wait for them forever
+                outputsHashed.set_exception(std::current_exception());
+                throw;
+            }
+            return hashesOfNames(graph, &Node::inputs);
+        });
+    else
+        outputsHashed.set_value(hashesOfNames(graph, &Node::outputs));
+    // Pass 1: create the instances, then the tensors they produce, so consumers see producers
     // regardless of the order nodes are listed in.
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-        int id = static_cast<int>(instances_.size());
-        const OpKind kind = opKindOf(graph.nodes[i].opType);
         instances_.push_back({graphIndex, static_cast<int>(i), parentInstance, depth});
-        opKinds_.push_back(kind);
+        opKinds_.push_back(opKindOf(graph.nodes[i].opType));
         nodeLinks_.emplace_back();
-        NodeLinks& links = nodeLinks_.back();
+    }
+    HashesAhead hashes = outputHashes.get();
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        const int id = static_cast<int>(first + i);
+        NodeLinks& links = nodeLinks_[static_cast<std::size_t>(id)];
         links.outputs.first = static_cast<std::uint32_t>(outputs_.size());
         for (const auto& out : graph.nodes[i].outputs) {
             if (out.empty()) continue;

@@ -119,9 +119,11 @@ void collectNameScopes(Evidence& ev) {
     int lastIndex = -1;
     std::size_t levels = 0, tooDeep = 0, firstLevels = 0; // nodes whose names are cut
     int firstTooDeep = -1;
-    constexpr std::size_t kAhead = 8;
+    constexpr std::size_t kAhead = 8, kNodesAhead = 32;
     for (std::size_t i = 0; i < g.size(); ++i) {
-        // Names live wherever the loader allocated them: ask for the next ones early.
+        // Names live wherever the loader allocated them, and the nodes pointing to them are a cache
+        // line each: the node further ahead first, then (once it is in) its name.
+        if (i + kNodesAhead < g.size()) __builtin_prefetch(&g.node(static_cast<int>(i + kNodesAhead)).name);
         if (i + kAhead < g.size()) __builtin_prefetch(g.node(static_cast<int>(i + kAhead)).name.data());
         const Node& node = g.node(static_cast<int>(i));
         // torch names a function call after the last op inside it: not the instance's scope.

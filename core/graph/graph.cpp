@@ -125,24 +125,38 @@ namespace {
 // Which nodes' names are not keys: empty, or held by another node of the graph too. Views of the names
 // (they live in the model), the first holder of each name in the table, every holder of a repeated
 // name marked.
-std::vector<char> nameIsNotKey(const Graph& graph) {
+struct NameHolders {
+    std::vector<char> notKey;
     NameTable first;
-    first.reserve(graph.nodes.size());
+    bool allKeys = true; // every name is its node's key: `first` is the table of the keys
+};
+
+NameHolders nameHolders(const Graph& graph) {
+    NameHolders h;
+    h.first.reserve(graph.nodes.size());
     HashesAhead hashes;
     hashes.reserve(graph.nodes.size());
     for (const Node& node : graph.nodes)
         hashes.add(node.name);
-    std::vector<char> notKey(graph.nodes.size(), 0);
+    h.notKey.assign(graph.nodes.size(), 0);
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-        const std::size_t hash = hashes.take(first);
+        const std::size_t hash = hashes.take(h.first);
         if (graph.nodes[i].name.empty()) {
-            notKey[i] = 1;
+            h.notKey[i] = 1;
+            h.allKeys = false;
             continue;
         }
-        const auto [holder, inserted] = first.tryEmplace(graph.nodes[i].name, hash, static_cast<int>(i));
-        if (!inserted) notKey[static_cast<std::size_t>(holder)] = notKey[i] = 1;
+        const auto [holder, inserted] = h.first.tryEmplace(graph.nodes[i].name, hash, static_cast<int>(i));
+        if (!inserted) {
+            h.notKey[static_cast<std::size_t>(holder)] = h.notKey[i] = 1;
+            h.allKeys = false;
+        }
     }
-    return notKey;
+    return h;
+}
+
+std::vector<char> nameIsNotKey(const Graph& graph) {
+    return nameHolders(graph).notKey;
 }
 
 std::string generatedKey(std::size_t index) {
@@ -327,10 +341,18 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
     if (keysAfter) {
         pendingKeys_ = std::make_unique<PendingKeys>();
         pendingKeys_->made = std::async(std::launch::async, [model = model_] {
-            MainKeys made = mainKeys(model->main());
+            const Graph& graph = model->main();
+            NameHolders holders = nameHolders(graph);
             Keys keys;
-            keys.of = std::move(made.keys);
-            fillKeyTable(keys.of, made.hashes, keys.byKey);
+            keys.of.reserve(graph.nodes.size());
+            for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+                keys.of.push_back(holders.notKey[i] ? generatedKey(i) : graph.nodes[i].name);
+            // Every key a name: the table of the names (views of the model's strings) is the table of
+            // the keys, and is not made twice.
+            if (holders.allKeys)
+                keys.byKey = std::move(holders.first);
+            else
+                fillKeyTable(keys.of, {}, keys.byKey);
             return keys;
         });
         return;

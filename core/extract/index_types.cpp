@@ -134,9 +134,12 @@ std::vector<TensorType> readFlatTypes(const GraphIndex& g, const extraction::Fla
                                       const onnx::GraphProto& graph,
                                       const std::map<std::string, TensorType>& folded) {
     std::vector<TensorType> types(g.tensorCount());
+    int next = 0; // inference lists value infos node by node, mostly in the index's order of tensors
     extraction::TypedEntries::forEach(graph, [&](const std::string& name, const onnx::TypeProto& type) {
-        int t = g.findTensor(name);
-        if (t >= 0) extraction::typeFromProto(type, types[static_cast<std::size_t>(t)]);
+        int t = g.findTensor(name, next);
+        if (t < 0) return;
+        extraction::typeFromProto(type, types[static_cast<std::size_t>(t)]);
+        next = t + 1;
     });
     for (const auto& [name, type] : folded) {
         int t = g.findTensor(name);

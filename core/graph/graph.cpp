@@ -546,6 +546,14 @@ int GraphIndex::find(const std::string& key, int hint) const {
     return find(key);
 }
 
+int GraphIndex::findTensor(std::string_view name, int hint) const {
+    if (!hasBodies_ && model_->functions.empty() && hint >= 0 &&
+        static_cast<std::size_t>(hint) < tensors_.size() &&
+        tensors_[static_cast<std::size_t>(hint)].name == name)
+        return hint;
+    return mainTensors_.find(name);
+}
+
 int GraphIndex::findTensor(const std::string& name) const {
     return mainTensors_.find(name);
 }

@@ -107,6 +107,10 @@ public:
     bool inTraceOrder(int i) const { return opKind(i) != OpKind::Constant && !isWeightCopy(i); }
     std::size_t tensorCount() const { return tensors_.size(); }
     int findTensor(const std::string& mainGraphName) const; // main-graph tensors only, -1 if none
+    // The same, trying tensor `hint` first (lists in the index's order, such as the value infos shape
+    // inference writes node by node): taken without a lookup when nothing is nested in the model, so
+    // that every tensor is a main-graph one and holds a name of its own.
+    int findTensor(std::string_view mainGraphName, int hint) const;
     // The tensors that are initializers (of the main graph), in the model's order.
     const std::vector<int>& initializers() const { return initializers_; }
 

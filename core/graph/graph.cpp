@@ -285,9 +285,9 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
     const bool otherThread =
         main.nodes.size() >= keysOnAnotherThreadFrom && std::thread::hardware_concurrency() >= 2;
     // Nothing nested: no key is needed while the index is built (bodies' keys start with their owner's),
-    // so the other thread hashes the inputs meanwhile, and makes the keys afterwards.
+    // so the other thread hashes the names meanwhile, and makes the keys afterwards.
     const bool keysAfter = otherThread && !hasBodies_ && model_->functions.empty();
-    hashInputsAside_ = keysAfter;
+    hashNamesAside_ = keysAfter;
     std::future<MainKeys> keys; // on big graphs with bodies, made meanwhile by another thread
     if (otherThread && !keysAfter) keys = std::async(std::launch::async, mainKeys, std::cref(main));
     instances_.reserve(nodes);
@@ -398,7 +398,7 @@ void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int 
     // inputs, on a big main graph with nothing nested, while this one makes the instances.
     std::promise<HashesAhead> outputsHashed;
     std::future<HashesAhead> outputHashes = outputsHashed.get_future(), inputHashes;
-    if (graphIndex == 0 && hashInputsAside_)
+    if (graphIndex == 0 && hashNamesAside_)
         inputHashes = std::async(std::launch::async, [&graph, &outputsHashed] {
             try {
                 outputsHashed.set_value(hashesOfNames(graph, &Node::outputs));

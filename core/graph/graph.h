@@ -80,6 +80,7 @@ public:
     const NodeInstance& instance(int i) const { return instances_[static_cast<std::size_t>(i)]; }
     const Node& node(int i) const;
     OpKind opKind(int i) const { return opKinds_[static_cast<std::size_t>(i)]; } // one byte per node
+    // Stable identity of instance i (see DESIGN.md "Node identity").
     const std::string& key(int i) const { return keys().of[static_cast<std::size_t>(i)]; }
     int find(const std::string& key) const; // -1 when no such key
     // The same, trying `hint` first (a list of keys in graph order: the one after the last found).
@@ -127,8 +128,8 @@ public:
 private:
     struct Scope;
     struct PendingKeys;
-    // Every instance's key, and the table from key to instance (views of `of`: a repeated key maps
-    // to its first holder).
+    // Every instance's key, and the table from key to instance (a repeated key maps to its first
+    // holder): views of `of`, or of the nodes' names when every name is its node's key.
     struct Keys {
         std::vector<std::string> of;
         NameTable byKey;
@@ -166,8 +167,8 @@ private:
     std::unique_ptr<PendingKeys> pendingKeys_; // keys another thread is making, until taken
     NameTable mainTensors_;                    // views of the model's tensor names
     std::size_t mainCount_ = 0;
-    bool hasBodies_ = false;       // any If/Loop/Scan body in the model
-    bool hashInputsAside_ = false; // the main graph's input names are hashed by another thread
+    bool hasBodies_ = false;      // any If/Loop/Scan body in the model
+    bool hashNamesAside_ = false; // the main graph's output and input names are hashed by another thread
 };
 
 // Key of node `index` of `graph` as DESIGN.md defines it (without a parent prefix).

@@ -1,6 +1,5 @@
 #include "graph/graph.h"
-#include "common/display_text.h"
-#include "common/error.h"
+#include "graph/function_expansion.h"
 
 #include <algorithm>
 #include <atomic>
@@ -9,87 +8,14 @@
 #include <queue>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 
 namespace hs {
-
-namespace {
-constexpr int kMaxFunctionDepth = 16; // recursive local functions are invalid; do not expand forever
-// Node instances that expanding local functions may add to the nodes written in the file: about a
-// million, as many as the biggest graphs opened today (1.3 M function instances take 20 s and 1.3 GB).
-// torch's export_modules_as_functions adds a few per node written (bert_like_functions: 21 written,
-// 300 in all); a 243-byte function calling itself 4 times would add 4^16.
-constexpr std::uint64_t kMaxFunctionInstances = std::uint64_t{1} << 20;
-// How many node instances the index will hold, counted before anything is expanded: per (graph,
-// depth) as addGraph walks them (bodies one level down, function calls expanded above
-// kMaxFunctionDepth), saturating at `limit`. Remembers the outermost function whose calls alone go
-// past the limit.
-class InstanceCount {
-public:
-    InstanceCount(const Model& model, std::uint64_t limit) : model_(model), limit_(limit) {
-        // Model::findFunction searches the list: a map, so that thousands of functions cost no more.
-        for (std::size_t f = 0; f < model.functions.size(); ++f)
-            functions_.emplace(model.functions[f].domain + '\n' + model.functions[f].name,
-                               static_cast<int>(f));
-    }
-
-    std::uint64_t of(int graph, int depth) {
-        const std::uint64_t key = static_cast<std::uint64_t>(graph) << 32 | static_cast<std::uint32_t>(depth);
-        if (auto it = memo_.find(key); it != memo_.end()) return it->second;
-        std::uint64_t n = 0;
-        for (const Node& node : model_.graphs[static_cast<std::size_t>(graph)].nodes) {
-            n = add(n, 1);
-            for (const auto& attr : node.attributes)
-                for (int sub : attr.subgraphs)
-                    n = add(n, of(sub, depth + 1));
-            if (depth >= kMaxFunctionDepth) continue;
-            key_.assign(node.domain).append(1, '\n').append(node.opType);
-            const auto found = functions_.find(key_);
-            if (found == functions_.end()) continue;
-            const int fn = found->second;
-            const std::uint64_t body = of(model_.functions[static_cast<std::size_t>(fn)].body, depth + 1);
-            n = add(n, body);
-            if (body >= limit_) culprit = fn; // outer calls are counted last: the outermost stays
-        }
-        return memo_[key] = n;
-    }
-    std::uint64_t add(std::uint64_t a, std::uint64_t b) const { return std::min(limit_, a + b); }
-
-    int culprit = -1; // the function, -1 when no single one is past the limit
-
-private:
-    const Model& model_;
-    const std::uint64_t limit_;
-    std::unordered_map<std::uint64_t, std::uint64_t> memo_;
-    std::unordered_map<std::string, int> functions_; // "domain\nname" -> the first of that name
-    std::string key_;
-};
-
-// Refuses a model whose local functions expand past kMaxFunctionInstances, naming the function.
-void checkFunctionExpansion(const Model& model, std::size_t writtenNodes) {
-    if (model.functions.empty()) return;
-    const std::uint64_t limit = writtenNodes + kMaxFunctionInstances + 1;
-    InstanceCount count(model, limit);
-    const std::uint64_t total = count.of(0, 0);
-    if (total < limit) return;
-    const Function* f =
-        count.culprit >= 0 ? &model.functions[static_cast<std::size_t>(count.culprit)] : nullptr;
-    throw Error(model.path + ": " +
-                (f ? "local function " + quoteInput(f->domain.empty() ? f->name : f->domain + "." + f->name)
-                   : std::string("the local functions")) +
-                " expands into more than " + std::to_string(limit - 1) +
-                " node instances (each call copies its function's body); at most " +
-                std::to_string(kMaxFunctionInstances) + " beyond the " + std::to_string(writtenNodes) +
-                " nodes written in the file are supported");
-}
-} // namespace
 
 // The hashes of names a loop will look up, in the order it does: each take() asks for the table slot of
 // the name kAhead names later, so that its lookup finds it in cache (on graphs of 100k nodes nearly every
 // lookup was a cache miss).
 class HashesAhead {
 public:
-    void clear() { hashes_.clear(), next_ = 0; }
     void reserve(std::size_t n) { hashes_.reserve(n); }
     void add(std::string_view name) { hashes_.push_back(NameTable::hashOf(name)); }
     void add(const std::vector<std::size_t>& hashes) {
@@ -155,24 +81,25 @@ NameHolders nameHolders(const Graph& graph) {
     return h;
 }
 
-std::vector<char> nameIsNotKey(const Graph& graph) {
-    return nameHolders(graph).notKey;
-}
-
 std::string generatedKey(std::size_t index) {
     return "#" + std::to_string(index);
 }
 } // namespace
 
 namespace {
-// The keys of a graph's nodes under `prefix` (a body's: its owner's key and attribute).
-std::vector<std::string> nodeKeys(const Graph& graph, const std::string& prefix) {
-    const std::vector<char> notKey = nameIsNotKey(graph);
+// The keys of a graph's nodes under `prefix` (a body's: its owner's key and attribute), given which
+// names are not keys (nameHolders).
+std::vector<std::string> keysOf(const Graph& graph, const std::string& prefix,
+                                const std::vector<char>& notKey) {
     std::vector<std::string> keys;
     keys.reserve(graph.nodes.size());
     for (std::size_t i = 0; i < graph.nodes.size(); ++i)
         keys.push_back(prefix + (notKey[i] ? generatedKey(i) : graph.nodes[i].name));
     return keys;
+}
+
+std::vector<std::string> nodeKeys(const Graph& graph, const std::string& prefix) {
+    return keysOf(graph, prefix, nameHolders(graph).notKey);
 }
 } // namespace
 
@@ -286,8 +213,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
         main.nodes.size() >= keysOnAnotherThreadFrom && std::thread::hardware_concurrency() >= 2;
     // Nothing nested: no key is needed while the index is built (bodies' keys start with their owner's),
     // so the other thread hashes the names meanwhile, and makes the keys afterwards.
-    const bool keysAfter = otherThread && !hasBodies_ && model_->functions.empty();
-    hashNamesAside_ = keysAfter;
+    const bool keysAfter = otherThread && nothingNested();
     std::future<MainKeys> keys; // on big graphs with bodies, made meanwhile by another thread
     if (otherThread && !keysAfter) keys = std::async(std::launch::async, mainKeys, std::cref(main));
     instances_.reserve(nodes);
@@ -316,7 +242,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
                 &vi; // old IRs list initializers as inputs
         else
             declare(vi, true);
-    addNodes(0, -1, root, 0);
+    addNodes(0, -1, root, 0, keysAfter);
     std::vector<std::size_t> mainHashes;
     if (keys.valid()) {
         MainKeys made = keys.get();
@@ -344,9 +270,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
             const Graph& graph = model->main();
             NameHolders holders = nameHolders(graph);
             Keys keys;
-            keys.of.reserve(graph.nodes.size());
-            for (std::size_t i = 0; i < graph.nodes.size(); ++i)
-                keys.of.push_back(holders.notKey[i] ? generatedKey(i) : graph.nodes[i].name);
+            keys.of = keysOf(graph, {}, holders.notKey);
             // Every key a name: the table of the names (views of the model's strings) is the table of
             // the keys, and is not made twice.
             if (holders.allKeys)
@@ -391,14 +315,15 @@ void GraphIndex::takeKeys(std::size_t first, std::vector<std::string>&& keys) {
 }
 
 // Passes 1 and 2 over a graph's nodes: their instances (keys set after) and dataflow.
-void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int depth) {
+void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int depth, bool hashNamesAside) {
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     std::size_t first = instances_.size();
-    // The names each of the two passes looks up, hashed ahead of it: by the other thread, outputs then
-    // inputs, on a big main graph with nothing nested, while this one makes the instances.
+    // The names each of the two passes looks up, hashed ahead of it: by another thread, outputs then
+    // inputs, when the caller asks (a big main graph with nothing nested), while this one makes the
+    // instances.
     std::promise<HashesAhead> outputsHashed;
     std::future<HashesAhead> outputHashes = outputsHashed.get_future(), inputHashes;
-    if (graphIndex == 0 && hashNamesAside_)
+    if (hashNamesAside)
         inputHashes = std::async(std::launch::async, [&graph, &outputsHashed] {
             try {
                 outputsHashed.set_value(hashesOfNames(graph, &Node::outputs));
@@ -451,7 +376,7 @@ void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int 
 
 // Pass 3: nested bodies and function calls, each under its node instance (whose key is set).
 void GraphIndex::addBodies(int graphIndex, std::size_t first, Scope& scope, int depth) {
-    if (model_->functions.empty() && !hasBodies_) return; // the common case: nothing nested anywhere
+    if (nothingNested()) return; // the common case
     const Graph& graph = model_->graphs[static_cast<std::size_t>(graphIndex)];
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
         int id = static_cast<int>(first + i);
@@ -547,8 +472,7 @@ int GraphIndex::find(const std::string& key, int hint) const {
 }
 
 int GraphIndex::findTensor(std::string_view name, int hint) const {
-    if (!hasBodies_ && model_->functions.empty() && hint >= 0 &&
-        static_cast<std::size_t>(hint) < tensors_.size() &&
+    if (nothingNested() && hint >= 0 && static_cast<std::size_t>(hint) < tensors_.size() &&
         tensors_[static_cast<std::size_t>(hint)].name == name)
         return hint;
     return mainTensors_.find(name);

@@ -146,7 +146,9 @@ private:
         return {first, first + run.count};
     }
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
-    void addNodes(int graph, int parentInstance, Scope& scope, int depth);
+    void addNodes(int graph, int parentInstance, Scope& scope, int depth, bool hashNamesAside = false);
+    // No If/Loop/Scan body and no local function: every instance is a main-graph node.
+    bool nothingNested() const { return !hasBodies_ && model_->functions.empty(); }
     void takeKeys(std::size_t first, std::vector<std::string>&& keys);
     void addBodies(int graph, std::size_t first, Scope& scope, int depth);
     int internTensor(Scope& scope, std::string_view name);
@@ -167,8 +169,7 @@ private:
     std::unique_ptr<PendingKeys> pendingKeys_; // keys another thread is making, until taken
     NameTable mainTensors_;                    // views of the model's tensor names
     std::size_t mainCount_ = 0;
-    bool hasBodies_ = false;      // any If/Loop/Scan body in the model
-    bool hashNamesAside_ = false; // the main graph's output and input names are hashed by another thread
+    bool hasBodies_ = false; // any If/Loop/Scan body in the model
 };
 
 // Key of node `index` of `graph` as DESIGN.md defines it (without a parent prefix).

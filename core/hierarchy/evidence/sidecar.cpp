@@ -172,6 +172,12 @@ void prefetchEntry(const SidecarEntry& e) {
     __builtin_prefetch(&e.hasSidecarScope);
 }
 
+// The pair of `path` among one chain's pairs, or nullptr.
+ChainPath* pairOf(std::vector<ChainPath>& paths, std::string_view path) {
+    auto same = std::find_if(paths.begin(), paths.end(), [&](const ChainPath& p) { return p.path == path; });
+    return same == paths.end() ? nullptr : &*same;
+}
+
 // The entries [first, last): their nodes into `nodes` (sized, and set already when `known`), the
 // claiming and suggested ones in order and the pairs of the range into `scan`.
 void scanEntryRange(const Evidence& ev, const PathScopes& listed, bool known, std::size_t first,
@@ -198,8 +204,7 @@ void scanEntryRange(const Evidence& ev, const PathScopes& listed, bool known, st
         if (!named) named = ev.first(i, Source::Metadata);
         if (!named) continue;
         auto& paths = scan.pathsOfChain[static_cast<std::size_t>(named->chain + 1)];
-        auto same = std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.path == e.path; });
-        if (same != paths.end())
+        if (ChainPath* same = pairOf(paths, e.path))
             ++same->count;
         else
             paths.push_back(
@@ -215,9 +220,7 @@ void appendScan(EntryScan& scan, EntryScan&& later) {
     for (std::size_t c = 0; c < later.pathsOfChain.size(); ++c) {
         auto& paths = scan.pathsOfChain[c];
         for (const ChainPath& pair : later.pathsOfChain[c]) {
-            auto same =
-                std::find_if(paths.begin(), paths.end(), [&](const auto& p) { return p.path == pair.path; });
-            if (same != paths.end())
+            if (ChainPath* same = pairOf(paths, pair.path))
                 same->count += pair.count;
             else
                 paths.push_back(pair);

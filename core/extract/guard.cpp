@@ -6,6 +6,7 @@
 #include "extract/internal.h"
 
 #include "common/display_text.h"
+#include "graph/graph.h"
 #include "graph/name_table.h"
 
 #include <onnx/defs/schema.h>
@@ -59,28 +60,30 @@ std::string quotedName(const std::string& name) {
 } // namespace
 
 std::string tensorProblem(const TensorProto& t, bool externalAllowed) {
-    std::string what = "tensor " + quotedName(t.name());
+    // Named only when something is wrong: the screening checks every Constant of the program (a third
+    // of torch exports' nodes), and nearly all are fine.
+    auto what = [&t] { return "tensor " + quotedName(t.name()); };
     if (t.data_type() <= TensorProto::UNDEFINED || t.data_type() > TensorProto::BFLOAT16)
-        return what + " has data type " + std::to_string(t.data_type()) + ", which ONNX 1.12 does not know";
-    if (t.has_segment()) return what + " is segmented, which is not supported";
+        return what() + " has data type " + std::to_string(t.data_type()) + ", which ONNX 1.12 does not know";
+    if (t.has_segment()) return what() + " is segmented, which is not supported";
     constexpr std::int64_t kMaxElements = std::int64_t{1} << 48;
     std::int64_t elements = 1;
     for (std::int64_t d : t.dims()) {
-        if (d < 0) return what + " has a negative dimension (" + std::to_string(d) + ")";
+        if (d < 0) return what() + " has a negative dimension (" + std::to_string(d) + ")";
         if (d > 0 && elements > kMaxElements / d)
-            return what + " has dimensions whose product is over 2^48 elements";
+            return what() + " has dimensions whose product is over 2^48 elements";
         elements *= d;
     }
     if (t.data_location() == TensorProto::EXTERNAL)
         return externalAllowed ? std::string()
-                               : what + " refers to external data where only inline data is allowed";
+                               : what() + " refers to external data where only inline data is allowed";
     bool complex = t.data_type() == TensorProto::COMPLEX64 || t.data_type() == TensorProto::COMPLEX128;
     if (t.has_raw_data()) {
         std::size_t width = dataTypeSize(t.data_type());
-        if (width == 0) return what + " of type " + dataTypeName(t.data_type()) + " has raw_data";
+        if (width == 0) return what() + " of type " + dataTypeName(t.data_type()) + " has raw_data";
         std::uint64_t expected = static_cast<std::uint64_t>(elements) * width;
         if (t.raw_data().size() != expected)
-            return what + " has " + std::to_string(t.raw_data().size()) + " bytes of raw_data where its " +
+            return what() + " has " + std::to_string(t.raw_data().size()) + " bytes of raw_data where its " +
                    std::to_string(t.dims_size()) + " dimension(s) of " + dataTypeName(t.data_type()) +
                    " need " + std::to_string(expected);
         return {};
@@ -88,7 +91,7 @@ std::string tensorProblem(const TensorProto& t, bool externalAllowed) {
     std::int64_t expected = complex ? 2 * elements : elements;
     std::int64_t values = typedValues(t);
     if (values != expected)
-        return what + " holds " + std::to_string(values) + " values where its dimensions need " +
+        return what() + " holds " + std::to_string(values) + " values where its dimensions need " +
                std::to_string(expected);
     return {};
 }
@@ -187,6 +190,23 @@ private:
 
 namespace {
 
+// Whether `ids` (a node's tensors in the index) are the non-empty names of `list`, as far as their
+// lengths tell: the program's nodes are parsed from the bytes the index read, so they only differ
+// where screening changed the program (builds with assertions compare the names themselves, in
+// expectNamesInStep).
+bool linesUp(const google::protobuf::RepeatedPtrField<std::string>& list, IndexSpan ids,
+             const ProgramNames& names) {
+    std::size_t next = 0;
+    for (const auto& name : list) {
+        if (name.empty()) continue;
+        if (next == ids.size()) return false;
+        const int id = ids[next++];
+        if (id < 0 || static_cast<std::size_t>(id) >= names.size() || names.name(id).size() != name.size())
+            return false;
+    }
+    return next == ids.size();
+}
+
 bool hasBodies(const onnx::GraphProto& g) {
     for (const auto& n : g.node())
         for (const auto& a : n.attribute())
@@ -201,16 +221,21 @@ bool hasBodies(const onnx::GraphProto& g) {
 // gets an entry, empty (element type undefined) where nothing else is known, which inference fills in
 // when it can. `outer`: the names of the enclosing scopes (a body's), left alone: an entry there would
 // hide the outer type.
-ProgramNames nameGraph(onnx::GraphProto& g, bool typeEveryName, const NameTable& outer) {
-    ProgramNames names;
+// With `seed` (the main graph of a program inferIndexTypes built), names are the index's tensor ids,
+// and each node's inputs and outputs are taken from the index, not hashed again: on deep-1000 hashing
+// and probing the nodes' 250k names took 40 ms of about 400.
+ProgramNames nameGraph(onnx::GraphProto& g, bool typeEveryName, const NameTable& outer,
+                       const ProgramSeed* seed = nullptr) {
     const auto nodes = static_cast<std::size_t>(g.node_size());
+    const NameTable* base = seed && seed->flat.units.size() == nodes ? seed->index.tensorsById() : nullptr;
+    ProgramNames names = base ? ProgramNames(*base) : ProgramNames();
     names.reserve(static_cast<std::size_t>(g.input_size() + g.initializer_size() + g.value_info_size() +
                                            g.output_size()) +
                   2 * nodes);
-    std::vector<char> known; // by id: the name has a typed entry here
+    std::vector<char> known(names.size(), 0); // by id: the name has a typed entry here
     auto id = [&](const std::string& name) {
         const int k = names.add(name);
-        if (static_cast<std::size_t>(k) == known.size()) known.push_back(0);
+        if (static_cast<std::size_t>(k) >= known.size()) known.resize(static_cast<std::size_t>(k) + 1, 0);
         return k;
     };
     for (auto& vi : *g.mutable_input()) {
@@ -229,22 +254,42 @@ ProgramNames nameGraph(onnx::GraphProto& g, bool typeEveryName, const NameTable&
     for (const auto& vi : g.output())
         names.outputs.push_back(id(vi.name()));
     std::vector<std::pair<const std::string*, int>> missing;
-    auto add = [&](const std::string& name) {
-        if (name.empty()) {
-            names.io.push_back(-1);
-            return;
-        }
-        const int k = id(name);
+    auto addId = [&](const std::string& name, int k) {
         names.io.push_back(k);
         if (known[static_cast<std::size_t>(k)]) return;
         known[static_cast<std::size_t>(k)] = 1;
         if (outer.find(name) < 0) missing.emplace_back(&name, k);
     };
+    auto add = [&](const std::string& name) {
+        if (name.empty())
+            names.io.push_back(-1);
+        else
+            addId(name, id(name));
+    };
+    // A list of names with the ids the index gave its non-empty ones, in order.
+    auto addIndexed = [&](const google::protobuf::RepeatedPtrField<std::string>& list, IndexSpan ids) {
+        std::size_t next = 0;
+        for (const auto& name : list)
+            if (name.empty())
+                names.io.push_back(-1);
+            else
+                addId(name, ids[next++]);
+    };
     names.first.clear();
     names.first.reserve(nodes + 1);
     names.io.reserve(3 * nodes);
-    for (const auto& n : g.node()) {
+    for (std::size_t k = 0; k < nodes; ++k) {
+        const onnx::NodeProto& n = g.node(static_cast<int>(k));
         names.first.push_back(names.io.size());
+        if (base) {
+            const int instance = seed->flat.units[k].instance;
+            const IndexSpan ins = seed->index.inputs(instance), outs = seed->index.outputs(instance);
+            if (linesUp(n.input(), ins, names) && linesUp(n.output(), outs, names)) {
+                addIndexed(n.input(), ins);
+                addIndexed(n.output(), outs);
+                continue;
+            }
+        }
         for (const auto& in : n.input())
             add(in);
         for (const auto& out : n.output())
@@ -258,7 +303,8 @@ ProgramNames nameGraph(onnx::GraphProto& g, bool typeEveryName, const NameTable&
         vi->mutable_type()->mutable_tensor_type();
         names.valueInfos.push_back(k);
     }
-    if (!hasBodies(g)) return names;
+    // A seeded program comes from an index with nothing nested: no node has a body.
+    if (base || !hasBodies(g)) return names;
     // The bodies' enclosing scopes: the outer ones and this graph's names (views into `names`, which
     // outlives the walk).
     NameTable inner = outer;
@@ -361,8 +407,8 @@ int leaveOutUnboundedFunctions(onnx::ModelProto& mp) {
 
 } // namespace
 
-ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName) {
-    return nameGraph(g, typeEveryName, NameTable{});
+ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName, const ProgramSeed* seed) {
+    return nameGraph(g, typeEveryName, NameTable{}, seed);
 }
 
 std::string namesOutOfStep(const onnx::GraphProto& g, const ProgramNames& names) {
@@ -419,7 +465,7 @@ std::string screenForInference(onnx::ModelProto& mp) {
     return screenForInference(mp, names);
 }
 
-std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names) {
+std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names, const ProgramSeed* seed) {
     std::size_t removed = 0;
     std::string first;
     auto note = [&](const std::string& problem) {
@@ -451,6 +497,7 @@ std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names) {
                 shape->add_dim()->set_dim_value(d);
         }
         inits->DeleteSubrange(k, 1);
+        seed = nullptr; // the program is no longer the index's
     }
     graph->clear_sparse_initializer();
     // Nodes the library could crash on are left out: their outputs simply get no type.
@@ -466,7 +513,10 @@ std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names) {
         if (kept != k) nodes->SwapElements(kept, k);
         ++kept;
     }
-    if (kept < nodes->size()) nodes->DeleteSubrange(kept, nodes->size() - kept);
+    if (kept < nodes->size()) {
+        nodes->DeleteSubrange(kept, nodes->size() - kept);
+        seed = nullptr;
+    }
     // A local function with a bad body is dropped whole: its calls become unknown operators.
     auto* functions = mp.mutable_functions();
     for (int k = functions->size(); k-- > 0;) {
@@ -484,7 +534,7 @@ std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names) {
              std::to_string(FunctionBudget::kMaxInstances) + " nodes");
         removed += static_cast<std::size_t>(unbounded) - 1; // each function is a part left out
     }
-    names = nameProgram(*graph, true);
+    names = nameProgram(*graph, true, seed);
     if (removed == 0) return {};
     return std::to_string(removed) +
            " part(s) of the model left out of shape inference as malformed, first: " + first;

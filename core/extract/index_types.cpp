@@ -45,6 +45,7 @@ public:
     // Before inference: the flat program's nodes are its units, in order (inference reorders them and
     // drops some, but keeps the messages, so the pointers stay valid).
     BodyGraphs(const GraphIndex& g, const extraction::Flattener& flat, onnx::ModelProto& mp) : g_(g) {
+        if (g.nothingNested()) return; // no node has a body (a walk over every node's attributes)
         auto* nodes = mp.mutable_graph()->mutable_node();
         for (std::size_t k = 0; k < flat.units.size() && k < static_cast<std::size_t>(nodes->size()); ++k) {
             onnx::NodeProto* n = nodes->Mutable(static_cast<int>(k));
@@ -211,7 +212,8 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
     BodyGraphs bodies(g, flat, mp);
     std::map<std::string, TensorType> folded;
     if (inputDims) bindInputDims(mp, *inputDims); // bound dims make torch's shape arithmetic constant
-    inferModelInPlace(mp, problem, inputDims ? &folded : nullptr);
+    const ProgramSeed seed{g, flat};
+    inferModelInPlace(mp, problem, inputDims ? &folded : nullptr, &seed);
     // The library's messages quote node names raw: cut, then escape what is not UTF-8.
     if (problem.size() > 400) problem = problem.substr(0, 400) + "...";
     problem = utf8Escaped(problem);

@@ -78,6 +78,13 @@ private:
     bool unitNames_ = true;
 };
 
+// What the names of a program buildInferenceModel built are known as already: the index's tensors, and
+// the flat program whose unit k is the program's node k.
+struct ProgramSeed {
+    const GraphIndex& index;
+    const Flattener& flat;
+};
+
 // Resolves attribute references (`ref_attr_name`) of an inlined body node against its call node.
 class AttributeResolver {
 public:
@@ -219,8 +226,10 @@ std::map<std::string, TensorType> inferModelTypesInPlace(onnx::ModelProto& model
                                                          std::map<std::string, TensorType>* folded = nullptr);
 // The same, leaving the types in `model` (read them with TypedEntries, then `folded` over them): no map
 // of every tensor built (on 130k-node models building and freeing it cost as much as the rules).
+// With `seed`, `model` is the program buildInferenceModel built from it (see nameProgram).
 void inferModelInPlace(onnx::ModelProto& model, std::string& problem,
-                       std::map<std::string, TensorType>* folded = nullptr);
+                       std::map<std::string, TensorType>* folded = nullptr,
+                       const ProgramSeed* seed = nullptr);
 // The type entry of each name of an inferred graph, as inferModelTypes reads them: the last one with an
 // element type among its value infos, then outputs, then inputs. Keys view the graph's strings: valid
 // while the graph is not changed.
@@ -277,12 +286,15 @@ std::string tensorProblem(const onnx::TensorProto& t, bool externalAllowed);
 // nodes. Returns a note on what was left out ("" when nothing).
 std::string screenForInference(onnx::ModelProto& mp);
 // The same, with the screened main graph's names as ids in `names` (nameProgram with typeEveryName).
-std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names);
+// With `seed`, the names are the index's tensor ids where the screening left the program as built.
+std::string screenForInference(onnx::ModelProto& mp, ProgramNames& names, const ProgramSeed* seed = nullptr);
 // The main graph's names as ids. With `typeEveryName`, every name a node reads or writes that has no
 // typed entry (a value info with a type, an input, an initializer) gets an empty value info, and
 // untyped inputs an empty type: ONNX 1.12's data propagation dereferences the type of each input
 // without asking whether it has one. Bodies get the same (their enclosing scopes' names left alone).
-ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName);
+// With `seed` (the index and flat program `g` was built from, untouched since), the names are the
+// index's tensor ids and each node's are taken from the index.
+ProgramNames nameProgram(onnx::GraphProto& g, bool typeEveryName, const ProgramSeed* seed = nullptr);
 // What of `names` no longer matches the graph (its lists, each node's inputs and outputs), "" when nothing.
 std::string namesOutOfStep(const onnx::GraphProto& g, const ProgramNames& names);
 // In builds with assertions (Debug: the sanitizer runs of the core tests), throws std::logic_error

@@ -98,7 +98,15 @@ private:
 // such node on, the entries move into it and stay there.
 class ShapeData {
 public:
-    ShapeData(Names& names, ShapeDataMap& map) : names_(names), map_(map), arena_(arenaOptions()) {}
+    // `programArena`: the program's own, when it lives on one (the shapes then go there), else null (to
+    // an arena of their own).
+    ShapeData(Names& names, ShapeDataMap& map, google::protobuf::Arena* programArena)
+        : names_(names), map_(map) {
+        if (programArena)
+            shapes_ = programArena;
+        else
+            shapes_ = &own_.emplace(arenaOptions());
+    }
 
     // Names by id and string (Names::find).
     const TensorShapeProto* find(int id, const std::string& name) const {
@@ -117,8 +125,10 @@ public:
         }
         Known& k = names_.at(id, name);
         if (k.shapeData) return nullptr;
-        auto* kept = google::protobuf::Arena::CreateMessage<TensorShapeProto>(&arena_);
-        kept->Swap(&shape); // across arenas: a copy of a few dims
+        auto* kept = google::protobuf::Arena::CreateMessage<TensorShapeProto>(shapes_);
+        // A copy of a few dims. Swap across arenas made a third message and went through reflection:
+        // a fifth of the library's loop on deep-1000.
+        kept->CopyFrom(shape);
         k.shapeData = kept;
         return kept;
     }
@@ -143,7 +153,8 @@ private:
 
     Names& names_;
     ShapeDataMap& map_;
-    google::protobuf::Arena arena_;
+    google::protobuf::Arena* shapes_ = nullptr;
+    std::optional<google::protobuf::Arena> own_;
     bool inMap_ = false;
 };
 
@@ -468,7 +479,7 @@ private:
     ProgramNames& ids_;
     Names names_;
     ShapeDataMap shapeDataMap_; // the library's: filled by shapeData_.map() before its own code runs
-    ShapeData shapeData_{names_, shapeDataMap_};
+    ShapeData shapeData_{names_, shapeDataMap_, g_.GetArena()};
     std::deque<TypeProto> initializerTypes_;                         // addresses stay
     std::unordered_map<std::string, const onnx::OpSchema*> schemas_; // by domain and op (schemaOf)
     bool mirrored_ = false;

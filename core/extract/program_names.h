@@ -17,22 +17,42 @@ namespace hs::extraction {
 
 class ProgramNames {
 public:
+    ProgramNames() = default;
+    // Names whose first ids are those of `base`, a table whose entry k is bound to k and whose keys
+    // outlive these names (a graph index's tensors, which the program's names mostly are): nothing of
+    // it is hashed or copied again. Names it does not hold get ids after its own.
+    explicit ProgramNames(const NameTable& base) : base_(&base), baseSize_(base.size()) {}
+
     void reserve(std::size_t names) {
-        table_.reserve(names);
-        names_.reserve(names);
+        const std::size_t own = names > baseSize_ ? names - baseSize_ : 0;
+        table_.reserve(own);
+        names_.reserve(own);
     }
     // The id of `name`; a new one (its characters copied: the graph may drop the string) when it has none.
     int add(std::string_view name) {
-        auto [id, added] = table_.tryEmplace(name, static_cast<int>(names_.size()));
+        const std::size_t hash = NameTable::hashOf(name);
+        if (base_)
+            if (const int id = base_->find(name, hash); id >= 0) return id;
+        auto [id, added] = table_.tryEmplace(name, hash, static_cast<int>(size()));
         if (added) {
             names_.push_back(keep(name));
             table_.rekeyLast(names_.back());
         }
         return id;
     }
-    int find(std::string_view name) const { return table_.find(name); }
-    std::size_t size() const { return names_.size(); }
-    std::string_view name(int id) const { return names_[static_cast<std::size_t>(id)]; }
+    int find(std::string_view name) const {
+        const std::size_t hash = NameTable::hashOf(name);
+        if (base_)
+            if (const int id = base_->find(name, hash); id >= 0) return id;
+        return table_.find(name, hash);
+    }
+    std::size_t size() const { return baseSize_ + names_.size(); }
+    // Named from an index (nameProgram with a seed): the program's node k was then the seed's unit k.
+    bool seeded() const { return base_ != nullptr; }
+    std::string_view name(int id) const {
+        const auto k = static_cast<std::size_t>(id);
+        return k < baseSize_ ? base_->keyAt(k) : names_[k - baseSize_];
+    }
 
     // Node k's inputs (then outputs) start at ioStart(k) in io; -1 for an empty name.
     std::size_t ioStart(int node) const { return first[static_cast<std::size_t>(node)]; }
@@ -76,8 +96,10 @@ private:
     }
     static constexpr std::size_t kFirstBlock = std::size_t{4} << 10, kLastBlock = std::size_t{1} << 20;
 
+    const NameTable* base_ = nullptr; // ids below baseSize_
+    std::size_t baseSize_ = 0;
     NameTable table_;
-    std::vector<std::string_view> names_; // by id, viewing blocks_
+    std::vector<std::string_view> names_; // by id (after the base's), viewing blocks_
     std::vector<std::unique_ptr<char[]>> blocks_;
     std::size_t used_ = 0, blockSize_ = 0;
 };

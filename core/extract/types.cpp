@@ -413,10 +413,16 @@ namespace {
 // index of the node producing it, -1 when it is not replaceable after all, kNoConstant for other names.
 constexpr int kNoConstant = -2;
 
-std::vector<int> replaceableConstants(const onnx::GraphProto& graph, const ProgramNames& names) {
+// `seed`: the index the program was built from, its node k still unit k; most nodes are then passed
+// over by their kind in the index (a byte), not by reading their message.
+std::vector<int> replaceableConstants(const onnx::GraphProto& graph, const ProgramNames& names,
+                                      const ProgramSeed* seed) {
     std::vector<int> node(names.size(), kNoConstant);
     bool any = false;
     for (int k = 0; k < graph.node_size(); ++k) {
+        if (seed &&
+            seed->index.opKind(seed->flat.units[static_cast<std::size_t>(k)].instance) != OpKind::Constant)
+            continue;
         const onnx::NodeProto& n = graph.node(k);
         if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") ||
             n.input_size() != 0 || n.output_size() != 1 || n.output(0).empty() || n.attribute_size() != 1)
@@ -435,15 +441,18 @@ std::vector<int> replaceableConstants(const onnx::GraphProto& graph, const Progr
     for (const auto* list : {&names.inputs, &names.outputs, &names.initializers})
         for (int id : *list)
             exclude(id);
+    // Where a node's outputs start is read from its message only for the nodes naming a candidate: the
+    // rest are passed over in the ids alone.
+    constexpr std::size_t kUnread = ~std::size_t{0};
     for (int k = 0; k < graph.node_size(); ++k) {
-        const std::size_t start = names.ioStart(k),
-                          inputs = start + static_cast<std::size_t>(graph.node(k).input_size()),
-                          end = names.ioStart(k + 1);
+        const std::size_t start = names.ioStart(k), end = names.ioStart(k + 1);
+        std::size_t inputs = kUnread;
         for (std::size_t i = start; i < end; ++i) {
             const int id = names.io[i];
             if (id < 0) continue;
             int& at = node[static_cast<std::size_t>(id)];
-            if (at == kNoConstant) continue;
+            if (at < 0) continue; // not a candidate, or not replaceable already
+            if (inputs == kUnread) inputs = start + static_cast<std::size_t>(graph.node(k).input_size());
             if (i < inputs ? at >= k : at != k) at = -1;
         }
     }
@@ -454,7 +463,7 @@ std::vector<int> replaceableConstants(const onnx::GraphProto& graph, const Progr
 // tensor's type: what the library's inference of a Constant gives (element type and dims of the tensor,
 // its data readable downstream), without a node to infer. torch exports are a third Constants: every
 // later pass over the nodes (the library's, our rules, the fold) skips them.
-void constantsAsInitializers(onnx::ModelProto& mp, ProgramNames& names) {
+void constantsAsInitializers(onnx::ModelProto& mp, ProgramNames& names, const ProgramSeed* seed) {
     if (mp.ir_version() < 4) return; // before IR 4 an initializer must be a graph input too
     // Without the ONNX domain imported the library stops at the first node, naming it: keep them all.
     if (std::none_of(mp.opset_import().begin(), mp.opset_import().end(), [](const auto& op) {
@@ -462,7 +471,7 @@ void constantsAsInitializers(onnx::ModelProto& mp, ProgramNames& names) {
         }))
         return;
     onnx::GraphProto& graph = *mp.mutable_graph();
-    std::vector<int> node = replaceableConstants(graph, names);
+    std::vector<int> node = replaceableConstants(graph, names, seed);
     if (node.empty()) return;
     std::vector<onnx::ValueInfoProto*> entries(node.size(), nullptr); // by name id
     for (int p = 0; p < graph.value_info_size(); ++p) {
@@ -492,7 +501,7 @@ void constantsAsInitializers(onnx::ModelProto& mp, ProgramNames& names) {
             onnx::ValueInfoProto* entry = entries[static_cast<std::size_t>(id)];
             onnx::TensorProto* init = graph.add_initializer();
             init->Swap(n.mutable_attribute(0)->mutable_t());
-            init->set_name(n.output(0));
+            init->mutable_name()->swap(*n.mutable_output(0)); // the node is dropped: no copy
             names.initializers.push_back(id);
             auto* tt = entry->mutable_type()->mutable_tensor_type();
             tt->set_elem_type(init->data_type());
@@ -510,14 +519,15 @@ void constantsAsInitializers(onnx::ModelProto& mp, ProgramNames& names) {
 
 } // namespace
 
-void inferModelInPlace(onnx::ModelProto& mp, std::string& problem,
-                       std::map<std::string, TensorType>* folded) {
+void inferModelInPlace(onnx::ModelProto& mp, std::string& problem, std::map<std::string, TensorType>* folded,
+                       const ProgramSeed* seed) {
     // The library infers only what it knows in the model's version; our rules do the rest.
     narrowToLibrary(mp);
     ProgramNames names;
-    problem = screenForInference(mp, names);
+    problem = screenForInference(mp, names, seed);
     typeLoopCounters(*mp.mutable_graph());
-    constantsAsInitializers(mp, names);
+    // A seed holds while the program's nodes are the ones built from it (screening dropped none).
+    constantsAsInitializers(mp, names, names.seeded() ? seed : nullptr);
     expectNamesInStep(mp.graph(), names, "the Constant handover");
     std::map<std::string, std::int64_t> opsets;
     for (const auto& op : mp.opset_import())

@@ -112,6 +112,11 @@ public:
     // inference writes node by node): taken without a lookup when nothing is nested in the model, so
     // that every tensor is a main-graph one and holds a name of its own.
     int findTensor(std::string_view mainGraphName, int hint) const;
+    // No If/Loop/Scan body and no local function anywhere in the model.
+    bool nothingNested() const { return !hasBodies_ && model_->functions.empty(); }
+    // The table of tensor names whose entry t is tensor t, bound to t, when there is one: when nothing
+    // is nested, every tensor is a main-graph one, named in the order it got its id. Null otherwise.
+    const NameTable* tensorsById() const { return nothingNested() ? &mainTensors_ : nullptr; }
     // The tensors that are initializers (of the main graph), in the model's order.
     const std::vector<int>& initializers() const { return initializers_; }
 
@@ -124,6 +129,9 @@ public:
 
     // Main-graph instances in a topological order (graph order where the graph allows it).
     std::vector<int> topologicalOrder() const;
+    // Whether every main-graph node comes after the nodes producing its inputs (a node reading its own
+    // output aside, as topologicalOrder counts producers).
+    bool inSourceOrder() const;
 
 private:
     struct Scope;
@@ -148,7 +156,6 @@ private:
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
     void addNodes(int graph, int parentInstance, Scope& scope, int depth, bool hashNamesAside = false);
     // No If/Loop/Scan body and no local function: every instance is a main-graph node.
-    bool nothingNested() const { return !hasBodies_ && model_->functions.empty(); }
     void takeKeys(std::size_t first, std::vector<std::string>&& keys);
     void addBodies(int graph, std::size_t first, Scope& scope, int depth);
     int internTensor(Scope& scope, std::string_view name);

@@ -67,6 +67,8 @@ public:
         }
     }
     std::size_t size() const { return entries_.size(); }
+    // The key of the entry added `entry`-th (entries stay in insertion order).
+    std::string_view keyAt(std::size_t entry) const { return entries_[entry].key; }
     // The key of the entry added last now views `key`, equal to it: for a caller that keeps its own copy
     // of a name it was given only for a while.
     void rekeyLast(std::string_view key) { entries_.back().key = key; }

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numeric>
 #include <unistd.h>
 
 using namespace hs;
@@ -294,6 +295,45 @@ private slots:
             QCOMPARE(index.find(index.key(i), i), i);
             QCOMPARE(index.find(index.key(i), 0), i);
             QCOMPARE(index.find(index.key(i), static_cast<int>(index.size())), i);
+        }
+    }
+
+    // The topological order is the file's order wherever the file allows it: at once when the file's
+    // order is topological already (a node reading its own output aside), by the heap otherwise.
+    void topologicalOrderKeepsTheSourceOrder() {
+        using Names = std::vector<std::string_view>;
+        auto build = [](const std::vector<std::pair<Names, Names>>& io) {
+            auto model = std::make_shared<Model>();
+            model->graphs.emplace_back();
+            for (const auto& [in, out] : io) {
+                Node n;
+                n.opType = "Relu";
+                n.inputs = model->names->list(in.data(), in.size());
+                n.outputs = model->names->list(out.data(), out.size());
+                model->graphs[0].nodes.push_back(n);
+            }
+            return std::make_unique<GraphIndex>(model);
+        };
+        const auto chain = build({{{"x"}, {"a"}}, {{"a"}, {"b"}}, {{"a", "b"}, {"c"}}});
+        QVERIFY(chain->inSourceOrder());
+        QCOMPARE(chain->topologicalOrder(), (std::vector<int>{0, 1, 2}));
+        const auto selfLoop = build({{{"x"}, {"a"}}, {{"a", "s"}, {"s"}}, {{"s"}, {"c"}}});
+        QVERIFY(selfLoop->inSourceOrder());
+        QCOMPARE(selfLoop->topologicalOrder(), (std::vector<int>{0, 1, 2}));
+        // Node 0 reads what node 2 writes; node 1 reads only the graph input.
+        const auto unsorted = build({{{"b"}, {"c"}}, {{"x"}, {"a"}}, {{"a"}, {"b"}}});
+        QVERIFY(!unsorted->inSourceOrder());
+        QCOMPARE(unsorted->topologicalOrder(), (std::vector<int>{1, 2, 0}));
+        // A cycle keeps every node: the ones on it last, in file order.
+        const auto cycle = build({{{"x"}, {"a"}}, {{"a", "c"}, {"b"}}, {{"b"}, {"c"}}});
+        QVERIFY(!cycle->inSourceOrder());
+        QCOMPARE(cycle->topologicalOrder(), (std::vector<int>{0, 1, 2}));
+        for (const char* f : {"bert_like_op17.onnx", "cnn_resnet.onnx", "gpt_like.onnx"}) {
+            GraphIndex index(loadModel(fixture(f)));
+            QVERIFY(index.inSourceOrder());
+            std::vector<int> identity(index.mainCount());
+            std::iota(identity.begin(), identity.end(), 0);
+            QCOMPARE(index.topologicalOrder(), identity);
         }
     }
 

@@ -267,6 +267,47 @@ private slots:
         QVERIFY(folds >= 1); // some fold dropped nodes or value infos: keepNodes and the value infos' ids ran
     }
 
+    // Naming a program from its index (the seed inferIndexTypes passes) gives every node input and output
+    // the same name as hashing them does, adds the same empty value infos in the same order, and keeps
+    // the ids in step with the graph; models with bodies or functions are named without the index.
+    void seededNamesAreTheHashedNames() {
+        int seeded = 0, unseeded = 0;
+        for (const auto& f : modelFiles()) {
+            std::unique_ptr<GraphIndex> g;
+            try {
+                g = std::make_unique<GraphIndex>(loadModel(f));
+            } catch (const std::exception&) {
+                continue;
+            }
+            extraction::ExternalScope scope;
+            extraction::Flattener flat(*g, std::vector<char>(g->size(), 1), true, false);
+            onnx::ModelProto hashed;
+            try {
+                hashed = extraction::inferenceModel(*g, flat);
+            } catch (const std::exception&) {
+                continue; // a node the file cannot give (tests/fixtures holds broken files too)
+            }
+            onnx::ModelProto fromIndex = hashed;
+            const extraction::ProgramSeed seed{*g, flat};
+            extraction::ProgramNames a = extraction::nameProgram(*hashed.mutable_graph(), true);
+            extraction::ProgramNames b = extraction::nameProgram(*fromIndex.mutable_graph(), true, &seed);
+            QCOMPARE(b.seeded(), g->nothingNested());
+            ++(b.seeded() ? seeded : unseeded);
+            QVERIFY2(extraction::namesOutOfStep(fromIndex.graph(), b).empty(), f.c_str());
+            QCOMPARE(a.io.size(), b.io.size());
+            for (std::size_t k = 0; k < a.io.size(); ++k) {
+                QCOMPARE(a.io[k] < 0, b.io[k] < 0);
+                if (a.io[k] >= 0) QVERIFY2(a.name(a.io[k]) == b.name(b.io[k]), f.c_str());
+            }
+            QCOMPARE(hashed.graph().value_info_size(), fromIndex.graph().value_info_size());
+            for (int k = 0; k < hashed.graph().value_info_size(); ++k)
+                QCOMPARE(QString::fromStdString(hashed.graph().value_info(k).name()),
+                         QString::fromStdString(fromIndex.graph().value_info(k).name()));
+        }
+        QVERIFY(seeded >= 30);
+        QVERIFY(unseeded >= 3); // models with If bodies and local functions
+    }
+
     // The check itself finds a graph changed behind the names' back.
     void namesOutOfStepFindsDrift() {
         onnx::ModelProto m = twoIfs();

@@ -22,6 +22,7 @@
 #include <functional>
 #include <iterator>
 #include <random>
+#include <thread>
 
 namespace {
 
@@ -233,6 +234,37 @@ private slots:
         hs::TypeCounts c = hs::declaredTensorTypes(*l.graph).counts(*l.graph);
         QCOMPARE(c.declared, std::size_t{5});
         QCOMPARE(c.unknown, std::size_t{212});
+    }
+
+    // The GUI's analysis infers with and without bound dims at once, on two threads over one index: each
+    // gives what it gives alone (models with bodies, functions, contrib ops and shape arithmetic).
+    void inferenceOnTwoThreadsAtOnceIsTheSame() {
+        auto text = [](const hs::TensorTypes& t) {
+            std::string out = t.problem + '\n';
+            for (const hs::TensorType& type : t.types) {
+                out += std::to_string(type.elemType) + (type.hasShape ? "[" : "(");
+                for (const hs::Dim& d : type.dims)
+                    out += std::to_string(d.value) + ':' + d.param + ',';
+                out += '\n';
+            }
+            return out;
+        };
+        for (const char* f : {"bert_like_op17.onnx", "control_flow.onnx", "bert_like_functions.onnx",
+                              "cmp_bert_op17_ort.onnx", "opset20_layers.onnx"}) {
+            hstest::Loaded l = hstest::load(hstest::fixture(f));
+            const hs::DimBindings ones;
+            const std::string symbolic = text(hs::inferTensorTypes(*l.graph)),
+                              bound = text(hs::inferTensorTypes(*l.graph, &ones));
+            QVERIFY(symbolic != bound); // the bound dims make a difference, so each result is tested
+            for (int round = 0; round < 3; ++round) {
+                std::string other;
+                std::thread thread([&] { other = text(hs::inferTensorTypes(*l.graph, &ones)); });
+                const std::string here = text(hs::inferTensorTypes(*l.graph));
+                thread.join();
+                QVERIFY2(here == symbolic, f);
+                QVERIFY2(other == bound, f);
+            }
+        }
     }
 
     // Tensors of If/Loop/Scan bodies take the types inference gives them inside the body: outer values

@@ -548,6 +548,32 @@ private slots:
         ::umask(old);
     }
 
+    // Strings are scanned for what JSON must escape sixteen bytes at a time: a quote, a backslash, a
+    // control character or a UTF-8 character at any position of names of any length reads back as written.
+    void escapesAnywhereInANameReadBack() {
+        QTemporaryDir dir;
+        Sidecar s;
+        s.format = "1.1";
+        const std::string specials[] = {"\"", "\\", "\n", std::string(1, '\x01'), "\x1f", "\xc3\xa9", "\x7f"};
+        for (std::size_t length = 0; length <= 40; ++length)
+            for (std::size_t at = 0; at <= length; ++at)
+                for (const std::string& special : specials) {
+                    SidecarEntry e;
+                    e.key = std::string(at, 'a') + special + std::string(length - at, 'b');
+                    e.path = "/M/" + e.key;
+                    e.source = "manual";
+                    s.entries.push_back(e);
+                }
+        const std::string path = dir.filePath("escapes.hierarchy.json").toStdString();
+        writeSidecar(path, s);
+        const Sidecar back = readSidecar(path);
+        QCOMPARE(back.entries.size(), s.entries.size());
+        for (std::size_t k = 0; k < s.entries.size(); ++k) {
+            QCOMPARE(QString::fromStdString(back.entries[k].key), QString::fromStdString(s.entries[k].key));
+            QCOMPARE(QString::fromStdString(back.entries[k].path), QString::fromStdString(s.entries[k].path));
+        }
+    }
+
     // Issue 12: a node name that is not UTF-8 is written escaped, and the file applies again.
     void invalidUtf8NamesAreSavedEscapedAndReadBack() {
         QTemporaryDir dir;

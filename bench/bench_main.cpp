@@ -95,20 +95,29 @@ double timeMedian(int reps, const std::function<void()>& fn) {
 }
 
 // Median seconds of `reps` runs of fn, which returns what it built: destroyed after the clock stops.
-template <typename Fn> double timeBuild(int reps, Fn fn) {
+template <typename Fn, typename Settle> double timeBuild(int reps, Fn fn, Settle settle) {
     std::vector<double> t;
     for (int i = 0; i < reps; ++i) {
-        auto start = Clock::now();
-        auto built = fn();
-        t.push_back(since(start));
+        {
+            auto start = Clock::now();
+            auto built = fn();
+            t.push_back(since(start));
+        }
+        settle(); // untimed: see timeAlternating
     }
     return median(t);
+}
+template <typename Fn> double timeBuild(int reps, Fn fn) {
+    return timeBuild(reps, fn, [] {});
 }
 
 // Medians of two measurements taken in turns (a, b, a, b, ...), results destroyed after each clock
 // stops: a noisy neighbour slows both alike, so their ratio means something on a shared machine where
 // either time alone does not (the same inference measured 2.9 M nodes/s one week and 1.4 M the next).
-template <typename FnA, typename FnB> std::pair<double, double> timeAlternating(int reps, FnA a, FnB b) {
+// `settle` runs after each timed call, untimed: work the call left running in the background (shape
+// inference frees its program on another thread) ends before the next measurement starts.
+template <typename FnA, typename FnB, typename Settle>
+std::pair<double, double> timeAlternating(int reps, FnA a, FnB b, Settle settle) {
     std::vector<double> ta, tb;
     for (int i = 0; i < reps; ++i) {
         {
@@ -116,13 +125,18 @@ template <typename FnA, typename FnB> std::pair<double, double> timeAlternating(
             auto built = a();
             ta.push_back(since(start));
         }
+        settle();
         {
             auto start = Clock::now();
             auto built = b();
             tb.push_back(since(start));
         }
+        settle();
     }
     return {median(ta), median(tb)};
+}
+template <typename FnA, typename FnB> std::pair<double, double> timeAlternating(int reps, FnA a, FnB b) {
+    return timeAlternating(reps, a, b, [] {});
 }
 
 std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
@@ -991,8 +1005,10 @@ void measureAnalysis(const std::string& label, const std::string& path, int reps
     Opened o = openModel(path);
     const std::map<std::string, std::int64_t> bound;
     const auto [types, open] = timeAlternating(
-        reps, [&] { return inferTensorTypes(*o.graph, &bound); }, [&] { return openModel(path); });
-    const double analysis = timeBuild(reps, [&] { return ui::analyseCost(*o.graph); });
+        reps, [&] { return inferTensorTypes(*o.graph, &bound); }, [&] { return openModel(path); },
+        waitForFreedPrograms);
+    const double analysis = timeBuild(
+        reps, [&] { return ui::analyseCost(*o.graph); }, waitForFreedPrograms);
     const TypeCounts c = inferTensorTypes(*o.graph, &bound).counts(*o.graph);
     row("shape inference, dims bound (info, cost)", label, secs(types), "open " + secs(open),
         fmt("%.2fx the open", types / open));

@@ -194,7 +194,8 @@ void releaseProgramBlock(void* p, std::size_t bytes) {
 
 // A program's arena is freed on another thread: its destruction frees every string the program holds
 // (names of 130k nodes and of the value infos inference added: 400k blocks), 40 ms of deep-1000's 350.
-// One at a time: the next waits for the one before, and the last is waited for at exit.
+// One at a time: the next inference waits for it, and the last is waited for at exit. Callers gain
+// when they do something else next (the GUI's analysis computes costs, the CLI prints).
 class ProgramsFreedLater {
 public:
     ~ProgramsFreedLater() { wait(); }
@@ -233,6 +234,9 @@ google::protobuf::ArenaOptions programArenaOptions() {
 std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem,
                                         const std::map<std::string, std::int64_t>* inputDims) {
     using namespace extraction;
+    // A program still being freed is waited for: freed while this one is built, the two contended for
+    // the allocator, and inferences one after another were slower than freeing in line.
+    programsFreedLater().wait();
     ExternalScope externalFiles;
     Flattener flat(g, std::vector<char>(g.size(), 1), true, false);
     // On an arena: the program, its 130k nodes and the value infos inference adds are freed at once

@@ -7,8 +7,9 @@
 //
 // Sink: startObject(), endObject(), startArray(), endArray(), key(std::string_view),
 // string(std::string_view), number(double), literal() (true, false or null).
+#include "common/json_stops.h"
+
 #include <charconv>
-#include <cstdint>
 #include <cstring>
 #include <string_view>
 #include <system_error>
@@ -17,25 +18,6 @@
 namespace hs::plain_json {
 
 namespace detail {
-
-// The bytes a plain string stops at: its closing quote, and what only nlohmann reads.
-struct Stops {
-    bool at[256] = {};
-    constexpr Stops() {
-        for (int c = 0; c < 256; ++c)
-            at[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
-    }
-};
-inline constexpr Stops kStops{};
-
-// Whether any of the 8 bytes in `w` may be a stop (never false when one is; sometimes true when none
-// is): strings are skipped 8 bytes at a time until a block that may hold their end.
-inline bool mayStop(std::uint64_t w) {
-    constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
-    auto zeroByte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
-    const std::uint64_t below0x20 = (w - kOnes * 0x20) & ~w & kHighs;
-    return ((w & kHighs) | zeroByte(w ^ (kOnes * '"')) | zeroByte(w ^ (kOnes * '\\')) | below0x20) != 0;
-}
 
 class Reader {
 public:
@@ -58,12 +40,7 @@ public:
     bool string(std::string_view& out) {
         if (!take('"')) return false;
         const char* start = p_;
-        for (std::uint64_t w; end_ - p_ >= 8; p_ += 8) {
-            std::memcpy(&w, p_, 8);
-            if (mayStop(w)) break;
-        }
-        while (p_ < end_ && !kStops.at[static_cast<unsigned char>(*p_)])
-            ++p_;
+        p_ = json_stops::firstStop<true>(p_, end_); // its closing quote, or what only nlohmann reads
         if (p_ == end_ || *p_ != '"') return false; // an escape, a control character, not ASCII
         out = std::string_view(start, static_cast<std::size_t>(p_ - start));
         ++p_;

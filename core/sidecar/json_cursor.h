@@ -3,16 +3,13 @@
 // strings (escapes, surrogate pairs, invalid UTF-8 taken as it is) and numbers (locale-free), and fails
 // with the byte offset. Internal to core/sidecar.
 #include "common/display_text.h"
+#include "common/json_stops.h"
 
 #include <charconv>
 #include <cstddef>
 #include <cstring>
 #include <string>
 #include <string_view>
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 namespace hs {
 
@@ -22,17 +19,6 @@ struct ParseFailure {
     std::size_t at;
     std::string what;
 };
-
-// Bytes that end a run of plain text in a string: the quote, a backslash, control characters.
-struct Stops {
-    bool table[256] = {};
-    constexpr Stops() {
-        for (int c = 0; c < 0x20; ++c)
-            table[c] = true;
-        table[static_cast<unsigned char>('"')] = table[static_cast<unsigned char>('\\')] = true;
-    }
-};
-constexpr Stops kStops{};
 
 class JsonCursor {
 public:
@@ -151,25 +137,8 @@ public:
     }
 
 private:
-    // To the next quote, backslash or control character: 16 bytes at a time where SSE2 is (every x86-64),
-    // as most of a sidecar's bytes are inside strings.
-    void skipPlain() {
-#ifdef __SSE2__
-        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-                      space = _mm_set1_epi8(0x1F);
-        while (end_ - p_ >= 16) {
-            const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-            const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, space), space); // <= 0x1F
-            const __m128i stop = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)), control);
-            if (const int mask = _mm_movemask_epi8(stop))
-                return void(p_ += __builtin_ctz(static_cast<unsigned>(mask)));
-            p_ += 16;
-        }
-#endif
-        while (p_ < end_ && !kStops.table[static_cast<unsigned char>(*p_)])
-            ++p_;
-    }
+    // To the next quote, backslash or control character (common/json_stops.h).
+    void skipPlain() { p_ = json_stops::firstStop<false>(p_, end_); }
     // The rest of a string from an escape, a control character or the end, appended to `out`.
     void rest(std::string& out) {
         for (;;) {

@@ -3,6 +3,7 @@
 // and written to a temporary file a megabyte at a time as it grows, then renamed over the target.
 #include "common/display_text.h"
 #include "common/error.h"
+#include "common/json_stops.h"
 #include "common/temp_file.h"
 #include "sidecar/sidecar_text.h"
 
@@ -15,50 +16,20 @@
 #include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 namespace hs {
 namespace {
 
 const char kHex[] = "0123456789abcdef";
 
-// Bytes that need more than a copy in a JSON string: '"', '\\', control characters, and bytes of 0x80
-// and above (which are checked as UTF-8 first).
-struct Attention {
-    bool table[256] = {};
-    constexpr Attention() {
-        for (int c = 0; c < 256; ++c)
-            table[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
-    }
-};
-constexpr Attention kAttention;
-
-// The first byte of [p, end) that needs attention, or end. Names are tens of bytes: sixteen at a time
-// where the processor has SSE2 (a byte at a time was an eighth of saving deep-1000's sidecar).
-const char* firstNeedingAttention(const char* p, const char* end) {
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    for (; end - p >= 16; p += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        // Signed, bytes of 0x80 and above are negative: below 0x20 takes them with the control bytes.
-        const __m128i hit = _mm_or_si128(
-            _mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-        if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
-    }
-#endif
-    while (p < end && !kAttention.table[static_cast<unsigned char>(*p)])
-        ++p;
-    return p;
-}
-
 // A JSON string literal. Invalid UTF-8 is escaped first (`\xFF` as four characters), so a model whose
 // names are not UTF-8 can still be saved, and its keys read back (bindSidecarKeys). Text with nothing
 // to escape (nearly all of it) is copied whole.
 void appendString(TextBuffer& out, std::string_view raw) {
     const char* const rawEnd = raw.data() + raw.size();
-    const char* p = firstNeedingAttention(raw.data(), rawEnd);
+    // What needs more than a copy: '"', '\\', control characters, and bytes of 0x80 and above (which
+    // are checked as UTF-8 first).
+    const char* p = json_stops::firstStop<true>(raw.data(), rawEnd);
     out.add('"');
     if (p == rawEnd) {
         out.add(raw);

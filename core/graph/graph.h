@@ -155,7 +155,6 @@ private:
     }
     void addGraph(int graph, int parentInstance, const std::string& keyPrefix, Scope& scope, int depth);
     void addNodes(int graph, int parentInstance, Scope& scope, int depth, bool hashNamesAside = false);
-    // No If/Loop/Scan body and no local function: every instance is a main-graph node.
     void takeKeys(std::size_t first, std::vector<std::string>&& keys);
     void addBodies(int graph, std::size_t first, Scope& scope, int depth);
     int internTensor(Scope& scope, std::string_view name);

@@ -36,13 +36,10 @@ std::shared_ptr<CostAnalysis> analyseCost(const GraphIndex& graph) {
         // The two inferences share nothing but the index: the one with dims bound (what the costs need)
         // runs on another thread while this one keeps the symbols, when there is room (inferSideBySide).
         const auto policy = inferSideBySide(graph) ? std::launch::async : std::launch::deferred;
+        // A future of std::async waits for its task when it goes, also when this one throws: the task
+        // reads the index, which the caller may free next.
         auto boundTypes = std::async(policy, [&graph, &ones] { return inferTensorTypes(graph, &ones); });
-        try {
-            analysis->types = inferTensorTypes(graph);
-        } catch (...) {
-            if (policy == std::launch::async) boundTypes.wait(); // it reads the index, which may go next
-            throw;
-        }
+        analysis->types = inferTensorTypes(graph);
         bound = boundTypes.get();
     } catch (const std::exception& e) {
         // A part of the file inference cannot even be handed (a node that does not parse): what the

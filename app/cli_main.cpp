@@ -6,6 +6,7 @@
 #include "cli_format.h"
 #include "cli_json.h"
 #include "common/error.h"
+#include "common/huge_pages.h"
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 #include "hierscope_version.h"
@@ -23,6 +24,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace {
@@ -442,7 +444,20 @@ int runDiff(const std::vector<std::string>& args);    // cli_diff.cpp
 int runEmbed(const std::vector<std::string>& args);   // cli_embed.cpp
 int runCost(const std::vector<std::string>& args);    // cli_cost.cpp
 
+namespace {
+// The restart for huge pages (common/huge_pages.h) costs an exec, a few milliseconds: worth it when the
+// command reads a file big enough to hold a graph of tens of thousands of nodes, not for the small files
+// a script may run it over by the thousand.
+bool namesFileOfAtLeast(int argc, char** argv, off_t bytes) {
+    struct stat st {};
+    for (int i = 1; i < argc; ++i)
+        if (::stat(argv[i], &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= bytes) return true;
+    return false;
+}
+} // namespace
+
 int main(int argc, char** argv) {
+    if (namesFileOfAtLeast(argc, argv, off_t{32} << 20)) hs::restartWithHugePages(argv);
     if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
         std::cout << "hierscope-cli " HIERSCOPE_VERSION "\n";
         return 0;

@@ -1,6 +1,7 @@
 // hierscope: the desktop explorer.
 //   hierscope [MODEL] [--sidecar FILE]
 //   hierscope --screenshot OUT.png MODEL [--expand SCOPE]... [--size WxH]   (renders the window and exits)
+#include "common/huge_pages.h"
 #include "hierscope_version.h"
 #include "mainwindow/main_window.h"
 #include "mainwindow/screenshot.h"
@@ -23,6 +24,7 @@ bool onlyPrintsText(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+    hs::restartWithHugePages(argv); // common/huge_pages.h: a big model's structure in 2 MB pages
     std::unique_ptr<QCoreApplication> app(onlyPrintsText(argc, argv) ? new QCoreApplication(argc, argv)
                                                                      : new QApplication(argc, argv));
     QApplication::setOrganizationName(QStringLiteral("Hierscope"));

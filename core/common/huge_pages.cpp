@@ -1,0 +1,73 @@
+#include "common/huge_pages.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#if defined(__GLIBC__)
+#include <gnu/libc-version.h>
+#endif
+
+namespace hs {
+
+namespace {
+
+constexpr const char* kTunable = "glibc.malloc.hugetlb";
+
+// "2.36" -> true when at least 2.35, the first glibc with the tunable.
+bool knowsHugePageTunable(const char* glibcVersion) {
+    if (!glibcVersion) return false;
+    int major = 0, minor = 0;
+    if (std::sscanf(glibcVersion, "%d.%d", &major, &minor) != 2) return false;
+    return major > 2 || (major == 2 && minor >= 35);
+}
+
+std::string readSmallFile(const char* path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+} // namespace
+
+bool wantsHugePageRestart(const char* tunables, const char* optOut, const std::string& thpEnabled,
+                          const char* glibcVersion) {
+    if (optOut && std::strcmp(optOut, "0") == 0) return false;
+    // Already set (by the restart itself, or by the user, whatever its value): never twice.
+    if (tunables && std::strstr(tunables, kTunable)) return false;
+    return thpEnabled.find("[madvise]") != std::string::npos && knowsHugePageTunable(glibcVersion);
+}
+
+std::string tunablesWithHugePages(const char* tunables) {
+    std::string value = tunables ? tunables : "";
+    if (!value.empty()) value += ':';
+    return value + kTunable + "=1";
+}
+
+void restartWithHugePages(char** argv) {
+#if defined(__GLIBC__) && defined(__linux__)
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    const bool hadTunables = tunables != nullptr;
+    const std::string before = hadTunables ? tunables : "";
+    if (!wantsHugePageRestart(tunables, std::getenv("HIERSCOPE_HUGE_PAGES"),
+                              readSmallFile("/sys/kernel/mm/transparent_hugepage/enabled"),
+                              gnu_get_libc_version()))
+        return;
+    const std::string value = tunablesWithHugePages(tunables);
+    if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+    ::execv("/proc/self/exe", argv);
+    // The exec failed (no /proc, say): run on without huge pages, leaving the environment as it was.
+    if (hadTunables)
+        ::setenv("GLIBC_TUNABLES", before.c_str(), 1);
+    else
+        ::unsetenv("GLIBC_TUNABLES");
+#else
+    (void)argv;
+#endif
+}
+
+} // namespace hs

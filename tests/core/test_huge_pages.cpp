@@ -1,0 +1,95 @@
+// The restart for transparent huge pages (common/huge_pages.h): when it is wanted, what it sets, and that
+// the restarted program gets its arguments back and runs with the tunable.
+#include "common/huge_pages.h"
+
+#include <QProcess>
+#include <QtTest>
+#include <fstream>
+#include <gnu/libc-version.h>
+#include <sstream>
+
+using namespace hs;
+
+namespace {
+std::string kernelThpMode() {
+    std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+QString runProbe(const QStringList& args, const QProcessEnvironment& env) {
+    QProcess probe;
+    probe.setProcessEnvironment(env);
+    probe.start(QStringLiteral(HS_HUGE_PAGES_PROBE), args);
+    if (!probe.waitForFinished(30000) || probe.exitCode() != 0) return {};
+    return QString::fromUtf8(probe.readAllStandardOutput());
+}
+} // namespace
+
+class TestHugePages : public QObject {
+    Q_OBJECT
+private slots:
+    void wantedOnlyInMadviseModeOnAGlibcThatKnowsTheTunable() {
+        const std::string madvise = "always [madvise] never\n";
+        QVERIFY(wantsHugePageRestart(nullptr, nullptr, madvise, "2.36"));
+        QVERIFY(wantsHugePageRestart(nullptr, nullptr, madvise, "2.35"));
+        QVERIFY(wantsHugePageRestart(nullptr, nullptr, madvise, "3.0"));
+        QVERIFY(!wantsHugePageRestart(nullptr, nullptr, madvise, "2.34"));
+        QVERIFY(!wantsHugePageRestart(nullptr, nullptr, madvise, "not a version"));
+        QVERIFY(!wantsHugePageRestart(nullptr, nullptr, madvise, nullptr));
+        // "always": the heap has huge pages already; "never", or no such file: none to be had.
+        QVERIFY(!wantsHugePageRestart(nullptr, nullptr, "[always] madvise never\n", "2.36"));
+        QVERIFY(!wantsHugePageRestart(nullptr, nullptr, "always madvise [never]\n", "2.36"));
+        QVERIFY(!wantsHugePageRestart(nullptr, nullptr, "", "2.36"));
+    }
+    void neverTwiceNorAgainstTheUser() {
+        const std::string madvise = "always [madvise] never\n";
+        QVERIFY(!wantsHugePageRestart("glibc.malloc.hugetlb=1", nullptr, madvise, "2.36"));
+        QVERIFY(!wantsHugePageRestart("glibc.malloc.hugetlb=0", nullptr, madvise, "2.36"));
+        QVERIFY(!wantsHugePageRestart("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2", nullptr, madvise,
+                                      "2.36"));
+        QVERIFY(wantsHugePageRestart("glibc.malloc.arena_max=2", nullptr, madvise, "2.36"));
+        QVERIFY(!wantsHugePageRestart(nullptr, "0", madvise, "2.36"));
+        QVERIFY(wantsHugePageRestart(nullptr, "1", madvise, "2.36"));
+    }
+    void theTunableIsAddedToWhatWasSet() {
+        QCOMPARE(tunablesWithHugePages(nullptr), std::string("glibc.malloc.hugetlb=1"));
+        QCOMPARE(tunablesWithHugePages(""), std::string("glibc.malloc.hugetlb=1"));
+        QCOMPARE(tunablesWithHugePages("glibc.malloc.arena_max=2"),
+                 std::string("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"));
+    }
+    void theRestartedProgramKeepsItsArgumentsAndRunsWithTheTunable() {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("GLIBC_TUNABLES"));
+        env.remove(QStringLiteral("HIERSCOPE_HUGE_PAGES"));
+        const QStringList args{QStringLiteral("model with spaces.onnx"), QStringLiteral("--sidecar"),
+                               QStringLiteral("caf\u00e9.json"), QString()};
+        const QString out = runProbe(args, env);
+        QVERIFY2(!out.isEmpty(), "the probe did not run");
+        QVERIFY2(out.contains(
+                     QStringLiteral("arg=model with spaces.onnx\narg=--sidecar\narg=caf\u00e9.json\narg=\n")),
+                 qPrintable(out));
+        const bool wanted = wantsHugePageRestart(nullptr, nullptr, kernelThpMode(), gnu_get_libc_version());
+        if (wanted) {
+            QVERIFY2(out.contains(QStringLiteral("tunables=glibc.malloc.hugetlb=1\n")), qPrintable(out));
+            qInfo("after the restart: %s",
+                  qPrintable(out.section(QStringLiteral("AnonHugePages:"), 1).trimmed()));
+        } else {
+            QVERIFY2(out.contains(QStringLiteral("tunables=(unset)\n")), qPrintable(out));
+        }
+        // Other tunables survive; opting out leaves the environment alone.
+        env.insert(QStringLiteral("GLIBC_TUNABLES"), QStringLiteral("glibc.malloc.arena_max=4"));
+        const QString kept = runProbe({}, env);
+        QVERIFY2(kept.contains(
+                     wanted ? QStringLiteral("tunables=glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1\n")
+                            : QStringLiteral("tunables=glibc.malloc.arena_max=4\n")),
+                 qPrintable(kept));
+        env.remove(QStringLiteral("GLIBC_TUNABLES"));
+        env.insert(QStringLiteral("HIERSCOPE_HUGE_PAGES"), QStringLiteral("0"));
+        QVERIFY(runProbe({}, env).contains(QStringLiteral("tunables=(unset)\n")));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestHugePages)
+#include "test_huge_pages.moc"

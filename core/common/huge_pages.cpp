@@ -53,6 +53,9 @@ void restartWithHugePages(char** argv) {
     const char* tunables = std::getenv("GLIBC_TUNABLES");
     const bool hadTunables = tunables != nullptr;
     const std::string before = hadTunables ? tunables : "";
+    // Under Valgrind the exec would leave it (it follows children only when told to).
+    const char* preload = std::getenv("LD_PRELOAD");
+    if (preload && std::strstr(preload, "vgpreload")) return;
     if (!wantsHugePageRestart(tunables, std::getenv("HIERSCOPE_HUGE_PAGES"),
                               readSmallFile("/sys/kernel/mm/transparent_hugepage/enabled"),
                               gnu_get_libc_version()))

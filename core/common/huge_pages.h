@@ -23,8 +23,8 @@ bool wantsHugePageRestart(const char* tunables, const char* optOut, const std::s
 std::string tunablesWithHugePages(const char* tunables);
 
 // Starts this program again (/proc/self/exe, the same arguments) with the tunable set when
-// wantsHugePageRestart says so; returns when it does not, or when the exec fails (the program then runs
-// as it would have, without huge pages). Call before any thread starts.
+// wantsHugePageRestart says so and it does not run under Valgrind; returns when it does not, or when the
+// exec fails (the program then runs as it would have, without huge pages). Call before any thread starts.
 void restartWithHugePages(char** argv);
 
 } // namespace hs

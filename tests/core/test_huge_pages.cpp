@@ -88,6 +88,12 @@ private slots:
         env.remove(QStringLiteral("GLIBC_TUNABLES"));
         env.insert(QStringLiteral("HIERSCOPE_HUGE_PAGES"), QStringLiteral("0"));
         QVERIFY(runProbe({}, env).contains(QStringLiteral("tunables=(unset)\n")));
+        // Under Valgrind (its preload in the environment; a missing one here, which the loader skips)
+        // the exec would leave the tool: no restart.
+        env.remove(QStringLiteral("HIERSCOPE_HUGE_PAGES"));
+        env.insert(QStringLiteral("LD_PRELOAD"),
+                   QStringLiteral("/nonexistent/vgpreload_core-amd64-linux.so"));
+        QVERIFY(runProbe({}, env).contains(QStringLiteral("tunables=(unset)\n")));
     }
 };
 

@@ -32,6 +32,16 @@ std::string readSmallFile(const char* path) {
     return text.str();
 }
 
+// The running program's file, or "" when it cannot be named (deleted or replaced since it started).
+std::string ownPath() {
+    char buffer[4096];
+    const ssize_t length = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+    if (length <= 0) return {};
+    std::string path(buffer, static_cast<std::size_t>(length));
+    if (path.size() >= 10 && path.compare(path.size() - 10, 10, " (deleted)") == 0) return {};
+    return ::access(path.c_str(), X_OK) == 0 ? path : std::string();
+}
+
 } // namespace
 
 bool wantsHugePageRestart(const char* tunables, const char* optOut, const std::string& thpEnabled,
@@ -62,6 +72,10 @@ void restartWithHugePages(char** argv) {
         return;
     const std::string value = tunablesWithHugePages(tunables);
     if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+    // The program's own path, not /proc/self/exe: the kernel names a process after the file it runs, and
+    // "exe" in ps, top or pkill would not be the program. /proc/self/exe when the file is gone.
+    const std::string self = ownPath();
+    if (!self.empty()) ::execv(self.c_str(), argv);
     ::execv("/proc/self/exe", argv);
     // The exec failed (no /proc, say): run on without huge pages, leaving the environment as it was.
     if (hadTunables)

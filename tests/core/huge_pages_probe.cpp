@@ -10,6 +10,10 @@
 
 int main(int argc, char** argv) {
     hs::restartWithHugePages(argv);
+    std::ifstream comm("/proc/self/comm");
+    std::string name;
+    std::getline(comm, name);
+    std::printf("comm=%s\n", name.c_str());
     const char* tunables = std::getenv("GLIBC_TUNABLES");
     std::printf("tunables=%s\n", tunables ? tunables : "(unset)");
     for (int i = 1; i < argc; ++i)

@@ -67,6 +67,8 @@ private slots:
                                QStringLiteral("caf\u00e9.json"), QString()};
         const QString out = runProbe(args, env);
         QVERIFY2(!out.isEmpty(), "the probe did not run");
+        // Restarted or not, the process keeps its program's name (ps, top, pkill), not "exe".
+        QVERIFY2(out.startsWith(QStringLiteral("comm=huge_pages_prob\n")), qPrintable(out));
         QVERIFY2(out.contains(
                      QStringLiteral("arg=model with spaces.onnx\narg=--sidecar\narg=caf\u00e9.json\narg=\n")),
                  qPrintable(out));

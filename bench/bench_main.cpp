@@ -202,7 +202,7 @@ std::string selfExe() {
 // Runs this executable with args; returns its stdout, or sets timedOut when it ran longer than cap (and
 // crashSignal when it died of a signal of its own).
 std::string runChild(const std::vector<std::string>& args, double capSeconds, bool& timedOut, double& seconds,
-                     int* crashSignal = nullptr) {
+                     int* crashSignal = nullptr, char* const* environment = environ) {
     timedOut = false;
     if (crashSignal) *crashSignal = 0;
     char tmpl[] = "/tmp/hierscope-bench-XXXXXX";
@@ -218,7 +218,7 @@ std::string runChild(const std::vector<std::string>& args, double capSeconds, bo
     argv.push_back(nullptr);
     pid_t pid = 0;
     auto start = Clock::now();
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environment) != 0) {
         ::close(fd);
         ::unlink(tmpl);
         return {};
@@ -432,18 +432,36 @@ MemoryGrowth memoryGrowth(const std::string& what, const std::string& path) {
     return {peak * 1024.0, anon * 1024.0, file * 1024.0};
 }
 
-// Medians of `rounds` first opens and first parses in fresh processes, run alternately.
+// Medians of `rounds` first opens and first parses in fresh processes, run alternately. `hugePages`:
+// in the bench's own environment (restarted for huge pages as the programs are); false: both children
+// without them (GLIBC_TUNABLES removed, HIERSCOPE_HUGE_PAGES=0), to show what the allocator changes.
 struct FirstOpens {
     double open = 0, parse = 0;
 };
 
-FirstOpens firstOpens(const std::string& path, int rounds) {
+std::vector<std::string> environmentWithoutHugePages() {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e)
+        if (std::strncmp(*e, "GLIBC_TUNABLES=", 15) != 0 &&
+            std::strncmp(*e, "HIERSCOPE_HUGE_PAGES=", 21) != 0)
+            env.emplace_back(*e);
+    env.emplace_back("HIERSCOPE_HUGE_PAGES=0");
+    return env;
+}
+
+FirstOpens firstOpens(const std::string& path, int rounds, bool hugePages) {
+    std::vector<std::string> plain = environmentWithoutHugePages();
+    std::vector<char*> plainEnv;
+    for (auto& e : plain)
+        plainEnv.push_back(e.data());
+    plainEnv.push_back(nullptr);
     std::vector<double> opens, parses;
     for (int r = 0; r < rounds; ++r)
         for (const char* what : {"open", "parse"}) {
             bool to = false;
             double s = 0;
-            const std::string out = runChild({"--first", what, path}, 600, to, s);
+            const std::string out =
+                runChild({"--first", what, path}, 600, to, s, nullptr, hugePages ? environ : plainEnv.data());
             double inside = 0;
             if (to || std::sscanf(out.c_str(), "%lf", &inside) != 1 || inside <= 0)
                 throw std::runtime_error(std::string("the fresh-process ") + what + " of " + path +
@@ -479,11 +497,18 @@ void measureOpen(const std::string& label, const std::string& path, int reps, bo
     row("  resident after the open: anonymous / file-backed", label, mb(mOpen.anon) + " / " + mb(mOpen.file),
         "parse " + mb(mParse.anon) + " / " + mb(mParse.file),
         fmt("%.1f%% / %.1f%% of file", 100 * mOpen.anon / fileBytes, 100 * mOpen.file / fileBytes));
-    const FirstOpens first = firstOpens(path, 5);
+    const FirstOpens first = firstOpens(path, 5, true);
     row("first open in a fresh process", label, secs(first.open),
         "ParseFromArray in a fresh process " + secs(first.parse),
         first.parse >= first.open ? fmt("%.1fx faster", first.parse / first.open)
                                   : fmt("%.1fx slower", first.open / first.parse));
+    if (graphHeavy) {
+        const FirstOpens plain = firstOpens(path, 5, false);
+        row("  the same, neither with huge pages", label, secs(plain.open),
+            "ParseFromArray " + secs(plain.parse),
+            plain.parse >= plain.open ? fmt("%.1fx faster", plain.parse / plain.open)
+                                      : fmt("%.1fx slower", plain.open / plain.parse));
+    }
     if (graphHeavy) {
         budget("first open in a fresh process, " + label,
                ">= 2x faster than ParseFromArray in a fresh process",

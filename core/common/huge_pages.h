@@ -19,7 +19,9 @@ namespace hs {
 bool wantsHugePageRestart(const char* tunables, const char* optOut, const std::string& thpEnabled,
                           const char* glibcVersion);
 
-// GLIBC_TUNABLES with the huge-page tunable added to what it held.
+// GLIBC_TUNABLES with the restart's tunables added to what it held, each unless it is named there: huge
+// pages, and blocks of up to 32 MB from the heap (where the huge pages are) rather than mappings of their
+// own.
 std::string tunablesWithHugePages(const char* tunables);
 
 // Starts this program again (/proc/self/exe, the same arguments) with the tunable set when

@@ -53,11 +53,16 @@ private slots:
         QVERIFY(!wantsHugePageRestart(nullptr, "0", madvise, "2.36"));
         QVERIFY(wantsHugePageRestart(nullptr, "1", madvise, "2.36"));
     }
-    void theTunableIsAddedToWhatWasSet() {
-        QCOMPARE(tunablesWithHugePages(nullptr), std::string("glibc.malloc.hugetlb=1"));
-        QCOMPARE(tunablesWithHugePages(""), std::string("glibc.malloc.hugetlb=1"));
-        QCOMPARE(tunablesWithHugePages("glibc.malloc.arena_max=2"),
-                 std::string("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"));
+    void theTunablesAreAddedToWhatWasSet() {
+        const std::string ours = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc."
+                                 "trim_threshold=67108864";
+        QCOMPARE(tunablesWithHugePages(nullptr), ours);
+        QCOMPARE(tunablesWithHugePages(""), ours);
+        QCOMPARE(tunablesWithHugePages("glibc.malloc.arena_max=2"), "glibc.malloc.arena_max=2:" + ours);
+        // A value the user gave is kept, and not given twice.
+        QCOMPARE(tunablesWithHugePages("glibc.malloc.mmap_threshold=4096"),
+                 std::string("glibc.malloc.mmap_threshold=4096:glibc.malloc.hugetlb=1:"
+                             "glibc.malloc.trim_threshold=67108864"));
     }
     void theRestartedProgramKeepsItsArgumentsAndRunsWithTheTunable() {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -74,7 +79,10 @@ private slots:
                  qPrintable(out));
         const bool wanted = wantsHugePageRestart(nullptr, nullptr, kernelThpMode(), gnu_get_libc_version());
         if (wanted) {
-            QVERIFY2(out.contains(QStringLiteral("tunables=glibc.malloc.hugetlb=1\n")), qPrintable(out));
+            QVERIFY2(out.contains(QStringLiteral(
+                         "tunables=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:"
+                         "glibc.malloc.trim_threshold=67108864\n")),
+                     qPrintable(out));
             qInfo("after the restart: %s",
                   qPrintable(out.section(QStringLiteral("AnonHugePages:"), 1).trimmed()));
         } else {
@@ -84,8 +92,11 @@ private slots:
         env.insert(QStringLiteral("GLIBC_TUNABLES"), QStringLiteral("glibc.malloc.arena_max=4"));
         const QString kept = runProbe({}, env);
         QVERIFY2(kept.contains(
-                     wanted ? QStringLiteral("tunables=glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1\n")
-                            : QStringLiteral("tunables=glibc.malloc.arena_max=4\n")),
+                     wanted
+                         ? QStringLiteral(
+                               "tunables=glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1:glibc.malloc.mmap_"
+                               "threshold=33554432:glibc.malloc.trim_threshold=67108864\n")
+                         : QStringLiteral("tunables=glibc.malloc.arena_max=4\n")),
                  qPrintable(kept));
         env.remove(QStringLiteral("GLIBC_TUNABLES"));
         env.insert(QStringLiteral("HIERSCOPE_HUGE_PAGES"), QStringLiteral("0"));

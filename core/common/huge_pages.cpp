@@ -1,10 +1,12 @@
 #include "common/huge_pages.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #if defined(__GLIBC__)
@@ -103,6 +105,32 @@ void restartWithHugePages(char** argv) {
         ::unsetenv("GLIBC_TUNABLES");
 #else
     (void)argv;
+#endif
+}
+
+bool hugePagesActive() {
+    static const bool active = [] {
+        const char* tunables = std::getenv("GLIBC_TUNABLES");
+        if (!tunables) return false;
+        const char* at = std::strstr(tunables, "glibc.malloc.hugetlb=");
+        return at && at[std::strlen("glibc.malloc.hugetlb=")] == '1';
+    }();
+    return active;
+}
+
+void adviseHugePagesForThisThread(std::size_t bytes) {
+#if defined(__linux__)
+    if (!hugePagesActive()) return;
+    void* block = std::malloc(bytes);
+    if (!block) return;
+    constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+    const auto start = reinterpret_cast<std::uintptr_t>(block);
+    const std::uintptr_t begin = (start + kHuge - 1) & ~(kHuge - 1);
+    const std::uintptr_t end = (start + bytes) & ~(kHuge - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+    std::free(block);
+#else
+    (void)bytes;
 #endif
 }
 

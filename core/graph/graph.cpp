@@ -1,4 +1,5 @@
 #include "graph/graph.h"
+#include "common/huge_pages.h"
 #include "graph/function_expansion.h"
 
 #include <algorithm>
@@ -216,7 +217,11 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
     // so the other thread hashes the names meanwhile, and makes the keys afterwards.
     const bool keysAfter = otherThread && nothingNested();
     std::future<MainKeys> keys; // on big graphs with bodies, made meanwhile by another thread
-    if (otherThread && !keysAfter) keys = std::async(std::launch::async, mainKeys, std::cref(main));
+    if (otherThread && !keysAfter)
+        keys = std::async(std::launch::async, [&main] {
+            adviseHugePagesForThisThread(); // common/huge_pages.h
+            return mainKeys(main);
+        });
     instances_.reserve(nodes);
     opKinds_.reserve(nodes);
     nodeLinks_.reserve(nodes);
@@ -268,6 +273,7 @@ GraphIndex::GraphIndex(std::shared_ptr<const Model> model, std::size_t keysOnAno
     if (keysAfter) {
         pendingKeys_ = std::make_unique<PendingKeys>();
         pendingKeys_->made = std::async(std::launch::async, [model = model_] {
+            adviseHugePagesForThisThread(); // common/huge_pages.h
             const Graph& graph = model->main();
             NameHolders holders = nameHolders(graph);
             Keys keys;
@@ -326,6 +332,7 @@ void GraphIndex::addNodes(int graphIndex, int parentInstance, Scope& scope, int 
     std::future<HashesAhead> outputHashes = outputsHashed.get_future(), inputHashes;
     if (hashNamesAside)
         inputHashes = std::async(std::launch::async, [&graph, &outputsHashed] {
+            adviseHugePagesForThisThread(); // common/huge_pages.h
             try {
                 outputsHashed.set_value(hashesOfNames(graph, &Node::outputs));
             } catch (...) { // memory: this thread must not wait for them forever

@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include "common/error.h"
+#include "common/huge_pages.h"
 #include "model/external_data.h"
 #include "model/file_kind.h"
 #include "model/file_window.h"
@@ -288,8 +289,11 @@ private:
         if (run.count < options_.twoThreadsFromNodes || run.end >= end ||
             std::thread::hardware_concurrency() < 2)
             return {};
-        return std::async(std::launch::async, readRest, std::cref(*model_.file),
-                          ByteSpan{run.end, end - run.end}, options_.readBufferBytes);
+        return std::async(std::launch::async, [&file = *model_.file, range = ByteSpan{run.end, end - run.end},
+                                               bytes = options_.readBufferBytes] {
+            adviseHugePagesForThisThread(); // common/huge_pages.h
+            return readRest(file, range, bytes);
+        });
     }
     // Moves the other thread's fields into g; false when it stopped (this thread reads them instead).
     bool takeRest(ReadRest&& rest, Graph& g) {

@@ -1,5 +1,6 @@
 #include "model/second_thread.h"
 
+#include "common/huge_pages.h"
 #include "model/file_window.h"
 #include "model/node_parser.h"
 #include "model/walk_paging.h"
@@ -135,6 +136,7 @@ ParsedChunks parseChunksFromTheBack(const MappedFile& file, std::size_t bufferBy
 SecondThreadWork countReadRestAndParse(const MappedFile& file, std::uint64_t end, NodeRun first,
                                        std::size_t bufferBytes, std::promise<CountedRun>& count,
                                        NodeChunks& chunks) {
+    adviseHugePagesForThisThread(); // its nodes, names and initializers (common/huge_pages.h)
     CountedRun counted;
     std::vector<std::uint64_t> marks; // where each chunk starts
     try {

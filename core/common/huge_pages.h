@@ -8,7 +8,6 @@
 // 75 ms for the same open repeated in a process whose allocator reuses what the last one freed. With huge
 // pages the kernel faults 2 MB at a time: 150-270 ms. Debian's kernels give huge pages only where a
 // program asks for them ("madvise" mode); in "always" mode the heap has them already and nothing is done.
-#include <cstddef>
 #include <string>
 
 namespace hs {
@@ -36,11 +35,12 @@ bool hugePagesActive();
 
 // For a thread about to allocate a lot: glibc asks for huge pages only in its main heap, not in a
 // thread's own arena, which it also grows a few pages at a time, so each 4 KB page of it faults on
-// first use (deep-1000's first open: 2.5k faults in the loader's second thread). This takes `bytes`
-// (less than the 32 MB the restart lets the heap serve) from this thread's arena, asks for huge pages
-// over the 2 MB ranges inside it, and gives it back: the arena keeps the range (the restart's trim
-// threshold is 64 MB) and carves what the thread allocates next out of it. Nothing without
-// hugePagesActive(). Memory the thread never touches stays unbacked.
-void adviseHugePagesForThisThread(std::size_t bytes = std::size_t{24} << 20);
+// first use (deep-1000's first open: 2.5k faults in the loader's second thread; the GUI opens a model
+// on a pool thread). This takes 56 MB from this thread's arena (in blocks below the 32 MB the restart
+// lets the heap serve), asks for huge pages over the 2 MB ranges inside them, and gives them back: the
+// arena keeps its first heap (the restart's trim threshold is 64 MB) and carves what the thread
+// allocates next out of it; beyond it, 4 KB pages as before. Nothing without hugePagesActive(). Memory
+// the thread never touches stays unbacked.
+void adviseHugePagesForThisThread();
 
 } // namespace hs

@@ -1,5 +1,6 @@
 #include "document/cost_analysis.h"
 
+#include "common/huge_pages.h"
 #include "graph/graph.h"
 #include "hierarchy/hierarchy.h"
 
@@ -27,6 +28,7 @@ bool inferSideBySide(const GraphIndex& graph) {
 } // namespace
 
 std::shared_ptr<CostAnalysis> analyseCost(const GraphIndex& graph) {
+    adviseHugePagesForThisThread(); // a pool thread's arena (common/huge_pages.h)
     auto analysis = std::make_shared<CostAnalysis>();
     // Costs need concrete shapes: the inputs' symbolic dims bound to 1 let data propagation compute
     // what symbols stop (the CLI's `cost` without --dim does the same).
@@ -38,7 +40,10 @@ std::shared_ptr<CostAnalysis> analyseCost(const GraphIndex& graph) {
         const auto policy = inferSideBySide(graph) ? std::launch::async : std::launch::deferred;
         // A future of std::async waits for its task when it goes, also when this one throws: the task
         // reads the index, which the caller may free next.
-        auto boundTypes = std::async(policy, [&graph, &ones] { return inferTensorTypes(graph, &ones); });
+        auto boundTypes = std::async(policy, [&graph, &ones] {
+            adviseHugePagesForThisThread();
+            return inferTensorTypes(graph, &ones);
+        });
         analysis->types = inferTensorTypes(graph);
         bound = boundTypes.get();
     } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "document/model_document.h"
 
 #include "common/error.h"
+#include "common/huge_pages.h"
 #include "sidecar/discovery.h"
 #include "sidecar/sidecar.h"
 
@@ -40,6 +41,8 @@ static void chooseDocumentSidecar(ModelDocument& doc, const QString& modelPath, 
 
 std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath,
                                                  bool matchingOnly) {
+    // The GUI opens on a pool thread, whose allocations glibc takes from an arena without huge pages.
+    adviseHugePagesForThisThread();
     auto doc = std::make_shared<ModelDocument>();
     doc->modelPath = QFileInfo(modelPath).absoluteFilePath();
     try {

@@ -245,7 +245,18 @@ private:
         g.nodes.reserve(run.count);
         std::future<ReadRest> rest = startRest(outer, run);
         if (!rest.valid()) {
-            readFieldsThroughMapping(g, {outer.offset, end - outer.offset});
+            if (run.count == 0 || run.end >= end) {
+                readFieldsThroughMapping(g, {outer.offset, end - outer.offset});
+                return g;
+            }
+            // One thread: the nodes through the mapping, what follows them by pread, as the second thread
+            // of a big graph reads it. Through the mapping, each initializer's header cost a page fault
+            // that mapped the pages around it, and then an unmap behind the walk, whose TLB flush is an
+            // interrupt to every other core running one of our threads: most of bert-base's open.
+            readFieldsThroughMapping(g, {outer.offset, run.end - outer.offset});
+            if (!takeRest(readRest(*model_.file, ByteSpan{run.end, end - run.end}, options_.readBufferBytes),
+                          g))
+                readFieldsThroughMapping(g, {run.end, end - run.end});
             return g;
         }
         readFieldsThroughMapping(g, {outer.offset, run.end - outer.offset});

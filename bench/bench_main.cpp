@@ -432,6 +432,11 @@ MemoryGrowth memoryGrowth(const std::string& what, const std::string& path) {
     return {peak * 1024.0, anon * 1024.0, file * 1024.0};
 }
 
+// "2.1x faster" or "1.4x slower": `ours` against `baseline`, both in seconds.
+std::string fasterOrSlower(double baseline, double ours) {
+    return baseline >= ours ? fmt("%.1fx faster", baseline / ours) : fmt("%.1fx slower", ours / baseline);
+}
+
 // Medians of `rounds` first opens and first parses in fresh processes, run alternately. `hugePages`:
 // in the bench's own environment (restarted for huge pages as the programs are); false: both children
 // without them (GLIBC_TUNABLES removed, HIERSCOPE_HUGE_PAGES=0), to show what the allocator changes.
@@ -484,7 +489,7 @@ void measureOpen(const std::string& label, const std::string& path, int reps, bo
     const double parse = parseSeconds(path, std::max(3, reps / 2));
     const double fileBytes = static_cast<double>(o.model->fileSize);
     row("open (map+structure+index+hierarchy)", label, secs(open), "ParseFromArray " + secs(parse),
-        parse >= open ? fmt("%.1fx faster", parse / open) : fmt("%.1fx slower", open / parse));
+        fasterOrSlower(parse, open));
     row("  of which loadModel / GraphIndex / infer", label,
         fmt("%s / %s / %s", secs(load).c_str(), secs(index).c_str(), secs(infer).c_str()));
     row("hierarchy inference", label, fmt("%.2f M nodes/s", o.graph->size() / infer / 1e6),
@@ -499,15 +504,11 @@ void measureOpen(const std::string& label, const std::string& path, int reps, bo
         fmt("%.1f%% / %.1f%% of file", 100 * mOpen.anon / fileBytes, 100 * mOpen.file / fileBytes));
     const FirstOpens first = firstOpens(path, 5, true);
     row("first open in a fresh process", label, secs(first.open),
-        "ParseFromArray in a fresh process " + secs(first.parse),
-        first.parse >= first.open ? fmt("%.1fx faster", first.parse / first.open)
-                                  : fmt("%.1fx slower", first.open / first.parse));
+        "ParseFromArray in a fresh process " + secs(first.parse), fasterOrSlower(first.parse, first.open));
     if (graphHeavy) {
         const FirstOpens plain = firstOpens(path, 5, false);
         row("  the same, neither with huge pages", label, secs(plain.open),
-            "ParseFromArray " + secs(plain.parse),
-            plain.parse >= plain.open ? fmt("%.1fx faster", plain.parse / plain.open)
-                                      : fmt("%.1fx slower", plain.open / plain.parse));
+            "ParseFromArray " + secs(plain.parse), fasterOrSlower(plain.parse, plain.open));
     }
     if (graphHeavy) {
         budget("first open in a fresh process, " + label,

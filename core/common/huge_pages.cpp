@@ -112,15 +112,20 @@ bool hugePagesActive() {
     static const bool active = [] {
         const char* tunables = std::getenv("GLIBC_TUNABLES");
         if (!tunables) return false;
-        const char* at = std::strstr(tunables, "glibc.malloc.hugetlb=");
-        return at && at[std::strlen("glibc.malloc.hugetlb=")] == '1';
+        const std::string setting = std::string(kTunable) + '=';
+        const char* at = std::strstr(tunables, setting.c_str());
+        return at && at[setting.size()] == '1';
     }();
     return active;
 }
 
 void adviseHugePagesForThisThread() {
 #if defined(__linux__)
-    if (!hugePagesActive()) return;
+    // Once per thread: a pool thread that opens one model after another keeps its arena, and asked
+    // again, glibc would only map a second heap for the blocks and unmap it when they are freed.
+    thread_local bool advised = false;
+    if (advised || !hugePagesActive()) return;
+    advised = true;
     // Two blocks of 28 MB: each below the 32 MB from which glibc maps a block of its own, together
     // within the first 64 MB heap of an arena, the one glibc never gives back (a later heap is unmapped
     // as soon as it is empty, and with it the advice).

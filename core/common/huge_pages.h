@@ -24,7 +24,7 @@ bool wantsHugePageRestart(const char* tunables, const char* optOut, const std::s
 // own.
 std::string tunablesWithHugePages(const char* tunables);
 
-// Starts this program again (/proc/self/exe, the same arguments) with the tunable set when
+// Starts this program again (its own file, the same arguments) with the tunables set when
 // wantsHugePageRestart says so and it does not run under Valgrind; returns when it does not, or when the
 // exec fails (the program then runs as it would have, without huge pages). Call before any thread starts.
 void restartWithHugePages(char** argv);
@@ -39,8 +39,8 @@ bool hugePagesActive();
 // on a pool thread). This takes 56 MB from this thread's arena (in blocks below the 32 MB the restart
 // lets the heap serve), asks for huge pages over the 2 MB ranges inside them, and gives them back: the
 // arena keeps its first heap (the restart's trim threshold is 64 MB) and carves what the thread
-// allocates next out of it; beyond it, 4 KB pages as before. Nothing without hugePagesActive(). Memory
-// the thread never touches stays unbacked.
+// allocates next out of it; beyond it, 4 KB pages as before. Once per thread; nothing without
+// hugePagesActive(). Memory the thread never touches stays unbacked.
 void adviseHugePagesForThisThread();
 
 } // namespace hs

@@ -243,25 +243,21 @@ private:
         Graph g;
         const std::uint64_t end = outer.offset + outer.bytes.size();
         g.nodes.reserve(run.count);
-        std::future<ReadRest> rest = startRest(outer, run);
-        if (!rest.valid()) {
-            if (run.count == 0 || run.end >= end) {
-                readFieldsThroughMapping(g, {outer.offset, end - outer.offset});
-                return g;
-            }
-            // One thread: the nodes through the mapping, what follows them by pread, as the second thread
-            // of a big graph reads it. Through the mapping, each initializer's header cost a page fault
-            // that mapped the pages around it, and then an unmap behind the walk, whose TLB flush is an
-            // interrupt to every other core running one of our threads: most of bert-base's open.
-            readFieldsThroughMapping(g, {outer.offset, run.end - outer.offset});
-            if (!takeRest(readRest(*model_.file, ByteSpan{run.end, end - run.end}, options_.readBufferBytes),
-                          g))
-                readFieldsThroughMapping(g, {run.end, end - run.end});
+        if (run.count == 0 || run.end >= end) { // no run of nodes, or nothing after it
+            readFieldsThroughMapping(g, {outer.offset, end - outer.offset});
             return g;
         }
+        // The nodes through the mapping, what follows them by pread: on a big graph by another thread
+        // meanwhile, else by this one afterwards. Through the mapping, each initializer's header cost a
+        // page fault that mapped the pages around it, and then an unmap behind the walk, whose TLB flush
+        // is an interrupt to every other core running one of our threads: most of bert-base's open.
+        const ByteSpan after{run.end, end - run.end};
+        std::future<ReadRest> rest = startRest(run.count, after);
         readFieldsThroughMapping(g, {outer.offset, run.end - outer.offset});
-        // The other thread stopped: what follows the nodes is read here, in order.
-        if (!takeRest(rest.get(), g)) readFieldsThroughMapping(g, {run.end, end - run.end});
+        // Stopped (a node after the initializers, a malformed field): read here, in order, through the
+        // mapping.
+        if (!takeRest(rest.valid() ? rest.get() : readRest(*model_.file, after, options_.readBufferBytes), g))
+            readFieldsThroughMapping(g, after);
         return g;
     }
 
@@ -290,21 +286,18 @@ private:
         }
     }
 
-    // A big main graph's nodes and what follows them (initializers, inputs, outputs, value infos) are
-    // read by two threads: both cost about the same (the nodes' parsing against the page faults on
-    // each initializer's header), and neither depends on the other. Anything unusual after the nodes
-    // (another node, a malformed field) stops the other thread; this one then reads that part itself,
-    // in order, as it would have anyway.
-    std::future<ReadRest> startRest(const Field& outer, const NodeRun& run) {
-        const std::uint64_t end = outer.offset + outer.bytes.size();
-        if (run.count < options_.twoThreadsFromNodes || run.end >= end ||
-            std::thread::hardware_concurrency() < 2)
-            return {};
-        return std::async(std::launch::async, [&file = *model_.file, range = ByteSpan{run.end, end - run.end},
-                                               bytes = options_.readBufferBytes] {
-            adviseHugePagesForThisThread(); // common/huge_pages.h
-            return readRest(file, range, bytes);
-        });
+    // A big main graph's nodes and what follows them (`after`: initializers, inputs, outputs, value
+    // infos) are read by two threads: both cost about the same (the nodes' parsing against a read of
+    // each initializer's header), and neither depends on the other. None below twoThreadsFromNodes
+    // nodes. Anything unusual after the nodes (another node, a malformed field) stops the other thread;
+    // this one then reads that part itself, in order, as it would have anyway.
+    std::future<ReadRest> startRest(std::size_t nodes, ByteSpan after) {
+        if (nodes < options_.twoThreadsFromNodes || std::thread::hardware_concurrency() < 2) return {};
+        return std::async(std::launch::async,
+                          [&file = *model_.file, after, bytes = options_.readBufferBytes] {
+                              adviseHugePagesForThisThread(); // common/huge_pages.h
+                              return readRest(file, after, bytes);
+                          });
     }
     // Moves the other thread's fields into g; false when it stopped (this thread reads them instead).
     bool takeRest(ReadRest&& rest, Graph& g) {

@@ -238,6 +238,7 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
     // the allocator, and inferences one after another were slower than freeing in line.
     programsFreedLater().wait();
     ExternalScope externalFiles;
+    const SpanReadScope spans(g.model()); // every node and small initializer is parsed: no page mapped
     Flattener flat(g, std::vector<char>(g.size(), 1), true, false);
     // On an arena: the program, its 130k nodes and the value infos inference adds are freed at once
     // (freed one by one, glibc's consolidation of the small blocks took a fifth of the time).

@@ -25,6 +25,7 @@ namespace hs {
 
 class GraphIndex;
 class MappedFile;
+class SpanReader;
 
 namespace extraction {
 
@@ -124,17 +125,39 @@ private:
     bool owner_ = false;
 };
 
+// Spans of the model parsed during one pass over many of them (shape inference's program: every node
+// and small initializer) read with pread, not through the mapping (model/span_reader.h): the pages of
+// the weights around them are never mapped. Only the outermost scope of a thread reads; spans of other
+// models still come from their mappings.
+class SpanReadScope {
+public:
+    explicit SpanReadScope(const Model& m);
+    ~SpanReadScope();
+    SpanReadScope(const SpanReadScope&) = delete;
+    SpanReadScope& operator=(const SpanReadScope&) = delete;
+
+private:
+    std::unique_ptr<SpanReader> reader_;
+};
+
+// The span's bytes, valid until the next call on this thread (parse them at once).
 std::string_view spanBytes(const Model& m, const ByteSpan& span);
 std::string_view externalBytes(const Initializer& init); // inside an ExternalScope
 
-// Parses the span into `out` itself (cleared first), which may live on an arena: no copy made.
+// Parses the bytes of `span` (read from the file, or the loader's copy of them) into `out` itself
+// (cleared first), which may live on an arena: no copy made.
 template <typename Proto>
-void parseSpanInto(const Model& m, const ByteSpan& span, const char* what, const std::string& name,
-                   Proto& out) {
-    std::string_view bytes = spanBytes(m, span);
+void parseBytesInto(const Model& m, std::string_view bytes, const ByteSpan& span, const char* what,
+                    const std::string& name, Proto& out) {
     if (!out.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
         throw Error(m.path + ": cannot parse the " + std::string(what) + " '" + name + "' at byte " +
                     std::to_string(span.offset));
+}
+
+template <typename Proto>
+void parseSpanInto(const Model& m, const ByteSpan& span, const char* what, const std::string& name,
+                   Proto& out) {
+    parseBytesInto(m, spanBytes(m, span), span, what, name, out);
 }
 
 template <typename Proto>

@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "graph/graph.h"
 #include "model/mapped_file.h"
+#include "model/span_reader.h"
 
 #include <onnx/common/version.h>
 #include <onnx/defs/schema.h>
@@ -35,7 +36,23 @@ ExternalScope::~ExternalScope() {
     if (owner_) currentExternalCache = nullptr;
 }
 
+namespace {
+thread_local SpanReader* currentSpanReader = nullptr; // set by the outermost SpanReadScope of the thread
+} // namespace
+
+SpanReadScope::SpanReadScope(const Model& m) {
+    if (currentSpanReader || !m.file) return;
+    reader_ = std::make_unique<SpanReader>(*m.file);
+    currentSpanReader = reader_.get();
+}
+
+SpanReadScope::~SpanReadScope() {
+    if (reader_) currentSpanReader = nullptr;
+}
+
 std::string_view spanBytes(const Model& m, const ByteSpan& span) {
+    if (currentSpanReader && &currentSpanReader->file() == m.file.get())
+        return currentSpanReader->bytes(span.offset, span.length);
     return m.file->bytes(span.offset, span.length);
 }
 
@@ -50,7 +67,10 @@ onnx::TensorProto inlineTensor(const Model& m, const Initializer& init) {
 }
 
 void inlineTensorInto(const Model& m, const Initializer& init, onnx::TensorProto& t) {
-    parseSpanInto(m, init.span, "initializer", init.name, t);
+    if (!init.kept.empty())
+        parseBytesInto(m, init.kept, init.span, "initializer", init.name, t);
+    else
+        parseSpanInto(m, init.span, "initializer", init.name, t);
     if (init.external) {
         std::string_view data = externalBytes(init);
         t.clear_external_data();

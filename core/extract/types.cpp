@@ -51,6 +51,7 @@ bool valuesMayShape(const Initializer& init) {
 
 void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::ModelProto& mp) {
     const Model& m = g.model();
+    const SpanReadScope spans(m); // every node it builds is parsed: none of the file's pages mapped
     mp.set_ir_version(std::min<std::int64_t>(m.irVersion, onnx::IR_VERSION));
     addOpsets(m, mp);
     auto* graph = mp.mutable_graph();

@@ -303,6 +303,7 @@ private:
     bool takeRest(ReadRest&& rest, Graph& g) {
         if (!rest.complete) return false;
         Graph& read = rest.fields;
+        model_.names->adopt(std::move(rest.kept));
         for (auto& [index, entries] : rest.external)
             external_.resolve(read.initializers[index], entries);
         if (rest.named) g.name = std::move(read.name);
@@ -331,7 +332,7 @@ private:
 
     Initializer parseInitializer(const Field& f) {
         TensorHeader t = parseTensorHeader(f);
-        Initializer init = initializerFrom(t, f);
+        Initializer init = initializerFrom(t, f, *model_.names);
         if (init.external) external_.resolve(init, t.externalData);
         return init;
     }

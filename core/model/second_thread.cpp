@@ -14,8 +14,9 @@ using wire::TensorHeader;
 using wire::WindowReader;
 
 // Takes the header's name and dims; its external data entries stay for ExternalData::resolve.
-Initializer initializerFrom(TensorHeader& t, const Field& f) {
+Initializer initializerFrom(TensorHeader& t, const Field& f, NameStore& kept) {
     Initializer init;
+    if (!t.external && f.bytes.size() <= kKeptTensorBytes) init.kept = kept.copy(f.bytes);
     init.name = std::move(t.name);
     init.dataType = t.dataType;
     init.dims = std::move(t.dims);
@@ -39,7 +40,7 @@ bool readRestFields(Fields& r, ReadRest& rest, Header&& header, WalkPaging* page
         readGraphField(f, rest.fields, rest.named, [&](const Field& tensor) {
             TensorHeader t = header(tensor);
             if (t.external) rest.external.emplace_back(initializers.size(), std::move(t.externalData));
-            initializers.push_back(initializerFrom(t, tensor));
+            initializers.push_back(initializerFrom(t, tensor, rest.kept));
         });
     }
     if (pages) pages->finish(r.position());

@@ -64,8 +64,9 @@ void readGraphField(const wire::Field& f, Graph& g, bool& named, OnInitializer&&
     }
 }
 
-// Takes the header's name and dims; its external data entries stay for ExternalData::resolve.
-Initializer initializerFrom(wire::TensorHeader& t, const wire::Field& f);
+// Takes the header's name and dims; its external data entries stay for ExternalData::resolve. A tensor of
+// at most kKeptTensorBytes is copied into `kept` (Initializer::kept).
+Initializer initializerFrom(wire::TensorHeader& t, const wire::Field& f, NameStore& kept);
 
 // A graph's leading run of nodes: how many, to size the node vector (big graphs otherwise spend their
 // time moving Nodes while it grows), and where the run ends, where a second thread can start. Writers
@@ -109,6 +110,7 @@ NodeRun leadingNodes(Fields& r, std::size_t limit = std::numeric_limits<std::siz
 struct ReadRest {
     Graph fields; // its name (when `named`), initializers, inputs, outputs and value infos
     bool named = false;
+    NameStore kept; // the initializers' kept copies (Initializer::kept)
     // External initializers are resolved by the loader afterwards, in file order: its ExternalData
     // caches file sizes and its errors must come in the order a single reader meets them.
     std::vector<std::pair<std::size_t, StringPairs>> external;

@@ -1,6 +1,7 @@
 #pragma once
 // Everything the loader reads of a model, as text: two reads are the same model when their texts are
 // equal. Shared by tests/core/test_model_threads.cpp and fuzz/fuzz_model.cpp (header-only, no Qt).
+#include "model/mapped_file.h"
 #include "model/model.h"
 
 #include <ostream>
@@ -43,13 +44,20 @@ inline void describeNode(std::ostream& out, const hs::Node& n) {
     out << '\n';
 }
 
-inline void describeInitializer(std::ostream& out, const hs::Initializer& i) {
+// The loader's copy of a small initializer (Initializer::kept): "kept" when it holds the file's bytes of
+// the tensor, "-" when there is none.
+inline const char* keptCopy(const hs::Model& m, const hs::Initializer& i) {
+    if (i.kept.empty()) return "-";
+    return m.file && i.kept == m.file->bytes(i.span.offset, i.span.length) ? "kept" : "kept-but-different";
+}
+
+inline void describeInitializer(std::ostream& out, const hs::Model& m, const hs::Initializer& i) {
     out << "init " << i.name << ' ' << i.dataType << " [";
     for (std::int64_t d : i.dims)
         out << d << ',';
     out << "] " << i.span.offset << '+' << i.span.length << ' ' << i.payload.offset << '+' << i.payload.length
         << ' ' << i.external << ' ' << i.externalPath << ' ' << i.externalLocation << ' ' << i.externalOffset
-        << '+' << i.externalLength << '\n';
+        << '+' << i.externalLength << ' ' << keptCopy(m, i) << '\n';
 }
 
 // Everything the loader reads, as text: two reads are the same model when their texts are equal.
@@ -63,7 +71,7 @@ inline std::string describe(const hs::Model& m) {
         for (const hs::Node& n : g.nodes)
             describeNode(out, n);
         for (const hs::Initializer& i : g.initializers)
-            describeInitializer(out, i);
+            describeInitializer(out, m, i);
         describeValues(out, "input", g.inputs);
         describeValues(out, "output", g.outputs);
         describeValues(out, "value_info", g.valueInfo);

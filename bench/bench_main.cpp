@@ -269,6 +269,14 @@ int memoryChild(const std::string& what, const std::string& path) {
         GraphIndex graph(model);
         Hierarchy h = inferHierarchy(graph);
         std::printf("%s %zu\n", growth().c_str(), h.modules.size());
+    } else if (what == "shapes") { // open, then shape inference as info and cost run it
+        auto model = loadModel(path);
+        GraphIndex graph(model);
+        Hierarchy h = inferHierarchy(graph);
+        const std::map<std::string, std::int64_t> bound;
+        const TypeCounts c = inferTensorTypes(graph, &bound).counts(graph);
+        waitForFreedPrograms(); // the program's arena, freed on another thread, is part of the peak
+        std::printf("%s %zu\n", growth().c_str(), c.inferred);
     } else if (what == "embed") { // open, then write the embedded copy (removed afterwards)
         auto model = loadModel(path);
         GraphIndex graph(model);
@@ -1086,6 +1094,21 @@ void measureAnalysis(const std::string& label, const std::string& path, int reps
     const TypeCounts c = inferTensorTypes(*o.graph, &bound).counts(*o.graph);
     row("shape inference, dims bound (info, cost)", label, secs(types), "open " + secs(open),
         fmt("%.2fx the open", types / open));
+    // Its program is ONNX's protobuf of every node: memory the open does not need. Its file-backed part
+    // is what the program's reading of nodes and small tensors left mapped (weights around them).
+    const double fileBytes = static_cast<double>(o.model->fileSize);
+    const MemoryGrowth mOpen = memoryGrowth("open", path), mShapes = memoryGrowth("shapes", path);
+    row("peak memory growth, open + shape inference", label, mb(mShapes.peak),
+        "file " + mb(fileBytes) + "; open alone " + mb(mOpen.peak),
+        fmt("%.1f%% of file", 100 * mShapes.peak / fileBytes));
+    row("  resident after it: anonymous / file-backed", label, mb(mShapes.anon) + " / " + mb(mShapes.file),
+        "open alone " + mb(mOpen.anon) + " / " + mb(mOpen.file),
+        fmt("%.1f%% / %.1f%% of file", 100 * mShapes.anon / fileBytes, 100 * mShapes.file / fileBytes));
+    if (withBudget)
+        budget("file-backed memory after shape inference, 130k-node model", "< 10% of the file size",
+               fmt("%.1f%% (%s of %s)", 100 * mShapes.file / fileBytes, mb(mShapes.file).c_str(),
+                   mb(fileBytes).c_str()),
+               mShapes.file < 0.1 * fileBytes);
     row("  types", label, fmt("%zu of %zu", c.declared + c.inferred, c.total),
         fmt("%zu declared, %zu inferred, %zu unknown", c.declared, c.inferred, c.unknown));
     row("shape inference + cost (background, after the first paint)", label, secs(analysis),

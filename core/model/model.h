@@ -130,8 +130,9 @@ struct Model {
     std::size_t nodesWithMetadata = 0; // nodes carrying metadata_props, all graphs
     ByteSpan graphSpan;
     std::shared_ptr<const MappedFile> file;
-    // The bytes of every node's input and output names. A copy of the Model shares them (the store
-    // only grows; a copy that renames a tensor adds the new name to it).
+    // The bytes of every node's input and output names, and the small initializers' kept copies
+    // (Initializer::kept). A copy of the Model shares them (the store only grows; a copy that renames a
+    // tensor adds the new name to it).
     std::shared_ptr<NameStore> names = std::make_shared<NameStore>();
 
     const Graph& main() const { return graphs.front(); }

@@ -2,7 +2,8 @@
 // Where a model's node input and output names live: one arena owned by the Model, in blocks that never
 // move (so views of it survive moves of the Model and of its graphs). Opening a graph-heavy file
 // allocated a std::string per long name and a vector per list; the arena copies each name's bytes
-// once, next to its neighbours.
+// once, next to its neighbours. The loader also keeps small initializers' TensorProto bytes in it
+// (Initializer::kept).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -263,4 +263,19 @@ void waitForFreedPrograms() {
     programsFreedLater().wait();
 }
 
+namespace extraction {
+
+std::unique_ptr<google::protobuf::Arena> newProgramArena() {
+    // A program still being freed is waited for: freed while this one is built, the two contended for
+    // the allocator.
+    programsFreedLater().wait();
+    return std::make_unique<google::protobuf::Arena>(programArenaOptions());
+}
+
+void freeProgramLater(std::unique_ptr<google::protobuf::Arena> arena) {
+    programsFreedLater().add(std::move(arena));
+}
+
+} // namespace extraction
+
 } // namespace hs

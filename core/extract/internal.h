@@ -27,6 +27,14 @@ class GraphIndex;
 class MappedFile;
 class SpanReader;
 
+} // namespace hs
+
+namespace google::protobuf {
+class Arena;
+} // namespace google::protobuf
+
+namespace hs {
+
 namespace extraction {
 
 constexpr std::uint64_t kSmallTensor = 64 * 1024; // kept with data in the weight-free inference copy
@@ -237,8 +245,15 @@ onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat);
 // The same into `mp` (empty), which may live on an arena.
 void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::ModelProto& mp);
 // Types of the flat program's tensors by shape inference; `problem` says why inference stopped early.
+// The program lives on an arena (newProgramArena), freed afterwards on another thread.
 std::map<std::string, TensorType> inferTypes(const GraphIndex& g, const Flattener& flat,
                                              std::string& problem);
+// An arena for a program of a whole model (its blocks in huge pages from 2 MB on): its 130k nodes and the
+// value infos inference adds are freed at once, not message by message (index_types.cpp).
+std::unique_ptr<google::protobuf::Arena> newProgramArena();
+// Frees a program's arena on another thread (one at a time; the next program waits for it, and the last
+// is waited for at exit), or here on a machine with one core.
+void freeProgramLater(std::unique_ptr<google::protobuf::Arena> arena);
 // The same on an inference model already built (inferenceModel), which the caller may have changed.
 // With `folded`, the graph inputs' dims must be bound: shape arithmetic is evaluated (before the first
 // round and whenever inference stops short of concrete shapes) and the types of what it computed go there.

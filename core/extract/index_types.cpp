@@ -234,15 +234,15 @@ google::protobuf::ArenaOptions programArenaOptions() {
 std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& problem,
                                         const std::map<std::string, std::int64_t>* inputDims) {
     using namespace extraction;
-    // A program still being freed is waited for: freed while this one is built, the two contended for
-    // the allocator, and inferences one after another were slower than freeing in line.
-    programsFreedLater().wait();
-    ExternalScope externalFiles;
-    const SpanReadScope spans(g.model()); // every node and small initializer is parsed: no page mapped
-    Flattener flat(g, std::vector<char>(g.size(), 1), true, false);
     // On an arena: the program, its 130k nodes and the value infos inference adds are freed at once
-    // (freed one by one, glibc's consolidation of the small blocks took a fifth of the time).
-    auto arena = std::make_unique<google::protobuf::Arena>(programArenaOptions());
+    // (freed one by one, glibc's consolidation of the small blocks took a fifth of the time). Made first:
+    // it waits for a program still being freed before this one is built.
+    std::unique_ptr<google::protobuf::Arena> arena = newProgramArena();
+    ExternalScope externalFiles;
+    // The flattening parses function bodies and call nodes too: their spans are read as the program's
+    // (buildInferenceModel's own scope then reads through this one).
+    const SpanReadScope spans(g.model());
+    Flattener flat(g, std::vector<char>(g.size(), 1), true, false);
     onnx::ModelProto& mp = *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(arena.get());
     buildInferenceModel(g, flat, mp);
     BodyGraphs bodies(g, flat, mp);
@@ -255,7 +255,7 @@ std::vector<TensorType> inferIndexTypes(const GraphIndex& g, std::string& proble
     problem = utf8Escaped(problem);
     std::vector<TensorType> types = readFlatTypes(g, flat, mp.graph(), folded);
     readBodyTypes(g, flat, bodies, types);
-    programsFreedLater().add(std::move(arena));
+    freeProgramLater(std::move(arena));
     return types;
 }
 
@@ -267,7 +267,7 @@ namespace extraction {
 
 std::unique_ptr<google::protobuf::Arena> newProgramArena() {
     // A program still being freed is waited for: freed while this one is built, the two contended for
-    // the allocator.
+    // the allocator, and inferences one after another were slower than freeing in line.
     programsFreedLater().wait();
     return std::make_unique<google::protobuf::Arena>(programArenaOptions());
 }

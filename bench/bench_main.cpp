@@ -254,6 +254,20 @@ long statusKb(const char* key) {
     return -1;
 }
 
+struct Opened {
+    std::shared_ptr<const Model> model;
+    std::unique_ptr<GraphIndex> graph;
+    Hierarchy hierarchy;
+};
+
+Opened openModel(const std::string& path) {
+    Opened o;
+    o.model = loadModel(path);
+    o.graph = std::make_unique<GraphIndex>(o.model);
+    o.hierarchy = inferHierarchy(*o.graph);
+    return o;
+}
+
 // Child: peak resident growth (VmHWM after, VmRSS before) of opening or of a full protobuf parse.
 int memoryChild(const std::string& what, const std::string& path) {
     { std::ofstream("/proc/self/clear_refs") << "5"; } // resets VmHWM to the current RSS
@@ -265,24 +279,18 @@ int memoryChild(const std::string& what, const std::string& path) {
                    statusKb("RssFile:") - file);
     };
     if (what == "open") {
-        auto model = loadModel(path);
-        GraphIndex graph(model);
-        Hierarchy h = inferHierarchy(graph);
-        std::printf("%s %zu\n", growth().c_str(), h.modules.size());
+        const Opened o = openModel(path);
+        std::printf("%s %zu\n", growth().c_str(), o.hierarchy.modules.size());
     } else if (what == "shapes") { // open, then shape inference as info and cost run it
-        auto model = loadModel(path);
-        GraphIndex graph(model);
-        Hierarchy h = inferHierarchy(graph);
+        const Opened o = openModel(path);
         const std::map<std::string, std::int64_t> bound;
-        const TypeCounts c = inferTensorTypes(graph, &bound).counts(graph);
+        const TypeCounts c = inferTensorTypes(*o.graph, &bound).counts(*o.graph);
         waitForFreedPrograms(); // the program's arena, freed on another thread, is part of the peak
         std::printf("%s %zu\n", growth().c_str(), c.inferred);
     } else if (what == "embed") { // open, then write the embedded copy (removed afterwards)
-        auto model = loadModel(path);
-        GraphIndex graph(model);
-        Hierarchy h = inferHierarchy(graph);
+        const Opened o = openModel(path);
         const std::string out = "/tmp/hierscope-bench-embed-" + std::to_string(::getpid()) + ".onnx";
-        const EmbedResult result = embedHierarchy(graph, h, out);
+        const EmbedResult result = embedHierarchy(*o.graph, o.hierarchy, out);
         ::unlink(out.c_str());
         std::printf("%s %llu\n", growth().c_str(), static_cast<unsigned long long>(result.bytesWritten));
     } else {
@@ -360,20 +368,6 @@ std::string readAll(const std::string& path) {
 struct Models {
     std::string bert, deep200, deep1000, external;
 };
-
-struct Opened {
-    std::shared_ptr<const Model> model;
-    std::unique_ptr<GraphIndex> graph;
-    Hierarchy hierarchy;
-};
-
-Opened openModel(const std::string& path) {
-    Opened o;
-    o.model = loadModel(path);
-    o.graph = std::make_unique<GraphIndex>(o.model);
-    o.hierarchy = inferHierarchy(*o.graph);
-    return o;
-}
 
 // The baseline of the open: a full protobuf parse of the file's bytes, mapped and warm.
 class ParseBaseline {

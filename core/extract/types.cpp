@@ -18,67 +18,8 @@
 #include <functional>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace hs::extraction {
-
-onnx::ModelProto inferenceModel(const GraphIndex& g, const Flattener& flat) {
-    onnx::ModelProto mp;
-    buildInferenceModel(g, flat, mp);
-    return mp;
-}
-
-namespace {
-
-// Whether shape inference may read an initializer's values, not only its type: the values it reads are
-// shape-sized (Reshape's shape, Slice's starts, Resize's scales, Range's limits; our folding reads 64
-// elements at most). Integers up to kSmallTensor keep their data as before; other types only up to a
-// thousand elements: on a model of many small layers, copying every float weight under 64 KB into the
-// inference program was a tenth of shape inference (200 MB on the 130k-node benchmark model).
-bool valuesMayShape(const Initializer& init) {
-    if (init.byteSize() > kSmallTensor) return false;
-    if (isInteger(init.dataType)) return true;
-    constexpr std::int64_t kShapeSized = 1024;
-    std::int64_t elements = 1;
-    for (auto d : init.dims) {
-        if (d < 0 || d > kShapeSized) return false;
-        elements *= d;
-        if (elements > kShapeSized) return false;
-    }
-    return true;
-}
-
-} // namespace
-
-void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::ModelProto& mp) {
-    const Model& m = g.model();
-    const SpanReadScope spans(m); // every node it builds is parsed: none of the file's pages mapped
-    mp.set_ir_version(std::min<std::int64_t>(m.irVersion, onnx::IR_VERSION));
-    addOpsets(m, mp);
-    auto* graph = mp.mutable_graph();
-    graph->set_name("inference");
-    AttributeResolver resolver(g, flat);
-    graph->mutable_node()->Reserve(static_cast<int>(flat.units.size()));
-    for (const Unit& u : flat.units)
-        buildNodeInto(g, u, resolver, *graph->add_node());
-    std::unordered_set<std::string> inputs;
-    for (const auto& vi : m.main().inputs)
-        if (inputs.insert(vi.name).second)
-            *graph->add_input() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "input", vi.name);
-    for (const auto& init : m.main().initializers) {
-        if (valuesMayShape(init)) {
-            inlineTensorInto(m, init, *graph->add_initializer());
-        } else if (inputs.insert(init.name).second) {
-            *graph->add_input() = initializerAsInput(init);
-        }
-    }
-    // Declared value_info and output types are left out: inference computes them from the nodes, and a
-    // wrong declaration (some converters write them) would stop it.
-    for (const auto& vi : m.main().outputs)
-        graph->add_output()->set_name(vi.name);
-    for (const auto& fn : m.functions)
-        *mp.add_functions() = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
-}
 
 namespace {
 

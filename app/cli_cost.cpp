@@ -90,9 +90,10 @@ struct Report {
 
 Report build(const CostOptions& o) {
     Report r;
+    hs::SidecarReading sidecarReading(o.model, o.sidecar); // read while the model loads
     r.model = hs::loadModel(o.model);
     r.graph = std::make_unique<hs::GraphIndex>(r.model);
-    hs::ChosenSidecar chosen = hs::chooseSidecar(*r.graph, o.model, o.sidecar);
+    hs::ChosenSidecar chosen = sidecarReading.finish(*r.graph);
     printSidecarChoice(chosen);
     r.hierarchy = hs::inferHierarchy(*r.graph, chosen.sidecar ? &*chosen.sidecar : nullptr);
     r.types = hs::inferTensorTypes(*r.graph, &o.dims); // shapes for these dims

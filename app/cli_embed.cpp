@@ -65,9 +65,10 @@ int runEmbed(const std::vector<std::string>& args) {
     if (output.empty()) return usage("embed needs -o OUT.onnx");
 
     return hs::cli::reportingErrors(model, [&] {
+        hs::SidecarReading sidecarReading(model, sidecarPath); // read while the model loads
         auto loaded = hs::loadModel(model);
         hs::GraphIndex graph(loaded);
-        hs::ChosenSidecar chosen = hs::chooseSidecar(graph, model, sidecarPath);
+        hs::ChosenSidecar chosen = sidecarReading.finish(graph);
         printSidecarChoice(chosen);
         const hs::Hierarchy hierarchy =
             hs::inferHierarchy(graph, chosen.sidecar ? &*chosen.sidecar : nullptr);

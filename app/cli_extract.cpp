@@ -107,9 +107,10 @@ int runExtract(const std::vector<std::string>& args) {
     if (module == "/") module.clear();
 
     return hs::cli::reportingErrors(model, [&] {
+        hs::SidecarReading sidecarReading(model, sidecarPath); // read while the model loads
         auto loaded = hs::loadModel(model);
         hs::GraphIndex graph(loaded);
-        hs::ChosenSidecar chosen = hs::chooseSidecar(graph, model, sidecarPath);
+        hs::ChosenSidecar chosen = sidecarReading.finish(graph);
         printSidecarChoice(chosen);
         // The hierarchy decides a module's nodes, and travels with the result in its sidecar.
         const hs::Hierarchy hierarchy =

@@ -168,9 +168,10 @@ struct Loaded {
 
 Loaded load(const Options& o) {
     Loaded l;
+    hs::SidecarReading sidecarReading(o.model, o.sidecar); // read while the model loads
     l.model = hs::loadModel(o.model);
     l.graph = std::make_unique<hs::GraphIndex>(l.model);
-    hs::ChosenSidecar chosen = hs::chooseSidecar(*l.graph, o.model, o.sidecar);
+    hs::ChosenSidecar chosen = sidecarReading.finish(*l.graph);
     printSidecarChoice(chosen);
     l.sidecar = std::move(chosen.sidecar);
     l.hierarchy = hs::inferHierarchy(*l.graph, l.sidecar ? &*l.sidecar : nullptr);

@@ -1,6 +1,9 @@
 #include "common/sha256.h"
 
 #include <cstring>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace hs {
 namespace {
@@ -16,13 +19,77 @@ constexpr std::uint32_t K[64] = {
 inline std::uint32_t rotr(std::uint32_t x, int n) {
     return (x >> n) | (x << (32 - n));
 }
-} // namespace
 
-Sha256::Sha256()
-    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {
+#if defined(__x86_64__) && defined(__GNUC__)
+// The processor's SHA extensions (Intel since Goldmont and Ice Lake, AMD since Zen) do two rounds per
+// instruction: about 5x the portable code below, which hashed deep-1000's structure (126k nodes) in 79 ms,
+// as long as the model takes to open. Compiled for them here only, and called only when CPUID has them.
+bool hasShaExtensions() {
+    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
 }
 
+__attribute__((target("sha,sse4.1"))) void blockWithShaExtensions(std::uint32_t state[8],
+                                                                  const std::uint8_t* p) {
+    // The instructions keep the state as (A, B, E, F) and (C, D, G, H), highest lane first.
+    const __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
+    const __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+    const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+    const __m128i abefBefore = abef, cdghBefore = cdgh;
+    // Message words are big-endian.
+    const __m128i byteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i w[4]; // the last four groups of four message words: group g in w[g % 4]
+    for (int g = 0; g < 16; ++g) {
+        __m128i words;
+        if (g < 4) {
+            words = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)), byteSwap);
+        } else { // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at a time
+            const __m128i partial = _mm_add_epi32(_mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]),
+                                                  _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
+            words = _mm_sha256msg2_epu32(partial, w[(g + 3) % 4]);
+        }
+        w[g % 4] = words;
+        const __m128i k = _mm_add_epi32(words, _mm_loadu_si128(reinterpret_cast<const __m128i*>(K + 4 * g)));
+        // Two rounds each. After two rounds (C, D, G, H) is what (A, B, E, F) was, so the two variables
+        // trade roles and are back in theirs after the second pair.
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(k, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abefBefore);
+    cdgh = _mm_add_epi32(cdgh, cdghBefore);
+    const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+} // namespace
+
+bool Sha256::usesShaExtensions() {
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const bool has = hasShaExtensions();
+    return has;
+#else
+    return false;
+#endif
+}
+
+Sha256::Sha256(Engine engine)
+    : extensions_(engine == Engine::Fastest && usesShaExtensions()), state_{0x6a09e667, 0xbb67ae85,
+                                                                            0x3c6ef372, 0xa54ff53a,
+                                                                            0x510e527f, 0x9b05688c,
+                                                                            0x1f83d9ab, 0x5be0cd19} {}
+
 void Sha256::block(const std::uint8_t* p) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (extensions_) return blockWithShaExtensions(state_, p);
+#endif
+    portableBlock(p);
+}
+
+void Sha256::portableBlock(const std::uint8_t* p) {
     std::uint32_t w[64];
     for (int i = 0; i < 16; ++i)
         w[i] = (std::uint32_t(p[4 * i]) << 24) | (std::uint32_t(p[4 * i + 1]) << 16) |

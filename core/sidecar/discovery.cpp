@@ -1,10 +1,14 @@
 #include "sidecar/discovery.h"
 
 #include "common/error.h"
+#include "common/huge_pages.h"
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <future>
+#include <system_error>
+#include <thread>
 
 namespace hs {
 namespace {
@@ -43,16 +47,51 @@ std::string defaultSidecarPath(const std::string& modelPath) {
 
 ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPath, const std::string& given,
                             bool matchingOnly) {
-    ChosenSidecar chosen;
+    return SidecarReading(modelPath, given, matchingOnly).finish(graph);
+}
+
+struct SidecarReading::Read {
+    ChosenSidecar chosen; // its path and whether it was found beside the model
+    bool matchingOnly = false;
+    std::future<Sidecar> sidecar; // readSidecar(chosen.path), when there is a path
+};
+
+namespace {
+std::future<Sidecar> startReading(const std::string& path) {
+    auto read = [path] {
+        adviseHugePagesForThisThread(); // 126k entries are fresh memory (common/huge_pages.h)
+        return readSidecar(path);
+    };
+    if (std::thread::hardware_concurrency() >= 2) try {
+            return std::async(std::launch::async, read);
+        } catch (const std::system_error&) { // no thread to be had: read in finish()
+        }
+    return std::async(std::launch::deferred, read);
+}
+} // namespace
+
+SidecarReading::SidecarReading(const std::string& modelPath, const std::string& given, bool matchingOnly)
+    : read_(std::make_unique<Read>()) {
+    ChosenSidecar& chosen = read_->chosen;
     chosen.path = given.empty() ? findSidecarBeside(modelPath) : given;
     chosen.foundBeside = given.empty() && !chosen.path.empty();
+    read_->matchingOnly = matchingOnly && !given.empty();
+    if (!chosen.path.empty()) read_->sidecar = startReading(chosen.path);
+}
+
+SidecarReading::SidecarReading(SidecarReading&&) noexcept = default;
+SidecarReading& SidecarReading::operator=(SidecarReading&&) noexcept = default;
+SidecarReading::~SidecarReading() = default; // a future of std::async waits for its read
+
+ChosenSidecar SidecarReading::finish(const GraphIndex& graph) {
+    ChosenSidecar chosen = std::move(read_->chosen);
     if (chosen.path.empty()) return chosen;
-    if (matchingOnly && !given.empty()) {
-        chosen.sidecar = readMatchingPartFor(graph, given, chosen.partial);
+    if (read_->matchingOnly) { // given for a related model: its errors are the user's to see
+        chosen.sidecar = matchingPartFor(graph, read_->sidecar.get(), chosen.partial);
         return chosen;
     }
     try {
-        chosen.sidecar = readSidecarFor(graph, chosen.path);
+        chosen.sidecar = fitToModel(graph, read_->sidecar.get());
     } catch (const Error& e) {
         if (!chosen.foundBeside) throw;
         chosen.note = std::string("sidecar found beside the model not applied: ") + e.what();

@@ -9,6 +9,7 @@
 // Only these exact names: a sidecar of another model in the same folder is never picked up by accident.
 #include "sidecar/sidecar.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,5 +38,24 @@ struct ChosenSidecar {
 };
 ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPath, const std::string& given,
                             bool matchingOnly = false);
+
+// chooseSidecar in two halves, so that the sidecar is read while the model loads: the constructor chooses
+// the file and reads it (readSidecar needs no model) on another thread when the machine has a second
+// core; finish() waits for it and fits it to the graph as chooseSidecar does, with the same results and
+// errors. A sidecar as big as deep-1000's (40 MB, 126k entries) takes about as long to read as the model
+// to open. Not finished (the model failed to load), it waits for the read and drops it, errors included.
+class SidecarReading {
+public:
+    SidecarReading(const std::string& modelPath, const std::string& given, bool matchingOnly = false);
+    SidecarReading(SidecarReading&&) noexcept;
+    SidecarReading& operator=(SidecarReading&&) noexcept;
+    ~SidecarReading();
+
+    ChosenSidecar finish(const GraphIndex& graph); // once
+
+private:
+    struct Read;
+    std::unique_ptr<Read> read_;
+};
 
 } // namespace hs

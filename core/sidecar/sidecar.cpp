@@ -202,7 +202,10 @@ SidecarCheck checkEntries(const GraphIndex& graph, const Sidecar& sidecar, std::
 } // namespace
 
 Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path) {
-    Sidecar sidecar = readSidecar(path);
+    return fitToModel(graph, readSidecar(path));
+}
+
+Sidecar fitToModel(const GraphIndex& graph, Sidecar sidecar) {
     bindSidecarKeys(graph, sidecar);
     std::vector<int> nodes;
     const SidecarCheck check = checkEntries(graph, sidecar, &nodes);
@@ -232,7 +235,11 @@ std::size_t keepMatchingEntries(const GraphIndex& graph, Sidecar& sidecar) {
 }
 
 Sidecar readMatchingPartFor(const GraphIndex& graph, const std::string& path, std::string& summary) {
-    Sidecar sidecar = readSidecar(path);
+    return matchingPartFor(graph, readSidecar(path), summary);
+}
+
+Sidecar matchingPartFor(const GraphIndex& graph, Sidecar sidecar, std::string& summary) {
+    const std::string& path = sidecar.filePath; // readSidecar set it
     bindSidecarKeys(graph, sidecar);
     const std::size_t total = sidecar.entries.size();
     const std::size_t dropped = keepMatchingEntries(graph, sidecar);

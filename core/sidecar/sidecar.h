@@ -126,6 +126,9 @@ void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar);
 // its entries name (Sidecar::nodes). Throws hs::Error naming the file when it cannot be read or is for
 // another model (the check's message).
 Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path);
+// The same for a sidecar read already (readSidecar: the part that needs no model, so it may run while
+// the model loads).
+Sidecar fitToModel(const GraphIndex& graph, Sidecar sidecar);
 
 // The sidecar's nodes (one per entry, -1 for a key the model lacks) when they were found in this graph's
 // model; nullptr otherwise (then each key must be looked up).
@@ -141,6 +144,8 @@ std::size_t keepMatchingEntries(const GraphIndex& graph, Sidecar& sidecar);
 // when none names a node of the model. `summary` gets "applied 180 of 214 entries of f.json (34 name
 // nodes this model does not have)".
 Sidecar readMatchingPartFor(const GraphIndex& graph, const std::string& path, std::string& summary);
+// The same for a sidecar read already.
+Sidecar matchingPartFor(const GraphIndex& graph, Sidecar sidecar, std::string& summary);
 
 // "sha256:<hex>" over the graph structure (op types and tensor names in order), not the weights.
 // Computed once per loaded model and remembered while the model lives (thread-safe).

@@ -1,6 +1,7 @@
 // Sidecars: every supported form reads, ours round-trips exactly, saves are atomic, and a sidecar
 // written for another model is refused with counts and examples.
 #include "common/error.h"
+#include "common/sha256.h"
 #include "sidecar/discovery.h"
 #include "test_support.h"
 
@@ -9,6 +10,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -666,6 +668,130 @@ private slots:
         QCOMPARE(findSidecarBeside(model), dir.filePath("m.hierarchy.json").toStdString());
         std::ofstream(dir.filePath("mother_hierarchy.json").toStdString()) << "{}"; // another model's
         QCOMPARE(findSidecarBeside(dir.filePath("mo.onnx").toStdString()), std::string());
+    }
+
+    // The sidecar is read while the model loads (SidecarReading): what finish() gives, and what it throws,
+    // is what chooseSidecar gave, whether the file was given or found beside the model.
+    void sidecarReadWhileTheModelLoadsChoosesAsBefore() {
+        QTemporaryDir dir;
+        const std::string model = dir.filePath("m.onnx").toStdString();
+        std::filesystem::copy_file(fixture("bert_like_op17.onnx"), model);
+        Loaded m = hstest::load(model);
+        { // none beside, none given
+            SidecarReading reading(model, "");
+            const ChosenSidecar chosen = reading.finish(*m.graph);
+            QVERIFY(!chosen.sidecar && chosen.path.empty() && chosen.note.empty());
+        }
+        const std::string beside = dir.filePath("m.hierarchy.json").toStdString();
+        m.hierarchy.assignManually(m.node("/encoder/layer.0/attention/output/Add"),
+                                   m.hierarchy.findModule("encoder.layer.1"));
+        saveSidecar(beside, *m.graph, m.hierarchy);
+        { // found beside, and it fits: read, keys bound, checked
+            SidecarReading reading(model, "");
+            const ChosenSidecar chosen = reading.finish(*m.graph);
+            QVERIFY(chosen.sidecar && chosen.foundBeside && chosen.path == beside && chosen.note.empty());
+            QCOMPARE(chosen.sidecar->entries.size(), m.graph->size());
+            QVERIFY(boundNodes(*m.graph, *chosen.sidecar));
+            const Hierarchy h = inferHierarchy(*m.graph, &*chosen.sidecar);
+            const Assignment& a =
+                h.assignments[static_cast<std::size_t>(m.node("/encoder/layer.0/attention/output/Add"))];
+            QCOMPARE(h.modules[static_cast<std::size_t>(a.module)].scope, std::string("encoder.layer.1"));
+        }
+        Loaded other = hstest::load(fixture("bert_like_op14.onnx"));
+        { // found beside another model's file name: not applied, and the note says why
+            const std::string op14 = dir.filePath("op14.onnx").toStdString();
+            std::filesystem::copy_file(beside, dir.filePath("op14.hierarchy.json").toStdString());
+            SidecarReading reading(op14, "");
+            const ChosenSidecar chosen = reading.finish(*other.graph);
+            QVERIFY(!chosen.sidecar && chosen.foundBeside);
+            QVERIFY2(chosen.note.find("not applied") != std::string::npos &&
+                         chosen.note.find("op14.hierarchy.json") != std::string::npos,
+                     chosen.note.c_str());
+        }
+        { // given for a related model: its matching part
+            SidecarReading reading(model, beside, true);
+            const ChosenSidecar chosen = reading.finish(*other.graph);
+            QVERIFY(chosen.sidecar && !chosen.foundBeside);
+            QVERIFY2(chosen.partial.rfind("applied ", 0) == 0, chosen.partial.c_str());
+        }
+        { // given and missing: the error names it
+            const std::string missing = dir.filePath("missing.json").toStdString();
+            SidecarReading reading(model, missing);
+            try {
+                reading.finish(*m.graph);
+                QFAIL("a missing sidecar was applied");
+            } catch (const Error& e) {
+                QVERIFY2(std::string(e.what()).find(missing) != std::string::npos, e.what());
+            }
+        }
+        { // given and broken, but the model failed first: the reading goes without a word
+            const std::string broken = dir.filePath("broken.json").toStdString();
+            std::ofstream(broken) << "{ not json";
+            bool modelFailed = false;
+            try {
+                SidecarReading reading(model, broken);
+                hstest::load(dir.filePath("no such model.onnx").toStdString());
+            } catch (const Error&) {
+                modelFailed = true;
+            }
+            QVERIFY(modelFailed);
+        }
+    }
+
+    // Sidecars written before keep applying: the structural digest of these models is what earlier
+    // versions wrote (computed then by the portable SHA-256 alone).
+    void digestsWrittenByEarlierVersionsStillMatch() {
+        const std::pair<std::string, std::string> written[] = {
+            {fixture("bert_like_op17.onnx"),
+             "39e385d39e1e8be126a808b0ecc8b522bc14b229d584b40d6a98e8123be8d0da"},
+            {hstest::sharedModel("distilbert_tiny_torch1.10_optimum_test.onnx"),
+             "15586a803a82ca667a09e3f11daf9f5d50eaaf69387c824fe8b9f068a2f56069"},
+            {hstest::sharedModel("gpt2_tiny_random_ort_fused_past.onnx"),
+             "6f397d0024bf0b93af0bf61d3e48fa9766245926c653ea8d62a0403514dd438c"},
+            {hstest::sharedModel("tf2onnx_deeplab_v3_mobilenetv2.onnx"),
+             "a9efcd4cc1f82b9e3426bacb502fd0b84501ae50f928d3af2d236132704ef5b1"},
+        };
+        for (const auto& [path, digest] : written)
+            QCOMPARE(modelDigest(*hstest::load(path).graph), "sha256:" + digest);
+    }
+
+    // SHA-256 on both engines (the processor's SHA extensions where it has them, and the portable code):
+    // FIPS 180-4's examples, and every length around the 64-byte block fed in pieces of every size.
+    void sha256FollowsTheStandardOnEveryEngine() {
+        qInfo("SHA extensions: %s", Sha256::usesShaExtensions() ? "used" : "absent, portable code only");
+        for (const auto engine : {Sha256::Engine::Fastest, Sha256::Engine::Portable}) {
+            auto hash = [engine](std::string_view bytes) {
+                Sha256 sha(engine);
+                sha.update(bytes);
+                return sha.hexDigest();
+            };
+            QCOMPARE(hash(""),
+                     std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+            QCOMPARE(hash("abc"),
+                     std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+            QCOMPARE(hash("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+                     std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+            QCOMPARE(hash("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
+                          "klmnopqrlmnopqrsmnopqrstnopqrstu"),
+                     std::string("cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"));
+            QCOMPARE(hash(std::string(1000000, 'a')),
+                     std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+        }
+        std::string bytes(300, '\0');
+        for (std::size_t k = 0; k < bytes.size(); ++k)
+            bytes[k] = static_cast<char>((k * 2654435761u) >> 13);
+        for (std::size_t length = 0; length <= bytes.size(); ++length) {
+            Sha256 whole(Sha256::Engine::Portable);
+            whole.update(std::string_view(bytes.data(), length));
+            const std::string expected = whole.hexDigest();
+            for (const std::size_t piece :
+                 {std::size_t(1), std::size_t(7), std::size_t(64), std::size_t(65)}) {
+                Sha256 fast;
+                for (std::size_t at = 0; at < length; at += piece)
+                    fast.update(std::string_view(bytes.data() + at, std::min(piece, length - at)));
+                QCOMPARE(fast.hexDigest(), expected);
+            }
+        }
     }
 
     void badSidecarsGiveClearErrors() {

@@ -19,11 +19,9 @@ QString findSidecarBeside(const QString& modelPath) {
 }
 
 // The sidecar given, or found beside the model, applied to the document when it fits.
-static void chooseDocumentSidecar(ModelDocument& doc, const QString& modelPath, const QString& given,
-                                  bool matchingOnly) {
+static void chooseDocumentSidecar(ModelDocument& doc, SidecarReading& reading) {
     try {
-        ChosenSidecar chosen =
-            chooseSidecar(*doc.graph, modelPath.toStdString(), given.toStdString(), matchingOnly);
+        ChosenSidecar chosen = reading.finish(*doc.graph);
         doc.sidecarPartial = QString::fromStdString(chosen.partial);
         if (!chosen.note.empty())
             doc.sidecarNote =
@@ -46,9 +44,11 @@ std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const
     auto doc = std::make_shared<ModelDocument>();
     doc->modelPath = QFileInfo(modelPath).absoluteFilePath();
     try {
+        // The sidecar is read while the model loads.
+        SidecarReading sidecarReading(modelPath.toStdString(), sidecarPath.toStdString(), matchingOnly);
         doc->model = loadModel(modelPath.toStdString());
         doc->graph = std::make_unique<GraphIndex>(doc->model);
-        chooseDocumentSidecar(*doc, modelPath, sidecarPath, matchingOnly);
+        chooseDocumentSidecar(*doc, sidecarReading);
         doc->hierarchy = inferHierarchy(*doc->graph, doc->sidecar.get());
         if (doc->sidecar) retakeSuggestions(*doc->graph, *doc->sidecar, doc->hierarchy); // as the CLI does
         // Kept for the claims it carries into every save. A file of ours without any (the usual case)

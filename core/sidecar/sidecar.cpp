@@ -172,43 +172,51 @@ bool writtenByHierscope(const Sidecar& sidecar) {
            (sidecar.generator.rfind("hierscope", 0) == 0 || sidecar.modelDigest.rfind("sha256:", 0) == 0);
 }
 
-void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar) {
+namespace {
+// bindSidecarKeys, and the node of each entry into `nodes` when given (-1 for a key the model lacks): the
+// check that follows takes them instead of looking each key up again.
+void bindKeys(const GraphIndex& graph, Sidecar& sidecar, std::vector<int>* nodes) {
     sidecar.nodes = {};                           // keys may change
     std::unordered_map<std::string, int> escaped; // built at the first key not found as it is
     bool built = false;
+    if (nodes) nodes->reserve(sidecar.entries.size());
     int next = 0; // entries are in graph order: each key is tried at the index after the last found
     for (auto& e : sidecar.entries) {
-        if (const int i = graph.find(e.key, next); i >= 0) {
-            next = i + 1;
-            continue;
-        }
-        if (!built) {
-            for (std::size_t i = 0; i < graph.size(); ++i) {
-                const std::string& key = graph.key(static_cast<int>(i));
+        int i = graph.find(e.key, next);
+        if (i < 0 && !built) {
+            for (std::size_t n = 0; n < graph.size(); ++n) {
+                const std::string& key = graph.key(static_cast<int>(n));
                 std::string shown = utf8Escaped(key);
-                if (shown != key) escaped.emplace(std::move(shown), static_cast<int>(i));
+                if (shown != key) escaped.emplace(std::move(shown), static_cast<int>(n));
             }
             built = true;
         }
-        if (escaped.empty()) return;
-        auto it = escaped.find(e.key);
-        if (it != escaped.end()) e.key = graph.key(it->second);
+        if (i < 0 && !escaped.empty())
+            if (auto it = escaped.find(e.key); it != escaped.end()) {
+                e.key = graph.key(it->second);
+                i = graph.find(e.key);
+            }
+        if (i >= 0) next = i + 1;
+        if (nodes) nodes->push_back(i);
     }
 }
 
-namespace {
-// checkSidecar, and the node each entry names into `nodes` when given (-1 for a key the model lacks).
-SidecarCheck checkEntries(const GraphIndex& graph, const Sidecar& sidecar, std::vector<int>* nodes);
+// checkSidecar, given the node each entry names (-1 for a key the model lacks).
+SidecarCheck checkNodes(const GraphIndex& graph, const Sidecar& sidecar, const std::vector<int>& nodes);
 } // namespace
+
+void bindSidecarKeys(const GraphIndex& graph, Sidecar& sidecar) {
+    bindKeys(graph, sidecar, nullptr);
+}
 
 Sidecar readSidecarFor(const GraphIndex& graph, const std::string& path) {
     return fitToModel(graph, readSidecar(path));
 }
 
 Sidecar fitToModel(const GraphIndex& graph, Sidecar sidecar) {
-    bindSidecarKeys(graph, sidecar);
     std::vector<int> nodes;
-    const SidecarCheck check = checkEntries(graph, sidecar, &nodes);
+    bindKeys(graph, sidecar, &nodes);
+    const SidecarCheck check = checkNodes(graph, sidecar, nodes);
     if (!check.applicable) throw Error(check.message);
     sidecar.nodes.model = graph.modelPtr();
     sidecar.nodes.of = std::move(nodes);
@@ -253,21 +261,16 @@ Sidecar matchingPartFor(const GraphIndex& graph, Sidecar sidecar, std::string& s
 }
 
 namespace {
-SidecarCheck checkEntries(const GraphIndex& graph, const Sidecar& sidecar, std::vector<int>* nodes) {
+SidecarCheck checkNodes(const GraphIndex& graph, const Sidecar& sidecar, const std::vector<int>& nodes) {
     SidecarCheck check;
     if (!sidecar.modelDigest.empty() && sidecar.modelDigest != modelDigest(graph))
         check.digestMismatch = true;
-    if (nodes) nodes->reserve(sidecar.entries.size());
-    int next = 0; // as in bindSidecarKeys
-    for (const auto& e : sidecar.entries) {
-        const int i = graph.find(e.key, next);
-        if (nodes) nodes->push_back(i);
-        if (i >= 0) {
-            next = i + 1;
+    for (std::size_t k = 0; k < sidecar.entries.size(); ++k) {
+        if (nodes[k] >= 0) {
             ++check.matchedKeys;
         } else {
             ++check.unknownKeys;
-            if (check.unknownExamples.size() < 5) check.unknownExamples.push_back(e.key);
+            if (check.unknownExamples.size() < 5) check.unknownExamples.push_back(sidecar.entries[k].key);
         }
     }
     std::ostringstream msg;
@@ -296,7 +299,14 @@ SidecarCheck checkEntries(const GraphIndex& graph, const Sidecar& sidecar, std::
 } // namespace
 
 SidecarCheck checkSidecar(const GraphIndex& graph, const Sidecar& sidecar) {
-    return checkEntries(graph, sidecar, nullptr);
+    std::vector<int> nodes;
+    nodes.reserve(sidecar.entries.size());
+    int next = 0; // entries are in graph order: each key is tried at the index after the last found
+    for (const auto& e : sidecar.entries) {
+        nodes.push_back(graph.find(e.key, next));
+        if (nodes.back() >= 0) next = nodes.back() + 1;
+    }
+    return checkNodes(graph, sidecar, nodes);
 }
 
 namespace {

@@ -231,6 +231,26 @@ private slots:
         QCOMPARE(int(a.source), int(Source::Manual));
     }
 
+    // A sidecar found beside the model but written for another one: the label says it was not applied,
+    // and its tooltip why, after the tensor types' message has replaced the status bar's note.
+    void sidecarBesideForAnotherModelSaysWhyItWasNotApplied() {
+        QTemporaryDir dir;
+        const QString model = dir.filePath(QStringLiteral("m.onnx"));
+        QVERIFY(QFile::copy(fixture("bert_like_op14.onnx"), model));
+        QVERIFY(QFile::copy(fixture("bert_like_op17.hierarchy.json"),
+                            dir.filePath(QStringLiteral("m.hierarchy.json"))));
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(openAndSettle(w, model));
+        QTRY_VERIFY_WITH_TIMEOUT(w.document()->analysis != nullptr, 60000);
+        QVERIFY(w.document()->sidecarPath.isEmpty());
+        QCOMPARE(sidecarLabel(w), QStringLiteral("Sidecar not applied"));
+        const QString tip = w.findChild<QLabel*>(QStringLiteral("sidecarLabel"))->toolTip();
+        QVERIFY2(tip.contains(QStringLiteral("m.hierarchy.json")) &&
+                     tip.contains(QStringLiteral("do not exist in the model")),
+                 qPrintable(tip));
+    }
+
     void extractedModuleOpensWithItsClasses() {
         QTemporaryDir dir;
         const QString model = copySample(dir);

@@ -81,6 +81,10 @@ void SidecarActions::updateLabel() {
     const QString own = doc_->ownSidecarPath;
     // Short: the status bar also shows messages. The full paths are in the tooltip.
     QString text = tr("No sidecar");
+    // Why a sidecar given or found was not applied stays here: the status bar's message about it is
+    // replaced by the next one (the tensor types, a moment after the model shows).
+    const QString notApplied = applied.isEmpty() ? doc_->sidecarNote : QString();
+    if (!notApplied.isEmpty()) text = tr("Sidecar not applied");
     if (!applied.isEmpty())
         text = tr("Sidecar: %1%2")
                    .arg(QFileInfo(applied).fileName(),
@@ -88,6 +92,7 @@ void SidecarActions::updateLabel() {
     if (!own.isEmpty() && own != applied) text = tr("Sidecar: saved to %1").arg(QFileInfo(own).fileName());
     label_->setText(text);
     label_->setToolTip(
+        (notApplied.isEmpty() ? QString() : notApplied + QStringLiteral("\n")) +
         tr("Applied: %1\nSaves go to: %2")
             .arg(applied.isEmpty() ? tr("none (File > Load Sidecar... or drop a .json file here)") : applied,
                  own.isEmpty() ? defaultSidecarPath(doc_->modelPath) : own));

@@ -63,7 +63,12 @@ std::future<Sidecar> startReading(const std::string& path) {
         adviseHugePagesForThisThread(); // 126k entries are fresh memory (common/huge_pages.h)
         return readSidecar(path);
     };
-    if (std::thread::hardware_concurrency() >= 2) try {
+    // Only a regular file is read ahead: opening a FIFO waits for a writer, and a reading nobody
+    // finishes (the model failed to load) would wait for it too. Anything else is read in finish(), as
+    // before, where readSidecar says what is wrong with it.
+    std::error_code ec;
+    const bool regular = std::filesystem::is_regular_file(path, ec);
+    if (regular && std::thread::hardware_concurrency() >= 2) try {
             return std::async(std::launch::async, read);
         } catch (const std::system_error&) { // no thread to be had: read in finish()
         }

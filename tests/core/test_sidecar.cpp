@@ -736,6 +736,11 @@ private slots:
             }
             QVERIFY(modelFailed);
         }
+        { // given a FIFO, never finished: nothing waits for a writer (opening a FIFO would)
+            const std::string fifo = dir.filePath("fifo.json").toStdString();
+            QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+            SidecarReading reading(model, fifo);
+        }
     }
 
     // Sidecars written before keep applying: the structural digest of these models is what earlier

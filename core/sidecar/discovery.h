@@ -40,10 +40,11 @@ ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPat
                             bool matchingOnly = false);
 
 // chooseSidecar in two halves, so that the sidecar is read while the model loads: the constructor chooses
-// the file and reads it (readSidecar needs no model) on another thread when the machine has a second
-// core; finish() waits for it and fits it to the graph as chooseSidecar does, with the same results and
-// errors. A sidecar as big as deep-1000's (40 MB, 126k entries) takes about as long to read as the model
-// to open. Not finished (the model failed to load), it waits for the read and drops it, errors included.
+// the file and, when it is a regular file and the machine has a second core, reads it (readSidecar needs
+// no model) on another thread; finish() waits for it and fits it to the graph as chooseSidecar does, with the
+// same results and errors. A sidecar as big as deep-1000's (40 MB, 126k entries) takes about as long to read
+// as the model to open. Not finished (the model failed to load), it waits for the read and drops it, errors
+// included.
 class SidecarReading {
 public:
     SidecarReading(const std::string& modelPath, const std::string& given, bool matchingOnly = false);

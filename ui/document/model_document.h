@@ -41,7 +41,8 @@ struct ModelDocument {
 
 // Opens a model and infers its hierarchy. Never throws: failures land in error / sidecarNote.
 // An explicit sidecar that does not fit the model is reported and not applied; without one, a
-// sidecar found beside the model (core's SidecarReading, the CLI's rule; read while the model loads) is applied when it fits.
+// sidecar found beside the model (the CLI's rule) is applied when it fits. Either is read while the model
+// loads (core's SidecarReading).
 // `matchingOnly`: the sidecar was written for a related model; its entries whose keys match apply.
 std::shared_ptr<ModelDocument> loadModelDocument(const QString& modelPath, const QString& sidecarPath,
                                                  bool matchingOnly = false);

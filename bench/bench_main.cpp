@@ -504,6 +504,18 @@ std::vector<std::string> environmentWithoutHugePages() {
     return env;
 }
 
+// The seconds a fresh-process child (--first, --first-with-sidecar) timed inside itself; `what` names it
+// in the error when it failed.
+double secondsInsideChild(const std::vector<std::string>& args, const std::string& what,
+                          char** env = environ) {
+    bool to = false;
+    double s = 0, inside = 0;
+    const std::string out = runChild(args, 600, to, s, nullptr, env);
+    if (to || std::sscanf(out.c_str(), "%lf", &inside) != 1 || inside <= 0)
+        throw std::runtime_error("the fresh-process " + what + " failed");
+    return inside;
+}
+
 FirstOpens firstOpens(const std::string& path, int rounds, bool hugePages) {
     std::vector<std::string> plain = hugePages ? std::vector<std::string>{} : environmentWithoutHugePages();
     std::vector<char*> plainEnv;
@@ -512,17 +524,10 @@ FirstOpens firstOpens(const std::string& path, int rounds, bool hugePages) {
     plainEnv.push_back(nullptr);
     std::vector<double> opens, parses;
     for (int r = 0; r < rounds; ++r)
-        for (const char* what : {"open", "parse"}) {
-            bool to = false;
-            double s = 0;
-            const std::string out =
-                runChild({"--first", what, path}, 600, to, s, nullptr, hugePages ? environ : plainEnv.data());
-            double inside = 0;
-            if (to || std::sscanf(out.c_str(), "%lf", &inside) != 1 || inside <= 0)
-                throw std::runtime_error(std::string("the fresh-process ") + what + " of " + path +
-                                         " failed");
-            (what == std::string("open") ? opens : parses).push_back(inside);
-        }
+        for (const std::string what : {"open", "parse"})
+            (what == "open" ? opens : parses)
+                .push_back(secondsInsideChild({"--first", what, path}, what + " of " + path,
+                                              hugePages ? environ : plainEnv.data()));
     return {median(opens), median(parses)};
 }
 
@@ -1099,16 +1104,11 @@ void measureOpenWithSidecar(const std::string& label, const std::string& path, c
     // In fresh processes, in turns: what a user's open pays, every byte of it fresh from the kernel.
     std::map<std::string, std::vector<double>> fresh;
     for (int r = 0; r < std::max(reps, 7); ++r)
-        for (const std::string how : {"while-loading", "after", "alone"}) {
-            bool to = false;
-            double s = 0, inside = 0;
-            const std::string out = how == "alone"
-                                        ? runChild({"--first", "open", path}, 600, to, s)
-                                        : runChild({"--first-with-sidecar", how, path, sidecar}, 600, to, s);
-            if (to || std::sscanf(out.c_str(), "%lf", &inside) != 1 || inside <= 0)
-                throw std::runtime_error("the fresh-process open of " + path + " (" + how + ") failed");
-            fresh[how].push_back(inside);
-        }
+        for (const std::string how : {"while-loading", "after", "alone"})
+            fresh[how].push_back(secondsInsideChild(
+                how == "alone" ? std::vector<std::string>{"--first", "open", path}
+                               : std::vector<std::string>{"--first-with-sidecar", how, path, sidecar},
+                "open of " + path + " (" + how + ")"));
     const double freshAside = median(fresh["while-loading"]), freshInTurn = median(fresh["after"]),
                  freshAlone = median(fresh["alone"]);
     std::vector<double> digests;

@@ -85,8 +85,6 @@ SidecarReading::SidecarReading(const std::string& modelPath, const std::string& 
     if (!chosen.path.empty()) read_->sidecar = startReading(chosen.path);
 }
 
-SidecarReading::SidecarReading(SidecarReading&&) noexcept = default;
-SidecarReading& SidecarReading::operator=(SidecarReading&&) noexcept = default;
 SidecarReading::~SidecarReading() = default; // a future of std::async waits for its read
 
 ChosenSidecar SidecarReading::finish(const GraphIndex& graph) {

@@ -48,8 +48,6 @@ ChosenSidecar chooseSidecar(const GraphIndex& graph, const std::string& modelPat
 class SidecarReading {
 public:
     SidecarReading(const std::string& modelPath, const std::string& given, bool matchingOnly = false);
-    SidecarReading(SidecarReading&&) noexcept;
-    SidecarReading& operator=(SidecarReading&&) noexcept;
     ~SidecarReading();
 
     ChosenSidecar finish(const GraphIndex& graph); // once

@@ -61,8 +61,9 @@ std::vector<std::string> nodeOuterReferences(const Model& m, const Node& n) {
     return out;
 }
 
-Flattener::Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll, bool unitNames)
-    : g_(g), m_(g.model()), sel_(std::move(selected)), unitNames_(unitNames) {
+Flattener::Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll, bool unitNames,
+                     const std::vector<char>* within)
+    : g_(g), m_(g.model()), sel_(std::move(selected)), unitNames_(unitNames), partial_(within != nullptr) {
     std::size_t n = g_.size();
     any_.assign(n, 0);
     all_.assign(n, 1);
@@ -83,7 +84,38 @@ Flattener::Flattener(const GraphIndex& g, std::vector<char> selected, bool expan
     units.reserve(n);
     // Source order, made topological where the source is not (some converters write unsorted graphs).
     for (int i : g_.topologicalOrder())
-        walk(i);
+        if (!within || (*within)[static_cast<std::size_t>(i)]) walk(i);
+}
+
+std::vector<char> upstreamCone(const GraphIndex& g, const std::vector<int>& starts) {
+    std::vector<char> in(g.size(), 0);
+    std::vector<int> todo;
+    auto add = [&](int i) {
+        if (i < 0 || in[static_cast<std::size_t>(i)]) return;
+        in[static_cast<std::size_t>(i)] = 1;
+        todo.push_back(i);
+    };
+    for (int i : starts)
+        add(i);
+    while (!todo.empty()) {
+        const int i = todo.back();
+        todo.pop_back();
+        add(g.instance(i).parent);
+        for (int c : g.children(i))
+            add(c);
+        for (int t : g.inputs(i)) {
+            const TensorEntry& te = g.tensor(t);
+            if (te.producer >= 0) {
+                add(te.producer);
+            } else if (g.instance(i).depth > 0 && !te.graphInput && !te.initializer) {
+                // A body reading a name of an enclosing graph: where the index does not link it to its
+                // producer, the main graph's tensor of that name (a superset does no harm).
+                const int outer = g.findTensor(std::string(te.name));
+                if (outer >= 0) add(g.tensor(outer).producer);
+            }
+        }
+    }
+    return in;
 }
 
 bool Flattener::isCall(int i) const {

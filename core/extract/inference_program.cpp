@@ -38,6 +38,39 @@ bool valuesMayShape(const Initializer& init) {
     return true;
 }
 
+// Main-graph tensors the units read (`read`) and make (`made`), by tensor id: a node's own names where
+// it stands in the main graph, its flat names where it was inlined, and the names its bodies read.
+void markReadAndMade(const GraphIndex& g, const Flattener& flat, std::vector<char>& read,
+                     std::vector<char>& made) {
+    read.assign(g.tensorCount(), 0);
+    made.assign(g.tensorCount(), 0);
+    auto mark = [&](std::vector<char>& marks, const std::string& flatName) {
+        if (flatName.empty()) return;
+        const int t = g.findTensor(flatName);
+        if (t >= 0) marks[static_cast<std::size_t>(t)] = 1;
+    };
+    for (const Unit& u : flat.units) {
+        if (u.call >= 0) {
+            for (const auto& name : u.inputs)
+                mark(read, name);
+            for (const auto& name : u.outputs)
+                mark(made, name);
+        } else {
+            for (int t : g.inputs(u.instance))
+                read[static_cast<std::size_t>(t)] = 1;
+            for (int t : g.outputs(u.instance))
+                made[static_cast<std::size_t>(t)] = 1;
+        }
+        for (const auto& name : u.outerRefs)
+            mark(read, name);
+    }
+}
+
+bool isMarked(const GraphIndex& g, const std::vector<char>& marks, const std::string& name) {
+    const int t = g.findTensor(name);
+    return t >= 0 && marks[static_cast<std::size_t>(t)];
+}
+
 } // namespace
 
 void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::ModelProto& mp) {
@@ -55,7 +88,12 @@ void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::Model
     for (const auto& vi : m.main().inputs)
         if (inputs.insert(vi.name).second)
             *graph->add_input() = parseSpan<onnx::ValueInfoProto>(m, vi.span, "input", vi.name);
+    // A part of the model takes the initializers its nodes read and the outputs they make, not the
+    // others: an output nothing in the program makes would be a name without a producer.
+    std::vector<char> read, made; // per main-graph tensor
+    if (flat.partial()) markReadAndMade(g, flat, read, made);
     for (const auto& init : m.main().initializers) {
+        if (flat.partial() && !isMarked(g, read, init.name)) continue;
         if (valuesMayShape(init)) {
             inlineTensorInto(m, init, *graph->add_initializer());
         } else if (inputs.insert(init.name).second) {
@@ -65,7 +103,7 @@ void buildInferenceModel(const GraphIndex& g, const Flattener& flat, onnx::Model
     // Declared value_info and output types are left out: inference computes them from the nodes, and a
     // wrong declaration (some converters write them) would stop it.
     for (const auto& vi : m.main().outputs)
-        graph->add_output()->set_name(vi.name);
+        if (!flat.partial() || isMarked(g, made, vi.name)) graph->add_output()->set_name(vi.name);
     for (const auto& fn : m.functions)
         *mp.add_functions() = parseSpan<onnx::FunctionProto>(m, fn.span, "function", fn.name);
 }

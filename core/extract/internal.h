@@ -64,13 +64,18 @@ class Flattener {
 public:
     // Without `unitNames`, units of nodes not inlined keep no names (inputs, outputs, outerRefs): building
     // the program reads them only for inlined nodes (shape inference of a whole model needs no more).
-    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll, bool unitNames = true);
+    // With `within`, only the main-graph instances it marks become units (with their bodies): a part of
+    // the model, such as the nodes upstream of an extraction (upstreamCone).
+    Flattener(const GraphIndex& g, std::vector<char> selected, bool expandAll, bool unitNames = true,
+              const std::vector<char>* within = nullptr);
 
     bool isCall(int i) const;
     bool expanded(int i) const { return expand_[static_cast<std::size_t>(i)] != 0; }
     bool anyDescendant(int i) const { return any_[static_cast<std::size_t>(i)] != 0; }
     bool allDescendants(int i) const { return all_[static_cast<std::size_t>(i)] != 0; }
     bool isSelected(int i) const { return sel_[static_cast<std::size_t>(i)] != 0; }
+    // Made with `within`: the units are a part of the main graph, not all of it.
+    bool partial() const { return partial_; }
 
     // The name `local` (as written in instance i's graph) has in the flat program.
     std::string flatName(int i, std::string_view local) const;
@@ -85,7 +90,13 @@ private:
     const Model& m_;
     std::vector<char> sel_, any_, all_, expand_;
     bool unitNames_ = true;
+    bool partial_ = false;
 };
+
+// The instances a selection's types depend on: the selected ones (`starts`) and every node upstream of
+// them, with the owners and bodies of each (a body node runs inside its owner, and an owner's bodies come
+// whole with it).
+std::vector<char> upstreamCone(const GraphIndex& g, const std::vector<int>& starts);
 
 // What the names of a program buildInferenceModel built are known as already: the index's tensors, and
 // the flat program whose unit k is the program's node k.

@@ -24,6 +24,28 @@ bool isIdentityOp(const Node& n) {
     return n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx");
 }
 
+// The nodes planning reads, as the main-graph instances holding them: the selection's upstream cone
+// (`cone`: its producers, the constants it copies, what its types depend on) and the readers of what
+// the selection, and the calls and bodies holding it, produce (which of its tensors leave it). On a
+// deep model the rest is most of the graph, and flattening it (names of every node, tables of them)
+// was most of planning one layer.
+std::vector<char> nodesPlanningReads(const GraphIndex& g, const std::vector<char>& sel,
+                                     const std::vector<char>& cone) {
+    std::vector<char> reads = cone; // holds the owners of each of its nodes
+    auto markWithOwners = [&](int i) {
+        for (; i >= 0 && !reads[static_cast<std::size_t>(i)]; i = g.instance(i).parent)
+            reads[static_cast<std::size_t>(i)] = 1;
+    };
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        if (!sel[i]) continue;
+        for (int a = static_cast<int>(i); a >= 0; a = g.instance(a).parent)
+            for (int t : g.outputs(a))
+                for (int c : g.consumers(t)) // bodies reading it from an enclosing graph too
+                    markWithOwners(c);
+    }
+    return reads;
+}
+
 // Constants from outside the selection are copied in; so are (chains of) Identity copies of weights
 // and Constants (torch writes one per shared parameter), so that weights stay initializers instead of
 // becoming inputs. Chains are followed without recursion: a fuzzed model had an Identity cycle, and a
@@ -226,7 +248,9 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
         if (sel[i]) plan.selected.push_back(static_cast<int>(i));
     if (plan.selected.empty()) throw Error(m.path + ": nothing to extract: " + label + " has no nodes");
 
-    Flattener flat(graph, sel, false);
+    const std::vector<char> cone = upstreamCone(graph, plan.selected);
+    const std::vector<char> reads = nodesPlanningReads(graph, sel, cone);
+    Flattener flat(graph, sel, false, true, &reads);
     plan.expandedCalls = flat.expandedCalls;
     std::vector<Unit>& units = flat.units;
 
@@ -330,8 +354,11 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     // infers no shapes through local function calls, and flat names do not depend on which calls are
     // inlined). Inference completes declared types without a shape (the checker wants one on every
     // graph input and output) and replaces declared types that contradict the producing node.
+    // Only what lies upstream of the selection is inferred: inference runs forward, so the selection's
+    // tensors get the types the whole model would give them, and an early layer of a deep model is
+    // planned without inferring the layers after it.
     std::string problem;
-    Flattener inlined(graph, std::vector<char>(graph.size(), 1), true);
+    Flattener inlined(graph, std::vector<char>(graph.size(), 1), true, true, &cone);
     auto inferred = inferTypes(graph, inlined, problem);
     // The library's messages quote node names raw: cut, then escape what is not UTF-8.
     if (problem.size() > 400) problem = problem.substr(0, 400) + "...";

@@ -5,6 +5,7 @@
 #include "../core/test_support.h"
 #include "common/error.h"
 #include "extract/extract.h"
+#include "extract/internal.h"
 #include "extract_test_util.h"
 #include "model/mapped_file.h"
 
@@ -503,6 +504,71 @@ private slots:
         std::ofstream(existing) << "old";
         extractModel(plan, existing);
         QCOMPARE(checkerError(existing), QString());
+    }
+
+    // Planning infers types upstream of the selection only (inference runs forward, so those are the
+    // types the whole model gives it): the cone of an early layer holds every producer it depends on
+    // and no node of the layers after it.
+    void upstreamConeOfALayer() {
+        auto l = hstest::load(fixture("bert_like_op17.onnx"));
+        const int layer0 = l.hierarchy.findModule("encoder.layer.0");
+        std::vector<int> selected;
+        for (std::size_t i = 0; i < l.graph->size(); ++i)
+            if (l.hierarchy.isAncestorOrSelf(layer0, l.hierarchy.assignments[i].module))
+                selected.push_back(static_cast<int>(i));
+        const std::vector<char> cone = extraction::upstreamCone(*l.graph, selected);
+        for (int i : selected)
+            QVERIFY(cone[static_cast<std::size_t>(i)]);
+        std::size_t inCone = 0, laterLayer = 0;
+        for (std::size_t i = 0; i < l.graph->size(); ++i) {
+            const int node = static_cast<int>(i);
+            if (l.scopeOf(node).rfind("encoder.layer.1", 0) == 0) ++laterLayer;
+            if (!cone[i]) continue;
+            ++inCone;
+            for (int t : l.graph->inputs(node)) { // closed upstream
+                const int producer = l.graph->tensor(t).producer;
+                QVERIFY2(producer < 0 || cone[static_cast<std::size_t>(producer)],
+                         l.graph->key(node).c_str());
+            }
+            QVERIFY2(l.scopeOf(node).rfind("encoder.layer.1", 0) != 0 &&
+                         l.scopeOf(node).rfind("pooler", 0) != 0,
+                     l.graph->key(node).c_str());
+        }
+        QVERIFY(laterLayer > 0);
+        QVERIFY2(inCone < l.graph->size() * 2 / 3, qPrintable(QString::number(inCone)));
+    }
+
+    // A node inside a body brings its owner, the whole body and what feeds the owner; nothing after.
+    void upstreamConeOfABodyNode() {
+        auto l = hstest::load(fixture("control_flow.onnx"));
+        const int matMul = l.node("/loop/Loop::body::/loop/body/MatMul");
+        const int loop = l.node("/loop/Loop"), pre = l.node("/pre/Relu"), post = l.node("/post/Relu");
+        QVERIFY(matMul >= 0 && loop >= 0 && pre >= 0 && post >= 0);
+        const std::vector<char> cone = extraction::upstreamCone(*l.graph, {matMul});
+        QVERIFY(cone[static_cast<std::size_t>(loop)] && cone[static_cast<std::size_t>(pre)]);
+        QVERIFY(!cone[static_cast<std::size_t>(post)]);
+        for (std::size_t i = 0; i < l.graph->size(); ++i)
+            for (int p = l.graph->instance(static_cast<int>(i)).parent; p >= 0;
+                 p = l.graph->instance(p).parent)
+                if (p == loop) QVERIFY2(cone[i], l.graph->key(static_cast<int>(i)).c_str());
+
+        // A node of a local function's body: the call, all of its body and the call's producers.
+        auto f = hstest::load(fixture("bert_like_functions.onnx"));
+        int bodyNode = -1;
+        for (std::size_t i = 0; i < f.graph->size() && bodyNode < 0; ++i)
+            if (f.graph->instance(static_cast<int>(i)).depth > 0 &&
+                f.graph->instance(static_cast<int>(i)).parent > 0)
+                bodyNode = static_cast<int>(i);
+        QVERIFY(bodyNode >= 0);
+        const int call = f.graph->instance(bodyNode).parent;
+        const std::vector<char> callCone = extraction::upstreamCone(*f.graph, {bodyNode});
+        QVERIFY(callCone[static_cast<std::size_t>(call)]);
+        for (int c : f.graph->children(call))
+            QVERIFY(callCone[static_cast<std::size_t>(c)]);
+        for (int t : f.graph->inputs(call))
+            if (f.graph->tensor(t).producer >= 0)
+                QVERIFY(callCone[static_cast<std::size_t>(f.graph->tensor(t).producer)]);
+        QVERIFY(std::count(callCone.begin(), callCone.end(), 1) < static_cast<long>(f.graph->size()));
     }
 };
 

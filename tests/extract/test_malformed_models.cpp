@@ -107,10 +107,17 @@ private slots:
                      e.contains(QString::number(bytes) + " bytes") && e.contains("need 8"),
                  qPrintable(e));
         QVERIFY(!QFile::exists(QString::fromStdString(out)));
-        // A module before the Constant still extracts: inference types the rest of the model.
+        // A module before the Constant still extracts, and its plan does not hear of the Constant: only
+        // what lies upstream of a selection is inferred. A module after it does.
         ExtractionPlan other = planExtraction(*l.graph, l.hierarchy, "embeddings");
         QCOMPARE(errorOf([&] { extractModel(other, dir.filePath("embeddings.onnx").toStdString()); }),
                  QString());
+        QCOMPARE(other.inferenceProblem, std::string());
+        QVERIFY2(plan.inferenceProblem.find("left out of shape inference") != std::string::npos,
+                 plan.inferenceProblem.c_str());
+        ExtractionPlan after = planExtraction(*l.graph, l.hierarchy, "encoder.layer.1");
+        QVERIFY2(after.inferenceProblem.find("left out of shape inference") != std::string::npos,
+                 after.inferenceProblem.c_str());
 
         Run r = cli(dir, {"extract", path, "--module", "encoder.layer.0.attention", "-o", out});
         QCOMPARE(r.status, 1);

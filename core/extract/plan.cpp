@@ -24,24 +24,55 @@ bool isIdentityOp(const Node& n) {
     return n.opType == "Identity" && (n.domain.empty() || n.domain == "ai.onnx");
 }
 
-// The nodes planning reads, as the main-graph instances holding them: the selection's upstream cone
-// (`cone`: its producers, the constants it copies, what its types depend on) and the readers of what
-// the selection, and the calls and bodies holding it, produce (which of its tensors leave it). On a
-// deep model the rest is most of the graph, and flattening it (names of every node, tables of them)
-// was most of planning one layer.
-std::vector<char> nodesPlanningReads(const GraphIndex& g, const std::vector<char>& sel,
-                                     const std::vector<char>& cone) {
-    std::vector<char> reads = cone; // holds the owners of each of its nodes
-    auto markWithOwners = [&](int i) {
+// The nodes planning reads, as the main-graph instances holding them: the main-graph nodes holding the
+// selection with all of their bodies and calls' bodies (the units planning takes whole or in part), the
+// producers of what those read (through chains of Identity copies, which may be copied in with the
+// constant or weight they end at) and the readers of what they make (which of its tensors leave it).
+// On a deep model the rest is most of the graph, and flattening it (names of every node, tables of
+// them) was most of planning one layer.
+std::vector<char> nodesPlanningReads(const GraphIndex& g, const std::vector<char>& sel) {
+    std::vector<char> reads(g.size(), 0), followed(g.size(), 0), holding(g.size(), 0);
+    auto markWithOwners = [&](int i) { // every marked node's owners are marked
         for (; i >= 0 && !reads[static_cast<std::size_t>(i)]; i = g.instance(i).parent)
             reads[static_cast<std::size_t>(i)] = 1;
     };
+    std::vector<int> identities; // producers whose inputs' producers are read too
+    auto markProducerOf = [&](int t) {
+        const int p = g.tensor(t).producer;
+        if (p < 0) return;
+        markWithOwners(p);
+        if (g.opKind(p) == OpKind::Identity && !followed[static_cast<std::size_t>(p)]) {
+            followed[static_cast<std::size_t>(p)] = 1;
+            identities.push_back(p);
+        }
+    };
+    std::vector<int> todo;
     for (std::size_t i = 0; i < g.size(); ++i) {
         if (!sel[i]) continue;
-        for (int a = static_cast<int>(i); a >= 0; a = g.instance(a).parent)
-            for (int t : g.outputs(a))
-                for (int c : g.consumers(t)) // bodies reading it from an enclosing graph too
-                    markWithOwners(c);
+        int top = static_cast<int>(i);
+        while (g.instance(top).parent >= 0)
+            top = g.instance(top).parent;
+        if (!holding[static_cast<std::size_t>(top)])
+            holding[static_cast<std::size_t>(top)] = 1, todo.push_back(top);
+    }
+    while (!todo.empty()) { // the holders and everything inside them
+        const int n = todo.back();
+        todo.pop_back();
+        markWithOwners(n);
+        for (int t : g.inputs(n)) // a body's names of an enclosing graph too
+            markProducerOf(t);
+        for (int t : g.outputs(n))
+            for (int c : g.consumers(t)) // bodies reading it from an enclosing graph too
+                markWithOwners(c);
+        for (int c : g.children(n))
+            if (!holding[static_cast<std::size_t>(c)])
+                holding[static_cast<std::size_t>(c)] = 1, todo.push_back(c);
+    }
+    while (!identities.empty()) {
+        const int p = identities.back();
+        identities.pop_back();
+        for (int t : g.inputs(p))
+            markProducerOf(t);
     }
     return reads;
 }
@@ -248,8 +279,7 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
         if (sel[i]) plan.selected.push_back(static_cast<int>(i));
     if (plan.selected.empty()) throw Error(m.path + ": nothing to extract: " + label + " has no nodes");
 
-    const std::vector<char> cone = upstreamCone(graph, plan.selected);
-    const std::vector<char> reads = nodesPlanningReads(graph, sel, cone);
+    const std::vector<char> reads = nodesPlanningReads(graph, sel);
     Flattener flat(graph, sel, false, true, &reads);
     plan.expandedCalls = flat.expandedCalls;
     std::vector<Unit>& units = flat.units;
@@ -358,6 +388,7 @@ ExtractionPlan planSelection(const GraphIndex& graph, std::vector<int> instances
     // tensors get the types the whole model would give them, and an early layer of a deep model is
     // planned without inferring the layers after it.
     std::string problem;
+    const std::vector<char> cone = upstreamCone(graph, plan.selected);
     Flattener inlined(graph, std::vector<char>(graph.size(), 1), true, true, &cone);
     auto inferred = inferTypes(graph, inlined, problem);
     // The library's messages quote node names raw: cut, then escape what is not UTF-8.

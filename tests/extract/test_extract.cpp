@@ -409,6 +409,17 @@ private slots:
                          qPrintable(e));
         }
         QVERIFY(sawOuter);
+        // The LSTM cell lies in If_1's then-branch, which reads two main-graph Constants: they are copied
+        // in with the If, not made inputs (planning reads what every node of a body it takes reads, not
+        // only what the selected ones do).
+        ExtractionPlan rnn = planExtraction(*s.graph, s.hierarchy, "model.decoder.rnn");
+        QCOMPARE(joined(names(rnn.inputs)),
+                 QString("/model/decoder/Cast_output_0, state, /model/decoder/If_output_0"));
+        QCOMPARE(rnn.copiedConstants, std::size_t{3});
+        QCOMPARE(rnn.nodes.size(), std::size_t{4});
+        // The first If's output is read only inside If_1's then-branch: it still leaves the selection.
+        ExtractionPlan firstIf = planExtraction(*s.graph, std::vector<std::string>{"/model/decoder/If"});
+        QCOMPARE(joined(names(firstIf.outputs)), QString("/model/decoder/If_output_0"));
         ExtractionPlan stft = planExtraction(*s.graph, s.hierarchy, "model.stft");
         extractModel(stft, dir.filePath("stft.onnx").toStdString());
         QCOMPARE(checkerError(dir.filePath("stft.onnx").toStdString()), QString());

@@ -1017,6 +1017,36 @@ void measureExtract(const std::string& label, const std::string& path, const std
            fmt("%.1fx (%s vs %s)", pyT / ours, secs(ours).c_str(), secs(pyT).c_str()), pyT / ours >= 10);
 }
 
+// One layer of a deep model extracted (plan + check + write), early, middle and late, against the open
+// of the same model in this run. Planning infers types upstream of the selection only: an early layer
+// costs about its own size, a late one a type inference of nearly the whole model.
+void measureExtractDeep(const std::string& label, const std::string& path, const std::string& tmp, int reps) {
+    warm(path);
+    Opened o = openModel(path);
+    const int encoder = o.hierarchy.findModule("encoder");
+    const std::size_t layers =
+        encoder < 0 ? 0 : o.hierarchy.modules[static_cast<std::size_t>(encoder)].children.size();
+    if (layers < 3) throw std::runtime_error(path + ": no encoder layers to extract");
+    const double open = timeBuild(reps, [&] { return openModel(path); });
+    const std::string out = tmp + "/deep-layer.onnx";
+    auto extractLayer = [&](std::size_t layer) {
+        const std::string scope = "encoder.layer." + std::to_string(layer);
+        ExtractionResult result;
+        const double t = timeMedian(
+            reps, [&] { result = extractModel(planExtraction(*o.graph, o.hierarchy, scope), out); });
+        row("extract one layer (" + scope + ")", label, secs(t), "open " + secs(open),
+            fmt("%.2fx the open (%zu nodes)", t / open, result.nodes));
+        return t;
+    };
+    const double early = extractLayer(3);
+    extractLayer(layers / 2);
+    extractLayer(layers - 1);
+    std::filesystem::remove(out);
+    std::filesystem::remove(tmp + "/deep-layer.hierarchy.json");
+    budget("extract an early layer, 130k-node model", "<= the open of the same model (1.0x)",
+           fmt("%.2fx (%s vs %s)", early / open, secs(early).c_str(), secs(open).c_str()), early <= open);
+}
+
 // The embedded copy (issue 25) of the 420 MB model against copying the file (std::filesystem::copy_file,
 // which hands the copy to the kernel: what `cp` does), alternated so both see the same page cache; and the
 // peak memory of a child that opens the model and writes the copy.
@@ -1428,7 +1458,10 @@ int main(int argc, char** argv) {
             measureExpand("bert-base", m.bert, flatCap, false, flatBaseline);
             measureExpand("deep-200", m.deep200, flatCap, true, flatBaseline);
         }
-        if (section("extract")) measureExtract("bert-base", m.bert, tmp);
+        if (section("extract")) {
+            measureExtract("bert-base", m.bert, tmp);
+            measureExtractDeep("deep-1000", m.deep1000, tmp, quick ? 3 : 5);
+        }
         if (section("embed")) {
             measureEmbed("bert-base", m.bert, tmp, quick ? 3 : 5);
             measureEmbedMemory("deep-1000", m.deep1000);

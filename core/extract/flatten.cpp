@@ -103,19 +103,15 @@ std::vector<char> upstreamCone(const GraphIndex& g, const std::vector<int>& star
         add(g.instance(i).parent);
         for (int c : g.children(i))
             add(c);
-        for (int t : g.inputs(i)) {
-            const TensorEntry& te = g.tensor(t);
-            if (te.producer >= 0) {
-                add(te.producer);
-            } else if (g.instance(i).depth > 0 && !te.graphInput && !te.initializer) {
-                // A body reading a name of an enclosing graph: where the index does not link it to its
-                // producer, the main graph's tensor of that name (a superset does no harm).
-                const int outer = g.findTensor(std::string(te.name));
-                if (outer >= 0) add(g.tensor(outer).producer);
-            }
-        }
+        for (int t : g.inputs(i))
+            add(g.tensor(t).producer); // a body's names of an enclosing graph too: the index links them
     }
     return in;
+}
+
+void markWithOwners(const GraphIndex& g, int i, std::vector<char>& marks) {
+    for (; i >= 0 && !marks[static_cast<std::size_t>(i)]; i = g.instance(i).parent)
+        marks[static_cast<std::size_t>(i)] = 1;
 }
 
 bool Flattener::isCall(int i) const {

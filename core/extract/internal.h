@@ -98,6 +98,11 @@ private:
 // whole with it).
 std::vector<char> upstreamCone(const GraphIndex& g, const std::vector<int>& starts);
 
+// Marks instance `i` and its owners (the If/Loop/Scan or call nodes holding it) in `marks`, up to the first
+// one marked already: every mark then stands with marks on the owners, down to the main-graph instance a
+// Flattener made `within` the marks walks.
+void markWithOwners(const GraphIndex& g, int i, std::vector<char>& marks);
+
 // What the names of a program buildInferenceModel built are known as already: the index's tensors, and
 // the flat program whose unit k is the program's node k.
 struct ProgramSeed {

@@ -32,15 +32,11 @@ bool isIdentityOp(const Node& n) {
 // them) was most of planning one layer.
 std::vector<char> nodesPlanningReads(const GraphIndex& g, const std::vector<char>& sel) {
     std::vector<char> reads(g.size(), 0), followed(g.size(), 0), holding(g.size(), 0);
-    auto markWithOwners = [&](int i) { // every marked node's owners are marked
-        for (; i >= 0 && !reads[static_cast<std::size_t>(i)]; i = g.instance(i).parent)
-            reads[static_cast<std::size_t>(i)] = 1;
-    };
     std::vector<int> identities; // producers whose inputs' producers are read too
     auto markProducerOf = [&](int t) {
         const int p = g.tensor(t).producer;
         if (p < 0) return;
-        markWithOwners(p);
+        markWithOwners(g, p, reads);
         if (g.opKind(p) == OpKind::Identity && !followed[static_cast<std::size_t>(p)]) {
             followed[static_cast<std::size_t>(p)] = 1;
             identities.push_back(p);
@@ -58,12 +54,12 @@ std::vector<char> nodesPlanningReads(const GraphIndex& g, const std::vector<char
     while (!todo.empty()) { // the holders and everything inside them
         const int n = todo.back();
         todo.pop_back();
-        markWithOwners(n);
+        markWithOwners(g, n, reads);
         for (int t : g.inputs(n)) // a body's names of an enclosing graph too
             markProducerOf(t);
         for (int t : g.outputs(n))
             for (int c : g.consumers(t)) // bodies reading it from an enclosing graph too
-                markWithOwners(c);
+                markWithOwners(g, c, reads);
         for (int c : g.children(n))
             if (!holding[static_cast<std::size_t>(c)])
                 holding[static_cast<std::size_t>(c)] = 1, todo.push_back(c);

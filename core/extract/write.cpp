@@ -267,8 +267,7 @@ onnx::ModelProto buildStructure(const ExtractionPlan& plan, ExtractionResult& re
     // Units only for the planned nodes (and the calls and bodies holding them): those are built.
     std::vector<char> holding(g.size(), 0);
     for (const auto& pn : plan.nodes)
-        for (int i = pn.instance; i >= 0 && !holding[static_cast<std::size_t>(i)]; i = g.instance(i).parent)
-            holding[static_cast<std::size_t>(i)] = 1;
+        markWithOwners(g, pn.instance, holding);
     Flattener flat(g, sel, false, true, &holding);
     AttributeResolver resolver(g, flat);
 

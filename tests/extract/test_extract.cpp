@@ -571,12 +571,6 @@ private slots:
         const extraction::ExternalScope externalFiles; // what planning opens around its inference
         const extraction::Flattener all(*l.graph, std::vector<char>(l.graph->size(), 1), true);
         const std::map<std::string, TensorType> whole = extraction::inferTypes(*l.graph, all, wholeProblem);
-        auto text = [](const TensorType& t) {
-            QString s = QString::number(t.elemType) + (t.hasShape ? "[" : "");
-            for (const Dim& d : t.dims)
-                s += (d.value >= 0 ? QString::number(d.value) : QString::fromStdString(d.param)) + ",";
-            return s + (t.hasShape ? "]" : "");
-        };
         const std::size_t modules = l.hierarchy.modules.size();
         std::size_t compared = 0;
         for (std::size_t k = 0; k < std::min<std::size_t>(modules - 1, 40); ++k) {
@@ -595,7 +589,8 @@ private slots:
                     // Where the library stopped on the whole model, the cone may know more; else the same.
                     if (!wholeProblem.empty() && (it == whole.end() || it->second.elemType == 0)) continue;
                     QVERIFY2(it != whole.end(), qPrintable(QString::fromStdString(m.scope + ": " + b.name)));
-                    QCOMPARE(text(b.type), text(it->second));
+                    QCOMPARE(QString::fromStdString(formatType(b.type)),
+                             QString::fromStdString(formatType(it->second)));
                     ++compared;
                 }
         }
